@@ -1,0 +1,71 @@
+import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import type { RequestHandler } from 'express';
+import {
+  createHttpApp,
+  createLogger,
+  loadConfig,
+  Metrics,
+  PlatformModule,
+  type Logger,
+  type PlatformConfig,
+} from '@trace/platform';
+import { MessagingModule } from './messaging.module';
+import type { EventTransport } from './types';
+
+export interface HostOptions {
+  name: string;
+  config: PlatformConfig;
+  logger: Logger;
+  modules: Type<unknown>[];
+  /** For tests: share one transport or metrics registry between apps. */
+  transport?: EventTransport;
+  metrics?: Metrics;
+  preMiddleware?: RequestHandler[];
+  shutdownHooks?: boolean;
+}
+
+@Module({})
+class HostModule {
+  static with(opts: HostOptions): DynamicModule {
+    return {
+      module: HostModule,
+      imports: [
+        PlatformModule.forRoot({ config: opts.config, logger: opts.logger, metrics: opts.metrics }),
+        MessagingModule.forRoot({ clientId: `trace-${opts.name}`, transport: opts.transport }),
+        ...opts.modules,
+      ],
+    };
+  }
+}
+
+/** Builds (but does not start listening) an HTTP app hosting the given service modules. */
+export async function createHostApp(opts: HostOptions): Promise<INestApplication> {
+  const app = await createHttpApp(HostModule.with(opts), {
+    config: opts.config,
+    logger: opts.logger,
+    title: `trace ${opts.name}`,
+    preMiddleware: opts.preMiddleware,
+    shutdownHooks: opts.shutdownHooks,
+  });
+  await app.init();
+  return app;
+}
+
+/**
+ * Entry point of one service in distributed mode: validated config from the
+ * environment (fails fast), one module, its own port.
+ */
+export async function runService(name: string, module: Type<unknown>, overrides: Partial<PlatformConfig> = {}): Promise<INestApplication> {
+  let config: PlatformConfig;
+  const logger = createLogger(process.env.LOG_LEVEL, { service: name });
+  try {
+    config = loadConfig(process.env, { RUN_MODE: 'distributed', ...overrides });
+  } catch (err) {
+    logger.fatal((err as Error).message);
+    process.exit(78); // EX_CONFIG
+  }
+  const app = await createHostApp({ name, config, logger, modules: [module] });
+  await app.listen(config.PORT);
+  logger.info({ port: config.PORT, mode: config.RUN_MODE }, `${name} listening`);
+  return app;
+}

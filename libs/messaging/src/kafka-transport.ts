@@ -1,0 +1,162 @@
+import { Kafka, logLevel, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { deadLetterTopic } from '@trace/contracts';
+import type { Logger } from '@trace/platform';
+import type { DeadLetterSink, DispatchFn, EventTransport, InboundMessage, OutboundMessage } from './types';
+
+export interface KafkaTransportOptions {
+  brokers: string[];
+  clientId: string;
+  /** Idempotent producer: on in production; the test broker cannot do it. */
+  idempotent: boolean;
+  logger: Logger;
+}
+
+function headersToRecord(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  }
+  return out;
+}
+
+/**
+ * Kafka delivery via kafkajs. Publishing waits for all in-sync replicas
+ * (acks = -1) before the relay may mark rows sent. Each service consumes in
+ * its own consumer group; an offset is committed only after the dispatcher
+ * has applied or dead-lettered the message, so a crash re-delivers.
+ */
+export class KafkaTransport implements EventTransport {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private producer?: Producer;
+  private producerReady?: Promise<Producer>;
+  private readonly consumers: Consumer[] = [];
+  private connected = false;
+  private lastError?: string;
+
+  constructor(private readonly opts: KafkaTransportOptions) {
+    this.kafka = new Kafka({
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: () => ({ namespace, level, log }) => {
+        const { message, ...extra } = log;
+        const fn = level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
+        opts.logger[fn]({ namespace, ...extra }, `kafka: ${message}`);
+      },
+      retry: { initialRetryTime: 100, retries: 8 },
+    });
+  }
+
+  private getProducer(): Promise<Producer> {
+    if (!this.producerReady) {
+      const producer = this.kafka.producer({
+        idempotent: this.opts.idempotent,
+        // Ordering per key must survive retries; kafkajs requires 1 in flight unless idempotent.
+        maxInFlightRequests: this.opts.idempotent ? 5 : 1,
+        allowAutoTopicCreation: true,
+      });
+      producer.on(producer.events.CONNECT, () => (this.connected = true));
+      producer.on(producer.events.DISCONNECT, () => (this.connected = false));
+      this.producerReady = producer.connect().then(
+        () => (this.producer = producer),
+        (err) => {
+          this.producerReady = undefined;
+          this.lastError = (err as Error).message;
+          throw err;
+        },
+      );
+    }
+    return this.producerReady;
+  }
+
+  async publish(messages: OutboundMessage[]): Promise<void> {
+    const producer = await this.getProducer();
+    const byTopic = new Map<string, OutboundMessage[]>();
+    for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, ms]) => ({
+        topic,
+        messages: ms.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+      })),
+    });
+  }
+
+  async subscribe(consumerGroup: string, topics: string[], dispatch: DispatchFn): Promise<void> {
+    if (topics.length === 0) return;
+    const consumer = this.kafka.consumer({
+      groupId: consumerGroup,
+      allowAutoTopicCreation: true,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+    });
+    this.consumers.push(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({
+      autoCommit: true,
+      eachMessage: async ({ topic, partition, message }) => {
+        const inbound: InboundMessage = {
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value ?? Buffer.alloc(0),
+          headers: headersToRecord(message.headers),
+        };
+        // Throws only when even dead-lettering failed: kafkajs then retries
+        // this offset instead of skipping it.
+        await dispatch(inbound);
+      },
+    });
+    await joined;
+  }
+
+  deadLetterSink(): DeadLetterSink {
+    return {
+      deadLetter: async (message, consumer, reason, attempts) => {
+        const producer = await this.getProducer();
+        await producer.send({
+          topic: deadLetterTopic(message.topic),
+          acks: -1,
+          messages: [
+            {
+              key: message.key,
+              value: message.value,
+              headers: {
+                ...message.headers,
+                'dlq-reason': reason.slice(0, 4000),
+                'dlq-consumer': consumer,
+                'dlq-attempts': String(attempts),
+                'dlq-original-topic': message.topic,
+                'dlq-original-partition': String(message.partition ?? ''),
+                'dlq-original-offset': String(message.offset ?? ''),
+              },
+            },
+          ],
+        });
+      },
+    };
+  }
+
+  async health() {
+    if (this.connected) return { ok: true };
+    try {
+      await this.getProducer();
+      return { ok: this.connected, detail: this.connected ? undefined : 'producer not connected' };
+    } catch (err) {
+      return { ok: false, detail: this.lastError ?? (err as Error).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.consumers.map((c) => c.disconnect()));
+    this.consumers.length = 0;
+    if (this.producer) await this.producer.disconnect().catch(() => undefined);
+    this.producer = undefined;
+    this.producerReady = undefined;
+  }
+}

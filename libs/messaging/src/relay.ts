@@ -1,0 +1,175 @@
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { Logger } from '@trace/platform';
+import { backoffDelay, sleep } from './backoff';
+import type { EventTransport, OutboundMessage } from './types';
+
+export interface RelayOptions {
+  service: string;
+  schema: string;
+  databaseUrl: string;
+  notifyChannel: string;
+  pollMs: number;
+  batchSize: number;
+  logger: Logger;
+  onPublished?: (count: number) => void;
+  /**
+   * Runs after the transport accepted a batch and before the rows are marked
+   * sent: the window in which a crash makes the relay publish again. Tests use
+   * it to crash there on purpose.
+   */
+  afterPublish?: (messages: OutboundMessage[]) => void | Promise<void>;
+}
+
+interface OutboxSelect {
+  id: string;
+  event_id: string;
+  topic: string;
+  message_key: string;
+  event_type: string;
+  payload: Buffer;
+}
+
+/**
+ * Publishes committed outbox rows and marks them sent.
+ *
+ * It selects rows that are *unsent*, never "id greater than the last one
+ * seen": sequence values are taken at insert but become visible at commit, so
+ * a long transaction can commit id 7 after id 8 was published, and a
+ * high-water mark would skip it forever. One relay per schema works at a time
+ * (a transaction-scoped advisory lock), which keeps a subject's events in id
+ * order across replicas. A crash between publish and mark re-sends; consumers'
+ * inboxes absorb the duplicate.
+ */
+export class OutboxRelay {
+  private running = false;
+  private wake?: () => void;
+  private loop?: Promise<void>;
+  private listener?: Client;
+  private failures = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transport: EventTransport,
+    private readonly opts: RelayOptions,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+    void this.listen();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
+  }
+
+  /** Ask for a pass now (e.g. right after a local commit). */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  /** Publishes everything unsent right now; returns how many rows were sent. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.relayOnce();
+      total += n;
+      if (n < this.opts.batchSize) return total;
+    }
+  }
+
+  /** One claim → publish → mark pass, in one transaction. */
+  async relayOnce(): Promise<number> {
+    return this.dataSource.transaction(async (m) => {
+      const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [
+        `outbox-relay:${this.opts.schema}`,
+      ]);
+      if (!locked) return 0;
+      const rows: OutboxSelect[] = await m.query(
+        `SELECT id, event_id, topic, message_key, event_type, payload FROM outbox
+          WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.opts.batchSize],
+      );
+      if (rows.length === 0) return 0;
+      const messages: OutboundMessage[] = rows.map((r) => ({
+        topic: r.topic,
+        key: r.message_key,
+        value: r.payload,
+        headers: { 'event-id': r.event_id, 'event-type': r.event_type, source: this.opts.service },
+      }));
+      await this.transport.publish(messages);
+      await this.opts.afterPublish?.(messages);
+      await m.query('UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])', [
+        rows.map((r) => r.id),
+      ]);
+      this.opts.onPublished?.(rows.length);
+      return rows.length;
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let sent = 0;
+      try {
+        sent = await this.drain();
+        this.failures = 0;
+      } catch (err) {
+        this.failures++;
+        const delay = backoffDelay(this.failures, this.opts.pollMs, 10_000);
+        this.opts.logger.warn({ err, service: this.opts.service, delay }, 'outbox relay pass failed; will retry');
+        await this.recordError(err as Error);
+        await this.pause(delay);
+        continue;
+      }
+      if (sent === 0) await this.pause(this.opts.pollMs);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async recordError(err: Error): Promise<void> {
+    await this.dataSource
+      .query(
+        `UPDATE outbox SET attempts = attempts + 1, last_error = $1
+          WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $2)`,
+        [String(err.message).slice(0, 2000), this.opts.batchSize],
+      )
+      .catch(() => undefined);
+  }
+
+  /** LISTEN for commits that wrote outbox rows (any replica), so latency is not the poll interval. */
+  private async listen(): Promise<void> {
+    while (this.running) {
+      const client = new Client({ connectionString: this.opts.databaseUrl, application_name: `relay-${this.opts.service}` });
+      try {
+        client.on('error', () => undefined);
+        await client.connect();
+        client.on('notification', () => this.nudge());
+        await client.query(`LISTEN "${this.opts.notifyChannel}"`);
+        this.listener = client;
+        await new Promise<void>((resolve) => client.once('end', () => resolve()));
+      } catch (err) {
+        this.opts.logger.debug({ err }, 'outbox LISTEN connection lost; polling meanwhile');
+      } finally {
+        this.listener = undefined;
+        await client.end().catch(() => undefined);
+      }
+      if (this.running) await sleep(1000);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import type { EntityManager } from 'typeorm';
+import type { EventCase, EventEnvelope, PayloadOf } from '@trace/contracts';
+
+/** A message on its way to a broker (or to in-process subscribers). */
+export interface OutboundMessage {
+  topic: string;
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+/** A message as a consumer receives it, from Kafka or the embedded relay. */
+export interface InboundMessage {
+  topic: string;
+  key: string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+  partition?: number;
+  offset?: string;
+}
+
+export interface HandlerContext {
+  envelope: EventEnvelope;
+  /** The consumer's transaction: write the effect here so it commits with the inbox row. */
+  manager: EntityManager;
+}
+
+export type EventHandler<C extends EventCase> = (payload: PayloadOf<C>, ctx: HandlerContext) => Promise<void>;
+
+/** Thrown by a handler when a message can never succeed: it is dead-lettered at once, not retried. */
+export class PoisonMessageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoisonMessageError';
+  }
+}
+
+export type DispatchOutcome = 'processed' | 'duplicate' | 'ignored' | 'dead-lettered';
+
+/** Receives a message that must not block the stream any longer. */
+export interface DeadLetterSink {
+  deadLetter(message: InboundMessage, consumer: string, reason: string, attempts: number): Promise<void>;
+}
+
+/** Delivers inbound messages of given topics to one consumer's dispatch function. */
+export type DispatchFn = (message: InboundMessage) => Promise<DispatchOutcome>;
+
+/**
+ * The one thing that differs between the two run modes: how outbox rows reach
+ * consumers. Outbox, relay loop, inbox and handlers are shared.
+ */
+export interface EventTransport {
+  readonly kind: 'embedded' | 'kafka';
+  publish(messages: OutboundMessage[]): Promise<void>;
+  subscribe(consumer: string, topics: string[], dispatch: DispatchFn): Promise<void>;
+  /** Where this transport puts poison messages of a consumer. */
+  deadLetterSink(consumer: string, fallback: DeadLetterSink): DeadLetterSink;
+  health(): Promise<{ ok: boolean; detail?: string }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,71 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { PlatformConfig } from './config';
+import { RequestContext, sanitizeCorrelationId } from './context';
+import { PinoNestLogger, type Logger } from './logging';
+import { Metrics } from './metrics';
+import { createValidationPipe, ProblemDetailsFilter } from './problem';
+
+export interface HttpAppOptions {
+  config: PlatformConfig;
+  logger: Logger;
+  title: string;
+  /** Express middleware that must see requests before anything else (e.g. the gateway's proxy). */
+  preMiddleware?: RequestHandler[];
+  /** Let Nest close the app on SIGINT/SIGTERM (off when the caller must stop more than the app). */
+  shutdownHooks?: boolean;
+}
+
+/**
+ * Builds a Nest HTTP app with everything the public contract promises on any
+ * port: JSON bodies, correlation ids, request logs, metrics, validation,
+ * problem+json errors and the OpenAPI document.
+ */
+export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): Promise<INestApplication> {
+  const app = await NestFactory.create(rootModule as never, {
+    logger: new PinoNestLogger(opts.logger),
+    bodyParser: false,
+    abortOnError: false,
+  });
+  const metrics = app.get(Metrics);
+  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  for (const mw of opts.preMiddleware ?? []) app.use(mw);
+  app.use(express.json({ limit: '20mb', type: ['application/json', 'application/*+json'] }));
+  // After the body parser: the async context set here then covers the handler.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const correlationId = sanitizeCorrelationId(req.headers['x-correlation-id']) ?? randomUUID();
+    res.setHeader('X-Correlation-Id', correlationId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const level = res.statusCode >= 500 ? 'error' : 'info';
+      opts.logger[level](
+        { correlationId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        'request',
+      );
+    });
+    RequestContext.run({ correlationId }, next);
+  });
+  app.use(metrics.httpMiddleware());
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter(opts.logger));
+  if (opts.shutdownHooks !== false) app.enableShutdownHooks();
+  app.enableCors({ origin: '*', methods: ['GET', 'HEAD', 'OPTIONS'], allowedHeaders: ['Accept', 'Content-Type'] });
+
+  if (opts.config.OPENAPI_ENABLED) {
+    const doc = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle(opts.title)
+        .setDescription('Product-quality traceability API. Errors are RFC 9457 application/problem+json.')
+        .setVersion('1')
+        .addBearerAuth()
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
+  }
+  return app;
+}

@@ -1,0 +1,154 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+  validateSync,
+} from 'class-validator';
+
+export type RunMode = 'embedded' | 'distributed';
+
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : ['1', 'true', 'yes', 'on'].includes(String(value).toLowerCase());
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
+
+/**
+ * Every setting the processes read from the environment, validated once at
+ * start-up so a typo fails the boot with a clear message instead of surfacing
+ * as a strange error an hour later.
+ */
+export class PlatformConfig {
+  @IsIn(['embedded', 'distributed'])
+  RUN_MODE: RunMode = 'embedded';
+
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 8080;
+
+  /** Required in distributed mode; in embedded mode unset means "start embedded PostgreSQL". */
+  @ValidateIf((c: PlatformConfig) => c.RUN_MODE === 'distributed' || c.DATABASE_URL !== undefined)
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE = 10;
+
+  /** Folder for embedded PostgreSQL data; survives restarts. */
+  @IsString()
+  EMBEDDED_PG_DIR = '.data/pg';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(65535)
+  EMBEDDED_PG_PORT = 54329;
+
+  /** Comma-separated host:port list; required in distributed mode. */
+  @ValidateIf((c: PlatformConfig) => c.RUN_MODE === 'distributed')
+  @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port…]' })
+  KAFKA_BROKERS?: string;
+
+  /**
+   * Idempotent producer (exactly-once per partition on the broker side). On in
+   * production; the librdkafka mock broker used in tests has no transaction
+   * coordinator, so tests turn it off.
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  KAFKA_IDEMPOTENT = true;
+
+  @IsString()
+  @IsOptional()
+  KAFKA_CLIENT_ID?: string;
+
+  /** Required in distributed mode (cache, rate limits); embedded mode keeps them in memory. */
+  @ValidateIf((c: PlatformConfig) => c.RUN_MODE === 'distributed' || c.REDIS_URL !== undefined)
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL?: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+
+  /** How often a relay looks for unsent outbox rows when nothing woke it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(5)
+  OUTBOX_POLL_MS = 200;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  OUTBOX_BATCH_SIZE = 200;
+
+  /** Attempts for a transient consumer failure before the message is dead-lettered. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  CONSUMER_MAX_ATTEMPTS = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  CONSUMER_RETRY_BASE_MS = 100;
+
+  /** HS256 signing secret for access tokens; required in distributed mode (embedded keeps one in its data folder). */
+  @ValidateIf((c: PlatformConfig) => c.RUN_MODE === 'distributed' || c.JWT_SECRET !== undefined)
+  @IsString()
+  @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
+  JWT_SECRET?: string;
+
+  /** Prefix for every service schema; tests use it to isolate runs in one database. */
+  @Matches(/^([a-z_][a-z0-9_]{0,30})?$/, { message: 'DB_SCHEMA_PREFIX must be a lowercase identifier' })
+  DB_SCHEMA_PREFIX = '';
+
+  /** Expose /docs and /docs-json. */
+  @Transform(toBool)
+  @IsBoolean()
+  OPENAPI_ENABLED = true;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<PlatformConfig> = {}): PlatformConfig {
+  const known = Object.keys(new PlatformConfig());
+  const plain: Record<string, unknown> = {};
+  for (const key of [...known, 'DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL', 'KAFKA_CLIENT_ID', 'JWT_SECRET']) {
+    if (env[key] !== undefined && env[key] !== '') plain[key] = env[key];
+  }
+  Object.assign(plain, overrides);
+  const config = plainToInstance(PlatformConfig, plain);
+  const errors = validateSync(config, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    throw new ConfigError(
+      errors.map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`),
+    );
+  }
+  return config;
+}
+
+export const PLATFORM_CONFIG = Symbol('PLATFORM_CONFIG');

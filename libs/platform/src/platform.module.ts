@@ -1,0 +1,59 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AuthGuard, TOKEN_SERVICE, TokenService } from './auth';
+import { CACHE_STORE, MemoryCache, RedisCache, type CacheStore } from './cache';
+import { PLATFORM_CONFIG, type PlatformConfig } from './config';
+import { HealthController, HealthRegistry } from './health';
+import { LOGGER, type Logger } from './logging';
+import { Metrics, MetricsController } from './metrics';
+
+export interface PlatformModuleOptions {
+  config: PlatformConfig;
+  logger: Logger;
+  /** Process-wide Prometheus registry (tests create several apps in one process). */
+  metrics?: Metrics;
+}
+
+/**
+ * What every process has once, whichever services it hosts: config, logger,
+ * metrics, health, cache and the token verifier.
+ */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot(opts: PlatformModuleOptions): DynamicModule {
+    const { config, logger } = opts;
+    const health = new HealthRegistry();
+    const cache: CacheStore = config.REDIS_URL ? new RedisCache(config.REDIS_URL) : new MemoryCache();
+    health.register('cache', async () => ({ ok: await cache.ping(), detail: cache.kind }));
+    const tokens = config.JWT_SECRET ? new TokenService(config.JWT_SECRET) : undefined;
+    return {
+      module: PlatformModule,
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: PLATFORM_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: Metrics, useValue: opts.metrics ?? new Metrics() },
+        { provide: HealthRegistry, useValue: health },
+        {
+          provide: CACHE_STORE,
+          useFactory: () => cache,
+        },
+        {
+          provide: TOKEN_SERVICE,
+          useFactory: () => {
+            if (!tokens) throw new Error('JWT_SECRET is not configured');
+            return tokens;
+          },
+        },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        {
+          // Closes the cache connection with the app.
+          provide: 'CACHE_CLOSER',
+          useFactory: () => ({ onApplicationShutdown: () => cache.close() }),
+        },
+      ],
+      exports: [PLATFORM_CONFIG, LOGGER, Metrics, HealthRegistry, CACHE_STORE, TOKEN_SERVICE],
+    };
+  }
+}

@@ -1,0 +1,175 @@
+import {
+  ArgumentsHost,
+  BadRequestException,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Inject,
+  ValidationError,
+  ValidationPipe,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { LOGGER, Logger } from './logging';
+
+/** RFC 9457 problem details; `errors` lists field-level problems of a 400. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  errors?: { field: string; message: string }[];
+  [extension: string]: unknown;
+}
+
+/**
+ * A refusal by a business rule. `rule` names the rule (it becomes the problem
+ * type) so that a client can tell "held batch" from "no certificate" without
+ * parsing prose.
+ */
+export class DomainError extends Error {
+  constructor(
+    public readonly status: number,
+    public readonly rule: string,
+    message: string,
+    public readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const conflict = (rule: string, message: string, ext?: Record<string, unknown>) => new DomainError(409, rule, message, ext);
+export const notFound = (rule: string, message: string) => new DomainError(404, rule, message);
+export const unprocessable = (rule: string, message: string, ext?: Record<string, unknown>) =>
+  new DomainError(422, rule, message, ext);
+export const forbidden = (rule: string, message: string) => new DomainError(403, rule, message);
+export const badRequest = (rule: string, message: string, errors?: { field: string; message: string }[]) =>
+  new DomainError(400, rule, message, errors ? { errors } : {});
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export const problemType = (slug: string) => `https://problems.trace.dev/${slug}`;
+
+/** Flattens nested class-validator errors into `{ field, message }` with dotted paths. */
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  for (const e of errors) {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    for (const message of Object.values(e.constraints ?? {})) out.push({ field, message });
+    if (e.children?.length) out.push(...flattenValidationErrors(e.children, field));
+  }
+  return out;
+}
+
+class RequestValidationError extends BadRequestException {
+  constructor(public readonly fieldErrors: { field: string; message: string }[]) {
+    super('The request is not valid');
+  }
+}
+
+/**
+ * The one request validator: unknown fields are refused, not silently dropped,
+ * and `forbidUnknownValues` closes class-validator's `__proto__` bypass.
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    exceptionFactory: (errors) => new RequestValidationError(flattenValidationErrors(errors)),
+  });
+}
+
+/** Maps every error to application/problem+json; only genuine faults become 5xx. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    const problem = this.toProblem(exception);
+    problem.instance = req.originalUrl ?? req.url;
+    if (problem.status >= 500) {
+      this.logger.error({ err: exception, path: req.url }, 'unhandled error');
+    }
+    if (res.headersSent) return;
+    if (problem.status === 429 && typeof problem.retryAfter === 'number') {
+      res.setHeader('Retry-After', String(problem.retryAfter));
+    }
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  }
+
+  toProblem(exception: unknown): ProblemDetails {
+    if (exception instanceof RequestValidationError) {
+      return {
+        type: problemType('validation'),
+        title: 'Bad Request',
+        status: 400,
+        detail: exception.fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; ') || 'The request is not valid',
+        errors: exception.fieldErrors,
+      };
+    }
+    if (exception instanceof DomainError) {
+      return {
+        type: problemType(exception.rule),
+        title: TITLES[exception.status] ?? 'Error',
+        status: exception.status,
+        detail: exception.message,
+        ...exception.extensions,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      const detail =
+        typeof body === 'string'
+          ? body
+          : Array.isArray((body as { message?: unknown }).message)
+            ? ((body as { message: string[] }).message).join('; ')
+            : String((body as { message?: unknown }).message ?? exception.message);
+      return { type: problemType(slugFor(status)), title: TITLES[status] ?? 'Error', status, detail };
+    }
+    // body-parser errors (malformed JSON, too large, bad charset) carry a status.
+    const e = exception as { status?: number; statusCode?: number; type?: string; message?: string };
+    const status = e?.status ?? e?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return {
+        type: problemType(e.type === 'entity.parse.failed' ? 'malformed-json' : slugFor(status)),
+        title: TITLES[status] ?? 'Error',
+        status,
+        detail: e.type === 'entity.parse.failed' ? 'The request body is not valid JSON' : e.message,
+      };
+    }
+    return {
+      type: problemType('internal'),
+      title: 'Internal Server Error',
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      detail: 'An unexpected error occurred; it has been logged.',
+    };
+  }
+}
+
+function slugFor(status: number): string {
+  return (TITLES[status] ?? 'error').toLowerCase().replace(/[^a-z]+/g, '-');
+}

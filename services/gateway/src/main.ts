@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { createHostApp } from '@trace/messaging';
+import { createLogger, loadConfig } from '@trace/platform';
+import { GatewayModule } from './gateway.module';
+import { proxyMiddleware, ROUTES } from './proxy';
+
+async function main() {
+  const logger = createLogger(process.env.LOG_LEVEL, { service: 'gateway' });
+  let config;
+  try {
+    config = loadConfig(process.env, { RUN_MODE: 'distributed' });
+    const missing = [...new Set(ROUTES.map((r) => r.upstream))].filter((k) => !process.env[k]);
+    if (missing.length) throw new Error(`Invalid configuration:\n  - missing upstream URLs: ${missing.join(', ')}`);
+  } catch (err) {
+    logger.fatal((err as Error).message);
+    process.exit(78);
+  }
+  // In front of the body parser and Nest's routes: forwarded requests pass through untouched.
+  const app = await createHostApp({
+    name: 'gateway',
+    config,
+    logger,
+    modules: [GatewayModule],
+    preMiddleware: [proxyMiddleware()],
+  });
+  await app.listen(config.PORT);
+  logger.info({ port: config.PORT }, 'gateway listening');
+}
+
+void main();

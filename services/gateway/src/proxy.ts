@@ -1,0 +1,59 @@
+import type { NextFunction, Request, Response } from 'express';
+import { request as httpRequest } from 'node:http';
+import { RequestContext } from '@trace/platform';
+
+/** Which service owns which public path prefix (distributed mode). */
+export const ROUTES: { prefix: RegExp; upstream: string }[] = [
+  { prefix: /^\/v1\/agri(\/|$)/, upstream: 'AGRI_URL' },
+  { prefix: /^\/v1\/food(\/|$)/, upstream: 'FOOD_URL' },
+  { prefix: /^\/v1\/drug(\/|$)/, upstream: 'DRUG_URL' },
+  { prefix: /^\/v1\/material(\/|$)/, upstream: 'MATERIAL_URL' },
+  { prefix: /^\/v1\/goods(\/|$)/, upstream: 'GOODS_URL' },
+  { prefix: /^\/v1\/trace(\/|$)/, upstream: 'LINEAGE_URL' },
+  { prefix: /^\/v1\/(recalls|cases|incidents)(\/|$)/, upstream: 'RECALL_URL' },
+];
+
+export function resolveUpstream(path: string, env: NodeJS.ProcessEnv): string | undefined {
+  const route = ROUTES.find((r) => r.prefix.test(path));
+  return route ? env[route.upstream] : undefined;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'te', 'trailer']);
+
+/**
+ * Forwards a request to the owning service, body and all, with the
+ * correlation id, and streams the answer back. Registered before the JSON
+ * parser so bodies pass through untouched.
+ */
+export function proxyMiddleware(env: NodeJS.ProcessEnv = process.env) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const target = resolveUpstream(req.path, env);
+    if (!target) return next();
+    const url = new URL(req.originalUrl, target);
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+    headers['x-correlation-id'] = RequestContext.correlationId();
+    headers['x-forwarded-for'] = req.ip ?? '';
+    const upstream = httpRequest(url, { method: req.method, headers, timeout: 30_000 }, (up) => {
+      res.status(up.statusCode ?? 502);
+      for (const [k, v] of Object.entries(up.headers)) if (v != null && !HOP_BY_HOP.has(k)) res.setHeader(k, v);
+      up.pipe(res);
+    });
+    upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
+    upstream.on('error', () => {
+      if (res.headersSent) return res.end();
+      res
+        .status(503)
+        .type('application/problem+json')
+        .send(
+          JSON.stringify({
+            type: 'https://problems.trace.dev/upstream-unavailable',
+            title: 'Service Unavailable',
+            status: 503,
+            detail: 'The service that owns this resource does not answer; try again shortly.',
+          }),
+        );
+    });
+    req.pipe(upstream);
+  };
+}
