@@ -67,8 +67,13 @@ int main(int argc, char **argv) {
   rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, brokers);
   if (!mc) { fprintf(stderr, "mock cluster failed\n"); return 1; }
 
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
+  /* No SA_RESTART: a signal must interrupt the blocking read of commands. */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
   printf("BOOTSTRAP %s\n", rd_kafka_mock_cluster_bootstraps(mc));
   fflush(stdout);

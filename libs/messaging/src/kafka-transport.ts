@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Consumer, type IHeaders, type Producer } from 'kafkajs';
 import { deadLetterTopic } from '@trace/contracts';
 import type { Logger } from '@trace/platform';
 import type { DeadLetterSink, DispatchFn, EventTransport, InboundMessage, OutboundMessage } from './types';
@@ -56,6 +56,8 @@ export class KafkaTransport implements EventTransport {
         // Ordering per key must survive retries; kafkajs requires 1 in flight unless idempotent.
         maxInFlightRequests: this.opts.idempotent ? 5 : 1,
         allowAutoTopicCreation: true,
+        // Murmur2 as the Java client: the same key lands on the same partition whichever client wrote it.
+        createPartitioner: Partitioners.DefaultPartitioner,
       });
       producer.on(producer.events.CONNECT, () => (this.connected = true));
       producer.on(producer.events.DISCONNECT, () => (this.connected = false));
@@ -91,6 +93,8 @@ export class KafkaTransport implements EventTransport {
       allowAutoTopicCreation: true,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
+      // Short long-polls: lower latency when idle and a quick, clean disconnect.
+      maxWaitTimeInMs: 1_000,
     });
     this.consumers.push(consumer);
     await consumer.connect();

@@ -1,0 +1,144 @@
+import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
+import {
+  EmbeddedTransport,
+  InboxDispatcher,
+  KafkaTransport,
+  MESSAGING_ENTITIES,
+  MESSAGING_MIGRATIONS,
+  Outbox,
+  outboxChannel,
+  OutboxRelay,
+  TableDeadLetterSink,
+  type DispatchOutcome,
+  type EventTransport,
+  type OutboundMessage,
+} from '@trace/messaging';
+import { createLogger, createServiceDataSource, initializeServiceDatabase, schemaFor } from '@trace/platform';
+import { KafkaMockCluster, testDatabaseUrl } from '@trace/testing';
+
+export const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+
+/** A deliberately non-idempotent effect: applying an event twice would count twice. */
+class EffectsTable1700000000000 implements MigrationInterface {
+  name = 'EffectsTable1700000000000';
+  async up(q: QueryRunner) {
+    await q.query(`CREATE TABLE effects (subject text PRIMARY KEY, applied int NOT NULL DEFAULT 0)`);
+    await q.query(`CREATE TABLE state (id text PRIMARY KEY, value text NOT NULL)`);
+  }
+  async down(q: QueryRunner) {
+    await q.query('DROP TABLE effects');
+    await q.query('DROP TABLE state');
+  }
+}
+
+export interface TestService {
+  name: string;
+  schema: string;
+  ds: DataSource;
+  outbox: Outbox;
+  relay: OutboxRelay;
+  inbox: InboxDispatcher;
+  outcomes: DispatchOutcome[];
+}
+
+export interface RelayFaults {
+  afterPublish?: (messages: OutboundMessage[]) => void | Promise<void>;
+}
+
+export async function startTestService(
+  name: string,
+  prefix: string,
+  transport: EventTransport,
+  faults: RelayFaults = {},
+): Promise<TestService> {
+  const url = testDatabaseUrl();
+  const schema = schemaFor(name, prefix);
+  const ds = createServiceDataSource({
+    service: name,
+    schemaPrefix: prefix,
+    url,
+    poolSize: 6,
+    entities: MESSAGING_ENTITIES,
+    migrations: [...MESSAGING_MIGRATIONS, EffectsTable1700000000000],
+  });
+  await initializeServiceDatabase(ds);
+  const outcomes: DispatchOutcome[] = [];
+  const inbox = new InboxDispatcher(ds, transport.deadLetterSink(name, new TableDeadLetterSink(ds)), {
+    consumer: name,
+    maxAttempts: 4,
+    retryBaseMs: 20,
+    logger,
+    onOutcome: (o) => outcomes.push(o),
+  });
+  const relay = new OutboxRelay(ds, transport, {
+    service: name,
+    schema,
+    databaseUrl: url,
+    notifyChannel: outboxChannel(schema),
+    pollMs: 50,
+    batchSize: 100,
+    logger,
+    afterPublish: faults.afterPublish,
+  });
+  return { name, schema, ds, outbox: new Outbox(name, outboxChannel(schema)), relay, inbox, outcomes };
+}
+
+export type Mode = 'embedded' | 'kafka';
+
+export interface TransportFixture {
+  transport: EventTransport;
+  cluster?: KafkaMockCluster;
+  stop(): Promise<void>;
+}
+
+export async function startTransport(mode: Mode): Promise<TransportFixture> {
+  if (mode === 'embedded') {
+    const transport = new EmbeddedTransport();
+    return { transport, stop: () => transport.close() };
+  }
+  const cluster = await KafkaMockCluster.start();
+  const transport = new KafkaTransport({ brokers: cluster.brokers, clientId: 'test', idempotent: false, logger });
+  return {
+    transport,
+    cluster,
+    stop: async () => {
+      await transport.close();
+      await cluster.stop();
+    },
+  };
+}
+
+/** The producing side's state change: a row and its event, in one transaction. */
+export async function changeStateAndEmit(svc: TestService, id: string, orgId = 'org-a'): Promise<string> {
+  return svc.ds.transaction(async (m) => {
+    await m.query('INSERT INTO state (id, value) VALUES ($1, $2)', [id, 'registered']);
+    const env = await svc.outbox.append(
+      m,
+      'batchRegistered',
+      { batch: { domain: 1, batchId: id }, gtin: '09506000134352', lot: `L-${id.slice(0, 8)}`, ownerOrgId: orgId },
+      { subject: id, orgId },
+    );
+    return env.id;
+  });
+}
+
+/** The consuming side's effect: counts how often each subject was applied. */
+export function countEffects(svc: TestService): void {
+  svc.inbox.on('batchRegistered', async (e, { manager }) => {
+    await manager.query(
+      `INSERT INTO effects (subject, applied) VALUES ($1, 1)
+       ON CONFLICT (subject) DO UPDATE SET applied = effects.applied + 1`,
+      [e.batch?.batchId],
+    );
+  });
+}
+
+export async function effects(svc: TestService): Promise<Map<string, number>> {
+  const rows: { subject: string; applied: number }[] = await svc.ds.query('SELECT subject, applied FROM effects');
+  return new Map(rows.map((r) => [r.subject, r.applied]));
+}
+
+export async function unsent(svc: TestService): Promise<number> {
+  const [{ n }] = await svc.ds.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
+  return n;
+}
