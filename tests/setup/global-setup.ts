@@ -1,9 +1,14 @@
 /* eslint-disable no-console */
+/* Jest loads global setup outside its module registry, where the @trace/* path
+   aliases do not resolve: relative imports are the only option here. */
+/* eslint-disable @nx/enforce-module-boundaries */
 import { execSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { startEmbeddedPostgres } from '../../libs/platform/src/embedded-postgres';
+import { createLogger } from '../../libs/platform/src/logging';
 import { assertTestDatabase } from '../../libs/testing/src/env';
 
 /**
@@ -34,8 +39,6 @@ export default async function globalSetup(): Promise<void> {
       process.env.DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
     }
     if (!process.env.DATABASE_URL) {
-      const { startEmbeddedPostgres } = await import('../../libs/platform/src/embedded-postgres');
-      const { createLogger } = await import('../../libs/platform/src/logging');
       const dir = mkdtempSync(join(tmpdir(), 'trace-test-pg-'));
       const db = await startEmbeddedPostgres(join(dir, 'pg'), 55_000 + Math.floor(Math.random() * 5000), createLogger('warn'));
       g.__EMBEDDED_PG__ = db;

@@ -84,7 +84,7 @@ export class PlatformConfig {
   REDIS_URL?: string;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-  LOG_LEVEL: string = 'info';
+  LOG_LEVEL = 'info';
 
   /** How often a relay looks for unsent outbox rows when nothing woke it. */
   @Transform(toInt)

@@ -1,0 +1,127 @@
+import { EmbeddedTransport } from './embedded-transport';
+import type { DeadLetterSink, DispatchOutcome, InboundMessage, OutboundMessage } from './types';
+
+const msg = (topic: string, key: string, body = key): OutboundMessage => ({
+  topic,
+  key,
+  value: Buffer.from(body),
+  headers: { 'x-key': key },
+});
+
+const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
+
+describe('EmbeddedTransport', () => {
+  it('is the embedded kind and healthy', async () => {
+    const t = new EmbeddedTransport();
+    expect(t.kind).toBe('embedded');
+    await expect(t.health()).resolves.toMatchObject({ ok: true });
+  });
+
+  it('delivers each message only to subscribers of its topic, in order', async () => {
+    const t = new EmbeddedTransport();
+    const got: Record<string, string[]> = { a: [], b: [], c: [] };
+    const record = (name: string) => async (m: InboundMessage): Promise<DispatchOutcome> => {
+      got[name].push(`${m.topic}:${m.key}`);
+      return 'processed';
+    };
+    await t.subscribe('a', ['t1'], record('a'));
+    await t.subscribe('b', ['t2'], record('b'));
+    await t.subscribe('c', ['t1', 't2'], record('c'));
+
+    await t.publish([msg('t1', 'k1'), msg('t2', 'k2'), msg('t3', 'k3'), msg('t1', 'k4')]);
+
+    expect(got.a).toEqual(['t1:k1', 't1:k4']);
+    expect(got.b).toEqual(['t2:k2']);
+    expect(got.c).toEqual(['t1:k1', 't2:k2', 't1:k4']);
+  });
+
+  it('hands over topic, key, value and headers unchanged', async () => {
+    const t = new EmbeddedTransport();
+    const received: InboundMessage[] = [];
+    await t.subscribe('c', ['t1'], async (m) => {
+      received.push(m);
+      return 'processed';
+    });
+    const out = msg('t1', 'subject-1', 'payload-bytes');
+    await t.publish([out]);
+    expect(received).toHaveLength(1);
+    expect(received[0]).toEqual({ topic: 't1', key: 'subject-1', value: out.value, headers: { 'x-key': 'subject-1' } });
+    expect(received[0].value.toString()).toBe('payload-bytes');
+  });
+
+  it('awaits each dispatch before the next, and publish resolves only after all of them', async () => {
+    const t = new EmbeddedTransport();
+    const log: string[] = [];
+    const slow = (name: string) => async (m: InboundMessage): Promise<DispatchOutcome> => {
+      log.push(`${name}:start:${m.key}`);
+      await tick();
+      log.push(`${name}:end:${m.key}`);
+      return 'processed';
+    };
+    await t.subscribe('a', ['t1'], slow('a'));
+    await t.subscribe('b', ['t1'], slow('b'));
+
+    await t.publish([msg('t1', 'k1'), msg('t1', 'k2')]);
+    log.push('published');
+
+    expect(log).toEqual([
+      'a:start:k1',
+      'a:end:k1',
+      'b:start:k1',
+      'b:end:k1',
+      'a:start:k2',
+      'a:end:k2',
+      'b:start:k2',
+      'b:end:k2',
+      'published',
+    ]);
+  });
+
+  it('refuses to subscribe the same consumer twice', async () => {
+    const t = new EmbeddedTransport();
+    const d = async (): Promise<DispatchOutcome> => 'processed';
+    await t.subscribe('lineage', ['t1'], d);
+    await expect(t.subscribe('lineage', ['t2'], d)).rejects.toThrow(/lineage is already subscribed/);
+  });
+
+  it('propagates a dispatch error from publish and stops delivering', async () => {
+    const t = new EmbeddedTransport();
+    const delivered: string[] = [];
+    await t.subscribe('a', ['t1'], async (m) => {
+      delivered.push(`a:${m.key}`);
+      if (m.key === 'bad') throw new Error('database down');
+      return 'processed';
+    });
+    await t.subscribe('b', ['t1'], async (m) => {
+      delivered.push(`b:${m.key}`);
+      return 'processed';
+    });
+
+    await expect(t.publish([msg('t1', 'ok'), msg('t1', 'bad'), msg('t1', 'later')])).rejects.toThrow('database down');
+    expect(delivered).toEqual(['a:ok', 'b:ok', 'a:bad']);
+  });
+
+  it('publishing with no subscribers or no messages is a no-op', async () => {
+    const t = new EmbeddedTransport();
+    await expect(t.publish([msg('t1', 'k')])).resolves.toBeUndefined();
+    await expect(t.publish([])).resolves.toBeUndefined();
+  });
+
+  it('close drops the subscriptions, so the consumer may subscribe again', async () => {
+    const t = new EmbeddedTransport();
+    const seen: string[] = [];
+    await t.subscribe('a', ['t1'], async (m) => {
+      seen.push(m.key ?? '');
+      return 'processed';
+    });
+    await t.close();
+    await t.publish([msg('t1', 'after-close')]);
+    expect(seen).toEqual([]);
+    await expect(t.subscribe('a', ['t1'], async () => 'processed')).resolves.toBeUndefined();
+  });
+
+  it('uses the table sink for dead letters', () => {
+    const sink: DeadLetterSink = { deadLetter: async () => undefined };
+    expect(new EmbeddedTransport().deadLetterSink('c', sink)).toBe(sink);
+  });
+});
