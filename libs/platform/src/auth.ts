@@ -57,6 +57,7 @@ export class TokenService {
     } catch {
       throw new UnauthorizedException('Malformed token');
     }
+    if (h === null || c === null) throw new UnauthorizedException('Malformed token');
     if (h.alg !== 'HS256') throw new UnauthorizedException('Unsupported token algorithm');
     const expected = createHmac('sha256', this.secret).update(`${header}.${body}`).digest();
     const given = Buffer.from(sig, 'base64url');

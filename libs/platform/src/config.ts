@@ -16,8 +16,15 @@ import {
 
 export type RunMode = 'embedded' | 'distributed';
 
-const toBool = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : ['1', 'true', 'yes', 'on'].includes(String(value).toLowerCase());
+// Anything but a recognised spelling is passed through unchanged, so that
+// IsBoolean refuses it: a typo must not silently switch a setting off.
+const toBool = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '' || typeof value === 'boolean') return value === '' ? undefined : value;
+  const v = String(value).toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  return value;
+};
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
 

@@ -132,11 +132,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (exception instanceof DomainError) {
       return {
+        ...exception.extensions,
         type: problemType(exception.rule),
         title: TITLES[exception.status] ?? 'Error',
         status: exception.status,
         detail: exception.message,
-        ...exception.extensions,
       };
     }
     if (exception instanceof HttpException) {
