@@ -3,7 +3,7 @@
    aliases do not resolve: relative imports are the only option here. */
 /* eslint-disable @nx/enforce-module-boundaries */
 import { execSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -40,6 +40,7 @@ export default async function globalSetup(): Promise<void> {
     }
     if (!process.env.DATABASE_URL) {
       const dir = mkdtempSync(join(tmpdir(), 'trace-test-pg-'));
+      chmodSync(dir, 0o755); // as root, PostgreSQL's own user must be able to enter it
       const db = await startEmbeddedPostgres(join(dir, 'pg'), 55_000 + Math.floor(Math.random() * 5000), createLogger('warn'));
       g.__EMBEDDED_PG__ = db;
       process.env.DATABASE_URL = db.url.replace(/\/trace$/, '/trace_test');

@@ -1,0 +1,96 @@
+import { dropSchemas, eventually, freePort, KafkaMockCluster, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { aBatch, Api } from './api';
+
+/**
+ * Distributed mode: each app its own process, Kafka between them (the CI
+ * broker from KAFKA_BROKERS, or a private Kafka-protocol mock cluster),
+ * Redis for the cache, the gateway in front.
+ */
+describe('distributed mode (one process per service, over Kafka)', () => {
+  const secret = 'e2e-distributed-secret-0123456789abcdef';
+  const prefix = uniquePrefix('e2e');
+  let cluster: KafkaMockCluster | undefined;
+  const procs: ServiceProcess[] = [];
+
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.stop('SIGTERM').catch(() => p.stop('SIGKILL'))));
+    await cluster?.stop();
+    await dropSchemas(testDatabaseUrl(), prefix);
+  });
+
+  it('routes through the gateway and carries agri events to lineage over Kafka', async () => {
+    let brokers = process.env.KAFKA_BROKERS;
+    if (!brokers) {
+      cluster = await KafkaMockCluster.start();
+      brokers = cluster.bootstrap;
+    }
+    const common = {
+      DATABASE_URL: testDatabaseUrl(),
+      DB_SCHEMA_PREFIX: prefix,
+      KAFKA_BROKERS: brokers,
+      // The test broker has no transaction coordinator; production keeps this on.
+      KAFKA_IDEMPOTENT: 'false',
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15',
+      JWT_SECRET: secret,
+      NODE_ENV: 'test',
+    };
+    const [agriPort, lineagePort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
+    const agri = ServiceProcess.spawn('agri', 'services/agri/src/main.ts', common, agriPort);
+    const lineage = ServiceProcess.spawn('lineage', 'services/lineage/src/main.ts', common, lineagePort);
+    const unused = 'http://127.0.0.1:9'; // services this test does not start
+    const gateway = ServiceProcess.spawn(
+      'gateway',
+      'services/gateway/src/main.ts',
+      {
+        ...common,
+        AGRI_URL: agri.url,
+        LINEAGE_URL: lineage.url,
+        FOOD_URL: unused,
+        DRUG_URL: unused,
+        MATERIAL_URL: unused,
+        GOODS_URL: unused,
+        RECALL_URL: unused,
+      },
+      gatewayPort,
+    );
+    procs.push(agri, lineage, gateway);
+    await Promise.all(procs.map((p) => p.ready(90_000)));
+
+    for (const p of [agri, lineage]) {
+      const health = await new Api(p.url).get('/health/ready');
+      expect(health.body.checks).toMatchObject({
+        broker: { ok: true },
+        cache: { ok: true, detail: 'redis' },
+        [`database:${p.name}`]: { ok: true },
+      });
+    }
+
+    const api = new Api(gateway.url).as(secret, 'org-farm', 'operator');
+    const created = await api.post('/v1/agri/batches', aBatch('E2E-DIST-1'));
+    expect(created.status).toBe(201);
+    expect(created.headers.get('x-correlation-id')).toBeTruthy();
+    const id = created.body.id as string;
+
+    const trace = await eventually(async () => {
+      const r = await api.get(`/v1/trace/agri/${id}`);
+      return r.status === 200 ? r.body : undefined;
+    }, 60_000);
+    expect(trace.nodes).toEqual([expect.objectContaining({ batchId: id, lot: 'E2E-DIST-1' })]);
+
+    // Bad input through the gateway is still a 4xx problem+json from the owning service.
+    const bad = await api.post('/v1/agri/batches', { ...aBatch('E2E-DIST-2'), gtin: '09506000134353' });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+
+    // A service that is down is a clear 503, not a hang or a crash of the gateway.
+    const down = await api.get('/v1/food/batches/5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c4d');
+    expect(down.status).toBe(503);
+  });
+
+  it('refuses to start with missing configuration, naming what is missing', async () => {
+    const p = ServiceProcess.spawn('agri', 'services/agri/src/main.ts', { KAFKA_IDEMPOTENT: 'maybe' }, await freePort());
+    expect(await p.exitCode(30_000)).toBe(78);
+    const logs = p.logs();
+    for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL', 'JWT_SECRET', 'KAFKA_IDEMPOTENT']) expect(logs).toContain(name);
+  });
+});
