@@ -1,4 +1,3 @@
-/* eslint-disable no-console */
 /* Jest loads global setup outside its module registry, where the @trace/* path
    aliases do not resolve: relative imports are the only option here. */
 /* eslint-disable @nx/enforce-module-boundaries */

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { dropSchemas, eventually, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import {
+  changeStateAndEmit,
+  countEffects,
+  effects,
+  startTestService,
+  startTransport,
+  unsent,
+  type TestService,
+  type TransportFixture,
+} from './harness';
+
+/**
+ * Broker faults, injected through librdkafka's mock cluster: while the broker
+ * is down or refuses produce requests, events wait in the outbox; when it is
+ * back they are delivered, once.
+ */
+describe('Kafka broker faults', () => {
+  let prefix: string;
+  let fx: TransportFixture;
+  let producer: TestService;
+  let consumer: TestService;
+
+  beforeEach(async () => {
+    prefix = uniquePrefix();
+    fx = await startTransport('kafka');
+    producer = await startTestService('agri', prefix, fx.transport);
+    consumer = await startTestService('lineage', prefix, fx.transport);
+    countEffects(consumer);
+    await fx.transport.subscribe(consumer.name, consumer.inbox.topics(), (m) => consumer.inbox.dispatch(m));
+    // One event through first, so the producer is connected and the topic exists.
+    const warm = randomUUID();
+    producer.relay.start();
+    await changeStateAndEmit(producer, warm);
+    await eventually(async () => (await effects(consumer)).get(warm) === 1, 30_000);
+  });
+
+  afterEach(async () => {
+    await producer.relay.stop();
+    await fx.stop();
+    await producer.ds.destroy();
+    await consumer.ds.destroy();
+    await dropSchemas(testDatabaseUrl(), prefix);
+  });
+
+  it('keeps events in the outbox while produce requests fail, then delivers each once', async () => {
+    // NOT_LEADER_OR_FOLLOWER (6) is retriable; 40 failures outlast kafkajs's own retries.
+    await fx.cluster!.failRequests(0, 6, 40);
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    for (const id of ids) await changeStateAndEmit(producer, id);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await unsent(producer)).toBeGreaterThan(0);
+
+    const got = await eventually(async () => {
+      const e = await effects(consumer);
+      return ids.every((id) => e.get(id) === 1) ? e : undefined;
+    }, 60_000);
+    expect(ids.map((id) => got.get(id))).toEqual([1, 1, 1]);
+    await eventually(async () => (await unsent(producer)) === 0);
+    const [{ errors }] = await producer.ds.query(`SELECT count(*)::int AS errors FROM outbox WHERE attempts > 1`);
+    expect(errors).toBeGreaterThan(0); // the failed passes were recorded, not hidden
+  });
+
+  it('survives the broker going down and coming back', async () => {
+    await fx.cluster!.brokerDown(1);
+    const id = randomUUID();
+    await changeStateAndEmit(producer, id);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await unsent(producer)).toBe(1);
+    expect((await effects(consumer)).has(id)).toBe(false);
+
+    await fx.cluster!.brokerUp(1);
+    await eventually(async () => (await effects(consumer)).get(id) === 1, 60_000);
+    expect(await unsent(producer)).toBe(0);
+  });
+});
