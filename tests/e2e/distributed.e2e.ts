@@ -1,5 +1,5 @@
 import { dropSchemas, eventually, freePort, KafkaMockCluster, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
-import { aBatch, Api } from './api';
+import { aBatch, Api } from '../support/api';
 
 /**
  * Distributed mode: each app its own process, Kafka between them (the CI

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execSync } from 'node:child_process';
 import { eventually, freePort, ServiceProcess } from '@trace/testing';
-import { aBatch, Api, counter } from './api';
+import { aBatch, Api, counter } from '../support/api';
 
 /**
  * `npm start` as a new user runs it: no DATABASE_URL, no Kafka, no Redis.

@@ -33,7 +33,28 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
   const metrics = app.get(Metrics);
   app.getHttpAdapter().getInstance().disable('x-powered-by');
   for (const mw of opts.preMiddleware ?? []) app.use(mw);
-  app.use(express.json({ limit: '20mb', type: ['application/json', 'application/*+json'] }));
+  app.use(
+    express.json({
+      limit: '20mb',
+      type: ['application/json', 'application/*+json'],
+      // Prototype-polluting keys have no business in any request: refuse them at the door.
+      reviver: (key, value) => {
+        if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+          throw new SyntaxError(`the key "${key}" is not allowed`);
+        }
+        return value;
+      },
+    }),
+  );
+  // Body-parser failures answer here, as problem+json naming what was wrong
+  // with the body; Nest would flatten them into a generic 400.
+  const problems = new ProblemDetailsFilter(opts.logger);
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    const status = (err as { status?: number })?.status;
+    if (typeof status !== 'number' || status < 400 || status >= 500) return next(err);
+    const problem = { ...problems.toProblem(err), instance: req.originalUrl };
+    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+  });
   // After the body parser: the async context set here then covers the handler.
   app.use((req: Request, res: Response, next: NextFunction) => {
     const correlationId = sanitizeCorrelationId(req.headers['x-correlation-id']) ?? randomUUID();
@@ -51,7 +72,7 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
   });
   app.use(metrics.httpMiddleware());
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemDetailsFilter(opts.logger));
+  app.useGlobalFilters(problems);
   if (opts.shutdownHooks !== false) app.enableShutdownHooks();
   app.enableCors({ origin: '*', methods: ['GET', 'HEAD', 'OPTIONS'], allowedHeaders: ['Accept', 'Content-Type'] });
 

@@ -113,7 +113,7 @@ describe('ProblemDetailsFilter.toProblem', () => {
     const p = filter().toProblem({ status: 400, type: 'entity.parse.failed', message: 'Unexpected token } in JSON' });
     expect(p.status).toBe(400);
     expect(p.type.endsWith('malformed-json')).toBe(true);
-    expect(p.detail).toBe('The request body is not valid JSON');
+    expect(p.detail).toBe('The request body is not valid JSON: Unexpected token } in JSON');
   });
 
   it('maps other body-parser 4xx errors by status', () => {

@@ -158,7 +158,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         type: problemType(e.type === 'entity.parse.failed' ? 'malformed-json' : slugFor(status)),
         title: TITLES[status] ?? 'Error',
         status,
-        detail: e.type === 'entity.parse.failed' ? 'The request body is not valid JSON' : e.message,
+        detail: e.type === 'entity.parse.failed' ? `The request body is not valid JSON: ${e.message}` : e.message,
       };
     }
     return {

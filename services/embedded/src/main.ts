@@ -4,25 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createHostApp } from '@trace/messaging';
 import { createLogger, loadConfig, startEmbeddedPostgres, type EmbeddedDatabase, type PlatformConfig } from '@trace/platform';
-import { AgriModule } from '@trace/service-agri';
-import { DrugModule } from '@trace/service-drug';
-import { FoodModule } from '@trace/service-food';
-import { GatewayModule } from '@trace/service-gateway';
-import { GoodsModule } from '@trace/service-goods';
-import { LineageModule } from '@trace/service-lineage';
-import { MaterialModule } from '@trace/service-material';
-import { RecallModule } from '@trace/service-recall';
-
-export const ALL_SERVICE_MODULES = [
-  AgriModule,
-  FoodModule,
-  DrugModule,
-  MaterialModule,
-  GoodsModule,
-  LineageModule,
-  RecallModule,
-  GatewayModule,
-];
+import { ALL_SERVICE_MODULES } from './app';
 
 /** The signing secret survives restarts so tokens issued yesterday still verify. */
 function embeddedJwtSecret(dataDir: string): string {

@@ -31,6 +31,10 @@ export class Api {
     return { status: r.status, body: parsed, headers: r.headers };
   }
 
+  headers(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
   get(path: string) {
     return this.request('GET', path);
   }
