@@ -1,5 +1,5 @@
 import { dropSchemas, eventually, freePort, KafkaMockCluster, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
-import { aBatch, Api } from '../support/api';
+import { aBatch, aProduct, Api } from '../support/api';
 
 /**
  * Distributed mode: each app its own process, Kafka between them (the CI
@@ -66,6 +66,7 @@ describe('distributed mode (one process per service, over Kafka)', () => {
     }
 
     const api = new Api(gateway.url).as(secret, 'org-farm', 'operator');
+    await aProduct(api);
     const created = await api.post('/v1/agri/batches', aBatch('E2E-DIST-1'));
     expect(created.status).toBe(201);
     expect(created.headers.get('x-correlation-id')).toBeTruthy();

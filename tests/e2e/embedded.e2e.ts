@@ -50,6 +50,7 @@ describe('embedded mode (npm start)', () => {
     });
 
     const operator = api.as(secret, 'org-farm', 'operator');
+    expect((await operator.post('/v1/agri/products', { gtin: '09506000134352', name: 'Tomatoes', category: 'vegetable' })).status).toBe(201);
     const created = await operator.post('/v1/agri/batches', aBatch('E2E-EMB-1'));
     expect(created.status).toBe(201);
     const id = created.body.id as string;

@@ -43,12 +43,12 @@ export class Api {
   }
 }
 
-export const aBatch = (lot: string) => ({
+export const aBatch = (lot: string, locationId = 'farm-1') => ({
   gtin: '09506000134352',
   lot,
   quantity: { value: 1200, unit: 'kg' },
   producedAt: '2026-11-20T08:00:00+08:00',
-  locationId: 'farm-1',
+  locationId,
 });
 
 /** Reads one sample of a Prometheus counter from /metrics text. */
@@ -59,4 +59,11 @@ export function counter(metrics: string, name: string, labels: Record<string, st
     if (want.every((w) => line.includes(w))) return Number(line.split(' ').pop());
   }
   return 0;
+}
+
+/** Registers the product a batch needs (its GTIN must belong to the caller's organisation). */
+export async function aProduct(api: Api, domain = 'agri', gtin = '09506000134352', category = 'vegetable') {
+  const r = await api.post(`/v1/${domain}/products`, { gtin, name: `Product ${gtin}`, category });
+  if (r.status !== 201 && r.status !== 409) throw new Error(`product registration failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
 }

@@ -8,7 +8,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { Request } from 'express';
 import { forbidden } from './problem';
 
@@ -71,6 +71,53 @@ export class TokenService {
     return { clientId: c.sub, orgId: c.org, role: c.role as Role };
   }
 }
+
+/**
+ * Client secrets are stored as scrypt hashes with a salt of their own:
+ * `scrypt$<N>$<r>$<p>$<salt b64url>$<hash b64url>`. The parameters travel with
+ * the hash so they can be raised later without invalidating stored secrets.
+ */
+const SCRYPT = { N: 16384, r: 8, p: 1, keyLength: 32, saltLength: 16 } as const;
+
+function scryptAsync(secret: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(secret, salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+export async function hashSecret(secret: string): Promise<string> {
+  const salt = randomBytes(SCRYPT.saltLength);
+  const hash = await scryptAsync(secret, salt, SCRYPT.keyLength, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
+}
+
+/** Constant-time check of a secret against a stored hash; false (never a throw) for a malformed hash. */
+export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [N, r, p] = parts.slice(1, 4).map(Number);
+  const salt = Buffer.from(parts[4], 'base64url');
+  const expected = Buffer.from(parts[5], 'base64url');
+  if (![N, r, p].every(Number.isSafeInteger) || N > 2 ** 20 || r > 32 || p > 16 || expected.length === 0 || salt.length === 0) return false;
+  const given = await scryptAsync(secret, salt, expected.length, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 });
+  return timingSafeEqual(given, expected);
+}
+
+/** A random client secret: 32 bytes, base64url (43 characters). */
+export const generateSecret = () => randomBytes(32).toString('base64url');
+
+/**
+ * Services call each other's internal endpoints with a token they sign
+ * themselves (they share the JWT secret): subject `service:<name>`, role admin,
+ * of the platform organisation. No client id can start with `service:`, so
+ * only a holder of the signing secret can present one.
+ */
+export const PLATFORM_ORG_ID = 'platform';
+export const SERVICE_SUBJECT_PREFIX = 'service:';
+export const isServicePrincipal = (p: Principal | undefined) =>
+  !!p && p.role === 'admin' && p.orgId === PLATFORM_ORG_ID && p.clientId.startsWith(SERVICE_SUBJECT_PREFIX);
+export const signServiceToken = (tokens: TokenService, service: string) =>
+  tokens.sign({ clientId: `${SERVICE_SUBJECT_PREFIX}${service}`, orgId: PLATFORM_ORG_ID, role: 'admin' }).token;
 
 export const TOKEN_SERVICE = Symbol('TOKEN_SERVICE');
 const ROLES_KEY = 'trace:roles';

@@ -8,6 +8,7 @@ import {
   IsString,
   Matches,
   Max,
+  MaxLength,
   Min,
   MinLength,
   ValidateIf,
@@ -123,6 +124,33 @@ export class PlatformConfig {
   @MinLength(32, { message: 'JWT_SECRET must be at least 32 characters' })
   JWT_SECRET?: string;
 
+  /**
+   * The first admin client (the gateway creates or updates it at start-up).
+   * Both or neither; in embedded mode "neither" means: generate one once and
+   * print its secret at that start-up.
+   */
+  @ValidateIf((c: PlatformConfig) => c.BOOTSTRAP_ADMIN_CLIENT_ID !== undefined || c.BOOTSTRAP_ADMIN_CLIENT_SECRET !== undefined)
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    message: 'BOOTSTRAP_ADMIN_CLIENT_ID must be 1-64 letters, digits, ".", "_" or "-" (and is required with BOOTSTRAP_ADMIN_CLIENT_SECRET)',
+  })
+  BOOTSTRAP_ADMIN_CLIENT_ID?: string;
+
+  @ValidateIf((c: PlatformConfig) => c.BOOTSTRAP_ADMIN_CLIENT_ID !== undefined || c.BOOTSTRAP_ADMIN_CLIENT_SECRET !== undefined)
+  @IsString({ message: 'BOOTSTRAP_ADMIN_CLIENT_SECRET is required with BOOTSTRAP_ADMIN_CLIENT_ID' })
+  @MinLength(16, { message: 'BOOTSTRAP_ADMIN_CLIENT_SECRET must be at least 16 characters' })
+  @MaxLength(256, { message: 'BOOTSTRAP_ADMIN_CLIENT_SECRET must be at most 256 characters' })
+  BOOTSTRAP_ADMIN_CLIENT_SECRET?: string;
+
+  /**
+   * Base URL of the gateway's internal identity endpoints, for a service that
+   * does not host the gateway module (distributed mode) and must look up
+   * organisations and locations.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'IDENTITY_URL must be an http(s):// URL' })
+  IDENTITY_URL?: string;
+
   /** Prefix for every service schema; tests use it to isolate runs in one database. */
   @Matches(/^([a-z_][a-z0-9_]{0,30})?$/, { message: 'DB_SCHEMA_PREFIX must be a lowercase identifier' })
   DB_SCHEMA_PREFIX = '';
@@ -144,7 +172,8 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<PlatformConfig> = {}): PlatformConfig {
   const known = Object.keys(new PlatformConfig());
   const plain: Record<string, unknown> = {};
-  for (const key of [...known, 'DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL', 'KAFKA_CLIENT_ID', 'JWT_SECRET']) {
+  const optional = ['DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL', 'KAFKA_CLIENT_ID', 'JWT_SECRET', 'BOOTSTRAP_ADMIN_CLIENT_ID', 'BOOTSTRAP_ADMIN_CLIENT_SECRET', 'IDENTITY_URL'];
+  for (const key of [...known, ...optional]) {
     if (env[key] !== undefined && env[key] !== '') plain[key] = env[key];
   }
   Object.assign(plain, overrides);
@@ -152,7 +181,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const errors = validateSync(config, { forbidUnknownValues: true });
   if (errors.length > 0) {
     throw new ConfigError(
-      errors.map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`),
+      // A secret that fails validation must not end up in the logs that report it.
+      errors.map((e) => {
+        const shown = /SECRET/.test(e.property) && e.value !== undefined ? '"<redacted>"' : JSON.stringify(e.value);
+        return `${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
+      }),
     );
   }
   return config;

@@ -10,3 +10,5 @@ export * from './logging';
 export * from './metrics';
 export * from './platform.module';
 export * from './problem';
+export * from './directory';
+export * from './identity-client';

@@ -1,2 +1,5 @@
 export * from './canonical';
+export * from './cbv';
+export * from './custody';
+export * from './domain-rules';
 export * from './hash-chain';

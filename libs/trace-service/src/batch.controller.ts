@@ -1,15 +1,78 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  type Type,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiExcludeController, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Type as TransformType } from 'class-transformer';
+import { IsNotEmpty, IsString, IsUUID, ValidateNested } from 'class-validator';
 import { CurrentPrincipal, Roles, type Principal } from '@trace/platform';
-import { BatchService, type DomainName } from './batch.service';
-import { RegisterBatchDto } from './dto';
+import { BatchService } from './batch.service';
+import type { DomainName } from './domains';
+import { BatchInputDto, RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
+
+const uuid = () => new ParseUUIDPipe({ version: '4' });
+const bearerOf = (authorization?: string) => authorization?.replace(/^Bearer\s+/i, '');
+const title = (d: string) => `${d[0].toUpperCase()}${d.slice(1)}`;
+
+class OutputRefDto {
+  @IsString()
+  @IsNotEmpty()
+  domain: string;
+
+  @IsUUID('4')
+  batchId: string;
+}
+
+/** Body of the service-to-service input ledger calls. */
+class LedgerCallDto extends BatchInputDto {
+  @ValidateNested()
+  @TransformType(() => OutputRefDto)
+  outputRef: OutputRefDto;
+}
+
+class RestoreCallDto extends LedgerCallDto {
+  @IsUUID()
+  correctionOf: string;
+
+  @IsString()
+  @IsNotEmpty()
+  reason: string;
+}
 
 /**
- * One controller class per domain, made by this factory: in embedded mode the
+ * Controllers are made per domain by these factories: in embedded mode the
  * five domains share one HTTP server, so each needs its own route prefix and
  * its own BatchService instance rather than a `:domain` parameter.
  */
-export function createBatchController(domain: DomainName): Type<unknown> {
+export function createDomainControllers(domain: DomainName): Type<unknown>[] {
+  @ApiTags(domain)
+  @ApiBearerAuth()
+  @Controller(`v1/${domain}/products`)
+  class ProductController {
+    constructor(@Inject(BatchService) private readonly batches: BatchService) {}
+
+    @Post()
+    @HttpCode(201)
+    @Roles('operator')
+    @ApiCreatedResponse({ description: 'The product; its GTIN is stored as GTIN-14' })
+    register(@Body() dto: RegisterProductDto, @CurrentPrincipal() principal: Principal) {
+      return this.batches.registerProduct(dto, principal);
+    }
+
+    @Get(':id')
+    get(@Param('id', uuid()) id: string) {
+      return this.batches.getProduct(id);
+    }
+  }
+
   @ApiTags(domain)
   @ApiBearerAuth()
   @Controller(`v1/${domain}/batches`)
@@ -19,17 +82,73 @@ export function createBatchController(domain: DomainName): Type<unknown> {
     @Post()
     @HttpCode(201)
     @Roles('operator')
-    @ApiCreatedResponse({ description: 'The batch, with its digital link and chain head' })
-    register(@Body() dto: RegisterBatchDto, @CurrentPrincipal() principal: Principal) {
-      return this.batches.register(dto, principal);
+    @ApiCreatedResponse({ description: 'The batch, with its digital link and chain head. With inputs: a transformation.' })
+    register(
+      @Body() dto: RegisterBatchDto,
+      @CurrentPrincipal() principal: Principal,
+      @Headers('authorization') authorization?: string,
+    ) {
+      return this.batches.register(dto, principal, bearerOf(authorization));
     }
 
     @Get(':id')
-    @ApiOkResponse({ description: 'The batch' })
-    get(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string, @CurrentPrincipal() principal: Principal) {
+    @ApiOkResponse({ description: 'The batch with status, holder and chain head' })
+    get(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
       return this.batches.get(id, principal);
     }
+
+    @Post(':id/events')
+    @HttpCode(201)
+    @Roles('operator')
+    @ApiCreatedResponse({ description: '{ id, seq, hash, prevHash }' })
+    record(@Param('id', uuid()) id: string, @Body() dto: RecordEventDto, @CurrentPrincipal() principal: Principal) {
+      return this.batches.recordEvent(id, dto, principal);
+    }
+
+    @Get(':id/events')
+    @ApiOkResponse({ description: 'The chain in order, each event with seq, hash and prevHash' })
+    events(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
+      return this.batches.events(id, principal);
+    }
+
+    @Get(':id/verify')
+    @ApiOkResponse({ description: '{ valid, length, head, brokenAt? }: every hash recomputed' })
+    verify(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
+      return this.batches.verify(id, principal);
+    }
   }
-  Object.defineProperty(BatchController, 'name', { value: `${domain[0].toUpperCase()}${domain.slice(1)}BatchController` });
-  return BatchController;
+
+  /** Other domain services take transformation inputs through here (distributed mode), acting with the end user's token. */
+  @ApiExcludeController()
+  @Controller(`internal/v1/${domain}/batches`)
+  class InputLedgerController {
+    constructor(@Inject(BatchService) private readonly batches: BatchService) {}
+
+    @Post(':id/consume')
+    @HttpCode(200)
+    @Roles('operator')
+    consume(@Param('id', uuid()) id: string, @Body() dto: LedgerCallDto, @CurrentPrincipal() principal: Principal) {
+      return this.batches.consume({ batchId: id, quantity: dto.quantity.value, unit: dto.quantity.unit, outputRef: dto.outputRef }, principal);
+    }
+
+    @Post(':id/restore')
+    @HttpCode(200)
+    @Roles('operator')
+    async restore(@Param('id', uuid()) id: string, @Body() dto: RestoreCallDto, @CurrentPrincipal() principal: Principal) {
+      await this.batches.restore(
+        { batchId: id, quantity: dto.quantity.value, unit: dto.quantity.unit, outputRef: dto.outputRef, correctionOf: dto.correctionOf, reason: dto.reason },
+        principal,
+      );
+      return { restored: true };
+    }
+  }
+
+  for (const [cls, kind] of [
+    [ProductController, 'Product'],
+    [BatchController, 'Batch'],
+    [InputLedgerController, 'InputLedger'],
+  ] as const) {
+    Object.defineProperty(cls, 'name', { value: `${title(domain)}${kind}Controller` });
+  }
+  return [ProductController, BatchController, InputLedgerController];
 }

@@ -1,7 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  IsArray,
   IsDateString,
+  IsIn,
+  IsUUID,
   IsNotEmpty,
   IsNumber,
   IsObject,
@@ -24,6 +28,141 @@ export class QuantityDto {
   @IsNotEmpty()
   @MaxLength(16)
   unit: string;
+}
+
+export const DOMAIN_NAMES = ['agri', 'food', 'drug', 'material', 'goods'] as const;
+
+export class BatchInputDto {
+  @ApiProperty({ enum: DOMAIN_NAMES })
+  @IsIn(DOMAIN_NAMES)
+  domain: (typeof DOMAIN_NAMES)[number];
+
+  @ApiProperty()
+  @IsUUID('4')
+  batchId: string;
+
+  @ApiProperty({ type: QuantityDto })
+  @ValidateNested()
+  @Type(() => QuantityDto)
+  quantity: QuantityDto;
+}
+
+export class RegisterProductDto {
+  @ApiProperty({ example: '09506000134352' })
+  @IsString()
+  @Matches(/^\d{8}$|^\d{12,14}$/, { message: 'gtin must be 8, 12, 13 or 14 digits' })
+  gtin: string;
+
+  @ApiProperty({ example: 'Cherry tomatoes' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  @ApiProperty({ example: 'vegetable' })
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_]{0,39}$/, { message: 'category must be a lowercase identifier' })
+  category: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsObject()
+  attributes?: Record<string, unknown>;
+}
+
+export class DocumentRefDto {
+  @ApiProperty({ example: 'po' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(40)
+  type: string;
+
+  @ApiProperty({ example: 'PO-2026-118' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  id: string;
+}
+
+export class SensorReadingDto {
+  @ApiProperty({ example: 'temperature' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(40)
+  type: string;
+
+  @ApiProperty({ example: 4.5 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  value: number;
+
+  @ApiProperty({ example: 'Cel' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(16)
+  unit: string;
+
+  @ApiProperty()
+  @IsDateString({ strict: true })
+  time: string;
+}
+
+export class RecordEventDto {
+  @ApiProperty({ example: 'shipping', description: 'CBV 2.0 bizStep short name' })
+  @IsString()
+  @Matches(/^[a-z_]{2,40}$/, { message: 'bizStep must be a CBV 2.0 bizStep name' })
+  bizStep: string;
+
+  @ApiProperty()
+  @IsDateString({ strict: true })
+  eventTime: string;
+
+  @ApiProperty()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  locationId: string;
+
+  @ApiPropertyOptional({ example: 'in_transit' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z_]{2,40}$/, { message: 'disposition must be a CBV 2.0 disposition name' })
+  disposition?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  toOrgId?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  toLocationId?: string;
+
+  @ApiPropertyOptional({ type: QuantityDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => QuantityDto)
+  quantity?: QuantityDto;
+
+  @ApiPropertyOptional({ type: [DocumentRefDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => DocumentRefDto)
+  documents?: DocumentRefDto[];
+
+  @ApiPropertyOptional({ type: [SensorReadingDto] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => SensorReadingDto)
+  sensors?: SensorReadingDto[];
 }
 
 export class RegisterBatchDto {
@@ -56,6 +195,14 @@ export class RegisterBatchDto {
   @IsOptional()
   @IsDateString({ strict: true })
   expiresAt?: string;
+
+  @ApiPropertyOptional({ type: () => [BatchInputDto], description: 'Makes this a transformation: input batches of any domain' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => BatchInputDto)
+  inputs?: BatchInputDto[];
 
   @ApiPropertyOptional()
   @IsOptional()

@@ -57,4 +57,58 @@ export class TraceChainTables1764000001000 implements MigrationInterface {
   }
 }
 
-export const TRACE_CHAIN_MIGRATIONS = [TraceChainTables1764000001000];
+
+
+/** Products, custody in transit, transformation inputs. */
+export class TraceChainCustody1764000003000 implements MigrationInterface {
+  name = 'TraceChainCustody1764000003000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE products (
+        id           uuid PRIMARY KEY,
+        gtin         char(14) NOT NULL UNIQUE,
+        name         text NOT NULL,
+        category     text NOT NULL,
+        owner_org_id text NOT NULL,
+        attributes   jsonb NOT NULL DEFAULT '{}',
+        created_at   timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`ALTER TABLE batches ADD COLUMN product_id uuid REFERENCES products (id)`);
+    await q.query(`ALTER TABLE batches ADD COLUMN product_category text`);
+    await q.query(`ALTER TABLE batches ADD COLUMN pending_receiver_org_id text`);
+    await q.query(`ALTER TABLE batches ADD COLUMN quantity_initial numeric`);
+    await q.query(`UPDATE batches SET quantity_initial = quantity_value`);
+    // Organisations that ever held a batch keep read access to it.
+    await q.query(`
+      CREATE TABLE batch_custody (
+        batch_id uuid NOT NULL REFERENCES batches (id),
+        org_id   text NOT NULL,
+        since    timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (batch_id, org_id)
+      )`);
+    await q.query(`INSERT INTO batch_custody (batch_id, org_id) SELECT id, owner_org_id FROM batches ON CONFLICT DO NOTHING`);
+    await q.query(`CREATE INDEX batch_custody_org_idx ON batch_custody (org_id)`);
+    await q.query(`
+      CREATE TABLE batch_inputs (
+        output_batch_id uuid NOT NULL REFERENCES batches (id),
+        input_domain    text NOT NULL,
+        input_batch_id  uuid NOT NULL,
+        quantity_value  numeric NOT NULL CHECK (quantity_value > 0),
+        quantity_unit   text NOT NULL,
+        PRIMARY KEY (output_batch_id, input_domain, input_batch_id)
+      )`);
+    await q.query(`CREATE INDEX batch_inputs_input_idx ON batch_inputs (input_batch_id)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE batch_inputs');
+    await q.query('DROP TABLE batch_custody');
+    for (const c of ['quantity_initial', 'pending_receiver_org_id', 'product_category', 'product_id']) {
+      await q.query(`ALTER TABLE batches DROP COLUMN ${c}`);
+    }
+    await q.query('DROP TABLE products');
+  }
+}
+
+export const TRACE_CHAIN_MIGRATIONS = [TraceChainTables1764000001000, TraceChainCustody1764000003000];

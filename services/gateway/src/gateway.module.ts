@@ -1,9 +1,32 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { ServiceRuntimeModule } from '@trace/messaging';
+import { DIRECTORY } from '@trace/platform';
+import { AdminBootstrap } from './identity/bootstrap-admin';
+import {
+  AuthController,
+  InternalDirectoryController,
+  LocationsController,
+  OrganisationsController,
+} from './identity/identity.controllers';
+import { IdentityService } from './identity/identity.service';
+import { LocationService } from './identity/locations.service';
+import { GATEWAY_MIGRATIONS } from './identity/migrations';
 
 /**
- * The public entry. In embedded mode every service is in-process and the
- * gateway adds only its own public endpoints (token, scan: later issues); in
- * distributed mode main.ts also forwards /v1/<domain>/… to the owning service.
+ * The public entry. It owns identity: organisations, API clients and their
+ * tokens, and locations, in the gateway schema. In embedded mode every
+ * service is in-process besides; in distributed mode main.ts also forwards
+ * /v1/<domain>/… to the owning service.
+ *
+ * Global so that DIRECTORY (and only DIRECTORY: the DataSource stays private
+ * to this module) reaches every service module hosted in the same process.
+ * Services running without this module import DirectoryClientModule instead.
  */
-@Module({})
+@Global()
+@Module({
+  imports: [ServiceRuntimeModule.forService({ service: 'gateway', migrations: GATEWAY_MIGRATIONS })],
+  controllers: [AuthController, OrganisationsController, LocationsController, InternalDirectoryController],
+  providers: [IdentityService, LocationService, AdminBootstrap, { provide: DIRECTORY, useExisting: LocationService }],
+  exports: [DIRECTORY],
+})
 export class GatewayModule {}

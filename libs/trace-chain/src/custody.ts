@@ -1,0 +1,109 @@
+import type { BizStep, Disposition } from './cbv';
+
+/** The part of a batch the custody rules look at. */
+export interface BatchState {
+  status: BatchStatus;
+  holderOrgId: string;
+  /** Set while a shipment is on its way: only this organisation may receive it. */
+  pendingReceiverOrgId: string | null;
+  quantity: number;
+}
+
+export const BATCH_STATUSES = ['active', 'held', 'recalled', 'destroyed', 'dispensed'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+export interface ProposedEvent {
+  bizStep: BizStep;
+  disposition?: Disposition;
+  actorOrgId: string;
+  toOrgId?: string;
+  /** Quantity this event takes out of the batch (consumption, destruction of part). */
+  consumes?: number;
+}
+
+/** A refusal names the rule, so clients (and problem+json types) can tell them apart. */
+export interface Refusal {
+  status: 403 | 409 | 422;
+  rule: string;
+  message: string;
+}
+
+/** What the event changes on the batch. */
+export interface Transition {
+  status: BatchStatus;
+  holderOrgId: string;
+  pendingReceiverOrgId: string | null;
+  quantity: number;
+}
+
+const TERMINAL: BatchStatus[] = ['destroyed', 'dispensed'];
+/** Statuses in which goods must not move on. */
+const BLOCKED_FOR_MOVEMENT: BatchStatus[] = ['held', 'recalled', ...TERMINAL];
+const MOVEMENT: BizStep[] = ['shipping', 'transforming', 'retail_selling', 'dispensing', 'loading', 'departing', 'transporting'];
+
+/**
+ * Custody and state rules shared by every domain: only the holder writes the
+ * next event (the named receiver writes "receiving"); a shipment names its
+ * receiver; held, recalled or finished batches do not move; quantities never
+ * go negative.
+ */
+export function applyCustody(batch: BatchState, e: ProposedEvent): Refusal | Transition {
+  if (e.bizStep === 'receiving') {
+    if (!batch.pendingReceiverOrgId) {
+      return { status: 409, rule: 'not-in-transit', message: 'The batch has not been shipped to anyone: nothing to receive' };
+    }
+    if (batch.pendingReceiverOrgId !== e.actorOrgId) {
+      return { status: 403, rule: 'not-the-receiver', message: 'Only the organisation the batch was shipped to may receive it' };
+    }
+    return { status: batch.status, holderOrgId: e.actorOrgId, pendingReceiverOrgId: null, quantity: batch.quantity };
+  }
+
+  if (batch.holderOrgId !== e.actorOrgId) {
+    return { status: 403, rule: 'not-the-holder', message: 'Only the organisation holding the batch may record its next event' };
+  }
+  if (TERMINAL.includes(batch.status)) {
+    return { status: 409, rule: `batch-${batch.status}`, message: `The batch is ${batch.status}: its chain is closed` };
+  }
+  if (batch.pendingReceiverOrgId && e.bizStep !== 'void_shipping') {
+    return { status: 409, rule: 'in-transit', message: 'The batch is in transit: the receiver must record receiving first (or void the shipment)' };
+  }
+  if (MOVEMENT.includes(e.bizStep) && BLOCKED_FOR_MOVEMENT.includes(batch.status)) {
+    return {
+      status: 409,
+      rule: `batch-${batch.status}`,
+      message: `The batch is ${batch.status} and cannot be moved (${e.bizStep})`,
+    };
+  }
+
+  let quantity = batch.quantity;
+  if (e.consumes !== undefined) {
+    if (!(e.consumes > 0)) return { status: 422, rule: 'quantity', message: 'A consumed quantity must be positive' };
+    if (e.consumes > batch.quantity) {
+      return {
+        status: 409,
+        rule: 'insufficient-quantity',
+        message: `The batch holds ${batch.quantity}; ${e.consumes} cannot be taken from it`,
+      };
+    }
+    quantity = batch.quantity - e.consumes;
+  }
+
+  let pendingReceiverOrgId: string | null = batch.pendingReceiverOrgId;
+  if (e.bizStep === 'shipping') {
+    if (!e.toOrgId) return { status: 422, rule: 'shipping-receiver', message: 'Shipping must name the receiving organisation (toOrgId)' };
+    pendingReceiverOrgId = e.toOrgId;
+  }
+  if (e.bizStep === 'void_shipping') pendingReceiverOrgId = null;
+
+  return { status: statusAfter(batch.status, e), holderOrgId: batch.holderOrgId, pendingReceiverOrgId, quantity };
+}
+
+/** The batch status is a projection of its chain: some dispositions change it. */
+export function statusAfter(current: BatchStatus, e: Pick<ProposedEvent, 'bizStep' | 'disposition'>): BatchStatus {
+  if (e.bizStep === 'destroying' || e.disposition === 'destroyed') return 'destroyed';
+  if (e.disposition === 'recalled') return 'recalled';
+  if (e.disposition === 'dispensed') return 'dispensed';
+  return current;
+}
+
+export const isRefusal = (r: Refusal | Transition): r is Refusal => 'rule' in r;

@@ -1,0 +1,98 @@
+import type { DomainName } from './domains';
+
+export interface BatchRow {
+  id: string;
+  domain: DomainName;
+  gtin: string;
+  lot: string;
+  quantity_value: string;
+  quantity_unit: string;
+  quantity_initial: string | null;
+  status: string;
+  owner_org_id: string;
+  holder_org_id: string;
+  pending_receiver_org_id: string | null;
+  location_id: string;
+  produced_at: Date;
+  expires_at: Date | null;
+  attributes: Record<string, unknown>;
+  product_id: string | null;
+  product_category: string | null;
+  chain_seq: number;
+  chain_head: string;
+}
+
+export interface EventRow {
+  id: string;
+  batch_id: string;
+  seq: number;
+  biz_step: string;
+  disposition: string | null;
+  event_time: Date;
+  record_time: Date;
+  org_id: string;
+  content: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface BatchView {
+  id: string;
+  domain: DomainName;
+  gtin: string;
+  lot: string;
+  quantity: { value: number; unit: string };
+  initialQuantity: { value: number; unit: string };
+  status: string;
+  ownerOrgId: string;
+  holderOrgId: string;
+  inTransitTo: string | null;
+  locationId: string;
+  productId: string | null;
+  category: string | null;
+  producedAt: string;
+  expiresAt: string | null;
+  attributes: Record<string, unknown>;
+  digitalLink: string;
+  chainLength: number;
+  chainHead: string;
+}
+
+export function toBatchView(r: BatchRow): BatchView {
+  return {
+    id: r.id,
+    domain: r.domain,
+    gtin: r.gtin,
+    lot: r.lot,
+    quantity: { value: Number(r.quantity_value), unit: r.quantity_unit },
+    initialQuantity: { value: Number(r.quantity_initial ?? r.quantity_value), unit: r.quantity_unit },
+    status: r.status,
+    ownerOrgId: r.owner_org_id,
+    holderOrgId: r.holder_org_id,
+    inTransitTo: r.pending_receiver_org_id,
+    locationId: r.location_id,
+    productId: r.product_id,
+    category: r.product_category,
+    producedAt: r.produced_at.toISOString(),
+    expiresAt: r.expires_at ? r.expires_at.toISOString() : null,
+    attributes: r.attributes,
+    digitalLink: `/01/${r.gtin}/10/${encodeURIComponent(r.lot)}`,
+    chainLength: r.chain_seq,
+    chainHead: r.chain_head.trim(),
+  };
+}
+
+export function toEventView(e: EventRow) {
+  return {
+    id: e.id,
+    seq: e.seq,
+    bizStep: e.biz_step,
+    disposition: e.disposition,
+    eventTime: e.event_time.toISOString(),
+    recordTime: e.record_time.toISOString(),
+    orgId: e.org_id,
+    ...e.content,
+    prevHash: e.prev_hash.trim(),
+    hash: e.hash.trim(),
+  };
+}

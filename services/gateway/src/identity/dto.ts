@@ -1,0 +1,133 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { LOCATION_KINDS, ORG_KINDS, ROLES, type LocationKind, type OrgKind, type Role } from '@trace/platform';
+
+const NOT_BLANK = /\S/;
+
+export class TokenRequestDto {
+  @ApiProperty({ example: 'admin' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(128)
+  clientId: string;
+
+  @ApiProperty({ example: 'the secret shown when the client was created' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(256)
+  clientSecret: string;
+}
+
+export class TokenResponseDto {
+  @ApiProperty({ description: 'HS256 JWT; claims sub (client id), org, role' })
+  accessToken: string;
+
+  @ApiProperty({ enum: ['Bearer'] })
+  tokenType: 'Bearer';
+
+  @ApiProperty({ description: 'Seconds until the token expires', example: 3600 })
+  expiresIn: number;
+}
+
+export class CreateOrganisationDto {
+  @ApiProperty({ example: 'Shouguang Green Farm Co-op' })
+  @IsString()
+  @Matches(NOT_BLANK, { message: 'name must not be blank' })
+  @MaxLength(200)
+  name: string;
+
+  @ApiProperty({ enum: ORG_KINDS })
+  @IsIn(ORG_KINDS)
+  kind: OrgKind;
+}
+
+export class OrganisationDto {
+  @ApiProperty()
+  id: string;
+
+  @ApiProperty()
+  name: string;
+
+  @ApiProperty({ enum: [...ORG_KINDS, 'platform'], description: '`platform` only for the built-in organisation of the admins' })
+  kind: OrgKind | 'platform';
+}
+
+export class CreateClientDto {
+  @ApiProperty({
+    enum: ROLES,
+    description:
+      'operator: producer, processor, distributor, retailer, construction_company, pharmacy or hospital; ' +
+      'inspector: inspection_agency; regulator: regulator; admin: the platform organisation only',
+  })
+  @IsIn(ROLES)
+  role: Role;
+}
+
+export class ClientCredentialsDto {
+  @ApiProperty()
+  clientId: string;
+
+  @ApiProperty({ description: 'Shown this once; only a hash is stored' })
+  clientSecret: string;
+
+  @ApiProperty()
+  orgId: string;
+
+  @ApiProperty({ enum: ROLES })
+  role: Role;
+}
+
+export class CreateLocationDto {
+  @ApiProperty({ example: 'North greenhouse' })
+  @IsString()
+  @Matches(NOT_BLANK, { message: 'name must not be blank' })
+  @MaxLength(200)
+  name: string;
+
+  @ApiProperty({ enum: LOCATION_KINDS })
+  @IsIn(LOCATION_KINDS)
+  kind: LocationKind;
+
+  @ApiPropertyOptional({ example: 'CN-37', description: 'Administrative region, e.g. an ISO 3166-2 code' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  region?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  address?: string;
+
+  @ApiPropertyOptional({ example: '9506000134352', description: 'GS1 Global Location Number: 13 digits with a valid check digit' })
+  @IsOptional()
+  @IsString()
+  gln?: string;
+}
+
+export class LocationDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  orgId: string;
+
+  @ApiProperty()
+  name: string;
+
+  @ApiProperty({ enum: LOCATION_KINDS })
+  kind: LocationKind;
+
+  @ApiProperty({ nullable: true, type: String })
+  region: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  address: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  gln: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+}

@@ -1,0 +1,191 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import {
+  DomainError,
+  generateSecret,
+  hashSecret,
+  notFound,
+  ORG_KINDS,
+  PLATFORM_ORG_ID,
+  TOKEN_SERVICE,
+  TokenService,
+  unprocessable,
+  verifySecret,
+  type OrgKind,
+  type Principal,
+  type Role,
+} from '@trace/platform';
+import type { ClientCredentialsDto, OrganisationDto, TokenResponseDto } from './dto';
+
+type StoredKind = OrgKind | 'platform';
+
+interface OrgRow {
+  id: string;
+  name: string;
+  kind: StoredKind;
+}
+
+interface ClientRow {
+  client_id: string;
+  org_id: string;
+  role: Role;
+  secret_hash: string;
+  revoked_at: Date | null;
+}
+
+const SUPPLY_CHAIN_KINDS: readonly StoredKind[] = [
+  'producer',
+  'processor',
+  'distributor',
+  'retailer',
+  'construction_company',
+  'pharmacy',
+  'hospital',
+];
+
+/** Which organisation kinds a client of each role may belong to. */
+export const ROLE_ORG_KINDS: Record<Role, readonly StoredKind[]> = {
+  operator: SUPPLY_CHAIN_KINDS,
+  inspector: ['inspection_agency'],
+  regulator: ['regulator'],
+  // An admin can create organisations and clients for anyone: it belongs to the platform, never to a party.
+  admin: ['platform'],
+};
+
+const invalidClient = () => new DomainError(401, 'invalid-client', 'Unknown client or wrong secret');
+
+/** Organisations, their API clients and the tokens issued to them. */
+@Injectable()
+export class IdentityService {
+  /** Checked against when the client id is unknown, so that answer takes as long as a wrong secret. */
+  private dummyHash?: Promise<string>;
+
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(TOKEN_SERVICE) private readonly tokens: TokenService,
+  ) {}
+
+  async issueToken(clientId: string, clientSecret: string): Promise<TokenResponseDto> {
+    const [row]: ClientRow[] = await this.ds.query(
+      'SELECT client_id, org_id, role, secret_hash, revoked_at FROM clients WHERE client_id = $1',
+      [clientId],
+    );
+    this.dummyHash ??= hashSecret(randomBytes(32).toString('hex'));
+    const ok = await verifySecret(clientSecret, row?.secret_hash ?? (await this.dummyHash));
+    if (!row || !ok || row.revoked_at) throw invalidClient();
+    const { token, expiresIn } = this.tokens.sign({ clientId: row.client_id, orgId: row.org_id, role: row.role });
+    return { accessToken: token, tokenType: 'Bearer', expiresIn };
+  }
+
+  async createOrganisation(name: string, kind: OrgKind): Promise<OrganisationDto> {
+    if (!ORG_KINDS.includes(kind)) throw unprocessable('org-kind', `Unknown organisation kind ${kind}`);
+    const [row]: OrgRow[] = await this.ds.query(
+      'INSERT INTO organisations (id, name, kind) VALUES ($1, $2, $3) RETURNING id, name, kind',
+      [randomUUID(), name.trim(), kind],
+    );
+    return toOrganisation(row);
+  }
+
+  async findOrganisation(id: string): Promise<OrganisationDto | undefined> {
+    if (typeof id !== 'string' || id.length > 200) return undefined;
+    const [row]: OrgRow[] = await this.ds.query('SELECT id, name, kind FROM organisations WHERE id = $1', [id]);
+    return row ? toOrganisation(row) : undefined;
+  }
+
+  /** Admins see every organisation; anyone else only their own (others are "not found", not "forbidden"). */
+  async getOrganisation(id: string, caller: Principal): Promise<OrganisationDto> {
+    const org = caller.role === 'admin' || caller.orgId === id ? await this.findOrganisation(id) : undefined;
+    if (!org) throw notFound('organisation', `No organisation ${id}`);
+    return org;
+  }
+
+  async createClient(orgId: string, role: Role): Promise<ClientCredentialsDto> {
+    const org = await this.findOrganisation(orgId);
+    if (!org) throw notFound('organisation', `No organisation ${orgId}`);
+    const allowed = ROLE_ORG_KINDS[role];
+    if (!allowed.includes(org.kind)) {
+      const fits = (Object.keys(ROLE_ORG_KINDS) as Role[]).filter((r) => ROLE_ORG_KINDS[r].includes(org.kind));
+      throw unprocessable(
+        'role-org-kind',
+        `A ${role} client belongs to an organisation of kind ${allowed.join(', ')}; ${org.id} is a ${org.kind}` +
+          (fits.length ? ` (it may have ${fits.join(', ')} clients)` : ''),
+        { role, orgKind: org.kind, allowedRoles: fits },
+      );
+    }
+    const clientId = `cli_${randomBytes(12).toString('hex')}`;
+    const clientSecret = generateSecret();
+    await this.ds.query('INSERT INTO clients (client_id, org_id, role, secret_hash) VALUES ($1, $2, $3, $4)', [
+      clientId,
+      org.id,
+      role,
+      await hashSecret(clientSecret),
+    ]);
+    return { clientId, clientSecret, orgId: org.id, role };
+  }
+
+  /**
+   * The first admin, at start-up. From the environment: created, or its
+   * secret updated when it changed (idempotent). Embedded without those
+   * variables: generated once, when no admin client exists yet; the return
+   * value is then the only copy of the secret.
+   */
+  async bootstrapAdmin(opts: {
+    clientId?: string;
+    clientSecret?: string;
+    generate: boolean;
+  }): Promise<{
+    action: 'created' | 'updated' | 'unchanged' | 'generated' | 'none' | 'blocked';
+    clientId?: string;
+    clientSecret?: string;
+  }> {
+    return this.ds.transaction(async (m) => {
+      // Replicas starting together: one of them does this at a time.
+      await m.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':bootstrap-admin'))`);
+      if (opts.clientId && opts.clientSecret) {
+        const [row]: ClientRow[] = await m.query(
+          'SELECT client_id, org_id, role, secret_hash, revoked_at FROM clients WHERE client_id = $1',
+          [opts.clientId],
+        );
+        if (!row) {
+          await m.query('INSERT INTO clients (client_id, org_id, role, secret_hash) VALUES ($1, $2, $3, $4)', [
+            opts.clientId,
+            PLATFORM_ORG_ID,
+            'admin',
+            await hashSecret(opts.clientSecret),
+          ]);
+          return { action: 'created', clientId: opts.clientId };
+        }
+        if (row.org_id !== PLATFORM_ORG_ID || row.role !== 'admin') {
+          throw new Error(
+            `BOOTSTRAP_ADMIN_CLIENT_ID=${opts.clientId} names an existing ${row.role} client of ${row.org_id}, not a platform admin; choose another id`,
+          );
+        }
+        if (!row.revoked_at && (await verifySecret(opts.clientSecret, row.secret_hash))) {
+          return { action: 'unchanged', clientId: opts.clientId };
+        }
+        await m.query('UPDATE clients SET secret_hash = $2, revoked_at = NULL WHERE client_id = $1', [
+          opts.clientId,
+          await hashSecret(opts.clientSecret),
+        ]);
+        return { action: 'updated', clientId: opts.clientId };
+      }
+      if (!opts.generate) return { action: 'none' };
+      const [existing] = await m.query(`SELECT 1 FROM clients WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1`);
+      if (existing) return { action: 'none' };
+      const clientSecret = generateSecret();
+      const inserted: unknown[] = await m.query(
+        `INSERT INTO clients (client_id, org_id, role, secret_hash) VALUES ('admin', $1, 'admin', $2)
+         ON CONFLICT (client_id) DO NOTHING RETURNING client_id`,
+        [PLATFORM_ORG_ID, await hashSecret(clientSecret)],
+      );
+      // A revoked client already named "admin": leave it alone; the caller says so.
+      if (inserted.length === 0) return { action: 'blocked', clientId: 'admin' };
+      return { action: 'generated', clientId: 'admin', clientSecret };
+    });
+  }
+}
+
+function toOrganisation(row: OrgRow): OrganisationDto {
+  return { id: row.id, name: row.name, kind: row.kind };
+}

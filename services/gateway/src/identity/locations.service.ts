@@ -1,0 +1,89 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { isValidGln } from '@trace/gs1';
+import {
+  badRequest,
+  type Directory,
+  type LocationInfo,
+  type LocationKind,
+  notFound,
+  type OrganisationInfo,
+  type Principal,
+  unprocessable,
+} from '@trace/platform';
+import type { CreateLocationDto, LocationDto } from './dto';
+
+interface LocationRow {
+  id: string;
+  org_id: string;
+  name: string;
+  kind: LocationKind;
+  region: string | null;
+  address: string | null;
+  gln: string | null;
+  created_at: Date;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const COLUMNS = 'id, org_id, name, kind, region, address, gln, created_at';
+
+/**
+ * Locations, and the process-wide Directory over the gateway's tables: what
+ * the domain services ask when a request names a location or an organisation.
+ * Malformed ids are "not found", never a database error.
+ */
+@Injectable()
+export class LocationService implements Directory {
+  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+
+  async create(dto: CreateLocationDto, caller: Principal): Promise<LocationDto> {
+    if (dto.gln !== undefined && !isValidGln(dto.gln)) {
+      const message = /^\d{13}$/.test(dto.gln) ? `GLN ${dto.gln} has a wrong check digit` : 'gln must be 13 digits';
+      throw badRequest('gln', message, [{ field: 'gln', message }]);
+    }
+    const [org] = await this.ds.query('SELECT 1 FROM organisations WHERE id = $1', [caller.orgId]);
+    if (!org) throw unprocessable('organisation', `Your organisation ${caller.orgId} is not registered`);
+    const [row]: LocationRow[] = await this.ds.query(
+      `INSERT INTO locations (id, org_id, name, kind, region, address, gln)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+      [randomUUID(), caller.orgId, dto.name.trim(), dto.kind, dto.region ?? null, dto.address ?? null, dto.gln ?? null],
+    );
+    return toDto(row);
+  }
+
+  async get(id: string): Promise<LocationDto> {
+    const row = await this.row(id);
+    if (!row) throw notFound('location', `No location ${id}`);
+    return toDto(row);
+  }
+
+  async location(id: string): Promise<LocationInfo | undefined> {
+    const row = await this.row(id);
+    return row ? toInfo(row) : undefined;
+  }
+
+  /** Supply-chain parties only: the built-in platform organisation is nobody's trading partner. */
+  async organisation(id: string): Promise<OrganisationInfo | undefined> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 200) return undefined;
+    const [row]: OrganisationInfo[] = await this.ds.query(
+      `SELECT id, name, kind FROM organisations WHERE id = $1 AND kind <> 'platform'`,
+      [id],
+    );
+    return row ? { id: row.id, name: row.name, kind: row.kind } : undefined;
+  }
+
+  private async row(id: string): Promise<LocationRow | undefined> {
+    if (typeof id !== 'string' || !UUID.test(id)) return undefined;
+    const [row]: LocationRow[] = await this.ds.query(`SELECT ${COLUMNS} FROM locations WHERE id = $1`, [id]);
+    return row;
+  }
+}
+
+function toInfo(row: LocationRow): LocationInfo {
+  return { id: row.id, orgId: row.org_id, name: row.name, kind: row.kind, region: row.region, address: row.address, gln: row.gln };
+}
+
+function toDto(row: LocationRow): LocationDto {
+  return { ...toInfo(row), region: row.region, address: row.address, gln: row.gln, createdAt: row.created_at.toISOString() };
+}
