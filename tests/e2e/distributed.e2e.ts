@@ -35,7 +35,8 @@ describe('distributed mode (one process per service, over Kafka)', () => {
       NODE_ENV: 'test',
     };
     const [agriPort, lineagePort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
-    const agri = ServiceProcess.spawn('agri', 'services/agri/src/main.ts', common, agriPort);
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const agri = ServiceProcess.spawn('agri', 'services/agri/src/main.ts', { ...common, IDENTITY_URL: gatewayUrl }, agriPort);
     const lineage = ServiceProcess.spawn('lineage', 'services/lineage/src/main.ts', common, lineagePort);
     const unused = 'http://127.0.0.1:9'; // services this test does not start
     const gateway = ServiceProcess.spawn(
@@ -65,9 +66,15 @@ describe('distributed mode (one process per service, over Kafka)', () => {
       });
     }
 
-    const api = new Api(gateway.url).as(secret, 'org-farm', 'operator');
+    const admin = new Api(gateway.url).as(secret, 'platform', 'admin');
+    const org = (await admin.post('/v1/orgs', { name: 'Green Farm', kind: 'producer' })).body;
+    const api = new Api(gateway.url).as(secret, org.id, 'operator');
+    const farm = (await api.post('/v1/locations', { name: 'North field', kind: 'farm' })).body;
     await aProduct(api);
-    const created = await api.post('/v1/agri/batches', aBatch('E2E-DIST-1'));
+    // The agri service checks the location with the gateway (IDENTITY_URL): an unknown one is refused.
+    const unknownPlace = await api.post('/v1/agri/batches', aBatch('E2E-DIST-0', '5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c4d'));
+    expect([unknownPlace.status, unknownPlace.body.type]).toEqual([422, 'https://problems.trace.dev/unknown-location']);
+    const created = await api.post('/v1/agri/batches', aBatch('E2E-DIST-1', farm.id));
     expect(created.status).toBe(201);
     expect(created.headers.get('x-correlation-id')).toBeTruthy();
     const id = created.body.id as string;
@@ -79,7 +86,7 @@ describe('distributed mode (one process per service, over Kafka)', () => {
     expect(trace.nodes).toEqual([expect.objectContaining({ batchId: id, lot: 'E2E-DIST-1' })]);
 
     // Bad input through the gateway is still a 4xx problem+json from the owning service.
-    const bad = await api.post('/v1/agri/batches', { ...aBatch('E2E-DIST-2'), gtin: '09506000134353' });
+    const bad = await api.post('/v1/agri/batches', { ...aBatch('E2E-DIST-2', farm.id), gtin: '09506000134353' });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
 
@@ -93,5 +100,13 @@ describe('distributed mode (one process per service, over Kafka)', () => {
     expect(await p.exitCode(30_000)).toBe(78);
     const logs = p.logs();
     for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL', 'JWT_SECRET', 'KAFKA_IDEMPOTENT']) expect(logs).toContain(name);
+    const noIdentity = ServiceProcess.spawn(
+      'agri',
+      'services/agri/src/main.ts',
+      { DATABASE_URL: testDatabaseUrl(), KAFKA_BROKERS: '127.0.0.1:9', REDIS_URL: 'redis://127.0.0.1:6379', JWT_SECRET: secret },
+      await freePort(),
+    );
+    expect(await noIdentity.exitCode(30_000)).toBe(78);
+    expect(noIdentity.logs()).toContain('IDENTITY_URL is required by agri');
   });
 });

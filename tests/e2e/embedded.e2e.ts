@@ -49,9 +49,19 @@ describe('embedded mode (npm start)', () => {
       checks: { cache: { ok: true }, broker: { ok: true }, 'database:agri': { ok: true }, 'database:lineage': { ok: true } },
     });
 
-    const operator = api.as(secret, 'org-farm', 'operator');
+    // The bootstrap admin's secret is printed once; it gets a token like any client.
+    const admin = /bootstrap admin: clientId=(\S+) clientSecret=(\S+)/.exec(proc.logs());
+    expect(admin).not.toBeNull();
+    const token = await api.post('/v1/auth/token', { clientId: admin![1], clientSecret: admin![2] });
+    expect(token.status).toBe(200);
+    const adminApi = new Api(proc.url, token.body.accessToken);
+    const org = (await adminApi.post('/v1/orgs', { name: 'Green Farm', kind: 'producer' })).body;
+    const client = (await adminApi.post(`/v1/orgs/${org.id}/clients`, { role: 'operator' })).body;
+    const opToken = await api.post('/v1/auth/token', { clientId: client.clientId, clientSecret: client.clientSecret });
+    const operator = new Api(proc.url, opToken.body.accessToken);
+    const farm = (await operator.post('/v1/locations', { name: 'North field', kind: 'farm' })).body;
     expect((await operator.post('/v1/agri/products', { gtin: '09506000134352', name: 'Tomatoes', category: 'vegetable' })).status).toBe(201);
-    const created = await operator.post('/v1/agri/batches', aBatch('E2E-EMB-1'));
+    const created = await operator.post('/v1/agri/batches', aBatch('E2E-EMB-1', farm.id));
     expect(created.status).toBe(201);
     const id = created.body.id as string;
 
@@ -60,7 +70,7 @@ describe('embedded mode (npm start)', () => {
       const r = await operator.get(`/v1/trace/agri/${id}`);
       return r.status === 200 ? r.body : undefined;
     });
-    expect(trace.nodes).toEqual([expect.objectContaining({ batchId: id, domain: 'agri', lot: 'E2E-EMB-1', holderOrgId: 'org-farm' })]);
+    expect(trace.nodes).toEqual([expect.objectContaining({ batchId: id, domain: 'agri', lot: 'E2E-EMB-1', holderOrgId: org.id })]);
     const metrics = (await api.get('/metrics')).body as string;
     expect(counter(metrics, 'events_consumed_total', { consumer: 'lineage', topic: 'trace.batch.v1', outcome: 'processed' })).toBe(1);
     expect(counter(metrics, 'events_published_total', { service: 'agri' })).toBe(1);
@@ -73,7 +83,8 @@ describe('embedded mode (npm start)', () => {
     // Restart on the same folder: yesterday's batch is still there.
     proc = start();
     await proc.ready(60_000);
-    const again = await new Api(proc.url).as(secret, 'org-farm', 'operator').get(`/v1/agri/batches/${id}`);
+    const again = await new Api(proc.url).as(secret, org.id, 'operator').get(`/v1/agri/batches/${id}`);
+    expect(proc.logs()).not.toContain('bootstrap admin:'); // printed once, on the first start only
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ id, lot: 'E2E-EMB-1', chainHead: created.body.chainHead });
     expect(await proc.stop('SIGTERM')).toBe(0);

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import type { RequestHandler } from 'express';
 import {
+  ConfigError,
   createHttpApp,
   createLogger,
   loadConfig,
@@ -16,7 +17,7 @@ export interface HostOptions {
   name: string;
   config: PlatformConfig;
   logger: Logger;
-  modules: Type<unknown>[];
+  modules: (Type<unknown> | DynamicModule)[];
   /** For tests: share one transport or metrics registry between apps. */
   transport?: EventTransport;
   metrics?: Metrics;
@@ -55,16 +56,28 @@ export async function createHostApp(opts: HostOptions): Promise<INestApplication
  * Entry point of one service in distributed mode: validated config from the
  * environment (fails fast), one module, its own port.
  */
-export async function runService(name: string, module: Type<unknown>, overrides: Partial<PlatformConfig> = {}): Promise<INestApplication> {
+export interface RunServiceOptions {
+  /** Settings optional in general but required by this service (checked with the rest, exit 78 when missing). */
+  require?: (keyof PlatformConfig)[];
+  overrides?: Partial<PlatformConfig>;
+}
+
+export async function runService(
+  name: string,
+  modules: Type<unknown> | (Type<unknown> | DynamicModule)[],
+  opts: RunServiceOptions = {},
+): Promise<INestApplication> {
   let config: PlatformConfig;
   const logger = createLogger(process.env.LOG_LEVEL, { service: name });
   try {
-    config = loadConfig(process.env, { RUN_MODE: 'distributed', ...overrides });
+    config = loadConfig(process.env, { RUN_MODE: 'distributed', ...opts.overrides });
+    const missing = (opts.require ?? []).filter((k) => config[k] === undefined || config[k] === '');
+    if (missing.length) throw new ConfigError(missing.map((k) => `${String(k)} is required by ${name}`));
   } catch (err) {
     logger.fatal((err as Error).message);
     process.exit(78); // EX_CONFIG
   }
-  const app = await createHostApp({ name, config, logger, modules: [module] });
+  const app = await createHostApp({ name, config, logger, modules: Array.isArray(modules) ? modules : [modules] });
   await app.listen(config.PORT);
   logger.info({ port: config.PORT, mode: config.RUN_MODE }, `${name} listening`);
   return app;

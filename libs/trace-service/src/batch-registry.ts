@@ -1,6 +1,15 @@
 import { Global, Inject, Injectable, Module, Optional } from '@nestjs/common';
 import { DomainError, PLATFORM_CONFIG, RequestContext, type PlatformConfig, type Principal } from '@trace/platform';
 
+export interface PublicBatchView {
+  domain: string;
+  batch: { id: string; gtin: string; lot: string; status: string; producedAt: string; expiresAt: string | null; ownerOrgId: string; attributes: Record<string, unknown> };
+  product: { gtin: string; name: string; category: string } | null;
+  origin: { locationId: string; orgId: string; at: string } | null;
+  chain: { valid: boolean; length: number };
+  history: { seq: number; bizStep: string; disposition: string | null; eventTime: string; locationId: string; inputs?: unknown }[];
+}
+
 /** One input taken by a transformation. */
 export interface ConsumeRequest {
   batchId: string;
@@ -18,6 +27,8 @@ export interface ConsumeResult {
 
 /** What a domain offers other domains: taking input quantity for a transformation, and undoing it. */
 export interface InputLedger {
+  /** The consumer-safe view of a batch (see BatchService.publicView); throws a 404 DomainError when unknown. */
+  publicView(gtin: string, lot: string): Promise<PublicBatchView>;
   consume(req: ConsumeRequest, principal: Principal): Promise<ConsumeResult>;
   /** Compensation: a new chain event that gives the quantity back (history is never rewritten). */
   restore(req: ConsumeRequest & { correctionOf: string; reason: string }, principal: Principal): Promise<void>;
@@ -39,11 +50,21 @@ export class BatchRegistry {
     this.local.set(domain, ledger);
   }
 
+  /** Finds a batch by GTIN and lot in the given domain, locally or over HTTP; undefined when unknown. */
+  async publicView(domain: string, gtin: string, lot: string): Promise<PublicBatchView | undefined> {
+    try {
+      return await this.ledger(domain, '').publicView(gtin, lot);
+    } catch (err) {
+      if (err instanceof DomainError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
   ledger(domain: string, bearer: string | undefined): InputLedger {
     const local = this.local.get(domain);
     if (local) return local;
     const base = process.env[`${domain.toUpperCase()}_URL`];
-    if (!base || !bearer) {
+    if (!base || bearer === undefined) {
       throw new DomainError(503, 'domain-unavailable', `The ${domain} service is not reachable from here (set ${domain.toUpperCase()}_URL)`);
     }
     return new HttpInputLedger(domain, base, bearer);
@@ -65,20 +86,30 @@ class HttpInputLedger implements InputLedger {
     return this.call('consume', req) as Promise<ConsumeResult>;
   }
 
+  async publicView(gtin: string, lot: string): Promise<PublicBatchView> {
+    const path = `/internal/v1/${this.domain}/public/${encodeURIComponent(gtin)}/${encodeURIComponent(lot)}`;
+    return this.request('GET', path) as Promise<PublicBatchView>;
+  }
+
   async restore(req: ConsumeRequest & { correctionOf: string; reason: string }): Promise<void> {
     await this.call('restore', req);
   }
 
-  private async call(action: string, body: unknown): Promise<unknown> {
+  private call(action: string, body: unknown): Promise<unknown> {
     const { batchId } = body as { batchId: string };
-    const r = await fetch(new URL(`/internal/v1/${this.domain}/batches/${batchId}/${action}`, this.base), {
-      method: 'POST',
+    return this.request('POST', `/internal/v1/${this.domain}/batches/${batchId}/${action}`, body);
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    const r = await fetch(new URL(path, this.base), {
+      method,
       headers: {
-        authorization: `Bearer ${this.bearer}`,
-        'content-type': 'application/json',
+        ...(this.bearer ? { authorization: `Bearer ${this.bearer}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         'x-correlation-id': RequestContext.correlationId(),
       },
-      body: JSON.stringify(body),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
     }).catch(() => undefined);
     if (!r) throw new DomainError(503, 'domain-unavailable', `The ${this.domain} service does not answer`);
     const answer = (await r.json().catch(() => ({}))) as { type?: string; detail?: string };

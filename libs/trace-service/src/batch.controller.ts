@@ -13,7 +13,7 @@ import {
 import { ApiBearerAuth, ApiCreatedResponse, ApiExcludeController, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Type as TransformType } from 'class-transformer';
 import { IsNotEmpty, IsString, IsUUID, ValidateNested } from 'class-validator';
-import { CurrentPrincipal, Roles, type Principal } from '@trace/platform';
+import { CurrentPrincipal, Public, Roles, type Principal } from '@trace/platform';
 import { BatchService } from './batch.service';
 import type { DomainName } from './domains';
 import { BatchInputDto, RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
@@ -143,12 +143,26 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     }
   }
 
+  /** The consumer-safe view behind a QR code, read by the gateway's Digital Link resolver. */
+  @ApiExcludeController()
+  @Controller(`internal/v1/${domain}/public`)
+  class PublicViewController {
+    constructor(@Inject(BatchService) private readonly batches: BatchService) {}
+
+    @Get(':gtin/:lot')
+    @Public()
+    view(@Param('gtin') gtin: string, @Param('lot') lot: string) {
+      return this.batches.publicView(gtin, lot);
+    }
+  }
+
   for (const [cls, kind] of [
     [ProductController, 'Product'],
     [BatchController, 'Batch'],
     [InputLedgerController, 'InputLedger'],
+    [PublicViewController, 'PublicView'],
   ] as const) {
     Object.defineProperty(cls, 'name', { value: `${title(domain)}${kind}Controller` });
   }
-  return [ProductController, BatchController, InputLedgerController];
+  return [ProductController, BatchController, InputLedgerController, PublicViewController];
 }

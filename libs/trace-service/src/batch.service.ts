@@ -24,7 +24,7 @@ import {
   type Refusal,
   type Transition,
 } from '@trace/trace-chain';
-import type { BatchRegistry, ConsumeRequest, ConsumeResult, InputLedger } from './batch-registry';
+import type { BatchRegistry, ConsumeRequest, ConsumeResult, InputLedger, PublicBatchView } from './batch-registry';
 import { appendChainEvent } from './chain-writer';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import type { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
@@ -150,7 +150,7 @@ export class BatchService implements InputLedger {
     const eventId = randomUUID();
     const bizStep = taken.length > 0 ? 'transforming' : 'commissioning';
     const inputs = taken.map((t, n) => ({
-      domain: dto.inputs![n].domain,
+      domain: (dto.inputs ?? [])[n].domain,
       batchId: t.req.batchId,
       gtin: t.result.gtin,
       lot: t.result.lot,
@@ -327,6 +327,44 @@ export class BatchService implements InputLedger {
       return { valid: false, length: result.length, head: result.head, brokenAt: { seq: result.length + 1, reason: 'missing_links' } };
     }
     return result;
+  }
+
+  /**
+   * What a consumer may see of a batch behind a QR code: product, status,
+   * chain validity and the chain's steps (bizStep, disposition, time, place);
+   * no quantities in stock, documents or sensor series.
+   */
+  async publicView(gtin: string, lot: string): Promise<PublicBatchView> {
+    const [batch] = (await this.dataSource.query('SELECT * FROM batches WHERE gtin = $1 AND lot = $2', [gtin, lot])) as BatchRow[];
+    if (!batch) throw notFound('batch', `No batch ${lot} of GTIN ${gtin} in ${this.domain}`);
+    const [product] = await this.dataSource.query('SELECT * FROM products WHERE id = $1', [batch.product_id]);
+    const rows = (await this.dataSource.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [batch.id])) as EventRow[];
+    const chain = verifyChain(rows.map((r) => ({ seq: r.seq, prevHash: r.prev_hash.trim(), content: r.content, hash: r.hash.trim() })));
+    const origin = rows[0];
+    return {
+      domain: this.domain,
+      batch: {
+        id: batch.id,
+        gtin: batch.gtin,
+        lot: batch.lot,
+        status: batch.status,
+        producedAt: batch.produced_at.toISOString(),
+        expiresAt: batch.expires_at ? batch.expires_at.toISOString() : null,
+        ownerOrgId: batch.owner_org_id,
+        attributes: batch.attributes,
+      },
+      product: product ? { gtin: product.gtin, name: product.name, category: product.category } : null,
+      origin: origin ? { locationId: origin.content.locationId as string, orgId: origin.org_id, at: origin.event_time.toISOString() } : null,
+      chain: { valid: chain.valid && chain.head === (batch.chain_seq > 0 ? batch.chain_head.trim() : GENESIS_HASH), length: chain.length },
+      history: rows.map((r) => ({
+        seq: r.seq,
+        bizStep: r.biz_step,
+        disposition: r.disposition,
+        eventTime: r.event_time.toISOString(),
+        locationId: r.content.locationId as string,
+        ...(r.content.inputs ? { inputs: r.content.inputs } : {}),
+      })),
+    };
   }
 
   // ------------------------------------------------- input ledger (transformations)

@@ -6,3 +6,4 @@ export * from './domains';
 export * from './dto';
 export * from './migrations';
 export * from './rows';
+export * from './run-domain-service';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService } from '@trace/messaging';
+import { runDomainService } from '@trace/trace-service';
 import { AgriModule } from './agri.module';
 
-void runService('agri', AgriModule);
+void runDomainService('agri', AgriModule);

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService } from '@trace/messaging';
+import { runDomainService } from '@trace/trace-service';
 import { DrugModule } from './drug.module';
 
-void runService('drug', DrugModule);
+void runDomainService('drug', DrugModule);

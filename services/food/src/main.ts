@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService } from '@trace/messaging';
+import { runDomainService } from '@trace/trace-service';
 import { FoodModule } from './food.module';
 
-void runService('food', FoodModule);
+void runDomainService('food', FoodModule);

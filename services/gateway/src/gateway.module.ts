@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ServiceRuntimeModule } from '@trace/messaging';
 import { DIRECTORY } from '@trace/platform';
+import { BatchRegistryModule } from '@trace/trace-service';
 import { AdminBootstrap } from './identity/bootstrap-admin';
 import {
   AuthController,
@@ -11,6 +12,8 @@ import {
 import { IdentityService } from './identity/identity.service';
 import { LocationService } from './identity/locations.service';
 import { GATEWAY_MIGRATIONS } from './identity/migrations';
+import { ScanController } from './scan/scan.controller';
+import { ScanService } from './scan/scan.service';
 
 /**
  * The public entry. It owns identity: organisations, API clients and their
@@ -24,9 +27,9 @@ import { GATEWAY_MIGRATIONS } from './identity/migrations';
  */
 @Global()
 @Module({
-  imports: [ServiceRuntimeModule.forService({ service: 'gateway', migrations: GATEWAY_MIGRATIONS })],
-  controllers: [AuthController, OrganisationsController, LocationsController, InternalDirectoryController],
-  providers: [IdentityService, LocationService, AdminBootstrap, { provide: DIRECTORY, useExisting: LocationService }],
+  imports: [ServiceRuntimeModule.forService({ service: 'gateway', migrations: GATEWAY_MIGRATIONS }), BatchRegistryModule],
+  controllers: [AuthController, OrganisationsController, LocationsController, InternalDirectoryController, ScanController],
+  providers: [IdentityService, LocationService, AdminBootstrap, { provide: DIRECTORY, useExisting: LocationService }, ScanService],
   exports: [DIRECTORY],
 })
 export class GatewayModule {}

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService } from '@trace/messaging';
+import { runDomainService } from '@trace/trace-service';
 import { GoodsModule } from './goods.module';
 
-void runService('goods', GoodsModule);
+void runDomainService('goods', GoodsModule);

@@ -1,6 +1,18 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { Domain, timestampDate, type BatchRegistered } from '@trace/contracts';
+import type { EntityManager } from 'typeorm';
+import {
+  Domain,
+  timestampDate,
+  type BatchInput,
+  type BatchRef,
+  type BatchRegistered,
+  type TraceEventRecorded,
+  type TransformationRecorded,
+} from '@trace/contracts';
 import { InboxDispatcher, PoisonMessageError, type HandlerContext } from '@trace/messaging';
+import { LineageIndex } from './lineage-index';
+import { parseUuid, type NodeStatus } from './lineage-graph';
+import { NODE_COLUMNS, nodeFromRow, type NodeRow } from './node-rows';
 
 const DOMAIN_NAMES: Partial<Record<Domain, string>> = {
   [Domain.AGRI]: 'agri',
@@ -16,31 +28,176 @@ export function domainName(d: Domain): string {
   return name;
 }
 
-/** Projects batch events of every domain into the lineage graph. */
+const scratch = new Uint32Array(4);
+
+/** The rows a statement's RETURNING gave (EntityManager.query answers an UPDATE with [rows, count] instead). */
+async function returning<T>(manager: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+  if (!manager.queryRunner) throw new Error('lineage projection must run in the inbox transaction');
+  const result = await manager.queryRunner.query(sql, params, true);
+  return result.records as T[];
+}
+
+/** A batch reference that can be applied, or a PoisonMessageError: it will never become valid. */
+function ref(r: BatchRef | undefined, what: string): { batchId: string; domain: string } {
+  if (!r?.batchId || !parseUuid(r.batchId, scratch)) throw new PoisonMessageError(`${what} has no valid batch id`);
+  return { batchId: r.batchId.toLowerCase(), domain: domainName(r.domain) };
+}
+
+/**
+ * The status a chain event gives its batch, or undefined when it keeps the
+ * current one (the same projection the domain services make of their chains).
+ */
+export function statusFromEvent(bizStep: string, disposition: string): NodeStatus | undefined {
+  if (disposition === 'recalled') return 'recalled';
+  if (disposition === 'destroyed' || bizStep === 'destroying') return 'destroyed';
+  if (disposition === 'dispensed') return 'dispensed';
+  return undefined;
+}
+
+/**
+ * Projects the batch and chain events of every domain into the lineage tables,
+ * in the inbox transaction, and hands each change to the in-memory index for
+ * when that transaction commits.
+ *
+ * Topics are not ordered with respect to each other: a chain event or a
+ * transformation may arrive before the registration of a batch it names. Any
+ * batch first seen in a reference becomes a placeholder node (domain from the
+ * reference, registered = false) that its registration later completes; chain
+ * events apply in chain order whatever the arrival order (status and custody
+ * each remember the seq that set them); edges and custody are sets. So every
+ * order of the same events ends in the same rows.
+ *
+ * Shipments are not edges: an edge joins two batches (an input and what was
+ * made from it), while a shipment moves the same batch between organisations.
+ * They show on the node instead: `holder_org_id` (moved by receiving),
+ * `in_transit_to_org_id` (set by shipping, cleared by receiving or
+ * void_shipping), and every holder in lineage_custody.
+ */
 @Injectable()
 export class LineageProjector implements OnModuleInit {
-  constructor(@Inject(InboxDispatcher) private readonly inbox: InboxDispatcher) {}
+  constructor(
+    @Inject(InboxDispatcher) private readonly inbox: InboxDispatcher,
+    @Inject(LineageIndex) private readonly index: LineageIndex,
+  ) {}
 
   onModuleInit() {
     this.inbox.on('batchRegistered', (e, ctx) => this.onBatchRegistered(e, ctx));
+    this.inbox.on('transformationRecorded', (e, ctx) => this.onTransformationRecorded(e, ctx));
+    this.inbox.on('traceEventRecorded', (e, ctx) => this.onTraceEventRecorded(e, ctx));
   }
 
   async onBatchRegistered(e: BatchRegistered, { manager, envelope }: HandlerContext): Promise<void> {
-    if (!e.batch?.batchId || e.gtin.length !== 14 || !e.lot) {
-      throw new PoisonMessageError('BatchRegistered without batch id, GTIN-14 or lot');
+    const batch = ref(e.batch, 'BatchRegistered');
+    if (!/^\d{14}$/.test(e.gtin) || !e.lot || !e.ownerOrgId) {
+      throw new PoisonMessageError('BatchRegistered without GTIN-14, lot or owner');
     }
+    const inputs = this.inputRefs(e.inputs, batch.batchId);
     const registeredAt = envelope.occurredAt ? timestampDate(envelope.occurredAt) : new Date();
-    await manager.query(
-      `INSERT INTO lineage_nodes (batch_id, domain, gtin, lot, holder_org_id, registered_at)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (batch_id) DO NOTHING`,
-      [e.batch.batchId, domainName(e.batch.domain), e.gtin, e.lot, e.ownerOrgId, registeredAt],
+    // A placeholder (made by an earlier reference) is completed; a registered node is left alone.
+    const rows = await returning<NodeRow>(
+      manager,
+      `INSERT INTO lineage_nodes AS n (batch_id, domain, gtin, lot, registered, owner_org_id, holder_org_id, registered_at)
+       VALUES ($1, $2, $3, $4, true, $5, $5, $6)
+       ON CONFLICT (batch_id) DO UPDATE SET
+         domain = EXCLUDED.domain, gtin = EXCLUDED.gtin, lot = EXCLUDED.lot, registered = true,
+         owner_org_id = EXCLUDED.owner_org_id,
+         -- a receiving that arrived first already moved the batch on
+         holder_org_id = COALESCE(n.holder_org_id, EXCLUDED.holder_org_id),
+         registered_at = EXCLUDED.registered_at,
+         version = n.version + 1, tx = pg_current_xact_id()
+       WHERE NOT n.registered
+       RETURNING ${NODE_COLUMNS}`,
+      [batch.batchId, batch.domain, e.gtin, e.lot, e.ownerOrgId, registeredAt],
     );
-    for (const input of e.inputs) {
-      if (!input.batch?.batchId) throw new PoisonMessageError('transformation input without batch id');
-      await manager.query(
-        `INSERT INTO lineage_edges (from_batch, to_batch, kind) VALUES ($1, $2, 'input') ON CONFLICT DO NOTHING`,
-        [input.batch.batchId, e.batch.batchId],
+    this.recordNodes(manager, rows);
+    await this.addCustody(manager, batch.batchId, [e.ownerOrgId]);
+    await this.addInputs(manager, batch.batchId, inputs);
+  }
+
+  async onTransformationRecorded(e: TransformationRecorded, { manager }: HandlerContext): Promise<void> {
+    const output = ref(e.output, 'TransformationRecorded output');
+    const inputs = this.inputRefs(e.inputs, output.batchId);
+    if (inputs.length === 0) throw new PoisonMessageError('TransformationRecorded without inputs');
+    await this.ensureNodes(manager, [output]);
+    await this.addInputs(manager, output.batchId, inputs);
+  }
+
+  async onTraceEventRecorded(e: TraceEventRecorded, { manager }: HandlerContext): Promise<void> {
+    const batch = ref(e.batch, 'TraceEventRecorded');
+    if (e.seq < 1n) throw new PoisonMessageError('TraceEventRecorded without a chain seq');
+    await this.ensureNodes(manager, [batch]);
+
+    const status = statusFromEvent(e.bizStep, e.disposition) ?? null;
+    const receiving = e.bizStep === 'receiving' && e.holderOrgId !== '';
+    const shipping = e.bizStep === 'shipping' && e.toOrgId !== '';
+    const custody = receiving || shipping || e.bizStep === 'void_shipping';
+    if (status || custody) {
+      const rows = await returning<NodeRow>(
+        manager,
+        `UPDATE lineage_nodes SET
+           status = CASE WHEN $2::text IS NOT NULL AND $3::bigint > status_seq THEN $2::text ELSE status END,
+           status_seq = CASE WHEN $2::text IS NOT NULL AND $3::bigint > status_seq THEN $3::bigint ELSE status_seq END,
+           holder_org_id = CASE WHEN $4::boolean AND $3::bigint > custody_seq THEN $5::text ELSE holder_org_id END,
+           in_transit_to_org_id = CASE WHEN $6::boolean AND $3::bigint > custody_seq THEN $7::text ELSE in_transit_to_org_id END,
+           custody_seq = CASE WHEN $6::boolean AND $3::bigint > custody_seq THEN $3::bigint ELSE custody_seq END,
+           version = version + 1, tx = pg_current_xact_id()
+         WHERE batch_id = $1
+           AND (($2::text IS NOT NULL AND $3::bigint > status_seq) OR ($6::boolean AND $3::bigint > custody_seq))
+         RETURNING ${NODE_COLUMNS}`,
+        [batch.batchId, status, e.seq.toString(), receiving, e.holderOrgId, custody, shipping ? e.toOrgId : null],
       );
+      this.recordNodes(manager, rows);
     }
+    // Whoever holds the batch after any event held it: an order-free set.
+    if (e.holderOrgId) await this.addCustody(manager, batch.batchId, [e.holderOrgId]);
+  }
+
+  private inputRefs(inputs: BatchInput[], output: string): { batchId: string; domain: string }[] {
+    const seen = new Map<string, { batchId: string; domain: string }>();
+    for (const input of inputs) {
+      const r = ref(input.batch, 'transformation input');
+      if (r.batchId === output) throw new PoisonMessageError(`batch ${output} cannot be an input of itself`);
+      seen.set(r.batchId, r);
+    }
+    return [...seen.values()];
+  }
+
+  /** Placeholder nodes for batches known so far only from a reference. */
+  private async ensureNodes(manager: EntityManager, refs: { batchId: string; domain: string }[]): Promise<void> {
+    if (refs.length === 0) return;
+    const rows = await returning<NodeRow>(
+      manager,
+      `INSERT INTO lineage_nodes (batch_id, domain)
+       SELECT * FROM unnest($1::uuid[], $2::text[])
+       ON CONFLICT (batch_id) DO NOTHING
+       RETURNING ${NODE_COLUMNS}`,
+      [refs.map((r) => r.batchId), refs.map((r) => r.domain)],
+    );
+    this.recordNodes(manager, rows);
+  }
+
+  private async addInputs(manager: EntityManager, output: string, inputs: { batchId: string; domain: string }[]): Promise<void> {
+    if (inputs.length === 0) return;
+    await this.ensureNodes(manager, inputs);
+    const edges = await returning<{ from_batch: string; to_batch: string }>(
+      manager,
+      `INSERT INTO lineage_edges (from_batch, to_batch, kind)
+       SELECT unnest($1::uuid[]), $2, 'input'
+       ON CONFLICT DO NOTHING
+       RETURNING from_batch, to_batch`,
+      [inputs.map((i) => i.batchId), output],
+    );
+    for (const edge of edges) this.index.record(manager, { edge: { from: edge.from_batch, to: edge.to_batch, kind: 'input' } });
+  }
+
+  private async addCustody(manager: EntityManager, batchId: string, orgIds: string[]): Promise<void> {
+    await manager.query(
+      `INSERT INTO lineage_custody (batch_id, org_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
+      [batchId, orgIds],
+    );
+  }
+
+  private recordNodes(manager: EntityManager, rows: NodeRow[]): void {
+    for (const row of rows) this.index.record(manager, { node: nodeFromRow(row) });
   }
 }

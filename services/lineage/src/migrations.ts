@@ -2,7 +2,15 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The cross-domain graph: one node per batch of any domain, one edge per
- * input or shipment. Rebuildable from the topics; it owns no truth.
+ * transformation input, and every organisation that owned or held a batch.
+ * Rebuildable from the topics; it owns no truth.
+ *
+ * `tx` is the id of the transaction that last wrote a row (set on every insert
+ * and update). The in-memory index of each replica catches up on rows written
+ * by other replicas with it: "tx not yet visible in my last snapshot", never
+ * "id greater than the last one seen", which skips rows whose transactions
+ * commit out of order. `version` counts a node's updates, so an older copy of
+ * a row never overwrites a newer one in the index.
  */
 export class LineageGraph1764000002000 implements MigrationInterface {
   name = 'LineageGraph1764000002000';
@@ -10,27 +18,52 @@ export class LineageGraph1764000002000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE lineage_nodes (
-        batch_id      uuid PRIMARY KEY,
-        domain        text NOT NULL,
-        gtin          char(14) NOT NULL,
-        lot           text NOT NULL,
-        status        text NOT NULL DEFAULT 'active',
-        holder_org_id text NOT NULL,
-        registered_at timestamptz NOT NULL
+        batch_id             uuid PRIMARY KEY,
+        domain               text NOT NULL CHECK (domain IN ('agri', 'food', 'drug', 'material', 'goods')),
+        -- NULL until the batch's registration arrives (a node first known from a reference).
+        gtin                 char(14),
+        lot                  text,
+        registered           boolean NOT NULL DEFAULT false,
+        status               text NOT NULL DEFAULT 'active'
+                             CHECK (status IN ('active', 'held', 'recalled', 'destroyed', 'dispensed')),
+        -- Chain seq of the event that set the status; older events do not override it.
+        status_seq           bigint NOT NULL DEFAULT 0,
+        owner_org_id         text,
+        holder_org_id        text,
+        in_transit_to_org_id text,
+        -- Chain seq of the last shipping/receiving applied to holder and transit.
+        custody_seq          bigint NOT NULL DEFAULT 0,
+        registered_at        timestamptz,
+        version              integer NOT NULL DEFAULT 1,
+        tx                   xid8 NOT NULL DEFAULT pg_current_xact_id()
       )`);
+    await q.query(`CREATE INDEX lineage_nodes_tx_idx ON lineage_nodes (tx)`);
     await q.query(`
       CREATE TABLE lineage_edges (
         from_batch uuid NOT NULL,
         to_batch   uuid NOT NULL,
-        kind       text NOT NULL,
+        kind       text NOT NULL CHECK (kind IN ('input', 'shipment')),
+        tx         xid8 NOT NULL DEFAULT pg_current_xact_id(),
         PRIMARY KEY (from_batch, to_batch, kind)
       )`);
-    // Upstream walks need the reverse direction too.
+    // Upstream walks (the SQL fallback, ad-hoc queries) need the reverse direction too.
     await q.query(`CREATE INDEX lineage_edges_to_idx ON lineage_edges (to_batch, from_batch)`);
+    await q.query(`CREATE INDEX lineage_edges_tx_idx ON lineage_edges (tx)`);
+    // Who may trace a batch as an operator: its owner and every organisation that held it.
+    await q.query(`
+      CREATE TABLE lineage_custody (
+        batch_id    uuid NOT NULL,
+        org_id      text NOT NULL,
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (batch_id, org_id)
+      )`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE lineage_custody');
     await q.query('DROP TABLE lineage_edges');
     await q.query('DROP TABLE lineage_nodes');
   }
 }
+
+export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000];

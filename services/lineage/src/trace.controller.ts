@@ -1,7 +1,8 @@
-import { Controller, Get, Inject, Param, ParseIntPipe, ParseUUIDPipe, Query, DefaultValuePipe, ParseEnumPipe } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
-import { badRequest, notFound, Roles } from '@trace/platform';
+import { Controller, DefaultValuePipe, Get, Inject, Param, ParseEnumPipe, ParseUUIDPipe, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { badRequest, CurrentPrincipal, Roles, type Principal } from '@trace/platform';
+import { DOMAIN_NAMES } from './lineage-graph';
+import { TraceQuery } from './trace.query';
 
 enum Direction {
   upstream = 'upstream',
@@ -9,66 +10,40 @@ enum Direction {
   both = 'both',
 }
 
-const DOMAINS = new Set(['agri', 'food', 'drug', 'material', 'goods']);
-
-interface NodeRow {
-  batch_id: string;
-  domain: string;
-  gtin: string;
-  lot: string;
-  status: string;
-  holder_org_id: string;
-}
+const DOMAINS = new Set<string>(DOMAIN_NAMES);
+export const MAX_TRACE_DEPTH = 50;
+export const DEFAULT_TRACE_DEPTH = 10;
 
 @ApiTags('trace')
 @ApiBearerAuth()
 @Controller('v1/trace')
 export class TraceController {
-  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+  constructor(@Inject(TraceQuery) private readonly query: TraceQuery) {}
 
   @Get(':domain/:batchId')
   @Roles('inspector', 'regulator', 'operator')
-  @ApiOkResponse({ description: 'Nodes and edges reachable from the batch' })
-  async trace(
+  @ApiQuery({ name: 'direction', enum: Direction, required: false })
+  @ApiQuery({ name: 'depth', type: Number, required: false, description: `1..${MAX_TRACE_DEPTH}, default ${DEFAULT_TRACE_DEPTH}` })
+  @ApiOkResponse({
+    description:
+      'Batches reachable from the batch within `depth` input edges, upstream (what it was made from), downstream ' +
+      '(what was made from it) or both. Operators may trace only batches their organisation owns, holds or held.',
+  })
+  trace(
     @Param('domain') domain: string,
     @Param('batchId', new ParseUUIDPipe()) batchId: string,
     @Query('direction', new DefaultValuePipe('both'), new ParseEnumPipe(Direction)) direction: Direction,
-    @Query('depth', new DefaultValuePipe(10), ParseIntPipe) depth: number,
+    // Parsed here, not by ParseIntPipe: the global pipe turns "two" into NaN, which DefaultValuePipe then takes for "absent".
+    @Query('depth') depthParam: string | undefined,
+    @CurrentPrincipal() principal: Principal,
   ) {
     if (!DOMAINS.has(domain)) throw badRequest('domain', `unknown domain ${domain}`);
-    if (depth < 1 || depth > 50) throw badRequest('depth', 'depth must be between 1 and 50');
-    const root: NodeRow[] = await this.ds.query('SELECT * FROM lineage_nodes WHERE batch_id = $1 AND domain = $2', [batchId, domain]);
-    if (root.length === 0) throw notFound('batch', `No batch ${batchId} in ${domain}`);
-    const edges: { from_batch: string; to_batch: string; kind: string }[] = [];
-    if (direction !== Direction.upstream) edges.push(...(await this.walk(batchId, depth, 'down')));
-    if (direction !== Direction.downstream) edges.push(...(await this.walk(batchId, depth, 'up')));
-    const ids = [...new Set([batchId, ...edges.flatMap((e) => [e.from_batch, e.to_batch])])];
-    const nodes: NodeRow[] = await this.ds.query('SELECT * FROM lineage_nodes WHERE batch_id = ANY($1::uuid[])', [ids]);
-    return {
-      root: { domain, batchId },
-      nodes: nodes.map((n) => ({
-        domain: n.domain,
-        batchId: n.batch_id,
-        gtin: n.gtin,
-        lot: n.lot,
-        status: n.status,
-        holderOrgId: n.holder_org_id,
-      })),
-      edges: edges.map((e) => ({ from: e.from_batch, to: e.to_batch, kind: e.kind })),
-    };
-  }
-
-  private walk(start: string, depth: number, dir: 'up' | 'down') {
-    const [near, far] = dir === 'down' ? ['from_batch', 'to_batch'] : ['to_batch', 'from_batch'];
-    return this.ds.query(
-      `WITH RECURSIVE walk(from_batch, to_batch, kind, depth) AS (
-         SELECT from_batch, to_batch, kind, 1 FROM lineage_edges WHERE ${near} = $1
-         UNION
-         SELECT e.from_batch, e.to_batch, e.kind, w.depth + 1
-           FROM lineage_edges e JOIN walk w ON e.${near} = w.${far}
-          WHERE w.depth < $2)
-       SELECT DISTINCT from_batch, to_batch, kind FROM walk`,
-      [start, depth],
-    );
+    const depth = depthParam === undefined ? DEFAULT_TRACE_DEPTH : /^\d{1,3}$/.test(depthParam) ? Number(depthParam) : NaN;
+    if (!(depth >= 1 && depth <= MAX_TRACE_DEPTH)) {
+      throw badRequest('depth', `depth must be an integer between 1 and ${MAX_TRACE_DEPTH}`, [
+        { field: 'depth', message: `must be an integer between 1 and ${MAX_TRACE_DEPTH}` },
+      ]);
+    }
+    return this.query.trace({ domain, batchId, direction, depth }, principal);
   }
 }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService } from '@trace/messaging';
+import { runDomainService } from '@trace/trace-service';
 import { MaterialModule } from './material.module';
 
-void runService('material', MaterialModule);
+void runDomainService('material', MaterialModule);

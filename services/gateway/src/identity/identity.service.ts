@@ -59,7 +59,7 @@ const invalidClient = () => new DomainError(401, 'invalid-client', 'Unknown clie
 @Injectable()
 export class IdentityService {
   /** Checked against when the client id is unknown, so that answer takes as long as a wrong secret. */
-  private dummyHash?: Promise<string>;
+  private readonly dummyHash: Promise<string> = hashSecret(randomBytes(32).toString('hex'));
 
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
@@ -71,7 +71,6 @@ export class IdentityService {
       'SELECT client_id, org_id, role, secret_hash, revoked_at FROM clients WHERE client_id = $1',
       [clientId],
     );
-    this.dummyHash ??= hashSecret(randomBytes(32).toString('hex'));
     const ok = await verifySecret(clientSecret, row?.secret_hash ?? (await this.dummyHash));
     if (!row || !ok || row.revoked_at) throw invalidClient();
     const { token, expiresIn } = this.tokens.sign({ clientId: row.client_id, orgId: row.org_id, role: row.role });

@@ -1,0 +1,264 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  OnApplicationBootstrap,
+  OnModuleInit,
+  Optional,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import type { PoolClient } from 'pg';
+import { DataSource, type EntityManager, type EntitySubscriberInterface, type QueryRunner } from 'typeorm';
+import { HealthRegistry, LOGGER, type Logger } from '@trace/platform';
+import { LineageGraph, type EdgeKind, type NodeRecord } from './lineage-graph';
+import { NODE_COLUMNS, nodeFromArray } from './node-rows';
+
+export interface LineageIndexOptions {
+  /** How often rows committed by other replicas are pulled in. */
+  catchUpMs: number;
+  /** Rows per FETCH when scanning the tables. */
+  fetchRows: number;
+}
+
+export const LINEAGE_INDEX_OPTIONS = Symbol('LINEAGE_INDEX_OPTIONS');
+export const DEFAULT_LINEAGE_INDEX_OPTIONS: LineageIndexOptions = { catchUpMs: 1000, fetchRows: 20_000 };
+
+/** A change a projector transaction made, applied to the graph once (and only if) it commits. */
+export type IndexChange = { node: NodeRecord } | { edge: { from: string; to: string; kind: EdgeKind } };
+
+const PENDING = 'lineageIndexChanges';
+
+export interface LoadStats {
+  nodes: number;
+  edges: number;
+  ms: number;
+  graphBytes: number;
+}
+
+/**
+ * Keeps this replica's in-memory LineageGraph equal to the lineage tables.
+ *
+ * - Start-up: one REPEATABLE READ snapshot scans both tables (cursor, array
+ *   rows) into a graph pre-sized from their counts; the snapshot is remembered.
+ * - This replica's projector: its changes are applied right after its
+ *   transaction commits (TypeORM's afterTransactionCommit; dropped on rollback),
+ *   so a trace here sees what was just projected here.
+ * - Other replicas: every `catchUpMs`, and whenever a trace misses a batch the
+ *   table has, rows whose writing transaction was not visible in the previous
+ *   snapshot are read in a new snapshot: `tx >= xmin(prev) AND NOT
+ *   pg_visible_in_snapshot(tx, prev)`. A transaction that commits late (after
+ *   a later one) was in progress in the previous snapshot, so it is still
+ *   caught: nothing is skipped, unlike "id > last seen".
+ * Node rows carry a version, so the two paths may deliver in any order.
+ * The tables stay the truth: `rebuild()` reloads from them at any time.
+ */
+@Injectable()
+export class LineageIndex implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private graph: LineageGraph | undefined;
+  private snapshot: string | undefined;
+  private readonly loaded: Promise<LineageGraph>;
+  private resolveLoaded!: (g: LineageGraph) => void;
+  private serial: Promise<unknown> = Promise.resolve();
+  private queued: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly opts: LineageIndexOptions;
+  lastLoad: LoadStats | undefined;
+
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Optional() @Inject(LINEAGE_INDEX_OPTIONS) opts?: Partial<LineageIndexOptions>,
+  ) {
+    this.opts = { ...DEFAULT_LINEAGE_INDEX_OPTIONS, ...opts };
+    this.loaded = new Promise((resolve) => (this.resolveLoaded = resolve));
+  }
+
+  onModuleInit(): void {
+    const subscriber: EntitySubscriberInterface = {
+      afterTransactionCommit: ({ queryRunner }) => this.applyCommitted(queryRunner),
+      afterTransactionRollback: ({ queryRunner }) => void takePending(queryRunner),
+    };
+    // The DataSource is built by the service runtime; transaction hooks can only be added to it here.
+    (this.ds.subscribers as EntitySubscriberInterface[]).push(subscriber);
+    this.health.register('lineage-index', async () =>
+      this.graph
+        ? { ok: true, detail: `${this.graph.nodes} nodes, ${this.graph.edges} edges` }
+        : { ok: false, detail: 'loading the lineage graph' },
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    void this.loadUntilDone();
+  }
+
+  /** Before the service runtime closes the database: no new scans, and the one running finishes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.serial.catch(() => undefined);
+  }
+
+  /** The graph, once loaded: a trace arriving during start-up waits for it, up to `waitMs`. */
+  current(waitMs = 15_000): Promise<LineageGraph> {
+    if (this.graph) return Promise.resolve(this.graph);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ServiceUnavailableException('The lineage graph is still loading')), waitMs);
+    });
+    return Promise.race([this.loaded, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  get isLoaded(): boolean {
+    return this.graph !== undefined;
+  }
+
+  /** Called by the projector inside its transaction: the change reaches the graph when that transaction commits. */
+  record(manager: EntityManager, change: IndexChange): void {
+    const qr = manager.queryRunner;
+    if (!qr) return; // not in a transaction: the catch-up will bring it
+    const data = qr.data as Record<string, IndexChange[] | undefined>;
+    (data[PENDING] ??= []).push(change);
+  }
+
+  /**
+   * Pulls in rows committed since the last snapshot. Concurrent callers share
+   * one run that starts after the current one, so a caller always sees
+   * everything committed before it called.
+   */
+  catchUp(): Promise<void> {
+    if (this.queued) return this.queued;
+    const run = this.enqueue(async () => {
+      this.queued = undefined;
+      await this.catchUpNow();
+    });
+    this.queued = run;
+    return run;
+  }
+
+  /** Reloads the whole graph from the tables and swaps it in (start-up does the same). */
+  rebuild(): Promise<LoadStats> {
+    return this.enqueue(() => this.load());
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.serial.catch(() => undefined).then(fn);
+    this.serial = run;
+    return run;
+  }
+
+  private async loadUntilDone(): Promise<void> {
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        const stats = await this.rebuild();
+        this.logger.info({ ...stats }, 'lineage graph loaded');
+        if (this.stopped) return;
+        this.timer = setInterval(() => {
+          this.catchUp().catch((err: Error) => this.logger.warn({ err }, 'lineage graph catch-up failed; retrying'));
+        }, this.opts.catchUpMs);
+        this.timer.unref();
+        return;
+      } catch (err) {
+        if (this.stopped) return;
+        this.logger.error({ err, attempt }, 'loading the lineage graph failed; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6))).unref());
+      }
+    }
+  }
+
+  private applyCommitted(qr: QueryRunner): void {
+    const changes = takePending(qr);
+    if (!changes || !this.graph) return; // while loading, the load snapshot or the next catch-up covers it
+    for (const change of changes) {
+      try {
+        applyChange(this.graph, change);
+      } catch (err) {
+        // The commit stands; the next catch-up re-reads the rows.
+        this.logger.error({ err, change }, 'applying a committed lineage change to the graph failed');
+      }
+    }
+  }
+
+  private async load(): Promise<LoadStats> {
+    const started = performance.now();
+    const graph = await this.withSnapshot(async (client, snapshot) => {
+      const counts = await client.query<{ nodes: number; edges: number }>(
+        'SELECT (SELECT count(*) FROM lineage_nodes)::int AS nodes, (SELECT count(*) FROM lineage_edges)::int AS edges',
+      );
+      const { nodes, edges } = counts.rows[0];
+      const g = new LineageGraph({ nodes: Math.ceil(nodes * 1.2) + 1024, edges: Math.ceil(edges * 1.2) + 1024 });
+      await this.scan(client, `SELECT ${NODE_COLUMNS} FROM lineage_nodes`, [], (row) => g.upsertNode(nodeFromArray(row)));
+      await this.scan(client, 'SELECT from_batch, to_batch, kind FROM lineage_edges', [], (row) =>
+        g.addEdgeUnchecked(row[0] as string, row[1] as string, row[2] as EdgeKind),
+      );
+      return { g, snapshot };
+    });
+    this.graph = graph.g;
+    this.snapshot = graph.snapshot;
+    this.resolveLoaded(graph.g);
+    this.lastLoad = { nodes: graph.g.nodes, edges: graph.g.edges, ms: performance.now() - started, graphBytes: graph.g.memoryBytes() };
+    return this.lastLoad;
+  }
+
+  private async catchUpNow(): Promise<void> {
+    const graph = this.graph;
+    const since = this.snapshot;
+    if (!graph || !since || this.stopped) return;
+    const next = await this.withSnapshot(async (client, snapshot) => {
+      const changed = 'tx >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(tx, $1::pg_snapshot)';
+      await this.scan(client, `SELECT ${NODE_COLUMNS} FROM lineage_nodes WHERE ${changed}`, [since], (row) =>
+        graph.upsertNode(nodeFromArray(row)),
+      );
+      await this.scan(client, `SELECT from_batch, to_batch, kind FROM lineage_edges WHERE ${changed}`, [since], (row) =>
+        graph.addEdge(row[0] as string, row[1] as string, row[2] as EdgeKind),
+      );
+      return snapshot;
+    });
+    if (this.graph === graph) this.snapshot = next;
+  }
+
+  /** Runs `fn` in a read-only REPEATABLE READ transaction and hands it that transaction's snapshot. */
+  private async withSnapshot<T>(fn: (client: PoolClient, snapshot: string) => Promise<T>): Promise<T> {
+    const qr = this.ds.createQueryRunner();
+    const client = (await qr.connect()) as PoolClient;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        // The first statement fixes the transaction's snapshot: this one.
+        const s = await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot');
+        const result = await fn(client, s.rows[0].snapshot);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await qr.release();
+    }
+  }
+
+  /** Streams a query's rows through a cursor in array form: a million rows never sit in memory at once. */
+  private async scan(client: PoolClient, sql: string, params: unknown[], onRow: (row: unknown[]) => void): Promise<void> {
+    await client.query(`DECLARE lineage_scan NO SCROLL CURSOR FOR ${sql}`, params);
+    for (;;) {
+      const r = await client.query({ text: `FETCH FORWARD ${this.opts.fetchRows} FROM lineage_scan`, rowMode: 'array' });
+      for (const row of r.rows as unknown[][]) onRow(row);
+      if (r.rows.length < this.opts.fetchRows) break;
+    }
+    await client.query('CLOSE lineage_scan');
+  }
+}
+
+function takePending(qr: QueryRunner): IndexChange[] | undefined {
+  const data = qr.data as Record<string, IndexChange[] | undefined>;
+  const changes = data[PENDING];
+  delete data[PENDING];
+  return changes;
+}
+
+export function applyChange(graph: LineageGraph, c: IndexChange): void {
+  if ('node' in c) graph.upsertNode(c.node);
+  else graph.addEdge(c.edge.from, c.edge.to, c.edge.kind);
+}

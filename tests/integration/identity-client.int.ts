@@ -1,0 +1,90 @@
+import { HttpDirectory, TokenService } from '@trace/platform';
+import { Api } from '../support/api';
+import { startEmbeddedApp, TEST_JWT_SECRET, type EmbeddedTestApp } from '../support/embedded-app';
+
+/**
+ * The Directory of a service running without the gateway module (distributed
+ * mode): HttpDirectory against the gateway's internal endpoints, over real HTTP.
+ */
+describe('identity: Directory over HTTP (internal endpoints)', () => {
+  let t: EmbeddedTestApp;
+  let orgId: string;
+  let locationId: string;
+  const calls: string[] = [];
+  const countingFetch: typeof fetch = (input, init) => {
+    calls.push(String(input));
+    return fetch(input, init);
+  };
+
+  beforeAll(async () => {
+    t = await startEmbeddedApp({ BOOTSTRAP_ADMIN_CLIENT_ID: 'root', BOOTSTRAP_ADMIN_CLIENT_SECRET: 'root-secret-0123456789' });
+    const admin = t.as('platform', 'admin');
+    orgId = (await admin.post('/v1/orgs', { name: 'Riverside Foods', kind: 'processor' })).body.id;
+    locationId = (await t.as(orgId, 'operator').post('/v1/locations', { name: 'Plant 1', kind: 'factory', region: 'CN-32' })).body.id;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers organisations and locations, caches found answers, never caches "not found"', async () => {
+    let now = 1_000_000;
+    const directory = new HttpDirectory({
+      baseUrl: `${t.url}/`,
+      tokens: new TokenService(TEST_JWT_SECRET),
+      service: 'agri',
+      fetch: countingFetch,
+      now: () => now,
+    });
+    calls.length = 0;
+    expect(await directory.organisation(orgId)).toEqual({ id: orgId, name: 'Riverside Foods', kind: 'processor' });
+    expect(await directory.location(locationId)).toEqual({
+      id: locationId,
+      orgId,
+      name: 'Plant 1',
+      kind: 'factory',
+      region: 'CN-32',
+      address: null,
+      gln: null,
+    });
+    // Within 60 s: from the cache, and concurrent look-ups share one request.
+    await Promise.all([directory.organisation(orgId), directory.organisation(orgId), directory.location(locationId)]);
+    expect(calls).toHaveLength(2);
+    now += 61_000;
+    await Promise.all([directory.organisation(orgId), directory.organisation(orgId)]);
+    expect(calls).toHaveLength(3);
+
+    // Unknown, malformed and the platform itself: "not found", asked again each time.
+    for (const id of ['5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c4d', 'farm-1', '../../v1/orgs', 'platform']) {
+      expect(await directory.location(id)).toBeUndefined();
+      expect(await directory.organisation(id)).toBeUndefined();
+    }
+    calls.length = 0;
+    const fresh = (await t.as(orgId, 'operator').post('/v1/locations', { name: 'Plant 2', kind: 'warehouse' })).body.id;
+    expect(await directory.location('5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c4d')).toBeUndefined();
+    expect(await directory.location(fresh)).toMatchObject({ id: fresh, orgId });
+    expect(calls).toHaveLength(2);
+  });
+
+  it('a gateway that does not answer is a 503 for the caller, not "not found"', async () => {
+    const directory = new HttpDirectory({ baseUrl: 'http://127.0.0.1:9', tokens: new TokenService(TEST_JWT_SECRET), service: 'agri' });
+    await expect(directory.location(locationId)).rejects.toMatchObject({ status: 503, rule: 'identity-unavailable' });
+    // A service with the wrong signing secret is refused, which is also not "not found".
+    const wrong = new HttpDirectory({ baseUrl: t.url, tokens: new TokenService('x'.repeat(40)), service: 'agri' });
+    await expect(wrong.organisation(orgId)).rejects.toMatchObject({ status: 503 });
+  });
+
+  it('the internal endpoints answer services only', async () => {
+    const path = `/internal/v1/organisations/${orgId}`;
+    expect((await t.anonymous.get(path)).status).toBe(401);
+    // A user's admin token is not a service's.
+    const userAdmin = await t.as('platform', 'admin').get(path);
+    expect(userAdmin.status).toBe(403);
+    expect(userAdmin.body.type).toBe('https://problems.trace.dev/service-only');
+    for (const role of ['operator', 'inspector', 'regulator'] as const) {
+      expect((await t.as(orgId, role).get(`/internal/v1/locations/${locationId}`)).status).toBe(403);
+    }
+    const service = new Api(t.url, new TokenService(TEST_JWT_SECRET).sign({ clientId: 'service:food', orgId: 'platform', role: 'admin' }).token);
+    expect((await service.get(path)).body).toEqual({ id: orgId, name: 'Riverside Foods', kind: 'processor' });
+    expect((await service.get('/internal/v1/locations/not-a-uuid')).status).toBe(404);
+  });
+});
