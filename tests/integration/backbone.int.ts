@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { createEnvelope, encodeEnvelope, EVENT_TYPE_NAMES, Topics, timestampFromDate } from '@trace/contracts';
-import { dropSchemas, eventually, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { eventually } from '@trace/testing';
 import {
   changeStateAndEmit,
-  countEffects,
   effects,
+  startBackbonePair,
   startTestService,
-  startTransport,
   unsent,
+  type BackbonePair,
   type Mode,
   type TestService,
   type TransportFixture,
@@ -20,26 +20,19 @@ import {
  * without blocking; out-of-order commits not skipped.
  */
 describe.each<Mode>(['embedded', 'kafka'])('event backbone (%s)', (mode) => {
-  let prefix: string;
+  let pair: BackbonePair;
   let fx: TransportFixture;
   let producer: TestService;
   let consumer: TestService;
+  let prefix: string;
 
   beforeEach(async () => {
-    prefix = uniquePrefix();
-    fx = await startTransport(mode);
-    producer = await startTestService('agri', prefix, fx.transport);
-    consumer = await startTestService('lineage', prefix, fx.transport);
-    countEffects(consumer);
-    await fx.transport.subscribe(consumer.name, consumer.inbox.topics(), (m) => consumer.inbox.dispatch(m));
+    pair = await startBackbonePair(mode);
+    ({ fx, producer, consumer, prefix } = pair);
   });
 
   afterEach(async () => {
-    await producer.relay.stop();
-    await fx.stop();
-    await producer.ds.destroy();
-    await consumer.ds.destroy();
-    await dropSchemas(testDatabaseUrl(), prefix);
+    await pair.stop();
   });
 
   it('delivers an event written with its state change to another service exactly once in effect', async () => {

@@ -14,7 +14,7 @@ import {
   type OutboundMessage,
 } from '@trace/messaging';
 import { createLogger, createServiceDataSource, initializeServiceDatabase, schemaFor } from '@trace/platform';
-import { KafkaMockCluster, testDatabaseUrl } from '@trace/testing';
+import { dropSchemas, KafkaMockCluster, testDatabaseUrl, uniquePrefix } from '@trace/testing';
 
 export const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
@@ -141,4 +141,35 @@ export async function effects(svc: TestService): Promise<Map<string, number>> {
 export async function unsent(svc: TestService): Promise<number> {
   const [{ n }] = await svc.ds.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
   return n;
+}
+
+/** A producing and a consuming service joined by one transport: the setup every backbone test starts from. */
+export interface BackbonePair {
+  prefix: string;
+  fx: TransportFixture;
+  producer: TestService;
+  consumer: TestService;
+  stop(): Promise<void>;
+}
+
+export async function startBackbonePair(mode: Mode): Promise<BackbonePair> {
+  const prefix = uniquePrefix();
+  const fx = await startTransport(mode);
+  const producer = await startTestService('agri', prefix, fx.transport);
+  const consumer = await startTestService('lineage', prefix, fx.transport);
+  countEffects(consumer);
+  await fx.transport.subscribe(consumer.name, consumer.inbox.topics(), (m) => consumer.inbox.dispatch(m));
+  return {
+    prefix,
+    fx,
+    producer,
+    consumer,
+    stop: async () => {
+      await producer.relay.stop();
+      await fx.stop();
+      await producer.ds.destroy();
+      await consumer.ds.destroy();
+      await dropSchemas(testDatabaseUrl(), prefix);
+    },
+  };
 }

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { dropSchemas, eventually, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { eventually } from '@trace/testing';
 import {
   changeStateAndEmit,
-  countEffects,
   effects,
-  startTestService,
-  startTransport,
+  startBackbonePair,
   unsent,
+  type BackbonePair,
   type TestService,
   type TransportFixture,
 } from './harness';
@@ -17,18 +16,14 @@ import {
  * back they are delivered, once.
  */
 describe('Kafka broker faults', () => {
-  let prefix: string;
+  let pair: BackbonePair;
   let fx: TransportFixture;
   let producer: TestService;
   let consumer: TestService;
 
   beforeEach(async () => {
-    prefix = uniquePrefix();
-    fx = await startTransport('kafka');
-    producer = await startTestService('agri', prefix, fx.transport);
-    consumer = await startTestService('lineage', prefix, fx.transport);
-    countEffects(consumer);
-    await fx.transport.subscribe(consumer.name, consumer.inbox.topics(), (m) => consumer.inbox.dispatch(m));
+    pair = await startBackbonePair('kafka');
+    ({ fx, producer, consumer } = pair);
     // One event through first, so the producer is connected and the topic exists.
     const warm = randomUUID();
     producer.relay.start();
@@ -37,11 +32,7 @@ describe('Kafka broker faults', () => {
   });
 
   afterEach(async () => {
-    await producer.relay.stop();
-    await fx.stop();
-    await producer.ds.destroy();
-    await consumer.ds.destroy();
-    await dropSchemas(testDatabaseUrl(), prefix);
+    await pair.stop();
   });
 
   it('keeps events in the outbox while produce requests fail, then delivers each once', async () => {

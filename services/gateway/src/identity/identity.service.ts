@@ -34,15 +34,8 @@ interface ClientRow {
   revoked_at: Date | null;
 }
 
-const SUPPLY_CHAIN_KINDS: readonly StoredKind[] = [
-  'producer',
-  'processor',
-  'distributor',
-  'retailer',
-  'construction_company',
-  'pharmacy',
-  'hospital',
-];
+/** Every kind but the agencies takes part in the supply chain. */
+const SUPPLY_CHAIN_KINDS: readonly StoredKind[] = ORG_KINDS.filter((k) => k !== 'inspection_agency' && k !== 'regulator');
 
 /** Which organisation kinds a client of each role may belong to. */
 export const ROLE_ORG_KINDS: Record<Role, readonly StoredKind[]> = {
