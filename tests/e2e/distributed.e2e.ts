@@ -34,9 +34,11 @@ describe('distributed mode (one process per service, over Kafka)', () => {
       JWT_SECRET: secret,
       NODE_ENV: 'test',
     };
-    const [agriPort, lineagePort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
+    const [agriPort, foodPort, lineagePort, gatewayPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    const agri = ServiceProcess.spawn('agri', 'services/agri/src/main.ts', { ...common, IDENTITY_URL: gatewayUrl }, agriPort);
+    const domainEnv = { ...common, IDENTITY_URL: gatewayUrl, AGRI_URL: `http://127.0.0.1:${agriPort}`, FOOD_URL: `http://127.0.0.1:${foodPort}` };
+    const agri = ServiceProcess.spawn('agri', 'services/agri/src/main.ts', domainEnv, agriPort);
+    const food = ServiceProcess.spawn('food', 'services/food/src/main.ts', domainEnv, foodPort);
     const lineage = ServiceProcess.spawn('lineage', 'services/lineage/src/main.ts', common, lineagePort);
     const unused = 'http://127.0.0.1:9'; // services this test does not start
     const gateway = ServiceProcess.spawn(
@@ -46,7 +48,7 @@ describe('distributed mode (one process per service, over Kafka)', () => {
         ...common,
         AGRI_URL: agri.url,
         LINEAGE_URL: lineage.url,
-        FOOD_URL: unused,
+        FOOD_URL: food.url,
         DRUG_URL: unused,
         MATERIAL_URL: unused,
         GOODS_URL: unused,
@@ -54,7 +56,7 @@ describe('distributed mode (one process per service, over Kafka)', () => {
       },
       gatewayPort,
     );
-    procs.push(agri, lineage, gateway);
+    procs.push(agri, food, lineage, gateway);
     await Promise.all(procs.map((p) => p.ready(90_000)));
 
     for (const p of [agri, lineage]) {
@@ -90,8 +92,31 @@ describe('distributed mode (one process per service, over Kafka)', () => {
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
 
+    // A food batch made from the agri lot: food takes the input from the agri service over HTTP.
+    const factory = (await api.post('/v1/locations', { name: 'Kitchen', kind: 'factory' })).body;
+    await aProduct(api, 'food', '04012345000016', 'sauce');
+    const sauce = await api.post('/v1/food/batches', {
+      ...aBatch('E2E-SAUCE', factory.id),
+      gtin: '04012345000016',
+      inputs: [{ domain: 'agri', batchId: id, quantity: { value: 200, unit: 'kg' } }],
+    });
+    expect(sauce.status).toBe(201);
+    expect((await api.get(`/v1/agri/batches/${id}`)).body.quantity).toEqual({ value: 1000, unit: 'kg' });
+    const tooMuch = await api.post('/v1/food/batches', {
+      ...aBatch('E2E-SAUCE-2', factory.id),
+      gtin: '04012345000016',
+      inputs: [{ domain: 'agri', batchId: id, quantity: { value: 5000, unit: 'kg' } }],
+    });
+    expect([tooMuch.status, tooMuch.body.type]).toEqual([409, 'https://problems.trace.dev/insufficient-quantity']);
+
+    // The public scan through the gateway finds the food lot and the agri lot it was made from.
+    const scan = await new Api(gateway.url).get('/01/04012345000016/10/E2E-SAUCE');
+    expect(scan.status).toBe(200);
+    expect(scan.body).toMatchObject({ batch: { domain: 'food', lot: 'E2E-SAUCE' }, chain: { valid: true } });
+    expect(scan.body.madeFrom).toEqual([expect.objectContaining({ domain: 'agri', lot: 'E2E-DIST-1' })]);
+
     // A service that is down is a clear 503, not a hang or a crash of the gateway.
-    const down = await api.get('/v1/food/batches/5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c4d');
+    const down = await api.get('/v1/drug/batches/5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c4d');
     expect(down.status).toBe(503);
   });
 

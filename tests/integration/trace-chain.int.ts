@@ -189,4 +189,26 @@ describe('trace chain core (embedded app, real PostgreSQL)', () => {
     expect(await types('food')).toEqual(['batchRegistered', 'transformationRecorded']);
     expect(await types('agri')).toEqual(expect.arrayContaining(['batchRegistered', 'traceEventRecorded']));
   });
+
+  it('lets each role do exactly its part on the chain', async () => {
+    const b = await batch(farm, 'ROLES-1');
+    const inspector = t.as('agency', 'inspector');
+    const regulator = t.as('authority', 'regulator');
+    const admin = t.as('platform', 'admin');
+    const write = { bizStep: 'storing', eventTime: now(), locationId: F.locations.farm };
+    for (const [who, api] of [['inspector', inspector], ['regulator', regulator], ['admin', admin]] as const) {
+      expect({ who, register: (await api.post('/v1/agri/batches', aBatch('ROLES-X', F.locations.farm))).status }).toEqual({ who, register: 403 });
+      expect({ who, event: (await api.post(`/v1/agri/batches/${b.id}/events`, write)).status }).toEqual({ who, event: 403 });
+      expect({ who, product: (await api.post('/v1/agri/products', { gtin: '00012345600012', name: 'x', category: 'x' })).status }).toEqual({ who, product: 403 });
+    }
+    for (const api of [inspector, regulator]) {
+      expect((await api.get(`/v1/agri/batches/${b.id}`)).status).toBe(200);
+      expect((await api.get(`/v1/agri/batches/${b.id}/events`)).status).toBe(200);
+      expect((await api.get(`/v1/agri/batches/${b.id}/verify`)).body.valid).toBe(true);
+    }
+    expect((await stranger.get(`/v1/agri/batches/${b.id}/events`)).status).toBe(404);
+    expect((await stranger.get(`/v1/agri/batches/${b.id}/verify`)).status).toBe(404);
+    expect((await farm.post(`/v1/agri/batches/${b.id}/events`, write)).status).toBe(201);
+    expect((await t.anonymous.get(`/v1/agri/batches/${b.id}`)).status).toBe(401);
+  });
 });

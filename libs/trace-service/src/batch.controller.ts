@@ -12,11 +12,11 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiExcludeController, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Type as TransformType } from 'class-transformer';
-import { IsNotEmpty, IsString, IsUUID, ValidateNested } from 'class-validator';
+import { IsNotEmpty, IsNumber, IsPositive, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
 import { CurrentPrincipal, Public, Roles, type Principal } from '@trace/platform';
 import { BatchService } from './batch.service';
 import type { DomainName } from './domains';
-import { BatchInputDto, RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
+import { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
 
 const uuid = () => new ParseUUIDPipe({ version: '4' });
 const bearerOf = (authorization?: string) => authorization?.replace(/^Bearer\s+/i, '');
@@ -31,8 +31,20 @@ class OutputRefDto {
   batchId: string;
 }
 
-/** Body of the service-to-service input ledger calls. */
-class LedgerCallDto extends BatchInputDto {
+/** Body of the service-to-service input ledger calls: a ConsumeRequest. */
+class LedgerCallDto {
+  @IsUUID('4')
+  batchId: string;
+
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @IsPositive()
+  quantity: number;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(16)
+  unit: string;
+
   @ValidateNested()
   @TransformType(() => OutputRefDto)
   outputRef: OutputRefDto;
@@ -128,7 +140,7 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     @HttpCode(200)
     @Roles('operator')
     consume(@Param('id', uuid()) id: string, @Body() dto: LedgerCallDto, @CurrentPrincipal() principal: Principal) {
-      return this.batches.consume({ batchId: id, quantity: dto.quantity.value, unit: dto.quantity.unit, outputRef: dto.outputRef }, principal);
+      return this.batches.consume({ batchId: id, quantity: dto.quantity, unit: dto.unit, outputRef: dto.outputRef }, principal);
     }
 
     @Post(':id/restore')
@@ -136,7 +148,7 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     @Roles('operator')
     async restore(@Param('id', uuid()) id: string, @Body() dto: RestoreCallDto, @CurrentPrincipal() principal: Principal) {
       await this.batches.restore(
-        { batchId: id, quantity: dto.quantity.value, unit: dto.quantity.unit, outputRef: dto.outputRef, correctionOf: dto.correctionOf, reason: dto.reason },
+        { batchId: id, quantity: dto.quantity, unit: dto.unit, outputRef: dto.outputRef, correctionOf: dto.correctionOf, reason: dto.reason },
         principal,
       );
       return { restored: true };

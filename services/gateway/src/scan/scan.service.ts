@@ -38,10 +38,13 @@ export class ScanService {
   }
 
   async find(gtin: string, lot: string): Promise<PublicBatchView> {
-    const answers = await Promise.all(DOMAINS.map((d) => this.registry.publicView(d, gtin, lot)));
-    const found = answers.find((a) => a !== undefined);
-    if (!found) throw notFound('batch', `No batch ${lot} of GTIN ${gtin}`);
-    return found;
+    // Ask every domain at once; one that is down must not hide a batch another holds.
+    const answers = await Promise.allSettled(DOMAINS.map((d) => this.registry.publicView(d, gtin, lot)));
+    const found = answers.find((a) => a.status === 'fulfilled' && a.value !== undefined) as PromiseFulfilledResult<PublicBatchView> | undefined;
+    if (found) return found.value;
+    const failed = answers.find((a) => a.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed) throw failed.reason;
+    throw notFound('batch', `No batch ${lot} of GTIN ${gtin}`);
   }
 
   async scan(path: string) {
