@@ -29,6 +29,8 @@ export const TOPIC_OF: Readonly<Record<EventCase, Topic>> = {
   batchRegistered: Topics.batch,
   traceEventRecorded: Topics.event,
   transformationRecorded: Topics.event,
+  inspectionRecorded: Topics.inspection,
+  certificateIssued: Topics.certificate,
 };
 
 export const CURRENT_SCHEMA_VERSION = 1;

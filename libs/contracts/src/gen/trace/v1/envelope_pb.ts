@@ -8,6 +8,10 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { BatchRegistered } from "./batch_pb";
 import { file_trace_v1_batch } from "./batch_pb";
+import type { CertificateIssued } from "./certificate_pb";
+import { file_trace_v1_certificate } from "./certificate_pb";
+import type { InspectionRecorded } from "./inspection_pb";
+import { file_trace_v1_inspection } from "./inspection_pb";
 import type { TraceEventRecorded, TransformationRecorded } from "./trace_event_pb";
 import { file_trace_v1_trace_event } from "./trace_event_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file trace/v1/envelope.proto.
  */
 export const file_trace_v1_envelope: GenFile = /*@__PURE__*/
-  fileDesc("Chd0cmFjZS92MS9lbnZlbG9wZS5wcm90bxIIdHJhY2UudjEiwAMKDUV2ZW50RW52ZWxvcGUSCgoCaWQYASABKAkSDAoEdHlwZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgNEg4KBnNvdXJjZRgEIAEoCRIOCgZvcmdfaWQYBSABKAkSDwoHc3ViamVjdBgGIAEoCRIvCgtvY2N1cnJlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNvcnJlbGF0aW9uX2lkGAkgASgJEhQKDGNhdXNhdGlvbl9pZBgKIAEoCRI1ChBiYXRjaF9yZWdpc3RlcmVkGBQgASgLMhkudHJhY2UudjEuQmF0Y2hSZWdpc3RlcmVkSAASPAoUdHJhY2VfZXZlbnRfcmVjb3JkZWQYFSABKAsyHC50cmFjZS52MS5UcmFjZUV2ZW50UmVjb3JkZWRIABJDChd0cmFuc2Zvcm1hdGlvbl9yZWNvcmRlZBgWIAEoCzIgLnRyYWNlLnYxLlRyYW5zZm9ybWF0aW9uUmVjb3JkZWRIAEIJCgdwYXlsb2FkYgZwcm90bzM", [file_google_protobuf_timestamp, file_trace_v1_batch, file_trace_v1_trace_event]);
+  fileDesc("Chd0cmFjZS92MS9lbnZlbG9wZS5wcm90bxIIdHJhY2UudjEiuAQKDUV2ZW50RW52ZWxvcGUSCgoCaWQYASABKAkSDAoEdHlwZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgNEg4KBnNvdXJjZRgEIAEoCRIOCgZvcmdfaWQYBSABKAkSDwoHc3ViamVjdBgGIAEoCRIvCgtvY2N1cnJlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNvcnJlbGF0aW9uX2lkGAkgASgJEhQKDGNhdXNhdGlvbl9pZBgKIAEoCRI1ChBiYXRjaF9yZWdpc3RlcmVkGBQgASgLMhkudHJhY2UudjEuQmF0Y2hSZWdpc3RlcmVkSAASPAoUdHJhY2VfZXZlbnRfcmVjb3JkZWQYFSABKAsyHC50cmFjZS52MS5UcmFjZUV2ZW50UmVjb3JkZWRIABJDChd0cmFuc2Zvcm1hdGlvbl9yZWNvcmRlZBgWIAEoCzIgLnRyYWNlLnYxLlRyYW5zZm9ybWF0aW9uUmVjb3JkZWRIABI7ChNpbnNwZWN0aW9uX3JlY29yZGVkGBcgASgLMhwudHJhY2UudjEuSW5zcGVjdGlvblJlY29yZGVkSAASOQoSY2VydGlmaWNhdGVfaXNzdWVkGBggASgLMhsudHJhY2UudjEuQ2VydGlmaWNhdGVJc3N1ZWRIAEIJCgdwYXlsb2FkYgZwcm90bzM", [file_google_protobuf_timestamp, file_trace_v1_batch, file_trace_v1_certificate, file_trace_v1_inspection, file_trace_v1_trace_event]);
 
 /**
  * Every event on every topic travels in this envelope. The payload case names
@@ -111,6 +115,18 @@ export type EventEnvelope = Message<"trace.v1.EventEnvelope"> & {
      */
     value: TransformationRecorded;
     case: "transformationRecorded";
+  } | {
+    /**
+     * @generated from field: trace.v1.InspectionRecorded inspection_recorded = 23;
+     */
+    value: InspectionRecorded;
+    case: "inspectionRecorded";
+  } | {
+    /**
+     * @generated from field: trace.v1.CertificateIssued certificate_issued = 24;
+     */
+    value: CertificateIssued;
+    case: "certificateIssued";
   } | { case: undefined; value?: undefined };
 };
 
