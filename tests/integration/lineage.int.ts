@@ -18,10 +18,10 @@ import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app'
 import { anOrg, type TestOrg } from '../support/world';
 
 const now = () => new Date().toISOString();
-const TOMATO = '09506000134352';
-const ONION = '09501101530003';
-const SAUCE = '04012345000016';
-const MEAL = '04012345000023';
+const WHEAT = '09506000134352';
+const BARLEY = '09501101530003';
+const FLOUR = '04012345000016';
+const BREAD = '04012345000023';
 
 interface TraceBody {
   root: { domain: string; batchId: string };
@@ -105,32 +105,33 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
     S = await anOrg(t, 'Someone Else', 'retailer', ['store']);
     inspector = t.as('agency-1', 'inspector');
     regulator = t.as('gov', 'regulator');
-    await aProduct(F.api, 'agri', TOMATO, 'vegetable');
-    await aProduct(F.api, 'agri', ONION, 'vegetable');
-    await aProduct(P.api, 'food', SAUCE, 'sauce');
-    await aProduct(P.api, 'food', MEAL, 'ready_meal');
+    await aProduct(F.api, 'agri', WHEAT, 'grain');
+    await aProduct(F.api, 'agri', BARLEY, 'grain');
+    await aProduct(P.api, 'food', FLOUR, 'flour');
+    await aProduct(P.api, 'food', BREAD, 'bread');
 
-    //  TOM-1 (agri) ─┐
-    //                ├─> SAUCE-1 (food) ──> MEAL-1 (food, shipped to R)
-    //  ONI-1 (agri) ─┘
-    //  TOM-2 (agri, never used)
-    await register(F, 'agri', TOMATO, 'TOM-1');
-    await register(F, 'agri', ONION, 'ONI-1');
-    await register(F, 'agri', TOMATO, 'TOM-2');
-    await ship(F, P, 'TOM-1');
-    await ship(F, P, 'ONI-1');
-    await register(P, 'food', SAUCE, 'SAUCE-1', [
-      { domain: 'agri', batchId: b['TOM-1'].id, qty: 300, unit: 'kg' },
-      { domain: 'agri', batchId: b['ONI-1'].id, qty: 50, unit: 'kg' },
+    //  WHEAT-1 (agri) ──┐
+    //                   ├─> FLOUR-1 (food) ──> BREAD-1 (food, shipped to R)
+    //  BARLEY-1 (agri) ─┘
+    //  WHEAT-2 (agri, never used)
+    await register(F, 'agri', WHEAT, 'WHEAT-1');
+    await register(F, 'agri', BARLEY, 'BARLEY-1');
+    await register(F, 'agri', WHEAT, 'WHEAT-2');
+    await ship(F, P, 'WHEAT-1');
+    await ship(F, P, 'BARLEY-1');
+    await register(P, 'food', FLOUR, 'FLOUR-1', [
+      { domain: 'agri', batchId: b['WHEAT-1'].id, qty: 300, unit: 'kg' },
+      { domain: 'agri', batchId: b['BARLEY-1'].id, qty: 50, unit: 'kg' },
     ]);
-    await register(P, 'food', MEAL, 'MEAL-1', [{ domain: 'food', batchId: b['SAUCE-1'].id, qty: 100, unit: 'jar' }]);
-    await event(P, 'MEAL-1', { bizStep: 'shipping', toOrgId: R.id });
-    await event(R, 'MEAL-1', { bizStep: 'receiving', locationId: R.locations.store });
-    // Every event has reached the lineage service once the last one shows.
+    await register(P, 'food', BREAD, 'BREAD-1', [{ domain: 'food', batchId: b['FLOUR-1'].id, qty: 100, unit: 'jar' }]);
+    await event(P, 'BREAD-1', { bizStep: 'shipping', toOrgId: R.id });
+    await event(R, 'BREAD-1', { bizStep: 'receiving', locationId: R.locations.store });
+    // Every event has reached the lineage service (each relay delivers on its own schedule).
     await eventually(async () => {
-      const r = await trace(inspector, 'TOM-1', '?direction=downstream');
-      const meal = (r.body as TraceBody).nodes?.find((n) => n.lot === 'MEAL-1');
-      return meal?.holderOrgId === R.id && r.body.nodes.find((n: { lot: string }) => n.lot === 'TOM-1').holderOrgId === P.id;
+      const up = (await trace(inspector, 'BREAD-1', '?direction=upstream')).body as TraceBody;
+      const holders = Object.fromEntries((up.nodes ?? []).filter((n) => n.registered).map((n) => [n.lot, n.holderOrgId]));
+      const wheat2 = (await trace(inspector, 'WHEAT-2')).status === 200;
+      return wheat2 && holders['BREAD-1'] === R.id && holders['FLOUR-1'] === P.id && holders['WHEAT-1'] === P.id && holders['BARLEY-1'] === P.id;
     });
   });
   afterAll(async () => {
@@ -138,62 +139,62 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
   });
 
   it('traces downstream, upstream and both, across domains, with node fields and input edges', async () => {
-    const down = await trace(inspector, 'TOM-1', '?direction=downstream&depth=10');
+    const down = await trace(inspector, 'WHEAT-1', '?direction=downstream&depth=10');
     expect(down.status).toBe(200);
-    expect(down.body.root).toEqual({ domain: 'agri', batchId: b['TOM-1'].id });
-    expect(lots(down.body)).toEqual(['MEAL-1', 'SAUCE-1', 'TOM-1']);
-    expect(edgeLots(down.body)).toEqual(['SAUCE-1>MEAL-1:input', 'TOM-1>SAUCE-1:input']);
-    expect(down.body.nodes[0]).toMatchObject({ domain: 'agri', batchId: b['TOM-1'].id, gtin: TOMATO, lot: 'TOM-1', status: 'active', holderOrgId: P.id });
-    expect(down.body.nodes.find((n: { lot: string }) => n.lot === 'MEAL-1')).toMatchObject({ domain: 'food', gtin: MEAL, holderOrgId: R.id, ownerOrgId: P.id });
+    expect(down.body.root).toEqual({ domain: 'agri', batchId: b['WHEAT-1'].id });
+    expect(lots(down.body)).toEqual(['BREAD-1', 'FLOUR-1', 'WHEAT-1']);
+    expect(edgeLots(down.body)).toEqual(['FLOUR-1>BREAD-1:input', 'WHEAT-1>FLOUR-1:input']);
+    expect(down.body.nodes[0]).toMatchObject({ domain: 'agri', batchId: b['WHEAT-1'].id, gtin: WHEAT, lot: 'WHEAT-1', status: 'active', holderOrgId: P.id });
+    expect(down.body.nodes.find((n: { lot: string }) => n.lot === 'BREAD-1')).toMatchObject({ domain: 'food', gtin: BREAD, holderOrgId: R.id, ownerOrgId: P.id });
 
-    const up = await trace(inspector, 'MEAL-1', '?direction=upstream');
-    expect(lots(up.body)).toEqual(['MEAL-1', 'ONI-1', 'SAUCE-1', 'TOM-1']);
-    expect(edgeLots(up.body)).toEqual(['ONI-1>SAUCE-1:input', 'SAUCE-1>MEAL-1:input', 'TOM-1>SAUCE-1:input']);
+    const up = await trace(inspector, 'BREAD-1', '?direction=upstream');
+    expect(lots(up.body)).toEqual(['BARLEY-1', 'BREAD-1', 'FLOUR-1', 'WHEAT-1']);
+    expect(edgeLots(up.body)).toEqual(['BARLEY-1>FLOUR-1:input', 'FLOUR-1>BREAD-1:input', 'WHEAT-1>FLOUR-1:input']);
 
-    const both = await trace(regulator, 'SAUCE-1', '?direction=both');
-    expect(lots(both.body)).toEqual(['MEAL-1', 'ONI-1', 'SAUCE-1', 'TOM-1']);
-    // both = upstream walk + downstream walk: TOM-1 is not reached through its sibling ONI-1
-    const bothFromOnion = await trace(regulator, 'ONI-1');
-    expect(lots(bothFromOnion.body)).toEqual(['MEAL-1', 'ONI-1', 'SAUCE-1']);
+    const both = await trace(regulator, 'FLOUR-1', '?direction=both');
+    expect(lots(both.body)).toEqual(['BARLEY-1', 'BREAD-1', 'FLOUR-1', 'WHEAT-1']);
+    // both = upstream walk + downstream walk: WHEAT-1 is not reached through its sibling BARLEY-1
+    const bothFromBarley = await trace(regulator, 'BARLEY-1');
+    expect(lots(bothFromBarley.body)).toEqual(['BARLEY-1', 'BREAD-1', 'FLOUR-1']);
 
-    const alone = await trace(inspector, 'TOM-2');
-    expect(alone.body).toEqual({ root: { domain: 'agri', batchId: b['TOM-2'].id }, nodes: [expect.objectContaining({ lot: 'TOM-2' })], edges: [] });
+    const alone = await trace(inspector, 'WHEAT-2');
+    expect(alone.body).toEqual({ root: { domain: 'agri', batchId: b['WHEAT-2'].id }, nodes: [expect.objectContaining({ lot: 'WHEAT-2' })], edges: [] });
   });
 
   it('stops at the depth limit', async () => {
-    expect(lots((await trace(inspector, 'TOM-1', '?direction=downstream&depth=1')).body)).toEqual(['SAUCE-1', 'TOM-1']);
-    expect(lots((await trace(inspector, 'TOM-1', '?direction=downstream&depth=2')).body)).toEqual(['MEAL-1', 'SAUCE-1', 'TOM-1']);
-    const d1 = (await trace(inspector, 'MEAL-1', '?direction=upstream&depth=1')).body;
-    expect(edgeLots(d1)).toEqual(['SAUCE-1>MEAL-1:input']);
+    expect(lots((await trace(inspector, 'WHEAT-1', '?direction=downstream&depth=1')).body)).toEqual(['FLOUR-1', 'WHEAT-1']);
+    expect(lots((await trace(inspector, 'WHEAT-1', '?direction=downstream&depth=2')).body)).toEqual(['BREAD-1', 'FLOUR-1', 'WHEAT-1']);
+    const d1 = (await trace(inspector, 'BREAD-1', '?direction=upstream&depth=1')).body;
+    expect(edgeLots(d1)).toEqual(['FLOUR-1>BREAD-1:input']);
   });
 
   it('lets an operator trace only what its organisation owns, holds or held; inspectors and regulators see all', async () => {
-    expect((await trace(F.api, 'TOM-1')).status).toBe(200); // owns (and held)
-    expect((await trace(F.api, 'SAUCE-1')).status).toBe(404); // never held the sauce
-    expect((await trace(P.api, 'TOM-1')).status).toBe(200); // holds it now
-    expect((await trace(P.api, 'MEAL-1')).status).toBe(200); // owns it, though R holds it
-    expect((await trace(R.api, 'MEAL-1')).status).toBe(200); // holds it
-    expect((await trace(R.api, 'SAUCE-1')).status).toBe(404);
+    expect((await trace(F.api, 'WHEAT-1')).status).toBe(200); // owns (and held)
+    expect((await trace(F.api, 'FLOUR-1')).status).toBe(404); // never held the flour
+    expect((await trace(P.api, 'WHEAT-1')).status).toBe(200); // holds it now
+    expect((await trace(P.api, 'BREAD-1')).status).toBe(200); // owns it, though R holds it
+    expect((await trace(R.api, 'BREAD-1')).status).toBe(200); // holds it
+    expect((await trace(R.api, 'FLOUR-1')).status).toBe(404);
     // Another organisation's batch answers exactly like a batch that does not exist.
     const unknownType = (await S.api.get(`/v1/trace/agri/${randomUUID()}`)).body.type;
     expect(unknownType).toEqual(expect.stringMatching(/^https:\/\/problems\.trace\.dev\//));
-    for (const lot of ['TOM-1', 'SAUCE-1', 'MEAL-1', 'TOM-2']) {
+    for (const lot of ['WHEAT-1', 'FLOUR-1', 'BREAD-1', 'WHEAT-2']) {
       const r = await trace(S.api, lot);
       expect([lot, r.status, r.body.type]).toEqual([lot, 404, unknownType]);
       expect(r.headers.get('content-type')).toContain('application/problem+json');
     }
-    for (const lot of ['TOM-1', 'SAUCE-1', 'MEAL-1']) {
+    for (const lot of ['WHEAT-1', 'FLOUR-1', 'BREAD-1']) {
       expect((await trace(inspector, lot)).status).toBe(200);
       expect((await trace(regulator, lot)).status).toBe(200);
     }
     // The operator sees the whole trace of a batch it may trace, like everyone who may.
-    expect(lots((await trace(R.api, 'MEAL-1', '?direction=upstream')).body)).toEqual(['MEAL-1', 'ONI-1', 'SAUCE-1', 'TOM-1']);
-    expect((await t.as(F.id, 'admin').get(`/v1/trace/agri/${b['TOM-1'].id}`)).status).toBe(403);
-    expect((await t.anonymous.get(`/v1/trace/agri/${b['TOM-1'].id}`)).status).toBe(401);
+    expect(lots((await trace(R.api, 'BREAD-1', '?direction=upstream')).body)).toEqual(['BARLEY-1', 'BREAD-1', 'FLOUR-1', 'WHEAT-1']);
+    expect((await t.as(F.id, 'admin').get(`/v1/trace/agri/${b['WHEAT-1'].id}`)).status).toBe(403);
+    expect((await t.anonymous.get(`/v1/trace/agri/${b['WHEAT-1'].id}`)).status).toBe(401);
   });
 
   it('answers bad parameters with 400 and unknown batches with 404, as problem+json', async () => {
-    const id = b['TOM-1'].id;
+    const id = b['WHEAT-1'].id;
     const cases: [string, number][] = [
       [`/v1/trace/agri/not-a-uuid`, 400],
       [`/v1/trace/fish/${id}`, 400],
@@ -235,18 +236,18 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
       await deliver(
         'batchRegistered',
         out,
-        { batch: food, gtin: SAUCE, lot: 'OOO-1', ownerOrgId: 'org-p', locationId: 'factory-1', inputs: [{ batch: agri, quantity: { value: '5', unit: 'kg' } }] },
+        { batch: food, gtin: FLOUR, lot: 'OOO-1', ownerOrgId: 'org-p', locationId: 'factory-1', inputs: [{ batch: agri, quantity: { value: '5', unit: 'kg' } }] },
         registration,
       ),
     ).toBe('processed');
-    expect(await deliver('batchRegistered', input, { batch: agri, gtin: TOMATO, lot: 'OOO-IN', ownerOrgId: 'org-f', locationId: 'farm-1' })).toBe('processed');
+    expect(await deliver('batchRegistered', input, { batch: agri, gtin: WHEAT, lot: 'OOO-IN', ownerOrgId: 'org-f', locationId: 'farm-1' })).toBe('processed');
     // A re-delivery changes nothing.
-    expect(await deliver('batchRegistered', out, { batch: food, gtin: SAUCE, lot: 'OOO-1', ownerOrgId: 'org-p', locationId: 'factory-1' }, registration)).toBe('duplicate');
+    expect(await deliver('batchRegistered', out, { batch: food, gtin: FLOUR, lot: 'OOO-1', ownerOrgId: 'org-p', locationId: 'factory-1' }, registration)).toBe('duplicate');
 
     const both = await seen(out);
     x = both.nodes[0];
     // Registration completed the node but did not undo the receiving that came before it.
-    expect(x).toMatchObject({ registered: true, gtin: SAUCE, lot: 'OOO-1', ownerOrgId: 'org-p', holderOrgId: 'org-r', inTransitToOrgId: null, status: 'active' });
+    expect(x).toMatchObject({ registered: true, gtin: FLOUR, lot: 'OOO-1', ownerOrgId: 'org-p', holderOrgId: 'org-r', inTransitToOrgId: null, status: 'active' });
     expect(both.edges).toEqual([{ from: input, to: out, kind: 'input' }]); // once, from two events
     expect(both.nodes[1]).toMatchObject({ batchId: input, registered: true, lot: 'OOO-IN', holderOrgId: 'org-f' });
 
@@ -273,7 +274,7 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
     expect(await t.query(`SELECT 1 FROM ${t.prefix}lineage.lineage_nodes WHERE batch_id = $1`, [doomed])).toEqual([]);
 
     // A message that can never apply is dead-lettered; the stream moves on.
-    expect(await deliver('batchRegistered', 'x', { batch: { domain: Domain.FOOD, batchId: 'not-a-uuid' }, gtin: SAUCE, lot: 'BAD', ownerOrgId: 'o' })).toBe('dead-lettered');
+    expect(await deliver('batchRegistered', 'x', { batch: { domain: Domain.FOOD, batchId: 'not-a-uuid' }, gtin: FLOUR, lot: 'BAD', ownerOrgId: 'o' })).toBe('dead-lettered');
     expect(await deliver('traceEventRecorded', out, { batch: { domain: Domain.UNSPECIFIED, batchId: out }, seq: 9n, bizStep: 'storing', holderOrgId: 'o' })).toBe('dead-lettered');
     expect(await deliver('transformationRecorded', out, { output: food, inputs: [{ batch: food }] })).toBe('dead-lettered');
   });
@@ -289,9 +290,9 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
     try {
       // T1 takes its transaction id first but commits last: "id > last seen" would skip it.
       await c1.query('BEGIN');
-      await c1.query(`INSERT INTO ${schema}.lineage_nodes (batch_id, domain, gtin, lot, registered) VALUES ($1, 'goods', $2, 'EARLY', true)`, [early, MEAL]);
+      await c1.query(`INSERT INTO ${schema}.lineage_nodes (batch_id, domain, gtin, lot, registered) VALUES ($1, 'goods', $2, 'EARLY', true)`, [early, BREAD]);
       await c2.query('BEGIN');
-      await c2.query(`INSERT INTO ${schema}.lineage_nodes (batch_id, domain, gtin, lot, registered) VALUES ($1, 'goods', $2, 'LATE', true)`, [late, MEAL]);
+      await c2.query(`INSERT INTO ${schema}.lineage_nodes (batch_id, domain, gtin, lot, registered) VALUES ($1, 'goods', $2, 'LATE', true)`, [late, BREAD]);
       await c2.query(`INSERT INTO ${schema}.lineage_edges (from_batch, to_batch, kind) VALUES ($1, $2, 'input')`, [early, late]);
       await c2.query('COMMIT');
       await index.catchUp();
@@ -310,15 +311,15 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
 
     // A batch the graph has not caught up on yet is fetched on demand, not 404.
     const fresh = randomUUID();
-    await t.query(`INSERT INTO ${schema}.lineage_nodes (batch_id, domain, gtin, lot, registered) VALUES ($1, 'drug', $2, 'FRESH', true)`, [fresh, MEAL]);
+    await t.query(`INSERT INTO ${schema}.lineage_nodes (batch_id, domain, gtin, lot, registered) VALUES ($1, 'drug', $2, 'FRESH', true)`, [fresh, BREAD]);
     expect((await inspector.get(`/v1/trace/drug/${fresh}`)).body.nodes[0].lot).toBe('FRESH');
   });
 
   it('rebuilds from the tables to the same answers', async () => {
-    const before = (await trace(inspector, 'SAUCE-1')).body;
+    const before = (await trace(inspector, 'FLOUR-1')).body;
     const stats = await index.rebuild();
     expect(stats.nodes).toBeGreaterThanOrEqual(5);
-    const after = (await trace(inspector, 'SAUCE-1')).body;
+    const after = (await trace(inspector, 'FLOUR-1')).body;
     expect(lots(after)).toEqual(lots(before));
     expect(edgeLots(after)).toEqual(edgeLots(before));
     const ready = await t.anonymous.get('/health/ready');

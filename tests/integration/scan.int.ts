@@ -17,6 +17,10 @@ describe('consumer scan JSON (GS1 Digital Link)', () => {
     await aProduct(farm.api, 'agri', '09506000134352', 'vegetable');
     await aProduct(maker.api, 'food', '04012345000016', 'sauce');
     tomatoes = (await farm.api.post('/v1/agri/batches', aBatch('TOM/2026-1', farm.locations.farm))).body;
+    // Vegetables ship with their commitment-to-compliance certificate (agri rule).
+    await farm.api.post(`/v1/agri/batches/${tomatoes.id}/certificate`, {
+      commitments: ['no_banned_substances'], basis: 'self_test', contact: '13800138000', origin: 'Green Valley',
+    });
     await farm.api.post(`/v1/agri/batches/${tomatoes.id}/events`, {
       bizStep: 'shipping', eventTime: new Date().toISOString(), locationId: farm.locations.farm, toOrgId: maker.id,
     });

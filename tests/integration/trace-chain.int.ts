@@ -44,6 +44,14 @@ describe('trace chain core (embedded app, real PostgreSQL)', () => {
       ...body,
     });
 
+  /** Vegetables carry their commitment-to-compliance certificate before they ship (agri rule). */
+  const certify = async (id: string) => {
+    const r = await farm.post(`/v1/agri/batches/${id}/certificate`, {
+      commitments: ['no_banned_substances'], basis: 'self_test', contact: '13800138000', origin: 'Green Farm',
+    });
+    if (r.status !== 201) throw new Error(`certificate: ${r.status} ${JSON.stringify(r.body)}`);
+  };
+
   it('refuses a product with a bad check digit, a duplicate GTIN, and a batch of an unknown product', async () => {
     expect((await farm.post('/v1/agri/products', { gtin: '09506000134353', name: 'x', category: 'vegetable' })).status).toBe(400);
     const dup = await stranger.post('/v1/agri/products', { gtin: '9506000134352', name: 'x', category: 'vegetable' });
@@ -56,6 +64,7 @@ describe('trace chain core (embedded app, real PostgreSQL)', () => {
 
   it('keeps custody: shipping names the receiver, only it receives, only the holder writes next', async () => {
     const b = await batch(farm, 'CUST-1');
+    await certify(b.id);
     expect(b).toMatchObject({ status: 'active', holderOrgId: F.id, chainLength: 1 });
 
     const noReceiver = await event(farm, b.id, { bizStep: 'shipping' });
@@ -129,6 +138,7 @@ describe('trace chain core (embedded app, real PostgreSQL)', () => {
 
   it('makes a food batch from agri inputs, consuming their quantity, across domains', async () => {
     const lot = await batch(farm, 'TOM-1');
+    await certify(lot.id);
     await event(farm, lot.id, { bizStep: 'shipping', toOrgId: P.id });
     await event(processor, lot.id, { bizStep: 'receiving', locationId: P.locations.factory });
 

@@ -107,3 +107,31 @@ export function statusAfter(current: BatchStatus, e: Pick<ProposedEvent, 'bizSte
 }
 
 export const isRefusal = (r: Refusal | Transition): r is Refusal => 'rule' in r;
+
+/** A supervision-sampling result as the status rules see it. */
+export interface InspectionOutcome {
+  conclusion: 'pass' | 'fail';
+  /**
+   * A passing re-test within its window after which the batch has no
+   * unresolved failed result left: it lifts the hold.
+   */
+  clearsHold: boolean;
+}
+
+/**
+ * The status change an inspection result makes. Inspectors are not holders:
+ * an inspection moves nothing, so custody (holder, shipment in transit,
+ * quantity) stays as it is and "only the holder writes" does not apply. A
+ * finished chain (destroyed, dispensed) takes no more results. A fail puts an
+ * active batch on hold (a recalled batch stays recalled, which blocks more);
+ * only a clearing re-test lifts a hold, and only a hold.
+ */
+export function applyInspection(batch: BatchState, r: InspectionOutcome): Refusal | Transition {
+  if (TERMINAL.includes(batch.status)) {
+    return { status: 409, rule: `batch-${batch.status}`, message: `The batch is ${batch.status}: its chain is closed` };
+  }
+  let status = batch.status;
+  if (r.conclusion === 'fail' && status === 'active') status = 'held';
+  if (r.conclusion === 'pass' && r.clearsHold && status === 'held') status = 'active';
+  return { status, holderOrgId: batch.holderOrgId, pendingReceiverOrgId: batch.pendingReceiverOrgId, quantity: batch.quantity };
+}

@@ -21,7 +21,9 @@ import {
   nextLink,
   verifyChain,
   type DomainRules,
+  type EventContext,
   type Refusal,
+  type RuleRefusal,
   type Transition,
 } from '@trace/trace-chain';
 import type { BatchRegistry, ConsumeRequest, ConsumeResult, InputLedger, PublicBatchView } from './batch-registry';
@@ -33,9 +35,28 @@ import { toBatchView, toEventView, type BatchRow, type BatchView, type EventRow 
 export { DOMAINS, DOMAIN_ENUM, type DomainName } from './domains';
 export type { BatchView } from './rows';
 
-const refuse = (r: Refusal): never => {
-  throw new DomainError(r.status, r.rule, r.message);
+const refuse = (r: Refusal | RuleRefusal): never => {
+  const field = 'field' in r && r.field ? { errors: [{ field: r.field, message: r.message }] } : {};
+  throw new DomainError(r.status, r.rule, r.message, field);
 };
+
+/**
+ * What a domain service adds to the core's event transaction (not pure, unlike
+ * `DomainRules`): the facts its rules need, read with the batch row locked,
+ * and its own records written after the event is appended.
+ */
+export interface DomainHooks {
+  eventFacts?(m: EntityManager, ctx: EventContext): Promise<Record<string, unknown>>;
+  afterEvent?(m: EntityManager, ctx: EventContext, event: { id: string; seq: number }): Promise<void>;
+}
+
+/**
+ * Lets a domain endpoint record an event through the core together with its
+ * own writes: runs in the event's transaction after custody and the domain
+ * rules passed (throw to refuse); what it returns is added to the event's
+ * hashed content.
+ */
+export type WithinEvent = (m: EntityManager, batch: BatchRow) => Promise<Record<string, unknown> | void>;
 
 function gtinOrThrow(input: string): string {
   try {
@@ -59,6 +80,7 @@ export class BatchService implements InputLedger {
     private readonly registry: BatchRegistry,
     private readonly rules: DomainRules,
     private readonly directory?: Directory,
+    private readonly hooks: DomainHooks = {},
   ) {}
 
   // ---------------------------------------------------------------- products
@@ -246,7 +268,7 @@ export class BatchService implements InputLedger {
     return rows.map(toEventView);
   }
 
-  async recordEvent(id: string, dto: RecordEventDto, principal: Principal) {
+  async recordEvent(id: string, dto: RecordEventDto, principal: Principal, within?: WithinEvent) {
     if (!isBizStep(dto.bizStep)) {
       throw badRequest('biz-step', `${dto.bizStep} is not a CBV 2.0 bizStep`, [{ field: 'bizStep', message: 'not a CBV 2.0 bizStep' }]);
     }
@@ -284,13 +306,25 @@ export class BatchService implements InputLedger {
       };
       const after = applyCustody(stateOf(batch), proposed);
       if (isRefusal(after)) refuse(after);
-      const domainRefusal = this.rules.onEvent?.(
-        {
-          batch: { ...stateOf(batch), id: batch.id, productCategory: batch.product_category ?? '', attributes: batch.attributes },
-          event: { ...proposed, locationId: dto.locationId, toLocationKind: toLocation?.kind ?? location?.kind },
+      const ctx: EventContext = {
+        batch: {
+          ...stateOf(batch),
+          id: batch.id,
+          productCategory: batch.product_category ?? '',
+          attributes: batch.attributes,
+          expiresAt: batch.expires_at ? batch.expires_at.toISOString() : null,
+          quantityUnit: batch.quantity_unit,
         },
-        {},
-      );
+        event: {
+          ...proposed,
+          locationId: dto.locationId,
+          toLocationKind: toLocation?.kind ?? location?.kind,
+          toLocationId: dto.toLocationId,
+          eventTime: eventTime.toISOString(),
+          quantity: dto.quantity,
+        },
+      };
+      const domainRefusal = this.rules.onEvent?.(ctx, (await this.hooks.eventFacts?.(m, ctx)) ?? {});
       if (domainRefusal) refuse(domainRefusal);
       const details: Record<string, unknown> = {
         toOrgId: dto.toOrgId,
@@ -298,6 +332,7 @@ export class BatchService implements InputLedger {
         quantity: dto.quantity,
         documents: dto.documents,
         sensors: dto.sensors,
+        ...((await within?.(m, batch)) ?? {}),
       };
       const ev = await appendChainEvent(
         m,
@@ -314,6 +349,7 @@ export class BatchService implements InputLedger {
         },
         after as Transition,
       );
+      await this.hooks.afterEvent?.(m, ctx, { id: ev.id, seq: ev.seq });
       return { id: ev.id, seq: ev.seq, hash: ev.hash.trim(), prevHash: ev.prev_hash.trim(), eventTime: ev.event_time.toISOString() };
     });
   }

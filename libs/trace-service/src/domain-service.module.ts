@@ -1,15 +1,38 @@
-import { DynamicModule, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Module, OnModuleInit, type Provider, type Type } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Outbox, ServiceRuntimeModule } from '@trace/messaging';
 import { DIRECTORY, type Directory } from '@trace/platform';
 import { noDomainRules, type DomainRules } from '@trace/trace-chain';
 import { createDomainControllers } from './batch.controller';
 import { BatchRegistry, BatchRegistryModule } from './batch-registry';
-import { BatchService } from './batch.service';
+import { BatchService, type DomainHooks } from './batch.service';
 import type { DomainName } from './domains';
 import { TRACE_CHAIN_MIGRATIONS } from './migrations';
+import {
+  createInspectionController,
+  INSPECTION_MIGRATIONS,
+  INSPECTION_OPTIONS,
+  inspectionOptions,
+  InspectionService,
+  type InspectionOptions,
+} from './inspections';
 
 export const DOMAIN_RULES = Symbol('DOMAIN_RULES');
+
+/** What a domain service adds to the shared core. */
+export interface DomainServiceOptions {
+  rules?: DomainRules;
+  /** Facts for the rules and domain records, inside the core's event transaction. */
+  hooks?: DomainHooks;
+  /** The domain's own tables, in its own schema (TypeORM migrations, names ending in a 13-digit timestamp). */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations?: Function[];
+  /** Unique per domain: all five domains share one HTTP server in embedded mode. */
+  controllers?: Type<unknown>[];
+  providers?: Provider[];
+  /** Supervision sampling (re-test window); unset values come from the environment, see inspections/options.ts. */
+  inspections?: Partial<InspectionOptions>;
+}
 
 @Injectable()
 class RegisterLedger implements OnModuleInit {
@@ -30,11 +53,16 @@ class RegisterLedger implements OnModuleInit {
  */
 @Module({})
 export class DomainServiceModule {
-  static forDomain(domain: DomainName, rules: DomainRules = noDomainRules(domain)): DynamicModule {
+  static forDomain(domain: DomainName, rulesOrOptions: DomainRules | DomainServiceOptions = {}): DynamicModule {
+    const options: DomainServiceOptions = 'domain' in rulesOrOptions ? { rules: rulesOrOptions } : rulesOrOptions;
+    const rules = options.rules ?? noDomainRules(domain);
     return {
       module: DomainServiceModule,
-      imports: [ServiceRuntimeModule.forService({ service: domain, migrations: TRACE_CHAIN_MIGRATIONS }), BatchRegistryModule],
-      controllers: createDomainControllers(domain),
+      imports: [
+        ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...INSPECTION_MIGRATIONS, ...(options.migrations ?? [])] }),
+        BatchRegistryModule,
+      ],
+      controllers: [...createDomainControllers(domain), createInspectionController(domain), ...(options.controllers ?? [])],
       providers: [
         { provide: 'DOMAIN_NAME', useValue: domain },
         { provide: DOMAIN_RULES, useValue: rules },
@@ -42,9 +70,17 @@ export class DomainServiceModule {
           provide: BatchService,
           inject: [DataSource, Outbox, BatchRegistry, DOMAIN_RULES, { token: DIRECTORY, optional: true }],
           useFactory: (ds: DataSource, outbox: Outbox, registry: BatchRegistry, r: DomainRules, directory?: Directory) =>
-            new BatchService(domain, ds, outbox, registry, r, directory),
+            new BatchService(domain, ds, outbox, registry, r, directory, options.hooks),
         },
         RegisterLedger,
+        { provide: INSPECTION_OPTIONS, useFactory: () => inspectionOptions(domain, options.inspections) },
+        {
+          provide: InspectionService,
+          inject: [DataSource, Outbox, BatchService, INSPECTION_OPTIONS],
+          useFactory: (ds: DataSource, outbox: Outbox, batches: BatchService, o: InspectionOptions) =>
+            new InspectionService(domain, ds, outbox, batches, o),
+        },
+        ...(options.providers ?? []),
       ],
       exports: [BatchService, ServiceRuntimeModule, DOMAIN_RULES],
     };

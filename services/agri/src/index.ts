@@ -1,1 +1,2 @@
 export * from './agri.module';
+export * from './agri.rules';

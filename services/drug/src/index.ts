@@ -1,1 +1,2 @@
 export * from './drug.module';
+export * from './drug.rules';

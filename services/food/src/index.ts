@@ -1,1 +1,2 @@
 export * from './food.module';
+export * from './food.rules';

@@ -5,6 +5,7 @@ import { RequestContext } from '@trace/platform';
 /** Which service owns which public path prefix (distributed mode). */
 export const ROUTES: { prefix: RegExp; upstream: string }[] = [
   { prefix: /^\/v1\/agri(\/|$)/, upstream: 'AGRI_URL' },
+  { prefix: /^\/v1\/certificates(\/|$)/, upstream: 'AGRI_URL' }, // agri certificates (承诺达标合格证), public verification
   { prefix: /^\/v1\/food(\/|$)/, upstream: 'FOOD_URL' },
   { prefix: /^\/v1\/drug(\/|$)/, upstream: 'DRUG_URL' },
   { prefix: /^\/v1\/material(\/|$)/, upstream: 'MATERIAL_URL' },

@@ -1,1 +1,2 @@
 export * from './goods.module';
+export * from './goods.rules';

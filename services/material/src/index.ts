@@ -1,1 +1,2 @@
 export * from './material.module';
+export * from './material.rules';

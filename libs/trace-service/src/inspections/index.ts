@@ -1,0 +1,5 @@
+export * from './dto';
+export * from './inspection.controller';
+export * from './inspection.service';
+export * from './migrations';
+export * from './options';

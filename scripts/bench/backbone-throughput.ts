@@ -1,0 +1,111 @@
+/* eslint-disable no-console */
+/**
+ * Event backbone throughput: N state changes with their outbox rows, relayed
+ * and applied through a consumer's inbox, end to end.
+ *
+ *   node scripts/run.js scripts/bench/backbone-throughput.ts [events=5000] [embedded|kafka]
+ *
+ * Uses DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) in
+ * throw-away schemas; kafka mode needs KAFKA_BROKERS (e.g. from
+ * scripts/kafka-mock/start.sh).
+ */
+import { randomUUID } from 'node:crypto';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import {
+  EmbeddedTransport,
+  InboxDispatcher,
+  KafkaTransport,
+  MESSAGING_ENTITIES,
+  MESSAGING_MIGRATIONS,
+  Outbox,
+  outboxChannel,
+  OutboxRelay,
+  TableDeadLetterSink,
+  type EventTransport,
+} from '@trace/messaging';
+import { createLogger, createServiceDataSource, initializeServiceDatabase, schemaFor } from '@trace/platform';
+import { dropSchemas } from '@trace/testing';
+
+class BenchTables1700000000001 implements MigrationInterface {
+  name = 'BenchTables1700000000001';
+  async up(q: QueryRunner) {
+    await q.query('CREATE TABLE bench_state (id uuid PRIMARY KEY)');
+    await q.query('CREATE TABLE bench_effects (id uuid PRIMARY KEY)');
+  }
+  async down() {}
+}
+
+async function main() {
+  // argv: node, scripts/run.js, this file, then ours.
+  const [countArg, modeArg] = process.argv.slice(3);
+  const total = Number(countArg ?? 5000);
+  const mode = (modeArg ?? 'embedded') as 'embedded' | 'kafka';
+  if (!Number.isInteger(total) || total < 1 || !['embedded', 'kafka'].includes(mode)) {
+    throw new Error('usage: backbone-throughput.ts [events] [embedded|kafka]');
+  }
+  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const prefix = `bench${Date.now() % 100000}_`;
+  const logger = createLogger('warn');
+  const transport: EventTransport =
+    mode === 'kafka'
+      ? new KafkaTransport({ brokers: (process.env.KAFKA_BROKERS ?? '').split(','), clientId: 'bench', idempotent: false, logger })
+      : new EmbeddedTransport();
+  const make = async (service: string) => {
+    const ds = createServiceDataSource({ service, url, schemaPrefix: prefix, poolSize: 8, entities: MESSAGING_ENTITIES, migrations: [...MESSAGING_MIGRATIONS, BenchTables1700000000001] });
+    await initializeServiceDatabase(ds);
+    return ds;
+  };
+  const producerDs = await make('agri');
+  const consumerDs = await make('lineage');
+  const schema = schemaFor('agri', prefix);
+  const outbox = new Outbox('agri', outboxChannel(schema));
+  const inbox = new InboxDispatcher(consumerDs, new TableDeadLetterSink(consumerDs), { consumer: `lineage-${prefix}`, maxAttempts: 3, retryBaseMs: 50, logger });
+  inbox.on('batchRegistered', async (e, { manager }) => {
+    await manager.query('INSERT INTO bench_effects (id) VALUES ($1)', [e.batch?.batchId]);
+  });
+  await transport.subscribe(`lineage-${prefix}`, inbox.topics(), (m) => inbox.dispatch(m));
+  const relay = new OutboxRelay(producerDs, transport, { service: 'agri', schema, databaseUrl: url, notifyChannel: outboxChannel(schema), pollMs: 20, batchSize: 500, logger });
+  relay.start();
+
+  const started = Date.now();
+  const concurrency = 8;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        const id = randomUUID();
+        await producerDs.transaction(async (m) => {
+          await m.query('INSERT INTO bench_state (id) VALUES ($1)', [id]);
+          await outbox.append(m, 'batchRegistered', { batch: { domain: 1, batchId: id }, gtin: '09506000134352', lot: id.slice(0, 20), ownerOrgId: 'o' }, { subject: id, orgId: 'o' });
+        });
+      }
+    }),
+  );
+  const written = Date.now();
+  for (;;) {
+    const [{ n }] = await consumerDs.query('SELECT count(*)::int AS n FROM bench_effects');
+    if (n >= total) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const done = Date.now();
+  console.log(
+    JSON.stringify({
+      mode,
+      events: total,
+      writeSeconds: (written - started) / 1000,
+      endToEndSeconds: (done - started) / 1000,
+      eventsPerSecond: Math.round(total / ((done - started) / 1000)),
+    }),
+  );
+  await relay.stop();
+  await transport.close();
+  await producerDs.destroy();
+  await consumerDs.destroy();
+  await dropSchemas(url, prefix);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,84 @@
+import type { EventContext } from '@trace/trace-chain';
+import {
+  agriRules,
+  agriRulesFromEnv,
+  certificateIssuable,
+  certificateNumber,
+  isCertificateNumber,
+  isPhoneNumber,
+  validateCertificateRequest,
+} from './agri.rules';
+
+const ctx = (bizStep: string, productCategory = 'vegetable'): EventContext => ({
+  batch: { id: 'b1', status: 'active', holderOrgId: 'farm', pendingReceiverOrgId: null, quantity: 10, productCategory, attributes: {} },
+  event: { bizStep: bizStep as never, actorOrgId: 'farm', toOrgId: 'buyer', locationId: 'l1' },
+});
+
+describe('agri rules: certificate before sale', () => {
+  const rules = agriRules();
+
+  it('refuses shipping or selling a vegetable batch without its certificate, naming the rule', () => {
+    expect(rules.onEvent!(ctx('shipping'), {})).toMatchObject({ status: 409, rule: 'certificate-required' });
+    expect(rules.onEvent!(ctx('retail_selling', 'egg'), { certificateNumber: null })).toMatchObject({ rule: 'certificate-required' });
+  });
+
+  it('allows it with a certificate, for grain without one, and other steps without one', () => {
+    expect(rules.onEvent!(ctx('shipping'), { certificateNumber: 'AC20261120-7K3QX9PM' })).toBeUndefined();
+    expect(rules.onEvent!(ctx('shipping', 'grain'), {})).toBeUndefined();
+    expect(rules.onEvent!(ctx('storing'), {})).toBeUndefined();
+  });
+
+  it('takes the category list from configuration', () => {
+    const custom = agriRulesFromEnv({ AGRI_CERTIFICATE_CATEGORIES: 'grain, mushroom' });
+    expect(custom.certificateCategories).toEqual(['grain', 'mushroom']);
+    expect(custom.onEvent!(ctx('shipping', 'grain'), {})).toMatchObject({ rule: 'certificate-required' });
+    expect(custom.onEvent!(ctx('shipping', 'vegetable'), {})).toBeUndefined();
+    expect(agriRulesFromEnv({}).certificateCategories).toContain('aquatic');
+    expect(() => agriRulesFromEnv({ AGRI_CERTIFICATE_CATEGORIES: 'Fruit!' })).toThrow(/AGRI_CERTIFICATE_CATEGORIES/);
+  });
+});
+
+describe('agri rules: issuing a certificate', () => {
+  const batch = { id: 'b1', status: 'active' as const, holderOrgId: 'farm', pendingReceiverOrgId: null, quantity: 10 };
+
+  it('lets the holder issue one certificate for an active batch', () => {
+    expect(certificateIssuable(batch, 'farm', null)).toBeUndefined();
+  });
+
+  it('refuses another organisation, a second certificate, a held batch and a shipped one', () => {
+    expect(certificateIssuable(batch, 'other', null)).toMatchObject({ status: 403, rule: 'not-the-holder' });
+    expect(certificateIssuable(batch, 'farm', 'AC20261120-7K3QX9PM')).toMatchObject({ status: 409, rule: 'certificate-exists' });
+    expect(certificateIssuable({ ...batch, status: 'held' }, 'farm', null)).toMatchObject({ status: 409, rule: 'batch-held' });
+    expect(certificateIssuable({ ...batch, pendingReceiverOrgId: 'x' }, 'farm', null)).toMatchObject({ status: 409, rule: 'in-transit' });
+  });
+
+  const good = { commitments: ['no_banned_substances', 'residues_within_limits'], basis: 'self_test', contact: '+86 138-0013-8000', origin: 'Shouguang' };
+
+  it('accepts a complete request', () => {
+    expect(validateCertificateRequest(good)).toBeUndefined();
+  });
+
+  it('refuses no commitment, a repeated one, an unknown basis, a contact that is not a phone, no origin', () => {
+    expect(validateCertificateRequest({ ...good, commitments: [] })).toMatchObject({ status: 400, rule: 'certificate-commitments' });
+    expect(validateCertificateRequest({ ...good, commitments: ['a', 'a '] })).toMatchObject({ rule: 'certificate-commitments' });
+    expect(validateCertificateRequest({ ...good, basis: 'trust_me' })).toMatchObject({ rule: 'certificate-basis', field: 'basis' });
+    expect(validateCertificateRequest({ ...good, contact: 'farmer@example.com' })).toMatchObject({ rule: 'certificate-contact' });
+    expect(validateCertificateRequest({ ...good, origin: '  ' })).toMatchObject({ rule: 'certificate-origin' });
+  });
+
+  it('knows a phone number', () => {
+    expect(isPhoneNumber('13800138000')).toBe(true);
+    expect(isPhoneNumber('(010) 6512-3456')).toBe(true);
+    expect(isPhoneNumber('12345')).toBe(false);
+    expect(isPhoneNumber('call me')).toBe(false);
+  });
+
+  it('numbers certificates AC + issue date (UTC+8) + 8 base32 characters', () => {
+    const n = certificateNumber(new Date('2026-11-19T17:30:00Z'), new Uint8Array([0, 0, 0, 0, 1]));
+    expect(n).toBe('AC20261120-00000001');
+    expect(isCertificateNumber(n)).toBe(true);
+    expect(certificateNumber(new Date('2026-11-19T10:00:00Z'), new Uint8Array([255, 255, 255, 255, 255]))).toBe('AC20261119-ZZZZZZZZ');
+    expect(isCertificateNumber('AC20261120-0000000I')).toBe(false);
+    expect(isCertificateNumber('XX20261120-00000001')).toBe(false);
+  });
+});

@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import { Body, Controller, Get, HttpCode, Inject, Injectable, Optional, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { DataSource, type EntityManager } from 'typeorm';
+import { timestampFromDate } from '@trace/contracts';
+import { Outbox } from '@trace/messaging';
+import {
+  badRequest,
+  CurrentPrincipal,
+  DIRECTORY,
+  DomainError,
+  notFound,
+  Public,
+  Roles,
+  type Directory,
+  type Principal,
+} from '@trace/platform';
+import type { RuleRefusal } from '@trace/trace-chain';
+import { BatchService, DOMAIN_ENUM, type BatchRow, type DomainHooks } from '@trace/trace-service';
+import { CERTIFIED_MOVEMENTS, certificateIssuable, certificateNumber, isCertificateNumber, validateCertificateRequest } from './agri.rules';
+import { IssueCertificateDto } from './certificate.dto';
+
+const refuse = (r: RuleRefusal): never => {
+  throw new DomainError(r.status, r.rule, r.message, r.field ? { errors: [{ field: r.field, message: r.message }] } : {});
+};
+
+interface CertificateRow {
+  number: string;
+  batch_id: string;
+  issuer_org_id: string;
+  issued_at: Date;
+  content: CertificateContent;
+  status: string;
+}
+
+interface CertificateContent {
+  product: { gtin: string; name: string; category: string };
+  lot: string;
+  quantity: { value: number; unit: string };
+  origin: string;
+  producer: { orgId: string; name: string | null };
+  contact: string;
+  commitments: string[];
+  basis: string;
+}
+
+/** The facts the agri rules need, read in the core's event transaction. */
+export const agriHooks: DomainHooks = {
+  async eventFacts(m: EntityManager, ctx) {
+    if (!(CERTIFIED_MOVEMENTS as readonly string[]).includes(ctx.event.bizStep)) return {};
+    const [row] = await m.query(`SELECT number FROM certificates WHERE batch_id = $1 AND status = 'valid'`, [ctx.batch.id]);
+    return { certificateNumber: row?.number ?? null };
+  },
+};
+
+/**
+ * Issues and verifies commitment-to-compliance certificates (承诺达标合格证).
+ * The certificate is a record of the agri service (its own table), announced
+ * as `certificateIssued` through the outbox in the same transaction; it is
+ * not a link of the batch's chain, because it is a declaration about the
+ * batch rather than something that happened to the goods (CBV has no
+ * certifying bizStep; EPCIS carries it as certificationInfo).
+ */
+@Injectable()
+export class CertificateService {
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(BatchService) private readonly batches: BatchService,
+    @Optional() @Inject(DIRECTORY) private readonly directory?: Directory,
+  ) {}
+
+  async issue(batchId: string, dto: IssueCertificateDto, principal: Principal) {
+    const invalid = validateCertificateRequest(dto);
+    if (invalid) refuse(invalid);
+    await this.batches.get(batchId, principal); // 404 for a batch the caller may not see
+    const producer = (await this.directory?.organisation(principal.orgId))?.name ?? null;
+    return this.ds.transaction(async (m) => {
+      const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [batchId])) as BatchRow[];
+      const [existing] = await m.query('SELECT number FROM certificates WHERE batch_id = $1', [batchId]);
+      const refusal = certificateIssuable(
+        {
+          id: batch.id,
+          status: batch.status as never,
+          holderOrgId: batch.holder_org_id,
+          pendingReceiverOrgId: batch.pending_receiver_org_id,
+          quantity: Number(batch.quantity_value),
+        },
+        principal.orgId,
+        existing?.number,
+      );
+      if (refusal) refuse(refusal);
+      const [product] = await m.query('SELECT gtin, name, category FROM products WHERE id = $1', [batch.product_id]);
+      const issuedAt = new Date();
+      const content: CertificateContent = {
+        product: { gtin: batch.gtin, name: product?.name ?? '', category: batch.product_category ?? '' },
+        lot: batch.lot,
+        quantity: { value: Number(batch.quantity_value), unit: batch.quantity_unit },
+        origin: dto.origin.trim(),
+        producer: { orgId: principal.orgId, name: producer },
+        contact: dto.contact.trim(),
+        commitments: dto.commitments.map((c) => c.trim()),
+        basis: dto.basis,
+      };
+      let number = '';
+      for (let attempt = 0; !number; attempt++) {
+        if (attempt === 5) throw new Error('could not draw a unique certificate number');
+        const candidate = certificateNumber(issuedAt, randomBytes(5));
+        const rows = await m.query(
+          `INSERT INTO certificates (number, batch_id, issuer_org_id, issued_at, content) VALUES ($1,$2,$3,$4,$5)
+           ON CONFLICT (number) DO NOTHING RETURNING number`,
+          [candidate, batchId, principal.orgId, issuedAt, content],
+        );
+        if (rows.length) number = candidate;
+      }
+      await this.outbox.append(
+        m,
+        'certificateIssued',
+        {
+          batch: { domain: DOMAIN_ENUM.agri, batchId },
+          number,
+          kind: 'agri_compliance',
+          issuedAt: timestampFromDate(issuedAt),
+          issuerOrgId: principal.orgId,
+        },
+        { subject: batchId, orgId: principal.orgId, occurredAt: issuedAt },
+      );
+      return { number, issuedAt: issuedAt.toISOString(), batchId, qrLink: `/v1/certificates/${number}`, ...content };
+    });
+  }
+
+  async forBatch(batchId: string, principal: Principal) {
+    await this.batches.get(batchId, principal);
+    const [row] = (await this.ds.query('SELECT * FROM certificates WHERE batch_id = $1', [batchId])) as CertificateRow[];
+    if (!row) throw notFound('certificate', `Batch ${batchId} has no certificate`);
+    return this.view(row);
+  }
+
+  /** Public verification: what the QR code on the certificate leads to. */
+  async verify(number: string) {
+    if (!isCertificateNumber(number)) {
+      throw badRequest('certificate-number', 'A certificate number looks like AC20261120-7K3QX9PM', [
+        { field: 'number', message: 'AC + YYYYMMDD + "-" + 8 characters' },
+      ]);
+    }
+    const [row] = (await this.ds.query('SELECT * FROM certificates WHERE number = $1', [number])) as CertificateRow[];
+    if (!row) throw notFound('certificate', `No certificate ${number}`);
+    return this.view(row);
+  }
+
+  private async view(row: CertificateRow) {
+    const [batch] = (await this.ds.query('SELECT * FROM batches WHERE id = $1', [row.batch_id])) as BatchRow[];
+    const c = row.content;
+    return {
+      number: row.number,
+      status: row.status,
+      issuedAt: row.issued_at.toISOString(),
+      batch: {
+        id: row.batch_id,
+        domain: 'agri',
+        gtin: batch.gtin,
+        lot: batch.lot,
+        status: batch.status,
+        digitalLink: `/01/${batch.gtin}/10/${encodeURIComponent(batch.lot)}`,
+      },
+      product: c.product,
+      quantity: c.quantity,
+      producer: c.producer,
+      origin: c.origin,
+      contact: c.contact,
+      commitments: c.commitments,
+      basis: c.basis,
+      qrLink: `/v1/certificates/${row.number}`,
+    };
+  }
+}
+
+const uuid = () => new ParseUUIDPipe({ version: '4' });
+
+@ApiTags('agri')
+@ApiBearerAuth()
+@Controller('v1/agri/batches')
+export class AgriCertificateController {
+  constructor(@Inject(CertificateService) private readonly certificates: CertificateService) {}
+
+  @Post(':id/certificate')
+  @HttpCode(201)
+  @Roles('operator')
+  @ApiCreatedResponse({ description: '{ number, issuedAt, batchId, qrLink } and the certificate content' })
+  issue(@Param('id', uuid()) id: string, @Body() dto: IssueCertificateDto, @CurrentPrincipal() principal: Principal) {
+    return this.certificates.issue(id, dto, principal);
+  }
+
+  @Get(':id/certificate')
+  @ApiOkResponse({ description: "The batch's certificate" })
+  get(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
+    return this.certificates.forBatch(id, principal);
+  }
+}
+
+@ApiTags('certificates')
+@Controller('v1/certificates')
+export class CertificateVerificationController {
+  constructor(@Inject(CertificateService) private readonly certificates: CertificateService) {}
+
+  @Get(':number')
+  @Public()
+  @ApiOkResponse({ description: 'Public verification: { number, status, issuedAt, batch, product, quantity, producer, origin, … }' })
+  verify(@Param('number') number: string) {
+    return this.certificates.verify(number);
+  }
+}

@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { notFound } from '@trace/platform';
+
+export const CASE_STATUSES = ['open', 'cleared'] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+interface CaseRow {
+  id: string;
+  kind: string;
+  status: CaseStatus;
+  domain: string;
+  batch_id: string;
+  gtin: string;
+  lot: string;
+  holder_org_id: string;
+  inspection_id: string;
+  report_no: string;
+  agency: string;
+  sampled_at: Date;
+  items: { name: string; value: string; unit: string; limit: string; result: string }[];
+  inspector_org_id: string;
+  retest_deadline: Date | null;
+  retests: unknown[];
+  opened_at: Date;
+  cleared_at: Date | null;
+  cleared_by_inspection_id: string | null;
+}
+
+function caseView(r: CaseRow) {
+  return {
+    id: r.id,
+    kind: r.kind,
+    status: r.status,
+    openedAt: r.opened_at.toISOString(),
+    clearedAt: r.cleared_at ? r.cleared_at.toISOString() : null,
+    clearedBy: r.cleared_by_inspection_id,
+    batch: { domain: r.domain, batchId: r.batch_id, gtin: r.gtin, lot: r.lot, holderOrgId: r.holder_org_id },
+    inspection: {
+      id: r.inspection_id,
+      reportNo: r.report_no,
+      agency: r.agency,
+      sampledAt: r.sampled_at.toISOString(),
+      inspectorOrgId: r.inspector_org_id,
+      retestDeadline: r.retest_deadline ? r.retest_deadline.toISOString() : null,
+      failingItems: r.items.filter((i) => i.result === 'fail').map(({ name, value, unit, limit }) => ({ name, value, unit, limit })),
+      items: r.items,
+    },
+    retests: r.retests,
+  };
+}
+
+/** The regulator's view of cases (recall schema). */
+@Injectable()
+export class CaseQuery {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  async list(status?: CaseStatus, limit = 100) {
+    const rows = (await this.dataSource.query(
+      `SELECT * FROM cases WHERE ($1::text IS NULL OR status = $1) ORDER BY opened_at DESC, id LIMIT $2`,
+      [status ?? null, limit],
+    )) as CaseRow[];
+    return rows.map(caseView);
+  }
+
+  async get(id: string) {
+    const [row] = (await this.dataSource.query('SELECT * FROM cases WHERE id = $1', [id])) as CaseRow[];
+    if (!row) throw notFound('case', `No case ${id}`);
+    return caseView(row);
+  }
+}
