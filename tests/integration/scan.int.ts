@@ -66,6 +66,27 @@ describe('consumer scan JSON (GS1 Digital Link)', () => {
     expect(JSON.stringify(body)).not.toMatch(/documents|sensors/);
   });
 
+  it("shows the agri lot's certificate and its supervision samples", async () => {
+    const inspector = t.as('agency', 'inspector');
+    const sampled = await inspector.post(`/v1/agri/batches/${tomatoes.id}/inspections`, {
+      reportNo: 'SCAN-R1',
+      sampledAt: new Date().toISOString(),
+      agency: 'County QA Lab',
+      items: [{ name: 'chlorpyrifos', value: 0.01, unit: 'mg/kg', limit: 0.02, result: 'pass' }],
+      conclusion: 'pass',
+    });
+    expect(sampled.status).toBe(201);
+    const body = await (await scan('/01/09506000134352/10/TOM%2F2026-1')).json();
+    expect(body.certificates).toEqual([
+      { kind: 'agri_compliance', number: expect.stringMatching(/^AC\d{8}-/), issuedAt: expect.any(String), verifyLink: expect.stringMatching(/^\/v1\/certificates\//) },
+    ]);
+    expect(body.inspections).toEqual([
+      { reportNo: 'SCAN-R1', agency: 'County QA Lab', sampledAt: expect.any(String), conclusion: 'pass', retest: false },
+    ]);
+    // The certificate's verification link works without a token.
+    expect((await fetch(`${t.url}${body.certificates[0].verifyLink}`)).status).toBe(200);
+  });
+
   it('accepts GTIN-13 in the link, percent-encoded lots and a serial', async () => {
     const r = await scan('/01/9506000134352/10/TOM%2F2026-1/21/ABC123');
     expect(r.status).toBe(200);

@@ -7,6 +7,8 @@ export interface PublicBatchView {
   product: { gtin: string; name: string; category: string } | null;
   origin: { locationId: string; orgId: string; at: string } | null;
   chain: { valid: boolean; length: number };
+  certificates: { kind: string; number: string; issuedAt: string; verifyLink?: string }[];
+  inspections: { reportNo: string; agency: string; sampledAt: string; conclusion: string; retest: boolean }[];
   history: { seq: number; bizStep: string; disposition: string | null; eventTime: string; locationId: string; inputs?: unknown }[];
 }
 

@@ -47,6 +47,8 @@ const refuse = (r: Refusal | RuleRefusal): never => {
  */
 export interface DomainHooks {
   eventFacts?(m: EntityManager, ctx: EventContext): Promise<Record<string, unknown>>;
+  /** Certificates a consumer may see for a batch (agri compliance certificate, vaccine batch release…). */
+  publicCertificates?(m: EntityManager, batchId: string): Promise<PublicBatchView['certificates']>;
   afterEvent?(m: EntityManager, ctx: EventContext, event: { id: string; seq: number }): Promise<void>;
 }
 
@@ -377,6 +379,12 @@ export class BatchService implements InputLedger {
     const rows = (await this.dataSource.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [batch.id])) as EventRow[];
     const chain = verifyChain(rows.map((r) => ({ seq: r.seq, prevHash: r.prev_hash.trim(), content: r.content, hash: r.hash.trim() })));
     const origin = rows[0];
+    const inspections: { report_no: string; agency: string; sampled_at: Date; conclusion: string; retest_of: string | null }[] =
+      await this.dataSource.query(
+        'SELECT report_no, agency, sampled_at, conclusion, retest_of FROM inspections WHERE batch_id = $1 ORDER BY recorded_at',
+        [batch.id],
+      );
+    const certificates = (await this.hooks?.publicCertificates?.(this.dataSource.manager, batch.id)) ?? [];
     return {
       domain: this.domain,
       batch: {
@@ -392,6 +400,14 @@ export class BatchService implements InputLedger {
       product: product ? { gtin: product.gtin, name: product.name, category: product.category } : null,
       origin: origin ? { locationId: origin.content.locationId as string, orgId: origin.org_id, at: origin.event_time.toISOString() } : null,
       chain: { valid: chain.valid && chain.head === (batch.chain_seq > 0 ? batch.chain_head.trim() : GENESIS_HASH), length: chain.length },
+      certificates,
+      inspections: inspections.map((i) => ({
+        reportNo: i.report_no,
+        agency: i.agency,
+        sampledAt: i.sampled_at.toISOString(),
+        conclusion: i.conclusion,
+        retest: i.retest_of !== null,
+      })),
       history: rows.map((r) => ({
         seq: r.seq,
         bizStep: r.biz_step,

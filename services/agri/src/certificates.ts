@@ -46,6 +46,18 @@ interface CertificateContent {
 
 /** The facts the agri rules need, read in the core's event transaction. */
 export const agriHooks: DomainHooks = {
+  async publicCertificates(m: EntityManager, batchId: string) {
+    const rows: { number: string; issued_at: Date }[] = await m.query(
+      `SELECT number, issued_at FROM certificates WHERE batch_id = $1 AND status = 'valid'`,
+      [batchId],
+    );
+    return rows.map((r) => ({
+      kind: 'agri_compliance',
+      number: r.number,
+      issuedAt: r.issued_at.toISOString(),
+      verifyLink: `/v1/certificates/${r.number}`,
+    }));
+  },
   async eventFacts(m: EntityManager, ctx) {
     if (!(CERTIFIED_MOVEMENTS as readonly string[]).includes(ctx.event.bizStep)) return {};
     const [row] = await m.query(`SELECT number FROM certificates WHERE batch_id = $1 AND status = 'valid'`, [ctx.batch.id]);

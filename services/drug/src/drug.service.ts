@@ -44,6 +44,13 @@ interface CodeRow {
 
 /** The facts the drug rules need, read in the core's event transaction. */
 export const drugHooks: DomainHooks = {
+  async publicCertificates(m: EntityManager, batchId: string) {
+    const rows: { number: string; released_at: Date }[] = await m.query(
+      'SELECT number, released_at FROM batch_releases WHERE batch_id = $1',
+      [batchId],
+    );
+    return rows.map((r) => ({ kind: 'drug_batch_release', number: r.number, issuedAt: r.released_at.toISOString() }));
+  },
   async eventFacts(m: EntityManager, ctx) {
     if (!(MARKET_STEPS as readonly string[]).includes(ctx.event.bizStep)) return {};
     const [row] = await m.query('SELECT released_at FROM batch_releases WHERE batch_id = $1', [ctx.batch.id]);

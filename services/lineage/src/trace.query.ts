@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { notFound, type Principal } from '@trace/platform';
 import { LineageIndex } from './lineage-index';
@@ -51,9 +52,19 @@ export class TraceQuery {
     return rows.length > 0;
   }
 
+  /**
+   * The one query on an operator's hot path: straight on the DataSource's pg
+   * pool as a named (per-connection prepared) statement, without a TypeORM
+   * query runner around it.
+   */
   private async isCustodian(batchId: string, orgId: string): Promise<boolean> {
-    const rows: unknown[] = await this.ds.query('SELECT 1 FROM lineage_custody WHERE batch_id = $1 AND org_id = $2', [batchId, orgId]);
-    return rows.length > 0;
+    const pool = (this.ds.driver as unknown as { master: Pool }).master;
+    const r = await pool.query({
+      name: 'lineage_custody_probe',
+      text: 'SELECT 1 FROM lineage_custody WHERE batch_id = $1 AND org_id = $2',
+      values: [batchId, orgId],
+    });
+    return r.rowCount !== null && r.rowCount > 0;
   }
 
   // Another organisation's batch is as unknown to an operator as a batch that does not exist.
