@@ -7,3 +7,4 @@ export * from './gen/trace/v1/inspection_pb';
 export * from './gen/trace/v1/certificate_pb';
 export * from './gen/trace/v1/envelope_pb';
 export { timestampFromDate, timestampDate } from '@bufbuild/protobuf/wkt';
+export * from './domains';

@@ -7,3 +7,4 @@ export * from './dto';
 export * from './migrations';
 export * from './rows';
 export * from './run-domain-service';
+export * from './certificate-events';

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { Body, Controller, Get, HttpCode, Inject, Injectable, Optional, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DataSource, type EntityManager } from 'typeorm';
-import { timestampFromDate } from '@trace/contracts';
 import { Outbox } from '@trace/messaging';
 import {
   badRequest,
@@ -16,7 +15,7 @@ import {
   type Principal,
 } from '@trace/platform';
 import type { RuleRefusal } from '@trace/trace-chain';
-import { BatchService, DOMAIN_ENUM, type BatchRow, type DomainHooks } from '@trace/trace-service';
+import { announceCertificate, BatchService, type BatchRow, type DomainHooks } from '@trace/trace-service';
 import { CERTIFIED_MOVEMENTS, certificateIssuable, certificateNumber, isCertificateNumber, validateCertificateRequest } from './agri.rules';
 import { IssueCertificateDto } from './certificate.dto';
 
@@ -125,18 +124,7 @@ export class CertificateService {
         );
         if (rows.length) number = candidate;
       }
-      await this.outbox.append(
-        m,
-        'certificateIssued',
-        {
-          batch: { domain: DOMAIN_ENUM.agri, batchId },
-          number,
-          kind: 'agri_compliance',
-          issuedAt: timestampFromDate(issuedAt),
-          issuerOrgId: principal.orgId,
-        },
-        { subject: batchId, orgId: principal.orgId, occurredAt: issuedAt },
-      );
+      await announceCertificate(m, this.outbox, { domain: 'agri', batchId, number, kind: 'agri_compliance', issuedAt: issuedAt, issuerOrgId: principal.orgId });
       return { number, issuedAt: issuedAt.toISOString(), batchId, qrLink: `/v1/certificates/${number}`, ...content };
     });
   }

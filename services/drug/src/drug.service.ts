@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { timestampFromDate } from '@trace/contracts';
 import { Outbox } from '@trace/messaging';
 import { badRequest, conflict, DIRECTORY, DomainError, notFound, unprocessable, type Directory, type Principal } from '@trace/platform';
 import type { RuleRefusal } from '@trace/trace-chain';
-import { BatchService, DOMAIN_ENUM, type BatchRow, type DomainHooks } from '@trace/trace-service';
+import { announceCertificate, BatchService, type BatchRow, type DomainHooks } from '@trace/trace-service';
 import type { DispenseDto, RegisterCodesDto, ReleaseDto } from './drug.dto';
 import {
   codeDispensable,
@@ -201,18 +200,7 @@ export class DrugService {
         [batchId, number, releasedAt, principal.orgId, dto.note ?? null],
       );
       if (!rows.length) throw conflict('duplicate-release-number', `Release number ${number} is used for another batch`);
-      await this.outbox.append(
-        m,
-        'certificateIssued',
-        {
-          batch: { domain: DOMAIN_ENUM.drug, batchId },
-          number,
-          kind: 'drug_batch_release',
-          issuedAt: timestampFromDate(releasedAt),
-          issuerOrgId: principal.orgId,
-        },
-        { subject: batchId, orgId: principal.orgId, occurredAt: releasedAt },
-      );
+      await announceCertificate(m, this.outbox, { domain: 'drug', batchId, number, kind: 'drug_batch_release', issuedAt: releasedAt, issuerOrgId: principal.orgId });
       return { batchId, number, releasedAt: releasedAt.toISOString(), releasedBy: principal.orgId, note: dto.note ?? null };
     });
   }

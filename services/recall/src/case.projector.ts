@@ -1,15 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { Domain, timestampDate, type InspectionRecorded } from '@trace/contracts';
+import { domainNameOf, timestampDate, type InspectionRecorded } from '@trace/contracts';
 import { InboxDispatcher, PoisonMessageError, type HandlerContext } from '@trace/messaging';
 
-const DOMAIN_NAMES: Partial<Record<Domain, string>> = {
-  [Domain.AGRI]: 'agri',
-  [Domain.FOOD]: 'food',
-  [Domain.DRUG]: 'drug',
-  [Domain.MATERIAL]: 'material',
-  [Domain.GOODS]: 'goods',
-};
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /**
@@ -31,7 +24,7 @@ export class CaseProjector implements OnModuleInit {
   }
 
   async onInspectionRecorded(e: InspectionRecorded, { manager, envelope }: HandlerContext): Promise<void> {
-    const domain = e.batch ? DOMAIN_NAMES[e.batch.domain] : undefined;
+    const domain = e.batch ? domainNameOf(e.batch.domain) : undefined;
     const batchId = e.batch?.batchId ?? '';
     if (!domain || !UUID.test(batchId)) throw new PoisonMessageError('InspectionRecorded without a valid batch');
     if (!UUID.test(e.inspectionId)) throw new PoisonMessageError('InspectionRecorded without a valid inspection id');
