@@ -1,4 +1,5 @@
-import { dropSchemas, eventually, freePort, KafkaMockCluster, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { eventually, freePort, ServiceProcess, testDatabaseUrl } from '@trace/testing';
+import { startDistributed, type DistributedDeployment } from '../support/distributed';
 import { aBatch, aProduct, Api } from '../support/api';
 
 /**
@@ -7,57 +8,17 @@ import { aBatch, aProduct, Api } from '../support/api';
  * Redis for the cache, the gateway in front.
  */
 describe('distributed mode (one process per service, over Kafka)', () => {
-  const secret = 'e2e-distributed-secret-0123456789abcdef';
-  const prefix = uniquePrefix('e2e');
-  let cluster: KafkaMockCluster | undefined;
-  const procs: ServiceProcess[] = [];
+  let d: DistributedDeployment | undefined;
 
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop('SIGTERM').catch(() => p.stop('SIGKILL'))));
-    await cluster?.stop();
-    await dropSchemas(testDatabaseUrl(), prefix);
+    await d?.stop();
   });
 
   it('routes through the gateway and carries agri events to lineage over Kafka', async () => {
-    let brokers = process.env.KAFKA_BROKERS;
-    if (!brokers) {
-      cluster = await KafkaMockCluster.start();
-      brokers = cluster.bootstrap;
-    }
-    const common = {
-      DATABASE_URL: testDatabaseUrl(),
-      DB_SCHEMA_PREFIX: prefix,
-      KAFKA_BROKERS: brokers,
-      // The test broker has no transaction coordinator; production keeps this on.
-      KAFKA_IDEMPOTENT: 'false',
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15',
-      JWT_SECRET: secret,
-      NODE_ENV: 'test',
-    };
-    const [agriPort, foodPort, lineagePort, gatewayPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    const domainEnv = { ...common, IDENTITY_URL: gatewayUrl, AGRI_URL: `http://127.0.0.1:${agriPort}`, FOOD_URL: `http://127.0.0.1:${foodPort}` };
-    const agri = ServiceProcess.spawn('agri', 'services/agri/src/main.ts', domainEnv, agriPort);
-    const food = ServiceProcess.spawn('food', 'services/food/src/main.ts', domainEnv, foodPort);
-    const lineage = ServiceProcess.spawn('lineage', 'services/lineage/src/main.ts', common, lineagePort);
-    const unused = 'http://127.0.0.1:9'; // services this test does not start
-    const gateway = ServiceProcess.spawn(
-      'gateway',
-      'services/gateway/src/main.ts',
-      {
-        ...common,
-        AGRI_URL: agri.url,
-        LINEAGE_URL: lineage.url,
-        FOOD_URL: food.url,
-        DRUG_URL: unused,
-        MATERIAL_URL: unused,
-        GOODS_URL: unused,
-        RECALL_URL: unused,
-      },
-      gatewayPort,
-    );
-    procs.push(agri, food, lineage, gateway);
-    await Promise.all(procs.map((p) => p.ready(90_000)));
+    d = await startDistributed(['agri', 'food', 'lineage'], 'e2e');
+    const { gateway, secret } = d;
+    const agri = d.services.agri as ServiceProcess;
+    const lineage = d.services.lineage as ServiceProcess;
 
     for (const p of [agri, lineage]) {
       const health = await new Api(p.url).get('/health/ready');
@@ -128,7 +89,7 @@ describe('distributed mode (one process per service, over Kafka)', () => {
     const noIdentity = ServiceProcess.spawn(
       'agri',
       'services/agri/src/main.ts',
-      { DATABASE_URL: testDatabaseUrl(), KAFKA_BROKERS: '127.0.0.1:9', REDIS_URL: 'redis://127.0.0.1:6379', JWT_SECRET: secret },
+      { DATABASE_URL: testDatabaseUrl(), KAFKA_BROKERS: '127.0.0.1:9', REDIS_URL: 'redis://127.0.0.1:6379', JWT_SECRET: 'a-valid-secret-of-more-than-32-characters' },
       await freePort(),
     );
     expect(await noIdentity.exitCode(30_000)).toBe(78);

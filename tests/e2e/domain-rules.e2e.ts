@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { generateDrugTraceCode } from '@trace/gs1';
-import { dropSchemas, eventually, freePort, KafkaMockCluster, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { eventually, testDatabaseUrl } from '@trace/testing';
+import { startDistributed, type DistributedDeployment } from '../support/distributed';
 import { aBatch, aProduct, Api } from '../support/api';
 
 const problem = (rule: string) => `https://problems.trace.dev/${rule}`;
@@ -13,15 +14,11 @@ const now = () => new Date().toISOString();
  * trace.certificate.v1 through each service's outbox.
  */
 describe('domain rules, distributed (agri, drug, gateway over Kafka)', () => {
-  const secret = 'e2e-domain-rules-secret-0123456789abcdef';
-  const prefix = uniquePrefix('e2edr');
-  let cluster: KafkaMockCluster | undefined;
-  const procs: ServiceProcess[] = [];
+  let d: DistributedDeployment | undefined;
+  let prefix = '';
 
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop('SIGTERM').catch(() => p.stop('SIGKILL'))));
-    await cluster?.stop();
-    await dropSchemas(testDatabaseUrl(), prefix);
+    await d?.stop();
   });
 
   const sentCertificateEvents = async (service: string) => {
@@ -38,34 +35,9 @@ describe('domain rules, distributed (agri, drug, gateway over Kafka)', () => {
   };
 
   it('certificate before shipping, public verification, vaccine release, dispense once — through the gateway', async () => {
-    let brokers = process.env.KAFKA_BROKERS;
-    if (!brokers) {
-      cluster = await KafkaMockCluster.start();
-      brokers = cluster.bootstrap;
-    }
-    const common = {
-      DATABASE_URL: testDatabaseUrl(),
-      DB_SCHEMA_PREFIX: prefix,
-      KAFKA_BROKERS: brokers,
-      KAFKA_IDEMPOTENT: 'false',
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15',
-      JWT_SECRET: secret,
-      NODE_ENV: 'test',
-    };
-    const [agriPort, drugPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
-    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    const domainEnv = { ...common, IDENTITY_URL: gatewayUrl, AGRI_URL: `http://127.0.0.1:${agriPort}`, DRUG_URL: `http://127.0.0.1:${drugPort}` };
-    const agri = ServiceProcess.spawn('agri', 'services/agri/src/main.ts', domainEnv, agriPort);
-    const drug = ServiceProcess.spawn('drug', 'services/drug/src/main.ts', domainEnv, drugPort);
-    const unused = 'http://127.0.0.1:9';
-    const gateway = ServiceProcess.spawn(
-      'gateway',
-      'services/gateway/src/main.ts',
-      { ...common, AGRI_URL: agri.url, DRUG_URL: drug.url, FOOD_URL: unused, MATERIAL_URL: unused, GOODS_URL: unused, LINEAGE_URL: unused, RECALL_URL: unused },
-      gatewayPort,
-    );
-    procs.push(agri, drug, gateway);
-    await Promise.all(procs.map((p) => p.ready(90_000)));
+    d = await startDistributed(['agri', 'drug'], 'e2edr');
+    ({ prefix } = d);
+    const { gateway, secret } = d;
 
     const admin = new Api(gateway.url).as(secret, 'platform', 'admin');
     const anOrg = async (name: string, kind: string, locationKind: string) => {

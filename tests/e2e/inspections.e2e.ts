@@ -1,4 +1,5 @@
-import { dropSchemas, eventually, freePort, KafkaMockCluster, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { eventually } from '@trace/testing';
+import { startDistributed, type DistributedDeployment } from '../support/distributed';
 import { aBatch, aProduct, Api } from '../support/api';
 
 const DAY = 86_400_000;
@@ -12,54 +13,15 @@ const problem = (rule: string) => `https://problems.trace.dev/${rule}`;
  * gateway routes both.
  */
 describe('inspections over Kafka (agri, recall and gateway processes)', () => {
-  const secret = 'e2e-inspections-secret-0123456789abcdef';
-  const prefix = uniquePrefix('e2e');
-  let cluster: KafkaMockCluster | undefined;
-  const procs: ServiceProcess[] = [];
+  let d: DistributedDeployment | undefined;
 
   afterAll(async () => {
-    await Promise.all(procs.map((p) => p.stop('SIGTERM').catch(() => p.stop('SIGKILL'))));
-    await cluster?.stop();
-    await dropSchemas(testDatabaseUrl(), prefix);
+    await d?.stop();
   });
 
   it('a failed sample holds the batch and opens a case in the recall service; a re-test clears both', async () => {
-    let brokers = process.env.KAFKA_BROKERS;
-    if (!brokers) {
-      cluster = await KafkaMockCluster.start();
-      brokers = cluster.bootstrap;
-    }
-    const common = {
-      DATABASE_URL: testDatabaseUrl(),
-      DB_SCHEMA_PREFIX: prefix,
-      KAFKA_BROKERS: brokers,
-      KAFKA_IDEMPOTENT: 'false',
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15',
-      JWT_SECRET: secret,
-      NODE_ENV: 'test',
-    };
-    const [agriPort, recallPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
-    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    const agri = ServiceProcess.spawn('agri', 'services/agri/src/main.ts', { ...common, IDENTITY_URL: gatewayUrl }, agriPort);
-    const recall = ServiceProcess.spawn('recall', 'services/recall/src/main.ts', common, recallPort);
-    const unused = 'http://127.0.0.1:9'; // services this test does not start
-    const gateway = ServiceProcess.spawn(
-      'gateway',
-      'services/gateway/src/main.ts',
-      {
-        ...common,
-        AGRI_URL: agri.url,
-        RECALL_URL: recall.url,
-        FOOD_URL: unused,
-        DRUG_URL: unused,
-        MATERIAL_URL: unused,
-        GOODS_URL: unused,
-        LINEAGE_URL: unused,
-      },
-      gatewayPort,
-    );
-    procs.push(agri, recall, gateway);
-    await Promise.all(procs.map((p) => p.ready(90_000)));
+    d = await startDistributed(['agri', 'recall'], 'e2ei');
+    const { gateway, secret } = d;
 
     const base = new Api(gateway.url);
     const admin = base.as(secret, 'platform', 'admin');
