@@ -2,6 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
   Domain,
+  domainNameOf,
   timestampDate,
   type BatchInput,
   type BatchRef,
@@ -14,16 +15,8 @@ import { LineageIndex } from './lineage-index';
 import { parseUuid, type NodeStatus } from './lineage-graph';
 import { NODE_COLUMNS, nodeFromRow, type NodeRow } from './node-rows';
 
-const DOMAIN_NAMES: Partial<Record<Domain, string>> = {
-  [Domain.AGRI]: 'agri',
-  [Domain.FOOD]: 'food',
-  [Domain.DRUG]: 'drug',
-  [Domain.MATERIAL]: 'material',
-  [Domain.GOODS]: 'goods',
-};
-
 export function domainName(d: Domain): string {
-  const name = DOMAIN_NAMES[d];
+  const name = domainNameOf(d);
   if (!name) throw new PoisonMessageError(`unknown domain ${d}`);
   return name;
 }

@@ -46,7 +46,7 @@ export class LineageGraph1764000002000 implements MigrationInterface {
         tx         xid8 NOT NULL DEFAULT pg_current_xact_id(),
         PRIMARY KEY (from_batch, to_batch, kind)
       )`);
-    // Upstream walks (the SQL fallback, ad-hoc queries) need the reverse direction too.
+    // Traces are answered from memory; SQL readers (ad-hoc queries, a recall's scope check) walk upstream too.
     await q.query(`CREATE INDEX lineage_edges_to_idx ON lineage_edges (to_batch, from_batch)`);
     await q.query(`CREATE INDEX lineage_edges_tx_idx ON lineage_edges (tx)`);
     // Who may trace a batch as an operator: its owner and every organisation that held it.
