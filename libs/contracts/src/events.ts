@@ -31,6 +31,11 @@ export const TOPIC_OF: Readonly<Record<EventCase, Topic>> = {
   transformationRecorded: Topics.event,
   inspectionRecorded: Topics.inspection,
   certificateIssued: Topics.certificate,
+  recallInitiated: Topics.recall,
+  recallClosed: Topics.recall,
+  incidentOpened: Topics.incident,
+  incidentReported: Topics.incident,
+  incidentOverdue: Topics.incident,
 };
 
 export const CURRENT_SCHEMA_VERSION = 1;

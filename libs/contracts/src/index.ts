@@ -5,6 +5,8 @@ export * from './gen/trace/v1/batch_pb';
 export * from './gen/trace/v1/trace_event_pb';
 export * from './gen/trace/v1/inspection_pb';
 export * from './gen/trace/v1/certificate_pb';
+export * from './gen/trace/v1/recall_pb';
+export * from './gen/trace/v1/incident_pb';
 export * from './gen/trace/v1/envelope_pb';
 export { timestampFromDate, timestampDate } from '@bufbuild/protobuf/wkt';
 export * from './domains';

@@ -10,8 +10,12 @@ import type { BatchRegistered } from "./batch_pb";
 import { file_trace_v1_batch } from "./batch_pb";
 import type { CertificateIssued } from "./certificate_pb";
 import { file_trace_v1_certificate } from "./certificate_pb";
+import type { IncidentOpened, IncidentOverdue, IncidentReported } from "./incident_pb";
+import { file_trace_v1_incident } from "./incident_pb";
 import type { InspectionRecorded } from "./inspection_pb";
 import { file_trace_v1_inspection } from "./inspection_pb";
+import type { RecallClosed, RecallInitiated } from "./recall_pb";
+import { file_trace_v1_recall } from "./recall_pb";
 import type { TraceEventRecorded, TransformationRecorded } from "./trace_event_pb";
 import { file_trace_v1_trace_event } from "./trace_event_pb";
 import type { Message } from "@bufbuild/protobuf";
@@ -20,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file trace/v1/envelope.proto.
  */
 export const file_trace_v1_envelope: GenFile = /*@__PURE__*/
-  fileDesc("Chd0cmFjZS92MS9lbnZlbG9wZS5wcm90bxIIdHJhY2UudjEiuAQKDUV2ZW50RW52ZWxvcGUSCgoCaWQYASABKAkSDAoEdHlwZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgNEg4KBnNvdXJjZRgEIAEoCRIOCgZvcmdfaWQYBSABKAkSDwoHc3ViamVjdBgGIAEoCRIvCgtvY2N1cnJlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNvcnJlbGF0aW9uX2lkGAkgASgJEhQKDGNhdXNhdGlvbl9pZBgKIAEoCRI1ChBiYXRjaF9yZWdpc3RlcmVkGBQgASgLMhkudHJhY2UudjEuQmF0Y2hSZWdpc3RlcmVkSAASPAoUdHJhY2VfZXZlbnRfcmVjb3JkZWQYFSABKAsyHC50cmFjZS52MS5UcmFjZUV2ZW50UmVjb3JkZWRIABJDChd0cmFuc2Zvcm1hdGlvbl9yZWNvcmRlZBgWIAEoCzIgLnRyYWNlLnYxLlRyYW5zZm9ybWF0aW9uUmVjb3JkZWRIABI7ChNpbnNwZWN0aW9uX3JlY29yZGVkGBcgASgLMhwudHJhY2UudjEuSW5zcGVjdGlvblJlY29yZGVkSAASOQoSY2VydGlmaWNhdGVfaXNzdWVkGBggASgLMhsudHJhY2UudjEuQ2VydGlmaWNhdGVJc3N1ZWRIAEIJCgdwYXlsb2FkYgZwcm90bzM", [file_google_protobuf_timestamp, file_trace_v1_batch, file_trace_v1_certificate, file_trace_v1_inspection, file_trace_v1_trace_event]);
+  fileDesc("Chd0cmFjZS92MS9lbnZlbG9wZS5wcm90bxIIdHJhY2UudjEixQYKDUV2ZW50RW52ZWxvcGUSCgoCaWQYASABKAkSDAoEdHlwZRgCIAEoCRIPCgd2ZXJzaW9uGAMgASgNEg4KBnNvdXJjZRgEIAEoCRIOCgZvcmdfaWQYBSABKAkSDwoHc3ViamVjdBgGIAEoCRIvCgtvY2N1cnJlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmVjb3JkZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmNvcnJlbGF0aW9uX2lkGAkgASgJEhQKDGNhdXNhdGlvbl9pZBgKIAEoCRI1ChBiYXRjaF9yZWdpc3RlcmVkGBQgASgLMhkudHJhY2UudjEuQmF0Y2hSZWdpc3RlcmVkSAASPAoUdHJhY2VfZXZlbnRfcmVjb3JkZWQYFSABKAsyHC50cmFjZS52MS5UcmFjZUV2ZW50UmVjb3JkZWRIABJDChd0cmFuc2Zvcm1hdGlvbl9yZWNvcmRlZBgWIAEoCzIgLnRyYWNlLnYxLlRyYW5zZm9ybWF0aW9uUmVjb3JkZWRIABI7ChNpbnNwZWN0aW9uX3JlY29yZGVkGBcgASgLMhwudHJhY2UudjEuSW5zcGVjdGlvblJlY29yZGVkSAASOQoSY2VydGlmaWNhdGVfaXNzdWVkGBggASgLMhsudHJhY2UudjEuQ2VydGlmaWNhdGVJc3N1ZWRIABI1ChByZWNhbGxfaW5pdGlhdGVkGBkgASgLMhkudHJhY2UudjEuUmVjYWxsSW5pdGlhdGVkSAASLwoNcmVjYWxsX2Nsb3NlZBgaIAEoCzIWLnRyYWNlLnYxLlJlY2FsbENsb3NlZEgAEjMKD2luY2lkZW50X29wZW5lZBgbIAEoCzIYLnRyYWNlLnYxLkluY2lkZW50T3BlbmVkSAASNwoRaW5jaWRlbnRfcmVwb3J0ZWQYHCABKAsyGi50cmFjZS52MS5JbmNpZGVudFJlcG9ydGVkSAASNQoQaW5jaWRlbnRfb3ZlcmR1ZRgdIAEoCzIZLnRyYWNlLnYxLkluY2lkZW50T3ZlcmR1ZUgAQgkKB3BheWxvYWRiBnByb3RvMw", [file_google_protobuf_timestamp, file_trace_v1_batch, file_trace_v1_certificate, file_trace_v1_incident, file_trace_v1_inspection, file_trace_v1_recall, file_trace_v1_trace_event]);
 
 /**
  * Every event on every topic travels in this envelope. The payload case names
@@ -127,6 +131,36 @@ export type EventEnvelope = Message<"trace.v1.EventEnvelope"> & {
      */
     value: CertificateIssued;
     case: "certificateIssued";
+  } | {
+    /**
+     * @generated from field: trace.v1.RecallInitiated recall_initiated = 25;
+     */
+    value: RecallInitiated;
+    case: "recallInitiated";
+  } | {
+    /**
+     * @generated from field: trace.v1.RecallClosed recall_closed = 26;
+     */
+    value: RecallClosed;
+    case: "recallClosed";
+  } | {
+    /**
+     * @generated from field: trace.v1.IncidentOpened incident_opened = 27;
+     */
+    value: IncidentOpened;
+    case: "incidentOpened";
+  } | {
+    /**
+     * @generated from field: trace.v1.IncidentReported incident_reported = 28;
+     */
+    value: IncidentReported;
+    case: "incidentReported";
+  } | {
+    /**
+     * @generated from field: trace.v1.IncidentOverdue incident_overdue = 29;
+     */
+    value: IncidentOverdue;
+    case: "incidentOverdue";
   } | { case: undefined; value?: undefined };
 };
 
