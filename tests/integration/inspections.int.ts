@@ -122,6 +122,9 @@ describe('inspections: a failed sample holds the batch and opens a case, a re-te
     expect((await F.api.get(`/v1/agri/batches/${batch.id}`)).body).toMatchObject({ status: 'held', holderOrgId: F.id });
     const shipHeld = await ship(F.api, batch.id, F.locations.farm, S.id);
     expect([shipHeld.status, shipHeld.body.type]).toEqual([409, problem('batch-held')]);
+    // The lineage read model follows the owning service's status, hold included.
+    const traced = async () => (await regulator.get(`/v1/trace/agri/${batch.id}`)).body?.nodes?.[0]?.status;
+    await eventually(async () => (await traced()) === 'held');
 
     // The regulator sees an open case (the recall service consumes the event asynchronously).
     const opened = await caseOf(failed.body.id, 'open');
@@ -173,6 +176,7 @@ describe('inspections: a failed sample holds the batch and opens a case, a re-te
     expect(cleared.status).toBe(201);
     expect(cleared.body).toMatchObject({ conclusion: 'pass', retestDeadline: null });
     expect((await F.api.get(`/v1/agri/batches/${batch.id}`)).body.status).toBe('active');
+    await eventually(async () => (await traced()) === 'active');
     const again = await inspect(batch.id, report({ conclusion: 'pass', items: [residue('pass')], retestOf: failed.body.id }));
     expect([again.status, again.body.type]).toEqual([409, problem('retest-already-cleared')]);
 

@@ -74,6 +74,7 @@ export async function appendChainEvent(
       quantity: quantity ? { value: String(quantity.value), unit: quantity.unit } : undefined,
       hash: link.hash,
       prevHash: link.prevHash,
+      statusAfter: after.status,
     },
     { subject: batch.id, orgId: e.orgId, occurredAt: e.eventTime },
   );

@@ -12,7 +12,7 @@ import {
 } from '@trace/contracts';
 import { InboxDispatcher, PoisonMessageError, type HandlerContext } from '@trace/messaging';
 import { LineageIndex } from './lineage-index';
-import { parseUuid, type NodeStatus } from './lineage-graph';
+import { NODE_STATUSES, parseUuid, type NodeStatus } from './lineage-graph';
 import { NODE_COLUMNS, nodeFromRow, type NodeRow } from './node-rows';
 
 export function domainName(d: Domain): string {
@@ -120,7 +120,11 @@ export class LineageProjector implements OnModuleInit {
     if (e.seq < 1n) throw new PoisonMessageError('TraceEventRecorded without a chain seq');
     await this.ensureNodes(manager, [batch]);
 
-    const status = statusFromEvent(e.bizStep, e.disposition) ?? null;
+    // The owning service says what the status became (holds and their release
+    // included); older events without it fall back to the disposition.
+    const status = (NODE_STATUSES as readonly string[]).includes(e.statusAfter)
+      ? (e.statusAfter as NodeStatus)
+      : (statusFromEvent(e.bizStep, e.disposition) ?? null);
     const receiving = e.bizStep === 'receiving' && e.holderOrgId !== '';
     const shipping = e.bizStep === 'shipping' && e.toOrgId !== '';
     const custody = receiving || shipping || e.bizStep === 'void_shipping';
