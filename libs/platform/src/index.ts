@@ -12,3 +12,4 @@ export * from './platform.module';
 export * from './problem';
 export * from './directory';
 export * from './identity-client';
+export * from './lineage-scope';

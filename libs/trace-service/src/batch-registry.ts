@@ -9,7 +9,7 @@ export interface PublicBatchView {
   chain: { valid: boolean; length: number };
   certificates: { kind: string; number: string; issuedAt: string; verifyLink?: string }[];
   inspections: { reportNo: string; agency: string; sampledAt: string; conclusion: string; retest: boolean }[];
-  history: { seq: number; bizStep: string; disposition: string | null; eventTime: string; locationId: string; inputs?: unknown }[];
+  history: { seq: number; bizStep: string; disposition: string | null; eventTime: string; locationId: string; inputs?: unknown; recall?: { recallId: string; level: number; reason: string } }[];
 }
 
 /** One input taken by a transformation. */

@@ -415,6 +415,10 @@ export class BatchService implements InputLedger {
         eventTime: r.event_time.toISOString(),
         locationId: r.content.locationId as string,
         ...(r.content.inputs ? { inputs: r.content.inputs } : {}),
+        // A recall's public facts (see recall.handler.ts): the consumer scan shows them.
+        ...(r.disposition === 'recalled' && r.content.recallId
+          ? { recall: { recallId: r.content.recallId as string, level: r.content.level as number, reason: r.content.reason as string } }
+          : {}),
       })),
     };
   }

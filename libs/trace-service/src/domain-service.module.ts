@@ -8,6 +8,7 @@ import { BatchRegistry, BatchRegistryModule } from './batch-registry';
 import { BatchService, type DomainHooks } from './batch.service';
 import type { DomainName } from './domains';
 import { TRACE_CHAIN_MIGRATIONS } from './migrations';
+import { RecallHandler } from './recall.handler';
 import {
   createInspectionController,
   INSPECTION_MIGRATIONS,
@@ -73,6 +74,7 @@ export class DomainServiceModule {
             new BatchService(domain, ds, outbox, registry, r, directory, options.hooks),
         },
         RegisterLedger,
+        RecallHandler,
         { provide: INSPECTION_OPTIONS, useFactory: () => inspectionOptions(domain, options.inspections) },
         {
           provide: InspectionService,

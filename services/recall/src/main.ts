@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { runService } from '@trace/messaging';
+import { LineageScopeClientModule } from '@trace/platform';
 import { RecallModule } from './recall.module';
 
-void runService('recall', RecallModule);
+// Distributed mode: recall scopes come from the lineage service (LINEAGE_URL).
+void runService('recall', [RecallModule, LineageScopeClientModule.forService('recall')]);

@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ServiceRuntimeModule } from '@trace/messaging';
+import { BatchRegistryModule } from '@trace/trace-service';
 import { CaseController } from './case.controller';
 import { CaseProjector } from './case.projector';
 import { CaseQuery } from './case.query';
+import { INCIDENT_CONTROLLERS, INCIDENT_MIGRATIONS, INCIDENT_PROVIDERS } from './incidents';
 import { RECALL_MIGRATIONS } from './migrations';
+import { RECALLS_CONTROLLERS, RECALLS_MIGRATIONS, RECALLS_PROVIDERS } from './recalls';
 
 /**
  * The regulator's service (recalls, cases, incident reports). Cases: it
@@ -11,8 +14,8 @@ import { RECALL_MIGRATIONS } from './migrations';
  * sample, open until a passing re-test clears it.
  */
 @Module({
-  imports: [ServiceRuntimeModule.forService({ service: 'recall', migrations: RECALL_MIGRATIONS })],
-  controllers: [CaseController],
-  providers: [CaseProjector, CaseQuery],
+  imports: [ServiceRuntimeModule.forService({ service: 'recall', migrations: [...RECALL_MIGRATIONS, ...INCIDENT_MIGRATIONS, ...RECALLS_MIGRATIONS] }), BatchRegistryModule],
+  controllers: [CaseController, ...INCIDENT_CONTROLLERS, ...RECALLS_CONTROLLERS],
+  providers: [CaseProjector, CaseQuery, ...INCIDENT_PROVIDERS, ...RECALLS_PROVIDERS],
 })
 export class RecallModule {}

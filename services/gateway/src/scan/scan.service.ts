@@ -57,11 +57,18 @@ export class ScanService {
       origin: await this.place(view.origin),
       certificates: view.certificates,
       inspections: view.inspections,
-      recall: { active: view.batch.status === 'recalled' },
+      recall: this.recallOf(view),
       chain: view.chain,
       history: await Promise.all(view.history.map(async (h) => ({ ...h, location: await this.locationName(h.locationId) }))),
       madeFrom: upstream,
     };
+  }
+
+  /** Whether the batch is recalled and, from the chain's recall event, the level and reason the consumer sees. */
+  private recallOf(view: PublicBatchView): { active: boolean; level?: number; reason?: string } {
+    if (view.batch.status !== 'recalled') return { active: false };
+    const recall = [...view.history].reverse().find((h) => h.recall)?.recall;
+    return recall ? { active: true, level: recall.level, reason: recall.reason } : { active: true };
   }
 
   /** Walks the inputs recorded on each chain's first event, breadth first, bounded. */

@@ -1,0 +1,132 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { signServiceToken, TOKEN_SERVICE, TokenService } from './auth';
+import { RequestContext } from './context';
+import { DomainError } from './problem';
+
+/**
+ * What a recall asks the lineage service: the batches named plus every batch
+ * downstream of them (what was made from them, at any depth, across domains),
+ * each with who holds it now. In embedded mode the lineage module provides it
+ * in-process (from its in-memory graph); in distributed mode an HTTP client of
+ * lineage's internal endpoint `POST /internal/v1/lineage/scope` (LINEAGE_URL)
+ * does. The graph follows the event backbone, so the answer is eventually
+ * consistent: a batch made a moment ago may be missing for a second.
+ */
+export interface LineageScopeRoot {
+  domain: string;
+  batchId: string;
+}
+
+export interface LineageScopeBatch {
+  domain: string;
+  batchId: string;
+  gtin: string | null;
+  lot: string | null;
+  holderOrgId: string | null;
+  status: string;
+  /** True for the batches the caller named. */
+  root: boolean;
+  /** Lineage keeps no quantities today: null. */
+  quantity?: { value: number; unit: string } | null;
+}
+
+export interface LineageScopeAnswer {
+  batches: LineageScopeBatch[];
+}
+
+export interface LineageScope {
+  /**
+   * The roots and everything downstream, each batch once, roots first. A root
+   * lineage does not know (or knows in another domain) is a 422 DomainError
+   * `unknown-batch` naming it.
+   */
+  scope(roots: LineageScopeRoot[]): Promise<LineageScopeAnswer>;
+}
+
+export const LINEAGE_SCOPE = Symbol('LINEAGE_SCOPE');
+
+export interface HttpLineageScopeOptions {
+  /** The lineage service's base URL (LINEAGE_URL). */
+  baseUrl: string;
+  tokens: TokenService;
+  /** Name of the calling service: the token's subject is `service:<name>`. */
+  service: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** LINEAGE_SCOPE over HTTP, for a service running without the lineage module (distributed mode). */
+export class HttpLineageScope implements LineageScope {
+  private readonly base: string;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(private readonly opts: HttpLineageScopeOptions) {
+    this.base = opts.baseUrl.replace(/\/+$/, '');
+    this.fetchFn = opts.fetch ?? fetch;
+  }
+
+  async scope(roots: LineageScopeRoot[]): Promise<LineageScopeAnswer> {
+    let res: Response;
+    try {
+      res = await this.fetchFn(`${this.base}/internal/v1/lineage/scope`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${signServiceToken(this.opts.tokens, this.opts.service)}`,
+          accept: 'application/json',
+          'content-type': 'application/json',
+          'x-correlation-id': RequestContext.correlationId(),
+        },
+        body: JSON.stringify({ roots: roots.map((r) => ({ domain: r.domain, batchId: r.batchId })) }),
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
+      });
+    } catch (err) {
+      throw lineageUnavailable(`the lineage service at ${this.base} does not answer (${(err as Error).message})`);
+    }
+    const answer = (await res.json().catch(() => undefined)) as (LineageScopeAnswer & { type?: string; detail?: string }) | undefined;
+    if (res.status === 422) {
+      // The caller's mistake (an unknown root): passed on as it was.
+      throw new DomainError(422, answer?.type?.split('/').pop() ?? 'unknown-batch', answer?.detail ?? 'A named batch is unknown to lineage');
+    }
+    if (!res.ok || !answer || !Array.isArray(answer.batches)) {
+      throw lineageUnavailable(`the lineage service answered ${res.status}`);
+    }
+    return { batches: answer.batches };
+  }
+}
+
+const lineageUnavailable = (detail: string) =>
+  new DomainError(503, 'lineage-unavailable', `The recall scope cannot be computed right now: ${detail}`);
+
+/**
+ * Provides LINEAGE_SCOPE process-wide from the lineage service's internal
+ * endpoint, for a service running without the lineage module (distributed
+ * mode). Needs LINEAGE_URL (environment) and JWT_SECRET; without LINEAGE_URL
+ * the service starts and a scope request answers 503. In embedded mode do not
+ * import it: the lineage module provides LINEAGE_SCOPE from its graph.
+ */
+@Global()
+@Module({})
+export class LineageScopeClientModule {
+  static forService(service: string): DynamicModule {
+    return {
+      module: LineageScopeClientModule,
+      global: true,
+      providers: [
+        {
+          provide: LINEAGE_SCOPE,
+          inject: [TOKEN_SERVICE],
+          useFactory: (tokens: TokenService): LineageScope => {
+            const baseUrl = process.env.LINEAGE_URL;
+            if (baseUrl && /^https?:\/\/\S+$/.test(baseUrl)) return new HttpLineageScope({ baseUrl, tokens, service });
+            // The service still starts (cases, incidents work without lineage); starting a recall answers 503.
+            return {
+              scope: () =>
+                Promise.reject(lineageUnavailable(`LINEAGE_URL (an http(s):// URL) is not set for ${service}`)),
+            };
+          },
+        },
+      ],
+      exports: [LINEAGE_SCOPE],
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsUUID, ValidateNested } from 'class-validator';
+import { CurrentPrincipal, forbidden, isServicePrincipal, Roles, type Principal } from '@trace/platform';
+import { DOMAIN_NAMES } from './lineage-graph';
+import { LineageScopeQuery } from './scope.query';
+
+export class ScopeRootDto {
+  @IsIn(DOMAIN_NAMES)
+  domain: string;
+
+  @IsUUID()
+  batchId: string;
+}
+
+export class ScopeRequestDto {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => ScopeRootDto)
+  roots: ScopeRootDto[];
+}
+
+/**
+ * What the recall service asks in distributed mode (libs/platform
+ * HttpLineageScope): only for tokens a service signed for itself. Not part of
+ * the public API.
+ */
+@ApiExcludeController()
+@Controller('internal/v1/lineage')
+export class LineageScopeController {
+  constructor(@Inject(LineageScopeQuery) private readonly query: LineageScopeQuery) {}
+
+  @Post('scope')
+  @HttpCode(200)
+  @Roles('admin')
+  scope(@Body() body: ScopeRequestDto, @CurrentPrincipal() caller: Principal) {
+    if (!isServicePrincipal(caller)) throw forbidden('service-only', 'Internal endpoints answer services only');
+    return this.query.scope(body.roots);
+  }
+}

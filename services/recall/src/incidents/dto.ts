@@ -1,0 +1,68 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsDateString, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { SEVERITIES, type Severity } from './options';
+
+export const INCIDENT_DOMAINS = ['agri', 'food', 'drug', 'material', 'goods'] as const;
+export type IncidentDomain = (typeof INCIDENT_DOMAINS)[number];
+
+export class OpenIncidentDto {
+  @ApiProperty({ enum: INCIDENT_DOMAINS })
+  @IsIn(INCIDENT_DOMAINS)
+  domain: IncidentDomain;
+
+  @ApiProperty({ example: '09506000134352', description: 'GTIN-8/12/13/14; the check digit is verified' })
+  @IsString()
+  @Matches(/^\d{8}$|^\d{12,14}$/, { message: 'gtin must be 8, 12, 13 or 14 digits' })
+  gtin: string;
+
+  @ApiPropertyOptional({ example: 'LOT-2026-001', description: 'Required to find the responsible organisation' })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(20)
+  lot?: string;
+
+  @ApiProperty({ enum: SEVERITIES })
+  @IsIn(SEVERITIES)
+  severity: Severity;
+
+  @ApiProperty({ example: '2026-11-24T10:00:00+08:00', description: 'When the incident happened; not after awareAt' })
+  @IsDateString({ strict: true })
+  occurredAt: string;
+
+  @ApiProperty({ example: '2026-11-24T15:00:00+08:00', description: 'When the reporter became aware; the deadline counts from here' })
+  @IsDateString({ strict: true })
+  awareAt: string;
+
+  @ApiProperty({ example: 'Pressure cooker lid burst; one user hospitalised' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(4000)
+  description: string;
+}
+
+export class FileIncidentReportDto {
+  @ApiProperty({ example: 'Seal ring of lot L-42 fails at 80 kPa' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(4000)
+  summary: string;
+
+  @ApiProperty({ example: 'Sales of lot L-42 stopped; recall level 2 started' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(4000)
+  actions: string;
+}
+
+export class CalendarDayDto {
+  @ApiProperty({ description: 'Whether deadlines count this day' })
+  @IsBoolean()
+  working: boolean;
+
+  @ApiPropertyOptional({ example: 'Adjusted working day (调休)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  note?: string;
+}

@@ -1,0 +1,266 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { DOMAIN_ENUM, timestampFromDate } from '@trace/contracts';
+import { Gs1Error, normalizeGtin } from '@trace/gs1';
+import { Outbox } from '@trace/messaging';
+import { badRequest, conflict, forbidden, notFound, unprocessable, type Principal } from '@trace/platform';
+import { BatchRegistry } from '@trace/trace-service';
+import type { FileIncidentReportDto, OpenIncidentDto } from './dto';
+import { INCIDENT_OPTIONS, type IncidentOptions, type Severity } from './options';
+import { calendarWindowDays, isIsoDay, reportDueBy, shanghaiDate } from './working-days';
+
+export const INCIDENT_STATUSES = ['awaiting_report', 'overdue', 'reported', 'reported_late'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/** Clock skew tolerated on awareAt before it counts as "in the future". */
+const SKEW_MS = 5 * 60_000;
+
+interface IncidentRow {
+  id: string;
+  domain: string;
+  gtin: string;
+  lot: string;
+  batch_id: string;
+  product_name: string | null;
+  severity: Severity;
+  occurred_at: Date;
+  aware_at: Date;
+  description: string;
+  reporter_org_id: string;
+  responsible_org_id: string;
+  report_working_days: number;
+  report_due_by: Date;
+  status: IncidentStatus;
+  effective_status: IncidentStatus;
+  overdue_published_at: Date | null;
+  created_at: Date;
+  summary: string | null;
+  actions: string | null;
+  late: boolean | null;
+  reported_by_org_id: string | null;
+  reported_at: Date | null;
+}
+
+/**
+ * "overdue" is what the clock says, whether or not the sweep has already
+ * recorded (and published) it.
+ */
+const EFFECTIVE_STATUS = `CASE WHEN i.status = 'awaiting_report' AND i.report_due_by <= $1 THEN 'overdue' ELSE i.status END`;
+const SELECT_INCIDENT = `
+  SELECT i.*, ${EFFECTIVE_STATUS} AS effective_status, r.summary, r.actions, r.late, r.reported_by_org_id, r.reported_at
+    FROM incidents i LEFT JOIN incident_reports r ON r.incident_id = i.id`;
+
+/**
+ * Mandatory incident reports (DOMAIN.md §8): anyone in the chain, a hospital
+ * or a regulator opens an incident on a batch; its producer owes a report
+ * within a number of working days; a sweep flags (and publishes, once) the
+ * reports that are overdue.
+ */
+@Injectable()
+export class IncidentService {
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(BatchRegistry) private readonly registry: BatchRegistry,
+    @Inject(INCIDENT_OPTIONS) private readonly options: IncidentOptions,
+  ) {}
+
+  async open(dto: OpenIncidentDto, principal: Principal, now = new Date()) {
+    const gtin = gtin14(dto.gtin);
+    const occurredAt = new Date(dto.occurredAt);
+    const awareAt = new Date(dto.awareAt);
+    if (awareAt.getTime() > now.getTime() + SKEW_MS) {
+      throw badRequest('aware-at', 'awareAt lies in the future', [{ field: 'awareAt', message: 'must not be in the future' }]);
+    }
+    if (occurredAt.getTime() > awareAt.getTime()) {
+      throw badRequest('occurred-at', 'occurredAt lies after awareAt', [{ field: 'occurredAt', message: 'must not be after awareAt' }]);
+    }
+    if (!dto.lot) {
+      // A GTIN alone names a product, and several organisations may hold batches of it;
+      // only the batch says who produced it, so the responsible firm cannot be chosen soundly.
+      throw unprocessable('incident-lot-required', 'The lot is needed to find the organisation responsible for the batch');
+    }
+    const view = await this.registry.publicView(dto.domain, gtin, dto.lot);
+    if (!view) {
+      throw unprocessable('incident-unknown-batch', `No batch ${dto.lot} of GTIN ${gtin} is registered in ${dto.domain}`, {
+        domain: dto.domain,
+        gtin,
+        lot: dto.lot,
+      });
+    }
+    const responsibleOrgId = view.batch.ownerOrgId;
+    const days = this.options.reportDays[dto.severity];
+    const dueBy = await this.dueBy(this.ds.manager, awareAt, days);
+    const id = randomUUID();
+    await this.ds.transaction(async (m) => {
+      await m.query(
+        `INSERT INTO incidents (id, domain, gtin, lot, batch_id, product_name, severity, occurred_at, aware_at, description,
+                                reporter_org_id, reporter_client_id, responsible_org_id, report_working_days, report_due_by, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'awaiting_report', $16)`,
+        [id, dto.domain, gtin, dto.lot, view.batch.id, view.product?.name ?? null, dto.severity, occurredAt, awareAt, dto.description,
+          principal.orgId, principal.clientId, responsibleOrgId, days, dueBy, now],
+      );
+      await this.outbox.append(
+        m,
+        'incidentOpened',
+        {
+          incidentId: id,
+          domain: DOMAIN_ENUM[dto.domain],
+          gtin,
+          lot: dto.lot ?? '',
+          severity: dto.severity,
+          responsibleOrgId,
+          reportDueBy: timestampFromDate(dueBy),
+        },
+        { subject: id, orgId: principal.orgId, occurredAt: now },
+      );
+    });
+    return { id, responsibleOrgId, reportDueBy: dueBy.toISOString(), status: 'awaiting_report' as const };
+  }
+
+  async fileReport(id: string, dto: FileIncidentReportDto, principal: Principal, now = new Date()) {
+    return this.ds.transaction(async (m) => {
+      const [row] = (await m.query('SELECT * FROM incidents WHERE id = $1 FOR UPDATE', [id])) as IncidentRow[];
+      if (!row || (row.responsible_org_id !== principal.orgId && row.reporter_org_id !== principal.orgId)) {
+        throw notFound('incident', `No incident ${id}`);
+      }
+      if (row.responsible_org_id !== principal.orgId) {
+        throw forbidden('incident-not-responsible', 'Only the organisation responsible for the batch files the report');
+      }
+      if (row.status === 'reported' || row.status === 'reported_late') {
+        throw conflict('incident-already-reported', `Incident ${id} already has its report`);
+      }
+      const late = now.getTime() > row.report_due_by.getTime();
+      const status: IncidentStatus = late ? 'reported_late' : 'reported';
+      await m.query(
+        `INSERT INTO incident_reports (incident_id, summary, actions, late, reported_by_org_id, reported_by_client, reported_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [id, dto.summary, dto.actions, late, principal.orgId, principal.clientId, now],
+      );
+      await m.query('UPDATE incidents SET status = $2 WHERE id = $1', [id, status]);
+      await this.outbox.append(m, 'incidentReported', { incidentId: id, late, reportedAt: timestampFromDate(now) }, {
+        subject: id,
+        orgId: principal.orgId,
+        occurredAt: now,
+      });
+      return { id, status, late, reportedAt: now.toISOString(), reportDueBy: row.report_due_by.toISOString() };
+    });
+  }
+
+  async list(status: IncidentStatus | undefined, limit: number, now = new Date()) {
+    const where =
+      status === 'overdue'
+        ? `WHERE i.status = 'overdue' OR (i.status = 'awaiting_report' AND i.report_due_by <= $1)`
+        : status === 'awaiting_report'
+          ? `WHERE i.status = 'awaiting_report' AND i.report_due_by > $1`
+          : status
+            ? `WHERE i.status = $3`
+            : '';
+    const rows = (await this.ds.query(`${SELECT_INCIDENT} ${where} ORDER BY i.report_due_by, i.id LIMIT $2`, [
+      now,
+      limit,
+      ...(status && status !== 'overdue' && status !== 'awaiting_report' ? [status] : []),
+    ])) as IncidentRow[];
+    return rows.map(view);
+  }
+
+  /** The regulator sees every incident; an operator only those its organisation reported or is responsible for. */
+  async get(id: string, principal: Principal, now = new Date()) {
+    const [row] = (await this.ds.query(`${SELECT_INCIDENT} WHERE i.id = $2`, [now, id])) as IncidentRow[];
+    const visible =
+      row && (principal.role === 'regulator' || row.responsible_org_id === principal.orgId || row.reporter_org_id === principal.orgId);
+    if (!visible) throw notFound('incident', `No incident ${id}`);
+    return view(row);
+  }
+
+  async upsertCalendarDay(day: string, working: boolean, note: string | undefined, principal: Principal) {
+    if (!isIsoDay(day)) {
+      throw badRequest('calendar-day', `${day} is not a date (YYYY-MM-DD)`, [{ field: 'date', message: 'must be a date YYYY-MM-DD' }]);
+    }
+    const [row] = (await this.ds.query(
+      `INSERT INTO calendar_days (day, working, note, updated_at, updated_by) VALUES ($1, $2, $3, now(), $4)
+       ON CONFLICT (day) DO UPDATE SET working = EXCLUDED.working, note = EXCLUDED.note, updated_at = now(), updated_by = EXCLUDED.updated_by
+       RETURNING to_char(day, 'YYYY-MM-DD') AS day, working, note`,
+      [day, working, note ?? null, `${principal.orgId}/${principal.clientId}`],
+    )) as { day: string; working: boolean; note: string | null }[];
+    return row;
+  }
+
+  /**
+   * Flags every incident past its due time and publishes `incidentOverdue`
+   * once for each: the flag is set in the transaction that writes the outbox
+   * row, and rows another sweeper holds are skipped, so concurrent sweepers
+   * never publish twice. Returns how many it flagged.
+   */
+  async sweepOverdue(now = new Date(), batchSize = 100): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const flagged = await this.ds.transaction(async (m) => {
+        const due = (await m.query(
+          `SELECT id, responsible_org_id, report_due_by FROM incidents
+            WHERE status = 'awaiting_report' AND overdue_published_at IS NULL AND report_due_by <= $1
+            ORDER BY report_due_by LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          [now, batchSize],
+        )) as Pick<IncidentRow, 'id' | 'responsible_org_id' | 'report_due_by'>[];
+        for (const r of due) {
+          await m.query(`UPDATE incidents SET status = 'overdue', overdue_published_at = $2 WHERE id = $1`, [r.id, now]);
+          await this.outbox.append(
+            m,
+            'incidentOverdue',
+            { incidentId: r.id, responsibleOrgId: r.responsible_org_id, reportDueBy: timestampFromDate(r.report_due_by) },
+            { subject: r.id, orgId: r.responsible_org_id, occurredAt: now },
+          );
+        }
+        return due.length;
+      });
+      total += flagged;
+      if (flagged < batchSize) return total;
+    }
+  }
+
+  /** The due time of a report owed `days` working days after `awareAt`, on the calendar as stored now. */
+  private async dueBy(m: EntityManager, awareAt: Date, days: number): Promise<Date> {
+    const start = shanghaiDate(awareAt);
+    const rows = (await m.query(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, working FROM calendar_days WHERE day > $1::date AND day <= $1::date + $2::int`,
+      [start, calendarWindowDays(days)],
+    )) as { day: string; working: boolean }[];
+    const calendar = new Map(rows.map((r) => [r.day, r.working]));
+    return reportDueBy(awareAt, days, (d) => calendar.get(d));
+  }
+}
+
+function gtin14(input: string): string {
+  try {
+    return normalizeGtin(input);
+  } catch (err) {
+    if (err instanceof Gs1Error) throw badRequest('gtin', err.message, [{ field: 'gtin', message: err.message }]);
+    throw err;
+  }
+}
+
+function view(r: IncidentRow) {
+  return {
+    id: r.id,
+    status: r.effective_status,
+    domain: r.domain,
+    batchId: r.batch_id,
+    gtin: r.gtin,
+    lot: r.lot,
+    productName: r.product_name,
+    severity: r.severity,
+    occurredAt: r.occurred_at.toISOString(),
+    awareAt: r.aware_at.toISOString(),
+    description: r.description,
+    reporterOrgId: r.reporter_org_id,
+    responsibleOrgId: r.responsible_org_id,
+    reportWorkingDays: r.report_working_days,
+    reportDueBy: r.report_due_by.toISOString(),
+    overdueFlaggedAt: r.overdue_published_at ? r.overdue_published_at.toISOString() : null,
+    openedAt: r.created_at.toISOString(),
+    report: r.reported_at
+      ? { summary: r.summary, actions: r.actions, late: r.late, reportedByOrgId: r.reported_by_org_id, reportedAt: r.reported_at.toISOString() }
+      : null,
+  };
+}

@@ -1,0 +1,69 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Recalls (DOMAIN.md §7), in the recall schema: the recall, its scope as
+ * computed from lineage when it started (every batch downstream of the named
+ * ones, with its holder then), and each organisation's acknowledgement of the
+ * quantities it recovered, destroyed or had already sold, per batch.
+ */
+export class RecallRecalls1764000013100 implements MigrationInterface {
+  name = 'RecallRecalls1764000013100';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE recalls (
+        id               uuid PRIMARY KEY,
+        status           text NOT NULL CHECK (status IN ('active', 'closed')),
+        level            smallint NOT NULL CHECK (level BETWEEN 1 AND 3),
+        reason           text NOT NULL,
+        hazard           text,
+        regulator_org_id text NOT NULL,
+        -- The inspection case it was started from, if any: one recall per case.
+        case_id          uuid UNIQUE,
+        start_by         timestamptz NOT NULL,
+        complete_by      timestamptz NOT NULL,
+        created_at       timestamptz NOT NULL,
+        closed_at        timestamptz,
+        closed_by_org_id text,
+        effectiveness    double precision
+      )`);
+    await q.query(`CREATE INDEX recalls_status_idx ON recalls (status, created_at DESC)`);
+    await q.query(`
+      CREATE TABLE recall_batches (
+        recall_id      uuid NOT NULL REFERENCES recalls (id),
+        batch_id       uuid NOT NULL,
+        domain         text NOT NULL CHECK (domain IN ('agri', 'food', 'drug', 'material', 'goods')),
+        gtin           text,
+        lot            text,
+        holder_org_id  text,
+        quantity_value numeric,
+        quantity_unit  text,
+        is_root        boolean NOT NULL,
+        position       integer NOT NULL,
+        PRIMARY KEY (recall_id, batch_id)
+      )`);
+    // "Which recalls may this operator see": by holder.
+    await q.query(`CREATE INDEX recall_batches_holder_idx ON recall_batches (holder_org_id, recall_id)`);
+    await q.query(`
+      CREATE TABLE recall_acknowledgements (
+        recall_id       uuid NOT NULL,
+        batch_id        uuid NOT NULL,
+        org_id          text NOT NULL,
+        recovered       numeric NOT NULL CHECK (recovered >= 0),
+        destroyed       numeric NOT NULL CHECK (destroyed >= 0),
+        sold            numeric NOT NULL CHECK (sold >= 0),
+        first_at        timestamptz NOT NULL,
+        updated_at      timestamptz NOT NULL,
+        PRIMARY KEY (recall_id, batch_id),
+        FOREIGN KEY (recall_id, batch_id) REFERENCES recall_batches (recall_id, batch_id)
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE recall_acknowledgements');
+    await q.query('DROP TABLE recall_batches');
+    await q.query('DROP TABLE recalls');
+  }
+}
+
+export const RECALLS_MIGRATIONS = [RecallRecalls1764000013100];

@@ -1,0 +1,95 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { CurrentPrincipal, Roles, type Principal } from '@trace/platform';
+import { AcknowledgementDto, CreateRecallDto, RecallDetailsDto } from './dto';
+import { RecallService } from './recall.service';
+
+const uuid = () => new ParseUUIDPipe({ version: '4' });
+
+@ApiTags('recalls')
+@ApiBearerAuth()
+@Controller('v1/recalls')
+export class RecallController {
+  constructor(@Inject(RecallService) private readonly recalls: RecallService) {}
+
+  @Post()
+  @HttpCode(201)
+  @Roles('regulator')
+  @ApiOperation({
+    summary: 'Start a recall (regulator only)',
+    description:
+      'The scope is the named batches and every batch downstream of them, across all domains (from lineage). ' +
+      'Deadlines follow the level (default: start within 24/48/72 h, complete within 10/20/30 working days). ' +
+      'Within seconds every batch in scope reads status "recalled" in its own service and cannot be shipped or dispensed (409).',
+  })
+  @ApiCreatedResponse({ description: '{ id, status: "active", level, scope: { batches, organisations }, deadlines: { startBy, completeBy } }' })
+  @ApiForbiddenResponse({ description: 'Not a regulator' })
+  @ApiUnprocessableEntityResponse({ description: 'A named batch is unknown (unknown-batch)' })
+  create(@Body() dto: CreateRecallDto, @CurrentPrincipal() principal: Principal) {
+    return this.recalls.create(dto, principal);
+  }
+
+  @Get(':id')
+  @Roles('regulator', 'inspector', 'operator')
+  @ApiOperation({
+    summary: 'A recall with its acknowledgements, effectiveness and per-organisation progress',
+    description:
+      'Operators see only recalls holding one of their batches. effectiveness (0..1) = (recovered + destroyed) / quantity that went out ' +
+      '(per batch in scope: its quantity when known, else recovered + destroyed + sold as acknowledged).',
+  })
+  @ApiOkResponse({ description: 'The recall' })
+  @ApiNotFoundResponse({ description: 'No such recall (or not one the operator is in)' })
+  get(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
+    return this.recalls.get(id, principal);
+  }
+
+  @Post(':id/acknowledgements')
+  @HttpCode(201)
+  @Roles('operator')
+  @ApiOperation({ summary: 'Acknowledge a recall for a batch the organisation holds: quantities recovered, destroyed, already sold' })
+  @ApiCreatedResponse({ description: 'The acknowledgement (a later one for the same batch replaces the quantities)' })
+  @ApiForbiddenResponse({ description: 'The organisation holds no batch of the recall, or not this one' })
+  @ApiUnprocessableEntityResponse({ description: 'The batch is not in the recall scope' })
+  @ApiConflictResponse({ description: 'The recall is closed' })
+  acknowledge(@Param('id', uuid()) id: string, @Body() dto: AcknowledgementDto, @CurrentPrincipal() principal: Principal) {
+    return this.recalls.acknowledge(id, dto, principal);
+  }
+
+  @Post(':id/close')
+  @HttpCode(200)
+  @Roles('regulator')
+  @ApiOperation({ summary: 'Close a recall (regulator only); publishes recallClosed with the effectiveness reached' })
+  @ApiOkResponse({ description: 'The closed recall' })
+  @ApiConflictResponse({ description: 'Already closed' })
+  close(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
+    return this.recalls.close(id, principal);
+  }
+}
+
+@ApiTags('cases')
+@ApiBearerAuth()
+@Controller('v1/cases')
+export class CaseRecallController {
+  constructor(@Inject(RecallService) private readonly recalls: RecallService) {}
+
+  @Post(':id/recall')
+  @HttpCode(201)
+  @Roles('regulator')
+  @ApiOperation({ summary: 'Turn an open inspection case into a recall of its batch and everything downstream (regulator only)' })
+  @ApiCreatedResponse({ description: 'The recall, as POST /v1/recalls answers' })
+  @ApiNotFoundResponse({ description: 'No such case' })
+  @ApiConflictResponse({ description: 'The case is not open, or already a recall' })
+  recall(@Param('id', uuid()) id: string, @Body() dto: RecallDetailsDto, @CurrentPrincipal() principal: Principal) {
+    return this.recalls.fromCase(id, dto, principal);
+  }
+}

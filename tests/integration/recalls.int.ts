@@ -1,0 +1,294 @@
+import { randomUUID } from 'node:crypto';
+import { decodeEnvelope } from '@trace/contracts';
+import { DomainError, HttpLineageScope, TokenService } from '@trace/platform';
+import { eventually } from '@trace/testing';
+import { aBatch, aProduct, type Api } from '../support/api';
+import { startEmbeddedApp, TEST_JWT_SECRET, type EmbeddedTestApp } from '../support/embedded-app';
+import { anOrg, type TestOrg } from '../support/world';
+
+const problem = (rule: string) => `https://problems.trace.dev/${rule}`;
+const AGRI_GTIN = '09506000134352';
+const FOOD_GTIN = '04012345000016';
+const HOUR = 3_600_000;
+const now = () => new Date().toISOString();
+
+/**
+ * Recalls (DOMAIN.md §7) through the public API of the embedded app: the
+ * regulator recalls an agri lot, the scope reaches the food batch made from it
+ * (lineage), every batch in scope turns `recalled` in its own service (event
+ * backbone → domain inbox → chain event), cannot ship, and the organisations
+ * holding them acknowledge what they recovered.
+ */
+describe('recalls: scope from lineage, recalled batches in every domain, acknowledgements', () => {
+  let t: EmbeddedTestApp;
+  let F: TestOrg; // farm
+  let P: TestOrg; // food processor
+  let R: TestOrg; // retailer
+  let X: TestOrg; // unrelated operator
+  let regulator: Api;
+  let inspector: Api;
+  let regulatorOrgId: string;
+
+  beforeAll(async () => {
+    t = await startEmbeddedApp();
+    F = await anOrg(t, 'Grain Farm', 'producer', ['farm']);
+    P = await anOrg(t, 'Noodle Works', 'processor', ['factory']);
+    R = await anOrg(t, 'Corner Shop', 'retailer', ['store']);
+    X = await anOrg(t, 'Someone Else', 'retailer', ['store']);
+    const authority = await anOrg(t, 'Market Supervision Bureau', 'regulator', []);
+    const agency = await anOrg(t, 'Provincial Inspection Centre', 'inspection_agency', []);
+    regulatorOrgId = authority.id;
+    regulator = t.as(authority.id, 'regulator');
+    inspector = t.as(agency.id, 'inspector');
+    // grain ships without a certificate.
+    await aProduct(F.api, 'agri', AGRI_GTIN, 'grain');
+    await aProduct(P.api, 'food', FOOD_GTIN, 'noodles');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const ok = <T = any>(r: { status: number; body: any }, status = 201): T => {
+    if (r.status !== status) throw new Error(`expected ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body as T;
+  };
+  const event = (org: TestOrg, domain: string, id: string, body: Record<string, unknown>) =>
+    org.api.post(`/v1/${domain}/batches/${id}/events`, {
+      eventTime: now(),
+      locationId: org.locations.farm ?? org.locations.factory ?? org.locations.store,
+      ...body,
+    });
+  const move = async (from: TestOrg, to: TestOrg, domain: string, id: string) => {
+    ok(await event(from, domain, id, { bizStep: 'shipping', toOrgId: to.id }));
+    ok(await event(to, domain, id, { bizStep: 'receiving' }));
+  };
+  const agriLot = async (lot: string) => ok(await F.api.post('/v1/agri/batches', aBatch(lot, F.locations.farm)));
+  /** An agri lot at the processor, a food batch made from it, shipped to the shop. */
+  const supplyChain = async (tag: string) => {
+    const grain = await agriLot(`WHEAT-${tag}`);
+    await move(F, P, 'agri', grain.id);
+    const noodles = ok(
+      await P.api.post('/v1/food/batches', {
+        ...aBatch(`NOODLE-${tag}`, P.locations.factory),
+        gtin: FOOD_GTIN,
+        quantity: { value: 500, unit: 'pack' },
+        inputs: [{ domain: 'agri', batchId: grain.id, quantity: { value: 300, unit: 'kg' } }],
+      }),
+    );
+    await move(P, R, 'food', noodles.id);
+    // Lineage follows the events: wait until it sees the food batch downstream of the grain, held by the shop.
+    await eventually(async () => {
+      const tr = await regulator.get(`/v1/trace/agri/${grain.id}?direction=downstream`);
+      return tr.status === 200 && tr.body.nodes.some((n: { batchId: string; holderOrgId: string }) => n.batchId === noodles.id && n.holderOrgId === R.id);
+    }, 20_000);
+    return { grain, noodles };
+  };
+  const status = async (domain: string, id: string, as: Api = regulator) => (await as.get(`/v1/${domain}/batches/${id}`)).body.status;
+
+  it('recalls an agri lot: the food batch made from it joins the scope, both turn recalled and cannot ship', async () => {
+    const { grain, noodles } = await supplyChain('1');
+    const bystander = await agriLot('WHEAT-BYSTANDER');
+
+    const created = await regulator.post('/v1/recalls', {
+      batches: [{ domain: 'agri', batchId: grain.id }],
+      level: 1,
+      reason: 'Deoxynivalenol above the limit',
+      hazard: 'Vomiting, gastro-intestinal illness',
+    });
+    expect(created.status).toBe(201);
+    const recall = created.body;
+    expect(recall).toMatchObject({ id: expect.any(String), status: 'active', level: 1 });
+    const scoped = recall.scope.batches.map((b: { batchId: string }) => b.batchId);
+    expect(scoped).toEqual([grain.id, noodles.id]);
+    expect(scoped).not.toContain(bystander.id);
+    expect(recall.scope.batches).toEqual([
+      { domain: 'agri', batchId: grain.id, gtin: AGRI_GTIN, lot: 'WHEAT-1', holderOrgId: P.id, quantity: null, root: true },
+      { domain: 'food', batchId: noodles.id, gtin: FOOD_GTIN, lot: 'NOODLE-1', holderOrgId: R.id, quantity: null, root: false },
+    ]);
+    expect(recall.scope.organisations.sort()).toEqual([P.id, R.id].sort());
+    // Level 1: start within 24 h, complete within 10 working days (Monday to Friday: 12 to 14 calendar days).
+    const startBy = Date.parse(recall.deadlines.startBy);
+    const completeBy = Date.parse(recall.deadlines.completeBy);
+    expect(startBy - Date.now()).toBeGreaterThan(23 * HOUR);
+    expect(startBy - Date.now()).toBeLessThanOrEqual(24 * HOUR);
+    expect([12, 13, 14]).toContain(Math.round((completeBy - Date.now()) / (24 * HOUR)));
+    expect([0, 6]).not.toContain(new Date(completeBy).getUTCDay());
+
+    // One recallInitiated per batch in scope, keyed by that batch, out of the recall service's outbox.
+    const out = await t.query(`SELECT message_key, payload FROM ${t.prefix}recall.outbox ORDER BY id`);
+    const initiated = out.map((r) => ({ key: r.message_key, env: decodeEnvelope(r.payload) })).filter((e) => e.env.payload.case === 'recallInitiated');
+    expect(initiated.map((e) => e.key)).toEqual([grain.id, noodles.id]);
+
+    // Within seconds both read recalled in their own services...
+    await eventually(async () => (await status('agri', grain.id)) === 'recalled' && (await status('food', noodles.id)) === 'recalled', 20_000);
+    expect(await status('agri', bystander.id)).toBe('active');
+    // ...and cannot move on.
+    const shipGrain = await event(P, 'agri', grain.id, { bizStep: 'shipping', toOrgId: R.id });
+    expect([shipGrain.status, shipGrain.body.type]).toEqual([409, problem('batch-recalled')]);
+    const shipNoodles = await event(R, 'food', noodles.id, { bizStep: 'shipping', toOrgId: X.id });
+    expect([shipNoodles.status, shipNoodles.body.type]).toEqual([409, problem('batch-recalled')]);
+
+    // The chain shows the recall, signed by the regulator, and still verifies.
+    for (const [domain, id] of [['agri', grain.id], ['food', noodles.id]]) {
+      const chain = ok<any[]>(await regulator.get(`/v1/${domain}/batches/${id}/events`), 200);
+      expect(chain.at(-1)).toMatchObject({ bizStep: 'holding', disposition: 'recalled', recallId: recall.id, level: 1, reason: 'Deoxynivalenol above the limit' });
+      expect(chain.filter((e) => e.disposition === 'recalled')).toHaveLength(1);
+      expect(ok(await regulator.get(`/v1/${domain}/batches/${id}/verify`), 200)).toMatchObject({ valid: true });
+    }
+    // The consumer scan shows the recall, with its level and reason.
+    const scanned = await fetch(`${t.url}/01/${FOOD_GTIN}/10/NOODLE-1`, { headers: { accept: 'application/json' } });
+    expect(scanned.status).toBe(200);
+    expect((await scanned.json()).recall).toEqual({ active: true, level: 1, reason: 'Deoxynivalenol above the limit' });
+    const unaffected = await fetch(`${t.url}/01/${AGRI_GTIN}/10/WHEAT-BYSTANDER`, { headers: { accept: 'application/json' } });
+    expect((await unaffected.json()).recall).toEqual({ active: false });
+
+    // Lineage follows: the trace shows them recalled.
+    await eventually(async () => {
+      const tr = await regulator.get(`/v1/trace/agri/${grain.id}?direction=downstream`);
+      return tr.body.nodes?.every((n: { status: string }) => n.status === 'recalled');
+    });
+
+    // A second recall of the same lot changes nothing on the chains (already recalled: skipped).
+    const again = ok(await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: grain.id }], level: 2, reason: 'again' }));
+    expect(again.deadlines).toBeDefined();
+    await new Promise((r) => setTimeout(r, 500));
+    const chain = ok<any[]>(await regulator.get(`/v1/agri/batches/${grain.id}/events`), 200);
+    expect(chain.filter((e) => e.disposition === 'recalled')).toHaveLength(1);
+  });
+
+  it('collects acknowledgements, reports effectiveness and progress, and closes', async () => {
+    const { grain, noodles } = await supplyChain('2');
+    const recall = ok(await regulator.post('/v1/recalls', { batches: [{ domain: 'food', batchId: noodles.id }, { domain: 'agri', batchId: grain.id }], level: 3, reason: 'Undeclared allergen' }));
+    expect(recall.scope.batches.map((b: { batchId: string }) => b.batchId).sort()).toEqual([grain.id, noodles.id].sort());
+    const path = `/v1/recalls/${recall.id}`;
+
+    const fresh = ok(await regulator.get(path), 200);
+    expect(fresh).toMatchObject({ id: recall.id, status: 'active', level: 3, acknowledgements: [], effectiveness: 0 });
+    expect(fresh.organisations).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ orgId: P.id, batches: [grain.id], acknowledged: false, overdueStart: false, overdueCompletion: false }),
+        expect.objectContaining({ orgId: R.id, batches: [noodles.id], acknowledged: false }),
+      ]),
+    );
+
+    // Refused: an org outside the scope, a batch held by another org, a batch outside the scope, bad numbers.
+    const outsider = await X.api.post(`${path}/acknowledgements`, { batchId: noodles.id, recovered: 1, destroyed: 0, sold: 0 });
+    expect([outsider.status, outsider.body.type]).toEqual([403, problem('not-in-scope')]);
+    const notHolder = await P.api.post(`${path}/acknowledgements`, { batchId: noodles.id, recovered: 1, destroyed: 0, sold: 0 });
+    expect([notHolder.status, notHolder.body.type]).toEqual([403, problem('not-the-holder')]);
+    const notInScope = await P.api.post(`${path}/acknowledgements`, { batchId: randomUUID(), recovered: 1, destroyed: 0, sold: 0 });
+    expect([notInScope.status, notInScope.body.type]).toEqual([422, problem('batch-not-in-scope')]);
+    expect((await P.api.post(`${path}/acknowledgements`, { batchId: grain.id, recovered: -1, destroyed: 0, sold: 0 })).status).toBe(400);
+    expect((await P.api.post(`${path}/acknowledgements`, { batchId: grain.id, recovered: '1', destroyed: 0, sold: 0 })).status).toBe(400);
+    expect((await P.api.post(`${path}/acknowledgements`, { batchId: grain.id, recovered: 1, destroyed: 0 })).status).toBe(400);
+    expect((await regulator.post(`${path}/acknowledgements`, { batchId: grain.id, recovered: 1, destroyed: 0, sold: 0 })).status).toBe(403);
+
+    // Who may read: the regulator, an inspector, the orgs in scope; others see nothing.
+    expect((await R.api.get(path)).status).toBe(200);
+    expect((await inspector.get(path)).status).toBe(200);
+    expect((await X.api.get(path)).status).toBe(404);
+    expect((await regulator.get(`/v1/recalls/${randomUUID()}`)).status).toBe(404);
+
+    const ackP = ok(await P.api.post(`${path}/acknowledgements`, { batchId: grain.id, recovered: 800, destroyed: 100, sold: 0 }));
+    expect(ackP).toMatchObject({ recallId: recall.id, batchId: grain.id, orgId: P.id, recovered: 800, destroyed: 100, sold: 0 });
+    ok(await R.api.post(`${path}/acknowledgements`, { batchId: noodles.id, recovered: 100, destroyed: 0, sold: 400 }));
+    // A later acknowledgement of the same batch replaces the quantities.
+    ok(await R.api.post(`${path}/acknowledgements`, { batchId: noodles.id, recovered: 200, destroyed: 0, sold: 300 }));
+
+    const progress = ok(await regulator.get(path), 200);
+    expect(progress.acknowledgements).toHaveLength(2);
+    expect(progress.acknowledgements).toEqual(
+      expect.arrayContaining([expect.objectContaining({ batchId: noodles.id, orgId: R.id, recovered: 200, destroyed: 0, sold: 300 })]),
+    );
+    // (800 + 100 + 200) accounted for / (900 + 500) that went out.
+    expect(progress.effectiveness).toBeCloseTo(1100 / 1400, 3);
+    expect(progress.effectivenessBasis).toMatchObject({ accountedFor: 1100, distributed: 1400 });
+    expect(progress.organisations.every((o: { acknowledged: boolean; complete: boolean }) => o.acknowledged && o.complete)).toBe(true);
+
+    // Closing: regulator only, once; then no more acknowledgements.
+    expect((await P.api.post(`${path}/close`, {})).status).toBe(403);
+    const closed = ok(await regulator.post(`${path}/close`, {}), 200);
+    expect(closed).toMatchObject({ status: 'closed', closedAt: expect.any(String) });
+    expect(closed.effectiveness).toBeCloseTo(1100 / 1400, 3);
+    const twice = await regulator.post(`${path}/close`, {});
+    expect([twice.status, twice.body.type]).toEqual([409, problem('recall-closed')]);
+    const late = await P.api.post(`${path}/acknowledgements`, { batchId: grain.id, recovered: 900, destroyed: 0, sold: 0 });
+    expect([late.status, late.body.type]).toEqual([409, problem('recall-closed')]);
+    const out = await t.query(`SELECT message_key, payload FROM ${t.prefix}recall.outbox ORDER BY id`);
+    const closedEvents = out.map((r) => decodeEnvelope(r.payload)).filter((e) => e.payload.case === 'recallClosed');
+    expect(closedEvents).toHaveLength(1);
+    expect(closedEvents[0]).toMatchObject({ subject: recall.id, orgId: regulatorOrgId });
+  });
+
+  it('refuses a recall from an operator, of an unknown batch, or with a malformed body', async () => {
+    const grain = await agriLot('WHEAT-REFUSED');
+    await eventually(async () => (await regulator.get(`/v1/trace/agri/${grain.id}`)).status === 200);
+    const body = { batches: [{ domain: 'agri', batchId: grain.id }], level: 2, reason: 'x' };
+
+    const byOperator = await F.api.post('/v1/recalls', body);
+    expect([byOperator.status, byOperator.body.type]).toEqual([403, problem('role')]);
+    expect((await inspector.post('/v1/recalls', body)).status).toBe(403);
+    const unknown = await regulator.post('/v1/recalls', { ...body, batches: [{ domain: 'agri', batchId: randomUUID() }] });
+    expect([unknown.status, unknown.body.type]).toEqual([422, problem('unknown-batch')]);
+    const otherDomain = await regulator.post('/v1/recalls', { ...body, batches: [{ domain: 'food', batchId: grain.id }] });
+    expect([otherDomain.status, otherDomain.body.type]).toEqual([422, problem('unknown-batch')]);
+    for (const bad of [
+      { ...body, level: 4 },
+      { ...body, level: '1' },
+      { ...body, batches: [] },
+      { ...body, batches: [{ domain: 'fish', batchId: grain.id }] },
+      { ...body, reason: '' },
+      { ...body, colour: 'red' },
+    ]) {
+      expect((await regulator.post('/v1/recalls', bad)).status).toBe(400);
+    }
+    expect(await status('agri', grain.id)).toBe('active');
+    expect((await t.query(`SELECT 1 FROM ${t.prefix}recall.recalls r JOIN ${t.prefix}recall.recall_batches b ON b.recall_id = r.id WHERE b.batch_id = $1`, [grain.id])).length).toBe(0);
+  });
+
+  it('turns an open inspection case into a recall in one call', async () => {
+    const grain = await agriLot('WHEAT-CASE');
+    const failed = ok(
+      await inspector.post(`/v1/agri/batches/${grain.id}/inspections`, {
+        reportNo: 'SJ-RECALL-1',
+        sampledAt: new Date(Date.now() - HOUR).toISOString(),
+        agency: 'Provincial Agricultural Product Quality Inspection Centre',
+        items: [{ name: 'deoxynivalenol', value: 1.8, unit: 'mg/kg', limit: 1, result: 'fail' }],
+        conclusion: 'fail',
+      }),
+    );
+    const theCase = await eventually(async () => {
+      const r = await regulator.get('/v1/cases?status=open');
+      return r.body.find?.((c: { inspection: { id: string } }) => c.inspection.id === failed.id) as { id: string } | undefined;
+    }, 20_000);
+    await eventually(async () => (await regulator.get(`/v1/trace/agri/${grain.id}`)).status === 200);
+
+    expect((await F.api.post(`/v1/cases/${theCase.id}/recall`, { level: 2, reason: 'x' })).status).toBe(403);
+    expect((await regulator.post(`/v1/cases/${randomUUID()}/recall`, { level: 2, reason: 'x' })).status).toBe(404);
+    const recall = ok(await regulator.post(`/v1/cases/${theCase.id}/recall`, { level: 2, reason: 'Deoxynivalenol 1.8 mg/kg (limit 1)' }));
+    expect(recall).toMatchObject({ status: 'active', level: 2, caseId: theCase.id });
+    expect(recall.scope.batches).toEqual([expect.objectContaining({ domain: 'agri', batchId: grain.id, holderOrgId: F.id })]);
+    const again = await regulator.post(`/v1/cases/${theCase.id}/recall`, { level: 2, reason: 'again' });
+    expect([again.status, again.body.type]).toEqual([409, problem('case-recalled')]);
+    // held (failed sample) → recalled
+    await eventually(async () => (await status('agri', grain.id)) === 'recalled', 20_000);
+  });
+
+  it('answers scopes over HTTP for services only (the distributed-mode client)', async () => {
+    const { grain, noodles } = await supplyChain('HTTP');
+    const client = new HttpLineageScope({ baseUrl: t.url, tokens: new TokenService(TEST_JWT_SECRET), service: 'recall' });
+    const answer = await client.scope([{ domain: 'agri', batchId: grain.id }]);
+    expect(answer.batches.map((b) => [b.batchId, b.domain, b.root])).toEqual([
+      [grain.id, 'agri', true],
+      [noodles.id, 'food', false],
+    ]);
+    const unknown = await client.scope([{ domain: 'agri', batchId: randomUUID() }]).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(DomainError);
+    expect((unknown as DomainError).status).toBe(422);
+    // Not for users, not even admins or regulators.
+    for (const who of [t.as('platform', 'admin'), regulator]) {
+      const r = await who.post('/internal/v1/lineage/scope', { roots: [{ domain: 'agri', batchId: grain.id }] });
+      expect(r.status).toBe(403);
+    }
+  });
+});
