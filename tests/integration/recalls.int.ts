@@ -138,9 +138,9 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     // The consumer scan shows the recall, with its level and reason.
     const scanned = await fetch(`${t.url}/01/${FOOD_GTIN}/10/NOODLE-1`, { headers: { accept: 'application/json' } });
     expect(scanned.status).toBe(200);
-    expect((await scanned.json()).recall).toEqual({ active: true, level: 1, reason: 'Deoxynivalenol above the limit' });
+    expect(((await scanned.json()) as any).recall).toEqual({ active: true, level: 1, reason: 'Deoxynivalenol above the limit' });
     const unaffected = await fetch(`${t.url}/01/${AGRI_GTIN}/10/WHEAT-BYSTANDER`, { headers: { accept: 'application/json' } });
-    expect((await unaffected.json()).recall).toEqual({ active: false });
+    expect(((await unaffected.json()) as any).recall).toEqual({ active: false });
 
     // Lineage follows: the trace shows them recalled.
     await eventually(async () => {

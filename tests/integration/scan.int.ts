@@ -42,7 +42,7 @@ describe('consumer scan JSON (GS1 Digital Link)', () => {
   it('shows a food batch with its product, origin, valid chain, history and the agri lot it was made from', async () => {
     const r = await scan('/01/04012345000016/10/SAUCE-9');
     expect(r.status).toBe(200);
-    const body = await r.json();
+    const body: any = await r.json();
     expect(body).toMatchObject({
       product: { gtin: '04012345000016', category: 'sauce' },
       batch: { domain: 'food', lot: 'SAUCE-9', status: 'active' },
@@ -76,7 +76,7 @@ describe('consumer scan JSON (GS1 Digital Link)', () => {
       conclusion: 'pass',
     });
     expect(sampled.status).toBe(201);
-    const body = await (await scan('/01/09506000134352/10/TOM%2F2026-1')).json();
+    const body: any = await (await scan('/01/09506000134352/10/TOM%2F2026-1')).json();
     expect(body.certificates).toEqual([
       { kind: 'agri_compliance', number: expect.stringMatching(/^AC\d{8}-/), issuedAt: expect.any(String), verifyLink: expect.stringMatching(/^\/v1\/certificates\//) },
     ]);
