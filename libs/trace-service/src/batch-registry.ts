@@ -1,5 +1,5 @@
-import { Global, Inject, Injectable, Module, Optional } from '@nestjs/common';
-import { DomainError, PLATFORM_CONFIG, RequestContext, type PlatformConfig, type Principal } from '@trace/platform';
+import { Global, Injectable, Module } from '@nestjs/common';
+import { DomainError, RequestContext, type Principal } from '@trace/platform';
 
 export interface PublicBatchView {
   domain: string;
@@ -46,7 +46,6 @@ export interface InputLedger {
 export class BatchRegistry {
   private readonly local = new Map<string, InputLedger>();
 
-  constructor(@Optional() @Inject(PLATFORM_CONFIG) private readonly config?: PlatformConfig) {}
 
   register(domain: string, ledger: InputLedger): void {
     this.local.set(domain, ledger);
@@ -70,10 +69,6 @@ export class BatchRegistry {
       throw new DomainError(503, 'domain-unavailable', `The ${domain} service is not reachable from here (set ${domain.toUpperCase()}_URL)`);
     }
     return new HttpInputLedger(domain, base, bearer);
-  }
-
-  get mode() {
-    return this.config?.RUN_MODE;
   }
 }
 

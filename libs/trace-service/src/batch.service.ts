@@ -293,8 +293,8 @@ export class BatchService implements InputLedger {
     if (eventTime.getTime() > Date.now() + 5 * 60_000) throw badRequest('event-time', 'eventTime lies in the future');
 
     return this.dataSource.transaction(async (m) => {
-      const row = await this.visibleRow(id, principal, m);
-      const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [row.id])) as BatchRow[];
+      // Visibility was checked above and batches are never deleted: the row lock is all that is left to take.
+      const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [id])) as BatchRow[];
       const consumes = dto.bizStep === 'destroying' && dto.quantity ? dto.quantity.value : undefined;
       if (dto.quantity && dto.quantity.unit !== batch.quantity_unit) {
         throw unprocessable('unit-mismatch', `The batch is counted in ${batch.quantity_unit}, not ${dto.quantity.unit}`);
