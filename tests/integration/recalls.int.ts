@@ -102,22 +102,30 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     expect(scoped).toEqual([grain.id, noodles.id]);
     expect(scoped).not.toContain(bystander.id);
     expect(recall.scope.batches).toEqual([
-      { domain: 'agri', batchId: grain.id, gtin: AGRI_GTIN, lot: 'WHEAT-1', holderOrgId: P.id, quantity: null, root: true },
-      { domain: 'food', batchId: noodles.id, gtin: FOOD_GTIN, lot: 'NOODLE-1', holderOrgId: R.id, quantity: null, root: false },
+      // What each holds when the recall begins (the grain gave 300 kg to the noodles), and where it was received.
+      { domain: 'agri', batchId: grain.id, gtin: AGRI_GTIN, lot: 'WHEAT-1', holderOrgId: P.id, quantity: { value: 900, unit: 'kg' }, locationId: P.locations.factory, root: true },
+      { domain: 'food', batchId: noodles.id, gtin: FOOD_GTIN, lot: 'NOODLE-1', holderOrgId: R.id, quantity: { value: 500, unit: 'pack' }, locationId: R.locations.store, root: false },
     ]);
     expect(recall.scope.organisations.sort()).toEqual([P.id, R.id].sort());
-    // Level 1: start within 24 h, complete within 10 working days (Monday to Friday: 12 to 14 calendar days).
+    // Level 1: start within 24 h; complete by 24:00 Shanghai time of the 10th working day (at least two weekends later).
     const startBy = Date.parse(recall.deadlines.startBy);
-    const completeBy = Date.parse(recall.deadlines.completeBy);
+    const completeBy = new Date(recall.deadlines.completeBy);
     expect(startBy - Date.now()).toBeGreaterThan(23 * HOUR);
     expect(startBy - Date.now()).toBeLessThanOrEqual(24 * HOUR);
-    expect([12, 13, 14]).toContain(Math.round((completeBy - Date.now()) / (24 * HOUR)));
-    expect([0, 6]).not.toContain(new Date(completeBy).getUTCDay());
+    expect(completeBy.toISOString()).toMatch(/T16:00:00\.000Z$/);
+    expect(Math.round((completeBy.getTime() - Date.now()) / (24 * HOUR))).toBeGreaterThanOrEqual(12);
+    expect([0, 6]).not.toContain(new Date(completeBy.getTime() - HOUR).getUTCDay());
 
-    // One recallInitiated per batch in scope, keyed by that batch, out of the recall service's outbox.
+    // One recallInitiated per domain (and chunk), carrying that domain's batches, out of the recall service's outbox.
     const out = await t.query(`SELECT message_key, payload FROM ${t.prefix}recall.outbox ORDER BY id`);
-    const initiated = out.map((r) => ({ key: r.message_key, env: decodeEnvelope(r.payload) })).filter((e) => e.env.payload.case === 'recallInitiated');
-    expect(initiated.map((e) => e.key)).toEqual([grain.id, noodles.id]);
+    const initiated = out
+      .map((r) => ({ key: r.message_key, env: decodeEnvelope(r.payload) }))
+      .filter((e) => e.env.payload.case === 'recallInitiated' && (e.env.payload.value as { recallId: string }).recallId === recall.id);
+    expect(initiated.map((e) => e.key)).toEqual([`${recall.id}/agri/1`, `${recall.id}/food/2`]);
+    expect(initiated.map((e) => (e.env.payload.value as { items: { batch: { batchId: string } }[] }).items.map((i) => i.batch.batchId))).toEqual([
+      [grain.id],
+      [noodles.id],
+    ]);
 
     // Within seconds both read recalled in their own services...
     await eventually(async () => (await status('agri', grain.id)) === 'recalled' && (await status('food', noodles.id)) === 'recalled', 20_000);
@@ -200,16 +208,23 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     expect(progress.acknowledgements).toEqual(
       expect.arrayContaining([expect.objectContaining({ batchId: noodles.id, orgId: R.id, recovered: 200, destroyed: 0, sold: 300 })]),
     );
-    // (800 + 100 + 200) accounted for / (900 + 500) that went out.
-    expect(progress.effectiveness).toBeCloseTo(1100 / 1400, 3);
-    expect(progress.effectivenessBasis).toMatchObject({ accountedFor: 1100, distributed: 1400 });
+    // Kilograms and packs do not add: per unit, 900 of 900 kg and 200 of 500 packs; the mean of 1 and 0.4.
+    expect(progress.effectiveness).toBeCloseTo(0.7, 3);
+    expect(progress.effectivenessBasis).toMatchObject({
+      accountedFor: null,
+      distributed: null,
+      byUnit: expect.arrayContaining([
+        { unit: 'kg', accountedFor: 900, distributed: 900 },
+        { unit: 'pack', accountedFor: 200, distributed: 500 },
+      ]),
+    });
     expect(progress.organisations.every((o: { acknowledged: boolean; complete: boolean }) => o.acknowledged && o.complete)).toBe(true);
 
     // Closing: regulator only, once; then no more acknowledgements.
     expect((await P.api.post(`${path}/close`, {})).status).toBe(403);
     const closed = ok(await regulator.post(`${path}/close`, {}), 200);
     expect(closed).toMatchObject({ status: 'closed', closedAt: expect.any(String) });
-    expect(closed.effectiveness).toBeCloseTo(1100 / 1400, 3);
+    expect(closed.effectiveness).toBeCloseTo(0.7, 3);
     const twice = await regulator.post(`${path}/close`, {});
     expect([twice.status, twice.body.type]).toEqual([409, problem('recall-closed')]);
     const late = await P.api.post(`${path}/acknowledgements`, { batchId: grain.id, recovered: 900, destroyed: 0, sold: 0 });
@@ -289,6 +304,22 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     for (const who of [t.as('platform', 'admin'), regulator]) {
       const r = await who.post('/internal/v1/lineage/scope', { roots: [{ domain: 'agri', batchId: grain.id }] });
       expect(r.status).toBe(403);
+    }
+  });
+  it('counts the completion deadline on the working-day calendar: a holiday entered by the regulator moves it', async () => {
+    const { grain } = await supplyChain('3');
+    const before = ok(await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: grain.id }], level: 2, reason: 'calendar check' }));
+    // The last working day of the period (Shanghai date of 24:00 is the day before in UTC+8 terms: 16:00Z is its end).
+    const lastDay = new Date(Date.parse(before.deadlines.completeBy) - HOUR).toISOString().slice(0, 10);
+    ok(await regulator.request('PUT', `/v1/calendar/${lastDay}`, { working: false, note: 'test holiday' }), 200);
+    try {
+      const after = ok(await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: grain.id }], level: 2, reason: 'calendar check again' }));
+      expect(Date.parse(after.deadlines.completeBy)).toBeGreaterThan(Date.parse(before.deadlines.completeBy));
+      const movedTo = new Date(Date.parse(after.deadlines.completeBy) - HOUR);
+      expect(movedTo.toISOString().slice(0, 10)).not.toBe(lastDay);
+      expect([0, 6]).not.toContain(movedTo.getUTCDay());
+    } finally {
+      ok(await regulator.request('PUT', `/v1/calendar/${lastDay}`, { working: true, note: 'test holiday undone' }), 200);
     }
   });
 });

@@ -26,8 +26,10 @@ export interface LineageScopeBatch {
   status: string;
   /** True for the batches the caller named. */
   root: boolean;
-  /** Lineage keeps no quantities today: null. */
+  /** What the batch holds now (after what transformations consumed from it); null when lineage has not seen it. */
   quantity?: { value: number; unit: string } | null;
+  /** Where it is: where it was made, or last received. */
+  locationId?: string | null;
 }
 
 export interface LineageScopeAnswer {

@@ -1,8 +1,9 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { LOGGER, type Logger } from '@trace/platform';
 import { domainNameOf, timestampDate, type RecallInitiated } from '@trace/contracts';
 import { InboxDispatcher, Outbox, PoisonMessageError, type HandlerContext } from '@trace/messaging';
 import { statusAfter, type BatchStatus, type Transition } from '@trace/trace-chain';
-import { appendChainEvent } from './chain-writer';
+import { appendChainEvents, type ChainAppend } from './chain-writer';
 import type { DomainName } from './domains';
 import type { BatchRow } from './rows';
 
@@ -12,13 +13,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UNAFFECTED: string[] = ['recalled', 'destroyed', 'dispensed'];
 
 /**
- * The domain side of a recall (DOMAIN.md §7): for every `recallInitiated` of
- * one of this domain's batches, a `holding` event with disposition `recalled`
- * is appended to the batch chain, in the inbox transaction under the batch row
- * lock, so the batch reads `recalled` and custody refuses moving it (409
- * `batch-recalled`). Events of other domains' batches are not this domain's
- * business. A batch already recalled (another recall, or a re-delivery), or
- * finished (destroyed, dispensed), is skipped: the handler is idempotent.
+ * The domain side of a recall (DOMAIN.md §7): for every batch of this domain
+ * in a `recallInitiated` chunk, a `holding` event with disposition `recalled`
+ * is appended to the batch chain, all in the inbox transaction under the
+ * batch row locks, so the batches read `recalled` and custody refuses moving
+ * them (409 `batch-recalled`). A chunk carries a few hundred batches of one
+ * domain and is applied in a handful of statements (appendChainEvents): the
+ * time to mark ten thousand batches is tens of transactions, not ten thousand.
+ * Batches of other domains are not this domain's business. A batch already
+ * recalled (another recall, or a re-delivery), or finished (destroyed,
+ * dispensed), is skipped: the handler is idempotent.
  *
  * One per domain: each domain service has its own InboxDispatcher.
  */
@@ -28,6 +32,7 @@ export class RecallHandler implements OnModuleInit {
     @Inject(InboxDispatcher) private readonly inbox: InboxDispatcher,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject('DOMAIN_NAME') private readonly domain: DomainName,
+    @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
   onModuleInit() {
@@ -35,45 +40,59 @@ export class RecallHandler implements OnModuleInit {
   }
 
   async onRecallInitiated(e: RecallInitiated, { manager, envelope }: HandlerContext): Promise<void> {
-    const ref = e.item?.batch;
-    if (!ref) throw new PoisonMessageError('RecallInitiated without a batch');
-    const domain = domainNameOf(ref.domain);
-    if (domain !== this.domain) return; // another domain's batch
-    if (!UUID.test(ref.batchId)) throw new PoisonMessageError('RecallInitiated with a malformed batch id');
+    // `item` is what a producer sent before recalls were chunked.
+    const items = e.items.length > 0 ? e.items : e.item ? [e.item] : [];
+    if (items.length === 0) throw new PoisonMessageError('RecallInitiated without batches');
     if (!UUID.test(e.recallId)) throw new PoisonMessageError('RecallInitiated with a malformed recall id');
+    const ids: string[] = [];
+    for (const item of items) {
+      const ref = item.batch;
+      if (!ref) throw new PoisonMessageError('RecallInitiated item without a batch');
+      if (domainNameOf(ref.domain) !== this.domain) continue; // another domain's batch
+      if (!UUID.test(ref.batchId)) throw new PoisonMessageError('RecallInitiated with a malformed batch id');
+      ids.push(ref.batchId.toLowerCase());
+    }
+    if (ids.length === 0) return;
 
-    const [batch] = (await manager.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [ref.batchId.toLowerCase()])) as BatchRow[];
-    // Lineage only knows batches their domain has committed: this one can never appear.
-    if (!batch) throw new PoisonMessageError(`RecallInitiated for unknown ${domain} batch ${ref.batchId}`);
-    if (UNAFFECTED.includes(batch.status)) return;
-
-    const after: Transition = {
-      status: statusAfter(batch.status as BatchStatus, { bizStep: 'holding', disposition: 'recalled' }),
-      holderOrgId: batch.holder_org_id,
-      pendingReceiverOrgId: batch.pending_receiver_org_id,
-      quantity: Number(batch.quantity_value),
-    };
-    await appendChainEvent(
-      manager,
-      this.outbox,
-      this.domain,
-      batch,
-      {
-        bizStep: 'holding',
-        disposition: 'recalled',
-        eventTime: envelope.occurredAt ? timestampDate(envelope.occurredAt) : new Date(),
-        locationId: batch.location_id,
-        orgId: e.regulatorOrgId || envelope.orgId,
-        details: {
-          recallId: e.recallId,
-          level: e.level,
-          reason: e.reason,
-          ...(e.hazard ? { hazard: e.hazard } : {}),
-          ...(e.completeBy ? { completeBy: timestampDate(e.completeBy).toISOString() } : {}),
-          batchStatus: after.status,
-        },
-      },
-      after,
-    );
+    // In id order, as every multi-batch writer locks, so two chunks never deadlock.
+    const batches = (await manager.query('SELECT * FROM batches WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids])) as BatchRow[];
+    if (batches.length < new Set(ids).size) {
+      // Lineage only knows batches their domain has committed, so this is a
+      // bug or a foreign producer: mark what exists, name what does not.
+      const known = new Set(batches.map((b) => b.id));
+      const unknown = [...new Set(ids)].filter((id) => !known.has(id));
+      this.log.error({ recallId: e.recallId, unknown: unknown.slice(0, 20) }, `recall ${e.recallId}: ${unknown.length} ${this.domain} batches in scope are unknown here`);
+    }
+    const eventTime = envelope.occurredAt ? timestampDate(envelope.occurredAt) : new Date();
+    const appends: ChainAppend[] = batches
+      .filter((batch) => !UNAFFECTED.includes(batch.status))
+      .map((batch) => {
+        const after: Transition = {
+          status: statusAfter(batch.status as BatchStatus, { bizStep: 'holding', disposition: 'recalled' }),
+          holderOrgId: batch.holder_org_id,
+          pendingReceiverOrgId: batch.pending_receiver_org_id,
+          quantity: Number(batch.quantity_value),
+        };
+        return {
+          batch,
+          after,
+          event: {
+            bizStep: 'holding',
+            disposition: 'recalled',
+            eventTime,
+            locationId: batch.location_id,
+            orgId: e.regulatorOrgId || envelope.orgId,
+            details: {
+              recallId: e.recallId,
+              level: e.level,
+              reason: e.reason,
+              ...(e.hazard ? { hazard: e.hazard } : {}),
+              ...(e.completeBy ? { completeBy: timestampDate(e.completeBy).toISOString() } : {}),
+              batchStatus: after.status,
+            },
+          },
+        };
+      });
+    await appendChainEvents(manager, this.outbox, this.domain, appends);
   }
 }

@@ -155,3 +155,49 @@ describe('LineageGraph', () => {
     expect(g.memoryBytes()).toBeGreaterThan(0);
   });
 });
+
+describe('LineageGraph.downstreamScope (recall scope)', () => {
+  it('gives the roots first, then everything downstream of any of them once, with quantity and location', () => {
+    const g = new LineageGraph();
+    const [a, b, c, d, e, other] = Array.from({ length: 6 }, () => randomUUID());
+    g.upsertNode(node(a, { quantity: 1000, unit: 'kg', locationId: 'farm-1' }));
+    g.upsertNode(node(b, { domain: 'food', quantity: 40, unit: 'box', locationId: 'plant-1', holderOrgId: 'org-b' }));
+    g.upsertNode(node(c, { domain: 'food' }));
+    g.upsertNode(node(d, { domain: 'food' }));
+    g.upsertNode(node(e, { domain: 'agri' }));
+    g.upsertNode(node(other));
+    // a → b → d, a → c → d (a diamond), e → c; `other` is unrelated.
+    g.addEdge(a, b, 'input');
+    g.addEdge(a, c, 'input');
+    g.addEdge(b, d, 'input');
+    g.addEdge(c, d, 'input');
+    g.addEdge(e, c, 'input');
+
+    const answer = g.downstreamScope([e, a]);
+    if ('unknown' in answer) throw new Error('unexpected unknown root');
+    expect(answer.nodes.map((n) => n.batchId).slice(0, 2)).toEqual([e, a]);
+    expect(answer.nodes.map((n) => n.batchId).sort()).toEqual([a, b, c, d, e].sort());
+    expect(answer.nodes.filter((n) => n.root).map((n) => n.batchId)).toEqual([e, a]);
+    expect(answer.nodes.find((n) => n.batchId === a)).toMatchObject({ domain: 'agri', quantity: { value: 1000, unit: 'kg' }, locationId: 'farm-1' });
+    expect(answer.nodes.find((n) => n.batchId === b)).toMatchObject({ domain: 'food', holderOrgId: 'org-b', quantity: { value: 40, unit: 'box' } });
+    expect(answer.nodes.find((n) => n.batchId === d)).toMatchObject({ quantity: null, locationId: null });
+  });
+
+  it('names a root it does not know (or knows only from an edge) instead of answering', () => {
+    const g = new LineageGraph();
+    const [a, placeholder, stranger] = [randomUUID(), randomUUID(), randomUUID()];
+    g.upsertNode(node(a));
+    g.addEdge(placeholder, a, 'input');
+    expect(g.downstreamScope([a, stranger])).toEqual({ unknown: stranger });
+    expect(g.downstreamScope([placeholder])).toEqual({ unknown: placeholder });
+  });
+
+  it('takes the quantity of the newer row version', () => {
+    const g = new LineageGraph();
+    const a = randomUUID();
+    g.upsertNode(node(a, { quantity: 5, unit: 'kg', version: 1 }));
+    g.upsertNode(node(a, { quantity: 3, unit: 'kg', version: 2 }));
+    const answer = g.downstreamScope([a]);
+    expect('nodes' in answer && answer.nodes[0].quantity).toEqual({ value: 3, unit: 'kg' });
+  });
+});

@@ -38,6 +38,11 @@ export interface NodeRecord {
   inTransitToOrgId: string | null;
   /** Row version, incremented by every update: an older copy never overwrites a newer one. */
   version: number;
+  /** What the batch holds now, and in what unit; null until known. */
+  quantity?: number | null;
+  unit?: string | null;
+  /** Where the batch is (made or last received). */
+  locationId?: string | null;
 }
 
 export interface TraceNode {
@@ -58,6 +63,20 @@ export interface TraceEdge {
   from: string;
   to: string;
   kind: EdgeKind;
+}
+
+/** A batch in a recall scope: the trace fields plus what it holds and where. */
+export interface ScopeNode {
+  domain: string;
+  batchId: string;
+  gtin: string | null;
+  lot: string | null;
+  status: string;
+  holderOrgId: string | null;
+  quantity: { value: number; unit: string } | null;
+  locationId: string | null;
+  /** One of the batches the scope was asked for. */
+  root: boolean;
 }
 
 export interface TraceResult {
@@ -160,6 +179,12 @@ function grow<T extends Uint8Array | Uint32Array | Int32Array>(a: T, size: numbe
   return next;
 }
 
+function growFloat(a: Float64Array, size: number): Float64Array {
+  const next = new Float64Array(size).fill(NaN);
+  next.set(a);
+  return next;
+}
+
 export interface GraphCapacity {
   nodes?: number;
   edges?: number;
@@ -182,6 +207,10 @@ export class LineageGraph {
   private holderOf: Uint32Array;
   private transitOf: Uint32Array;
   private versionOf: Uint32Array;
+  /** NaN while unknown. */
+  private quantityOf: Float64Array;
+  private unitOf: Uint32Array;
+  private locationOf: Uint32Array;
   private headOut: Int32Array;
   private headIn: Int32Array;
   private seenDown: Uint32Array;
@@ -200,6 +229,8 @@ export class LineageGraph {
 
   private readonly gtins = new Interner();
   private readonly orgs = new Interner();
+  private readonly units = new Interner();
+  private readonly locations = new Interner();
   private epoch = 0;
   private queue = new Int32Array(1024);
   private readonly scratch = new Uint32Array(4);
@@ -223,6 +254,9 @@ export class LineageGraph {
     this.holderOf = new Uint32Array(n);
     this.transitOf = new Uint32Array(n);
     this.versionOf = new Uint32Array(n);
+    this.quantityOf = new Float64Array(n).fill(NaN);
+    this.unitOf = new Uint32Array(n);
+    this.locationOf = new Uint32Array(n);
     this.headOut = new Int32Array(n).fill(NONE);
     this.headIn = new Int32Array(n).fill(NONE);
     this.seenDown = new Uint32Array(n);
@@ -250,10 +284,11 @@ export class LineageGraph {
   memoryBytes(): number {
     const arrays = [
       this.uuids, this.slots, this.domainOf, this.flags, this.gtinOf, this.lotStart, this.lotLength, this.ownerOf,
-      this.holderOf, this.transitOf, this.versionOf, this.headOut, this.headIn, this.seenDown, this.seenUp, this.inResult,
+      this.holderOf, this.transitOf, this.versionOf, this.quantityOf, this.unitOf, this.locationOf, this.headOut, this.headIn, this.seenDown, this.seenUp, this.inResult,
       this.resultPos, this.edgeFrom, this.edgeTo, this.edgeKind, this.nextOut, this.nextIn, this.edgeSeen, this.queue,
     ];
-    return arrays.reduce((sum, a) => sum + a.byteLength, 0) + this.lotBytes.byteLength + this.gtins.approxBytes() + this.orgs.approxBytes();
+    return arrays.reduce((sum, a) => sum + a.byteLength, 0) + this.lotBytes.byteLength + this.gtins.approxBytes() + this.orgs.approxBytes() +
+      this.units.approxBytes() + this.locations.approxBytes();
   }
 
   has(batchId: string): boolean {
@@ -287,6 +322,9 @@ export class LineageGraph {
     this.ownerOf[i] = this.orgs.id(r.ownerOrgId);
     this.holderOf[i] = this.orgs.id(r.holderOrgId);
     this.transitOf[i] = this.orgs.id(r.inTransitToOrgId);
+    this.quantityOf[i] = r.quantity === null || r.quantity === undefined ? NaN : r.quantity;
+    this.unitOf[i] = this.units.id(r.unit ?? null);
+    this.locationOf[i] = this.locations.id(r.locationId ?? null);
     return true;
   }
 
@@ -350,6 +388,59 @@ export class LineageGraph {
       };
     }
     return { nodes, edges: out };
+  }
+
+  /**
+   * A recall's scope: the roots and every batch downstream of any of them
+   * (what was made from them, at any depth), each once, roots first in the
+   * order given. One walk from all roots together over the integer graph; an
+   * object is made only for each batch of the answer (no edges, no per-root
+   * results to merge), which is what keeps ten thousand batches in a few
+   * milliseconds. `unknown` names the first root the graph does not know.
+   */
+  downstreamScope(roots: readonly string[]): { nodes: ScopeNode[] } | { unknown: string } {
+    const stamp = this.nextEpoch();
+    const seen = this.seenDown;
+    let queue = this.queue;
+    let end = 0;
+    for (const r of roots) {
+      const i = this.find(r);
+      if (i === NONE || this.domainOf[i] === 0) return { unknown: r };
+      if (seen[i] === stamp) continue;
+      seen[i] = stamp;
+      if (end === queue.length) queue = this.queue = grow(queue, queue.length * 2);
+      queue[end++] = i;
+    }
+    const rootCount = end;
+    for (let q = 0; q < end; q++) {
+      for (let e = this.headOut[queue[q]]; e !== NONE; e = this.nextOut[e]) {
+        const v = this.edgeTo[e];
+        if (seen[v] === stamp) continue;
+        seen[v] = stamp;
+        if (end === queue.length) queue = this.queue = grow(queue, queue.length * 2);
+        queue[end++] = v;
+      }
+    }
+    const nodes: ScopeNode[] = new Array(end);
+    for (let p = 0; p < end; p++) nodes[p] = this.scopeNode(queue[p], p < rootCount);
+    return { nodes };
+  }
+
+  private scopeNode(i: number, root: boolean): ScopeNode {
+    const d = this.domainOf[i];
+    const len = this.lotLength[i];
+    const q = this.quantityOf[i];
+    return {
+      domain: d === 0 ? 'unknown' : DOMAIN_NAMES[d - 1],
+      batchId: formatUuid(this.uuids, i * 4),
+      gtin: this.gtins.value(this.gtinOf[i]),
+      lot: len === 0 ? null : this.lotBytes.toString('utf8', this.lotStart[i], this.lotStart[i] + len),
+      status: NODE_STATUSES[this.flags[i] & STATUS_MASK],
+      holderOrgId: this.orgs.value(this.holderOf[i]),
+      quantity: Number.isNaN(q) ? null : { value: q, unit: this.units.value(this.unitOf[i]) ?? '' },
+      locationId: this.locations.value(this.locationOf[i]),
+      root,
+    };
   }
 
   private walk(root: number, depth: number, forward: boolean, stamp: number, order: number[], edges: number[]): void {
@@ -505,6 +596,9 @@ export class LineageGraph {
     this.holderOf = grow(this.holderOf, cap);
     this.transitOf = grow(this.transitOf, cap);
     this.versionOf = grow(this.versionOf, cap);
+    this.quantityOf = growFloat(this.quantityOf, cap);
+    this.unitOf = grow(this.unitOf, cap);
+    this.locationOf = grow(this.locationOf, cap);
     this.headOut = grow(this.headOut, cap, NONE);
     this.headIn = grow(this.headIn, cap, NONE);
     this.seenDown = grow(this.seenDown, cap);

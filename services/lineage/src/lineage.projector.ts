@@ -7,6 +7,7 @@ import {
   type BatchInput,
   type BatchRef,
   type BatchRegistered,
+  type Quantity,
   type TraceEventRecorded,
   type TransformationRecorded,
 } from '@trace/contracts';
@@ -22,6 +23,14 @@ export function domainName(d: Domain): string {
 }
 
 const scratch = new Uint32Array(4);
+
+/** [value, unit] of a Quantity, or [null, null] when absent or not a number (a poison value would fail the statement). */
+function quantityOf(q: Quantity | undefined): [number | null, string | null] {
+  if (!q || q.value === '') return [null, null];
+  const value = Number(q.value);
+  if (!Number.isFinite(value) || value < 0) throw new PoisonMessageError(`quantity ${JSON.stringify(q.value)} is not a non-negative number`);
+  return [value, q.unit || null];
+}
 
 /** The rows a statement's RETURNING gave (EntityManager.query answers an UPDATE with [rows, count] instead). */
 async function returning<T>(manager: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
@@ -89,18 +98,23 @@ export class LineageProjector implements OnModuleInit {
     // A placeholder (made by an earlier reference) is completed; a registered node is left alone.
     const rows = await returning<NodeRow>(
       manager,
-      `INSERT INTO lineage_nodes AS n (batch_id, domain, gtin, lot, registered, owner_org_id, holder_org_id, registered_at)
-       VALUES ($1, $2, $3, $4, true, $5, $5, $6)
+      `INSERT INTO lineage_nodes AS n (batch_id, domain, gtin, lot, registered, owner_org_id, holder_org_id, registered_at,
+                                       quantity_value, quantity_unit, location_id)
+       VALUES ($1, $2, $3, $4, true, $5, $5, $6, $7, $8, $9)
        ON CONFLICT (batch_id) DO UPDATE SET
          domain = EXCLUDED.domain, gtin = EXCLUDED.gtin, lot = EXCLUDED.lot, registered = true,
          owner_org_id = EXCLUDED.owner_org_id,
          -- a receiving that arrived first already moved the batch on
          holder_org_id = COALESCE(n.holder_org_id, EXCLUDED.holder_org_id),
          registered_at = EXCLUDED.registered_at,
+         -- so did any chain event that arrived first (it knows the later state)
+         quantity_value = CASE WHEN n.state_seq > 0 THEN n.quantity_value ELSE EXCLUDED.quantity_value END,
+         quantity_unit = CASE WHEN n.state_seq > 0 THEN n.quantity_unit ELSE EXCLUDED.quantity_unit END,
+         location_id = CASE WHEN n.state_seq > 0 THEN n.location_id ELSE EXCLUDED.location_id END,
          version = n.version + 1, tx = pg_current_xact_id()
        WHERE NOT n.registered
        RETURNING ${NODE_COLUMNS}`,
-      [batch.batchId, batch.domain, e.gtin, e.lot, e.ownerOrgId, registeredAt],
+      [batch.batchId, batch.domain, e.gtin, e.lot, e.ownerOrgId, registeredAt, ...quantityOf(e.quantity), e.locationId || null],
     );
     this.recordNodes(manager, rows);
     await this.addCustody(manager, batch.batchId, [e.ownerOrgId]);
@@ -128,7 +142,10 @@ export class LineageProjector implements OnModuleInit {
     const receiving = e.bizStep === 'receiving' && e.holderOrgId !== '';
     const shipping = e.bizStep === 'shipping' && e.toOrgId !== '';
     const custody = receiving || shipping || e.bizStep === 'void_shipping';
-    if (status || custody) {
+    // Producers before batch_quantity said nothing about the batch's state after the event.
+    const [quantity, unit] = quantityOf(e.batchQuantity);
+    const state = quantity !== null || e.batchLocationId !== '';
+    if (status || custody || state) {
       const rows = await returning<NodeRow>(
         manager,
         `UPDATE lineage_nodes SET
@@ -137,11 +154,17 @@ export class LineageProjector implements OnModuleInit {
            holder_org_id = CASE WHEN $4::boolean AND $3::bigint > custody_seq THEN $5::text ELSE holder_org_id END,
            in_transit_to_org_id = CASE WHEN $6::boolean AND $3::bigint > custody_seq THEN $7::text ELSE in_transit_to_org_id END,
            custody_seq = CASE WHEN $6::boolean AND $3::bigint > custody_seq THEN $3::bigint ELSE custody_seq END,
+           quantity_value = CASE WHEN $8::boolean AND $3::bigint > state_seq THEN COALESCE($9::numeric, quantity_value) ELSE quantity_value END,
+           quantity_unit = CASE WHEN $8::boolean AND $3::bigint > state_seq THEN COALESCE($10::text, quantity_unit) ELSE quantity_unit END,
+           location_id = CASE WHEN $8::boolean AND $3::bigint > state_seq THEN COALESCE($11::text, location_id) ELSE location_id END,
+           state_seq = CASE WHEN $8::boolean AND $3::bigint > state_seq THEN $3::bigint ELSE state_seq END,
            version = version + 1, tx = pg_current_xact_id()
          WHERE batch_id = $1
-           AND (($2::text IS NOT NULL AND $3::bigint > status_seq) OR ($6::boolean AND $3::bigint > custody_seq))
+           AND (($2::text IS NOT NULL AND $3::bigint > status_seq) OR ($6::boolean AND $3::bigint > custody_seq)
+                OR ($8::boolean AND $3::bigint > state_seq))
          RETURNING ${NODE_COLUMNS}`,
-        [batch.batchId, status, e.seq.toString(), receiving, e.holderOrgId, custody, shipping ? e.toOrgId : null],
+        [batch.batchId, status, e.seq.toString(), receiving, e.holderOrgId, custody, shipping ? e.toOrgId : null,
+         state, quantity, unit, e.batchLocationId || null],
       );
       this.recordNodes(manager, rows);
     }

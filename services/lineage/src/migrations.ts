@@ -66,4 +66,27 @@ export class LineageGraph1764000002000 implements MigrationInterface {
   }
 }
 
-export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000];
+/**
+ * What each batch holds and where it is, for recall scopes (quantities in
+ * scope, effectiveness) and holders' locations. `state_seq` is the chain seq
+ * of the event that set them, so an older event arriving late never overrides
+ * a newer one.
+ */
+export class LineageQuantities1764000002100 implements MigrationInterface {
+  name = 'LineageQuantities1764000002100';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      ALTER TABLE lineage_nodes
+        ADD COLUMN quantity_value numeric,
+        ADD COLUMN quantity_unit  text,
+        ADD COLUMN location_id    text,
+        ADD COLUMN state_seq      bigint NOT NULL DEFAULT 0`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE lineage_nodes DROP COLUMN quantity_value, DROP COLUMN quantity_unit, DROP COLUMN location_id, DROP COLUMN state_seq');
+  }
+}
+
+export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000, LineageQuantities1764000002100];

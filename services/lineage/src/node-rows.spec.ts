@@ -13,9 +13,13 @@ describe('node rows', () => {
       holder_org_id: 'h',
       in_transit_to_org_id: 't',
       version: 7,
+      quantity_value: 12.5,
+      quantity_unit: 'kg',
+      location_id: 'loc-1',
     };
-    const columns = NODE_COLUMNS.split(',').map((c) => c.trim()) as (keyof NodeRow)[];
+    const columns = NODE_COLUMNS.split(',').map((c) => c.trim().split(/\s+AS\s+/i).pop()!) as (keyof NodeRow)[];
     expect(nodeFromArray(columns.map((c) => row[c]))).toEqual(nodeFromRow(row));
     expect(nodeFromRow(row)).toMatchObject({ batchId: row.batch_id, holderOrgId: 'h', inTransitToOrgId: 't', version: 7 });
+    expect(nodeFromRow(row)).toMatchObject({ quantity: 12.5, unit: 'kg', locationId: 'loc-1' });
   });
 });

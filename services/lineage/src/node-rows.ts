@@ -2,7 +2,8 @@ import type { NodeRecord } from './lineage-graph';
 
 /** The columns of lineage_nodes the index keeps, in the order array rows carry them. */
 export const NODE_COLUMNS =
-  'batch_id, domain, gtin, lot, status, registered, owner_org_id, holder_org_id, in_transit_to_org_id, version';
+  'batch_id, domain, gtin, lot, status, registered, owner_org_id, holder_org_id, in_transit_to_org_id, version, ' +
+  'quantity_value::float8 AS quantity_value, quantity_unit, location_id';
 
 export interface NodeRow {
   batch_id: string;
@@ -15,6 +16,9 @@ export interface NodeRow {
   holder_org_id: string | null;
   in_transit_to_org_id: string | null;
   version: number;
+  quantity_value: number | null;
+  quantity_unit: string | null;
+  location_id: string | null;
 }
 
 export function nodeFromRow(r: NodeRow): NodeRecord {
@@ -29,6 +33,9 @@ export function nodeFromRow(r: NodeRow): NodeRecord {
     holderOrgId: r.holder_org_id,
     inTransitToOrgId: r.in_transit_to_org_id,
     version: r.version,
+    quantity: r.quantity_value,
+    unit: r.quantity_unit,
+    locationId: r.location_id,
   };
 }
 
@@ -45,5 +52,8 @@ export function nodeFromArray(a: unknown[]): NodeRecord {
     holderOrgId: a[7] as string | null,
     inTransitToOrgId: a[8] as string | null,
     version: a[9] as number,
+    quantity: a[10] as number | null,
+    unit: a[11] as string | null,
+    locationId: a[12] as string | null,
   };
 }

@@ -1,10 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { unprocessable, type LineageScope, type LineageScopeAnswer, type LineageScopeBatch, type LineageScopeRoot } from '@trace/platform';
+import { unprocessable, type LineageScope, type LineageScopeAnswer, type LineageScopeRoot } from '@trace/platform';
 import { LineageIndex } from './lineage-index';
-
-/** Deep enough for any real supply chain; the walk stops when nothing new is reached. */
-const FULL_DEPTH = Number.MAX_SAFE_INTEGER;
 
 /**
  * LINEAGE_SCOPE from this replica's in-memory graph: the roots and every batch
@@ -33,29 +30,9 @@ export class LineageScopeQuery implements LineageScope {
         throw unprocessable('unknown-batch', `No batch ${r.batchId} in ${r.domain}`, { batch: r });
       }
     }
-    const byId = new Map<string, LineageScopeBatch>();
-    const rootIds = new Set(ids.map((r) => r.batchId));
-    for (const r of ids) {
-      const result = graph.trace(r.batchId, 'downstream', FULL_DEPTH);
-      if (!result) throw unprocessable('unknown-batch', `No batch ${r.batchId} in ${r.domain}`, { batch: r });
-      for (const n of result.nodes) {
-        if (byId.has(n.batchId)) continue;
-        byId.set(n.batchId, {
-          domain: n.domain,
-          batchId: n.batchId,
-          gtin: n.gtin,
-          lot: n.lot,
-          holderOrgId: n.holderOrgId,
-          status: n.status,
-          root: rootIds.has(n.batchId),
-          quantity: null,
-        });
-      }
-    }
-    const batches = [...byId.values()];
-    // Roots first, in the order named; then the rest as the walks found them.
-    batches.sort((a, b) => Number(b.root) - Number(a.root));
-    return { batches };
+    const answer = graph.downstreamScope(ids.map((r) => r.batchId));
+    if ('unknown' in answer) throw unprocessable('unknown-batch', `No batch ${answer.unknown}`, { batch: answer.unknown });
+    return { batches: answer.nodes };
   }
 
   private async anyInTable(batchIds: string[]): Promise<boolean> {

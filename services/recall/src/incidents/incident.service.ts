@@ -8,7 +8,8 @@ import { badRequest, conflict, forbidden, notFound, unprocessable, type Principa
 import { BatchRegistry } from '@trace/trace-service';
 import type { FileIncidentReportDto, OpenIncidentDto } from './dto';
 import { INCIDENT_OPTIONS, type IncidentOptions, type Severity } from './options';
-import { calendarWindowDays, isIsoDay, reportDueBy, shanghaiDate } from './working-days';
+import { afterWorkingDays } from '../calendar';
+import { isIsoDay } from './working-days';
 
 export const INCIDENT_STATUSES = ['awaiting_report', 'overdue', 'reported', 'reported_late'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
@@ -220,14 +221,8 @@ export class IncidentService {
   }
 
   /** The due time of a report owed `days` working days after `awareAt`, on the calendar as stored now. */
-  private async dueBy(m: EntityManager, awareAt: Date, days: number): Promise<Date> {
-    const start = shanghaiDate(awareAt);
-    const rows = (await m.query(
-      `SELECT to_char(day, 'YYYY-MM-DD') AS day, working FROM calendar_days WHERE day > $1::date AND day <= $1::date + $2::int`,
-      [start, calendarWindowDays(days)],
-    )) as { day: string; working: boolean }[];
-    const calendar = new Map(rows.map((r) => [r.day, r.working]));
-    return reportDueBy(awareAt, days, (d) => calendar.get(d));
+  private dueBy(m: EntityManager, awareAt: Date, days: number): Promise<Date> {
+    return afterWorkingDays(m, awareAt, days);
   }
 }
 

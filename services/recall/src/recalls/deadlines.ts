@@ -1,8 +1,8 @@
 /**
  * How soon a recall must start and finish, by level (DOMAIN.md §7, China food
  * recalls, 食品召回管理办法 2015): start within 24 h / 48 h / 72 h, finish
- * within 10 / 20 / 30 working days. Working days here are Monday to Friday
- * (UTC); public holidays are not known to this table.
+ * within 10 / 20 / 30 working days, counted on the working-day calendar
+ * kept as data (the one incident reports use: weekends and public holidays).
  *
  * Configurable with RECALL_DEADLINES, a JSON object by level, e.g.
  * `{"1":{"startHours":24,"completeWorkingDays":10}}` (levels not named keep
@@ -45,18 +45,15 @@ export function recallDeadlines(env: string | undefined = process.env.RECALL_DEA
   return table;
 }
 
-/** `days` working days (Monday to Friday, UTC) after `from`, at the same time of day. */
-export function addWorkingDays(from: Date, days: number): Date {
-  const d = new Date(from.getTime());
-  let left = days;
-  while (left > 0) {
-    d.setUTCDate(d.getUTCDate() + 1);
-    const wd = d.getUTCDay();
-    if (wd !== 0 && wd !== 6) left--;
-  }
-  return d;
-}
-
-export function deadlinesFor(rule: RecallDeadlineRule, from: Date): { startBy: Date; completeBy: Date } {
-  return { startBy: new Date(from.getTime() + rule.startHours * 3_600_000), completeBy: addWorkingDays(from, rule.completeWorkingDays) };
+/**
+ * Start by `startHours` after `from`; complete by 24:00 (Asia/Shanghai) of the
+ * `completeWorkingDays`-th working day after it, as `afterWorkingDays` counts
+ * on the calendar.
+ */
+export async function deadlinesFor(
+  rule: RecallDeadlineRule,
+  from: Date,
+  afterWorkingDays: (from: Date, days: number) => Promise<Date>,
+): Promise<{ startBy: Date; completeBy: Date }> {
+  return { startBy: new Date(from.getTime() + rule.startHours * 3_600_000), completeBy: await afterWorkingDays(from, rule.completeWorkingDays) };
 }

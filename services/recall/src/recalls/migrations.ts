@@ -66,4 +66,17 @@ export class RecallRecalls1764000013100 implements MigrationInterface {
   }
 }
 
-export const RECALLS_MIGRATIONS = [RecallRecalls1764000013100];
+/** Where each batch in scope was when the recall started (lineage follows receiving). */
+export class RecallScopeLocations1764000013200 implements MigrationInterface {
+  name = 'RecallScopeLocations1764000013200';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE recall_batches ADD COLUMN location_id text');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE recall_batches DROP COLUMN location_id');
+  }
+}
+
+export const RECALLS_MIGRATIONS = [RecallRecalls1764000013100, RecallScopeLocations1764000013200];

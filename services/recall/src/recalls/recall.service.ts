@@ -13,6 +13,7 @@ import {
   type LineageScopeBatch,
   type Principal,
 } from '@trace/platform';
+import { afterWorkingDays } from '../calendar';
 import { deadlinesFor, RECALL_DEADLINES, type RecallDeadlineRule, type RecallLevel } from './deadlines';
 import type { AcknowledgementDto, CreateRecallDto, RecallDetailsDto } from './dto';
 
@@ -40,6 +41,7 @@ interface ScopeRow {
   holder_org_id: string | null;
   quantity_value: string | null;
   quantity_unit: string | null;
+  location_id: string | null;
   is_root: boolean;
 }
 
@@ -55,37 +57,57 @@ interface AckRow {
 
 const KNOWN_DOMAINS = new Set<string>(DOMAINS);
 
+/** The batches of one domain per `recallInitiated`: small enough for one quick transaction, few enough messages. */
+export const RECALL_CHUNK_SIZE = 500;
+
+export interface EffectivenessBasis {
+  unit: string | null;
+  accountedFor: number;
+  distributed: number;
+}
+
 /**
- * Effectiveness of a recall, 0..1: what is accounted for over what went out.
+ * Effectiveness of a recall, 0..1: what is accounted for over what went out
+ * (DOMAIN.md §7).
  *
- * - accounted for = Σ (recovered + destroyed) over the acknowledgements;
- * - went out = Σ over the batches in scope of the batch quantity when the
- *   scope knows it, else of what its holder acknowledged for it
- *   (recovered + destroyed + sold); a batch nobody acknowledged and whose
- *   quantity is unknown adds nothing yet.
+ * - went out, per batch in scope: what the batch held when the recall began
+ *   (lineage follows every event that consumes from a batch, so what went
+ *   into a downstream batch is counted there, once); when lineage did not know
+ *   it, what its holder acknowledged (recovered + destroyed + sold);
+ * - accounted for, per batch: recovered + destroyed as acknowledged, at most
+ *   what went out of it (a holder over-reporting one batch does not hide
+ *   another batch nobody answered for).
  *
- * 0 while nothing went out as far as is known; never above 1.
+ * Quantities add up only within a unit: the basis is per unit, and the
+ * effectiveness is the mean over units of accounted / went out (with one unit,
+ * simply the ratio of the totals). 0 while nothing is known to have gone out.
  */
-export function effectivenessOf(scope: ScopeRow[], acks: AckRow[]): { effectiveness: number; accountedFor: number; distributed: number } {
+export function effectivenessOf(scope: ScopeRow[], acks: AckRow[]): { effectiveness: number; basis: EffectivenessBasis[] } {
   const ackOf = new Map(acks.map((a) => [a.batch_id, a]));
-  let accountedFor = 0;
-  let distributed = 0;
+  const byUnit = new Map<string | null, EffectivenessBasis>();
   for (const b of scope) {
     const a = ackOf.get(b.batch_id);
     const recovered = a ? Number(a.recovered) + Number(a.destroyed) : 0;
-    accountedFor += recovered;
-    distributed += b.quantity_value !== null ? Number(b.quantity_value) : a ? recovered + Number(a.sold) : 0;
+    const known = b.quantity_value !== null;
+    const out = known ? Number(b.quantity_value) : a ? recovered + Number(a.sold) : 0;
+    if (!(out > 0)) continue;
+    const unit = known ? b.quantity_unit : null;
+    const basis = byUnit.get(unit) ?? { unit, accountedFor: 0, distributed: 0 };
+    basis.accountedFor += Math.min(recovered, out);
+    basis.distributed += out;
+    byUnit.set(unit, basis);
   }
-  const effectiveness = distributed > 0 ? Math.min(1, accountedFor / distributed) : 0;
-  return { effectiveness: Math.round(effectiveness * 10_000) / 10_000, accountedFor, distributed };
+  const basis = [...byUnit.values()];
+  const ratio = basis.length === 0 ? 0 : basis.reduce((sum, u) => sum + u.accountedFor / u.distributed, 0) / basis.length;
+  return { effectiveness: Math.round(Math.min(1, ratio) * 10_000) / 10_000, basis };
 }
 
 /**
  * Recalls (DOMAIN.md §7) for the regulator: the scope comes from lineage
  * (LINEAGE_SCOPE: in-process or over HTTP); the recall, its scope and one
- * `recallInitiated` per batch in scope (keyed by the batch, so each domain
- * service marks its own batches in order with their other events) are written
- * in one transaction. Acknowledgements come from the organisations holding
+ * `recallInitiated` per domain and chunk of up to RECALL_CHUNK_SIZE batches
+ * (each domain service marks a chunk in one transaction) are written in one
+ * transaction, in a few statements whatever the size of the scope. Acknowledgements come from the organisations holding
  * batches in scope; closing publishes `recallClosed`.
  */
 @Injectable()
@@ -121,7 +143,7 @@ export class RecallService {
     const batches = answer.batches.filter((b) => KNOWN_DOMAINS.has(b.domain));
     const id = randomUUID();
     const now = new Date();
-    const { startBy, completeBy } = deadlinesFor(this.deadlines[dto.level], now);
+    const { startBy, completeBy } = await deadlinesFor(this.deadlines[dto.level], now, (from, days) => afterWorkingDays(this.ds, from, days));
 
     try {
       await this.ds.transaction(async (m) => {
@@ -134,14 +156,24 @@ export class RecallService {
            VALUES ($1, 'active', $2, $3, $4, $5, $6, $7, $8, $9)`,
           [id, dto.level, dto.reason, dto.hazard ?? null, principal.orgId, caseId ?? null, startBy, completeBy, now],
         );
-        for (const [position, b] of batches.entries()) {
-          await m.query(
-            `INSERT INTO recall_batches (recall_id, batch_id, domain, gtin, lot, holder_org_id, quantity_value, quantity_unit, is_root, position)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-            [id, b.batchId, b.domain, b.gtin, b.lot, b.holderOrgId, b.quantity?.value ?? null, b.quantity?.unit ?? null, b.root, position],
-          );
-          await this.announce(m, id, dto, b, startBy, completeBy, principal);
-        }
+        await m.query(
+          `INSERT INTO recall_batches (recall_id, batch_id, domain, gtin, lot, holder_org_id, quantity_value, quantity_unit, location_id, is_root, position)
+           SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[], $8::text[], $9::text[], $10::boolean[], $11::int[])`,
+          [
+            id,
+            batches.map((b) => b.batchId),
+            batches.map((b) => b.domain),
+            batches.map((b) => b.gtin),
+            batches.map((b) => b.lot),
+            batches.map((b) => b.holderOrgId),
+            batches.map((b) => b.quantity?.value ?? null),
+            batches.map((b) => b.quantity?.unit ?? null),
+            batches.map((b) => b.locationId ?? null),
+            batches.map((b) => b.root),
+            batches.map((_, position) => position),
+          ],
+        );
+        await this.announce(m, id, dto, batches, startBy, completeBy, principal);
       });
     } catch (err) {
       if ((err as { code?: string }).code === '23505' && caseId) throw conflict('case-recalled', `The case ${caseId} is already a recall`);
@@ -150,35 +182,47 @@ export class RecallService {
     return this.view(await this.row(id));
   }
 
-  private announce(
+  /** One `recallInitiated` per domain and chunk, keyed by recall, domain and chunk. */
+  private async announce(
     m: EntityManager,
     recallId: string,
     dto: RecallDetailsDto,
-    b: LineageScopeBatch,
+    batches: LineageScopeBatch[],
     startBy: Date,
     completeBy: Date,
     principal: Principal,
   ) {
-    return this.outbox.append(
+    const chunks: { domain: DomainName; items: LineageScopeBatch[] }[] = [];
+    for (const domain of DOMAINS) {
+      const mine = batches.filter((b) => b.domain === domain);
+      for (let at = 0; at < mine.length; at += RECALL_CHUNK_SIZE) chunks.push({ domain, items: mine.slice(at, at + RECALL_CHUNK_SIZE) });
+    }
+    await this.outbox.appendMany(
       m,
       'recallInitiated',
-      {
-        recallId,
-        level: dto.level,
-        reason: dto.reason,
-        hazard: dto.hazard ?? '',
-        item: {
-          batch: { domain: DOMAIN_ENUM[b.domain as DomainName], batchId: b.batchId },
-          gtin: b.gtin ?? '',
-          lot: b.lot ?? '',
-          holderOrgId: b.holderOrgId ?? '',
-          quantity: b.quantity ? { value: String(b.quantity.value), unit: b.quantity.unit } : undefined,
+      chunks.map(({ domain, items }, n) => ({
+        payload: {
+          recallId,
+          level: dto.level,
+          reason: dto.reason,
+          hazard: dto.hazard ?? '',
+          domain: DOMAIN_ENUM[domain],
+          items: items.map((b) => ({
+            batch: { domain: DOMAIN_ENUM[domain], batchId: b.batchId },
+            gtin: b.gtin ?? '',
+            lot: b.lot ?? '',
+            holderOrgId: b.holderOrgId ?? '',
+            quantity: b.quantity ? { value: String(b.quantity.value), unit: b.quantity.unit } : undefined,
+            locationId: b.locationId ?? '',
+          })),
+          chunk: n + 1,
+          chunks: chunks.length,
+          startBy: timestampFromDate(startBy),
+          completeBy: timestampFromDate(completeBy),
+          regulatorOrgId: principal.orgId,
         },
-        startBy: timestampFromDate(startBy),
-        completeBy: timestampFromDate(completeBy),
-        regulatorOrgId: principal.orgId,
-      },
-      { subject: b.batchId, orgId: principal.orgId },
+        opts: { subject: `${recallId}/${domain}/${n + 1}`, orgId: principal.orgId },
+      })),
     );
   }
 
@@ -189,7 +233,7 @@ export class RecallService {
     if (principal.role === 'operator' && !scope.some((b) => b.holder_org_id === principal.orgId)) throw this.unknown(id);
     const acks = (await this.ds.query('SELECT * FROM recall_acknowledgements WHERE recall_id = $1 ORDER BY first_at, batch_id', [id])) as AckRow[];
     const base = await this.view(row, scope);
-    const { effectiveness, accountedFor, distributed } = effectivenessOf(scope, acks);
+    const { effectiveness, basis } = effectivenessOf(scope, acks);
     const now = Date.now();
     const active = row.status === 'active';
     const orgs = new Map<string, { batches: string[]; acked: AckRow[] }>();
@@ -213,11 +257,13 @@ export class RecallService {
       })),
       effectiveness,
       effectivenessBasis: {
-        accountedFor,
-        distributed,
+        // The totals when the scope counts in one unit (the usual case), else null: kilograms and boxes do not add.
+        accountedFor: basis.length === 1 ? basis[0].accountedFor : null,
+        distributed: basis.length === 1 ? basis[0].distributed : null,
+        byUnit: basis,
         definition:
-          '(recovered + destroyed) / quantity that went out; per batch in scope, its quantity when known, ' +
-          'else recovered + destroyed + sold as its holder acknowledged',
+          'per unit: (recovered + destroyed, at most what each batch held) / what the batches in scope held when the recall began ' +
+          '(else what the holder acknowledged: recovered + destroyed + sold); effectiveness is the mean over units',
       },
       organisations: [...orgs.entries()].map(([orgId, o]) => {
         const acknowledged = o.acked.length > 0;
@@ -329,6 +375,7 @@ export class RecallService {
           lot: b.lot,
           holderOrgId: b.holder_org_id,
           quantity: b.quantity_value !== null ? { value: Number(b.quantity_value), unit: b.quantity_unit } : null,
+          locationId: b.location_id,
           root: b.is_root,
         })),
         organisations: [...new Set(batches.map((b) => b.holder_org_id).filter((o): o is string => !!o))],

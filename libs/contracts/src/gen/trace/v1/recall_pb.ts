@@ -6,7 +6,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { BatchRef, Quantity } from "./common_pb";
+import type { BatchRef, Domain, Quantity } from "./common_pb";
 import { file_trace_v1_common } from "./common_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file trace/v1/recall.proto.
  */
 export const file_trace_v1_recall: GenFile = /*@__PURE__*/
-  fileDesc("ChV0cmFjZS92MS9yZWNhbGwucHJvdG8SCHRyYWNlLnYxIowBCg9SZWNhbGxTY29wZUl0ZW0SIQoFYmF0Y2gYASABKAsyEi50cmFjZS52MS5CYXRjaFJlZhIMCgRndGluGAIgASgJEgsKA2xvdBgDIAEoCRIVCg1ob2xkZXJfb3JnX2lkGAQgASgJEiQKCHF1YW50aXR5GAUgASgLMhIudHJhY2UudjEuUXVhbnRpdHki9QEKD1JlY2FsbEluaXRpYXRlZBIRCglyZWNhbGxfaWQYASABKAkSDQoFbGV2ZWwYAiABKA0SDgoGcmVhc29uGAMgASgJEg4KBmhhemFyZBgEIAEoCRInCgRpdGVtGAUgASgLMhkudHJhY2UudjEuUmVjYWxsU2NvcGVJdGVtEiwKCHN0YXJ0X2J5GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtjb21wbGV0ZV9ieRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQcmVndWxhdG9yX29yZ19pZBgIIAEoCSJnCgxSZWNhbGxDbG9zZWQSEQoJcmVjYWxsX2lkGAEgASgJEi0KCWNsb3NlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZWZmZWN0aXZlbmVzcxgDIAEoAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_trace_v1_common]);
+  fileDesc("ChV0cmFjZS92MS9yZWNhbGwucHJvdG8SCHRyYWNlLnYxIqEBCg9SZWNhbGxTY29wZUl0ZW0SIQoFYmF0Y2gYASABKAsyEi50cmFjZS52MS5CYXRjaFJlZhIMCgRndGluGAIgASgJEgsKA2xvdBgDIAEoCRIVCg1ob2xkZXJfb3JnX2lkGAQgASgJEiQKCHF1YW50aXR5GAUgASgLMhIudHJhY2UudjEuUXVhbnRpdHkSEwoLbG9jYXRpb25faWQYBiABKAki5AIKD1JlY2FsbEluaXRpYXRlZBIRCglyZWNhbGxfaWQYASABKAkSDQoFbGV2ZWwYAiABKA0SDgoGcmVhc29uGAMgASgJEg4KBmhhemFyZBgEIAEoCRIrCgRpdGVtGAUgASgLMhkudHJhY2UudjEuUmVjYWxsU2NvcGVJdGVtQgIYARIsCghzdGFydF9ieRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY29tcGxldGVfYnkYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEHJlZ3VsYXRvcl9vcmdfaWQYCCABKAkSKAoFaXRlbXMYCSADKAsyGS50cmFjZS52MS5SZWNhbGxTY29wZUl0ZW0SIAoGZG9tYWluGAogASgOMhAudHJhY2UudjEuRG9tYWluEg0KBWNodW5rGAsgASgNEg4KBmNodW5rcxgMIAEoDSJnCgxSZWNhbGxDbG9zZWQSEQoJcmVjYWxsX2lkGAEgASgJEi0KCWNsb3NlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZWZmZWN0aXZlbmVzcxgDIAEoAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_trace_v1_common]);
 
 /**
  * One batch in a recall's scope, with who holds it and how much.
@@ -46,6 +46,13 @@ export type RecallScopeItem = Message<"trace.v1.RecallScopeItem"> & {
    * @generated from field: trace.v1.Quantity quantity = 5;
    */
   quantity?: Quantity | undefined;
+
+  /**
+   * Where the batch is (its holder's location) when the scope was computed.
+   *
+   * @generated from field: string location_id = 6;
+   */
+  locationId: string;
 };
 
 /**
@@ -56,9 +63,11 @@ export const RecallScopeItemSchema: GenMessage<RecallScopeItem> = /*@__PURE__*/
   messageDesc(file_trace_v1_recall, 0);
 
 /**
- * A regulator started a recall. One event per batch in scope, keyed by that
- * batch, so each domain service marks its own batches in order with their
- * other events. Topic: trace.recall.v1, key: batch id.
+ * A regulator started a recall. One event per domain and chunk of that
+ * domain's batches in scope (at most a few hundred), so a domain service marks
+ * a whole chunk in one transaction: a recall of ten thousand batches is tens
+ * of messages, not ten thousand. Topic: trace.recall.v1, key: recall id and
+ * domain.
  *
  * @generated from message trace.v1.RecallInitiated
  */
@@ -86,7 +95,11 @@ export type RecallInitiated = Message<"trace.v1.RecallInitiated"> & {
   hazard: string;
 
   /**
-   * @generated from field: trace.v1.RecallScopeItem item = 5;
+   * One batch: what producers before chunking sent. Consumers read `items`
+   * and fall back to it.
+   *
+   * @generated from field: trace.v1.RecallScopeItem item = 5 [deprecated = true];
+   * @deprecated
    */
   item?: RecallScopeItem | undefined;
 
@@ -104,6 +117,30 @@ export type RecallInitiated = Message<"trace.v1.RecallInitiated"> & {
    * @generated from field: string regulator_org_id = 8;
    */
   regulatorOrgId: string;
+
+  /**
+   * The batches of this chunk, all of one domain.
+   *
+   * @generated from field: repeated trace.v1.RecallScopeItem items = 9;
+   */
+  items: RecallScopeItem[];
+
+  /**
+   * @generated from field: trace.v1.Domain domain = 10;
+   */
+  domain: Domain;
+
+  /**
+   * Which chunk of how many for this recall (1-based), across all domains.
+   *
+   * @generated from field: uint32 chunk = 11;
+   */
+  chunk: number;
+
+  /**
+   * @generated from field: uint32 chunks = 12;
+   */
+  chunks: number;
 };
 
 /**

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file trace/v1/trace_event.proto.
  */
 export const file_trace_v1_trace_event: GenFile = /*@__PURE__*/
-  fileDesc("Chp0cmFjZS92MS90cmFjZV9ldmVudC5wcm90bxIIdHJhY2UudjEi4QIKElRyYWNlRXZlbnRSZWNvcmRlZBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEhAKCGV2ZW50X2lkGAIgASgJEgsKA3NlcRgDIAEoBBIQCghiaXpfc3RlcBgEIAEoCRITCgtkaXNwb3NpdGlvbhgFIAEoCRIuCgpldmVudF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtsb2NhdGlvbl9pZBgHIAEoCRIVCg1ob2xkZXJfb3JnX2lkGAggASgJEhEKCXRvX29yZ19pZBgJIAEoCRIWCg50b19sb2NhdGlvbl9pZBgKIAEoCRIkCghxdWFudGl0eRgLIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EgwKBGhhc2gYDCABKAkSEQoJcHJldl9oYXNoGA0gASgJEhQKDHN0YXR1c19hZnRlchgOIAEoCSKkAQoWVHJhbnNmb3JtYXRpb25SZWNvcmRlZBIiCgZvdXRwdXQYASABKAsyEi50cmFjZS52MS5CYXRjaFJlZhIkCgZpbnB1dHMYAiADKAsyFC50cmFjZS52MS5CYXRjaElucHV0EhAKCGV2ZW50X2lkGAMgASgJEi4KCmV2ZW50X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp, file_trace_v1_batch, file_trace_v1_common]);
+  fileDesc("Chp0cmFjZS92MS90cmFjZV9ldmVudC5wcm90bxIIdHJhY2UudjEiqAMKElRyYWNlRXZlbnRSZWNvcmRlZBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEhAKCGV2ZW50X2lkGAIgASgJEgsKA3NlcRgDIAEoBBIQCghiaXpfc3RlcBgEIAEoCRITCgtkaXNwb3NpdGlvbhgFIAEoCRIuCgpldmVudF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtsb2NhdGlvbl9pZBgHIAEoCRIVCg1ob2xkZXJfb3JnX2lkGAggASgJEhEKCXRvX29yZ19pZBgJIAEoCRIWCg50b19sb2NhdGlvbl9pZBgKIAEoCRIkCghxdWFudGl0eRgLIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EgwKBGhhc2gYDCABKAkSEQoJcHJldl9oYXNoGA0gASgJEhQKDHN0YXR1c19hZnRlchgOIAEoCRIqCg5iYXRjaF9xdWFudGl0eRgUIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EhkKEWJhdGNoX2xvY2F0aW9uX2lkGBUgASgJIqQBChZUcmFuc2Zvcm1hdGlvblJlY29yZGVkEiIKBm91dHB1dBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEiQKBmlucHV0cxgCIAMoCzIULnRyYWNlLnYxLkJhdGNoSW5wdXQSEAoIZXZlbnRfaWQYAyABKAkSLgoKZXZlbnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_trace_v1_batch, file_trace_v1_common]);
 
 /**
  * An event was appended to a batch's hash chain.
@@ -102,6 +102,20 @@ export type TraceEventRecorded = Message<"trace.v1.TraceEventRecorded"> & {
    * @generated from field: string status_after = 14;
    */
   statusAfter: string;
+
+  /**
+   * What the batch holds after this event (a transformation consumes from its
+   * inputs, a partial destruction from the batch) and where it is: read models
+   * (recall scope quantities, effectiveness) take them from here.
+   *
+   * @generated from field: trace.v1.Quantity batch_quantity = 20;
+   */
+  batchQuantity?: Quantity | undefined;
+
+  /**
+   * @generated from field: string batch_location_id = 21;
+   */
+  batchLocationId: string;
 };
 
 /**
