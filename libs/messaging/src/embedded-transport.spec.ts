@@ -18,7 +18,7 @@ describe('EmbeddedTransport', () => {
   });
 
   it('delivers each message only to subscribers of its topic, in order', async () => {
-    const t = new EmbeddedTransport();
+    const t = new EmbeddedTransport({ concurrency: 1 });
     const got: Record<string, string[]> = { a: [], b: [], c: [] };
     const record = (name: string) => async (m: InboundMessage): Promise<DispatchOutcome> => {
       got[name].push(`${m.topic}:${m.key}`);
@@ -50,7 +50,7 @@ describe('EmbeddedTransport', () => {
   });
 
   it('awaits each dispatch before the next, and publish resolves only after all of them', async () => {
-    const t = new EmbeddedTransport();
+    const t = new EmbeddedTransport({ concurrency: 1 });
     const log: string[] = [];
     const slow = (name: string) => async (m: InboundMessage): Promise<DispatchOutcome> => {
       log.push(`${name}:start:${m.key}`);
@@ -85,7 +85,7 @@ describe('EmbeddedTransport', () => {
   });
 
   it('propagates a dispatch error from publish and stops delivering', async () => {
-    const t = new EmbeddedTransport();
+    const t = new EmbeddedTransport({ concurrency: 1 });
     const delivered: string[] = [];
     await t.subscribe('a', ['t1'], async (m) => {
       delivered.push(`a:${m.key}`);
@@ -123,5 +123,63 @@ describe('EmbeddedTransport', () => {
   it('uses the table sink for dead letters', () => {
     const sink: DeadLetterSink = { deadLetter: async () => undefined };
     expect(new EmbeddedTransport().deadLetterSink('c', sink)).toBe(sink);
+  });
+
+  describe('with concurrency', () => {
+    it('keeps each key in order per consumer while different keys overlap', async () => {
+      const t = new EmbeddedTransport({ concurrency: 4 });
+      const log: string[] = [];
+      let running = 0;
+      let peak = 0;
+      await t.subscribe('a', ['t1'], async (m) => {
+        running++;
+        peak = Math.max(peak, running);
+        log.push(`start:${m.value.toString()}`);
+        await tick();
+        log.push(`end:${m.value.toString()}`);
+        running--;
+        return 'processed';
+      });
+      await t.publish([msg('t1', 'k1', 'k1#1'), msg('t1', 'k2', 'k2#1'), msg('t1', 'k1', 'k1#2'), msg('t1', 'k3', 'k3#1'), msg('t1', 'k2', 'k2#2')]);
+
+      expect(peak).toBeGreaterThan(1);
+      for (const key of ['k1', 'k2']) {
+        // The second message of a key starts only after the first has ended.
+        expect(log.indexOf(`start:${key}#2`)).toBeGreaterThan(log.indexOf(`end:${key}#1`));
+      }
+      expect(log.filter((l) => l.startsWith('end:'))).toHaveLength(5);
+    });
+
+    it('never runs more deliveries at once than allowed, across consumers', async () => {
+      const t = new EmbeddedTransport({ concurrency: 2 });
+      let running = 0;
+      let peak = 0;
+      const slow = async (): Promise<DispatchOutcome> => {
+        running++;
+        peak = Math.max(peak, running);
+        await tick();
+        running--;
+        return 'processed';
+      };
+      await t.subscribe('a', ['t1'], slow);
+      await t.subscribe('b', ['t1'], slow);
+      await t.publish(Array.from({ length: 6 }, (_, i) => msg('t1', `k${i}`)));
+      expect(peak).toBe(2);
+    });
+
+    it('on a failure, stops that key, lets started lanes finish, then rejects', async () => {
+      const t = new EmbeddedTransport({ concurrency: 2 });
+      const delivered: string[] = [];
+      await t.subscribe('a', ['t1'], async (m) => {
+        const v = m.value.toString();
+        if (v === 'bad#1') throw new Error('database down');
+        await tick();
+        delivered.push(v);
+        return 'processed';
+      });
+      await expect(t.publish([msg('t1', 'bad', 'bad#1'), msg('t1', 'ok', 'ok#1'), msg('t1', 'bad', 'bad#2'), msg('t1', 'ok', 'ok#2')])).rejects.toThrow('database down');
+      // The failing key went no further (its later message waits for the re-delivery); the other lane completed.
+      expect(delivered).toEqual(['ok#1', 'ok#2']);
+    });
   });
 });

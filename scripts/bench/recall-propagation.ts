@@ -1,0 +1,194 @@
+/**
+ * Recall propagation, end to end in the embedded app: from `POST /v1/recalls`
+ * on a root lot that feeds ~10,000 downstream batches until every batch in
+ * scope reads `recalled` in its own service (a `holding`/`recalled` link on
+ * its chain, status projected), and, for orientation, until lineage has seen
+ * every one of those chain events.
+ *
+ *   node scripts/run.js scripts/bench/recall-propagation.ts [fanout=100] [levels=2] [runs=3]
+ *   # DATABASE_URL=postgres://…/some_test_db (default postgres://postgres@127.0.0.1:5432/test)
+ *
+ * The graph (1 agri root → `fanout` food batches → `fanout` food batches each:
+ * 10,101 batches at the defaults) is written straight into the domain and
+ * lineage tables with set-based SQL, each batch with a real one-link chain
+ * (commissioning or transforming event hashed as the service hashes it), and
+ * lineage catches up on those rows as it does on another replica's writes.
+ * Registering ten thousand batches through the API would measure the API, not
+ * the recall. Each run recalls a fresh tree, so every run marks every batch.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { nextLink } from '@trace/trace-chain';
+import { LineageIndex } from '../../services/lineage/src/lineage-index';
+import { startEmbeddedApp } from '../../tests/support/embedded-app';
+import { anOrg } from '../../tests/support/world';
+
+const AGRI_GTIN = '09506000134352';
+const FOOD_GTIN = '04012345000016';
+
+interface SeedBatch {
+  id: string;
+  domain: 'agri' | 'food';
+  gtin: string;
+  lot: string;
+  parent: string | null;
+  quantity: number;
+  unit: string;
+}
+
+async function main() {
+  const [fanoutArg, levelsArg, runsArg] = process.argv.slice(3);
+  const fanout = Number(fanoutArg ?? 100);
+  const levels = Number(levelsArg ?? 2);
+  const runs = Number(runsArg ?? 3);
+  const t = await startEmbeddedApp({ OUTBOX_POLL_MS: '200' });
+  const db = new Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
+  await db.connect();
+  try {
+    const farm = await anOrg(t, 'Bench Farm', 'producer', ['farm']);
+    const plant = await anOrg(t, 'Bench Plant', 'processor', ['factory']);
+    const authority = await anOrg(t, 'Bench Regulator', 'regulator', []);
+    const regulator = t.as(authority.id, 'regulator');
+    const results: Record<string, number>[] = [];
+
+    for (let run = 1; run <= runs; run++) {
+      // The tree: one agri root, then `levels` levels of food batches.
+      const tag = randomUUID().slice(0, 8);
+      const root: SeedBatch = { id: randomUUID(), domain: 'agri', gtin: AGRI_GTIN, lot: `ROOT-${tag}`, parent: null, quantity: 1e6, unit: 'kg' };
+      const all: SeedBatch[] = [root];
+      let frontier = [root];
+      for (let level = 1; level <= levels; level++) {
+        const next: SeedBatch[] = [];
+        for (const parent of frontier) {
+          for (let f = 0; f < fanout; f++) {
+            next.push({ id: randomUUID(), domain: 'food', gtin: FOOD_GTIN, lot: `F${level}-${tag}-${next.length}`, parent: parent.id, quantity: 100, unit: 'box' });
+          }
+        }
+        all.push(...next);
+        frontier = next;
+      }
+      const seedStarted = Date.now();
+      await seed(db, t.prefix, all, { farm: { org: farm.id, location: farm.locations.farm! }, plant: { org: plant.id, location: plant.locations.factory! } });
+      // Lineage picks the rows up as another replica's writes (the root is in the table, not yet in the graph).
+      await t.app.get(LineageIndex).catchUp();
+      const seededMs = Date.now() - seedStarted;
+
+      const started = performance.now();
+      const res = await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: root.id }], level: 1, reason: 'benchmark' });
+      const createdMs = performance.now() - started;
+      if (res.status !== 201) throw new Error(`recall: ${res.status} ${JSON.stringify(res.body)}`);
+      const scope = res.body.scope.batches.length as number;
+      if (scope !== all.length) throw new Error(`scope has ${scope} batches, expected ${all.length}`);
+
+      const ids = { agri: all.filter((b) => b.domain === 'agri').map((b) => b.id), food: all.filter((b) => b.domain === 'food').map((b) => b.id) };
+      let allRecalledMs = NaN;
+      let lineageMs = NaN;
+      for (;;) {
+        const marked = await recalledCount(db, t.prefix, ids);
+        const now = performance.now() - started;
+        if (Number.isNaN(allRecalledMs) && marked === all.length) allRecalledMs = now;
+        if (!Number.isNaN(allRecalledMs)) {
+          const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${t.prefix}lineage.lineage_nodes WHERE batch_id = ANY($1::uuid[]) AND status = 'recalled'`, [all.map((b) => b.id)]);
+          if (rows[0].n === all.length) {
+            lineageMs = now;
+            break;
+          }
+        }
+        if (now > 300_000) throw new Error(`after 300 s only ${marked} of ${all.length} batches are recalled`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      results.push({ run, batches: all.length, seededMs, createdMs: Math.round(createdMs), allRecalledMs: Math.round(allRecalledMs), lineageMs: Math.round(lineageMs) });
+      console.log(JSON.stringify(results.at(-1)));
+    }
+    const sorted = (k: string) => results.map((r) => r[k]).sort((a, b) => a - b);
+    console.log(
+      JSON.stringify({
+        summary: true,
+        batches: results[0].batches,
+        runs,
+        createdMsMedian: sorted('createdMs')[Math.floor(runs / 2)],
+        allRecalledMsMedian: sorted('allRecalledMs')[Math.floor(runs / 2)],
+        allRecalledMsMax: sorted('allRecalledMs').at(-1),
+        lineageMsMedian: sorted('lineageMs')[Math.floor(runs / 2)],
+      }),
+    );
+  } finally {
+    await db.end();
+    await t.close();
+  }
+}
+
+/** Batches with their first chain link, in the owning domains' tables, and the lineage rows for them. */
+async function seed(
+  db: Client,
+  prefix: string,
+  batches: SeedBatch[],
+  orgs: { farm: { org: string; location: string }; plant: { org: string; location: string } },
+) {
+  const producedAt = new Date(Date.now() - 86_400_000);
+  for (const domain of ['agri', 'food'] as const) {
+    const mine = batches.filter((b) => b.domain === domain);
+    const who = domain === 'agri' ? orgs.farm : orgs.plant;
+    for (let at = 0; at < mine.length; at += 2000) {
+      const chunk = mine.slice(at, at + 2000);
+      const events = chunk.map((b) => {
+        const eventId = randomUUID();
+        const inputs = b.parent ? [{ domain: b.parent === batches[0].id ? 'agri' : 'food', batchId: b.parent, quantity: 1 }] : undefined;
+        const content = {
+          eventId,
+          batchId: b.id,
+          bizStep: inputs ? 'transforming' : 'commissioning',
+          disposition: 'active',
+          eventTime: producedAt.toISOString(),
+          locationId: who.location,
+          orgId: who.org,
+          quantity: { value: b.quantity, unit: b.unit },
+          ...(inputs ? { inputs } : {}),
+        };
+        return { eventId, content, link: nextLink(undefined, content) };
+      });
+      await db.query(
+        `INSERT INTO ${prefix}${domain}.batches (id, domain, gtin, lot, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
+                                               location_id, produced_at, chain_seq, chain_head)
+         SELECT id, $2, gtin, lot, q, q, unit, $3, $3, $4, $5, 1, head
+           FROM unnest($1::uuid[], $6::text[], $7::text[], $8::numeric[], $9::text[], $10::text[]) AS u (id, gtin, lot, q, unit, head)`,
+        [chunk.map((b) => b.id), domain, who.org, who.location, producedAt, chunk.map((b) => b.gtin), chunk.map((b) => b.lot),
+          chunk.map((b) => b.quantity), chunk.map((b) => b.unit), events.map((e) => e.link.hash)],
+      );
+      await db.query(
+        `INSERT INTO ${prefix}${domain}.trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash)
+         SELECT id, batch_id, 1, step, 'active', $3, $4, content, prev, hash
+           FROM unnest($1::uuid[], $2::uuid[], $5::text[], $6::jsonb[], $7::text[], $8::text[]) AS u (id, batch_id, step, content, prev, hash)`,
+        [events.map((e) => e.eventId), chunk.map((b) => b.id), producedAt, who.org, events.map((e) => e.content.bizStep),
+          events.map((e) => JSON.stringify(e.content)), events.map((e) => e.link.prevHash), events.map((e) => e.link.hash)],
+      );
+      await db.query(
+        `INSERT INTO ${prefix}lineage.lineage_nodes (batch_id, domain, gtin, lot, registered, owner_org_id, holder_org_id, quantity_value, quantity_unit, location_id)
+         SELECT id, $2, gtin, lot, true, $3, $3, q, unit, $4
+           FROM unnest($1::uuid[], $5::text[], $6::text[], $7::numeric[], $8::text[]) AS u (id, gtin, lot, q, unit)`,
+        [chunk.map((b) => b.id), domain, who.org, who.location, chunk.map((b) => b.gtin), chunk.map((b) => b.lot), chunk.map((b) => b.quantity), chunk.map((b) => b.unit)],
+      );
+      const withParent = chunk.filter((b) => b.parent);
+      if (withParent.length) {
+        await db.query(
+          `INSERT INTO ${prefix}lineage.lineage_edges (from_batch, to_batch, kind) SELECT f, t, 'input' FROM unnest($1::uuid[], $2::uuid[]) AS u (f, t)`,
+          [withParent.map((b) => b.parent), withParent.map((b) => b.id)],
+        );
+      }
+    }
+  }
+}
+
+async function recalledCount(db: Client, prefix: string, ids: { agri: string[]; food: string[] }): Promise<number> {
+  const { rows } = await db.query(
+    `SELECT (SELECT count(*) FROM ${prefix}agri.batches WHERE id = ANY($1::uuid[]) AND status = 'recalled')
+          + (SELECT count(*) FROM ${prefix}food.batches WHERE id = ANY($2::uuid[]) AND status = 'recalled') AS n`,
+    [ids.agri, ids.food],
+  );
+  return Number(rows[0].n);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
