@@ -80,8 +80,10 @@ describe('distributed operations: metrics and graceful shutdown', () => {
     const { rows: before } = await db.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE sent_at IS NULL`);
     expect(before[0].n).toBe(5);
 
-    // SIGTERM: readiness goes, the outbox is flushed, the process exits 0.
-    expect(await agri.stop('SIGTERM')).toBe(0);
+    // SIGTERM: readiness goes, consumers stop, the outbox is flushed, then Nest
+    // re-raises the signal (exit by SIGTERM, no exit code), as a shell expects.
+    expect(await agri.stop('SIGTERM')).toBeNull();
+    expect(agri.child.signalCode).toBe('SIGTERM');
     expect(agri.logs()).toMatch(/"flushed":5.*outbox flushed before shutdown/);
     const { rows: after } = await db.query(`SELECT count(*)::int AS n FROM "${schema}".outbox WHERE sent_at IS NULL`);
     expect(after[0].n).toBe(0);
