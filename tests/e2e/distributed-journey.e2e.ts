@@ -83,7 +83,7 @@ describe('distributed journey: batch → shipment → transformation → trace �
       const r = await regulator.get(`/v1/trace/agri/${wheat.id}?direction=downstream`);
       const done =
         r.status === 200 &&
-        r.body.nodes.some((n: any) => n.batchId === flour.id) &&
+        r.body.nodes.some((n: any) => n.batchId === flour.id && n.lot === `FLOUR-${run}`) &&
         r.body.nodes.some((n: any) => n.batchId === wheat.id && n.holderOrgId === maker.id);
       return done ? r.body : undefined;
     }, 60_000);

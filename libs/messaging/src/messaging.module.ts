@@ -134,7 +134,9 @@ class ServiceRuntimeLifecycle implements OnApplicationBootstrap, BeforeApplicati
 
   async beforeApplicationShutdown() {
     this.health.register('shutdown', async () => ({ ok: false, detail: 'shutting down' }));
+    this.logger.info('shutting down: not ready, stopping consumers');
     await this.transport.stopConsuming?.();
+    this.logger.info('consumers stopped; finishing HTTP requests in flight');
   }
 
   async onApplicationShutdown() {
@@ -144,9 +146,9 @@ class ServiceRuntimeLifecycle implements OnApplicationBootstrap, BeforeApplicati
     if (this.transport.kind === 'kafka' && this.dataSource.isInitialized) {
       try {
         const flushed = await this.relay.drain();
-        this.logger.info({ service: this.service, flushed }, 'outbox flushed before shutdown');
+        this.logger.info({ flushed }, 'outbox flushed before shutdown');
       } catch (err) {
-        this.logger.warn({ err, service: this.service }, 'outbox flush at shutdown failed; unsent events go out at the next start');
+        this.logger.warn({ err }, 'outbox flush at shutdown failed; unsent events go out at the next start');
       }
     }
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
