@@ -87,7 +87,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (/create-topics\.ts$/.test(process.argv[2] ?? '')) {
+// Run directly (compiled, in the image: node dist/scripts/create-topics.js) or
+// through scripts/run.js; not when a test imports topicPlan().
+if (require.main === module || /create-topics\.ts$/.test(process.argv[2] ?? '')) {
   main().catch((err) => {
     console.error(`topic creation failed: ${(err as Error).message}`);
     process.exit(1);
