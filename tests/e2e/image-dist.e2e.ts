@@ -62,7 +62,7 @@ describe('the image payload (precompiled JavaScript)', () => {
         if (!ready) await new Promise((r) => setTimeout(r, 200));
       }
       if (!ready) throw new Error(`compiled agri did not become ready:\n${logs.slice(-3000)}`);
-      const docs = await fetch(`http://127.0.0.1:${port}/docs-json`).then((r) => r.json());
+      const docs = (await fetch(`http://127.0.0.1:${port}/docs-json`).then((r) => r.json())) as { paths: Record<string, unknown> };
       expect(Object.keys(docs.paths)).toContain('/v1/agri/batches');
     } finally {
       child.kill('SIGTERM');
