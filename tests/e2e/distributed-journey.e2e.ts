@@ -31,7 +31,7 @@ describe('distributed journey: batch → shipment → transformation → trace �
   beforeAll(async () => {
     await db.connect();
     d = await startDistributed(['agri', 'food', 'lineage'], 'e2ej');
-  });
+  }, 180_000);
   afterAll(async () => {
     await db.end();
     await d?.stop();
@@ -113,7 +113,7 @@ describe('distributed journey: batch → shipment → transformation → trace �
   it('runs the main journey through the gateway', async () => {
     await journey('J1');
     expect(await eventually(async () => ((await unsent('agri')) + (await unsent('food')) === 0 ? true : undefined), 30_000)).toBe(true);
-  });
+  }, 180_000);
 
   it('loses nothing when agri is stopped (SIGTERM) mid-journey and started again', async () => {
     const dep = d as DistributedDeployment;
@@ -127,7 +127,7 @@ describe('distributed journey: batch → shipment → transformation → trace �
       });
       expect(down.logs()).toContain('outbox flushed before shutdown');
     });
-  });
+  }, 240_000);
 
   it('loses nothing when food crashes (SIGKILL) right after its write and is started again', async () => {
     const dep = d as DistributedDeployment;
@@ -139,5 +139,5 @@ describe('distributed journey: batch → shipment → transformation → trace �
     });
     // After the restart the relay drained what the crash left behind.
     expect(await eventually(async () => ((await unsent('food')) === 0 ? true : undefined), 30_000)).toBe(true);
-  });
+  }, 240_000);
 });

@@ -105,5 +105,5 @@ describe('distributed operations: metrics and graceful shutdown', () => {
     }, 30_000);
     for (const line of lag) expect(line).toMatch(new RegExp(`^kafka_consumer_lag\\{consumer_group="${d.prefix}lineage",topic="trace.batch.v1",partition="\\d+"\\} 0$`));
     expect(counter(await metricsOf(lineage), 'events_consumed_total', { consumer: 'lineage', topic: 'trace.batch.v1', outcome: 'processed' })).toBeGreaterThanOrEqual(5);
-  });
+  }, 240_000);
 });

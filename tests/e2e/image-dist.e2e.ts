@@ -20,7 +20,7 @@ describe('the image payload (precompiled JavaScript)', () => {
     const r = spawnSync(process.execPath, [resolve(ROOT, 'scripts/build-dist.js'), OUT], { cwd: ROOT, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^compiled \d+ files/);
-  });
+  }, 120_000);
   afterAll(async () => {
     await cluster?.stop();
     await dropSchemas(testDatabaseUrl(), prefix);
@@ -69,7 +69,7 @@ describe('the image payload (precompiled JavaScript)', () => {
     }
     expect(await exited).toBe('SIGTERM');
     expect(logs).toContain('outbox flushed before shutdown');
-  });
+  }, 180_000);
 
   it('compiles the one-shot topic job the compose file runs', () => {
     const r = spawnSync(process.execPath, [resolve(OUT, 'scripts/create-topics.js')], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH } });
