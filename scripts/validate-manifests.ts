@@ -238,6 +238,52 @@ export function validateCompose(file: string): string[] {
   return errors;
 }
 
+/**
+ * The Dockerfile, read as an engine would before building (no engine here):
+ * multi-stage, non-root, a health check, every COPY source present in the
+ * build context (and not excluded by .dockerignore), and an entry point for
+ * each app and for compose's topic job.
+ */
+export function validateDockerfile(root: string): string[] {
+  const errors: string[] = [];
+  const file = join(root, 'Dockerfile');
+  if (!existsSync(file)) return ['Dockerfile is missing'];
+  // Continuation lines joined, comments dropped.
+  const lines = readFileSync(file, 'utf8')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const stages = lines.filter((l) => /^FROM\s/i.test(l));
+  if (stages.length < 2) errors.push('Dockerfile: expected a multi-stage build');
+  const final = lines.slice(lines.lastIndexOf(stages[stages.length - 1]));
+  const user = final.filter((l) => /^USER\s/i.test(l)).pop()?.split(/\s+/)[1];
+  if (!user || /^(root|0)(:|$)/.test(user)) errors.push('Dockerfile: the final stage must run as a non-root USER');
+  if (!final.some((l) => /^HEALTHCHECK\s+(--\S+\s+)*CMD/i.test(l))) errors.push('Dockerfile: the final stage needs a HEALTHCHECK');
+  if (!lines.some((l) => /^ARG\s+SERVICE\b/.test(l))) errors.push('Dockerfile: needs ARG SERVICE (which app the image runs)');
+  const ignore = existsSync(join(root, '.dockerignore'))
+    ? readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+    : [];
+  const ignored = (path: string) => ignore.some((p) => path === p || path.startsWith(`${p}/`) || (p.startsWith('**/') && path.split('/').includes(p.slice(3))));
+  for (const l of lines.filter((x) => /^COPY\s/i.test(x) && !/--from=/i.test(x))) {
+    const args = l.split(/\s+/).slice(1).filter((a) => !a.startsWith('--'));
+    for (const src of args.slice(0, -1)) {
+      if (src === '.') continue;
+      if (!existsSync(join(root, src))) errors.push(`Dockerfile: COPY ${src}: not in the build context`);
+      else if (ignored(src)) errors.push(`Dockerfile: COPY ${src}: excluded by .dockerignore`);
+    }
+  }
+  const cmd = final.filter((l) => /^CMD\s/i.test(l)).pop() ?? '';
+  const entry = /dist\/services\/\$\{SERVICE\}\/src\/main\.js/.test(cmd);
+  if (!entry) errors.push('Dockerfile: CMD must start dist/services/${SERVICE}/src/main.js');
+  for (const app of APPS) if (!existsSync(join(root, `services/${app}/src/main.ts`))) errors.push(`Dockerfile: no services/${app}/src/main.ts to compile`);
+  const build = join(root, 'scripts/build-dist.js');
+  if (!existsSync(build) || !readFileSync(build, 'utf8').includes('scripts/create-topics.ts')) {
+    errors.push('scripts/build-dist.js must compile scripts/create-topics.ts (compose kafka-init runs it)');
+  }
+  return errors;
+}
+
 export async function validateAll(root: string): Promise<{ errors: string[]; report: string[] }> {
   const errors: string[] = [];
   const report: string[] = [];
@@ -264,6 +310,9 @@ export async function validateAll(root: string): Promise<{ errors: string[]; rep
   } else {
     errors.push('docker-compose.yml is missing');
   }
+  const docker = validateDockerfile(root);
+  errors.push(...docker);
+  report.push(`Dockerfile: ${docker.length} problem(s)`);
   return { errors, report };
 }
 

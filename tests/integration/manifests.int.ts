@@ -34,12 +34,14 @@ describe('deployment manifests (offline validation)', () => {
       );
     }
     expect(r.stdout).toContain('docker-compose.yml: 0 problem(s)');
+    expect(r.stdout).toContain('Dockerfile: 0 problem(s)');
   });
 
   it('fails on broken manifests, naming each problem', () => {
     copy = mkdtempSync(join(tmpdir(), 'manifests-'));
     cpSync(join(ROOT, 'k8s'), join(copy, 'k8s'), { recursive: true });
     cpSync(join(ROOT, 'docker-compose.yml'), join(copy, 'docker-compose.yml'));
+    cpSync(join(ROOT, 'Dockerfile'), join(copy, 'Dockerfile'));
     const edit = (file: string, from: string | RegExp, to: string) => {
       const path = join(copy as string, file);
       const before = readFileSync(path, 'utf8');
@@ -60,6 +62,8 @@ describe('deployment manifests (offline validation)', () => {
     // Compose schema: an unknown depends_on condition and a malformed duration.
     edit('docker-compose.yml', 'condition: service_completed_successfully', 'condition: service_finished');
     edit('docker-compose.yml', 'interval: 10s', 'interval: soon');
+    // Dockerfile: running as root.
+    edit('Dockerfile', 'USER 1000:1000', 'USER root');
 
     const r = validate('--root', copy);
     expect(r.status).toBe(1);
@@ -72,6 +76,7 @@ describe('deployment manifests (offline validation)', () => {
     // The first occurrences are in the x-app fragment every app service merges in.
     expect(errors).toMatch(/docker-compose\.yml: \/services\/agri\/depends_on\/kafka-init\/condition must be equal to one of the allowed values/);
     expect(errors).toMatch(/docker-compose\.yml: \/services\/agri\/healthcheck\/interval must match format "duration"/);
+    expect(errors).toContain('Dockerfile: the final stage must run as a non-root USER');
   });
 
   it('refuses kustomize features the renderer does not implement rather than mis-render them', () => {
