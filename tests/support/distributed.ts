@@ -8,6 +8,13 @@ const DOMAIN_SERVICES: readonly string[] = ['agri', 'food', 'drug', 'material', 
 export interface DistributedDeployment {
   gateway: ServiceProcess;
   services: Partial<Record<ServiceName, ServiceProcess>>;
+  /** The environment a service was started with (to start it again after a stop or a kill). */
+  env(name: ServiceName): NodeJS.ProcessEnv;
+  /**
+   * Stops a service with `signal` (SIGTERM: graceful; SIGKILL: a crash), runs
+   * `whileDown`, then starts it again on the same port and waits until it is ready.
+   */
+  restart(name: ServiceName, signal: 'SIGTERM' | 'SIGKILL', whileDown?: () => Promise<void>): Promise<{ exitCode: number | null; down: ServiceProcess }>;
   /** Schema prefix of this deployment in the test database. */
   prefix: string;
   secret: string;
@@ -24,7 +31,12 @@ export interface DistributedDeployment {
  * KAFKA_BROKERS, or a private Kafka-protocol mock cluster), Redis for the
  * cache. Services not named point at a closed port.
  */
-export async function startDistributed(names: ServiceName[], tag = 'e2e'): Promise<DistributedDeployment> {
+export interface DistributedOptions {
+  /** Extra environment per service (e.g. relay pacing for a shutdown test). */
+  env?: Partial<Record<ServiceName | 'gateway', NodeJS.ProcessEnv>>;
+}
+
+export async function startDistributed(names: ServiceName[], tag = 'e2e', opts: DistributedOptions = {}): Promise<DistributedDeployment> {
   const secret = `${tag}-secret-0123456789abcdef0123456789`;
   const prefix = uniquePrefix(tag.replace(/[^a-z0-9]/g, ''));
   let cluster: KafkaMockCluster | undefined;
@@ -50,12 +62,13 @@ export async function startDistributed(names: ServiceName[], tag = 'e2e'): Promi
   );
   const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
   const services: DistributedDeployment['services'] = {};
-  for (const n of names) {
-    // Domain services look up identity at the gateway; recall asks lineage for scopes.
-    const env = DOMAIN_SERVICES.includes(n) || n === 'recall' ? { ...common, ...urls, IDENTITY_URL: gatewayUrl } : common;
-    services[n] = ServiceProcess.spawn(n, `services/${n}/src/main.ts`, env, ports[n]);
-  }
-  const gateway = ServiceProcess.spawn('gateway', 'services/gateway/src/main.ts', { ...common, ...urls }, ports.gateway);
+  // Domain services look up identity at the gateway; recall asks lineage for scopes.
+  const envOf = (n: ServiceName): NodeJS.ProcessEnv => ({
+    ...(DOMAIN_SERVICES.includes(n) || n === 'recall' ? { ...common, ...urls, IDENTITY_URL: gatewayUrl } : common),
+    ...opts.env?.[n],
+  });
+  for (const n of names) services[n] = ServiceProcess.spawn(n, `services/${n}/src/main.ts`, envOf(n), ports[n]);
+  const gateway = ServiceProcess.spawn('gateway', 'services/gateway/src/main.ts', { ...common, ...urls, ...opts.env?.gateway }, ports.gateway);
   const all = [...Object.values(services), gateway] as ServiceProcess[];
   const stop = async () => {
     await Promise.all(all.map((p) => p.stop('SIGTERM').catch(() => p.stop('SIGKILL'))));
@@ -71,6 +84,17 @@ export async function startDistributed(names: ServiceName[], tag = 'e2e'): Promi
   return {
     gateway,
     services,
+    env: envOf,
+    restart: async (n, signal, whileDown) => {
+      const down = services[n] as ServiceProcess;
+      const exitCode = await down.stop(signal);
+      await whileDown?.();
+      const up = ServiceProcess.spawn(n, `services/${n}/src/main.ts`, envOf(n), down.port);
+      services[n] = up;
+      all[all.indexOf(down)] = up;
+      await up.ready(90_000);
+      return { exitCode, down };
+    },
     prefix,
     secret,
     public: new Api(gateway.url),

@@ -9,6 +9,13 @@ export interface KafkaTransportOptions {
   /** Idempotent producer: on in production; the test broker cannot do it. */
   idempotent: boolean;
   logger: Logger;
+  /**
+   * Consumer lag after each processed batch: messages of the partition not yet
+   * consumed by this group (high watermark of the fetch response minus the
+   * next offset to consume). From the consumer's own fetches, so it needs no
+   * admin API; a partition no longer assigned to this member is dropped (lag undefined).
+   */
+  onLag?: (consumerGroup: string, topic: string, partition: number, lag: number | undefined) => void;
 }
 
 function headersToRecord(headers: IHeaders | undefined): Record<string, string> {
@@ -97,6 +104,29 @@ export class KafkaTransport implements EventTransport {
       maxWaitTimeInMs: 1_000,
     });
     this.consumers.push(consumer);
+    const onLag = this.opts.onLag;
+    if (onLag) {
+      const assigned = new Set<string>();
+      // Before a batch: its own messages count (a batch stuck in retries shows as lag);
+      // after it: only what the fetch response said lies beyond it.
+      consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+        assigned.add(`${payload.topic}\u0000${payload.partition}`);
+        onLag(consumerGroup, payload.topic, payload.partition, Math.max(0, Number(payload.offsetLagLow) + 1));
+      });
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        onLag(consumerGroup, payload.topic, payload.partition, Math.max(0, Number(payload.offsetLag)));
+      });
+      // After a rebalance, partitions that went to other members are theirs to report.
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        const now = new Set(Object.entries(payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => `${t}\u0000${p}`)));
+        for (const key of assigned) {
+          if (now.has(key)) continue;
+          const [topic, partition] = key.split('\u0000');
+          onLag(consumerGroup, topic, Number(partition), undefined);
+          assigned.delete(key);
+        }
+      });
+    }
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
@@ -154,6 +184,11 @@ export class KafkaTransport implements EventTransport {
     } catch (err) {
       return { ok: false, detail: this.lastError ?? (err as Error).message };
     }
+  }
+
+  async stopConsuming(): Promise<void> {
+    // consumer.stop() waits for the batch being processed, commits and leaves the group.
+    await Promise.allSettled(this.consumers.map((c) => c.stop()));
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import {
+  BeforeApplicationShutdown,
   DynamicModule,
   Global,
   Inject,
@@ -33,14 +34,26 @@ import type { EventTransport } from './types';
 export const EVENT_TRANSPORT = Symbol('EVENT_TRANSPORT');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
 
-export function createTransport(config: PlatformConfig, logger: Logger, clientId: string): EventTransport {
+export function createTransport(config: PlatformConfig, logger: Logger, clientId: string, metrics?: Metrics): EventTransport {
   if (config.RUN_MODE === 'embedded' && !config.KAFKA_BROKERS) return new EmbeddedTransport();
   if (!config.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required in distributed mode');
+  const lag = metrics?.gauge(
+    'kafka_consumer_lag',
+    'Messages of a partition this consumer group has not consumed yet (from its own fetch responses)',
+    ['consumer_group', 'topic', 'partition'],
+  );
   return new KafkaTransport({
     brokers: config.KAFKA_BROKERS.split(','),
     clientId: config.KAFKA_CLIENT_ID ?? clientId,
     idempotent: config.KAFKA_IDEMPOTENT,
     logger,
+    onLag: lag
+      ? (group, topic, partition, value) => {
+          const labels = { consumer_group: group, topic, partition: String(partition) };
+          if (value === undefined) lag.remove(labels);
+          else lag.set(labels, value);
+        }
+      : undefined,
   });
 }
 
@@ -54,9 +67,9 @@ export class MessagingModule {
       providers: [
         {
           provide: EVENT_TRANSPORT,
-          inject: [PLATFORM_CONFIG, LOGGER, HealthRegistry],
-          useFactory: (config: PlatformConfig, logger: Logger, health: HealthRegistry) => {
-            const transport = opts.transport ?? createTransport(config, logger, opts.clientId);
+          inject: [PLATFORM_CONFIG, LOGGER, HealthRegistry, Metrics],
+          useFactory: (config: PlatformConfig, logger: Logger, health: HealthRegistry, metrics: Metrics) => {
+            const transport = opts.transport ?? createTransport(config, logger, opts.clientId, metrics);
             health.register('broker', () => transport.health());
             return transport;
           },
@@ -82,25 +95,62 @@ export interface ServiceRuntimeOptions {
 
 /**
  * Starts what a service owns once its handlers are registered: the outbox
- * relay and its consumer subscription. Stops them before the database closes.
+ * relay and its consumer subscription.
+ *
+ * Graceful shutdown (SIGTERM; Nest calls the hooks in this order):
+ * 1. beforeApplicationShutdown: readiness turns 503 (load balancers stop
+ *    sending), consumers stop fetching and finish the messages in flight
+ *    (their offsets are committed). HTTP requests still being served finish
+ *    next, when Nest closes the server.
+ * 2. onApplicationShutdown, after the HTTP server closed, before the
+ *    transport closes (MessagingModule is global: its hooks run last): the
+ *    relay stops, then drains the outbox once, so every event committed by
+ *    a request or a handler is published before exit. What fails to publish
+ *    stays unsent and goes out at the next start; nothing is lost either way.
+ * 3. The database closes.
  */
 @Injectable()
-class ServiceRuntimeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class ServiceRuntimeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Inject(OutboxRelay) private readonly relay: OutboxRelay,
     @Inject(InboxDispatcher) private readonly inbox: InboxDispatcher,
     @Inject(EVENT_TRANSPORT) private readonly transport: EventTransport,
     @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(SERVICE_NAME) private readonly service: string,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
   ) {}
 
   async onApplicationBootstrap() {
     const topics = this.inbox.topics();
-    if (topics.length > 0) await this.transport.subscribe(this.inbox.consumer, topics, (m) => this.inbox.dispatch(m));
+    // The consumer group is the service (its replicas share the partitions);
+    // deployments that share a broker and a database under different schema
+    // prefixes (tests) get a group each, like their schemas.
+    const group = schemaFor(this.inbox.consumer, this.config.DB_SCHEMA_PREFIX);
+    if (topics.length > 0) await this.transport.subscribe(group, topics, (m) => this.inbox.dispatch(m));
     this.relay.start();
+  }
+
+  async beforeApplicationShutdown() {
+    this.health.register('shutdown', async () => ({ ok: false, detail: 'shutting down' }));
+    this.logger.info('shutting down: not ready, stopping consumers');
+    await this.transport.stopConsuming?.();
+    this.logger.info('consumers stopped; finishing HTTP requests in flight');
   }
 
   async onApplicationShutdown() {
     await this.relay.stop();
+    // In-process delivery would hand the events to handlers whose databases
+    // may already be closed; embedded, unsent rows simply go out at the next start.
+    if (this.transport.kind === 'kafka' && this.dataSource.isInitialized) {
+      try {
+        const flushed = await this.relay.drain();
+        this.logger.info({ flushed }, 'outbox flushed before shutdown');
+      } catch (err) {
+        this.logger.warn({ err }, 'outbox flush at shutdown failed; unsent events go out at the next start');
+      }
+    }
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
@@ -184,6 +234,29 @@ export class ServiceRuntimeModule {
             logger: logger.child({ relay: opts.service }),
             onPublished: (n) => published.inc({ service: opts.service }, n),
           });
+        },
+      },
+      {
+        // Outbox backlog, read at scrape time: how many events wait for the
+        // relay and how long the oldest has waited (alert on the age: a
+        // growing backlog with a steady age is load, a growing age is a stuck relay).
+        provide: 'OUTBOX_BACKLOG_METRICS',
+        inject: [DataSource, Metrics],
+        useFactory: (ds: DataSource, metrics: Metrics) => {
+          const read = async () => {
+            const [row] = await ds.query(
+              `SELECT count(*)::int AS unsent, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age
+                 FROM outbox WHERE sent_at IS NULL`,
+            );
+            return row as { unsent: number; age: number };
+          };
+          metrics.scrapedGauge('outbox_unsent_events', 'Outbox rows not yet published', ['service'], async (g) => {
+            if (ds.isInitialized) g.set({ service: opts.service }, (await read()).unsent);
+          });
+          metrics.scrapedGauge('outbox_oldest_unsent_age_seconds', 'Age of the oldest unpublished outbox row (0 when none)', ['service'], async (g) => {
+            if (ds.isInitialized) g.set({ service: opts.service }, (await read()).age);
+          });
+          return true;
         },
       },
       DatabaseHealth,

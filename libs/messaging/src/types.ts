@@ -56,5 +56,11 @@ export interface EventTransport {
   /** Where this transport puts poison messages of a consumer. */
   deadLetterSink(consumer: string, fallback: DeadLetterSink): DeadLetterSink;
   health(): Promise<{ ok: boolean; detail?: string }>;
+  /**
+   * Graceful shutdown, first step: fetch nothing more, let the handlers in
+   * flight finish and commit their offsets; publishing keeps working (the
+   * outbox is flushed afterwards). Optional: in-process delivery has nothing to stop.
+   */
+  stopConsuming?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly counters = new Map<string, Counter<string>>();
   private readonly gauges = new Map<string, Gauge<string>>();
+  private readonly collectors = new Map<string, ((gauge: Gauge<string>) => Promise<void>)[]>();
   readonly httpDuration: Histogram<string>;
 
   constructor(defaults = true) {
@@ -38,6 +39,33 @@ export class Metrics {
       this.gauges.set(name, g);
     }
     return g;
+  }
+
+  /**
+   * A gauge whose value is read when Prometheus scrapes (e.g. a row count),
+   * not kept up to date in between. Several owners may feed one gauge (the
+   * eight services of the embedded host), each setting its own labels; a
+   * failing collector leaves its samples out of that scrape.
+   */
+  scrapedGauge(name: string, help: string, labelNames: string[], collect: (gauge: Gauge<string>) => Promise<void>): void {
+    let list = this.collectors.get(name);
+    if (!list) {
+      const fns: ((gauge: Gauge<string>) => Promise<void>)[] = [];
+      list = fns;
+      this.collectors.set(name, fns);
+      const gauge = new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          await Promise.all(fns.map((f) => f(this).catch(() => undefined)));
+        },
+      });
+      this.gauges.set(name, gauge);
+    }
+    list.push(collect);
   }
 
   httpMiddleware() {

@@ -4,6 +4,7 @@ import { AuthGuard, TOKEN_SERVICE, TokenService } from './auth';
 import { CACHE_STORE, MemoryCache, RedisCache, type CacheStore } from './cache';
 import { PLATFORM_CONFIG, type PlatformConfig } from './config';
 import { HealthController, HealthRegistry } from './health';
+import { HttpDrain } from './http-drain';
 import { LOGGER, type Logger } from './logging';
 import { Metrics, MetricsController } from './metrics';
 
@@ -47,6 +48,7 @@ export class PlatformModule {
           },
         },
         { provide: APP_GUARD, useClass: AuthGuard },
+        HttpDrain,
         {
           // Closes the cache connection with the app.
           provide: 'CACHE_CLOSER',

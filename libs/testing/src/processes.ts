@@ -27,7 +27,8 @@ export class ServiceProcess {
   ) {
     child.stdout?.on('data', (d: Buffer) => this.output.push(d.toString()));
     child.stderr?.on('data', (d: Buffer) => this.output.push(d.toString()));
-    this.exited = new Promise((r) => child.once('exit', (code) => r(code)));
+    // 'close' (not 'exit'): resolves once the output has been read to its end, so logs() is complete.
+    this.exited = new Promise((r) => child.once('close', (code) => r(code)));
   }
 
   static spawn(name: string, entry: string, env: NodeJS.ProcessEnv, port: number): ServiceProcess {
