@@ -13,3 +13,4 @@ export * from './problem';
 export * from './directory';
 export * from './identity-client';
 export * from './lineage-scope';
+export * from './public-url';

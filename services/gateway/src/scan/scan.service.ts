@@ -4,6 +4,41 @@ import { badRequest, DIRECTORY, notFound, type Directory } from '@trace/platform
 import { BatchRegistry, DOMAINS, type PublicBatchView } from '@trace/trace-service';
 
 const MAX_UPSTREAM_NODES = 100;
+
+export interface PublicPlace {
+  name: string;
+  kind: string;
+  region: string | null;
+}
+
+/** The consumer scan document (API.md "Consumer scan"), as cached. */
+export interface ScanDocument {
+  product: { gtin: string; name: string; category: string } | null;
+  batch: { domain: string; gtin: string; lot: string; status: string; producedAt: string; expiresAt: string | null; serial?: string | null };
+  origin: { at: string; location: (PublicPlace & { gln: string | null }) | null; producer: { name: string } | null } | null;
+  certificates: PublicBatchView['certificates'];
+  inspections: PublicBatchView['inspections'];
+  recall: { active: boolean; level?: number; reason?: string };
+  chain: { valid: boolean; length: number };
+  history: { seq: number; bizStep: string; disposition: string | null; eventTime: string; location: PublicPlace | null; recall?: { level: number; reason: string } }[];
+  madeFrom: {
+    domain: string;
+    gtin: string;
+    lot: string;
+    product: ScanDocument['product'];
+    status: string;
+    quantityUsed?: { value: number; unit: string };
+    origin: ScanDocument['origin'];
+    chain: { valid: boolean; length: number };
+    madeInto: { domain: string; lot: string };
+  }[];
+}
+
+/** The document with the serial of the scanned item (AI 21), which the cache does not key on. */
+export const withSerial = (doc: ScanDocument, serial: string | undefined): ScanDocument => ({
+  ...doc,
+  batch: { ...doc.batch, serial: serial ?? null },
+});
 const MAX_UPSTREAM_DEPTH = 8;
 
 interface InputRef {
@@ -47,21 +82,43 @@ export class ScanService {
     throw notFound('batch', `No batch ${lot} of GTIN ${gtin}`);
   }
 
-  async scan(path: string) {
-    const link = this.parse(path);
-    const view = await this.find(link.gtin, link.lot as string);
-    const upstream = await this.upstream(view);
-    return {
+  /**
+   * The consumer's document for a lot, and the ids of every batch it was built
+   * from (what the cache must watch). Only what a consumer may see: no internal
+   * ids (batch, organisation, location, recall), no free-form batch attributes,
+   * no quantities, no contact data — see README "Consumer scan".
+   */
+  async document(gtin: string, lot: string): Promise<{ value: ScanDocument; dependsOn: string[] }> {
+    const view = await this.find(gtin, lot);
+    const { items: madeFrom, batchIds } = await this.upstream(view);
+    const value: ScanDocument = {
       product: view.product,
-      batch: { ...view.batch, domain: view.domain, serial: link.serial ?? null },
+      batch: {
+        domain: view.domain,
+        gtin: view.batch.gtin,
+        lot: view.batch.lot,
+        status: view.batch.status,
+        producedAt: view.batch.producedAt,
+        expiresAt: view.batch.expiresAt,
+      },
       origin: await this.place(view.origin),
       certificates: view.certificates,
       inspections: view.inspections,
       recall: this.recallOf(view),
       chain: view.chain,
-      history: await Promise.all(view.history.map(async (h) => ({ ...h, location: await this.locationName(h.locationId) }))),
-      madeFrom: upstream,
+      history: await Promise.all(
+        view.history.map(async (h) => ({
+          seq: h.seq,
+          bizStep: h.bizStep,
+          disposition: h.disposition,
+          eventTime: h.eventTime,
+          location: await this.locationName(h.locationId),
+          ...(h.recall ? { recall: { level: h.recall.level, reason: h.recall.reason } } : {}),
+        })),
+      ),
+      madeFrom,
     };
+    return { value, dependsOn: [view.batch.id, ...batchIds] };
   }
 
   /** Whether the batch is recalled and, from the chain's recall event, the level and reason the consumer sees. */
@@ -72,8 +129,9 @@ export class ScanService {
   }
 
   /** Walks the inputs recorded on each chain's first event, breadth first, bounded. */
-  private async upstream(root: PublicBatchView) {
-    const out: unknown[] = [];
+  private async upstream(root: PublicBatchView): Promise<{ items: ScanDocument['madeFrom']; batchIds: string[] }> {
+    const out: ScanDocument['madeFrom'] = [];
+    const batchIds: string[] = [];
     const seen = new Set<string>([root.batch.id]);
     let frontier: { view: PublicBatchView; depth: number }[] = [{ view: root, depth: 0 }];
     while (frontier.length && out.length < MAX_UPSTREAM_NODES) {
@@ -86,6 +144,7 @@ export class ScanService {
           seen.add(input.batchId);
           const v = await this.registry.publicView(input.domain, input.gtin, input.lot);
           if (!v) continue;
+          batchIds.push(v.batch.id);
           out.push({
             domain: v.domain,
             gtin: v.batch.gtin,
@@ -102,21 +161,22 @@ export class ScanService {
       }
       frontier = next;
     }
-    return out;
+    return { items: out, batchIds };
   }
 
-  private async place(origin: PublicBatchView['origin']) {
+  private async place(origin: PublicBatchView['origin']): Promise<ScanDocument['origin']> {
     if (!origin) return null;
     const loc = await this.directory?.location(origin.locationId).catch(() => undefined);
     const org = await this.directory?.organisation(origin.orgId).catch(() => undefined);
     return {
       at: origin.at,
-      location: loc ? { name: loc.name, kind: loc.kind, region: loc.region ?? null, gln: loc.gln ?? null } : { id: origin.locationId },
-      producer: org ? { name: org.name } : { id: origin.orgId },
+      // Internal ids never stand in for a name the directory could not give.
+      location: loc ? { name: loc.name, kind: loc.kind, region: loc.region ?? null, gln: loc.gln ?? null } : null,
+      producer: org ? { name: org.name } : null,
     };
   }
 
-  private async locationName(id: string) {
+  private async locationName(id: string): Promise<PublicPlace | null> {
     const loc = await this.directory?.location(id).catch(() => undefined);
     return loc ? { name: loc.name, kind: loc.kind, region: loc.region ?? null } : null;
   }
