@@ -14,3 +14,4 @@ export * from './directory';
 export * from './identity-client';
 export * from './lineage-scope';
 export * from './public-url';
+export * from './negotiate';
