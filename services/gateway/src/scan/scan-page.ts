@@ -67,7 +67,7 @@ function recallBanner(doc: ScanDocument, lang: Lang): SafeHtml | null {
 <div class="wrap">
 <h2 id="recall-title">${WARNING_ICON}<span>${m.recallTitle}</span></h2>
 ${doc.recall.level ? html`<p><strong>${m.recallLevel(doc.recall.level)}</strong></p>` : null}
-${doc.recall.reason ? html`<p>${m.reason}: ${doc.recall.reason}</p>` : null}
+${doc.recall.reason ? html`<p>${m.reason}${doc.recall.reason}</p>` : null}
 <p>${m.recallAdvice}</p>
 </div>
 </div>`;
@@ -167,7 +167,6 @@ ${b.expiresAt ? html`<dt>${m.expiresAt}</dt><dd><time datetime="${b.expiresAt}">
 <dl>
 <dt>${m.producer}</dt><dd>${doc.origin?.producer?.name ?? m.unknown}</dd>
 <dt>${m.place}</dt><dd>${doc.origin ? place(doc.origin.location, lang) : m.unknown}</dd>
-${doc.origin?.location?.region ? html`<dt>${m.region}</dt><dd>${doc.origin.location.region}</dd>` : null}
 </dl>
 </section>
 ${journey(doc, lang)}
