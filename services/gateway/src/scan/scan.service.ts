@@ -1,9 +1,14 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Gs1Error, parseDigitalLink } from '@trace/gs1';
-import { badRequest, DIRECTORY, notFound, type Directory } from '@trace/platform';
+import { badRequest, DIRECTORY, notFound, type Directory, type LocationInfo, type OrganisationInfo } from '@trace/platform';
 import { BatchRegistry, DOMAINS, type PublicBatchView } from '@trace/trace-service';
 
 const MAX_UPSTREAM_NODES = 100;
+
+interface Lookups {
+  location(id: string): Promise<LocationInfo | undefined>;
+  organisation(id: string): Promise<OrganisationInfo | undefined>;
+}
 
 export interface PublicPlace {
   name: string;
@@ -90,7 +95,8 @@ export class ScanService {
    */
   async document(gtin: string, lot: string): Promise<{ value: ScanDocument; dependsOn: string[] }> {
     const view = await this.find(gtin, lot);
-    const { items: madeFrom, batchIds } = await this.upstream(view);
+    const dir = this.lookups();
+    const { items: madeFrom, batchIds } = await this.upstream(view, dir);
     const value: ScanDocument = {
       product: view.product,
       batch: {
@@ -101,7 +107,7 @@ export class ScanService {
         producedAt: view.batch.producedAt,
         expiresAt: view.batch.expiresAt,
       },
-      origin: await this.place(view.origin),
+      origin: await this.place(view.origin, dir),
       certificates: view.certificates,
       inspections: view.inspections,
       recall: this.recallOf(view),
@@ -112,7 +118,7 @@ export class ScanService {
           bizStep: h.bizStep,
           disposition: h.disposition,
           eventTime: h.eventTime,
-          location: await this.locationName(h.locationId),
+          location: await this.locationName(h.locationId, dir),
           ...(h.recall ? { recall: { level: h.recall.level, reason: h.recall.reason } } : {}),
         })),
       ),
@@ -129,7 +135,7 @@ export class ScanService {
   }
 
   /** Walks the inputs recorded on each chain's first event, breadth first, bounded. */
-  private async upstream(root: PublicBatchView): Promise<{ items: ScanDocument['madeFrom']; batchIds: string[] }> {
+  private async upstream(root: PublicBatchView, dir: Lookups): Promise<{ items: ScanDocument['madeFrom']; batchIds: string[] }> {
     const out: ScanDocument['madeFrom'] = [];
     const batchIds: string[] = [];
     const seen = new Set<string>([root.batch.id]);
@@ -152,7 +158,7 @@ export class ScanService {
             product: v.product,
             status: v.batch.status,
             quantityUsed: input.quantity,
-            origin: await this.place(v.origin),
+            origin: await this.place(v.origin, dir),
             chain: v.chain,
             madeInto: { domain: view.domain, lot: view.batch.lot },
           });
@@ -164,10 +170,22 @@ export class ScanService {
     return { items: out, batchIds };
   }
 
-  private async place(origin: PublicBatchView['origin']): Promise<ScanDocument['origin']> {
+  /** Directory look-ups for one document: a journey names the same few places many times. */
+  private lookups(): Lookups {
+    const memo = new Map<string, Promise<unknown>>();
+    const once = <T>(key: string, get: () => Promise<T> | undefined): Promise<T | undefined> => {
+      if (!memo.has(key)) memo.set(key, Promise.resolve(get()).catch(() => undefined));
+      return memo.get(key) as Promise<T | undefined>;
+    };
+    return {
+      location: (id) => once(`l:${id}`, () => this.directory?.location(id)),
+      organisation: (id) => once(`o:${id}`, () => this.directory?.organisation(id)),
+    };
+  }
+
+  private async place(origin: PublicBatchView['origin'], dir: Lookups): Promise<ScanDocument['origin']> {
     if (!origin) return null;
-    const loc = await this.directory?.location(origin.locationId).catch(() => undefined);
-    const org = await this.directory?.organisation(origin.orgId).catch(() => undefined);
+    const [loc, org] = await Promise.all([dir.location(origin.locationId), dir.organisation(origin.orgId)]);
     return {
       at: origin.at,
       // Internal ids never stand in for a name the directory could not give.
@@ -176,8 +194,8 @@ export class ScanService {
     };
   }
 
-  private async locationName(id: string): Promise<PublicPlace | null> {
-    const loc = await this.directory?.location(id).catch(() => undefined);
+  private async locationName(id: string, dir: Lookups): Promise<PublicPlace | null> {
+    const loc = await dir.location(id);
     return loc ? { name: loc.name, kind: loc.kind, region: loc.region ?? null } : null;
   }
 }
