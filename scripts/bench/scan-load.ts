@@ -13,6 +13,8 @@
  * Each request picks the next of `lots` lots, each with a certificate and a
  * four-step journey. The rate limit is lifted for the run.
  */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { TokenService } from '@trace/platform';
 import { dropSchemas, freePort, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
@@ -66,10 +68,19 @@ interface Row {
   p99: number;
   max: number;
   non2xx: number;
+  cpuMsPerRequest: number;
 }
 
-async function load(scenario: string, base: string, paths: string[], accept: string, seconds: number, connections: number): Promise<Row> {
+/** CPU time (user + system) the server process has used so far, in ms: load-independent, unlike latency on a shared machine. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+async function load(scenario: string, proc: ServiceProcess, paths: string[], accept: string, seconds: number, connections: number): Promise<Row> {
+  const base = proc.url;
   let next = 0;
+  const cpuBefore = cpuMs(proc.child.pid!);
   const result = await autocannon({
     url: base,
     connections,
@@ -86,6 +97,7 @@ async function load(scenario: string, base: string, paths: string[], accept: str
     p99: result.latency.p99,
     max: result.latency.max,
     non2xx: result.non2xx + result.errors + result.timeouts,
+    cpuMsPerRequest: Math.round(((cpuMs(proc.child.pid!) - cpuBefore) / result.requests.total) * 100) / 100,
   };
 }
 
@@ -124,22 +136,22 @@ async function main() {
     for (let round = 0; round < 2; round++) for (const p of paths) await fetch(`${proc.url}${p}`, { headers: { accept: 'application/json' } });
     const probe = await fetch(`${proc.url}${paths[0]}`, { headers: { accept: 'application/json' } });
     console.log(`cache check: X-Cache=${probe.headers.get('x-cache')}`);
-    rows.push(await load('cached, JSON', proc.url, paths, 'application/json', seconds, connections));
-    rows.push(await load('cached, HTML page', proc.url, paths, 'text/html', seconds, connections));
+    rows.push(await load('cached, JSON', proc, paths, 'application/json', seconds, connections));
+    rows.push(await load('cached, HTML page', proc, paths, 'text/html', seconds, connections));
     await proc.stop('SIGTERM');
 
     proc = start(prefix, await freePort(), 0);
     await proc.ready(120_000);
-    rows.push(await load('uncached, JSON', proc.url, paths, 'application/json', seconds, connections));
-    rows.push(await load('uncached, HTML page', proc.url, paths, 'text/html', seconds, connections));
+    rows.push(await load('uncached, JSON', proc, paths, 'application/json', seconds, connections));
+    rows.push(await load('uncached, HTML page', proc, paths, 'text/html', seconds, connections));
   } finally {
     await proc.stop('SIGTERM').catch(() => undefined);
     await dropSchemas(testDatabaseUrl(), prefix);
   }
-  console.log(`\n${lots} lots, ${connections} connections, ${seconds} s per scenario, Node ${process.version}\n`);
-  console.log('| scenario | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx/errors |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.scenario} | ${r.requests} | ${r.rps} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${r.non2xx} |`);
+  console.log(`\n${lots} lots, ${connections} connections, ${seconds} s per scenario, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  console.log('| scenario | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx/errors | server CPU ms/request |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.scenario} | ${r.requests} | ${r.rps} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${r.non2xx} | ${r.cpuMsPerRequest} |`);
 }
 
 main().catch((err) => {
