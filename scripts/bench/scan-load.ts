@@ -136,12 +136,16 @@ async function main() {
     for (let round = 0; round < 2; round++) for (const p of paths) await fetch(`${proc.url}${p}`, { headers: { accept: 'application/json' } });
     const probe = await fetch(`${proc.url}${paths[0]}`, { headers: { accept: 'application/json' } });
     console.log(`cache check: X-Cache=${probe.headers.get('x-cache')}`);
+    // JIT and pools warm up first, unmeasured; then the framework's own cost per request, for scale.
+    await load('warm-up', proc, paths, 'application/json', 3, connections);
+    rows.push(await load('baseline: GET /health/live (no scan)', proc, ['/health/live'], 'application/json', seconds, connections));
     rows.push(await load('cached, JSON', proc, paths, 'application/json', seconds, connections));
     rows.push(await load('cached, HTML page', proc, paths, 'text/html', seconds, connections));
     await proc.stop('SIGTERM');
 
     proc = start(prefix, await freePort(), 0);
     await proc.ready(120_000);
+    await load('warm-up', proc, paths, 'application/json', 3, connections);
     rows.push(await load('uncached, JSON', proc, paths, 'application/json', seconds, connections));
     rows.push(await load('uncached, HTML page', proc, paths, 'text/html', seconds, connections));
   } finally {
