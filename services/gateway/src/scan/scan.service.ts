@@ -4,6 +4,7 @@ import { badRequest, DIRECTORY, notFound, type Directory, type LocationInfo, typ
 import { BatchRegistry, DOMAINS, type PublicBatchView } from '@trace/trace-service';
 
 const MAX_UPSTREAM_NODES = 100;
+const MAX_UPSTREAM_DEPTH = 8;
 
 interface Lookups {
   location(id: string): Promise<LocationInfo | undefined>;
@@ -44,7 +45,6 @@ export const withSerial = (doc: ScanDocument, serial: string | undefined): ScanD
   ...doc,
   batch: { ...doc.batch, serial: serial ?? null },
 });
-const MAX_UPSTREAM_DEPTH = 8;
 
 interface InputRef {
   domain: string;
