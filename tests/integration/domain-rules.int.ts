@@ -98,14 +98,17 @@ describe('domain rules (embedded app, real PostgreSQL)', () => {
         number: issued.body.number,
         status: 'valid',
         issuedAt: issued.body.issuedAt,
-        batch: { id: b.id, gtin: VEG, lot: 'VEG-1' },
+        batch: { gtin: VEG, lot: 'VEG-1' },
         product: { name: `Product ${VEG}`, category: 'vegetable' },
         quantity: { value: 1200, unit: 'kg' },
-        producer: { orgId: farm.id, name: 'Green Farm' },
+        producer: { name: 'Green Farm' },
         origin: certificate.origin,
         basis: 'self_test',
         commitments: certificate.commitments,
       });
+      // The public page of a certificate carries no internal ids (the consumer scan links to it).
+      expect(JSON.stringify(verified.body)).not.toContain(b.id);
+      expect(JSON.stringify(verified.body)).not.toContain(farm.id);
 
       // Announced through the outbox, in the same transaction.
       const rows = await t.query<{ payload: Buffer }>(`SELECT payload FROM ${t.prefix}agri.outbox WHERE event_type = $1`, ['trace.v1.CertificateIssued']);

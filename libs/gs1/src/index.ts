@@ -5,3 +5,4 @@ export * from './ai';
 export * from './digital-link';
 export * from './element-string';
 export * from './drug-code';
+export * from './link-type';

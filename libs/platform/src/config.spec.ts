@@ -133,4 +133,13 @@ describe('loadConfig', () => {
     expect(err.message).toContain('RUN_MODE');
     expect(err.message).toContain('LOG_LEVEL');
   });
+
+  it('reads the scan settings with generous defaults and refuses bad ones', () => {
+    const d = loadConfig({});
+    expect([d.SCAN_CACHE_TTL_SECONDS, d.SCAN_RATE_LIMIT, d.SCAN_RATE_WINDOW_SECONDS, d.TRUST_PROXY_HOPS, d.PUBLIC_BASE_URL]).toEqual([300, 600, 60, 0, undefined]);
+    const c = loadConfig({ PUBLIC_BASE_URL: 'https://id.example.com', SCAN_CACHE_TTL_SECONDS: '0', SCAN_RATE_LIMIT: '5', TRUST_PROXY_HOPS: '1' });
+    expect([c.PUBLIC_BASE_URL, c.SCAN_CACHE_TTL_SECONDS, c.SCAN_RATE_LIMIT, c.TRUST_PROXY_HOPS]).toEqual(['https://id.example.com', 0, 5, 1]);
+    const err = configError(() => loadConfig({ PUBLIC_BASE_URL: 'https://id.example.com/scan', SCAN_RATE_LIMIT: '0', TRUST_PROXY_HOPS: 'x' }));
+    expect(err.problems.map((p) => p.split('=')[0]).sort()).toEqual(['PUBLIC_BASE_URL', 'SCAN_RATE_LIMIT', 'TRUST_PROXY_HOPS']);
+  });
 });

@@ -159,6 +159,45 @@ export class PlatformConfig {
   @Transform(toBool)
   @IsBoolean()
   OPENAPI_ENABLED = true;
+
+  // ---- consumer scan (gateway) and batch QR codes (domain services)
+
+  /**
+   * Origin put in front of every Digital Link the system prints (QR codes,
+   * linksets), e.g. https://id.example.com. Unset: the origin the request came to.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^/?#\s@]+$/, { message: 'PUBLIC_BASE_URL must be an http(s) origin without path, e.g. https://id.example.com' })
+  PUBLIC_BASE_URL?: string;
+
+  /** How long a scan answer may live in the cache; events invalidate it sooner. 0 turns the cache off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  SCAN_CACHE_TTL_SECONDS = 300;
+
+  /** Scans one client address may make per window (shared by every gateway through Redis). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SCAN_RATE_LIMIT = 600;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  SCAN_RATE_WINDOW_SECONDS = 60;
+
+  /**
+   * Reverse proxies in front of the gateway whose X-Forwarded-For entries are
+   * trusted (0: use the socket address; a client could forge the header).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  TRUST_PROXY_HOPS = 0;
 }
 
 export class ConfigError extends Error {
@@ -172,7 +211,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<PlatformConfig> = {}): PlatformConfig {
   const known = Object.keys(new PlatformConfig());
   const plain: Record<string, unknown> = {};
-  const optional = ['DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL', 'KAFKA_CLIENT_ID', 'JWT_SECRET', 'BOOTSTRAP_ADMIN_CLIENT_ID', 'BOOTSTRAP_ADMIN_CLIENT_SECRET', 'IDENTITY_URL'];
+  const optional = ['DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL', 'KAFKA_CLIENT_ID', 'JWT_SECRET', 'BOOTSTRAP_ADMIN_CLIENT_ID', 'BOOTSTRAP_ADMIN_CLIENT_SECRET', 'IDENTITY_URL', 'PUBLIC_BASE_URL'];
   for (const key of [...known, ...optional]) {
     if (env[key] !== undefined && env[key] !== '') plain[key] = env[key];
   }

@@ -13,3 +13,5 @@ export * from './problem';
 export * from './directory';
 export * from './identity-client';
 export * from './lineage-scope';
+export * from './public-url';
+export * from './negotiate';

@@ -8,6 +8,7 @@ import { BatchRegistry, BatchRegistryModule } from './batch-registry';
 import { BatchService, type DomainHooks } from './batch.service';
 import type { DomainName } from './domains';
 import { TRACE_CHAIN_MIGRATIONS } from './migrations';
+import { createQrController } from './qr.controller';
 import { RecallHandler } from './recall.handler';
 import {
   createInspectionController,
@@ -63,7 +64,7 @@ export class DomainServiceModule {
         ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...INSPECTION_MIGRATIONS, ...(options.migrations ?? [])] }),
         BatchRegistryModule,
       ],
-      controllers: [...createDomainControllers(domain), createInspectionController(domain), ...(options.controllers ?? [])],
+      controllers: [...createDomainControllers(domain), createInspectionController(domain), createQrController(domain), ...(options.controllers ?? [])],
       providers: [
         { provide: 'DOMAIN_NAME', useValue: domain },
         { provide: DOMAIN_RULES, useValue: rules },

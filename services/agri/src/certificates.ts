@@ -145,7 +145,9 @@ export class CertificateService {
     }
     const [row] = (await this.ds.query('SELECT * FROM certificates WHERE number = $1', [number])) as CertificateRow[];
     if (!row) throw notFound('certificate', `No certificate ${number}`);
-    return this.view(row);
+    // Anyone may verify (the consumer scan links here): what the paper certificate shows, not our internal ids.
+    const { batch: { id: _batchId, ...batch }, producer: { orgId: _orgId, ...producer }, ...rest } = await this.view(row);
+    return { ...rest, batch, producer };
   }
 
   private async view(row: CertificateRow) {

@@ -13,6 +13,8 @@ import { IdentityService } from './identity/identity.service';
 import { LocationService } from './identity/locations.service';
 import { GATEWAY_MIGRATIONS } from './identity/migrations';
 import { ScanController } from './scan/scan.controller';
+import { ScanRateLimiter } from './scan/rate-limit';
+import { ScanCache } from './scan/scan.cache';
 import { ScanService } from './scan/scan.service';
 
 /**
@@ -29,7 +31,7 @@ import { ScanService } from './scan/scan.service';
 @Module({
   imports: [ServiceRuntimeModule.forService({ service: 'gateway', migrations: GATEWAY_MIGRATIONS }), BatchRegistryModule],
   controllers: [AuthController, OrganisationsController, LocationsController, InternalDirectoryController, ScanController],
-  providers: [IdentityService, LocationService, AdminBootstrap, { provide: DIRECTORY, useExisting: LocationService }, ScanService],
+  providers: [IdentityService, LocationService, AdminBootstrap, { provide: DIRECTORY, useExisting: LocationService }, ScanService, ScanCache, ScanRateLimiter],
   exports: [DIRECTORY],
 })
 export class GatewayModule {}

@@ -1,28 +1,107 @@
-import { Controller, Get, Header, Inject, NotAcceptableException, Req } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
-import { Public } from '@trace/platform';
-import { ScanService } from './scan.service';
+import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { formatDigitalLink, gs1LinkType, type Gs1LinkType } from '@trace/gs1';
+import { DomainError, negotiate, Public, PLATFORM_CONFIG, publicBaseUrl, type PlatformConfig } from '@trace/platform';
+import { LANGUAGES, type Lang } from './i18n';
+import { linksetOf } from './linkset';
+import { clientAddress, pickLanguage } from './negotiation';
+import { ScanRateLimiter } from './rate-limit';
+import { ScanCache } from './scan.cache';
+import { renderScanPage } from './scan-page';
+import { ScanService, withSerial, type ScanDocument } from './scan.service';
+
+const VIEW_MEDIA = ['application/json', 'text/html'] as const;
+const LINKSET_MEDIA = ['application/linkset+json', 'application/json'] as const;
+
+/** What each GS1 link type selects from the scan document (a subset with the same field names). */
+function selectView(doc: ScanDocument, type: Gs1LinkType | undefined): Partial<ScanDocument> {
+  switch (type) {
+    case 'recallStatus':
+      return { recall: doc.recall };
+    case 'certificationInfo':
+      return { certificates: doc.certificates };
+    case 'traceability':
+      return { batch: doc.batch, origin: doc.origin, chain: doc.chain, history: doc.history, madeFrom: doc.madeFrom };
+    default:
+      return doc;
+  }
+}
 
 /**
- * GS1 Digital Link resolver: `/01/{gtin}/10/{lot}` (optionally `/21/{serial}`).
- * JSON for apps; the phone page arrives with the scan-page issue.
+ * GS1 Digital Link resolver, the one anonymous surface of the system:
+ * `/01/{gtin}/10/{lot}[/21/{serial}]` with GET and HEAD (OPTIONS and CORS
+ * come from the app-wide CORS middleware). A browser gets the phone page,
+ * an app JSON; `linkType` picks one view or (`all`) the linkset. Answers
+ * come from the event-invalidated cache, behind a per-address rate limit.
  */
 @ApiTags('scan')
 @Controller('01')
 export class ScanController {
-  constructor(@Inject(ScanService) private readonly scans: ScanService) {}
+  constructor(
+    @Inject(ScanService) private readonly scans: ScanService,
+    @Inject(ScanCache) private readonly cache: ScanCache,
+    @Inject(ScanRateLimiter) private readonly limiter: ScanRateLimiter,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+  ) {}
 
   @Get(['*path'])
   @Public()
-  @Header('Vary', 'Accept')
-  @ApiProduces('application/json')
-  @ApiOkResponse({ description: '{ product, batch, origin, certificates, inspections, recall, chain, history, madeFrom }' })
-  async scan(@Req() req: Request) {
-    const accept = req.headers.accept ?? '*/*';
-    if (!/application\/json|\*\/\*|application\/\*/.test(accept)) {
-      throw new NotAcceptableException('Only application/json is served here for now');
+  @ApiOperation({
+    summary: 'Resolve a GS1 Digital Link',
+    description:
+      'text/html: the consumer page (zh or en from Accept-Language, or ?lang=); application/json: ' +
+      '{ product, batch, origin, certificates, inspections, recall, chain, history, madeFrom }. ' +
+      '?linkType=gs1:recallStatus → { recall }; gs1:certificationInfo → { certificates }; gs1:traceability → ' +
+      '{ batch, origin, chain, history, madeFrom }; gs1:pip → the page or the whole document; all → application/linkset+json. ' +
+      'Unknown link types get the default view. Query attributes (?17=YYMMDD, ?11=…) are validated.',
+  })
+  @ApiProduces('application/json', 'text/html', 'application/linkset+json')
+  @ApiOkResponse({ description: 'The scan view selected by linkType and Accept' })
+  @ApiTooManyRequestsResponse({ description: 'Rate limit per client address, with Retry-After' })
+  async scan(@Req() req: Request, @Res() res: Response): Promise<void> {
+    res.setHeader('Access-Control-Expose-Headers', 'Link, Retry-After, X-Cache');
+    await this.limiter.take(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.config.TRUST_PROXY_HOPS));
+
+    const link = this.scans.parse(req.originalUrl);
+    const lot = link.lot as string;
+    const wantsAll = link.linkType === 'all';
+    // GS1 resolvers fall back to the default link for a link type they do not have.
+    const type = link.linkType && !wantsAll ? gs1LinkType(link.linkType) : undefined;
+    const media = negotiate(req.headers.accept, wantsAll ? LINKSET_MEDIA : VIEW_MEDIA);
+    if (!media) {
+      throw new DomainError(406, 'not-acceptable', `This link answers ${(wantsAll ? LINKSET_MEDIA : VIEW_MEDIA).join(', ')}`);
     }
-    return this.scans.scan(req.originalUrl);
+
+    const { value, hit } = await this.cache.get(`${link.gtin}:${encodeURIComponent(lot)}`, () => this.scans.document(link.gtin, lot));
+    const doc = withSerial(value, link.serial);
+    const anchor = formatDigitalLink({ gtin: link.gtin, lot, serial: link.serial }, publicBaseUrl(this.config.PUBLIC_BASE_URL, req.protocol, req.get('host')));
+
+    res.setHeader('Vary', 'Accept, Accept-Language');
+    // Browsers and shared caches must ask again every time: a recall has to show on the very next scan.
+    res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('X-Cache', hit ? 'hit' : 'miss');
+    res.setHeader('Link', `<${anchor}?linkType=all>; rel="linkset"; type="application/linkset+json"`);
+
+    if (wantsAll) {
+      res.status(200).type(media).send(JSON.stringify(linksetOf(anchor)));
+      return;
+    }
+    if (media === 'text/html') {
+      const lang = this.language(req);
+      const path = formatDigitalLink({ gtin: link.gtin, lot, serial: link.serial });
+      res.setHeader('Content-Language', lang === 'zh' ? 'zh-CN' : 'en');
+      res.status(200).type('text/html; charset=utf-8').send(
+        renderScanPage(doc, lang, { otherLanguage: `${path}?lang=${lang === 'zh' ? 'en' : 'zh'}`, linkset: `${path}?linkType=all` }),
+      );
+      return;
+    }
+    res.status(200).type('application/json').send(JSON.stringify(selectView(doc, type)));
+  }
+
+  /** ?lang= (the page's language switch) over Accept-Language; Chinese by default, the system's market. */
+  private language(req: Request): Lang {
+    const asked = typeof req.query.lang === 'string' ? req.query.lang : undefined;
+    return (LANGUAGES as readonly string[]).includes(asked ?? '') ? (asked as Lang) : pickLanguage(req.headers['accept-language'], LANGUAGES, 'zh');
   }
 }

@@ -1,10 +1,50 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Gs1Error, parseDigitalLink } from '@trace/gs1';
-import { badRequest, DIRECTORY, notFound, type Directory } from '@trace/platform';
+import { badRequest, DIRECTORY, notFound, type Directory, type LocationInfo, type OrganisationInfo } from '@trace/platform';
 import { BatchRegistry, DOMAINS, type PublicBatchView } from '@trace/trace-service';
 
 const MAX_UPSTREAM_NODES = 100;
 const MAX_UPSTREAM_DEPTH = 8;
+
+interface Lookups {
+  location(id: string): Promise<LocationInfo | undefined>;
+  organisation(id: string): Promise<OrganisationInfo | undefined>;
+}
+
+export interface PublicPlace {
+  name: string;
+  kind: string;
+  region: string | null;
+}
+
+/** The consumer scan document (API.md "Consumer scan"), as cached. */
+export interface ScanDocument {
+  product: { gtin: string; name: string; category: string } | null;
+  batch: { domain: string; gtin: string; lot: string; status: string; producedAt: string; expiresAt: string | null; serial?: string | null };
+  origin: { at: string; location: (PublicPlace & { gln: string | null }) | null; producer: { name: string } | null } | null;
+  certificates: PublicBatchView['certificates'];
+  inspections: PublicBatchView['inspections'];
+  recall: { active: boolean; level?: number; reason?: string };
+  chain: { valid: boolean; length: number };
+  history: { seq: number; bizStep: string; disposition: string | null; eventTime: string; location: PublicPlace | null; recall?: { level: number; reason: string } }[];
+  madeFrom: {
+    domain: string;
+    gtin: string;
+    lot: string;
+    product: ScanDocument['product'];
+    status: string;
+    quantityUsed?: { value: number; unit: string };
+    origin: ScanDocument['origin'];
+    chain: { valid: boolean; length: number };
+    madeInto: { domain: string; lot: string };
+  }[];
+}
+
+/** The document with the serial of the scanned item (AI 21), which the cache does not key on. */
+export const withSerial = (doc: ScanDocument, serial: string | undefined): ScanDocument => ({
+  ...doc,
+  batch: { ...doc.batch, serial: serial ?? null },
+});
 
 interface InputRef {
   domain: string;
@@ -47,21 +87,44 @@ export class ScanService {
     throw notFound('batch', `No batch ${lot} of GTIN ${gtin}`);
   }
 
-  async scan(path: string) {
-    const link = this.parse(path);
-    const view = await this.find(link.gtin, link.lot as string);
-    const upstream = await this.upstream(view);
-    return {
+  /**
+   * The consumer's document for a lot, and the ids of every batch it was built
+   * from (what the cache must watch). Only what a consumer may see: no internal
+   * ids (batch, organisation, location, recall), no free-form batch attributes,
+   * no quantities, no contact data — see README "Consumer scan".
+   */
+  async document(gtin: string, lot: string): Promise<{ value: ScanDocument; dependsOn: string[] }> {
+    const view = await this.find(gtin, lot);
+    const dir = this.lookups();
+    const { items: madeFrom, batchIds } = await this.upstream(view, dir);
+    const value: ScanDocument = {
       product: view.product,
-      batch: { ...view.batch, domain: view.domain, serial: link.serial ?? null },
-      origin: await this.place(view.origin),
+      batch: {
+        domain: view.domain,
+        gtin: view.batch.gtin,
+        lot: view.batch.lot,
+        status: view.batch.status,
+        producedAt: view.batch.producedAt,
+        expiresAt: view.batch.expiresAt,
+      },
+      origin: await this.place(view.origin, dir),
       certificates: view.certificates,
       inspections: view.inspections,
       recall: this.recallOf(view),
       chain: view.chain,
-      history: await Promise.all(view.history.map(async (h) => ({ ...h, location: await this.locationName(h.locationId) }))),
-      madeFrom: upstream,
+      history: await Promise.all(
+        view.history.map(async (h) => ({
+          seq: h.seq,
+          bizStep: h.bizStep,
+          disposition: h.disposition,
+          eventTime: h.eventTime,
+          location: await this.locationName(h.locationId, dir),
+          ...(h.recall ? { recall: { level: h.recall.level, reason: h.recall.reason } } : {}),
+        })),
+      ),
+      madeFrom,
     };
+    return { value, dependsOn: [view.batch.id, ...batchIds] };
   }
 
   /** Whether the batch is recalled and, from the chain's recall event, the level and reason the consumer sees. */
@@ -72,8 +135,9 @@ export class ScanService {
   }
 
   /** Walks the inputs recorded on each chain's first event, breadth first, bounded. */
-  private async upstream(root: PublicBatchView) {
-    const out: unknown[] = [];
+  private async upstream(root: PublicBatchView, dir: Lookups): Promise<{ items: ScanDocument['madeFrom']; batchIds: string[] }> {
+    const out: ScanDocument['madeFrom'] = [];
+    const batchIds: string[] = [];
     const seen = new Set<string>([root.batch.id]);
     let frontier: { view: PublicBatchView; depth: number }[] = [{ view: root, depth: 0 }];
     while (frontier.length && out.length < MAX_UPSTREAM_NODES) {
@@ -86,6 +150,7 @@ export class ScanService {
           seen.add(input.batchId);
           const v = await this.registry.publicView(input.domain, input.gtin, input.lot);
           if (!v) continue;
+          batchIds.push(v.batch.id);
           out.push({
             domain: v.domain,
             gtin: v.batch.gtin,
@@ -93,7 +158,7 @@ export class ScanService {
             product: v.product,
             status: v.batch.status,
             quantityUsed: input.quantity,
-            origin: await this.place(v.origin),
+            origin: await this.place(v.origin, dir),
             chain: v.chain,
             madeInto: { domain: view.domain, lot: view.batch.lot },
           });
@@ -102,22 +167,35 @@ export class ScanService {
       }
       frontier = next;
     }
-    return out;
+    return { items: out, batchIds };
   }
 
-  private async place(origin: PublicBatchView['origin']) {
-    if (!origin) return null;
-    const loc = await this.directory?.location(origin.locationId).catch(() => undefined);
-    const org = await this.directory?.organisation(origin.orgId).catch(() => undefined);
+  /** Directory look-ups for one document: a journey names the same few places many times. */
+  private lookups(): Lookups {
+    const memo = new Map<string, Promise<unknown>>();
+    const once = <T>(key: string, get: () => Promise<T> | undefined): Promise<T | undefined> => {
+      if (!memo.has(key)) memo.set(key, Promise.resolve(get()).catch(() => undefined));
+      return memo.get(key) as Promise<T | undefined>;
+    };
     return {
-      at: origin.at,
-      location: loc ? { name: loc.name, kind: loc.kind, region: loc.region ?? null, gln: loc.gln ?? null } : { id: origin.locationId },
-      producer: org ? { name: org.name } : { id: origin.orgId },
+      location: (id) => once(`l:${id}`, () => this.directory?.location(id)),
+      organisation: (id) => once(`o:${id}`, () => this.directory?.organisation(id)),
     };
   }
 
-  private async locationName(id: string) {
-    const loc = await this.directory?.location(id).catch(() => undefined);
+  private async place(origin: PublicBatchView['origin'], dir: Lookups): Promise<ScanDocument['origin']> {
+    if (!origin) return null;
+    const [loc, org] = await Promise.all([dir.location(origin.locationId), dir.organisation(origin.orgId)]);
+    return {
+      at: origin.at,
+      // Internal ids never stand in for a name the directory could not give.
+      location: loc ? { name: loc.name, kind: loc.kind, region: loc.region ?? null, gln: loc.gln ?? null } : null,
+      producer: org ? { name: org.name } : null,
+    };
+  }
+
+  private async locationName(id: string, dir: Lookups): Promise<PublicPlace | null> {
+    const loc = await dir.location(id);
     return loc ? { name: loc.name, kind: loc.kind, region: loc.region ?? null } : null;
   }
 }

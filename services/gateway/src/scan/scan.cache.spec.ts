@@ -1,0 +1,71 @@
+import { loadConfig, MemoryCache, Metrics, createLogger } from '@trace/platform';
+import type { InboxDispatcher } from '@trace/messaging';
+import { ScanCache } from './scan.cache';
+
+/** The cache's bookkeeping over the in-memory store (the Redis store is exercised by tests/integration/scan-shared.int.ts). */
+describe('ScanCache', () => {
+  const handlers = new Map<string, (e: any) => Promise<void>>();
+  const inbox = { on: (c: string, h: (e: any) => Promise<void>) => handlers.set(c, h) } as unknown as InboxDispatcher;
+  const make = (ttl = 300) => {
+    const cache = new ScanCache(new MemoryCache(), loadConfig({ SCAN_CACHE_TTL_SECONDS: String(ttl) }), inbox, createLogger('silent'), new Metrics(false));
+    cache.onModuleInit();
+    return cache;
+  };
+  let version = 0;
+  const compute = (deps = ['lot', 'input']) => async () => ({ value: { v: ++version }, dependsOn: deps });
+
+  it('learns the dependencies on the first scan, caches from the second, serves hits after', async () => {
+    const cache = make();
+    expect(await cache.get('k', compute())).toMatchObject({ hit: false });
+    const second = await cache.get('k', compute());
+    expect(second.hit).toBe(false);
+    expect(await cache.get('k', compute())).toEqual({ value: second.value, hit: true });
+  });
+
+  it('is stale once any batch it was built from has an event, the lot or an input', async () => {
+    const cache = make();
+    for (const dep of ['lot', 'input']) {
+      await cache.get('k', compute());
+      await cache.get('k', compute());
+      expect((await cache.get('k', compute())).hit).toBe(true);
+      await cache.invalidate(dep);
+      expect((await cache.get('k', compute())).hit).toBe(false);
+      expect((await cache.get('k', compute())).hit).toBe(true); // rebuilt and cached again
+    }
+  });
+
+  it('does not keep an answer built while an event about it arrived', async () => {
+    const cache = make();
+    await cache.get('k', compute());
+    const racing = async () => {
+      const out = await compute()();
+      await cache.invalidate('lot'); // the event lands after the read, before the answer is stored
+      return out;
+    };
+    expect((await cache.get('k', racing)).hit).toBe(false);
+    expect((await cache.get('k', compute())).hit).toBe(false);
+  });
+
+  it('takes the batch from each kind of event it listens to', async () => {
+    const cache = make();
+    const events: [string, unknown, string][] = [
+      ['traceEventRecorded', { batch: { batchId: 'lot' } }, 'lot'],
+      ['recallInitiated', { item: { batch: { batchId: 'lot' } } }, 'lot'],
+      ['inspectionRecorded', { batch: { batchId: 'lot' } }, 'lot'],
+      ['certificateIssued', { batch: { batchId: 'lot' } }, 'lot'],
+      ['transformationRecorded', { output: { batchId: 'other' }, inputs: [{ batch: { batchId: 'input' } }] }, 'input'],
+    ];
+    for (const [eventCase, payload] of events) {
+      await cache.get('k', compute());
+      await cache.get('k', compute());
+      expect((await cache.get('k', compute())).hit).toBe(true);
+      await handlers.get(eventCase)!(payload);
+      expect({ eventCase, hit: (await cache.get('k', compute())).hit }).toEqual({ eventCase, hit: false });
+    }
+  });
+
+  it('computes every time when turned off (TTL 0)', async () => {
+    const cache = make(0);
+    for (let i = 0; i < 3; i++) expect((await cache.get('k', compute())).hit).toBe(false);
+  });
+});

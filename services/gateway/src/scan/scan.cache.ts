@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { InboxDispatcher } from '@trace/messaging';
+import { CACHE_STORE, LOGGER, Metrics, PLATFORM_CONFIG, type CacheStore, type Logger, type PlatformConfig } from '@trace/platform';
+
+/** What a scan answer depends on: the ids of every batch whose events can change it. */
+export interface Computed<T> {
+  value: T;
+  dependsOn: string[];
+}
+
+interface Entry<T> {
+  value: T;
+  /** Batch id → the version token it had when `value` was read (null: never bumped). */
+  versions: Record<string, string | null>;
+}
+
+/**
+ * The scan answer cache (Redis when distributed, so every gateway shares it;
+ * process memory when embedded), invalidated by the events themselves.
+ *
+ * Each batch has a version token that any event about it replaces with a new
+ * random one. An answer is stored with the tokens of the batches it was built
+ * from — read BEFORE the answer, so an event landing while it is being built
+ * leaves it already stale rather than wrongly fresh — and it is served only
+ * while all of them are unchanged. Tokens are random rather than counters so
+ * that an expired token key can never come back with an old value; they live
+ * twice as long as any answer.
+ *
+ * The first scan of a lot learns which batches it depends on and caches
+ * nothing; from the second on answers are cached. The TTL is the safety net
+ * for what events do not cover (an organisation or location renamed).
+ *
+ * In distributed mode the gateways share one consumer group, so one of them
+ * applies each event — to the shared Redis, which is all that is needed.
+ */
+@Injectable()
+export class ScanCache implements OnModuleInit {
+  private readonly prefix: string;
+  private readonly ttl: number;
+  private readonly outcomes;
+
+  constructor(
+    @Inject(CACHE_STORE) private readonly store: CacheStore,
+    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
+    @Inject(InboxDispatcher) private readonly inbox: InboxDispatcher,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(Metrics) metrics: Metrics,
+  ) {
+    // One Redis may serve several deployments (and test runs): the schema prefix names this one.
+    this.prefix = `scan:${config.DB_SCHEMA_PREFIX}`;
+    this.ttl = config.SCAN_CACHE_TTL_SECONDS;
+    this.outcomes = metrics.counter('scan_cache_total', 'Consumer scan answers by cache outcome', ['outcome']);
+  }
+
+  get enabled(): boolean {
+    return this.ttl > 0;
+  }
+
+  onModuleInit() {
+    const bump = (batchId: string | undefined) => this.invalidate(batchId);
+    this.inbox.on('batchRegistered', (e) => bump(e.batch?.batchId));
+    this.inbox.on('traceEventRecorded', (e) => bump(e.batch?.batchId));
+    this.inbox.on('transformationRecorded', async (e) => {
+      await bump(e.output?.batchId);
+      for (const i of e.inputs) await bump(i.batch?.batchId);
+    });
+    this.inbox.on('inspectionRecorded', (e) => bump(e.batch?.batchId));
+    this.inbox.on('certificateIssued', (e) => bump(e.batch?.batchId));
+    // The domain's recalled chain event follows and bumps again; this one makes the recall show as early as possible.
+    this.inbox.on('recallInitiated', (e) => bump(e.item?.batch?.batchId));
+  }
+
+  /** Every cached answer built from this batch is stale from now on. */
+  async invalidate(batchId: string | undefined): Promise<void> {
+    if (!batchId) return;
+    // Throws on a cache outage: the inbox retries, then dead-letters, rather than forgetting an invalidation.
+    await this.store.set(this.versionKey(batchId), randomUUID(), this.ttl * 2 + 60);
+  }
+
+  /** The cached answer under `key` when still valid, else `compute()`'s (cached for the next time when possible). */
+  async get<T>(key: string, compute: () => Promise<Computed<T>>): Promise<{ value: T; hit: boolean }> {
+    if (!this.enabled) return { value: (await compute()).value, hit: false };
+    const entryKey = `${this.prefix}doc:${key}`;
+    const depsKey = `${this.prefix}deps:${key}`;
+    const entry = await this.read<Entry<T>>(entryKey);
+    if (entry) {
+      const ids = Object.keys(entry.versions);
+      const now = await this.versions(ids);
+      if (now && ids.every((id, i) => now[i] === entry.versions[id])) {
+        this.outcomes.inc({ outcome: 'hit' });
+        return { value: entry.value, hit: true };
+      }
+    }
+    this.outcomes.inc({ outcome: 'miss' });
+    const known = entry ? Object.keys(entry.versions) : await this.read<string[]>(depsKey);
+    const before = known ? await this.versions(known) : undefined;
+    const computed = await compute();
+    const deps = [...new Set(computed.dependsOn)].sort();
+    if (known && before && sameSet(known, deps)) {
+      const versions = Object.fromEntries(known.map((id, i) => [id, before[i]]));
+      await this.write(entryKey, { value: computed.value, versions } satisfies Entry<T>, this.ttl);
+    } else {
+      await this.write(depsKey, deps, this.ttl * 4);
+    }
+    return { value: computed.value, hit: false };
+  }
+
+  private versionKey(batchId: string) {
+    return `${this.prefix}ver:${batchId.toLowerCase()}`;
+  }
+
+  private async versions(ids: string[]): Promise<(string | null)[] | undefined> {
+    try {
+      return await Promise.all(ids.map((id) => this.store.get(this.versionKey(id))));
+    } catch (err) {
+      this.logger.warn({ err }, 'scan cache unavailable; answering from the services');
+      return undefined;
+    }
+  }
+
+  // A cache outage slows scans down; it must not fail them.
+  private async read<T>(key: string): Promise<T | undefined> {
+    try {
+      const raw = await this.store.get(key);
+      return raw ? (JSON.parse(raw) as T) : undefined;
+    } catch (err) {
+      this.logger.warn({ err }, 'scan cache unavailable; answering from the services');
+      return undefined;
+    }
+  }
+
+  private async write(key: string, value: unknown, ttl: number): Promise<void> {
+    try {
+      await this.store.set(key, JSON.stringify(value), ttl);
+    } catch (err) {
+      this.logger.warn({ err }, 'scan cache unavailable; answer not cached');
+    }
+  }
+}
+
+const sameSet = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((x, i) => x === b[i]);
