@@ -51,6 +51,7 @@ describe('ScanCache', () => {
     const events: [string, unknown, string][] = [
       ['traceEventRecorded', { batch: { batchId: 'lot' } }, 'lot'],
       ['recallInitiated', { item: { batch: { batchId: 'lot' } } }, 'lot'],
+      ['recallInitiated', { items: [{ batch: { batchId: 'other' } }, { batch: { batchId: 'lot' } }] }, 'lot'],
       ['inspectionRecorded', { batch: { batchId: 'lot' } }, 'lot'],
       ['certificateIssued', { batch: { batchId: 'lot' } }, 'lot'],
       ['transformationRecorded', { output: { batchId: 'other' }, inputs: [{ batch: { batchId: 'input' } }] }, 'input'],

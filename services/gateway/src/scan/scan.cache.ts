@@ -68,7 +68,11 @@ export class ScanCache implements OnModuleInit {
     this.inbox.on('inspectionRecorded', (e) => bump(e.batch?.batchId));
     this.inbox.on('certificateIssued', (e) => bump(e.batch?.batchId));
     // The domain's recalled chain event follows and bumps again; this one makes the recall show as early as possible.
-    this.inbox.on('recallInitiated', (e) => bump(e.item?.batch?.batchId));
+    // A chunk names a few hundred batches of one domain (`item`: one batch, from producers before chunking).
+    this.inbox.on('recallInitiated', async (e) => {
+      const items = e.items?.length ? e.items : e.item ? [e.item] : [];
+      for (const item of items) await bump(item.batch?.batchId);
+    });
   }
 
   /** Every cached answer built from this batch is stale from now on. */
