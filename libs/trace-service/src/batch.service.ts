@@ -165,7 +165,7 @@ export class BatchService implements InputLedger {
     id: string,
     gtin: string,
     dto: RegisterBatchDto,
-    product: { id: string; category: string },
+    product: { id: string; category: string; name: string },
     producedAt: Date,
     expiresAt: Date | null,
     principal: Principal,
@@ -232,6 +232,7 @@ export class BatchService implements InputLedger {
           inputs: protoInputs,
           chainHead: link.hash,
           productCategory: product.category,
+          productName: product.name,
         },
         { subject: id, orgId: principal.orgId, occurredAt: producedAt },
       );

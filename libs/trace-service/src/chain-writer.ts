@@ -75,6 +75,7 @@ export async function appendChainEvent(
       hash: link.hash,
       prevHash: link.prevHash,
       statusAfter: after.status,
+      documents: ((e.details?.documents as { type: string; id: string }[] | undefined) ?? []).map((d) => ({ type: d.type, id: d.id })),
     },
     { subject: batch.id, orgId: e.orgId, occurredAt: e.eventTime },
   );
