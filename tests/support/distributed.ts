@@ -51,8 +51,8 @@ export async function startDistributed(names: ServiceName[], tag = 'e2e'): Promi
   const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
   const services: DistributedDeployment['services'] = {};
   for (const n of names) {
-    // Domain services look up identity at the gateway; recall asks lineage for scopes.
-    const env = DOMAIN_SERVICES.includes(n) || n === 'recall' ? { ...common, ...urls, IDENTITY_URL: gatewayUrl } : common;
+    // Domain services and lineage (FSMA export) look up identity at the gateway; recall asks lineage for scopes.
+    const env = DOMAIN_SERVICES.includes(n) || n === 'recall' || n === 'lineage' ? { ...common, ...urls, IDENTITY_URL: gatewayUrl } : common;
     services[n] = ServiceProcess.spawn(n, `services/${n}/src/main.ts`, env, ports[n]);
   }
   const gateway = ServiceProcess.spawn('gateway', 'services/gateway/src/main.ts', { ...common, ...urls }, ports.gateway);

@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { FsmaReadModel1764100000000 } from './exports/migrations';
 
 /**
  * The cross-domain graph: one node per batch of any domain, one edge per
@@ -66,4 +67,4 @@ export class LineageGraph1764000002000 implements MigrationInterface {
   }
 }
 
-export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000];
+export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000, FsmaReadModel1764100000000];
