@@ -17,7 +17,7 @@ function batchId(id: string | undefined, what: string): string {
 /**
  * Keeps the FSMA 204 read model (fsma_lots, fsma_events) from the events the
  * lineage service consumes anyway, in the same inbox transaction as the graph.
- * Inserts only, keyed by batch and event id, so a replay or any arrival order
+ * Inserts only, keyed by batch and chain seq, so a replay or any arrival order
  * ends in the same rows.
  */
 @Injectable()
@@ -31,8 +31,9 @@ export class FsmaProjector implements OnModuleInit {
 
   async onBatchRegistered(e: BatchRegistered, { manager, envelope }: HandlerContext): Promise<void> {
     const id = batchId(e.batch?.batchId, 'BatchRegistered');
-    const producedAt = e.producedAt ? timestampDate(e.producedAt) : envelope.occurredAt ? timestampDate(envelope.occurredAt) : null;
-    if (!producedAt || !e.gtin || !e.lot || !e.ownerOrgId) throw new PoisonMessageError('BatchRegistered without GTIN, lot, owner or date');
+    // Refused like the lineage projector refuses it (whichever handler runs first); the date falls back like its registered_at.
+    if (!/^\d{14}$/.test(e.gtin) || !e.lot || !e.ownerOrgId) throw new PoisonMessageError('BatchRegistered without GTIN-14, lot or owner');
+    const producedAt = e.producedAt ? timestampDate(e.producedAt) : envelope.occurredAt ? timestampDate(envelope.occurredAt) : new Date();
     const inputs = e.inputs.map((i) => ({
       batchId: batchId(i.batch?.batchId, 'transformation input'),
       quantity: i.quantity ? { value: i.quantity.value, unit: i.quantity.unit } : null,
@@ -60,18 +61,18 @@ export class FsmaProjector implements OnModuleInit {
   async onTraceEventRecorded(e: TraceEventRecorded, { manager, envelope }: HandlerContext): Promise<void> {
     if (!FSMA_BIZ_STEPS.has(e.bizStep)) return;
     const id = batchId(e.batch?.batchId, 'TraceEventRecorded');
-    if (!e.eventId || !parseUuid(e.eventId, scratch) || !e.eventTime) throw new PoisonMessageError('TraceEventRecorded without event id or time');
+    const eventTime = e.eventTime ? timestampDate(e.eventTime) : envelope.occurredAt ? timestampDate(envelope.occurredAt) : new Date();
     await manager.query(
-      `INSERT INTO fsma_events (event_id, batch_id, seq, biz_step, event_time, org_id, location_id, to_org_id, to_location_id,
+      `INSERT INTO fsma_events (batch_id, seq, event_id, biz_step, event_time, org_id, location_id, to_org_id, to_location_id,
                                 quantity_value, quantity_unit, documents)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
-       ON CONFLICT (event_id) DO NOTHING`,
+       ON CONFLICT (batch_id, seq) DO NOTHING`,
       [
-        e.eventId.toLowerCase(),
         id,
         e.seq.toString(),
+        e.eventId && parseUuid(e.eventId, scratch) ? e.eventId.toLowerCase() : null,
         e.bizStep,
-        timestampDate(e.eventTime),
+        eventTime,
         envelope.orgId || e.holderOrgId,
         e.locationId,
         e.toOrgId || null,

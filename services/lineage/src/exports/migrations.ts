@@ -30,9 +30,10 @@ export class FsmaReadModel1764100000000 implements MigrationInterface {
     await q.query(`CREATE INDEX fsma_lots_gtin_lot_idx ON fsma_lots (gtin, lot)`);
     await q.query(`
       CREATE TABLE fsma_events (
-        event_id       uuid PRIMARY KEY,
         batch_id       uuid NOT NULL,
+        -- One event per link of a batch's chain.
         seq            bigint NOT NULL,
+        event_id       uuid,
         biz_step       text NOT NULL,
         event_time     timestamptz NOT NULL,
         -- The organisation that recorded the event.
@@ -42,9 +43,9 @@ export class FsmaReadModel1764100000000 implements MigrationInterface {
         to_location_id text,
         quantity_value text,
         quantity_unit  text,
-        documents      jsonb NOT NULL DEFAULT '[]'
+        documents      jsonb NOT NULL DEFAULT '[]',
+        PRIMARY KEY (batch_id, seq)
       )`);
-    await q.query(`CREATE INDEX fsma_events_batch_idx ON fsma_events (batch_id, seq)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
