@@ -58,7 +58,7 @@ export const FSMA_COLUMNS: { key: FsmaColumn; header: string }[] = [
   { key: 'previousSource', header: 'Location Description of Immediate Previous Source' },
   { key: 'subsequentRecipient', header: 'Location Description of Immediate Subsequent Recipient' },
   { key: 'tlcSource', header: 'Traceability Lot Code Source (Location Description)' },
-  { key: 'inputTlcs', header: 'Input Traceability Lot Codes (Quantity, Product Description)' },
+  { key: 'inputTlcs', header: 'Input Traceability Lot Codes (with Quantity and Product Description)' },
   { key: 'referenceDocumentType', header: 'Reference Document Type' },
   { key: 'referenceDocumentNumber', header: 'Reference Document Number' },
   { key: 'missingKdes', header: 'Missing KDEs' },
