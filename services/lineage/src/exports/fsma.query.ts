@@ -7,6 +7,17 @@ import { buildFsmaRows, type ChainEventRecord, type FsmaRow, type LocationFacts,
 /** Every lot the traced one touched, however far up or down: the walk stops when nothing new is reached. */
 const FULL_DEPTH = Number.MAX_SAFE_INTEGER;
 
+/** Look-ups in flight at once: in distributed mode each is an HTTP call to the gateway (cached there after). */
+const DIRECTORY_CONCURRENCY = 16;
+
+async function eachBounded<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(DIRECTORY_CONCURRENCY, items.length) }, worker));
+}
+
 export interface FsmaRequest extends SheetFilter {
   gtin: string;
   lot: string;
@@ -84,21 +95,17 @@ export class FsmaExportQuery {
       if (e.toLocationId) locationIds.add(e.toLocationId);
     }
     const locations = new Map<string, LocationFacts>();
-    await Promise.all(
-      [...locationIds].map(async (id) => {
-        const l = await this.directory.location(id);
-        if (l) locations.set(id, l);
-      }),
-    );
+    await eachBounded([...locationIds], async (id) => {
+      const l = await this.directory.location(id);
+      if (l) locations.set(id, l);
+    });
     const orgIds = new Set<string>([...locations.values()].map((l) => l.orgId));
     for (const e of events) if (e.toOrgId) orgIds.add(e.toOrgId);
     const organisations = new Map<string, string>();
-    await Promise.all(
-      [...orgIds].map(async (id) => {
-        const o = await this.directory.organisation(id);
-        if (o) organisations.set(id, o.name);
-      }),
-    );
+    await eachBounded([...orgIds], async (id) => {
+      const o = await this.directory.organisation(id);
+      if (o) organisations.set(id, o.name);
+    });
     return buildFsmaRows({ lots, reported, events, locations, organisations }, { from: req.from, to: req.to });
   }
 
