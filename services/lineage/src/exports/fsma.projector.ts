@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { timestampDate, type BatchRegistered, type TraceEventRecorded } from '@trace/contracts';
+import { Domain, timestampDate, type BatchRegistered, type TraceEventRecorded } from '@trace/contracts';
 import { InboxDispatcher, PoisonMessageError, type HandlerContext } from '@trace/messaging';
 import { parseUuid } from '../lineage-graph';
 import { domainName } from '../lineage.projector';
@@ -44,7 +44,7 @@ export class FsmaProjector implements OnModuleInit {
        ON CONFLICT (batch_id) DO NOTHING`,
       [
         id,
-        domainName(e.batch!.domain),
+        domainName(e.batch?.domain ?? Domain.UNSPECIFIED),
         e.gtin,
         e.lot,
         e.productName || null,
