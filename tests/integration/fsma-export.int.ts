@@ -159,7 +159,7 @@ describe('FSMA 204 export: GET /v1/exports/fsma204', () => {
   it('shipping, harvesting and transformation KDEs: recipient, ship-from, inputs, TLC source at the transformer', async () => {
     const rows = await csv(regulator, wheatLot);
     const [harvest, shipWheat, , transform, shipNoodles] = rows;
-    expect(harvest).toMatchObject({ [LOCATION]: farmDesc, [QTY]: '1200', [UNIT]: 'kg', [PRODUCT]: 'Winter wheat, hard red' });
+    expect(harvest).toMatchObject({ [LOCATION]: farmDesc, [RECIPIENT]: plantDesc, [QTY]: '1200', [UNIT]: 'kg', [PRODUCT]: 'Winter wheat, hard red' });
     expect(shipWheat).toMatchObject({ [LOCATION]: farmDesc, [RECIPIENT]: plantDesc, [TLC_SOURCE]: farmDesc, [DOC_TYPE]: 'BOL', [DOC_NO]: 'BOL-778', [MISSING_KDES]: 'none' });
     expect(transform).toMatchObject({
       [TLC]: 'NOODLE-FSMA',

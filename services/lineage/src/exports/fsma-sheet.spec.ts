@@ -53,6 +53,7 @@ describe('FSMA 204 sheet', () => {
     expect(rows.map((r) => r.cte)).toEqual(['Harvesting', 'Shipping', 'Receiving', 'Transformation']);
     const [harvest, ship, receive, transform] = rows;
     expect(harvest.location).toBe('Green Farm — North field, 1 Farm Road, CN-37, GLN 9506000134352');
+    expect(harvest.subsequentRecipient).toBe('Noodle Works — Plant 2');
     expect(ship.subsequentRecipient).toBe('Noodle Works — Plant 2');
     expect(receive).toMatchObject({ previousSource: harvest.location, location: 'Noodle Works — Plant 2', tlcSource: harvest.location, quantity: 1000, unit: 'kg' });
     expect(transform).toMatchObject({ tlc: 'NOODLE-1', tlcSource: 'Noodle Works — Plant 2', inputTlcs: 'WHEAT-1 (GTIN 09506000134352, Wheat): 100 kg' });

@@ -71,7 +71,9 @@ const HEADER: Record<FsmaColumn, string> = Object.fromEntries(FSMA_COLUMNS.map((
 
 /** The KDE columns each CTE must fill (21 CFR 1.1325 harvesting … 1.1350 transformation). */
 export const REQUIRED_KDES: Record<CteName, FsmaColumn[]> = {
-  Harvesting: ['eventDate', 'productDescription', 'quantity', 'unit', 'location', 'referenceDocumentType', 'referenceDocumentNumber'],
+  Harvesting: [
+    'eventDate', 'productDescription', 'quantity', 'unit', 'location', 'subsequentRecipient', 'referenceDocumentType', 'referenceDocumentNumber',
+  ],
   'Initial Packing': [
     'eventDate', 'tlc', 'productDescription', 'quantity', 'unit', 'location', 'tlcSource', 'referenceDocumentType', 'referenceDocumentNumber',
   ],
@@ -271,8 +273,14 @@ export function buildFsmaRows(src: SheetSources, filter: SheetFilter = {}): Fsma
   const drafts: Draft[] = [];
   for (const batchId of src.reported) {
     const lot = src.lots.get(batchId);
-    if (lot) drafts.push(originRow(lot, src));
-    drafts.push(...movementRows(batchId, byBatch.get(batchId) ?? [], src));
+    const moves = movementRows(batchId, byBatch.get(batchId) ?? [], src);
+    if (lot) {
+      const origin = originRow(lot, src);
+      // A harvest record names who the food went to next (1.1325(a)(1)): the lot's first shipment says.
+      if (origin.cte === 'Harvesting') origin.subsequentRecipient = moves.find((m) => m.cte === 'Shipping')?.subsequentRecipient ?? '';
+      drafts.push(origin);
+    }
+    drafts.push(...moves);
   }
   return drafts
     .filter((d) => (!filter.from || d.eventDate >= filter.from) && (!filter.to || d.eventDate < filter.to))
