@@ -236,6 +236,13 @@ describe('FSMA 204 export: GET /v1/exports/fsma204', () => {
     expect((await fetchExport(t.anonymous, wheatLot)).status).toBe(401);
   });
 
+  it('is documented in /docs-json with both media types', async () => {
+    const docs = await t.anonymous.get('/docs-json');
+    const op = docs.body.paths['/v1/exports/fsma204'].get;
+    expect(Object.keys(op.responses['200'].content).sort()).toEqual(['text/csv', XLSX_TYPE].sort());
+    expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['gtin', 'lot', 'from', 'to', 'format']));
+  });
+
   it('bad input is a 400 problem; an unknown lot a 404', async () => {
     const bad = async (query: Record<string, string>, field: string, accept?: string) => {
       const r = await fetchExport(regulator, query, accept);

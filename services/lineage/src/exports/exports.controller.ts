@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Gs1Error, normalizeGtin } from '@trace/gs1';
 import { badRequest, CurrentPrincipal, DomainError, Roles, type Principal } from '@trace/platform';
@@ -72,13 +72,13 @@ export class ExportsController {
   @ApiQuery({ name: 'from', required: false, description: 'Earliest event time (RFC 3339, or a date meaning its start in UTC)' })
   @ApiQuery({ name: 'to', required: false, description: 'Latest event time (RFC 3339, or a date meaning its whole day in UTC)' })
   @ApiQuery({ name: 'format', required: false, enum: ['csv', 'xlsx'], description: 'Overrides Accept' })
-  @ApiProduces(CSV, XLSX)
   @ApiOkResponse({
     description:
       'The FSMA 204 electronic sortable spreadsheet of the lot and every lot upstream and downstream of it: one row per ' +
       'Critical Tracking Event (harvesting, initial packing, transformation, shipping, receiving) with its Key Data ' +
       'Elements; a KDE the records lack reads MISSING and is named in "Missing KDEs". Operators may export lots their ' +
       'organisation owns, holds or held.',
+    content: { [CSV]: { schema: { type: 'string' } }, [XLSX]: { schema: { type: 'string', format: 'binary' } } },
   })
   async fsma204(
     @Query('gtin') gtinParam: string | undefined,
