@@ -81,12 +81,18 @@ describe('FSMA 204 export: GET /v1/exports/fsma204', () => {
     ok(await P.api.post('/v1/food/products', { gtin: FOOD_GTIN, name: '@Egg noodles', category: 'noodles' }));
 
     // Farm: harvest, ship (bill of lading).
-    wheat = ok(await F.api.post('/v1/agri/batches', { ...aBatch('WHEAT-FSMA', farmLoc), producedAt: '2026-11-01T06:00:00Z' }));
+    wheat = ok(
+      await F.api.post('/v1/agri/batches', {
+        ...aBatch('WHEAT-FSMA', farmLoc),
+        producedAt: '2026-11-01T06:00:00Z',
+        documents: [{ type: 'Harvest log', id: 'HL-1101' }],
+      }),
+    );
     await event(F, 'agri', wheat.id, {
       bizStep: 'shipping', eventTime: '2026-11-02T08:00:00Z', locationId: farmLoc, toOrgId: P.id, toLocationId: P.locations.factory,
       quantity: { value: 1200, unit: 'kg' }, documents: [{ type: 'BOL', id: 'BOL-778' }],
     });
-    // Processor: receive (purchase order), transform into noodles, ship (advance shipping notice).
+    // Processor: receive (purchase order), transform into noodles (no batch record named), ship (advance shipping notice).
     await event(P, 'agri', wheat.id, {
       bizStep: 'receiving', eventTime: '2026-11-02T15:00:00Z', locationId: P.locations.factory,
       quantity: { value: 1200, unit: 'kg' }, documents: [{ type: 'PO', id: 'PO-4411' }],
@@ -159,7 +165,10 @@ describe('FSMA 204 export: GET /v1/exports/fsma204', () => {
   it('shipping, harvesting and transformation KDEs: recipient, ship-from, inputs, TLC source at the transformer', async () => {
     const rows = await csv(regulator, wheatLot);
     const [harvest, shipWheat, , transform, shipNoodles] = rows;
-    expect(harvest).toMatchObject({ [LOCATION]: farmDesc, [RECIPIENT]: plantDesc, [QTY]: '1200', [UNIT]: 'kg', [PRODUCT]: 'Winter wheat, hard red' });
+    expect(harvest).toMatchObject({
+      [LOCATION]: farmDesc, [RECIPIENT]: plantDesc, [QTY]: '1200', [UNIT]: 'kg', [PRODUCT]: 'Winter wheat, hard red',
+      [DOC_TYPE]: 'Harvest log', [DOC_NO]: 'HL-1101', [MISSING_KDES]: 'none',
+    });
     expect(shipWheat).toMatchObject({ [LOCATION]: farmDesc, [RECIPIENT]: plantDesc, [TLC_SOURCE]: farmDesc, [DOC_TYPE]: 'BOL', [DOC_NO]: 'BOL-778', [MISSING_KDES]: 'none' });
     expect(transform).toMatchObject({
       [TLC]: 'NOODLE-FSMA',
@@ -187,8 +196,14 @@ describe('FSMA 204 export: GET /v1/exports/fsma204', () => {
       [LOCATION]: `'${storeDesc}`,
       [QTY]: '200',
     });
-    // Registrations carry no documents: harvest and transformation rows say so rather than leaving the cells empty.
+    // The transformation named no batch record either: flagged the same way.
+    const transform = rows.find((r) => r[CTE] === 'Transformation')!;
+    expect([transform[DOC_TYPE], transform[DOC_NO], transform[MISSING_KDES]]).toEqual([
+      'MISSING', 'MISSING', 'Reference Document Type; Reference Document Number',
+    ]);
+    // Nothing required is ever blank; the other rows are complete.
     expect(rows.filter((r) => r[DOC_TYPE] === '')).toEqual([]);
+    expect(rows.filter((r) => r[MISSING_KDES] !== 'none').map((r) => r[CTE])).toEqual(['Transformation', 'Receiving']);
   });
 
   it('CSV: RFC 4180 quoting of commas, quotes and line breaks; formula-looking cells neutralised', async () => {

@@ -190,6 +190,7 @@ export class BatchService implements InputLedger {
       orgId: principal.orgId,
       quantity: dto.quantity,
       ...(inputs.length ? { inputs } : {}),
+      ...(dto.documents?.length ? { documents: dto.documents.map((d) => ({ type: d.type, id: d.id })) } : {}),
     };
     const link = nextLink(undefined, content);
     return this.dataSource.transaction(async (m) => {
@@ -233,6 +234,7 @@ export class BatchService implements InputLedger {
           chainHead: link.hash,
           productCategory: product.category,
           productName: product.name,
+          documents: (dto.documents ?? []).map((d) => ({ type: d.type, id: d.id })),
         },
         { subject: id, orgId: principal.orgId, occurredAt: producedAt },
       );

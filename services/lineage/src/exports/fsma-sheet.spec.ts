@@ -14,6 +14,7 @@ const lot = (over: Partial<LotRecord>): LotRecord => ({
   quantity: { value: '1000', unit: 'kg' },
   producedAt: new Date('2026-11-01T08:00:00Z'),
   inputs: [],
+  documents: [{ type: 'harvest log', id: 'H-1' }],
   ...over,
 });
 const ev = (over: Partial<ChainEventRecord>): ChainEventRecord => ({
@@ -58,14 +59,13 @@ describe('FSMA 204 sheet', () => {
     expect(receive).toMatchObject({ previousSource: harvest.location, location: 'Noodle Works — Plant 2', tlcSource: harvest.location, quantity: 1000, unit: 'kg' });
     expect(transform).toMatchObject({ tlc: 'NOODLE-1', tlcSource: 'Noodle Works — Plant 2', inputTlcs: 'WHEAT-1 (GTIN 09506000134352, Wheat): 100 kg' });
     expect(receive.missingKdes).toBe('none');
-    // Registrations carry no reference documents: flagged, not blank.
-    expect(transform.referenceDocumentType).toBe(MISSING);
-    expect(transform.missingKdes).toContain('Reference Document Type');
+    expect(harvest).toMatchObject({ referenceDocumentType: 'harvest log', referenceDocumentNumber: 'H-1', missingKdes: 'none' });
+    expect(transform.missingKdes).toBe('none');
   });
 
   it('flags missing KDEs, drops voided shipments, filters by date', () => {
     const rows = buildFsmaRows(
-      sources([lot({ productName: null })], [
+      sources([lot({ productName: null, documents: [] })], [
         ev({ seq: 2 }),
         ev({ seq: 3, bizStep: 'void_shipping' }),
         ev({ seq: 4, toOrgId: null, documents: [], quantity: null, eventTime: new Date('2026-11-05T00:00:00Z') }),
@@ -77,6 +77,9 @@ describe('FSMA 204 sheet', () => {
       expect(ship[k]).toBe(MISSING);
     }
     expect(ship.previousSource).toBe(''); // not a shipping KDE
+    expect(rows[0]).toMatchObject({ referenceDocumentType: MISSING, referenceDocumentNumber: MISSING });
+    // The only shipment names no recipient, so the harvest cannot either.
+    expect(rows[0].missingKdes).toBe('Product Description; Location Description of Immediate Subsequent Recipient; Reference Document Type; Reference Document Number');
     const only = buildFsmaRows(sources([lot({})], [ev({})]), { from: new Date('2026-11-02T00:00:00Z'), to: new Date('2026-11-03T00:00:00Z') });
     expect(only.map((r) => r.cte)).toEqual(['Shipping']);
   });

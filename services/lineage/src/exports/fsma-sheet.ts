@@ -104,6 +104,8 @@ export interface LotRecord {
   quantity: { value: string; unit: string } | null;
   producedAt: Date;
   inputs: { batchId: string; quantity: { value: string; unit: string } | null }[];
+  /** The registration's reference documents (harvest, packing or batch records). */
+  documents: { type: string; id: string }[];
 }
 
 export interface ChainEventRecord {
@@ -206,9 +208,7 @@ function originRow(lot: LotRecord, src: SheetSources): Draft {
     // The TLC is assigned where the lot was registered: the farm, the packer, the transformer.
     tlcSource: here,
     inputTlcs,
-    // Registrations carry no documents today (POST /v1/{domain}/batches has no `documents`): flagged.
-    referenceDocumentType: '',
-    referenceDocumentNumber: '',
+    ...documentsOf(lot.documents),
     domain: lot.domain,
     batchId: lot.batchId,
     chainSeq: 1,

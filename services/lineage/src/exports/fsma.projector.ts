@@ -39,8 +39,9 @@ export class FsmaProjector implements OnModuleInit {
       quantity: i.quantity ? { value: i.quantity.value, unit: i.quantity.unit } : null,
     }));
     await manager.query(
-      `INSERT INTO fsma_lots (batch_id, domain, gtin, lot, product_name, owner_org_id, location_id, quantity_value, quantity_unit, produced_at, inputs)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
+      `INSERT INTO fsma_lots (batch_id, domain, gtin, lot, product_name, owner_org_id, location_id, quantity_value, quantity_unit, produced_at,
+                              inputs, documents)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
        ON CONFLICT (batch_id) DO NOTHING`,
       [
         id,
@@ -54,6 +55,7 @@ export class FsmaProjector implements OnModuleInit {
         e.quantity?.unit ?? null,
         producedAt,
         JSON.stringify(inputs),
+        JSON.stringify(e.documents.map((d) => ({ type: d.type, id: d.id }))),
       ],
     );
   }

@@ -35,6 +35,7 @@ interface LotRow {
   quantity_unit: string | null;
   produced_at: Date;
   inputs: { batchId: string; quantity: { value: string; unit: string } | null }[];
+  documents: { type: string; id: string }[];
 }
 
 interface EventRow {
@@ -139,6 +140,7 @@ export class FsmaExportQuery {
           quantity: r.quantity_value !== null ? { value: r.quantity_value, unit: r.quantity_unit ?? '' } : null,
           producedAt: r.produced_at,
           inputs: r.inputs,
+          documents: r.documents,
         },
       ]),
     );

@@ -25,7 +25,9 @@ export class FsmaReadModel1764100000000 implements MigrationInterface {
         quantity_unit  text,
         produced_at    timestamptz NOT NULL,
         -- Transformation inputs: [{ batchId, quantity: { value, unit } }].
-        inputs         jsonb NOT NULL DEFAULT '[]'
+        inputs         jsonb NOT NULL DEFAULT '[]',
+        -- Reference documents of the registration: [{ type, id }].
+        documents      jsonb NOT NULL DEFAULT '[]'
       )`);
     await q.query(`CREATE INDEX fsma_lots_gtin_lot_idx ON fsma_lots (gtin, lot)`);
     await q.query(`
