@@ -62,9 +62,9 @@ export async function startDistributed(names: ServiceName[], tag = 'e2e', opts: 
   );
   const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
   const services: DistributedDeployment['services'] = {};
-  // Domain services look up identity at the gateway; recall asks lineage for scopes.
+  // Domain services and lineage (FSMA export) look up identity at the gateway; recall asks lineage for scopes.
   const envOf = (n: ServiceName): NodeJS.ProcessEnv => ({
-    ...(DOMAIN_SERVICES.includes(n) || n === 'recall' ? { ...common, ...urls, IDENTITY_URL: gatewayUrl } : common),
+    ...(DOMAIN_SERVICES.includes(n) || n === 'recall' || n === 'lineage' ? { ...common, ...urls, IDENTITY_URL: gatewayUrl } : common),
     ...opts.env?.[n],
   });
   for (const n of names) services[n] = ServiceProcess.spawn(n, `services/${n}/src/main.ts`, envOf(n), ports[n]);

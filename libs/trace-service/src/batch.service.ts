@@ -165,7 +165,7 @@ export class BatchService implements InputLedger {
     id: string,
     gtin: string,
     dto: RegisterBatchDto,
-    product: { id: string; category: string },
+    product: { id: string; category: string; name: string },
     producedAt: Date,
     expiresAt: Date | null,
     principal: Principal,
@@ -190,6 +190,7 @@ export class BatchService implements InputLedger {
       orgId: principal.orgId,
       quantity: dto.quantity,
       ...(inputs.length ? { inputs } : {}),
+      ...(dto.documents?.length ? { documents: dto.documents.map((d) => ({ type: d.type, id: d.id })) } : {}),
     };
     const link = nextLink(undefined, content);
     return this.dataSource.transaction(async (m) => {
@@ -232,6 +233,8 @@ export class BatchService implements InputLedger {
           inputs: protoInputs,
           chainHead: link.hash,
           productCategory: product.category,
+          productName: product.name,
+          documents: (dto.documents ?? []).map((d) => ({ type: d.type, id: d.id })),
         },
         { subject: id, orgId: principal.orgId, occurredAt: producedAt },
       );

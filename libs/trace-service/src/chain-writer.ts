@@ -138,6 +138,7 @@ export async function appendChainEvents(
           hash: link.hash,
           prevHash: link.prevHash,
           statusAfter: after.status,
+          documents: ((e.details?.documents as { type: string; id: string }[] | undefined) ?? []).map((d) => ({ type: d.type, id: d.id })),
           batchQuantity: { value: String(after.quantity), unit: batch.quantity_unit },
           batchLocationId: locationAfter,
         },

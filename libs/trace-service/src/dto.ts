@@ -208,4 +208,12 @@ export class RegisterBatchDto {
   @IsOptional()
   @IsObject()
   attributes?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: [DocumentRefDto], description: 'Harvest, packing or batch records behind the registration (FSMA 204 reference documents)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => DocumentRefDto)
+  documents?: DocumentRefDto[];
 }

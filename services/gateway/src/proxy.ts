@@ -11,6 +11,7 @@ export const ROUTES: { prefix: RegExp; upstream: string }[] = [
   { prefix: /^\/v1\/material(\/|$)/, upstream: 'MATERIAL_URL' },
   { prefix: /^\/v1\/goods(\/|$)/, upstream: 'GOODS_URL' },
   { prefix: /^\/v1\/trace(\/|$)/, upstream: 'LINEAGE_URL' },
+  { prefix: /^\/v1\/exports(\/|$)/, upstream: 'LINEAGE_URL' }, // FSMA 204 spreadsheet
   { prefix: /^\/v1\/(recalls|cases|incidents)(\/|$)/, upstream: 'RECALL_URL' },
 ];
 

@@ -1,6 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { ServiceRuntimeModule } from '@trace/messaging';
 import { LINEAGE_SCOPE } from '@trace/platform';
+import { ExportsController } from './exports/exports.controller';
+import { FsmaProjector } from './exports/fsma.projector';
+import { FsmaExportQuery } from './exports/fsma.query';
 import { LineageIndex } from './lineage-index';
 import { LineageProjector } from './lineage.projector';
 import { LINEAGE_MIGRATIONS } from './migrations';
@@ -10,15 +13,25 @@ import { TraceController } from './trace.controller';
 import { TraceQuery } from './trace.query';
 
 /**
- * The cross-domain read model: consumes batch events of every domain, answers traces from memory.
+ * The cross-domain read model: consumes batch events of every domain, answers traces from memory,
+ * and exports a lot's FSMA 204 records (needs DIRECTORY: the gateway module in-process, else DirectoryClientModule).
  * Global so that LINEAGE_SCOPE (recall scopes) reaches the recall module hosted in the same process;
  * services running without this module import LineageScopeClientModule instead.
  */
 @Global()
 @Module({
   imports: [ServiceRuntimeModule.forService({ service: 'lineage', migrations: LINEAGE_MIGRATIONS })],
-  controllers: [TraceController, LineageScopeController],
-  providers: [LineageIndex, LineageProjector, TraceQuery, LineageScopeQuery, { provide: LINEAGE_SCOPE, useExisting: LineageScopeQuery }],
+  controllers: [TraceController, LineageScopeController, ExportsController],
+  providers: [
+    LineageIndex,
+    LineageProjector,
+    TraceQuery,
+    LineageScopeQuery,
+    { provide: LINEAGE_SCOPE, useExisting: LineageScopeQuery },
+    // FSMA 204 export (services/lineage/src/exports): its read model is fed by the same inbox; names come from DIRECTORY.
+    FsmaProjector,
+    FsmaExportQuery,
+  ],
   exports: [LineageIndex, TraceQuery, LINEAGE_SCOPE],
 })
 export class LineageModule {}

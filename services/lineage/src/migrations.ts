@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { FsmaReadModel1764100000000 } from './exports/migrations';
 
 /**
  * The cross-domain graph: one node per batch of any domain, one edge per
@@ -89,4 +90,4 @@ export class LineageQuantities1764000002100 implements MigrationInterface {
   }
 }
 
-export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000, LineageQuantities1764000002100];
+export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000, LineageQuantities1764000002100, FsmaReadModel1764100000000];

@@ -6,7 +6,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { BatchRef, Quantity } from "./common_pb";
+import type { BatchRef, DocumentRef, Quantity } from "./common_pb";
 import { file_trace_v1_common } from "./common_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file trace/v1/batch.proto.
  */
 export const file_trace_v1_batch: GenFile = /*@__PURE__*/
-  fileDesc("ChR0cmFjZS92MS9iYXRjaC5wcm90bxIIdHJhY2UudjEiVQoKQmF0Y2hJbnB1dBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEiQKCHF1YW50aXR5GAIgASgLMhIudHJhY2UudjEuUXVhbnRpdHki1QIKD0JhdGNoUmVnaXN0ZXJlZBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEgwKBGd0aW4YAiABKAkSCwoDbG90GAMgASgJEiQKCHF1YW50aXR5GAQgASgLMhIudHJhY2UudjEuUXVhbnRpdHkSFAoMb3duZXJfb3JnX2lkGAUgASgJEhMKC2xvY2F0aW9uX2lkGAYgASgJEi8KC3Byb2R1Y2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkCgZpbnB1dHMYCSADKAsyFC50cmFjZS52MS5CYXRjaElucHV0EhIKCmNoYWluX2hlYWQYCiABKAkSGAoQcHJvZHVjdF9jYXRlZ29yeRgLIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp, file_trace_v1_common]);
+  fileDesc("ChR0cmFjZS92MS9iYXRjaC5wcm90bxIIdHJhY2UudjEiVQoKQmF0Y2hJbnB1dBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEiQKCHF1YW50aXR5GAIgASgLMhIudHJhY2UudjEuUXVhbnRpdHkilQMKD0JhdGNoUmVnaXN0ZXJlZBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEgwKBGd0aW4YAiABKAkSCwoDbG90GAMgASgJEiQKCHF1YW50aXR5GAQgASgLMhIudHJhY2UudjEuUXVhbnRpdHkSFAoMb3duZXJfb3JnX2lkGAUgASgJEhMKC2xvY2F0aW9uX2lkGAYgASgJEi8KC3Byb2R1Y2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkCgZpbnB1dHMYCSADKAsyFC50cmFjZS52MS5CYXRjaElucHV0EhIKCmNoYWluX2hlYWQYCiABKAkSGAoQcHJvZHVjdF9jYXRlZ29yeRgLIAEoCRIUCgxwcm9kdWN0X25hbWUYDCABKAkSKAoJZG9jdW1lbnRzGA0gAygLMhUudHJhY2UudjEuRG9jdW1lbnRSZWZiBnByb3RvMw", [file_google_protobuf_timestamp, file_trace_v1_common]);
 
 /**
  * One input of a transformation: how much of which batch went in.
@@ -101,6 +101,21 @@ export type BatchRegistered = Message<"trace.v1.BatchRegistered"> & {
    * @generated from field: string product_category = 11;
    */
   productCategory: string;
+
+  /**
+   * The product's name at registration (FSMA 204 "product description").
+   *
+   * @generated from field: string product_name = 12;
+   */
+  productName: string;
+
+  /**
+   * The documents the registration names (request field `documents`: harvest,
+   * packing or batch records), for read models that report them.
+   *
+   * @generated from field: repeated trace.v1.DocumentRef documents = 13;
+   */
+  documents: DocumentRef[];
 };
 
 /**

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file trace/v1/common.proto.
  */
 export const file_trace_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("ChV0cmFjZS92MS9jb21tb24ucHJvdG8SCHRyYWNlLnYxIicKCFF1YW50aXR5Eg0KBXZhbHVlGAEgASgJEgwKBHVuaXQYAiABKAkiPgoIQmF0Y2hSZWYSIAoGZG9tYWluGAEgASgOMhAudHJhY2UudjEuRG9tYWluEhAKCGJhdGNoX2lkGAIgASgJKnoKBkRvbWFpbhIWChJET01BSU5fVU5TUEVDSUZJRUQQABIPCgtET01BSU5fQUdSSRABEg8KC0RPTUFJTl9GT09EEAISDwoLRE9NQUlOX0RSVUcQAxITCg9ET01BSU5fTUFURVJJQUwQBBIQCgxET01BSU5fR09PRFMQBWIGcHJvdG8z");
+  fileDesc("ChV0cmFjZS92MS9jb21tb24ucHJvdG8SCHRyYWNlLnYxIicKCFF1YW50aXR5Eg0KBXZhbHVlGAEgASgJEgwKBHVuaXQYAiABKAkiPgoIQmF0Y2hSZWYSIAoGZG9tYWluGAEgASgOMhAudHJhY2UudjEuRG9tYWluEhAKCGJhdGNoX2lkGAIgASgJIicKC0RvY3VtZW50UmVmEgwKBHR5cGUYASABKAkSCgoCaWQYAiABKAkqegoGRG9tYWluEhYKEkRPTUFJTl9VTlNQRUNJRklFRBAAEg8KC0RPTUFJTl9BR1JJEAESDwoLRE9NQUlOX0ZPT0QQAhIPCgtET01BSU5fRFJVRxADEhMKD0RPTUFJTl9NQVRFUklBTBAEEhAKDERPTUFJTl9HT09EUxAFYgZwcm90bzM");
 
 /**
  * A quantity with its unit, e.g. 1200 kg. Decimal values travel as strings so
@@ -60,6 +60,31 @@ export type BatchRef = Message<"trace.v1.BatchRef"> & {
  */
 export const BatchRefSchema: GenMessage<BatchRef> = /*@__PURE__*/
   messageDesc(file_trace_v1_common, 1);
+
+/**
+ * A business document an event refers to (purchase order, bill of lading,
+ * invoice…): EPCIS bizTransaction, FSMA 204 "reference document type and number".
+ *
+ * @generated from message trace.v1.DocumentRef
+ */
+export type DocumentRef = Message<"trace.v1.DocumentRef"> & {
+  /**
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message trace.v1.DocumentRef.
+ * Use `create(DocumentRefSchema)` to create a new message.
+ */
+export const DocumentRefSchema: GenMessage<DocumentRef> = /*@__PURE__*/
+  messageDesc(file_trace_v1_common, 2);
 
 /**
  * The five product domains. A batch belongs to exactly one.

@@ -8,7 +8,7 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { BatchInput } from "./batch_pb";
 import { file_trace_v1_batch } from "./batch_pb";
-import type { BatchRef, Quantity } from "./common_pb";
+import type { BatchRef, DocumentRef, Quantity } from "./common_pb";
 import { file_trace_v1_common } from "./common_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file trace/v1/trace_event.proto.
  */
 export const file_trace_v1_trace_event: GenFile = /*@__PURE__*/
-  fileDesc("Chp0cmFjZS92MS90cmFjZV9ldmVudC5wcm90bxIIdHJhY2UudjEiqAMKElRyYWNlRXZlbnRSZWNvcmRlZBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEhAKCGV2ZW50X2lkGAIgASgJEgsKA3NlcRgDIAEoBBIQCghiaXpfc3RlcBgEIAEoCRITCgtkaXNwb3NpdGlvbhgFIAEoCRIuCgpldmVudF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtsb2NhdGlvbl9pZBgHIAEoCRIVCg1ob2xkZXJfb3JnX2lkGAggASgJEhEKCXRvX29yZ19pZBgJIAEoCRIWCg50b19sb2NhdGlvbl9pZBgKIAEoCRIkCghxdWFudGl0eRgLIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EgwKBGhhc2gYDCABKAkSEQoJcHJldl9oYXNoGA0gASgJEhQKDHN0YXR1c19hZnRlchgOIAEoCRIqCg5iYXRjaF9xdWFudGl0eRgUIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EhkKEWJhdGNoX2xvY2F0aW9uX2lkGBUgASgJIqQBChZUcmFuc2Zvcm1hdGlvblJlY29yZGVkEiIKBm91dHB1dBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEiQKBmlucHV0cxgCIAMoCzIULnRyYWNlLnYxLkJhdGNoSW5wdXQSEAoIZXZlbnRfaWQYAyABKAkSLgoKZXZlbnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_trace_v1_batch, file_trace_v1_common]);
+  fileDesc("Chp0cmFjZS92MS90cmFjZV9ldmVudC5wcm90bxIIdHJhY2UudjEi0gMKElRyYWNlRXZlbnRSZWNvcmRlZBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEhAKCGV2ZW50X2lkGAIgASgJEgsKA3NlcRgDIAEoBBIQCghiaXpfc3RlcBgEIAEoCRITCgtkaXNwb3NpdGlvbhgFIAEoCRIuCgpldmVudF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtsb2NhdGlvbl9pZBgHIAEoCRIVCg1ob2xkZXJfb3JnX2lkGAggASgJEhEKCXRvX29yZ19pZBgJIAEoCRIWCg50b19sb2NhdGlvbl9pZBgKIAEoCRIkCghxdWFudGl0eRgLIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EgwKBGhhc2gYDCABKAkSEQoJcHJldl9oYXNoGA0gASgJEhQKDHN0YXR1c19hZnRlchgOIAEoCRIoCglkb2N1bWVudHMYDyADKAsyFS50cmFjZS52MS5Eb2N1bWVudFJlZhIqCg5iYXRjaF9xdWFudGl0eRgUIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EhkKEWJhdGNoX2xvY2F0aW9uX2lkGBUgASgJIqQBChZUcmFuc2Zvcm1hdGlvblJlY29yZGVkEiIKBm91dHB1dBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEiQKBmlucHV0cxgCIAMoCzIULnRyYWNlLnYxLkJhdGNoSW5wdXQSEAoIZXZlbnRfaWQYAyABKAkSLgoKZXZlbnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_trace_v1_batch, file_trace_v1_common]);
 
 /**
  * An event was appended to a batch's hash chain.
@@ -102,6 +102,14 @@ export type TraceEventRecorded = Message<"trace.v1.TraceEventRecorded"> & {
    * @generated from field: string status_after = 14;
    */
   statusAfter: string;
+
+  /**
+   * The documents the event names (request field `documents`), for read
+   * models that report them (FSMA 204 reference documents).
+   *
+   * @generated from field: repeated trace.v1.DocumentRef documents = 15;
+   */
+  documents: DocumentRef[];
 
   /**
    * What the batch holds after this event (a transformation consumes from its
