@@ -16,6 +16,12 @@ export interface KafkaTransportOptions {
    * admin API; a partition no longer assigned to this member is dropped (lag undefined).
    */
   onLag?: (consumerGroup: string, topic: string, partition: number, lag: number | undefined) => void;
+  /**
+   * Partitions a consumer works on at once (default 3): each partition stays
+   * in order, and a recall's chunks (keyed by recall, domain and chunk) spread
+   * over partitions are applied side by side instead of one after another.
+   */
+  partitionsConsumedConcurrently?: number;
 }
 
 function headersToRecord(headers: IHeaders | undefined): Record<string, string> {
@@ -132,6 +138,7 @@ export class KafkaTransport implements EventTransport {
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.run({
       autoCommit: true,
+      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 3,
       eachMessage: async ({ topic, partition, message }) => {
         const inbound: InboundMessage = {
           topic,
