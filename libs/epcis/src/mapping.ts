@@ -50,10 +50,34 @@ export function cbvName(value: string | undefined, kind: 'bizstep' | 'disp'): st
   if (value === undefined) return undefined;
   const urn = new RegExp(`^urn:epcglobal:cbv:${kind}:(.+)$`).exec(value);
   if (urn) return urn[1];
-  const web = new RegExp(`^https?://(?:ref\\.gs1\\.org/cbv|gs1\\.org/voc)/${kind === 'bizstep' ? 'BizStep' : 'Disp'}-(.+)$`, 'i').exec(value);
+  const web = new RegExp(`^(?:https?://(?:ref\\.gs1\\.org/cbv|gs1\\.org/voc)/|${TRACE_NS.replace(/\./g, '\\.')})${kind === 'bizstep' ? 'BizStep' : 'Disp'}-(.+)$`, 'i').exec(value);
   if (web) return web[1];
   return value;
 }
+
+/**
+ * Units of our REST API (free text such as "kg") as UN/ECE Recommendation 20
+ * codes, which EPCIS requires for `uom`; a unit without a code here is left
+ * out of the quantity element (the exported link keeps it: see CarriedLink).
+ */
+const UNECE: Record<string, string> = {
+  kg: 'KGM', g: 'GRM', mg: 'MGM', t: 'TNE', l: 'LTR', ml: 'MLT', m: 'MTR', m2: 'MTK', m3: 'MTQ', km: 'KMT', cm: 'CMT', mm: 'MMT',
+  pcs: 'H87', piece: 'H87', pieces: 'H87', box: 'BX', bag: 'BG', bottle: 'BO', jar: 'JR', carton: 'CT', pallet: 'PX', dose: 'DD', roll: 'RO',
+  cel: 'CEL', celsius: 'CEL', percent: 'P1', '%': 'P1',
+};
+export const uneceUnit = (unit: string): string | undefined => (/^[A-Z0-9]{2,3}$/.test(unit) ? unit : UNECE[unit.toLowerCase()]);
+
+/**
+ * CBV 2.0 bizSteps the EPCIS schema lists; any other name of ours (e.g.
+ * `transforming`) goes out as a URI in our namespace and comes back by name.
+ */
+const SCHEMA_BIZSTEPS = new Set([
+  'accepting', 'arriving', 'assembling', 'collecting', 'commissioning', 'consigning', 'creating_class_instance', 'cycle_counting', 'decommissioning',
+  'departing', 'destroying', 'disassembling', 'dispensing', 'encoding', 'entering_exiting', 'holding', 'inspecting', 'installing', 'killing', 'loading',
+  'other', 'packing', 'picking', 'receiving', 'removing', 'repackaging', 'repairing', 'replacing', 'reserving', 'retail_selling', 'shipping',
+  'staging_outbound', 'stock_taking', 'stocking', 'storing', 'transporting', 'unloading', 'unpacking', 'void_shipping', 'sensor_reporting', 'sampling',
+]);
+export const bizStepOut = (name: string) => (SCHEMA_BIZSTEPS.has(name) || /:/.test(name) ? name : `${TRACE_NS}BizStep-${name}`);
 
 /** Our extension keys (`trace:…`) are transport, not content: the event hash leaves them out. */
 export const isTraceExtension = (key: string) => key.startsWith(`${TRACE_NS_PREFIX}:`);
@@ -103,10 +127,10 @@ export function nativeToEpcis(n: NativeChainEvent): EpcisEvent {
   const c = n.content;
   const self = batchKey(n.batch.gtin, n.batch.lot, n.batch.instance);
   const quantity = c.quantity as { value: number; unit: string } | undefined;
-  const element = (key: string, q?: { value: number; unit: string }): QuantityElement => ({
-    epcClass: key,
-    ...(q ? { quantity: q.value, ...(q.unit !== COUNT_UNIT ? { uom: q.unit } : {}) } : {}),
-  });
+  const element = (key: string, q?: { value: number; unit: string }): QuantityElement => {
+    const uom = q && q.unit !== COUNT_UNIT ? uneceUnit(q.unit) : undefined;
+    return { epcClass: key, ...(q ? { quantity: q.value, ...(uom ? { uom } : {}) } : {}) };
+  };
   const what = n.batch.instance ? { epcList: [self] } : { quantityList: [element(self, quantity)] };
   const inputs = c.inputs as { gtin: string; lot: string; quantity: { value: number; unit: string } }[] | undefined;
   const documents = c.documents as { type: string; id: string }[] | undefined;
@@ -118,17 +142,22 @@ export function nativeToEpcis(n: NativeChainEvent): EpcisEvent {
     recordTime: n.recordTime,
   };
   const why = {
-    bizStep: n.bizStep,
+    bizStep: bizStepOut(n.bizStep),
     ...(n.disposition ? { disposition: n.disposition } : {}),
     readPoint: { id: n.locationUri },
     bizLocation: { id: n.locationUri },
     ...(documents?.length
-      ? { bizTransactionList: documents.map((d) => ({ type: d.type, bizTransaction: `urn:trace:doc:${encodeURIComponent(d.type)}:${encodeURIComponent(d.id)}` })) }
+      ? { bizTransactionList: documents.map((d) => ({ type: BTT.has(d.type) ? d.type : `${TRACE_NS}BTT-${encodeURIComponent(d.type)}`, bizTransaction: `urn:trace:doc:${encodeURIComponent(d.type)}:${encodeURIComponent(d.id)}` })) }
       : {}),
     ...(sensors?.length
       ? {
           sensorElementList: [
-            { sensorReport: sensors.map((s) => ({ type: `${TRACE_NS}sensor/${encodeURIComponent(s.type)}`, value: s.value, uom: s.unit, time: s.time })) },
+            {
+              sensorReport: sensors.map((s) => {
+                const uom = uneceUnit(s.unit);
+                return { type: `${TRACE_NS}sensor/${encodeURIComponent(s.type)}`, value: s.value, ...(uom ? { uom } : {}), time: s.time };
+              }),
+            },
           ],
         }
       : {}),
@@ -144,6 +173,8 @@ export function nativeToEpcis(n: NativeChainEvent): EpcisEvent {
   }
   return { type: 'ObjectEvent', ...base, ...what, action: n.seq === 1 ? 'ADD' : 'OBSERVE', ...why } as EpcisEvent;
 }
+
+const BTT = new Set(['bol', 'cert', 'desadv', 'inv', 'pedigree', 'po', 'poc', 'prodorder', 'recadv', 'rma', 'testprd', 'testres', 'upevt']);
 
 const context = () => [EPCIS_CONTEXT, { [TRACE_NS_PREFIX]: TRACE_NS }];
 

@@ -12,6 +12,7 @@ export const ROUTES: { prefix: RegExp; upstream: string }[] = [
   { prefix: /^\/v1\/goods(\/|$)/, upstream: 'GOODS_URL' },
   { prefix: /^\/v1\/trace(\/|$)/, upstream: 'LINEAGE_URL' },
   { prefix: /^\/v1\/(recalls|cases|incidents)(\/|$)/, upstream: 'RECALL_URL' },
+  { prefix: /^\/v1\/epcis(\/|$)/, upstream: 'EPCIS_URL' }, // EPCIS 2.0 capture and query
 ];
 
 export function resolveUpstream(path: string, env: NodeJS.ProcessEnv): string | undefined {
