@@ -270,7 +270,12 @@ export class CaptureService {
         bizLocation,
         epcKeys: eventKeys(e),
       };
-      const items = a.objects.filter((o) => o.ref.kind === 'trade-item' && (o.ref.lot ?? o.ref.serial) !== undefined);
+      let items = a.objects.filter((o) => o.ref.kind === 'trade-item' && (o.ref.lot ?? o.ref.serial) !== undefined);
+      // An exported event carries the link of the batch it was exported from: it is stored on that chain
+      // alone, as it was; its other objects have their own links in their own exports (a transformation's
+      // inputs: their consumption), and its content keeps the edges (inputs) that lineage needs.
+      const own = a.carried ? items.find((o) => o.ref.kind === 'trade-item' && o.ref.gtin === a.carried!.gtin && (o.ref.lot ?? o.ref.serial) === a.carried!.lot) : undefined;
+      if (own) items = [own];
       if (items.length === 0) {
         unbound.push({ index: a.index, ...common, eventTime: e.eventTime });
         continue;
