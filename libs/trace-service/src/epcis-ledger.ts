@@ -262,7 +262,8 @@ export class EpcisChainService implements EpcisLedger {
   private async createBatch(m: EntityManager, t: PlannedTarget, ev: PlannedChainEvent, carried: CarriedLink | undefined, principal: Principal): Promise<BatchRow> {
     const [product] = await m.query('SELECT id, category FROM products WHERE gtin = $1', [t.gtin]);
     if (!product) throw new DomainError(422, 'unknown-product', `No product with GTIN ${t.gtin} in ${this.domain}`);
-    const quantity = (carried?.content.quantity as { value: number; unit: string } | undefined) ?? t.create!.quantity;
+    const quantity = (carried?.content.quantity as { value: number; unit: string } | undefined) ?? t.create?.quantity;
+    if (!quantity) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)}: no quantity to create it with`);
     const locationId = (carried?.content.locationId as string | undefined) ?? ev.locationId;
     const producedAt = new Date((carried?.content.eventTime as string | undefined) ?? ev.eventTime);
     const [row] = (await m.query(

@@ -274,7 +274,8 @@ export class CaptureService {
       // An exported event carries the link of the batch it was exported from: it is stored on that chain
       // alone, as it was; its other objects have their own links in their own exports (a transformation's
       // inputs: their consumption), and its content keeps the edges (inputs) that lineage needs.
-      const own = a.carried ? items.find((o) => o.ref.kind === 'trade-item' && o.ref.gtin === a.carried!.gtin && (o.ref.lot ?? o.ref.serial) === a.carried!.lot) : undefined;
+      const c = a.carried;
+      const own = c ? items.find((o) => o.ref.kind === 'trade-item' && o.ref.gtin === c.gtin && (o.ref.lot ?? o.ref.serial) === c.lot) : undefined;
       if (own) items = [own];
       if (items.length === 0) {
         unbound.push({ index: a.index, ...common, eventTime: e.eventTime });
