@@ -1,7 +1,7 @@
 import { dropSchemas, freePort, KafkaMockCluster, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
 import { Api } from './api';
 
-export const ALL_SERVICES = ['agri', 'food', 'drug', 'material', 'goods', 'lineage', 'recall'] as const;
+export const ALL_SERVICES = ['agri', 'food', 'drug', 'material', 'goods', 'lineage', 'recall', 'epcis'] as const;
 export type ServiceName = (typeof ALL_SERVICES)[number];
 const DOMAIN_SERVICES: readonly string[] = ['agri', 'food', 'drug', 'material', 'goods'];
 
@@ -52,7 +52,9 @@ export async function startDistributed(names: ServiceName[], tag = 'e2e'): Promi
   const services: DistributedDeployment['services'] = {};
   for (const n of names) {
     // Domain services look up identity at the gateway; recall asks lineage for scopes.
-    const env = DOMAIN_SERVICES.includes(n) || n === 'recall' ? { ...common, ...urls, IDENTITY_URL: gatewayUrl } : common;
+    const env: Record<string, string> = DOMAIN_SERVICES.includes(n) || n === 'recall' ? { ...common, ...urls, IDENTITY_URL: gatewayUrl } : { ...common };
+    // EPCIS writes to and queries the domain services that run here.
+    if (n === 'epcis') Object.assign(env, urls, { EPCIS_DOMAINS: names.filter((x) => DOMAIN_SERVICES.includes(x)).join(',') });
     services[n] = ServiceProcess.spawn(n, `services/${n}/src/main.ts`, env, ports[n]);
   }
   const gateway = ServiceProcess.spawn('gateway', 'services/gateway/src/main.ts', { ...common, ...urls }, ports.gateway);

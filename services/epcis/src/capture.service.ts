@@ -19,6 +19,7 @@ import {
 } from '@trace/epcis';
 import { badRequest, DomainError, notFound, type Principal } from '@trace/platform';
 import { BatchRegistry, DOMAINS, type PlannedChainEvent, type PlannedTarget } from '@trace/trace-service';
+import { epcisDomains } from './domains';
 
 export type ErrorBehaviour = 'rollback' | 'proceed';
 
@@ -235,14 +236,8 @@ export class CaptureService {
     }
     const productDomain = new Map<string, string>();
     const known = new Map<string, { domain: string; id: string }>();
-    for (const domain of DOMAINS) {
-      let ledger;
-      try {
-        ledger = this.registry.epcis(domain, bearer);
-      } catch {
-        continue; // a domain this deployment does not run
-      }
-      const r = await ledger.resolve({ gtins: [...gtins], objects: [...objects.values()] });
+    for (const domain of epcisDomains()) {
+      const r = await this.registry.epcis(domain, bearer).resolve({ gtins: [...gtins], objects: [...objects.values()] });
       for (const g of r.products) if (!productDomain.has(g)) productDomain.set(g, domain);
       for (const b of r.batches) if (!known.has(`${b.gtin}|${b.lot}`)) known.set(`${b.gtin}|${b.lot}`, { domain, id: b.id });
     }
@@ -291,7 +286,7 @@ export class CaptureService {
         const k = `${o.ref.gtin}|${lot}`;
         const existing = known.get(k) ?? createdHere.get(k);
         const domain = existing?.domain ?? a.hint ?? productDomain.get(o.ref.gtin);
-        if (!domain || !(DOMAINS as readonly string[]).includes(domain)) {
+        if (!domain || !(DOMAINS as readonly string[]).includes(domain) || !epcisDomains().includes(domain)) {
           problems.push(`GTIN ${o.ref.gtin} (${o.ref.key}) is not a product of any domain`);
           continue;
         }

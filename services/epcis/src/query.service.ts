@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { cbvName, epcisQueryDocument, parseLocationId, parseObjectId, type EpcisEvent } from '@trace/epcis';
 import { badRequest, type Principal } from '@trace/platform';
-import { BatchRegistry, DOMAINS, type DomainQuery, type QueriedEvent } from '@trace/trace-service';
+import { BatchRegistry, type DomainQuery, type QueriedEvent } from '@trace/trace-service';
+import { epcisDomains } from './domains';
 
 /** The SimpleEventQuery parameters this interface answers (EPCIS 2.0 §8.2.7.1, REST binding). */
 export const QUERY_PARAMETERS = [
@@ -107,15 +108,7 @@ export class QueryService {
   async query(q: DomainQuery, principal: Principal, bearer: string | undefined) {
     const answers: QueriedEvent[][] = [];
     const one = { ...q, limit: q.limit + 1 };
-    for (const domain of DOMAINS) {
-      let ledger;
-      try {
-        ledger = this.registry.epcis(domain, bearer);
-      } catch {
-        continue;
-      }
-      answers.push(await ledger.query(one, principal));
-    }
+    for (const domain of epcisDomains()) answers.push(await this.registry.epcis(domain, bearer).query(one, principal));
     answers.push(await this.unbound(one, principal));
     const merged = answers.flat().sort((a, b) => (a.recordTime < b.recordTime ? -1 : a.recordTime > b.recordTime ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const page: QueriedEvent[] = [];
