@@ -65,7 +65,11 @@ describe('EPCIS capture over Kafka (distributed mode)', () => {
     }, 60_000);
     expect(scan.batch).toMatchObject({ domain: 'food', lot: 'KAFKA-FLOUR' });
     expect(scan.madeFrom).toEqual([expect.objectContaining({ domain: 'agri', lot: 'KAFKA-GRAIN' })]);
-    const trace = await api.get(`/v1/trace/food/${scan.batch.id}?direction=upstream`);
+    // Lineage's custody read model may trail its graph by a message: ask until it answers.
+    const trace = await eventually(async () => {
+      const t = await api.get(`/v1/trace/food/${scan.batch.id}?direction=upstream`);
+      return t.status === 200 ? t : undefined;
+    }, 60_000);
     expect(trace.body.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ domain: 'agri', lot: 'KAFKA-GRAIN' })]));
 
     const events = await api.get('/v1/epcis/events?MATCH_anyEPC=https://id.gs1.org/01/09506000134352/10/KAFKA-GRAIN');
