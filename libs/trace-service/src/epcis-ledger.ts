@@ -135,59 +135,80 @@ export class EpcisChainService implements EpcisLedger {
 
   async apply(req: ApplyRequest, principal: Principal, onProgress?: (done: number) => void): Promise<ApplyResult> {
     const results: ApplyResult['results'] = [];
-    const runChunk = async (events: PlannedChainEvent[]) => {
-      const chunkResults: ApplyResult['results'] = [];
+    // One transaction over `events`. A refusal (DomainError) is raised before the event writes anything
+    // (applyOne checks every batch first), so the transaction stays usable and the next event goes on:
+    // no savepoints, whose thousands of subtransactions would slow PostgreSQL down in a large capture.
+    const runTx = async (events: PlannedChainEvent[]) => {
+      const out: ApplyResult['results'] = [];
       try {
         await this.dataSource.transaction(async (m) => {
           for (const ev of events) {
-            await m.query('SAVEPOINT epcis_event');
             try {
               const duplicate = await this.applyOne(m, ev, req, principal);
-              await m.query('RELEASE SAVEPOINT epcis_event');
-              chunkResults.push({ index: ev.index, stored: !duplicate, ...(duplicate ? { duplicate } : {}) });
+              out.push({ index: ev.index, stored: !duplicate, ...(duplicate ? { duplicate } : {}) });
             } catch (err) {
-              await m.query('ROLLBACK TO SAVEPOINT epcis_event');
               if (!(err instanceof DomainError)) throw err;
-              chunkResults.push({ index: ev.index, stored: false, error: err.message });
+              out.push({ index: ev.index, stored: false, error: err.message });
             }
-            if (req.atomic && chunkResults.length % CHUNK === 0) onProgress?.(chunkResults.length);
+            if (req.atomic && out.length % CHUNK === 0) onProgress?.(out.length);
           }
-          if (req.dryRun || (req.atomic && chunkResults.some((r) => r.error))) throw new Rollback();
+          if (req.dryRun || (req.atomic && out.some((r) => r.error))) throw new Rollback();
         });
       } catch (err) {
         if (!(err instanceof Rollback)) throw err;
-        // Nothing of this transaction was kept: what "stored" said is undone.
-        for (const r of chunkResults) if (r.stored && !req.dryRun) r.stored = false;
+        // Nothing of this transaction was kept.
+        if (!req.dryRun) for (const r of out) r.stored = false;
       }
-      results.push(...chunkResults);
-      onProgress?.(results.length);
+      return out;
     };
-    if (req.atomic) await runChunk(req.events);
-    else for (let i = 0; i < req.events.length; i += CHUNK) await runChunk(req.events.slice(i, i + CHUNK));
+    if (req.atomic) {
+      results.push(...(await runTx(req.events)));
+    } else {
+      for (let i = 0; i < req.events.length; i += CHUNK) {
+        const chunk = req.events.slice(i, i + CHUNK);
+        try {
+          results.push(...(await runTx(chunk)));
+        } catch {
+          // A database error (e.g. a concurrent capture of the same event) aborted the chunk:
+          // each of its events again, alone, so only the failing one is lost.
+          for (const ev of chunk) {
+            try {
+              results.push(...(await runTx([ev])));
+            } catch (err) {
+              results.push({ index: ev.index, stored: false, error: `could not be stored (${(err as { code?: string }).code ?? 'database error'})` });
+            }
+          }
+        }
+        onProgress?.(results.length);
+      }
+    }
+    onProgress?.(results.length);
     return { results };
   }
 
   /** Stores one EPCIS event on each of its batches here; true when it was already stored (same hash). */
   private async applyOne(m: EntityManager, ev: PlannedChainEvent, req: ApplyRequest, principal: Principal): Promise<boolean> {
-    let duplicates = 0;
+    // First every check that may refuse the event, before anything is written.
+    const plans: { t: PlannedTarget; batch?: BatchRow; carried?: CarriedLink; product?: { id: string; category: string } }[] = [];
     for (const t of ev.targets) {
-      let [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [t.batchId])) as BatchRow[];
-      const [seen] = batch
-        ? await m.query('SELECT 1 FROM trace_events WHERE batch_id = $1 AND epcis_hash = $2 AND epcis_error = $3', [t.batchId, ev.hash, ev.error])
-        : [];
-      if (seen) {
-        duplicates++;
-        continue;
-      }
-      const carried = t.carried && this.fits(t.carried, batch, t.batchId) ? t.carried : undefined;
-      let created = false;
-      if (!batch) {
-        if (!t.create) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)} is not a batch in ${this.domain} and the event does not say enough to create it`);
-        batch = await this.createBatch(m, t, ev, carried, principal);
-        created = true;
-      } else {
+      const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [t.batchId])) as BatchRow[];
+      if (batch) {
+        const [seen] = await m.query('SELECT 1 FROM trace_events WHERE batch_id = $1 AND epcis_hash = $2 AND epcis_error = $3', [t.batchId, ev.hash, ev.error]);
+        if (seen) continue;
         await this.requireScope(m, batch, principal);
+        plans.push({ t, batch, carried: t.carried && this.fits(t.carried, batch, t.batchId) ? t.carried : undefined });
+      } else {
+        if (!t.create) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)} is not a batch in ${this.domain} and the event does not say enough to create it`);
+        const [product] = await m.query('SELECT id, category FROM products WHERE gtin = $1', [t.gtin]);
+        if (!product) throw new DomainError(422, 'unknown-product', `No product with GTIN ${t.gtin} in ${this.domain}`);
+        plans.push({ t, product, carried: t.carried && this.fits(t.carried, undefined, t.batchId) ? t.carried : undefined });
       }
+    }
+    if (plans.length === 0) return true;
+    for (const { t, carried, product, batch: found } of plans) {
+      let batch = found;
+      const created = !batch;
+      if (!batch) batch = await this.createBatch(m, t, ev, carried, principal, product as { id: string; category: string });
       // An error declaration is stored as a new link even when the event it names was never captured here:
       // it is what the trading partner declared, and the original (if any) stays as it was.
       const eventId = (carried?.content.eventId as string | undefined) ?? randomUUID();
@@ -247,7 +268,6 @@ export class EpcisChainService implements EpcisLedger {
       const inputs = (content.inputs as PlannedTarget['inputs']) ?? undefined;
       if (inputs?.length && !ev.error) await this.recordInputs(m, batch, inputs, eventId, eventTime, principal);
     }
-    if (duplicates === ev.targets.length) return true;
     return false;
   }
 
@@ -259,9 +279,14 @@ export class EpcisChainService implements EpcisLedger {
     return c.seq === seq + 1 && c.prevHash === head && linkHash(c.seq, c.prevHash, c.content) === c.hash;
   }
 
-  private async createBatch(m: EntityManager, t: PlannedTarget, ev: PlannedChainEvent, carried: CarriedLink | undefined, principal: Principal): Promise<BatchRow> {
-    const [product] = await m.query('SELECT id, category FROM products WHERE gtin = $1', [t.gtin]);
-    if (!product) throw new DomainError(422, 'unknown-product', `No product with GTIN ${t.gtin} in ${this.domain}`);
+  private async createBatch(
+    m: EntityManager,
+    t: PlannedTarget,
+    ev: PlannedChainEvent,
+    carried: CarriedLink | undefined,
+    principal: Principal,
+    product: { id: string; category: string },
+  ): Promise<BatchRow> {
     const quantity = (carried?.content.quantity as { value: number; unit: string } | undefined) ?? t.create?.quantity;
     if (!quantity) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)}: no quantity to create it with`);
     const locationId = (carried?.content.locationId as string | undefined) ?? ev.locationId;

@@ -285,6 +285,8 @@ export class CaptureService {
         const instance = o.ref.lot === undefined;
         const k = `${o.ref.gtin}|${lot}`;
         const existing = known.get(k) ?? createdHere.get(k);
+        // An object named twice in one event (e.g. as input and output) is one link on its chain.
+        if (existing && targets.some((x) => x.batchId === existing.id)) continue;
         const domain = existing?.domain ?? a.hint ?? productDomain.get(o.ref.gtin);
         if (!domain || !(DOMAINS as readonly string[]).includes(domain) || !epcisDomains().includes(domain)) {
           problems.push(`GTIN ${o.ref.gtin} (${o.ref.key}) is not a product of any domain`);
