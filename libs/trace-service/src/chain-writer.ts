@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { timestampFromDate } from '@trace/contracts';
-import type { Outbox } from '@trace/messaging';
+import type { Outbox, OutboxItem } from '@trace/messaging';
 import { nextLink, type ChainLink, type Transition } from '@trace/trace-chain';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import type { BatchRow, EventRow } from './rows';
@@ -91,13 +91,25 @@ export async function writeLink(
   if (after.holderOrgId !== batch.holder_org_id) {
     await m.query(`INSERT INTO batch_custody (batch_id, org_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [batch.id, after.holderOrgId]);
   }
+  const item = traceEventItem(domain, batch.id, { ...e, eventId }, link, after);
+  await outbox.append(m, item.eventCase, item.payload, item.opts);
+  return row;
+}
+
+/** The `traceEventRecorded` announcement of a stored link (shared with the EPCIS bulk writer). */
+export function traceEventItem(
+  domain: DomainName,
+  batchId: string,
+  e: NewChainEvent & { eventId: string; content: Record<string, unknown> },
+  link: ChainLink,
+  after: Transition,
+): OutboxItem & { eventCase: 'traceEventRecorded' } {
   const quantity = (e.content.quantity ?? e.details?.quantity) as { value: number; unit: string } | undefined;
-  await outbox.append(
-    m,
-    'traceEventRecorded',
-    {
-      batch: { domain: DOMAIN_ENUM[domain], batchId: batch.id },
-      eventId,
+  return {
+    eventCase: 'traceEventRecorded',
+    payload: {
+      batch: { domain: DOMAIN_ENUM[domain], batchId },
+      eventId: e.eventId,
       seq: BigInt(link.seq),
       bizStep: e.bizStep,
       disposition: e.disposition ?? '',
@@ -111,7 +123,6 @@ export async function writeLink(
       prevHash: link.prevHash,
       statusAfter: after.status,
     },
-    { subject: batch.id, orgId: e.orgId, occurredAt: e.eventTime },
-  );
-  return row;
+    opts: { subject: batchId, orgId: e.orgId, occurredAt: e.eventTime },
+  };
 }

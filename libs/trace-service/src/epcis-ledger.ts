@@ -10,10 +10,10 @@ import {
   type CarriedLink,
   type EpcisEvent,
 } from '@trace/epcis';
-import type { Outbox } from '@trace/messaging';
+import type { Outbox, OutboxItem } from '@trace/messaging';
 import { DomainError, notFound, type Directory, type Principal } from '@trace/platform';
 import { GENESIS_HASH, linkHash, nextLink, statusAfter, type BatchStatus, type ChainLink } from '@trace/trace-chain';
-import { writeLink } from './chain-writer';
+import { traceEventItem } from './chain-writer';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import type { BatchRow, EventRow } from './rows';
 
@@ -108,6 +108,233 @@ const CHUNK = 500;
 
 class Rollback extends Error {}
 
+/** A carried link is stored as it was only if it is the next link of this batch's chain here. */
+function fits(c: CarriedLink, batch: BatchRow | undefined, batchId: string): boolean {
+  if (c.content.batchId !== batchId) return false;
+  const seq = batch?.chain_seq ?? 0;
+  const head = seq > 0 && batch ? batch.chain_head.trim() : GENESIS_HASH;
+  return c.seq === seq + 1 && c.prevHash === head && linkHash(c.seq, c.prevHash, c.content) === c.hash;
+}
+
+/**
+ * Stores a chunk of captured events with a handful of statements instead of
+ * several per event: every batch, product, custody and de-duplication fact the
+ * chunk needs is read first (batches locked), the events are checked and
+ * chained in memory in document order, and the rows (batches, links, custody,
+ * edges, outbox) are written in bulk at the end. A refused event leaves no
+ * trace in memory, so the chunk goes on without savepoints.
+ */
+class ChunkWriter {
+  private readonly batches = new Map<string, BatchRow>();
+  private readonly products = new Map<string, { id: string; category: string }>();
+  private readonly custody = new Set<string>();
+  private readonly seen = new Set<string>();
+  private readonly newBatches: BatchRow[] = [];
+  private readonly links: Record<string, unknown>[] = [];
+  private readonly edges: { output: string; domain: string; input: string; value: number; unit: string }[] = [];
+  private readonly announcements: OutboxItem[] = [];
+  private readonly touched = new Set<string>();
+  private readonly recordTime: Date;
+
+  constructor(
+    private readonly domain: DomainName,
+    private readonly m: EntityManager,
+    private readonly req: ApplyRequest,
+    private readonly principal: Principal,
+  ) {
+    this.recordTime = new Date(req.recordTime);
+  }
+
+  async load(events: PlannedChainEvent[]) {
+    const ids = [...new Set(events.flatMap((e) => e.targets.map((t) => t.batchId)))];
+    const gtins = [...new Set(events.flatMap((e) => e.targets.map((t) => t.gtin)))];
+    const hashes = [...new Set(events.map((e) => e.hash))];
+    // Locked in id order, as every writer of several batches should, against deadlocks.
+    for (const b of (await this.m.query('SELECT * FROM batches WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids])) as BatchRow[]) this.batches.set(b.id, b);
+    for (const p of (await this.m.query('SELECT id, gtin, category FROM products WHERE gtin = ANY($1)', [gtins])) as { id: string; gtin: string; category: string }[]) {
+      this.products.set(p.gtin, p);
+    }
+    const known = [...this.batches.keys()];
+    for (const c of (await this.m.query('SELECT batch_id FROM batch_custody WHERE batch_id = ANY($1::uuid[]) AND org_id = $2', [known, this.principal.orgId])) as { batch_id: string }[]) {
+      this.custody.add(c.batch_id);
+    }
+    const stored = (await this.m.query(
+      'SELECT batch_id, epcis_hash, epcis_error FROM trace_events WHERE batch_id = ANY($1::uuid[]) AND epcis_hash = ANY($2)',
+      [known, hashes],
+    )) as { batch_id: string; epcis_hash: string; epcis_error: boolean }[];
+    for (const r of stored) this.seen.add(`${r.batch_id}|${r.epcis_hash}|${r.epcis_error}`);
+  }
+
+  /** Checks one event against every batch it names, then chains it in memory; true when already stored. */
+  add(ev: PlannedChainEvent): boolean {
+    const plans: { t: PlannedTarget; batch?: BatchRow; product?: { id: string; category: string } }[] = [];
+    for (const t of ev.targets) {
+      const batch = this.batches.get(t.batchId);
+      if (batch) {
+        if (this.seen.has(`${batch.id}|${ev.hash}|${ev.error}`)) continue;
+        const p = this.principal.orgId;
+        if (batch.holder_org_id !== p && batch.owner_org_id !== p && !this.custody.has(batch.id)) {
+          throw new DomainError(403, 'not-in-scope', `${batchKey(batch.gtin, batch.lot)} belongs to another organisation`);
+        }
+        plans.push({ t, batch });
+      } else {
+        if (!t.create) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)} is not a batch in ${this.domain} and the event does not say enough to create it`);
+        const product = this.products.get(t.gtin);
+        if (!product) throw new DomainError(422, 'unknown-product', `No product with GTIN ${t.gtin} in ${this.domain}`);
+        if (!t.create.quantity && !t.carried?.content.quantity) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)}: no quantity to create it with`);
+        plans.push({ t, product });
+      }
+    }
+    if (plans.length === 0) return true;
+    for (const { t, batch: found, product } of plans) {
+      const carried = t.carried && fits(t.carried, found, t.batchId) ? t.carried : undefined;
+      const batch = found ?? this.createBatch(t, ev, carried, product as { id: string; category: string });
+      // An error declaration is stored as a new link even when the event it names was never captured here:
+      // it is what the trading partner declared, and the original (if any) stays as it was.
+      const eventId = (carried?.content.eventId as string | undefined) ?? randomUUID();
+      const content: Record<string, unknown> = carried
+        ? carried.content
+        : {
+            eventId,
+            batchId: batch.id,
+            bizStep: ev.bizStep,
+            disposition: ev.disposition ?? undefined,
+            eventTime: new Date(ev.eventTime).toISOString(),
+            locationId: ev.locationId,
+            orgId: this.principal.orgId,
+            quantity: t.quantity,
+            inputs: t.inputs,
+            role: t.role,
+            epcisHash: ev.hash,
+            epcis: ev.event,
+          };
+      const link: ChainLink = carried
+        ? { seq: carried.seq, prevHash: carried.prevHash, hash: carried.hash, content }
+        : nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content);
+      const state = { status: batch.status as BatchStatus, holderOrgId: batch.holder_org_id, pendingReceiverOrgId: batch.pending_receiver_org_id, quantity: Number(batch.quantity_value) };
+      // Captured events record what happened at trading partners: they move no custody here. Their
+      // dispositions still set the status (recalled, destroyed…); an error declaration changes nothing.
+      const bizStep = (content.bizStep as string | undefined) ?? ev.bizStep;
+      const disposition = (content.disposition as string | null | undefined) ?? ev.disposition;
+      const after = ev.error ? state : { ...state, status: statusAfter(state.status, { bizStep: bizStep as never, disposition: (disposition ?? undefined) as never }) };
+      const eventTime = new Date((content.eventTime as string | undefined) ?? ev.eventTime);
+      const locationId = (content.locationId as string | undefined) ?? ev.locationId;
+      const id = (content.eventId as string | undefined) ?? eventId;
+      this.links.push({
+        id, batch_id: batch.id, seq: link.seq, biz_step: bizStep, disposition: disposition ?? null, event_time: eventTime.toISOString(),
+        org_id: this.principal.orgId, content, prev_hash: link.prevHash, hash: link.hash, epcis_hash: ev.hash, epcis_error: ev.error,
+        epcis_type: ev.type, epc_keys: ev.epcKeys, read_point: ev.readPoint, biz_location: ev.bizLocation,
+      });
+      batch.chain_seq = link.seq;
+      batch.chain_head = link.hash;
+      batch.status = after.status;
+      this.touched.add(batch.id);
+      this.seen.add(`${batch.id}|${ev.hash}|${ev.error}`);
+      this.announcements.push(
+        traceEventItem(this.domain, batch.id, { eventId: id, content, bizStep, disposition, eventTime, locationId, orgId: this.principal.orgId }, link, after),
+      );
+      const inputs = content.inputs as PlannedTarget['inputs'];
+      if (inputs?.length && !ev.error) {
+        for (const i of inputs) this.edges.push({ output: batch.id, domain: i.domain, input: i.batchId, value: i.quantity.value > 0 ? i.quantity.value : 1, unit: i.quantity.unit });
+        this.announcements.push({
+          eventCase: 'transformationRecorded',
+          payload: {
+            output: { domain: DOMAIN_ENUM[this.domain], batchId: batch.id },
+            inputs: inputs.map((i) => ({
+              batch: { domain: DOMAIN_ENUM[i.domain as DomainName], batchId: i.batchId },
+              quantity: { value: String(i.quantity.value), unit: i.quantity.unit },
+            })),
+            eventId: id,
+            eventTime: timestampFromDate(eventTime),
+          },
+          opts: { subject: batch.id, orgId: this.principal.orgId, occurredAt: eventTime },
+        });
+      }
+    }
+    return false;
+  }
+
+  private createBatch(t: PlannedTarget, ev: PlannedChainEvent, carried: CarriedLink | undefined, product: { id: string; category: string }): BatchRow {
+    const quantity = (carried?.content.quantity as { value: number; unit: string } | undefined) ?? t.create?.quantity;
+    if (!quantity) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)}: no quantity to create it with`);
+    const locationId = (carried?.content.locationId as string | undefined) ?? ev.locationId;
+    const producedAt = new Date((carried?.content.eventTime as string | undefined) ?? ev.eventTime);
+    const b: BatchRow = {
+      id: t.batchId, domain: this.domain, gtin: t.gtin, lot: t.lot, quantity_value: String(quantity.value), quantity_unit: quantity.unit,
+      quantity_initial: String(quantity.value), status: 'active', owner_org_id: this.principal.orgId, holder_org_id: this.principal.orgId,
+      pending_receiver_org_id: null, location_id: locationId, produced_at: producedAt, expires_at: null,
+      attributes: { epcis: { instance: t.instance, capturedFrom: batchKey(t.gtin, t.lot, t.instance) } },
+      product_id: product.id, product_category: product.category, chain_seq: 0, chain_head: GENESIS_HASH,
+    };
+    this.batches.set(b.id, b);
+    this.newBatches.push(b);
+    this.custody.add(b.id);
+    // batchRegistered goes out before the batch's first link; its chain head is filled in at flush.
+    this.announcements.push({ eventCase: 'batchRegistered', payload: { batch: { domain: DOMAIN_ENUM[this.domain], batchId: b.id } }, opts: { subject: b.id, orgId: b.owner_org_id, occurredAt: producedAt } });
+    return b;
+  }
+
+  async flush(outbox: Outbox) {
+    const m = this.m;
+    if (this.newBatches.length) {
+      await m.query(
+        `INSERT INTO batches (id, domain, gtin, lot, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
+                              location_id, produced_at, attributes, product_id, product_category, chain_seq, chain_head)
+         SELECT id, domain, gtin, lot, quantity_value, quantity_value, quantity_unit, owner_org_id, owner_org_id,
+                location_id, produced_at, attributes, product_id, product_category, 0, $2
+           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, domain text, gtin text, lot text, quantity_value numeric, quantity_unit text,
+                owner_org_id text, location_id text, produced_at timestamptz, attributes jsonb, product_id uuid, product_category text)`,
+        [JSON.stringify(this.newBatches), GENESIS_HASH],
+      );
+      await m.query(`INSERT INTO batch_custody (batch_id, org_id) SELECT unnest($1::uuid[]), $2 ON CONFLICT DO NOTHING`, [this.newBatches.map((b) => b.id), this.principal.orgId]);
+    }
+    if (this.links.length) {
+      await m.query(
+        `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash,
+                                   record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id)
+         SELECT id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash,
+                $2, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, $3
+           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, batch_id uuid, seq int, biz_step text, disposition text, event_time timestamptz,
+                org_id text, content jsonb, prev_hash text, hash text, epcis_hash text, epcis_error boolean, epcis_type text,
+                epc_keys text[], read_point text, biz_location text)`,
+        [JSON.stringify(this.links), this.recordTime, this.req.captureId],
+      );
+      const heads = [...this.touched].map((id) => this.batches.get(id) as BatchRow);
+      await m.query(
+        `UPDATE batches b SET chain_seq = x.chain_seq, chain_head = x.chain_head, status = x.status
+           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, chain_seq int, chain_head text, status text) WHERE b.id = x.id`,
+        [JSON.stringify(heads.map((b) => ({ id: b.id, chain_seq: b.chain_seq, chain_head: b.chain_head, status: b.status })))],
+      );
+    }
+    if (this.edges.length) {
+      await m.query(
+        `INSERT INTO batch_inputs (output_batch_id, input_domain, input_batch_id, quantity_value, quantity_unit)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::numeric[], $5::text[]) ON CONFLICT DO NOTHING`,
+        [this.edges.map((e) => e.output), this.edges.map((e) => e.domain), this.edges.map((e) => e.input), this.edges.map((e) => e.value), this.edges.map((e) => e.unit)],
+      );
+    }
+    for (const a of this.announcements) {
+      if (a.eventCase !== 'batchRegistered') continue;
+      // The first link of a batch created here is known now.
+      const b = this.batches.get(a.opts.subject) as BatchRow;
+      const first = this.links.find((l) => l.batch_id === b.id && l.seq === 1);
+      a.payload = {
+        batch: { domain: DOMAIN_ENUM[this.domain], batchId: b.id },
+        gtin: b.gtin,
+        lot: b.lot,
+        quantity: { value: b.quantity_value, unit: b.quantity_unit },
+        ownerOrgId: b.owner_org_id,
+        locationId: b.location_id,
+        producedAt: timestampFromDate(b.produced_at),
+        inputs: [],
+        chainHead: (first?.hash as string | undefined) ?? b.chain_head,
+        productCategory: b.product_category ?? '',
+      };
+    }
+    await outbox.appendMany(m, this.announcements);
+  }
+}
+
 /**
  * The EPCIS side of one domain's trace chains: stores captured events on the
  * batches they name (creating unknown batches the document describes well
@@ -135,28 +362,27 @@ export class EpcisChainService implements EpcisLedger {
 
   async apply(req: ApplyRequest, principal: Principal, onProgress?: (done: number) => void): Promise<ApplyResult> {
     const results: ApplyResult['results'] = [];
-    // One transaction over `events`. A refusal (DomainError) is raised before the event writes anything
-    // (applyOne checks every batch first), so the transaction stays usable and the next event goes on:
-    // no savepoints, whose thousands of subtransactions would slow PostgreSQL down in a large capture.
     const runTx = async (events: PlannedChainEvent[]) => {
-      const out: ApplyResult['results'] = [];
+      let out: ApplyResult['results'] = [];
       try {
         await this.dataSource.transaction(async (m) => {
-          for (const ev of events) {
+          const chunk = new ChunkWriter(this.domain, m, req, principal);
+          await chunk.load(events);
+          out = events.map((ev) => {
             try {
-              const duplicate = await this.applyOne(m, ev, req, principal);
-              out.push({ index: ev.index, stored: !duplicate, ...(duplicate ? { duplicate } : {}) });
+              const duplicate = chunk.add(ev);
+              return { index: ev.index, stored: !duplicate, ...(duplicate ? { duplicate } : {}) };
             } catch (err) {
               if (!(err instanceof DomainError)) throw err;
-              out.push({ index: ev.index, stored: false, error: err.message });
+              return { index: ev.index, stored: false, error: err.message };
             }
-            if (req.atomic && out.length % CHUNK === 0) onProgress?.(out.length);
-          }
+          });
+          // A trial writes nothing; rollback mode keeps nothing when any event was refused.
           if (req.dryRun || (req.atomic && out.some((r) => r.error))) throw new Rollback();
+          await chunk.flush(this.outbox);
         });
       } catch (err) {
         if (!(err instanceof Rollback)) throw err;
-        // Nothing of this transaction was kept.
         if (!req.dryRun) for (const r of out) r.stored = false;
       }
       return out;
@@ -170,7 +396,7 @@ export class EpcisChainService implements EpcisLedger {
           results.push(...(await runTx(chunk)));
         } catch {
           // A database error (e.g. a concurrent capture of the same event) aborted the chunk:
-          // each of its events again, alone, so only the failing one is lost.
+          // its events again, one per transaction, so that only the failing one is lost.
           for (const ev of chunk) {
             try {
               results.push(...(await runTx([ev])));
@@ -184,175 +410,6 @@ export class EpcisChainService implements EpcisLedger {
     }
     onProgress?.(results.length);
     return { results };
-  }
-
-  /** Stores one EPCIS event on each of its batches here; true when it was already stored (same hash). */
-  private async applyOne(m: EntityManager, ev: PlannedChainEvent, req: ApplyRequest, principal: Principal): Promise<boolean> {
-    // First every check that may refuse the event, before anything is written.
-    const plans: { t: PlannedTarget; batch?: BatchRow; carried?: CarriedLink; product?: { id: string; category: string } }[] = [];
-    for (const t of ev.targets) {
-      const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [t.batchId])) as BatchRow[];
-      if (batch) {
-        const [seen] = await m.query('SELECT 1 FROM trace_events WHERE batch_id = $1 AND epcis_hash = $2 AND epcis_error = $3', [t.batchId, ev.hash, ev.error]);
-        if (seen) continue;
-        await this.requireScope(m, batch, principal);
-        plans.push({ t, batch, carried: t.carried && this.fits(t.carried, batch, t.batchId) ? t.carried : undefined });
-      } else {
-        if (!t.create) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)} is not a batch in ${this.domain} and the event does not say enough to create it`);
-        const [product] = await m.query('SELECT id, category FROM products WHERE gtin = $1', [t.gtin]);
-        if (!product) throw new DomainError(422, 'unknown-product', `No product with GTIN ${t.gtin} in ${this.domain}`);
-        plans.push({ t, product, carried: t.carried && this.fits(t.carried, undefined, t.batchId) ? t.carried : undefined });
-      }
-    }
-    if (plans.length === 0) return true;
-    for (const { t, carried, product, batch: found } of plans) {
-      let batch = found;
-      const created = !batch;
-      if (!batch) batch = await this.createBatch(m, t, ev, carried, principal, product as { id: string; category: string });
-      // An error declaration is stored as a new link even when the event it names was never captured here:
-      // it is what the trading partner declared, and the original (if any) stays as it was.
-      const eventId = (carried?.content.eventId as string | undefined) ?? randomUUID();
-      const content: Record<string, unknown> = carried
-        ? carried.content
-        : {
-            eventId,
-            batchId: batch.id,
-            bizStep: ev.bizStep,
-            disposition: ev.disposition ?? undefined,
-            eventTime: new Date(ev.eventTime).toISOString(),
-            locationId: ev.locationId,
-            orgId: principal.orgId,
-            quantity: t.quantity,
-            inputs: t.inputs,
-            role: t.role,
-            epcisHash: ev.hash,
-            epcis: ev.event,
-          };
-      const link: ChainLink = carried
-        ? { seq: carried.seq, prevHash: carried.prevHash, hash: carried.hash, content }
-        : nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content);
-      const state = { status: batch.status as BatchStatus, holderOrgId: batch.holder_org_id, pendingReceiverOrgId: batch.pending_receiver_org_id, quantity: Number(batch.quantity_value) };
-      // Captured events record what happened at trading partners: they move no custody here. Their
-      // dispositions still set the status (recalled, destroyed…); an error declaration changes nothing.
-      const after = ev.error ? state : { ...state, status: statusAfter(state.status, { bizStep: ev.bizStep as never, disposition: (ev.disposition ?? undefined) as never }) };
-      const eventTime = new Date((content.eventTime as string | undefined) ?? ev.eventTime);
-      const locationId = (content.locationId as string | undefined) ?? ev.locationId;
-      if (created) await this.announceBatch(m, batch, link.hash, locationId);
-      await writeLink(
-        m,
-        this.outbox,
-        this.domain,
-        batch,
-        {
-          eventId: (content.eventId as string | undefined) ?? eventId,
-          content,
-          bizStep: (content.bizStep as string | undefined) ?? ev.bizStep,
-          disposition: (content.disposition as string | undefined) ?? ev.disposition,
-          eventTime,
-          locationId,
-          orgId: principal.orgId,
-          epcis: {
-            hash: ev.hash,
-            error: ev.error,
-            type: ev.type,
-            epcKeys: ev.epcKeys,
-            readPoint: ev.readPoint,
-            bizLocation: ev.bizLocation,
-            captureId: req.captureId,
-            recordTime: new Date(req.recordTime),
-          },
-        },
-        link,
-        after,
-      );
-      const inputs = (content.inputs as PlannedTarget['inputs']) ?? undefined;
-      if (inputs?.length && !ev.error) await this.recordInputs(m, batch, inputs, eventId, eventTime, principal);
-    }
-    return false;
-  }
-
-  /** A carried link is stored as it was only if it is the next link of this batch's chain here. */
-  private fits(c: CarriedLink, batch: BatchRow | undefined, batchId: string): boolean {
-    if (c.content.batchId !== batchId) return false;
-    const seq = batch?.chain_seq ?? 0;
-    const head = seq > 0 && batch ? batch.chain_head.trim() : GENESIS_HASH;
-    return c.seq === seq + 1 && c.prevHash === head && linkHash(c.seq, c.prevHash, c.content) === c.hash;
-  }
-
-  private async createBatch(
-    m: EntityManager,
-    t: PlannedTarget,
-    ev: PlannedChainEvent,
-    carried: CarriedLink | undefined,
-    principal: Principal,
-    product: { id: string; category: string },
-  ): Promise<BatchRow> {
-    const quantity = (carried?.content.quantity as { value: number; unit: string } | undefined) ?? t.create?.quantity;
-    if (!quantity) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)}: no quantity to create it with`);
-    const locationId = (carried?.content.locationId as string | undefined) ?? ev.locationId;
-    const producedAt = new Date((carried?.content.eventTime as string | undefined) ?? ev.eventTime);
-    const [row] = (await m.query(
-      `INSERT INTO batches (id, domain, gtin, lot, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
-                            location_id, produced_at, attributes, product_id, product_category, chain_seq, chain_head)
-       VALUES ($1,$2,$3,$4,$5,$5,$6,$7,$7,$8,$9,$10,$11,$12,0,$13) RETURNING *`,
-      [t.batchId, this.domain, t.gtin, t.lot, quantity.value, quantity.unit, principal.orgId, locationId, producedAt,
-        { epcis: { instance: t.instance, capturedFrom: batchKey(t.gtin, t.lot, t.instance) } }, product.id, product.category, GENESIS_HASH],
-    )) as BatchRow[];
-    await m.query('INSERT INTO batch_custody (batch_id, org_id) VALUES ($1, $2)', [row.id, principal.orgId]);
-    return row;
-  }
-
-  private async announceBatch(m: EntityManager, b: BatchRow, chainHead: string, locationId: string) {
-    await this.outbox.append(
-      m,
-      'batchRegistered',
-      {
-        batch: { domain: DOMAIN_ENUM[this.domain], batchId: b.id },
-        gtin: b.gtin,
-        lot: b.lot,
-        quantity: { value: String(b.quantity_value), unit: b.quantity_unit },
-        ownerOrgId: b.owner_org_id,
-        locationId,
-        producedAt: timestampFromDate(b.produced_at),
-        inputs: [],
-        chainHead,
-        productCategory: b.product_category ?? '',
-      },
-      { subject: b.id, orgId: b.owner_org_id, occurredAt: b.produced_at },
-    );
-  }
-
-  /** Lineage across domains: the same edges (batch_inputs, transformationRecorded) a REST transformation writes. */
-  private async recordInputs(m: EntityManager, b: BatchRow, inputs: NonNullable<PlannedTarget['inputs']>, eventId: string, at: Date, principal: Principal) {
-    for (const i of inputs) {
-      await m.query(
-        `INSERT INTO batch_inputs (output_batch_id, input_domain, input_batch_id, quantity_value, quantity_unit) VALUES ($1,$2,$3,$4,$5)
-         ON CONFLICT DO NOTHING`,
-        [b.id, i.domain, i.batchId, i.quantity.value > 0 ? i.quantity.value : 1, i.quantity.unit],
-      );
-    }
-    const ref = { domain: DOMAIN_ENUM[this.domain], batchId: b.id };
-    await this.outbox.append(
-      m,
-      'transformationRecorded',
-      {
-        output: ref,
-        inputs: inputs.map((i) => ({
-          batch: { domain: DOMAIN_ENUM[i.domain as DomainName], batchId: i.batchId },
-          quantity: { value: String(i.quantity.value), unit: i.quantity.unit },
-        })),
-        eventId,
-        eventTime: timestampFromDate(at),
-      },
-      { subject: b.id, orgId: principal.orgId, occurredAt: at },
-    );
-  }
-
-  /** Operators write only on batches their organisation holds, owns or held. */
-  private async requireScope(m: EntityManager, b: BatchRow, principal: Principal) {
-    if (b.holder_org_id === principal.orgId || b.owner_org_id === principal.orgId) return;
-    const [held] = await m.query('SELECT 1 FROM batch_custody WHERE batch_id = $1 AND org_id = $2', [b.id, principal.orgId]);
-    if (!held) throw new DomainError(403, 'not-in-scope', `${batchKey(b.gtin, b.lot)} belongs to another organisation`);
   }
 
   // ------------------------------------------------------------------ export
