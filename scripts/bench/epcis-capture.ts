@@ -125,6 +125,14 @@ async function main() {
     }
     const pg = new Client({ connectionString: url });
     await pg.connect();
+    // The relay delivers the captured events to lineage (and the scan) after the job: how long until all are through.
+    const t = performance.now();
+    for (;;) {
+      const pending = await Promise.all(['agri', 'food'].map(async (d) => (await pg.query(`SELECT count(*)::int AS n FROM "${prefix}${d}".outbox WHERE sent_at IS NULL`)).rows[0].n as number));
+      if (pending.every((n) => n === 0)) break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    console.log(`  outbox drained to lineage ${((performance.now() - t) / 1000).toFixed(1)} s after the last job ended`);
     const [agri, food] = await Promise.all(['agri', 'food'].map(async (d) => (await pg.query(`SELECT count(*)::int AS n FROM "${prefix}${d}".trace_events`)).rows[0].n));
     await pg.end();
     console.log(`  chain events stored: agri ${agri}, food ${food}`);

@@ -201,6 +201,30 @@ describe('EPCIS 2.0 capture, query and export', () => {
     expect(rows[0].epcis_hash).toMatch(/^ni:\/\/\/sha-256;[0-9a-f]{64}\?ver=CBV2\.0$/);
   }, 60_000);
 
+  it('takes a large document in one job, chunk after chunk, in both modes; the same document again is all duplicates', async () => {
+    const big = (tag: string) => {
+      const events: unknown[] = [];
+      for (let i = 0; i < 100; i++) events.push(objectEvent(`${tag}${i}`));
+      for (let n = 0; events.length < 1200; n++) {
+        const { action: _a, quantityList: _q, ...rest } = objectEvent(`${tag}${n % 100}`) as Record<string, unknown>;
+        events.push({ ...rest, action: 'OBSERVE', bizStep: 'storing', disposition: 'sellable_not_accessible', eventTime: new Date(Date.UTC(2026, 10, 20, 0, 0, n)).toISOString(),
+          quantityList: [{ epcClass: `https://id.gs1.org/01/04012345123456/10/${tag}${n % 100}` }] });
+      }
+      return documentOf(events);
+    };
+    for (const [mode, tag] of [['rollback', 'BGR'], ['proceed', 'BGP']]) {
+      const doc = big(tag);
+      const job = await captured(partner.api, doc, mode);
+      expect(job).toMatchObject({ success: true, errors: [], progress: { total: 1200, done: 1200 } });
+      const again = await captured(partner.api, doc, mode);
+      expect(again).toMatchObject({ success: true, errors: [] });
+      const [{ n }] = await t.query(`SELECT count(*)::int AS n FROM "${t.prefix}food".trace_events e JOIN "${t.prefix}food".batches b ON b.id = e.batch_id WHERE b.lot LIKE $1`, [`${tag}%`]);
+      expect(n).toBe(1200);
+      const verify = await partner.api.get(`/v1/food/batches/${(await t.query(`SELECT id FROM "${t.prefix}food".batches WHERE lot = $1`, [`${tag}7`]))[0].id}/verify`);
+      expect(verify.body).toMatchObject({ valid: true, length: 12 });
+    }
+  }, 120_000);
+
   it('refuses what is not a valid EPCIS document with 400 problem+json naming the errors, never 5xx', async () => {
     const cases: unknown[] = [
       '{ not json',

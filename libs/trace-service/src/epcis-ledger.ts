@@ -129,6 +129,8 @@ class ChunkWriter {
   private readonly products = new Map<string, { id: string; category: string }>();
   private readonly custody = new Set<string>();
   private readonly seen = new Set<string>();
+  /** Batches that existed before this writer (their stored links may be duplicates). */
+  private readonly stored = new Set<string>();
   private readonly newBatches: BatchRow[] = [];
   private readonly links: Record<string, unknown>[] = [];
   private readonly edges: { output: string; domain: string; input: string; value: number; unit: string }[] = [];
@@ -145,22 +147,28 @@ class ChunkWriter {
     this.recordTime = new Date(req.recordTime);
   }
 
+  /** Reads what the chunk needs and this writer does not hold yet (a later chunk sees the earlier ones in memory). */
   async load(events: PlannedChainEvent[]) {
-    const ids = [...new Set(events.flatMap((e) => e.targets.map((t) => t.batchId)))];
+    const all = [...new Set(events.flatMap((e) => e.targets.map((t) => t.batchId)))];
+    const ids = all.filter((id) => !this.batches.has(id));
     const gtins = [...new Set(events.flatMap((e) => e.targets.map((t) => t.gtin)))];
     const hashes = [...new Set(events.map((e) => e.hash))];
     // Locked in id order, as every writer of several batches should, against deadlocks.
-    for (const b of (await this.m.query('SELECT * FROM batches WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids])) as BatchRow[]) this.batches.set(b.id, b);
+    for (const b of (await this.m.query('SELECT * FROM batches WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids])) as BatchRow[]) {
+      this.batches.set(b.id, b);
+      this.stored.add(b.id);
+    }
     for (const p of (await this.m.query('SELECT id, gtin, category FROM products WHERE gtin = ANY($1)', [gtins])) as { id: string; gtin: string; category: string }[]) {
       this.products.set(p.gtin, p);
     }
-    const known = [...this.batches.keys()];
+    const known = ids.filter((id) => this.batches.has(id));
     for (const c of (await this.m.query('SELECT batch_id FROM batch_custody WHERE batch_id = ANY($1::uuid[]) AND org_id = $2', [known, this.principal.orgId])) as { batch_id: string }[]) {
       this.custody.add(c.batch_id);
     }
+    // Links already stored for this chunk's events, on every batch that existed before this writer.
     const stored = (await this.m.query(
       'SELECT batch_id, epcis_hash, epcis_error FROM trace_events WHERE batch_id = ANY($1::uuid[]) AND epcis_hash = ANY($2)',
-      [known, hashes],
+      [all.filter((id) => this.stored.has(id)), hashes],
     )) as { batch_id: string; epcis_hash: string; epcis_error: boolean }[];
     for (const r of stored) this.seen.add(`${r.batch_id}|${r.epcis_hash}|${r.epcis_error}`);
   }
@@ -332,6 +340,11 @@ class ChunkWriter {
       };
     }
     await outbox.appendMany(m, this.announcements);
+    this.newBatches.length = 0;
+    this.links.length = 0;
+    this.edges.length = 0;
+    this.announcements.length = 0;
+    this.touched.clear();
   }
 }
 
@@ -362,24 +375,31 @@ export class EpcisChainService implements EpcisLedger {
 
   async apply(req: ApplyRequest, principal: Principal, onProgress?: (done: number) => void): Promise<ApplyResult> {
     const results: ApplyResult['results'] = [];
-    const runTx = async (events: PlannedChainEvent[]) => {
-      let out: ApplyResult['results'] = [];
+    // One transaction over `events`, written chunk by chunk (progress after each). A refused event leaves
+    // no trace (ChunkWriter.add checks first), so the others go on and every refusal is listed. A trial
+    // writes nothing; in rollback mode nothing is kept once any event was refused.
+    const runTx = async (events: PlannedChainEvent[], progress?: (done: number) => void) => {
+      const out: ApplyResult['results'] = [];
       try {
         await this.dataSource.transaction(async (m) => {
-          const chunk = new ChunkWriter(this.domain, m, req, principal);
-          await chunk.load(events);
-          out = events.map((ev) => {
-            try {
-              const duplicate = chunk.add(ev);
-              return { index: ev.index, stored: !duplicate, ...(duplicate ? { duplicate } : {}) };
-            } catch (err) {
-              if (!(err instanceof DomainError)) throw err;
-              return { index: ev.index, stored: false, error: err.message };
+          const writer = new ChunkWriter(this.domain, m, req, principal);
+          for (let i = 0; i < events.length; i += CHUNK) {
+            const chunk = events.slice(i, i + CHUNK);
+            await writer.load(chunk);
+            for (const ev of chunk) {
+              try {
+                const duplicate = writer.add(ev);
+                out.push({ index: ev.index, stored: !duplicate, ...(duplicate ? { duplicate } : {}) });
+              } catch (err) {
+                if (!(err instanceof DomainError)) throw err;
+                out.push({ index: ev.index, stored: false, error: err.message });
+              }
             }
-          });
-          // A trial writes nothing; rollback mode keeps nothing when any event was refused.
+            const doomed = req.atomic && out.some((r) => r.error);
+            if (!req.dryRun && !doomed) await writer.flush(this.outbox);
+            progress?.(out.length);
+          }
           if (req.dryRun || (req.atomic && out.some((r) => r.error))) throw new Rollback();
-          await chunk.flush(this.outbox);
         });
       } catch (err) {
         if (!(err instanceof Rollback)) throw err;
@@ -388,7 +408,7 @@ export class EpcisChainService implements EpcisLedger {
       return out;
     };
     if (req.atomic) {
-      results.push(...(await runTx(req.events)));
+      results.push(...(await runTx(req.events, req.dryRun ? undefined : onProgress)));
     } else {
       for (let i = 0; i < req.events.length; i += CHUNK) {
         const chunk = req.events.slice(i, i + CHUNK);
