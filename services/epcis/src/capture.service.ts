@@ -87,6 +87,8 @@ function asCapturable(doc: unknown): EpcisDocument | undefined {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 export const MAX_EVENTS = 20_000;
+/** Events per call to a domain in proceed mode. */
+const SLICE = 2_000;
 
 /**
  * EPCIS capture: validates a document against GS1's schema, answers with a job
@@ -181,10 +183,15 @@ export class CaptureService {
     }
     for (const [domain, events] of perDomain) {
       const ledger = this.registry.epcis(domain, bearer);
-      const result = await ledger.apply({ captureId: id, recordTime, atomic, dryRun: false, events }, principal, (n) => void progress(n));
-      for (const r of result.results) if (r.error && !failed.has(r.index)) failed.set(r.index, `${domain}: ${r.error}`);
-      unitsDone += events.length;
-      await progress(0);
+      // Proceed commits chunk by chunk anyway: sent in slices, a distributed domain gets bounded requests
+      // and the job's progress moves with each. Rollback needs the domain's whole share in one call.
+      const slices = atomic ? [events] : Array.from({ length: Math.ceil(events.length / SLICE) }, (_, i) => events.slice(i * SLICE, (i + 1) * SLICE));
+      for (const slice of slices) {
+        const result = await ledger.apply({ captureId: id, recordTime, atomic, dryRun: false, events: slice }, principal, (n) => void progress(n));
+        for (const r of result.results) if (r.error && !failed.has(r.index)) failed.set(r.index, `${domain}: ${r.error}`);
+        unitsDone += slice.length;
+        await progress(0);
+      }
     }
     await this.storeUnbound(unbound, id, recordTime, principal);
     const all = [...failed].sort(([a], [b]) => a - b).map(([index, reason]) => named({ index, reason }));
