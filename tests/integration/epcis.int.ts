@@ -150,6 +150,9 @@ describe('EPCIS 2.0 capture, query and export', () => {
     const errors = await q('EXISTS_errorDeclaration');
     expect(errors.length).toBeGreaterThan(0);
     expect(errors.every((e) => e.errorDeclaration)).toBe(true);
+    // The declared shipping event stays, marked; the declaration is the event with its errorDeclaration.
+    const declared = await q('MATCH_epc=urn:epc:id:sgtin:0614141.107346.2017&EQ_bizStep=shipping');
+    expect(declared.map((e) => [!!e.errorDeclaration, e['trace:erroneous'] ?? false])).toEqual(expect.arrayContaining([[false, true], [true, false]]));
     expect(await q('GE_eventTime=2005-04-04T00:00:00Z&LT_eventTime=2005-04-06T00:00:00Z&EQ_bizStep=receiving')).not.toHaveLength(0);
     expect(await q('eventType=AssociationEvent')).toHaveLength(2);
     for (const bad of ['foo=1', 'GE_eventTime=yesterday', 'perPage=0', 'nextPageToken=nope', 'eventType=Nothing']) {

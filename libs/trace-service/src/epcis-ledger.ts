@@ -439,8 +439,11 @@ export class EpcisChainService implements EpcisLedger {
     const rows = (await this.dataSource.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [batch.id])) as (EventRow & EpcisRowColumns)[];
     const locations = new Map<string, string>();
     const out: EpcisEvent[] = [];
+    // The original of a declared error stays on the chain, marked (the declaration is a later link).
+    const declared = new Set(rows.filter((r) => r.epcis_error && r.epcis_hash).map((r) => r.epcis_hash));
     for (const r of rows) {
       const event = await this.toEpcis(r, batch, locations);
+      if (r.epcis_hash && !r.epcis_error && declared.has(r.epcis_hash)) event['trace:erroneous'] = true;
       const link: CarriedLink = { domain: this.domain, gtin: batch.gtin, lot: batch.lot, seq: r.seq, prevHash: r.prev_hash.trim(), hash: r.hash.trim(), content: r.content };
       out.push({ ...event, [CARRIED_LINK_KEY]: link });
     }
