@@ -228,6 +228,16 @@ describe('EPCIS 2.0 capture, query and export', () => {
     }
   }, 120_000);
 
+  it('finishes as failed a job whose process stopped beating (a restart mid-capture)', async () => {
+    const [{ id }] = await t.query(
+      `INSERT INTO "${t.prefix}epcis".capture_jobs (id, org_id, error_behaviour, total, created_at, heartbeat_at)
+       VALUES (gen_random_uuid(), $1, 'proceed', 10, now() - interval '1 hour', now() - interval '1 hour') RETURNING id`,
+      [partner.id],
+    );
+    const job = (await partner.api.get(`/v1/epcis/capture/${id}`)).body;
+    expect(job).toMatchObject({ running: false, success: false, errors: [expect.objectContaining({ reason: expect.stringMatching(/^interrupted/) })] });
+  });
+
   it('refuses what is not a valid EPCIS document with 400 problem+json naming the errors, never 5xx', async () => {
     const cases: unknown[] = [
       '{ not json',

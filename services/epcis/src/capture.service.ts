@@ -87,6 +87,8 @@ function asCapturable(doc: unknown): EpcisDocument | undefined {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 export const MAX_EVENTS = 20_000;
+/** A running job that has not reported progress for this long lost its process. */
+const STALE_AFTER_S = 600;
 /** Events per call to a domain in proceed mode. */
 const SLICE = 2_000;
 
@@ -143,6 +145,13 @@ export class CaptureService {
   }
 
   async job(id: string, principal: Principal) {
+    // A job whose process died (restart, crash) stops beating: it is finished as failed when next looked at.
+    await this.ds.query(
+      `UPDATE capture_jobs SET running = false, success = false, finished_at = now(),
+              errors = errors || '[{"eventIndex": -1, "reason": "interrupted: the service stopped while storing the events; capture the document again (stored events are de-duplicated)"}]'::jsonb
+        WHERE id = $1 AND running AND heartbeat_at < now() - make_interval(secs => $2)`,
+      [id, STALE_AFTER_S],
+    );
     const [row] = (await this.ds.query('SELECT * FROM capture_jobs WHERE id = $1', [id])) as JobRow[];
     if (!row || (principal.role === 'operator' && row.org_id !== principal.orgId)) throw notFound('capture-job', `No capture job ${id}`);
     return jobView(row);
@@ -169,13 +178,14 @@ export class CaptureService {
     let unitsDone = 0;
     const progress = async (n: number) => {
       const done = units === 0 ? raw.length : Math.min(raw.length, Math.floor(((unitsDone + n) / units) * raw.length));
-      await this.ds.query('UPDATE capture_jobs SET done = GREATEST(done, $2) WHERE id = $1', [id, done]).catch(() => undefined);
+      await this.ds.query('UPDATE capture_jobs SET done = GREATEST(done, $2), heartbeat_at = now() WHERE id = $1', [id, done]).catch(() => undefined);
     };
     const failed = new Map<number, string>();
     errors.forEach((e) => failed.set(e.index, e.reason));
 
     if (atomic) {
       for (const [domain, events] of perDomain) {
+        await progress(0);
         const trial = await this.registry.epcis(domain, bearer).apply({ captureId: id, recordTime, atomic: true, dryRun: true, events }, principal);
         for (const r of trial.results) if (r.error) failed.set(r.index, `${domain}: ${r.error}`);
       }

@@ -21,6 +21,7 @@ export class EpcisTables1764300002000 implements MigrationInterface {
         total           int NOT NULL,
         done            int NOT NULL DEFAULT 0,
         created_at      timestamptz NOT NULL DEFAULT now(),
+        heartbeat_at    timestamptz NOT NULL DEFAULT now(),
         finished_at     timestamptz
       )`);
     await q.query(`CREATE INDEX capture_jobs_org_idx ON capture_jobs (org_id, created_at)`);
