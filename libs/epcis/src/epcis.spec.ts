@@ -22,6 +22,7 @@ describe('EPCIS identifiers', () => {
     expect(parseLocationId('urn:epc:id:sgln:0012345.11111.400')).toEqual({ gln: '0012345111112', extension: '400', key: 'https://id.gs1.org/414/0012345111112/254/400' });
     expect(parseLocationId('urn:epc:id:sgln:0012345.11111.0').key).toBe('https://id.gs1.org/414/0012345111112');
     expect(parseLocationId('https://id.gs1.org/414/0012345111112/254/400').key).toBe('https://id.gs1.org/414/0012345111112/254/400');
+    expect(parseLocationId('urn:epc:id:pgln:4012345.00000').key).toBe('https://id.gs1.org/417/4012345000009');
     expect(parseLocationId('urn:uuid:5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c4d').key).toBe('urn:uuid:5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c4d');
   });
 });
@@ -48,6 +49,13 @@ describe('EPCIS event hash', () => {
         'bizTransactionListbizTransaction=http://transaction.acme.com/po/12345678type=https://ref.gs1.org/cbv/BTT-po',
     );
     expect(epcisEventHash(shipping)).toMatch(/^ni:\/\/\/sha-256;[0-9a-f]{64}\?ver=CBV2\.0$/);
+  });
+
+  it("agrees with GS1's reference generator on its published example (tests/examples/epcisDocWithSingleEvent)", () => {
+    // github.com/RalphTro/epcis-event-hash-generator: the same event on 2022-02-16, and the hash its test suite publishes.
+    expect(epcisEventHash({ ...shipping, eventTime: '2022-02-16T20:33:31.116000-06:00' })).toBe(
+      'ni:///sha-256;3e0f2437f4cb5e8a1b832b769c0eed1bf3e1421f14061132e9800ded03f10182?ver=CBV2.0',
+    );
   });
 
   it('gives the same id to the same event in any syntax, and leaves out eventID, recordTime, errorDeclaration and our extensions', () => {

@@ -91,6 +91,8 @@ export function parseLocationId(uri: string): LocationRef {
     const extension = m[3] === '0' ? undefined : urnDecode(m[3]);
     return { gln, extension, key: locationKey(gln, extension) };
   }
+  m = /^urn:epc:id:pgln:(\d+)\.(\d*)$/.exec(id);
+  if (m && m[1].length + m[2].length === 12) return { gln: withCheck(`${m[1]}${m[2]}`), key: `${CANONICAL_DL_HOST}/417/${withCheck(`${m[1]}${m[2]}`)}` };
   m = /^https?:\/\/[^/]+\/414\/(\d{13})(?:\/254\/([^/?#]+))?(?:[?#].*)?$/i.exec(id);
   if (m) {
     const extension = m[2] ? urnDecode(m[2]) : undefined;
