@@ -12,9 +12,10 @@ import type { EpcisEvent } from './types';
  * out (an error declaration names the same event). Two captures of the same
  * event, in URN or Digital Link form, get the same id: the de-duplication key.
  *
- * Compromise (documented in libs/epcis/README.md): JSON-LD is not expanded by a
- * JSON-LD processor; namespace prefixes of extensions are expanded from the
- * document's own @context, which covers GS1's examples.
+ * It reproduces the reference generator's published hash for its single-event
+ * example (see epcis.spec.ts). Compromise (libs/epcis/README.md): JSON-LD is
+ * not expanded by a JSON-LD processor; namespace prefixes of extensions are
+ * expanded from the document's own @context, which covers GS1's examples.
  */
 type Order = [name: string, child?: string, sub?: Order][];
 
