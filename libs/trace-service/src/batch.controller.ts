@@ -13,7 +13,7 @@ import {
 import { ApiBearerAuth, ApiCreatedResponse, ApiExcludeController, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Type as TransformType } from 'class-transformer';
 import { IsNotEmpty, IsNumber, IsPositive, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
-import { CurrentPrincipal, Public, Roles, type Principal } from '@trace/platform';
+import { badRequest, CurrentPrincipal, Public, Roles, type Principal } from '@trace/platform';
 import { BatchService } from './batch.service';
 import { epcisDocument } from '@trace/epcis';
 import { EpcisChainService, type ApplyRequest, type DomainQuery } from './epcis-ledger';
@@ -193,19 +193,25 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     @HttpCode(200)
     @Roles('operator')
     resolve(@Body() body: { gtins: string[]; objects: { gtin: string; lot: string }[] }) {
-      return this.epcis.resolve({ gtins: body.gtins ?? [], objects: body.objects ?? [] });
+      if (!Array.isArray(body?.gtins) || !Array.isArray(body?.objects)) throw badRequest('epcis-resolve', 'gtins and objects must be arrays');
+      return this.epcis.resolve({ gtins: body.gtins, objects: body.objects });
     }
 
     @Post('apply')
     @HttpCode(200)
     @Roles('operator')
     apply(@Body() body: ApplyRequest, @CurrentPrincipal() principal: Principal) {
+      // Service-to-service: the epcis service planned these events; only the envelope is checked here.
+      if (!Array.isArray(body?.events) || typeof body.captureId !== 'string' || Number.isNaN(Date.parse(body.recordTime))) {
+        throw badRequest('epcis-apply', 'events, captureId and recordTime are required');
+      }
       return this.epcis.apply(body, principal);
     }
 
     @Post('query')
     @HttpCode(200)
     query(@Body() body: DomainQuery, @CurrentPrincipal() principal: Principal) {
+      if (!Number.isInteger(body?.limit) || body.limit < 1 || body.limit > 1001) throw badRequest('epcis-query', 'limit must be an integer from 1 to 1001');
       return this.epcis.query(body, principal);
     }
   }
