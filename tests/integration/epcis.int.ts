@@ -119,6 +119,17 @@ describe('EPCIS 2.0 capture, query and export', () => {
     expect((await queryAll(partner.api, `GE_recordTime=${encodeURIComponent(since)}&perPage=1000`)).length).toBe(events.length);
     expect(await queryAll(other.api, `GE_recordTime=${encodeURIComponent(since)}`)).toEqual([]);
 
+    // The chain view of a captured event: the EPCIS event kept whole, bizTransactions as documents, sensor readings.
+    const [serial] = await t.query(`SELECT id FROM "${t.prefix}food".batches WHERE gtin = '10614141073464' AND lot = '2018'`);
+    const chain = (await partner.api.get(`/v1/food/batches/${serial.id}/events`)).body;
+    expect(chain.find((e: any) => e.bizStep === 'receiving')).toMatchObject({
+      documents: expect.arrayContaining([{ type: 'desadv', id: 'urn:epcglobal:cbv:bt:0614141073467:1152' }]),
+      epcis: expect.objectContaining({ 'example:myField': 'Example of a vendor/user extension' }),
+    });
+    const [sensed] = await t.query(`SELECT id FROM "${t.prefix}agri".batches WHERE gtin = '04012345111118' AND lot = '9876'`);
+    const sensedChain = (await partner.api.get(`/v1/agri/batches/${sensed.id}/events`)).body;
+    expect(sensedChain.some((e: any) => e.sensors?.length > 0 && e.epcis.sensorElementList)).toBe(true);
+
     for (const domain of ['food', 'agri']) {
       const batches = await t.query(`SELECT id FROM "${t.prefix}${domain}".batches`);
       expect(batches.length).toBeGreaterThan(0);

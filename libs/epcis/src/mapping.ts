@@ -79,6 +79,31 @@ const SCHEMA_BIZSTEPS = new Set([
 ]);
 export const bizStepOut = (name: string) => (SCHEMA_BIZSTEPS.has(name) || /:/.test(name) ? name : `${TRACE_NS}BizStep-${name}`);
 
+/** bizTransactions as the chain's `documents` (what the REST API records): type by CBV short name. */
+export function documentsOf(e: EpcisEvent): { type: string; id: string }[] | undefined {
+  const list = e.bizTransactionList;
+  if (!list?.length) return undefined;
+  return list.map((b) => ({ type: b.type ? (cbvName(b.type.replace(/^urn:epcglobal:cbv:btt:/, ''), 'bizstep') ?? b.type).replace(/^https?:\/\/ref\.gs1\.org\/cbv\/BTT-/, '') : 'other', id: b.bizTransaction }));
+}
+
+/** Numeric sensor readings as the chain's `sensors` (type, value, unit, time); the full sensorElementList stays in the event. */
+export function sensorsOf(e: EpcisEvent): { type: string; value: number; unit: string; time: string }[] | undefined {
+  const out: { type: string; value: number; unit: string; time: string }[] = [];
+  for (const element of (e.sensorElementList ?? []) as { sensorMetadata?: { time?: string }; sensorReport?: Record<string, unknown>[] }[]) {
+    for (const r of element.sensorReport ?? []) {
+      const value = r.value ?? r.meanValue ?? r.maxValue ?? r.minValue;
+      if (typeof value !== 'number') continue;
+      out.push({
+        type: String(r.type ?? 'unknown').replace(/^gs1:/, ''),
+        value,
+        unit: typeof r.uom === 'string' ? r.uom : '',
+        time: (r.time as string | undefined) ?? element.sensorMetadata?.time ?? e.eventTime,
+      });
+    }
+  }
+  return out.length ? out : undefined;
+}
+
 /** Our extension keys (`trace:…`) are transport, not content: the event hash leaves them out. */
 export const isTraceExtension = (key: string) => key.startsWith(`${TRACE_NS_PREFIX}:`);
 

@@ -4,6 +4,8 @@ import { timestampFromDate } from '@trace/contracts';
 import {
   batchKey,
   CARRIED_LINK_KEY,
+  documentsOf,
+  sensorsOf,
   nativeToEpcis,
   parseLocationId,
   stripTraceExtensions,
@@ -213,6 +215,8 @@ class ChunkWriter {
             quantity: t.quantity,
             inputs: t.inputs,
             role: t.role,
+            documents: documentsOf(ev.event),
+            sensors: sensorsOf(ev.event),
             epcisHash: ev.hash,
             epcis: ev.event,
           };
