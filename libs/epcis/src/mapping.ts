@@ -83,7 +83,8 @@ export const bizStepOut = (name: string) => (SCHEMA_BIZSTEPS.has(name) || /:/.te
 export function documentsOf(e: EpcisEvent): { type: string; id: string }[] | undefined {
   const list = e.bizTransactionList;
   if (!list?.length) return undefined;
-  return list.map((b) => ({ type: b.type ? (cbvName(b.type.replace(/^urn:epcglobal:cbv:btt:/, ''), 'bizstep') ?? b.type).replace(/^https?:\/\/ref\.gs1\.org\/cbv\/BTT-/, '') : 'other', id: b.bizTransaction }));
+  const btt = (t: string) => t.replace(/^urn:epcglobal:cbv:btt:/, '').replace(/^https?:\/\/ref\.gs1\.org\/cbv\/BTT-/, '');
+  return list.map((b) => ({ type: b.type ? btt(b.type) : 'other', id: b.bizTransaction }));
 }
 
 /** Numeric sensor readings as the chain's `sensors` (type, value, unit, time); the full sensorElementList stays in the event. */
