@@ -267,7 +267,11 @@ describe('EPCIS 2.0 capture, query and export', () => {
     expect(schemaErrors.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: '/epcisBody/eventList/0/eventTime' })]));
     expect((await capture(partner.api, documentOf([objectEvent('H-1')]), 'sometimes')).status).toBe(400);
     expect((await capture(regulator, documentOf([objectEvent('H-2')]))).status).toBe(403);
-    expect((await other.api.get(`/v1/epcis/capture/${(await capture(partner.api, documentOf([objectEvent('H-3')]))).body.captureID}`)).status).toBe(404);
+    const h3 = (await capture(partner.api, documentOf([objectEvent('H-3')]))).body.captureID;
+    expect((await other.api.get(`/v1/epcis/capture/${h3}`)).status).toBe(404);
+    expect((await partner.api.get('/v1/epcis/capture')).body.map((j: any) => j.captureID)).toContain(h3);
+    expect((await other.api.get('/v1/epcis/capture')).body.map((j: any) => j.captureID)).not.toContain(h3);
+    expect((await partner.api.get('/v1/epcis/capture/not-a-uuid')).status).toBe(400);
   });
 
   it('round trip: a journey exported from one system and captured into a fresh one has identical chain hashes', async () => {

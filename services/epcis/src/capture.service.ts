@@ -144,6 +144,15 @@ export class CaptureService {
     return jobView(row);
   }
 
+  /** The organisation's latest capture jobs (all organisations' for inspectors and regulators). */
+  async jobs(principal: Principal) {
+    const rows = (await this.ds.query(
+      `SELECT * FROM capture_jobs WHERE ($1::text IS NULL OR org_id = $1) ORDER BY created_at DESC LIMIT 100`,
+      [principal.role === 'operator' ? principal.orgId : null],
+    )) as JobRow[];
+    return rows.map(jobView);
+  }
+
   async job(id: string, principal: Principal) {
     // A job whose process died (restart, crash) stops beating: it is finished as failed when next looked at.
     await this.ds.query(

@@ -45,6 +45,12 @@ export class CaptureController {
     return job;
   }
 
+  @Get()
+  @ApiOkResponse({ description: 'The latest 100 capture jobs of the organisation (of all for inspectors and regulators), newest first' })
+  jobs(@CurrentPrincipal() principal: Principal) {
+    return this.capture.jobs(principal);
+  }
+
   @Get(':id')
   @ApiOkResponse({ description: 'The capture job with its progress and errors' })
   job(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string, @CurrentPrincipal() principal: Principal) {
