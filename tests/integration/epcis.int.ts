@@ -320,6 +320,14 @@ describe('EPCIS 2.0 capture, query and export', () => {
         return r.status === 200 && r.body.nodes.some((n: any) => n.batchId === grain.id) ? r.body : undefined;
       });
       expect(trace.edges).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'input' })]));
+      // A chain made of captured events (GS1's examples) crosses over just the same.
+      const [serial] = await t.query(`SELECT id FROM "${t.prefix}food".batches WHERE gtin = '10614141073464' AND lot = '2018'`);
+      const serialDoc = (await partner.api.get(`/v1/food/batches/${serial.id}/epcis`)).body;
+      await aProduct(importer.api, 'food', '10614141073464', 'example');
+      expect(await captured(importer.api, serialDoc)).toMatchObject({ success: true, errors: [] });
+      const hashes = async (api: Api) => (await api.get(`/v1/food/batches/${serial.id}/events`)).body.map((e: any) => e.hash);
+      expect(await hashes(importer.api)).toEqual(await hashes(partner.api));
+      expect((await hashes(partner.api)).length).toBeGreaterThanOrEqual(3);
       // Exporting again from B gives the same events.
       const again = (await importer.api.get(`/v1/agri/batches/${grain.id}/epcis`)).body;
       expect(again.epcisBody.eventList.map((e: any) => e['trace:chain'].hash)).toEqual(grainDoc.epcisBody.eventList.map((e: any) => e['trace:chain'].hash));
