@@ -387,6 +387,9 @@ export class EpcisChainService implements EpcisLedger {
       try {
         await this.dataSource.transaction(async (m) => {
           const writer = new ChunkWriter(this.domain, m, req, principal);
+          // Every batch of the transaction locked up front, in id order: two captures touching the same
+          // batches then queue rather than deadlock.
+          await writer.load(events);
           for (let i = 0; i < events.length; i += CHUNK) {
             const chunk = events.slice(i, i + CHUNK);
             await writer.load(chunk);
