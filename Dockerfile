@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 #
-# One image for all eight distributed-mode apps; SERVICE picks which one runs:
+# One image for all nine distributed-mode apps; SERVICE picks which one runs:
 #   docker build -t product-trace .
 #   docker run -e SERVICE=agri -e DATABASE_URL=... product-trace
 #

@@ -1,7 +1,7 @@
 import { dropSchemas, freePort, KafkaMockCluster, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
 import { Api } from './api';
 
-export const ALL_SERVICES = ['agri', 'food', 'drug', 'material', 'goods', 'lineage', 'recall'] as const;
+export const ALL_SERVICES = ['agri', 'food', 'drug', 'material', 'goods', 'lineage', 'recall', 'epcis'] as const;
 export type ServiceName = (typeof ALL_SERVICES)[number];
 const DOMAIN_SERVICES: readonly string[] = ['agri', 'food', 'drug', 'material', 'goods'];
 
@@ -62,9 +62,11 @@ export async function startDistributed(names: ServiceName[], tag = 'e2e', opts: 
   );
   const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
   const services: DistributedDeployment['services'] = {};
-  // Domain services and lineage (FSMA export) look up identity at the gateway; recall asks lineage for scopes.
+  // Domain services and lineage (FSMA export) look up identity at the gateway; recall asks lineage for scopes;
+  // EPCIS writes to and queries the domain services that run here.
   const envOf = (n: ServiceName): NodeJS.ProcessEnv => ({
-    ...(DOMAIN_SERVICES.includes(n) || n === 'recall' || n === 'lineage' ? { ...common, ...urls, IDENTITY_URL: gatewayUrl } : common),
+    ...(DOMAIN_SERVICES.includes(n) || n === 'recall' || n === 'lineage' ? { ...common, ...urls, IDENTITY_URL: gatewayUrl } : { ...common }),
+    ...(n === 'epcis' ? { ...urls, EPCIS_DOMAINS: names.filter((x) => DOMAIN_SERVICES.includes(x)).join(',') } : {}),
     ...opts.env?.[n],
   });
   for (const n of names) services[n] = ServiceProcess.spawn(n, `services/${n}/src/main.ts`, envOf(n), ports[n]);

@@ -37,28 +37,23 @@ export class Outbox {
     payload: PayloadInit<C>,
     opts: OutboxEventOptions,
   ): Promise<EventEnvelope> {
-    const [envelope] = await this.appendMany(manager, eventCase, [{ payload, opts }]);
+    const [envelope] = await this.appendMany(manager, [{ eventCase, payload, opts } as OutboxItem]);
     return envelope;
   }
 
   /**
-   * Many events of one kind in one statement (a recall marks hundreds of
-   * batches in one transaction): the same rows `append` would write, in the
-   * order given, with one wake-up for the relay.
+   * Several events of one state change (a chunk of a large EPCIS capture), in
+   * the given order, with one INSERT and one wake-up of the relay.
    */
-  async appendMany<C extends EventCase>(
-    manager: EntityManager,
-    eventCase: C,
-    events: readonly { payload: PayloadInit<C>; opts: OutboxEventOptions }[],
-  ): Promise<EventEnvelope[]> {
+  async appendMany(manager: EntityManager, items: OutboxItem[]): Promise<EventEnvelope[]> {
     if (!manager.queryRunner?.isTransactionActive) {
       // An outbox row outside the state change's transaction defeats its purpose.
       throw new Error('Outbox.append must run inside the transaction of the state change');
     }
-    if (events.length === 0) return [];
+    if (items.length === 0) return [];
     const ctx = RequestContext.current();
     const now = new Date();
-    const envelopes = events.map(({ payload, opts }) =>
+    const envelopes = items.map(({ eventCase, payload, opts }) =>
       createEnvelope({
         id: randomUUID(),
         type: EVENT_TYPE_NAMES[eventCase],
@@ -73,22 +68,36 @@ export class Outbox {
         payload: { case: eventCase, value: payload } as never,
       }),
     );
-    // unnest keeps the array order, and the bigserial ids follow it: the relay publishes in that order.
-    await manager.query(
-      `INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[])`,
-      [
-        envelopes.map((e) => e.id),
-        envelopes.map(() => TOPIC_OF[eventCase]),
-        events.map((e) => e.opts.subject),
-        envelopes.map((e) => e.type),
-        envelopes.map((e) => Buffer.from(encodeEnvelope(e))),
-      ],
-    );
+    if (items.length === 1) {
+      const [e] = envelopes;
+      await manager.query(
+        `INSERT INTO outbox (event_id, topic, message_key, event_type, payload) VALUES ($1, $2, $3, $4, $5)`,
+        [e.id, TOPIC_OF[items[0].eventCase], items[0].opts.subject, e.type, Buffer.from(encodeEnvelope(e))],
+      );
+    } else {
+      // unnest … WITH ORDINALITY keeps the given order in the bigserial ids, which is the relay's order.
+      await manager.query(
+        `INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
+         SELECT u.event_id, u.topic, u.message_key, u.event_type, u.payload
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[]) WITH ORDINALITY
+                AS u(event_id, topic, message_key, event_type, payload, n)
+          ORDER BY u.n`,
+        [
+          envelopes.map((e) => e.id),
+          items.map((i) => TOPIC_OF[i.eventCase]),
+          items.map((i) => i.opts.subject),
+          envelopes.map((e) => e.type),
+          envelopes.map((e) => Buffer.from(encodeEnvelope(e))),
+        ],
+      );
+    }
     // Delivered only when the transaction commits: wakes the relay without polling.
     await manager.query('SELECT pg_notify($1, $2)', [this.notifyChannel, '']);
     return envelopes;
   }
 }
+
+/** One event for Outbox.appendMany. */
+export type OutboxItem = { [C in EventCase]: { eventCase: C; payload: PayloadInit<C>; opts: OutboxEventOptions } }[EventCase];
 
 export const outboxChannel = (schema: string) => `outbox_${schema}`;

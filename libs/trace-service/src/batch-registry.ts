@@ -1,5 +1,6 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { DomainError, RequestContext, type Principal } from '@trace/platform';
+import type { ApplyRequest, ApplyResult, DomainQuery, EpcisLedger, QueriedEvent, ResolveResult } from './epcis-ledger';
 
 export interface PublicBatchView {
   domain: string;
@@ -45,10 +46,35 @@ export interface InputLedger {
 @Injectable()
 export class BatchRegistry {
   private readonly local = new Map<string, InputLedger>();
+  private readonly localEpcis = new Map<string, EpcisLedger>();
 
 
   register(domain: string, ledger: InputLedger): void {
     this.local.set(domain, ledger);
+  }
+
+  registerEpcis(domain: string, ledger: EpcisLedger): void {
+    this.localEpcis.set(domain, ledger);
+  }
+
+  /** A domain's EPCIS side: in-process when embedded, else over HTTP with the caller's token (as `ledger`). */
+  epcis(domain: string, bearer: string | undefined): EpcisLedger {
+    const local = this.localEpcis.get(domain);
+    if (local) return local;
+    const base = process.env[`${domain.toUpperCase()}_URL`];
+    if (!base || bearer === undefined) {
+      throw new DomainError(503, 'domain-unavailable', `The ${domain} service is not reachable from here (set ${domain.toUpperCase()}_URL)`);
+    }
+    const http = new HttpInputLedger(domain, base, bearer);
+    return {
+      resolve: (req) => http.post(`/internal/v1/${domain}/epcis/resolve`, req) as Promise<ResolveResult>,
+      apply: async (req: ApplyRequest, _principal, onProgress) => {
+        const r = (await http.post(`/internal/v1/${domain}/epcis/apply`, req, 600_000)) as ApplyResult;
+        onProgress?.(r.results.length);
+        return r;
+      },
+      query: (q: DomainQuery) => http.post(`/internal/v1/${domain}/epcis/query`, q) as Promise<QueriedEvent[]>,
+    };
   }
 
   /** Finds a batch by GTIN and lot in the given domain, locally or over HTTP; undefined when unknown. */
@@ -92,12 +118,16 @@ class HttpInputLedger implements InputLedger {
     await this.call('restore', req);
   }
 
+  post(path: string, body: unknown, timeoutMs?: number): Promise<unknown> {
+    return this.request('POST', path, body, timeoutMs);
+  }
+
   private call(action: string, body: unknown): Promise<unknown> {
     const { batchId } = body as { batchId: string };
     return this.request('POST', `/internal/v1/${this.domain}/batches/${batchId}/${action}`, body);
   }
 
-  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
+  private async request(method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<unknown> {
     const r = await fetch(new URL(path, this.base), {
       method,
       headers: {
@@ -106,7 +136,7 @@ class HttpInputLedger implements InputLedger {
         'x-correlation-id': RequestContext.correlationId(),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(timeoutMs),
     }).catch(() => undefined);
     if (!r) throw new DomainError(503, 'domain-unavailable', `The ${this.domain} service does not answer`);
     const answer = (await r.json().catch(() => ({}))) as { type?: string; detail?: string };

@@ -13,8 +13,10 @@ import {
 import { ApiBearerAuth, ApiCreatedResponse, ApiExcludeController, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Type as TransformType } from 'class-transformer';
 import { IsNotEmpty, IsNumber, IsPositive, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
-import { CurrentPrincipal, Public, Roles, type Principal } from '@trace/platform';
+import { badRequest, CurrentPrincipal, Public, Roles, type Principal } from '@trace/platform';
 import { BatchService } from './batch.service';
+import { epcisDocument } from '@trace/epcis';
+import { EpcisChainService, type ApplyRequest, type DomainQuery } from './epcis-ledger';
 import type { DomainName } from './domains';
 import { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
 
@@ -89,7 +91,10 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
   @ApiBearerAuth()
   @Controller(`v1/${domain}/batches`)
   class BatchController {
-    constructor(@Inject(BatchService) private readonly batches: BatchService) {}
+    constructor(
+      @Inject(BatchService) private readonly batches: BatchService,
+      @Inject(EpcisChainService) private readonly epcis: EpcisChainService,
+    ) {}
 
     @Post()
     @HttpCode(201)
@@ -121,6 +126,16 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     @ApiOkResponse({ description: 'The chain in order, each event with seq, hash and prevHash' })
     events(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
       return this.batches.events(id, principal);
+    }
+
+    @Get(':id/epcis')
+    @ApiOkResponse({
+      description:
+        'The chain as an EPCIS 2.0 EPCISDocument; every event carries its chain link (trace:chain) so that capturing it into another system reproduces the same hashes',
+    })
+    async epcisExport(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
+      const batch = await this.epcis.visibleBatch(id, principal);
+      return epcisDocument(await this.epcis.export(batch));
     }
 
     @Get(':id/verify')
@@ -168,13 +183,47 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     }
   }
 
+  /** The EPCIS service stores captured events and answers queries through here (distributed mode), with the user's token. */
+  @ApiExcludeController()
+  @Controller(`internal/v1/${domain}/epcis`)
+  class EpcisLedgerController {
+    constructor(@Inject(EpcisChainService) private readonly epcis: EpcisChainService) {}
+
+    @Post('resolve')
+    @HttpCode(200)
+    @Roles('operator')
+    resolve(@Body() body: { gtins: string[]; objects: { gtin: string; lot: string }[] }) {
+      if (!Array.isArray(body?.gtins) || !Array.isArray(body?.objects)) throw badRequest('epcis-resolve', 'gtins and objects must be arrays');
+      return this.epcis.resolve({ gtins: body.gtins, objects: body.objects });
+    }
+
+    @Post('apply')
+    @HttpCode(200)
+    @Roles('operator')
+    apply(@Body() body: ApplyRequest, @CurrentPrincipal() principal: Principal) {
+      // Service-to-service: the epcis service planned these events; only the envelope is checked here.
+      if (!Array.isArray(body?.events) || typeof body.captureId !== 'string' || Number.isNaN(Date.parse(body.recordTime))) {
+        throw badRequest('epcis-apply', 'events, captureId and recordTime are required');
+      }
+      return this.epcis.apply(body, principal);
+    }
+
+    @Post('query')
+    @HttpCode(200)
+    query(@Body() body: DomainQuery, @CurrentPrincipal() principal: Principal) {
+      if (!Number.isInteger(body?.limit) || body.limit < 1 || body.limit > 1001) throw badRequest('epcis-query', 'limit must be an integer from 1 to 1001');
+      return this.epcis.query(body, principal);
+    }
+  }
+
   for (const [cls, kind] of [
     [ProductController, 'Product'],
     [BatchController, 'Batch'],
     [InputLedgerController, 'InputLedger'],
     [PublicViewController, 'PublicView'],
+    [EpcisLedgerController, 'EpcisLedger'],
   ] as const) {
     Object.defineProperty(cls, 'name', { value: `${title(domain)}${kind}Controller` });
   }
-  return [ProductController, BatchController, InputLedgerController, PublicViewController];
+  return [ProductController, BatchController, InputLedgerController, PublicViewController, EpcisLedgerController];
 }

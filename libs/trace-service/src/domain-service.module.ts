@@ -6,6 +6,7 @@ import { noDomainRules, type DomainRules } from '@trace/trace-chain';
 import { createDomainControllers } from './batch.controller';
 import { BatchRegistry, BatchRegistryModule } from './batch-registry';
 import { BatchService, type DomainHooks } from './batch.service';
+import { EpcisChainService } from './epcis-ledger';
 import type { DomainName } from './domains';
 import { TRACE_CHAIN_MIGRATIONS } from './migrations';
 import { createQrController } from './qr.controller';
@@ -42,9 +43,11 @@ class RegisterLedger implements OnModuleInit {
     @Inject(BatchRegistry) private readonly registry: BatchRegistry,
     @Inject(BatchService) private readonly batches: BatchService,
     @Inject('DOMAIN_NAME') private readonly domain: string,
+    @Inject(EpcisChainService) private readonly epcis: EpcisChainService,
   ) {}
   onModuleInit() {
     this.registry.register(this.domain, this.batches);
+    this.registry.registerEpcis(this.domain, this.epcis);
   }
 }
 
@@ -73,6 +76,11 @@ export class DomainServiceModule {
           inject: [DataSource, Outbox, BatchRegistry, DOMAIN_RULES, { token: DIRECTORY, optional: true }],
           useFactory: (ds: DataSource, outbox: Outbox, registry: BatchRegistry, r: DomainRules, directory?: Directory) =>
             new BatchService(domain, ds, outbox, registry, r, directory, options.hooks),
+        },
+        {
+          provide: EpcisChainService,
+          inject: [DataSource, Outbox, { token: DIRECTORY, optional: true }],
+          useFactory: (ds: DataSource, outbox: Outbox, directory?: Directory) => new EpcisChainService(domain, ds, outbox, directory),
         },
         RegisterLedger,
         RecallHandler,

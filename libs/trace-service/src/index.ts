@@ -4,6 +4,7 @@ export * from './batch.service';
 export * from './domain-service.module';
 export * from './domains';
 export * from './dto';
+export * from './epcis-ledger';
 export * from './migrations';
 export * from './rows';
 export * from './run-domain-service';

@@ -111,4 +111,40 @@ export class TraceChainCustody1764000003000 implements MigrationInterface {
   }
 }
 
-export const TRACE_CHAIN_MIGRATIONS = [TraceChainTables1764000001000, TraceChainCustody1764000003000];
+/**
+ * EPCIS 2.0 facts of captured events, beside the hashed content (which keeps
+ * the whole EPCIS event): the event hash as de-duplication key (one row per
+ * batch, event and error-declaration flag), the event type, object keys and
+ * locations for the query interface, the capture job, and a record time set
+ * once per capture so that one EPCIS event stored on several chains sorts as
+ * one. Nullable: events recorded through the REST API have none of these.
+ */
+export class TraceChainEpcis1764300001000 implements MigrationInterface {
+  name = 'TraceChainEpcis1764300001000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE trace_events
+      ADD COLUMN epcis_hash   text,
+      ADD COLUMN epcis_error  boolean NOT NULL DEFAULT false,
+      ADD COLUMN epcis_type   text,
+      ADD COLUMN epc_keys     text[],
+      ADD COLUMN read_point   text,
+      ADD COLUMN biz_location text,
+      ADD COLUMN capture_id   uuid`);
+    await q.query(`CREATE UNIQUE INDEX trace_events_epcis_dedupe ON trace_events (batch_id, epcis_hash, epcis_error) WHERE epcis_hash IS NOT NULL`);
+    await q.query(`CREATE INDEX trace_events_epcis_hash_idx ON trace_events (epcis_hash) WHERE epcis_hash IS NOT NULL`);
+    await q.query(`CREATE INDEX trace_events_record_time_idx ON trace_events (record_time)`);
+    await q.query(`CREATE INDEX trace_events_epc_keys_idx ON trace_events USING gin (epc_keys)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    for (const i of ['trace_events_epcis_dedupe', 'trace_events_epcis_hash_idx', 'trace_events_record_time_idx', 'trace_events_epc_keys_idx']) {
+      await q.query(`DROP INDEX ${i}`);
+    }
+    for (const c of ['epcis_hash', 'epcis_error', 'epcis_type', 'epc_keys', 'read_point', 'biz_location', 'capture_id']) {
+      await q.query(`ALTER TABLE trace_events DROP COLUMN ${c}`);
+    }
+  }
+}
+
+export const TRACE_CHAIN_MIGRATIONS = [TraceChainTables1764000001000, TraceChainCustody1764000003000, TraceChainEpcis1764300001000];

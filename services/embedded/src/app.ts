@@ -1,5 +1,6 @@
 import { AgriModule } from '@trace/service-agri';
 import { DrugModule } from '@trace/service-drug';
+import { EpcisModule } from '@trace/service-epcis';
 import { FoodModule } from '@trace/service-food';
 import { GatewayModule } from '@trace/service-gateway';
 import { GoodsModule } from '@trace/service-goods';
@@ -16,5 +17,6 @@ export const ALL_SERVICE_MODULES = [
   GoodsModule,
   LineageModule,
   RecallModule,
+  EpcisModule,
   GatewayModule,
 ];

@@ -199,8 +199,8 @@ export class RecallService {
     }
     await this.outbox.appendMany(
       m,
-      'recallInitiated',
       chunks.map(({ domain, items }, n) => ({
+        eventCase: 'recallInitiated' as const,
         payload: {
           recallId,
           level: dto.level,

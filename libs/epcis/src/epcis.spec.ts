@@ -1,0 +1,124 @@
+import { epcisEventHash, preHashString } from './event-hash';
+import { parseLocationId, parseObjectId } from './identifiers';
+import { cbvName, eventObjects, nativeToEpcis } from './mapping';
+import { validateEpcis } from './schema';
+import type { EpcisEvent } from './types';
+
+describe('EPCIS identifiers', () => {
+  it('reads SGTIN, LGTIN and SSCC URNs and Digital Links into one canonical form', () => {
+    expect(parseObjectId('urn:epc:id:sgtin:0614141.107346.2017')).toEqual({
+      kind: 'trade-item', gtin: '10614141073464', lot: undefined, serial: '2017', key: 'https://id.gs1.org/01/10614141073464/21/2017',
+    });
+    expect(parseObjectId('https://example.com/01/10614141073464/21/2017').key).toBe('https://id.gs1.org/01/10614141073464/21/2017');
+    expect(parseObjectId('urn:epc:class:lgtin:4012345.012345.998877')).toMatchObject({ gtin: '04012345123456', lot: '998877' });
+    expect(parseObjectId('https://id.gs1.org/01/04012345123456/10/998877')).toMatchObject({ gtin: '04012345123456', lot: '998877' });
+    expect(parseObjectId('urn:epc:id:sscc:0614141.1234567890')).toEqual({ kind: 'other', key: 'https://id.gs1.org/00/106141412345678908' });
+    expect(parseObjectId('urn:epc:idpat:sgtin:4012345.098765.*')).toEqual({ kind: 'other', key: 'https://id.gs1.org/01/04012345987652' });
+    // A bad check digit is no trade item of ours: kept as a name.
+    expect(parseObjectId('https://id.gs1.org/01/09506000134353/10/X')).toEqual({ kind: 'other', key: 'https://id.gs1.org/01/09506000134353/10/X' });
+  });
+
+  it('reads SGLN URNs and GLN Digital Links', () => {
+    expect(parseLocationId('urn:epc:id:sgln:0012345.11111.400')).toEqual({ gln: '0012345111112', extension: '400', key: 'https://id.gs1.org/414/0012345111112/254/400' });
+    expect(parseLocationId('urn:epc:id:sgln:0012345.11111.0').key).toBe('https://id.gs1.org/414/0012345111112');
+    expect(parseLocationId('https://id.gs1.org/414/0012345111112/254/400').key).toBe('https://id.gs1.org/414/0012345111112/254/400');
+    expect(parseLocationId('urn:epc:id:pgln:4012345.00000').key).toBe('https://id.gs1.org/417/4012345000009');
+    expect(parseLocationId('urn:uuid:5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c4d').key).toBe('urn:uuid:5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c4d');
+  });
+});
+
+const shipping: EpcisEvent = {
+  type: 'ObjectEvent',
+  action: 'OBSERVE',
+  bizStep: 'shipping',
+  disposition: 'in_transit',
+  epcList: ['urn:epc:id:sgtin:0614141.107346.2018', 'urn:epc:id:sgtin:0614141.107346.2017'],
+  eventTime: '2005-04-03T20:33:31.116000-06:00',
+  eventTimeZoneOffset: '-06:00',
+  readPoint: { id: 'urn:epc:id:sgln:0614141.07346.1234' },
+  bizTransactionList: [{ type: 'po', bizTransaction: 'http://transaction.acme.com/po/12345678' }],
+};
+
+describe('EPCIS event hash', () => {
+  it('builds the pre-hash string in the canonical order, lists sorted, times in UTC, EPCs as Digital Links', () => {
+    expect(preHashString(shipping)).toBe(
+      'eventType=ObjectEventeventTime=2005-04-04T02:33:31.116ZeventTimeZoneOffset=-06:00' +
+        'epcListepc=https://id.gs1.org/01/10614141073464/21/2017epc=https://id.gs1.org/01/10614141073464/21/2018' +
+        'action=OBSERVEbizStep=https://ref.gs1.org/cbv/BizStep-shippingdisposition=https://ref.gs1.org/cbv/Disp-in_transit' +
+        'readPointid=https://id.gs1.org/414/0614141073467/254/1234' +
+        'bizTransactionListbizTransaction=http://transaction.acme.com/po/12345678type=https://ref.gs1.org/cbv/BTT-po',
+    );
+    expect(epcisEventHash(shipping)).toMatch(/^ni:\/\/\/sha-256;[0-9a-f]{64}\?ver=CBV2\.0$/);
+  });
+
+  it("agrees with GS1's reference generator on its published example (tests/examples/epcisDocWithSingleEvent)", () => {
+    // github.com/RalphTro/epcis-event-hash-generator: the same event on 2022-02-16, and the hash its test suite publishes.
+    expect(epcisEventHash({ ...shipping, eventTime: '2022-02-16T20:33:31.116000-06:00' })).toBe(
+      'ni:///sha-256;3e0f2437f4cb5e8a1b832b769c0eed1bf3e1421f14061132e9800ded03f10182?ver=CBV2.0',
+    );
+  });
+
+  it('gives the same id to the same event in any syntax, and leaves out eventID, recordTime, errorDeclaration and our extensions', () => {
+    const same: EpcisEvent = {
+      ...shipping,
+      eventID: 'urn:uuid:0f0c3a7e-9c53-4b39-9a32-0f4a9d1c2b11',
+      recordTime: '2026-01-01T00:00:00Z',
+      epcList: ['https://id.gs1.org/01/10614141073464/21/2017', 'https://id.gs1.org/01/10614141073464/21/2018'],
+      bizStep: 'urn:epcglobal:cbv:bizstep:shipping',
+      eventTime: '2005-04-04T02:33:31.116Z',
+      errorDeclaration: { declarationTime: '2026-01-01T00:00:00Z' },
+      'trace:chain': { seq: 1 },
+    };
+    expect(epcisEventHash(same)).toBe(epcisEventHash(shipping));
+    expect(epcisEventHash({ ...shipping, disposition: 'in_progress' })).not.toBe(epcisEventHash(shipping));
+    expect(epcisEventHash({ ...shipping, 'example:f': 'x' }, { example: 'http://ns.example.com/' })).not.toBe(epcisEventHash(shipping));
+  });
+});
+
+describe('EPCIS mapping', () => {
+  it('names CBV values by their short name whatever their form', () => {
+    expect(cbvName('urn:epcglobal:cbv:bizstep:receiving', 'bizstep')).toBe('receiving');
+    expect(cbvName('https://ref.gs1.org/cbv/BizStep-receiving', 'bizstep')).toBe('receiving');
+    expect(cbvName('https://ns.trace.dev/epcis/BizStep-transforming', 'bizstep')).toBe('transforming');
+    expect(cbvName('in_transit', 'disp')).toBe('in_transit');
+    expect(cbvName('http://epcis.example.org/hc/bizstep/discharge', 'bizstep')).toBe('http://epcis.example.org/hc/bizstep/discharge');
+  });
+
+  it('lists objects by role with quantities (a count when uom is absent)', () => {
+    const objects = eventObjects({
+      type: 'TransformationEvent',
+      eventTime: '2026-01-01T00:00:00Z',
+      eventTimeZoneOffset: '+00:00',
+      inputQuantityList: [{ epcClass: 'urn:epc:class:lgtin:4012345.012345.998877', quantity: 10, uom: 'KGM' }],
+      outputEPCList: ['urn:epc:id:sgtin:0614141.107346.2017'],
+      outputQuantityList: [{ epcClass: 'urn:epc:class:lgtin:0614141.077777.987', quantity: 30 }],
+    });
+    expect(objects.map((o) => [o.role, o.ref.key, o.quantity])).toEqual([
+      ['input', 'https://id.gs1.org/01/04012345123456/10/998877', { value: 10, unit: 'KGM' }],
+      ['output', 'https://id.gs1.org/01/10614141073464/21/2017', undefined],
+      ['output', 'https://id.gs1.org/01/00614141777778/10/987', { value: 30, unit: 'EA' }],
+    ]);
+  });
+
+  it('maps REST-recorded chain events to schema-valid EPCIS events', () => {
+    const base = { recordTime: '2026-11-20T00:00:01.000Z', eventTime: '2026-11-20T00:00:00.000Z', batch: { gtin: '09506000134352', lot: 'L1', instance: false }, locationUri: 'urn:uuid:5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c4d' };
+    const events = [
+      nativeToEpcis({ ...base, id: '5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c40', seq: 1, bizStep: 'commissioning', disposition: 'active', content: { quantity: { value: 5, unit: 'kg' } } }),
+      nativeToEpcis({
+        ...base, id: '5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c41', seq: 2, bizStep: 'shipping', disposition: 'in_transit',
+        content: { documents: [{ type: 'waybill', id: 'W 1' }], sensors: [{ type: 'temperature', value: 4, unit: 'Cel', time: base.eventTime }] },
+      }),
+      nativeToEpcis({
+        ...base, id: '5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c42', seq: 1, bizStep: 'transforming', disposition: 'active',
+        content: { quantity: { value: 2, unit: 'jar' }, inputs: [{ gtin: '04012345000016', lot: 'IN', quantity: { value: 1, unit: 'weird unit' } }] },
+      }),
+    ];
+    expect(events.map((e) => [e.type, e.action, e.bizStep])).toEqual([
+      ['ObjectEvent', 'ADD', 'commissioning'],
+      ['ObjectEvent', 'OBSERVE', 'shipping'],
+      ['TransformationEvent', undefined, 'https://ns.trace.dev/epcis/BizStep-transforming'],
+    ]);
+    const doc = { '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'], type: 'EPCISDocument', schemaVersion: '2.0', creationDate: base.eventTime, epcisBody: { eventList: events } };
+    expect(validateEpcis(doc)).toEqual([]);
+  });
+});

@@ -1,0 +1,5 @@
+export * from './event-hash';
+export * from './identifiers';
+export * from './mapping';
+export * from './schema';
+export * from './types';

@@ -1,0 +1,552 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { timestampFromDate } from '@trace/contracts';
+import {
+  batchKey,
+  CARRIED_LINK_KEY,
+  documentsOf,
+  sensorsOf,
+  nativeToEpcis,
+  parseLocationId,
+  stripTraceExtensions,
+  type CarriedLink,
+  type EpcisEvent,
+} from '@trace/epcis';
+import type { Outbox, OutboxItem } from '@trace/messaging';
+import { DomainError, notFound, type Directory, type Principal } from '@trace/platform';
+import { GENESIS_HASH, linkHash, nextLink, statusAfter, type BatchStatus, type ChainLink } from '@trace/trace-chain';
+import { traceEventItem } from './chain-writer';
+import { DOMAIN_ENUM, type DomainName } from './domains';
+import type { BatchRow, EventRow } from './rows';
+
+/** One batch an EPCIS event touches in this domain. */
+export interface PlannedTarget {
+  batchId: string;
+  gtin: string;
+  /** Lot, or the serial of a serialised item (a batch of one). */
+  lot: string;
+  instance: boolean;
+  role: string;
+  /** The quantity the event names for this batch. */
+  quantity?: { value: number; unit: string };
+  /** Set when the batch is not known here yet and the document says enough to create it. */
+  create?: { quantity: { value: number; unit: string } };
+  /** Transformation outputs: the inputs, in whichever domain they live. */
+  inputs?: { domain: string; batchId: string; gtin: string; lot: string; quantity: { value: number; unit: string } }[];
+  /** An exported link of this batch: stored as it was when it still fits the chain here. */
+  carried?: CarriedLink;
+}
+
+/** An EPCIS event as one domain stores it (only the targets in that domain). */
+export interface PlannedChainEvent {
+  index: number;
+  hash: string;
+  error: boolean;
+  type: string;
+  event: EpcisEvent;
+  bizStep: string;
+  disposition: string | null;
+  eventTime: string;
+  locationId: string;
+  readPoint: string | null;
+  bizLocation: string | null;
+  epcKeys: string[];
+  targets: PlannedTarget[];
+}
+
+export interface ApplyRequest {
+  captureId: string;
+  recordTime: string;
+  /** rollback: everything in one transaction, any failure undoes all; proceed: good events kept. */
+  atomic: boolean;
+  /** Runs everything and rolls it back: the answer says what would fail. */
+  dryRun: boolean;
+  events: PlannedChainEvent[];
+}
+
+export interface ApplyResult {
+  results: { index: number; stored: boolean; duplicate?: boolean; error?: string }[];
+}
+
+export interface ResolveResult {
+  products: string[];
+  batches: { gtin: string; lot: string; id: string }[];
+}
+
+/** Filters of the EPCIS query, already normalised by the capture/query service. */
+export interface DomainQuery {
+  eventTypes?: string[];
+  geEventTime?: string;
+  ltEventTime?: string;
+  geRecordTime?: string;
+  ltRecordTime?: string;
+  bizSteps?: string[];
+  dispositions?: string[];
+  /** Canonical object keys and their `gtin|lot` pairs (MATCH_epc, MATCH_anyEPC, MATCH_epcClass…). */
+  epcKeys?: string[];
+  epcPairs?: string[];
+  bizLocations?: string[];
+  readPoints?: string[];
+  existsErrorDeclaration?: boolean;
+  after?: { recordTime: string; key: string };
+  limit: number;
+}
+
+export interface QueriedEvent {
+  recordTime: string;
+  key: string;
+  event: EpcisEvent;
+}
+
+/** What a domain offers the EPCIS service: look-ups, storing captured events, answering queries. */
+export interface EpcisLedger {
+  resolve(req: { gtins: string[]; objects: { gtin: string; lot: string }[] }): Promise<ResolveResult>;
+  apply(req: ApplyRequest, principal: Principal, onProgress?: (done: number) => void): Promise<ApplyResult>;
+  query(q: DomainQuery, principal: Principal): Promise<QueriedEvent[]>;
+}
+
+/** Proceed mode commits in chunks: progress becomes visible and one bad event costs only its own savepoint. */
+const CHUNK = 500;
+
+class Rollback extends Error {}
+
+/** A carried link is stored as it was only if it is the next link of this batch's chain here. */
+function fits(c: CarriedLink, batch: BatchRow | undefined, batchId: string): boolean {
+  if (c.content.batchId !== batchId) return false;
+  const seq = batch?.chain_seq ?? 0;
+  const head = seq > 0 && batch ? batch.chain_head.trim() : GENESIS_HASH;
+  return c.seq === seq + 1 && c.prevHash === head && linkHash(c.seq, c.prevHash, c.content) === c.hash;
+}
+
+/**
+ * Stores a chunk of captured events with a handful of statements instead of
+ * several per event: every batch, product, custody and de-duplication fact the
+ * chunk needs is read first (batches locked), the events are checked and
+ * chained in memory in document order, and the rows (batches, links, custody,
+ * edges, outbox) are written in bulk at the end. A refused event leaves no
+ * trace in memory, so the chunk goes on without savepoints.
+ */
+class ChunkWriter {
+  private readonly batches = new Map<string, BatchRow>();
+  private readonly products = new Map<string, { id: string; category: string }>();
+  private readonly custody = new Set<string>();
+  private readonly seen = new Set<string>();
+  /** Batches that existed before this writer (their stored links may be duplicates). */
+  private readonly stored = new Set<string>();
+  private readonly newBatches: BatchRow[] = [];
+  private readonly links: Record<string, unknown>[] = [];
+  private readonly edges: { output: string; domain: string; input: string; value: number; unit: string }[] = [];
+  private readonly announcements: OutboxItem[] = [];
+  private readonly touched = new Set<string>();
+  private readonly recordTime: Date;
+
+  constructor(
+    private readonly domain: DomainName,
+    private readonly m: EntityManager,
+    private readonly req: ApplyRequest,
+    private readonly principal: Principal,
+  ) {
+    this.recordTime = new Date(req.recordTime);
+  }
+
+  /** Reads what the chunk needs and this writer does not hold yet (a later chunk sees the earlier ones in memory). */
+  async load(events: PlannedChainEvent[]) {
+    const all = [...new Set(events.flatMap((e) => e.targets.map((t) => t.batchId)))];
+    const ids = all.filter((id) => !this.batches.has(id));
+    const gtins = [...new Set(events.flatMap((e) => e.targets.map((t) => t.gtin)))];
+    const hashes = [...new Set(events.map((e) => e.hash))];
+    // Locked in id order, as every writer of several batches should, against deadlocks.
+    for (const b of (await this.m.query('SELECT * FROM batches WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids])) as BatchRow[]) {
+      this.batches.set(b.id, b);
+      this.stored.add(b.id);
+    }
+    for (const p of (await this.m.query('SELECT id, gtin, category FROM products WHERE gtin = ANY($1)', [gtins])) as { id: string; gtin: string; category: string }[]) {
+      this.products.set(p.gtin, p);
+    }
+    const known = ids.filter((id) => this.batches.has(id));
+    for (const c of (await this.m.query('SELECT batch_id FROM batch_custody WHERE batch_id = ANY($1::uuid[]) AND org_id = $2', [known, this.principal.orgId])) as { batch_id: string }[]) {
+      this.custody.add(c.batch_id);
+    }
+    // Links already stored for this chunk's events, on every batch that existed before this writer.
+    const stored = (await this.m.query(
+      'SELECT batch_id, epcis_hash, epcis_error FROM trace_events WHERE batch_id = ANY($1::uuid[]) AND epcis_hash = ANY($2)',
+      [all.filter((id) => this.stored.has(id)), hashes],
+    )) as { batch_id: string; epcis_hash: string; epcis_error: boolean }[];
+    for (const r of stored) this.seen.add(`${r.batch_id}|${r.epcis_hash}|${r.epcis_error}`);
+  }
+
+  /** Checks one event against every batch it names, then chains it in memory; true when already stored. */
+  add(ev: PlannedChainEvent): boolean {
+    const plans: { t: PlannedTarget; batch?: BatchRow; product?: { id: string; category: string } }[] = [];
+    for (const t of ev.targets) {
+      const batch = this.batches.get(t.batchId);
+      if (batch) {
+        if (this.seen.has(`${batch.id}|${ev.hash}|${ev.error}`)) continue;
+        const p = this.principal.orgId;
+        if (batch.holder_org_id !== p && batch.owner_org_id !== p && !this.custody.has(batch.id)) {
+          throw new DomainError(403, 'not-in-scope', `${batchKey(batch.gtin, batch.lot)} belongs to another organisation`);
+        }
+        plans.push({ t, batch });
+      } else {
+        if (!t.create) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)} is not a batch in ${this.domain} and the event does not say enough to create it`);
+        const product = this.products.get(t.gtin);
+        if (!product) throw new DomainError(422, 'unknown-product', `No product with GTIN ${t.gtin} in ${this.domain}`);
+        if (!t.create.quantity && !t.carried?.content.quantity) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)}: no quantity to create it with`);
+        plans.push({ t, product });
+      }
+    }
+    if (plans.length === 0) return true;
+    for (const { t, batch: found, product } of plans) {
+      const carried = t.carried && fits(t.carried, found, t.batchId) ? t.carried : undefined;
+      const batch = found ?? this.createBatch(t, ev, carried, product as { id: string; category: string });
+      // An error declaration is stored as a new link even when the event it names was never captured here:
+      // it is what the trading partner declared, and the original (if any) stays as it was.
+      const eventId = (carried?.content.eventId as string | undefined) ?? randomUUID();
+      const content: Record<string, unknown> = carried
+        ? carried.content
+        : {
+            eventId,
+            batchId: batch.id,
+            bizStep: ev.bizStep,
+            disposition: ev.disposition ?? undefined,
+            eventTime: new Date(ev.eventTime).toISOString(),
+            locationId: ev.locationId,
+            orgId: this.principal.orgId,
+            quantity: t.quantity,
+            inputs: t.inputs,
+            role: t.role,
+            documents: documentsOf(ev.event),
+            sensors: sensorsOf(ev.event),
+            epcisHash: ev.hash,
+            epcis: ev.event,
+          };
+      const link: ChainLink = carried
+        ? { seq: carried.seq, prevHash: carried.prevHash, hash: carried.hash, content }
+        : nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content);
+      const state = { status: batch.status as BatchStatus, holderOrgId: batch.holder_org_id, pendingReceiverOrgId: batch.pending_receiver_org_id, quantity: Number(batch.quantity_value) };
+      // Captured events record what happened at trading partners: they move no custody here. Their
+      // dispositions still set the status (recalled, destroyed…); an error declaration changes nothing.
+      const bizStep = (content.bizStep as string | undefined) ?? ev.bizStep;
+      const disposition = (content.disposition as string | null | undefined) ?? ev.disposition;
+      const after = ev.error ? state : { ...state, status: statusAfter(state.status, { bizStep: bizStep as never, disposition: (disposition ?? undefined) as never }) };
+      const eventTime = new Date((content.eventTime as string | undefined) ?? ev.eventTime);
+      const locationId = (content.locationId as string | undefined) ?? ev.locationId;
+      const id = (content.eventId as string | undefined) ?? eventId;
+      this.links.push({
+        id, batch_id: batch.id, seq: link.seq, biz_step: bizStep, disposition: disposition ?? null, event_time: eventTime.toISOString(),
+        org_id: this.principal.orgId, content, prev_hash: link.prevHash, hash: link.hash, epcis_hash: ev.hash, epcis_error: ev.error,
+        epcis_type: ev.type, epc_keys: ev.epcKeys, read_point: ev.readPoint, biz_location: ev.bizLocation,
+      });
+      batch.chain_seq = link.seq;
+      batch.chain_head = link.hash;
+      batch.status = after.status;
+      this.touched.add(batch.id);
+      this.seen.add(`${batch.id}|${ev.hash}|${ev.error}`);
+      this.announcements.push(
+        traceEventItem(this.domain, batch.id, { eventId: id, content, bizStep, disposition, eventTime, locationId, orgId: this.principal.orgId }, link, after, {
+          // Captured events move no custody and no batch: it stays where it is.
+          quantityUnit: batch.quantity_unit,
+          locationId: batch.location_id,
+        }),
+      );
+      const inputs = content.inputs as PlannedTarget['inputs'];
+      if (inputs?.length && !ev.error) {
+        for (const i of inputs) this.edges.push({ output: batch.id, domain: i.domain, input: i.batchId, value: i.quantity.value > 0 ? i.quantity.value : 1, unit: i.quantity.unit });
+        this.announcements.push({
+          eventCase: 'transformationRecorded',
+          payload: {
+            output: { domain: DOMAIN_ENUM[this.domain], batchId: batch.id },
+            inputs: inputs.map((i) => ({
+              batch: { domain: DOMAIN_ENUM[i.domain as DomainName], batchId: i.batchId },
+              quantity: { value: String(i.quantity.value), unit: i.quantity.unit },
+            })),
+            eventId: id,
+            eventTime: timestampFromDate(eventTime),
+          },
+          opts: { subject: batch.id, orgId: this.principal.orgId, occurredAt: eventTime },
+        });
+      }
+    }
+    return false;
+  }
+
+  private createBatch(t: PlannedTarget, ev: PlannedChainEvent, carried: CarriedLink | undefined, product: { id: string; category: string }): BatchRow {
+    const quantity = (carried?.content.quantity as { value: number; unit: string } | undefined) ?? t.create?.quantity;
+    if (!quantity) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)}: no quantity to create it with`);
+    const locationId = (carried?.content.locationId as string | undefined) ?? ev.locationId;
+    const producedAt = new Date((carried?.content.eventTime as string | undefined) ?? ev.eventTime);
+    const b: BatchRow = {
+      id: t.batchId, domain: this.domain, gtin: t.gtin, lot: t.lot, quantity_value: String(quantity.value), quantity_unit: quantity.unit,
+      quantity_initial: String(quantity.value), status: 'active', owner_org_id: this.principal.orgId, holder_org_id: this.principal.orgId,
+      pending_receiver_org_id: null, location_id: locationId, produced_at: producedAt, expires_at: null,
+      attributes: { epcis: { instance: t.instance, capturedFrom: batchKey(t.gtin, t.lot, t.instance) } },
+      product_id: product.id, product_category: product.category, chain_seq: 0, chain_head: GENESIS_HASH,
+    };
+    this.batches.set(b.id, b);
+    this.newBatches.push(b);
+    this.custody.add(b.id);
+    // batchRegistered goes out before the batch's first link; its chain head is filled in at flush.
+    this.announcements.push({ eventCase: 'batchRegistered', payload: { batch: { domain: DOMAIN_ENUM[this.domain], batchId: b.id } }, opts: { subject: b.id, orgId: b.owner_org_id, occurredAt: producedAt } });
+    return b;
+  }
+
+  async flush(outbox: Outbox) {
+    const m = this.m;
+    if (this.newBatches.length) {
+      await m.query(
+        `INSERT INTO batches (id, domain, gtin, lot, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
+                              location_id, produced_at, attributes, product_id, product_category, chain_seq, chain_head)
+         SELECT id, domain, gtin, lot, quantity_value, quantity_value, quantity_unit, owner_org_id, owner_org_id,
+                location_id, produced_at, attributes, product_id, product_category, 0, $2
+           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, domain text, gtin text, lot text, quantity_value numeric, quantity_unit text,
+                owner_org_id text, location_id text, produced_at timestamptz, attributes jsonb, product_id uuid, product_category text)`,
+        [JSON.stringify(this.newBatches), GENESIS_HASH],
+      );
+      await m.query(`INSERT INTO batch_custody (batch_id, org_id) SELECT unnest($1::uuid[]), $2 ON CONFLICT DO NOTHING`, [this.newBatches.map((b) => b.id), this.principal.orgId]);
+    }
+    if (this.links.length) {
+      await m.query(
+        `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash,
+                                   record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id)
+         SELECT id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash,
+                $2, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, $3
+           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, batch_id uuid, seq int, biz_step text, disposition text, event_time timestamptz,
+                org_id text, content jsonb, prev_hash text, hash text, epcis_hash text, epcis_error boolean, epcis_type text,
+                epc_keys text[], read_point text, biz_location text)`,
+        [JSON.stringify(this.links), this.recordTime, this.req.captureId],
+      );
+      const heads = [...this.touched].map((id) => this.batches.get(id) as BatchRow);
+      await m.query(
+        `UPDATE batches b SET chain_seq = x.chain_seq, chain_head = x.chain_head, status = x.status
+           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, chain_seq int, chain_head text, status text) WHERE b.id = x.id`,
+        [JSON.stringify(heads.map((b) => ({ id: b.id, chain_seq: b.chain_seq, chain_head: b.chain_head, status: b.status })))],
+      );
+    }
+    if (this.edges.length) {
+      await m.query(
+        `INSERT INTO batch_inputs (output_batch_id, input_domain, input_batch_id, quantity_value, quantity_unit)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::numeric[], $5::text[]) ON CONFLICT DO NOTHING`,
+        [this.edges.map((e) => e.output), this.edges.map((e) => e.domain), this.edges.map((e) => e.input), this.edges.map((e) => e.value), this.edges.map((e) => e.unit)],
+      );
+    }
+    for (const a of this.announcements) {
+      if (a.eventCase !== 'batchRegistered') continue;
+      // The first link of a batch created here is known now.
+      const b = this.batches.get(a.opts.subject) as BatchRow;
+      const first = this.links.find((l) => l.batch_id === b.id && l.seq === 1);
+      a.payload = {
+        batch: { domain: DOMAIN_ENUM[this.domain], batchId: b.id },
+        gtin: b.gtin,
+        lot: b.lot,
+        quantity: { value: b.quantity_value, unit: b.quantity_unit },
+        ownerOrgId: b.owner_org_id,
+        locationId: b.location_id,
+        producedAt: timestampFromDate(b.produced_at),
+        inputs: [],
+        chainHead: (first?.hash as string | undefined) ?? b.chain_head,
+        productCategory: b.product_category ?? '',
+      };
+    }
+    await outbox.appendMany(m, this.announcements);
+    this.newBatches.length = 0;
+    this.links.length = 0;
+    this.edges.length = 0;
+    this.announcements.length = 0;
+    this.touched.clear();
+  }
+}
+
+/**
+ * The EPCIS side of one domain's trace chains: stores captured events on the
+ * batches they name (creating unknown batches the document describes well
+ * enough), exports a chain as EPCIS and answers the query interface for its
+ * chains, REST-recorded and captured alike.
+ */
+export class EpcisChainService implements EpcisLedger {
+  constructor(
+    private readonly domain: DomainName,
+    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
+    private readonly directory?: Directory,
+  ) {}
+
+  async resolve(req: { gtins: string[]; objects: { gtin: string; lot: string }[] }): Promise<ResolveResult> {
+    const products = (await this.dataSource.query('SELECT gtin FROM products WHERE gtin = ANY($1)', [req.gtins])) as { gtin: string }[];
+    const batches = req.objects.length
+      ? ((await this.dataSource.query(
+          `SELECT b.gtin, b.lot, b.id FROM batches b JOIN unnest($1::text[], $2::text[]) AS o(gtin, lot) ON b.gtin = o.gtin AND b.lot = o.lot`,
+          [req.objects.map((o) => o.gtin), req.objects.map((o) => o.lot)],
+        )) as { gtin: string; lot: string; id: string }[])
+      : [];
+    return { products: products.map((p) => p.gtin), batches };
+  }
+
+  async apply(req: ApplyRequest, principal: Principal, onProgress?: (done: number) => void): Promise<ApplyResult> {
+    const results: ApplyResult['results'] = [];
+    // One transaction over `events`, written chunk by chunk (progress after each). A refused event leaves
+    // no trace (ChunkWriter.add checks first), so the others go on and every refusal is listed. A trial
+    // writes nothing; in rollback mode nothing is kept once any event was refused.
+    const runTx = async (events: PlannedChainEvent[], progress?: (done: number) => void) => {
+      const out: ApplyResult['results'] = [];
+      try {
+        await this.dataSource.transaction(async (m) => {
+          const writer = new ChunkWriter(this.domain, m, req, principal);
+          // Every batch of the transaction locked up front, in id order: two captures touching the same
+          // batches then queue rather than deadlock.
+          await writer.load(events);
+          for (let i = 0; i < events.length; i += CHUNK) {
+            const chunk = events.slice(i, i + CHUNK);
+            await writer.load(chunk);
+            for (const ev of chunk) {
+              try {
+                const duplicate = writer.add(ev);
+                out.push({ index: ev.index, stored: !duplicate, ...(duplicate ? { duplicate } : {}) });
+              } catch (err) {
+                if (!(err instanceof DomainError)) throw err;
+                out.push({ index: ev.index, stored: false, error: err.message });
+              }
+            }
+            const doomed = req.atomic && out.some((r) => r.error);
+            if (!req.dryRun && !doomed) await writer.flush(this.outbox);
+            progress?.(out.length);
+          }
+          if (req.dryRun || (req.atomic && out.some((r) => r.error))) throw new Rollback();
+        });
+      } catch (err) {
+        if (!(err instanceof Rollback)) throw err;
+        if (!req.dryRun) for (const r of out) r.stored = false;
+      }
+      return out;
+    };
+    if (req.atomic) {
+      results.push(...(await runTx(req.events, req.dryRun ? undefined : onProgress)));
+    } else {
+      for (let i = 0; i < req.events.length; i += CHUNK) {
+        const chunk = req.events.slice(i, i + CHUNK);
+        try {
+          results.push(...(await runTx(chunk)));
+        } catch {
+          // A database error (e.g. a concurrent capture of the same event) aborted the chunk:
+          // its events again, one per transaction, so that only the failing one is lost.
+          for (const ev of chunk) {
+            try {
+              results.push(...(await runTx([ev])));
+            } catch (err) {
+              results.push({ index: ev.index, stored: false, error: `could not be stored (${(err as { code?: string }).code ?? 'database error'})` });
+            }
+          }
+        }
+        onProgress?.(results.length);
+      }
+    }
+    onProgress?.(results.length);
+    return { results };
+  }
+
+  // ------------------------------------------------------------------ export
+
+  /** The batch's chain as EPCIS events, each carrying its link so a fresh system can store the same chain. */
+  async export(batch: BatchRow): Promise<EpcisEvent[]> {
+    const rows = (await this.dataSource.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [batch.id])) as (EventRow & EpcisRowColumns)[];
+    const locations = new Map<string, string>();
+    const out: EpcisEvent[] = [];
+    // The original of a declared error stays on the chain, marked (the declaration is a later link).
+    const declared = new Set(rows.filter((r) => r.epcis_error && r.epcis_hash).map((r) => r.epcis_hash));
+    for (const r of rows) {
+      const event = await this.toEpcis(r, batch, locations);
+      if (r.epcis_hash && !r.epcis_error && declared.has(r.epcis_hash)) event['trace:erroneous'] = true;
+      const link: CarriedLink = { domain: this.domain, gtin: batch.gtin, lot: batch.lot, seq: r.seq, prevHash: r.prev_hash.trim(), hash: r.hash.trim(), content: r.content };
+      out.push({ ...event, [CARRIED_LINK_KEY]: link });
+    }
+    return out;
+  }
+
+  private async toEpcis(r: EventRow & EpcisRowColumns, batch: Pick<BatchRow, 'gtin' | 'lot' | 'attributes'>, locations: Map<string, string>): Promise<EpcisEvent> {
+    const recordTime = r.record_time.toISOString();
+    const captured = r.content.epcis as EpcisEvent | undefined;
+    if (captured) return { ...stripTraceExtensions(captured), recordTime };
+    const locationId = r.content.locationId as string;
+    let uri = locations.get(locationId);
+    if (uri === undefined) {
+      const loc = this.directory ? await this.directory.location(locationId).catch(() => undefined) : undefined;
+      uri = loc?.gln ? parseLocationId(`https://id.gs1.org/414/${loc.gln}`).key : /^[0-9a-f-]{36}$/i.test(locationId) ? `urn:uuid:${locationId}` : locationId;
+      locations.set(locationId, uri);
+    }
+    return nativeToEpcis({
+      id: r.id,
+      seq: r.seq,
+      bizStep: r.biz_step,
+      disposition: r.disposition,
+      eventTime: r.event_time.toISOString(),
+      recordTime,
+      content: r.content,
+      batch: { gtin: batch.gtin, lot: batch.lot, instance: (batch.attributes?.epcis as { instance?: boolean } | undefined)?.instance === true },
+      locationUri: uri,
+    });
+  }
+
+  // ------------------------------------------------------------------- query
+
+  async query(q: DomainQuery, principal: Principal): Promise<QueriedEvent[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    // Byte order (COLLATE "C"): the service merging the domains' answers compares keys the same way.
+    const key = `COALESCE(e.epcis_hash || CASE WHEN e.epcis_error THEN '!' ELSE '' END, e.id::text) COLLATE "C"`;
+    const type = `COALESCE(e.epcis_type, CASE WHEN e.content ? 'inputs' THEN 'TransformationEvent' ELSE 'ObjectEvent' END)`;
+    if (q.eventTypes) where.push(`${type} = ANY(${p(q.eventTypes)})`);
+    if (q.geEventTime) where.push(`e.event_time >= ${p(q.geEventTime)}`);
+    if (q.ltEventTime) where.push(`e.event_time < ${p(q.ltEventTime)}`);
+    if (q.geRecordTime) where.push(`e.record_time >= ${p(q.geRecordTime)}`);
+    if (q.ltRecordTime) where.push(`e.record_time < ${p(q.ltRecordTime)}`);
+    if (q.bizSteps) where.push(`e.biz_step = ANY(${p(q.bizSteps)})`);
+    if (q.dispositions) where.push(`e.disposition = ANY(${p(q.dispositions)})`);
+    if (q.epcKeys || q.epcPairs) where.push(`(e.epc_keys && ${p(q.epcKeys ?? [])}::text[] OR (b.gtin || '|' || b.lot) = ANY(${p(q.epcPairs ?? [])}))`);
+    if (q.bizLocations) where.push(`COALESCE(e.biz_location, e.content->>'locationId') = ANY(${p(q.bizLocations)})`);
+    if (q.readPoints) where.push(`COALESCE(e.read_point, e.content->>'locationId') = ANY(${p(q.readPoints)})`);
+    if (q.existsErrorDeclaration) where.push('e.epcis_error');
+    if (q.after) where.push(`(e.record_time, ${key}) > (${p(q.after.recordTime)}::timestamptz, ${p(q.after.key)})`);
+    if (principal.role === 'operator') {
+      where.push(`(e.org_id = ${p(principal.orgId)} OR EXISTS (SELECT 1 FROM batch_custody c WHERE c.batch_id = e.batch_id AND c.org_id = ${p(principal.orgId)}))`);
+    }
+    const rows = (await this.dataSource.query(
+      `SELECT * FROM (
+         SELECT DISTINCT ON (e.record_time, ${key}) e.*, ${key} AS sort_key, b.gtin, b.lot, b.attributes AS batch_attributes,
+                to_char(e.record_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS record_time_us,
+                EXISTS (SELECT 1 FROM trace_events d WHERE e.epcis_hash IS NOT NULL AND d.epcis_hash = e.epcis_hash AND d.epcis_error) AS declared
+           FROM trace_events e JOIN batches b ON b.id = e.batch_id
+          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+          ORDER BY e.record_time, ${key}, e.seq) s
+        ORDER BY s.record_time, s.sort_key LIMIT ${p(q.limit)}`,
+      params,
+    )) as (EventRow & EpcisRowColumns & { sort_key: string; gtin: string; lot: string; batch_attributes: Record<string, unknown>; record_time_us: string; declared: boolean })[];
+    const locations = new Map<string, string>();
+    const out: QueriedEvent[] = [];
+    for (const r of rows) {
+      const event = await this.toEpcis(r, { gtin: r.gtin, lot: r.lot, attributes: r.batch_attributes }, locations);
+      // The original of a declared error stays, marked (EPCIS returns the declaration itself on its own).
+      if (r.declared && !r.epcis_error) event['trace:erroneous'] = true;
+      out.push({ recordTime: r.record_time_us, key: r.sort_key, event });
+    }
+    return out;
+  }
+
+  /** The batch row, if the principal may see it (same rule as the batch endpoints). */
+  async visibleBatch(id: string, principal: Principal): Promise<BatchRow> {
+    const [row] = (await this.dataSource.query('SELECT * FROM batches WHERE id = $1', [id])) as BatchRow[];
+    if (row && principal.role === 'operator') {
+      const [held] = await this.dataSource.query('SELECT 1 FROM batch_custody WHERE batch_id = $1 AND org_id = $2', [id, principal.orgId]);
+      if (held || row.pending_receiver_org_id === principal.orgId) return row;
+    } else if (row) return row;
+    throw notFound('batch', `No batch ${id} in ${this.domain}`);
+  }
+}
+
+interface EpcisRowColumns {
+  epcis_hash: string | null;
+  epcis_error: boolean;
+  epcis_type: string | null;
+}

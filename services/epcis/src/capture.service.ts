@@ -1,0 +1,371 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import {
+  CARRIED_LINK_KEY,
+  cbvName,
+  contextPrefixes,
+  COUNT_UNIT,
+  DOMAIN_HINT_KEY,
+  epcisEventHash,
+  eventKeys,
+  eventObjects,
+  parseLocationId,
+  stripTraceExtensions,
+  validateEpcis,
+  type CarriedLink,
+  type EpcisDocument,
+  type EpcisEvent,
+} from '@trace/epcis';
+import { badRequest, DomainError, notFound, type Principal } from '@trace/platform';
+import { BatchRegistry, DOMAINS, type PlannedChainEvent, type PlannedTarget } from '@trace/trace-service';
+import { epcisDomains } from './domains';
+
+export type ErrorBehaviour = 'rollback' | 'proceed';
+
+export interface CaptureError {
+  eventIndex: number;
+  eventID?: string;
+  reason: string;
+}
+
+interface JobRow {
+  id: string;
+  org_id: string;
+  error_behaviour: ErrorBehaviour;
+  running: boolean;
+  success: boolean;
+  errors: CaptureError[];
+  total: number;
+  done: number;
+  created_at: Date;
+  finished_at: Date | null;
+}
+
+/** The capture job as the EPCIS 2.0 REST binding shows it. */
+export function jobView(r: JobRow) {
+  return {
+    captureID: r.id,
+    createdAt: r.created_at.toISOString(),
+    ...(r.finished_at ? { finishedAt: r.finished_at.toISOString() } : {}),
+    running: r.running,
+    success: r.success,
+    captureErrorBehaviour: r.error_behaviour,
+    errors: r.errors,
+    progress: { total: r.total, done: r.done },
+  };
+}
+
+/** An event no trace chain holds (it names no batch of ours): kept by this service. */
+interface UnboundEvent {
+  index: number;
+  hash: string;
+  error: boolean;
+  type: string;
+  event: EpcisEvent;
+  eventTime: string;
+  bizStep: string | null;
+  disposition: string | null;
+  readPoint: string | null;
+  bizLocation: string | null;
+  epcKeys: string[];
+}
+
+/**
+ * An EPCISDocument as it is; an EPCISQueryDocument (another repository's
+ * answer) as a document of its result events, so query answers can be
+ * captured as they were received.
+ */
+function asCapturable(doc: unknown): EpcisDocument | undefined {
+  const d = doc as EpcisDocument & { epcisBody: { queryResults?: { resultsBody?: { eventList?: EpcisEvent[] } } } };
+  if (d.type === 'EPCISDocument') return { ...d, epcisBody: { eventList: d.epcisBody?.eventList ?? [] } };
+  if ((d.type as string) === 'EPCISQueryDocument') {
+    return { ...d, type: 'EPCISDocument', epcisBody: { eventList: d.epcisBody?.queryResults?.resultsBody?.eventList ?? [] } };
+  }
+  return undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+export const MAX_EVENTS = 20_000;
+/** A running job that has not reported progress for this long lost its process. */
+const STALE_AFTER_S = 600;
+/** Events per call to a domain in proceed mode. */
+const SLICE = 2_000;
+
+/**
+ * EPCIS capture: validates a document against GS1's schema, answers with a job
+ * at once and stores the events in the background onto the trace chains of the
+ * domains that own their GTINs.
+ *
+ * Error behaviour: `proceed` stores each good event (each domain commits in
+ * chunks, a bad event rolls back only its own savepoint) and lists the bad
+ * ones. `rollback` (the default) first plans every event (an unknown GTIN, an
+ * object the document does not describe well enough, is found here without
+ * writing), then runs every domain's share in one transaction that is rolled
+ * back (a trial), and only when every domain's trial passed runs them for
+ * real, again one transaction per domain. Domains are separate databases in
+ * distributed mode, so no transaction spans them: a domain failing between
+ * its trial and its real run (a concurrent writer) would leave the domains
+ * already committed in place — the job then names the failure.
+ */
+@Injectable()
+export class CaptureService {
+  private readonly log = new Logger('epcis-capture');
+
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(BatchRegistry) private readonly registry: BatchRegistry,
+  ) {}
+
+  async submit(doc: unknown, behaviour: ErrorBehaviour, principal: Principal, bearer: string | undefined) {
+    const problems = validateEpcis(doc);
+    if (problems.length) {
+      throw badRequest('epcis-schema', `The document does not validate against the EPCIS 2.0 JSON Schema (${problems.length} error(s) shown)`, problems);
+    }
+    const d = asCapturable(doc);
+    if (!d) throw badRequest('epcis-document', 'Capture takes an EPCISDocument (or an EPCISQueryDocument\'s results)', [{ field: '/type', message: 'must be EPCISDocument' }]);
+    const events = d.epcisBody.eventList;
+    if (events.length > MAX_EVENTS) {
+      throw badRequest('epcis-too-large', `At most ${MAX_EVENTS} events per capture`, [{ field: '/epcisBody/eventList', message: `more than ${MAX_EVENTS} events` }]);
+    }
+    const id = randomUUID();
+    const [row] = (await this.ds.query(
+      `INSERT INTO capture_jobs (id, org_id, error_behaviour, total) VALUES ($1,$2,$3,$4) RETURNING *`,
+      [id, principal.orgId, behaviour, events.length],
+    )) as JobRow[];
+    // The job runs after the 202; its outcome is on the job row.
+    setImmediate(() => {
+      this.run(id, d, behaviour, principal, bearer).catch(async (err: unknown) => {
+        this.log.error(`capture ${id} failed: ${(err as Error).message}`);
+        const reason = err instanceof DomainError ? err.message : 'internal error while storing the events';
+        await this.finish(id, false, [{ eventIndex: -1, reason }]).catch(() => undefined);
+      });
+    });
+    return jobView(row);
+  }
+
+  /** The organisation's latest capture jobs (all organisations' for inspectors and regulators). */
+  async jobs(principal: Principal) {
+    const rows = (await this.ds.query(
+      `SELECT * FROM capture_jobs WHERE ($1::text IS NULL OR org_id = $1) ORDER BY created_at DESC LIMIT 100`,
+      [principal.role === 'operator' ? principal.orgId : null],
+    )) as JobRow[];
+    return rows.map(jobView);
+  }
+
+  async job(id: string, principal: Principal) {
+    // A job whose process died (restart, crash) stops beating: it is finished as failed when next looked at.
+    await this.ds.query(
+      `UPDATE capture_jobs SET running = false, success = false, finished_at = now(),
+              errors = errors || '[{"eventIndex": -1, "reason": "interrupted: the service stopped while storing the events; capture the document again (stored events are de-duplicated)"}]'::jsonb
+        WHERE id = $1 AND running AND heartbeat_at < now() - make_interval(secs => $2)`,
+      [id, STALE_AFTER_S],
+    );
+    const [row] = (await this.ds.query('SELECT * FROM capture_jobs WHERE id = $1', [id])) as JobRow[];
+    if (!row || (principal.role === 'operator' && row.org_id !== principal.orgId)) throw notFound('capture-job', `No capture job ${id}`);
+    return jobView(row);
+  }
+
+  private async finish(id: string, success: boolean, errors: CaptureError[], done?: number) {
+    await this.ds.query(
+      `UPDATE capture_jobs SET running = false, success = $2, errors = $3, finished_at = now(), done = COALESCE($4, done) WHERE id = $1`,
+      [id, success, JSON.stringify(errors), done ?? null],
+    );
+  }
+
+  private async run(id: string, doc: EpcisDocument, behaviour: ErrorBehaviour, principal: Principal, bearer: string | undefined) {
+    const raw = doc.epcisBody.eventList;
+    const recordTime = new Date().toISOString();
+    const { perDomain, unbound, errors } = await this.plan(raw, contextPrefixes(doc['@context']), bearer);
+    const eventIdOf = (i: number) => raw[i]?.eventID;
+    const named = (e: { index: number; reason: string }): CaptureError => ({ eventIndex: e.index, ...(eventIdOf(e.index) ? { eventID: eventIdOf(e.index) } : {}), reason: e.reason });
+    const atomic = behaviour === 'rollback';
+    if (atomic && errors.length) return this.finish(id, false, errors.map(named), 0);
+
+    // Progress counts (event, domain) shares plus unbound events, scaled to the document's events.
+    const units = [...perDomain.values()].reduce((n, evs) => n + evs.length, 0) + unbound.length;
+    let unitsDone = 0;
+    const progress = async (n: number) => {
+      const done = units === 0 ? raw.length : Math.min(raw.length, Math.floor(((unitsDone + n) / units) * raw.length));
+      await this.ds.query('UPDATE capture_jobs SET done = GREATEST(done, $2), heartbeat_at = now() WHERE id = $1', [id, done]).catch(() => undefined);
+    };
+    const failed = new Map<number, string>();
+    errors.forEach((e) => failed.set(e.index, e.reason));
+
+    if (atomic) {
+      for (const [domain, events] of perDomain) {
+        await progress(0);
+        const trial = await this.registry.epcis(domain, bearer).apply({ captureId: id, recordTime, atomic: true, dryRun: true, events }, principal);
+        for (const r of trial.results) if (r.error) failed.set(r.index, `${domain}: ${r.error}`);
+      }
+      if (failed.size) return this.finish(id, false, [...failed].map(([index, reason]) => named({ index, reason })), 0);
+    }
+    for (const [domain, events] of perDomain) {
+      const ledger = this.registry.epcis(domain, bearer);
+      // Proceed commits chunk by chunk anyway: sent in slices, a distributed domain gets bounded requests
+      // and the job's progress moves with each. Rollback needs the domain's whole share in one call.
+      const slices = atomic ? [events] : Array.from({ length: Math.ceil(events.length / SLICE) }, (_, i) => events.slice(i * SLICE, (i + 1) * SLICE));
+      for (const slice of slices) {
+        const result = await ledger.apply({ captureId: id, recordTime, atomic, dryRun: false, events: slice }, principal, (n) => void progress(n));
+        for (const r of result.results) if (r.error && !failed.has(r.index)) failed.set(r.index, `${domain}: ${r.error}`);
+        unitsDone += slice.length;
+        await progress(0);
+      }
+    }
+    await this.storeUnbound(unbound, id, recordTime, principal);
+    const all = [...failed].sort(([a], [b]) => a - b).map(([index, reason]) => named({ index, reason }));
+    await this.finish(id, all.length === 0, all, raw.length);
+  }
+
+  private async storeUnbound(events: UnboundEvent[], captureId: string, recordTime: string, principal: Principal) {
+    if (!events.length) return;
+    await this.ds.transaction(async (m) => {
+      for (const e of events) {
+        await m.query(
+          `INSERT INTO unbound_events (epcis_hash, epcis_error, record_time, event_time, event_type, biz_step, disposition, read_point, biz_location,
+                                       epc_keys, org_id, capture_id, event)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT DO NOTHING`,
+          [e.hash, e.error, recordTime, e.eventTime, e.type, e.bizStep, e.disposition, e.readPoint, e.bizLocation, e.epcKeys, principal.orgId, captureId, e.event],
+        );
+      }
+    });
+  }
+
+  /**
+   * Maps every event onto batches: which domain owns each GTIN (the event's
+   * `trace:domain`, else the domain where the batch or the product exists),
+   * which batch each object is, and which unknown objects the document
+   * describes well enough to create (a product we know, a lot or serial, a
+   * quantity). Nothing is written here.
+   */
+  private async plan(raw: EpcisEvent[], context: Record<string, string>, bearer: string | undefined) {
+    const analysed = raw.map((r, index) => {
+      const event = stripTraceExtensions(r);
+      return {
+        index,
+        event,
+        hash: epcisEventHash(event, context),
+        objects: eventObjects(event),
+        carried: r[CARRIED_LINK_KEY] as CarriedLink | undefined,
+        hint: typeof r[DOMAIN_HINT_KEY] === 'string' ? (r[DOMAIN_HINT_KEY] as string) : undefined,
+      };
+    });
+    const gtins = new Set<string>();
+    const objects = new Map<string, { gtin: string; lot: string }>();
+    for (const a of analysed) {
+      for (const o of a.objects) {
+        if (o.ref.kind !== 'trade-item') continue;
+        gtins.add(o.ref.gtin);
+        const lot = o.ref.lot ?? o.ref.serial;
+        if (lot !== undefined) objects.set(`${o.ref.gtin}|${lot}`, { gtin: o.ref.gtin, lot });
+      }
+    }
+    const productDomain = new Map<string, string>();
+    const known = new Map<string, { domain: string; id: string }>();
+    for (const domain of epcisDomains()) {
+      const r = await this.registry.epcis(domain, bearer).resolve({ gtins: [...gtins], objects: [...objects.values()] });
+      for (const g of r.products) if (!productDomain.has(g)) productDomain.set(g, domain);
+      for (const b of r.batches) if (!known.has(`${b.gtin}|${b.lot}`)) known.set(`${b.gtin}|${b.lot}`, { domain, id: b.id });
+    }
+
+    const perDomain = new Map<string, PlannedChainEvent[]>();
+    const unbound: UnboundEvent[] = [];
+    const errors: { index: number; reason: string }[] = [];
+    const seen = new Set<string>();
+    for (const a of analysed) {
+      const e = a.event;
+      const error = e.errorDeclaration !== undefined;
+      const dedupe = `${a.hash}${error ? '!' : ''}`;
+      if (seen.has(dedupe)) continue; // the same event twice in one document: stored once
+      seen.add(dedupe);
+      const readPoint = e.readPoint ? parseLocationId(e.readPoint.id).key : null;
+      const bizLocation = e.bizLocation ? parseLocationId(e.bizLocation.id).key : null;
+      const common = {
+        hash: a.hash,
+        error,
+        type: e.type,
+        event: e,
+        bizStep: cbvName(e.bizStep, 'bizstep') ?? null,
+        disposition: cbvName(e.disposition, 'disp') ?? null,
+        readPoint,
+        bizLocation,
+        epcKeys: eventKeys(e),
+      };
+      let items = a.objects.filter((o) => o.ref.kind === 'trade-item' && (o.ref.lot ?? o.ref.serial) !== undefined);
+      // An exported event carries the link of the batch it was exported from: it is stored on that chain
+      // alone, as it was; its other objects have their own links in their own exports (a transformation's
+      // inputs: their consumption), and its content keeps the edges (inputs) that lineage needs.
+      const c = a.carried;
+      const own = c ? items.find((o) => o.ref.kind === 'trade-item' && o.ref.gtin === c.gtin && (o.ref.lot ?? o.ref.serial) === c.lot) : undefined;
+      if (own) items = [own];
+      if (items.length === 0) {
+        unbound.push({ index: a.index, ...common, eventTime: e.eventTime });
+        continue;
+      }
+      const targets: (PlannedTarget & { domain: string })[] = [];
+      const createdHere = new Map<string, { domain: string; id: string }>();
+      const problems: string[] = [];
+      for (const o of items) {
+        if (o.ref.kind !== 'trade-item') continue;
+        const lot = (o.ref.lot ?? o.ref.serial) as string;
+        const instance = o.ref.lot === undefined;
+        const k = `${o.ref.gtin}|${lot}`;
+        const existing = known.get(k) ?? createdHere.get(k);
+        // An object named twice in one event (e.g. as input and output) is one link on its chain.
+        if (existing && targets.some((x) => x.batchId === existing.id)) continue;
+        const domain = existing?.domain ?? a.hint ?? productDomain.get(o.ref.gtin);
+        if (!domain || !(DOMAINS as readonly string[]).includes(domain) || !epcisDomains().includes(domain)) {
+          problems.push(`GTIN ${o.ref.gtin} (${o.ref.key}) is not a product of any domain`);
+          continue;
+        }
+        const quantity = o.quantity ?? (instance ? { value: 1, unit: COUNT_UNIT } : undefined);
+        const carried = a.carried && a.carried.gtin === o.ref.gtin && a.carried.lot === lot ? a.carried : undefined;
+        const target: PlannedTarget & { domain: string } = {
+          domain,
+          batchId: existing?.id ?? (carried && UUID.test(String(carried.content.batchId)) ? String(carried.content.batchId) : randomUUID()),
+          gtin: o.ref.gtin,
+          lot,
+          instance,
+          role: o.role,
+          ...(quantity ? { quantity } : {}),
+          ...(carried ? { carried } : {}),
+        };
+        if (!existing) {
+          if (e.action === 'DELETE' || !(quantity ?? carried?.content.quantity)) {
+            problems.push(`${o.ref.key} is not a batch here, and the event does not say enough to create it (a quantity, not a deletion)`);
+            continue;
+          }
+          target.create = { quantity: (quantity ?? carried?.content.quantity) as { value: number; unit: string } };
+          createdHere.set(k, { domain, id: target.batchId });
+        }
+        targets.push(target);
+      }
+      if (problems.length) {
+        errors.push({ index: a.index, reason: problems.join('; ') });
+        continue;
+      }
+      for (const [k, v] of createdHere) known.set(k, v);
+      const inputs = targets
+        .filter((t) => t.role === 'input')
+        .map((t) => ({ domain: t.domain, batchId: t.batchId, gtin: t.gtin, lot: t.lot, quantity: t.quantity ?? { value: 1, unit: COUNT_UNIT } }));
+      const byDomain = new Map<string, PlannedTarget[]>();
+      for (const { domain, ...t } of targets) {
+        if (inputs.length && t.role === 'output') t.inputs = inputs;
+        byDomain.set(domain, [...(byDomain.get(domain) ?? []), t]);
+      }
+      for (const [domain, ts] of byDomain) {
+        const list = perDomain.get(domain) ?? [];
+        list.push({
+          index: a.index,
+          ...common,
+          bizStep: common.bizStep ?? 'other',
+          eventTime: e.eventTime,
+          locationId: bizLocation ?? readPoint ?? 'unknown',
+          targets: ts,
+        });
+        perDomain.set(domain, list);
+      }
+    }
+    return { perDomain, unbound, errors };
+  }
+}

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { ServiceRuntimeModule } from '@trace/messaging';
+import { BatchRegistryModule } from '@trace/trace-service';
+import { CaptureController, EventsController } from './epcis.controller';
+import { CaptureService } from './capture.service';
+import { EPCIS_MIGRATIONS } from './migrations';
+import { QueryService } from './query.service';
+
+/**
+ * EPCIS 2.0 capture and query (JSON/JSON-LD binding). It owns capture jobs and
+ * the events that name no batch; every other event lives on the trace chains
+ * of the domain services, reached through the BatchRegistry (in-process when
+ * embedded, over HTTP in distributed mode), so one code path serves both.
+ */
+@Module({
+  imports: [ServiceRuntimeModule.forService({ service: 'epcis', migrations: EPCIS_MIGRATIONS }), BatchRegistryModule],
+  controllers: [CaptureController, EventsController],
+  providers: [CaptureService, QueryService],
+})
+export class EpcisModule {}

@@ -1,0 +1,54 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Capture jobs (the EPCIS 2.0 REST binding's /capture/{id} resource) and the
+ * events no trace chain can hold: an event that names no batch of ours (only
+ * assets, logistic units, sensors, locations) is still captured, de-duplicated
+ * and answered by the query interface.
+ */
+export class EpcisTables1764300002000 implements MigrationInterface {
+  name = 'EpcisTables1764300002000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE capture_jobs (
+        id              uuid PRIMARY KEY,
+        org_id          text NOT NULL,
+        error_behaviour text NOT NULL,
+        running         boolean NOT NULL DEFAULT true,
+        success         boolean NOT NULL DEFAULT false,
+        errors          jsonb NOT NULL DEFAULT '[]',
+        total           int NOT NULL,
+        done            int NOT NULL DEFAULT 0,
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        heartbeat_at    timestamptz NOT NULL DEFAULT now(),
+        finished_at     timestamptz
+      )`);
+    await q.query(`CREATE INDEX capture_jobs_org_idx ON capture_jobs (org_id, created_at)`);
+    await q.query(`
+      CREATE TABLE unbound_events (
+        epcis_hash   text NOT NULL,
+        epcis_error  boolean NOT NULL,
+        record_time  timestamptz NOT NULL,
+        event_time   timestamptz NOT NULL,
+        event_type   text NOT NULL,
+        biz_step     text,
+        disposition  text,
+        read_point   text,
+        biz_location text,
+        epc_keys     text[] NOT NULL,
+        org_id       text NOT NULL,
+        capture_id   uuid NOT NULL,
+        event        jsonb NOT NULL,
+        PRIMARY KEY (epcis_hash, epcis_error)
+      )`);
+    await q.query(`CREATE INDEX unbound_events_record_idx ON unbound_events (record_time)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE unbound_events');
+    await q.query('DROP TABLE capture_jobs');
+  }
+}
+
+export const EPCIS_MIGRATIONS = [EpcisTables1764300002000];
