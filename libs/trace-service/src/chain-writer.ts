@@ -36,6 +36,12 @@ export async function appendChainEvent(
   e: NewChainEvent,
   after: Transition,
 ): Promise<EventRow> {
+  const { eventId, content, link } = nextChainLink(batch, e);
+  return writeLink(m, outbox, domain, batch, { ...e, eventId, content }, link, after);
+}
+
+/** The next link of the batch's chain for this event: its id, the hashed content and the link. */
+function nextChainLink(batch: BatchRow, e: NewChainEvent): { eventId: string; content: Record<string, unknown>; link: ChainLink } {
   const eventId = randomUUID();
   const content: Record<string, unknown> = {
     eventId,
@@ -48,7 +54,7 @@ export async function appendChainEvent(
     ...e.details,
   };
   const link = nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content);
-  return writeLink(m, outbox, domain, batch, { ...e, eventId, content }, link, after);
+  return { eventId, content, link };
 }
 
 /** EPCIS facts a captured event keeps beside its hashed content, for de-duplication and queries. */
@@ -161,18 +167,7 @@ export async function appendChainEvents(
     throw new Error('appendChainEvents: a batch may appear only once');
   }
   const links = appends.map(({ batch, event: e }) => {
-    const eventId = randomUUID();
-    const content: Record<string, unknown> = {
-      eventId,
-      batchId: batch.id,
-      bizStep: e.bizStep,
-      disposition: e.disposition ?? undefined,
-      eventTime: e.eventTime.toISOString(),
-      locationId: e.locationId,
-      orgId: e.orgId,
-      ...e.details,
-    };
-    const link = nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content);
+    const { eventId, content, link } = nextChainLink(batch, e);
     // receiving moves the batch to where it was received; nothing else moves it.
     const locationAfter = e.bizStep === 'receiving' ? e.locationId : batch.location_id;
     return { eventId, content, link, locationAfter };
