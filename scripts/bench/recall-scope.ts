@@ -78,7 +78,7 @@ function main() {
     if ('unknown' in scope) throw new Error('root unknown');
     if (r >= 5) {
       times.push(ms);
-      sizes.push(scope.nodes.length);
+      sizes.push(scope.batchId.length);
     }
   }
   times.sort((a, b) => a - b);

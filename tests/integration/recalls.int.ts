@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decodeEnvelope } from '@trace/contracts';
-import { DomainError, HttpLineageScope, TokenService } from '@trace/platform';
+import { DomainError, HttpLineageScope, scopeBatches, TokenService } from '@trace/platform';
 import { eventually } from '@trace/testing';
 import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, TEST_JWT_SECRET, type EmbeddedTestApp } from '../support/embedded-app';
@@ -293,7 +293,7 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     const { grain, noodles } = await supplyChain('HTTP');
     const client = new HttpLineageScope({ baseUrl: t.url, tokens: new TokenService(TEST_JWT_SECRET), service: 'recall' });
     const answer = await client.scope([{ domain: 'agri', batchId: grain.id }]);
-    expect(answer.batches.map((b) => [b.batchId, b.domain, b.root])).toEqual([
+    expect(scopeBatches(answer.batches).map((b) => [b.batchId, b.domain, b.root])).toEqual([
       [grain.id, 'agri', true],
       [noodles.id, 'food', false],
     ]);

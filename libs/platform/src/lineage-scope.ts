@@ -27,13 +27,64 @@ export interface LineageScopeBatch {
   /** True for the batches the caller named. */
   root: boolean;
   /** What the batch holds now (after what transformations consumed from it); null when lineage has not seen it. */
-  quantity?: { value: number; unit: string } | null;
+  quantity: { value: number; unit: string } | null;
   /** Where it is: where it was made, or last received. */
-  locationId?: string | null;
+  locationId: string | null;
+}
+
+/**
+ * The scope column by column: entry i of every array is batch i; the first
+ * `roots` batches are the named ones, in the order named. Columns, not one
+ * object per batch, because a scope runs to tens of thousands of batches and
+ * the recall writes it with set-based statements (one array per column)
+ * anyway: lineage allocates a handful of arrays instead of an object graph
+ * per batch, which is what keeps the answer within milliseconds
+ * (scripts/bench/recall-scope.ts).
+ */
+export interface LineageScopeColumns {
+  roots: number;
+  batchId: string[];
+  domain: string[];
+  gtin: (string | null)[];
+  lot: (string | null)[];
+  status: string[];
+  holderOrgId: (string | null)[];
+  quantityValue: (number | null)[];
+  quantityUnit: (string | null)[];
+  locationId: (string | null)[];
 }
 
 export interface LineageScopeAnswer {
-  batches: LineageScopeBatch[];
+  batches: LineageScopeColumns;
+}
+
+/** Batch i of a scope as one object (for the few places that want rows). */
+export function scopeBatch(c: LineageScopeColumns, i: number): LineageScopeBatch {
+  const value = c.quantityValue[i];
+  return {
+    domain: c.domain[i],
+    batchId: c.batchId[i],
+    gtin: c.gtin[i],
+    lot: c.lot[i],
+    holderOrgId: c.holderOrgId[i],
+    status: c.status[i],
+    root: i < c.roots,
+    quantity: value === null || value === undefined ? null : { value, unit: c.quantityUnit[i] ?? '' },
+    locationId: c.locationId[i],
+  };
+}
+
+/** Every batch of a scope as objects, in scope order. */
+export const scopeBatches = (c: LineageScopeColumns): LineageScopeBatch[] => c.batchId.map((_, i) => scopeBatch(c, i));
+
+const SCOPE_COLUMNS = ['batchId', 'domain', 'gtin', 'lot', 'status', 'holderOrgId', 'quantityValue', 'quantityUnit', 'locationId'] as const;
+
+/** True when `c` is a well-formed scope: every column an array of the same length. */
+export function isScopeColumns(c: unknown): c is LineageScopeColumns {
+  if (!c || typeof c !== 'object') return false;
+  const o = c as Record<string, unknown>;
+  const n = Array.isArray(o.batchId) ? o.batchId.length : -1;
+  return Number.isInteger(o.roots) && (o.roots as number) <= n && SCOPE_COLUMNS.every((k) => Array.isArray(o[k]) && (o[k] as unknown[]).length === n);
 }
 
 export interface LineageScope {
@@ -89,7 +140,7 @@ export class HttpLineageScope implements LineageScope {
       // The caller's mistake (an unknown root): passed on as it was.
       throw new DomainError(422, answer?.type?.split('/').pop() ?? 'unknown-batch', answer?.detail ?? 'A named batch is unknown to lineage');
     }
-    if (!res.ok || !answer || !Array.isArray(answer.batches)) {
+    if (!res.ok || !answer || !isScopeColumns(answer.batches)) {
       throw lineageUnavailable(`the lineage service answered ${res.status}`);
     }
     return { batches: answer.batches };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { formatUuid, LineageGraph, parseUuid, type NodeRecord } from './lineage-graph';
+import { formatUuid, LineageGraph, parseUuid, type NodeRecord, type ScopeColumns } from './lineage-graph';
 
 const node = (batchId: string, over: Partial<NodeRecord> = {}): NodeRecord => ({
   batchId,
@@ -156,6 +156,19 @@ describe('LineageGraph', () => {
   });
 });
 
+/** The scope's columns as one object per batch, for readable assertions. */
+const scopeRows = (answer: ScopeColumns | { unknown: string }) => {
+  if ('unknown' in answer) throw new Error(`unexpected unknown root ${answer.unknown}`);
+  return answer.batchId.map((batchId, i) => ({
+    batchId,
+    domain: answer.domain[i],
+    holderOrgId: answer.holderOrgId[i],
+    quantity: answer.quantityValue[i] === null ? null : { value: answer.quantityValue[i], unit: answer.quantityUnit[i] },
+    locationId: answer.locationId[i],
+    root: i < answer.roots,
+  }));
+};
+
 describe('LineageGraph.downstreamScope (recall scope)', () => {
   it('gives the roots first, then everything downstream of any of them once, with quantity and location', () => {
     const g = new LineageGraph();
@@ -173,14 +186,13 @@ describe('LineageGraph.downstreamScope (recall scope)', () => {
     g.addEdge(c, d, 'input');
     g.addEdge(e, c, 'input');
 
-    const answer = g.downstreamScope([e, a]);
-    if ('unknown' in answer) throw new Error('unexpected unknown root');
-    expect(answer.nodes.map((n) => n.batchId).slice(0, 2)).toEqual([e, a]);
-    expect(answer.nodes.map((n) => n.batchId).sort()).toEqual([a, b, c, d, e].sort());
-    expect(answer.nodes.filter((n) => n.root).map((n) => n.batchId)).toEqual([e, a]);
-    expect(answer.nodes.find((n) => n.batchId === a)).toMatchObject({ domain: 'agri', quantity: { value: 1000, unit: 'kg' }, locationId: 'farm-1' });
-    expect(answer.nodes.find((n) => n.batchId === b)).toMatchObject({ domain: 'food', holderOrgId: 'org-b', quantity: { value: 40, unit: 'box' } });
-    expect(answer.nodes.find((n) => n.batchId === d)).toMatchObject({ quantity: null, locationId: null });
+    const rows = scopeRows(g.downstreamScope([e, a]));
+    expect(rows.map((n) => n.batchId).slice(0, 2)).toEqual([e, a]);
+    expect(rows.map((n) => n.batchId).sort()).toEqual([a, b, c, d, e].sort());
+    expect(rows.filter((n) => n.root).map((n) => n.batchId)).toEqual([e, a]);
+    expect(rows.find((n) => n.batchId === a)).toMatchObject({ domain: 'agri', quantity: { value: 1000, unit: 'kg' }, locationId: 'farm-1' });
+    expect(rows.find((n) => n.batchId === b)).toMatchObject({ domain: 'food', holderOrgId: 'org-b', quantity: { value: 40, unit: 'box' } });
+    expect(rows.find((n) => n.batchId === d)).toMatchObject({ quantity: null, locationId: null });
   });
 
   it('names a root it does not know (or knows only from an edge) instead of answering', () => {
@@ -197,7 +209,6 @@ describe('LineageGraph.downstreamScope (recall scope)', () => {
     const a = randomUUID();
     g.upsertNode(node(a, { quantity: 5, unit: 'kg', version: 1 }));
     g.upsertNode(node(a, { quantity: 3, unit: 'kg', version: 2 }));
-    const answer = g.downstreamScope([a]);
-    expect('nodes' in answer && answer.nodes[0].quantity).toEqual({ value: 3, unit: 'kg' });
+    expect(scopeRows(g.downstreamScope([a]))[0].quantity).toEqual({ value: 3, unit: 'kg' });
   });
 });

@@ -65,18 +65,23 @@ export interface TraceEdge {
   kind: EdgeKind;
 }
 
-/** A batch in a recall scope: the trace fields plus what it holds and where. */
-export interface ScopeNode {
-  domain: string;
-  batchId: string;
-  gtin: string | null;
-  lot: string | null;
-  status: string;
-  holderOrgId: string | null;
-  quantity: { value: number; unit: string } | null;
-  locationId: string | null;
-  /** One of the batches the scope was asked for. */
-  root: boolean;
+/**
+ * A recall scope column by column (entry i of every array is batch i; the
+ * first `roots` are the named batches). The same shape as the LINEAGE_SCOPE
+ * port's answer in libs/platform, kept here without the import so the graph
+ * stays free of the platform.
+ */
+export interface ScopeColumns {
+  roots: number;
+  batchId: string[];
+  domain: string[];
+  gtin: (string | null)[];
+  lot: (string | null)[];
+  status: string[];
+  holderOrgId: (string | null)[];
+  quantityValue: (number | null)[];
+  quantityUnit: (string | null)[];
+  locationId: (string | null)[];
 }
 
 export interface TraceResult {
@@ -115,7 +120,6 @@ class Interner {
   }
 }
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const HEX_VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 16; i++) {
   HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
@@ -146,18 +150,29 @@ export function parseUuid(s: string, out: Uint32Array, at = 0): boolean {
   return true;
 }
 
-/** The canonical lower-case text of four 32-bit words. */
+/** ASCII hex digits of every byte value, two per byte. */
+const HEX_DIGITS = Buffer.from(Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0')).join(''), 'latin1');
+/** Where each of the 16 bytes goes in the 36 characters of 8-4-4-4-12. */
+const UUID_POSITIONS = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+const uuidText = Buffer.alloc(36, '-');
+
+/**
+ * The canonical lower-case text of four 32-bit words. Written byte by byte
+ * into one scratch buffer and read out as a single string: building it with
+ * `+` would leave some twenty intermediate strings per id for the garbage
+ * collector, which dominated a ten-thousand-batch recall scope.
+ */
 export function formatUuid(words: Uint32Array, at = 0): string {
-  const a = words[at];
-  const b = words[at + 1];
-  const c = words[at + 2];
-  const d = words[at + 3];
-  return (
-    HEX[a >>> 24] + HEX[(a >>> 16) & 255] + HEX[(a >>> 8) & 255] + HEX[a & 255] + '-' +
-    HEX[b >>> 24] + HEX[(b >>> 16) & 255] + '-' + HEX[(b >>> 8) & 255] + HEX[b & 255] + '-' +
-    HEX[c >>> 24] + HEX[(c >>> 16) & 255] + '-' + HEX[(c >>> 8) & 255] + HEX[c & 255] +
-    HEX[d >>> 24] + HEX[(d >>> 16) & 255] + HEX[(d >>> 8) & 255] + HEX[d & 255]
-  );
+  for (let w = 0; w < 4; w++) {
+    const v = words[at + w];
+    for (let b = 0; b < 4; b++) {
+      const byte = (v >>> (24 - 8 * b)) & 255;
+      const p = UUID_POSITIONS[w * 4 + b];
+      uuidText[p] = HEX_DIGITS[byte * 2];
+      uuidText[p + 1] = HEX_DIGITS[byte * 2 + 1];
+    }
+  }
+  return uuidText.toString('latin1', 0, 36);
 }
 
 function hashWords(a: number, b: number, c: number, d: number): number {
@@ -393,12 +408,14 @@ export class LineageGraph {
   /**
    * A recall's scope: the roots and every batch downstream of any of them
    * (what was made from them, at any depth), each once, roots first in the
-   * order given. One walk from all roots together over the integer graph; an
-   * object is made only for each batch of the answer (no edges, no per-root
-   * results to merge), which is what keeps ten thousand batches in a few
-   * milliseconds. `unknown` names the first root the graph does not know.
+   * order given. One walk from all roots together over the integer graph,
+   * then the answer column by column: a few arrays and a string per batch id
+   * and lot, no object per batch, so ten thousand batches stay within the
+   * young generation's budget and a few milliseconds (object-per-batch answers
+   * spent most of their time in the garbage collector). `unknown` names the
+   * first root the graph does not know.
    */
-  downstreamScope(roots: readonly string[]): { nodes: ScopeNode[] } | { unknown: string } {
+  downstreamScope(roots: readonly string[]): ScopeColumns | { unknown: string } {
     const stamp = this.nextEpoch();
     const seen = this.seenDown;
     let queue = this.queue;
@@ -421,26 +438,34 @@ export class LineageGraph {
         queue[end++] = v;
       }
     }
-    const nodes: ScopeNode[] = new Array(end);
-    for (let p = 0; p < end; p++) nodes[p] = this.scopeNode(queue[p], p < rootCount);
-    return { nodes };
-  }
-
-  private scopeNode(i: number, root: boolean): ScopeNode {
-    const d = this.domainOf[i];
-    const len = this.lotLength[i];
-    const q = this.quantityOf[i];
-    return {
-      domain: d === 0 ? 'unknown' : DOMAIN_NAMES[d - 1],
-      batchId: formatUuid(this.uuids, i * 4),
-      gtin: this.gtins.value(this.gtinOf[i]),
-      lot: len === 0 ? null : this.lotBytes.toString('utf8', this.lotStart[i], this.lotStart[i] + len),
-      status: NODE_STATUSES[this.flags[i] & STATUS_MASK],
-      holderOrgId: this.orgs.value(this.holderOf[i]),
-      quantity: Number.isNaN(q) ? null : { value: q, unit: this.units.value(this.unitOf[i]) ?? '' },
-      locationId: this.locations.value(this.locationOf[i]),
-      root,
+    const c: ScopeColumns = {
+      roots: rootCount,
+      batchId: new Array(end),
+      domain: new Array(end),
+      gtin: new Array(end),
+      lot: new Array(end),
+      status: new Array(end),
+      holderOrgId: new Array(end),
+      quantityValue: new Array(end),
+      quantityUnit: new Array(end),
+      locationId: new Array(end),
     };
+    for (let p = 0; p < end; p++) {
+      const i = queue[p];
+      const d = this.domainOf[i];
+      const len = this.lotLength[i];
+      const q = this.quantityOf[i];
+      c.batchId[p] = formatUuid(this.uuids, i * 4);
+      c.domain[p] = d === 0 ? 'unknown' : DOMAIN_NAMES[d - 1];
+      c.gtin[p] = this.gtins.value(this.gtinOf[i]);
+      c.lot[p] = len === 0 ? null : this.lotBytes.toString('utf8', this.lotStart[i], this.lotStart[i] + len);
+      c.status[p] = NODE_STATUSES[this.flags[i] & STATUS_MASK];
+      c.holderOrgId[p] = this.orgs.value(this.holderOf[i]);
+      c.quantityValue[p] = Number.isNaN(q) ? null : q;
+      c.quantityUnit[p] = this.units.value(this.unitOf[i]);
+      c.locationId[p] = this.locations.value(this.locationOf[i]);
+    }
+    return c;
   }
 
   private walk(root: number, depth: number, forward: boolean, stamp: number, order: number[], edges: number[]): void {

@@ -32,7 +32,7 @@ export class LineageScopeQuery implements LineageScope {
     }
     const answer = graph.downstreamScope(ids.map((r) => r.batchId));
     if ('unknown' in answer) throw unprocessable('unknown-batch', `No batch ${answer.unknown}`, { batch: answer.unknown });
-    return { batches: answer.nodes };
+    return { batches: answer };
   }
 
   private async anyInTable(batchIds: string[]): Promise<boolean> {

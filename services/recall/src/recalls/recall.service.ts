@@ -8,6 +8,7 @@ import {
   forbidden,
   LINEAGE_SCOPE,
   notFound,
+  scopeBatches,
   unprocessable,
   type LineageScope,
   type LineageScopeBatch,
@@ -140,7 +141,7 @@ export class RecallService {
     const unique = [...new Map(roots.map((r) => [r.batchId.toLowerCase(), { domain: r.domain, batchId: r.batchId.toLowerCase() }])).values()];
     const answer = await this.lineage.scope(unique);
     // A node lineage knows only from an edge (its row not yet arrived) has no domain: nobody could mark it.
-    const batches = answer.batches.filter((b) => KNOWN_DOMAINS.has(b.domain));
+    const batches = scopeBatches(answer.batches).filter((b) => KNOWN_DOMAINS.has(b.domain));
     const id = randomUUID();
     const now = new Date();
     const { startBy, completeBy } = await deadlinesFor(this.deadlines[dto.level], now, (from, days) => afterWorkingDays(this.ds, from, days));
