@@ -41,7 +41,8 @@ async function main() {
   const fanout = Number(fanoutArg ?? 100);
   const levels = Number(levelsArg ?? 2);
   const runs = Number(runsArg ?? 3);
-  const t = await startEmbeddedApp({ OUTBOX_POLL_MS: '200' });
+  // The pool size npm start uses (the test default of 3 would serialise the recall's chunks).
+  const t = await startEmbeddedApp({ OUTBOX_POLL_MS: '200', DB_POOL_SIZE: '10' });
   const db = new Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
   await db.connect();
   try {

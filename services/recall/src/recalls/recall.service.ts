@@ -180,7 +180,19 @@ export class RecallService {
       if ((err as { code?: string }).code === '23505' && caseId) throw conflict('case-recalled', `The case ${caseId} is already a recall`);
       throw err;
     }
-    return this.view(await this.row(id));
+    // The scope as just written, without reading ten thousand rows back while the domains are marking them.
+    const written: ScopeRow[] = batches.map((b) => ({
+      batch_id: b.batchId,
+      domain: b.domain,
+      gtin: b.gtin,
+      lot: b.lot,
+      holder_org_id: b.holderOrgId,
+      quantity_value: b.quantity ? String(b.quantity.value) : null,
+      quantity_unit: b.quantity?.unit ?? null,
+      location_id: b.locationId,
+      is_root: b.root,
+    }));
+    return this.view(await this.row(id), written);
   }
 
   /** One `recallInitiated` per domain and chunk, keyed by recall, domain and chunk. */
