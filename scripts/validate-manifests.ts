@@ -30,7 +30,7 @@ import { render, type K8sObject } from './manifests/kustomize';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export const APPS = ['agri', 'food', 'drug', 'material', 'goods', 'lineage', 'recall', 'gateway'] as const;
+export const APPS = ['agri', 'food', 'drug', 'material', 'goods', 'lineage', 'recall', 'epcis', 'gateway'] as const;
 /** The issue asks for autoscaling of these; recall keeps a fixed count. */
 export const AUTOSCALED = ['agri', 'food', 'drug', 'material', 'goods', 'lineage', 'gateway'];
 /** Secrets that live outside the manifests (k8s/README.md says how to create them). */
