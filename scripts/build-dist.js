@@ -51,4 +51,19 @@ const files = [...sources(path.join(root, 'libs')), ...sources(path.join(root, '
     count++;
   }
 }
-console.log(`compiled ${count} files to ${path.relative(root, out) || '.'}`);
+// Data the code requires at run time (the EPCIS JSON Schema, …): copied as they are.
+function* assets(dir) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) yield* assets(p);
+    else if (/\.json$/.test(entry.name) && !/^(project|tsconfig.*|package)\.json$/.test(entry.name)) yield p;
+  }
+}
+let copied = 0;
+for (const file of [...assets(path.join(root, 'libs')), ...assets(path.join(root, 'services'))]) {
+  const dest = path.join(out, path.relative(root, file));
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.copyFileSync(file, dest);
+  copied++;
+}
+console.log(`compiled ${count} files and copied ${copied} data files to ${path.relative(root, out) || '.'}`);

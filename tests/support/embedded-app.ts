@@ -33,7 +33,8 @@ export async function startEmbeddedApp(overrides: Record<string, string> = {}): 
     {
       DATABASE_URL: url,
       DB_SCHEMA_PREFIX: prefix,
-      DB_POOL_SIZE: '3',
+      // Two per service: nine services, and a test may hold two apps at once, within PostgreSQL's default 100 connections.
+      DB_POOL_SIZE: '2',
       JWT_SECRET: TEST_JWT_SECRET,
       OUTBOX_POLL_MS: '50',
       NODE_ENV: 'test',

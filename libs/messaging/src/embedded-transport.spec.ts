@@ -181,5 +181,32 @@ describe('EmbeddedTransport', () => {
       // The failing key went no further (its later message waits for the re-delivery); the other lane completed.
       expect(delivered).toEqual(['ok#1', 'ok#2']);
     });
-  });
+  
+    it('bounds deliveries across publishes and gives a freed slot to the priority topic first', async () => {
+      const t = new EmbeddedTransport({ concurrency: 1, priorityTopics: ['urgent'] });
+      const order: string[] = [];
+      let running = 0;
+      let peak = 0;
+      let releaseFirst!: () => void;
+      const firstHeld = new Promise<void>((r) => (releaseFirst = r));
+      await t.subscribe('reader', ['bulk', 'urgent'], async (m) => {
+        running++;
+        peak = Math.max(peak, running);
+        order.push(m.value.toString());
+        if (m.value.toString() === 'bulk-1') await firstHeld;
+        await tick();
+        running--;
+        return 'processed';
+      });
+      // concurrency 1: bulk-1 holds the slot, bulk-2..3 queue (other keys), then the urgent one queues last.
+      const bulk = t.publish([msg('bulk', 'a', 'bulk-1'), msg('bulk', 'b', 'bulk-2'), msg('bulk', 'c', 'bulk-3')]);
+      await tick();
+      const urgent = t.publish([msg('urgent', 'r', 'urgent-1')]);
+      await tick();
+      releaseFirst();
+      await Promise.all([bulk, urgent]);
+      expect(peak).toBe(1);
+      expect(order).toEqual(['bulk-1', 'urgent-1', 'bulk-2', 'bulk-3']);
+    });
+});
 });

@@ -1,3 +1,4 @@
+import { Topics } from '@trace/contracts';
 import type { DeadLetterSink, DispatchFn, EventTransport, OutboundMessage } from './types';
 
 interface Subscription {
@@ -17,6 +18,39 @@ export interface EmbeddedTransportOptions {
    * order, one message and one consumer at a time.
    */
   concurrency?: number;
+  /**
+   * Topics whose deliveries take the next free slot before anything else
+   * waiting (default: the recall topic). In one process every consumer shares
+   * the same cores: a recall must not queue behind ten thousand trace events
+   * for the read models, which may lag a few seconds without harm.
+   */
+  priorityTopics?: string[];
+}
+
+/**
+ * Delivery slots shared by every publish of this transport (every relay of
+ * the process), so `concurrency` bounds the process, not each relay; a freed
+ * slot goes to a waiting priority delivery first, then in arrival order.
+ */
+class Slots {
+  private readonly waiting: { high: boolean; resolve: () => void }[] = [];
+
+  constructor(private free: number) {}
+
+  acquire(high: boolean): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push({ high, resolve }));
+  }
+
+  release(): void {
+    const i = this.waiting.findIndex((w) => w.high);
+    const next = i >= 0 ? this.waiting.splice(i, 1)[0] : this.waiting.shift();
+    if (next) next.resolve();
+    else this.free++;
+  }
 }
 
 /**
@@ -29,9 +63,13 @@ export class EmbeddedTransport implements EventTransport {
   readonly kind = 'embedded' as const;
   private readonly subscriptions: Subscription[] = [];
   private readonly concurrency: number;
+  private readonly slots: Slots;
+  private readonly priority: Set<string>;
 
   constructor(options: EmbeddedTransportOptions = {}) {
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+    this.slots = new Slots(this.concurrency);
+    this.priority = new Set(options.priorityTopics ?? [Topics.recall]);
   }
 
   async publish(messages: OutboundMessage[]): Promise<void> {
@@ -39,7 +77,12 @@ export class EmbeddedTransport implements EventTransport {
       for (const m of messages) {
         for (const s of this.subscriptions) {
           if (!s.topics.has(m.topic)) continue;
-          await s.dispatch({ topic: m.topic, key: m.key, value: m.value, headers: m.headers });
+          await this.slots.acquire(this.priority.has(m.topic));
+          try {
+            await s.dispatch({ topic: m.topic, key: m.key, value: m.value, headers: m.headers });
+          } finally {
+            this.slots.release();
+          }
         }
       }
       return;
@@ -59,23 +102,27 @@ export class EmbeddedTransport implements EventTransport {
         lane.push(m);
       }
     }
-    let next = 0;
     let failure: { error: unknown } | undefined;
-    const worker = async () => {
-      while (!failure && next < lanes.length) {
-        const { s, messages: lane } = lanes[next++];
-        for (const m of lane) {
-          try {
-            await s.dispatch({ topic: m.topic, key: m.key, value: m.value, headers: m.headers });
-          } catch (error) {
-            // The rest of this lane must wait for the re-delivery, in order; other lanes finish what they started.
-            failure ??= { error };
-            break;
-          }
+    const run = async ({ s, messages: lane }: { s: Subscription; messages: OutboundMessage[] }) => {
+      let started = false;
+      for (const m of lane) {
+        // After a failure no new lane starts (the relay re-delivers the batch); one under way finishes.
+        if (failure && !started) return;
+        await this.slots.acquire(this.priority.has(m.topic));
+        try {
+          if (failure && !started) return;
+          started = true;
+          await s.dispatch({ topic: m.topic, key: m.key, value: m.value, headers: m.headers });
+        } catch (error) {
+          // The rest of this lane must wait for the re-delivery, in order; other lanes finish what they started.
+          failure ??= { error };
+          return;
+        } finally {
+          this.slots.release();
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, lanes.length) }, worker));
+    await Promise.all(lanes.map(run));
     if (failure) throw failure.error;
   }
 
