@@ -75,19 +75,25 @@ export class Outbox {
         [e.id, TOPIC_OF[items[0].eventCase], items[0].opts.subject, e.type, Buffer.from(encodeEnvelope(e))],
       );
     } else {
-      // unnest … WITH ORDINALITY keeps the given order in the bigserial ids, which is the relay's order.
+      // One JSON document (payloads in base64) rather than an array parameter per column, which the
+      // driver escapes element by element; WITH ORDINALITY keeps the given order in the bigserial ids,
+      // which is the relay's order.
       await manager.query(
         `INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
-         SELECT u.event_id, u.topic, u.message_key, u.event_type, u.payload
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[]) WITH ORDINALITY
-                AS u(event_id, topic, message_key, event_type, payload, n)
-          ORDER BY u.n`,
+         SELECT x.event_id, x.topic, x.message_key, x.event_type, decode(x.payload, 'base64')
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(doc, n),
+                jsonb_to_record(e.doc) AS x(event_id uuid, topic text, message_key text, event_type text, payload text)
+          ORDER BY e.n`,
         [
-          envelopes.map((e) => e.id),
-          items.map((i) => TOPIC_OF[i.eventCase]),
-          items.map((i) => i.opts.subject),
-          envelopes.map((e) => e.type),
-          envelopes.map((e) => Buffer.from(encodeEnvelope(e))),
+          JSON.stringify(
+            envelopes.map((e, i) => ({
+              event_id: e.id,
+              topic: TOPIC_OF[items[i].eventCase],
+              message_key: items[i].opts.subject,
+              event_type: e.type,
+              payload: Buffer.from(encodeEnvelope(e)).toString('base64'),
+            })),
+          ),
         ],
       );
     }
