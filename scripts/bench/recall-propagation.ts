@@ -5,8 +5,10 @@
  * its chain, status projected), and, for orientation, until lineage has seen
  * every one of those chain events.
  *
- *   node scripts/run.js scripts/bench/recall-propagation.ts [fanout=100] [levels=2] [runs=3]
+ *   node scripts/run.js scripts/bench/recall-propagation.ts [fanout=100] [levels=2] [runs=3] [embedded|distributed]
  *   # DATABASE_URL=postgres://…/some_test_db (default postgres://postgres@127.0.0.1:5432/test)
+ *   # distributed: agri, food, lineage, recall and the gateway as their own processes over
+ *   # Kafka (KAFKA_BROKERS, else a private librdkafka mock cluster), as tests/e2e do.
  *
  * The graph (1 agri root → `fanout` food batches → `fanout` food batches each:
  * 10,101 batches at the defaults) is written straight into the domain and
@@ -20,6 +22,8 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { nextLink } from '@trace/trace-chain';
 import { LineageIndex } from '../../services/lineage/src/lineage-index';
+import type { Api } from '../../tests/support/api';
+import { startDistributed } from '../../tests/support/distributed';
 import { startEmbeddedApp } from '../../tests/support/embedded-app';
 import { anOrg } from '../../tests/support/world';
 
@@ -37,19 +41,16 @@ interface SeedBatch {
 }
 
 async function main() {
-  const [fanoutArg, levelsArg, runsArg] = process.argv.slice(3);
+  const [fanoutArg, levelsArg, runsArg, modeArg] = process.argv.slice(3);
   const fanout = Number(fanoutArg ?? 100);
   const levels = Number(levelsArg ?? 2);
   const runs = Number(runsArg ?? 3);
-  // The pool size npm start uses (the test default of 3 would serialise the recall's chunks).
-  const t = await startEmbeddedApp({ OUTBOX_POLL_MS: '200', DB_POOL_SIZE: '10' });
+  const mode = modeArg === 'distributed' ? 'distributed' : 'embedded';
+  const target = mode === 'embedded' ? await embeddedTarget() : await distributedTarget();
+  const { prefix, regulator, orgs } = target;
   const db = new Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
   await db.connect();
   try {
-    const farm = await anOrg(t, 'Bench Farm', 'producer', ['farm']);
-    const plant = await anOrg(t, 'Bench Plant', 'processor', ['factory']);
-    const authority = await anOrg(t, 'Bench Regulator', 'regulator', []);
-    const regulator = t.as(authority.id, 'regulator');
     const results: Record<string, number>[] = [];
 
     for (let run = 1; run <= runs; run++) {
@@ -69,9 +70,12 @@ async function main() {
         frontier = next;
       }
       const seedStarted = Date.now();
-      await seed(db, t.prefix, all, { farm: { org: farm.id, location: farm.locations.farm! }, plant: { org: plant.id, location: plant.locations.factory! } });
+      // One transaction: a replica catching up in between would see half a tree.
+      await db.query('BEGIN');
+      await seed(db, prefix, all, orgs);
+      await db.query('COMMIT');
       // Lineage picks the rows up as another replica's writes (the root is in the table, not yet in the graph).
-      await t.app.get(LineageIndex).catchUp();
+      await target.catchUp(root.id, all.length, levels);
       const seededMs = Date.now() - seedStarted;
 
       const started = performance.now();
@@ -85,11 +89,11 @@ async function main() {
       let allRecalledMs = NaN;
       let lineageMs = NaN;
       for (;;) {
-        const marked = await recalledCount(db, t.prefix, ids);
+        const marked = await recalledCount(db, prefix, ids);
         const now = performance.now() - started;
         if (Number.isNaN(allRecalledMs) && marked === all.length) allRecalledMs = now;
         if (!Number.isNaN(allRecalledMs)) {
-          const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${t.prefix}lineage.lineage_nodes WHERE batch_id = ANY($1::uuid[]) AND status = 'recalled'`, [all.map((b) => b.id)]);
+          const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${prefix}lineage.lineage_nodes WHERE batch_id = ANY($1::uuid[]) AND status = 'recalled'`, [all.map((b) => b.id)]);
           if (rows[0].n === all.length) {
             lineageMs = now;
             break;
@@ -105,6 +109,7 @@ async function main() {
     console.log(
       JSON.stringify({
         summary: true,
+        mode,
         batches: results[0].batches,
         runs,
         createdMsMedian: sorted('createdMs')[Math.floor(runs / 2)],
@@ -115,8 +120,66 @@ async function main() {
     );
   } finally {
     await db.end();
-    await t.close();
+    await target.close();
   }
+}
+
+interface Target {
+  prefix: string;
+  regulator: Api;
+  orgs: { farm: { org: string; location: string }; plant: { org: string; location: string } };
+  catchUp(rootId: string, batches: number, levels: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The whole app in this process, as `npm start` runs it. */
+async function embeddedTarget(): Promise<Target> {
+  // The pool size npm start uses (the test default would serialise the recall's chunks).
+  const t = await startEmbeddedApp({ OUTBOX_POLL_MS: '200', DB_POOL_SIZE: '10' });
+  const farm = await anOrg(t, 'Bench Farm', 'producer', ['farm']);
+  const plant = await anOrg(t, 'Bench Plant', 'processor', ['factory']);
+  const authority = await anOrg(t, 'Bench Regulator', 'regulator', []);
+  return {
+    prefix: t.prefix,
+    regulator: t.as(authority.id, 'regulator'),
+    orgs: { farm: { org: farm.id, location: farm.locations.farm! }, plant: { org: plant.id, location: plant.locations.factory! } },
+    catchUp: () => t.app.get(LineageIndex).catchUp(),
+    close: () => t.close(),
+  };
+}
+
+/** One process per service behind the gateway, over Kafka. */
+async function distributedTarget(): Promise<Target> {
+  const d = await startDistributed(['agri', 'food', 'lineage', 'recall'], 'benchprop', { env: { food: { DB_POOL_SIZE: '10' }, agri: { DB_POOL_SIZE: '10' } } });
+  const admin = d.as('platform', 'admin');
+  const org = async (name: string, kind: string, locationKind?: string) => {
+    const o = await admin.post('/v1/orgs', { name, kind });
+    if (o.status !== 201) throw new Error(`org: ${o.status} ${JSON.stringify(o.body)}`);
+    if (!locationKind) return { org: o.body.id as string, location: '' };
+    const l = await d.as(o.body.id, 'operator').post('/v1/locations', { name: `${name} ${locationKind}`, kind: locationKind });
+    if (l.status !== 201) throw new Error(`location: ${l.status} ${JSON.stringify(l.body)}`);
+    return { org: o.body.id as string, location: l.body.id as string };
+  };
+  const farm = await org('Bench Farm', 'producer', 'farm');
+  const plant = await org('Bench Plant', 'processor', 'factory');
+  const authority = await org('Bench Regulator', 'regulator');
+  const regulator = d.as(authority.org, 'regulator');
+  return {
+    prefix: d.prefix,
+    regulator,
+    orgs: { farm, plant },
+    // A trace of a root the graph misses but the table has makes lineage catch up first.
+    // Until the trace shows the whole tree (its periodic catch-up may have run first).
+    catchUp: async (rootId, batches, levels) => {
+      for (let attempt = 0; ; attempt++) {
+        const r = await regulator.get(`/v1/trace/agri/${rootId}?direction=downstream&depth=${levels}`);
+        if (r.status === 200 && r.body.nodes.length === batches) return;
+        if (attempt > 300) throw new Error(`lineage did not catch up: ${r.status} ${r.body?.nodes?.length ?? JSON.stringify(r.body)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    close: () => d.stop(),
+  };
 }
 
 /** Batches with their first chain link, in the owning domains' tables, and the lineage rows for them. */
