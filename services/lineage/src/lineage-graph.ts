@@ -17,6 +17,7 @@
  */
 
 import { DOMAINS as DOMAIN_NAMES, type DomainName } from '@trace/contracts';
+import type { LineageScopeColumns } from '@trace/platform';
 
 export { DOMAIN_NAMES, type DomainName };
 export const NODE_STATUSES = ['active', 'held', 'recalled', 'destroyed', 'dispensed'] as const;
@@ -65,24 +66,8 @@ export interface TraceEdge {
   kind: EdgeKind;
 }
 
-/**
- * A recall scope column by column (entry i of every array is batch i; the
- * first `roots` are the named batches). The same shape as the LINEAGE_SCOPE
- * port's answer in libs/platform, kept here without the import so the graph
- * stays free of the platform.
- */
-export interface ScopeColumns {
-  roots: number;
-  batchId: string[];
-  domain: string[];
-  gtin: (string | null)[];
-  lot: (string | null)[];
-  status: string[];
-  holderOrgId: (string | null)[];
-  quantityValue: (number | null)[];
-  quantityUnit: (string | null)[];
-  locationId: (string | null)[];
-}
+/** A recall scope column by column: the LINEAGE_SCOPE port's answer (a type only; no runtime import). */
+export type ScopeColumns = LineageScopeColumns;
 
 export interface TraceResult {
   nodes: TraceNode[];
