@@ -20,25 +20,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { nextLink } from '@trace/trace-chain';
 import { LineageIndex } from '../../services/lineage/src/lineage-index';
 import type { Api } from '../../tests/support/api';
 import { startDistributed } from '../../tests/support/distributed';
 import { startEmbeddedApp } from '../../tests/support/embedded-app';
+import { seedTree, type SeedBatch } from '../../tests/support/seed-tree';
 import { anOrg } from '../../tests/support/world';
 
 const AGRI_GTIN = '09506000134352';
 const FOOD_GTIN = '04012345000016';
 
-interface SeedBatch {
-  id: string;
-  domain: 'agri' | 'food';
-  gtin: string;
-  lot: string;
-  parent: string | null;
-  quantity: number;
-  unit: string;
-}
 
 async function main() {
   const [fanoutArg, levelsArg, runsArg, modeArg] = process.argv.slice(3);
@@ -46,9 +37,11 @@ async function main() {
   const levels = Number(levelsArg ?? 2);
   const runs = Number(runsArg ?? 3);
   const mode = modeArg === 'distributed' ? 'distributed' : 'embedded';
+  // The test harness reads it too; the default is the local test database.
+  process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
   const target = mode === 'embedded' ? await embeddedTarget() : await distributedTarget();
   const { prefix, regulator, orgs } = target;
-  const db = new Client({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' });
+  const db = new Client({ connectionString: process.env.DATABASE_URL });
   await db.connect();
   try {
     const results: Record<string, number>[] = [];
@@ -56,14 +49,14 @@ async function main() {
     for (let run = 1; run <= runs; run++) {
       // The tree: one agri root, then `levels` levels of food batches.
       const tag = randomUUID().slice(0, 8);
-      const root: SeedBatch = { id: randomUUID(), domain: 'agri', gtin: AGRI_GTIN, lot: `ROOT-${tag}`, parent: null, quantity: 1e6, unit: 'kg' };
+      const root: SeedBatch = { id: randomUUID(), domain: 'agri', gtin: AGRI_GTIN, lot: `ROOT-${tag}`, parent: null, parentDomain: null, quantity: 1e6, unit: 'kg' };
       const all: SeedBatch[] = [root];
       let frontier = [root];
       for (let level = 1; level <= levels; level++) {
         const next: SeedBatch[] = [];
         for (const parent of frontier) {
           for (let f = 0; f < fanout; f++) {
-            next.push({ id: randomUUID(), domain: 'food', gtin: FOOD_GTIN, lot: `F${level}-${tag}-${next.length}`, parent: parent.id, quantity: 100, unit: 'box' });
+            next.push({ id: randomUUID(), domain: 'food', gtin: FOOD_GTIN, lot: `F${level}-${tag}-${next.length}`, parent: parent.id, parentDomain: parent.domain, quantity: 100, unit: 'box' });
           }
         }
         all.push(...next);
@@ -72,7 +65,7 @@ async function main() {
       const seedStarted = Date.now();
       // One transaction: a replica catching up in between would see half a tree.
       await db.query('BEGIN');
-      await seed(db, prefix, all, orgs);
+      await seedTree(db, prefix, all, orgs);
       await db.query('COMMIT');
       // Lineage picks the rows up as another replica's writes (the root is in the table, not yet in the graph).
       await target.catchUp(root.id, all.length, levels);
@@ -183,66 +176,6 @@ async function distributedTarget(): Promise<Target> {
 }
 
 /** Batches with their first chain link, in the owning domains' tables, and the lineage rows for them. */
-async function seed(
-  db: Client,
-  prefix: string,
-  batches: SeedBatch[],
-  orgs: { farm: { org: string; location: string }; plant: { org: string; location: string } },
-) {
-  const producedAt = new Date(Date.now() - 86_400_000);
-  for (const domain of ['agri', 'food'] as const) {
-    const mine = batches.filter((b) => b.domain === domain);
-    const who = domain === 'agri' ? orgs.farm : orgs.plant;
-    for (let at = 0; at < mine.length; at += 2000) {
-      const chunk = mine.slice(at, at + 2000);
-      const events = chunk.map((b) => {
-        const eventId = randomUUID();
-        const inputs = b.parent ? [{ domain: b.parent === batches[0].id ? 'agri' : 'food', batchId: b.parent, quantity: 1 }] : undefined;
-        const content = {
-          eventId,
-          batchId: b.id,
-          bizStep: inputs ? 'transforming' : 'commissioning',
-          disposition: 'active',
-          eventTime: producedAt.toISOString(),
-          locationId: who.location,
-          orgId: who.org,
-          quantity: { value: b.quantity, unit: b.unit },
-          ...(inputs ? { inputs } : {}),
-        };
-        return { eventId, content, link: nextLink(undefined, content) };
-      });
-      await db.query(
-        `INSERT INTO ${prefix}${domain}.batches (id, domain, gtin, lot, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
-                                               location_id, produced_at, chain_seq, chain_head)
-         SELECT id, $2, gtin, lot, q, q, unit, $3, $3, $4, $5, 1, head
-           FROM unnest($1::uuid[], $6::text[], $7::text[], $8::numeric[], $9::text[], $10::text[]) AS u (id, gtin, lot, q, unit, head)`,
-        [chunk.map((b) => b.id), domain, who.org, who.location, producedAt, chunk.map((b) => b.gtin), chunk.map((b) => b.lot),
-          chunk.map((b) => b.quantity), chunk.map((b) => b.unit), events.map((e) => e.link.hash)],
-      );
-      await db.query(
-        `INSERT INTO ${prefix}${domain}.trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash)
-         SELECT id, batch_id, 1, step, 'active', $3, $4, content, prev, hash
-           FROM unnest($1::uuid[], $2::uuid[], $5::text[], $6::jsonb[], $7::text[], $8::text[]) AS u (id, batch_id, step, content, prev, hash)`,
-        [events.map((e) => e.eventId), chunk.map((b) => b.id), producedAt, who.org, events.map((e) => e.content.bizStep),
-          events.map((e) => JSON.stringify(e.content)), events.map((e) => e.link.prevHash), events.map((e) => e.link.hash)],
-      );
-      await db.query(
-        `INSERT INTO ${prefix}lineage.lineage_nodes (batch_id, domain, gtin, lot, registered, owner_org_id, holder_org_id, quantity_value, quantity_unit, location_id)
-         SELECT id, $2, gtin, lot, true, $3, $3, q, unit, $4
-           FROM unnest($1::uuid[], $5::text[], $6::text[], $7::numeric[], $8::text[]) AS u (id, gtin, lot, q, unit)`,
-        [chunk.map((b) => b.id), domain, who.org, who.location, chunk.map((b) => b.gtin), chunk.map((b) => b.lot), chunk.map((b) => b.quantity), chunk.map((b) => b.unit)],
-      );
-      const withParent = chunk.filter((b) => b.parent);
-      if (withParent.length) {
-        await db.query(
-          `INSERT INTO ${prefix}lineage.lineage_edges (from_batch, to_batch, kind) SELECT f, t, 'input' FROM unnest($1::uuid[], $2::uuid[]) AS u (f, t)`,
-          [withParent.map((b) => b.parent), withParent.map((b) => b.id)],
-        );
-      }
-    }
-  }
-}
-
 async function recalledCount(db: Client, prefix: string, ids: { agri: string[]; food: string[] }): Promise<number> {
   const { rows } = await db.query(
     `SELECT (SELECT count(*) FROM ${prefix}agri.batches WHERE id = ANY($1::uuid[]) AND status = 'recalled')

@@ -53,6 +53,8 @@ describe('consumer scan over Kafka and Redis (gateway, agri, lineage, recall pro
     expect(qr.status).toBe(200);
     expect(qr.headers.get('x-digital-link')).toBe(`${dep.gateway.url}${path}`);
 
+    // Lineage hears of the lot over Kafka; a consumer group that is still forming may take longer than the recall's own wait.
+    await eventually(async () => (await regulator.get(`/v1/trace/agri/${batch.id}`)).status === 200, 30_000);
     expect((await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: batch.id }], level: 1, reason: 'Ochratoxin A above the limit' })).status).toBe(201);
     const [announced] = await eventually(
       async () => {

@@ -55,7 +55,8 @@ describe.each<Mode>(['embedded', 'kafka'])('event backbone (%s)', (mode) => {
     });
     expect([...applied.values()]).toEqual([1, 1, 1, 1, 1]);
     expect(applied.has(rolledBack)).toBe(false);
-    expect(await unsent(producer)).toBe(0);
+    // The relay marks rows sent after the transport accepted them, which may be after the consumer applied them.
+    await eventually(async () => (await unsent(producer)) === 0);
 
     // The broker (or relay) delivering the same message again changes nothing.
     const [row] = await producer.ds.query('SELECT topic, message_key, payload FROM outbox ORDER BY id LIMIT 1');

@@ -103,8 +103,8 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     expect(scoped).not.toContain(bystander.id);
     expect(recall.scope.batches).toEqual([
       // What each holds when the recall begins (the grain gave 300 kg to the noodles), and where it was received.
-      { domain: 'agri', batchId: grain.id, gtin: AGRI_GTIN, lot: 'WHEAT-1', holderOrgId: P.id, quantity: { value: 900, unit: 'kg' }, locationId: P.locations.factory, root: true },
-      { domain: 'food', batchId: noodles.id, gtin: FOOD_GTIN, lot: 'NOODLE-1', holderOrgId: R.id, quantity: { value: 500, unit: 'pack' }, locationId: R.locations.store, root: false },
+      { domain: 'agri', batchId: grain.id, gtin: AGRI_GTIN, lot: 'WHEAT-1', holderOrgId: P.id, quantity: { value: 900, unit: 'kg' }, locationId: P.locations.factory, root: true, addedAt: recall.createdAt },
+      { domain: 'food', batchId: noodles.id, gtin: FOOD_GTIN, lot: 'NOODLE-1', holderOrgId: R.id, quantity: { value: 500, unit: 'pack' }, locationId: R.locations.store, root: false, addedAt: recall.createdAt },
     ]);
     expect(recall.scope.organisations.sort()).toEqual([P.id, R.id].sort());
     // Level 1: start within 24 h; complete by 24:00 Shanghai time of the 10th working day (at least two weekends later).

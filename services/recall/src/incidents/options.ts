@@ -1,4 +1,5 @@
 import { ConfigError } from '@trace/platform';
+import { intervalFromEnv } from '../periodic';
 
 export const SEVERITIES = ['death', 'serious_injury', 'minor_injury', 'property_loss', 'other'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -47,14 +48,7 @@ export function incidentOptions(env: NodeJS.ProcessEnv = process.env): IncidentO
       }
     }
   }
-  let sweepIntervalMs = DEFAULT_SWEEP_INTERVAL_MS;
-  const interval = env.INCIDENT_SWEEP_INTERVAL_MS?.trim();
-  if (interval) {
-    sweepIntervalMs = /^\d{1,9}$/.test(interval) ? Number(interval) : NaN;
-    if (!(sweepIntervalMs === 0 || sweepIntervalMs >= 100)) {
-      problems.push(`INCIDENT_SWEEP_INTERVAL_MS=${JSON.stringify(interval)}: must be 0 (off) or at least 100 ms`);
-    }
-  }
+  const sweepIntervalMs = intervalFromEnv(env, 'INCIDENT_SWEEP_INTERVAL_MS', DEFAULT_SWEEP_INTERVAL_MS, problems);
   if (problems.length) throw new ConfigError(problems);
   return { reportDays, sweepIntervalMs };
 }

@@ -1,10 +1,18 @@
 import type { Provider } from '@nestjs/common';
 import { RECALL_DEADLINES, recallDeadlines } from './deadlines';
+import { RECALL_OPTIONS, recallOptions } from './options';
 import { CaseRecallController, RecallController } from './recall.controller';
 import { RecallService } from './recall.service';
+import { RecallScopeFollower } from './scope.follower';
 
 export { RECALLS_MIGRATIONS } from './migrations';
 export { RecallService } from './recall.service';
+export { RecallScopeFollower } from './scope.follower';
 
 export const RECALLS_CONTROLLERS = [RecallController, CaseRecallController];
-export const RECALLS_PROVIDERS: Provider[] = [{ provide: RECALL_DEADLINES, useFactory: () => recallDeadlines() }, RecallService];
+export const RECALLS_PROVIDERS: Provider[] = [
+  { provide: RECALL_DEADLINES, useFactory: () => recallDeadlines() },
+  { provide: RECALL_OPTIONS, useFactory: () => recallOptions() },
+  RecallService,
+  RecallScopeFollower,
+];

@@ -79,4 +79,18 @@ export class RecallScopeLocations1764000013200 implements MigrationInterface {
   }
 }
 
-export const RECALLS_MIGRATIONS = [RecallRecalls1764000013100, RecallScopeLocations1764000013200];
+
+/** When a batch joined a running recall's scope (lineage learned of it late); null for the scope computed at the start. */
+export class RecallScopeGrowth1764000013300 implements MigrationInterface {
+  name = 'RecallScopeGrowth1764000013300';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE recall_batches ADD COLUMN added_at timestamptz');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE recall_batches DROP COLUMN added_at');
+  }
+}
+
+export const RECALLS_MIGRATIONS = [RecallRecalls1764000013100, RecallScopeLocations1764000013200, RecallScopeGrowth1764000013300];

@@ -5,9 +5,11 @@ import { DOMAIN_ENUM, DOMAINS, timestampFromDate, type DomainName } from '@trace
 import { Outbox } from '@trace/messaging';
 import {
   conflict,
+  DomainError,
   forbidden,
   LINEAGE_SCOPE,
   notFound,
+  scopeBatch,
   scopeBatches,
   unprocessable,
   type LineageScope,
@@ -17,6 +19,7 @@ import {
 import { afterWorkingDays } from '../calendar';
 import { deadlinesFor, RECALL_DEADLINES, type RecallDeadlineRule, type RecallLevel } from './deadlines';
 import type { AcknowledgementDto, CreateRecallDto, RecallDetailsDto } from './dto';
+import { RECALL_OPTIONS, type RecallOptions } from './options';
 
 interface RecallRow {
   id: string;
@@ -44,6 +47,8 @@ interface ScopeRow {
   quantity_unit: string | null;
   location_id: string | null;
   is_root: boolean;
+  /** When the batch joined a scope that had already started (null: from the start). */
+  added_at?: Date | null;
 }
 
 interface AckRow {
@@ -57,6 +62,16 @@ interface AckRow {
 }
 
 const KNOWN_DOMAINS = new Set<string>(DOMAINS);
+
+/** What every `recallInitiated` of a recall repeats. */
+interface RecallAnnouncement {
+  level: number;
+  reason: string;
+  hazard?: string;
+  startBy: Date;
+  completeBy: Date;
+  regulatorOrgId: string;
+}
 
 /** The batches of one domain per `recallInitiated`: small enough for one quick transaction, few enough messages. */
 export const RECALL_CHUNK_SIZE = 500;
@@ -118,6 +133,7 @@ export class RecallService {
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(LINEAGE_SCOPE) private readonly lineage: LineageScope,
     @Inject(RECALL_DEADLINES) private readonly deadlines: Record<RecallLevel, RecallDeadlineRule>,
+    @Inject(RECALL_OPTIONS) private readonly options: RecallOptions,
   ) {}
 
   async create(dto: CreateRecallDto, principal: Principal) {
@@ -139,8 +155,9 @@ export class RecallService {
 
   private async start(roots: { domain: string; batchId: string }[], dto: RecallDetailsDto, principal: Principal, caseId?: string) {
     const unique = [...new Map(roots.map((r) => [r.batchId.toLowerCase(), { domain: r.domain, batchId: r.batchId.toLowerCase() }])).values()];
-    const answer = await this.lineage.scope(unique);
+    const answer = await this.scopeOnceKnown(unique);
     // A node lineage knows only from an edge (its row not yet arrived) has no domain: nobody could mark it.
+    // The scope follower adds it once lineage knows more.
     const batches = scopeBatches(answer.batches).filter((b) => KNOWN_DOMAINS.has(b.domain));
     const id = randomUUID();
     const now = new Date();
@@ -157,24 +174,8 @@ export class RecallService {
            VALUES ($1, 'active', $2, $3, $4, $5, $6, $7, $8, $9)`,
           [id, dto.level, dto.reason, dto.hazard ?? null, principal.orgId, caseId ?? null, startBy, completeBy, now],
         );
-        await m.query(
-          `INSERT INTO recall_batches (recall_id, batch_id, domain, gtin, lot, holder_org_id, quantity_value, quantity_unit, location_id, is_root, position)
-           SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[], $8::text[], $9::text[], $10::boolean[], $11::int[])`,
-          [
-            id,
-            batches.map((b) => b.batchId),
-            batches.map((b) => b.domain),
-            batches.map((b) => b.gtin),
-            batches.map((b) => b.lot),
-            batches.map((b) => b.holderOrgId),
-            batches.map((b) => b.quantity?.value ?? null),
-            batches.map((b) => b.quantity?.unit ?? null),
-            batches.map((b) => b.locationId ?? null),
-            batches.map((b) => b.root),
-            batches.map((_, position) => position),
-          ],
-        );
-        await this.announce(m, id, dto, batches, startBy, completeBy, principal);
+        await this.insertScope(m, id, batches, 0, null);
+        await this.announce(m, id, { ...dto, startBy, completeBy, regulatorOrgId: principal.orgId }, batches, 0);
       });
     } catch (err) {
       if ((err as { code?: string }).code === '23505' && caseId) throw conflict('case-recalled', `The case ${caseId} is already a recall`);
@@ -195,16 +196,47 @@ export class RecallService {
     return this.view(await this.row(id), written);
   }
 
-  /** One `recallInitiated` per domain and chunk, keyed by recall, domain and chunk. */
-  private async announce(
-    m: EntityManager,
-    recallId: string,
-    dto: RecallDetailsDto,
-    batches: LineageScopeBatch[],
-    startBy: Date,
-    completeBy: Date,
-    principal: Principal,
-  ) {
+  /**
+   * The lineage scope of the roots. A root lineage does not know yet (its
+   * registration still on its way to lineage) is waited for, up to
+   * RECALL_LINEAGE_WAIT_MS, before the 422: a regulator recalling a batch
+   * registered a second ago is not told it does not exist.
+   */
+  private async scopeOnceKnown(roots: { domain: string; batchId: string }[]) {
+    const giveUpAt = Date.now() + this.options.lineageWaitMs;
+    for (let pause = 50; ; pause = Math.min(pause * 2, 400)) {
+      try {
+        return await this.lineage.scope(roots);
+      } catch (err) {
+        if (!(err instanceof DomainError && err.status === 422) || Date.now() + pause > giveUpAt) throw err;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
+  private async insertScope(m: EntityManager, recallId: string, batches: LineageScopeBatch[], firstPosition: number, addedAt: Date | null) {
+    await m.query(
+      `INSERT INTO recall_batches (recall_id, batch_id, domain, gtin, lot, holder_org_id, quantity_value, quantity_unit, location_id, is_root, position, added_at)
+       SELECT $1, *, $12 FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[], $8::text[], $9::text[], $10::boolean[], $11::int[])`,
+      [
+        recallId,
+        batches.map((b) => b.batchId),
+        batches.map((b) => b.domain),
+        batches.map((b) => b.gtin),
+        batches.map((b) => b.lot),
+        batches.map((b) => b.holderOrgId),
+        batches.map((b) => b.quantity?.value ?? null),
+        batches.map((b) => b.quantity?.unit ?? null),
+        batches.map((b) => b.locationId ?? null),
+        batches.map((b) => b.root),
+        batches.map((_, i) => firstPosition + i),
+        addedAt,
+      ],
+    );
+  }
+
+  /** One `recallInitiated` per domain and chunk of the wave, keyed by recall, wave, domain and chunk. */
+  private async announce(m: EntityManager, recallId: string, recall: RecallAnnouncement, batches: LineageScopeBatch[], wave: number) {
     const chunks: { domain: DomainName; items: LineageScopeBatch[] }[] = [];
     for (const domain of DOMAINS) {
       const mine = batches.filter((b) => b.domain === domain);
@@ -216,9 +248,9 @@ export class RecallService {
         eventCase: 'recallInitiated' as const,
         payload: {
           recallId,
-          level: dto.level,
-          reason: dto.reason,
-          hazard: dto.hazard ?? '',
+          level: recall.level,
+          reason: recall.reason,
+          hazard: recall.hazard ?? '',
           domain: DOMAIN_ENUM[domain],
           items: items.map((b) => ({
             batch: { domain: DOMAIN_ENUM[domain], batchId: b.batchId },
@@ -230,13 +262,81 @@ export class RecallService {
           })),
           chunk: n + 1,
           chunks: chunks.length,
-          startBy: timestampFromDate(startBy),
-          completeBy: timestampFromDate(completeBy),
-          regulatorOrgId: principal.orgId,
+          wave,
+          startBy: timestampFromDate(recall.startBy),
+          completeBy: timestampFromDate(recall.completeBy),
+          regulatorOrgId: recall.regulatorOrgId,
         },
-        opts: { subject: `${recallId}/${domain}/${n + 1}`, orgId: principal.orgId },
+        opts: { subject: wave === 0 ? `${recallId}/${domain}/${n + 1}` : `${recallId}/${wave}/${domain}/${n + 1}`, orgId: recall.regulatorOrgId },
       })),
     );
+  }
+
+  /**
+   * Brings an active recall's scope up to what lineage knows now. Lineage is
+   * eventually consistent: a batch made from a batch in scope just before its
+   * domain marked it recalled (after which custody refuses transforming it),
+   * or whose events reached lineage late, was not in the scope computed at
+   * the start. It joins now, with the time it joined, and is announced like
+   * the first ones (a new wave), so its domain marks it and its holder is
+   * asked to act. A scope only grows: nothing lineage once placed downstream
+   * ever stops being downstream. Returns how many batches joined.
+   *
+   * Under the recall's row lock, skipped when another replica (or a closing
+   * regulator) holds it: that one follows it.
+   */
+  async followScope(recallId: string): Promise<number> {
+    return this.ds.transaction(async (m) => {
+      const [row] = (await m.query(`SELECT * FROM recalls WHERE id = $1 AND status = 'active' FOR UPDATE SKIP LOCKED`, [recallId])) as RecallRow[];
+      if (!row) return 0;
+      return this.growScope(m, row);
+    });
+  }
+
+  /** followScope for every active recall, oldest first; a recall that fails (lineage unreachable) is tried again next time. */
+  async followAll(): Promise<number> {
+    const active = (await this.ds.query(`SELECT id FROM recalls WHERE status = 'active' ORDER BY created_at`)) as { id: string }[];
+    let joined = 0;
+    for (const { id } of active) joined += await this.followScope(id);
+    return joined;
+  }
+
+  /** In the caller's transaction, holding the recall row: adds what lineage knows downstream of the roots and the scope lacks. */
+  private async growScope(m: EntityManager, row: RecallRow): Promise<number> {
+    const held = (await m.query('SELECT batch_id, domain, is_root, position FROM recall_batches WHERE recall_id = $1', [row.id])) as {
+      batch_id: string;
+      domain: string;
+      is_root: boolean;
+      position: number;
+    }[];
+    const roots = held.filter((b) => b.is_root).map((b) => ({ domain: b.domain, batchId: b.batch_id }));
+    if (roots.length === 0) return 0;
+    const answer = (await this.lineage.scope(roots)).batches;
+    const inScope = new Set(held.map((b) => b.batch_id));
+    const joining: LineageScopeBatch[] = [];
+    for (let i = 0; i < answer.batchId.length; i++) {
+      if (!inScope.has(answer.batchId[i]) && KNOWN_DOMAINS.has(answer.domain[i])) joining.push(scopeBatch(answer, i));
+    }
+    if (joining.length === 0) return 0;
+    const [{ wave }] = (await m.query('SELECT count(DISTINCT added_at)::int + 1 AS wave FROM recall_batches WHERE recall_id = $1 AND added_at IS NOT NULL', [row.id])) as {
+      wave: number;
+    }[];
+    await this.insertScope(m, row.id, joining, Math.max(...held.map((b) => b.position)) + 1, new Date());
+    await this.announce(
+      m,
+      row.id,
+      {
+        level: row.level,
+        reason: row.reason,
+        hazard: row.hazard ?? undefined,
+        startBy: row.start_by,
+        completeBy: row.complete_by,
+        regulatorOrgId: row.regulator_org_id,
+      },
+      joining,
+      wave,
+    );
+    return joining.length;
   }
 
   /** Regulators and inspectors see every recall; an operator only one holding a batch in its scope (else 404). */
@@ -335,10 +435,14 @@ export class RecallService {
 
   async close(id: string, principal: Principal) {
     const now = new Date();
-    await this.ds.transaction(async (m) => {
+    const joined = await this.ds.transaction(async (m) => {
       const [row] = (await m.query('SELECT * FROM recalls WHERE id = $1 FOR UPDATE', [id])) as RecallRow[];
       if (!row) throw this.unknown(id);
       if (row.status !== 'active') throw conflict('recall-closed', `The recall ${id} is already closed`);
+      // Closing says the scope is accounted for, so it must be the whole scope: batches lineage
+      // learned of since join it now (committed, and announced), and the recall stays open.
+      const grown = await this.growScope(m, row);
+      if (grown > 0) return grown;
       const scope = (await m.query('SELECT * FROM recall_batches WHERE recall_id = $1', [id])) as ScopeRow[];
       const acks = (await m.query('SELECT * FROM recall_acknowledgements WHERE recall_id = $1', [id])) as AckRow[];
       const { effectiveness } = effectivenessOf(scope, acks);
@@ -354,7 +458,15 @@ export class RecallService {
         { recallId: id, closedAt: timestampFromDate(now), effectiveness },
         { subject: id, orgId: principal.orgId, occurredAt: now },
       );
+      return 0;
     });
+    if (joined > 0) {
+      throw conflict(
+        'recall-scope-grew',
+        `${joined} more batches turned out to be downstream of this recall; they have joined its scope and their domains are marking them. Close it once they are accounted for.`,
+        { joined },
+      );
+    }
     return this.get(id, principal);
   }
 
@@ -390,6 +502,7 @@ export class RecallService {
           quantity: b.quantity_value !== null ? { value: Number(b.quantity_value), unit: b.quantity_unit } : null,
           locationId: b.location_id,
           root: b.is_root,
+          addedAt: (b.added_at ?? row.created_at).toISOString(),
         })),
         organisations: [...new Set(batches.map((b) => b.holder_org_id).filter((o): o is string => !!o))],
       },

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file trace/v1/recall.proto.
  */
 export const file_trace_v1_recall: GenFile = /*@__PURE__*/
-  fileDesc("ChV0cmFjZS92MS9yZWNhbGwucHJvdG8SCHRyYWNlLnYxIqEBCg9SZWNhbGxTY29wZUl0ZW0SIQoFYmF0Y2gYASABKAsyEi50cmFjZS52MS5CYXRjaFJlZhIMCgRndGluGAIgASgJEgsKA2xvdBgDIAEoCRIVCg1ob2xkZXJfb3JnX2lkGAQgASgJEiQKCHF1YW50aXR5GAUgASgLMhIudHJhY2UudjEuUXVhbnRpdHkSEwoLbG9jYXRpb25faWQYBiABKAki5AIKD1JlY2FsbEluaXRpYXRlZBIRCglyZWNhbGxfaWQYASABKAkSDQoFbGV2ZWwYAiABKA0SDgoGcmVhc29uGAMgASgJEg4KBmhhemFyZBgEIAEoCRIrCgRpdGVtGAUgASgLMhkudHJhY2UudjEuUmVjYWxsU2NvcGVJdGVtQgIYARIsCghzdGFydF9ieRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY29tcGxldGVfYnkYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEHJlZ3VsYXRvcl9vcmdfaWQYCCABKAkSKAoFaXRlbXMYCSADKAsyGS50cmFjZS52MS5SZWNhbGxTY29wZUl0ZW0SIAoGZG9tYWluGAogASgOMhAudHJhY2UudjEuRG9tYWluEg0KBWNodW5rGAsgASgNEg4KBmNodW5rcxgMIAEoDSJnCgxSZWNhbGxDbG9zZWQSEQoJcmVjYWxsX2lkGAEgASgJEi0KCWNsb3NlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNZWZmZWN0aXZlbmVzcxgDIAEoAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_trace_v1_common]);
+  fileDesc("ChV0cmFjZS92MS9yZWNhbGwucHJvdG8SCHRyYWNlLnYxIqEBCg9SZWNhbGxTY29wZUl0ZW0SIQoFYmF0Y2gYASABKAsyEi50cmFjZS52MS5CYXRjaFJlZhIMCgRndGluGAIgASgJEgsKA2xvdBgDIAEoCRIVCg1ob2xkZXJfb3JnX2lkGAQgASgJEiQKCHF1YW50aXR5GAUgASgLMhIudHJhY2UudjEuUXVhbnRpdHkSEwoLbG9jYXRpb25faWQYBiABKAki8gIKD1JlY2FsbEluaXRpYXRlZBIRCglyZWNhbGxfaWQYASABKAkSDQoFbGV2ZWwYAiABKA0SDgoGcmVhc29uGAMgASgJEg4KBmhhemFyZBgEIAEoCRIrCgRpdGVtGAUgASgLMhkudHJhY2UudjEuUmVjYWxsU2NvcGVJdGVtQgIYARIsCghzdGFydF9ieRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLY29tcGxldGVfYnkYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEHJlZ3VsYXRvcl9vcmdfaWQYCCABKAkSKAoFaXRlbXMYCSADKAsyGS50cmFjZS52MS5SZWNhbGxTY29wZUl0ZW0SIAoGZG9tYWluGAogASgOMhAudHJhY2UudjEuRG9tYWluEg0KBWNodW5rGAsgASgNEg4KBmNodW5rcxgMIAEoDRIMCgR3YXZlGA0gASgNImcKDFJlY2FsbENsb3NlZBIRCglyZWNhbGxfaWQYASABKAkSLQoJY2xvc2VkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1lZmZlY3RpdmVuZXNzGAMgASgBYgZwcm90bzM", [file_google_protobuf_timestamp, file_trace_v1_common]);
 
 /**
  * One batch in a recall's scope, with who holds it and how much.
@@ -131,7 +131,7 @@ export type RecallInitiated = Message<"trace.v1.RecallInitiated"> & {
   domain: Domain;
 
   /**
-   * Which chunk of how many for this recall (1-based), across all domains.
+   * Which chunk of how many for this recall and wave (1-based), across all domains.
    *
    * @generated from field: uint32 chunk = 11;
    */
@@ -141,6 +141,16 @@ export type RecallInitiated = Message<"trace.v1.RecallInitiated"> & {
    * @generated from field: uint32 chunks = 12;
    */
   chunks: number;
+
+  /**
+   * 0: the scope computed when the recall started. 1, 2, …: batches that
+   * joined the scope later, because lineage learned of them afterwards (made
+   * from a batch in scope before its domain marked it, or projected late).
+   * Consumers treat every wave alike.
+   *
+   * @generated from field: uint32 wave = 13;
+   */
+  wave: number;
 };
 
 /**
