@@ -303,16 +303,19 @@ export class RecallService {
 
   /** In the caller's transaction, holding the recall row: adds what lineage knows downstream of the roots and the scope lacks. */
   private async growScope(m: EntityManager, row: RecallRow): Promise<number> {
-    const held = (await m.query('SELECT batch_id, domain, is_root, position FROM recall_batches WHERE recall_id = $1', [row.id])) as {
-      batch_id: string;
-      domain: string;
-      is_root: boolean;
-      position: number;
-    }[];
-    const roots = held.filter((b) => b.is_root).map((b) => ({ domain: b.domain, batchId: b.batch_id }));
-    if (roots.length === 0) return 0;
-    const answer = (await this.lineage.scope(roots)).batches;
-    const inScope = new Set(held.map((b) => b.batch_id));
+    const [held] = (await m.query(
+      `SELECT count(*)::int AS size, max(position) AS last,
+              json_agg(json_build_object('domain', domain, 'batchId', batch_id) ORDER BY position) FILTER (WHERE is_root) AS roots
+         FROM recall_batches WHERE recall_id = $1`,
+      [row.id],
+    )) as { size: number; last: number; roots: { domain: string; batchId: string }[] | null }[];
+    if (!held.roots?.length) return 0;
+    const answer = (await this.lineage.scope(held.roots)).batches;
+    // A scope only grows, and what is held came from an earlier answer: as many now means the same batches.
+    if (answer.batchId.length <= held.size) return 0;
+    const inScope = new Set(
+      ((await m.query('SELECT batch_id FROM recall_batches WHERE recall_id = $1', [row.id])) as { batch_id: string }[]).map((b) => b.batch_id),
+    );
     const joining: LineageScopeBatch[] = [];
     for (let i = 0; i < answer.batchId.length; i++) {
       if (!inScope.has(answer.batchId[i]) && KNOWN_DOMAINS.has(answer.domain[i])) joining.push(scopeBatch(answer, i));
@@ -321,7 +324,7 @@ export class RecallService {
     const [{ wave }] = (await m.query('SELECT count(DISTINCT added_at)::int + 1 AS wave FROM recall_batches WHERE recall_id = $1 AND added_at IS NOT NULL', [row.id])) as {
       wave: number;
     }[];
-    await this.insertScope(m, row.id, joining, Math.max(...held.map((b) => b.position)) + 1, new Date());
+    await this.insertScope(m, row.id, joining, held.last + 1, new Date());
     await this.announce(
       m,
       row.id,
