@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { decodeEnvelope } from '@trace/contracts';
 import { LOGGER } from '@trace/platform';
 import { eventually, testDatabaseUrl } from '@trace/testing';
-import { RecallScopeFollower, RecallService } from '../../services/recall/src/recalls';
+import { RecallScopeFollower, RecallService } from '@trace/service-recall';
 import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { seedTree, type SeedBatch, type SeedOrgs } from '../support/seed-tree';

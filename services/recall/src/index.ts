@@ -1,1 +1,2 @@
 export * from './recall.module';
+export { RecallScopeFollower, RecallService } from './recalls';
