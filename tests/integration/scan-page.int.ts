@@ -140,6 +140,30 @@ describe('consumer scan: resolver, page, QR, cache', () => {
   });
 
   describe('page', () => {
+    it('tells a person with a browser, in their language, that a lot is unknown or a code unreadable (same status codes)', async () => {
+      const unknown = await page('/01/09506000134352/10/%3Cb%3ENOPE');
+      expect([unknown.status, unknown.headers.get('content-type'), unknown.headers.get('content-language'), unknown.headers.get('cache-control')]).toEqual([
+        404,
+        'text/html; charset=utf-8',
+        'zh-CN',
+        'no-cache',
+      ]);
+      expect(unknown.text).toContain('<h1>未查到该产品的记录</h1>');
+      expect(unknown.text).toContain('商品条码 09506000134352 · 批号 &lt;b&gt;NOPE');
+      expect(unknown.text).not.toContain('<b>NOPE');
+      expect(unknown.text).toContain('href="/01/09506000134352/10/%3Cb%3ENOPE?lang=en"');
+      const english = await page('/01/09506000134352/10/NOPE', 'en-GB,en;q=0.9');
+      expect([english.status, english.headers.get('content-language')]).toEqual([404, 'en']);
+      expect(english.text).toContain('<h1>No record of this product</h1>');
+      expect(english.text).toContain('ask the seller');
+
+      const unreadable = await page('/01/09506000134353/10/TOM-7');
+      expect([unreadable.status, unreadable.headers.get('content-type')]).toEqual([400, 'text/html; charset=utf-8']);
+      expect(unreadable.text).toContain('<h1>无法识别该编码</h1>');
+      // Programs still get the problem.
+      expect((await json('/01/09506000134352/10/NOPE')).headers.get('content-type')).toContain('application/problem+json');
+    });
+
     it('shows product, producer, origin, certificates and journey in Chinese by default and in English on request', async () => {
       const zh = await page('/01/09506000134352/10/TOM-7');
       expect(zh.status).toBe(200);

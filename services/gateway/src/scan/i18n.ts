@@ -47,6 +47,10 @@ const en = {
   product: 'Product',
   otherLanguage: '中文',
   dataLinks: 'Data',
+  notFoundTitle: 'No record of this product',
+  notFoundText: 'No batch with this code is recorded here. Check that the code on the package was scanned whole; if it was, ask the seller where the product comes from.',
+  badLinkTitle: 'This code cannot be read',
+  badLinkText: 'The link is not a valid product code. Scan the code on the package again.',
   steps: {
     commissioning: 'Produced',
     shipping: 'Shipped',
@@ -117,6 +121,10 @@ const zh: Messages = {
   product: '产品',
   otherLanguage: 'English',
   dataLinks: '数据',
+  notFoundTitle: '未查到该产品的记录',
+  notFoundText: '本系统没有该编码对应的批次记录。请确认已完整扫描包装上的编码；如无误，请向销售者询问产品来源。',
+  badLinkTitle: '无法识别该编码',
+  badLinkText: '该链接不是有效的产品编码，请重新扫描包装上的二维码。',
   steps: {
     commissioning: '生产',
     shipping: '发货',

@@ -181,3 +181,37 @@ ${madeFrom(doc, lang)}
 `;
   return page.value;
 }
+
+/**
+ * What a browser gets instead of a problem+json when the scan has no page to
+ * show: an unknown batch (404) or a code that is not a Digital Link (400).
+ * The same shell as the product page, in the reader's language, saying what
+ * to do next; the status code stays the problem's.
+ */
+export function renderScanProblem(kind: 'not-found' | 'bad-link', lang: Lang, ids: { gtin?: string; lot?: string }, otherLanguage: string): string {
+  const m = MESSAGES[lang];
+  const title = kind === 'not-found' ? m.notFoundTitle : m.badLinkTitle;
+  const text = kind === 'not-found' ? m.notFoundText : m.badLinkText;
+  const page = html`<!doctype html>
+<html lang="${HTML_LANG[lang]}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${title} — ${m.titleSuffix}</title>
+<style>${trustedHtml(STYLE)}</style>
+</head>
+<body>
+<div class="wrap">
+<header>
+<p class="site"><span>${m.site}</span><a href="${otherLanguage}" lang="${lang === 'zh' ? 'en' : 'zh-CN'}" hreflang="${lang === 'zh' ? 'en' : 'zh-CN'}">${m.otherLanguage}</a></p>
+<h1>${title}</h1>
+${ids.gtin && ids.lot ? html`<p class="ids">${m.gtin} ${ids.gtin} · ${m.lot} ${ids.lot}</p>` : null}
+</header>
+<main><p>${text}</p></main>
+</div>
+</body>
+</html>
+`;
+  return page.value;
+}

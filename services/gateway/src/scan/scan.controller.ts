@@ -8,7 +8,7 @@ import { linksetOf } from './linkset';
 import { clientAddress, pickLanguage } from './negotiation';
 import { ScanRateLimiter } from './rate-limit';
 import { ScanCache } from './scan.cache';
-import { renderScanPage } from './scan-page';
+import { renderScanPage, renderScanProblem } from './scan-page';
 import { ScanService, withSerial, type ScanDocument } from './scan.service';
 
 const VIEW_MEDIA = ['application/json', 'text/html'] as const;
@@ -62,7 +62,27 @@ export class ScanController {
   async scan(@Req() req: Request, @Res() res: Response): Promise<void> {
     res.setHeader('Access-Control-Expose-Headers', 'Link, Retry-After, X-Cache');
     await this.limiter.take(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.config.TRUST_PROXY_HOPS));
+    try {
+      await this.resolve(req, res);
+    } catch (err) {
+      // A person with a phone gets a page that says what to do; programs keep the problem+json.
+      const kind = err instanceof DomainError ? ({ 404: 'not-found', 400: 'bad-link' } as const)[err.status as 404 | 400] : undefined;
+      if (!kind || !(err instanceof DomainError) || negotiate(req.headers.accept, VIEW_MEDIA) !== 'text/html') throw err;
+      const lang = this.language(req);
+      const [path] = req.originalUrl.split('?');
+      const ids: { gtin?: string; lot?: string } = kind === 'not-found' ? this.scans.parse(req.originalUrl) : {};
+      res.setHeader('Vary', 'Accept, Accept-Language');
+      // The batch may be registered a minute from now.
+      res.setHeader('Cache-Control', 'no-cache');
+      res.setHeader('Content-Language', lang === 'zh' ? 'zh-CN' : 'en');
+      res
+        .status(err.status)
+        .type('text/html; charset=utf-8')
+        .send(renderScanProblem(kind, lang, { gtin: ids.gtin, lot: ids.lot }, `${path}?lang=${lang === 'zh' ? 'en' : 'zh'}`));
+    }
+  }
 
+  private async resolve(req: Request, res: Response): Promise<void> {
     const link = this.scans.parse(req.originalUrl);
     const lot = link.lot as string;
     const wantsAll = link.linkType === 'all';
