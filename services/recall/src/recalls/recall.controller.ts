@@ -30,7 +30,9 @@ export class RecallController {
     description:
       'The scope is the named batches and every batch downstream of them, across all domains (from lineage). ' +
       'Deadlines follow the level (default: start within 24/48/72 h, complete within 10/20/30 working days). ' +
-      'Within seconds every batch in scope reads status "recalled" in its own service and cannot be shipped or dispensed (409).',
+      'Within seconds every batch in scope reads status "recalled" in its own service and cannot be shipped or dispensed (409). ' +
+      'While the recall is active its scope follows lineage: a batch found downstream later joins it (scope.batches[].addedAt). ' +
+      'A root lineage has not heard of yet is waited for briefly (RECALL_LINEAGE_WAIT_MS) before the 422.',
   })
   @ApiCreatedResponse({ description: '{ id, status: "active", level, scope: { batches, organisations }, deadlines: { startBy, completeBy } }' })
   @ApiForbiddenResponse({ description: 'Not a regulator' })
@@ -68,9 +70,14 @@ export class RecallController {
   @Post(':id/close')
   @HttpCode(200)
   @Roles('regulator')
-  @ApiOperation({ summary: 'Close a recall (regulator only); publishes recallClosed with the effectiveness reached' })
+  @ApiOperation({
+    summary: 'Close a recall (regulator only); publishes recallClosed with the effectiveness reached',
+    description:
+      'The scope is compared with lineage first: batches that turned out to be downstream since the recall started ' +
+      '(lineage learned of them late) join it, are marked recalled in their services, and the recall stays open (409 recall-scope-grew, with joined).',
+  })
   @ApiOkResponse({ description: 'The closed recall' })
-  @ApiConflictResponse({ description: 'Already closed' })
+  @ApiConflictResponse({ description: 'Already closed (recall-closed), or the scope just grew (recall-scope-grew)' })
   close(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
     return this.recalls.close(id, principal);
   }
