@@ -5,18 +5,26 @@ import { RequestContext } from './context';
 /**
  * One JSON logger per process. The mixin stamps every line with the
  * correlation id of the work in progress, for HTTP and Kafka alike.
+ *
+ * Lines are written synchronously. On SIGTERM Nest runs the shutdown hooks
+ * and then re-raises the signal, and a death by signal runs no exit handler:
+ * lines still buffered by an asynchronous writer (the shutdown's own: "outbox
+ * flushed", "flush failed") would be lost exactly when they matter.
  */
 export function createLogger(level = process.env.LOG_LEVEL ?? 'info', base: Record<string, unknown> = {}): Logger {
-  return pino({
-    level,
-    base: { pid: process.pid, ...base },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    mixin() {
-      const ctx = RequestContext.current();
-      return ctx ? { correlationId: ctx.correlationId, causationId: ctx.causationId } : {};
+  return pino(
+    {
+      level,
+      base: { pid: process.pid, ...base },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      mixin() {
+        const ctx = RequestContext.current();
+        return ctx ? { correlationId: ctx.correlationId, causationId: ctx.causationId } : {};
+      },
     },
-  });
+    pino.destination({ dest: 1, sync: true }),
+  );
 }
 
 /** Routes Nest's own logging into pino. */
