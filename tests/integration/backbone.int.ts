@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { createEnvelope, encodeEnvelope, EVENT_TYPE_NAMES, Topics, timestampFromDate } from '@trace/contracts';
+import { createEnvelope, decodeEnvelope, encodeEnvelope, EVENT_TYPE_NAMES, Topics, timestampFromDate } from '@trace/contracts';
+import { PoisonMessageError } from '@trace/messaging';
 import { eventually } from '@trace/testing';
 import {
   changeStateAndEmit,
@@ -117,6 +118,48 @@ describe.each<Mode>(['embedded', 'kafka'])('event backbone (%s)', (mode) => {
     expect(consumer.outcomes.filter((o) => o === 'dead-lettered')).toHaveLength(2);
   });
 
+  it('applies a run of messages in one transaction; a poison one among them costs the others a second try, nothing more', async () => {
+    const envelopeFor = (batchId: string) =>
+      createEnvelope({
+        id: randomUUID(),
+        type: EVENT_TYPE_NAMES.batchRegistered,
+        version: 1,
+        source: 'agri',
+        orgId: 'o',
+        subject: batchId,
+        occurredAt: timestampFromDate(new Date()),
+        payload: { case: 'batchRegistered', value: { batch: { domain: 1, batchId }, gtin: '09506000134352', lot: 'L', ownerOrgId: 'o' } },
+      });
+    const inbound = (env: ReturnType<typeof createEnvelope>) => ({ topic: Topics.batch, key: env.subject, value: Buffer.from(encodeEnvelope(env)), headers: {} });
+    const ids = Array.from({ length: 4 }, () => randomUUID());
+    const run = ids.map((id) => inbound(envelopeFor(id)));
+
+    // The same event twice in one run, and one already applied before: each applied once.
+    const before = run[0];
+    expect(await consumer.inbox.dispatchBatch([before])).toEqual(['processed']);
+    const outcomes = await consumer.inbox.dispatchBatch([...run, run[2]]);
+    expect(outcomes).toEqual(['duplicate', 'processed', 'processed', 'processed', 'duplicate']);
+    let applied = await effects(consumer);
+    expect(ids.map((id) => applied.get(id))).toEqual([1, 1, 1, 1]);
+    // One transaction for the run: its three inbox rows share one transaction id.
+    const [{ xacts }] = await consumer.ds.query('SELECT count(DISTINCT xmin::text)::int AS xacts FROM inbox WHERE event_id = ANY($1::uuid[])', [
+      run.slice(1).map((m) => decodeEnvelope(m.value).id),
+    ]);
+    expect(xacts).toBe(1);
+
+    // A handler refusing one message of a run: the run rolls back and goes one by one.
+    const poisonId = randomUUID();
+    consumer.inbox.on('batchRegistered', async (e) => {
+      if (e.batch?.batchId === poisonId) throw new PoisonMessageError('not this one');
+    });
+    const next = [randomUUID(), randomUUID()];
+    const mixed = await consumer.inbox.dispatchBatch([inbound(envelopeFor(next[0])), inbound(envelopeFor(poisonId)), inbound(envelopeFor(next[1]))]);
+    expect(mixed).toEqual(['processed', 'dead-lettered', 'processed']);
+    applied = await effects(consumer);
+    expect([applied.get(next[0]), applied.get(poisonId), applied.get(next[1])]).toEqual([1, undefined, 1]);
+    expect(await deadLetterReasons(mode, consumer, fx, 1)).toEqual([expect.stringMatching(/^rejected by handler: not this one/)]);
+  });
+
   it('retries a transient handler failure with back-off and applies the event once', async () => {
     let failures = 2;
     consumer.inbox.on('batchRegistered', async () => {
@@ -177,7 +220,7 @@ describe.each<Mode>(['embedded', 'kafka'])('event backbone (%s)', (mode) => {
   });
 });
 
-async function deadLetterReasons(mode: Mode, consumer: TestService, fx: TransportFixture): Promise<string[]> {
+async function deadLetterReasons(mode: Mode, consumer: TestService, fx: TransportFixture, expected = 2): Promise<string[]> {
   if (mode === 'embedded') {
     const rows: { reason: string }[] = await consumer.ds.query('SELECT reason FROM dead_letters ORDER BY id');
     return rows.map((r) => r.reason);
@@ -192,7 +235,7 @@ async function deadLetterReasons(mode: Mode, consumer: TestService, fx: Transpor
       reasons.push(String(message.headers?.['dlq-reason'] ?? ''));
     },
   });
-  await eventually(async () => reasons.length >= 2, 20_000);
+  await eventually(async () => reasons.length >= expected, 20_000);
   await reader.disconnect();
   return reasons;
 }

@@ -158,7 +158,13 @@ export async function startBackbonePair(mode: Mode): Promise<BackbonePair> {
   const producer = await startTestService('agri', prefix, fx.transport);
   const consumer = await startTestService('lineage', prefix, fx.transport);
   countEffects(consumer);
-  await fx.transport.subscribe(consumer.name, consumer.inbox.topics(), (m) => consumer.inbox.dispatch(m));
+  // Wired as the services wire it: the transport may hand over runs of messages.
+  await fx.transport.subscribe(
+    consumer.name,
+    consumer.inbox.topics(),
+    (m) => consumer.inbox.dispatch(m),
+    (ms) => consumer.inbox.dispatchBatch(ms),
+  );
   return {
     prefix,
     fx,

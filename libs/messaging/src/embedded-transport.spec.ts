@@ -208,5 +208,74 @@ describe('EmbeddedTransport', () => {
       expect(peak).toBe(1);
       expect(order).toEqual(['bulk-1', 'urgent-1', 'bulk-2', 'bulk-3']);
     });
+
+  describe('a consumer that takes batches', () => {
+    it('gets runs of up to batchSize with every key in publish order, and a priority message alone', async () => {
+      const t = new EmbeddedTransport({ concurrency: 2, batchSize: 3, priorityTopics: ['urgent'] });
+      const calls: string[][] = [];
+      await t.subscribe(
+        'reader',
+        ['bulk', 'urgent'],
+        async (m) => {
+          calls.push([m.value.toString()]);
+          return 'processed';
+        },
+        async (ms) => {
+          calls.push(ms.map((m) => m.value.toString()));
+          await tick();
+          return ms.map(() => 'processed' as const);
+        },
+      );
+      // Twelve messages over three keys, an urgent one for k0 in the middle.
+      const out: OutboundMessage[] = [];
+      for (let i = 0; i < 12; i++) out.push(msg('bulk', `k${i % 3}`, `k${i % 3}-${i}`));
+      out.splice(6, 0, msg('urgent', 'k0', 'urgent'));
+      await t.publish(out);
+
+      expect(calls.every((c) => c.length <= 3)).toBe(true);
+      expect(calls.some((c) => c.length > 1)).toBe(true);
+      expect(calls.filter((c) => c.includes('urgent'))).toEqual([['urgent']]);
+      const delivered = calls.flat();
+      expect([...delivered].sort()).toEqual(out.map((m) => m.value.toString()).sort());
+      // A key's messages sit in one lane, one call after the other: their order is the order published.
+      for (const key of ['k0', 'k1', 'k2']) {
+        expect(delivered.filter((v) => v.startsWith(`${key}-`))).toEqual(out.filter((m) => m.key === key && m.topic === 'bulk').map((m) => m.value.toString()));
+      }
+      expect(delivered.indexOf('urgent')).toBeGreaterThan(delivered.indexOf('k0-3'));
+      expect(delivered.indexOf('urgent')).toBeLessThan(delivered.indexOf('k0-6'));
+    });
+
+    it('goes one message at a time while a priority delivery waits or runs, and back to batches after', async () => {
+      const t = new EmbeddedTransport({ concurrency: 2, batchSize: 10, priorityTopics: ['urgent'] });
+      let releaseUrgent!: () => void;
+      const urgentHeld = new Promise<void>((r) => (releaseUrgent = r));
+      await t.subscribe('domain', ['urgent'], async () => {
+        await urgentHeld;
+        return 'processed';
+      });
+      const calls: number[] = [];
+      await t.subscribe(
+        'read-model',
+        ['bulk'],
+        async () => {
+          calls.push(1);
+          return 'processed';
+        },
+        async (ms) => {
+          calls.push(ms.length);
+          return ms.map(() => 'processed' as const);
+        },
+      );
+      const urgent = t.publish([msg('urgent', 'recall')]);
+      await tick();
+      await t.publish(Array.from({ length: 6 }, (_, i) => msg('bulk', `k${i}`)));
+      expect(calls.every((n) => n === 1)).toBe(true);
+      releaseUrgent();
+      await urgent;
+      calls.length = 0;
+      await t.publish(Array.from({ length: 6 }, (_, i) => msg('bulk', `k${i}`)));
+      expect(calls.some((n) => n > 1)).toBe(true);
+    });
+  });
 });
 });

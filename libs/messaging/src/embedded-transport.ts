@@ -1,10 +1,18 @@
 import { Topics } from '@trace/contracts';
-import type { DeadLetterSink, DispatchFn, EventTransport, OutboundMessage } from './types';
+import type { BatchDispatchFn, DeadLetterSink, DispatchFn, EventTransport, OutboundMessage } from './types';
 
 interface Subscription {
   consumer: string;
   topics: Set<string>;
   dispatch: DispatchFn;
+  dispatchBatch?: BatchDispatchFn;
+}
+
+/** A string's bucket among `n`: the same key always lands in the same one. */
+function bucketOf(key: string, n: number): number {
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
+  return (h >>> 0) % n;
 }
 
 export interface EmbeddedTransportOptions {
@@ -25,6 +33,12 @@ export interface EmbeddedTransportOptions {
    * for the read models, which may lag a few seconds without harm.
    */
   priorityTopics?: string[];
+  /**
+   * At most this many messages per batch for a consumer that takes batches
+   * (default 100): one transaction applies them. Priority-topic messages
+   * always go alone: each is already a chunk of work that must not wait.
+   */
+  batchSize?: number;
 }
 
 /**
@@ -65,9 +79,13 @@ export class EmbeddedTransport implements EventTransport {
   private readonly concurrency: number;
   private readonly slots: Slots;
   private readonly priority: Set<string>;
+  private readonly batchSize: number;
+  /** Priority deliveries waiting for a slot or running. */
+  private urgent = 0;
 
   constructor(options: EmbeddedTransportOptions = {}) {
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+    this.batchSize = Math.max(1, Math.floor(options.batchSize ?? 100));
     this.slots = new Slots(this.concurrency);
     this.priority = new Set(options.priorityTopics ?? [Topics.recall]);
   }
@@ -88,8 +106,16 @@ export class EmbeddedTransport implements EventTransport {
       return;
     }
     // One lane per consumer and key, in publish order; lanes run side by side.
+    // A consumer taking batches gets `concurrency` lanes instead, keys spread
+    // over them by hash: a key's messages still go in order, in one lane.
     const lanes: { s: Subscription; messages: OutboundMessage[] }[] = [];
     for (const s of this.subscriptions) {
+      if (s.dispatchBatch) {
+        const buckets: OutboundMessage[][] = Array.from({ length: this.concurrency }, () => []);
+        for (const m of messages) if (s.topics.has(m.topic)) buckets[bucketOf(m.key, this.concurrency)].push(m);
+        for (const lane of buckets) if (lane.length) lanes.push({ s, messages: lane });
+        continue;
+      }
       const byKey = new Map<string, OutboundMessage[]>();
       for (const m of messages) {
         if (!s.topics.has(m.topic)) continue;
@@ -105,20 +131,25 @@ export class EmbeddedTransport implements EventTransport {
     let failure: { error: unknown } | undefined;
     const run = async ({ s, messages: lane }: { s: Subscription; messages: OutboundMessage[] }) => {
       let started = false;
-      for (const m of lane) {
+      for (const step of this.steps(s, lane)) {
         // After a failure no new lane starts (the relay re-delivers the batch); one under way finishes.
         if (failure && !started) return;
-        await this.slots.acquire(this.priority.has(m.topic));
+        const high = this.priority.has(step[0].topic);
+        if (high) this.urgent++;
+        await this.slots.acquire(high);
         try {
           if (failure && !started) return;
           started = true;
-          await s.dispatch({ topic: m.topic, key: m.key, value: m.value, headers: m.headers });
+          const inbound = step.map((m) => ({ topic: m.topic, key: m.key, value: m.value, headers: m.headers }));
+          if (step.length === 1 || !s.dispatchBatch) await s.dispatch(inbound[0]);
+          else await s.dispatchBatch(inbound);
         } catch (error) {
           // The rest of this lane must wait for the re-delivery, in order; other lanes finish what they started.
           failure ??= { error };
           return;
         } finally {
           this.slots.release();
+          if (high) this.urgent--;
         }
       }
     };
@@ -126,11 +157,36 @@ export class EmbeddedTransport implements EventTransport {
     if (failure) throw failure.error;
   }
 
-  async subscribe(consumer: string, topics: string[], dispatch: DispatchFn): Promise<void> {
+  /** A lane in delivery steps: batches of up to `batchSize` for a consumer taking them, a priority message alone. */
+  private *steps(s: Subscription, lane: OutboundMessage[]): Generator<OutboundMessage[]> {
+    if (!s.dispatchBatch) {
+      for (const m of lane) yield [m];
+      return;
+    }
+    let batch: OutboundMessage[] = [];
+    for (const m of lane) {
+      if (this.priority.has(m.topic)) {
+        if (batch.length) yield batch;
+        batch = [];
+        yield [m];
+        continue;
+      }
+      batch.push(m);
+      // While a priority delivery waits or runs, one message at a time: a batch is denser work
+      // (it catches a read model up twice as fast) that would take the cores a recall needs.
+      if (batch.length === this.batchSize || this.urgent > 0) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  }
+
+  async subscribe(consumer: string, topics: string[], dispatch: DispatchFn, dispatchBatch?: BatchDispatchFn): Promise<void> {
     if (this.subscriptions.some((s) => s.consumer === consumer)) {
       throw new Error(`consumer ${consumer} is already subscribed`);
     }
-    this.subscriptions.push({ consumer, topics: new Set(topics), dispatch });
+    this.subscriptions.push({ consumer, topics: new Set(topics), dispatch, dispatchBatch });
   }
 
   deadLetterSink(_consumer: string, table: DeadLetterSink): DeadLetterSink {

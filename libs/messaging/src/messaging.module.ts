@@ -128,7 +128,14 @@ class ServiceRuntimeLifecycle implements OnApplicationBootstrap, BeforeApplicati
     // deployments that share a broker and a database under different schema
     // prefixes (tests) get a group each, like their schemas.
     const group = schemaFor(this.inbox.consumer, this.config.DB_SCHEMA_PREFIX);
-    if (topics.length > 0) await this.transport.subscribe(group, topics, (m) => this.inbox.dispatch(m));
+    if (topics.length > 0) {
+      await this.transport.subscribe(
+        group,
+        topics,
+        (m) => this.inbox.dispatch(m),
+        (ms) => this.inbox.dispatchBatch(ms),
+      );
+    }
     this.relay.start();
   }
 

@@ -46,13 +46,23 @@ export interface DeadLetterSink {
 export type DispatchFn = (message: InboundMessage) => Promise<DispatchOutcome>;
 
 /**
+ * Delivers several messages at once, applied in the order given (the caller
+ * keeps same-key messages in publish order); one outcome per message.
+ */
+export type BatchDispatchFn = (messages: InboundMessage[]) => Promise<DispatchOutcome[]>;
+
+/**
  * The one thing that differs between the two run modes: how outbox rows reach
  * consumers. Outbox, relay loop, inbox and handlers are shared.
  */
 export interface EventTransport {
   readonly kind: 'embedded' | 'kafka';
   publish(messages: OutboundMessage[]): Promise<void>;
-  subscribe(consumer: string, topics: string[], dispatch: DispatchFn): Promise<void>;
+  /**
+   * `dispatchBatch`, when given, may be used instead of `dispatch` for runs of
+   * messages (one transaction for many): the transport decides.
+   */
+  subscribe(consumer: string, topics: string[], dispatch: DispatchFn, dispatchBatch?: BatchDispatchFn): Promise<void>;
   /** Where this transport puts poison messages of a consumer. */
   deadLetterSink(consumer: string, fallback: DeadLetterSink): DeadLetterSink;
   health(): Promise<{ ok: boolean; detail?: string }>;
