@@ -1,7 +1,7 @@
-import { Kafka, logLevel, Partitioners, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type EachMessagePayload, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
 import { deadLetterTopic } from '@trace/contracts';
 import type { Logger } from '@trace/platform';
-import type { DeadLetterSink, DispatchFn, EventTransport, InboundMessage, OutboundMessage } from './types';
+import type { BatchDispatchFn, DeadLetterSink, DispatchFn, EventTransport, InboundMessage, OutboundMessage } from './types';
 
 export interface KafkaTransportOptions {
   brokers: string[];
@@ -22,6 +22,12 @@ export interface KafkaTransportOptions {
    * over partitions are applied side by side instead of one after another.
    */
   partitionsConsumedConcurrently?: number;
+  /**
+   * At most this many messages of one partition per dispatch when the
+   * consumer takes batches (default 100): one inbox transaction for them,
+   * then their offsets are committed.
+   */
+  batchSize?: number;
 }
 
 function headersToRecord(headers: IHeaders | undefined): Record<string, string> {
@@ -99,7 +105,7 @@ export class KafkaTransport implements EventTransport {
     });
   }
 
-  async subscribe(consumerGroup: string, topics: string[], dispatch: DispatchFn): Promise<void> {
+  async subscribe(consumerGroup: string, topics: string[], dispatch: DispatchFn, dispatchBatch?: BatchDispatchFn): Promise<void> {
     if (topics.length === 0) return;
     const consumer = this.kafka.consumer({
       groupId: consumerGroup,
@@ -136,22 +142,39 @@ export class KafkaTransport implements EventTransport {
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    const inbound = (topic: string, partition: number, message: KafkaMessage): InboundMessage => ({
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key?.toString() ?? null,
+      value: message.value ?? Buffer.alloc(0),
+      headers: headersToRecord(message.headers),
+    });
+    const size = Math.max(1, this.opts.batchSize ?? 100);
     await consumer.run({
       autoCommit: true,
       partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 3,
-      eachMessage: async ({ topic, partition, message }) => {
-        const inbound: InboundMessage = {
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? null,
-          value: message.value ?? Buffer.alloc(0),
-          headers: headersToRecord(message.headers),
-        };
-        // Throws only when even dead-lettering failed: kafkajs then retries
-        // this offset instead of skipping it.
-        await dispatch(inbound);
-      },
+      // The dispatchers throw only when even dead-lettering failed: kafkajs then retries
+      // from the last resolved offset instead of skipping anything.
+      ...(dispatchBatch
+        ? {
+            // Offsets are resolved run by run, never for a whole fetch before it is applied.
+            eachBatchAutoResolve: false,
+            eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+              for (let at = 0; at < batch.messages.length; at += size) {
+                if (!isRunning() || isStale()) return;
+                const run = batch.messages.slice(at, at + size);
+                await dispatchBatch(run.map((m) => inbound(batch.topic, batch.partition, m)));
+                resolveOffset(run[run.length - 1].offset);
+                await heartbeat();
+              }
+            },
+          }
+        : {
+            eachMessage: async ({ topic, partition, message }: EachMessagePayload) => {
+              await dispatch(inbound(topic, partition, message));
+            },
+          }),
     });
     await joined;
   }
