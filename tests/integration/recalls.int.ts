@@ -297,13 +297,21 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
       [grain.id, 'agri', true],
       [noodles.id, 'food', false],
     ]);
-    const unknown = await client.scope([{ domain: 'agri', batchId: randomUUID() }]).catch((e: unknown) => e);
-    expect(unknown).toBeInstanceOf(DomainError);
-    expect((unknown as DomainError).status).toBe(422);
+    // The size alone (what a running recall asks every few seconds), the same for one root named twice.
+    expect(await client.size([{ domain: 'agri', batchId: grain.id }])).toBe(2);
+    expect(await client.size([{ domain: 'food', batchId: noodles.id }, { domain: 'agri', batchId: grain.id }])).toBe(2);
+    expect(await client.size([{ domain: 'food', batchId: noodles.id }])).toBe(1);
+    for (const ask of [client.scope.bind(client), client.size.bind(client)]) {
+      const unknown = await ask([{ domain: 'agri', batchId: randomUUID() }]).catch((e: unknown) => e);
+      expect(unknown).toBeInstanceOf(DomainError);
+      expect((unknown as DomainError).status).toBe(422);
+    }
     // Not for users, not even admins or regulators.
     for (const who of [t.as('platform', 'admin'), regulator]) {
-      const r = await who.post('/internal/v1/lineage/scope', { roots: [{ domain: 'agri', batchId: grain.id }] });
-      expect(r.status).toBe(403);
+      for (const path of ['/internal/v1/lineage/scope', '/internal/v1/lineage/scope/size']) {
+        const r = await who.post(path, { roots: [{ domain: 'agri', batchId: grain.id }] });
+        expect(r.status).toBe(403);
+      }
     }
   });
   it('counts the completion deadline on the working-day calendar: a holiday entered by the regulator moves it', async () => {

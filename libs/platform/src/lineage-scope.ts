@@ -94,6 +94,12 @@ export interface LineageScope {
    * `unknown-batch` naming it.
    */
   scope(roots: LineageScopeRoot[]): Promise<LineageScopeAnswer>;
+  /**
+   * How many batches of known domains that scope holds now (what a recall's
+   * scope would store), without the scope itself: cheap enough to ask for
+   * every active recall every few seconds. Same 422 as `scope`.
+   */
+  size(roots: LineageScopeRoot[]): Promise<number>;
 }
 
 export const LINEAGE_SCOPE = Symbol('LINEAGE_SCOPE');
@@ -119,9 +125,21 @@ export class HttpLineageScope implements LineageScope {
   }
 
   async scope(roots: LineageScopeRoot[]): Promise<LineageScopeAnswer> {
+    const answer = (await this.post('/internal/v1/lineage/scope', roots)) as Partial<LineageScopeAnswer>;
+    if (!isScopeColumns(answer.batches)) throw lineageUnavailable('the lineage service answered a malformed scope');
+    return { batches: answer.batches };
+  }
+
+  async size(roots: LineageScopeRoot[]): Promise<number> {
+    const answer = (await this.post('/internal/v1/lineage/scope/size', roots)) as { size?: unknown };
+    if (typeof answer.size !== 'number' || !Number.isInteger(answer.size)) throw lineageUnavailable('the lineage service answered a malformed size');
+    return answer.size;
+  }
+
+  private async post(path: string, roots: LineageScopeRoot[]): Promise<unknown> {
     let res: Response;
     try {
-      res = await this.fetchFn(`${this.base}/internal/v1/lineage/scope`, {
+      res = await this.fetchFn(`${this.base}${path}`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${signServiceToken(this.opts.tokens, this.opts.service)}`,
@@ -135,15 +153,13 @@ export class HttpLineageScope implements LineageScope {
     } catch (err) {
       throw lineageUnavailable(`the lineage service at ${this.base} does not answer (${(err as Error).message})`);
     }
-    const answer = (await res.json().catch(() => undefined)) as (LineageScopeAnswer & { type?: string; detail?: string }) | undefined;
+    const answer = (await res.json().catch(() => undefined)) as { type?: string; detail?: string } | undefined;
     if (res.status === 422) {
       // The caller's mistake (an unknown root): passed on as it was.
       throw new DomainError(422, answer?.type?.split('/').pop() ?? 'unknown-batch', answer?.detail ?? 'A named batch is unknown to lineage');
     }
-    if (!res.ok || !answer || !isScopeColumns(answer.batches)) {
-      throw lineageUnavailable(`the lineage service answered ${res.status}`);
-    }
-    return { batches: answer.batches };
+    if (!res.ok || !answer) throw lineageUnavailable(`the lineage service answered ${res.status}`);
+    return answer;
   }
 }
 
@@ -172,10 +188,8 @@ export class LineageScopeClientModule {
             const baseUrl = process.env.LINEAGE_URL;
             if (baseUrl && /^https?:\/\/\S+$/.test(baseUrl)) return new HttpLineageScope({ baseUrl, tokens, service });
             // The service still starts (cases, incidents work without lineage); starting a recall answers 503.
-            return {
-              scope: () =>
-                Promise.reject(lineageUnavailable(`LINEAGE_URL (an http(s):// URL) is not set for ${service}`)),
-            };
+            const unset = () => Promise.reject(lineageUnavailable(`LINEAGE_URL (an http(s):// URL) is not set for ${service}`));
+            return { scope: unset, size: unset };
           },
         },
       ],

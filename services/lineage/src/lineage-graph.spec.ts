@@ -204,6 +204,23 @@ describe('LineageGraph.downstreamScope (recall scope)', () => {
     expect(g.downstreamScope([placeholder])).toEqual({ unknown: placeholder });
   });
 
+  it('sizes a scope without building it: batches a domain owns, not nodes known only from an edge', () => {
+    const g = new LineageGraph();
+    const [a, b, c, placeholder, stranger] = Array.from({ length: 5 }, () => randomUUID());
+    g.upsertNode(node(a));
+    g.upsertNode(node(b, { domain: 'food' }));
+    g.upsertNode(node(c, { domain: 'food' }));
+    g.addEdge(a, b, 'input');
+    g.addEdge(b, c, 'input');
+    g.addEdge(a, c, 'input');
+    g.addEdge(c, placeholder, 'input');
+    expect(g.downstreamSize([a])).toBe(3);
+    expect(g.downstreamSize([b, a])).toBe(3);
+    expect(g.downstreamSize([c])).toBe(1);
+    expect(scopeRows(g.downstreamScope([a]))).toHaveLength(4); // the placeholder is in the scope, domain unknown
+    expect(g.downstreamSize([a, stranger])).toEqual({ unknown: stranger });
+  });
+
   it('takes the quantity of the newer row version', () => {
     const g = new LineageGraph();
     const a = randomUUID();

@@ -391,16 +391,21 @@ export class LineageGraph {
   }
 
   /**
-   * A recall's scope: the roots and every batch downstream of any of them
-   * (what was made from them, at any depth), each once, roots first in the
-   * order given. One walk from all roots together over the integer graph,
-   * then the answer column by column: a few arrays and a string per batch id
-   * and lot, no object per batch, so ten thousand batches stay within the
-   * young generation's budget and a few milliseconds (object-per-batch answers
-   * spent most of their time in the garbage collector). `unknown` names the
-   * first root the graph does not know.
+   * How many batches the scope of `roots` holds that a domain owns (a node
+   * known only from an edge is not counted): what a recall's scope would
+   * store. Without building the answer, for a recall asking "has anything
+   * joined since?".
    */
-  downstreamScope(roots: readonly string[]): ScopeColumns | { unknown: string } {
+  downstreamSize(roots: readonly string[]): number | { unknown: string } {
+    const walked = this.downstream(roots);
+    if ('unknown' in walked) return walked;
+    let n = 0;
+    for (let p = 0; p < walked.end; p++) if (this.domainOf[this.queue[p]] !== 0) n++;
+    return n;
+  }
+
+  /** Breadth-first over outgoing edges from the roots, each node once: this.queue[0, end) holds them, roots first. */
+  private downstream(roots: readonly string[]): { end: number; rootCount: number } | { unknown: string } {
     const stamp = this.nextEpoch();
     const seen = this.seenDown;
     let queue = this.queue;
@@ -423,6 +428,24 @@ export class LineageGraph {
         queue[end++] = v;
       }
     }
+    return { end, rootCount };
+  }
+
+  /**
+   * A recall's scope: the roots and every batch downstream of any of them
+   * (what was made from them, at any depth), each once, roots first in the
+   * order given. One walk from all roots together over the integer graph,
+   * then the answer column by column: a few arrays and a string per batch id
+   * and lot, no object per batch, so ten thousand batches stay within the
+   * young generation's budget and a few milliseconds (object-per-batch answers
+   * spent most of their time in the garbage collector). `unknown` names the
+   * first root the graph does not know.
+   */
+  downstreamScope(roots: readonly string[]): ScopeColumns | { unknown: string } {
+    const walked = this.downstream(roots);
+    if ('unknown' in walked) return walked;
+    const { end, rootCount } = walked;
+    const queue = this.queue;
     const c: ScopeColumns = {
       roots: rootCount,
       batchId: new Array(end),

@@ -40,4 +40,13 @@ export class LineageScopeController {
     if (!isServicePrincipal(caller)) throw forbidden('service-only', 'Internal endpoints answer services only');
     return this.query.scope(body.roots);
   }
+
+  /** How many batches the scope holds now ({ size }): an active recall's "has anything joined?", without the scope itself. */
+  @Post('scope/size')
+  @HttpCode(200)
+  @Roles('admin')
+  async size(@Body() body: ScopeRequestDto, @CurrentPrincipal() caller: Principal) {
+    if (!isServicePrincipal(caller)) throw forbidden('service-only', 'Internal endpoints answer services only');
+    return { size: await this.query.size(body.roots) };
+  }
 }

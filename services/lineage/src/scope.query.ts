@@ -18,21 +18,34 @@ export class LineageScopeQuery implements LineageScope {
   ) {}
 
   async scope(roots: LineageScopeRoot[]): Promise<LineageScopeAnswer> {
-    const ids = roots.map((r) => ({ domain: r.domain, batchId: r.batchId.toLowerCase() }));
+    const { graph, ids } = await this.graphKnowing(roots);
+    const answer = graph.downstreamScope(ids);
+    if ('unknown' in answer) throw unprocessable('unknown-batch', `No batch ${answer.unknown}`, { batch: answer.unknown });
+    return { batches: answer };
+  }
+
+  async size(roots: LineageScopeRoot[]): Promise<number> {
+    const { graph, ids } = await this.graphKnowing(roots);
+    const size = graph.downstreamSize(ids);
+    if (typeof size !== 'number') throw unprocessable('unknown-batch', `No batch ${size.unknown}`, { batch: size.unknown });
+    return size;
+  }
+
+  /** The graph, caught up first when it misses a root the table has; 422 for a root unknown, or known in another domain. */
+  private async graphKnowing(roots: LineageScopeRoot[]) {
+    const named = roots.map((r) => ({ domain: r.domain, batchId: r.batchId.toLowerCase() }));
     let graph = await this.index.current();
-    const missing = ids.filter((r) => graph.domain(r.batchId) === undefined);
+    const missing = named.filter((r) => graph.domain(r.batchId) === undefined);
     if (missing.length && (await this.anyInTable(missing.map((r) => r.batchId)))) {
       await this.index.catchUp();
       graph = await this.index.current();
     }
-    for (const r of ids) {
+    for (const r of named) {
       if (graph.domain(r.batchId) !== r.domain) {
         throw unprocessable('unknown-batch', `No batch ${r.batchId} in ${r.domain}`, { batch: r });
       }
     }
-    const answer = graph.downstreamScope(ids.map((r) => r.batchId));
-    if ('unknown' in answer) throw unprocessable('unknown-batch', `No batch ${answer.unknown}`, { batch: answer.unknown });
-    return { batches: answer };
+    return { graph, ids: named.map((r) => r.batchId) };
   }
 
   private async anyInTable(batchIds: string[]): Promise<boolean> {

@@ -310,9 +310,9 @@ export class RecallService {
       [row.id],
     )) as { size: number; last: number; roots: { domain: string; batchId: string }[] | null }[];
     if (!held.roots?.length) return 0;
-    const answer = (await this.lineage.scope(held.roots)).batches;
     // A scope only grows, and what is held came from an earlier answer: as many now means the same batches.
-    if (answer.batchId.length <= held.size) return 0;
+    if ((await this.lineage.size(held.roots)) <= held.size) return 0;
+    const answer = (await this.lineage.scope(held.roots)).batches;
     const inScope = new Set(
       ((await m.query('SELECT batch_id FROM recall_batches WHERE recall_id = $1', [row.id])) as { batch_id: string }[]).map((b) => b.batch_id),
     );
