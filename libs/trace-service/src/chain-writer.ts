@@ -149,6 +149,75 @@ export function traceEventItem(
 }
 
 /**
+ * A stored link as the bulk writers take it: the trace_events row, with the
+ * EPCIS columns of a captured event (absent for events the services write).
+ */
+export interface LinkRow {
+  id: string;
+  batch_id: string;
+  seq: number;
+  biz_step: string;
+  disposition: string | null;
+  /** ISO 8601. */
+  event_time: string;
+  org_id: string;
+  content: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+  epcis_hash?: string | null;
+  epcis_error?: boolean;
+  epcis_type?: string | null;
+  epc_keys?: string[] | null;
+  read_point?: string | null;
+  biz_location?: string | null;
+}
+
+/** A batch's row after its new links: chain head, status, custody, quantity, place. */
+export interface ChainHead {
+  id: string;
+  seq: number;
+  hash: string;
+  status: string;
+  holder: string;
+  pending: string | null;
+  quantity: number | string;
+  location: string;
+}
+
+/**
+ * Inserts many links in one statement. The rows travel as one JSON document,
+ * not one array parameter per column: the driver would escape every element
+ * (the content JSON twice over), and that, not PostgreSQL, was what a
+ * ten-thousand-batch recall spent its time on. `capture` stamps a capture's
+ * links with its record time and id.
+ */
+export async function insertLinks(m: EntityManager, rows: readonly LinkRow[], capture?: { recordTime: Date; captureId: string }): Promise<void> {
+  if (rows.length === 0) return;
+  await m.query(
+    `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash,
+                               record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id)
+     SELECT id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash,
+            COALESCE($2, now()), epcis_hash, COALESCE(epcis_error, false), epcis_type, epc_keys, read_point, biz_location, $3
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, batch_id uuid, seq int, biz_step text, disposition text, event_time timestamptz,
+            org_id text, content jsonb, prev_hash text, hash text, epcis_hash text, epcis_error boolean, epcis_type text,
+            epc_keys text[], read_point text, biz_location text)`,
+    [JSON.stringify(rows), capture?.recordTime ?? null, capture?.captureId ?? null],
+  );
+}
+
+/** Moves many batches to their new chain heads and state in one statement (the caller holds their row locks). */
+export async function setChainHeads(m: EntityManager, heads: readonly ChainHead[]): Promise<void> {
+  if (heads.length === 0) return;
+  await m.query(
+    `UPDATE batches AS b SET chain_seq = u.seq, chain_head = u.hash, status = u.status, holder_org_id = u.holder,
+            pending_receiver_org_id = u.pending, quantity_value = u.quantity, location_id = u.location
+       FROM jsonb_to_recordset($1::jsonb) AS u (id uuid, seq int, hash text, status text, holder text, pending text, quantity numeric, location text)
+      WHERE b.id = u.id`,
+    [JSON.stringify(heads)],
+  );
+}
+
+/**
  * Appends one link to each of many batches' chains in a handful of
  * statements, whatever their number (a recall marks hundreds of batches in one
  * transaction; one statement per batch would take seconds). Same rows, same
@@ -174,50 +243,33 @@ export async function appendChainEvents(
     const locationAfter = e.bizStep === 'receiving' ? e.locationId : batch.location_id;
     return { eventId, content, link, locationAfter };
   });
-  // One JSON document per statement rather than one array parameter per column: the driver
-  // would escape every element (the content JSON twice over), and that, not PostgreSQL, was
-  // what a ten-thousand-batch recall spent its time on.
-  await m.query(
-    `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash)
-     SELECT id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash
-       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, batch_id uuid, seq int, biz_step text, disposition text,
-            event_time timestamptz, org_id text, content jsonb, prev_hash text, hash text)`,
-    [
-      JSON.stringify(
-        appends.map((a, i) => ({
-          id: links[i].eventId,
-          batch_id: a.batch.id,
-          seq: links[i].link.seq,
-          biz_step: a.event.bizStep,
-          disposition: a.event.disposition ?? null,
-          event_time: a.event.eventTime.toISOString(),
-          org_id: a.event.orgId,
-          content: links[i].content,
-          prev_hash: links[i].link.prevHash,
-          hash: links[i].link.hash,
-        })),
-      ),
-    ],
+  await insertLinks(
+    m,
+    appends.map((a, i) => ({
+      id: links[i].eventId,
+      batch_id: a.batch.id,
+      seq: links[i].link.seq,
+      biz_step: a.event.bizStep,
+      disposition: a.event.disposition ?? null,
+      event_time: a.event.eventTime.toISOString(),
+      org_id: a.event.orgId,
+      content: links[i].content,
+      prev_hash: links[i].link.prevHash,
+      hash: links[i].link.hash,
+    })),
   );
-  await m.query(
-    `UPDATE batches AS b SET chain_seq = u.seq, chain_head = u.hash, status = u.status, holder_org_id = u.holder,
-            pending_receiver_org_id = u.pending, quantity_value = u.quantity, location_id = u.location
-       FROM jsonb_to_recordset($1::jsonb) AS u (id uuid, seq int, hash text, status text, holder text, pending text, quantity numeric, location text)
-      WHERE b.id = u.id`,
-    [
-      JSON.stringify(
-        appends.map((a, i) => ({
-          id: a.batch.id,
-          seq: links[i].link.seq,
-          hash: links[i].link.hash,
-          status: a.after.status,
-          holder: a.after.holderOrgId,
-          pending: a.after.pendingReceiverOrgId,
-          quantity: a.after.quantity,
-          location: links[i].locationAfter,
-        })),
-      ),
-    ],
+  await setChainHeads(
+    m,
+    appends.map((a, i) => ({
+      id: a.batch.id,
+      seq: links[i].link.seq,
+      hash: links[i].link.hash,
+      status: a.after.status,
+      holder: a.after.holderOrgId,
+      pending: a.after.pendingReceiverOrgId,
+      quantity: a.after.quantity,
+      location: links[i].locationAfter,
+    })),
   );
   const moved = appends.filter((a) => a.after.holderOrgId !== a.batch.holder_org_id);
   if (moved.length > 0) {

@@ -15,7 +15,7 @@ import {
 import type { Outbox, OutboxItem } from '@trace/messaging';
 import { DomainError, notFound, type Directory, type Principal } from '@trace/platform';
 import { GENESIS_HASH, linkHash, nextLink, statusAfter, type BatchStatus, type ChainLink } from '@trace/trace-chain';
-import { traceEventItem } from './chain-writer';
+import { insertLinks, setChainHeads, traceEventItem, type LinkRow } from './chain-writer';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import type { BatchRow, EventRow } from './rows';
 
@@ -134,7 +134,7 @@ class ChunkWriter {
   /** Batches that existed before this writer (their stored links may be duplicates). */
   private readonly stored = new Set<string>();
   private readonly newBatches: BatchRow[] = [];
-  private readonly links: Record<string, unknown>[] = [];
+  private readonly links: LinkRow[] = [];
   private readonly edges: { output: string; domain: string; input: string; value: number; unit: string }[] = [];
   private readonly announcements: OutboxItem[] = [];
   private readonly touched = new Set<string>();
@@ -305,21 +305,23 @@ class ChunkWriter {
       await m.query(`INSERT INTO batch_custody (batch_id, org_id) SELECT unnest($1::uuid[]), $2 ON CONFLICT DO NOTHING`, [this.newBatches.map((b) => b.id), this.principal.orgId]);
     }
     if (this.links.length) {
-      await m.query(
-        `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash,
-                                   record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id)
-         SELECT id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash,
-                $2, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, $3
-           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, batch_id uuid, seq int, biz_step text, disposition text, event_time timestamptz,
-                org_id text, content jsonb, prev_hash text, hash text, epcis_hash text, epcis_error boolean, epcis_type text,
-                epc_keys text[], read_point text, biz_location text)`,
-        [JSON.stringify(this.links), this.recordTime, this.req.captureId],
-      );
-      const heads = [...this.touched].map((id) => this.batches.get(id) as BatchRow);
-      await m.query(
-        `UPDATE batches b SET chain_seq = x.chain_seq, chain_head = x.chain_head, status = x.status
-           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, chain_seq int, chain_head text, status text) WHERE b.id = x.id`,
-        [JSON.stringify(heads.map((b) => ({ id: b.id, chain_seq: b.chain_seq, chain_head: b.chain_head, status: b.status })))],
+      await insertLinks(m, this.links, { recordTime: this.recordTime, captureId: this.req.captureId });
+      // Captured events move no custody, quantity or place: only the head and the status change.
+      await setChainHeads(
+        m,
+        [...this.touched].map((id) => {
+          const b = this.batches.get(id) as BatchRow;
+          return {
+            id: b.id,
+            seq: b.chain_seq,
+            hash: b.chain_head,
+            status: b.status,
+            holder: b.holder_org_id,
+            pending: b.pending_receiver_org_id,
+            quantity: b.quantity_value,
+            location: b.location_id,
+          };
+        }),
       );
     }
     if (this.edges.length) {
