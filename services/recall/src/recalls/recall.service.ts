@@ -297,7 +297,15 @@ export class RecallService {
   async followAll(): Promise<number> {
     const active = (await this.ds.query(`SELECT id FROM recalls WHERE status = 'active' ORDER BY created_at`)) as { id: string }[];
     let joined = 0;
-    for (const { id } of active) joined += await this.followScope(id);
+    let failed: unknown;
+    for (const { id } of active) {
+      // One recall failing does not keep the others from being followed.
+      joined += await this.followScope(id).catch((err: unknown) => {
+        failed ??= err;
+        return 0;
+      });
+    }
+    if (failed) throw failed;
     return joined;
   }
 
