@@ -65,4 +65,32 @@ describe('Kafka broker faults', () => {
     await eventually(async () => (await effects(consumer)).get(id) === 1, 60_000);
     expect(await unsent(producer)).toBe(0);
   });
+
+  it('a consumer back from a stop takes what waited on its partition in one run: one inbox transaction', async () => {
+    await fx.transport.stopConsuming?.();
+    // Five events under one key (one partition, in order), written together so the relay sends them
+    // in one produce request (the mock broker answers a fetch with one record batch at a time).
+    const ids = Array.from({ length: 5 }, () => randomUUID());
+    await producer.ds.transaction(async (m) => {
+      for (const id of ids) {
+        await producer.outbox.append(m, 'batchRegistered', { batch: { domain: 1, batchId: id }, gtin: '09506000134352', lot: 'L', ownerOrgId: 'o' }, { subject: 'one-key', orgId: 'o' });
+      }
+    });
+    await eventually(async () => (await unsent(producer)) === 0, 30_000);
+    expect((await effects(consumer)).has(ids[0])).toBe(false);
+    await fx.transport.subscribe(
+      consumer.name,
+      consumer.inbox.topics(),
+      (m) => consumer.inbox.dispatch(m),
+      (ms) => consumer.inbox.dispatchBatch(ms),
+    );
+    const got = await eventually(async () => {
+      const e = await effects(consumer);
+      return ids.every((id) => e.get(id) === 1) ? e : undefined;
+    }, 60_000);
+    expect(ids.map((id) => got.get(id))).toEqual([1, 1, 1, 1, 1]);
+    // Each effect row was written by the transaction that applied its event: one for all five.
+    const [{ xacts }] = await consumer.ds.query('SELECT count(DISTINCT xmin::text)::int AS xacts FROM effects WHERE subject = ANY($1)', [ids]);
+    expect(xacts).toBe(1);
+  });
 });
