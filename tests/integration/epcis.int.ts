@@ -204,6 +204,35 @@ describe('EPCIS 2.0 capture, query and export', () => {
     expect(await queryAll(regulator, 'MATCH_epcClass=https://id.gs1.org/01/04012345123456/10/RB-2')).toHaveLength(1);
   }, 60_000);
 
+  it('refuses a captured movement of a recalled batch as the API does (batch-recalled), and stores the rest', async () => {
+    const observe = (lot: string, bizStep: string, disposition: string, minute: number) => {
+      const { action: _a, quantityList: _q, ...rest } = objectEvent(lot) as Record<string, unknown>;
+      return {
+        ...rest,
+        action: 'OBSERVE',
+        bizStep,
+        disposition,
+        eventTime: new Date(Date.UTC(2026, 10, 21, 0, minute)).toISOString(),
+        quantityList: [{ epcClass: `https://id.gs1.org/01/04012345123456/10/${lot}` }],
+      };
+    };
+    const doc = documentOf([
+      objectEvent('RC-1'),
+      observe('RC-1', 'holding', 'recalled', 1),
+      observe('RC-1', 'shipping', 'in_transit', 2),
+      observe('RC-1', 'retail_selling', 'retail_sold', 3),
+      observe('RC-1', 'storing', 'recalled', 4),
+    ]);
+    const job = await captured(partner.api, doc, 'proceed');
+    expect(job.success).toBe(false);
+    expect(job.errors).toEqual([
+      expect.objectContaining({ eventIndex: 2, reason: expect.stringMatching(/batch is recalled and cannot be moved \(shipping\)/) }),
+      expect.objectContaining({ eventIndex: 3, reason: expect.stringMatching(/batch is recalled and cannot be moved \(retail_selling\)/) }),
+    ]);
+    const stored = await queryAll(regulator, 'MATCH_epcClass=https://id.gs1.org/01/04012345123456/10/RC-1');
+    expect(stored.map((e) => e.bizStep).sort()).toEqual(['commissioning', 'holding', 'storing']);
+  }, 60_000);
+
   it('stores the same event once, whether sent twice, in URN or in Digital Link form', async () => {
     const urn = documentOf([objectEvent('DUP-1', '04012345123456', { quantityList: [{ epcClass: 'urn:epc:class:lgtin:4012345.012345.DUP-1', quantity: 100, uom: 'KGM' }] })]);
     const dl = documentOf([objectEvent('DUP-1')]);

@@ -67,13 +67,8 @@ export function applyCustody(batch: BatchState, e: ProposedEvent): Refusal | Tra
   if (batch.pendingReceiverOrgId && e.bizStep !== 'void_shipping') {
     return { status: 409, rule: 'in-transit', message: 'The batch is in transit: the receiver must record receiving first (or void the shipment)' };
   }
-  if (MOVEMENT.includes(e.bizStep) && BLOCKED_FOR_MOVEMENT.includes(batch.status)) {
-    return {
-      status: 409,
-      rule: `batch-${batch.status}`,
-      message: `The batch is ${batch.status} and cannot be moved (${e.bizStep})`,
-    };
-  }
+  const blocked = movementRefusal(batch.status, e.bizStep);
+  if (blocked) return blocked;
 
   let quantity = batch.quantity;
   if (e.consumes !== undefined) {
@@ -96,6 +91,16 @@ export function applyCustody(batch: BatchState, e: ProposedEvent): Refusal | Tra
   if (e.bizStep === 'void_shipping') pendingReceiverOrgId = null;
 
   return { status: statusAfter(batch.status, e), holderOrgId: batch.holderOrgId, pendingReceiverOrgId, quantity };
+}
+
+/**
+ * Held, recalled or finished goods do not move on: the refusal for a movement
+ * (shipping, selling, dispensing, transforming, …) of a batch in that state,
+ * whoever records it and however (an API call or a captured EPCIS event).
+ */
+export function movementRefusal(status: BatchStatus, bizStep: string): Refusal | undefined {
+  if (!(MOVEMENT as string[]).includes(bizStep) || !BLOCKED_FOR_MOVEMENT.includes(status)) return undefined;
+  return { status: 409, rule: `batch-${status}`, message: `The batch is ${status} and cannot be moved (${bizStep})` };
 }
 
 /** The batch status is a projection of its chain: some dispositions change it. */

@@ -14,7 +14,7 @@ import {
 } from '@trace/epcis';
 import type { Outbox, OutboxItem } from '@trace/messaging';
 import { DomainError, notFound, type Directory, type Principal } from '@trace/platform';
-import { GENESIS_HASH, linkHash, nextLink, statusAfter, type BatchStatus, type ChainLink } from '@trace/trace-chain';
+import { GENESIS_HASH, linkHash, movementRefusal, nextLink, statusAfter, type BatchStatus, type ChainLink } from '@trace/trace-chain';
 import { insertLinks, setChainHeads, traceEventItem, type LinkRow } from './chain-writer';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import type { BatchRow, EventRow } from './rows';
@@ -186,6 +186,10 @@ class ChunkWriter {
         if (batch.holder_org_id !== p && batch.owner_org_id !== p && !this.custody.has(batch.id)) {
           throw new DomainError(403, 'not-in-scope', `${batchKey(batch.gtin, batch.lot)} belongs to another organisation`);
         }
+        // A recalled (or held, or finished) batch does not move on, captured or not; an error
+        // declaration only corrects what was recorded before.
+        const blocked = ev.error ? undefined : movementRefusal(batch.status as BatchStatus, ev.bizStep);
+        if (blocked) throw new DomainError(blocked.status, blocked.rule, `${batchKey(batch.gtin, batch.lot)}: ${blocked.message}`);
         plans.push({ t, batch });
       } else {
         if (!t.create) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)} is not a batch in ${this.domain} and the event does not say enough to create it`);
