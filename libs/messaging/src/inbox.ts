@@ -19,6 +19,13 @@ import {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
+/** The work context a handler runs in: the event's correlation, caused by the event itself. */
+const contextOf = (envelope: EventEnvelope) => ({
+  correlationId: envelope.correlationId || envelope.id,
+  causationId: envelope.id,
+  orgId: envelope.orgId,
+});
+
 /** A decoded, valid message of a batch, with the handlers it goes to. */
 interface Ready {
   i: number;
@@ -80,7 +87,8 @@ export class InboxDispatcher {
     return [...new Set([...this.handlers.keys()].map((c) => TOPIC_OF[c]))].sort();
   }
 
-  async dispatch(message: InboundMessage): Promise<DispatchOutcome> {
+  /** Decodes and validates a message: what to apply, or the outcome already reached (dead-lettered, ignored). */
+  private async prepare(message: InboundMessage): Promise<Omit<Ready, 'i'> | DispatchOutcome> {
     let envelope: EventEnvelope;
     try {
       envelope = decodeEnvelope(message.value);
@@ -89,13 +97,18 @@ export class InboxDispatcher {
     }
     const problem = envelopeProblem(envelope, message.topic);
     if (problem) return this.reject(message, `invalid envelope: ${problem}`, 1);
-
-    const eventCase = envelope.payload.case as EventCase;
-    const handlers = this.handlers.get(eventCase);
+    const handlers = this.handlers.get(envelope.payload.case as EventCase);
     if (!handlers?.length) return this.done('ignored', message.topic);
+    return { envelope, topic: message.topic, handlers };
+  }
+
+  async dispatch(message: InboundMessage): Promise<DispatchOutcome> {
+    const prepared = await this.prepare(message);
+    if (typeof prepared === 'string') return prepared;
+    const { envelope, handlers } = prepared;
 
     return RequestContext.run(
-      { correlationId: envelope.correlationId || envelope.id, causationId: envelope.id, orgId: envelope.orgId },
+      contextOf(envelope),
       async () => {
         for (let attempt = 1; ; attempt++) {
           try {
@@ -134,25 +147,9 @@ export class InboxDispatcher {
     const outcomes: DispatchOutcome[] = new Array(messages.length);
     const ready: Ready[] = [];
     for (let i = 0; i < messages.length; i++) {
-      const message = messages[i];
-      let envelope: EventEnvelope;
-      try {
-        envelope = decodeEnvelope(message.value);
-      } catch (err) {
-        outcomes[i] = await this.reject(message, `undecodable message: ${(err as Error).message}`, 1);
-        continue;
-      }
-      const problem = envelopeProblem(envelope, message.topic);
-      if (problem) {
-        outcomes[i] = await this.reject(message, `invalid envelope: ${problem}`, 1);
-        continue;
-      }
-      const handlers = this.handlers.get(envelope.payload.case as EventCase);
-      if (!handlers?.length) {
-        outcomes[i] = this.done('ignored', message.topic);
-        continue;
-      }
-      ready.push({ i, envelope, topic: message.topic, handlers });
+      const prepared = await this.prepare(messages[i]);
+      if (typeof prepared === 'string') outcomes[i] = prepared;
+      else ready.push({ i, ...prepared });
     }
     if (ready.length === 0) return outcomes;
     let applied: Set<number>;
@@ -181,7 +178,7 @@ export class InboxDispatcher {
       for (const r of ready) {
         if (!fresh.delete(r.envelope.id.toLowerCase())) continue;
         const { envelope, handlers } = r;
-        await RequestContext.run({ correlationId: envelope.correlationId || envelope.id, causationId: envelope.id, orgId: envelope.orgId }, async () => {
+        await RequestContext.run(contextOf(envelope), async () => {
           const payload = envelope.payload.value as never;
           for (const handler of handlers) await handler(payload, { envelope, manager });
         });
