@@ -73,8 +73,7 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
   const trace = (api: Api, lot: string, query = '') => api.get(`/v1/trace/${b[lot].domain}/${b[lot].id}${query}`);
 
   /** Delivers an event to the lineage consumer exactly as a relay would: through its real inbox. */
-  const deliver = <C extends EventCase>(eventCase: C, subject: string, payload: PayloadInit<C>, id = randomUUID()) =>
-    inbox.dispatch({
+  const message = <C extends EventCase>(eventCase: C, subject: string, payload: PayloadInit<C>, id = randomUUID()) => ({
       topic: TOPIC_OF[eventCase],
       key: subject,
       headers: {},
@@ -94,6 +93,8 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
         ),
       ),
     });
+  const deliver = <C extends EventCase>(eventCase: C, subject: string, payload: PayloadInit<C>, id = randomUUID()) =>
+    inbox.dispatch(message(eventCase, subject, payload, id));
 
   beforeAll(async () => {
     t = await startEmbeddedApp();
@@ -277,6 +278,53 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
     expect(await deliver('batchRegistered', 'x', { batch: { domain: Domain.FOOD, batchId: 'not-a-uuid' }, gtin: FLOUR, lot: 'BAD', ownerOrgId: 'o' })).toBe('dead-lettered');
     expect(await deliver('traceEventRecorded', out, { batch: { domain: Domain.UNSPECIFIED, batchId: out }, seq: 9n, bizStep: 'storing', holderOrgId: 'o' })).toBe('dead-lettered');
     expect(await deliver('transformationRecorded', out, { output: food, inputs: [{ batch: food }] })).toBe('dead-lettered');
+  });
+
+  it('applies a run of chain events in one go to the same nodes as one by one, whatever their order', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const food = (batchId: string) => ({ domain: Domain.FOOD, batchId });
+    // a: shipped (2), received (3), destroyed (5) and recalled (4), shuffled.
+    const journey = (batchId: string) => [
+      { batch: food(batchId), seq: 3n, bizStep: 'receiving', disposition: 'in_progress', holderOrgId: 'org-r', batchQuantity: { value: '40', unit: 'box' }, batchLocationId: 'store-1' },
+      { batch: food(batchId), seq: 5n, bizStep: 'destroying', disposition: 'destroyed', holderOrgId: 'org-r', statusAfter: 'destroyed' },
+      { batch: food(batchId), seq: 2n, bizStep: 'shipping', disposition: 'in_transit', holderOrgId: 'org-p', toOrgId: 'org-r', batchQuantity: { value: '50', unit: 'box' } },
+      { batch: food(batchId), seq: 4n, bizStep: 'holding', disposition: 'recalled', holderOrgId: 'org-r', statusAfter: 'recalled' },
+    ];
+    const events = [
+      ...journey(a).map((e) => message('traceEventRecorded', a, e)),
+      // b: shipped, not received yet.
+      message('traceEventRecorded', b, { batch: food(b), seq: 2n, bizStep: 'shipping', disposition: 'in_transit', holderOrgId: 'org-p', toOrgId: 'org-q' }),
+    ];
+    // One of them twice in the run.
+    const outcomes = await inbox.dispatchBatch([...events, events[1]]);
+    expect(outcomes).toEqual(['processed', 'processed', 'processed', 'processed', 'processed', 'duplicate']);
+    const [na, nb] = [(await index.current()).node(a), (await index.current()).node(b)];
+    expect(na).toMatchObject({ status: 'destroyed', holderOrgId: 'org-r', inTransitToOrgId: null });
+    expect(nb).toMatchObject({ holderOrgId: null, inTransitToOrgId: 'org-q' });
+    const rows = await t.query(
+      `SELECT batch_id, status, status_seq::int, custody_seq::int, state_seq::int, holder_org_id, in_transit_to_org_id,
+              quantity_value::float8 AS q, quantity_unit, location_id
+         FROM ${t.prefix}lineage.lineage_nodes WHERE batch_id = ANY($1::uuid[]) ORDER BY batch_id = $2 DESC`,
+      [[a, b], a],
+    );
+    expect(rows).toEqual([
+      { batch_id: a, status: 'destroyed', status_seq: 5, custody_seq: 3, state_seq: 3, holder_org_id: 'org-r', in_transit_to_org_id: null, q: 40, quantity_unit: 'box', location_id: 'store-1' },
+      { batch_id: b, status: 'active', status_seq: 0, custody_seq: 2, state_seq: 0, holder_org_id: null, in_transit_to_org_id: 'org-q', q: null, quantity_unit: null, location_id: null },
+    ]);
+    // Custody is every holder seen, once.
+    const custody = await t.query(`SELECT org_id FROM ${t.prefix}lineage.lineage_custody WHERE batch_id = $1 ORDER BY org_id`, [a]);
+    expect(custody.map((r) => r.org_id)).toEqual(['org-p', 'org-r']);
+    // The same facts one by one (another node) end in the same row.
+    const c = randomUUID();
+    for (const e of journey(c)) expect(await deliver('traceEventRecorded', c, e)).toBe('processed');
+    const [one] = await t.query(
+      `SELECT status, status_seq::int, custody_seq::int, state_seq::int, holder_org_id, in_transit_to_org_id,
+              quantity_value::float8 AS q, quantity_unit, location_id
+         FROM ${t.prefix}lineage.lineage_nodes WHERE batch_id = $1`,
+      [c],
+    );
+    const { batch_id: _id, ...batched } = rows[0];
+    expect(one).toEqual(batched);
   });
 
   it('catches up on rows other replicas commit, including a transaction that commits after a later one', async () => {

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import {
   CURRENT_SCHEMA_VERSION,
   decodeEnvelope,
@@ -15,6 +15,7 @@ import {
   type DispatchOutcome,
   type EventHandler,
   type InboundMessage,
+  type RunHandler,
 } from './types';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
@@ -32,6 +33,7 @@ interface Ready {
   envelope: EventEnvelope;
   topic: string;
   handlers: EventHandler<EventCase>[];
+  run?: RunHandler<EventCase>;
 }
 
 export interface InboxOptions {
@@ -65,6 +67,7 @@ export function envelopeProblem(env: EventEnvelope, topic: string): string | und
  */
 export class InboxDispatcher {
   private readonly handlers = new Map<EventCase, EventHandler<EventCase>[]>();
+  private readonly runHandlers = new Map<EventCase, RunHandler<EventCase>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -82,9 +85,18 @@ export class InboxDispatcher {
     this.handlers.set(eventCase, list);
   }
 
+  /**
+   * The one run handler of a case: consecutive events of that case in a run
+   * are handed over together (before the case's per-event handlers, if any).
+   */
+  onRun<C extends EventCase>(eventCase: C, handler: RunHandler<C>): void {
+    if (this.runHandlers.has(eventCase)) throw new Error(`${this.consumer} has a run handler for ${eventCase} already`);
+    this.runHandlers.set(eventCase, handler as unknown as RunHandler<EventCase>);
+  }
+
   /** Topics this consumer must subscribe to. */
   topics(): string[] {
-    return [...new Set([...this.handlers.keys()].map((c) => TOPIC_OF[c]))].sort();
+    return [...new Set([...this.handlers.keys(), ...this.runHandlers.keys()].map((c) => TOPIC_OF[c]))].sort();
   }
 
   /** Decodes and validates a message: what to apply, or the outcome already reached (dead-lettered, ignored). */
@@ -97,22 +109,23 @@ export class InboxDispatcher {
     }
     const problem = envelopeProblem(envelope, message.topic);
     if (problem) return this.reject(message, `invalid envelope: ${problem}`, 1);
-    const handlers = this.handlers.get(envelope.payload.case as EventCase);
-    if (!handlers?.length) return this.done('ignored', message.topic);
-    return { envelope, topic: message.topic, handlers };
+    const handlers = this.handlers.get(envelope.payload.case as EventCase) ?? [];
+    const run = this.runHandlers.get(envelope.payload.case as EventCase);
+    if (!handlers.length && !run) return this.done('ignored', message.topic);
+    return { envelope, topic: message.topic, handlers, run };
   }
 
   async dispatch(message: InboundMessage): Promise<DispatchOutcome> {
     const prepared = await this.prepare(message);
     if (typeof prepared === 'string') return prepared;
-    const { envelope, handlers } = prepared;
+    const { envelope } = prepared;
 
     return RequestContext.run(
       contextOf(envelope),
       async () => {
         for (let attempt = 1; ; attempt++) {
           try {
-            const applied = await this.applyOnce(envelope, message.topic, handlers);
+            const applied = await this.applyOnce(prepared);
             return this.done(applied ? 'processed' : 'duplicate', message.topic);
           } catch (err) {
             if (err instanceof PoisonMessageError) {
@@ -173,32 +186,60 @@ export class InboxDispatcher {
         [this.consumer, ready.map((r) => r.envelope.id), ready.map((r) => r.topic), ready.map((r) => r.envelope.type)],
       );
       // The same event twice in one batch is inserted once: the first occurrence applies it.
-      const fresh = new Set(inserted.map((r) => r.event_id.toLowerCase()));
-      const applied = new Set<number>();
-      for (const r of ready) {
-        if (!fresh.delete(r.envelope.id.toLowerCase())) continue;
-        const { envelope, handlers } = r;
-        await RequestContext.run(contextOf(envelope), async () => {
-          const payload = envelope.payload.value as never;
-          for (const handler of handlers) await handler(payload, { envelope, manager });
-        });
-        applied.add(r.i);
-      }
-      return applied;
+      const freshIds = new Set(inserted.map((r) => r.event_id.toLowerCase()));
+      const fresh = ready.filter((r) => freshIds.delete(r.envelope.id.toLowerCase()));
+      await this.applyInOrder(manager, fresh);
+      return new Set(fresh.map((r) => r.i));
     });
   }
 
-  private async applyOnce(envelope: EventEnvelope, topic: string, handlers: EventHandler<EventCase>[]): Promise<boolean> {
+  private async applyOnce(message: Omit<Ready, 'i'>): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       const inserted: unknown[] = await manager.query(
         `INSERT INTO inbox (consumer, event_id, topic, event_type) VALUES ($1, $2, $3, $4)
          ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
-        [this.consumer, envelope.id, topic, envelope.type],
+        [this.consumer, message.envelope.id, message.topic, message.envelope.type],
       );
       if (inserted.length === 0) return false;
+      await this.applyInOrder(manager, [message]);
+      return true;
+    });
+  }
+
+  /**
+   * The handlers of each message, in order; consecutive messages of a case
+   * with a run handler go to it together, then to that case's per-event
+   * handlers one by one.
+   */
+  private async applyInOrder(manager: EntityManager, messages: Omit<Ready, 'i'>[]): Promise<void> {
+    let group: Omit<Ready, 'i'>[] = [];
+    const flush = async () => {
+      if (group.length === 0) return;
+      const events = group;
+      group = [];
+      const run = events[0].run as RunHandler<EventCase>;
+      await RequestContext.run(contextOf(events[0].envelope), () =>
+        run(events.map((r) => ({ payload: r.envelope.payload.value as never, envelope: r.envelope })), { manager }),
+      );
+      for (const r of events) await this.applyEach(manager, r);
+    };
+    for (const r of messages) {
+      if (r.run) {
+        if (group.length && group[0].envelope.payload.case !== r.envelope.payload.case) await flush();
+        group.push(r);
+        continue;
+      }
+      await flush();
+      await this.applyEach(manager, r);
+    }
+    await flush();
+  }
+
+  private applyEach(manager: EntityManager, { envelope, handlers }: Omit<Ready, 'i'>): Promise<void> {
+    if (handlers.length === 0) return Promise.resolve();
+    return RequestContext.run(contextOf(envelope), async () => {
       const payload = envelope.payload.value as never;
       for (const handler of handlers) await handler(payload, { envelope, manager });
-      return true;
     });
   }
 

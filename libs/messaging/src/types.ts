@@ -27,6 +27,16 @@ export interface HandlerContext {
 
 export type EventHandler<C extends EventCase> = (payload: PayloadOf<C>, ctx: HandlerContext) => Promise<void>;
 
+/**
+ * Applies several events of one case at once, in the order given (a run of
+ * consecutive messages, or a single one), in the consumer's transaction: for
+ * read models that can write many events in a few set-based statements.
+ */
+export type RunHandler<C extends EventCase> = (
+  events: { payload: PayloadOf<C>; envelope: EventEnvelope }[],
+  ctx: { manager: EntityManager },
+) => Promise<void>;
+
 /** Thrown by a handler when a message can never succeed: it is dead-lettered at once, not retried. */
 export class PoisonMessageError extends Error {
   constructor(message: string) {
