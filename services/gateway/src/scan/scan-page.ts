@@ -129,25 +129,36 @@ function madeFrom(doc: ScanDocument, lang: Lang): SafeHtml | null {
   return html`<section aria-labelledby="from-h"><h2 id="from-h">${m.madeFrom}</h2><ul class="plain">${items}</ul></section>`;
 }
 
-/** The consumer's page: server-rendered, no script, no external asset; every datum escaped. */
-export function renderScanPage(doc: ScanDocument, lang: Lang, links: PageLinks): string {
-  const m = MESSAGES[lang];
-  const b = doc.batch;
-  const productName = doc.product?.name ?? words(m.domains, b.domain);
-  const page = html`<!doctype html>
+/** The document up to `<body>`: language, phone viewport, not for search engines, the inline style. */
+function head(lang: Lang, title: string): SafeHtml {
+  return html`<!doctype html>
 <html lang="${HTML_LANG[lang]}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>${doc.recall.active ? `${m.recallTitle} · ` : ''}${productName} · ${m.lot} ${b.lot} — ${m.titleSuffix}</title>
+<title>${title}</title>
 <style>${trustedHtml(STYLE)}</style>
-</head>
+</head>`;
+}
+
+/** The site's name and the link to the same page in the other language. */
+function siteLine(lang: Lang, otherLanguage: string): SafeHtml {
+  const other = lang === 'zh' ? 'en' : 'zh-CN';
+  return html`<p class="site"><span>${MESSAGES[lang].site}</span><a href="${otherLanguage}" lang="${other}" hreflang="${other}">${MESSAGES[lang].otherLanguage}</a></p>`;
+}
+
+/** The consumer's page: server-rendered, no script, no external asset; every datum escaped. */
+export function renderScanPage(doc: ScanDocument, lang: Lang, links: PageLinks): string {
+  const m = MESSAGES[lang];
+  const b = doc.batch;
+  const productName = doc.product?.name ?? words(m.domains, b.domain);
+  const page = html`${head(lang, `${doc.recall.active ? `${m.recallTitle} · ` : ''}${productName} · ${m.lot} ${b.lot} — ${m.titleSuffix}`)}
 <body>
 ${recallBanner(doc, lang)}${heldNotice(doc, lang)}
 <div class="wrap">
 <header>
-<p class="site"><span>${m.site}</span><a href="${links.otherLanguage}" lang="${lang === 'zh' ? 'en' : 'zh-CN'}" hreflang="${lang === 'zh' ? 'en' : 'zh-CN'}">${m.otherLanguage}</a></p>
+${siteLine(lang, links.otherLanguage)}
 <h1>${productName}</h1>
 <p class="ids">${m.gtin} ${b.gtin} · ${m.lot} ${b.lot}${b.serial ? html` · ${m.serial} ${b.serial}` : null}</p>
 </header>
@@ -192,19 +203,11 @@ export function renderScanProblem(kind: 'not-found' | 'bad-link', lang: Lang, id
   const m = MESSAGES[lang];
   const title = kind === 'not-found' ? m.notFoundTitle : m.badLinkTitle;
   const text = kind === 'not-found' ? m.notFoundText : m.badLinkText;
-  const page = html`<!doctype html>
-<html lang="${HTML_LANG[lang]}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${title} — ${m.titleSuffix}</title>
-<style>${trustedHtml(STYLE)}</style>
-</head>
+  const page = html`${head(lang, `${title} — ${m.titleSuffix}`)}
 <body>
 <div class="wrap">
 <header>
-<p class="site"><span>${m.site}</span><a href="${otherLanguage}" lang="${lang === 'zh' ? 'en' : 'zh-CN'}" hreflang="${lang === 'zh' ? 'en' : 'zh-CN'}">${m.otherLanguage}</a></p>
+${siteLine(lang, otherLanguage)}
 <h1>${title}</h1>
 ${ids.gtin && ids.lot ? html`<p class="ids">${m.gtin} ${ids.gtin} · ${m.lot} ${ids.lot}</p>` : null}
 </header>
