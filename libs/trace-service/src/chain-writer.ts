@@ -36,8 +36,8 @@ export async function appendChainEvent(
   e: NewChainEvent,
   after: Transition,
 ): Promise<EventRow> {
-  const { eventId, content, link } = nextChainLink(batch, e);
-  return writeLink(m, outbox, domain, batch, { ...e, eventId, content }, link, after);
+  const [row] = await storeChainEvents(m, outbox, domain, [{ batch, event: e, after }], true);
+  return row;
 }
 
 /** The next link of the batch's chain for this event: its id, the hashed content and the link. */
@@ -55,60 +55,6 @@ function nextChainLink(batch: BatchRow, e: NewChainEvent): { eventId: string; co
   };
   const link = nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content);
   return { eventId, content, link };
-}
-
-/** EPCIS facts a captured event keeps beside its hashed content, for de-duplication and queries. */
-export interface EpcisColumns {
-  hash: string;
-  /** An error declaration names the same event (same hash) as the one it corrects. */
-  error: boolean;
-  type: string;
-  epcKeys: string[];
-  readPoint: string | null;
-  bizLocation: string | null;
-  captureId: string;
-  recordTime: Date;
-}
-
-/**
- * Stores a link whose hash was already computed (`nextLink` over `content`)
- * and applies it to the batch: new head, custody, the announcement on the
- * outbox. Shared by REST events and EPCIS capture so both reach lineage and
- * the scan the same way.
- */
-export async function writeLink(
-  m: EntityManager,
-  outbox: Outbox,
-  domain: DomainName,
-  batch: BatchRow,
-  e: NewChainEvent & { eventId: string; content: Record<string, unknown>; epcis?: EpcisColumns },
-  link: ChainLink,
-  after: Transition,
-): Promise<EventRow> {
-  const eventId = e.eventId;
-  const x = e.epcis;
-  const [row] = (await m.query(
-    `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash,
-                               record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, COALESCE($11, now()), $12, COALESCE($13, false), $14, $15, $16, $17, $18) RETURNING *`,
-    [eventId, batch.id, link.seq, e.bizStep, e.disposition ?? null, e.eventTime, e.orgId, e.content, link.prevHash, link.hash,
-      x?.recordTime ?? null, x?.hash ?? null, x?.error ?? null, x?.type ?? null, x?.epcKeys ?? null, x?.readPoint ?? null, x?.bizLocation ?? null, x?.captureId ?? null],
-  )) as EventRow[];
-  await m.query(
-    `UPDATE batches SET chain_seq = $2, chain_head = $3, status = $4, holder_org_id = $5,
-            pending_receiver_org_id = $6, quantity_value = $7,
-            location_id = CASE WHEN $8::text = 'receiving' THEN $9 ELSE location_id END
-      WHERE id = $1`,
-    [batch.id, link.seq, link.hash, after.status, after.holderOrgId, after.pendingReceiverOrgId, after.quantity, e.bizStep, e.locationId],
-  );
-  if (after.holderOrgId !== batch.holder_org_id) {
-    await m.query(`INSERT INTO batch_custody (batch_id, org_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [batch.id, after.holderOrgId]);
-  }
-  // receiving moves the batch to where it was received; nothing else moves it.
-  const locationAfter = e.bizStep === 'receiving' ? e.locationId : batch.location_id;
-  const item = traceEventItem(domain, batch.id, { ...e, eventId }, link, after, { quantityUnit: batch.quantity_unit, locationId: locationAfter });
-  await outbox.append(m, item.eventCase, item.payload, item.opts);
-  return row;
 }
 
 /** The `traceEventRecorded` announcement of a stored link (shared with the EPCIS bulk writer). */
@@ -191,18 +137,24 @@ export interface ChainHead {
  * ten-thousand-batch recall spent its time on. `capture` stamps a capture's
  * links with its record time and id.
  */
-export async function insertLinks(m: EntityManager, rows: readonly LinkRow[], capture?: { recordTime: Date; captureId: string }): Promise<void> {
-  if (rows.length === 0) return;
-  await m.query(
+export async function insertLinks(
+  m: EntityManager,
+  rows: readonly LinkRow[],
+  capture?: { recordTime: Date; captureId: string },
+  returning = false,
+): Promise<EventRow[]> {
+  if (rows.length === 0) return [];
+  return m.query(
     `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash,
                                record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id)
      SELECT id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash,
             COALESCE($2, now()), epcis_hash, COALESCE(epcis_error, false), epcis_type, epc_keys, read_point, biz_location, $3
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, batch_id uuid, seq int, biz_step text, disposition text, event_time timestamptz,
             org_id text, content jsonb, prev_hash text, hash text, epcis_hash text, epcis_error boolean, epcis_type text,
-            epc_keys text[], read_point text, biz_location text)`,
+            epc_keys text[], read_point text, biz_location text)
+     ${returning ? 'RETURNING *' : ''}`,
     [JSON.stringify(rows), capture?.recordTime ?? null, capture?.captureId ?? null],
-  );
+  ) as Promise<EventRow[]>;
 }
 
 /** Moves many batches to their new chain heads and state in one statement (the caller holds their row locks). */
@@ -232,6 +184,19 @@ export async function appendChainEvents(
   domain: DomainName,
   appends: readonly ChainAppend[],
 ): Promise<string[]> {
+  return (await storeChainEvents(m, outbox, domain, appends, false)).map((r) => r.id);
+}
+
+/** appendChainEvents, and the stored rows when `returning` (one event answered to its caller). */
+async function storeChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[], returning: true): Promise<EventRow[]>;
+async function storeChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[], returning: false): Promise<Pick<EventRow, 'id'>[]>;
+async function storeChainEvents(
+  m: EntityManager,
+  outbox: Outbox,
+  domain: DomainName,
+  appends: readonly ChainAppend[],
+  returning: boolean,
+): Promise<Pick<EventRow, 'id'>[] | EventRow[]> {
   if (appends.length === 0) return [];
   if (new Set(appends.map((a) => a.batch.id)).size !== appends.length) {
     // Two links on one batch in one statement would both claim the same seq.
@@ -243,7 +208,7 @@ export async function appendChainEvents(
     const locationAfter = e.bizStep === 'receiving' ? e.locationId : batch.location_id;
     return { eventId, content, link, locationAfter };
   });
-  await insertLinks(
+  const rows = await insertLinks(
     m,
     appends.map((a, i) => ({
       id: links[i].eventId,
@@ -257,6 +222,8 @@ export async function appendChainEvents(
       prev_hash: links[i].link.prevHash,
       hash: links[i].link.hash,
     })),
+    undefined,
+    returning,
   );
   await setChainHeads(
     m,
@@ -285,5 +252,5 @@ export async function appendChainEvents(
       return traceEventItem(domain, batch.id, { ...e, eventId, content }, link, after, { quantityUnit: batch.quantity_unit, locationId: locationAfter });
     }),
   );
-  return links.map((l) => l.eventId);
+  return returning ? rows : links.map((l) => ({ id: l.eventId }));
 }
