@@ -250,13 +250,16 @@ export class ServiceRuntimeModule {
         provide: 'OUTBOX_BACKLOG_METRICS',
         inject: [DataSource, Metrics],
         useFactory: (ds: DataSource, metrics: Metrics) => {
-          const read = async () => {
-            const [row] = await ds.query(
-              `SELECT count(*)::int AS unsent, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age
-                 FROM outbox WHERE sent_at IS NULL`,
-            );
-            return row as { unsent: number; age: number };
-          };
+          // Both gauges come from one query: a scrape collects them at once, so they share the one in flight.
+          let inFlight: Promise<{ unsent: number; age: number }> | undefined;
+          const read = () =>
+            (inFlight ??= ds
+              .query(
+                `SELECT count(*)::int AS unsent, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age
+                   FROM outbox WHERE sent_at IS NULL`,
+              )
+              .then((rows: { unsent: number; age: number }[]) => rows[0])
+              .finally(() => (inFlight = undefined)));
           metrics.scrapedGauge('outbox_unsent_events', 'Outbox rows not yet published', ['service'], async (g) => {
             if (ds.isInitialized) g.set({ service: opts.service }, (await read()).unsent);
           });

@@ -218,10 +218,6 @@ export class LineageProjector implements OnModuleInit {
     await this.addInputs(manager, output.batchId, inputs);
   }
 
-  async onTraceEventRecorded(e: TraceEventRecorded, { manager }: HandlerContext): Promise<void> {
-    await this.onTraceEventsRecorded([e], manager);
-  }
-
   /**
    * Chain events, many at once (a run of the backbone): every node they name
    * is read once under its row lock, the events are folded into it in the
