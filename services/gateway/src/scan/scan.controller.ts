@@ -62,15 +62,18 @@ export class ScanController {
   async scan(@Req() req: Request, @Res() res: Response): Promise<void> {
     res.setHeader('Access-Control-Expose-Headers', 'Link, Retry-After, X-Cache');
     await this.limiter.take(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.config.TRUST_PROXY_HOPS));
+    let ids: { gtin?: string; lot?: string } = {};
     try {
-      await this.resolve(req, res);
+      const link = this.scans.parse(req.originalUrl);
+      ids = { gtin: link.gtin, lot: link.lot };
+      await this.resolve(req, res, link);
     } catch (err) {
       // A person with a phone gets a page that says what to do; programs keep the problem+json.
-      const kind = err instanceof DomainError ? ({ 404: 'not-found', 400: 'bad-link' } as const)[err.status as 404 | 400] : undefined;
-      if (!kind || !(err instanceof DomainError) || negotiate(req.headers.accept, VIEW_MEDIA) !== 'text/html') throw err;
+      if (!(err instanceof DomainError)) throw err;
+      const kind = ({ 404: 'not-found', 400: 'bad-link' } as const)[err.status as 404 | 400];
+      if (!kind || negotiate(req.headers.accept, VIEW_MEDIA) !== 'text/html') throw err;
       const lang = this.language(req);
       const [path] = req.originalUrl.split('?');
-      const ids: { gtin?: string; lot?: string } = kind === 'not-found' ? this.scans.parse(req.originalUrl) : {};
       res.setHeader('Vary', 'Accept, Accept-Language');
       // The batch may be registered a minute from now.
       res.setHeader('Cache-Control', 'no-cache');
@@ -78,12 +81,11 @@ export class ScanController {
       res
         .status(err.status)
         .type('text/html; charset=utf-8')
-        .send(renderScanProblem(kind, lang, { gtin: ids.gtin, lot: ids.lot }, `${path}?lang=${lang === 'zh' ? 'en' : 'zh'}`));
+        .send(renderScanProblem(kind, lang, kind === 'not-found' ? ids : {}, `${path}?lang=${lang === 'zh' ? 'en' : 'zh'}`));
     }
   }
 
-  private async resolve(req: Request, res: Response): Promise<void> {
-    const link = this.scans.parse(req.originalUrl);
+  private async resolve(req: Request, res: Response, link: ReturnType<ScanService['parse']>): Promise<void> {
     const lot = link.lot as string;
     const wantsAll = link.linkType === 'all';
     // GS1 resolvers fall back to the default link for a link type they do not have.
