@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { eventually, testDatabaseUrl } from '@trace/testing';
 import { startDistributed, type DistributedDeployment } from '../support/distributed';
 import { aBatch, aProduct } from '../support/api';
+import { gatewayHeardRecall } from '../support/scan';
 
 /**
  * The scan cache in distributed mode: the gateway process answers from Redis
@@ -56,20 +57,7 @@ describe('consumer scan over Kafka and Redis (gateway, agri, lineage, recall pro
     // Lineage hears of the lot over Kafka; a consumer group that is still forming may take longer than the recall's own wait.
     await eventually(async () => (await regulator.get(`/v1/trace/agri/${batch.id}`)).status === 200, 30_000);
     expect((await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: batch.id }], level: 1, reason: 'Ochratoxin A above the limit' })).status).toBe(201);
-    const [announced] = await eventually(
-      async () => {
-        const rows = await sql<{ event_id: string }>(
-          `SELECT o.event_id FROM ${dep.prefix}agri.outbox o
-            WHERE o.message_key = $1 AND o.topic = 'trace.event.v1'
-              AND EXISTS (SELECT 1 FROM ${dep.prefix}agri.trace_events e WHERE e.batch_id::text = $1 AND e.disposition = 'recalled')
-            ORDER BY o.id DESC LIMIT 1`,
-          [batch.id],
-        );
-        return rows.length ? rows : undefined;
-      },
-      30_000,
-    );
-    await eventually(async () => (await sql(`SELECT 1 FROM ${dep.prefix}gateway.inbox WHERE event_id = $1`, [announced.event_id])).length > 0, 30_000);
+    await gatewayHeardRecall(sql, dep.prefix, batch.id);
     const next = await scan();
     expect([next.cache, next.body.recall]).toEqual(['miss', { active: true, level: 1, reason: 'Ochratoxin A above the limit' }]);
   });

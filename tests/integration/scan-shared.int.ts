@@ -1,6 +1,6 @@
-import { eventually } from '@trace/testing';
 import { aBatch, aProduct } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
+import { gatewayHeardRecall } from '../support/scan';
 import { anOrg } from '../support/world';
 
 const GTIN = '09506000134352';
@@ -65,17 +65,7 @@ describe('consumer scan across two instances sharing Redis', () => {
     const recall = await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: batch.id }], level: 2, reason: 'Aflatoxin B1 above the limit' });
     expect(recall.status).toBe(201);
     // Whichever instance consumed the batch's "recalled" chain event, both must now answer the recall.
-    const [announced] = await eventually(async () => {
-      const rows = await a.query<{ event_id: string }>(
-        `SELECT o.event_id FROM ${a.prefix}agri.outbox o
-          WHERE o.message_key = $1 AND o.topic = 'trace.event.v1'
-            AND EXISTS (SELECT 1 FROM ${a.prefix}agri.trace_events e WHERE e.batch_id::text = $1 AND e.disposition = 'recalled')
-          ORDER BY o.id DESC LIMIT 1`,
-        [batch.id],
-      );
-      return rows.length ? rows : undefined;
-    });
-    await eventually(async () => (await a.query(`SELECT 1 FROM ${a.prefix}gateway.inbox WHERE event_id = $1`, [announced.event_id])).length > 0);
+    await gatewayHeardRecall(a.query, a.prefix, batch.id, 15_000);
     for (const t of [b, a]) {
       const r = await scan(t, client);
       expect(((await r.json()) as any).recall).toEqual({ active: true, level: 2, reason: 'Aflatoxin B1 above the limit' });
