@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { dropSchemas, freePort, KafkaMockCluster, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { dropSchemas, freePort, KafkaMockCluster, sharedKafka, testDatabaseUrl, uniquePrefix } from '@trace/testing';
 
 const ROOT = resolve(__dirname, '../..');
 // Inside the repository, so the compiled files resolve node_modules as in the image.
@@ -28,11 +28,9 @@ describe('the image payload (precompiled JavaScript)', () => {
   });
 
   it('starts a compiled service with node alone, ready on /health/ready, and stops it on SIGTERM', async () => {
-    let brokers = process.env.KAFKA_BROKERS;
-    if (!brokers) {
-      cluster = await KafkaMockCluster.start();
-      brokers = cluster.bootstrap;
-    }
+    const real = await sharedKafka(prefix);
+    if (!real) cluster = await KafkaMockCluster.start();
+    const brokers = real ? real.brokers.join(',') : cluster!.bootstrap;
     const port = await freePort();
     const child = spawn(process.execPath, [resolve(OUT, 'services/agri/src/main.js')], {
       cwd: ROOT,
@@ -43,7 +41,8 @@ describe('the image payload (precompiled JavaScript)', () => {
         DATABASE_URL: testDatabaseUrl(),
         DB_SCHEMA_PREFIX: prefix,
         KAFKA_BROKERS: brokers,
-        KAFKA_IDEMPOTENT: 'false',
+        KAFKA_TOPIC_PREFIX: real?.topicPrefix ?? '',
+        KAFKA_IDEMPOTENT: real ? 'true' : 'false',
         REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15',
         JWT_SECRET: 'image-dist-secret-0123456789abcdef0123',
         IDENTITY_URL: 'http://127.0.0.1:9',

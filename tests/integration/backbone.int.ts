@@ -225,11 +225,11 @@ async function deadLetterReasons(mode: Mode, consumer: TestService, fx: Transpor
     const rows: { reason: string }[] = await consumer.ds.query('SELECT reason FROM dead_letters ORDER BY id');
     return rows.map((r) => r.reason);
   }
-  const kafka = new Kafka({ brokers: fx.cluster!.brokers, clientId: 'dlq-reader', logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ brokers: fx.brokers!, clientId: 'dlq-reader', logLevel: logLevel.NOTHING });
   const reader = kafka.consumer({ groupId: `dlq-reader-${randomUUID()}` });
   const reasons: string[] = [];
   await reader.connect();
-  await reader.subscribe({ topic: `${Topics.batch}.dlq`, fromBeginning: true });
+  await reader.subscribe({ topic: `${fx.topicPrefix}${Topics.batch}.dlq`, fromBeginning: true });
   await reader.run({
     eachMessage: async ({ message }) => {
       reasons.push(String(message.headers?.['dlq-reason'] ?? ''));

@@ -14,7 +14,7 @@ import {
   type OutboundMessage,
 } from '@trace/messaging';
 import { createLogger, createServiceDataSource, initializeServiceDatabase, schemaFor } from '@trace/platform';
-import { dropSchemas, KafkaMockCluster, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { dropSchemas, dropTopics, KafkaMockCluster, sharedKafka, testDatabaseUrl, uniquePrefix } from '@trace/testing';
 
 export const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
@@ -87,19 +87,45 @@ export type Mode = 'embedded' | 'kafka';
 
 export interface TransportFixture {
   transport: EventTransport;
+  /** Brokers of the Kafka transport: the run's real broker, or this test's mock cluster. */
+  brokers?: string[];
+  /** Prefix of this test's topics on a shared broker ('' on a private mock). */
+  topicPrefix: string;
   cluster?: KafkaMockCluster;
   stop(): Promise<void>;
 }
 
-export async function startTransport(mode: Mode): Promise<TransportFixture> {
+/**
+ * `kafka` is the run's real Apache Kafka (KAFKA_BROKERS, as CI and
+ * scripts/dev/up.sh start it) with the idempotent producer on and topics of
+ * this test's own, created through the admin API; without KAFKA_BROKERS, a
+ * private librdkafka mock cluster. `kafka-mock` is always the mock: the tests
+ * that inject broker faults need its controls.
+ */
+export async function startTransport(mode: Mode | 'kafka-mock', prefix = uniquePrefix()): Promise<TransportFixture> {
   if (mode === 'embedded') {
     const transport = new EmbeddedTransport();
-    return { transport, stop: () => transport.close() };
+    return { transport, topicPrefix: '', stop: () => transport.close() };
+  }
+  const real = mode === 'kafka' ? await sharedKafka(prefix) : undefined;
+  if (real) {
+    const transport = new KafkaTransport({ brokers: real.brokers, clientId: 'test', idempotent: true, topicPrefix: real.topicPrefix, logger });
+    return {
+      transport,
+      brokers: real.brokers,
+      topicPrefix: real.topicPrefix,
+      stop: async () => {
+        await transport.close();
+        await dropTopics(real);
+      },
+    };
   }
   const cluster = await KafkaMockCluster.start();
   const transport = new KafkaTransport({ brokers: cluster.brokers, clientId: 'test', idempotent: false, logger });
   return {
     transport,
+    brokers: cluster.brokers,
+    topicPrefix: '',
     cluster,
     stop: async () => {
       await transport.close();
@@ -152,9 +178,9 @@ export interface BackbonePair {
   stop(): Promise<void>;
 }
 
-export async function startBackbonePair(mode: Mode): Promise<BackbonePair> {
+export async function startBackbonePair(mode: Mode | 'kafka-mock'): Promise<BackbonePair> {
   const prefix = uniquePrefix();
-  const fx = await startTransport(mode);
+  const fx = await startTransport(mode, prefix);
   const producer = await startTestService('agri', prefix, fx.transport);
   const consumer = await startTestService('lineage', prefix, fx.transport);
   countEffects(consumer);

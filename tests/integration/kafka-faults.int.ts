@@ -22,7 +22,7 @@ describe('Kafka broker faults', () => {
   let consumer: TestService;
 
   beforeEach(async () => {
-    pair = await startBackbonePair('kafka');
+    pair = await startBackbonePair('kafka-mock');
     ({ fx, producer, consumer } = pair);
     // One event through first, so the producer is connected and the topic exists.
     const warm = randomUUID();

@@ -1,4 +1,4 @@
-import { dropSchemas, freePort, KafkaMockCluster, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { dropSchemas, dropTopics, freePort, KafkaMockCluster, ServiceProcess, sharedKafka, testDatabaseUrl, uniquePrefix } from '@trace/testing';
 import { Api } from './api';
 
 export const ALL_SERVICES = ['agri', 'food', 'drug', 'material', 'goods', 'lineage', 'recall', 'epcis'] as const;
@@ -27,7 +27,7 @@ export interface DistributedDeployment {
 
 /**
  * Distributed mode as an operator runs it: each named service its own
- * process behind the gateway, Kafka between them (the CI broker from
+ * process behind the gateway, Kafka between them (the run's Apache Kafka from
  * KAFKA_BROKERS, or a private Kafka-protocol mock cluster), Redis for the
  * cache. Services not named point at a closed port.
  */
@@ -39,18 +39,18 @@ export interface DistributedOptions {
 export async function startDistributed(names: ServiceName[], tag = 'e2e', opts: DistributedOptions = {}): Promise<DistributedDeployment> {
   const secret = `${tag}-secret-0123456789abcdef0123456789`;
   const prefix = uniquePrefix(tag.replace(/[^a-z0-9]/g, ''));
+  // The run's real Apache Kafka, with topics of this deployment's own (created through the admin API
+  // as scripts/create-topics.ts does) and the idempotent producer on, as in production; without
+  // KAFKA_BROKERS a private mock cluster, which has no transaction coordinator for it.
   let cluster: KafkaMockCluster | undefined;
-  let brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) {
-    cluster = await KafkaMockCluster.start();
-    brokers = cluster.bootstrap;
-  }
+  const real = await sharedKafka(prefix);
+  if (!real) cluster = await KafkaMockCluster.start();
   const common = {
     DATABASE_URL: testDatabaseUrl(),
     DB_SCHEMA_PREFIX: prefix,
-    KAFKA_BROKERS: brokers,
-    // The test broker has no transaction coordinator; production keeps this on.
-    KAFKA_IDEMPOTENT: 'false',
+    KAFKA_BROKERS: real ? real.brokers.join(',') : cluster!.bootstrap,
+    KAFKA_TOPIC_PREFIX: real?.topicPrefix ?? '',
+    KAFKA_IDEMPOTENT: real ? 'true' : 'false',
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/15',
     JWT_SECRET: secret,
     NODE_ENV: 'test',
@@ -75,6 +75,7 @@ export async function startDistributed(names: ServiceName[], tag = 'e2e', opts: 
   const stop = async () => {
     await Promise.all(all.map((p) => p.stop('SIGTERM').catch(() => p.stop('SIGKILL'))));
     await cluster?.stop();
+    await dropTopics(real).catch(() => undefined);
     await dropSchemas(testDatabaseUrl(), prefix);
   };
   try {

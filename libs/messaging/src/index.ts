@@ -9,3 +9,4 @@ export * from './outbox';
 export * from './relay';
 export * from './types';
 export * from './host';
+export * from './topics';

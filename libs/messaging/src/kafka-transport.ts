@@ -28,6 +28,11 @@ export interface KafkaTransportOptions {
    * then their offsets are committed.
    */
   batchSize?: number;
+  /**
+   * Prepended to every topic on the wire (KAFKA_TOPIC_PREFIX): services and
+   * the inbox keep speaking of the contract's topic names.
+   */
+  topicPrefix?: string;
 }
 
 function headersToRecord(headers: IHeaders | undefined): Record<string, string> {
@@ -92,10 +97,19 @@ export class KafkaTransport implements EventTransport {
     return this.producerReady;
   }
 
+  private wire(topic: string): string {
+    return (this.opts.topicPrefix ?? '') + topic;
+  }
+
+  private contract(wireTopic: string): string {
+    const prefix = this.opts.topicPrefix ?? '';
+    return prefix && wireTopic.startsWith(prefix) ? wireTopic.slice(prefix.length) : wireTopic;
+  }
+
   async publish(messages: OutboundMessage[]): Promise<void> {
     const producer = await this.getProducer();
     const byTopic = new Map<string, OutboundMessage[]>();
-    for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
+    for (const m of messages) byTopic.set(this.wire(m.topic), [...(byTopic.get(this.wire(m.topic)) ?? []), m]);
     await producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic].map(([topic, ms]) => ({
@@ -140,10 +154,10 @@ export class KafkaTransport implements EventTransport {
       });
     }
     await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.subscribe({ topics: topics.map((t) => this.wire(t)), fromBeginning: true });
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     const inbound = (topic: string, partition: number, message: KafkaMessage): InboundMessage => ({
-      topic,
+      topic: this.contract(topic),
       partition,
       offset: message.offset,
       key: message.key?.toString() ?? null,
@@ -184,7 +198,7 @@ export class KafkaTransport implements EventTransport {
       deadLetter: async (message, consumer, reason, attempts) => {
         const producer = await this.getProducer();
         await producer.send({
-          topic: deadLetterTopic(message.topic),
+          topic: this.wire(deadLetterTopic(message.topic)),
           acks: -1,
           messages: [
             {

@@ -46,6 +46,7 @@ export function createTransport(config: PlatformConfig, logger: Logger, clientId
     brokers: config.KAFKA_BROKERS.split(','),
     clientId: config.KAFKA_CLIENT_ID ?? clientId,
     idempotent: config.KAFKA_IDEMPOTENT,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
     logger,
     onLag: lag
       ? (group, topic, partition, value) => {

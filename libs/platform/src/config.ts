@@ -86,6 +86,14 @@ export class PlatformConfig {
   @IsOptional()
   KAFKA_CLIENT_ID?: string;
 
+  /**
+   * Prepended to every topic name (e.g. `staging.`): several deployments, or
+   * test runs, can share one Kafka cluster without reading each other's
+   * events. Topics must exist (scripts/create-topics.ts honours it too).
+   */
+  @Matches(/^[A-Za-z0-9._-]{0,100}$/, { message: 'KAFKA_TOPIC_PREFIX may hold only letters, digits, ".", "_" and "-" (at most 100)' })
+  KAFKA_TOPIC_PREFIX = '';
+
   /** Required in distributed mode (cache, rate limits); embedded mode keeps them in memory. */
   @ValidateIf((c: PlatformConfig) => c.RUN_MODE === 'distributed' || c.REDIS_URL !== undefined)
   @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// URL' })
