@@ -3,3 +3,4 @@ export * from './cbv';
 export * from './custody';
 export * from './domain-rules';
 export * from './hash-chain';
+export * from './holdings';
