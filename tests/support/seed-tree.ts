@@ -55,7 +55,7 @@ export async function seedTree(
           quantity: { value: b.quantity, unit: b.unit },
           ...(inputs ? { inputs } : {}),
         };
-        return { eventId, content, link: nextLink(undefined, content) };
+        return { eventId, content, link: nextLink(undefined, content, { bizStep: content.bizStep, disposition: 'active', eventTime: producedAt, orgId: who.org }) };
       });
       await db.query(
         `INSERT INTO ${prefix}${domain}.batches (id, domain, gtin, lot, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,

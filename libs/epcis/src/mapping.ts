@@ -123,6 +123,9 @@ export interface CarriedLink {
   prevHash: string;
   hash: string;
   content: Record<string, unknown>;
+  /** The link's hash rule (absent: 1, content only); a v2 hash also covers `shown`, stored as carried. */
+  hashVersion?: 1 | 2;
+  shown?: { bizStep: string; disposition: string | null; eventTime: string; eventTimeOffset?: string | null; orgId: string };
 }
 
 export const CARRIED_LINK_KEY = `${TRACE_NS_PREFIX}:chain`;

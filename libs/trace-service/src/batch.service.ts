@@ -30,7 +30,7 @@ import type { BatchRegistry, ConsumeRequest, ConsumeResult, InputLedger, PublicB
 import { appendChainEvent } from './chain-writer';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import type { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
-import { toBatchView, toEventView, type BatchRow, type BatchView, type EventRow } from './rows';
+import { chainLinkOf, toBatchView, toEventView, type BatchRow, type BatchView, type EventRow } from './rows';
 
 export { DOMAINS, DOMAIN_ENUM, type DomainName } from './domains';
 export type { BatchView } from './rows';
@@ -192,7 +192,7 @@ export class BatchService implements InputLedger {
       ...(inputs.length ? { inputs } : {}),
       ...(dto.documents?.length ? { documents: dto.documents.map((d) => ({ type: d.type, id: d.id })) } : {}),
     };
-    const link = nextLink(undefined, content);
+    const link = nextLink(undefined, content, { bizStep, disposition: 'active', eventTime: producedAt, orgId: principal.orgId });
     return this.dataSource.transaction(async (m) => {
       const [row] = (await m.query(
         `INSERT INTO batches (id, domain, gtin, lot, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
@@ -203,9 +203,9 @@ export class BatchService implements InputLedger {
       )) as BatchRow[];
       await m.query(`INSERT INTO batch_custody (batch_id, org_id) VALUES ($1, $2)`, [id, principal.orgId]);
       await m.query(
-        `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-        [eventId, id, link.seq, bizStep, 'active', producedAt, principal.orgId, content, link.prevHash, link.hash],
+        `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash, hash_version)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+        [eventId, id, link.seq, bizStep, 'active', producedAt, principal.orgId, content, link.prevHash, link.hash, link.version],
       );
       for (const i of inputs) {
         await m.query(
@@ -362,7 +362,7 @@ export class BatchService implements InputLedger {
   async verify(id: string, principal: Principal) {
     const batch = await this.visibleRow(id, principal);
     const rows = (await this.dataSource.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [id])) as EventRow[];
-    const result = verifyChain(rows.map((r) => ({ seq: r.seq, prevHash: r.prev_hash.trim(), content: r.content, hash: r.hash.trim() })));
+    const result = verifyChain(rows.map(chainLinkOf));
     // The head recorded on the batch must be the chain's last link, or links were removed.
     if (result.valid && result.head !== (batch.chain_seq > 0 ? batch.chain_head.trim() : GENESIS_HASH)) {
       return { valid: false, length: result.length, head: result.head, brokenAt: { seq: result.length + 1, reason: 'missing_links' } };
@@ -380,7 +380,7 @@ export class BatchService implements InputLedger {
     if (!batch) throw notFound('batch', `No batch ${lot} of GTIN ${gtin} in ${this.domain}`);
     const [product] = await this.dataSource.query('SELECT * FROM products WHERE id = $1', [batch.product_id]);
     const rows = (await this.dataSource.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [batch.id])) as EventRow[];
-    const chain = verifyChain(rows.map((r) => ({ seq: r.seq, prevHash: r.prev_hash.trim(), content: r.content, hash: r.hash.trim() })));
+    const chain = verifyChain(rows.map(chainLinkOf));
     const origin = rows[0];
     const inspections: { report_no: string; agency: string; sampled_at: Date; conclusion: string; retest_of: string | null }[] =
       await this.dataSource.query(

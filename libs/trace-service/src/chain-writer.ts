@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { timestampFromDate } from '@trace/contracts';
 import type { Outbox, OutboxItem } from '@trace/messaging';
-import { nextLink, type ChainLink, type Transition } from '@trace/trace-chain';
+import { HASH_VERSION, nextLink, type ChainLink, type HashVersion, type ShownFields, type Transition } from '@trace/trace-chain';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import type { BatchRow, EventRow } from './rows';
 
@@ -53,8 +53,13 @@ function nextChainLink(batch: BatchRow, e: NewChainEvent): { eventId: string; co
     orgId: e.orgId,
     ...e.details,
   };
-  const link = nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content);
+  const link = nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content, shownOf(e));
   return { eventId, content, link };
+}
+
+/** The columns a v2 hash covers, as they are stored for this event. */
+export function shownOf(e: Pick<NewChainEvent, 'bizStep' | 'disposition' | 'eventTime' | 'orgId'>): ShownFields {
+  return { bizStep: e.bizStep, disposition: e.disposition ?? null, eventTime: e.eventTime, orgId: e.orgId };
 }
 
 /** The `traceEventRecorded` announcement of a stored link (shared with the EPCIS bulk writer). */
@@ -110,6 +115,8 @@ export interface LinkRow {
   content: Record<string, unknown>;
   prev_hash: string;
   hash: string;
+  /** The rule `hash` follows: 2 for every link built here; 1 only for an old link carried over as it was. */
+  hash_version: HashVersion;
   epcis_hash?: string | null;
   epcis_error?: boolean;
   epcis_type?: string | null;
@@ -145,12 +152,12 @@ export async function insertLinks(
 ): Promise<EventRow[]> {
   if (rows.length === 0) return [];
   return m.query(
-    `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash,
+    `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash, hash_version,
                                record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id)
-     SELECT id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash,
+     SELECT id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash, hash_version,
             COALESCE($2, now()), epcis_hash, COALESCE(epcis_error, false), epcis_type, epc_keys, read_point, biz_location, $3
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, batch_id uuid, seq int, biz_step text, disposition text, event_time timestamptz,
-            org_id text, content jsonb, prev_hash text, hash text, epcis_hash text, epcis_error boolean, epcis_type text,
+            org_id text, content jsonb, prev_hash text, hash text, hash_version smallint, epcis_hash text, epcis_error boolean, epcis_type text,
             epc_keys text[], read_point text, biz_location text)
      ${returning ? 'RETURNING *' : ''}`,
     [JSON.stringify(rows), capture?.recordTime ?? null, capture?.captureId ?? null],
@@ -221,6 +228,7 @@ async function storeChainEvents(
       content: links[i].content,
       prev_hash: links[i].link.prevHash,
       hash: links[i].link.hash,
+      hash_version: HASH_VERSION,
     })),
     undefined,
     returning,

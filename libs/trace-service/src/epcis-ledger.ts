@@ -14,10 +14,10 @@ import {
 } from '@trace/epcis';
 import type { Outbox, OutboxItem } from '@trace/messaging';
 import { DomainError, notFound, type Directory, type Principal } from '@trace/platform';
-import { GENESIS_HASH, linkHash, movementRefusal, nextLink, statusAfter, type BatchStatus, type ChainLink } from '@trace/trace-chain';
+import { expectedHash, GENESIS_HASH, HASH_VERSION, movementRefusal, nextLink, statusAfter, type BatchStatus, type ChainLink } from '@trace/trace-chain';
 import { insertLinks, setChainHeads, traceEventItem, type LinkRow } from './chain-writer';
 import { DOMAIN_ENUM, type DomainName } from './domains';
-import type { BatchRow, EventRow } from './rows';
+import { chainLinkOf, type BatchRow, type EventRow } from './rows';
 
 /** One batch an EPCIS event touches in this domain. */
 export interface PlannedTarget {
@@ -115,7 +115,8 @@ function fits(c: CarriedLink, batch: BatchRow | undefined, batchId: string): boo
   if (c.content.batchId !== batchId) return false;
   const seq = batch?.chain_seq ?? 0;
   const head = seq > 0 && batch ? batch.chain_head.trim() : GENESIS_HASH;
-  return c.seq === seq + 1 && c.prevHash === head && linkHash(c.seq, c.prevHash, c.content) === c.hash;
+  if (c.hashVersion === 2 && !c.shown) return false;
+  return c.seq === seq + 1 && c.prevHash === head && expectedHash({ seq: c.seq, prevHash: c.prevHash, content: c.content, version: c.hashVersion ?? 1, shown: c.shown }) === c.hash;
 }
 
 /**
@@ -224,21 +225,29 @@ class ChunkWriter {
             epcisHash: ev.hash,
             epcis: ev.event,
           };
+      // A v2 carried link is stored with the columns it was hashed with; anything else shows what the content says.
+      const shown = carried?.hashVersion === 2 ? carried.shown : undefined;
+      const bizStep = shown?.bizStep ?? (content.bizStep as string | undefined) ?? ev.bizStep;
+      const disposition = shown ? shown.disposition : ((content.disposition as string | null | undefined) ?? ev.disposition);
+      const eventTime = new Date(shown?.eventTime ?? (content.eventTime as string | undefined) ?? ev.eventTime);
+      const orgId = shown?.orgId ?? this.principal.orgId;
       const link: ChainLink = carried
-        ? { seq: carried.seq, prevHash: carried.prevHash, hash: carried.hash, content }
-        : nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content);
+        ? { seq: carried.seq, prevHash: carried.prevHash, hash: carried.hash, content, version: carried.hashVersion ?? 1 }
+        : nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content, {
+            bizStep,
+            disposition: disposition ?? null,
+            eventTime,
+            orgId,
+          });
       const state = { status: batch.status as BatchStatus, holderOrgId: batch.holder_org_id, pendingReceiverOrgId: batch.pending_receiver_org_id, quantity: Number(batch.quantity_value) };
       // Captured events record what happened at trading partners: they move no custody here. Their
       // dispositions still set the status (recalled, destroyed…); an error declaration changes nothing.
-      const bizStep = (content.bizStep as string | undefined) ?? ev.bizStep;
-      const disposition = (content.disposition as string | null | undefined) ?? ev.disposition;
       const after = ev.error ? state : { ...state, status: statusAfter(state.status, { bizStep: bizStep as never, disposition: (disposition ?? undefined) as never }) };
-      const eventTime = new Date((content.eventTime as string | undefined) ?? ev.eventTime);
       const locationId = (content.locationId as string | undefined) ?? ev.locationId;
       const id = (content.eventId as string | undefined) ?? eventId;
       this.links.push({
         id, batch_id: batch.id, seq: link.seq, biz_step: bizStep, disposition: disposition ?? null, event_time: eventTime.toISOString(),
-        org_id: this.principal.orgId, content, prev_hash: link.prevHash, hash: link.hash, epcis_hash: ev.hash, epcis_error: ev.error,
+        org_id: orgId, content, prev_hash: link.prevHash, hash: link.hash, hash_version: link.version ?? HASH_VERSION, epcis_hash: ev.hash, epcis_error: ev.error,
         epcis_type: ev.type, epc_keys: ev.epcKeys, read_point: ev.readPoint, biz_location: ev.bizLocation,
       });
       batch.chain_seq = link.seq;
@@ -461,7 +470,13 @@ export class EpcisChainService implements EpcisLedger {
     for (const r of rows) {
       const event = await this.toEpcis(r, batch, locations);
       if (r.epcis_hash && !r.epcis_error && declared.has(r.epcis_hash)) event['trace:erroneous'] = true;
-      const link: CarriedLink = { domain: this.domain, gtin: batch.gtin, lot: batch.lot, seq: r.seq, prevHash: r.prev_hash.trim(), hash: r.hash.trim(), content: r.content };
+      const stored = chainLinkOf(r);
+      const link: CarriedLink = {
+        domain: this.domain, gtin: batch.gtin, lot: batch.lot, seq: r.seq, prevHash: r.prev_hash.trim(), hash: r.hash.trim(), content: r.content,
+        ...(stored.version === 2 && stored.shown
+          ? { hashVersion: 2, shown: { ...stored.shown, eventTime: new Date(stored.shown.eventTime).toISOString(), eventTimeOffset: stored.shown.eventTimeOffset ?? null } }
+          : {}),
+      };
       out.push({ ...event, [CARRIED_LINK_KEY]: link });
     }
     return out;

@@ -147,4 +147,29 @@ export class TraceChainEpcis1764300001000 implements MigrationInterface {
   }
 }
 
-export const TRACE_CHAIN_MIGRATIONS = [TraceChainTables1764000001000, TraceChainCustody1764000003000, TraceChainEpcis1764300001000];
+/**
+ * Versioned link hashes. Existing links were hashed over their content only
+ * (v1) and keep verifying that way; links written from now on hash the full
+ * record a reader is shown (v2: step, disposition, time, organisation beside
+ * the content), so editing those columns breaks the chain. New rows default
+ * to 2: every writer builds links with nextLink, which is v2.
+ */
+export class TraceChainHashVersion1765000180000 implements MigrationInterface {
+  name = 'TraceChainHashVersion1765000180000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE trace_events ADD COLUMN hash_version smallint NOT NULL DEFAULT 1 CHECK (hash_version IN (1, 2))`);
+    await q.query(`ALTER TABLE trace_events ALTER COLUMN hash_version SET DEFAULT 2`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE trace_events DROP COLUMN hash_version');
+  }
+}
+
+export const TRACE_CHAIN_MIGRATIONS = [
+  TraceChainTables1764000001000,
+  TraceChainCustody1764000003000,
+  TraceChainEpcis1764300001000,
+  TraceChainHashVersion1765000180000,
+];

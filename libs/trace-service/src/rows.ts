@@ -1,3 +1,4 @@
+import type { ChainLink, HashVersion } from '@trace/trace-chain';
 import type { DomainName } from './domains';
 
 export interface BatchRow {
@@ -34,6 +35,30 @@ export interface EventRow {
   content: Record<string, unknown>;
   prev_hash: string;
   hash: string;
+  /** 1: the hash covers the content only (links written before versions); 2: the full record (see canonicalRecord). */
+  hash_version: HashVersion;
+}
+
+/**
+ * A stored event as the chain rule verifies it: under v2 the columns readers
+ * are shown (step, disposition, time, organisation) are part of the hash.
+ */
+export function chainLinkOf(r: EventRow): ChainLink {
+  return {
+    seq: r.seq,
+    prevHash: r.prev_hash.trim(),
+    content: r.content,
+    hash: r.hash.trim(),
+    version: r.hash_version ?? 1,
+    shown: {
+      bizStep: r.biz_step,
+      disposition: r.disposition,
+      eventTime: r.event_time,
+      // The offset column, once the event time keeps the one it was given in.
+      eventTimeOffset: (r as { event_time_offset?: string | null }).event_time_offset ?? null,
+      orgId: r.org_id,
+    },
+  };
 }
 
 export interface BatchView {
