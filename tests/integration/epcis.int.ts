@@ -87,7 +87,7 @@ describe('EPCIS 2.0 capture, query and export', () => {
     // Every trade item the examples name is a product of ours; the transformation's lot input in agri, the rest in food.
     const gtins = new Set<string>();
     for (const { doc } of examples) for (const e of eventsOf(doc)) for (const o of eventObjects(e)) if (o.ref.kind === 'trade-item') gtins.add(o.ref.gtin);
-    for (const g of gtins) await aProduct(partner.api, g === '04012345111118' ? 'agri' : 'food', g, 'example');
+    for (const g of gtins) await aProduct(partner.api, g === '04012345111118' ? 'agri' : 'food', g, g === '04012345111118' ? 'grain' : 'flour');
   }, 60_000);
   afterAll(async () => {
     await t?.close();
@@ -352,7 +352,7 @@ describe('EPCIS 2.0 capture, query and export', () => {
       // A chain made of captured events (GS1's examples) crosses over just the same.
       const [serial] = await t.query(`SELECT id FROM "${t.prefix}food".batches WHERE gtin = '10614141073464' AND lot = '2018'`);
       const serialDoc = (await partner.api.get(`/v1/food/batches/${serial.id}/epcis`)).body;
-      await aProduct(importer.api, 'food', '10614141073464', 'example');
+      await aProduct(importer.api, 'food', '10614141073464', 'flour');
       expect(await captured(importer.api, serialDoc)).toMatchObject({ success: true, errors: [] });
       const hashes = async (api: Api) => (await api.get(`/v1/food/batches/${serial.id}/events`)).body.map((e: any) => e.hash);
       expect(await hashes(importer.api)).toEqual(await hashes(partner.api));

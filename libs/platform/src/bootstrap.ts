@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { PlatformConfig } from './config';
 import { RequestContext, sanitizeCorrelationId } from './context';
 import { PinoNestLogger, type Logger } from './logging';
+import { hostileInputGuard } from './input-guard';
 import { Metrics } from './metrics';
 import { createValidationPipe, ProblemDetailsFilter } from './problem';
 
@@ -71,6 +72,8 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
     RequestContext.run({ correlationId }, next);
   });
   app.use(metrics.httpMiddleware());
+  // NUL, lone surrogates, overlong strings: refused here for every route, before any guard or handler.
+  app.use(hostileInputGuard());
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(problems);
   if (opts.shutdownHooks !== false) app.enableShutdownHooks();

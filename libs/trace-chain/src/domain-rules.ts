@@ -1,3 +1,4 @@
+import type { ProductCategory } from './categories';
 import type { BatchState, ProposedEvent, Refusal } from './custody';
 
 /** What a domain may check when a batch is registered. */
@@ -51,6 +52,8 @@ export interface RuleRefusal {
  */
 export interface DomainRules {
   readonly domain: string;
+  /** The domain's closed list of product categories (`GET /v1/{domain}/categories`); any other is refused. */
+  readonly categories?: readonly ProductCategory[];
   onRegister?(ctx: RegistrationContext): Refusal | RuleRefusal | undefined;
   onEvent?(ctx: EventContext, facts: Record<string, unknown>): Refusal | RuleRefusal | undefined;
 }

@@ -14,6 +14,7 @@ import {
 } from '@trace/platform';
 import {
   applyCustody,
+  categoryRefusal,
   GENESIS_HASH,
   isBizStep,
   isDisposition,
@@ -89,6 +90,8 @@ export class BatchService implements InputLedger {
 
   async registerProduct(dto: RegisterProductDto, principal: Principal) {
     const gtin = gtinOrThrow(dto.gtin);
+    const unknownCategory = this.rules.categories && categoryRefusal(this.rules.categories, dto.category);
+    if (unknownCategory) refuse(unknownCategory);
     const rows = await this.dataSource.query(
       `INSERT INTO products (id, gtin, name, category, owner_org_id, attributes) VALUES ($1,$2,$3,$4,$5,$6)
        ON CONFLICT (gtin) DO NOTHING RETURNING *`,

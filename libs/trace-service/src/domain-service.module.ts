@@ -9,6 +9,7 @@ import { BatchService, type DomainHooks } from './batch.service';
 import { EpcisChainService } from './epcis-ledger';
 import type { DomainName } from './domains';
 import { TRACE_CHAIN_MIGRATIONS } from './migrations';
+import { createCategoryController } from './categories.controller';
 import { createQrController } from './qr.controller';
 import { RecallHandler } from './recall.handler';
 import {
@@ -67,7 +68,7 @@ export class DomainServiceModule {
         ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...INSPECTION_MIGRATIONS, ...(options.migrations ?? [])] }),
         BatchRegistryModule,
       ],
-      controllers: [...createDomainControllers(domain), createInspectionController(domain), createQrController(domain), ...(options.controllers ?? [])],
+      controllers: [...createDomainControllers(domain), createCategoryController(domain, rules), createInspectionController(domain), createQrController(domain), ...(options.controllers ?? [])],
       providers: [
         { provide: 'DOMAIN_NAME', useValue: domain },
         { provide: DOMAIN_RULES, useValue: rules },

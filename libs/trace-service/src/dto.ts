@@ -1,9 +1,8 @@
+import { IsOffsetTime, Nested } from '@trace/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
-  IsDateString,
   IsIn,
   IsUUID,
   IsNotEmpty,
@@ -14,7 +13,6 @@ import {
   Matches,
   MaxLength,
   Min,
-  ValidateNested,
 } from 'class-validator';
 
 export class QuantityDto {
@@ -42,8 +40,7 @@ export class BatchInputDto {
   batchId: string;
 
   @ApiProperty({ type: QuantityDto })
-  @ValidateNested()
-  @Type(() => QuantityDto)
+  @Nested(() => QuantityDto)
   quantity: QuantityDto;
 }
 
@@ -102,7 +99,7 @@ export class SensorReadingDto {
   unit: string;
 
   @ApiProperty()
-  @IsDateString({ strict: true })
+  @IsOffsetTime()
   time: string;
 }
 
@@ -113,7 +110,7 @@ export class RecordEventDto {
   bizStep: string;
 
   @ApiProperty()
-  @IsDateString({ strict: true })
+  @IsOffsetTime()
   eventTime: string;
 
   @ApiProperty()
@@ -144,24 +141,21 @@ export class RecordEventDto {
 
   @ApiPropertyOptional({ type: QuantityDto })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => QuantityDto)
+  @Nested(() => QuantityDto)
   quantity?: QuantityDto;
 
   @ApiPropertyOptional({ type: [DocumentRefDto] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
-  @ValidateNested({ each: true })
-  @Type(() => DocumentRefDto)
+  @Nested(() => DocumentRefDto, { each: true })
   documents?: DocumentRefDto[];
 
   @ApiPropertyOptional({ type: [SensorReadingDto] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(1000)
-  @ValidateNested({ each: true })
-  @Type(() => SensorReadingDto)
+  @Nested(() => SensorReadingDto, { each: true })
   sensors?: SensorReadingDto[];
 }
 
@@ -177,12 +171,11 @@ export class RegisterBatchDto {
   lot: string;
 
   @ApiProperty({ type: QuantityDto })
-  @ValidateNested()
-  @Type(() => QuantityDto)
+  @Nested(() => QuantityDto)
   quantity: QuantityDto;
 
   @ApiProperty({ example: '2026-11-20T08:00:00+08:00' })
-  @IsDateString({ strict: true })
+  @IsOffsetTime()
   producedAt: string;
 
   @ApiProperty()
@@ -193,15 +186,14 @@ export class RegisterBatchDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsDateString({ strict: true })
+  @IsOffsetTime()
   expiresAt?: string;
 
   @ApiPropertyOptional({ type: () => [BatchInputDto], description: 'Makes this a transformation: input batches of any domain' })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(500)
-  @ValidateNested({ each: true })
-  @Type(() => BatchInputDto)
+  @Nested(() => BatchInputDto, { each: true })
   inputs?: BatchInputDto[];
 
   @ApiPropertyOptional()
@@ -213,7 +205,6 @@ export class RegisterBatchDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
-  @ValidateNested({ each: true })
-  @Type(() => DocumentRefDto)
+  @Nested(() => DocumentRefDto, { each: true })
   documents?: DocumentRefDto[];
 }

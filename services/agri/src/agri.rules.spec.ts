@@ -2,6 +2,7 @@ import type { EventContext } from '@trace/trace-chain';
 import {
   agriRules,
   agriRulesFromEnv,
+  DEFAULT_CERTIFICATE_CATEGORIES,
   certificateIssuable,
   certificateNumber,
   isCertificateNumber,
@@ -29,12 +30,21 @@ describe('agri rules: certificate before sale', () => {
   });
 
   it('takes the category list from configuration', () => {
-    const custom = agriRulesFromEnv({ AGRI_CERTIFICATE_CATEGORIES: 'grain, mushroom' });
-    expect(custom.certificateCategories).toEqual(['grain', 'mushroom']);
+    const custom = agriRulesFromEnv({ AGRI_CERTIFICATE_CATEGORIES: 'grain, edible_fungus' });
+    expect(custom.certificateCategories).toEqual(['grain', 'edible_fungus']);
     expect(custom.onEvent!(ctx('shipping', 'grain'), {})).toMatchObject({ rule: 'certificate-required' });
     expect(custom.onEvent!(ctx('shipping', 'vegetable'), {})).toBeUndefined();
     expect(agriRulesFromEnv({}).certificateCategories).toContain('aquatic');
     expect(() => agriRulesFromEnv({ AGRI_CERTIFICATE_CATEGORIES: 'Fruit!' })).toThrow(/AGRI_CERTIFICATE_CATEGORIES/);
+    // A configured category must be one of the closed list, or the rule could never apply.
+    expect(() => agriRulesFromEnv({ AGRI_CERTIFICATE_CATEGORIES: 'vegetables' })).toThrow(/AGRI_CERTIFICATE_CATEGORIES: vegetables is not a category/);
+  });
+
+  it('lists its closed set of categories with names and the rules each brings', () => {
+    const rules = agriRulesFromEnv({});
+    expect(rules.categories!.find((c) => c.code === 'vegetable')).toEqual({ code: 'vegetable', name: { zh: '蔬菜', en: 'Vegetables' }, rules: ['certificate-required'] });
+    expect(rules.categories!.find((c) => c.code === 'grain')?.rules).toEqual([]);
+    expect(rules.categories!.filter((c) => c.rules.includes('certificate-required')).map((c) => c.code)).toEqual([...DEFAULT_CERTIFICATE_CATEGORIES]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { parseCategoryList, type BatchState, type DomainRules, type RuleRefusal } from '@trace/trace-chain';
+import { categoriesWithRules, parseCategoryList, type BatchState, type CategoryEntry, type DomainRules, type RuleRefusal } from '@trace/trace-chain';
 
 /**
  * Rules of the agricultural commitment-to-compliance certificate
@@ -8,6 +8,22 @@ import { parseCategoryList, type BatchState, type DomainRules, type RuleRefusal 
 
 /** Categories whose production batches need a certificate before they are sold (DOMAIN.md §5). */
 export const DEFAULT_CERTIFICATE_CATEGORIES = ['vegetable', 'fruit', 'tea', 'livestock', 'poultry', 'egg', 'aquatic'] as const;
+
+/** The closed list of agricultural product categories (食用农产品). */
+export const AGRI_CATEGORIES: readonly CategoryEntry[] = [
+  { code: 'vegetable', name: { zh: '蔬菜', en: 'Vegetables' } },
+  { code: 'fruit', name: { zh: '水果', en: 'Fruit' } },
+  { code: 'tea', name: { zh: '茶叶', en: 'Tea' } },
+  { code: 'livestock', name: { zh: '畜产品', en: 'Livestock products' } },
+  { code: 'poultry', name: { zh: '禽类', en: 'Poultry' } },
+  { code: 'egg', name: { zh: '鲜禽蛋', en: 'Eggs' } },
+  { code: 'aquatic', name: { zh: '养殖水产品', en: 'Aquatic products' } },
+  { code: 'grain', name: { zh: '粮食', en: 'Grain' } },
+  { code: 'oilseed', name: { zh: '油料', en: 'Oilseeds' } },
+  { code: 'edible_fungus', name: { zh: '食用菌', en: 'Edible fungi' } },
+  { code: 'nut', name: { zh: '坚果', en: 'Nuts' } },
+  { code: 'honey', name: { zh: '蜂产品', en: 'Bee products' } },
+];
 
 /** Steps that put a batch on the market: it must carry its certificate by then. */
 export const CERTIFIED_MOVEMENTS = ['shipping', 'retail_selling'] as const;
@@ -32,6 +48,7 @@ export function agriRules(options: AgriRulesOptions = {}): DomainRules & { certi
   const categories = options.certificateCategories ?? DEFAULT_CERTIFICATE_CATEGORIES;
   return {
     domain: 'agri',
+    categories: categoriesWithRules(AGRI_CATEGORIES, { 'certificate-required': { categories, setting: 'AGRI_CERTIFICATE_CATEGORIES' } }),
     certificateCategories: categories,
     onEvent(ctx, facts: AgriFacts) {
       if (!(CERTIFIED_MOVEMENTS as readonly string[]).includes(ctx.event.bizStep)) return undefined;

@@ -7,7 +7,7 @@ import {
   parseGs1ElementString,
   type DrugCodeCheck,
 } from '@trace/gs1';
-import { parseCategoryList, type DomainRules, type RuleRefusal } from '@trace/trace-chain';
+import { categoriesWithRules, parseCategoryList, type CategoryEntry, type DomainRules, type RuleRefusal } from '@trace/trace-chain';
 
 /**
  * Drug and vaccine rules: batch release (批签发) before a vaccine batch is
@@ -17,6 +17,21 @@ import { parseCategoryList, type DomainRules, type RuleRefusal } from '@trace/tr
 
 /** Categories whose batches need a batch release before they move to market; `DRUG_RELEASE_CATEGORIES`. */
 export const DEFAULT_RELEASE_CATEGORIES = ['vaccine'] as const;
+/** The closed list of drug categories. */
+export const DRUG_CATEGORIES: readonly CategoryEntry[] = [
+  { code: 'vaccine', name: { zh: '疫苗', en: 'Vaccines' } },
+  { code: 'blood_product', name: { zh: '血液制品', en: 'Blood products' } },
+  { code: 'biological', name: { zh: '生物制品', en: 'Biological products' } },
+  { code: 'tablet', name: { zh: '片剂', en: 'Tablets' } },
+  { code: 'capsule', name: { zh: '胶囊剂', en: 'Capsules' } },
+  { code: 'granule', name: { zh: '颗粒剂', en: 'Granules' } },
+  { code: 'injection', name: { zh: '注射剂', en: 'Injections' } },
+  { code: 'oral_liquid', name: { zh: '口服液体制剂', en: 'Oral liquids' } },
+  { code: 'ointment', name: { zh: '软膏剂', en: 'Ointments' } },
+  { code: 'tcm', name: { zh: '中成药', en: 'Traditional Chinese medicines' } },
+  { code: 'api', name: { zh: '原料药', en: 'Active pharmaceutical ingredients' } },
+];
+
 /** Steps that put a batch on the market. */
 export const MARKET_STEPS = ['shipping', 'retail_selling', 'dispensing'] as const;
 /** Steps that hand a drug to a patient or consumer: never after expiry. */
@@ -36,6 +51,7 @@ export function drugRules(options: DrugRulesOptions = {}): DomainRules & { relea
   const categories = options.releaseCategories ?? DEFAULT_RELEASE_CATEGORIES;
   return {
     domain: 'drug',
+    categories: categoriesWithRules(DRUG_CATEGORIES, { 'batch-release-required': { categories, setting: 'DRUG_RELEASE_CATEGORIES' } }, ['batch-expired']),
     releaseCategories: categories,
     onEvent(ctx, facts: DrugFacts) {
       const step = ctx.event.bizStep as string;

@@ -1,4 +1,4 @@
-import { parseCategoryList, type DomainRules, type RuleRefusal } from '@trace/trace-chain';
+import { categoriesWithRules, parseCategoryList, type CategoryEntry, type DomainRules, type RuleRefusal } from '@trace/trace-chain';
 
 /**
  * Consumer-goods rules: products under China Compulsory Certification (CCC)
@@ -6,6 +6,23 @@ import { parseCategoryList, type DomainRules, type RuleRefusal } from '@trace/tr
  * configuration (`GOODS_CCC_CATEGORIES`, comma-separated).
  */
 export const DEFAULT_CCC_CATEGORIES = ['household_appliance', 'electrical', 'toy', 'vehicle_part'] as const;
+
+/** The closed list of consumer-goods categories. */
+export const GOODS_CATEGORIES: readonly CategoryEntry[] = [
+  { code: 'household_appliance', name: { zh: '家用电器', en: 'Household appliances' } },
+  { code: 'electrical', name: { zh: '电气产品', en: 'Electrical products' } },
+  { code: 'toy', name: { zh: '玩具', en: 'Toys' } },
+  { code: 'vehicle_part', name: { zh: '汽车零部件', en: 'Vehicle parts' } },
+  { code: 'helmet', name: { zh: '头盔', en: 'Helmets' } },
+  { code: 'child_safety_seat', name: { zh: '儿童安全座椅', en: 'Child safety seats' } },
+  { code: 'clothing', name: { zh: '服装', en: 'Clothing' } },
+  { code: 'footwear', name: { zh: '鞋类', en: 'Footwear' } },
+  { code: 'textile', name: { zh: '纺织品', en: 'Textiles' } },
+  { code: 'furniture', name: { zh: '家具', en: 'Furniture' } },
+  { code: 'kitchenware', name: { zh: '厨具', en: 'Kitchenware' } },
+  { code: 'stationery', name: { zh: '文具', en: 'Stationery' } },
+  { code: 'cosmetics', name: { zh: '化妆品', en: 'Cosmetics' } },
+];
 
 /**
  * A CCC certificate number (and a CCC self-declaration number) is 16 digits,
@@ -29,6 +46,8 @@ export function goodsRules(options: GoodsRulesOptions = {}): DomainRules & { ccc
   const categories = options.cccCategories ?? DEFAULT_CCC_CATEGORIES;
   return {
     domain: 'goods',
+    // A CCC number given where none is required must still be well-formed (ccc-format): every category.
+    categories: categoriesWithRules(GOODS_CATEGORIES, { 'ccc-required': { categories, setting: 'GOODS_CCC_CATEGORIES' } }, ['ccc-format']),
     cccCategories: categories,
     onRegister(ctx): RuleRefusal | undefined {
       const value = ctx.attributes.cccCertificate;

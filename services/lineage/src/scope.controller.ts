@@ -1,8 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsUUID, ValidateNested } from 'class-validator';
-import { CurrentPrincipal, forbidden, isServicePrincipal, Roles, type Principal } from '@trace/platform';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsUUID } from 'class-validator';
+import { CurrentPrincipal, forbidden, isServicePrincipal, Nested, Roles, type Principal } from '@trace/platform';
 import { DOMAIN_NAMES } from './lineage-graph';
 import { LineageScopeQuery } from './scope.query';
 
@@ -18,8 +17,7 @@ export class ScopeRequestDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
-  @ValidateNested({ each: true })
-  @Type(() => ScopeRootDto)
+  @Nested(() => ScopeRootDto, { each: true })
   roots: ScopeRootDto[];
 }
 

@@ -1,4 +1,4 @@
-import type { DomainRules, EventContext, RuleRefusal } from '@trace/trace-chain';
+import { categoriesWithRules, type CategoryEntry, type DomainRules, type EventContext, type RuleRefusal } from '@trace/trace-chain';
 
 /**
  * Building-material rules: every batch states the product standard it is
@@ -25,8 +25,23 @@ function attributeRefusal(attributes: Record<string, unknown>, name: (typeof REQ
   return undefined;
 }
 
+/** The closed list of building-material categories. */
+export const MATERIAL_CATEGORIES: readonly CategoryEntry[] = [
+  { code: 'cement', name: { zh: '水泥', en: 'Cement' } },
+  { code: 'concrete', name: { zh: '预拌混凝土', en: 'Ready-mixed concrete' } },
+  { code: 'steel', name: { zh: '建筑钢材', en: 'Construction steel' } },
+  { code: 'wire_cable', name: { zh: '电线电缆', en: 'Wires and cables' } },
+  { code: 'insulation', name: { zh: '外墙保温材料', en: 'External-wall insulation' } },
+  { code: 'waterproofing', name: { zh: '防水材料', en: 'Waterproofing materials' } },
+  { code: 'glass', name: { zh: '建筑玻璃', en: 'Architectural glass' } },
+  { code: 'pipe', name: { zh: '管材管件', en: 'Pipes and fittings' } },
+  { code: 'brick', name: { zh: '墙体砖块', en: 'Bricks and blocks' } },
+  { code: 'coating', name: { zh: '建筑涂料', en: 'Coatings' } },
+];
+
 export const materialRules = (): DomainRules => ({
   domain: 'material',
+  categories: categoriesWithRules(MATERIAL_CATEGORIES, {}, ['standard-required', 'grade-required']),
   onRegister(ctx) {
     for (const name of REQUIRED_ATTRIBUTES) {
       const r = attributeRefusal(ctx.attributes, name);

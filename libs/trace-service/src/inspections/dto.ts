@@ -1,10 +1,9 @@
+import { IsOffsetTime, Nested } from '@trace/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsDateString,
   IsIn,
   IsNotEmpty,
   IsOptional,
@@ -13,7 +12,6 @@ import {
   Matches,
   MaxLength,
   ValidateBy,
-  ValidateNested,
   type ValidationOptions,
 } from 'class-validator';
 
@@ -69,7 +67,7 @@ export class RecordInspectionDto {
   reportNo: string;
 
   @ApiProperty({ example: '2026-03-01T09:30:00+08:00', description: 'When the sample was taken; not in the future' })
-  @IsDateString({ strict: true })
+  @IsOffsetTime()
   sampledAt: string;
 
   @ApiProperty({ example: 'Provincial Agricultural Product Quality Inspection Centre' })
@@ -82,8 +80,7 @@ export class RecordInspectionDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(200)
-  @ValidateNested({ each: true })
-  @Type(() => InspectionItemDto)
+  @Nested(() => InspectionItemDto, { each: true })
   items: InspectionItemDto[];
 
   @ApiProperty({ enum: RESULTS, description: 'Must be "fail" when any item fails, and "pass" when none does' })

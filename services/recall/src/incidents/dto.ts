@@ -1,5 +1,6 @@
+import { IsOffsetTime } from '@trace/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsDateString, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { SEVERITIES, type Severity } from './options';
 
 export const INCIDENT_DOMAINS = ['agri', 'food', 'drug', 'material', 'goods'] as const;
@@ -27,11 +28,11 @@ export class OpenIncidentDto {
   severity: Severity;
 
   @ApiProperty({ example: '2026-11-24T10:00:00+08:00', description: 'When the incident happened; not after awareAt' })
-  @IsDateString({ strict: true })
+  @IsOffsetTime()
   occurredAt: string;
 
   @ApiProperty({ example: '2026-11-24T15:00:00+08:00', description: 'When the reporter became aware; the deadline counts from here' })
-  @IsDateString({ strict: true })
+  @IsOffsetTime()
   awareAt: string;
 
   @ApiProperty({ example: 'Pressure cooker lid burst; one user hospitalised' })

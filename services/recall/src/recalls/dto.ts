@@ -1,5 +1,5 @@
+import { Nested } from '@trace/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -12,7 +12,6 @@ import {
   IsUUID,
   MaxLength,
   Min,
-  ValidateNested,
 } from 'class-validator';
 import { DOMAINS } from '@trace/contracts';
 import { RECALL_LEVELS, type RecallLevel } from './deadlines';
@@ -50,8 +49,7 @@ export class CreateRecallDto extends RecallDetailsDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
-  @ValidateNested({ each: true })
-  @Type(() => RecallRootDto)
+  @Nested(() => RecallRootDto, { each: true })
   batches: RecallRootDto[];
 }
 
