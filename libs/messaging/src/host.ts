@@ -4,6 +4,7 @@ import {
   ConfigError,
   createHttpApp,
   createLogger,
+  IdempotencyModule,
   loadConfig,
   Metrics,
   PlatformModule,
@@ -33,6 +34,7 @@ class HostModule {
       imports: [
         PlatformModule.forRoot({ config: opts.config, logger: opts.logger, metrics: opts.metrics }),
         MessagingModule.forRoot({ clientId: `trace-${opts.name}`, transport: opts.transport }),
+        IdempotencyModule.forHost(opts.name),
         ...opts.modules,
       ],
     };

@@ -6,6 +6,7 @@ export * from './context';
 export * from './database';
 export * from './embedded-postgres';
 export * from './health';
+export * from './idempotency';
 export * from './input-guard';
 export * from './logging';
 export * from './metrics';
