@@ -104,6 +104,15 @@ describe('idempotency keys (embedded app, real PostgreSQL)', () => {
     expect((await postKeyed(B.api, '/v1/agri/batches', fixed, 'after-fix-2')).status).toBe(201);
   });
 
+  it('is documented on every POST of the OpenAPI document', async () => {
+    const docs = await t.anonymous.get('/docs-json');
+    const posts = Object.entries(docs.body.paths as Record<string, { post?: { parameters?: { name: string; in: string }[] } }>).filter(([, ops]) => ops.post);
+    expect(posts.length).toBeGreaterThan(10);
+    for (const [path, ops] of posts) {
+      expect({ path, header: ops.post!.parameters?.some((p) => p.name === 'Idempotency-Key' && p.in === 'header') }).toEqual({ path, header: true });
+    }
+  });
+
   it('a malformed key is a 400 naming the header', async () => {
     for (const key of ['', 'k'.repeat(201), 'tab\there']) {
       const r = await postKeyed(A.api, '/v1/locations', { name: 'Shed', kind: 'warehouse' }, key);

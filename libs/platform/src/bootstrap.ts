@@ -10,6 +10,16 @@ import { hostileInputGuard } from './input-guard';
 import { Metrics } from './metrics';
 import { createValidationPipe, ProblemDetailsFilter } from './problem';
 
+const IDEMPOTENCY_KEY_PARAMETER = {
+  name: 'Idempotency-Key',
+  in: 'header' as const,
+  required: false,
+  description:
+    'A retry with the same key, caller and body returns the first answer (same status and body; Idempotent-Replayed: true) and ' +
+    'writes nothing more; the same key with another body is a 422 idempotency-key-reused. Keys are kept 24 hours.',
+  schema: { type: 'string' as const, minLength: 1, maxLength: 200, pattern: '^[\\x20-\\x7e]{1,200}$' },
+};
+
 export interface HttpAppOptions {
   config: PlatformConfig;
   logger: Logger;
@@ -84,11 +94,18 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
       app,
       new DocumentBuilder()
         .setTitle(opts.title)
-        .setDescription('Product-quality traceability API. Errors are RFC 9457 application/problem+json.')
+        .setDescription(
+          'Product-quality traceability API. Errors are RFC 9457 application/problem+json. Times are RFC 3339 with a UTC offset ' +
+            '(a time without one is a 400) and are given back in the offset they were written with. Strings may not contain NUL or ' +
+            'unpaired surrogates (400). Every POST takes an Idempotency-Key header.',
+        )
         .setVersion('1')
         .addBearerAuth()
         .build(),
     );
+    for (const operations of Object.values(doc.paths)) {
+      if (operations.post) operations.post.parameters = [...(operations.post.parameters ?? []), IDEMPOTENCY_KEY_PARAMETER];
+    }
     SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
   }
   return app;
