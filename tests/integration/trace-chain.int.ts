@@ -76,16 +76,18 @@ describe('trace chain core (embedded app, real PostgreSQL)', () => {
     expect(shipped.status).toBe(201);
     expect(shipped.body).toMatchObject({ seq: 2, prevHash: b.chainHead });
 
+    // Shipping without a quantity sent the whole holding: the farm holds none of it while it travels.
     const whileInTransit = await event(farm, b.id, { bizStep: 'storing' });
-    expect([whileInTransit.status, whileInTransit.body.type]).toEqual([409, 'https://problems.trace.dev/in-transit']);
-    // The receiver sees the incoming batch; a third party does not.
-    expect((await processor.get(`/v1/agri/batches/${b.id}`)).body.inTransitTo).toBe(P.id);
+    expect([whileInTransit.status, whileInTransit.body.type]).toEqual([403, 'https://problems.trace.dev/not-the-holder']);
+    // The receiver sees the incoming batch (its own part only); a third party does not.
+    const incoming = (await processor.get(`/v1/agri/batches/${b.id}`)).body;
+    expect(incoming).toMatchObject({ inTransitTo: P.id, quantity: { value: 1200, unit: 'kg' }, holdings: [{ orgId: P.id, quantity: 0, inTransit: 1200 }] });
     expect((await stranger.get(`/v1/agri/batches/${b.id}`)).status).toBe(404);
 
     const received = await event(processor, b.id, { bizStep: 'receiving', locationId: P.locations.factory });
     expect(received.status).toBe(201);
     const after = (await processor.get(`/v1/agri/batches/${b.id}`)).body;
-    expect(after).toMatchObject({ holderOrgId: P.id, inTransitTo: null, locationId: P.locations.factory, chainLength: 3 });
+    expect(after).toMatchObject({ holderOrgId: P.id, inTransitTo: null, locationId: P.locations.factory, chainLength: 3, holdings: [{ orgId: P.id, quantity: 1200, inTransit: 0 }] });
 
     const formerHolder = await event(farm, b.id, { bizStep: 'storing' });
     expect([formerHolder.status, formerHolder.body.type]).toEqual([403, 'https://problems.trace.dev/not-the-holder']);
@@ -151,7 +153,8 @@ describe('trace chain core (embedded app, real PostgreSQL)', () => {
     });
     expect(sauce.status).toBe(201);
     const input = (await processor.get(`/v1/agri/batches/${lot.id}`)).body;
-    expect(input.quantity).toEqual({ value: 900, unit: 'kg' });
+    // quantity is as produced; what is left is the processor's holding.
+    expect(input).toMatchObject({ quantity: { value: 1200, unit: 'kg' }, remaining: { value: 900, unit: 'kg' }, holdings: [{ orgId: P.id, quantity: 900, inTransit: 0 }] });
     const inputChain = (await processor.get(`/v1/agri/batches/${lot.id}/events`)).body;
     expect(inputChain.at(-1)).toMatchObject({ bizStep: 'transforming', quantity: { value: 300, unit: 'kg' }, output: { domain: 'food', batchId: sauce.body.id } });
     const outputChain = (await processor.get(`/v1/food/batches/${sauce.body.id}/events`)).body;
@@ -164,7 +167,7 @@ describe('trace chain core (embedded app, real PostgreSQL)', () => {
       inputs: [{ domain: 'agri', batchId: lot.id, quantity: { value: 901, unit: 'kg' } }],
     });
     expect([tooMuch.status, tooMuch.body.type]).toEqual([409, 'https://problems.trace.dev/insufficient-quantity']);
-    expect((await processor.get(`/v1/agri/batches/${lot.id}`)).body.quantity.value).toBe(900);
+    expect((await processor.get(`/v1/agri/batches/${lot.id}`)).body.remaining.value).toBe(900);
     expect((await processor.get(`/v1/food/batches`)).status).toBe(404);
 
     // Unknown input, wrong unit, and an input held by someone else.
@@ -187,7 +190,8 @@ describe('trace chain core (embedded app, real PostgreSQL)', () => {
     });
     expect(partial.status).toBe(403);
     const restored = (await processor.get(`/v1/agri/batches/${lot.id}`)).body;
-    expect(restored.quantity.value).toBe(900);
+    expect(restored.remaining.value).toBe(900);
+    expect(restored.holdings).toEqual([{ orgId: P.id, quantity: 900, inTransit: 0 }]);
     const tail = (await processor.get(`/v1/agri/batches/${lot.id}/events`)).body.slice(-2);
     expect(tail[0]).toMatchObject({ bizStep: 'transforming', quantity: { value: 100 } });
     expect(tail[1]).toMatchObject({ correctionOf: tail[0].id, restored: { value: 100, unit: 'kg' } });

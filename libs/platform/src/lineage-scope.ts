@@ -100,6 +100,26 @@ export interface LineageScope {
    * every active recall every few seconds. Same 422 as `scope`.
    */
   size(roots: LineageScopeRoot[]): Promise<number>;
+  /**
+   * Who holds how much of each batch (API.md "Quantities and custody"): of
+   * every batch in the roots' scope when `downstream`, else of the named
+   * batches only; one row per batch and organisation, nothing-held rows
+   * included (they carry what the organisation was given so far).
+   */
+  holdings(roots: LineageScopeRoot[], downstream: boolean): Promise<LineageHolding[]>;
+}
+
+/** One organisation's part of one batch, as lineage last heard of it. */
+export interface LineageHolding {
+  batchId: string;
+  orgId: string;
+  /** Received and still held. */
+  quantity: number;
+  /** Shipped to it, not received yet. */
+  inTransit: number;
+  /** Everything it was ever given (produced for it, shipped to it). */
+  received: number;
+  unit: string | null;
 }
 
 export const LINEAGE_SCOPE = Symbol('LINEAGE_SCOPE');
@@ -134,6 +154,12 @@ export class HttpLineageScope implements LineageScope {
     const answer = (await this.post('/internal/v1/lineage/scope/size', roots)) as { size?: unknown };
     if (typeof answer.size !== 'number' || !Number.isInteger(answer.size)) throw lineageUnavailable('the lineage service answered a malformed size');
     return answer.size;
+  }
+
+  async holdings(roots: LineageScopeRoot[], downstream: boolean): Promise<LineageHolding[]> {
+    const answer = (await this.post(downstream ? '/internal/v1/lineage/holdings' : '/internal/v1/lineage/holdings/of', roots)) as { holdings?: unknown };
+    if (!Array.isArray(answer.holdings)) throw lineageUnavailable('the lineage service answered malformed holdings');
+    return answer.holdings as LineageHolding[];
   }
 
   private async post(path: string, roots: LineageScopeRoot[]): Promise<unknown> {
@@ -189,7 +215,7 @@ export class LineageScopeClientModule {
             if (baseUrl && /^https?:\/\/\S+$/.test(baseUrl)) return new HttpLineageScope({ baseUrl, tokens, service });
             // The service still starts (cases, incidents work without lineage); starting a recall answers 503.
             const unset = () => Promise.reject(lineageUnavailable(`LINEAGE_URL (an http(s):// URL) is not set for ${service}`));
-            return { scope: unset, size: unset };
+            return { scope: unset, size: unset, holdings: unset };
           },
         },
       ],

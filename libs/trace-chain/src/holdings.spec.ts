@@ -23,6 +23,9 @@ describe('applyMovement', () => {
     expect(rule(applyMovement('active', farm, { bizStep: 'shipping', actorOrgId: 'farm', toOrgId: 'p1', quantity: 1201 }))).toEqual([409, 'insufficient-quantity']);
     expect(rule(applyMovement('active', farm, { bizStep: 'destroying', actorOrgId: 'farm', quantity: 1300 }))).toEqual([409, 'insufficient-quantity']);
     expect(rule(applyMovement('active', [h('farm', 0, 0, 1200), h('p1', 500)], { bizStep: 'storing', actorOrgId: 'farm' }))).toEqual([403, 'not-the-holder']);
+    // Had some, has none left: a shipment asks for more than it holds.
+    expect(rule(applyMovement('active', [h('farm', 0, 0, 1200), h('p1', 500)], { bizStep: 'shipping', actorOrgId: 'farm', toOrgId: 'p2', quantity: 100 }))).toEqual([409, 'insufficient-quantity']);
+    expect(rule(applyMovement('active', [h('p1', 500)], { bizStep: 'shipping', actorOrgId: 'shop', toOrgId: 'p2', quantity: 100 }))).toEqual([403, 'not-the-holder']);
     expect(rule(applyMovement('active', farm, { bizStep: 'shipping', actorOrgId: 'farm', toOrgId: 'p1', quantity: 0 }))).toEqual([422, 'quantity']);
     expect(rule(applyMovement('active', farm, { bizStep: 'shipping', actorOrgId: 'farm' }))).toEqual([422, 'shipping-receiver']);
   });

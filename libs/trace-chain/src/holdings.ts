@@ -84,6 +84,9 @@ export function applyMovement(status: BatchStatus, holdings: readonly Holding[],
     return { status: 422, rule: 'quantity', message: 'A quantity moved or taken must be positive' };
   }
   const actor = find(e.actorOrgId);
+  if (TERMINAL.includes(status)) {
+    return { status: 409, rule: `batch-${status}`, message: `The batch is ${status}: its chain is closed` };
+  }
 
   if (e.bizStep === 'receiving') {
     if (actor.inTransit <= 0) {
@@ -110,11 +113,11 @@ export function applyMovement(status: BatchStatus, holdings: readonly Holding[],
     return { changed: [actor, to], moved: e.voidable, taken: 0, shortage: 0, remaining: remainingOf([actor, to]), status };
   }
 
+  const moving = e.bizStep === 'shipping' || (TAKING_STEPS as string[]).includes(e.bizStep);
   if (actor.quantity <= 0) {
+    // An organisation that had some and has none left asks for more than it holds; one that never had any is no holder.
+    if (moving && actor.received > 0) return insufficient(0, e.quantity ?? 0);
     return { status: 403, rule: 'not-the-holder', message: 'Your organisation holds none of this batch: only a holder records its events' };
-  }
-  if (TERMINAL.includes(status)) {
-    return { status: 409, rule: `batch-${status}`, message: `The batch is ${status}: its chain is closed` };
   }
   const returning = e.bizStep === 'shipping' && e.disposition === 'returned' && !!e.toOrgId && (e.cameFrom ?? []).includes(e.toOrgId);
   if (!(status === 'recalled' && returning)) {

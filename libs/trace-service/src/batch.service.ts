@@ -13,22 +13,21 @@ import {
   type Principal,
 } from '@trace/platform';
 import {
-  applyCustody,
   categoryRefusal,
   GENESIS_HASH,
-  isBizStep,
-  isDisposition,
-  isRefusal,
   nextLink,
   verifyChain,
   type DomainRules,
   type EventContext,
   type Refusal,
   type RuleRefusal,
-  type Transition,
 } from '@trace/trace-chain';
 import type { BatchRegistry, ConsumeRequest, ConsumeResult, InputLedger, PublicBatchView } from './batch-registry';
-import { appendChainEvent } from './chain-writer';
+import { HoldingsStore } from './holdings/holdings-store';
+import { consumeInput, restoreInput } from './use-cases/consume-input';
+import { requireLocation, visibleBatchRow, type TraceCore } from './use-cases/core';
+import { getBatch, type BatchWithHoldings } from './use-cases/get-batch';
+import { recordEvent } from './use-cases/record-event';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import type { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
 import { chainLinkOf, toBatchView, toEventView, type BatchRow, type BatchView, type EventRow } from './rows';
@@ -84,7 +83,11 @@ export class BatchService implements InputLedger {
     private readonly rules: DomainRules,
     private readonly directory?: Directory,
     private readonly hooks: DomainHooks = {},
-  ) {}
+  ) {
+    this.core = { domain, dataSource, outbox, rules, directory, hooks };
+  }
+
+  private readonly core: TraceCore;
 
   // ---------------------------------------------------------------- products
 
@@ -205,6 +208,7 @@ export class BatchService implements InputLedger {
           dto.attributes ?? {}, product.id, product.category, link.seq, link.hash],
       )) as BatchRow[];
       await m.query(`INSERT INTO batch_custody (batch_id, org_id) VALUES ($1, $2)`, [id, principal.orgId]);
+      await HoldingsStore.open(m, [{ id, orgId: principal.orgId, quantity: dto.quantity.value }]);
       await m.query(
         `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash, hash_version)
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
@@ -253,19 +257,13 @@ export class BatchService implements InputLedger {
     });
   }
 
-  /** Operators see what their organisation owns, holds or held; inspectors and regulators see all. */
-  async get(id: string, principal: Principal): Promise<BatchView> {
-    return toBatchView(await this.visibleRow(id, principal));
+  /** The batch with its holdings (see use-cases/get-batch.ts). */
+  async get(id: string, principal: Principal): Promise<BatchWithHoldings> {
+    return getBatch(this.core, id, principal);
   }
 
-  private async visibleRow(id: string, principal: Principal, m: EntityManager = this.dataSource.manager): Promise<BatchRow> {
-    const [row] = (await m.query('SELECT * FROM batches WHERE id = $1', [id])) as BatchRow[];
-    if (row && principal.role === 'operator') {
-      const [held] = await m.query('SELECT 1 FROM batch_custody WHERE batch_id = $1 AND org_id = $2', [id, principal.orgId]);
-      const incoming = row.pending_receiver_org_id === principal.orgId;
-      if (held || incoming) return row;
-    } else if (row) return row;
-    throw notFound('batch', `No batch ${id} in ${this.domain}`);
+  private visibleRow(id: string, principal: Principal, m?: EntityManager): Promise<BatchRow> {
+    return visibleBatchRow(this.core, id, principal, m);
   }
 
   // ------------------------------------------------------------------ events
@@ -276,90 +274,9 @@ export class BatchService implements InputLedger {
     return rows.map(toEventView);
   }
 
-  async recordEvent(id: string, dto: RecordEventDto, principal: Principal, within?: WithinEvent) {
-    if (!isBizStep(dto.bizStep)) {
-      throw badRequest('biz-step', `${dto.bizStep} is not a CBV 2.0 bizStep`, [{ field: 'bizStep', message: 'not a CBV 2.0 bizStep' }]);
-    }
-    if (dto.disposition !== undefined && !isDisposition(dto.disposition)) {
-      throw badRequest('disposition', `${dto.disposition} is not a CBV 2.0 disposition`, [
-        { field: 'disposition', message: 'not a CBV 2.0 disposition' },
-      ]);
-    }
-    // Existence first: another organisation's batch must not be probed through validation answers.
-    await this.visibleRow(id, principal);
-    if (['commissioning', 'transforming'].includes(dto.bizStep)) {
-      throw unprocessable('biz-step', `${dto.bizStep} is recorded by registering a batch (with inputs for a transformation)`);
-    }
-    const location = await this.requireLocation(dto.locationId, principal, dto.bizStep === 'receiving' ? 'any' : 'own');
-    if (dto.toOrgId && this.directory && !(await this.directory.organisation(dto.toOrgId))) {
-      throw unprocessable('unknown-organisation', `No organisation ${dto.toOrgId}`);
-    }
-    const toLocation = dto.toLocationId ? await this.requireLocation(dto.toLocationId, principal, 'any') : undefined;
-    const eventTime = new Date(dto.eventTime);
-    if (eventTime.getTime() > Date.now() + 5 * 60_000) throw badRequest('event-time', 'eventTime lies in the future');
-
-    return this.dataSource.transaction(async (m) => {
-      // Visibility was checked above and batches are never deleted: the row lock is all that is left to take.
-      const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [id])) as BatchRow[];
-      const consumes = dto.bizStep === 'destroying' && dto.quantity ? dto.quantity.value : undefined;
-      if (dto.quantity && dto.quantity.unit !== batch.quantity_unit) {
-        throw unprocessable('unit-mismatch', `The batch is counted in ${batch.quantity_unit}, not ${dto.quantity.unit}`);
-      }
-      const proposed = {
-        bizStep: dto.bizStep as never,
-        disposition: dto.disposition as never,
-        actorOrgId: principal.orgId,
-        toOrgId: dto.toOrgId,
-        consumes: consumes !== undefined && consumes < Number(batch.quantity_value) ? consumes : undefined,
-      };
-      const after = applyCustody(stateOf(batch), proposed);
-      if (isRefusal(after)) refuse(after);
-      const ctx: EventContext = {
-        batch: {
-          ...stateOf(batch),
-          id: batch.id,
-          productCategory: batch.product_category ?? '',
-          attributes: batch.attributes,
-          expiresAt: batch.expires_at ? batch.expires_at.toISOString() : null,
-          quantityUnit: batch.quantity_unit,
-        },
-        event: {
-          ...proposed,
-          locationId: dto.locationId,
-          toLocationKind: toLocation?.kind ?? location?.kind,
-          toLocationId: dto.toLocationId,
-          eventTime: eventTime.toISOString(),
-          quantity: dto.quantity,
-        },
-      };
-      const domainRefusal = this.rules.onEvent?.(ctx, (await this.hooks.eventFacts?.(m, ctx)) ?? {});
-      if (domainRefusal) refuse(domainRefusal);
-      const details: Record<string, unknown> = {
-        toOrgId: dto.toOrgId,
-        toLocationId: dto.toLocationId,
-        quantity: dto.quantity,
-        documents: dto.documents,
-        sensors: dto.sensors,
-        ...((await within?.(m, batch)) ?? {}),
-      };
-      const ev = await appendChainEvent(
-        m,
-        this.outbox,
-        this.domain,
-        batch,
-        {
-          bizStep: dto.bizStep,
-          disposition: dto.disposition ?? defaultDisposition(dto.bizStep),
-          eventTime,
-          locationId: dto.locationId,
-          orgId: principal.orgId,
-          details,
-        },
-        after as Transition,
-      );
-      await this.hooks.afterEvent?.(m, ctx, { id: ev.id, seq: ev.seq });
-      return { id: ev.id, seq: ev.seq, hash: ev.hash.trim(), prevHash: ev.prev_hash.trim(), eventTime: ev.event_time.toISOString() };
-    });
+  /** See use-cases/record-event.ts. */
+  recordEvent(id: string, dto: RecordEventDto, principal: Principal, within?: WithinEvent) {
+    return recordEvent(this.core, id, dto, principal, within);
   }
 
   async verify(id: string, principal: Principal) {
@@ -431,91 +348,19 @@ export class BatchService implements InputLedger {
 
   // ------------------------------------------------- input ledger (transformations)
 
-  async consume(req: ConsumeRequest, principal: Principal): Promise<ConsumeResult> {
-    return this.dataSource.transaction(async (m) => {
-      const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [req.batchId])) as BatchRow[];
-      if (!batch) throw unprocessable('unknown-input', `No input batch ${req.batchId} in ${this.domain}`);
-      if (req.unit !== batch.quantity_unit) {
-        throw unprocessable('unit-mismatch', `Input ${req.batchId} is counted in ${batch.quantity_unit}, not ${req.unit}`);
-      }
-      const after = applyCustody(stateOf(batch), { bizStep: 'transforming', actorOrgId: principal.orgId, consumes: req.quantity });
-      if (isRefusal(after)) refuse({ ...after, message: `Input ${this.domain}/${req.batchId}: ${after.message}` });
-      const ev = await appendChainEvent(
-        m,
-        this.outbox,
-        this.domain,
-        batch,
-        {
-          bizStep: 'transforming',
-          disposition: Number(batch.quantity_value) === req.quantity ? 'inactive' : 'active',
-          eventTime: new Date(),
-          locationId: batch.location_id,
-          orgId: principal.orgId,
-          details: { quantity: { value: req.quantity, unit: req.unit }, output: req.outputRef },
-        },
-        after as Transition,
-      );
-      return { eventId: ev.id, gtin: batch.gtin, lot: batch.lot };
-    });
+  /** See use-cases/consume-input.ts. */
+  consume(req: ConsumeRequest, principal: Principal): Promise<ConsumeResult> {
+    return consumeInput(this.core, req, principal);
   }
 
   async restore(req: ConsumeRequest & { correctionOf: string; reason: string }, principal: Principal): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
-      const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [req.batchId])) as BatchRow[];
-      if (!batch) return;
-      const [original] = await m.query('SELECT 1 FROM trace_events WHERE id = $1 AND batch_id = $2', [req.correctionOf, req.batchId]);
-      if (!original) throw unprocessable('unknown-event', `No event ${req.correctionOf} on batch ${req.batchId}`);
-      const state = stateOf(batch);
-      await appendChainEvent(
-        m,
-        this.outbox,
-        this.domain,
-        batch,
-        {
-          bizStep: 'transforming',
-          disposition: 'active',
-          eventTime: new Date(),
-          locationId: batch.location_id,
-          orgId: principal.orgId,
-          details: { correctionOf: req.correctionOf, reason: req.reason, restored: { value: req.quantity, unit: req.unit } },
-        },
-        { ...state, quantity: state.quantity + req.quantity },
-      );
-    });
+    await restoreInput(this.core, req, principal);
   }
 
   // ------------------------------------------------------------------ helpers
 
-  private async requireLocation(id: string, principal: Principal, whose: 'own' | 'any' = 'own') {
-    if (!this.directory) return undefined;
-    const location = await this.directory.location(id);
-    if (!location) throw unprocessable('unknown-location', `No location ${id}`);
-    if (whose === 'own' && location.orgId !== principal.orgId) {
-      throw unprocessable('location-owner', `Location ${id} belongs to another organisation`);
-    }
-    return location;
-  }
-}
-
-function stateOf(b: BatchRow) {
-  return {
-    status: b.status as never,
-    holderOrgId: b.holder_org_id,
-    pendingReceiverOrgId: b.pending_receiver_org_id,
-    quantity: Number(b.quantity_value),
-  };
-}
-
-function defaultDisposition(bizStep: string): string | null {
-  switch (bizStep) {
-    case 'shipping':
-      return 'in_transit';
-    case 'receiving':
-      return 'in_progress';
-    case 'destroying':
-      return 'destroyed';
-    default:
-      return null;
+  private requireLocation(id: string, principal: Principal, whose: 'own' | 'any' = 'own') {
+    return requireLocation(this.core, id, principal, whose);
   }
 }
 

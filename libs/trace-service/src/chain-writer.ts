@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { timestampFromDate } from '@trace/contracts';
 import type { Outbox, OutboxItem } from '@trace/messaging';
-import { HASH_VERSION, nextLink, type ChainLink, type HashVersion, type ShownFields, type Transition } from '@trace/trace-chain';
+import { HASH_VERSION, nextLink, type ChainLink, type HashVersion, type Holding, type ShownFields, type Transition } from '@trace/trace-chain';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import type { BatchRow, EventRow } from './rows';
 
@@ -94,8 +94,17 @@ export function traceEventItem(
       documents: (Array.isArray(documents) ? documents : []).map((d) => ({ type: String(d.type), id: String(d.id) })),
       batchQuantity: { value: String(after.quantity), unit: batchState.quantityUnit },
       batchLocationId: batchState.locationId,
+      holdings: holdingsOf(after),
     },
     opts: { subject: batchId, orgId: e.orgId, occurredAt: e.eventTime },
+  };
+}
+
+/** The holdings an event leaves, when it changed them (see proto BatchHoldings). */
+function holdingsOf(after: Transition & { holdings?: readonly Holding[] }) {
+  if (!after.holdings) return undefined;
+  return {
+    items: after.holdings.map((h) => ({ orgId: h.orgId, quantity: String(h.quantity), inTransit: String(h.inTransit), received: String(h.received) })),
   };
 }
 

@@ -8,6 +8,7 @@ import { BatchRegistry, BatchRegistryModule } from './batch-registry';
 import { BatchService, type DomainHooks } from './batch.service';
 import { EpcisChainService } from './epcis-ledger';
 import type { DomainName } from './domains';
+import { HOLDINGS_MIGRATIONS } from './holdings/migrations';
 import { TRACE_CHAIN_MIGRATIONS } from './migrations';
 import { createCategoryController } from './categories.controller';
 import { createQrController } from './qr.controller';
@@ -65,7 +66,7 @@ export class DomainServiceModule {
     return {
       module: DomainServiceModule,
       imports: [
-        ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...INSPECTION_MIGRATIONS, ...(options.migrations ?? [])] }),
+        ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...HOLDINGS_MIGRATIONS, ...INSPECTION_MIGRATIONS, ...(options.migrations ?? [])] }),
         BatchRegistryModule,
       ],
       controllers: [...createDomainControllers(domain), createCategoryController(domain, rules), createInspectionController(domain), createQrController(domain), ...(options.controllers ?? [])],

@@ -16,6 +16,7 @@ import type { Outbox, OutboxItem } from '@trace/messaging';
 import { DomainError, notFound, type Directory, type Principal } from '@trace/platform';
 import { expectedHash, GENESIS_HASH, HASH_VERSION, movementRefusal, nextLink, statusAfter, type BatchStatus, type ChainLink } from '@trace/trace-chain';
 import { insertLinks, setChainHeads, traceEventItem, type LinkRow } from './chain-writer';
+import { HoldingsStore } from './holdings/holdings-store';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import { chainLinkOf, type BatchRow, type EventRow } from './rows';
 
@@ -316,6 +317,7 @@ class ChunkWriter {
         [JSON.stringify(this.newBatches), GENESIS_HASH],
       );
       await m.query(`INSERT INTO batch_custody (batch_id, org_id) SELECT unnest($1::uuid[]), $2 ON CONFLICT DO NOTHING`, [this.newBatches.map((b) => b.id), this.principal.orgId]);
+      await HoldingsStore.open(m, this.newBatches.map((b) => ({ id: b.id, orgId: b.owner_org_id, quantity: b.quantity_value })));
     }
     if (this.links.length) {
       await insertLinks(m, this.links, { recordTime: this.recordTime, captureId: this.req.captureId });

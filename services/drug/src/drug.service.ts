@@ -162,11 +162,18 @@ export class DrugService {
     if (!code) throw unprocessable('unknown-code', `No unit code ${c.code} is registered`);
     const kind = dispenserRefusal((await this.directory?.organisation(principal.orgId))?.kind ?? (this.directory ? undefined : 'pharmacy'));
     if (kind) refuse(kind);
-    const [batch] = (await this.ds.query('SELECT location_id FROM batches WHERE id = $1', [code.batch_id])) as BatchRow[];
+    const [batch] = (await this.ds.query('SELECT location_id, quantity_unit FROM batches WHERE id = $1', [code.batch_id])) as BatchRow[];
     const dispensedAt = new Date();
     const ev = await this.batches.recordEvent(
       code.batch_id,
-      { bizStep: 'dispensing', disposition: 'partially_dispensed', eventTime: dispensedAt.toISOString(), locationId: dto.locationId ?? batch.location_id },
+      {
+        bizStep: 'dispensing',
+        disposition: 'partially_dispensed',
+        eventTime: dispensedAt.toISOString(),
+        locationId: dto.locationId ?? batch.location_id,
+        // One pack, from the dispenser's holding.
+        quantity: { value: 1, unit: batch.quantity_unit },
+      },
       principal,
       async (m) => {
         const [locked] = (await m.query('SELECT * FROM unit_codes WHERE code = $1 FOR UPDATE', [c.code])) as CodeRow[];

@@ -12,6 +12,7 @@ import {
   type TransformationRecorded,
 } from '@trace/contracts';
 import { InboxDispatcher, PoisonMessageError, type HandlerContext } from '@trace/messaging';
+import { holdingsFacts, projectHoldings } from './holdings.projection';
 import { LineageIndex } from './lineage-index';
 import { NODE_STATUSES, parseUuid, type NodeStatus } from './lineage-graph';
 import { NODE_COLUMNS, nodeFromRow, type NodeRow } from './node-rows';
@@ -206,6 +207,11 @@ export class LineageProjector implements OnModuleInit {
       [batch.batchId, batch.domain, e.gtin, e.lot, e.ownerOrgId, registeredAt, ...quantityOf(e.quantity), e.locationId || null],
     );
     this.recordNodes(manager, rows);
+    const [produced, unit] = quantityOf(e.quantity);
+    if (produced !== null) {
+      // The producer holds all of it until a chain event says otherwise.
+      await projectHoldings(manager, [{ batchId: batch.batchId, seq: 0n, unit, holdings: [{ orgId: e.ownerOrgId, quantity: produced, inTransit: 0, received: produced }] }]);
+    }
     await this.addCustody(manager, batch.batchId, [e.ownerOrgId]);
     await this.addInputs(manager, batch.batchId, inputs);
   }
@@ -229,6 +235,7 @@ export class LineageProjector implements OnModuleInit {
    */
   async onTraceEventsRecorded(events: TraceEventRecorded[], manager: EntityManager): Promise<void> {
     const facts = events.map((e) => chainFacts(e));
+    await projectHoldings(manager, holdingsFacts(events));
     await this.ensureNodes(manager, [...new Map(facts.map((f) => [f.batchId, { batchId: f.batchId, domain: f.domain }])).values()]);
     const ids = [...new Set(facts.filter((f) => f.status || f.custody || f.state).map((f) => f.batchId))];
     if (ids.length > 0) {

@@ -90,4 +90,28 @@ export class LineageQuantities1764000002100 implements MigrationInterface {
   }
 }
 
-export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000, LineageQuantities1764000002100, FsmaReadModel1764100000000];
+/**
+ * Who holds how much of each batch (BatchHoldings of the chain events that
+ * change them; the producer holds all at registration), for recall scopes and
+ * acknowledgement ceilings. `seq` is the chain seq of the event that set them:
+ * a late older event never overrides a newer one.
+ */
+export class LineageHoldings1765100018100 implements MigrationInterface {
+  name = 'LineageHoldings1765100018100';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE lineage_holdings (
+        batch_id uuid PRIMARY KEY,
+        seq      bigint NOT NULL,
+        unit     text,
+        holdings jsonb NOT NULL
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE lineage_holdings');
+  }
+}
+
+export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000, LineageQuantities1764000002100, FsmaReadModel1764100000000, LineageHoldings1765100018100];

@@ -47,4 +47,22 @@ export class LineageScopeController {
     if (!isServicePrincipal(caller)) throw forbidden('service-only', 'Internal endpoints answer services only');
     return { size: await this.query.size(body.roots) };
   }
+
+  /** Who holds how much of every batch in the roots' scope ({ holdings }): a recall's holdings when it starts. */
+  @Post('holdings')
+  @HttpCode(200)
+  @Roles('admin')
+  async holdings(@Body() body: ScopeRequestDto, @CurrentPrincipal() caller: Principal) {
+    if (!isServicePrincipal(caller)) throw forbidden('service-only', 'Internal endpoints answer services only');
+    return { holdings: await this.query.holdings(body.roots, true) };
+  }
+
+  /** The same for the named batches only: an acknowledgement's ceiling. */
+  @Post('holdings/of')
+  @HttpCode(200)
+  @Roles('admin')
+  async holdingsOf(@Body() body: ScopeRequestDto, @CurrentPrincipal() caller: Principal) {
+    if (!isServicePrincipal(caller)) throw forbidden('service-only', 'Internal endpoints answer services only');
+    return { holdings: await this.query.holdings(body.roots, false) };
+  }
 }

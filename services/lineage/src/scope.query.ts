@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { unprocessable, type LineageScope, type LineageScopeAnswer, type LineageScopeRoot } from '@trace/platform';
+import { unprocessable, type LineageHolding, type LineageScope, type LineageScopeAnswer, type LineageScopeRoot } from '@trace/platform';
+import { readHoldings } from './holdings.projection';
 import { LineageIndex } from './lineage-index';
 
 /**
@@ -29,6 +30,12 @@ export class LineageScopeQuery implements LineageScope {
     const size = graph.downstreamSize(ids);
     if (typeof size !== 'number') throw unprocessable('unknown-batch', `No batch ${size.unknown}`, { batch: size.unknown });
     return size;
+  }
+
+  /** Holdings of every batch in the roots' scope (downstream), or of the named batches only. */
+  async holdings(roots: LineageScopeRoot[], downstream: boolean): Promise<LineageHolding[]> {
+    const ids = downstream ? (await this.scope(roots)).batches.batchId : roots.map((r) => r.batchId.toLowerCase());
+    return readHoldings(this.ds.manager, ids);
   }
 
   /** The graph, caught up first when it misses a root the table has; 422 for a root unknown, or known in another domain. */

@@ -93,4 +93,41 @@ export class RecallScopeGrowth1764000013300 implements MigrationInterface {
   }
 }
 
-export const RECALLS_MIGRATIONS = [RecallRecalls1764000013100, RecallScopeLocations1764000013200, RecallScopeGrowth1764000013300];
+/**
+ * Recalls over holdings (API.md "Recalls"): who held how much of each batch in
+ * scope when the recall started (or when the batch joined it), in transit
+ * included, with what each organisation had been given by then, so that an
+ * acknowledgement is checked against what it held plus what it was given
+ * since. Several organisations may acknowledge the same batch: one
+ * acknowledgement per batch and organisation. Batches under an active recall
+ * are looked up by id (a second recall of one is refused).
+ */
+export class RecallHoldings1765100018200 implements MigrationInterface {
+  name = 'RecallHoldings1765100018200';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE recall_holdings (
+        recall_id  uuid NOT NULL,
+        batch_id   uuid NOT NULL,
+        org_id     text NOT NULL,
+        quantity   numeric NOT NULL CHECK (quantity >= 0),
+        in_transit numeric NOT NULL CHECK (in_transit >= 0),
+        received   numeric NOT NULL CHECK (received >= 0),
+        unit       text,
+        PRIMARY KEY (recall_id, batch_id, org_id),
+        FOREIGN KEY (recall_id, batch_id) REFERENCES recall_batches (recall_id, batch_id)
+      )`);
+    await q.query(`CREATE INDEX recall_holdings_org_idx ON recall_holdings (org_id, recall_id)`);
+    await q.query(`ALTER TABLE recall_acknowledgements DROP CONSTRAINT recall_acknowledgements_pkey, ADD PRIMARY KEY (recall_id, batch_id, org_id)`);
+    await q.query(`CREATE INDEX recall_batches_batch_idx ON recall_batches (batch_id)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX recall_batches_batch_idx');
+    await q.query(`ALTER TABLE recall_acknowledgements DROP CONSTRAINT recall_acknowledgements_pkey, ADD PRIMARY KEY (recall_id, batch_id)`);
+    await q.query('DROP TABLE recall_holdings');
+  }
+}
+
+export const RECALLS_MIGRATIONS = [RecallRecalls1764000013100, RecallScopeLocations1764000013200, RecallScopeGrowth1764000013300, RecallHoldings1765100018200];

@@ -12,10 +12,12 @@ import {
   scopeBatch,
   scopeBatches,
   unprocessable,
+  type LineageHolding,
   type LineageScope,
   type LineageScopeBatch,
   type Principal,
 } from '@trace/platform';
+import { acknowledgeable } from '@trace/trace-chain';
 import { afterWorkingDays } from '../calendar';
 import { deadlinesFor, RECALL_DEADLINES, type RecallDeadlineRule, type RecallLevel } from './deadlines';
 import type { AcknowledgementDto, CreateRecallDto, RecallDetailsDto } from './dto';
@@ -51,6 +53,16 @@ interface ScopeRow {
   added_at?: Date | null;
 }
 
+/** Who held how much of a batch in scope when the recall started (or when the batch joined it). */
+interface HoldingRow {
+  batch_id: string;
+  org_id: string;
+  quantity: string;
+  in_transit: string;
+  received: string;
+  unit: string | null;
+}
+
 interface AckRow {
   batch_id: string;
   org_id: string;
@@ -83,31 +95,41 @@ export interface EffectivenessBasis {
 }
 
 /**
- * Effectiveness of a recall, 0..1: what is accounted for over what went out
- * (DOMAIN.md §7).
+ * Effectiveness of a recall, 0..1: what is accounted for over what was held
+ * in the supply chain when the recall started (API.md "Recalls").
  *
- * - went out, per batch in scope: what the batch held when the recall began
- *   (lineage follows every event that consumes from a batch, so what went
- *   into a downstream batch is counted there, once); when lineage did not know
- *   it, what its holder acknowledged (recovered + destroyed + sold);
- * - accounted for, per batch: recovered + destroyed as acknowledged, at most
- *   what went out of it (a holder over-reporting one batch does not hide
- *   another batch nobody answered for).
+ * - held, per batch in scope: what every organisation held of it and had in
+ *   transit to it at the start (its holdings; a batch lineage knew no
+ *   holdings of: what it held, else what its holders acknowledged as
+ *   recovered + destroyed + sold). What went into a downstream batch is held
+ *   there, so it counts once;
+ * - accounted for, per batch: recovered + destroyed as its holders
+ *   acknowledged, at most what was held of it (a holder over-reporting one
+ *   batch does not hide another batch nobody answered for).
  *
  * Quantities add up only within a unit: the basis is per unit, and the
- * effectiveness is the mean over units of accounted / went out (with one unit,
- * simply the ratio of the totals). 0 while nothing is known to have gone out.
+ * effectiveness is the mean over units of accounted / held (with one unit,
+ * simply the ratio of the totals). 0 while nothing is known to be held.
  */
-export function effectivenessOf(scope: ScopeRow[], acks: AckRow[]): { effectiveness: number; basis: EffectivenessBasis[] } {
-  const ackOf = new Map(acks.map((a) => [a.batch_id, a]));
+export function effectivenessOf(scope: ScopeRow[], acks: AckRow[], holdings: HoldingRow[] = []): { effectiveness: number; basis: EffectivenessBasis[] } {
+  const acksOf = new Map<string, AckRow[]>();
+  for (const a of acks) acksOf.set(a.batch_id, [...(acksOf.get(a.batch_id) ?? []), a]);
+  const heldOf = new Map<string, { total: number; unit: string | null }>();
+  for (const h of holdings) {
+    const at = heldOf.get(h.batch_id) ?? { total: 0, unit: h.unit };
+    at.total += Number(h.quantity) + Number(h.in_transit);
+    heldOf.set(h.batch_id, at);
+  }
   const byUnit = new Map<string | null, EffectivenessBasis>();
   for (const b of scope) {
-    const a = ackOf.get(b.batch_id);
-    const recovered = a ? Number(a.recovered) + Number(a.destroyed) : 0;
-    const known = b.quantity_value !== null;
-    const out = known ? Number(b.quantity_value) : a ? recovered + Number(a.sold) : 0;
+    const mine = acksOf.get(b.batch_id) ?? [];
+    const recovered = mine.reduce((sum, a) => sum + Number(a.recovered) + Number(a.destroyed), 0);
+    const sold = mine.reduce((sum, a) => sum + Number(a.sold), 0);
+    const held = heldOf.get(b.batch_id);
+    const known = held !== undefined || b.quantity_value !== null;
+    const out = held ? held.total : b.quantity_value !== null ? Number(b.quantity_value) : recovered + sold;
     if (!(out > 0)) continue;
-    const unit = known ? b.quantity_unit : null;
+    const unit = known ? (held?.unit ?? b.quantity_unit) : null;
     const basis = byUnit.get(unit) ?? { unit, accountedFor: 0, distributed: 0 };
     basis.accountedFor += Math.min(recovered, out);
     basis.distributed += out;
@@ -155,16 +177,22 @@ export class RecallService {
 
   private async start(roots: { domain: string; batchId: string }[], dto: RecallDetailsDto, principal: Principal, caseId?: string) {
     const unique = [...new Map(roots.map((r) => [r.batchId.toLowerCase(), { domain: r.domain, batchId: r.batchId.toLowerCase() }])).values()];
+    await this.refuseRecalled(this.ds.manager, unique);
     const answer = await this.scopeOnceKnown(unique);
     // A node lineage knows only from an edge (its row not yet arrived) has no domain: nobody could mark it.
     // The scope follower adds it once lineage knows more.
     const batches = scopeBatches(answer.batches).filter((b) => KNOWN_DOMAINS.has(b.domain));
+    const inScope = new Set(batches.map((b) => b.batchId));
+    const holdings = (await this.lineage.holdings(unique, true)).filter((h) => inScope.has(h.batchId));
     const id = randomUUID();
     const now = new Date();
     const { startBy, completeBy } = await deadlinesFor(this.deadlines[dto.level], now, (from, days) => afterWorkingDays(this.ds, from, days));
 
     try {
       await this.ds.transaction(async (m) => {
+        // Recalls start one at a time, so that of two naming the same batch exactly one is created.
+        await m.query(`SELECT pg_advisory_xact_lock(hashtext('recall:start'))`);
+        await this.refuseRecalled(m, unique);
         if (caseId) {
           const [c] = (await m.query('SELECT status FROM cases WHERE id = $1 FOR UPDATE', [caseId])) as { status: string }[];
           if (c?.status !== 'open') throw conflict('case-not-open', `The case ${caseId} is no longer open`);
@@ -175,6 +203,7 @@ export class RecallService {
           [id, dto.level, dto.reason, dto.hazard ?? null, principal.orgId, caseId ?? null, startBy, completeBy, now],
         );
         await this.insertScope(m, id, batches, 0, null);
+        await this.insertHoldings(m, id, holdings);
         await this.announce(m, id, { ...dto, startBy, completeBy, regulatorOrgId: principal.orgId }, batches, 0);
       });
     } catch (err) {
@@ -193,7 +222,41 @@ export class RecallService {
       location_id: b.locationId,
       is_root: b.root,
     }));
-    return this.view(await this.row(id), written);
+    return this.view(await this.row(id), written, holdings.map(holdingRow));
+  }
+
+  /** 409 `already-recalled` (with the recall's id) when a named batch is in the scope of an active recall. */
+  private async refuseRecalled(m: EntityManager, roots: { batchId: string }[]): Promise<void> {
+    const [hit] = (await m.query(
+      `SELECT b.recall_id, b.batch_id FROM recall_batches b JOIN recalls r ON r.id = b.recall_id
+        WHERE r.status = 'active' AND b.batch_id = ANY($1::uuid[]) ORDER BY r.created_at LIMIT 1`,
+      [roots.map((r) => r.batchId)],
+    )) as { recall_id: string; batch_id: string }[];
+    if (hit) {
+      throw conflict('already-recalled', `Batch ${hit.batch_id} is already under active recall ${hit.recall_id}`, {
+        recallId: hit.recall_id,
+        batchId: hit.batch_id,
+      });
+    }
+  }
+
+  /** Who held how much of each batch when it entered the scope (rows of lineage's holdings). */
+  private async insertHoldings(m: EntityManager, recallId: string, holdings: LineageHolding[]): Promise<void> {
+    if (holdings.length === 0) return;
+    await m.query(
+      `INSERT INTO recall_holdings (recall_id, batch_id, org_id, quantity, in_transit, received, unit)
+       SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::text[])
+       ON CONFLICT DO NOTHING`,
+      [
+        recallId,
+        holdings.map((h) => h.batchId),
+        holdings.map((h) => h.orgId),
+        holdings.map((h) => h.quantity),
+        holdings.map((h) => h.inTransit),
+        holdings.map((h) => h.received),
+        holdings.map((h) => h.unit),
+      ],
+    );
   }
 
   /**
@@ -333,6 +396,7 @@ export class RecallService {
       wave: number;
     }[];
     await this.insertScope(m, row.id, joining, held.last + 1, new Date());
+    await this.insertHoldings(m, row.id, await this.lineage.holdings(joining.map((b) => ({ domain: b.domain, batchId: b.batchId })), false));
     await this.announce(
       m,
       row.id,
@@ -354,20 +418,31 @@ export class RecallService {
   async get(id: string, principal: Principal) {
     const row = await this.row(id);
     const scope = await this.scopeOf(id);
-    if (principal.role === 'operator' && !scope.some((b) => b.holder_org_id === principal.orgId)) throw this.unknown(id);
-    const acks = (await this.ds.query('SELECT * FROM recall_acknowledgements WHERE recall_id = $1 ORDER BY first_at, batch_id', [id])) as AckRow[];
-    const base = await this.view(row, scope);
-    const { effectiveness, basis } = effectivenessOf(scope, acks);
+    const holdings = await this.holdingsOf(id);
+    const acks = (await this.ds.query('SELECT * FROM recall_acknowledgements WHERE recall_id = $1 ORDER BY first_at, batch_id, org_id', [id])) as AckRow[];
+    if (
+      principal.role === 'operator' &&
+      !scope.some((b) => b.holder_org_id === principal.orgId) &&
+      !holdings.some((h) => h.org_id === principal.orgId) &&
+      !acks.some((a) => a.org_id === principal.orgId)
+    ) {
+      throw this.unknown(id);
+    }
+    const base = await this.view(row, scope, holdings);
+    const { effectiveness, basis } = effectivenessOf(scope, acks, holdings);
     const now = Date.now();
     const active = row.status === 'active';
-    const orgs = new Map<string, { batches: string[]; acked: AckRow[] }>();
-    for (const b of scope) {
-      if (!b.holder_org_id) continue;
-      const o = orgs.get(b.holder_org_id) ?? { batches: [], acked: [] };
-      o.batches.push(b.batch_id);
-      orgs.set(b.holder_org_id, o);
+    const orgs = new Map<string, { batches: Set<string>; acked: AckRow[] }>();
+    const expect = (orgId: string, batchId: string) => {
+      const o = orgs.get(orgId) ?? { batches: new Set<string>(), acked: [] };
+      o.batches.add(batchId);
+      orgs.set(orgId, o);
+    };
+    for (const [batchId, orgIds] of holdersOf(scope, holdings)) for (const orgId of orgIds) expect(orgId, batchId);
+    for (const a of acks) {
+      expect(a.org_id, a.batch_id);
+      orgs.get(a.org_id)?.acked.push(a);
     }
-    for (const a of acks) orgs.get(a.org_id)?.acked.push(a);
     return {
       ...base,
       acknowledgements: acks.map((a) => ({
@@ -386,15 +461,15 @@ export class RecallService {
         distributed: basis.length === 1 ? basis[0].distributed : null,
         byUnit: basis,
         definition:
-          'per unit: (recovered + destroyed, at most what each batch held) / what the batches in scope held when the recall began ' +
+          'per unit: (recovered + destroyed, at most what was held of each batch) / what was held of the batches in scope, in transit included, when the recall began ' +
           '(else what the holder acknowledged: recovered + destroyed + sold); effectiveness is the mean over units',
       },
       organisations: [...orgs.entries()].map(([orgId, o]) => {
         const acknowledged = o.acked.length > 0;
-        const complete = o.acked.length >= o.batches.length;
+        const complete = o.acked.length >= o.batches.size;
         return {
           orgId,
-          batches: o.batches,
+          batches: [...o.batches],
           acknowledgedBatches: o.acked.length,
           acknowledged,
           acknowledgedAt: acknowledged ? new Date(Math.min(...o.acked.map((a) => a.first_at.getTime()))).toISOString() : null,
@@ -406,27 +481,53 @@ export class RecallService {
     };
   }
 
+  /**
+   * An organisation's account of one batch in scope: checked against what it
+   * held (and had in transit) when the recall started plus what it was given
+   * since (a return, a shipment sent after the start), as lineage knows it now:
+   * above that is 422 `exceeds-holding`. A later acknowledgement of the same
+   * batch by the same organisation replaces the quantities.
+   */
   async acknowledge(id: string, dto: AcknowledgementDto, principal: Principal) {
     const batchId = dto.batchId.toLowerCase();
     const now = new Date();
+    const [batch] = (await this.ds.query('SELECT batch_id, domain, holder_org_id FROM recall_batches WHERE recall_id = $1 AND batch_id = $2', [id, batchId])) as ScopeRow[];
+    const current = batch ? (await this.lineage.holdings([{ domain: batch.domain, batchId }], false)).find((h) => h.orgId === principal.orgId) : undefined;
     return this.ds.transaction(async (m) => {
       // Shares the row with other acknowledgements; a close waits for them (and they for it).
       const [row] = (await m.query('SELECT * FROM recalls WHERE id = $1 FOR SHARE', [id])) as RecallRow[];
       if (!row) throw this.unknown(id);
-      const scope = (await m.query('SELECT batch_id, holder_org_id FROM recall_batches WHERE recall_id = $1', [id])) as ScopeRow[];
-      if (!scope.some((b) => b.holder_org_id === principal.orgId)) {
+      const [involved] = await m.query(
+        `SELECT 1 FROM recall_holdings WHERE recall_id = $1 AND org_id = $2
+         UNION ALL SELECT 1 FROM recall_batches WHERE recall_id = $1 AND holder_org_id = $2 LIMIT 1`,
+        [id, principal.orgId],
+      );
+      if (!involved && !(current && current.received > 0)) {
         throw forbidden('not-in-scope', 'Your organisation holds no batch of this recall');
       }
       if (row.status !== 'active') throw conflict('recall-closed', `The recall ${id} is closed`);
-      const batch = scope.find((b) => b.batch_id === batchId);
       if (!batch) throw unprocessable('batch-not-in-scope', `The batch ${dto.batchId} is not in the scope of recall ${id}`);
-      if (batch.holder_org_id !== principal.orgId) {
+      const [start] = (await m.query('SELECT * FROM recall_holdings WHERE recall_id = $1 AND batch_id = $2 AND org_id = $3', [id, batchId, principal.orgId])) as HoldingRow[];
+      const [anyHolding] = await m.query('SELECT 1 FROM recall_holdings WHERE recall_id = $1 AND batch_id = $2 LIMIT 1', [id, batchId]);
+      const total = dto.recovered + dto.destroyed + dto.sold;
+      if (anyHolding || current) {
+        const ceiling = acknowledgeable(start ? { quantity: Number(start.quantity), inTransit: Number(start.in_transit), received: Number(start.received) } : undefined, current);
+        if (ceiling <= 0) throw forbidden('not-the-holder', 'Your organisation held none of this batch when the recall started and was given none since');
+        if (total > ceiling) {
+          throw unprocessable(
+            'exceeds-holding',
+            `Your organisation held ${ceiling} of batch ${batchId} (at the start of the recall, in transit included, and given since); ${total} cannot be accounted for`,
+            { held: ceiling, acknowledged: total },
+          );
+        }
+      } else if (batch.holder_org_id !== principal.orgId) {
+        // A scope from before holdings: its one holder answers for it.
         throw forbidden('not-the-holder', 'Only the organisation holding the batch in the recall scope may acknowledge it');
       }
       const [ack] = (await m.query(
         `INSERT INTO recall_acknowledgements (recall_id, batch_id, org_id, recovered, destroyed, sold, first_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-         ON CONFLICT (recall_id, batch_id) DO UPDATE
+         ON CONFLICT (recall_id, batch_id, org_id) DO UPDATE
            SET recovered = EXCLUDED.recovered, destroyed = EXCLUDED.destroyed, sold = EXCLUDED.sold, updated_at = EXCLUDED.updated_at
          RETURNING *`,
         [id, batchId, principal.orgId, dto.recovered, dto.destroyed, dto.sold, now],
@@ -456,7 +557,7 @@ export class RecallService {
       if (grown > 0) return grown;
       const scope = (await m.query('SELECT * FROM recall_batches WHERE recall_id = $1', [id])) as ScopeRow[];
       const acks = (await m.query('SELECT * FROM recall_acknowledgements WHERE recall_id = $1', [id])) as AckRow[];
-      const { effectiveness } = effectivenessOf(scope, acks);
+      const { effectiveness } = effectivenessOf(scope, acks, await this.holdingsOf(id, m));
       await m.query(`UPDATE recalls SET status = 'closed', closed_at = $2, closed_by_org_id = $3, effectiveness = $4 WHERE id = $1`, [
         id,
         now,
@@ -491,8 +592,15 @@ export class RecallService {
     return this.ds.query('SELECT * FROM recall_batches WHERE recall_id = $1 ORDER BY position', [id]) as Promise<ScopeRow[]>;
   }
 
-  private async view(row: RecallRow, scope?: ScopeRow[]) {
+  private holdingsOf(id: string, m: EntityManager = this.ds.manager): Promise<HoldingRow[]> {
+    return m.query('SELECT * FROM recall_holdings WHERE recall_id = $1 ORDER BY batch_id, org_id', [id]) as Promise<HoldingRow[]>;
+  }
+
+  private async view(row: RecallRow, scope?: ScopeRow[], holdingRows?: HoldingRow[]) {
     const batches = scope ?? (await this.scopeOf(row.id));
+    const holdings = holdingRows ?? (await this.holdingsOf(row.id));
+    const domainOf = new Map(batches.map((b) => [b.batch_id, b.domain]));
+    const holders = holdersOf(batches, holdings);
     return {
       id: row.id,
       status: row.status,
@@ -515,7 +623,17 @@ export class RecallService {
           root: b.is_root,
           addedAt: (b.added_at ?? row.created_at).toISOString(),
         })),
-        organisations: [...new Set(batches.map((b) => b.holder_org_id).filter((o): o is string => !!o))],
+        holdings: holdings
+          .filter((h) => Number(h.quantity) > 0 || Number(h.in_transit) > 0)
+          .map((h) => ({
+            domain: domainOf.get(h.batch_id) ?? null,
+            batchId: h.batch_id,
+            orgId: h.org_id,
+            quantity: Number(h.quantity),
+            inTransit: Number(h.in_transit),
+            unit: h.unit,
+          })),
+        organisations: [...new Set([...holders.values()].flat())],
       },
       deadlines: { startBy: row.start_by.toISOString(), completeBy: row.complete_by.toISOString() },
     };
@@ -524,4 +642,24 @@ export class RecallService {
   private unknown(id: string) {
     return notFound('recall', `No recall ${id}`);
   }
+}
+
+/** A holdings row as lineage answered it, in the shape stored (the answer of start, before reading it back). */
+function holdingRow(h: LineageHolding): HoldingRow {
+  return { batch_id: h.batchId, org_id: h.orgId, quantity: String(h.quantity), in_transit: String(h.inTransit), received: String(h.received), unit: h.unit };
+}
+
+/**
+ * Who is asked to act on each batch: the organisations that held some of it
+ * or had some in transit when the recall started; for a batch without
+ * holdings (a scope from before holdings), its one holder.
+ */
+function holdersOf(scope: ScopeRow[], holdings: HoldingRow[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const h of holdings) {
+    if (Number(h.quantity) > 0 || Number(h.in_transit) > 0) out.set(h.batch_id, [...(out.get(h.batch_id) ?? []), h.org_id]);
+  }
+  const withHoldings = new Set(holdings.map((h) => h.batch_id));
+  for (const b of scope) if (!withHoldings.has(b.batch_id) && b.holder_org_id) out.set(b.batch_id, [b.holder_org_id]);
+  return out;
 }

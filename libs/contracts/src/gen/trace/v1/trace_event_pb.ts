@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file trace/v1/trace_event.proto.
  */
 export const file_trace_v1_trace_event: GenFile = /*@__PURE__*/
-  fileDesc("Chp0cmFjZS92MS90cmFjZV9ldmVudC5wcm90bxIIdHJhY2UudjEi0gMKElRyYWNlRXZlbnRSZWNvcmRlZBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEhAKCGV2ZW50X2lkGAIgASgJEgsKA3NlcRgDIAEoBBIQCghiaXpfc3RlcBgEIAEoCRITCgtkaXNwb3NpdGlvbhgFIAEoCRIuCgpldmVudF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtsb2NhdGlvbl9pZBgHIAEoCRIVCg1ob2xkZXJfb3JnX2lkGAggASgJEhEKCXRvX29yZ19pZBgJIAEoCRIWCg50b19sb2NhdGlvbl9pZBgKIAEoCRIkCghxdWFudGl0eRgLIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EgwKBGhhc2gYDCABKAkSEQoJcHJldl9oYXNoGA0gASgJEhQKDHN0YXR1c19hZnRlchgOIAEoCRIoCglkb2N1bWVudHMYDyADKAsyFS50cmFjZS52MS5Eb2N1bWVudFJlZhIqCg5iYXRjaF9xdWFudGl0eRgUIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EhkKEWJhdGNoX2xvY2F0aW9uX2lkGBUgASgJIqQBChZUcmFuc2Zvcm1hdGlvblJlY29yZGVkEiIKBm91dHB1dBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEiQKBmlucHV0cxgCIAMoCzIULnRyYWNlLnYxLkJhdGNoSW5wdXQSEAoIZXZlbnRfaWQYAyABKAkSLgoKZXZlbnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_trace_v1_batch, file_trace_v1_common]);
+  fileDesc("Chp0cmFjZS92MS90cmFjZV9ldmVudC5wcm90bxIIdHJhY2UudjEi/QMKElRyYWNlRXZlbnRSZWNvcmRlZBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEhAKCGV2ZW50X2lkGAIgASgJEgsKA3NlcRgDIAEoBBIQCghiaXpfc3RlcBgEIAEoCRITCgtkaXNwb3NpdGlvbhgFIAEoCRIuCgpldmVudF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtsb2NhdGlvbl9pZBgHIAEoCRIVCg1ob2xkZXJfb3JnX2lkGAggASgJEhEKCXRvX29yZ19pZBgJIAEoCRIWCg50b19sb2NhdGlvbl9pZBgKIAEoCRIkCghxdWFudGl0eRgLIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EgwKBGhhc2gYDCABKAkSEQoJcHJldl9oYXNoGA0gASgJEhQKDHN0YXR1c19hZnRlchgOIAEoCRIoCglkb2N1bWVudHMYDyADKAsyFS50cmFjZS52MS5Eb2N1bWVudFJlZhIqCg5iYXRjaF9xdWFudGl0eRgUIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EhkKEWJhdGNoX2xvY2F0aW9uX2lkGBUgASgJEikKCGhvbGRpbmdzGBYgASgLMhcudHJhY2UudjEuQmF0Y2hIb2xkaW5ncyIxCg1CYXRjaEhvbGRpbmdzEiAKBWl0ZW1zGAEgAygLMhEudHJhY2UudjEuSG9sZGluZyJRCgdIb2xkaW5nEg4KBm9yZ19pZBgBIAEoCRIQCghxdWFudGl0eRgCIAEoCRISCgppbl90cmFuc2l0GAMgASgJEhAKCHJlY2VpdmVkGAQgASgJIqQBChZUcmFuc2Zvcm1hdGlvblJlY29yZGVkEiIKBm91dHB1dBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEiQKBmlucHV0cxgCIAMoCzIULnRyYWNlLnYxLkJhdGNoSW5wdXQSEAoIZXZlbnRfaWQYAyABKAkSLgoKZXZlbnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_trace_v1_batch, file_trace_v1_common]);
 
 /**
  * An event was appended to a batch's hash chain.
@@ -124,6 +124,16 @@ export type TraceEventRecorded = Message<"trace.v1.TraceEventRecorded"> & {
    * @generated from field: string batch_location_id = 21;
    */
   batchLocationId: string;
+
+  /**
+   * Who holds how much of the batch after this event, every organisation that
+   * has or had a part of it; set only by events that change holdings
+   * (registration aside: the producer holds all). Read models (lineage, and
+   * through it a recall's scope and acknowledgement ceilings) take it from here.
+   *
+   * @generated from field: trace.v1.BatchHoldings holdings = 22;
+   */
+  holdings?: BatchHoldings | undefined;
 };
 
 /**
@@ -132,6 +142,63 @@ export type TraceEventRecorded = Message<"trace.v1.TraceEventRecorded"> & {
  */
 export const TraceEventRecordedSchema: GenMessage<TraceEventRecorded> = /*@__PURE__*/
   messageDesc(file_trace_v1_trace_event, 0);
+
+/**
+ * The holdings of one batch, per organisation, in the batch's unit.
+ *
+ * @generated from message trace.v1.BatchHoldings
+ */
+export type BatchHoldings = Message<"trace.v1.BatchHoldings"> & {
+  /**
+   * @generated from field: repeated trace.v1.Holding items = 1;
+   */
+  items: Holding[];
+};
+
+/**
+ * Describes the message trace.v1.BatchHoldings.
+ * Use `create(BatchHoldingsSchema)` to create a new message.
+ */
+export const BatchHoldingsSchema: GenMessage<BatchHoldings> = /*@__PURE__*/
+  messageDesc(file_trace_v1_trace_event, 1);
+
+/**
+ * @generated from message trace.v1.Holding
+ */
+export type Holding = Message<"trace.v1.Holding"> & {
+  /**
+   * @generated from field: string org_id = 1;
+   */
+  orgId: string;
+
+  /**
+   * Received and still held.
+   *
+   * @generated from field: string quantity = 2;
+   */
+  quantity: string;
+
+  /**
+   * Shipped to it and not received yet.
+   *
+   * @generated from field: string in_transit = 3;
+   */
+  inTransit: string;
+
+  /**
+   * Everything it was ever given (produced for it, shipped to it), less voided shipments.
+   *
+   * @generated from field: string received = 4;
+   */
+  received: string;
+};
+
+/**
+ * Describes the message trace.v1.Holding.
+ * Use `create(HoldingSchema)` to create a new message.
+ */
+export const HoldingSchema: GenMessage<Holding> = /*@__PURE__*/
+  messageDesc(file_trace_v1_trace_event, 2);
 
 /**
  * A batch was made from input batches, possibly of other domains.
@@ -166,5 +233,5 @@ export type TransformationRecorded = Message<"trace.v1.TransformationRecorded"> 
  * Use `create(TransformationRecordedSchema)` to create a new message.
  */
 export const TransformationRecordedSchema: GenMessage<TransformationRecorded> = /*@__PURE__*/
-  messageDesc(file_trace_v1_trace_event, 1);
+  messageDesc(file_trace_v1_trace_event, 3);
 

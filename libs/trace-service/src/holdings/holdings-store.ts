@@ -1,0 +1,136 @@
+import type { EntityManager } from 'typeorm';
+import type { Holding, MovementResult } from '@trace/trace-chain';
+
+interface HoldingRow {
+  org_id: string;
+  quantity: string;
+  in_transit: string;
+  received: string;
+}
+
+interface ShipmentRow {
+  from_org_id: string;
+  to_org_id: string;
+  outstanding: string;
+}
+
+const toHolding = (r: HoldingRow): Holding => ({
+  orgId: r.org_id,
+  quantity: Number(r.quantity),
+  inTransit: Number(r.in_transit),
+  received: Number(r.received),
+});
+
+/** What one event does to the holdings, as the store records it. */
+export interface HoldingsWrite {
+  batchId: string;
+  eventId: string;
+  bizStep: string;
+  disposition: string | null;
+  actorOrgId: string;
+  toOrgId?: string;
+  eventTime: Date;
+  result: MovementResult;
+}
+
+/**
+ * The one writer of `batch_holdings` and `batch_shipments` (see
+ * holdings/migrations.ts). Every method runs in the caller's transaction,
+ * which holds the batch row lock (SELECT … FOR UPDATE) for writes: the
+ * movements of one batch are serialised, so a holding read here and written
+ * back after the pure rule (applyMovement) cannot be over-drawn by a
+ * concurrent request. The deferred mass-balance trigger checks the sum again
+ * at commit.
+ */
+export class HoldingsStore {
+  /** Every holding of the batch, nothing-held rows included (they carry `received`). */
+  static async read(m: EntityManager, batchId: string): Promise<Holding[]> {
+    const rows = (await m.query('SELECT org_id, quantity, in_transit, received FROM batch_holdings WHERE batch_id = $1 ORDER BY org_id', [batchId])) as HoldingRow[];
+    return rows.map(toHolding);
+  }
+
+  /** Holdings of many batches (lists, views). */
+  static async readMany(m: EntityManager, batchIds: string[]): Promise<Map<string, Holding[]>> {
+    const out = new Map<string, Holding[]>();
+    if (batchIds.length === 0) return out;
+    const rows = (await m.query(
+      'SELECT batch_id, org_id, quantity, in_transit, received FROM batch_holdings WHERE batch_id = ANY($1::uuid[]) ORDER BY batch_id, org_id',
+      [batchIds],
+    )) as (HoldingRow & { batch_id: string })[];
+    for (const r of rows) out.set(r.batch_id, [...(out.get(r.batch_id) ?? []), toHolding(r)]);
+    return out;
+  }
+
+  /** True when the organisation holds, has in transit, or ever had a part of the batch. */
+  static async involves(m: EntityManager, batchId: string, orgId: string): Promise<boolean> {
+    const rows: unknown[] = await m.query('SELECT 1 FROM batch_holdings WHERE batch_id = $1 AND org_id = $2', [batchId, orgId]);
+    return rows.length > 0;
+  }
+
+  /** New batches: the producer holds all of each. */
+  static async open(m: EntityManager, batches: { id: string; orgId: string; quantity: number | string }[]): Promise<void> {
+    if (batches.length === 0) return;
+    await m.query(
+      `INSERT INTO batch_holdings (batch_id, org_id, quantity, received)
+       SELECT b, o, q, q FROM unnest($1::uuid[], $2::text[], $3::numeric[]) AS t (b, o, q)`,
+      [batches.map((b) => b.id), batches.map((b) => b.orgId), batches.map((b) => b.quantity)],
+    );
+  }
+
+  /** Shipments of the batch (who shipped to whom), for "where it came from". */
+  static async shipments(m: EntityManager, batchId: string): Promise<{ fromOrgId: string; toOrgId: string; outstanding: number }[]> {
+    const rows = (await m.query('SELECT from_org_id, to_org_id, outstanding FROM batch_shipments WHERE batch_id = $1', [batchId])) as ShipmentRow[];
+    return rows.map((r) => ({ fromOrgId: r.from_org_id, toOrgId: r.to_org_id, outstanding: Number(r.outstanding) }));
+  }
+
+  /** A compensation: what the organisation took (a transformation that then failed) is given back to its holding. */
+  static async restore(m: EntityManager, batchId: string, orgId: string, quantity: number): Promise<void> {
+    await m.query(
+      `UPDATE batch_holdings SET quantity = quantity + $3, taken = GREATEST(taken - $3, 0) WHERE batch_id = $1 AND org_id = $2`,
+      [batchId, orgId, quantity],
+    );
+  }
+
+  /** Records what one movement did: the holdings it changed and the shipment it opened or closed. */
+  static async record(m: EntityManager, w: HoldingsWrite): Promise<void> {
+    const { result } = w;
+    if (result.changed.length > 0) {
+      const taken = (orgId: string) => (orgId === w.actorOrgId ? result.taken : 0);
+      const lost = (orgId: string) => (orgId === w.actorOrgId ? result.shortage : 0);
+      await m.query(
+        `INSERT INTO batch_holdings AS h (batch_id, org_id, quantity, in_transit, received, taken, lost)
+         SELECT $1, o, q, t, r, k, l FROM unnest($2::text[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[]) AS x (o, q, t, r, k, l)
+         ON CONFLICT (batch_id, org_id) DO UPDATE
+           SET quantity = EXCLUDED.quantity, in_transit = EXCLUDED.in_transit, received = EXCLUDED.received,
+               taken = h.taken + EXCLUDED.taken, lost = h.lost + EXCLUDED.lost`,
+        [
+          w.batchId,
+          result.changed.map((h) => h.orgId),
+          result.changed.map((h) => h.quantity),
+          result.changed.map((h) => h.inTransit),
+          result.changed.map((h) => h.received),
+          result.changed.map((h) => taken(h.orgId)),
+          result.changed.map((h) => lost(h.orgId)),
+        ],
+      );
+    }
+    if (w.bizStep === 'shipping' && w.toOrgId && result.moved > 0) {
+      await m.query(
+        `INSERT INTO batch_shipments (event_id, batch_id, from_org_id, to_org_id, quantity, outstanding, disposition, shipped_at)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7)`,
+        [w.eventId, w.batchId, w.actorOrgId, w.toOrgId, result.moved, w.disposition, w.eventTime],
+      );
+    } else if (w.bizStep === 'receiving') {
+      await m.query(`UPDATE batch_shipments SET outstanding = 0, closed_by = $3 WHERE batch_id = $1 AND to_org_id = $2 AND outstanding > 0`, [
+        w.batchId,
+        w.actorOrgId,
+        w.eventId,
+      ]);
+    } else if (w.bizStep === 'void_shipping' && w.toOrgId) {
+      await m.query(
+        `UPDATE batch_shipments SET outstanding = 0, closed_by = $4 WHERE batch_id = $1 AND from_org_id = $2 AND to_org_id = $3 AND outstanding > 0`,
+        [w.batchId, w.actorOrgId, w.toOrgId, w.eventId],
+      );
+    }
+  }
+}

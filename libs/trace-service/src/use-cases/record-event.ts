@@ -1,0 +1,202 @@
+import type { EntityManager } from 'typeorm';
+import { badRequest, unprocessable, type Principal } from '@trace/platform';
+import {
+  applyMovement,
+  isBizStep,
+  isDisposition,
+  massBalanceRefusal,
+  TAKING_STEPS,
+  upstreamOf,
+  type BatchStatus,
+  type EventContext,
+  type Holding,
+  type MovementResult,
+  type Refusal,
+  type Transition,
+} from '@trace/trace-chain';
+import type { WithinEvent } from '../batch.service';
+import { appendChainEvent } from '../chain-writer';
+import type { RecordEventDto } from '../dto';
+import { HoldingsStore } from '../holdings/holdings-store';
+import type { BatchRow } from '../rows';
+import { refusalError, requireLocation, visibleBatchRow, type TraceCore } from './core';
+
+/** Steps whose quantity moves or takes goods; on any other step a quantity is only recorded. */
+const MOVING_STEPS: readonly string[] = ['shipping', 'receiving', ...TAKING_STEPS];
+
+/** The custody state a batch is left in by a movement, with the holdings it announces. */
+export type HoldingsTransition = Transition & { holdings?: Holding[] };
+
+/** The holdings after a movement: the batch's list with the changed ones replaced or added. */
+export function holdingsAfter(before: readonly Holding[], changed: readonly Holding[]): Holding[] {
+  const byOrg = new Map(before.map((h) => [h.orgId, h]));
+  for (const h of changed) byOrg.set(h.orgId, h);
+  return [...byOrg.values()].sort((a, b) => (a.orgId < b.orgId ? -1 : a.orgId > b.orgId ? 1 : 0));
+}
+
+/**
+ * Decides a movement of a locked batch by the holdings rule and checks mass
+ * balance: the holdings are read under the caller's row lock, so what is
+ * decided here is what gets written.
+ */
+export async function planMovement(
+  m: EntityManager,
+  batch: BatchRow,
+  e: { bizStep: string; disposition?: string; actorOrgId: string; toOrgId?: string; quantity?: number },
+): Promise<{ result: MovementResult; after: HoldingsTransition } | Refusal> {
+  const holdings = await HoldingsStore.read(m, batch.id);
+  const needsShipments = e.bizStep === 'void_shipping' || (e.bizStep === 'shipping' && e.disposition === 'returned');
+  const shipments = needsShipments ? await HoldingsStore.shipments(m, batch.id) : [];
+  const cameFrom = upstreamOf(e.actorOrgId, shipments);
+  // Batches from before shipments were recorded: the producer is where everything came from.
+  if (e.actorOrgId !== batch.owner_org_id && !cameFrom.includes(batch.owner_org_id)) cameFrom.push(batch.owner_org_id);
+  const voidable = shipments.filter((s) => s.fromOrgId === e.actorOrgId && s.toOrgId === e.toOrgId).reduce((sum, s) => sum + s.outstanding, 0);
+  const result = applyMovement(batch.status as BatchStatus, holdings, {
+    bizStep: e.bizStep as never,
+    disposition: e.disposition as never,
+    actorOrgId: e.actorOrgId,
+    toOrgId: e.toOrgId,
+    quantity: MOVING_STEPS.includes(e.bizStep) ? e.quantity : undefined,
+    cameFrom,
+    voidable,
+  });
+  if ('rule' in result) return result;
+  const all = holdingsAfter(holdings, result.changed);
+  const gone = (await m.query('SELECT COALESCE(sum(taken + lost), 0) AS gone FROM batch_holdings WHERE batch_id = $1', [batch.id]))[0].gone;
+  const unbalanced = massBalanceRefusal(Number(batch.quantity_initial ?? batch.quantity_value), all, Number(gone) + result.taken + result.shortage);
+  if (unbalanced) return unbalanced;
+  const inTransitTo = all.find((h) => h.inTransit > 0)?.orgId ?? null;
+  return {
+    result,
+    after: {
+      status: result.status,
+      holderOrgId: e.bizStep === 'receiving' ? e.actorOrgId : batch.holder_org_id,
+      pendingReceiverOrgId: inTransitTo,
+      quantity: result.remaining,
+      ...(result.changed.length > 0 ? { holdings: all } : {}),
+    },
+  };
+}
+
+/**
+ * Records one chain event on a batch (POST /v1/{domain}/batches/{id}/events):
+ * an organisation writes while it holds some of the batch; shipping,
+ * receiving, destroying, dispensing and selling move its holdings
+ * (see applyMovement); the domain's rules have their say; the link, the
+ * holdings and the announcement are written in one transaction under the
+ * batch row lock.
+ */
+export async function recordEvent(core: TraceCore, id: string, dto: RecordEventDto, principal: Principal, within?: WithinEvent) {
+  if (!isBizStep(dto.bizStep)) {
+    throw badRequest('biz-step', `${dto.bizStep} is not a CBV 2.0 bizStep`, [{ field: 'bizStep', message: 'not a CBV 2.0 bizStep' }]);
+  }
+  if (dto.disposition !== undefined && !isDisposition(dto.disposition)) {
+    throw badRequest('disposition', `${dto.disposition} is not a CBV 2.0 disposition`, [
+      { field: 'disposition', message: 'not a CBV 2.0 disposition' },
+    ]);
+  }
+  // Existence first: another organisation's batch must not be probed through validation answers.
+  await visibleBatchRow(core, id, principal);
+  if (['commissioning', 'transforming'].includes(dto.bizStep)) {
+    throw unprocessable('biz-step', `${dto.bizStep} is recorded by registering a batch (with inputs for a transformation)`);
+  }
+  const location = await requireLocation(core, dto.locationId, principal, dto.bizStep === 'receiving' ? 'any' : 'own');
+  if (dto.toOrgId && core.directory && !(await core.directory.organisation(dto.toOrgId))) {
+    throw unprocessable('unknown-organisation', `No organisation ${dto.toOrgId}`);
+  }
+  const toLocation = dto.toLocationId ? await requireLocation(core, dto.toLocationId, principal, 'any') : undefined;
+  const eventTime = new Date(dto.eventTime);
+  if (eventTime.getTime() > Date.now() + 5 * 60_000) throw badRequest('event-time', 'eventTime lies in the future');
+
+  return core.dataSource.transaction(async (m) => {
+    // Visibility was checked above and batches are never deleted: the row lock is all that is left to take.
+    const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [id])) as BatchRow[];
+    if (dto.quantity && dto.quantity.unit !== batch.quantity_unit) {
+      throw unprocessable('unit-mismatch', `The batch is counted in ${batch.quantity_unit}, not ${dto.quantity.unit}`);
+    }
+    const planned = await planMovement(m, batch, {
+      bizStep: dto.bizStep,
+      disposition: dto.disposition,
+      actorOrgId: principal.orgId,
+      toOrgId: dto.toOrgId,
+      quantity: dto.quantity?.value,
+    });
+    if ('rule' in planned) throw refusalError(planned);
+    const { result, after } = planned;
+    const state = {
+      status: batch.status as BatchStatus,
+      holderOrgId: batch.holder_org_id,
+      pendingReceiverOrgId: batch.pending_receiver_org_id,
+      quantity: Number(batch.quantity_value),
+    };
+    const ctx: EventContext = {
+      batch: {
+        ...state,
+        id: batch.id,
+        productCategory: batch.product_category ?? '',
+        attributes: batch.attributes,
+        expiresAt: batch.expires_at ? batch.expires_at.toISOString() : null,
+        quantityUnit: batch.quantity_unit,
+      },
+      event: {
+        bizStep: dto.bizStep as never,
+        disposition: dto.disposition as never,
+        actorOrgId: principal.orgId,
+        toOrgId: dto.toOrgId,
+        consumes: result.taken > 0 ? result.taken : undefined,
+        locationId: dto.locationId,
+        toLocationKind: toLocation?.kind ?? location?.kind,
+        toLocationId: dto.toLocationId,
+        eventTime: eventTime.toISOString(),
+        quantity: dto.quantity,
+      },
+    };
+    const domainRefusal = core.rules.onEvent?.(ctx, (await core.hooks.eventFacts?.(m, ctx)) ?? {});
+    if (domainRefusal) throw refusalError(domainRefusal);
+    // What moved is part of the hashed record: a shipment without a quantity sent the whole holding.
+    const moved = MOVING_STEPS.includes(dto.bizStep) && result.moved > 0 ? { value: result.moved, unit: batch.quantity_unit } : dto.quantity;
+    const details: Record<string, unknown> = {
+      toOrgId: dto.toOrgId,
+      toLocationId: dto.toLocationId,
+      quantity: moved,
+      ...(result.shortage > 0 ? { shortage: { value: result.shortage, unit: batch.quantity_unit } } : {}),
+      documents: dto.documents,
+      sensors: dto.sensors,
+      ...((await within?.(m, batch)) ?? {}),
+    };
+    const disposition = dto.disposition ?? defaultDisposition(dto.bizStep);
+    const ev = await appendChainEvent(
+      m,
+      core.outbox,
+      core.domain,
+      batch,
+      { bizStep: dto.bizStep, disposition, eventTime, locationId: dto.locationId, orgId: principal.orgId, details },
+      after,
+    );
+    await HoldingsStore.record(m, {
+      batchId: batch.id,
+      eventId: ev.id,
+      bizStep: dto.bizStep,
+      disposition,
+      actorOrgId: principal.orgId,
+      toOrgId: dto.toOrgId,
+      eventTime,
+      result,
+    });
+    await core.hooks.afterEvent?.(m, ctx, { id: ev.id, seq: ev.seq });
+    return { id: ev.id, seq: ev.seq, hash: ev.hash.trim(), prevHash: ev.prev_hash.trim(), eventTime: ev.event_time.toISOString() };
+  });
+}
+
+export function defaultDisposition(bizStep: string): string | null {
+  switch (bizStep) {
+    case 'shipping':
+      return 'in_transit';
+    case 'receiving':
+      return 'in_progress';
+    case 'destroying':
+      return 'destroyed';
+    default:
+      return null;
+  }
+}
