@@ -22,7 +22,10 @@ const transform = {
   ],
 };
 
-const base = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };
+// jose ships ES modules only; Node's require() loads them, jest's module system needs them compiled.
+transform['/node_modules/jose/.+\\.js$'] = ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }];
+
+const base = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node', transformIgnorePatterns: ['/node_modules/(?!jose/)'] };
 
 module.exports = {
   projects: [

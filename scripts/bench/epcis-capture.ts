@@ -84,14 +84,14 @@ async function main() {
   await app.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   const tokens = new TokenService(SECRET);
-  const auth = (orgId: string, role: 'admin' | 'operator') => ({ authorization: `Bearer ${tokens.sign({ clientId: `${role}-bench`, orgId, role }).token}` });
+  const auth = async (orgId: string, role: 'admin' | 'operator') => ({ authorization: `Bearer ${(await tokens.sign({ clientId: `${role}-bench`, orgId, role })).token}` });
   const call = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
     const r = await fetch(`${base}${path}`, { method, headers: { ...headers, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: r.status, body: (await r.json()) as Record<string, unknown>, location: r.headers.get('location') };
   };
   try {
-    const org = (await call('POST', '/v1/orgs', auth('platform', 'admin'), { name: 'Bench Mill', kind: 'processor' })).body;
-    const op = auth(org.id as string, 'operator');
+    const org = (await call('POST', '/v1/orgs', await auth('platform', 'admin'), { name: 'Bench Mill', kind: 'processor' })).body;
+    const op = await auth(org.id as string, 'operator');
     await call('POST', '/v1/agri/products', op, { gtin: AGRI_GTIN, name: 'Wheat', category: 'grain' });
     await call('POST', '/v1/food/products', op, { gtin: FOOD_GTIN, name: 'Flour', category: 'flour' });
     console.log(`EPCIS capture benchmark: ${EVENTS} events over ${LOTS} lots, embedded app, PostgreSQL ${url.replace(/\/\/[^@]*@/, '//')}`);

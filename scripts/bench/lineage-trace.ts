@@ -253,7 +253,7 @@ async function main(): Promise<void> {
     if (HTTP_REQUESTS > 0) {
       await app.listen(0, '127.0.0.1');
       const { port } = app.getHttpServer().address() as { port: number };
-      const token = new TokenService(secret).sign({ clientId: 'bench', orgId: 'agency', role: 'inspector' }).token;
+      const { token } = await new TokenService(secret).sign({ clientId: 'bench', orgId: 'agency', role: 'inspector' });
       const http: number[] = [];
       const sample = roots.slice(0, HTTP_REQUESTS);
       const warm = sample.slice(0, 100);

@@ -36,12 +36,12 @@ async function call(base: string, token: string, method: string, path: string, b
 
 async function seed(base: string, lots: number): Promise<string[]> {
   const tokens = new TokenService(SECRET);
-  const as = (orgId: string, role: 'admin' | 'operator') => tokens.sign({ clientId: `${role}-bench`, orgId, role }).token;
-  const admin = as('platform', 'admin');
+  const as = async (orgId: string, role: 'admin' | 'operator') => (await tokens.sign({ clientId: `${role}-bench`, orgId, role })).token;
+  const admin = await as('platform', 'admin');
   const farm = await call(base, admin, 'POST', '/v1/orgs', { name: 'Bench Farm', kind: 'producer' });
   const shop = await call(base, admin, 'POST', '/v1/orgs', { name: 'Bench Shop', kind: 'retailer' });
-  const f = as(farm.id, 'operator');
-  const s = as(shop.id, 'operator');
+  const f = await as(farm.id, 'operator');
+  const s = await as(shop.id, 'operator');
   const field = (await call(base, f, 'POST', '/v1/locations', { name: 'Bench Farm field', kind: 'farm', region: 'CN-37' })).id;
   const store = (await call(base, s, 'POST', '/v1/locations', { name: 'Bench Shop store', kind: 'store', region: 'CN-11' })).id;
   await call(base, f, 'POST', '/v1/agri/products', { gtin: GTIN, name: 'Cherry tomatoes', category: 'vegetable' });

@@ -1,5 +1,6 @@
 import { validateEpcis } from '@trace/epcis';
 import { eventually } from '@trace/testing';
+import { ServiceCredentials } from '@trace/platform';
 import { aProduct, Api } from '../support/api';
 import { startDistributed, type DistributedDeployment } from '../support/distributed';
 
@@ -47,7 +48,7 @@ describe('EPCIS capture over Kafka (distributed mode)', () => {
     };
     const r = await fetch(`${d.gateway.url}/v1/epcis/capture`, {
       method: 'POST',
-      headers: { ...api.headers(), 'content-type': 'application/ld+json' },
+      headers: { ...(await api.headers()), 'content-type': 'application/ld+json' },
       body: JSON.stringify(doc),
     });
     expect(r.status).toBe(202);
@@ -65,8 +66,10 @@ describe('EPCIS capture over Kafka (distributed mode)', () => {
     }, 60_000);
     expect(scan.batch).toMatchObject({ domain: 'food', lot: 'KAFKA-FLOUR' });
     expect(scan.madeFrom).toEqual([expect.objectContaining({ domain: 'agri', lot: 'KAFKA-GRAIN' })]);
-    // The public scan shows no internal ids; the food service's own view (not routed by the gateway) has it.
-    const internal = await fetch(`${d.services.food!.url}/internal/v1/food/public/04012345000016/KAFKA-FLOUR`);
+    // The public scan shows no internal ids; the food service's own view (not routed by the gateway, for services only) has it.
+    const internal = await fetch(`${d.services.food!.url}/internal/v1/food/public/04012345000016/KAFKA-FLOUR`, {
+      headers: await new ServiceCredentials(d.secret).header('test'),
+    });
     expect(internal.status).toBe(200);
     const flourId = ((await internal.json()) as { batch: { id: string } }).batch.id;
     // Lineage reads the batch, event and transformation topics independently: ask until the edge is in.

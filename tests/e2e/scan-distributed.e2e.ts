@@ -50,7 +50,7 @@ describe('consumer scan over Kafka and Redis (gateway, agri, lineage, recall pro
     expect([cached.cache, cached.body.recall]).toEqual(['hit', { active: false }]);
 
     // Through the gateway's proxy to the agri process: the link is the gateway's.
-    const qr = await fetch(`${dep.gateway.url}/v1/agri/batches/${batch.id}/qr?format=svg`, { headers: farm.headers() });
+    const qr = await fetch(`${dep.gateway.url}/v1/agri/batches/${batch.id}/qr?format=svg`, { headers: await farm.headers() });
     expect(qr.status).toBe(200);
     expect(qr.headers.get('x-digital-link')).toBe(`${dep.gateway.url}${path}`);
 

@@ -16,7 +16,7 @@ const eventsOf = (doc: any): EpcisEvent[] => doc.epcisBody.eventList ?? doc.epci
 async function capture(api: Api, doc: unknown, behaviour?: string) {
   const r = await fetch(`${api.baseUrl}/v1/epcis/capture`, {
     method: 'POST',
-    headers: { ...api.headers(), 'content-type': 'application/ld+json', ...(behaviour ? { 'GS1-Capture-Error-Behaviour': behaviour } : {}) },
+    headers: { ...(await api.headers()), 'content-type': 'application/ld+json', ...(behaviour ? { 'GS1-Capture-Error-Behaviour': behaviour } : {}) },
     body: typeof doc === 'string' ? doc : JSON.stringify(doc),
   });
   const text = await r.text();

@@ -88,7 +88,7 @@ describe('HTTP platform (embedded app, real PostgreSQL)', () => {
     const op = A.api;
     const r = await fetch(`${t.url}/v1/agri/batches`, {
       method: 'POST',
-      headers: { ...op.headers(), 'content-type': 'application/json', 'x-correlation-id': 'corr-123' },
+      headers: { ...(await op.headers()), 'content-type': 'application/json', 'x-correlation-id': 'corr-123' },
       body: JSON.stringify(batchOf('C1')),
     });
     expect(r.status).toBe(201);

@@ -1,5 +1,4 @@
-import { HttpDirectory, TokenService } from '@trace/platform';
-import { Api } from '../support/api';
+import { HttpDirectory, SERVICE_CREDENTIAL_HEADER, ServiceCredentials } from '@trace/platform';
 import { startEmbeddedApp, TEST_JWT_SECRET, type EmbeddedTestApp } from '../support/embedded-app';
 
 /**
@@ -17,7 +16,8 @@ describe('identity: Directory over HTTP (internal endpoints)', () => {
   };
 
   beforeAll(async () => {
-    t = await startEmbeddedApp({ BOOTSTRAP_ADMIN_CLIENT_ID: 'root', BOOTSTRAP_ADMIN_CLIENT_SECRET: 'root-secret-0123456789' });
+    // INTERNAL_HTTP: the internal endpoints over HTTP, as distributed mode has them.
+    t = await startEmbeddedApp({ BOOTSTRAP_ADMIN_CLIENT_ID: 'root', BOOTSTRAP_ADMIN_CLIENT_SECRET: 'root-secret-0123456789', INTERNAL_HTTP: 'true' });
     const admin = t.as('platform', 'admin');
     orgId = (await admin.post('/v1/orgs', { name: 'Riverside Foods', kind: 'processor' })).body.id;
     locationId = (await t.as(orgId, 'operator').post('/v1/locations', { name: 'Plant 1', kind: 'factory', region: 'CN-32' })).body.id;
@@ -30,7 +30,7 @@ describe('identity: Directory over HTTP (internal endpoints)', () => {
     let now = 1_000_000;
     const directory = new HttpDirectory({
       baseUrl: `${t.url}/`,
-      tokens: new TokenService(TEST_JWT_SECRET),
+      credentials: new ServiceCredentials(TEST_JWT_SECRET),
       service: 'agri',
       fetch: countingFetch,
       now: () => now,
@@ -66,16 +66,18 @@ describe('identity: Directory over HTTP (internal endpoints)', () => {
   });
 
   it('a gateway that does not answer is a 503 for the caller, not "not found"', async () => {
-    const directory = new HttpDirectory({ baseUrl: 'http://127.0.0.1:9', tokens: new TokenService(TEST_JWT_SECRET), service: 'agri' });
+    const directory = new HttpDirectory({ baseUrl: 'http://127.0.0.1:9', credentials: new ServiceCredentials(TEST_JWT_SECRET), service: 'agri' });
     await expect(directory.location(locationId)).rejects.toMatchObject({ status: 503, rule: 'identity-unavailable' });
     // A service with the wrong signing secret is refused, which is also not "not found".
-    const wrong = new HttpDirectory({ baseUrl: t.url, tokens: new TokenService('x'.repeat(40)), service: 'agri' });
+    const wrong = new HttpDirectory({ baseUrl: t.url, credentials: new ServiceCredentials('x'.repeat(40)), service: 'agri' });
     await expect(wrong.organisation(orgId)).rejects.toMatchObject({ status: 503 });
   });
 
-  it('the internal endpoints answer services only', async () => {
+  it('the internal endpoints answer services only: no client token, not even an admin\'s, is a service credential', async () => {
     const path = `/internal/v1/organisations/${orgId}`;
-    expect((await t.anonymous.get(path)).status).toBe(401);
+    const anonymous = await t.anonymous.get(path);
+    expect(anonymous.status).toBe(403);
+    expect(anonymous.body.type).toBe('https://problems.trace.dev/service-only');
     // A user's admin token is not a service's.
     const userAdmin = await t.as('platform', 'admin').get(path);
     expect(userAdmin.status).toBe(403);
@@ -83,8 +85,12 @@ describe('identity: Directory over HTTP (internal endpoints)', () => {
     for (const role of ['operator', 'inspector', 'regulator'] as const) {
       expect((await t.as(orgId, role).get(`/internal/v1/locations/${locationId}`)).status).toBe(403);
     }
-    const service = new Api(t.url, new TokenService(TEST_JWT_SECRET).sign({ clientId: 'service:food', orgId: 'platform', role: 'admin' }).token);
-    expect((await service.get(path)).body).toEqual({ id: orgId, name: 'Riverside Foods', kind: 'processor' });
-    expect((await service.get('/internal/v1/locations/not-a-uuid')).status).toBe(404);
+    // A client token in the service header is still no service credential (another key, no audience).
+    const asClient = await fetch(`${t.url}${path}`, { headers: { [SERVICE_CREDENTIAL_HEADER]: (await t.as('platform', 'admin').headers()).authorization } });
+    expect(asClient.status).toBe(403);
+    const service = await new ServiceCredentials(TEST_JWT_SECRET).header('food');
+    const answer = await fetch(`${t.url}${path}`, { headers: service });
+    expect(await answer.json()).toEqual({ id: orgId, name: 'Riverside Foods', kind: 'processor' });
+    expect((await fetch(`${t.url}/internal/v1/locations/not-a-uuid`, { headers: service })).status).toBe(404);
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decodeEnvelope } from '@trace/contracts';
-import { DomainError, HttpLineageScope, scopeBatches, TokenService } from '@trace/platform';
+import { DomainError, HttpLineageScope, scopeBatches, ServiceCredentials } from '@trace/platform';
 import { eventually } from '@trace/testing';
 import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, TEST_JWT_SECRET, type EmbeddedTestApp } from '../support/embedded-app';
@@ -30,7 +30,8 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
   let regulatorOrgId: string;
 
   beforeAll(async () => {
-    t = await startEmbeddedApp();
+    // INTERNAL_HTTP: the lineage scope over HTTP, as the recall service asks for it in distributed mode.
+    t = await startEmbeddedApp({ INTERNAL_HTTP: 'true' });
     F = await anOrg(t, 'Grain Farm', 'producer', ['farm']);
     P = await anOrg(t, 'Noodle Works', 'processor', ['factory']);
     R = await anOrg(t, 'Corner Shop', 'retailer', ['store']);
@@ -291,7 +292,7 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
 
   it('answers scopes over HTTP for services only (the distributed-mode client)', async () => {
     const { grain, noodles } = await supplyChain('HTTP');
-    const client = new HttpLineageScope({ baseUrl: t.url, tokens: new TokenService(TEST_JWT_SECRET), service: 'recall' });
+    const client = new HttpLineageScope({ baseUrl: t.url, credentials: new ServiceCredentials(TEST_JWT_SECRET), service: 'recall' });
     const answer = await client.scope([{ domain: 'agri', batchId: grain.id }]);
     expect(scopeBatches(answer.batches).map((b) => [b.batchId, b.domain, b.root])).toEqual([
       [grain.id, 'agri', true],

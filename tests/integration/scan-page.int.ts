@@ -211,8 +211,8 @@ describe('consumer scan: resolver, page, QR, cache', () => {
   });
 
   describe('QR code', () => {
-    const qr = (api: Api | undefined, query: string, accept?: string) =>
-      fetch(`${t.url}/v1/agri/batches/${tomatoes.id}/qr${query}`, { headers: { ...(api?.headers() ?? {}), ...(accept ? { accept } : {}) } });
+    const qr = async (api: Api | undefined, query: string, accept?: string) =>
+      fetch(`${t.url}/v1/agri/batches/${tomatoes.id}/qr${query}`, { headers: { ...((await api?.headers()) ?? {}), ...(accept ? { accept } : {}) } });
 
     it('encodes the absolute Digital Link, as PNG or SVG by ?format= or Accept', async () => {
       const link = `${PUBLIC_BASE_URL}/01/09506000134352/10/TOM-7`;

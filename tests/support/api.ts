@@ -4,18 +4,19 @@ import { TokenService, type Role } from '@trace/platform';
 export class Api {
   constructor(
     readonly baseUrl: string,
-    private readonly token?: string,
+    /** A bearer token, or one being signed (signing is asynchronous). */
+    private readonly token?: string | Promise<string>,
   ) {}
 
   as(secret: string, orgId: string, role: Role): Api {
-    return new Api(this.baseUrl, new TokenService(secret).sign({ clientId: `${role}-client`, orgId, role }).token);
+    return new Api(this.baseUrl, new TokenService(secret).sign({ clientId: `${role}-client`, orgId, role }).then((t) => t.token));
   }
 
   async request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
     const r = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
-        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...(await this.headers()),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         accept: 'application/json',
       },
@@ -31,8 +32,9 @@ export class Api {
     return { status: r.status, body: parsed, headers: r.headers };
   }
 
-  headers(): Record<string, string> {
-    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  async headers(): Promise<Record<string, string>> {
+    const token = await this.token;
+    return token ? { authorization: `Bearer ${token}` } : {};
   }
 
   get(path: string) {

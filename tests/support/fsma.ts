@@ -49,7 +49,7 @@ export interface ExportAnswer {
 /** GET /v1/exports/fsma204 as `api`'s client, with the query and Accept given. */
 export async function fetchExport(api: Api, query: Record<string, string>, accept?: string): Promise<ExportAnswer> {
   const r = await fetch(`${api.baseUrl}/v1/exports/fsma204?${new URLSearchParams(query)}`, {
-    headers: { ...api.headers(), ...(accept ? { accept } : {}) },
+    headers: { ...(await api.headers()), ...(accept ? { accept } : {}) },
   });
   const bytes = Buffer.from(await r.arrayBuffer());
   const text = bytes.toString('utf8');

@@ -1,6 +1,7 @@
 import { UnauthorizedException } from '@nestjs/common';
 import { createHmac } from 'node:crypto';
-import { TokenService, type Principal, type Role } from './auth';
+import { SERVICE_CREDENTIAL_HEADER, ServiceCredentials, TokenRevocations, TokenService, type Principal, type Role } from './auth';
+import { MemoryCache } from './cache';
 
 const SECRET = 'k'.repeat(32);
 const OTHER_SECRET = 'o'.repeat(40);
@@ -17,9 +18,9 @@ function forge(header: unknown, claims: unknown, secret = SECRET): string {
   return `${h}.${c}.${hs256(secret, `${h}.${c}`)}`;
 }
 
-function refused(fn: () => unknown, message?: string | RegExp): UnauthorizedException {
+async function refused(fn: () => Promise<unknown>, message?: string | RegExp): Promise<UnauthorizedException> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     expect(err).toBeInstanceOf(UnauthorizedException);
     expect((err as UnauthorizedException).getStatus()).toBe(401);
@@ -32,27 +33,27 @@ function refused(fn: () => unknown, message?: string | RegExp): UnauthorizedExce
 describe('TokenService', () => {
   const tokens = new TokenService(SECRET, 3600);
 
-  it('refuses a secret shorter than 32 characters', () => {
+  it('refuses a secret shorter than 32 characters', async () => {
     expect(() => new TokenService('x'.repeat(31))).toThrow(/at least 32 characters/);
     expect(() => new TokenService('x'.repeat(32))).not.toThrow();
   });
 
-  it('sign → verify round-trips the principal', () => {
-    const { token, expiresIn } = tokens.sign(principal, NOW);
+  it('sign → verify round-trips the principal', async () => {
+    const { token, expiresIn } = await tokens.sign(principal, NOW);
     expect(expiresIn).toBe(3600);
     expect(token.split('.')).toHaveLength(3);
-    expect(tokens.verify(token, NOW + 1)).toEqual(principal);
+    expect(await tokens.verify(token, NOW + 1)).toEqual(principal);
   });
 
-  it('round-trips every role', () => {
+  it('round-trips every role', async () => {
     for (const role of ['operator', 'inspector', 'regulator', 'admin'] as Role[]) {
-      const { token } = tokens.sign({ ...principal, role }, NOW);
-      expect(tokens.verify(token, NOW).role).toBe(role);
+      const { token } = await tokens.sign({ ...principal, role }, NOW);
+      expect((await tokens.verify(token, NOW)).role).toBe(role);
     }
   });
 
-  it('signs a standard HS256 JWT with the expected claims', () => {
-    const { token } = tokens.sign(principal, NOW);
+  it('signs a standard HS256 JWT with the expected claims', async () => {
+    const { token } = await tokens.sign(principal, NOW);
     const [h, c] = token.split('.');
     expect(JSON.parse(Buffer.from(h, 'base64url').toString())).toEqual({ alg: 'HS256', typ: 'JWT' });
     expect(JSON.parse(Buffer.from(c, 'base64url').toString())).toEqual({
@@ -65,45 +66,45 @@ describe('TokenService', () => {
     });
   });
 
-  it('a token from another secret is refused', () => {
-    const { token } = new TokenService(OTHER_SECRET).sign(principal, NOW);
-    refused(() => tokens.verify(token, NOW), /signature/);
+  it('a token from another secret is refused', async () => {
+    const { token } = await new TokenService(OTHER_SECRET).sign(principal, NOW);
+    await refused(() => tokens.verify(token, NOW), /signature/);
   });
 
-  it('a tampered payload is refused', () => {
-    const { token } = tokens.sign(principal, NOW);
+  it('a tampered payload is refused', async () => {
+    const { token } = await tokens.sign(principal, NOW);
     const [h, , s] = token.split('.');
     const escalated = b64({ sub: 'client-1', org: 'org-1', role: 'admin', iat: NOW, exp: NOW + 3600, iss: 'trace' });
-    refused(() => tokens.verify(`${h}.${escalated}.${s}`, NOW), /signature/);
+    await refused(() => tokens.verify(`${h}.${escalated}.${s}`, NOW), /signature/);
   });
 
-  it('a tampered signature is refused', () => {
-    const { token } = tokens.sign(principal, NOW);
+  it('a tampered signature is refused', async () => {
+    const { token } = await tokens.sign(principal, NOW);
     const [h, c, s] = token.split('.');
     const flipped = Buffer.from(s, 'base64url');
     flipped[0] ^= 0xff;
-    refused(() => tokens.verify(`${h}.${c}.${flipped.toString('base64url')}`, NOW), /signature/);
-    refused(() => tokens.verify(`${h}.${c}.${s.slice(0, 10)}`, NOW), /signature/);
+    await refused(() => tokens.verify(`${h}.${c}.${flipped.toString('base64url')}`, NOW), /signature/);
+    await refused(() => tokens.verify(`${h}.${c}.${s.slice(0, 10)}`, NOW), /signature/);
   });
 
-  it('an expired token is refused; it is valid up to one second before exp', () => {
-    const { token } = tokens.sign(principal, NOW);
-    expect(tokens.verify(token, NOW + 3599)).toEqual(principal);
-    refused(() => tokens.verify(token, NOW + 3600), /expired/);
-    refused(() => tokens.verify(token, NOW + 100_000), /expired/);
+  it('an expired token is refused; it is valid up to one second before exp', async () => {
+    const { token } = await tokens.sign(principal, NOW);
+    expect(await tokens.verify(token, NOW + 3599)).toEqual(principal);
+    await refused(() => tokens.verify(token, NOW + 3600), /expired/);
+    await refused(() => tokens.verify(token, NOW + 100_000), /expired/);
   });
 
-  it('a token without a numeric exp is refused', () => {
+  it('a token without a numeric exp is refused', async () => {
     const token = forge({ alg: 'HS256', typ: 'JWT' }, { sub: 'c', org: 'o', role: 'admin', iss: 'trace', exp: 'never' });
-    refused(() => tokens.verify(token, NOW), /expired/);
+    await refused(() => tokens.verify(token, NOW), /expired/);
   });
 
-  it('an alg "none" token is refused, signed or not', () => {
+  it('an alg "none" token is refused, signed or not', async () => {
     const claims = { sub: 'c', org: 'o', role: 'admin', iat: NOW, exp: NOW + 60, iss: 'trace' };
-    refused(() => tokens.verify(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`, NOW), /algorithm/);
-    refused(() => tokens.verify(forge({ alg: 'none', typ: 'JWT' }, claims), NOW), /algorithm/);
-    refused(() => tokens.verify(forge({ alg: 'HS512', typ: 'JWT' }, claims), NOW), /algorithm/);
-    refused(() => tokens.verify(forge({ typ: 'JWT' }, claims), NOW), /algorithm/);
+    await refused(() => tokens.verify(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`, NOW), /algorithm/);
+    await refused(() => tokens.verify(forge({ alg: 'none', typ: 'JWT' }, claims), NOW), /algorithm/);
+    await refused(() => tokens.verify(forge({ alg: 'HS512', typ: 'JWT' }, claims), NOW), /algorithm/);
+    await refused(() => tokens.verify(forge({ typ: 'JWT' }, claims), NOW), /algorithm/);
   });
 
   it.each([
@@ -111,36 +112,84 @@ describe('TokenService', () => {
     ['one part', 'abc'],
     ['two parts', 'abc.def'],
     ['four parts', 'a.b.c.d'],
-  ])('a malformed token (%s) is refused', (_label, token) => {
-    refused(() => tokens.verify(token, NOW), /Malformed/);
+  ])('a malformed token (%s) is refused', async (_label, token) => {
+    await refused(() => tokens.verify(token, NOW), /Malformed/);
   });
 
-  it('a token whose parts are not base64url JSON is refused', () => {
-    refused(() => tokens.verify('!!!.###.$$$', NOW), /Malformed/);
-    refused(() => tokens.verify(`${b64('not json')}.${b64({ a: 1 })}.sig`, NOW), /Malformed/);
-    refused(() => tokens.verify(`${b64({ alg: 'HS256' })}.${b64('{oops')}.sig`, NOW), /Malformed/);
+  it('a token whose parts are not base64url JSON is refused', async () => {
+    await refused(() => tokens.verify('!!!.###.$$$', NOW), /Malformed/);
+    await refused(() => tokens.verify(`${b64('not json')}.${b64({ a: 1 })}.sig`, NOW), /Malformed/);
+    await refused(() => tokens.verify(`${b64({ alg: 'HS256' })}.${b64('{oops')}.sig`, NOW), /Malformed/);
   });
 
   // Regression: a header of JSON null once reached `h.alg` and threw a TypeError (a 500).
-  it('a token whose header is JSON null is refused with 401, not a TypeError', () => {
-    refused(() => tokens.verify(`${b64('null')}.${b64({})}.sig`, NOW), /Malformed|algorithm/);
+  it('a token whose header is JSON null is refused with 401, not a TypeError', async () => {
+    await refused(() => tokens.verify(`${b64('null')}.${b64({})}.sig`, NOW), /Malformed|algorithm/);
   });
 
-  it('a token whose header is a JSON non-object is refused', () => {
-    refused(() => tokens.verify(`${b64('"HS256"')}.${b64({})}.sig`, NOW), /algorithm/);
+  it('a token whose header is a JSON non-object is refused', async () => {
+    await refused(() => tokens.verify(`${b64('"HS256"')}.${b64({})}.sig`, NOW), /algorithm/);
   });
 
-  it('a correctly signed token with an unknown role is refused', () => {
-    const { token } = tokens.sign({ ...principal, role: 'superuser' as Role }, NOW);
-    refused(() => tokens.verify(token, NOW), /claims/);
+  it('a correctly signed token with an unknown role is refused', async () => {
+    const { token } = await tokens.sign({ ...principal, role: 'superuser' as Role }, NOW);
+    await refused(() => tokens.verify(token, NOW), /claims/);
   });
 
-  it('a correctly signed token with a wrong issuer or missing subject is refused', () => {
+  it('a correctly signed token with a wrong issuer or missing subject is refused', async () => {
     const base = { sub: 'c', org: 'o', role: 'admin', iat: NOW, exp: NOW + 60, iss: 'trace' };
     const header = { alg: 'HS256', typ: 'JWT' };
-    expect(tokens.verify(forge(header, base), NOW)).toEqual({ clientId: 'c', orgId: 'o', role: 'admin' });
-    refused(() => tokens.verify(forge(header, { ...base, iss: 'elsewhere' }), NOW), /claims/);
-    refused(() => tokens.verify(forge(header, { ...base, sub: undefined }), NOW), /claims/);
-    refused(() => tokens.verify(forge(header, { ...base, org: 42 }), NOW), /claims/);
+    expect(await tokens.verify(forge(header, base), NOW)).toEqual({ clientId: 'c', orgId: 'o', role: 'admin' });
+    await refused(() => tokens.verify(forge(header, { ...base, iss: 'elsewhere' }), NOW), /claims/);
+    await refused(() => tokens.verify(forge(header, { ...base, sub: undefined }), NOW), /claims/);
+    await refused(() => tokens.verify(forge(header, { ...base, org: 42 }), NOW), /claims/);
+  });
+});
+
+describe('token versions', () => {
+  const tokens = new TokenService(SECRET, 3600);
+
+  it('a version travels in `ver`; a token without one reads as version 0', async () => {
+    const { token } = await tokens.sign(principal, NOW, 3);
+    expect(await tokens.verifyClaims(token, NOW)).toEqual({ principal, version: 3 });
+    expect((await tokens.verifyClaims((await tokens.sign(principal, NOW)).token, NOW)).version).toBe(0);
+    await refused(() => tokens.verify(forge({ alg: 'HS256', typ: 'JWT' }, { sub: 'c', org: 'o', role: 'admin', exp: NOW + 60, iss: 'trace', ver: 'x' }), NOW), /claims/);
+  });
+
+  it('TokenRevocations retires older versions of a client, and only of that client', async () => {
+    const revocations = new TokenRevocations(new MemoryCache(), 'test_', 3600, 0);
+    expect(await revocations.retired('client-1', 0)).toBe(false);
+    await revocations.publish('client-1', 2);
+    expect(await revocations.retired('client-1', 1)).toBe(true);
+    expect(await revocations.retired('client-1', 2)).toBe(false);
+    expect(await revocations.retired('client-2', 0)).toBe(false);
+  });
+});
+
+describe('ServiceCredentials', () => {
+  const credentials = new ServiceCredentials(SECRET);
+
+  it('a credential it minted verifies and names the calling service', async () => {
+    const header = await credentials.header('recall');
+    expect(await credentials.verify(header[SERVICE_CREDENTIAL_HEADER])).toBe('recall');
+  });
+
+  it('no client token passes as a service credential, whatever its subject or role', async () => {
+    const tokens = new TokenService(SECRET);
+    const clientAdmin = (await tokens.sign({ clientId: 'service:recall', orgId: 'platform', role: 'admin' })).token;
+    await expect(credentials.verify(`Bearer ${clientAdmin}`)).rejects.toMatchObject({ status: 403, rule: 'service-only' });
+    // Even the right audience, when signed with the client-token secret itself.
+    const withAudience = forge({ alg: 'HS256', typ: 'JWT' }, { sub: 'service:recall', aud: 'trace-internal', iss: 'trace', exp: Math.floor(Date.now() / 1000) + 60 });
+    await expect(credentials.verify(`Bearer ${withAudience}`)).rejects.toMatchObject({ status: 403 });
+    for (const header of [undefined, '', 'Bearer', 'Basic abc', ['Bearer x']]) {
+      await expect(credentials.verify(header as never)).rejects.toMatchObject({ status: 403, rule: 'service-only' });
+    }
+  });
+
+  it('INTERNAL_SECRET, when set, is the only key: a credential derived from JWT_SECRET is refused', async () => {
+    const separate = new ServiceCredentials(SECRET, 'i'.repeat(40));
+    const derived = await credentials.header('food');
+    await expect(separate.verify(derived[SERVICE_CREDENTIAL_HEADER])).rejects.toMatchObject({ status: 403 });
+    expect(await separate.verify((await separate.header('food'))[SERVICE_CREDENTIAL_HEADER])).toBe('food');
   });
 });

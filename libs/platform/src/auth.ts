@@ -8,9 +8,12 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { createHmac, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { hkdfSync, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import type { Request } from 'express';
-import { forbidden } from './problem';
+import type { CacheStore } from './cache';
+import { PLATFORM_CONFIG, type PlatformConfig } from './config';
+import { forbidden, notFound } from './problem';
 
 export const ROLES = ['operator', 'inspector', 'regulator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -22,53 +25,97 @@ export interface Principal {
   role: Role;
 }
 
-const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+const TOKEN_ISSUER = 'trace';
+const encoder = new TextEncoder();
+
+/** What a verified client token says besides the principal. */
+export interface TokenClaims {
+  principal: Principal;
+  /** The client's token version when it was issued (0 for tokens minted before versions existed). */
+  version: number;
+}
 
 /**
- * HS256 JSON Web Tokens with the platform secret. Only HS256 is accepted, so
- * an "alg: none" or algorithm-confusion token is refused outright.
+ * HS256 JSON Web Tokens with the platform secret (jose). Only HS256 is
+ * accepted, so an "alg: none" or algorithm-confusion token is refused
+ * outright; `exp` and `iss` are required.
  */
 export class TokenService {
+  private readonly key: Uint8Array;
+
   constructor(
-    private readonly secret: string,
+    secret: string,
     private readonly ttlSeconds = 3600,
   ) {
     if (secret.length < 32) throw new Error('JWT secret must be at least 32 characters');
+    this.key = encoder.encode(secret);
   }
 
-  sign(p: Principal, now = Math.floor(Date.now() / 1000)): { token: string; expiresIn: number } {
-    const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-    const body = b64url(
-      JSON.stringify({ sub: p.clientId, org: p.orgId, role: p.role, iat: now, exp: now + this.ttlSeconds, iss: 'trace' }),
-    );
-    const sig = b64url(createHmac('sha256', this.secret).update(`${header}.${body}`).digest());
-    return { token: `${header}.${body}.${sig}`, expiresIn: this.ttlSeconds };
+  get ttl(): number {
+    return this.ttlSeconds;
   }
 
-  verify(token: string, now = Math.floor(Date.now() / 1000)): Principal {
-    const parts = token.split('.');
-    if (parts.length !== 3) throw new UnauthorizedException('Malformed token');
-    const [header, body, sig] = parts;
-    let h: { alg?: string };
-    let c: { sub?: unknown; org?: unknown; role?: unknown; exp?: unknown; iss?: unknown };
+  /** A token for `p`; `version` (the client's token version) lets a rotation or revocation retire it early. */
+  async sign(p: Principal, now = Math.floor(Date.now() / 1000), version?: number): Promise<{ token: string; expiresIn: number }> {
+    const token = await new SignJWT({ org: p.orgId, role: p.role, ...(version !== undefined ? { ver: version } : {}) })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(p.clientId)
+      .setIssuedAt(now)
+      .setExpirationTime(now + this.ttlSeconds)
+      .setIssuer(TOKEN_ISSUER)
+      .sign(this.key);
+    return { token, expiresIn: this.ttlSeconds };
+  }
+
+  async verify(token: string, now = Math.floor(Date.now() / 1000)): Promise<Principal> {
+    return (await this.verifyClaims(token, now)).principal;
+  }
+
+  async verifyClaims(token: string, now = Math.floor(Date.now() / 1000)): Promise<TokenClaims> {
+    if (typeof token !== 'string' || token.split('.').length !== 3) throw new UnauthorizedException('Malformed token');
+    let header: ProtectedHeaderParameters;
     try {
-      h = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
-      c = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+      header = decodeProtectedHeader(token);
+      decodeJwt(token);
     } catch {
-      throw new UnauthorizedException('Malformed token');
+      throw new UnauthorizedException('Malformed token: header and claims must be base64url JSON objects naming the algorithm');
     }
-    if (h === null || c === null) throw new UnauthorizedException('Malformed token');
-    if (h.alg !== 'HS256') throw new UnauthorizedException('Unsupported token algorithm');
-    const expected = createHmac('sha256', this.secret).update(`${header}.${body}`).digest();
-    const given = Buffer.from(sig, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new UnauthorizedException('Bad token signature');
+    if (header.alg !== 'HS256') throw new UnauthorizedException('Unsupported token algorithm');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        issuer: TOKEN_ISSUER,
+        requiredClaims: ['exp', 'sub'],
+        currentDate: new Date(now * 1000),
+        clockTolerance: 0,
+      }));
+    } catch (err) {
+      throw new UnauthorizedException(refusalOf(err));
     }
-    if (typeof c.exp !== 'number' || c.exp <= now) throw new UnauthorizedException('Token expired');
-    if (c.iss !== 'trace' || typeof c.sub !== 'string' || typeof c.org !== 'string' || !ROLES.includes(c.role as Role)) {
+    const { sub, org, role, ver } = payload as JWTPayload & { org?: unknown; role?: unknown; ver?: unknown };
+    if (typeof sub !== 'string' || typeof org !== 'string' || !ROLES.includes(role as Role)) {
       throw new UnauthorizedException('Token claims are not valid');
     }
-    return { clientId: c.sub, orgId: c.org, role: c.role as Role };
+    if (ver !== undefined && !Number.isSafeInteger(ver)) throw new UnauthorizedException('Token claims are not valid');
+    return { principal: { clientId: sub, orgId: org, role: role as Role }, version: (ver as number | undefined) ?? 0 };
+  }
+}
+
+/** The 401's wording for each of jose's refusals (tests and clients tell them apart). */
+function refusalOf(err: unknown): string {
+  const e = err as { code?: string; claim?: string };
+  switch (e?.code) {
+    case 'ERR_JWT_EXPIRED':
+      return 'Token expired';
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      return e.claim === 'exp' ? 'Token expired' : 'Token claims are not valid';
+    case 'ERR_JOSE_ALG_NOT_ALLOWED':
+      return 'Unsupported token algorithm';
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return 'Bad token signature';
+    default:
+      return 'Malformed token';
   }
 }
 
@@ -106,48 +153,169 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
 /** A random client secret: 32 bytes, base64url (43 characters). */
 export const generateSecret = () => randomBytes(32).toString('base64url');
 
-/**
- * Services call each other's internal endpoints with a token they sign
- * themselves (they share the JWT secret): subject `service:<name>`, role admin,
- * of the platform organisation. No client id can start with `service:`, so
- * only a holder of the signing secret can present one.
- */
+/** The built-in organisation of the admin clients; not a supply-chain party. */
 export const PLATFORM_ORG_ID = 'platform';
-export const SERVICE_SUBJECT_PREFIX = 'service:';
-export const isServicePrincipal = (p: Principal | undefined) =>
-  !!p && p.role === 'admin' && p.orgId === PLATFORM_ORG_ID && p.clientId.startsWith(SERVICE_SUBJECT_PREFIX);
-export const signServiceToken = (tokens: TokenService, service: string) =>
-  tokens.sign({ clientId: `${SERVICE_SUBJECT_PREFIX}${service}`, orgId: PLATFORM_ORG_ID, role: 'admin' }).token;
+
+/** Header carrying a service credential on service-to-service calls (Authorization stays the end user's token). */
+export const SERVICE_CREDENTIAL_HEADER = 'x-service-authorization';
+const SERVICE_AUDIENCE = 'trace-internal';
+const SERVICE_PREFIX = 'service:';
+
+/**
+ * The credential services present to each other's internal endpoints
+ * (distributed mode): an HS256 JWT for the audience `trace-internal`, signed
+ * with INTERNAL_SECRET, or, when that is unset, with a key derived from
+ * JWT_SECRET by HKDF under a label of its own. Client tokens are signed with
+ * JWT_SECRET itself and carry no audience, so no client token, whatever its
+ * role, verifies as a service credential, and a service credential is no
+ * client token (it names no organisation or role).
+ */
+export class ServiceCredentials {
+  private readonly key: Uint8Array;
+  private readonly minted = new Map<string, { token: Promise<string>; renewAt: number }>();
+
+  constructor(jwtSecret: string, internalSecret?: string) {
+    this.key = internalSecret
+      ? encoder.encode(internalSecret)
+      : new Uint8Array(hkdfSync('sha256', jwtSecret, 'trace', 'trace internal service credential v1', 32));
+  }
+
+  /** `X-Service-Authorization: Bearer …` for a call made by `service`; a credential lives 5 minutes and is reused for one. */
+  async header(service: string): Promise<Record<string, string>> {
+    const now = Date.now();
+    let entry = this.minted.get(service);
+    if (!entry || entry.renewAt < now) {
+      const token = new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(`${SERVICE_PREFIX}${service}`)
+        .setAudience(SERVICE_AUDIENCE)
+        .setIssuer(TOKEN_ISSUER)
+        .setIssuedAt(Math.floor(now / 1000))
+        .setExpirationTime(Math.floor(now / 1000) + 300)
+        .sign(this.key);
+      entry = { token, renewAt: now + 60_000 };
+      this.minted.set(service, entry);
+    }
+    return { [SERVICE_CREDENTIAL_HEADER]: `Bearer ${await entry.token}` };
+  }
+
+  /** The calling service's name; a 403 `service-only` for anything else. */
+  async verify(header: string | string[] | undefined): Promise<string> {
+    const token = typeof header === 'string' && /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : undefined;
+    if (token) {
+      try {
+        const { payload } = await jwtVerify(token, this.key, {
+          algorithms: ['HS256'],
+          audience: SERVICE_AUDIENCE,
+          issuer: TOKEN_ISSUER,
+          requiredClaims: ['exp', 'sub'],
+        });
+        if (typeof payload.sub === 'string' && payload.sub.startsWith(SERVICE_PREFIX)) return payload.sub.slice(SERVICE_PREFIX.length);
+      } catch {
+        // refused below, whatever jose disliked
+      }
+    }
+    throw forbidden('service-only', 'Internal endpoints answer services only (a service credential is required)');
+  }
+}
+
+/**
+ * Retires tokens early: a client's token version goes up when its secret is
+ * rotated or the client is deleted, and a token issued with an older version
+ * is refused. The current versions live in the platform cache (Redis, shared
+ * by every service, when distributed; memory when embedded) for as long as a
+ * token can live; each process remembers an answer for `memoMs` (2 s), so a
+ * revocation takes effect everywhere within a few seconds.
+ */
+export class TokenRevocations {
+  private readonly memo = new Map<string, { version: number; until: number }>();
+  private readonly prefix: string;
+
+  constructor(
+    private readonly cache: CacheStore,
+    schemaPrefix: string,
+    private readonly ttlSeconds: number,
+    private readonly memoMs = 2000,
+  ) {
+    this.prefix = `auth:${schemaPrefix}tokver:`;
+  }
+
+  /** Publishes a client's current version (after a rotation or deletion), for as long as any older token can live. */
+  async publish(clientId: string, version: number): Promise<void> {
+    await this.cache.set(`${this.prefix}${clientId}`, String(version), this.ttlSeconds + 60);
+    this.memo.set(clientId, { version, until: Date.now() + this.memoMs });
+  }
+
+  /** True when a token of `clientId` issued with `version` has been retired. */
+  async retired(clientId: string, version: number): Promise<boolean> {
+    const now = Date.now();
+    let known = this.memo.get(clientId);
+    if (!known || known.until < now) {
+      let current = 0;
+      try {
+        current = Number((await this.cache.get(`${this.prefix}${clientId}`)) ?? 0);
+      } catch {
+        // Cache unreachable: fall back on the last answer this process had (tokens still expire within the hour).
+        current = known?.version ?? 0;
+      }
+      if (this.memo.size >= 10_000) this.memo.delete(this.memo.keys().next().value as string);
+      known = { version: current, until: now + this.memoMs };
+      this.memo.set(clientId, known);
+    }
+    return version < known.version;
+  }
+}
 
 export const TOKEN_SERVICE = Symbol('TOKEN_SERVICE');
+export const SERVICE_CREDENTIALS = Symbol('SERVICE_CREDENTIALS');
+export const TOKEN_REVOCATIONS = Symbol('TOKEN_REVOCATIONS');
 const ROLES_KEY = 'trace:roles';
 const PUBLIC_KEY = 'trace:public';
+const INTERNAL_KEY = 'trace:internal';
 
 /** Roles allowed to call a handler. Handlers without @Roles or @Public need any valid token. */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 /** No token needed (health, public scan, token endpoint). */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
+/**
+ * A service-to-service endpoint: it does not exist over HTTP unless
+ * INTERNAL_HTTP is on (distributed mode; embedded calls go in-process), and
+ * then answers only a request carrying a service credential. A user's token,
+ * when the handler also needs one, is checked as for any route.
+ */
+export const Internal = () => SetMetadata(INTERNAL_KEY, true);
 
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal | undefined => {
   return (ctx.switchToHttp().getRequest<Request & { principal?: Principal }>()).principal;
 });
 
-/** Global guard: verifies the bearer token and the handler's roles. */
+/** Global guard: internal endpoints, the bearer token (signature, expiry, revocation) and the handler's roles. */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(TOKEN_SERVICE) private readonly tokens: TokenService,
+    @Inject(SERVICE_CREDENTIALS) private readonly services: ServiceCredentials,
+    @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
   ) {}
 
-  canActivate(ctx: ExecutionContext): boolean {
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
     const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const req = ctx.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    if (this.reflector.getAllAndOverride<boolean>(INTERNAL_KEY, targets)) {
+      // As if the route did not exist: nothing tells an outsider that something is here.
+      if (!internalHttp(this.config)) throw notFound('not-found', `Cannot ${req.method} ${req.path}`);
+      await this.services.verify(req.headers[SERVICE_CREDENTIAL_HEADER]);
+    }
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const auth = req.headers.authorization;
     if (!auth || !auth.startsWith('Bearer ')) throw new UnauthorizedException('A bearer token is required');
-    const principal = this.tokens.verify(auth.slice('Bearer '.length).trim());
+    const { principal, version } = await this.tokens.verifyClaims(auth.slice('Bearer '.length).trim());
+    if (await this.revocations.retired(principal.clientId, version)) {
+      throw new UnauthorizedException('Token revoked: the client was deleted or its secret rotated');
+    }
     req.principal = principal;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (roles && !roles.includes(principal.role)) {
@@ -156,3 +324,6 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 }
+
+/** Whether this process answers service-to-service calls over HTTP: INTERNAL_HTTP, else only in distributed mode. */
+export const internalHttp = (config: PlatformConfig) => config.INTERNAL_HTTP ?? config.RUN_MODE === 'distributed';

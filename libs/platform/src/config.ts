@@ -133,6 +133,73 @@ export class PlatformConfig {
   JWT_SECRET?: string;
 
   /**
+   * Signs the credential services present to each other's internal endpoints
+   * (distributed mode), ≥ 32 characters and not JWT_SECRET. Unset: a key
+   * derived from JWT_SECRET under a label of its own (still never a client token).
+   */
+  @ValidateIf((c: PlatformConfig) => c.INTERNAL_SECRET !== undefined)
+  @IsString()
+  @MinLength(32, { message: 'INTERNAL_SECRET must be at least 32 characters' })
+  INTERNAL_SECRET?: string;
+
+  /**
+   * Whether service-to-service endpoints (/internal/…) answer over HTTP at
+   * all. Unset: only in distributed mode; embedded services call each other
+   * in-process and those paths are 404.
+   */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  INTERNAL_HTTP?: boolean;
+
+  /** Token requests per client address and minute (POST /v1/auth/token), shared through Redis when distributed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUTH_RATE_LIMIT = 60;
+
+  /** Wrong secrets for one client id (or AUTH_ADDRESS_FAILURES from one address) before each further try waits 1, 2, 4 … s (at most 15 min). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUTH_CLIENT_FAILURES = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  AUTH_ADDRESS_FAILURES = 20;
+
+  /** Secrets checked at once (scrypt) and how many more may wait; past that the token endpoint answers 503 with Retry-After. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  AUTH_SCRYPT_CONCURRENCY = 2;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  AUTH_SCRYPT_QUEUE = 16;
+
+  /** Public look-ups (certificate numbers, drug trace codes) per client address and window. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOOKUP_RATE_LIMIT = 120;
+
+  /** When set, GET /metrics wants `Authorization: Bearer <METRICS_TOKEN>` (≥ 16 characters). */
+  @ValidateIf((c: PlatformConfig) => c.METRICS_TOKEN !== undefined)
+  @IsString()
+  @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
+  METRICS_TOKEN?: string;
+
+  /** false: /docs and /docs-json only for an admin token (production). */
+  @Transform(toBool)
+  @IsBoolean()
+  DOCS_PUBLIC = true;
+
+  /**
    * The first admin client (the gateway creates or updates it at start-up).
    * Both or neither; in embedded mode "neither" means: generate one once and
    * print its secret at that start-up.
@@ -219,21 +286,26 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<PlatformConfig> = {}): PlatformConfig {
   const known = Object.keys(new PlatformConfig());
   const plain: Record<string, unknown> = {};
-  const optional = ['DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL', 'KAFKA_CLIENT_ID', 'JWT_SECRET', 'BOOTSTRAP_ADMIN_CLIENT_ID', 'BOOTSTRAP_ADMIN_CLIENT_SECRET', 'IDENTITY_URL', 'PUBLIC_BASE_URL'];
+  const optional = ['DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL', 'KAFKA_CLIENT_ID', 'JWT_SECRET', 'BOOTSTRAP_ADMIN_CLIENT_ID', 'BOOTSTRAP_ADMIN_CLIENT_SECRET', 'IDENTITY_URL', 'PUBLIC_BASE_URL', 'INTERNAL_SECRET', 'INTERNAL_HTTP', 'METRICS_TOKEN'];
   for (const key of [...known, ...optional]) {
     if (env[key] !== undefined && env[key] !== '') plain[key] = env[key];
   }
   Object.assign(plain, overrides);
   const config = plainToInstance(PlatformConfig, plain);
   const errors = validateSync(config, { forbidUnknownValues: true });
-  if (errors.length > 0) {
-    throw new ConfigError(
+  const problems: string[] = [];
+  if (config.INTERNAL_SECRET !== undefined && config.INTERNAL_SECRET === config.JWT_SECRET) {
+    problems.push('INTERNAL_SECRET="<redacted>": must differ from JWT_SECRET (a client token must never pass as a service credential)');
+  }
+  if (errors.length > 0 || problems.length > 0) {
+    throw new ConfigError([
       // A secret that fails validation must not end up in the logs that report it.
-      errors.map((e) => {
-        const shown = /SECRET/.test(e.property) && e.value !== undefined ? '"<redacted>"' : JSON.stringify(e.value);
+      ...errors.map((e) => {
+        const shown = /SECRET|TOKEN/.test(e.property) && e.value !== undefined ? '"<redacted>"' : JSON.stringify(e.value);
         return `${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
       }),
-    );
+      ...problems,
+    ]);
   }
   return config;
 }

@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { signServiceToken, TOKEN_SERVICE, TokenService } from './auth';
+import { SERVICE_CREDENTIALS, ServiceCredentials } from './auth';
 import { PLATFORM_CONFIG, type PlatformConfig } from './config';
 import { RequestContext } from './context';
 import { DIRECTORY, type Directory, type LocationInfo, type OrganisationInfo } from './directory';
@@ -8,9 +8,9 @@ import { DomainError } from './problem';
 export interface HttpDirectoryOptions {
   /** The gateway's base URL (IDENTITY_URL). */
   baseUrl: string;
-  /** Signs the service's own bearer token (the platform's JWT secret). */
-  tokens: TokenService;
-  /** Name of the calling service: the token's subject is `service:<name>`. */
+  /** The service credential (not a client token) the gateway's internal endpoints ask for. */
+  credentials: ServiceCredentials;
+  /** Name of the calling service: the credential's subject is `service:<name>`. */
   service: string;
   ttlMs?: number;
   timeoutMs?: number;
@@ -79,7 +79,7 @@ export class HttpDirectory implements Directory {
     try {
       res = await this.fetchFn(url, {
         headers: {
-          authorization: `Bearer ${signServiceToken(this.opts.tokens, this.opts.service)}`,
+          ...(await this.opts.credentials.header(this.opts.service)),
           accept: 'application/json',
           'x-correlation-id': RequestContext.correlationId(),
         },
@@ -123,12 +123,12 @@ export class DirectoryClientModule {
       providers: [
         {
           provide: DIRECTORY,
-          inject: [PLATFORM_CONFIG, TOKEN_SERVICE],
-          useFactory: (config: PlatformConfig, tokens: TokenService): Directory => {
+          inject: [PLATFORM_CONFIG, SERVICE_CREDENTIALS],
+          useFactory: (config: PlatformConfig, credentials: ServiceCredentials): Directory => {
             if (!config.IDENTITY_URL) {
               throw new Error(`IDENTITY_URL is required: ${service} looks up organisations and locations at the gateway`);
             }
-            return new HttpDirectory({ baseUrl: config.IDENTITY_URL, tokens, service });
+            return new HttpDirectory({ baseUrl: config.IDENTITY_URL, credentials, service });
           },
         },
       ],

@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { signServiceToken, TOKEN_SERVICE, TokenService } from './auth';
+import { SERVICE_CREDENTIALS, ServiceCredentials } from './auth';
 import { RequestContext } from './context';
 import { DomainError } from './problem';
 
@@ -127,8 +127,9 @@ export const LINEAGE_SCOPE = Symbol('LINEAGE_SCOPE');
 export interface HttpLineageScopeOptions {
   /** The lineage service's base URL (LINEAGE_URL). */
   baseUrl: string;
-  tokens: TokenService;
-  /** Name of the calling service: the token's subject is `service:<name>`. */
+  /** The service credential lineage's internal endpoints ask for. */
+  credentials: ServiceCredentials;
+  /** Name of the calling service: the credential's subject is `service:<name>`. */
   service: string;
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -168,7 +169,7 @@ export class HttpLineageScope implements LineageScope {
       res = await this.fetchFn(`${this.base}${path}`, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${signServiceToken(this.opts.tokens, this.opts.service)}`,
+          ...(await this.opts.credentials.header(this.opts.service)),
           accept: 'application/json',
           'content-type': 'application/json',
           'x-correlation-id': RequestContext.correlationId(),
@@ -209,10 +210,10 @@ export class LineageScopeClientModule {
       providers: [
         {
           provide: LINEAGE_SCOPE,
-          inject: [TOKEN_SERVICE],
-          useFactory: (tokens: TokenService): LineageScope => {
+          inject: [SERVICE_CREDENTIALS],
+          useFactory: (credentials: ServiceCredentials): LineageScope => {
             const baseUrl = process.env.LINEAGE_URL;
-            if (baseUrl && /^https?:\/\/\S+$/.test(baseUrl)) return new HttpLineageScope({ baseUrl, tokens, service });
+            if (baseUrl && /^https?:\/\/\S+$/.test(baseUrl)) return new HttpLineageScope({ baseUrl, credentials, service });
             // The service still starts (cases, incidents work without lineage); starting a recall answers 503.
             const unset = () => Promise.reject(lineageUnavailable(`LINEAGE_URL (an http(s):// URL) is not set for ${service}`));
             return { scope: unset, size: unset, holdings: unset };

@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { AuthGuard, TOKEN_SERVICE, TokenService } from './auth';
+import { AuthGuard, SERVICE_CREDENTIALS, ServiceCredentials, TOKEN_REVOCATIONS, TOKEN_SERVICE, TokenRevocations, TokenService } from './auth';
 import { CACHE_STORE, MemoryCache, RedisCache, type CacheStore } from './cache';
 import { PLATFORM_CONFIG, type PlatformConfig } from './config';
 import { HealthController, HealthRegistry } from './health';
@@ -28,6 +28,8 @@ export class PlatformModule {
     const cache: CacheStore = config.REDIS_URL ? new RedisCache(config.REDIS_URL) : new MemoryCache();
     health.register('cache', async () => ({ ok: await cache.ping(), detail: cache.kind }));
     const tokens = config.JWT_SECRET ? new TokenService(config.JWT_SECRET) : undefined;
+    const services = config.JWT_SECRET ? new ServiceCredentials(config.JWT_SECRET, config.INTERNAL_SECRET) : undefined;
+    const revocations = new TokenRevocations(cache, config.DB_SCHEMA_PREFIX, tokens?.ttl ?? 3600);
     return {
       module: PlatformModule,
       controllers: [HealthController, MetricsController],
@@ -47,6 +49,14 @@ export class PlatformModule {
             return tokens;
           },
         },
+        {
+          provide: SERVICE_CREDENTIALS,
+          useFactory: () => {
+            if (!services) throw new Error('JWT_SECRET is not configured');
+            return services;
+          },
+        },
+        { provide: TOKEN_REVOCATIONS, useValue: revocations },
         { provide: APP_GUARD, useClass: AuthGuard },
         HttpDrain,
         {
@@ -55,7 +65,7 @@ export class PlatformModule {
           useFactory: () => ({ onApplicationShutdown: () => cache.close() }),
         },
       ],
-      exports: [PLATFORM_CONFIG, LOGGER, Metrics, HealthRegistry, CACHE_STORE, TOKEN_SERVICE],
+      exports: [PLATFORM_CONFIG, LOGGER, Metrics, HealthRegistry, CACHE_STORE, TOKEN_SERVICE, SERVICE_CREDENTIALS, TOKEN_REVOCATIONS],
     };
   }
 }

@@ -1,5 +1,6 @@
 export * from './canonical';
 export * from './cbv';
+export * from './compensation';
 export * from './custody';
 export * from './domain-rules';
 export * from './hash-chain';

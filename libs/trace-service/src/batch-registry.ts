@@ -1,5 +1,5 @@
-import { Global, Injectable, Module } from '@nestjs/common';
-import { DomainError, RequestContext, type Principal } from '@trace/platform';
+import { Global, Inject, Injectable, Module, Optional } from '@nestjs/common';
+import { DomainError, RequestContext, SERVICE_CREDENTIALS, type Principal, type ServiceCredentials } from '@trace/platform';
 import type { ApplyRequest, ApplyResult, DomainQuery, EpcisLedger, QueriedEvent, ResolveResult } from './epcis-ledger';
 
 export interface PublicBatchView {
@@ -48,6 +48,7 @@ export class BatchRegistry {
   private readonly local = new Map<string, InputLedger>();
   private readonly localEpcis = new Map<string, EpcisLedger>();
 
+  constructor(@Optional() @Inject(SERVICE_CREDENTIALS) private readonly credentials?: ServiceCredentials) {}
 
   register(domain: string, ledger: InputLedger): void {
     this.local.set(domain, ledger);
@@ -65,7 +66,7 @@ export class BatchRegistry {
     if (!base || bearer === undefined) {
       throw new DomainError(503, 'domain-unavailable', `The ${domain} service is not reachable from here (set ${domain.toUpperCase()}_URL)`);
     }
-    const http = new HttpInputLedger(domain, base, bearer);
+    const http = new HttpInputLedger(domain, base, bearer, this.credentials);
     return {
       resolve: (req) => http.post(`/internal/v1/${domain}/epcis/resolve`, req) as Promise<ResolveResult>,
       apply: async (req: ApplyRequest, _principal, onProgress) => {
@@ -94,7 +95,7 @@ export class BatchRegistry {
     if (!base || bearer === undefined) {
       throw new DomainError(503, 'domain-unavailable', `The ${domain} service is not reachable from here (set ${domain.toUpperCase()}_URL)`);
     }
-    return new HttpInputLedger(domain, base, bearer);
+    return new HttpInputLedger(domain, base, bearer, this.credentials);
   }
 }
 
@@ -103,6 +104,7 @@ class HttpInputLedger implements InputLedger {
     private readonly domain: string,
     private readonly base: string,
     private readonly bearer: string,
+    private readonly credentials?: ServiceCredentials,
   ) {}
 
   async consume(req: ConsumeRequest): Promise<ConsumeResult> {
@@ -131,6 +133,8 @@ class HttpInputLedger implements InputLedger {
     const r = await fetch(new URL(path, this.base), {
       method,
       headers: {
+        // The service credential opens the internal route; the user's token says for whom it acts.
+        ...(await this.credentials?.header('trace-service')),
         ...(this.bearer ? { authorization: `Bearer ${this.bearer}` } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         'x-correlation-id': RequestContext.correlationId(),

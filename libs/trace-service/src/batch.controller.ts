@@ -13,7 +13,7 @@ import {
 import { ApiBearerAuth, ApiCreatedResponse, ApiExcludeController, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Type as TransformType } from 'class-transformer';
 import { IsNotEmpty, IsNumber, IsPositive, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
-import { badRequest, CurrentPrincipal, Public, Roles, type Principal } from '@trace/platform';
+import { badRequest, CurrentPrincipal, Internal, Public, Roles, type Principal } from '@trace/platform';
 import { BatchService } from './batch.service';
 import { epcisDocument } from '@trace/epcis';
 import { EpcisChainService, type ApplyRequest, type DomainQuery } from './epcis-ledger';
@@ -150,8 +150,14 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     }
   }
 
-  /** Other domain services take transformation inputs through here (distributed mode), acting with the end user's token. */
+  /**
+   * Other domain services take transformation inputs through here (distributed
+   * mode only: a service credential, and the end user's token for whom it
+   * acts). The ledger re-checks custody, status and quantity itself; restore
+   * is only the compensation of the consume it names.
+   */
   @ApiExcludeController()
+  @Internal()
   @Controller(`internal/v1/${domain}/batches`)
   class InputLedgerController {
     constructor(@Inject(BatchService) private readonly batches: BatchService) {}
@@ -175,8 +181,9 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     }
   }
 
-  /** The consumer-safe view behind a QR code, read by the gateway's Digital Link resolver. */
+  /** What the gateway's Digital Link resolver builds the scan from (distributed mode only, with a service credential); it strips ids and attributes. */
   @ApiExcludeController()
+  @Internal()
   @Controller(`internal/v1/${domain}/public`)
   class PublicViewController {
     constructor(@Inject(BatchService) private readonly batches: BatchService) {}
@@ -188,8 +195,9 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     }
   }
 
-  /** The EPCIS service stores captured events and answers queries through here (distributed mode), with the user's token. */
+  /** The EPCIS service stores captured events and answers queries through here (distributed mode only: a service credential and the user's token). */
   @ApiExcludeController()
+  @Internal()
   @Controller(`internal/v1/${domain}/epcis`)
   class EpcisLedgerController {
     constructor(@Inject(EpcisChainService) private readonly epcis: EpcisChainService) {}

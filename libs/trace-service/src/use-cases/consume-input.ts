@@ -2,6 +2,7 @@ import { unprocessable, type Principal } from '@trace/platform';
 import type { BatchStatus } from '@trace/trace-chain';
 import type { ConsumeRequest, ConsumeResult } from '../batch-registry';
 import { appendChainEvent } from '../chain-writer';
+import { requireCompensation } from '../compensation-check';
 import { HoldingsStore } from '../holdings/holdings-store';
 import type { BatchRow } from '../rows';
 import { refusalError, type TraceCore } from './core';
@@ -53,6 +54,8 @@ export async function restoreInput(core: TraceCore, req: ConsumeRequest & { corr
   await core.dataSource.transaction(async (m) => {
     const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [req.batchId])) as BatchRow[];
     if (!batch) return;
+    // Only as the compensation of the consume it names (issue 13): never a way to raise a batch.
+    await requireCompensation(m, core.domain, batch, req, principal);
     const holdings = await HoldingsStore.read(m, batch.id);
     const mine = holdings.find((h) => h.orgId === principal.orgId) ?? { orgId: principal.orgId, quantity: 0, inTransit: 0, received: 0 };
     const restored = { ...mine, quantity: mine.quantity + req.quantity };

@@ -11,7 +11,7 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, forbidden, isServicePrincipal, notFound, Public, Roles, type Principal } from '@trace/platform';
+import { CurrentPrincipal, Internal, notFound, Public, Roles, type Principal } from '@trace/platform';
 import {
   ClientCredentialsDto,
   CreateClientDto,
@@ -99,26 +99,25 @@ export class LocationsController {
 
 /**
  * What other services ask in distributed mode (libs/platform HttpDirectory):
- * only for tokens a service signed for itself. Not part of the public API.
+ * only with a service credential; not HTTP at all when embedded. Not part of
+ * the public API.
  */
 @ApiExcludeController()
+@Internal()
+@Public()
 @Controller('internal/v1')
 export class InternalDirectoryController {
   constructor(@Inject(LocationService) private readonly directory: LocationService) {}
 
   @Get('organisations/:id')
-  @Roles('admin')
-  async organisation(@Param('id') id: string, @CurrentPrincipal() caller: Principal) {
-    if (!isServicePrincipal(caller)) throw forbidden('service-only', 'Internal endpoints answer services only');
+  async organisation(@Param('id') id: string) {
     const org = await this.directory.organisation(id);
     if (!org) throw notFound('organisation', `No organisation ${id}`);
     return org;
   }
 
   @Get('locations/:id')
-  @Roles('admin')
-  async location(@Param('id') id: string, @CurrentPrincipal() caller: Principal) {
-    if (!isServicePrincipal(caller)) throw forbidden('service-only', 'Internal endpoints answer services only');
+  async location(@Param('id') id: string) {
     const location = await this.directory.location(id);
     if (!location) throw notFound('location', `No location ${id}`);
     return location;

@@ -66,7 +66,7 @@ export class IdentityService {
     );
     const ok = await verifySecret(clientSecret, row?.secret_hash ?? (await this.dummyHash));
     if (!row || !ok || row.revoked_at) throw invalidClient();
-    const { token, expiresIn } = this.tokens.sign({ clientId: row.client_id, orgId: row.org_id, role: row.role });
+    const { token, expiresIn } = await this.tokens.sign({ clientId: row.client_id, orgId: row.org_id, role: row.role });
     return { accessToken: token, tokenType: 'Bearer', expiresIn };
   }
 

@@ -1,0 +1,3 @@
+declare module 'jose' {
+  export * from 'jose/dist/types/index';
+}
