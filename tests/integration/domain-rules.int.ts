@@ -176,7 +176,11 @@ describe('domain rules (embedded app, real PostgreSQL)', () => {
         inputs: [{ domain: 'agri', batchId: veg.id, quantity: { value: 1000, unit: 'kg' } }],
       });
       expect(sauce.status).toBe(201);
-      expect((await maker.api.get(`/v1/agri/batches/${veg.id}`)).body.quantity).toEqual({ value: 200, unit: 'kg' });
+      expect((await maker.api.get(`/v1/agri/batches/${veg.id}`)).body).toMatchObject({
+        quantity: { value: 1200, unit: 'kg' },
+        remaining: { value: 200, unit: 'kg' },
+        holdings: [{ orgId: maker.id, quantity: 200, inTransit: 0 }],
+      });
 
       const tooMuch = await maker.api.post('/v1/food/batches', {
         ...aBatch('SAUCE-2', maker.locations.factory),
@@ -185,7 +189,11 @@ describe('domain rules (embedded app, real PostgreSQL)', () => {
         inputs: [{ domain: 'agri', batchId: veg.id, quantity: { value: 201, unit: 'kg' } }],
       });
       expect(statusAndType(tooMuch)).toEqual([409, problem('insufficient-quantity')]);
-      expect((await maker.api.get(`/v1/agri/batches/${veg.id}`)).body.quantity).toEqual({ value: 200, unit: 'kg' });
+      expect((await maker.api.get(`/v1/agri/batches/${veg.id}`)).body).toMatchObject({
+        quantity: { value: 1200, unit: 'kg' },
+        remaining: { value: 200, unit: 'kg' },
+        holdings: [{ orgId: maker.id, quantity: 200, inTransit: 0 }],
+      });
       expect((await maker.api.get(`/v1/food/batches/${sauce.body.id}/events`)).body[0]).toMatchObject({
         bizStep: 'transforming',
         inputs: [{ domain: 'agri', batchId: veg.id, quantity: { value: 1000, unit: 'kg' } }],
@@ -199,7 +207,7 @@ describe('domain rules (embedded app, real PostgreSQL)', () => {
         inputs: [{ domain: 'food', batchId: sauce.body.id, quantity: { value: 100, unit: 'jar' } }],
       });
       expect(meal.status).toBe(201);
-      expect((await maker.api.get(`/v1/food/batches/${sauce.body.id}`)).body.quantity).toEqual({ value: 300, unit: 'jar' });
+      expect((await maker.api.get(`/v1/food/batches/${sauce.body.id}`)).body.remaining).toEqual({ value: 300, unit: 'jar' });
 
       // A building material is no ingredient: refused before anything is taken.
       const cement = await register(plant, 'material', CEMENT, 'CEM-FOOD', { attributes: { standard: 'GB 175-2023', grade: 'P·O 42.5' } });

@@ -157,10 +157,11 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
       return tr.body.nodes?.every((n: { status: string }) => n.status === 'recalled');
     });
 
-    // A second recall of the same lot changes nothing on the chains (already recalled: skipped).
-    const again = ok(await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: grain.id }], level: 2, reason: 'again' }));
-    expect(again.deadlines).toBeDefined();
-    await new Promise((r) => setTimeout(r, 500));
+    // A second recall of the same lot, or of a batch in its scope, is refused: it is under this one.
+    for (const batch of [{ domain: 'agri', batchId: grain.id }, { domain: 'food', batchId: noodles.id }]) {
+      const again = await regulator.post('/v1/recalls', { batches: [batch], level: 2, reason: 'again' });
+      expect([again.status, again.body.type, again.body.recallId]).toEqual([409, problem('already-recalled'), recall.id]);
+    }
     const chain = ok<any[]>(await regulator.get(`/v1/agri/batches/${grain.id}/events`), 200);
     expect(chain.filter((e) => e.disposition === 'recalled')).toHaveLength(1);
   });
@@ -302,6 +303,17 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     expect(await client.size([{ domain: 'agri', batchId: grain.id }])).toBe(2);
     expect(await client.size([{ domain: 'food', batchId: noodles.id }, { domain: 'agri', batchId: grain.id }])).toBe(2);
     expect(await client.size([{ domain: 'food', batchId: noodles.id }])).toBe(1);
+    // Who holds how much: of the whole scope, or of the named batch only (nothing-held rows carry what was given).
+    const held = (rows: { batchId: string; orgId: string; quantity: number; inTransit: number }[]) =>
+      rows.filter((h) => h.quantity > 0 || h.inTransit > 0).map((h) => [h.batchId, h.orgId, h.quantity, h.inTransit]).sort();
+    await eventually(async () => held(await client.holdings([{ domain: 'agri', batchId: grain.id }], true)).length === 2);
+    expect(held(await client.holdings([{ domain: 'agri', batchId: grain.id }], true))).toEqual(
+      [
+        [grain.id, P.id, 900, 0],
+        [noodles.id, R.id, 500, 0],
+      ].sort(),
+    );
+    expect(held(await client.holdings([{ domain: 'food', batchId: noodles.id }], false))).toEqual([[noodles.id, R.id, 500, 0]]);
     for (const ask of [client.scope.bind(client), client.size.bind(client)]) {
       const unknown = await ask([{ domain: 'agri', batchId: randomUUID() }]).catch((e: unknown) => e);
       expect(unknown).toBeInstanceOf(DomainError);
@@ -309,7 +321,7 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     }
     // Not for users, not even admins or regulators.
     for (const who of [t.as('platform', 'admin'), regulator]) {
-      for (const path of ['/internal/v1/lineage/scope', '/internal/v1/lineage/scope/size']) {
+      for (const path of ['/internal/v1/lineage/scope', '/internal/v1/lineage/scope/size', '/internal/v1/lineage/holdings', '/internal/v1/lineage/holdings/of']) {
         const r = await who.post(path, { roots: [{ domain: 'agri', batchId: grain.id }] });
         expect(r.status).toBe(403);
       }
@@ -322,7 +334,9 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     const lastDay = new Date(Date.parse(before.deadlines.completeBy) - HOUR).toISOString().slice(0, 10);
     ok(await regulator.request('PUT', `/v1/calendar/${lastDay}`, { working: false, note: 'test holiday' }), 200);
     try {
-      const after = ok(await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: grain.id }], level: 2, reason: 'calendar check again' }));
+      // Another lot: the first is under the active recall already.
+      const other = await agriLot('WHEAT-CALENDAR');
+      const after = ok(await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: other.id }], level: 2, reason: 'calendar check again' }));
       expect(Date.parse(after.deadlines.completeBy)).toBeGreaterThan(Date.parse(before.deadlines.completeBy));
       const movedTo = new Date(Date.parse(after.deadlines.completeBy) - HOUR);
       expect(movedTo.toISOString().slice(0, 10)).not.toBe(lastDay);

@@ -172,6 +172,8 @@ export class RecallService {
     }[];
     if (!c) throw notFound('case', `No case ${caseId}`);
     if (c.status !== 'open') throw conflict('case-not-open', `The case ${caseId} is ${c.status}: only an open case becomes a recall`);
+    const [made] = (await this.ds.query('SELECT id FROM recalls WHERE case_id = $1', [caseId])) as { id: string }[];
+    if (made) throw conflict('case-recalled', `The case ${caseId} is already recall ${made.id}`, { recallId: made.id });
     return this.start([{ domain: c.domain, batchId: c.batch_id }], dto, principal, caseId);
   }
 
