@@ -76,7 +76,7 @@ describe('distributed journey: batch → shipment → transformation → trace �
       }),
     );
     await hook('after-transformation');
-    expect(ok(await maker.api.get(`/v1/agri/batches/${wheat.id}`), 200)).toMatchObject({ quantity: { value: 900, unit: 'kg' } });
+    expect(ok(await maker.api.get(`/v1/agri/batches/${wheat.id}`), 200)).toMatchObject({ remaining: { value: 900, unit: 'kg' }, holdings: [{ orgId: maker.id, quantity: 900, inTransit: 0 }] });
 
     // Trace (lineage, fed over Kafka): the agri lot downstream reaches the food lot, held by the mill.
     const trace = await eventually(async () => {

@@ -62,7 +62,7 @@ describe('distributed mode (one process per service, over Kafka)', () => {
       inputs: [{ domain: 'agri', batchId: id, quantity: { value: 200, unit: 'kg' } }],
     });
     expect(sauce.status).toBe(201);
-    expect((await api.get(`/v1/agri/batches/${id}`)).body.quantity).toEqual({ value: 1000, unit: 'kg' });
+    expect((await api.get(`/v1/agri/batches/${id}`)).body).toMatchObject({ quantity: { value: 1200, unit: 'kg' }, remaining: { value: 1000, unit: 'kg' } });
     const tooMuch = await api.post('/v1/food/batches', {
       ...aBatch('E2E-SAUCE-2', factory.id),
       gtin: '04012345000016',

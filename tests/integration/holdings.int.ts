@@ -238,6 +238,14 @@ describe('holdings: custody per organisation and quantity, recalls over holdings
     expect(await holdingsOf(F.api, 'agri', lot.id)).toEqual([{ orgId: F.id, quantity: 100, inTransit: 0 }]);
   });
 
+  it('documents holdings in the OpenAPI answer of GET batch', async () => {
+    const doc = ok<any>(await t.anonymous.get('/docs-json'), 200);
+    const answer = doc.paths['/v1/food/batches/{id}'].get.responses['200'].content['application/json'].schema;
+    expect(answer).toEqual({ $ref: '#/components/schemas/BatchDoc' });
+    expect(doc.components.schemas.BatchDoc.properties.holdings).toMatchObject({ type: 'array', items: { $ref: '#/components/schemas/HoldingDoc' } });
+    expect(Object.keys(doc.components.schemas.HoldingDoc.properties).sort()).toEqual(['inTransit', 'orgId', 'quantity']);
+  });
+
   it('creates exactly one recall when twenty name the same batch at once', async () => {
     const lot = ok(await F.api.post('/v1/agri/batches', aBatch('WHEAT-H4', F.locations.farm)));
     const answers = await Promise.all(

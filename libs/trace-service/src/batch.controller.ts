@@ -10,7 +10,7 @@ import {
   Post,
   type Type,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiExcludeController, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiExcludeController, ApiForbiddenResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Type as TransformType } from 'class-transformer';
 import { IsNotEmpty, IsNumber, IsPositive, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
 import { badRequest, CurrentPrincipal, Internal, Public, Roles, type Principal } from '@trace/platform';
@@ -19,6 +19,7 @@ import { epcisDocument } from '@trace/epcis';
 import { EpcisChainService, type ApplyRequest, type DomainQuery } from './epcis-ledger';
 import type { DomainName } from './domains';
 import { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
+import { BatchDoc } from './holdings/holdings.openapi';
 
 const uuid = () => new ParseUUIDPipe({ version: '4' });
 const bearerOf = (authorization?: string) => authorization?.replace(/^Bearer\s+/i, '');
@@ -109,7 +110,12 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     }
 
     @Get(':id')
-    @ApiOkResponse({ description: 'The batch with status, holder and chain head' })
+    @ApiOkResponse({
+      description:
+        'The batch with status, chain head, its quantity as produced, what remains of it, and its holdings: who holds how much ' +
+        '(received) and what is in transit to whom. The owner, inspectors and regulators see every holding; another operator its own.',
+      type: BatchDoc,
+    })
     get(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
       return this.batches.get(id, principal);
     }
@@ -117,7 +123,19 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     @Post(':id/events')
     @HttpCode(201)
     @Roles('operator')
-    @ApiCreatedResponse({ description: '{ id, seq, hash, prevHash }' })
+    @ApiCreatedResponse({
+      description:
+        '{ id, seq, hash, prevHash }. The caller must hold some of the batch. shipping { toOrgId, quantity? } sends part of its ' +
+        'holding (all of it without quantity) into transit to the receiver; receiving { quantity? } takes what is in transit to the ' +
+        'caller (less records a shortage); destroying, dispensing and retail_selling take from its holding. A recalled batch moves only ' +
+        'back up the chain (shipping with disposition "returned" to an organisation it came from) or into destruction.',
+    })
+    @ApiConflictResponse({
+      description:
+        'insufficient-quantity (more than the caller holds or has in transit), batch-held / batch-recalled / batch-destroyed, ' +
+        'not-in-transit (nothing to receive)',
+    })
+    @ApiForbiddenResponse({ description: 'not-the-holder (the caller holds none of it), not-the-receiver' })
     record(@Param('id', uuid()) id: string, @Body() dto: RecordEventDto, @CurrentPrincipal() principal: Principal) {
       return this.batches.recordEvent(id, dto, principal);
     }

@@ -32,9 +32,13 @@ export class RecallController {
       'Deadlines follow the level (default: start within 24/48/72 h, complete within 10/20/30 working days). ' +
       'Within seconds every batch in scope reads status "recalled" in its own service and cannot be shipped or dispensed (409). ' +
       'While the recall is active its scope follows lineage: a batch found downstream later joins it (scope.batches[].addedAt). ' +
-      'A root lineage has not heard of yet is waited for briefly (RECALL_LINEAGE_WAIT_MS) before the 422.',
+      'A root lineage has not heard of yet is waited for briefly (RECALL_LINEAGE_WAIT_MS) before the 422. ' +
+      'scope.holdings lists who held how much of each batch when the recall started, in transit included ' +
+      '([{ domain, batchId, orgId, quantity, inTransit, unit }]). A batch already under an active recall (named, or in its scope) ' +
+      'is refused with 409 already-recalled and the existing recall\'s id (recallId); recalls start one at a time.',
   })
-  @ApiCreatedResponse({ description: '{ id, status: "active", level, scope: { batches, organisations }, deadlines: { startBy, completeBy } }' })
+  @ApiCreatedResponse({ description: '{ id, status: "active", level, scope: { batches, holdings, organisations }, deadlines: { startBy, completeBy } }' })
+  @ApiConflictResponse({ description: 'already-recalled: a named batch is under an active recall (recallId names it)' })
   @ApiForbiddenResponse({ description: 'Not a regulator' })
   @ApiUnprocessableEntityResponse({ description: 'A named batch is unknown (unknown-batch)' })
   create(@Body() dto: CreateRecallDto, @CurrentPrincipal() principal: Principal) {
@@ -46,8 +50,8 @@ export class RecallController {
   @ApiOperation({
     summary: 'A recall with its acknowledgements, effectiveness and per-organisation progress',
     description:
-      'Operators see only recalls holding one of their batches. effectiveness (0..1) = (recovered + destroyed) / quantity that went out ' +
-      '(per batch in scope: its quantity when known, else recovered + destroyed + sold as acknowledged).',
+      'Operators see only recalls in whose scope they held something. effectiveness (0..1) = (recovered + destroyed) / the quantity held in ' +
+      'the supply chain when the recall started (per batch in scope: every holding, in transit included; per unit, averaged over units).',
   })
   @ApiOkResponse({ description: 'The recall' })
   @ApiNotFoundResponse({ description: 'No such recall (or not one the operator is in)' })
@@ -58,10 +62,15 @@ export class RecallController {
   @Post(':id/acknowledgements')
   @HttpCode(201)
   @Roles('operator')
-  @ApiOperation({ summary: 'Acknowledge a recall for a batch the organisation holds: quantities recovered, destroyed, already sold' })
-  @ApiCreatedResponse({ description: 'The acknowledgement (a later one for the same batch replaces the quantities)' })
-  @ApiForbiddenResponse({ description: 'The organisation holds no batch of the recall, or not this one' })
-  @ApiUnprocessableEntityResponse({ description: 'The batch is not in the recall scope' })
+  @ApiOperation({
+    summary: 'Acknowledge a recall for a batch the organisation holds: quantities recovered, destroyed, already sold',
+    description:
+      'recovered + destroyed + sold may not exceed what the organisation held of the batch when the recall started (in transit included) ' +
+      'plus what it was given since (a return, a shipment sent later): above it is 422 exceeds-holding. Several holders of one batch each acknowledge their part.',
+  })
+  @ApiCreatedResponse({ description: 'The acknowledgement (a later one by the same organisation for the same batch replaces the quantities)' })
+  @ApiForbiddenResponse({ description: 'not-in-scope: the organisation holds nothing in the recall; not-the-holder: none of this batch' })
+  @ApiUnprocessableEntityResponse({ description: 'batch-not-in-scope, or exceeds-holding (more than the organisation held)' })
   @ApiConflictResponse({ description: 'The recall is closed' })
   acknowledge(@Param('id', uuid()) id: string, @Body() dto: AcknowledgementDto, @CurrentPrincipal() principal: Principal) {
     return this.recalls.acknowledge(id, dto, principal);
