@@ -189,5 +189,69 @@ describe('input hygiene (embedded app, real PostgreSQL)', () => {
       const r = await A.api.post('/v1/agri/batches', { ...batchOf('T3'), producedAt: '2026-12-05 07:00' });
       expect(r.body.detail).toMatch(/producedAt has no UTC offset/);
     });
+
+    it('the offset given is kept and given back: API, scan JSON, EPCIS', async () => {
+      const produced = '2026-11-20T06:30:00+08:00';
+      const expires = '2027-05-20T00:00:00-05:00';
+      const created = await A.api.post('/v1/agri/batches', { ...batchOf('T10'), producedAt: produced, expiresAt: expires });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ producedAt: produced, expiresAt: expires });
+      const id = created.body.id;
+      // 07:00 in Beijing is 23:00 UTC the day before: stored as that instant, not as 07:00 UTC.
+      const event = await A.api.post(`/v1/agri/batches/${id}/events`, {
+        bizStep: 'storing',
+        eventTime: '2026-12-05T07:00:00+08:00',
+        locationId: A.locations.farm,
+        sensors: [{ type: 'temperature', value: 4, unit: 'Cel', time: '2026-12-05T06:59:00+08:00' }],
+      });
+      expect(event.status).toBe(201);
+      expect(event.body.eventTime).toBe('2026-12-05T07:00:00+08:00');
+      const [stored] = await t.query(`SELECT event_time, event_time_offset FROM ${t.prefix}agri.trace_events WHERE id = $1`, [event.body.id]);
+      expect({ at: stored.event_time.toISOString(), offset: stored.event_time_offset }).toEqual({ at: '2026-12-04T23:00:00.000Z', offset: '+08:00' });
+
+      expect((await A.api.get(`/v1/agri/batches/${id}`)).body).toMatchObject({ producedAt: produced, expiresAt: expires });
+      const chain = (await A.api.get(`/v1/agri/batches/${id}/events`)).body;
+      expect(chain.map((e: { eventTime: string }) => e.eventTime)).toEqual([produced, '2026-12-05T07:00:00+08:00']);
+      expect(chain[1].sensors[0].time).toBe('2026-12-05T06:59:00+08:00');
+      expect((await A.api.get(`/v1/agri/batches/${id}/verify`)).body.valid).toBe(true);
+
+      const inspector = t.as('agency-1', 'inspector');
+      const sample = await inspector.post(`/v1/agri/batches/${id}/inspections`, {
+        reportNo: 'R-T-10',
+        sampledAt: '2026-12-05T09:15:00+05:30',
+        agency: 'Lab',
+        items: [{ name: 'pb', value: 0.1, unit: 'mg/kg', limit: 0.2, result: 'pass' }],
+        conclusion: 'pass',
+      });
+      expect(sample.status).toBe(201);
+      expect((await A.api.get(`/v1/agri/batches/${id}/inspections`)).body[0].sampledAt).toBe('2026-12-05T09:15:00+05:30');
+
+      const scan = await t.anonymous.get('/01/09506000134352/10/T10');
+      expect(scan.status).toBe(200);
+      expect(scan.body.history.map((h: { eventTime: string }) => h.eventTime)).toEqual(expect.arrayContaining([produced, '2026-12-05T07:00:00+08:00']));
+      expect(JSON.stringify(scan.body)).toContain('2026-12-05T09:15:00+05:30');
+
+      const epcis = await A.api.get(`/v1/agri/batches/${id}/epcis`);
+      expect(epcis.status).toBe(200);
+      const events = epcis.body.epcisBody.eventList;
+      expect(events.map((e: { eventTime: string; eventTimeZoneOffset: string }) => [e.eventTime, e.eventTimeZoneOffset])).toEqual([
+        [produced, '+08:00'],
+        ['2026-12-05T07:00:00+08:00', '+08:00'],
+        expect.anything(),
+      ]);
+
+      const incident = await A.api.post('/v1/incidents', {
+        domain: 'agri',
+        gtin: '09506000134352',
+        lot: 'T10',
+        severity: 'other',
+        occurredAt: '2026-12-05T10:00:00+08:00',
+        awareAt: '2026-12-05T11:30:00+09:00',
+        description: 'Wilted leaves',
+      });
+      expect(incident.status).toBe(201);
+      const listed = (await A.api.get(`/v1/incidents/${incident.body.id}`)).body;
+      expect({ occurredAt: listed.occurredAt, awareAt: listed.awareAt }).toEqual({ occurredAt: '2026-12-05T10:00:00+08:00', awareAt: '2026-12-05T11:30:00+09:00' });
+    });
   });
 });

@@ -138,6 +138,8 @@ export interface NativeChainEvent {
   bizStep: string;
   disposition: string | null;
   eventTime: string;
+  /** The offset the event time was written in (absent: UTC). */
+  eventTimeZoneOffset?: string;
   recordTime: string;
   content: Record<string, unknown>;
   batch: { gtin: string; lot: string; instance: boolean };
@@ -167,7 +169,7 @@ export function nativeToEpcis(n: NativeChainEvent): EpcisEvent {
   const base = {
     eventID: `urn:uuid:${n.id}`,
     eventTime: n.eventTime,
-    eventTimeZoneOffset: '+00:00',
+    eventTimeZoneOffset: n.eventTimeZoneOffset ?? '+00:00',
     recordTime: n.recordTime,
   };
   const why = {

@@ -14,11 +14,14 @@ import {
 } from '@trace/platform';
 import {
   categoryRefusal,
+  formatOffsetTime,
   GENESIS_HASH,
   nextLink,
+  parseOffsetTime,
   verifyChain,
   type DomainRules,
   type EventContext,
+  type OffsetTime,
   type Refusal,
   type RuleRefusal,
 } from '@trace/trace-chain';
@@ -198,21 +201,25 @@ export class BatchService implements InputLedger {
       ...(inputs.length ? { inputs } : {}),
       ...(dto.documents?.length ? { documents: dto.documents.map((d) => ({ type: d.type, id: d.id })) } : {}),
     };
-    const link = nextLink(undefined, content, { bizStep, disposition: 'active', eventTime: producedAt, orgId: principal.orgId });
+    // Validated as RFC 3339 with offset by the DTO: the offsets are kept to give the times back as written.
+    const producedOffset = (parseOffsetTime(dto.producedAt) as OffsetTime).offset;
+    const expiresOffset = dto.expiresAt ? (parseOffsetTime(dto.expiresAt) as OffsetTime).offset : null;
+    const link = nextLink(undefined, content, { bizStep, disposition: 'active', eventTime: producedAt, eventTimeOffset: producedOffset, orgId: principal.orgId });
     return this.dataSource.transaction(async (m) => {
       const [row] = (await m.query(
         `INSERT INTO batches (id, domain, gtin, lot, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
-                              location_id, produced_at, expires_at, attributes, product_id, product_category, chain_seq, chain_head)
-         VALUES ($1,$2,$3,$4,$5,$5,$6,$7,$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING *`,
+                              location_id, produced_at, expires_at, attributes, product_id, product_category, chain_seq, chain_head,
+                              produced_at_offset, expires_at_offset)
+         VALUES ($1,$2,$3,$4,$5,$5,$6,$7,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING *`,
         [id, this.domain, gtin, dto.lot, dto.quantity.value, dto.quantity.unit, principal.orgId, dto.locationId, producedAt, expiresAt,
-          dto.attributes ?? {}, product.id, product.category, link.seq, link.hash],
+          dto.attributes ?? {}, product.id, product.category, link.seq, link.hash, producedOffset, expiresOffset],
       )) as BatchRow[];
       await m.query(`INSERT INTO batch_custody (batch_id, org_id) VALUES ($1, $2)`, [id, principal.orgId]);
       await HoldingsStore.open(m, [{ id, orgId: principal.orgId, quantity: dto.quantity.value }]);
       await m.query(
-        `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash, hash_version)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
-        [eventId, id, link.seq, bizStep, 'active', producedAt, principal.orgId, content, link.prevHash, link.hash, link.version],
+        `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash, hash_version, event_time_offset)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+        [eventId, id, link.seq, bizStep, 'active', producedAt, principal.orgId, content, link.prevHash, link.hash, link.version, producedOffset],
       );
       for (const i of inputs) {
         await m.query(
@@ -302,9 +309,9 @@ export class BatchService implements InputLedger {
     const rows = (await this.dataSource.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [batch.id])) as EventRow[];
     const chain = verifyChain(rows.map(chainLinkOf));
     const origin = rows[0];
-    const inspections: { report_no: string; agency: string; sampled_at: Date; conclusion: string; retest_of: string | null }[] =
+    const inspections: { report_no: string; agency: string; sampled_at: Date; sampled_at_offset: string | null; conclusion: string; retest_of: string | null }[] =
       await this.dataSource.query(
-        'SELECT report_no, agency, sampled_at, conclusion, retest_of FROM inspections WHERE batch_id = $1 ORDER BY recorded_at',
+        'SELECT report_no, agency, sampled_at, sampled_at_offset, conclusion, retest_of FROM inspections WHERE batch_id = $1 ORDER BY recorded_at',
         [batch.id],
       );
     const certificates = (await this.hooks?.publicCertificates?.(this.dataSource.manager, batch.id)) ?? [];
@@ -315,19 +322,19 @@ export class BatchService implements InputLedger {
         gtin: batch.gtin,
         lot: batch.lot,
         status: batch.status,
-        producedAt: batch.produced_at.toISOString(),
-        expiresAt: batch.expires_at ? batch.expires_at.toISOString() : null,
+        producedAt: formatOffsetTime(batch.produced_at, batch.produced_at_offset),
+        expiresAt: batch.expires_at ? formatOffsetTime(batch.expires_at, batch.expires_at_offset) : null,
         ownerOrgId: batch.owner_org_id,
         attributes: batch.attributes,
       },
       product: product ? { gtin: product.gtin, name: product.name, category: product.category } : null,
-      origin: origin ? { locationId: origin.content.locationId as string, orgId: origin.org_id, at: origin.event_time.toISOString() } : null,
+      origin: origin ? { locationId: origin.content.locationId as string, orgId: origin.org_id, at: formatOffsetTime(origin.event_time, origin.event_time_offset) } : null,
       chain: { valid: chain.valid && chain.head === (batch.chain_seq > 0 ? batch.chain_head.trim() : GENESIS_HASH), length: chain.length },
       certificates,
       inspections: inspections.map((i) => ({
         reportNo: i.report_no,
         agency: i.agency,
-        sampledAt: i.sampled_at.toISOString(),
+        sampledAt: formatOffsetTime(i.sampled_at, i.sampled_at_offset),
         conclusion: i.conclusion,
         retest: i.retest_of !== null,
       })),
@@ -335,7 +342,7 @@ export class BatchService implements InputLedger {
         seq: r.seq,
         bizStep: r.biz_step,
         disposition: r.disposition,
-        eventTime: r.event_time.toISOString(),
+        eventTime: formatOffsetTime(r.event_time, r.event_time_offset),
         locationId: r.content.locationId as string,
         ...(r.content.inputs ? { inputs: r.content.inputs } : {}),
         // A recall's public facts (see recall.handler.ts): the consumer scan shows them.

@@ -10,6 +10,8 @@ export interface NewChainEvent {
   bizStep: string;
   disposition?: string | null;
   eventTime: Date;
+  /** The UTC offset (±HH:MM) `eventTime` was written in; none for a time the system takes itself (given back in UTC). */
+  eventTimeOffset?: string | null;
   locationId: string;
   orgId: string;
   /** Everything else the event says (what/where/why/how); hashed with it. */
@@ -58,8 +60,8 @@ function nextChainLink(batch: BatchRow, e: NewChainEvent): { eventId: string; co
 }
 
 /** The columns a v2 hash covers, as they are stored for this event. */
-export function shownOf(e: Pick<NewChainEvent, 'bizStep' | 'disposition' | 'eventTime' | 'orgId'>): ShownFields {
-  return { bizStep: e.bizStep, disposition: e.disposition ?? null, eventTime: e.eventTime, orgId: e.orgId };
+export function shownOf(e: Pick<NewChainEvent, 'bizStep' | 'disposition' | 'eventTime' | 'eventTimeOffset' | 'orgId'>): ShownFields {
+  return { bizStep: e.bizStep, disposition: e.disposition ?? null, eventTime: e.eventTime, eventTimeOffset: e.eventTimeOffset ?? null, orgId: e.orgId };
 }
 
 /** The `traceEventRecorded` announcement of a stored link (shared with the EPCIS bulk writer). */
@@ -120,6 +122,8 @@ export interface LinkRow {
   disposition: string | null;
   /** ISO 8601. */
   event_time: string;
+  /** The offset the time was written in (±HH:MM), when known. */
+  event_time_offset?: string | null;
   org_id: string;
   content: Record<string, unknown>;
   prev_hash: string;
@@ -161,12 +165,12 @@ export async function insertLinks(
 ): Promise<EventRow[]> {
   if (rows.length === 0) return [];
   return m.query(
-    `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash, hash_version,
+    `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, event_time_offset, org_id, content, prev_hash, hash, hash_version,
                                record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id)
-     SELECT id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash, hash_version,
+     SELECT id, batch_id, seq, biz_step, disposition, event_time, event_time_offset, org_id, content, prev_hash, hash, hash_version,
             COALESCE($2, now()), epcis_hash, COALESCE(epcis_error, false), epcis_type, epc_keys, read_point, biz_location, $3
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, batch_id uuid, seq int, biz_step text, disposition text, event_time timestamptz,
-            org_id text, content jsonb, prev_hash text, hash text, hash_version smallint, epcis_hash text, epcis_error boolean, epcis_type text,
+            event_time_offset text, org_id text, content jsonb, prev_hash text, hash text, hash_version smallint, epcis_hash text, epcis_error boolean, epcis_type text,
             epc_keys text[], read_point text, biz_location text)
      ${returning ? 'RETURNING *' : ''}`,
     [JSON.stringify(rows), capture?.recordTime ?? null, capture?.captureId ?? null],
@@ -233,6 +237,7 @@ async function storeChainEvents(
       biz_step: a.event.bizStep,
       disposition: a.event.disposition ?? null,
       event_time: a.event.eventTime.toISOString(),
+      event_time_offset: a.event.eventTimeOffset ?? null,
       org_id: a.event.orgId,
       content: links[i].content,
       prev_hash: links[i].link.prevHash,

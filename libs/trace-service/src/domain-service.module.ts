@@ -12,6 +12,7 @@ import { HOLDINGS_MIGRATIONS } from './holdings/migrations';
 import { TRACE_CHAIN_MIGRATIONS } from './migrations';
 import { createCategoryController } from './categories.controller';
 import { createQrController } from './qr.controller';
+import { TraceChainTimeOffsets1765000300000 } from './time-offsets.migration';
 import { RecallHandler } from './recall.handler';
 import {
   createInspectionController,
@@ -66,7 +67,7 @@ export class DomainServiceModule {
     return {
       module: DomainServiceModule,
       imports: [
-        ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...HOLDINGS_MIGRATIONS, ...INSPECTION_MIGRATIONS, ...(options.migrations ?? [])] }),
+        ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...HOLDINGS_MIGRATIONS, ...INSPECTION_MIGRATIONS, TraceChainTimeOffsets1765000300000, ...(options.migrations ?? [])] }),
         BatchRegistryModule,
       ],
       controllers: [...createDomainControllers(domain), createCategoryController(domain, rules), createInspectionController(domain), createQrController(domain), ...(options.controllers ?? [])],

@@ -14,7 +14,18 @@ import {
 } from '@trace/epcis';
 import type { Outbox, OutboxItem } from '@trace/messaging';
 import { DomainError, notFound, type Directory, type Principal } from '@trace/platform';
-import { expectedHash, GENESIS_HASH, HASH_VERSION, movementRefusal, nextLink, statusAfter, type BatchStatus, type ChainLink } from '@trace/trace-chain';
+import {
+  expectedHash,
+  formatOffsetTime,
+  GENESIS_HASH,
+  HASH_VERSION,
+  movementRefusal,
+  nextLink,
+  normalizeOffset,
+  statusAfter,
+  type BatchStatus,
+  type ChainLink,
+} from '@trace/trace-chain';
 import { insertLinks, setChainHeads, traceEventItem, type LinkRow } from './chain-writer';
 import { HoldingsStore } from './holdings/holdings-store';
 import { DOMAIN_ENUM, type DomainName } from './domains';
@@ -232,12 +243,15 @@ class ChunkWriter {
       const disposition = shown ? shown.disposition : ((content.disposition as string | null | undefined) ?? ev.disposition);
       const eventTime = new Date(shown?.eventTime ?? (content.eventTime as string | undefined) ?? ev.eventTime);
       const orgId = shown?.orgId ?? this.principal.orgId;
+      // The offset the capturer's event time was written in (eventTimeZoneOffset), given back by the API and on export.
+      const eventTimeOffset = shown ? (shown.eventTimeOffset ?? null) : (normalizeOffset(String(ev.event.eventTimeZoneOffset ?? '')) ?? null);
       const link: ChainLink = carried
         ? { seq: carried.seq, prevHash: carried.prevHash, hash: carried.hash, content, version: carried.hashVersion ?? 1 }
         : nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content, {
             bizStep,
             disposition: disposition ?? null,
             eventTime,
+            eventTimeOffset,
             orgId,
           });
       const state = { status: batch.status as BatchStatus, holderOrgId: batch.holder_org_id, pendingReceiverOrgId: batch.pending_receiver_org_id, quantity: Number(batch.quantity_value) };
@@ -248,7 +262,7 @@ class ChunkWriter {
       const id = (content.eventId as string | undefined) ?? eventId;
       this.links.push({
         id, batch_id: batch.id, seq: link.seq, biz_step: bizStep, disposition: disposition ?? null, event_time: eventTime.toISOString(),
-        org_id: orgId, content, prev_hash: link.prevHash, hash: link.hash, hash_version: link.version ?? HASH_VERSION, epcis_hash: ev.hash, epcis_error: ev.error,
+        event_time_offset: eventTimeOffset, org_id: orgId, content, prev_hash: link.prevHash, hash: link.hash, hash_version: link.version ?? HASH_VERSION, epcis_hash: ev.hash, epcis_error: ev.error,
         epcis_type: ev.type, epc_keys: ev.epcKeys, read_point: ev.readPoint, biz_location: ev.bizLocation,
       });
       batch.chain_seq = link.seq;
@@ -500,7 +514,8 @@ export class EpcisChainService implements EpcisLedger {
       seq: r.seq,
       bizStep: r.biz_step,
       disposition: r.disposition,
-      eventTime: r.event_time.toISOString(),
+      eventTime: formatOffsetTime(r.event_time, r.event_time_offset),
+      eventTimeZoneOffset: r.event_time_offset ?? '+00:00',
       recordTime,
       content: r.content,
       batch: { gtin: batch.gtin, lot: batch.lot, instance: (batch.attributes?.epcis as { instance?: boolean } | undefined)?.instance === true },

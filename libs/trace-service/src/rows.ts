@@ -1,4 +1,4 @@
-import type { ChainLink, HashVersion } from '@trace/trace-chain';
+import { formatOffsetTime, type ChainLink, type HashVersion } from '@trace/trace-chain';
 import type { DomainName } from './domains';
 
 export interface BatchRow {
@@ -16,6 +16,9 @@ export interface BatchRow {
   location_id: string;
   produced_at: Date;
   expires_at: Date | null;
+  /** The offsets producedAt and expiresAt were written in (±HH:MM); null before offsets were kept. */
+  produced_at_offset?: string | null;
+  expires_at_offset?: string | null;
   attributes: Record<string, unknown>;
   product_id: string | null;
   product_category: string | null;
@@ -30,6 +33,8 @@ export interface EventRow {
   biz_step: string;
   disposition: string | null;
   event_time: Date;
+  /** The offset the event time was written in (±HH:MM); null for times the system took and rows from before offsets. */
+  event_time_offset?: string | null;
   record_time: Date;
   org_id: string;
   content: Record<string, unknown>;
@@ -54,8 +59,7 @@ export function chainLinkOf(r: EventRow): ChainLink {
       bizStep: r.biz_step,
       disposition: r.disposition,
       eventTime: r.event_time,
-      // The offset column, once the event time keeps the one it was given in.
-      eventTimeOffset: (r as { event_time_offset?: string | null }).event_time_offset ?? null,
+      eventTimeOffset: r.event_time_offset ?? null,
       orgId: r.org_id,
     },
   };
@@ -98,8 +102,8 @@ export function toBatchView(r: BatchRow): BatchView {
     locationId: r.location_id,
     productId: r.product_id,
     category: r.product_category,
-    producedAt: r.produced_at.toISOString(),
-    expiresAt: r.expires_at ? r.expires_at.toISOString() : null,
+    producedAt: formatOffsetTime(r.produced_at, r.produced_at_offset),
+    expiresAt: r.expires_at ? formatOffsetTime(r.expires_at, r.expires_at_offset) : null,
     attributes: r.attributes,
     digitalLink: `/01/${r.gtin}/10/${encodeURIComponent(r.lot)}`,
     chainLength: r.chain_seq,
@@ -113,10 +117,11 @@ export function toEventView(e: EventRow) {
     seq: e.seq,
     bizStep: e.biz_step,
     disposition: e.disposition,
-    eventTime: e.event_time.toISOString(),
     recordTime: e.record_time.toISOString(),
     orgId: e.org_id,
     ...e.content,
+    // After the content (which holds the instant in UTC): the time as it was written.
+    eventTime: formatOffsetTime(e.event_time, e.event_time_offset),
     prevHash: e.prev_hash.trim(),
     hash: e.hash.trim(),
   };

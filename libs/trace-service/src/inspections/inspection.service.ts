@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { timestampFromDate } from '@trace/contracts';
 import type { Outbox } from '@trace/messaging';
 import { badRequest, conflict, DomainError, unprocessable, type Principal } from '@trace/platform';
-import { applyInspection, isRefusal, type BatchStatus } from '@trace/trace-chain';
+import { applyInspection, formatOffsetTime, isRefusal, parseOffsetTime, type BatchStatus, type OffsetTime } from '@trace/trace-chain';
 import type { BatchService } from '../batch.service';
 import { appendChainEvent } from '../chain-writer';
 import { DOMAIN_ENUM, type DomainName } from '../domains';
@@ -25,6 +25,8 @@ interface InspectionRow {
   report_no: string;
   agency: string;
   sampled_at: Date;
+  /** The offset sampledAt was written in (±HH:MM); null before offsets were kept. */
+  sampled_at_offset: string | null;
   items: InspectionItem[];
   conclusion: InspectionResult;
   retest_of: string | null;
@@ -66,7 +68,8 @@ export class InspectionService {
     if (dto.conclusion === 'fail' && failing.length === 0) {
       throw unprocessable('inspection-conclusion', 'The conclusion cannot be "fail" when every item passes: name the failing item');
     }
-    const sampledAt = new Date(dto.sampledAt);
+    // RFC 3339 with offset (checked by the DTO); the offset is kept to give the time back as written.
+    const { instant: sampledAt, offset: sampledAtOffset } = parseOffsetTime(dto.sampledAt) as OffsetTime;
     const now = new Date();
     if (sampledAt.getTime() > now.getTime() + SKEW_MS) {
       throw badRequest('sampled-at', 'sampledAt lies in the future', [{ field: 'sampledAt', message: 'must not be in the future' }]);
@@ -115,7 +118,7 @@ export class InspectionService {
               inspectionId: id,
               reportNo: dto.reportNo,
               agency: dto.agency,
-              sampledAt: sampledAt.toISOString(),
+              sampledAt: formatOffsetTime(sampledAt, sampledAtOffset),
               items,
               conclusion: dto.conclusion,
               ...(dto.retestOf ? { retestOf: dto.retestOf } : {}),
@@ -127,10 +130,10 @@ export class InspectionService {
         );
         await m.query(
           `INSERT INTO inspections (id, batch_id, report_no, agency, sampled_at, items, conclusion, retest_of, root_id,
-                                    retest_deadline, inspector_org_id, event_id, recorded_at)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
+                                    retest_deadline, inspector_org_id, event_id, recorded_at, sampled_at_offset)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
           [id, batchId, dto.reportNo, dto.agency, sampledAt, JSON.stringify(items), dto.conclusion, dto.retestOf ?? null, rootId,
-            retestDeadline, principal.orgId, event.id, now],
+            retestDeadline, principal.orgId, event.id, now, sampledAtOffset],
         );
         await this.outbox.append(
           m,
@@ -184,7 +187,7 @@ export class InspectionService {
       domain: this.domain,
       reportNo: r.report_no,
       agency: r.agency,
-      sampledAt: r.sampled_at.toISOString(),
+      sampledAt: formatOffsetTime(r.sampled_at, r.sampled_at_offset),
       items: r.items,
       conclusion: r.conclusion,
       retestOf: r.retest_of,

@@ -2,15 +2,18 @@ import type { EntityManager } from 'typeorm';
 import { badRequest, unprocessable, type Principal } from '@trace/platform';
 import {
   applyMovement,
+  formatOffsetTime,
   isBizStep,
   isDisposition,
   massBalanceRefusal,
+  parseOffsetTime,
   TAKING_STEPS,
   upstreamOf,
   type BatchStatus,
   type EventContext,
   type Holding,
   type MovementResult,
+  type OffsetTime,
   type Refusal,
   type Transition,
 } from '@trace/trace-chain';
@@ -105,7 +108,8 @@ export async function recordEvent(core: TraceCore, id: string, dto: RecordEventD
     throw unprocessable('unknown-organisation', `No organisation ${dto.toOrgId}`);
   }
   const toLocation = dto.toLocationId ? await requireLocation(core, dto.toLocationId, principal, 'any') : undefined;
-  const eventTime = new Date(dto.eventTime);
+  // The DTO checked it is RFC 3339 with an offset; the offset is kept to give the time back as written.
+  const { instant: eventTime, offset: eventTimeOffset } = parseOffsetTime(dto.eventTime) as OffsetTime;
   if (eventTime.getTime() > Date.now() + 5 * 60_000) throw badRequest('event-time', 'eventTime lies in the future');
 
   return core.dataSource.transaction(async (m) => {
@@ -170,7 +174,7 @@ export async function recordEvent(core: TraceCore, id: string, dto: RecordEventD
       core.outbox,
       core.domain,
       batch,
-      { bizStep: dto.bizStep, disposition, eventTime, locationId: dto.locationId, orgId: principal.orgId, details },
+      { bizStep: dto.bizStep, disposition, eventTime, eventTimeOffset, locationId: dto.locationId, orgId: principal.orgId, details },
       after,
     );
     await HoldingsStore.record(m, {
@@ -184,7 +188,7 @@ export async function recordEvent(core: TraceCore, id: string, dto: RecordEventD
       result,
     });
     await core.hooks.afterEvent?.(m, ctx, { id: ev.id, seq: ev.seq });
-    return { id: ev.id, seq: ev.seq, hash: ev.hash.trim(), prevHash: ev.prev_hash.trim(), eventTime: ev.event_time.toISOString() };
+    return { id: ev.id, seq: ev.seq, hash: ev.hash.trim(), prevHash: ev.prev_hash.trim(), eventTime: formatOffsetTime(ev.event_time, eventTimeOffset) };
   });
 }
 

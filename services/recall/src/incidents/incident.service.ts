@@ -5,6 +5,7 @@ import { DOMAIN_ENUM, timestampFromDate } from '@trace/contracts';
 import { Gs1Error, normalizeGtin } from '@trace/gs1';
 import { Outbox } from '@trace/messaging';
 import { badRequest, conflict, forbidden, notFound, unprocessable, type Principal } from '@trace/platform';
+import { formatOffsetTime, parseOffsetTime, type OffsetTime } from '@trace/trace-chain';
 import { BatchRegistry } from '@trace/trace-service';
 import type { FileIncidentReportDto, OpenIncidentDto } from './dto';
 import { INCIDENT_OPTIONS, type IncidentOptions, type Severity } from './options';
@@ -27,6 +28,8 @@ interface IncidentRow {
   severity: Severity;
   occurred_at: Date;
   aware_at: Date;
+  occurred_at_offset: string | null;
+  aware_at_offset: string | null;
   description: string;
   reporter_org_id: string;
   responsible_org_id: string;
@@ -69,8 +72,9 @@ export class IncidentService {
 
   async open(dto: OpenIncidentDto, principal: Principal, now = new Date()) {
     const gtin = gtin14(dto.gtin);
-    const occurredAt = new Date(dto.occurredAt);
-    const awareAt = new Date(dto.awareAt);
+    // RFC 3339 with offset (checked by the DTO); the offsets are kept to give the times back as written.
+    const { instant: occurredAt, offset: occurredAtOffset } = parseOffsetTime(dto.occurredAt) as OffsetTime;
+    const { instant: awareAt, offset: awareAtOffset } = parseOffsetTime(dto.awareAt) as OffsetTime;
     if (awareAt.getTime() > now.getTime() + SKEW_MS) {
       throw badRequest('aware-at', 'awareAt lies in the future', [{ field: 'awareAt', message: 'must not be in the future' }]);
     }
@@ -97,10 +101,11 @@ export class IncidentService {
     await this.ds.transaction(async (m) => {
       await m.query(
         `INSERT INTO incidents (id, domain, gtin, lot, batch_id, product_name, severity, occurred_at, aware_at, description,
-                                reporter_org_id, reporter_client_id, responsible_org_id, report_working_days, report_due_by, status, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'awaiting_report', $16)`,
+                                reporter_org_id, reporter_client_id, responsible_org_id, report_working_days, report_due_by, status, created_at,
+                                occurred_at_offset, aware_at_offset)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'awaiting_report', $16, $17, $18)`,
         [id, dto.domain, gtin, dto.lot, view.batch.id, view.product?.name ?? null, dto.severity, occurredAt, awareAt, dto.description,
-          principal.orgId, principal.clientId, responsibleOrgId, days, dueBy, now],
+          principal.orgId, principal.clientId, responsibleOrgId, days, dueBy, now, occurredAtOffset, awareAtOffset],
       );
       await this.outbox.append(
         m,
@@ -245,8 +250,8 @@ function view(r: IncidentRow) {
     lot: r.lot,
     productName: r.product_name,
     severity: r.severity,
-    occurredAt: r.occurred_at.toISOString(),
-    awareAt: r.aware_at.toISOString(),
+    occurredAt: formatOffsetTime(r.occurred_at, r.occurred_at_offset),
+    awareAt: formatOffsetTime(r.aware_at, r.aware_at_offset),
     description: r.description,
     reporterOrgId: r.reporter_org_id,
     responsibleOrgId: r.responsible_org_id,

@@ -2,7 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { CalendarController, IncidentController } from './incident.controller';
 import { IncidentService } from './incident.service';
 import { IncidentSweeper } from './incident.sweeper';
-import { RecallIncidents1764000020000 } from './migrations';
+import { RecallIncidentTimeOffsets1765000300000, RecallIncidents1764000020000 } from './migrations';
 import { INCIDENT_OPTIONS, incidentOptions } from './options';
 
 /** Lets callers outside this package (tests, an operator's console) run a sweep: `app.get(INCIDENT_SWEEP).sweepOverdue()`. */
@@ -15,4 +15,4 @@ export const INCIDENT_PROVIDERS: Provider[] = [
   IncidentSweeper,
   { provide: INCIDENT_SWEEP, useExisting: IncidentService },
 ];
-export const INCIDENT_MIGRATIONS = [RecallIncidents1764000020000];
+export const INCIDENT_MIGRATIONS = [RecallIncidents1764000020000, RecallIncidentTimeOffsets1765000300000];

@@ -119,3 +119,18 @@ export class RecallIncidents1764000020000 implements MigrationInterface {
     await q.query('DROP TABLE calendar_days');
   }
 }
+
+/** The offsets occurredAt and awareAt were written in (±HH:MM), to give them back as written; null before they were kept. */
+export class RecallIncidentTimeOffsets1765000300000 implements MigrationInterface {
+  name = 'RecallIncidentTimeOffsets1765000300000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE incidents
+      ADD COLUMN occurred_at_offset text CHECK (occurred_at_offset ~ '^[+-][0-9]{2}:[0-9]{2}$'),
+      ADD COLUMN aware_at_offset text CHECK (aware_at_offset ~ '^[+-][0-9]{2}:[0-9]{2}$')`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE incidents DROP COLUMN occurred_at_offset, DROP COLUMN aware_at_offset');
+  }
+}
