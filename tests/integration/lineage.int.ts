@@ -327,6 +327,39 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
     expect(one).toEqual(batched);
   });
 
+  it('keeps the holdings of the latest chain event, whatever order events and the registration arrive in', async () => {
+    const id = randomUUID();
+    const agri = { domain: Domain.AGRI, batchId: id };
+    const h = (orgId: string, quantity: number, inTransit: number, received: number) => ({ orgId, quantity: String(quantity), inTransit: String(inTransit), received: String(received) });
+    const shipped = { batch: agri, seq: 2n, bizStep: 'shipping', toOrgId: 'org-p', batchQuantity: { value: '1200', unit: 'kg' }, holdings: { items: [h('org-f', 700, 0, 1200), h('org-p', 0, 500, 500)] } };
+    const received = { batch: agri, seq: 3n, bizStep: 'receiving', holderOrgId: 'org-p', batchQuantity: { value: '1200', unit: 'kg' }, holdings: { items: [h('org-f', 700, 0, 1200), h('org-p', 500, 0, 500)] } };
+    const stored = async () =>
+      (await t.query(`SELECT seq::int, unit, holdings FROM ${t.prefix}lineage.lineage_holdings WHERE batch_id = $1`, [id]))[0];
+    // The later event first, then the earlier one, then the registration: the later one stays.
+    expect(await deliver('traceEventRecorded', id, received)).toBe('processed');
+    expect(await deliver('traceEventRecorded', id, shipped)).toBe('processed');
+    expect(
+      await deliver('batchRegistered', id, { batch: agri, gtin: WHEAT, lot: 'WHEAT-HOLD', ownerOrgId: 'org-f', locationId: 'farm-1', quantity: { value: '1200', unit: 'kg' } }),
+    ).toBe('processed');
+    expect(await stored()).toEqual({
+      seq: 3,
+      unit: 'kg',
+      holdings: [
+        { orgId: 'org-f', quantity: 700, inTransit: 0, received: 1200 },
+        { orgId: 'org-p', quantity: 500, inTransit: 0, received: 500 },
+      ],
+    });
+    // A registration alone gives the producer all of it.
+    const fresh = randomUUID();
+    await deliver('batchRegistered', fresh, { batch: { domain: Domain.AGRI, batchId: fresh }, gtin: WHEAT, lot: 'WHEAT-FRESH', ownerOrgId: 'org-f', locationId: 'farm-1', quantity: { value: '80', unit: 'kg' } });
+    expect((await t.query(`SELECT holdings FROM ${t.prefix}lineage.lineage_holdings WHERE batch_id = $1`, [fresh]))[0].holdings).toEqual([
+      { orgId: 'org-f', quantity: 80, inTransit: 0, received: 80 },
+    ]);
+    // A holding that is not a number never becomes valid: dead-lettered, the stored holdings untouched.
+    expect(await deliver('traceEventRecorded', id, { ...received, seq: 4n, holdings: { items: [h('org-p', 1, 0, 1), { ...h('org-q', 0, 0, 0), quantity: 'lots' }] } })).toBe('dead-lettered');
+    expect((await stored()).seq).toBe(3);
+  });
+
   it('catches up on rows other replicas commit, including a transaction that commits after a later one', async () => {
     const schema = `${t.prefix}lineage`;
     const early = randomUUID();
