@@ -1,4 +1,4 @@
-import { applyCustody, applyInspection, isRefusal, type BatchState } from './custody';
+import { applyInspection, isRefusal, movementRefusal, type BatchState } from './custody';
 
 const batch = (over: Partial<BatchState> = {}): BatchState => ({
   status: 'active',
@@ -33,8 +33,8 @@ describe('applyInspection', () => {
     expect(isRefusal(r) && r.rule).toBe('batch-destroyed');
   });
 
-  it('leaves the held batch blocked for shipping by the custody rule', () => {
-    const r = applyCustody(batch({ status: 'held' }), { bizStep: 'shipping', actorOrgId: 'farm', toOrgId: 'shop' });
-    expect(isRefusal(r) && [r.status, r.rule]).toEqual([409, 'batch-held']);
+  it('leaves the held batch blocked for shipping by the movement rule', () => {
+    expect(movementRefusal('held', 'shipping')).toMatchObject({ status: 409, rule: 'batch-held' });
+    expect(movementRefusal('held', 'storing')).toBeUndefined();
   });
 });

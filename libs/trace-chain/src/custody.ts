@@ -42,58 +42,6 @@ const BLOCKED_FOR_MOVEMENT: BatchStatus[] = ['held', 'recalled', ...TERMINAL];
 const MOVEMENT: BizStep[] = ['shipping', 'transforming', 'retail_selling', 'dispensing', 'loading', 'departing', 'transporting'];
 
 /**
- * Custody and state rules shared by every domain: only the holder writes the
- * next event (the named receiver writes "receiving"); a shipment names its
- * receiver; held, recalled or finished batches do not move; quantities never
- * go negative.
- */
-export function applyCustody(batch: BatchState, e: ProposedEvent): Refusal | Transition {
-  if (e.bizStep === 'receiving') {
-    if (!batch.pendingReceiverOrgId) {
-      return { status: 409, rule: 'not-in-transit', message: 'The batch has not been shipped to anyone: nothing to receive' };
-    }
-    if (batch.pendingReceiverOrgId !== e.actorOrgId) {
-      return { status: 403, rule: 'not-the-receiver', message: 'Only the organisation the batch was shipped to may receive it' };
-    }
-    return { status: batch.status, holderOrgId: e.actorOrgId, pendingReceiverOrgId: null, quantity: batch.quantity };
-  }
-
-  if (batch.holderOrgId !== e.actorOrgId) {
-    return { status: 403, rule: 'not-the-holder', message: 'Only the organisation holding the batch may record its next event' };
-  }
-  if (TERMINAL.includes(batch.status)) {
-    return { status: 409, rule: `batch-${batch.status}`, message: `The batch is ${batch.status}: its chain is closed` };
-  }
-  if (batch.pendingReceiverOrgId && e.bizStep !== 'void_shipping') {
-    return { status: 409, rule: 'in-transit', message: 'The batch is in transit: the receiver must record receiving first (or void the shipment)' };
-  }
-  const blocked = movementRefusal(batch.status, e.bizStep);
-  if (blocked) return blocked;
-
-  let quantity = batch.quantity;
-  if (e.consumes !== undefined) {
-    if (!(e.consumes > 0)) return { status: 422, rule: 'quantity', message: 'A consumed quantity must be positive' };
-    if (e.consumes > batch.quantity) {
-      return {
-        status: 409,
-        rule: 'insufficient-quantity',
-        message: `The batch holds ${batch.quantity}; ${e.consumes} cannot be taken from it`,
-      };
-    }
-    quantity = batch.quantity - e.consumes;
-  }
-
-  let pendingReceiverOrgId: string | null = batch.pendingReceiverOrgId;
-  if (e.bizStep === 'shipping') {
-    if (!e.toOrgId) return { status: 422, rule: 'shipping-receiver', message: 'Shipping must name the receiving organisation (toOrgId)' };
-    pendingReceiverOrgId = e.toOrgId;
-  }
-  if (e.bizStep === 'void_shipping') pendingReceiverOrgId = null;
-
-  return { status: statusAfter(batch.status, e), holderOrgId: batch.holderOrgId, pendingReceiverOrgId, quantity };
-}
-
-/**
  * Held, recalled or finished goods do not move on: the refusal for a movement
  * (shipping, selling, dispensing, transforming, …) of a batch in that state,
  * whoever records it and however (an API call or a captured EPCIS event).
