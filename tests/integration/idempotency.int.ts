@@ -95,13 +95,16 @@ describe('idempotency keys (embedded app, real PostgreSQL)', () => {
     const b = await postKeyed(B.api, '/v1/locations', { name: 'Shed', kind: 'warehouse' }, 'shared-key');
     expect([a.status, b.status]).toEqual([201, 201]);
     expect(a.body.id).not.toBe(b.body.id);
+    const aAgain = await postKeyed(A.api, '/v1/locations', { name: 'Shed', kind: 'warehouse' }, 'shared-key');
+    expect([aAgain.body.id, aAgain.headers.get('idempotent-replayed')]).toEqual([a.body.id, 'true']);
     // A refusal is not remembered: once the cause is fixed, the same key and body go through.
     const body = aBatch('IK-5', A.locations.farm);
     const refused = await postKeyed(B.api, '/v1/agri/batches', { ...body, locationId: B.locations.factory }, 'after-fix');
     expect(refused.status).toBe(422); // B has no product with this GTIN
     await aProduct(B.api, 'agri', '09506000134369', 'grain');
     const fixed = { ...body, gtin: '09506000134369', locationId: B.locations.factory };
-    expect((await postKeyed(B.api, '/v1/agri/batches', fixed, 'after-fix-2')).status).toBe(201);
+    const retried = await postKeyed(B.api, '/v1/agri/batches', fixed, 'after-fix');
+    expect([retried.status, retried.headers.get('idempotent-replayed')]).toEqual([201, null]);
   });
 
   it('is documented on every POST of the OpenAPI document', async () => {

@@ -56,9 +56,11 @@ describe('input hygiene (embedded app, real PostgreSQL)', () => {
       expect((await t.anonymous.get('/01/09506000134352/10/A%00B')).status).toBe(400);
       expect((await A.api.get('/v1/agri/batches/%00')).status).toBe(400);
       expect((await t.anonymous.get('/v1/certificates/AB%00CD')).status).toBe(400);
-      const q = await t.as('gov', 'regulator').get('/v1/search?q=%00');
-      expect(q.status).toBeLessThan(500);
       expect((await t.as('gov', 'regulator').get('/v1/exports/fsma204?gtin=%00')).status).toBe(400);
+      // These reached PostgreSQL raw and answered 500 before.
+      expect((await t.as('platform', 'admin').get('/v1/orgs/%00')).status).toBe(400);
+      const query = await A.api.get('/v1/epcis/events?EQ_bizStep=%00');
+      expect([query.status, query.body.errors]).toEqual([400, [{ field: 'query.EQ_bizStep', message: expect.stringMatching(/NUL/) }]]);
     });
   });
 
