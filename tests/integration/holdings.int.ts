@@ -108,6 +108,12 @@ describe('holdings: custody per organisation and quantity, recalls over holdings
     ok(await event(P1, 'food', box.id, { bizStep: 'shipping', toOrgId: R1.id, quantity: boxes(500) }));
     ok(await event(P1, 'food', box.id, { bizStep: 'shipping', toOrgId: R2.id, quantity: boxes(1500) }));
     ok(await event(P1, 'food', box.id, { bizStep: 'shipping', toOrgId: R3.id, quantity: boxes(2000) }));
+    // Every receiver sees what is on its way to it (its own part), its chain and EPCIS export; nobody else does.
+    for (const r of [R1, R2, R3]) {
+      expect(await holdingsOf(r.api, 'food', box.id)).toEqual([{ orgId: r.id, quantity: 0, inTransit: { [R1.id]: 500, [R2.id]: 1500, [R3.id]: 2000 }[r.id] }]);
+      expect((await r.api.get(`/v1/food/batches/${box.id}/epcis`)).status).toBe(200);
+    }
+    expect((await X.api.get(`/v1/food/batches/${box.id}`)).status).toBe(404);
     ok(await event(R1, 'food', box.id, { bizStep: 'receiving' }));
     ok(await event(R2, 'food', box.id, { bizStep: 'receiving' }));
     expect(await holdingsOf(P1.api, 'food', box.id)).toEqual(

@@ -577,7 +577,8 @@ export class EpcisChainService implements EpcisLedger {
     const [row] = (await this.dataSource.query('SELECT * FROM batches WHERE id = $1', [id])) as BatchRow[];
     if (row && principal.role === 'operator') {
       const [held] = await this.dataSource.query('SELECT 1 FROM batch_custody WHERE batch_id = $1 AND org_id = $2', [id, principal.orgId]);
-      if (held || row.pending_receiver_org_id === principal.orgId) return row;
+      // Whoever has a part of it, in transit included (several receivers may be waiting for theirs).
+      if (held || (await HoldingsStore.involves(this.dataSource.manager, id, principal.orgId))) return row;
     } else if (row) return row;
     throw notFound('batch', `No batch ${id} in ${this.domain}`);
   }
