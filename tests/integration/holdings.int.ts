@@ -238,6 +238,18 @@ describe('holdings: custody per organisation and quantity, recalls over holdings
     expect(Number(balance.accounted)).toBe(1000);
   });
 
+  it('voids a shipment: what was in transit goes back to the sender, and nothing is left to receive', async () => {
+    const lot = ok(await F.api.post('/v1/agri/batches', { ...aBatch('WHEAT-H5', F.locations.farm), quantity: kg(1000) }));
+    ok(await event(F, 'agri', lot.id, { bizStep: 'shipping', toOrgId: P2.id, quantity: kg(300) }));
+    expect(await holdingsOf(F.api, 'agri', lot.id)).toEqual([{ orgId: F.id, quantity: 700, inTransit: 0 }, { orgId: P2.id, quantity: 0, inTransit: 300 }].sort(byOrg));
+    // Only the sender voids its own shipment.
+    expect(statusAndType(await event(P1, 'agri', lot.id, { bizStep: 'void_shipping', toOrgId: P2.id }))).toEqual([404, problem('batch')]);
+    ok(await event(F, 'agri', lot.id, { bizStep: 'void_shipping', toOrgId: P2.id }));
+    expect(await holdingsOf(F.api, 'agri', lot.id)).toEqual([{ orgId: F.id, quantity: 1000, inTransit: 0 }]);
+    expect(statusAndType(await event(P2, 'agri', lot.id, { bizStep: 'receiving' }))).toEqual([409, problem('not-in-transit')]);
+    expect(statusAndType(await event(F, 'agri', lot.id, { bizStep: 'void_shipping', toOrgId: P2.id }))).toEqual([409, problem('not-in-transit')]);
+  });
+
   it('refuses more than what was produced at the database, whatever writes it (mass balance constraint)', async () => {
     const lot = ok(await F.api.post('/v1/agri/batches', { ...aBatch('WHEAT-H3', F.locations.farm), quantity: kg(100) }));
     await expect(t.query(`UPDATE "${t.prefix}agri".batch_holdings SET quantity = 101 WHERE batch_id = $1`, [lot.id])).rejects.toThrow(/mass balance/);
