@@ -47,7 +47,14 @@ export function recallScenario(dep: () => ScenarioDeployment, tag: string) {
   let inspector: Api;
   let G: Batch, F1: Batch, F2: Batch, F3: Batch, F4: Batch;
   let caseId: string;
-  let recall: { id: string; scope: { batches: { domain: string; batchId: string; holderOrgId: string }[]; organisations: string[] } };
+  let recall: {
+    id: string;
+    scope: {
+      batches: { domain: string; batchId: string; holderOrgId: string }[];
+      holdings: { domain: string; batchId: string; orgId: string; quantity: number; inTransit: number }[];
+      organisations: string[];
+    };
+  };
   const reason = 'Deoxynivalenol 1.8 mg/kg (limit 1)';
 
   const org = async (name: string, kind: string, locationKind?: string): Promise<Org> => {
@@ -156,6 +163,15 @@ export function recallScenario(dep: () => ScenarioDeployment, tag: string) {
         ]),
       );
       expect([...recall.scope.organisations].sort()).toEqual([P2.id, A.id, B.id, C.id].sort());
+      // Who held how much when it started: each food batch's 100 packs at its retailer (lineage has seen each receipt).
+      expect(recall.scope.holdings).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ domain: 'food', batchId: F1.id, orgId: A.id, quantity: 100, inTransit: 0 }),
+          expect.objectContaining({ domain: 'food', batchId: F2.id, orgId: B.id, quantity: 100, inTransit: 0 }),
+          expect.objectContaining({ domain: 'food', batchId: F3.id, orgId: C.id, quantity: 100, inTransit: 0 }),
+          expect.objectContaining({ domain: 'food', batchId: F4.id, orgId: C.id, quantity: 100, inTransit: 0 }),
+        ]),
+      );
     },
 
     /** All five read recalled in their own services; a retailer cannot ship; the scan shows the recall. */
@@ -182,6 +198,9 @@ export function recallScenario(dep: () => ScenarioDeployment, tag: string) {
     async acknowledgeAndClose() {
       const path = `/v1/recalls/${recall.id}`;
       ok(await P2.api.post(`${path}/acknowledgements`, { batchId: G.id, recovered: 800, destroyed: 0, sold: 0 }));
+      // More than the retailer held is refused.
+      const tooMuch = await A.api.post(`${path}/acknowledgements`, { batchId: F1.id, recovered: 60, destroyed: 41, sold: 0 });
+      expect([tooMuch.status, tooMuch.body.type]).toEqual([422, problem('exceeds-holding')]);
       ok(await A.api.post(`${path}/acknowledgements`, { batchId: F1.id, recovered: 60, destroyed: 40, sold: 0 }));
       ok(await B.api.post(`${path}/acknowledgements`, { batchId: F2.id, recovered: 100, destroyed: 0, sold: 0 }));
       ok(await C.api.post(`${path}/acknowledgements`, { batchId: F3.id, recovered: 0, destroyed: 100, sold: 0 }));
