@@ -52,6 +52,7 @@ describe('tampering with a stored chain event in PostgreSQL', () => {
     ['the step', 2, () => `biz_step = 'receiving'`],
     ['the disposition', 2, () => `disposition = 'damaged'`],
     ['the time', 2, () => `event_time = event_time - interval '3 days'`],
+    ['the offset', 1, () => `event_time_offset = '+09:00'`],
     ['the organisation', 2, (o) => `org_id = '${o}'`],
     ['the place', 2, (_, l) => `content = jsonb_set(content, '{locationId}', to_jsonb('${l}'::text))`],
     ['the quantity', 1, () => `content = jsonb_set(content, '{quantity,value}', '12000'::jsonb)`],

@@ -55,7 +55,8 @@ describe('trace chain core (embedded app, real PostgreSQL)', () => {
   it('refuses a product with a bad check digit, a duplicate GTIN, and a batch of an unknown product', async () => {
     expect((await farm.post('/v1/agri/products', { gtin: '09506000134353', name: 'x', category: 'vegetable' })).status).toBe(400);
     const dup = await stranger.post('/v1/agri/products', { gtin: '9506000134352', name: 'x', category: 'vegetable' });
-    expect([dup.status, dup.body.type]).toEqual([409, 'https://problems.trace.dev/duplicate-gtin']);
+    // Another organisation's GTIN, in this domain or any other (API.md "Identity").
+    expect([dup.status, dup.body.type]).toEqual([409, 'https://problems.trace.dev/gtin-taken']);
     const unknown = await farm.post('/v1/agri/batches', { ...aBatch('U1', F.locations.farm), gtin: '00012345600012' });
     expect([unknown.status, unknown.body.type]).toEqual([422, 'https://problems.trace.dev/unknown-product']);
     const foreign = await stranger.post('/v1/agri/batches', aBatch('U2', F.locations.farm));

@@ -118,7 +118,9 @@ export function stripTraceExtensions(e: EpcisEvent): EpcisEvent {
 export interface CarriedLink {
   domain: string;
   gtin: string;
+  /** The lot, or the serial when `kind` is `serial` (absent in links exported before kinds: a lot or a serial by the object). */
   lot: string;
+  kind?: 'lot' | 'serial';
   seq: number;
   prevHash: string;
   hash: string;

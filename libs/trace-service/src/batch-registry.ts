@@ -1,10 +1,12 @@
 import { Global, Inject, Injectable, Module, Optional } from '@nestjs/common';
 import { DomainError, RequestContext, SERVICE_CREDENTIALS, type Principal, type ServiceCredentials } from '@trace/platform';
+import type { ItemKind } from '@trace/contracts';
 import type { ApplyRequest, ApplyResult, DomainQuery, EpcisLedger, QueriedEvent, ResolveResult } from './epcis-ledger';
 
 export interface PublicBatchView {
   domain: string;
-  batch: { id: string; gtin: string; lot: string; status: string; producedAt: string; expiresAt: string | null; ownerOrgId: string; attributes: Record<string, unknown> };
+  /** `lot` is the lot, or the serial of a serialised item (`kind`). */
+  batch: { id: string; gtin: string; lot: string; kind: ItemKind; status: string; producedAt: string; expiresAt: string | null; ownerOrgId: string; attributes: Record<string, unknown> };
   product: { gtin: string; name: string; category: string } | null;
   origin: { locationId: string; orgId: string; at: string } | null;
   chain: { valid: boolean; length: number };
@@ -30,8 +32,8 @@ export interface ConsumeResult {
 
 /** What a domain offers other domains: taking input quantity for a transformation, and undoing it. */
 export interface InputLedger {
-  /** The consumer-safe view of a batch (see BatchService.publicView); throws a 404 DomainError when unknown. */
-  publicView(gtin: string, lot: string): Promise<PublicBatchView>;
+  /** The consumer-safe view of a batch or serialised item (see BatchService.publicView); throws a 404 DomainError when unknown. */
+  publicView(gtin: string, lot: string, kind?: ItemKind): Promise<PublicBatchView>;
   consume(req: ConsumeRequest, principal: Principal): Promise<ConsumeResult>;
   /** Compensation: a new chain event that gives the quantity back (history is never rewritten). */
   restore(req: ConsumeRequest & { correctionOf: string; reason: string }, principal: Principal): Promise<void>;
@@ -78,10 +80,10 @@ export class BatchRegistry {
     };
   }
 
-  /** Finds a batch by GTIN and lot in the given domain, locally or over HTTP; undefined when unknown. */
-  async publicView(domain: string, gtin: string, lot: string): Promise<PublicBatchView | undefined> {
+  /** Finds a batch by GTIN and lot (or a serialised item by its serial) in the given domain, locally or over HTTP; undefined when unknown. */
+  async publicView(domain: string, gtin: string, lot: string, kind: ItemKind = 'lot'): Promise<PublicBatchView | undefined> {
     try {
-      return await this.ledger(domain, '').publicView(gtin, lot);
+      return await this.ledger(domain, '').publicView(gtin, lot, kind);
     } catch (err) {
       if (err instanceof DomainError && err.status === 404) return undefined;
       throw err;
@@ -111,8 +113,8 @@ class HttpInputLedger implements InputLedger {
     return this.call('consume', req) as Promise<ConsumeResult>;
   }
 
-  async publicView(gtin: string, lot: string): Promise<PublicBatchView> {
-    const path = `/internal/v1/${this.domain}/public/${encodeURIComponent(gtin)}/${encodeURIComponent(lot)}`;
+  async publicView(gtin: string, lot: string, kind: ItemKind = 'lot'): Promise<PublicBatchView> {
+    const path = `/internal/v1/${this.domain}/public/${encodeURIComponent(gtin)}/${encodeURIComponent(lot)}${kind === 'serial' ? '?kind=serial' : ''}`;
     return this.request('GET', path) as Promise<PublicBatchView>;
   }
 

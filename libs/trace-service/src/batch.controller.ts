@@ -1,15 +1,4 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  Inject,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  type Type,
-} from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, type Type } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiExcludeController, ApiForbiddenResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Type as TransformType } from 'class-transformer';
 import { IsNotEmpty, IsNumber, IsPositive, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
@@ -78,6 +67,11 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     @HttpCode(201)
     @Roles('operator')
     @ApiCreatedResponse({ description: 'The product; its GTIN is stored as GTIN-14' })
+    @ApiConflictResponse({
+      description:
+        'gtin-taken: another organisation registered this GTIN, in this or any other domain (a GTIN has one owner everywhere); ' +
+        'duplicate-gtin: your organisation already registered it in this domain',
+    })
     register(@Body() dto: RegisterProductDto, @CurrentPrincipal() principal: Principal) {
       return this.batches.registerProduct(dto, principal);
     }
@@ -101,6 +95,7 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     @HttpCode(201)
     @Roles('operator')
     @ApiCreatedResponse({ description: 'The batch, with its digital link and chain head. With inputs: a transformation.' })
+    @ApiConflictResponse({ description: 'duplicate-lot: this GTIN + lot is already a batch, in this or any other domain (a lot is one batch everywhere)' })
     register(
       @Body() dto: RegisterBatchDto,
       @CurrentPrincipal() principal: Principal,
@@ -208,8 +203,8 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
 
     @Get(':gtin/:lot')
     @Public()
-    view(@Param('gtin') gtin: string, @Param('lot') lot: string) {
-      return this.batches.publicView(gtin, lot);
+    view(@Param('gtin') gtin: string, @Param('lot') lot: string, @Query('kind') kind?: string) {
+      return this.batches.publicView(gtin, lot, kind === 'serial' ? 'serial' : 'lot');
     }
   }
 

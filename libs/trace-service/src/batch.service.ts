@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { timestampFromDate } from '@trace/contracts';
+import { timestampFromDate, type IdentityClaims, type ItemKind } from '@trace/contracts';
 import { Gs1Error, normalizeGtin } from '@trace/gs1';
 import { Outbox } from '@trace/messaging';
 import {
@@ -32,6 +32,7 @@ import { requireLocation, visibleBatchRow, type TraceCore } from './use-cases/co
 import { getBatch, type BatchWithHoldings } from './use-cases/get-batch';
 import { recordEvent } from './use-cases/record-event';
 import { DOMAIN_ENUM, type DomainName } from './domains';
+import { claimGtin, claimItem } from './identity';
 import type { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
 import { chainLinkOf, toBatchView, toEventView, type BatchRow, type BatchView, type EventRow } from './rows';
 
@@ -86,6 +87,8 @@ export class BatchService implements InputLedger {
     private readonly rules: DomainRules,
     private readonly directory?: Directory,
     private readonly hooks: DomainHooks = {},
+    /** Where GTINs, lots and serials are claimed across all domains (see identity.ts). */
+    private readonly claims?: IdentityClaims,
   ) {
     this.core = { domain, dataSource, outbox, rules, directory, hooks };
   }
@@ -98,6 +101,7 @@ export class BatchService implements InputLedger {
     const gtin = gtinOrThrow(dto.gtin);
     const unknownCategory = this.rules.categories && categoryRefusal(this.rules.categories, dto.category);
     if (unknownCategory) refuse(unknownCategory);
+    await claimGtin(this.claims, this.domain, gtin, principal.orgId);
     const rows = await this.dataSource.query(
       `INSERT INTO products (id, gtin, name, category, owner_org_id, attributes) VALUES ($1,$2,$3,$4,$5,$6)
        ON CONFLICT (gtin) DO NOTHING RETURNING *`,
@@ -128,8 +132,9 @@ export class BatchService implements InputLedger {
       throw unprocessable('product-owner', `GTIN ${gtin} belongs to another organisation; register your own product`);
     }
     await this.requireLocation(dto.locationId, principal);
-    const [existing] = await this.dataSource.query('SELECT 1 FROM batches WHERE gtin = $1 AND lot = $2', [gtin, dto.lot]);
+    const [existing] = await this.dataSource.query(`SELECT 1 FROM batches WHERE gtin = $1 AND item_kind = 'lot' AND lot = $2`, [gtin, dto.lot]);
     if (existing) throw conflict('duplicate-lot', `A batch with GTIN ${gtin} and lot ${dto.lot} already exists`);
+    await claimItem(this.claims, this.domain, { gtin, kind: 'lot', value: dto.lot }, principal.orgId);
     const inputs = dto.inputs ?? [];
     const seen = new Set<string>();
     for (const i of inputs) {
@@ -302,9 +307,9 @@ export class BatchService implements InputLedger {
    * chain validity and the chain's steps (bizStep, disposition, time, place);
    * no quantities in stock, documents or sensor series.
    */
-  async publicView(gtin: string, lot: string): Promise<PublicBatchView> {
-    const [batch] = (await this.dataSource.query('SELECT * FROM batches WHERE gtin = $1 AND lot = $2', [gtin, lot])) as BatchRow[];
-    if (!batch) throw notFound('batch', `No batch ${lot} of GTIN ${gtin} in ${this.domain}`);
+  async publicView(gtin: string, lot: string, kind: ItemKind = 'lot'): Promise<PublicBatchView> {
+    const [batch] = (await this.dataSource.query('SELECT * FROM batches WHERE gtin = $1 AND item_kind = $2 AND lot = $3', [gtin, kind, lot])) as BatchRow[];
+    if (!batch) throw notFound('batch', `No ${kind === 'lot' ? 'batch' : 'serialised item'} ${lot} of GTIN ${gtin} in ${this.domain}`);
     const [product] = await this.dataSource.query('SELECT * FROM products WHERE id = $1', [batch.product_id]);
     const rows = (await this.dataSource.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [batch.id])) as EventRow[];
     const chain = verifyChain(rows.map(chainLinkOf));
@@ -321,6 +326,7 @@ export class BatchService implements InputLedger {
         id: batch.id,
         gtin: batch.gtin,
         lot: batch.lot,
+        kind: batch.item_kind,
         status: batch.status,
         producedAt: formatOffsetTime(batch.produced_at, batch.produced_at_offset),
         expiresAt: batch.expires_at ? formatOffsetTime(batch.expires_at, batch.expires_at_offset) : null,

@@ -1,5 +1,6 @@
 import { DynamicModule, Inject, Injectable, Module, OnModuleInit, type Provider, type Type } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { IDENTITY_CLAIMS, type IdentityClaims } from '@trace/contracts';
 import { Outbox, ServiceRuntimeModule } from '@trace/messaging';
 import { DIRECTORY, type Directory } from '@trace/platform';
 import { noDomainRules, type DomainRules } from '@trace/trace-chain';
@@ -7,6 +8,7 @@ import { createDomainControllers } from './batch.controller';
 import { BatchRegistry, BatchRegistryModule } from './batch-registry';
 import { BatchService, type DomainHooks } from './batch.service';
 import { EpcisChainService } from './epcis-ledger';
+import { IdentityBackfill } from './identity-backfill';
 import type { DomainName } from './domains';
 import { HOLDINGS_MIGRATIONS } from './holdings/migrations';
 import { TRACE_CHAIN_MIGRATIONS } from './migrations';
@@ -76,16 +78,18 @@ export class DomainServiceModule {
         { provide: DOMAIN_RULES, useValue: rules },
         {
           provide: BatchService,
-          inject: [DataSource, Outbox, BatchRegistry, DOMAIN_RULES, { token: DIRECTORY, optional: true }],
-          useFactory: (ds: DataSource, outbox: Outbox, registry: BatchRegistry, r: DomainRules, directory?: Directory) =>
-            new BatchService(domain, ds, outbox, registry, r, directory, options.hooks),
+          inject: [DataSource, Outbox, BatchRegistry, DOMAIN_RULES, { token: DIRECTORY, optional: true }, { token: IDENTITY_CLAIMS, optional: true }],
+          useFactory: (ds: DataSource, outbox: Outbox, registry: BatchRegistry, r: DomainRules, directory?: Directory, claims?: IdentityClaims) =>
+            new BatchService(domain, ds, outbox, registry, r, directory, options.hooks, claims),
         },
         {
           provide: EpcisChainService,
-          inject: [DataSource, Outbox, { token: DIRECTORY, optional: true }],
-          useFactory: (ds: DataSource, outbox: Outbox, directory?: Directory) => new EpcisChainService(domain, ds, outbox, directory),
+          inject: [DataSource, Outbox, { token: DIRECTORY, optional: true }, { token: IDENTITY_CLAIMS, optional: true }],
+          useFactory: (ds: DataSource, outbox: Outbox, directory?: Directory, claims?: IdentityClaims) =>
+            new EpcisChainService(domain, ds, outbox, directory, claims),
         },
         RegisterLedger,
+        IdentityBackfill,
         RecallHandler,
         { provide: INSPECTION_OPTIONS, useFactory: () => inspectionOptions(domain, options.inspections) },
         {

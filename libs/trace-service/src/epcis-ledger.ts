@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { timestampFromDate } from '@trace/contracts';
+import { timestampFromDate, type IdentityClaims, type ItemKind } from '@trace/contracts';
 import {
   batchKey,
   CARRIED_LINK_KEY,
@@ -82,7 +82,8 @@ export interface ApplyResult {
 
 export interface ResolveResult {
   products: string[];
-  batches: { gtin: string; lot: string; id: string }[];
+  /** `kind`: a lot and a serial with the same text are different batches. */
+  batches: { gtin: string; lot: string; kind: ItemKind; id: string }[];
 }
 
 /** Filters of the EPCIS query, already normalised by the capture/query service. */
@@ -94,7 +95,7 @@ export interface DomainQuery {
   ltRecordTime?: string;
   bizSteps?: string[];
   dispositions?: string[];
-  /** Canonical object keys and their `gtin|lot` pairs (MATCH_epc, MATCH_anyEPC, MATCH_epcClass…). */
+  /** Canonical object keys and their `gtin|lot|value` or `gtin|serial|value` items (MATCH_epc, MATCH_anyEPC, MATCH_epcClass…). */
   epcKeys?: string[];
   epcPairs?: string[];
   bizLocations?: string[];
@@ -112,7 +113,7 @@ export interface QueriedEvent {
 
 /** What a domain offers the EPCIS service: look-ups, storing captured events, answering queries. */
 export interface EpcisLedger {
-  resolve(req: { gtins: string[]; objects: { gtin: string; lot: string }[] }): Promise<ResolveResult>;
+  resolve(req: { gtins: string[]; objects: { gtin: string; lot: string; kind?: ItemKind }[] }): Promise<ResolveResult>;
   apply(req: ApplyRequest, principal: Principal, onProgress?: (done: number) => void): Promise<ApplyResult>;
   query(q: DomainQuery, principal: Principal): Promise<QueriedEvent[]>;
 }
@@ -121,6 +122,11 @@ export interface EpcisLedger {
 const CHUNK = 500;
 
 class Rollback extends Error {}
+
+/** The identity of a target across domains: a lot and a serial with the same text differ. */
+function itemKey(t: Pick<PlannedTarget, 'gtin' | 'instance' | 'lot'>): string {
+  return `${t.gtin}|${t.instance ? 'serial' : 'lot'}|${t.lot}`;
+}
 
 /** A carried link is stored as it was only if it is the next link of this batch's chain here. */
 function fits(c: CarriedLink, batch: BatchRow | undefined, batchId: string): boolean {
@@ -158,6 +164,8 @@ class ChunkWriter {
     private readonly m: EntityManager,
     private readonly req: ApplyRequest,
     private readonly principal: Principal,
+    /** Items whose identity another domain holds (`gtin|kind|value` → that domain): not created here. */
+    private readonly claimedElsewhere: ReadonlyMap<string, string> = new Map(),
   ) {
     this.recordTime = new Date(req.recordTime);
   }
@@ -206,6 +214,8 @@ class ChunkWriter {
         plans.push({ t, batch });
       } else {
         if (!t.create) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)} is not a batch in ${this.domain} and the event does not say enough to create it`);
+        const holder = this.claimedElsewhere.get(itemKey(t));
+        if (holder) throw new DomainError(409, 'duplicate-lot', `${batchKey(t.gtin, t.lot, t.instance)} is already registered in ${holder}`);
         const product = this.products.get(t.gtin);
         if (!product) throw new DomainError(422, 'unknown-product', `No product with GTIN ${t.gtin} in ${this.domain}`);
         if (!t.create.quantity && !t.carried?.content.quantity) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)}: no quantity to create it with`);
@@ -304,7 +314,7 @@ class ChunkWriter {
     const locationId = (carried?.content.locationId as string | undefined) ?? ev.locationId;
     const producedAt = new Date((carried?.content.eventTime as string | undefined) ?? ev.eventTime);
     const b: BatchRow = {
-      id: t.batchId, domain: this.domain, gtin: t.gtin, lot: t.lot, quantity_value: String(quantity.value), quantity_unit: quantity.unit,
+      id: t.batchId, domain: this.domain, gtin: t.gtin, lot: t.lot, item_kind: t.instance ? 'serial' : 'lot', quantity_value: String(quantity.value), quantity_unit: quantity.unit,
       quantity_initial: String(quantity.value), status: 'active', owner_org_id: this.principal.orgId, holder_org_id: this.principal.orgId,
       pending_receiver_org_id: null, location_id: locationId, produced_at: producedAt, expires_at: null,
       attributes: { epcis: { instance: t.instance, capturedFrom: batchKey(t.gtin, t.lot, t.instance) } },
@@ -322,11 +332,11 @@ class ChunkWriter {
     const m = this.m;
     if (this.newBatches.length) {
       await m.query(
-        `INSERT INTO batches (id, domain, gtin, lot, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
+        `INSERT INTO batches (id, domain, gtin, lot, item_kind, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
                               location_id, produced_at, attributes, product_id, product_category, chain_seq, chain_head)
-         SELECT id, domain, gtin, lot, quantity_value, quantity_value, quantity_unit, owner_org_id, owner_org_id,
+         SELECT id, domain, gtin, lot, item_kind, quantity_value, quantity_value, quantity_unit, owner_org_id, owner_org_id,
                 location_id, produced_at, attributes, product_id, product_category, 0, $2
-           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, domain text, gtin text, lot text, quantity_value numeric, quantity_unit text,
+           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, domain text, gtin text, lot text, item_kind text, quantity_value numeric, quantity_unit text,
                 owner_org_id text, location_id text, produced_at timestamptz, attributes jsonb, product_id uuid, product_category text)`,
         [JSON.stringify(this.newBatches), GENESIS_HASH],
       );
@@ -399,21 +409,51 @@ export class EpcisChainService implements EpcisLedger {
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
     private readonly directory?: Directory,
+    /** Where batches created from captured events claim their lot or serial across all domains (see identity.ts). */
+    private readonly claims?: IdentityClaims,
   ) {}
 
-  async resolve(req: { gtins: string[]; objects: { gtin: string; lot: string }[] }): Promise<ResolveResult> {
+  async resolve(req: { gtins: string[]; objects: { gtin: string; lot: string; kind?: ItemKind }[] }): Promise<ResolveResult> {
     const products = (await this.dataSource.query('SELECT gtin FROM products WHERE gtin = ANY($1)', [req.gtins])) as { gtin: string }[];
     const batches = req.objects.length
       ? ((await this.dataSource.query(
-          `SELECT b.gtin, b.lot, b.id FROM batches b JOIN unnest($1::text[], $2::text[]) AS o(gtin, lot) ON b.gtin = o.gtin AND b.lot = o.lot`,
-          [req.objects.map((o) => o.gtin), req.objects.map((o) => o.lot)],
-        )) as { gtin: string; lot: string; id: string }[])
+          `SELECT b.gtin, b.lot, b.item_kind AS kind, b.id FROM batches b
+             JOIN unnest($1::text[], $2::text[], $3::text[]) AS o(gtin, lot, kind) ON b.gtin = o.gtin AND b.item_kind = o.kind AND b.lot = o.lot`,
+          [req.objects.map((o) => o.gtin), req.objects.map((o) => o.lot), req.objects.map((o) => o.kind ?? 'lot')],
+        )) as { gtin: string; lot: string; kind: ItemKind; id: string }[])
       : [];
     return { products: products.map((p) => p.gtin), batches };
   }
 
+  /**
+   * Claims the lot or serial of every batch the events would create, before
+   * any is written; answers those another domain holds. A trial only looks.
+   */
+  private async claimCreated(events: readonly PlannedChainEvent[], principal: Principal, dryRun: boolean): Promise<Map<string, string>> {
+    const elsewhere = new Map<string, string>();
+    if (!this.claims) return elsewhere;
+    const items = new Map<string, { gtin: string; kind: ItemKind; value: string }>();
+    for (const e of events) {
+      for (const t of e.targets) if (t.create) items.set(itemKey(t), { gtin: t.gtin, kind: t.instance ? 'serial' : 'lot', value: t.lot });
+    }
+    const list = [...items.values()];
+    if (dryRun) {
+      for (const i of list) {
+        const where = await this.claims.locate(i.gtin, i.kind, i.value);
+        if (where && where.domain !== this.domain) elsewhere.set(itemKey({ gtin: i.gtin, instance: i.kind === 'serial', lot: i.value }), where.domain);
+      }
+      return elsewhere;
+    }
+    const answers = await this.claims.claimItems(list.map((i) => ({ ...i, domain: this.domain, orgId: principal.orgId })));
+    answers.forEach((a, n) => {
+      if (!a.granted) elsewhere.set(itemKey({ gtin: list[n].gtin, instance: list[n].kind === 'serial', lot: list[n].value }), a.domain);
+    });
+    return elsewhere;
+  }
+
   async apply(req: ApplyRequest, principal: Principal, onProgress?: (done: number) => void): Promise<ApplyResult> {
     const results: ApplyResult['results'] = [];
+    const claimedElsewhere = await this.claimCreated(req.events, principal, req.dryRun);
     // One transaction over `events`, written chunk by chunk (progress after each). A refused event leaves
     // no trace (ChunkWriter.add checks first), so the others go on and every refusal is listed. A trial
     // writes nothing; in rollback mode nothing is kept once any event was refused.
@@ -421,7 +461,7 @@ export class EpcisChainService implements EpcisLedger {
       const out: ApplyResult['results'] = [];
       try {
         await this.dataSource.transaction(async (m) => {
-          const writer = new ChunkWriter(this.domain, m, req, principal);
+          const writer = new ChunkWriter(this.domain, m, req, principal, claimedElsewhere);
           // Every batch of the transaction locked up front, in id order: two captures touching the same
           // batches then queue rather than deadlock.
           await writer.load(events);
@@ -488,7 +528,7 @@ export class EpcisChainService implements EpcisLedger {
       if (r.epcis_hash && !r.epcis_error && declared.has(r.epcis_hash)) event['trace:erroneous'] = true;
       const stored = chainLinkOf(r);
       const link: CarriedLink = {
-        domain: this.domain, gtin: batch.gtin, lot: batch.lot, seq: r.seq, prevHash: r.prev_hash.trim(), hash: r.hash.trim(), content: r.content,
+        domain: this.domain, gtin: batch.gtin, lot: batch.lot, kind: batch.item_kind ?? 'lot', seq: r.seq, prevHash: r.prev_hash.trim(), hash: r.hash.trim(), content: r.content,
         ...(stored.version === 2 && stored.shown
           ? { hashVersion: 2, shown: { ...stored.shown, eventTime: new Date(stored.shown.eventTime).toISOString(), eventTimeOffset: stored.shown.eventTimeOffset ?? null } }
           : {}),
@@ -542,7 +582,7 @@ export class EpcisChainService implements EpcisLedger {
     if (q.ltRecordTime) where.push(`e.record_time < ${p(q.ltRecordTime)}`);
     if (q.bizSteps) where.push(`e.biz_step = ANY(${p(q.bizSteps)})`);
     if (q.dispositions) where.push(`e.disposition = ANY(${p(q.dispositions)})`);
-    if (q.epcKeys || q.epcPairs) where.push(`(e.epc_keys && ${p(q.epcKeys ?? [])}::text[] OR (b.gtin || '|' || b.lot) = ANY(${p(q.epcPairs ?? [])}))`);
+    if (q.epcKeys || q.epcPairs) where.push(`(e.epc_keys && ${p(q.epcKeys ?? [])}::text[] OR (b.gtin || '|' || b.item_kind || '|' || b.lot) = ANY(${p(q.epcPairs ?? [])}))`);
     if (q.bizLocations) where.push(`COALESCE(e.biz_location, e.content->>'locationId') = ANY(${p(q.bizLocations)})`);
     if (q.readPoints) where.push(`COALESCE(e.read_point, e.content->>'locationId') = ANY(${p(q.readPoints)})`);
     if (q.existsErrorDeclaration) where.push('e.epcis_error');

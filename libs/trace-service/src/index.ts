@@ -9,3 +9,5 @@ export * from './migrations';
 export * from './rows';
 export * from './run-domain-service';
 export * from './certificate-events';
+export * from './identity';
+export * from './identity-backfill';

@@ -167,9 +167,46 @@ export class TraceChainHashVersion1765000180000 implements MigrationInterface {
   }
 }
 
+/**
+ * A lot and a serial are different identities (API.md "Identity"): a batch
+ * row holds either a lot or the serial of a serialised item (EPCIS capture
+ * creates those, marked until now only in `attributes.epcis.instance`), so
+ * lot "2017" and serial "2017" of one GTIN are two rows, two chains.
+ */
+export class TraceChainItemKind1765000200000 implements MigrationInterface {
+  name = 'TraceChainItemKind1765000200000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE batches ADD COLUMN item_kind text NOT NULL DEFAULT 'lot' CHECK (item_kind IN ('lot', 'serial'))`);
+    await q.query(`UPDATE batches SET item_kind = 'serial' WHERE attributes->'epcis'->>'instance' = 'true'`);
+    await q.query(`ALTER TABLE batches DROP CONSTRAINT batches_gtin_lot_key`);
+    await q.query(`CREATE UNIQUE INDEX batches_item_key ON batches (gtin, item_kind, lot)`);
+    // What was registered before GTINs, lots and serials were claimed across domains: IdentityBackfill
+    // claims these at the identity service after start-up, then deletes them. Nothing else writes here.
+    await q.query(`
+      CREATE TABLE unclaimed_identities (
+        gtin   char(14) NOT NULL,
+        kind   text NOT NULL CHECK (kind IN ('gtin', 'lot', 'serial')),
+        value  text NOT NULL,
+        org_id text NOT NULL,
+        PRIMARY KEY (gtin, kind, value)
+      )`);
+    await q.query(`INSERT INTO unclaimed_identities (gtin, kind, value, org_id) SELECT gtin, 'gtin', '', owner_org_id FROM products`);
+    await q.query(`INSERT INTO unclaimed_identities (gtin, kind, value, org_id) SELECT gtin, item_kind, lot, owner_org_id FROM batches ON CONFLICT DO NOTHING`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE unclaimed_identities');
+    await q.query('DROP INDEX batches_item_key');
+    await q.query('ALTER TABLE batches ADD CONSTRAINT batches_gtin_lot_key UNIQUE (gtin, lot)');
+    await q.query('ALTER TABLE batches DROP COLUMN item_kind');
+  }
+}
+
 export const TRACE_CHAIN_MIGRATIONS = [
   TraceChainTables1764000001000,
   TraceChainCustody1764000003000,
   TraceChainEpcis1764300001000,
   TraceChainHashVersion1765000180000,
+  TraceChainItemKind1765000200000,
 ];

@@ -1,11 +1,14 @@
 import { formatOffsetTime, type ChainLink, type HashVersion } from '@trace/trace-chain';
+import type { ItemKind } from '@trace/contracts';
 import type { DomainName } from './domains';
 
 export interface BatchRow {
   id: string;
   domain: DomainName;
   gtin: string;
+  /** The lot, or the serial of a serialised item (`item_kind`). */
   lot: string;
+  item_kind: ItemKind;
   quantity_value: string;
   quantity_unit: string;
   quantity_initial: string | null;

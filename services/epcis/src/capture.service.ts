@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import type { ItemKind } from '@trace/contracts';
 import {
   CARRIED_LINK_KEY,
   cbvName,
@@ -251,13 +252,14 @@ export class CaptureService {
       };
     });
     const gtins = new Set<string>();
-    const objects = new Map<string, { gtin: string; lot: string }>();
+    // A lot and a serial with the same text are different objects (API.md "Identity"): keys name the kind.
+    const objects = new Map<string, { gtin: string; lot: string; kind: ItemKind }>();
     for (const a of analysed) {
       for (const o of a.objects) {
         if (o.ref.kind !== 'trade-item') continue;
         gtins.add(o.ref.gtin);
-        const lot = o.ref.lot ?? o.ref.serial;
-        if (lot !== undefined) objects.set(`${o.ref.gtin}|${lot}`, { gtin: o.ref.gtin, lot });
+        const item = itemOf(o.ref);
+        if (item) objects.set(item.key, { gtin: o.ref.gtin, lot: item.value, kind: item.kind });
       }
     }
     const productDomain = new Map<string, string>();
@@ -265,7 +267,10 @@ export class CaptureService {
     for (const domain of epcisDomains()) {
       const r = await this.registry.epcis(domain, bearer).resolve({ gtins: [...gtins], objects: [...objects.values()] });
       for (const g of r.products) if (!productDomain.has(g)) productDomain.set(g, domain);
-      for (const b of r.batches) if (!known.has(`${b.gtin}|${b.lot}`)) known.set(`${b.gtin}|${b.lot}`, { domain, id: b.id });
+      for (const b of r.batches) {
+        const k = `${b.gtin}|${b.kind ?? 'lot'}|${b.lot}`;
+        if (!known.has(k)) known.set(k, { domain, id: b.id });
+      }
     }
 
     const perDomain = new Map<string, PlannedChainEvent[]>();
@@ -296,7 +301,7 @@ export class CaptureService {
       // alone, as it was; its other objects have their own links in their own exports (a transformation's
       // inputs: their consumption), and its content keeps the edges (inputs) that lineage needs.
       const c = a.carried;
-      const own = c ? items.find((o) => o.ref.kind === 'trade-item' && o.ref.gtin === c.gtin && (o.ref.lot ?? o.ref.serial) === c.lot) : undefined;
+      const own = c ? items.find((o) => o.ref.kind === 'trade-item' && o.ref.gtin === c.gtin && carriedBy(c, o.ref)) : undefined;
       if (own) items = [own];
       if (items.length === 0) {
         unbound.push({ index: a.index, ...common, eventTime: e.eventTime });
@@ -307,9 +312,8 @@ export class CaptureService {
       const problems: string[] = [];
       for (const o of items) {
         if (o.ref.kind !== 'trade-item') continue;
-        const lot = (o.ref.lot ?? o.ref.serial) as string;
-        const instance = o.ref.lot === undefined;
-        const k = `${o.ref.gtin}|${lot}`;
+        const { value: lot, kind, key: k } = itemOf(o.ref) as NonNullable<ReturnType<typeof itemOf>>;
+        const instance = kind === 'serial';
         const existing = known.get(k) ?? createdHere.get(k);
         // An object named twice in one event (e.g. as input and output) is one link on its chain.
         if (existing && targets.some((x) => x.batchId === existing.id)) continue;
@@ -319,7 +323,7 @@ export class CaptureService {
           continue;
         }
         const quantity = o.quantity ?? (instance ? { value: 1, unit: COUNT_UNIT } : undefined);
-        const carried = a.carried && a.carried.gtin === o.ref.gtin && a.carried.lot === lot ? a.carried : undefined;
+        const carried = a.carried && a.carried.gtin === o.ref.gtin && carriedBy(a.carried, o.ref) ? a.carried : undefined;
         const target: PlannedTarget & { domain: string } = {
           domain,
           batchId: existing?.id ?? (carried && UUID.test(String(carried.content.batchId)) ? String(carried.content.batchId) : randomUUID()),
@@ -368,4 +372,18 @@ export class CaptureService {
     }
     return { perDomain, unbound, errors };
   }
+}
+
+/** A trade item's identity: its lot when it names one, else its serial (API.md "Identity": the two never mix). */
+function itemOf(ref: { gtin: string; lot?: string; serial?: string }): { kind: ItemKind; value: string; key: string } | undefined {
+  const kind: ItemKind | undefined = ref.lot !== undefined ? 'lot' : ref.serial !== undefined ? 'serial' : undefined;
+  if (!kind) return undefined;
+  const value = (kind === 'lot' ? ref.lot : ref.serial) as string;
+  return { kind, value, key: `${ref.gtin}|${kind}|${value}` };
+}
+
+/** Whether an exported link belongs to this object (links exported before kinds were carried name the text only). */
+function carriedBy(c: CarriedLink, ref: { gtin: string; lot?: string; serial?: string }): boolean {
+  const item = itemOf(ref);
+  return item !== undefined && item.value === c.lot && (c.kind ?? item.kind) === item.kind;
 }

@@ -84,7 +84,10 @@ export class QueryService {
     if (epcs.length) {
       const refs = epcs.map(parseObjectId);
       q.epcKeys = refs.map((r) => r.key);
-      q.epcPairs = refs.flatMap((r) => (r.kind === 'trade-item' && (r.lot ?? r.serial) ? [`${r.gtin}|${r.lot ?? r.serial}`] : []));
+      // gtin|kind|value, kind as capture keys it: a lot "2017" never matches a serial "2017".
+      q.epcPairs = refs.flatMap((r) =>
+        r.kind !== 'trade-item' ? [] : r.lot !== undefined ? [`${r.gtin}|lot|${r.lot}`] : r.serial !== undefined ? [`${r.gtin}|serial|${r.serial}`] : [],
+      );
     }
     // Locations: the canonical GLN form, and our own location ids as the REST API records them (urn:uuid:…).
     const locations = (k: string) => list(k)?.flatMap((s) => [parseLocationId(s).key, ...(/^urn:uuid:/i.test(s) ? [s.slice(9).toLowerCase()] : [])]);

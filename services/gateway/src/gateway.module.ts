@@ -1,8 +1,11 @@
 import { Global, Module } from '@nestjs/common';
+import { IDENTITY_CLAIMS } from '@trace/contracts';
 import { ServiceRuntimeModule } from '@trace/messaging';
 import { DIRECTORY } from '@trace/platform';
 import { BatchRegistryModule } from '@trace/trace-service';
 import { AdminBootstrap } from './identity/bootstrap-admin';
+import { InternalIdentityClaimsController } from './identity/claims.controller';
+import { IdentityClaimsService } from './identity/claims.service';
 import {
   AuthController,
   InternalDirectoryController,
@@ -23,15 +26,26 @@ import { ScanService } from './scan/scan.service';
  * service is in-process besides; in distributed mode main.ts also forwards
  * /v1/<domain>/… to the owning service.
  *
- * Global so that DIRECTORY (and only DIRECTORY: the DataSource stays private
- * to this module) reaches every service module hosted in the same process.
- * Services running without this module import DirectoryClientModule instead.
+ * Global so that DIRECTORY and IDENTITY_CLAIMS (and only those: the DataSource
+ * stays private to this module) reach every service module hosted in the same
+ * process. Services running without this module import DirectoryClientModule
+ * and IdentityClaimsClientModule instead.
  */
 @Global()
 @Module({
   imports: [ServiceRuntimeModule.forService({ service: 'gateway', migrations: GATEWAY_MIGRATIONS }), BatchRegistryModule],
-  controllers: [AuthController, OrganisationsController, LocationsController, InternalDirectoryController, ScanController],
-  providers: [IdentityService, LocationService, AdminBootstrap, { provide: DIRECTORY, useExisting: LocationService }, ScanService, ScanCache, ScanRateLimiter],
-  exports: [DIRECTORY],
+  controllers: [AuthController, OrganisationsController, LocationsController, InternalDirectoryController, InternalIdentityClaimsController, ScanController],
+  providers: [
+    IdentityService,
+    LocationService,
+    AdminBootstrap,
+    { provide: DIRECTORY, useExisting: LocationService },
+    IdentityClaimsService,
+    { provide: IDENTITY_CLAIMS, useExisting: IdentityClaimsService },
+    ScanService,
+    ScanCache,
+    ScanRateLimiter,
+  ],
+  exports: [DIRECTORY, IDENTITY_CLAIMS],
 })
 export class GatewayModule {}

@@ -53,4 +53,38 @@ export class GatewayIdentity1764000003000 implements MigrationInterface {
   }
 }
 
-export const GATEWAY_MIGRATIONS = [GatewayIdentity1764000003000];
+/**
+ * Identity claims across all domains (libs/contracts/src/identity-claims.ts):
+ * the organisation of each GTIN, the domain of each lot and of each serial.
+ * A lot and a serial with the same text are two rows (`kind`).
+ */
+export class GatewayIdentityClaims1765000190000 implements MigrationInterface {
+  name = 'GatewayIdentityClaims1765000190000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE gtin_claims (
+        gtin       char(14) PRIMARY KEY,
+        org_id     text NOT NULL,
+        domain     text NOT NULL,
+        claimed_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`
+      CREATE TABLE item_claims (
+        gtin       char(14) NOT NULL,
+        kind       text NOT NULL CHECK (kind IN ('lot', 'serial')),
+        value      text NOT NULL,
+        domain     text NOT NULL CHECK (domain IN ('agri', 'food', 'drug', 'material', 'goods')),
+        org_id     text NOT NULL,
+        claimed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (gtin, kind, value)
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE item_claims');
+    await q.query('DROP TABLE gtin_claims');
+  }
+}
+
+export const GATEWAY_MIGRATIONS = [GatewayIdentity1764000003000, GatewayIdentityClaims1765000190000];

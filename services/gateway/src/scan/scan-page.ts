@@ -153,14 +153,15 @@ export function renderScanPage(doc: ScanDocument, lang: Lang, links: PageLinks):
   const m = MESSAGES[lang];
   const b = doc.batch;
   const productName = doc.product?.name ?? words(m.domains, b.domain);
-  const page = html`${head(lang, `${doc.recall.active ? `${m.recallTitle} · ` : ''}${productName} · ${m.lot} ${b.lot} — ${m.titleSuffix}`)}
+  const ident = b.lot !== null ? `${m.lot} ${b.lot}` : `${m.serial} ${b.serial ?? ''}`;
+  const page = html`${head(lang, `${doc.recall.active ? `${m.recallTitle} · ` : ''}${productName} · ${ident} — ${m.titleSuffix}`)}
 <body>
 ${recallBanner(doc, lang)}${heldNotice(doc, lang)}
 <div class="wrap">
 <header>
 ${siteLine(lang, links.otherLanguage)}
 <h1>${productName}</h1>
-<p class="ids">${m.gtin} ${b.gtin} · ${m.lot} ${b.lot}${b.serial ? html` · ${m.serial} ${b.serial}` : null}</p>
+<p class="ids">${m.gtin} ${b.gtin}${b.lot !== null ? html` · ${m.lot} ${b.lot}` : null}${b.serial ? html` · ${m.serial} ${b.serial}` : null}</p>
 </header>
 <main>
 <section aria-labelledby="status-h"><h2 id="status-h">${m.status}</h2>
@@ -199,7 +200,12 @@ ${madeFrom(doc, lang)}
  * The same shell as the product page, in the reader's language, saying what
  * to do next; the status code stays the problem's.
  */
-export function renderScanProblem(kind: 'not-found' | 'bad-link', lang: Lang, ids: { gtin?: string; lot?: string }, otherLanguage: string): string {
+export function renderScanProblem(
+  kind: 'not-found' | 'bad-link',
+  lang: Lang,
+  ids: { gtin?: string; lot?: string; serial?: string },
+  otherLanguage: string,
+): string {
   const m = MESSAGES[lang];
   const title = kind === 'not-found' ? m.notFoundTitle : m.badLinkTitle;
   const text = kind === 'not-found' ? m.notFoundText : m.badLinkText;
@@ -209,7 +215,9 @@ export function renderScanProblem(kind: 'not-found' | 'bad-link', lang: Lang, id
 <header>
 ${siteLine(lang, otherLanguage)}
 <h1>${title}</h1>
-${ids.gtin && ids.lot ? html`<p class="ids">${m.gtin} ${ids.gtin} · ${m.lot} ${ids.lot}</p>` : null}
+${ids.gtin && (ids.lot || ids.serial)
+  ? html`<p class="ids">${m.gtin} ${ids.gtin}${ids.lot ? html` · ${m.lot} ${ids.lot}` : null}${ids.serial ? html` · ${m.serial} ${ids.serial}` : null}</p>`
+  : null}
 </header>
 <main><p>${text}</p></main>
 </div>

@@ -50,6 +50,8 @@ export class ScanController {
   @ApiOperation({
     summary: 'Resolve a GS1 Digital Link',
     description:
+      '/01/{gtin}/10/{lot}[/21/{serial}]: the lot; /01/{gtin}/21/{serial}: the serialised item (a lot and a serial with the same text are ' +
+      'different items; batch.lot is null for a serialised item). ' +
       'text/html: the consumer page (zh or en from Accept-Language, or ?lang=); application/json: ' +
       '{ product, batch, origin, certificates, inspections, recall, chain, history, madeFrom }. ' +
       '?linkType=gs1:recallStatus → { recall }; gs1:certificationInfo → { certificates }; gs1:traceability → ' +
@@ -62,10 +64,10 @@ export class ScanController {
   async scan(@Req() req: Request, @Res() res: Response): Promise<void> {
     res.setHeader('Access-Control-Expose-Headers', 'Link, Retry-After, X-Cache');
     await this.limiter.take(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.config.TRUST_PROXY_HOPS));
-    let ids: { gtin?: string; lot?: string } = {};
+    let ids: { gtin?: string; lot?: string; serial?: string } = {};
     try {
       const link = this.scans.parse(req.originalUrl);
-      ids = { gtin: link.gtin, lot: link.lot };
+      ids = { gtin: link.gtin, lot: link.lot, serial: link.serial };
       await this.resolve(req, res, link);
     } catch (err) {
       // A person with a phone gets a page that says what to do; programs keep the problem+json.
@@ -86,7 +88,8 @@ export class ScanController {
   }
 
   private async resolve(req: Request, res: Response, link: ReturnType<ScanService['parse']>): Promise<void> {
-    const lot = link.lot as string;
+    const { lot, serial } = link;
+    const item = ScanService.itemOf(link);
     const wantsAll = link.linkType === 'all';
     // GS1 resolvers fall back to the default link for a link type they do not have.
     const type = link.linkType && !wantsAll ? gs1LinkType(link.linkType) : undefined;
@@ -95,9 +98,10 @@ export class ScanController {
       throw new DomainError(406, 'not-acceptable', `This link answers ${(wantsAll ? LINKSET_MEDIA : VIEW_MEDIA).join(', ')}`);
     }
 
-    const { value, hit } = await this.cache.get(`${link.gtin}:${encodeURIComponent(lot)}`, () => this.scans.document(link.gtin, lot));
-    const doc = withSerial(value, link.serial);
-    const anchor = formatDigitalLink({ gtin: link.gtin, lot, serial: link.serial }, publicBaseUrl(this.config.PUBLIC_BASE_URL, req.protocol, req.get('host')));
+    // A lot and a serial with the same text are different items: the kind is part of the key.
+    const { value, hit } = await this.cache.get(`${item.gtin}:${item.kind}:${encodeURIComponent(item.value)}`, () => this.scans.document(item));
+    const doc = item.kind === 'lot' ? withSerial(value, serial) : value;
+    const anchor = formatDigitalLink({ gtin: link.gtin, lot, serial }, publicBaseUrl(this.config.PUBLIC_BASE_URL, req.protocol, req.get('host')));
 
     res.setHeader('Vary', 'Accept, Accept-Language');
     // Browsers and shared caches must ask again every time: a recall has to show on the very next scan.
@@ -111,7 +115,7 @@ export class ScanController {
     }
     if (media === 'text/html') {
       const lang = this.language(req);
-      const path = formatDigitalLink({ gtin: link.gtin, lot, serial: link.serial });
+      const path = formatDigitalLink({ gtin: link.gtin, lot, serial });
       res.setHeader('Content-Language', lang === 'zh' ? 'zh-CN' : 'en');
       res.status(200).type('text/html; charset=utf-8').send(
         renderScanPage(doc, lang, { otherLanguage: `${path}?lang=${lang === 'zh' ? 'en' : 'zh'}`, linkset: `${path}?linkType=all` }),

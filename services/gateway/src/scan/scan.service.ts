@@ -1,7 +1,8 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { IDENTITY_CLAIMS, type IdentityClaims, type ItemKind } from '@trace/contracts';
 import { Gs1Error, parseDigitalLink } from '@trace/gs1';
 import { badRequest, DIRECTORY, notFound, type Directory, type LocationInfo, type OrganisationInfo } from '@trace/platform';
-import { BatchRegistry, DOMAINS, type PublicBatchView } from '@trace/trace-service';
+import { BatchRegistry, type PublicBatchView } from '@trace/trace-service';
 
 const MAX_UPSTREAM_NODES = 100;
 const MAX_UPSTREAM_DEPTH = 8;
@@ -20,7 +21,8 @@ export interface PublicPlace {
 /** The consumer scan document (API.md "Consumer scan"), as cached. */
 export interface ScanDocument {
   product: { gtin: string; name: string; category: string } | null;
-  batch: { domain: string; gtin: string; lot: string; status: string; producedAt: string; expiresAt: string | null; serial?: string | null };
+  /** `lot` is null for a serialised item scanned by its serial alone (`/01/{gtin}/21/{serial}`). */
+  batch: { domain: string; gtin: string; lot: string | null; status: string; producedAt: string; expiresAt: string | null; serial?: string | null };
   origin: { at: string; location: (PublicPlace & { gln: string | null }) | null; producer: { name: string } | null } | null;
   certificates: PublicBatchView['certificates'];
   inspections: PublicBatchView['inspections'];
@@ -40,11 +42,19 @@ export interface ScanDocument {
   }[];
 }
 
-/** The document with the serial of the scanned item (AI 21), which the cache does not key on. */
+/** The document with the serial of the scanned item (AI 21), which the cache does not key on when the link names a lot. */
 export const withSerial = (doc: ScanDocument, serial: string | undefined): ScanDocument => ({
   ...doc,
   batch: { ...doc.batch, serial: serial ?? null },
 });
+
+/** What a Digital Link identifies: its lot when it names one, else the serialised item. */
+export interface ScannedItem {
+  gtin: string;
+  kind: ItemKind;
+  /** The lot or the serial. */
+  value: string;
+}
 
 interface InputRef {
   domain: string;
@@ -63,13 +73,14 @@ interface InputRef {
 export class ScanService {
   constructor(
     @Inject(BatchRegistry) private readonly registry: BatchRegistry,
+    @Inject(IDENTITY_CLAIMS) private readonly claims: IdentityClaims,
     @Optional() @Inject(DIRECTORY) private readonly directory?: Directory,
   ) {}
 
   parse(path: string) {
     try {
       const link = parseDigitalLink(path);
-      if (!link.lot) throw badRequest('digital-link', 'The link must name a lot (AI 10)');
+      if (!link.lot && !link.serial) throw badRequest('digital-link', 'The link must name a lot (AI 10) or a serial (AI 21)');
       return link;
     } catch (err) {
       if (err instanceof Gs1Error) throw badRequest('digital-link', err.message);
@@ -77,14 +88,21 @@ export class ScanService {
     }
   }
 
-  async find(gtin: string, lot: string): Promise<PublicBatchView> {
-    // Ask every domain at once; one that is down must not hide a batch another holds.
-    const answers = await Promise.allSettled(DOMAINS.map((d) => this.registry.publicView(d, gtin, lot)));
-    const found = answers.find((a) => a.status === 'fulfilled' && a.value !== undefined) as PromiseFulfilledResult<PublicBatchView> | undefined;
-    if (found) return found.value;
-    const failed = answers.find((a) => a.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (failed) throw failed.reason;
-    throw notFound('batch', `No batch ${lot} of GTIN ${gtin}`);
+  /** The item a parsed link identifies: a lot wins over a serial (the serial is then shown, see withSerial). */
+  static itemOf(link: { gtin: string; lot?: string; serial?: string }): ScannedItem {
+    return link.lot !== undefined ? { gtin: link.gtin, kind: 'lot', value: link.lot } : { gtin: link.gtin, kind: 'serial', value: link.serial as string };
+  }
+
+  /**
+   * The one domain that holds the item, from the identity claims (the same
+   * table that keeps a lot in one domain), then that domain's view. Asking
+   * every domain in turn would show whichever answered, not the one that owns it.
+   */
+  async find(item: ScannedItem): Promise<PublicBatchView> {
+    const where = await this.claims.locate(item.gtin, item.kind, item.value);
+    const view = where ? await this.registry.publicView(where.domain, item.gtin, item.value, item.kind) : undefined;
+    if (!view) throw notFound('batch', `No ${item.kind === 'lot' ? 'batch' : 'serialised item'} ${item.value} of GTIN ${item.gtin}`);
+    return view;
   }
 
   /**
@@ -93,8 +111,8 @@ export class ScanService {
    * ids (batch, organisation, location, recall), no free-form batch attributes,
    * no quantities, no contact data — see README "Consumer scan".
    */
-  async document(gtin: string, lot: string): Promise<{ value: ScanDocument; dependsOn: string[] }> {
-    const view = await this.find(gtin, lot);
+  async document(item: ScannedItem): Promise<{ value: ScanDocument; dependsOn: string[] }> {
+    const view = await this.find(item);
     const dir = this.lookups();
     const { items: madeFrom, batchIds } = await this.upstream(view, dir);
     const value: ScanDocument = {
@@ -102,7 +120,8 @@ export class ScanService {
       batch: {
         domain: view.domain,
         gtin: view.batch.gtin,
-        lot: view.batch.lot,
+        lot: view.batch.kind === 'serial' ? null : view.batch.lot,
+        ...(view.batch.kind === 'serial' ? { serial: view.batch.lot } : {}),
         status: view.batch.status,
         producedAt: view.batch.producedAt,
         expiresAt: view.batch.expiresAt,

@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { ClaimAnswer, GtinClaim, IdentityClaims, ItemClaim, ItemKind, ItemLocation } from '@trace/contracts';
+
+/**
+ * The one writer of the identity claims (`gtin_claims`, `item_claims`): which
+ * organisation a GTIN belongs to across all domains, and which domain a lot or
+ * a serial of a GTIN lives in. Domains claim before they write (see
+ * libs/contracts/src/identity-claims.ts for why here and not in lineage); the
+ * scan locates a Digital Link here. Each claim is one INSERT … ON CONFLICT DO
+ * NOTHING, then a read of the row that won: two domains claiming the same lot
+ * at the same moment cannot both be granted (the primary key decides).
+ */
+@Injectable()
+export class IdentityClaimsService implements IdentityClaims {
+  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
+
+  async claimGtin(c: GtinClaim): Promise<ClaimAnswer> {
+    await this.ds.query(`INSERT INTO gtin_claims (gtin, org_id, domain) VALUES ($1, $2, $3) ON CONFLICT (gtin) DO NOTHING`, [c.gtin, c.orgId, c.domain]);
+    const [held] = (await this.ds.query('SELECT org_id, domain FROM gtin_claims WHERE gtin = $1', [c.gtin])) as { org_id: string; domain: string }[];
+    // An organisation uses its GTIN in as many domains as it likes; another organisation in none.
+    return held.org_id === c.orgId ? { granted: true, domain: c.domain } : { granted: false, domain: held.domain };
+  }
+
+  async claimItems(claims: readonly ItemClaim[]): Promise<ClaimAnswer[]> {
+    if (claims.length === 0) return [];
+    const rows = JSON.stringify(claims.map((c) => ({ gtin: c.gtin, kind: c.kind, value: c.value, domain: c.domain, org_id: c.orgId })));
+    await this.ds.query(
+      `INSERT INTO item_claims (gtin, kind, value, domain, org_id)
+       SELECT gtin, kind, value, domain, org_id FROM jsonb_to_recordset($1::jsonb) AS x(gtin text, kind text, value text, domain text, org_id text)
+       ON CONFLICT (gtin, kind, value) DO NOTHING`,
+      [rows],
+    );
+    const held = (await this.ds.query(
+      `SELECT c.gtin, c.kind, c.value, c.domain FROM item_claims c
+         JOIN jsonb_to_recordset($1::jsonb) AS x(gtin text, kind text, value text) ON c.gtin = x.gtin AND c.kind = x.kind AND c.value = x.value`,
+      [rows],
+    )) as { gtin: string; kind: string; value: string; domain: string }[];
+    const where = new Map(held.map((h) => [`${h.gtin}|${h.kind}|${h.value}`, h.domain]));
+    // Within its domain a lot is the domain's own business (its unique index refuses a second batch);
+    // across domains the first claim holds.
+    return claims.map((c) => {
+      const domain = where.get(`${c.gtin}|${c.kind}|${c.value}`) as string;
+      return { granted: domain === c.domain, domain };
+    });
+  }
+
+  async locate(gtin: string, kind: ItemKind, value: string): Promise<ItemLocation | undefined> {
+    const [row] = (await this.ds.query('SELECT domain FROM item_claims WHERE gtin = $1 AND kind = $2 AND value = $3', [gtin, kind, value])) as { domain: string }[];
+    return row ? { domain: row.domain } : undefined;
+  }
+}
