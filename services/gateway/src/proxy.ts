@@ -21,6 +21,9 @@ export function resolveUpstream(path: string, env: NodeJS.ProcessEnv): string | 
   return route ? env[route.upstream] : undefined;
 }
 
+/** Service-to-service routes: never forwarded, whatever the path looked like before it was normalised. */
+const INTERNAL = /^\/+internal(\/|$)/i;
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'te', 'trailer']);
 
 /**
@@ -33,6 +36,15 @@ export function proxyMiddleware(env: NodeJS.ProcessEnv = process.env) {
     const target = resolveUpstream(req.path, env);
     if (!target) return next();
     const url = new URL(req.originalUrl, target);
+    // The URL parser resolves dot segments (also %2e%2e): /v1/agri/../../internal/… would reach a
+    // service's internal routes. What is forwarded must still be a public route of the same service.
+    if (resolveUpstream(url.pathname, env) !== target || INTERNAL.test(url.pathname)) {
+      res
+        .status(400)
+        .type('application/problem+json')
+        .send(JSON.stringify({ type: 'https://problems.trace.dev/path', title: 'Bad Request', status: 400, detail: 'The path may not contain dot segments' }));
+      return;
+    }
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
     headers['x-correlation-id'] = RequestContext.correlationId();

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -7,11 +8,13 @@ import {
   ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
+  ApiNoContentResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, Internal, notFound, Public, Roles, type Principal } from '@trace/platform';
+import { CurrentPrincipal, Internal, notFound, PLATFORM_CONFIG, Public, Roles, type PlatformConfig, type Principal } from '@trace/platform';
 import {
   ClientCredentialsDto,
   CreateClientDto,
@@ -23,12 +26,16 @@ import {
   TokenResponseDto,
 } from './dto';
 import { IdentityService } from './identity.service';
+import { clientAddress } from '../scan/negotiation';
 import { LocationService } from './locations.service';
 
 @ApiTags('auth')
 @Controller('v1/auth')
 export class AuthController {
-  constructor(@Inject(IdentityService) private readonly identity: IdentityService) {}
+  constructor(
+    @Inject(IdentityService) private readonly identity: IdentityService,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+  ) {}
 
   @Post('token')
   @Public()
@@ -36,8 +43,13 @@ export class AuthController {
   @ApiOkResponse({ type: TokenResponseDto, description: 'A bearer token for the client' })
   @ApiBadRequestResponse({ description: 'Malformed body' })
   @ApiUnauthorizedResponse({ description: 'Unknown client or wrong secret (the same answer for both)' })
-  token(@Body() dto: TokenRequestDto): Promise<TokenResponseDto> {
-    return this.identity.issueToken(dto.clientId, dto.clientSecret);
+  @ApiTooManyRequestsResponse({
+    description:
+      'Too many requests from this address (AUTH_RATE_LIMIT a minute), a client id or address locked after repeated wrong secrets (1, 2, 4 … s, at most 15 min), or too many sign-ins at once (token-endpoint-busy); Retry-After says when to try again',
+  })
+  token(@Body() dto: TokenRequestDto, @Req() req: Request): Promise<TokenResponseDto> {
+    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.config.TRUST_PROXY_HOPS);
+    return this.identity.issueToken(dto.clientId, dto.clientSecret, address);
   }
 }
 
@@ -71,6 +83,26 @@ export class OrganisationsController {
   @ApiUnprocessableEntityResponse({ description: 'The role does not fit the kind of organisation (problem type role-org-kind)' })
   createClient(@Param('orgId') orgId: string, @Body() dto: CreateClientDto): Promise<ClientCredentialsDto> {
     return this.identity.createClient(orgId, dto.role);
+  }
+
+  @Post(':orgId/clients/:clientId/rotate')
+  @HttpCode(200)
+  @Roles('admin')
+  @ApiOkResponse({ type: ClientCredentialsDto, description: 'The new secret, shown this once; tokens issued before stop working within seconds' })
+  @ApiForbiddenResponse({ description: 'Not an admin' })
+  @ApiNotFoundResponse({ description: 'No such client in this organisation (or it was deleted)' })
+  rotateClient(@Param('orgId') orgId: string, @Param('clientId') clientId: string): Promise<ClientCredentialsDto> {
+    return this.identity.rotateClient(orgId, clientId);
+  }
+
+  @Delete(':orgId/clients/:clientId')
+  @HttpCode(204)
+  @Roles('admin')
+  @ApiNoContentResponse({ description: 'Deleted: no new tokens, and the tokens it has stop working within seconds' })
+  @ApiForbiddenResponse({ description: 'Not an admin' })
+  @ApiNotFoundResponse({ description: 'No such client in this organisation (or it was deleted already)' })
+  async deleteClient(@Param('orgId') orgId: string, @Param('clientId') clientId: string): Promise<void> {
+    await this.identity.deleteClient(orgId, clientId);
   }
 }
 

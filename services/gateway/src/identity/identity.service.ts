@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import {
@@ -8,14 +8,19 @@ import {
   notFound,
   ORG_KINDS,
   PLATFORM_ORG_ID,
+  LOGGER,
+  TOKEN_REVOCATIONS,
   TOKEN_SERVICE,
+  TokenRevocations,
   TokenService,
+  type Logger,
   unprocessable,
   verifySecret,
   type OrgKind,
   type Principal,
   type Role,
 } from '@trace/platform';
+import { CredentialThrottle, SecretCheckQueue } from './credential-throttle';
 import type { ClientCredentialsDto, OrganisationDto, TokenResponseDto } from './dto';
 
 type StoredKind = OrgKind | 'platform';
@@ -32,6 +37,7 @@ interface ClientRow {
   role: Role;
   secret_hash: string;
   revoked_at: Date | null;
+  token_version: number;
 }
 
 /** Every kind but the agencies takes part in the supply chain. */
@@ -50,24 +56,85 @@ const invalidClient = () => new DomainError(401, 'invalid-client', 'Unknown clie
 
 /** Organisations, their API clients and the tokens issued to them. */
 @Injectable()
-export class IdentityService {
+export class IdentityService implements OnApplicationBootstrap {
   /** Checked against when the client id is unknown, so that answer takes as long as a wrong secret. */
   private readonly dummyHash: Promise<string> = hashSecret(randomBytes(32).toString('hex'));
 
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(TOKEN_SERVICE) private readonly tokens: TokenService,
+    @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations,
+    @Inject(CredentialThrottle) private readonly throttle: CredentialThrottle,
+    @Inject(SecretCheckQueue) private readonly secretChecks: SecretCheckQueue,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async issueToken(clientId: string, clientSecret: string): Promise<TokenResponseDto> {
-    const [row]: ClientRow[] = await this.ds.query(
-      'SELECT client_id, org_id, role, secret_hash, revoked_at FROM clients WHERE client_id = $1',
-      [clientId],
+  /**
+   * A cache that lost its keys (a Redis restart) would let retired tokens
+   * work again: at start-up the versions raised within a token's lifetime are
+   * published once more.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const rows: { client_id: string; token_version: number }[] = await this.ds.query(
+      `SELECT client_id, token_version FROM clients WHERE token_version > 0 AND version_changed_at > now() - make_interval(secs => $1)`,
+      [this.tokens.ttl + 60],
     );
-    const ok = await verifySecret(clientSecret, row?.secret_hash ?? (await this.dummyHash));
-    if (!row || !ok || row.revoked_at) throw invalidClient();
-    const { token, expiresIn } = await this.tokens.sign({ clientId: row.client_id, orgId: row.org_id, role: row.role });
+    for (const r of rows) await this.revocations.publish(r.client_id, r.token_version).catch((err: unknown) => this.logger.warn({ err }, 'token version not republished'));
+  }
+
+  /**
+   * Client credentials → a token carrying the client's token version. Throttled
+   * per address and client id (429 with Retry-After), and the secret check
+   * waits its turn in a short queue; an unknown client costs the same scrypt
+   * work as a wrong secret, so the answer's timing tells nothing.
+   */
+  async issueToken(clientId: string, clientSecret: string, address = 'unknown'): Promise<TokenResponseDto> {
+    await this.throttle.admit(clientId, address);
+    const row = await this.secretChecks.run(async () => {
+      const [found]: ClientRow[] = await this.ds.query(
+        'SELECT client_id, org_id, role, secret_hash, revoked_at, token_version FROM clients WHERE client_id = $1',
+        [clientId],
+      );
+      const ok = await verifySecret(clientSecret, found?.secret_hash ?? (await this.dummyHash));
+      return found && ok && !found.revoked_at ? found : undefined;
+    });
+    if (!row) {
+      await this.throttle.failed(clientId, address);
+      throw invalidClient();
+    }
+    await this.throttle.succeeded(clientId);
+    const { token, expiresIn } = await this.tokens.sign({ clientId: row.client_id, orgId: row.org_id, role: row.role }, undefined, row.token_version);
     return { accessToken: token, tokenType: 'Bearer', expiresIn };
+  }
+
+  /** A new secret for a client of `orgId` (shown once); every token issued before stops working within seconds. */
+  async rotateClient(orgId: string, clientId: string): Promise<ClientCredentialsDto> {
+    const clientSecret = generateSecret();
+    const [row] = updatedRows<ClientRow>(
+      await this.ds.query(
+        `UPDATE clients SET secret_hash = $3, token_version = token_version + 1, version_changed_at = now()
+          WHERE client_id = $1 AND org_id = $2 AND revoked_at IS NULL
+          RETURNING client_id, org_id, role, token_version`,
+        [clientId, orgId, await hashSecret(clientSecret)],
+      ),
+    );
+    if (!row) throw notFound('client', `No client ${clientId} in organisation ${orgId}`);
+    await this.revocations.publish(row.client_id, row.token_version);
+    return { clientId: row.client_id, clientSecret, orgId: row.org_id, role: row.role };
+  }
+
+  /** Deletes (revokes) a client of `orgId`: no new tokens, and the ones it has stop working within seconds. */
+  async deleteClient(orgId: string, clientId: string): Promise<void> {
+    const [row] = updatedRows<ClientRow>(
+      await this.ds.query(
+        `UPDATE clients SET revoked_at = now(), token_version = token_version + 1, version_changed_at = now()
+          WHERE client_id = $1 AND org_id = $2 AND revoked_at IS NULL
+          RETURNING client_id, token_version`,
+        [clientId, orgId],
+      ),
+    );
+    if (!row) throw notFound('client', `No client ${clientId} in organisation ${orgId}`);
+    await this.revocations.publish(row.client_id, row.token_version);
   }
 
   async createOrganisation(name: string, kind: OrgKind): Promise<OrganisationDto> {
@@ -131,6 +198,20 @@ export class IdentityService {
     clientId?: string;
     clientSecret?: string;
   }> {
+    const result = await this.bootstrapAdminOnce(opts);
+    if (result.action === 'updated' && result.clientId) {
+      // A new secret from the environment retires the tokens issued with the old one.
+      const [row]: ClientRow[] = await this.ds.query('SELECT token_version FROM clients WHERE client_id = $1', [result.clientId]);
+      await this.revocations.publish(result.clientId, row.token_version);
+    }
+    return result;
+  }
+
+  private async bootstrapAdminOnce(opts: { clientId?: string; clientSecret?: string; generate: boolean }): Promise<{
+    action: 'created' | 'updated' | 'unchanged' | 'generated' | 'none' | 'blocked';
+    clientId?: string;
+    clientSecret?: string;
+  }> {
     return this.ds.transaction(async (m) => {
       // Replicas starting together: one of them does this at a time.
       await m.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':bootstrap-admin'))`);
@@ -156,7 +237,7 @@ export class IdentityService {
         if (!row.revoked_at && (await verifySecret(opts.clientSecret, row.secret_hash))) {
           return { action: 'unchanged', clientId: opts.clientId };
         }
-        await m.query('UPDATE clients SET secret_hash = $2, revoked_at = NULL WHERE client_id = $1', [
+        await m.query('UPDATE clients SET secret_hash = $2, revoked_at = NULL, token_version = token_version + 1, version_changed_at = now() WHERE client_id = $1', [
           opts.clientId,
           await hashSecret(opts.clientSecret),
         ]);
@@ -177,6 +258,9 @@ export class IdentityService {
     });
   }
 }
+
+/** TypeORM answers an UPDATE … RETURNING on PostgreSQL as [rows, affected count]. */
+const updatedRows = <T>(result: unknown): T[] => (Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]));
 
 function toOrganisation(row: OrgRow): OrganisationDto {
   return { id: row.id, name: row.name, kind: row.kind };

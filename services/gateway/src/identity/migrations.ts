@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { GatewayClientTokenVersions1765000250000 } from './client-versions.migration';
 
 /**
  * Who may call the API: organisations, their API clients (secrets only as
@@ -87,4 +88,4 @@ export class GatewayIdentityClaims1765000190000 implements MigrationInterface {
   }
 }
 
-export const GATEWAY_MIGRATIONS = [GatewayIdentity1764000003000, GatewayIdentityClaims1765000190000];
+export const GATEWAY_MIGRATIONS = [GatewayIdentity1764000003000, GatewayIdentityClaims1765000190000, GatewayClientTokenVersions1765000250000];
