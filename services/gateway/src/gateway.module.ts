@@ -4,6 +4,7 @@ import { ServiceRuntimeModule } from '@trace/messaging';
 import { DIRECTORY } from '@trace/platform';
 import { BatchRegistryModule } from '@trace/trace-service';
 import { AdminBootstrap } from './identity/bootstrap-admin';
+import { CredentialThrottle, SecretCheckQueue } from './identity/credential-throttle';
 import { InternalIdentityClaimsController } from './identity/claims.controller';
 import { IdentityClaimsService } from './identity/claims.service';
 import {
@@ -37,6 +38,8 @@ import { ScanService } from './scan/scan.service';
   controllers: [AuthController, OrganisationsController, LocationsController, InternalDirectoryController, InternalIdentityClaimsController, ScanController],
   providers: [
     IdentityService,
+    CredentialThrottle,
+    SecretCheckQueue,
     LocationService,
     AdminBootstrap,
     { provide: DIRECTORY, useExisting: LocationService },
