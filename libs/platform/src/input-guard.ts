@@ -33,8 +33,8 @@ export interface InputProblem {
 export function findHostileString(value: unknown, root = '', maxDepth = MAX_JSON_DEPTH): InputProblem | undefined {
   const stack: { v: unknown; path: string; depth: number }[] = [{ v: value, path: root, depth: 0 }];
   const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
-  while (stack.length > 0) {
-    const { v, path, depth } = stack.pop()!;
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { v, path, depth } = next;
     if (typeof v === 'string') {
       const problem = stringProblem(v);
       if (problem) return { field: path || '(body)', message: problem };
