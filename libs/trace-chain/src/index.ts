@@ -7,3 +7,4 @@ export * from './hash-chain';
 export * from './holdings';
 export * from './time';
 export * from './categories';
+export * from './recall-effectiveness';

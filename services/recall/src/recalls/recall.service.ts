@@ -17,7 +17,7 @@ import {
   type LineageScopeBatch,
   type Principal,
 } from '@trace/platform';
-import { acknowledgeable } from '@trace/trace-chain';
+import { acknowledgeable, recallEffectiveness, type EffectivenessBasis } from '@trace/trace-chain';
 import { afterWorkingDays } from '../calendar';
 import { deadlinesFor, RECALL_DEADLINES, type RecallDeadlineRule, type RecallLevel } from './deadlines';
 import type { AcknowledgementDto, CreateRecallDto, RecallDetailsDto } from './dto';
@@ -88,56 +88,13 @@ interface RecallAnnouncement {
 /** The batches of one domain per `recallInitiated`: small enough for one quick transaction, few enough messages. */
 export const RECALL_CHUNK_SIZE = 500;
 
-export interface EffectivenessBasis {
-  unit: string | null;
-  accountedFor: number;
-  distributed: number;
-}
-
-/**
- * Effectiveness of a recall, 0..1: what is accounted for over what was held
- * in the supply chain when the recall started (API.md "Recalls").
- *
- * - held, per batch in scope: what every organisation held of it and had in
- *   transit to it at the start (its holdings; a batch lineage knew no
- *   holdings of: what it held, else what its holders acknowledged as
- *   recovered + destroyed + sold). What went into a downstream batch is held
- *   there, so it counts once;
- * - accounted for, per batch: recovered + destroyed as its holders
- *   acknowledged, at most what was held of it (a holder over-reporting one
- *   batch does not hide another batch nobody answered for).
- *
- * Quantities add up only within a unit: the basis is per unit, and the
- * effectiveness is the mean over units of accounted / held (with one unit,
- * simply the ratio of the totals). 0 while nothing is known to be held.
- */
+/** A recall's effectiveness from its stored rows (the arithmetic: recallEffectiveness in trace-chain). */
 export function effectivenessOf(scope: ScopeRow[], acks: AckRow[], holdings: HoldingRow[] = []): { effectiveness: number; basis: EffectivenessBasis[] } {
-  const acksOf = new Map<string, AckRow[]>();
-  for (const a of acks) acksOf.set(a.batch_id, [...(acksOf.get(a.batch_id) ?? []), a]);
-  const heldOf = new Map<string, { total: number; unit: string | null }>();
-  for (const h of holdings) {
-    const at = heldOf.get(h.batch_id) ?? { total: 0, unit: h.unit };
-    at.total += Number(h.quantity) + Number(h.in_transit);
-    heldOf.set(h.batch_id, at);
-  }
-  const byUnit = new Map<string | null, EffectivenessBasis>();
-  for (const b of scope) {
-    const mine = acksOf.get(b.batch_id) ?? [];
-    const recovered = mine.reduce((sum, a) => sum + Number(a.recovered) + Number(a.destroyed), 0);
-    const sold = mine.reduce((sum, a) => sum + Number(a.sold), 0);
-    const held = heldOf.get(b.batch_id);
-    const known = held !== undefined || b.quantity_value !== null;
-    const out = held ? held.total : b.quantity_value !== null ? Number(b.quantity_value) : recovered + sold;
-    if (!(out > 0)) continue;
-    const unit = known ? (held?.unit ?? b.quantity_unit) : null;
-    const basis = byUnit.get(unit) ?? { unit, accountedFor: 0, distributed: 0 };
-    basis.accountedFor += Math.min(recovered, out);
-    basis.distributed += out;
-    byUnit.set(unit, basis);
-  }
-  const basis = [...byUnit.values()];
-  const ratio = basis.length === 0 ? 0 : basis.reduce((sum, u) => sum + u.accountedFor / u.distributed, 0) / basis.length;
-  return { effectiveness: Math.round(Math.min(1, ratio) * 10_000) / 10_000, basis };
+  return recallEffectiveness(
+    scope.map((b) => ({ batchId: b.batch_id, quantity: b.quantity_value !== null ? Number(b.quantity_value) : null, unit: b.quantity_unit })),
+    acks.map((a) => ({ batchId: a.batch_id, recovered: Number(a.recovered), destroyed: Number(a.destroyed), sold: Number(a.sold) })),
+    holdings.map((h) => ({ batchId: h.batch_id, quantity: Number(h.quantity), inTransit: Number(h.in_transit), unit: h.unit })),
+  );
 }
 
 /**
