@@ -183,6 +183,17 @@ describe('one identity across all domains', () => {
       expect(lot.status).toBe(201);
       expect((await scanJson(`/01/${gtin}/10/2018`)).body.batch).toMatchObject({ lot: '2018' });
       expect((await scanJson(`/01/${gtin}/21/2018`)).body.batch).toMatchObject({ lot: null, serial: '2018' });
+
+      // Lineage keeps both, and the FSMA 204 export of traceability lot 2018 is the lot, not the serial.
+      await eventually(async () => {
+        const rows = await t.query(`SELECT serial FROM ${t.prefix}lineage.fsma_lots WHERE gtin = $1 AND lot = '2018' ORDER BY serial`, [gtin]);
+        return rows.length === 2 ? rows : undefined;
+      }, 30_000);
+      const r = await fetch(`${t.url}/v1/exports/fsma204?gtin=${gtin}&lot=2018&format=csv`, { headers: { ...(await A.api.headers()) } });
+      expect(r.status).toBe(200);
+      const csv = await r.text();
+      expect(csv).toContain('2026-11-20'); // the lot, produced on the 20th (aBatch)
+      expect(csv).not.toContain('2026-11-21'); // the serial, commissioned on the 21st
     });
   });
 });

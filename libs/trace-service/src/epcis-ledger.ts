@@ -386,6 +386,7 @@ class ChunkWriter {
         inputs: [],
         chainHead: (first?.hash as string | undefined) ?? b.chain_head,
         productCategory: b.product_category ?? '',
+        serial: b.item_kind === 'serial',
       };
     }
     await outbox.appendMany(m, this.announcements);

@@ -40,8 +40,8 @@ export class FsmaProjector implements OnModuleInit {
     }));
     await manager.query(
       `INSERT INTO fsma_lots (batch_id, domain, gtin, lot, product_name, owner_org_id, location_id, quantity_value, quantity_unit, produced_at,
-                              inputs, documents)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+                              inputs, documents, serial)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
        ON CONFLICT (batch_id) DO NOTHING`,
       [
         id,
@@ -56,6 +56,7 @@ export class FsmaProjector implements OnModuleInit {
         producedAt,
         JSON.stringify(inputs),
         JSON.stringify(e.documents.map((d) => ({ type: d.type, id: d.id }))),
+        e.serial,
       ],
     );
   }

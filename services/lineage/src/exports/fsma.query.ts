@@ -73,7 +73,8 @@ export class FsmaExportQuery {
   ) {}
 
   async rows(req: FsmaRequest, principal: Principal): Promise<FsmaRow[]> {
-    let roots: { batch_id: string }[] = await this.ds.query('SELECT batch_id FROM fsma_lots WHERE gtin = $1 AND lot = $2', [req.gtin, req.lot]);
+    // A traceability lot is a lot: a serialised item with the same text is another thing (API.md "Identity").
+    let roots: { batch_id: string }[] = await this.ds.query('SELECT batch_id FROM fsma_lots WHERE gtin = $1 AND lot = $2 AND NOT serial', [req.gtin, req.lot]);
     if (principal.role === 'operator' && roots.length) {
       roots = await this.ds.query(
         'SELECT batch_id FROM lineage_custody WHERE batch_id = ANY($1::uuid[]) AND org_id = $2',

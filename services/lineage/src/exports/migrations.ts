@@ -55,3 +55,20 @@ export class FsmaReadModel1764100000000 implements MigrationInterface {
     await q.query('DROP TABLE fsma_lots');
   }
 }
+
+/**
+ * A serialised item is not a traceability lot: `fsma_lots` says which rows
+ * hold a serial (BatchRegistered.serial), so an export by GTIN + lot finds the
+ * lot and never a serial with the same text.
+ */
+export class FsmaSerials1765000210000 implements MigrationInterface {
+  name = 'FsmaSerials1765000210000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE fsma_lots ADD COLUMN serial boolean NOT NULL DEFAULT false`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE fsma_lots DROP COLUMN serial');
+  }
+}

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file trace/v1/batch.proto.
  */
 export const file_trace_v1_batch: GenFile = /*@__PURE__*/
-  fileDesc("ChR0cmFjZS92MS9iYXRjaC5wcm90bxIIdHJhY2UudjEiVQoKQmF0Y2hJbnB1dBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEiQKCHF1YW50aXR5GAIgASgLMhIudHJhY2UudjEuUXVhbnRpdHkilQMKD0JhdGNoUmVnaXN0ZXJlZBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEgwKBGd0aW4YAiABKAkSCwoDbG90GAMgASgJEiQKCHF1YW50aXR5GAQgASgLMhIudHJhY2UudjEuUXVhbnRpdHkSFAoMb3duZXJfb3JnX2lkGAUgASgJEhMKC2xvY2F0aW9uX2lkGAYgASgJEi8KC3Byb2R1Y2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkCgZpbnB1dHMYCSADKAsyFC50cmFjZS52MS5CYXRjaElucHV0EhIKCmNoYWluX2hlYWQYCiABKAkSGAoQcHJvZHVjdF9jYXRlZ29yeRgLIAEoCRIUCgxwcm9kdWN0X25hbWUYDCABKAkSKAoJZG9jdW1lbnRzGA0gAygLMhUudHJhY2UudjEuRG9jdW1lbnRSZWZiBnByb3RvMw", [file_google_protobuf_timestamp, file_trace_v1_common]);
+  fileDesc("ChR0cmFjZS92MS9iYXRjaC5wcm90bxIIdHJhY2UudjEiVQoKQmF0Y2hJbnB1dBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEiQKCHF1YW50aXR5GAIgASgLMhIudHJhY2UudjEuUXVhbnRpdHkipQMKD0JhdGNoUmVnaXN0ZXJlZBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEgwKBGd0aW4YAiABKAkSCwoDbG90GAMgASgJEiQKCHF1YW50aXR5GAQgASgLMhIudHJhY2UudjEuUXVhbnRpdHkSFAoMb3duZXJfb3JnX2lkGAUgASgJEhMKC2xvY2F0aW9uX2lkGAYgASgJEi8KC3Byb2R1Y2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIkCgZpbnB1dHMYCSADKAsyFC50cmFjZS52MS5CYXRjaElucHV0EhIKCmNoYWluX2hlYWQYCiABKAkSGAoQcHJvZHVjdF9jYXRlZ29yeRgLIAEoCRIUCgxwcm9kdWN0X25hbWUYDCABKAkSKAoJZG9jdW1lbnRzGA0gAygLMhUudHJhY2UudjEuRG9jdW1lbnRSZWYSDgoGc2VyaWFsGA4gASgIYgZwcm90bzM", [file_google_protobuf_timestamp, file_trace_v1_common]);
 
 /**
  * One input of a transformation: how much of which batch went in.
@@ -116,6 +116,14 @@ export type BatchRegistered = Message<"trace.v1.BatchRegistered"> & {
    * @generated from field: repeated trace.v1.DocumentRef documents = 13;
    */
   documents: DocumentRef[];
+
+  /**
+   * True when `lot` holds the serial of a serialised item (AI 21) rather than a
+   * lot (AI 10): a lot and a serial with the same text are different batches.
+   *
+   * @generated from field: bool serial = 14;
+   */
+  serial: boolean;
 };
 
 /**
