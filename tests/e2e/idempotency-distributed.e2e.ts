@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { idempotencyKeyId } from '@trace/platform';
 import { testDatabaseUrl } from '@trace/testing';
 import { startDistributed, type DistributedDeployment } from '../support/distributed';
 import { aBatch, aProduct, type Api } from '../support/api';
@@ -9,7 +10,7 @@ async function postKeyed(api: Api, path: string, body: unknown, key: string) {
     headers: { ...(await api.headers()), 'content-type': 'application/json', accept: 'application/json', 'idempotency-key': key },
     body: JSON.stringify(body),
   });
-  return { status: r.status, body: await r.json(), replayed: r.headers.get('idempotent-replayed') };
+  return { status: r.status, body: (await r.json()) as any, replayed: r.headers.get('idempotent-replayed') };
 }
 
 /**
@@ -54,9 +55,10 @@ describe('idempotency keys in distributed mode (gateway in front of the agri pro
     expect((await query(`SELECT count(*)::int AS n FROM ${d.prefix}agri.batches WHERE lot = 'E2E-IDEM-1'`))[0].n).toBe(1);
 
     // Once: the agri service kept the domain route's key, the gateway only its own.
+    const caller = `${org.id}/operator-client`;
     const keys = async (host: string) =>
       (await query(`SELECT key FROM ${d!.prefix}${host}_idempotency.idempotency_keys ORDER BY key`)).map((r: { key: string }) => r.key);
-    expect(await keys('agri')).toEqual(['batch-1']);
-    expect(await keys('gateway')).toEqual(['loc-1']);
+    expect(await keys('agri')).toEqual([idempotencyKeyId(caller, 'batch-1')]);
+    expect(await keys('gateway')).toEqual([idempotencyKeyId(caller, 'loc-1')]);
   });
 });

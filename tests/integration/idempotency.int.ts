@@ -1,3 +1,4 @@
+import { idempotencyKeyId } from '@trace/platform';
 import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { anOrg, type TestOrg } from '../support/world';
@@ -107,6 +108,19 @@ describe('idempotency keys (embedded app, real PostgreSQL)', () => {
     expect([retried.status, retried.headers.get('idempotent-replayed')]).toEqual([201, null]);
   });
 
+  it('keeps neither the key nor the answer readable: a client secret shown once is replayed to its caller only', async () => {
+    const admin = t.as('platform', 'admin');
+    const first = await postKeyed(admin, `/v1/orgs/${A.id}/clients`, { role: 'operator' }, 'client-1');
+    expect(first.status).toBe(201);
+    const again = await postKeyed(admin, `/v1/orgs/${A.id}/clients`, { role: 'operator' }, 'client-1');
+    expect({ status: again.status, body: again.body }).toEqual({ status: 201, body: first.body });
+    const rows = await t.query(`SELECT key, body FROM ${t.prefix}test_idempotency.idempotency_keys`);
+    const stored = JSON.stringify(rows);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(stored).not.toContain(first.body.clientSecret);
+    expect(stored).not.toContain('client-1');
+  });
+
   it('is documented on every POST of the OpenAPI document', async () => {
     const docs = await t.anonymous.get('/docs-json');
     const posts = Object.entries(docs.body.paths as Record<string, { post?: { parameters?: { name: string; in: string }[] } }>).filter(([, ops]) => ops.post);
@@ -129,11 +143,13 @@ describe('idempotency keys (embedded app, real PostgreSQL)', () => {
   });
 
   it('keeps keys at least 24 hours and purges older ones', async () => {
+    const retry1 = idempotencyKeyId(`${A.id}/operator-client`, 'retry-1');
     const [row] = await t.query(
-      `SELECT claimed_at > now() - interval '1 minute' AS fresh FROM ${t.prefix}test_idempotency.idempotency_keys WHERE key = 'retry-1'`,
+      `SELECT claimed_at > now() - interval '1 minute' AS fresh FROM ${t.prefix}test_idempotency.idempotency_keys WHERE key = $1`,
+      [retry1],
     );
     expect(row.fresh).toBe(true);
-    await t.query(`UPDATE ${t.prefix}test_idempotency.idempotency_keys SET claimed_at = now() - interval '25 hours' WHERE key = 'retry-1'`);
+    await t.query(`UPDATE ${t.prefix}test_idempotency.idempotency_keys SET claimed_at = now() - interval '25 hours' WHERE key = $1`, [retry1]);
     // An expired key is a new key: the request runs again.
     const batchId = (await t.query(`SELECT id FROM ${t.prefix}agri.batches WHERE lot = 'IK-1'`))[0].id;
     const before = await linksOf(batchId);

@@ -1,4 +1,4 @@
-import { idempotencyKeyOf, requestFingerprint } from './idempotency';
+import { idempotencyKeyId, idempotencyKeyOf, openAnswer, requestFingerprint, sealAnswer } from './idempotency';
 
 describe('idempotency keys', () => {
   it('accepts 1-200 printable ASCII characters, refuses anything else with a 400', () => {
@@ -16,5 +16,17 @@ describe('idempotency keys', () => {
     expect(requestFingerprint('POST', '/v1/y', { a: 1, b: { c: [1, 2] } })).not.toBe(fp);
     expect(requestFingerprint('POST', '/v1/x', { a: 1, b: { c: [2, 1] } })).not.toBe(fp);
     expect(requestFingerprint('POST', '/v1/x', undefined)).not.toBe(requestFingerprint('POST', '/v1/x', {}));
+  });
+});
+
+describe('sealed answers', () => {
+  it('open with the caller and key they were sealed with, and with nothing else', () => {
+    const sealed = sealAnswer('org/client', 'k1', '{"clientSecret":"s3cret"}');
+    expect(sealed).not.toContain('s3cret');
+    expect(openAnswer('org/client', 'k1', sealed)).toBe('{"clientSecret":"s3cret"}');
+    expect(() => openAnswer('org/client', 'k2', sealed)).toThrow();
+    expect(() => openAnswer('other/client', 'k1', sealed)).toThrow();
+    expect(idempotencyKeyId('org/client', 'k1')).toMatch(/^[0-9a-f]{64}$/);
+    expect(idempotencyKeyId('org/client', 'k1')).not.toBe(idempotencyKeyId('org/other', 'k1'));
   });
 });

@@ -13,7 +13,7 @@ import {
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { APP_INTERCEPTOR, Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { canonicalJson } from '@trace/trace-chain';
@@ -53,6 +53,34 @@ export function requestFingerprint(method: string, url: string, body: unknown): 
   return createHash('sha256')
     .update(`${method} ${url}\n${body === undefined ? '' : canonicalJson(body)}`)
     .digest('hex');
+}
+
+/**
+ * What is stored for a key: its hash, not the key. The answer is sealed with
+ * a key derived from the caller and the raw key (AES-256-GCM), so the table
+ * alone reveals no answer — some hold secrets shown once (a new client's
+ * secret) — while the caller retrying with its key gets it back.
+ */
+export function idempotencyKeyId(caller: string, key: string): string {
+  return createHash('sha256').update(`idempotency-key\n${caller}\n${key}`).digest('hex');
+}
+
+function sealKey(caller: string, key: string): Buffer {
+  return createHash('sha256').update(`idempotency-answer\n${caller}\n${key}`).digest();
+}
+
+export function sealAnswer(caller: string, key: string, plain: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', sealKey(caller, key), iv);
+  const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+  return [iv, cipher.getAuthTag(), data].map((b) => b.toString('base64')).join('.');
+}
+
+export function openAnswer(caller: string, key: string, sealed: string): string {
+  const [iv, tag, data] = sealed.split('.').map((p) => Buffer.from(p, 'base64'));
+  const decipher = createDecipheriv('aes-256-gcm', sealKey(caller, key), iv);
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
 }
 
 /** The first answer to a keyed request. */
@@ -168,15 +196,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return from(this.run(this.store, `${req.principal.orgId}/${req.principal.clientId}`, key, req, res, status, next));
   }
 
-  private async run(store: IdempotencyStore, caller: string, key: string, req: Request, res: Response, status: number, next: CallHandler) {
+  private async run(store: IdempotencyStore, caller: string, rawKey: string, req: Request, res: Response, status: number, next: CallHandler) {
     const fingerprint = requestFingerprint(req.method, req.originalUrl, req.body);
+    const key = idempotencyKeyId(caller, rawKey);
     const deadline = Date.now() + WAIT_FOR_FIRST_MS;
     for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
       const claim = await store.claim(caller, key, fingerprint);
       if (claim.kind === 'reused') {
         throw unprocessable('idempotency-key-reused', 'This Idempotency-Key was used for another request; use a new key for a new request');
       }
-      if (claim.kind === 'answered') return replay(res, claim.answer);
+      if (claim.kind === 'answered') return replay(res, { ...claim.answer, body: openAnswer(caller, rawKey, claim.answer.body) });
       if (claim.kind === 'claimed') break;
       if (Date.now() > deadline) {
         throw new DomainError(409, 'idempotency-key-in-flight', 'A request with this Idempotency-Key is still being processed; retry shortly');
@@ -194,7 +223,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const location = res.getHeader('location');
     await store.answer(caller, key, {
       status: res.statusCode !== 200 ? res.statusCode : status,
-      body: JSON.stringify(body ?? null),
+      body: sealAnswer(caller, rawKey, JSON.stringify(body ?? null)),
       location: typeof location === 'string' ? location : null,
     });
     return body;
@@ -208,7 +237,7 @@ function replay(res: Response, answer: StoredAnswer): unknown {
   return JSON.parse(answer.body);
 }
 
-/** The one table of remembered keys. */
+/** The one table of remembered keys (`key` holds idempotencyKeyId, `body` the sealed answer). */
 export class IdempotencyKeys1765000200000 implements MigrationInterface {
   name = 'IdempotencyKeys1765000200000';
 
