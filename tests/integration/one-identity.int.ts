@@ -157,6 +157,13 @@ describe('one identity across all domains', () => {
         { item_kind: 'serial', lot: '2017', chain_seq: 1 },
       ]);
 
+      // The serialised item's own link (and QR code) names its serial, not the lot with the same text.
+      const [serialRow] = await t.query<{ id: string }>(`SELECT id FROM ${t.prefix}food.batches WHERE gtin = $1 AND item_kind = 'serial' AND lot = '2017'`, [gtin]);
+      expect((await A.api.get(`/v1/food/batches/${serialRow.id}`)).body).toMatchObject({ itemKind: 'serial', digitalLink: `/01/${gtin}/21/2017` });
+      expect((await A.api.get(`/v1/food/batches/${lot.body.id}`)).body).toMatchObject({ itemKind: 'lot', digitalLink: `/01/${gtin}/10/2017` });
+      const qr = await fetch(`${t.url}/v1/food/batches/${serialRow.id}/qr?format=svg`, { headers: { ...(await A.api.headers()) } });
+      expect(qr.headers.get('x-digital-link')).toMatch(new RegExp(`/01/${gtin}/21/2017$`));
+
       const byLot = await scanJson(`/01/${gtin}/10/2017`);
       expect(byLot.status).toBe(200);
       expect(byLot.body.batch).toMatchObject({ lot: '2017', serial: null });

@@ -59,7 +59,8 @@ export function createQrController(domain: DomainName): Type<unknown> {
     ): Promise<void> {
       const kind = formatOf(format, req.headers.accept);
       const batch = await this.batches.get(id, principal);
-      const link = formatDigitalLink({ gtin: batch.gtin, lot: batch.lot }, publicBaseUrl(this.config.PUBLIC_BASE_URL, req.protocol, req.get('host')));
+      const item = batch.itemKind === 'serial' ? { gtin: batch.gtin, serial: batch.lot } : { gtin: batch.gtin, lot: batch.lot };
+      const link = formatDigitalLink(item, publicBaseUrl(this.config.PUBLIC_BASE_URL, req.protocol, req.get('host')));
       // Quartile correction survives a scuffed or partly covered label; 4 modules of quiet zone as ISO 18004 asks.
       const options = { errorCorrectionLevel: 'Q' as const, margin: 4 };
       const body = kind === 'svg' ? await QRCode.toString(link, { ...options, type: 'svg' }) : await QRCode.toBuffer(link, { ...options, type: 'png', scale: 8 });

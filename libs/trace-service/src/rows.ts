@@ -85,6 +85,8 @@ export interface BatchView {
   producedAt: string;
   expiresAt: string | null;
   attributes: Record<string, unknown>;
+  /** `lot`: a batch; `serial`: a serialised item, whose `lot` field holds its serial. */
+  itemKind: ItemKind;
   digitalLink: string;
   chainLength: number;
   chainHead: string;
@@ -108,7 +110,9 @@ export function toBatchView(r: BatchRow): BatchView {
     producedAt: formatOffsetTime(r.produced_at, r.produced_at_offset),
     expiresAt: r.expires_at ? formatOffsetTime(r.expires_at, r.expires_at_offset) : null,
     attributes: r.attributes,
-    digitalLink: `/01/${r.gtin}/10/${encodeURIComponent(r.lot)}`,
+    itemKind: r.item_kind,
+    // A serialised item's link names its serial (AI 21): the lot with the same text is another item.
+    digitalLink: `/01/${r.gtin}/${r.item_kind === 'serial' ? '21' : '10'}/${encodeURIComponent(r.lot)}`,
     chainLength: r.chain_seq,
     chainHead: r.chain_head.trim(),
   };
