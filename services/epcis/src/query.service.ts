@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { cbvName, epcisQueryDocument, parseLocationId, parseObjectId, type EpcisEvent } from '@trace/epcis';
 import { badRequest, type Principal } from '@trace/platform';
+import { parseOffsetTime } from '@trace/trace-chain';
 import { BatchRegistry, type DomainQuery, type QueriedEvent } from '@trace/trace-service';
 import { epcisDomains } from './domains';
 
@@ -62,11 +63,12 @@ export class QueryService {
       const v = params[k];
       if (v === undefined) return undefined;
       const s = Array.isArray(v) ? v[0] : v;
-      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s) || Number.isNaN(Date.parse(s))) {
-        errors.push({ field: k, message: 'must be an RFC 3339 date-time with offset' });
+      const parsed = parseOffsetTime(s);
+      if ('problem' in parsed) {
+        errors.push({ field: k, message: `must be an RFC 3339 date-time with offset: ${parsed.problem}` });
         return undefined;
       }
-      return new Date(s).toISOString();
+      return parsed.instant.toISOString();
     };
     const q: DomainQuery = { limit: DEFAULT_PER_PAGE };
     const types = list('eventType');

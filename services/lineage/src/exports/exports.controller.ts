@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger
 import type { Response } from 'express';
 import { Gs1Error, normalizeGtin } from '@trace/gs1';
 import { badRequest, CurrentPrincipal, DomainError, Roles, type Principal } from '@trace/platform';
+import { parseOffsetTime } from '@trace/trace-chain';
 import { toCsv } from './fsma-sheet';
 import { toXlsx } from './fsma-xlsx';
 import { FsmaExportQuery } from './fsma.query';
@@ -13,7 +14,6 @@ const DAY = 86_400_000;
 /** GS1 AI 10 (lot): 1–20 characters of the GS1 character set, as batches are registered. */
 const LOT = /^[!"%-?A-Z_a-z]{1,20}$/;
 const FULL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 
 const invalid = (field: string, message: string) => badRequest('invalid-parameter', `${field}: ${message}`, [{ field, message }]);
 
@@ -32,8 +32,9 @@ export function parseBound(field: 'from' | 'to', value: string | undefined): Dat
     if (start.getUTCFullYear() !== y || start.getUTCMonth() !== m - 1 || start.getUTCDate() !== d) throw invalid(field, 'not a calendar date');
     return field === 'from' ? start : new Date(start.getTime() + DAY);
   }
-  const t = DATE_TIME.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(t)) throw invalid(field, 'must be an RFC 3339 date-time with offset or a full date (YYYY-MM-DD)');
+  const time = parseOffsetTime(value);
+  if ('problem' in time) throw invalid(field, `must be an RFC 3339 date-time with offset or a full date (YYYY-MM-DD): ${value} ${time.problem}`);
+  const t = time.instant.getTime();
   // The filter's upper bound is exclusive; a date-time `to` includes its own instant.
   return new Date(field === 'from' ? t : t + 1);
 }
