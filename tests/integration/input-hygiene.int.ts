@@ -255,5 +255,22 @@ describe('input hygiene (embedded app, real PostgreSQL)', () => {
       const listed = (await A.api.get(`/v1/incidents/${incident.body.id}`)).body;
       expect({ occurredAt: listed.occurredAt, awareAt: listed.awareAt }).toEqual({ occurredAt: '2026-12-05T10:00:00+08:00', awareAt: '2026-12-05T11:30:00+09:00' });
     });
+
+    it('the offset is covered by the chain hash: rewriting it in the database breaks verify', async () => {
+      const created = await A.api.post('/v1/agri/batches', { ...batchOf('T11'), producedAt: '2026-11-20T06:30:00+08:00' });
+      const id = created.body.id;
+      const event = await A.api.post(`/v1/agri/batches/${id}/events`, { bizStep: 'storing', eventTime: '2026-12-05T07:00:00+08:00', locationId: A.locations.farm });
+      expect((await A.api.get(`/v1/agri/batches/${id}/verify`)).body.valid).toBe(true);
+      const events = `"${t.prefix}agri".trace_events`;
+      await t.query(`ALTER TABLE ${events} DISABLE TRIGGER trace_events_no_rewrite`);
+      try {
+        // The same instant shown at another offset: the time a reader sees changes, the instant does not.
+        await t.query(`UPDATE ${events} SET event_time_offset = '+00:00' WHERE id = $1`, [event.body.id]);
+      } finally {
+        await t.query(`ALTER TABLE ${events} ENABLE TRIGGER trace_events_no_rewrite`);
+      }
+      const verify = (await A.api.get(`/v1/agri/batches/${id}/verify`)).body;
+      expect({ valid: verify.valid, brokenAt: verify.brokenAt }).toEqual({ valid: false, brokenAt: { seq: 2, reason: 'hash_mismatch' } });
+    });
   });
 });
