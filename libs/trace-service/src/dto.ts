@@ -56,7 +56,7 @@ export class RegisterProductDto {
   @MaxLength(200)
   name: string;
 
-  @ApiProperty({ example: 'vegetable' })
+  @ApiProperty({ example: 'vegetable', description: 'One of the codes of GET /v1/{domain}/categories (a closed list per domain); any other is a 400' })
   @IsString()
   @Matches(/^[a-z][a-z0-9_]{0,39}$/, { message: 'category must be a lowercase identifier' })
   category: string;
@@ -98,7 +98,7 @@ export class SensorReadingDto {
   @MaxLength(16)
   unit: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time', example: '2026-11-21T08:00:00+08:00', description: 'RFC 3339 with a UTC offset (a time without one is a 400); given back in the offset it was written with' })
   @IsOffsetTime()
   time: string;
 }
@@ -109,7 +109,7 @@ export class RecordEventDto {
   @Matches(/^[a-z_]{2,40}$/, { message: 'bizStep must be a CBV 2.0 bizStep name' })
   bizStep: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'date-time', example: '2026-11-21T08:00:00+08:00', description: 'RFC 3339 with a UTC offset (a time without one is a 400); given back in the offset it was written with' })
   @IsOffsetTime()
   eventTime: string;
 
@@ -174,7 +174,7 @@ export class RegisterBatchDto {
   @Nested(() => QuantityDto)
   quantity: QuantityDto;
 
-  @ApiProperty({ example: '2026-11-20T08:00:00+08:00' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-20T08:00:00+08:00', description: 'RFC 3339 with a UTC offset (a time without one is a 400); given back in the offset it was written with' })
   @IsOffsetTime()
   producedAt: string;
 
@@ -184,7 +184,7 @@ export class RegisterBatchDto {
   @MaxLength(64)
   locationId: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ format: 'date-time', example: '2027-05-20T00:00:00+08:00', description: 'RFC 3339 with a UTC offset (a time without one is a 400); given back in the offset it was written with' })
   @IsOptional()
   @IsOffsetTime()
   expiresAt?: string;
