@@ -29,6 +29,43 @@ describe('one identity across all domains', () => {
   };
   const lotIn = (org: TestOrg, domain: string, gtin: string, lot: string) =>
     org.api.post(`/v1/${domain}/batches`, { ...aBatch(lot, domain === 'agri' ? org.locations.farm : org.locations.factory), gtin });
+  /** An EPCIS document of one commissioning ObjectEvent naming `epc`. */
+  const commissioned = (epc: string, quantity?: { gtin: string; lot: string }) => ({
+    '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
+    type: 'EPCISDocument',
+    schemaVersion: '2.0',
+    creationDate: '2026-11-20T08:00:00.000Z',
+    epcisBody: {
+      eventList: [
+        {
+          type: 'ObjectEvent',
+          action: 'ADD',
+          bizStep: 'commissioning',
+          disposition: 'active',
+          eventTime: '2026-11-21T09:00:00.000+08:00',
+          eventTimeZoneOffset: '+08:00',
+          ...(quantity
+            ? { quantityList: [{ epcClass: `https://id.gs1.org/01/${quantity.gtin}/10/${quantity.lot}`, quantity: 100, uom: 'KGM' }] }
+            : { epcList: [epc] }),
+          bizLocation: { id: 'urn:epc:id:sgln:4012345.00001.0' },
+        },
+      ],
+    },
+  });
+  /** Captures as `org` and waits for the job; answers the finished job. */
+  const captureAs = async (org: TestOrg, doc: unknown) => {
+    const r = await fetch(`${t.url}/v1/epcis/capture`, {
+      method: 'POST',
+      headers: { ...(await org.api.headers()), 'content-type': 'application/ld+json' },
+      body: JSON.stringify(doc),
+    });
+    expect(r.status).toBe(202);
+    const location = r.headers.get('location') as string;
+    return eventually(async () => {
+      const j = await org.api.get(location);
+      return j.status === 200 && !j.body.running ? j.body : undefined;
+    }, 60_000);
+  };
 
   it('a GTIN belongs to one organisation in every domain: another one gets 409 gtin-taken, its owner may use it anywhere', async () => {
     const gtin = '06950000001016';
@@ -75,6 +112,18 @@ describe('one identity across all domains', () => {
     });
   });
 
+  it('nor can it bring a lot of that GTIN into being through EPCIS capture (only the GTIN owner creates its lots)', async () => {
+    const gtin = '06950000001023'; // A's food product (above)
+    const job = await captureAs(B, commissioned('', { gtin, lot: 'SQUAT-1' }));
+    expect(job.success).toBe(false);
+    expect(JSON.stringify(job.errors)).toContain('belongs to another organisation');
+    expect(await t.query(`SELECT 1 FROM ${t.prefix}food.batches WHERE gtin = $1 AND lot = 'SQUAT-1'`, [gtin])).toEqual([]);
+    expect((await scanJson(`/01/${gtin}/10/SQUAT-1`)).status).toBe(404);
+    // The owner may.
+    expect(await captureAs(A, commissioned('', { gtin, lot: 'SQUAT-1' }))).toMatchObject({ success: true });
+    expect((await scanJson(`/01/${gtin}/10/SQUAT-1`)).body.batch).toMatchObject({ domain: 'food', lot: 'SQUAT-1' });
+  });
+
   it('claims what was registered before claims existed (the migration lists it, the backfill drains it), then the scan finds it', async () => {
     const gtin = '06950000001054';
     await aProduct(A.api, 'food', gtin, 'sauce');
@@ -99,40 +148,7 @@ describe('one identity across all domains', () => {
   describe('a lot and a serial with the same text are two things', () => {
     const gtin = '06950000001030';
     const serialKey = (s: string) => `https://id.gs1.org/01/${gtin}/21/${s}`;
-    const commissioned = (epc: string) => ({
-      '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
-      type: 'EPCISDocument',
-      schemaVersion: '2.0',
-      creationDate: '2026-11-20T08:00:00.000Z',
-      epcisBody: {
-        eventList: [
-          {
-            type: 'ObjectEvent',
-            action: 'ADD',
-            bizStep: 'commissioning',
-            disposition: 'active',
-            eventTime: '2026-11-21T09:00:00.000+08:00',
-            eventTimeZoneOffset: '+08:00',
-            epcList: [epc],
-            bizLocation: { id: 'urn:epc:id:sgln:4012345.00001.0' },
-          },
-        ],
-      },
-    });
-    const capture = async (doc: unknown) => {
-      const r = await fetch(`${t.url}/v1/epcis/capture`, {
-        method: 'POST',
-        headers: { ...(await A.api.headers()), 'content-type': 'application/ld+json' },
-        body: JSON.stringify(doc),
-      });
-      expect(r.status).toBe(202);
-      const location = r.headers.get('location') as string;
-      const job = await eventually(async () => {
-        const j = await A.api.get(location);
-        return j.status === 200 && !j.body.running ? j.body : undefined;
-      }, 60_000);
-      expect(job).toMatchObject({ success: true });
-    };
+    const capture = async (doc: unknown) => expect(await captureAs(A, doc)).toMatchObject({ success: true });
     const epcisEvents = async (match: string) => {
       const r = await A.api.get(`/v1/epcis/events?MATCH_epc=${encodeURIComponent(match)}&MATCH_epcClass=${encodeURIComponent(match)}`);
       expect(r.status).toBe(200);

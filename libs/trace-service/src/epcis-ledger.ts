@@ -147,7 +147,7 @@ function fits(c: CarriedLink, batch: BatchRow | undefined, batchId: string): boo
  */
 class ChunkWriter {
   private readonly batches = new Map<string, BatchRow>();
-  private readonly products = new Map<string, { id: string; category: string }>();
+  private readonly products = new Map<string, { id: string; category: string; owner_org_id: string }>();
   private readonly custody = new Set<string>();
   private readonly seen = new Set<string>();
   /** Batches that existed before this writer (their stored links may be duplicates). */
@@ -181,7 +181,12 @@ class ChunkWriter {
       this.batches.set(b.id, b);
       this.stored.add(b.id);
     }
-    for (const p of (await this.m.query('SELECT id, gtin, category FROM products WHERE gtin = ANY($1)', [gtins])) as { id: string; gtin: string; category: string }[]) {
+    for (const p of (await this.m.query('SELECT id, gtin, category, owner_org_id FROM products WHERE gtin = ANY($1)', [gtins])) as {
+      id: string;
+      gtin: string;
+      category: string;
+      owner_org_id: string;
+    }[]) {
       this.products.set(p.gtin, p);
     }
     const known = ids.filter((id) => this.batches.has(id));
@@ -218,6 +223,11 @@ class ChunkWriter {
         if (holder) throw new DomainError(409, 'duplicate-lot', `${batchKey(t.gtin, t.lot, t.instance)} is already registered in ${holder}`);
         const product = this.products.get(t.gtin);
         if (!product) throw new DomainError(422, 'unknown-product', `No product with GTIN ${t.gtin} in ${this.domain}`);
+        // As registering through the API: only the GTIN's owner brings a new lot or serial of it into being
+        // (a capture naming another organisation's product must not create, and so own, one of its lots).
+        if (product.owner_org_id !== this.principal.orgId) {
+          throw new DomainError(422, 'product-owner', `GTIN ${t.gtin} belongs to another organisation: ${batchKey(t.gtin, t.lot, t.instance)} is not a batch here to record events on`);
+        }
         if (!t.create.quantity && !t.carried?.content.quantity) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)}: no quantity to create it with`);
         plans.push({ t, product });
       }
