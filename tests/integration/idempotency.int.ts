@@ -90,7 +90,7 @@ describe('idempotency keys (embedded app, real PostgreSQL)', () => {
     expect(await linksOf(batch.id)).toBe(2);
   });
 
-  it('keys belong to their caller; a failed attempt keeps nothing and may be retried', async () => {
+  it('keys belong to their caller; a refusal is the answer too, replayed as it was', async () => {
     // Another organisation using the same key runs its own request.
     const a = await postKeyed(A.api, '/v1/locations', { name: 'Shed', kind: 'warehouse' }, 'shared-key');
     const b = await postKeyed(B.api, '/v1/locations', { name: 'Shed', kind: 'warehouse' }, 'shared-key');
@@ -98,14 +98,24 @@ describe('idempotency keys (embedded app, real PostgreSQL)', () => {
     expect(a.body.id).not.toBe(b.body.id);
     const aAgain = await postKeyed(A.api, '/v1/locations', { name: 'Shed', kind: 'warehouse' }, 'shared-key');
     expect([aAgain.body.id, aAgain.headers.get('idempotent-replayed')]).toEqual([a.body.id, 'true']);
-    // A refusal is not remembered: once the cause is fixed, the same key and body go through.
-    const body = aBatch('IK-5', A.locations.farm);
-    const refused = await postKeyed(B.api, '/v1/agri/batches', { ...body, locationId: B.locations.factory }, 'after-fix');
-    expect(refused.status).toBe(422); // B has no product with this GTIN
+
+    // B has no product with this GTIN: 422. The retry gets the same refusal, even once the cause is gone.
+    const body = { ...aBatch('IK-5', A.locations.farm), gtin: '09506000134369', locationId: B.locations.factory };
+    const refused = await postKeyed(B.api, '/v1/agri/batches', body, 'refused-once');
+    expect([refused.status, refused.body.type]).toEqual([422, 'https://problems.trace.dev/unknown-product']);
     await aProduct(B.api, 'agri', '09506000134369', 'grain');
-    const fixed = { ...body, gtin: '09506000134369', locationId: B.locations.factory };
-    const retried = await postKeyed(B.api, '/v1/agri/batches', fixed, 'after-fix');
-    expect([retried.status, retried.headers.get('idempotent-replayed')]).toEqual([201, null]);
+    const retried = await postKeyed(B.api, '/v1/agri/batches', body, 'refused-once');
+    expect({ status: retried.status, body: retried.body, replayed: retried.headers.get('idempotent-replayed') }).toEqual({
+      status: 422,
+      body: refused.body,
+      replayed: 'true',
+    });
+    expect(retried.headers.get('content-type')).toContain('application/problem+json');
+    // A validation refusal likewise; a new key is a new request.
+    const invalid = await postKeyed(B.api, '/v1/agri/batches', { ...body, quantity: null }, 'invalid-once');
+    expect((await postKeyed(B.api, '/v1/agri/batches', { ...body, quantity: null }, 'invalid-once')).body).toEqual(invalid.body);
+    expect(invalid.status).toBe(400);
+    expect((await postKeyed(B.api, '/v1/agri/batches', body, 'fresh-key')).status).toBe(201);
   });
 
   it('keeps neither the key nor the answer readable: a client secret shown once is replayed to its caller only', async () => {

@@ -21,7 +21,7 @@ import type { Principal } from './auth';
 import { PLATFORM_CONFIG, type PlatformConfig } from './config';
 import { createServiceDataSource, initializeServiceDatabase, schemaFor } from './database';
 import { LOGGER, type Logger } from './logging';
-import { badRequest, DomainError, unprocessable } from './problem';
+import { badRequest, DomainError, ProblemDetailsFilter, problemType, unprocessable, type ProblemDetails } from './problem';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** 1–200 printable ASCII characters (API.md, Idempotency). */
@@ -171,8 +171,9 @@ export class IdempotencyStore {
  * and its answer is kept; a retry with the same key, caller and body gets
  * that answer (same status, body and Location) and runs nothing; the same key
  * with another body is a 422; a duplicate arriving while the first still runs
- * waits for its answer. A failed attempt (any error) keeps nothing, so it can
- * be retried with the same key. Public routes (no caller) write nothing on
+ * waits for its answer. A refusal (4xx) is an answer too and is replayed; a
+ * fault of ours (5xx) keeps nothing, so the request can be retried with the
+ * same key. Public routes (no caller) write nothing on
  * anyone's behalf: their key is only checked for format.
  *
  * In distributed mode the gateway proxies domain routes before Nest sees
@@ -180,10 +181,15 @@ export class IdempotencyStore {
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
+  private readonly problems: ProblemDetailsFilter;
+
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(IdempotencyStore) private readonly store: IdempotencyStore | null,
-  ) {}
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.problems = new ProblemDetailsFilter(logger);
+  }
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (ctx.getType() !== 'http') return next.handle();
@@ -217,7 +223,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
     try {
       body = await lastValueFrom(next.handle(), { defaultValue: undefined });
     } catch (err) {
-      await store.release(caller, key).catch(() => undefined);
+      const problem = this.problems.toProblem(err);
+      if (problem.status >= 500) {
+        // A fault of ours, not an answer: the key is free for a retry.
+        await store.release(caller, key).catch(() => undefined);
+      } else {
+        // A refusal is the answer to this request (API.md): the same retry gets the same refusal.
+        const sealed = sealAnswer(caller, rawKey, JSON.stringify(problem));
+        await store.answer(caller, key, { status: problem.status, body: sealed, location: null }).catch(() => store.release(caller, key));
+      }
       throw err;
     }
     const location = res.getHeader('location');
@@ -231,9 +245,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
 }
 
 function replay(res: Response, answer: StoredAnswer): unknown {
+  res.setHeader('Idempotent-Replayed', 'true');
+  if (answer.status >= 400) {
+    // A refusal goes out through the problem filter again, as it did the first time.
+    const { type, status, detail, title: _title, instance: _instance, ...extensions } = JSON.parse(answer.body) as ProblemDetails;
+    throw new DomainError(status, type.slice(problemType('').length), detail ?? '', extensions);
+  }
   res.status(answer.status);
   if (answer.location) res.setHeader('Location', answer.location);
-  res.setHeader('Idempotent-Replayed', 'true');
   return JSON.parse(answer.body);
 }
 
