@@ -291,11 +291,13 @@ describe('identity: tokens, organisations, clients, locations (embedded app, rea
         gln: '9506000134352',
         createdAt: expect.any(String),
       });
-      for (const role of ['operator', 'inspector', 'regulator', 'admin'] as Role[]) {
+      for (const role of ['inspector', 'regulator', 'admin'] as Role[]) {
         const got = await t.as('another-org', role).get(`/v1/locations/${r.body.id}`);
         expect({ role, status: got.status }).toEqual({ role, status: 200 });
         expect(got.body).toEqual(r.body);
       }
+      // An operator of an organisation that shares no batch with it does not see it (tests/integration/trust-boundaries.int.ts).
+      expect((await t.as('another-org', 'operator').get(`/v1/locations/${r.body.id}`)).status).toBe(404);
       expect((await t.anonymous.get(`/v1/locations/${r.body.id}`)).status).toBe(401);
       // Optional fields stay optional.
       const minimal = await op.post('/v1/locations', { name: 'Packing shed', kind: 'warehouse' });

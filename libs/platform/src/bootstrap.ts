@@ -8,6 +8,8 @@ import { RequestContext, sanitizeCorrelationId } from './context';
 import { PinoNestLogger, type Logger } from './logging';
 import { hostileInputGuard } from './input-guard';
 import { Metrics } from './metrics';
+import { docsForAdminsOnly, securityHeaders } from './security-headers';
+import { TOKEN_REVOCATIONS, TOKEN_SERVICE } from './auth';
 import { createValidationPipe, ProblemDetailsFilter } from './problem';
 
 const IDEMPOTENCY_KEY_PARAMETER = {
@@ -43,6 +45,8 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
   });
   const metrics = app.get(Metrics);
   app.getHttpAdapter().getInstance().disable('x-powered-by');
+  // Before anything else, so that every answer carries them (proxied, refused or failed alike).
+  app.use(securityHeaders());
   for (const mw of opts.preMiddleware ?? []) app.use(mw);
   app.use(
     express.json({
@@ -106,6 +110,7 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
     for (const operations of Object.values(doc.paths)) {
       if (operations.post) operations.post.parameters = [...(operations.post.parameters ?? []), IDEMPOTENCY_KEY_PARAMETER];
     }
+    if (!opts.config.DOCS_PUBLIC) app.use(docsForAdminsOnly(app.get(TOKEN_SERVICE), app.get(TOKEN_REVOCATIONS)));
     SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
   }
   return app;

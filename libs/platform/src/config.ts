@@ -245,6 +245,16 @@ export class PlatformConfig {
   @Matches(/^https?:\/\/[^/?#\s@]+$/, { message: 'PUBLIC_BASE_URL must be an http(s) origin without path, e.g. https://id.example.com' })
   PUBLIC_BASE_URL?: string;
 
+  /**
+   * Without PUBLIC_BASE_URL: the Host headers a link may be built from
+   * (`host` for any port, `host:port`), comma-separated; any other Host gets
+   * relative links. The default is this machine only.
+   */
+  @Matches(/^\s*(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\s*(,\s*(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\s*)*$/, {
+    message: 'PUBLIC_HOSTS must be a comma-separated list of host or host:port',
+  })
+  PUBLIC_HOSTS = 'localhost,127.0.0.1,[::1]';
+
   /** How long a scan answer may live in the cache; events invalidate it sooner. 0 turns the cache off. */
   @Transform(toInt)
   @IsInt()

@@ -17,4 +17,6 @@ export * from './directory';
 export * from './identity-client';
 export * from './lineage-scope';
 export * from './public-url';
+export * from './security-headers';
+export * from './rate-limit';
 export * from './negotiate';

@@ -1,5 +1,7 @@
 import { Public } from './auth';
-import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Controller, Get, Header, Headers, Inject, UnauthorizedException } from '@nestjs/common';
+import { PLATFORM_CONFIG, type PlatformConfig } from './config';
+import { carriesMetricsToken } from './security-headers';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -85,11 +87,18 @@ export class Metrics {
 @ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {
-  constructor(@Inject(Metrics) private readonly metrics: Metrics) {}
+  constructor(
+    @Inject(Metrics) private readonly metrics: Metrics,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+  ) {}
 
+  /** Open unless METRICS_TOKEN is set; then only for `Authorization: Bearer <METRICS_TOKEN>` (a scraper, not a client token). */
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  async scrape(): Promise<string> {
+  async scrape(@Headers('authorization') authorization?: string): Promise<string> {
+    if (this.config.METRICS_TOKEN && !carriesMetricsToken(authorization, this.config.METRICS_TOKEN)) {
+      throw new UnauthorizedException('The metrics need the METRICS_TOKEN bearer token');
+    }
     return this.metrics.registry.metrics();
   }
 }

@@ -7,6 +7,7 @@ import { HealthController, HealthRegistry } from './health';
 import { HttpDrain } from './http-drain';
 import { LOGGER, type Logger } from './logging';
 import { Metrics, MetricsController } from './metrics';
+import { LookupRateLimitGuard, LookupRateLimiter } from './rate-limit';
 
 export interface PlatformModuleOptions {
   config: PlatformConfig;
@@ -58,6 +59,8 @@ export class PlatformModule {
         },
         { provide: TOKEN_REVOCATIONS, useValue: revocations },
         { provide: APP_GUARD, useClass: AuthGuard },
+        LookupRateLimiter,
+        { provide: APP_GUARD, useClass: LookupRateLimitGuard },
         HttpDrain,
         {
           // Closes the cache connection with the app.
@@ -65,7 +68,7 @@ export class PlatformModule {
           useFactory: () => ({ onApplicationShutdown: () => cache.close() }),
         },
       ],
-      exports: [PLATFORM_CONFIG, LOGGER, Metrics, HealthRegistry, CACHE_STORE, TOKEN_SERVICE, SERVICE_CREDENTIALS, TOKEN_REVOCATIONS],
+      exports: [PLATFORM_CONFIG, LOGGER, Metrics, HealthRegistry, CACHE_STORE, TOKEN_SERVICE, SERVICE_CREDENTIALS, TOKEN_REVOCATIONS, LookupRateLimiter],
     };
   }
 }

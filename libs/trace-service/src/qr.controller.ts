@@ -60,7 +60,7 @@ export function createQrController(domain: DomainName): Type<unknown> {
       const kind = formatOf(format, req.headers.accept);
       const batch = await this.batches.get(id, principal);
       const item = batch.itemKind === 'serial' ? { gtin: batch.gtin, serial: batch.lot } : { gtin: batch.gtin, lot: batch.lot };
-      const link = formatDigitalLink(item, publicBaseUrl(this.config.PUBLIC_BASE_URL, req.protocol, req.get('host')));
+      const link = formatDigitalLink(item, publicBaseUrl(this.config.PUBLIC_BASE_URL, req.protocol, req.get('host'), this.config.PUBLIC_HOSTS));
       // Quartile correction survives a scuffed or partly covered label; 4 modules of quiet zone as ISO 18004 asks.
       const options = { errorCorrectionLevel: 'Q' as const, margin: 4 };
       const body = kind === 'svg' ? await QRCode.toString(link, { ...options, type: 'svg' }) : await QRCode.toBuffer(link, { ...options, type: 'png', scale: 8 });

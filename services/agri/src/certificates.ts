@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Body, Controller, Get, HttpCode, Inject, Injectable, Optional, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Outbox } from '@trace/messaging';
 import {
@@ -10,6 +10,7 @@ import {
   DomainError,
   notFound,
   Public,
+  RateLimitedLookup,
   Roles,
   type Directory,
   type Principal,
@@ -207,6 +208,8 @@ export class CertificateVerificationController {
 
   @Get(':number')
   @Public()
+  @RateLimitedLookup()
+  @ApiTooManyRequestsResponse({ description: 'Too many look-ups from this address (LOOKUP_RATE_LIMIT a minute); Retry-After says when to try again' })
   @ApiOkResponse({ description: 'Public verification: { number, status, issuedAt, batch, product, quantity, producer, origin, … }' })
   verify(@Param('number') number: string) {
     return this.certificates.verify(number);

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Public, Roles, type Principal } from '@trace/platform';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { CurrentPrincipal, Public, RateLimitedLookup, Roles, type Principal } from '@trace/platform';
 import { CodeDto, DispenseDto, RegisterCodesDto, ReleaseDto } from './drug.dto';
 import { DrugService } from './drug.service';
 
@@ -44,6 +44,8 @@ export class DrugCodeController {
   @Post('verify')
   @HttpCode(200)
   @Public()
+  @RateLimitedLookup()
+  @ApiTooManyRequestsResponse({ description: 'Too many look-ups from this address (LOOKUP_RATE_LIMIT a minute); Retry-After says when to try again' })
   @ApiOkResponse({ description: '{ status: VERIFIED|UNKNOWN|RECALLED|DISPENSED|EXPIRED, batch }' })
   verify(@Body() dto: CodeDto) {
     return this.drugs.verify(dto.code);

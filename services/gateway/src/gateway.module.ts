@@ -4,6 +4,7 @@ import { ServiceRuntimeModule } from '@trace/messaging';
 import { DIRECTORY } from '@trace/platform';
 import { BatchRegistryModule } from '@trace/trace-service';
 import { AdminBootstrap } from './identity/bootstrap-admin';
+import { BatchPartiesProjector } from './identity/batch-parties';
 import { CredentialThrottle, SecretCheckQueue } from './identity/credential-throttle';
 import { InternalIdentityClaimsController } from './identity/claims.controller';
 import { IdentityClaimsService } from './identity/claims.service';
@@ -40,6 +41,7 @@ import { ScanService } from './scan/scan.service';
     IdentityService,
     CredentialThrottle,
     SecretCheckQueue,
+    BatchPartiesProjector,
     LocationService,
     AdminBootstrap,
     { provide: DIRECTORY, useExisting: LocationService },

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createHostApp } from '@trace/messaging';
-import { createLogger, loadConfig } from '@trace/platform';
+import { createLogger, loadConfig, LookupRateLimiter, RedisCache } from '@trace/platform';
 import { GatewayModule } from './gateway.module';
 import { proxyMiddleware, ROUTES } from './proxy';
 
@@ -21,7 +21,13 @@ async function main() {
     config,
     logger,
     modules: [GatewayModule],
-    preMiddleware: [proxyMiddleware()],
+    // Public look-ups are counted here, where the client's own address is known (Redis: shared by every gateway).
+    preMiddleware: [
+      proxyMiddleware(process.env, {
+        lookups: new LookupRateLimiter(new RedisCache(config.REDIS_URL as string), config, logger),
+        trustProxyHops: config.TRUST_PROXY_HOPS,
+      }),
+    ],
   });
   await app.listen(config.PORT);
   logger.info({ port: config.PORT }, 'gateway listening');

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { request as httpRequest } from 'node:http';
-import { RequestContext } from '@trace/platform';
+import { clientAddress, RequestContext, type LookupRateLimiter } from '@trace/platform';
 
 /** Which service owns which public path prefix (distributed mode). */
 export const ROUTES: { prefix: RegExp; upstream: string }[] = [
@@ -21,6 +21,16 @@ export function resolveUpstream(path: string, env: NodeJS.ProcessEnv): string | 
   return route ? env[route.upstream] : undefined;
 }
 
+/**
+ * The public look-ups the services mark @RateLimitedLookup. A service behind
+ * the gateway sees the gateway's address, so in distributed mode they are
+ * counted here, per client address, before forwarding.
+ */
+export const LOOKUPS: { method: string; path: RegExp }[] = [
+  { method: 'GET', path: /^\/v1\/certificates\/[^/]+\/?$/i },
+  { method: 'POST', path: /^\/v1\/drug\/verify\/?$/i },
+];
+
 /** Service-to-service routes: never forwarded, whatever the path looked like before it was normalised. */
 const INTERNAL = /^\/+internal(\/|$)/i;
 
@@ -31,10 +41,24 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
  * correlation id, and streams the answer back. Registered before the JSON
  * parser so bodies pass through untouched.
  */
-export function proxyMiddleware(env: NodeJS.ProcessEnv = process.env) {
-  return (req: Request, res: Response, next: NextFunction) => {
+export function proxyMiddleware(env: NodeJS.ProcessEnv = process.env, opts: { lookups?: LookupRateLimiter; trustProxyHops?: number } = {}) {
+  return async (req: Request, res: Response, next: NextFunction) => {
     const target = resolveUpstream(req.path, env);
     if (!target) return next();
+    if (opts.lookups && LOOKUPS.some((l) => l.method === req.method && l.path.test(req.path))) {
+      try {
+        await opts.lookups.take(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], opts.trustProxyHops ?? 0));
+      } catch (err) {
+        const { message, extensions } = err as { message: string; extensions?: { retryAfter?: number } };
+        const retryAfter = extensions?.retryAfter ?? 60;
+        res.setHeader('Retry-After', String(retryAfter));
+        res
+          .status(429)
+          .type('application/problem+json')
+          .send(JSON.stringify({ type: 'https://problems.trace.dev/rate-limited', title: 'Too Many Requests', status: 429, detail: message, retryAfter }));
+        return;
+      }
+    }
     const url = new URL(req.originalUrl, target);
     // The URL parser resolves dot segments (also %2e%2e): /v1/agri/../../internal/… would reach a
     // service's internal routes. What is forwarded must still be a public route of the same service.

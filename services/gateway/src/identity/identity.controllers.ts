@@ -123,9 +123,11 @@ export class LocationsController {
 
   @Get(':id')
   @ApiOkResponse({ type: LocationDto })
-  @ApiNotFoundResponse({ description: 'No such location' })
-  get(@Param('id', new ParseUUIDPipe()) id: string): Promise<LocationDto> {
-    return this.locations.get(id);
+  @ApiNotFoundResponse({
+    description: "No such location, or not the caller's to see: a location is for its organisation, that organisation's trading partners on a shared batch, inspectors and regulators",
+  })
+  get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() caller: Principal): Promise<LocationDto> {
+    return this.locations.get(id, caller);
   }
 }
 

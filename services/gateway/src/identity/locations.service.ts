@@ -12,6 +12,7 @@ import {
   type Principal,
   unprocessable,
 } from '@trace/platform';
+import { SHARED_BATCH_SQL } from './batch-parties';
 import type { CreateLocationDto, LocationDto } from './dto';
 
 interface LocationRow {
@@ -52,10 +53,21 @@ export class LocationService implements Directory {
     return toDto(row);
   }
 
-  async get(id: string): Promise<LocationDto> {
+  /**
+   * A location is for its organisation, that organisation's trading partners
+   * on a shared batch, inspectors, regulators and admins; to anyone else it
+   * does not exist (404, as for an unknown id).
+   */
+  async get(id: string, caller: Principal): Promise<LocationDto> {
     const row = await this.row(id);
-    if (!row) throw notFound('location', `No location ${id}`);
+    if (!row || !(await this.mayRead(row, caller))) throw notFound('location', `No location ${id}`);
     return toDto(row);
+  }
+
+  private async mayRead(row: LocationRow, caller: Principal): Promise<boolean> {
+    if (caller.role !== 'operator' || caller.orgId === row.org_id) return true;
+    const shared: unknown[] = await this.ds.query(SHARED_BATCH_SQL, [caller.orgId, row.org_id]);
+    return shared.length > 0;
   }
 
   async location(id: string): Promise<LocationInfo | undefined> {

@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { GatewayBatchParties1765000260000 } from './batch-parties';
 import { GatewayClientTokenVersions1765000250000 } from './client-versions.migration';
 
 /**
@@ -88,4 +89,4 @@ export class GatewayIdentityClaims1765000190000 implements MigrationInterface {
   }
 }
 
-export const GATEWAY_MIGRATIONS = [GatewayIdentity1764000003000, GatewayIdentityClaims1765000190000, GatewayClientTokenVersions1765000250000];
+export const GATEWAY_MIGRATIONS = [GatewayIdentity1764000003000, GatewayIdentityClaims1765000190000, GatewayClientTokenVersions1765000250000, GatewayBatchParties1765000260000];

@@ -22,23 +22,5 @@ export function pickLanguage<L extends string>(header: string | undefined, suppo
   return best?.lang ?? fallback;
 }
 
-/**
- * The address a request came from. Without trusted proxies the socket's
- * address, whatever X-Forwarded-For says (anyone can write that header);
- * behind `trustedHops` proxies, the entry that many hops before the socket
- * peer — each proxy appends the address it saw, so entries further left
- * are the client's to invent.
- */
-export function clientAddress(remoteAddress: string | undefined, forwardedFor: string | string[] | undefined, trustedHops: number): string {
-  const remote = normaliseIp(remoteAddress ?? 'unknown');
-  if (trustedHops <= 0 || !forwardedFor) return remote;
-  const chain = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const hops = [...chain, remote];
-  return normaliseIp(hops[Math.max(0, hops.length - 1 - trustedHops)]);
-}
-
-/** IPv4-mapped IPv6 (::ffff:1.2.3.4) and plain IPv4 are one client. */
-const normaliseIp = (ip: string) => ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+/** Moved to the platform (the token endpoint and public look-ups count by it too). */
+export { clientAddress } from '@trace/platform';

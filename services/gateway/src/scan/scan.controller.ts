@@ -101,7 +101,7 @@ export class ScanController {
     // A lot and a serial with the same text are different items: the kind is part of the key.
     const { value, hit } = await this.cache.get(`${item.gtin}:${item.kind}:${encodeURIComponent(item.value)}`, () => this.scans.document(item));
     const doc = item.kind === 'lot' ? withSerial(value, serial) : value;
-    const anchor = formatDigitalLink({ gtin: link.gtin, lot, serial }, publicBaseUrl(this.config.PUBLIC_BASE_URL, req.protocol, req.get('host')));
+    const anchor = formatDigitalLink({ gtin: link.gtin, lot, serial }, publicBaseUrl(this.config.PUBLIC_BASE_URL, req.protocol, req.get('host'), this.config.PUBLIC_HOSTS));
 
     res.setHeader('Vary', 'Accept, Accept-Language');
     // Browsers and shared caches must ask again every time: a recall has to show on the very next scan.

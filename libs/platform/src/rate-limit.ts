@@ -1,0 +1,89 @@
+import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { CACHE_STORE, type CacheStore } from './cache';
+import { PLATFORM_CONFIG, type PlatformConfig } from './config';
+import { LOGGER, type Logger } from './logging';
+import { DomainError } from './problem';
+
+/**
+ * The address a request came from. Without trusted proxies the socket's
+ * address, whatever X-Forwarded-For says (anyone can write that header);
+ * behind `trustedHops` proxies, the entry that many hops before the socket
+ * peer — each proxy appends the address it saw, so entries further left
+ * are the client's to invent.
+ */
+export function clientAddress(remoteAddress: string | undefined, forwardedFor: string | string[] | undefined, trustedHops: number): string {
+  const remote = normaliseIp(remoteAddress ?? 'unknown');
+  if (trustedHops <= 0 || !forwardedFor) return remote;
+  const chain = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const hops = [...chain, remote];
+  return normaliseIp(hops[Math.max(0, hops.length - 1 - trustedHops)]);
+}
+
+/** IPv4-mapped IPv6 (::ffff:1.2.3.4) and plain IPv4 are one client. */
+const normaliseIp = (ip: string) => ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+
+/**
+ * Public look-ups (certificate numbers, drug trace codes): LOOKUP_RATE_LIMIT
+ * per client address and minute, a fixed window counted in the platform cache
+ * (Redis, shared, when distributed; memory when embedded); over it a 429 with
+ * Retry-After. A store outage lets requests through rather than failing them.
+ */
+@Injectable()
+export class LookupRateLimiter {
+  private readonly prefix: string;
+
+  constructor(
+    @Inject(CACHE_STORE) private readonly store: CacheStore,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.prefix = `lookup:${config.DB_SCHEMA_PREFIX}rl:`;
+  }
+
+  async take(address: string, now = Date.now()): Promise<void> {
+    const index = Math.floor(now / 60_000);
+    let count: number;
+    try {
+      count = await this.store.incr(`${this.prefix}${index}:${address}`, 61);
+    } catch (err) {
+      this.logger.warn({ err }, 'look-up rate limit store unavailable; request let through');
+      return;
+    }
+    if (count > this.config.LOOKUP_RATE_LIMIT) {
+      const retryAfter = Math.max(1, Math.ceil(((index + 1) * 60_000 - now) / 1000));
+      throw new DomainError(429, 'rate-limited', `Too many look-ups from this address; try again in ${retryAfter} s`, { retryAfter });
+    }
+  }
+}
+
+const LOOKUP_KEY = 'trace:lookup';
+/** A public look-up: counted against the caller's address (LookupRateLimiter). */
+export const RateLimitedLookup = () => SetMetadata(LOOKUP_KEY, true);
+
+/**
+ * Applies LookupRateLimiter to @RateLimitedLookup handlers where this process
+ * sees the client's own address: embedded mode. In distributed mode a service
+ * sees the gateway's address, so the gateway counts before it forwards
+ * (services/gateway/src/proxy.ts).
+ */
+@Injectable()
+export class LookupRateLimitGuard implements CanActivate {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(LookupRateLimiter) private readonly limiter: LookupRateLimiter,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http' || this.config.RUN_MODE !== 'embedded') return true;
+    if (!this.reflector.getAllAndOverride<boolean>(LOOKUP_KEY, [ctx.getHandler(), ctx.getClass()])) return true;
+    const req = ctx.switchToHttp().getRequest<Request>();
+    await this.limiter.take(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.config.TRUST_PROXY_HOPS));
+    return true;
+  }
+}

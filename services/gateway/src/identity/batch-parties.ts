@@ -1,0 +1,53 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { TraceEventRecorded } from '@trace/contracts';
+import { InboxDispatcher, type HandlerContext } from '@trace/messaging';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Who took part in which batch (held it, holds a part, was shipped it): the
+ * gateway's read model for "trading partners on a shared batch", who may see
+ * each other's locations. Fed in the inbox transaction from the chain events
+ * every domain announces, so a re-delivered event changes nothing.
+ */
+@Injectable()
+export class BatchPartiesProjector implements OnModuleInit {
+  constructor(@Inject(InboxDispatcher) private readonly inbox: InboxDispatcher) {}
+
+  onModuleInit() {
+    this.inbox.on('traceEventRecorded', (e, ctx) => this.onTraceEvent(e, ctx));
+  }
+
+  async onTraceEvent(e: TraceEventRecorded, { manager }: HandlerContext): Promise<void> {
+    const batchId = e.batch?.batchId ?? '';
+    if (!UUID.test(batchId)) return;
+    const orgs = new Set([e.holderOrgId, e.toOrgId, ...(e.holdings?.items ?? []).map((h) => h.orgId)].filter((o): o is string => !!o && o.length <= 200));
+    if (orgs.size === 0) return;
+    await manager.query(
+      `INSERT INTO batch_parties (batch_id, org_id) SELECT $1::uuid, unnest($2::text[]) ON CONFLICT DO NOTHING`,
+      [batchId.toLowerCase(), [...orgs]],
+    );
+  }
+}
+
+/** Two organisations are trading partners when they took part in one batch. */
+export const SHARED_BATCH_SQL = `SELECT 1 FROM batch_parties a JOIN batch_parties b ON a.batch_id = b.batch_id WHERE a.org_id = $1 AND b.org_id = $2 LIMIT 1`;
+
+export class GatewayBatchParties1765000260000 implements MigrationInterface {
+  name = 'GatewayBatchParties1765000260000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE batch_parties (
+        batch_id uuid NOT NULL,
+        org_id   text NOT NULL,
+        PRIMARY KEY (batch_id, org_id)
+      )`);
+    await q.query(`CREATE INDEX batch_parties_org_idx ON batch_parties (org_id, batch_id)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE batch_parties');
+  }
+}
