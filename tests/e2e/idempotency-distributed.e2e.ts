@@ -18,7 +18,7 @@ async function postKeyed(api: Api, path: string, body: unknown, key: string) {
  * handlers see it, so a key is honoured once, by the service that owns the
  * route (its own schema), and a retry through the gateway writes nothing more.
  */
-describe('idempotency keys in distributed mode (gateway in front of the agri process)', () => {
+describe('idempotency keys and input rules in distributed mode (gateway in front of the agri process)', () => {
   let d: DistributedDeployment | undefined;
   const query = async (sql: string, params: unknown[] = []) => {
     const c = new Client({ connectionString: testDatabaseUrl() });
@@ -53,6 +53,14 @@ describe('idempotency keys in distributed mode (gateway in front of the agri pro
     expect({ status: again.status, id: again.body.id, replayed: again.replayed }).toEqual({ status: 201, id: answers[0].body.id, replayed: 'true' });
     expect((await postKeyed(api, '/v1/agri/batches', { ...body, lot: 'E2E-IDEM-2' }, 'batch-1')).status).toBe(422);
     expect((await query(`SELECT count(*)::int AS n FROM ${d.prefix}agri.batches WHERE lot = 'E2E-IDEM-1'`))[0].n).toBe(1);
+    // The batch's time comes back through the gateway as it was written (aBatch: +08:00).
+    expect((await api.get(`/v1/agri/batches/${answers[0].body.id}`)).body.producedAt).toBe(body.producedAt);
+    // The other input rules hold behind the gateway too: categories, hostile strings.
+    const categories = await d.public.get('/v1/agri/categories');
+    expect(categories.body.items.find((c: { code: string }) => c.code === 'vegetable')).toMatchObject({ rules: ['certificate-required'] });
+    expect((await api.post('/v1/agri/products', { gtin: '09506000134369', name: 'x', category: 'vegetables' })).status).toBe(400);
+    expect((await api.post('/v1/agri/batches', { ...body, lot: 'E2E-IDEM-3', attributes: { note: 'a\u0000b' } })).status).toBe(400);
+    expect((await d.public.post('/v1/auth/token', { clientId: 'x\u0000', clientSecret: 'y' })).status).toBe(400);
 
     // Once: the agri service kept the domain route's key, the gateway only its own.
     const caller = `${org.id}/operator-client`;
