@@ -131,6 +131,11 @@ describe('idempotency keys (embedded app, real PostgreSQL)', () => {
     expect(stored).not.toContain('client-1');
   });
 
+  it('counts its table in readiness', async () => {
+    const ready = await t.anonymous.get('/health/ready');
+    expect(ready.body.checks['database:idempotency']).toEqual({ ok: true });
+  });
+
   it('is documented on every POST of the OpenAPI document', async () => {
     const docs = await t.anonymous.get('/docs-json');
     const posts = Object.entries(docs.body.paths as Record<string, { post?: { parameters?: { name: string; in: string }[] } }>).filter(([, ops]) => ops.post);

@@ -20,6 +20,7 @@ import { canonicalJson } from '@trace/trace-chain';
 import type { Principal } from './auth';
 import { PLATFORM_CONFIG, type PlatformConfig } from './config';
 import { createServiceDataSource, initializeServiceDatabase, schemaFor } from './database';
+import { HealthRegistry } from './health';
 import { LOGGER, type Logger } from './logging';
 import { badRequest, DomainError, ProblemDetailsFilter, problemType, unprocessable, type ProblemDetails } from './problem';
 
@@ -110,6 +111,11 @@ export class IdempotencyStore {
     await this.purge();
     this.purgeTimer = setInterval(() => void this.purge().catch((err) => logger?.warn({ err }, 'idempotency purge failed')), 3_600_000);
     this.purgeTimer.unref();
+  }
+
+  /** Readiness: keyed POSTs need the table. */
+  async ping(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
   }
 
   async stop(): Promise<void> {
@@ -286,9 +292,16 @@ class IdempotencyLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(IdempotencyStore) private readonly store: IdempotencyStore | null,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
   ) {}
   async onModuleInit() {
-    await this.store?.start(this.logger);
+    const store = this.store;
+    if (!store) return;
+    await store.start(this.logger);
+    this.health.register('database:idempotency', async () => {
+      await store.ping();
+      return { ok: true };
+    });
   }
   async onApplicationShutdown() {
     await this.store?.stop();
