@@ -48,6 +48,13 @@ describe('renderScanPage', () => {
     expect(out).toMatch(/<title>RECALLED/);
   });
 
+  it('names a serialised item by its serial, with no lot', () => {
+    const out = renderScanPage(doc({ batch: { ...doc().batch, lot: null, serial: '2017' } }), 'en', links);
+    expect(out).toContain('Serial 2017');
+    expect(out).not.toContain('Lot ');
+    expect(out).toMatch(/<title>[^<]*Serial 2017/);
+  });
+
   it('says the chain is broken when it does not verify', () => {
     expect(renderScanPage(doc({ chain: { valid: false, length: 2 } }), 'en', links)).toContain('Broken: the records of this batch do not verify');
   });
