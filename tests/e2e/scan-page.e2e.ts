@@ -96,10 +96,19 @@ if (!haveChromium) {
     await page.setExtraHTTPHeaders({ 'accept-language': acceptLanguage });
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
+    // The page runs under the Content-Security-Policy every answer carries: nothing on it may be blocked.
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
     const response = await page.goto(url, { waitUntil: 'load' });
     expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
     // Nothing but the page itself (Chromium may ask for a favicon on its own).
     expect(requests.filter((r) => !r.endsWith('/favicon.ico'))).toEqual([url]);
+    // Its inline style applied (a blocked <style> would leave the banner unstyled), and no violation reported.
+    expect(await page.evaluate(() => getComputedStyle(document.querySelector('[role=alert]') ?? document.body).backgroundColor)).not.toBe('rgba(0, 0, 0, 0)');
+    expect(violations).toEqual([]);
     return page;
   }
 
