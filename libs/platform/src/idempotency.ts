@@ -19,7 +19,7 @@ import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { canonicalJson } from '@trace/trace-chain';
 import type { Principal } from './auth';
 import { PLATFORM_CONFIG, type PlatformConfig } from './config';
-import { createServiceDataSource, initializeServiceDatabase, schemaFor } from './database';
+import { createServiceDataSource, initializeServiceDatabase } from './database';
 import { HealthRegistry } from './health';
 import { LOGGER, type Logger } from './logging';
 import { badRequest, DomainError, ProblemDetailsFilter, problemType, unprocessable, type ProblemDetails } from './problem';
@@ -345,6 +345,3 @@ export class IdempotencyModule {
     };
   }
 }
-
-/** The schema a host keeps its idempotency keys in. */
-export const idempotencySchema = (host: string, prefix = '') => schemaFor(`${host}_idempotency`, prefix);
