@@ -200,6 +200,26 @@ describe('one identity across all domains', () => {
       expect(lotEvents.every((e) => !JSON.stringify(e).includes('/21/2017'))).toBe(true);
     });
 
+    it('a lot made from a serialised item shows that item, by its serial, in what it was made from', async () => {
+      await capture(commissioned(serialKey('S-IN-1')));
+      const made = commissioned('');
+      made.epcisBody.eventList = [
+        {
+          type: 'TransformationEvent',
+          bizStep: 'commissioning',
+          eventTime: '2026-11-22T09:00:00.000+08:00',
+          eventTimeZoneOffset: '+08:00',
+          inputEPCList: [serialKey('S-IN-1')],
+          outputQuantityList: [{ epcClass: `https://id.gs1.org/01/${gtin}/10/MIX-1`, quantity: 10, uom: 'KGM' }],
+          bizLocation: { id: 'urn:epc:id:sgln:4012345.00001.0' },
+        } as never,
+      ];
+      await capture(made);
+      const scanned = await scanJson(`/01/${gtin}/10/MIX-1`);
+      expect(scanned.status).toBe(200);
+      expect(scanned.body.madeFrom).toEqual([expect.objectContaining({ domain: 'food', lot: null, serial: 'S-IN-1' })]);
+    });
+
     it('a lot may be registered after a serial with the same text was captured', async () => {
       await capture(commissioned(serialKey('2018')));
       const lot = await lotIn(A, 'food', gtin, '2018');

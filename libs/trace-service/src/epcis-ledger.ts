@@ -44,7 +44,8 @@ export interface PlannedTarget {
   /** Set when the batch is not known here yet and the document says enough to create it. */
   create?: { quantity: { value: number; unit: string } };
   /** Transformation outputs: the inputs, in whichever domain they live. */
-  inputs?: { domain: string; batchId: string; gtin: string; lot: string; quantity: { value: number; unit: string } }[];
+  /** `kind` only for a serialised input (absent: a lot, as inputs were always recorded). */
+  inputs?: { domain: string; batchId: string; gtin: string; lot: string; kind?: ItemKind; quantity: { value: number; unit: string } }[];
   /** An exported link of this batch: stored as it was when it still fits the chain here. */
   carried?: CarriedLink;
 }

@@ -351,7 +351,15 @@ export class CaptureService {
       for (const [k, v] of createdHere) known.set(k, v);
       const inputs = targets
         .filter((t) => t.role === 'input')
-        .map((t) => ({ domain: t.domain, batchId: t.batchId, gtin: t.gtin, lot: t.lot, quantity: t.quantity ?? { value: 1, unit: COUNT_UNIT } }));
+        .map((t) => ({
+          domain: t.domain,
+          batchId: t.batchId,
+          gtin: t.gtin,
+          lot: t.lot,
+          // Named only for a serial, so a lot input is recorded (and hashed) as it always was.
+          ...(t.instance ? { kind: 'serial' as const } : {}),
+          quantity: t.quantity ?? { value: 1, unit: COUNT_UNIT },
+        }));
       const byDomain = new Map<string, PlannedTarget[]>();
       for (const { domain, ...t } of targets) {
         if (inputs.length && t.role === 'output') t.inputs = inputs;

@@ -122,7 +122,7 @@ function madeFrom(doc: ScanDocument, lang: Lang): SafeHtml | null {
   if (!doc.madeFrom.length) return null;
   const m = MESSAGES[lang];
   const items = doc.madeFrom.map(
-    (i) => html`<li>${i.product?.name ?? words(m.domains, i.domain)} — ${m.lot} ${i.lot}${
+    (i) => html`<li>${i.product?.name ?? words(m.domains, i.domain)} — ${i.lot !== null ? `${m.lot} ${i.lot}` : `${m.serial} ${i.serial ?? ''}`}${
       i.origin ? html`, ${i.origin.producer?.name ?? m.unknown}, ${place(i.origin.location, lang)}` : null
     } <span class="badge ${i.status}">${words(m.statuses, i.status)}</span></li>`,
   );

@@ -32,7 +32,9 @@ export interface ScanDocument {
   madeFrom: {
     domain: string;
     gtin: string;
-    lot: string;
+    /** Null for a serialised input, named by `serial`. */
+    lot: string | null;
+    serial?: string;
     product: ScanDocument['product'];
     status: string;
     quantityUsed?: { value: number; unit: string };
@@ -60,7 +62,9 @@ interface InputRef {
   domain: string;
   batchId: string;
   gtin: string;
+  /** The lot, or the serial of a serialised input (`kind`). */
   lot: string;
+  kind?: ItemKind;
   quantity?: { value: number; unit: string };
 }
 
@@ -167,13 +171,14 @@ export class ScanService {
         for (const input of inputs) {
           if (seen.has(input.batchId) || out.length >= MAX_UPSTREAM_NODES) continue;
           seen.add(input.batchId);
-          const v = await this.registry.publicView(input.domain, input.gtin, input.lot);
+          const v = await this.registry.publicView(input.domain, input.gtin, input.lot, input.kind ?? 'lot');
           if (!v) continue;
           batchIds.push(v.batch.id);
           out.push({
             domain: v.domain,
             gtin: v.batch.gtin,
-            lot: v.batch.lot,
+            lot: v.batch.kind === 'serial' ? null : v.batch.lot,
+            ...(v.batch.kind === 'serial' ? { serial: v.batch.lot } : {}),
             product: v.product,
             status: v.batch.status,
             quantityUsed: input.quantity,
