@@ -134,6 +134,16 @@ describe('input hygiene (embedded app, real PostgreSQL)', () => {
       }
       const docs = await t.anonymous.get('/docs-json');
       expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/v1/agri/categories', '/v1/goods/categories']));
+      // A list as every list: one page here, paged on request, unknown parameters refused.
+      expect(agri.body.nextCursor).toBeNull();
+      const first = await t.anonymous.get('/v1/agri/categories?limit=5');
+      expect([first.body.items.length, first.body.nextCursor]).toEqual([5, codes[4]]);
+      expect(first.headers.get('link')).toBe(`</v1/agri/categories?limit=5&cursor=${codes[4]}>; rel="next"`);
+      const second = await t.anonymous.get(`/v1/agri/categories?limit=5&cursor=${codes[4]}`);
+      expect(second.body.items.map((c: { code: string }) => c.code)).toEqual(codes.slice(5, 10));
+      for (const q of ['?limit=0', '?limit=501', '?limit=x', '?cursor=nope', '?category=vegetable']) {
+        expect({ q, status: (await t.anonymous.get(`/v1/agri/categories${q}`)).status }).toEqual({ q, status: 400 });
+      }
     });
 
     it('a product of any other category is a 400 naming the allowed codes, so no rule is dodged by spelling', async () => {
