@@ -272,6 +272,7 @@ export const TOKEN_REVOCATIONS = Symbol('TOKEN_REVOCATIONS');
 const ROLES_KEY = 'trace:roles';
 const PUBLIC_KEY = 'trace:public';
 const INTERNAL_KEY = 'trace:internal';
+const INTERNAL_PATH = /^\/+internal(\/|$)/i;
 
 /** Roles allowed to call a handler. Handlers without @Roles or @Public need any valid token. */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
@@ -304,9 +305,11 @@ export class AuthGuard implements CanActivate {
     if (ctx.getType() !== 'http') return true;
     const targets = [ctx.getHandler(), ctx.getClass()];
     const req = ctx.switchToHttp().getRequest<Request & { principal?: Principal }>();
-    if (this.reflector.getAllAndOverride<boolean>(INTERNAL_KEY, targets)) {
+    const internal = this.reflector.getAllAndOverride<boolean>(INTERNAL_KEY, targets);
+    // A route under /internal that forgot @Internal() fails closed rather than answering clients.
+    if (internal || INTERNAL_PATH.test(req.path)) {
       // As if the route did not exist: nothing tells an outsider that something is here.
-      if (!internalHttp(this.config)) throw notFound('not-found', `Cannot ${req.method} ${req.path}`);
+      if (!internal || !internalHttp(this.config)) throw notFound('not-found', `Cannot ${req.method} ${req.path}`);
       await this.services.verify(req.headers[SERVICE_CREDENTIAL_HEADER]);
     }
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
