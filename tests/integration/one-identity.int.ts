@@ -220,6 +220,23 @@ describe('one identity across all domains', () => {
       expect(scanned.body.madeFrom).toEqual([expect.objectContaining({ domain: 'food', lot: null, serial: 'S-IN-1' })]);
     });
 
+    it('an exported link naming another batch\'s id does not give a new batch that id (ids are the system\'s)', async () => {
+      const [agriLot] = await t.query<{ id: string }>(`SELECT id FROM ${t.prefix}agri.batches WHERE lot = 'L-1'`);
+      expect(agriLot).toBeDefined();
+      const doc = commissioned('', { gtin, lot: 'CARRY-1' });
+      const event = doc.epcisBody.eventList[0] as Record<string, unknown>;
+      event['trace:chain'] = {
+        domain: 'food', gtin, lot: 'CARRY-1', kind: 'lot', seq: 1, prevHash: '0'.repeat(64), hash: 'f'.repeat(64),
+        content: { eventId: '4b0f2a52-7d1e-4c55-9a4e-1b2c3d4e5f60', batchId: agriLot.id, bizStep: 'commissioning' },
+      };
+      await capture(doc);
+      const [made] = await t.query<{ id: string }>(`SELECT id FROM ${t.prefix}food.batches WHERE gtin = $1 AND lot = 'CARRY-1'`, [gtin]);
+      expect(made.id).not.toBe(agriLot.id);
+      // Lineage learned of the new lot as its own node; the agri lot's node is still the agri lot.
+      await eventually(async () => (await t.query(`SELECT 1 FROM ${t.prefix}lineage.lineage_nodes WHERE batch_id = $1`, [made.id])).length > 0, 30_000);
+      expect(await t.query(`SELECT domain, lot FROM ${t.prefix}lineage.lineage_nodes WHERE batch_id = $1`, [agriLot.id])).toEqual([{ domain: 'agri', lot: 'L-1' }]);
+    });
+
     it('a lot may be registered after a serial with the same text was captured', async () => {
       await capture(commissioned(serialKey('2018')));
       const lot = await lotIn(A, 'food', gtin, '2018');

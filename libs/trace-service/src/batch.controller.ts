@@ -5,7 +5,7 @@ import { IsNotEmpty, IsNumber, IsPositive, IsString, IsUUID, MaxLength, Validate
 import { badRequest, CurrentPrincipal, Internal, Public, Roles, type Principal } from '@trace/platform';
 import { BatchService } from './batch.service';
 import { epcisDocument } from '@trace/epcis';
-import { EpcisChainService, type ApplyRequest, type DomainQuery } from './epcis-ledger';
+import { EpcisChainService, type ApplyRequest, type DomainQuery, type ResolveRequest } from './epcis-ledger';
 import type { DomainName } from './domains';
 import { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
 import { BatchDoc } from './holdings/holdings.openapi';
@@ -218,9 +218,11 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     @Post('resolve')
     @HttpCode(200)
     @Roles('operator')
-    resolve(@Body() body: { gtins: string[]; objects: { gtin: string; lot: string }[] }) {
-      if (!Array.isArray(body?.gtins) || !Array.isArray(body?.objects)) throw badRequest('epcis-resolve', 'gtins and objects must be arrays');
-      return this.epcis.resolve({ gtins: body.gtins, objects: body.objects });
+    resolve(@Body() body: ResolveRequest) {
+      if (!Array.isArray(body?.gtins) || !Array.isArray(body?.objects) || (body.ids !== undefined && !Array.isArray(body.ids))) {
+        throw badRequest('epcis-resolve', 'gtins and objects (and ids, when given) must be arrays');
+      }
+      return this.epcis.resolve({ gtins: body.gtins, objects: body.objects, ids: body.ids });
     }
 
     @Post('apply')

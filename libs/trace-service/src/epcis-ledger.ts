@@ -85,6 +85,8 @@ export interface ResolveResult {
   products: string[];
   /** `kind`: a lot and a serial with the same text are different batches. */
   batches: { gtin: string; lot: string; kind: ItemKind; id: string }[];
+  /** Of the batch ids asked about, those already used here (by whatever item). */
+  takenIds?: string[];
 }
 
 /** Filters of the EPCIS query, already normalised by the capture/query service. */
@@ -112,9 +114,16 @@ export interface QueriedEvent {
   event: EpcisEvent;
 }
 
+/** Products and objects the EPCIS service asks a domain about; `ids`: batch ids an exported link would bring along. */
+export interface ResolveRequest {
+  gtins: string[];
+  objects: { gtin: string; lot: string; kind?: ItemKind }[];
+  ids?: string[];
+}
+
 /** What a domain offers the EPCIS service: look-ups, storing captured events, answering queries. */
 export interface EpcisLedger {
-  resolve(req: { gtins: string[]; objects: { gtin: string; lot: string; kind?: ItemKind }[] }): Promise<ResolveResult>;
+  resolve(req: ResolveRequest): Promise<ResolveResult>;
   apply(req: ApplyRequest, principal: Principal, onProgress?: (done: number) => void): Promise<ApplyResult>;
   query(q: DomainQuery, principal: Principal): Promise<QueriedEvent[]>;
 }
@@ -425,7 +434,7 @@ export class EpcisChainService implements EpcisLedger {
     private readonly claims?: IdentityClaims,
   ) {}
 
-  async resolve(req: { gtins: string[]; objects: { gtin: string; lot: string; kind?: ItemKind }[] }): Promise<ResolveResult> {
+  async resolve(req: ResolveRequest): Promise<ResolveResult> {
     const products = (await this.dataSource.query('SELECT gtin FROM products WHERE gtin = ANY($1)', [req.gtins])) as { gtin: string }[];
     const batches = req.objects.length
       ? ((await this.dataSource.query(
@@ -434,7 +443,11 @@ export class EpcisChainService implements EpcisLedger {
           [req.objects.map((o) => o.gtin), req.objects.map((o) => o.lot), req.objects.map((o) => o.kind ?? 'lot')],
         )) as { gtin: string; lot: string; kind: ItemKind; id: string }[])
       : [];
-    return { products: products.map((p) => p.gtin), batches };
+    const ids = (req.ids ?? []).filter((id) => typeof id === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+    const taken = ids.length
+      ? ((await this.dataSource.query('SELECT id FROM batches WHERE id = ANY($1::uuid[])', [ids])) as { id: string }[]).map((r) => r.id)
+      : [];
+    return { products: products.map((p) => p.gtin), batches, takenIds: taken };
   }
 
   /**

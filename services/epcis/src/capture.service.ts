@@ -262,10 +262,15 @@ export class CaptureService {
         if (item) objects.set(item.key, { gtin: o.ref.gtin, lot: item.value, kind: item.kind });
       }
     }
+    // Batch ids exported links bring along: used only where no domain has a batch with that id already
+    // (a link naming another batch's id must not make a second batch of that id, which lineage would take for the first).
+    const carriedIds = [...new Set(analysed.map((a) => String(a.carried?.content.batchId ?? '')).filter((id) => UUID.test(id)))];
+    const takenIds = new Set<string>();
     const productDomain = new Map<string, string>();
     const known = new Map<string, { domain: string; id: string }>();
     for (const domain of epcisDomains()) {
-      const r = await this.registry.epcis(domain, bearer).resolve({ gtins: [...gtins], objects: [...objects.values()] });
+      const r = await this.registry.epcis(domain, bearer).resolve({ gtins: [...gtins], objects: [...objects.values()], ids: carriedIds });
+      for (const id of r.takenIds ?? []) takenIds.add(id);
       for (const g of r.products) if (!productDomain.has(g)) productDomain.set(g, domain);
       for (const b of r.batches) {
         const k = `${b.gtin}|${b.kind ?? 'lot'}|${b.lot}`;
@@ -326,7 +331,9 @@ export class CaptureService {
         const carried = a.carried && a.carried.gtin === o.ref.gtin && carriedBy(a.carried, o.ref) ? a.carried : undefined;
         const target: PlannedTarget & { domain: string } = {
           domain,
-          batchId: existing?.id ?? (carried && UUID.test(String(carried.content.batchId)) ? String(carried.content.batchId) : randomUUID()),
+          batchId:
+            existing?.id ??
+            (carried && UUID.test(String(carried.content.batchId)) && !takenIds.has(String(carried.content.batchId)) ? String(carried.content.batchId) : randomUUID()),
           gtin: o.ref.gtin,
           lot,
           instance,
