@@ -19,7 +19,7 @@ export class TokenRequestDto {
 }
 
 export class TokenResponseDto {
-  @ApiProperty({ description: 'HS256 JWT; claims sub (client id), org, role' })
+  @ApiProperty({ description: 'HS256 JWT; claims sub (client id), org, role, ver (the client\'s token version: a rotation or deletion retires older tokens)' })
   accessToken: string;
 
   @ApiProperty({ enum: ['Bearer'] })
