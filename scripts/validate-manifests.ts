@@ -35,7 +35,7 @@ export const APPS = ['agri', 'food', 'drug', 'material', 'goods', 'lineage', 're
 export const AUTOSCALED = ['agri', 'food', 'drug', 'material', 'goods', 'lineage', 'gateway'];
 /** Secrets that live outside the manifests (k8s/README.md says how to create them). */
 const EXTERNAL_SECRETS: Record<string, string[]> = {
-  'trace-secrets': ['JWT_SECRET', 'BOOTSTRAP_ADMIN_CLIENT_ID', 'BOOTSTRAP_ADMIN_CLIENT_SECRET'],
+  'trace-secrets': ['JWT_SECRET', 'INTERNAL_SECRET', 'BOOTSTRAP_ADMIN_CLIENT_ID', 'BOOTSTRAP_ADMIN_CLIENT_SECRET'],
 };
 
 // Native import(): the Strimzi models are ES modules only, and a compiled
