@@ -30,7 +30,8 @@ describe('internal routes in distributed mode (gateway, agri, food processes)', 
     });
 
   it('services reach each other; no client token, and no path through the gateway, reaches /internal', async () => {
-    d = await startDistributed(['agri', 'food'], 'e2einternal');
+    // A small look-up budget, to see the gateway count certificate look-ups before it forwards them.
+    d = await startDistributed(['agri', 'food'], 'e2einternal', { env: { gateway: { LOOKUP_RATE_LIMIT: '5' } } });
     const dep = d;
     const admin = dep.as('platform', 'admin');
     const org = async (name: string, kind: string, locationKind: string): Promise<{ id: string; api: Api; loc: string }> => {
@@ -98,6 +99,17 @@ describe('internal routes in distributed mode (gateway, agri, food processes)', 
     const service = await new ServiceCredentials(dep.secret).header('test');
     expect((await fetch(`${agri}/internal/v1/agri/public/09506000134352/INT-GRAIN`, { headers: service })).status).toBe(200);
   }, 240_000);
+
+  it('public look-ups are counted per client address at the gateway (a service behind it sees only the gateway)', async () => {
+    const dep = d!;
+    const answers: number[] = [];
+    for (let i = 0; i < 6; i++) answers.push((await fetch(`${dep.gateway.url}/v1/certificates/NO-SUCH-${i}`)).status);
+    expect(answers.slice(0, 5)).not.toContain(429);
+    const refused = await fetch(`${dep.gateway.url}/v1/certificates/NO-SUCH-6`);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+  });
 
   it('a rotated client\'s old token stops working at another service within seconds (token versions through Redis)', async () => {
     const dep = d!;
