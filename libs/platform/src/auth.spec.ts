@@ -186,6 +186,14 @@ describe('ServiceCredentials', () => {
     }
   });
 
+  it('a service credential is no client token, even signed with the client-token key', async () => {
+    const tokens = new TokenService(SECRET);
+    const credential = (await credentials.header('recall'))[SERVICE_CREDENTIAL_HEADER].slice('Bearer '.length);
+    await refused(() => tokens.verify(credential), /signature/);
+    const sameKey = forge({ alg: 'HS256', typ: 'JWT' }, { sub: 'c', org: 'o', role: 'admin', iss: 'trace', aud: 'trace-internal', exp: Math.floor(Date.now() / 1000) + 60 });
+    await refused(() => tokens.verify(sameKey), /claims/);
+  });
+
   it('INTERNAL_SECRET, when set, is the only key: a credential derived from JWT_SECRET is refused', async () => {
     const separate = new ServiceCredentials(SECRET, 'i'.repeat(40));
     const derived = await credentials.header('food');

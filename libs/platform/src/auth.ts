@@ -93,8 +93,9 @@ export class TokenService {
     } catch (err) {
       throw new UnauthorizedException(refusalOf(err));
     }
-    const { sub, org, role, ver } = payload as JWTPayload & { org?: unknown; role?: unknown; ver?: unknown };
-    if (typeof sub !== 'string' || typeof org !== 'string' || !ROLES.includes(role as Role)) {
+    const { sub, org, role, ver, aud } = payload as JWTPayload & { org?: unknown; role?: unknown; ver?: unknown };
+    // A client token names no audience; one that does (a service credential) is no client token.
+    if (aud !== undefined || typeof sub !== 'string' || typeof org !== 'string' || !ROLES.includes(role as Role)) {
       throw new UnauthorizedException('Token claims are not valid');
     }
     if (ver !== undefined && !Number.isSafeInteger(ver)) throw new UnauthorizedException('Token claims are not valid');
