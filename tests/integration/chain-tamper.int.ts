@@ -1,3 +1,4 @@
+import { eventually } from '@trace/testing';
 import { GENESIS_HASH, linkHash } from '@trace/trace-chain';
 import { aBatch, aProduct } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
@@ -67,6 +68,31 @@ describe('tampering with a stored chain event in PostgreSQL', () => {
 
     expect(await verify(id)).toMatchObject({ valid: false, length: 2, brokenAt: { seq, reason: 'hash_mismatch' } });
     expect(await scanChain(lot)).toEqual({ valid: false, length: 2 });
+  });
+
+  it.each<[string, string, string]>([
+    ['production time', `produced_at = produced_at - interval '1 day'`, 'produced_at'],
+    ['expiry', `expires_at = now() + interval '1 year'`, 'expires_at'],
+    ['status', `status = 'destroyed'`, 'status'],
+  ])('editing the batch row\'s %s (shown on the scan) breaks verify and the scan', async (what, set, field) => {
+    const lot = `R-${what.replace(/\W+/g, '-').slice(0, 12)}`;
+    const id = await aLot(lot);
+    await t.query(`UPDATE "${t.prefix}agri".batches SET ${set} WHERE id = $1`, [id]);
+    expect(await verify(id)).toMatchObject({ valid: false, length: 2, brokenAt: { reason: 'batch_mismatch', field } });
+    expect(await scanChain(lot)).toEqual({ valid: false, length: 2 });
+  });
+
+  it('a recalled batch set back to active in SQL does not pass for intact', async () => {
+    const id = await aLot('R-RECALLED');
+    const regulator = t.as('regulator-org', 'regulator');
+    const recall = await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: id }], level: 1, reason: 'Pesticide residue' });
+    expect(recall.status).toBe(201);
+    await eventually(async () => (await verify(id)).length === 3, 30_000);
+    expect(await verify(id)).toMatchObject({ valid: true, length: 3 });
+
+    await t.query(`UPDATE "${t.prefix}agri".batches SET status = 'active' WHERE id = $1`, [id]);
+    expect(await verify(id)).toMatchObject({ valid: false, brokenAt: { seq: 3, reason: 'batch_mismatch', field: 'status' } });
+    expect(await scanChain('R-RECALLED')).toEqual({ valid: false, length: 3 });
   });
 
   it('stores new links as hash v2; a chain written before versions (v1, content only) still verifies', async () => {

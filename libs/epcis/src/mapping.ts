@@ -127,7 +127,7 @@ export interface CarriedLink {
   content: Record<string, unknown>;
   /** The link's hash rule (absent: 1, content only); a v2 hash also covers `shown`, stored as carried. */
   hashVersion?: 1 | 2;
-  shown?: { bizStep: string; disposition: string | null; eventTime: string; eventTimeOffset?: string | null; orgId: string };
+  shown?: { bizStep: string; disposition: string | null; eventTime: string; eventTimeOffset?: string | null; orgId: string; statusAfter?: string | null };
 }
 
 export const CARRIED_LINK_KEY = `${TRACE_NS_PREFIX}:chain`;

@@ -138,6 +138,7 @@ describe('canonical record (hash v2)', () => {
     ['the time offset', { eventTimeOffset: '+00:00' }],
     ['an absent time offset', { eventTimeOffset: undefined }],
     ['the organisation', { orgId: 'org-b' }],
+    ['the status after', { statusAfter: 'recalled' }],
   ])('changes when %s changes', (_, change) => {
     expect(recordHash(3, 'a'.repeat(64), content, { ...shown, ...change })).not.toBe(base);
   });
@@ -160,6 +161,11 @@ describe('canonical record (hash v2)', () => {
     expect(canonicalRecord(3, 'a'.repeat(64), content, { ...shown, disposition: undefined as never })).toBe(
       canonicalRecord(3, 'a'.repeat(64), content, { ...shown, disposition: null }),
     );
+  });
+
+  it('leaves out a status that was not recorded, so v2 links written before it keep their hashes', () => {
+    expect(recordHash(3, 'a'.repeat(64), content, { ...shown, statusAfter: null })).toBe(base);
+    expect(recordHash(3, 'a'.repeat(64), content, { ...shown, statusAfter: 'active' })).not.toBe(base);
   });
 
   it('is never the v1 hash of the same content', () => {

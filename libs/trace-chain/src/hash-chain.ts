@@ -26,6 +26,12 @@ export interface ShownFields {
   /** The offset the event time was given in (e.g. `+08:00`), when it is kept. */
   eventTimeOffset?: string | null;
   orgId: string;
+  /**
+   * The batch's status after this link (active, held, recalled…): the scan's
+   * status and recall banner show it, so the batch row must agree with the
+   * head link. Absent in links written before it was recorded.
+   */
+  statusAfter?: string | null;
 }
 
 /** A chain link: its position, the previous hash, the event's content and what the hash covers. */
@@ -48,7 +54,9 @@ export function linkHash(seq: number, prevHash: string, content: Record<string, 
 /**
  * The v2 canonical record of a link: every field a reader is shown, each in
  * one normal form (time as UTC ISO with milliseconds, an absent disposition or
- * offset as null), so the bytes depend only on what is shown.
+ * offset as null), so the bytes depend only on what is shown. Fields added
+ * after v2 was first written (statusAfter) are left out when absent, so the
+ * links written before them keep their hashes.
  */
 export function canonicalRecord(seq: number, prevHash: string, content: Record<string, unknown>, shown: ShownFields): string {
   return canonicalJson({
@@ -61,6 +69,7 @@ export function canonicalRecord(seq: number, prevHash: string, content: Record<s
     eventTime: new Date(shown.eventTime).toISOString(),
     eventTimeOffset: shown.eventTimeOffset ?? null,
     orgId: shown.orgId,
+    statusAfter: shown.statusAfter ?? undefined,
   });
 }
 

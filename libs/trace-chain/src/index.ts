@@ -8,3 +8,4 @@ export * from './holdings';
 export * from './time';
 export * from './categories';
 export * from './recall-effectiveness';
+export * from './batch-row';

@@ -31,6 +31,7 @@ import { consumeInput, restoreInput } from './use-cases/consume-input';
 import { requireLocation, visibleBatchRow, type TraceCore } from './use-cases/core';
 import { getBatch, type BatchWithHoldings } from './use-cases/get-batch';
 import { recordEvent } from './use-cases/record-event';
+import { verifyStoredChain } from './use-cases/verify-chain';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import { claimGtin, claimItem } from './identity';
 import type { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
@@ -209,7 +210,16 @@ export class BatchService implements InputLedger {
     // Validated as RFC 3339 with offset by the DTO: the offsets are kept to give the times back as written.
     const producedOffset = (parseOffsetTime(dto.producedAt) as OffsetTime).offset;
     const expiresOffset = dto.expiresAt ? (parseOffsetTime(dto.expiresAt) as OffsetTime).offset : null;
-    const link = nextLink(undefined, content, { bizStep, disposition: 'active', eventTime: producedAt, eventTimeOffset: producedOffset, orgId: principal.orgId });
+    // The expiry as written, hashed with the registration: the batch row's expiry must agree with it (batchRowMismatch).
+    content.expiresAt = expiresAt ? formatOffsetTime(expiresAt, expiresOffset) : null;
+    const link = nextLink(undefined, content, {
+      bizStep,
+      disposition: 'active',
+      eventTime: producedAt,
+      eventTimeOffset: producedOffset,
+      orgId: principal.orgId,
+      statusAfter: 'active',
+    });
     return this.dataSource.transaction(async (m) => {
       const [row] = (await m.query(
         `INSERT INTO batches (id, domain, gtin, lot, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
@@ -222,8 +232,9 @@ export class BatchService implements InputLedger {
       await m.query(`INSERT INTO batch_custody (batch_id, org_id) VALUES ($1, $2)`, [id, principal.orgId]);
       await HoldingsStore.open(m, [{ id, orgId: principal.orgId, quantity: dto.quantity.value }]);
       await m.query(
-        `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash, hash_version, event_time_offset)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+        `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash, hash_version, event_time_offset,
+                                   status_after)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'active')`,
         [eventId, id, link.seq, bizStep, 'active', producedAt, principal.orgId, content, link.prevHash, link.hash, link.version, producedOffset],
       );
       for (const i of inputs) {
@@ -294,12 +305,7 @@ export class BatchService implements InputLedger {
   async verify(id: string, principal: Principal) {
     const batch = await this.visibleRow(id, principal);
     const rows = (await this.dataSource.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [id])) as EventRow[];
-    const result = verifyChain(rows.map(chainLinkOf));
-    // The head recorded on the batch must be the chain's last link, or links were removed.
-    if (result.valid && result.head !== (batch.chain_seq > 0 ? batch.chain_head.trim() : GENESIS_HASH)) {
-      return { valid: false, length: result.length, head: result.head, brokenAt: { seq: result.length + 1, reason: 'missing_links' } };
-    }
-    return result;
+    return verifyStoredChain(batch, rows);
   }
 
   /**
@@ -312,7 +318,7 @@ export class BatchService implements InputLedger {
     if (!batch) throw notFound('batch', `No ${kind === 'lot' ? 'batch' : 'serialised item'} ${lot} of GTIN ${gtin} in ${this.domain}`);
     const [product] = await this.dataSource.query('SELECT * FROM products WHERE id = $1', [batch.product_id]);
     const rows = (await this.dataSource.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [batch.id])) as EventRow[];
-    const chain = verifyChain(rows.map(chainLinkOf));
+    const chain = verifyStoredChain(batch, rows);
     const origin = rows[0];
     const inspections: { report_no: string; agency: string; sampled_at: Date; sampled_at_offset: string | null; conclusion: string; retest_of: string | null }[] =
       await this.dataSource.query(
@@ -335,7 +341,7 @@ export class BatchService implements InputLedger {
       },
       product: product ? { gtin: product.gtin, name: product.name, category: product.category } : null,
       origin: origin ? { locationId: origin.content.locationId as string, orgId: origin.org_id, at: formatOffsetTime(origin.event_time, origin.event_time_offset) } : null,
-      chain: { valid: chain.valid && chain.head === (batch.chain_seq > 0 ? batch.chain_head.trim() : GENESIS_HASH), length: chain.length },
+      chain: { valid: chain.valid, length: chain.length },
       certificates,
       inspections: inspections.map((i) => ({
         reportNo: i.report_no,

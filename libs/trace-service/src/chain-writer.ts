@@ -42,8 +42,8 @@ export async function appendChainEvent(
   return row;
 }
 
-/** The next link of the batch's chain for this event: its id, the hashed content and the link. */
-function nextChainLink(batch: BatchRow, e: NewChainEvent): { eventId: string; content: Record<string, unknown>; link: ChainLink } {
+/** The next link of the batch's chain for this event (leaving the batch in `statusAfter`): its id, the hashed content and the link. */
+function nextChainLink(batch: BatchRow, e: NewChainEvent, statusAfter: string): { eventId: string; content: Record<string, unknown>; link: ChainLink } {
   const eventId = randomUUID();
   const content: Record<string, unknown> = {
     eventId,
@@ -55,7 +55,7 @@ function nextChainLink(batch: BatchRow, e: NewChainEvent): { eventId: string; co
     orgId: e.orgId,
     ...e.details,
   };
-  const link = nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content, shownOf(e));
+  const link = nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content, { ...shownOf(e), statusAfter });
   return { eventId, content, link };
 }
 
@@ -130,6 +130,8 @@ export interface LinkRow {
   hash: string;
   /** The rule `hash` follows: 2 for every link built here; 1 only for an old link carried over as it was. */
   hash_version: HashVersion;
+  /** The batch's status after the link (hashed under v2 when recorded; the batch row must agree with its head). */
+  status_after?: string | null;
   epcis_hash?: string | null;
   epcis_error?: boolean;
   epcis_type?: string | null;
@@ -166,11 +168,11 @@ export async function insertLinks(
   if (rows.length === 0) return [];
   return m.query(
     `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, event_time_offset, org_id, content, prev_hash, hash, hash_version,
-                               record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id)
+                               status_after, record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id)
      SELECT id, batch_id, seq, biz_step, disposition, event_time, event_time_offset, org_id, content, prev_hash, hash, hash_version,
-            COALESCE($2, now()), epcis_hash, COALESCE(epcis_error, false), epcis_type, epc_keys, read_point, biz_location, $3
+            status_after, COALESCE($2, now()), epcis_hash, COALESCE(epcis_error, false), epcis_type, epc_keys, read_point, biz_location, $3
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, batch_id uuid, seq int, biz_step text, disposition text, event_time timestamptz,
-            event_time_offset text, org_id text, content jsonb, prev_hash text, hash text, hash_version smallint, epcis_hash text, epcis_error boolean, epcis_type text,
+            event_time_offset text, org_id text, content jsonb, prev_hash text, hash text, hash_version smallint, status_after text, epcis_hash text, epcis_error boolean, epcis_type text,
             epc_keys text[], read_point text, biz_location text)
      ${returning ? 'RETURNING *' : ''}`,
     [JSON.stringify(rows), capture?.recordTime ?? null, capture?.captureId ?? null],
@@ -222,8 +224,8 @@ async function storeChainEvents(
     // Two links on one batch in one statement would both claim the same seq.
     throw new Error('appendChainEvents: a batch may appear only once');
   }
-  const links = appends.map(({ batch, event: e }) => {
-    const { eventId, content, link } = nextChainLink(batch, e);
+  const links = appends.map(({ batch, event: e, after }) => {
+    const { eventId, content, link } = nextChainLink(batch, e, after.status);
     // receiving moves the batch to where it was received; nothing else moves it.
     const locationAfter = e.bizStep === 'receiving' ? e.locationId : batch.location_id;
     return { eventId, content, link, locationAfter };
@@ -243,6 +245,7 @@ async function storeChainEvents(
       prev_hash: links[i].link.prevHash,
       hash: links[i].link.hash,
       hash_version: HASH_VERSION,
+      status_after: a.after.status,
     })),
     undefined,
     returning,

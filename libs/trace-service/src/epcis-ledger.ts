@@ -275,6 +275,13 @@ class ChunkWriter {
       const orgId = shown?.orgId ?? this.principal.orgId;
       // The offset the capturer's event time was written in (eventTimeZoneOffset), given back by the API and on export.
       const eventTimeOffset = shown ? (shown.eventTimeOffset ?? null) : (normalizeOffset(String(ev.event.eventTimeZoneOffset ?? '')) ?? null);
+      const state = { status: batch.status as BatchStatus, holderOrgId: batch.holder_org_id, pendingReceiverOrgId: batch.pending_receiver_org_id, quantity: Number(batch.quantity_value) };
+      // Captured events record what happened at trading partners: they move no custody here. Their
+      // dispositions still set the status (recalled, destroyed…); an error declaration changes nothing.
+      // A carried link that recorded the status it left is taken at its word: its hash covers it.
+      const after = shown?.statusAfter
+        ? { ...state, status: shown.statusAfter as BatchStatus }
+        : ev.error ? state : { ...state, status: statusAfter(state.status, { bizStep: bizStep as never, disposition: (disposition ?? undefined) as never }) };
       const link: ChainLink = carried
         ? { seq: carried.seq, prevHash: carried.prevHash, hash: carried.hash, content, version: carried.hashVersion ?? 1 }
         : nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content, {
@@ -283,16 +290,15 @@ class ChunkWriter {
             eventTime,
             eventTimeOffset,
             orgId,
+            statusAfter: after.status,
           });
-      const state = { status: batch.status as BatchStatus, holderOrgId: batch.holder_org_id, pendingReceiverOrgId: batch.pending_receiver_org_id, quantity: Number(batch.quantity_value) };
-      // Captured events record what happened at trading partners: they move no custody here. Their
-      // dispositions still set the status (recalled, destroyed…); an error declaration changes nothing.
-      const after = ev.error ? state : { ...state, status: statusAfter(state.status, { bizStep: bizStep as never, disposition: (disposition ?? undefined) as never }) };
       const locationId = (content.locationId as string | undefined) ?? ev.locationId;
       const id = (content.eventId as string | undefined) ?? eventId;
       this.links.push({
         id, batch_id: batch.id, seq: link.seq, biz_step: bizStep, disposition: disposition ?? null, event_time: eventTime.toISOString(),
-        event_time_offset: eventTimeOffset, org_id: orgId, content, prev_hash: link.prevHash, hash: link.hash, hash_version: link.version ?? HASH_VERSION, epcis_hash: ev.hash, epcis_error: ev.error,
+        event_time_offset: eventTimeOffset, org_id: orgId, content, prev_hash: link.prevHash, hash: link.hash, hash_version: link.version ?? HASH_VERSION,
+        // What a v1 carried link never recorded stays unrecorded (its hash could not cover it).
+        status_after: carried ? (shown?.statusAfter ?? null) : after.status, epcis_hash: ev.hash, epcis_error: ev.error,
         epcis_type: ev.type, epc_keys: ev.epcKeys, read_point: ev.readPoint, biz_location: ev.bizLocation,
       });
       batch.chain_seq = link.seq;

@@ -203,10 +203,29 @@ export class TraceChainItemKind1765000200000 implements MigrationInterface {
   }
 }
 
+/**
+ * Each link records the status it leaves the batch in (hashed under v2 when
+ * present), so the status the scan shows, read from the batch row, can be
+ * checked against the chain: a recalled batch set back to active in SQL no
+ * longer passes for intact. Null in links written before.
+ */
+export class TraceChainStatusAfter1765000220000 implements MigrationInterface {
+  name = 'TraceChainStatusAfter1765000220000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE trace_events ADD COLUMN status_after text`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE trace_events DROP COLUMN status_after');
+  }
+}
+
 export const TRACE_CHAIN_MIGRATIONS = [
   TraceChainTables1764000001000,
   TraceChainCustody1764000003000,
   TraceChainEpcis1764300001000,
   TraceChainHashVersion1765000180000,
   TraceChainItemKind1765000200000,
+  TraceChainStatusAfter1765000220000,
 ];

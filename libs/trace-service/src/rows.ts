@@ -1,4 +1,4 @@
-import { formatOffsetTime, type ChainLink, type HashVersion } from '@trace/trace-chain';
+import { formatOffsetTime, type BatchRowFacts, type ChainLink, type HashVersion } from '@trace/trace-chain';
 import type { ItemKind } from '@trace/contracts';
 import type { DomainName } from './domains';
 
@@ -45,6 +45,8 @@ export interface EventRow {
   hash: string;
   /** 1: the hash covers the content only (links written before versions); 2: the full record (see canonicalRecord). */
   hash_version: HashVersion;
+  /** The batch's status after this link; null in links written before it was recorded. */
+  status_after?: string | null;
 }
 
 /**
@@ -64,7 +66,19 @@ export function chainLinkOf(r: EventRow): ChainLink {
       eventTime: r.event_time,
       eventTimeOffset: r.event_time_offset ?? null,
       orgId: r.org_id,
+      statusAfter: r.status_after ?? null,
     },
+  };
+}
+
+/** What the batch row shows that its chain also records (see batchRowMismatch). */
+export function batchRowFactsOf(b: BatchRow): BatchRowFacts {
+  return {
+    status: b.status,
+    producedAt: b.produced_at,
+    producedAtOffset: b.produced_at_offset ?? null,
+    expiresAt: b.expires_at,
+    expiresAtOffset: b.expires_at_offset ?? null,
   };
 }
 
