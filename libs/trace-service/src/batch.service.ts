@@ -15,10 +15,8 @@ import {
 import {
   categoryRefusal,
   formatOffsetTime,
-  GENESIS_HASH,
   nextLink,
   parseOffsetTime,
-  verifyChain,
   type DomainRules,
   type EventContext,
   type OffsetTime,
@@ -35,7 +33,7 @@ import { verifyStoredChain } from './use-cases/verify-chain';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import { claimGtin, claimItem } from './identity';
 import type { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
-import { chainLinkOf, toBatchView, toEventView, type BatchRow, type BatchView, type EventRow } from './rows';
+import { toBatchView, toEventView, type BatchRow, type BatchView, type EventRow } from './rows';
 
 export { DOMAINS, DOMAIN_ENUM, type DomainName } from './domains';
 export type { BatchView } from './rows';
