@@ -77,8 +77,12 @@ export class MessagingModule {
         },
         {
           provide: 'TRANSPORT_CLOSER',
-          inject: [EVENT_TRANSPORT],
-          useFactory: (t: EventTransport) => ({ onApplicationShutdown: () => t.close() }),
+          inject: [EVENT_TRANSPORT, LOGGER],
+          useFactory: (t: EventTransport, logger: Logger) => ({
+            // Once per process, however many services it hosts.
+            beforeApplicationShutdown: () => logger.info('shutting down: not ready, stopping consumers'),
+            onApplicationShutdown: () => t.close(),
+          }),
         },
       ],
       exports: [EVENT_TRANSPORT],
@@ -142,9 +146,10 @@ class ServiceRuntimeLifecycle implements OnApplicationBootstrap, BeforeApplicati
 
   async beforeApplicationShutdown() {
     this.health.register('shutdown', async () => ({ ok: false, detail: 'shutting down' }));
-    this.logger.info('shutting down: not ready, stopping consumers');
+    // A host of nine services runs this nine times; the host announces it once (TRANSPORT_CLOSER).
+    this.logger.debug({ service: this.service }, 'shutting down: not ready, stopping consumers');
     await this.transport.stopConsuming?.();
-    this.logger.info('consumers stopped; finishing HTTP requests in flight');
+    this.logger.debug({ service: this.service }, 'consumers stopped; finishing HTTP requests in flight');
   }
 
   async onApplicationShutdown() {

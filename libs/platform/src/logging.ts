@@ -27,11 +27,18 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info', base: Reco
   );
 }
 
+/**
+ * Nest's start-up chatter (one line per module and per route, some 200 lines)
+ * would bury what a person starting the app needs to read: debug level.
+ */
+const STARTUP_CHATTER = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+
 /** Routes Nest's own logging into pino. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
   log(message: unknown, context?: string) {
-    this.logger.info({ context }, String(message));
+    if (context && STARTUP_CHATTER.has(context)) this.logger.debug({ context }, String(message));
+    else this.logger.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string) {
     this.logger.error({ context, trace }, String(message));

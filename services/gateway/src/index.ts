@@ -1,1 +1,2 @@
 export * from './gateway.module';
+export { AdminBootstrap } from './identity/bootstrap-admin';
