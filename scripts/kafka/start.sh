@@ -3,6 +3,9 @@
 # on loopback, from the jars of Maven Central's org.apache.kafka:kafka_2.13.
 #
 #   bash scripts/kafka/start.sh [--nodes N]     (N = 1 or 3; default 1)
+#   bash scripts/kafka/start.sh --restart-node I (start node I of the running
+#                                                 cluster again, data kept:
+#                                                 for fault tests)
 #
 # The jars are fetched once (mvn, pom.xml beside this file) into
 # $KAFKA_CACHE (default ~/.cache/trace-kafka/<version>) and kept between runs
@@ -15,10 +18,12 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 nodes=1
+restart_node=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --nodes) nodes="$2"; shift 2 ;;
     --nodes=*) nodes="${1#--nodes=}"; shift ;;
+    --restart-node) restart_node="$2"; shift 2 ;;
     *) echo "usage: $0 [--nodes N]" >&2; exit 64 ;;
   esac
 done
@@ -35,11 +40,29 @@ if [ ! -f "$cache/.complete" ] || [ "$here/pom.xml" -nt "$cache/.complete" ]; th
   touch "$cache/.complete"
 fi
 
-bash "$here/stop.sh" >/dev/null 2>&1 || true
 base="${KAFKA_PORT:-19092}"
 data="${KAFKA_DATA:-$root/.data/kafka}"
-rm -rf "$data"/node-* && mkdir -p "$data"
 cp="$cache/*"
+
+launch() { # node directory: the broker runs in the background, its pid in <dir>/pid
+  # The heap is small on purpose: up to three brokers share a 2-core, CI-sized machine with the tests.
+  nohup java -Xms256m -Xmx${KAFKA_HEAP_MB:-512}m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$data/log4j2.properties" -Dkafka.logs.dir="$1/logs" \
+    -cp "$cp" kafka.Kafka "$1/server.properties" </dev/null >>"$1/logs/stdout.log" 2>&1 &
+  echo $! > "$1/pid"
+}
+
+if [ -n "$restart_node" ]; then
+  dir="$data/node-$restart_node"
+  [ -f "$dir/server.properties" ] || { echo "no node $restart_node under $data" >&2; exit 66; }
+  if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then echo "node $restart_node is running" >&2; exit 0; fi
+  launch "$dir"
+  echo "restarted node $restart_node (pid $(cat "$dir/pid"))"
+  exit 0
+fi
+
+bash "$here/stop.sh" >/dev/null 2>&1 || true
+rm -rf "$data"/node-* && mkdir -p "$data"
 voters=""
 brokers=""
 for i in $(seq 1 "$nodes"); do
@@ -93,11 +116,7 @@ PROPS
   java -cp "$cp" -Dlog4j2.configurationFile="$data/log4j2.properties" -Dkafka.logs.dir="$dir/logs" \
     kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >"$dir/logs/format.out" 2>&1 \
     || { cat "$dir/logs/format.out" >&2; exit 1; }
-  # The heap is small on purpose: up to three brokers share a 2-core, CI-sized machine with the tests.
-  nohup java -Xms256m -Xmx${KAFKA_HEAP_MB:-512}m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$data/log4j2.properties" -Dkafka.logs.dir="$dir/logs" \
-    -cp "$cp" kafka.Kafka "$dir/server.properties" </dev/null >"$dir/logs/stdout.log" 2>&1 &
-  echo $! > "$dir/pid"
+  launch "$dir"
 done
 echo "$brokers" > "$data/brokers"
 

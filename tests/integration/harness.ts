@@ -184,9 +184,10 @@ export async function startBackbonePair(mode: Mode | 'kafka-mock'): Promise<Back
   const producer = await startTestService('agri', prefix, fx.transport);
   const consumer = await startTestService('lineage', prefix, fx.transport);
   countEffects(consumer);
-  // Wired as the services wire it: the transport may hand over runs of messages.
+  // Wired as the services wire it: the transport may hand over runs of messages. A group of the
+  // test's own, as a deployment's services get one per schema prefix: tests share the run's broker.
   await fx.transport.subscribe(
-    consumer.name,
+    `${prefix}${consumer.name}`,
     consumer.inbox.topics(),
     (m) => consumer.inbox.dispatch(m),
     (ms) => consumer.inbox.dispatchBatch(ms),

@@ -58,6 +58,8 @@ export class KafkaTransport implements EventTransport {
   private readonly consumers: Consumer[] = [];
   private connected = false;
   private lastError?: string;
+  /** Set once shutting down: a consumer that crashes then is not replaced. */
+  private stopping = false;
 
   constructor(private readonly opts: KafkaTransportOptions) {
     this.kafka = new Kafka({
@@ -110,17 +112,49 @@ export class KafkaTransport implements EventTransport {
     const producer = await this.getProducer();
     const byTopic = new Map<string, OutboundMessage[]>();
     for (const m of messages) byTopic.set(this.wire(m.topic), [...(byTopic.get(this.wire(m.topic)) ?? []), m]);
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, ms]) => ({
-        topic,
-        messages: ms.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
-      })),
-    });
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, ms]) => ({
+          topic,
+          messages: ms.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+        })),
+      });
+    } catch (err) {
+      await this.discardProducer(producer, err);
+      throw err;
+    }
+  }
+
+  /**
+   * After a failed send the idempotent producer's sequence numbers no longer
+   * match the broker's (kafkajs advances them for a batch that never landed),
+   * and every later send fails with OUT_OF_ORDER_SEQUENCE_NUMBER: found on a
+   * three-node cluster when a partition leader was killed. A new producer gets
+   * a new producer id and starts its sequences afresh; the relay sends the
+   * unmarked rows again and the inboxes absorb what had landed.
+   */
+  private async discardProducer(producer: Producer, err: unknown): Promise<void> {
+    if (this.producer !== producer) return;
+    this.lastError = (err as Error).message;
+    this.producer = undefined;
+    this.producerReady = undefined;
+    await producer.disconnect().catch(() => undefined);
   }
 
   async subscribe(consumerGroup: string, topics: string[], dispatch: DispatchFn, dispatchBatch?: BatchDispatchFn): Promise<void> {
     if (topics.length === 0) return;
+    await this.startConsumer(consumerGroup, topics, dispatch, dispatchBatch);
+  }
+
+  /**
+   * A consumer that kafkajs gives up on (retries exhausted while a broker is
+   * gone) is replaced by a new one instead of kafkajs' own restart: on a
+   * three-node cluster whose partition leader was killed, the restarted
+   * consumer sat silent with messages waiting. The new member rejoins the group
+   * and resumes from the committed offsets; the inbox absorbs any re-delivery.
+   */
+  private async startConsumer(consumerGroup: string, topics: string[], dispatch: DispatchFn, dispatchBatch?: BatchDispatchFn): Promise<void> {
     const consumer = this.kafka.consumer({
       groupId: consumerGroup,
       allowAutoTopicCreation: true,
@@ -128,8 +162,17 @@ export class KafkaTransport implements EventTransport {
       heartbeatInterval: 3_000,
       // Short long-polls: lower latency when idle and a quick, clean disconnect.
       maxWaitTimeInMs: 1_000,
+      // Until it has joined its group kafkajs restarts it (a cluster still electing its group
+      // coordinator answers "loading" for a while); after that a crash is this transport's to handle.
+      retry: { initialRetryTime: 200, retries: 8, restartOnFailure: async () => !member },
     });
     this.consumers.push(consumer);
+    let member = false;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopping) return;
+      this.opts.logger.warn({ consumerGroup, err: payload.error?.message }, 'kafka consumer crashed; replacing it');
+      void this.replaceConsumer(consumer, consumerGroup, topics, dispatch, dispatchBatch);
+    });
     const onLag = this.opts.onLag;
     if (onLag) {
       const assigned = new Set<string>();
@@ -153,44 +196,72 @@ export class KafkaTransport implements EventTransport {
         }
       });
     }
-    await consumer.connect();
-    await consumer.subscribe({ topics: topics.map((t) => this.wire(t)), fromBeginning: true });
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    const inbound = (topic: string, partition: number, message: KafkaMessage): InboundMessage => ({
-      topic: this.contract(topic),
-      partition,
-      offset: message.offset,
-      key: message.key?.toString() ?? null,
-      value: message.value ?? Buffer.alloc(0),
-      headers: headersToRecord(message.headers),
+    const joined = new Promise<void>((resolve) => {
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        member = true;
+        resolve();
+      });
     });
-    const size = Math.max(1, this.opts.batchSize ?? 100);
-    await consumer.run({
-      autoCommit: true,
-      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 3,
-      // The dispatchers throw only when even dead-lettering failed: kafkajs then retries
-      // from the last resolved offset instead of skipping anything.
-      ...(dispatchBatch
-        ? {
-            // Offsets are resolved run by run, never for a whole fetch before it is applied.
-            eachBatchAutoResolve: false,
-            eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
-              for (let at = 0; at < batch.messages.length; at += size) {
-                if (!isRunning() || isStale()) return;
-                const run = batch.messages.slice(at, at + size);
-                await dispatchBatch(run.map((m) => inbound(batch.topic, batch.partition, m)));
-                resolveOffset(run[run.length - 1].offset);
-                await heartbeat();
-              }
-            },
-          }
-        : {
-            eachMessage: async ({ topic, partition, message }: EachMessagePayload) => {
-              await dispatch(inbound(topic, partition, message));
-            },
-          }),
-    });
-    await joined;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: topics.map((t) => this.wire(t)), fromBeginning: true });
+      const inbound = (topic: string, partition: number, message: KafkaMessage): InboundMessage => ({
+        topic: this.contract(topic),
+        partition,
+        offset: message.offset,
+        key: message.key?.toString() ?? null,
+        value: message.value ?? Buffer.alloc(0),
+        headers: headersToRecord(message.headers),
+      });
+      const size = Math.max(1, this.opts.batchSize ?? 100);
+      await consumer.run({
+        autoCommit: true,
+        partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 3,
+        // The dispatchers throw only when even dead-lettering failed: kafkajs then retries
+        // from the last resolved offset instead of skipping anything.
+        ...(dispatchBatch
+          ? {
+              // Offsets are resolved run by run, never for a whole fetch before it is applied.
+              eachBatchAutoResolve: false,
+              eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+                for (let at = 0; at < batch.messages.length; at += size) {
+                  if (!isRunning() || isStale()) return;
+                  const run = batch.messages.slice(at, at + size);
+                  await dispatchBatch(run.map((m) => inbound(batch.topic, batch.partition, m)));
+                  resolveOffset(run[run.length - 1].offset);
+                  await heartbeat();
+                }
+              },
+            }
+          : {
+              eachMessage: async ({ topic, partition, message }: EachMessagePayload) => {
+                await dispatch(inbound(topic, partition, message));
+              },
+            }),
+      });
+      await joined;
+    } catch (err) {
+      const at = this.consumers.indexOf(consumer);
+      if (at >= 0) this.consumers.splice(at, 1);
+      await consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async replaceConsumer(old: Consumer, consumerGroup: string, topics: string[], dispatch: DispatchFn, dispatchBatch?: BatchDispatchFn): Promise<void> {
+    const at = this.consumers.indexOf(old);
+    if (at >= 0) this.consumers.splice(at, 1);
+    await old.disconnect().catch(() => undefined);
+    for (let attempt = 0; !this.stopping; attempt++) {
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** Math.min(attempt, 5))));
+      if (this.stopping) return;
+      try {
+        await this.startConsumer(consumerGroup, topics, dispatch, dispatchBatch);
+        return;
+      } catch (err) {
+        this.opts.logger.warn({ consumerGroup, err: (err as Error).message, attempt }, 'kafka consumer could not be replaced yet; trying again');
+      }
+    }
   }
 
   deadLetterSink(): DeadLetterSink {
@@ -231,11 +302,13 @@ export class KafkaTransport implements EventTransport {
   }
 
   async stopConsuming(): Promise<void> {
+    this.stopping = true;
     // consumer.stop() waits for the batch being processed, commits and leaves the group.
     await Promise.allSettled(this.consumers.map((c) => c.stop()));
   }
 
   async close(): Promise<void> {
+    this.stopping = true;
     await Promise.allSettled(this.consumers.map((c) => c.disconnect()));
     this.consumers.length = 0;
     if (this.producer) await this.producer.disconnect().catch(() => undefined);

@@ -64,8 +64,14 @@ export async function createTopics(brokers: string[], plan: TopicSpec[], clientI
   try {
     const existing = new Set(await admin.listTopics());
     const missing = plan.filter((t) => !existing.has(t.topic));
-    if (missing.length) await admin.createTopics({ topics: missing, waitForLeaders: true });
-    const meta = await admin.fetchTopicMetadata({ topics: plan.map((t) => t.topic) });
+    // A broker back from a restart answers "unknown topic" to the leader wait for a moment: a
+    // repeat creates only what is still missing and waits again.
+    await withRetries(async () => {
+      const now = new Set(await admin.listTopics());
+      const todo = missing.filter((t) => !now.has(t.topic));
+      if (todo.length) await admin.createTopics({ topics: todo, waitForLeaders: true });
+    });
+    const meta = await withRetries(() => admin.fetchTopicMetadata({ topics: plan.map((t) => t.topic) }));
     return plan.map((t) => {
       const have = meta.topics.find((m) => m.name === t.topic)?.partitions.length ?? 0;
       const note = missing.includes(t) ? 'created' : have < t.numPartitions ? 'fewer-partitions' : 'exists';
@@ -73,5 +79,17 @@ export async function createTopics(brokers: string[], plan: TopicSpec[], clientI
     });
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Right after creation (or a broker's return) a broker may not know a new topic yet for a moment. */
+async function withRetries<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 250 * Math.min(i, 4)));
+    }
   }
 }
