@@ -71,7 +71,7 @@ describe('inspections over Kafka (agri, recall and gateway processes)', () => {
     // The recall service opens a case from the event it consumed over Kafka.
     const opened = await eventually(async () => {
       const r = await regulator.get('/v1/cases?status=open');
-      return r.status === 200 && r.body.find((c: { inspection: { id: string } }) => c.inspection.id === failed.body.id);
+      return r.status === 200 && r.body.items.find((c: { inspection: { id: string } }) => c.inspection.id === failed.body.id);
     }, 60_000);
     expect(opened).toMatchObject({
       status: 'open',

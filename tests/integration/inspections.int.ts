@@ -79,7 +79,7 @@ describe('inspections: a failed sample holds the batch and opens a case, a re-te
   const caseOf = (inspectionId: string, status?: string) =>
     eventually(async () => {
       const r = await regulator.get(`/v1/cases${status ? `?status=${status}` : ''}`);
-      return r.status === 200 && r.body.find((c: { inspection: { id: string } }) => c.inspection.id === inspectionId);
+      return r.status === 200 && r.body.items.find((c: { inspection: { id: string } }) => c.inspection.id === inspectionId);
     }, 20_000);
 
   it('a failed pesticide-residue sample holds an agri batch and opens a case, a re-test clears it', async () => {
@@ -190,7 +190,7 @@ describe('inspections: a failed sample holds the batch and opens a case, a re-te
       ['SJ-AGRI-RETEST-1', 'fail'],
       ['SJ-AGRI-RETEST-2', 'pass'],
     ]);
-    const open = (await regulator.get('/v1/cases?status=open')).body as { id: string }[];
+    const open = (await regulator.get('/v1/cases?status=open&limit=500')).body.items as { id: string }[];
     expect(open.map((c) => c.id)).not.toContain(opened.id);
 
     // Everything is on the chain, and the chain verifies.

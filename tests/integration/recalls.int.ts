@@ -276,7 +276,7 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     );
     const theCase = await eventually(async () => {
       const r = await regulator.get('/v1/cases?status=open');
-      return r.body.find?.((c: { inspection: { id: string } }) => c.inspection.id === failed.id) as { id: string } | undefined;
+      return r.body.items?.find((c: { inspection: { id: string } }) => c.inspection.id === failed.id) as { id: string } | undefined;
     }, 20_000);
     await eventually(async () => (await regulator.get(`/v1/trace/agri/${grain.id}`)).status === 200);
 

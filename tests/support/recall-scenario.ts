@@ -142,7 +142,7 @@ export function recallScenario(dep: () => ScenarioDeployment, tag: string) {
       expect(await status('agri', G.id)).toBe('held');
       const theCase = await eventually(async () => {
         const r = await regulator.get('/v1/cases?status=open');
-        return r.status === 200 && (r.body.find((c: { inspection: { id: string } }) => c.inspection.id === failed.id) as { id: string } | undefined);
+        return r.status === 200 && (r.body.items.find((c: { inspection: { id: string } }) => c.inspection.id === failed.id) as { id: string } | undefined);
       }, dep().eventuallyMs);
       expect(theCase).toMatchObject({ status: 'open', batch: { domain: 'agri', batchId: G.id } });
       caseId = (theCase as { id: string }).id;

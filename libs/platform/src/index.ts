@@ -20,3 +20,4 @@ export * from './public-url';
 export * from './security-headers';
 export * from './rate-limit';
 export * from './negotiate';
+export * from './list-query';

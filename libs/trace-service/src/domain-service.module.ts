@@ -14,6 +14,8 @@ import { HOLDINGS_MIGRATIONS } from './holdings/migrations';
 import { TRACE_CHAIN_MIGRATIONS } from './migrations';
 import { createCategoryController } from './categories.controller';
 import { createQrController } from './qr.controller';
+import { createListControllers } from './lists/list.controller';
+import { LIST_MIGRATIONS } from './lists/migrations';
 import { TraceChainTimeOffsets1765000300000 } from './time-offsets.migration';
 import { RecallHandler } from './recall.handler';
 import {
@@ -69,10 +71,10 @@ export class DomainServiceModule {
     return {
       module: DomainServiceModule,
       imports: [
-        ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...HOLDINGS_MIGRATIONS, ...INSPECTION_MIGRATIONS, TraceChainTimeOffsets1765000300000, ...(options.migrations ?? [])] }),
+        ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...HOLDINGS_MIGRATIONS, ...INSPECTION_MIGRATIONS, TraceChainTimeOffsets1765000300000, ...LIST_MIGRATIONS, ...(options.migrations ?? [])] }),
         BatchRegistryModule,
       ],
-      controllers: [...createDomainControllers(domain), createCategoryController(domain, rules), createInspectionController(domain), createQrController(domain), ...(options.controllers ?? [])],
+      controllers: [...createDomainControllers(domain), ...createListControllers(domain), createCategoryController(domain, rules), createInspectionController(domain), createQrController(domain), ...(options.controllers ?? [])],
       providers: [
         { provide: 'DOMAIN_NAME', useValue: domain },
         { provide: DOMAIN_RULES, useValue: rules },

@@ -15,6 +15,7 @@ import {
   OrganisationsController,
 } from './identity/identity.controllers';
 import { IdentityService } from './identity/identity.service';
+import { LocationListController, OrganisationListController } from './identity/lists.controller';
 import { LocationService } from './identity/locations.service';
 import { GATEWAY_MIGRATIONS } from './identity/migrations';
 import { ScanController } from './scan/scan.controller';
@@ -36,7 +37,7 @@ import { ScanService } from './scan/scan.service';
 @Global()
 @Module({
   imports: [ServiceRuntimeModule.forService({ service: 'gateway', migrations: GATEWAY_MIGRATIONS }), BatchRegistryModule],
-  controllers: [AuthController, OrganisationsController, LocationsController, InternalDirectoryController, InternalIdentityClaimsController, ScanController],
+  controllers: [AuthController, OrganisationsController, OrganisationListController, LocationsController, LocationListController, InternalDirectoryController, InternalIdentityClaimsController, ScanController],
   providers: [
     IdentityService,
     CredentialThrottle,

@@ -5,6 +5,8 @@ import { ExportsController } from './exports/exports.controller';
 import { FsmaProjector } from './exports/fsma.projector';
 import { FsmaExportQuery } from './exports/fsma.query';
 import { LineageIndex } from './lineage-index';
+import { IncomingShipmentsController, SearchController } from './lists/lists.controller';
+import { LineageListQuery } from './lists/lists.query';
 import { LineageProjector } from './lineage.projector';
 import { LINEAGE_MIGRATIONS } from './migrations';
 import { LineageScopeController } from './scope.controller';
@@ -21,12 +23,13 @@ import { TraceQuery } from './trace.query';
 @Global()
 @Module({
   imports: [ServiceRuntimeModule.forService({ service: 'lineage', migrations: LINEAGE_MIGRATIONS })],
-  controllers: [TraceController, LineageScopeController, ExportsController],
+  controllers: [TraceController, LineageScopeController, ExportsController, SearchController, IncomingShipmentsController],
   providers: [
     LineageIndex,
     LineageProjector,
     TraceQuery,
     LineageScopeQuery,
+    LineageListQuery,
     { provide: LINEAGE_SCOPE, useExisting: LineageScopeQuery },
     // FSMA 204 export (services/lineage/src/exports): its read model is fed by the same inbox; names come from DIRECTORY.
     FsmaProjector,

@@ -13,6 +13,7 @@ import {
 } from '@trace/contracts';
 import { InboxDispatcher, PoisonMessageError, type HandlerContext } from '@trace/messaging';
 import { holdingsFacts, projectHoldings } from './holdings.projection';
+import { projectShipments } from './lists/shipments.projection';
 import { LineageIndex } from './lineage-index';
 import { NODE_STATUSES, parseUuid, type NodeStatus } from './lineage-graph';
 import { NODE_COLUMNS, nodeFromRow, type NodeRow } from './node-rows';
@@ -175,7 +176,10 @@ export class LineageProjector implements OnModuleInit {
   onModuleInit() {
     this.inbox.on('batchRegistered', (e, ctx) => this.onBatchRegistered(e, ctx));
     this.inbox.on('transformationRecorded', (e, ctx) => this.onTransformationRecorded(e, ctx));
-    this.inbox.onRun('traceEventRecorded', (events, ctx) => this.onTraceEventsRecorded(events.map((e) => e.payload), ctx.manager));
+    this.inbox.onRun('traceEventRecorded', async (events, ctx) => {
+      await this.onTraceEventsRecorded(events.map((e) => e.payload), ctx.manager);
+      await projectShipments(ctx.manager, events);
+    });
   }
 
   async onBatchRegistered(e: BatchRegistered, { manager, envelope }: HandlerContext): Promise<void> {

@@ -1,9 +1,8 @@
-import { Controller, Get, Inject, Param, ParseUUIDPipe, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { badRequest, Roles } from '@trace/platform';
-import { CASE_STATUSES, CaseQuery, type CaseStatus } from './case.query';
-
-const MAX_LIMIT = 500;
+import { Controller, Get, Inject, Param, ParseUUIDPipe, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiList, parseListQuery, Roles } from '@trace/platform';
+import { CASE_STATUSES, CaseQuery } from './case.query';
 
 @ApiTags('cases')
 @ApiBearerAuth()
@@ -20,23 +19,10 @@ export class CaseController {
       'the failed inspection (reportNo, agency, failingItems), its re-tests, status open/cleared and openedAt. ' +
       'Cases follow the inspection events within seconds.',
   })
-  @ApiQuery({ name: 'status', enum: CASE_STATUSES, required: false })
-  @ApiQuery({ name: 'limit', type: Number, required: false, description: `1..${MAX_LIMIT}, default 100` })
-  @ApiOkResponse({ description: 'The cases' })
+  @ApiList({ description: '{ items: [case], nextCursor }', filters: [{ name: 'status', description: 'open or cleared', enum: CASE_STATUSES }] })
   @ApiForbiddenResponse({ description: 'Not a regulator' })
-  list(@Query('status') status?: string, @Query('limit') limitParam?: string) {
-    if (status !== undefined && !(CASE_STATUSES as readonly string[]).includes(status)) {
-      throw badRequest('status', `status must be one of ${CASE_STATUSES.join(', ')}`, [
-        { field: 'status', message: `must be one of ${CASE_STATUSES.join(', ')}` },
-      ]);
-    }
-    const limit = limitParam === undefined ? 100 : /^\d{1,3}$/.test(limitParam) ? Number(limitParam) : NaN;
-    if (!(limit >= 1 && limit <= MAX_LIMIT)) {
-      throw badRequest('limit', `limit must be an integer between 1 and ${MAX_LIMIT}`, [
-        { field: 'limit', message: `must be an integer between 1 and ${MAX_LIMIT}` },
-      ]);
-    }
-    return this.cases.list(status as CaseStatus | undefined, limit);
+  list(@Query() query: Record<string, unknown>, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    return this.cases.list(parseListQuery(query, ['status'] as const, { cursor: ['micros', 'uuid'], enums: { status: CASE_STATUSES } }), { req, res });
   }
 
   @Get(':id')

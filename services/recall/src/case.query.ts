@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { notFound } from '@trace/platform';
+import type { Request, Response } from 'express';
+import { listPage, notFound, sqlFromMicros, sqlMicros, type ListQuery } from '@trace/platform';
 
 export const CASE_STATUSES = ['open', 'cleared'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
@@ -55,12 +56,15 @@ function caseView(r: CaseRow) {
 export class CaseQuery {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
-  async list(status?: CaseStatus, limit = 100) {
+  /** Newest first; the cursor is the last case's (openedAt, id). */
+  async list(q: ListQuery<'status'>, http?: { req: Request; res: Response }) {
     const rows = (await this.dataSource.query(
-      `SELECT * FROM cases WHERE ($1::text IS NULL OR status = $1) ORDER BY opened_at DESC, id LIMIT $2`,
-      [status ?? null, limit],
+      `SELECT *, ${sqlMicros('opened_at')} AS sort_at FROM cases WHERE ($1::text IS NULL OR status = $1)
+          AND ($3::text IS NULL OR (opened_at, id) < (${sqlFromMicros('$3')}, $4::uuid))
+        ORDER BY opened_at DESC, id DESC LIMIT $2`,
+      [q.filters.status ?? null, q.limit + 1, q.after?.[0] ?? null, q.after?.[1] ?? null],
     )) as CaseRow[];
-    return rows.map(caseView);
+    return listPage(rows as (CaseRow & { sort_at: string })[], q, (r) => [r.sort_at, r.id], http, caseView);
   }
 
   async get(id: string) {

@@ -15,7 +15,7 @@ import {
 import { SHARED_BATCH_SQL } from './batch-parties';
 import type { CreateLocationDto, LocationDto } from './dto';
 
-interface LocationRow {
+export interface LocationRow {
   id: string;
   org_id: string;
   name: string;
@@ -27,7 +27,7 @@ interface LocationRow {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const COLUMNS = 'id, org_id, name, kind, region, address, gln, created_at';
+export const COLUMNS = 'id, org_id, name, kind, region, address, gln, created_at';
 
 /**
  * Locations, and the process-wide Directory over the gateway's tables: what
@@ -96,6 +96,6 @@ function toInfo(row: LocationRow): LocationInfo {
   return { id: row.id, orgId: row.org_id, name: row.name, kind: row.kind, region: row.region, address: row.address, gln: row.gln };
 }
 
-function toDto(row: LocationRow): LocationDto {
+export function toDto(row: LocationRow): LocationDto {
   return { ...toInfo(row), region: row.region, address: row.address, gln: row.gln, createdAt: row.created_at.toISOString() };
 }

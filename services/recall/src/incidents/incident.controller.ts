@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -8,15 +9,13 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiQuery,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { badRequest, CurrentPrincipal, Roles, type Principal } from '@trace/platform';
+import { ApiList, CurrentPrincipal, parseListQuery, Roles, type Principal } from '@trace/platform';
 import { CalendarDayDto, FileIncidentReportDto, OpenIncidentDto } from './dto';
-import { INCIDENT_STATUSES, IncidentService, type IncidentStatus } from './incident.service';
+import { INCIDENT_STATUSES, IncidentService } from './incident.service';
 
-const MAX_LIMIT = 500;
 const uuid = () => new ParseUUIDPipe({ version: '4' });
 
 @ApiTags('incidents')
@@ -54,25 +53,16 @@ export class IncidentController {
   }
 
   @Get()
-  @Roles('regulator')
-  @ApiOperation({ summary: 'Incidents for the regulator, earliest due first' })
-  @ApiQuery({ name: 'status', enum: INCIDENT_STATUSES, required: false })
-  @ApiQuery({ name: 'limit', type: Number, required: false, description: `1..${MAX_LIMIT}, default 100` })
-  @ApiOkResponse({ description: 'The incidents' })
-  @ApiForbiddenResponse({ description: 'Not a regulator' })
-  list(@Query('status') status?: string, @Query('limit') limitParam?: string) {
-    if (status !== undefined && !(INCIDENT_STATUSES as readonly string[]).includes(status)) {
-      throw badRequest('status', `status must be one of ${INCIDENT_STATUSES.join(', ')}`, [
-        { field: 'status', message: `must be one of ${INCIDENT_STATUSES.join(', ')}` },
-      ]);
-    }
-    const limit = limitParam === undefined ? 100 : /^\d{1,3}$/.test(limitParam) ? Number(limitParam) : NaN;
-    if (!(limit >= 1 && limit <= MAX_LIMIT)) {
-      throw badRequest('limit', `limit must be an integer between 1 and ${MAX_LIMIT}`, [
-        { field: 'limit', message: `must be an integer between 1 and ${MAX_LIMIT}` },
-      ]);
-    }
-    return this.incidents.list(status as IncidentStatus | undefined, limit);
+  @Roles('regulator', 'operator')
+  @ApiOperation({ summary: 'Incidents, earliest due first (regulators: all; an operator: those its organisation reported or must report)' })
+  @ApiList({
+    description: '{ items: [incident as GET /v1/incidents/{id} gives it], nextCursor }',
+    filters: [{ name: 'status', description: 'overdue counts by the clock, whether or not the sweep has recorded it yet', enum: INCIDENT_STATUSES }],
+  })
+  @ApiForbiddenResponse({ description: 'Neither a regulator nor an operator' })
+  list(@Query() query: Record<string, unknown>, @CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const q = parseListQuery(query, ['status'] as const, { cursor: ['micros', 'uuid'], enums: { status: INCIDENT_STATUSES } });
+    return this.incidents.list(q, principal, { req, res });
   }
 
   @Get(':id')

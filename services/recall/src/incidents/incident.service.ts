@@ -4,7 +4,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { DOMAIN_ENUM, timestampFromDate } from '@trace/contracts';
 import { Gs1Error, normalizeGtin } from '@trace/gs1';
 import { Outbox } from '@trace/messaging';
-import { badRequest, conflict, forbidden, notFound, unprocessable, type Principal } from '@trace/platform';
+import type { Request, Response } from 'express';
+import { badRequest, conflict, forbidden, listPage, notFound, sqlFromMicros, sqlMicros, unprocessable, type ListQuery, type Principal } from '@trace/platform';
 import { formatOffsetTime, parseOffsetTime, type OffsetTime } from '@trace/trace-chain';
 import { BatchRegistry } from '@trace/trace-service';
 import type { FileIncidentReportDto, OpenIncidentDto } from './dto';
@@ -154,21 +155,30 @@ export class IncidentService {
     });
   }
 
-  async list(status: IncidentStatus | undefined, limit: number, now = new Date()) {
-    const where =
-      status === 'overdue'
-        ? `WHERE i.status = 'overdue' OR (i.status = 'awaiting_report' AND i.report_due_by <= $1)`
-        : status === 'awaiting_report'
-          ? `WHERE i.status = 'awaiting_report' AND i.report_due_by > $1`
-          : status
-            ? `WHERE i.status = $3`
-            : '';
-    const rows = (await this.ds.query(`${SELECT_INCIDENT} ${where} ORDER BY i.report_due_by, i.id LIMIT $2`, [
-      now,
-      limit,
-      ...(status && status !== 'overdue' && status !== 'awaiting_report' ? [status] : []),
-    ])) as IncidentRow[];
-    return rows.map(view);
+  /**
+   * Earliest due first. The regulator sees every incident; an operator (or a
+   * hospital client) those its organisation reported or must report.
+   */
+  async list(q: ListQuery<'status'>, principal: Principal, http?: { req: Request; res: Response }, now = new Date()) {
+    const params: unknown[] = [now, q.limit + 1];
+    const where: string[] = [];
+    const status = q.filters.status as IncidentStatus | undefined;
+    if (status === 'overdue') where.push(`(i.status = 'overdue' OR (i.status = 'awaiting_report' AND i.report_due_by <= $1))`);
+    else if (status === 'awaiting_report') where.push(`i.status = 'awaiting_report' AND i.report_due_by > $1`);
+    else if (status) {
+      params.push(status);
+      where.push(`i.status = $${params.length}`);
+    }
+    if (principal.role !== 'regulator') {
+      params.push(principal.orgId);
+      where.push(`(i.responsible_org_id = $${params.length} OR i.reporter_org_id = $${params.length})`);
+    }
+    if (q.after) {
+      params.push(q.after[0], q.after[1]);
+      where.push(`(i.report_due_by, i.id) > (${sqlFromMicros(`$${params.length - 1}`)}, $${params.length}::uuid)`);
+    }
+    const rows = (await this.ds.query(`${SELECT_INCIDENT.replace('SELECT i.*,', `SELECT i.*, ${sqlMicros('i.report_due_by')} AS sort_at,`)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY i.report_due_by, i.id LIMIT $2`, params)) as (IncidentRow & { sort_at: string })[];
+    return listPage(rows, q, (r) => [r.sort_at, r.id], http, view);
   }
 
   /** The regulator sees every incident; an operator only those its organisation reported or is responsible for. */

@@ -2,6 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { RECALL_DEADLINES, recallDeadlines } from './deadlines';
 import { RECALL_OPTIONS, recallOptions } from './options';
 import { CaseRecallController, RecallController } from './recall.controller';
+import { RecallListQuery } from './recall-list.query';
 import { RecallService } from './recall.service';
 import { RecallScopeFollower } from './scope.follower';
 
@@ -14,5 +15,6 @@ export const RECALLS_PROVIDERS: Provider[] = [
   { provide: RECALL_DEADLINES, useFactory: () => recallDeadlines() },
   { provide: RECALL_OPTIONS, useFactory: () => recallOptions() },
   RecallService,
+  RecallListQuery,
   RecallScopeFollower,
 ];

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
@@ -10,8 +11,9 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles, type Principal } from '@trace/platform';
+import { ApiList, CurrentPrincipal, parseListQuery, Roles, type Principal } from '@trace/platform';
 import { AcknowledgementDto, CreateRecallDto, RecallDetailsDto } from './dto';
+import { RECALL_LIST_STATUSES, RecallListQuery } from './recall-list.query';
 import { RecallService } from './recall.service';
 
 const uuid = () => new ParseUUIDPipe({ version: '4' });
@@ -20,7 +22,26 @@ const uuid = () => new ParseUUIDPipe({ version: '4' });
 @ApiBearerAuth()
 @Controller('v1/recalls')
 export class RecallController {
-  constructor(@Inject(RecallService) private readonly recalls: RecallService) {}
+  constructor(
+    @Inject(RecallService) private readonly recalls: RecallService,
+    @Inject(RecallListQuery) private readonly listing: RecallListQuery,
+  ) {}
+
+  @Get()
+  @Roles('regulator', 'inspector', 'operator')
+  @ApiOperation({
+    summary: 'Recalls, newest first (regulators and inspectors: all; an operator: those in whose scope it holds or held something)',
+  })
+  @ApiList({
+    description:
+      '{ items: [{ id, status, level, reason, hazard, caseId, regulatorOrgId, createdAt, closedAt, deadlines: { startBy, completeBy }, batchCount }], nextCursor }; ' +
+      'GET /v1/recalls/{id} gives the scope, acknowledgements and effectiveness',
+    filters: [{ name: 'status', description: 'active or closed', enum: RECALL_LIST_STATUSES }],
+  })
+  list(@Query() query: Record<string, unknown>, @CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const q = parseListQuery(query, ['status'] as const, { cursor: ['micros', 'uuid'], enums: { status: RECALL_LIST_STATUSES } });
+    return this.listing.list(q, principal, { req, res });
+  }
 
   @Post()
   @HttpCode(201)

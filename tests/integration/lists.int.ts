@@ -1,0 +1,251 @@
+import { eventually } from '@trace/testing';
+import { aBatch, aProduct, type Api } from '../support/api';
+import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
+import { anOrg, type TestOrg } from '../support/world';
+
+const problem = (rule: string) => `https://problems.trace.dev/${rule}`;
+const AGRI_GTIN = '09506000134352';
+const FOOD_GTIN = '04012345000016';
+const now = () => new Date().toISOString();
+
+type Page = { status: number; body: { items: any[]; nextCursor: string | null }; headers: Headers };
+
+/** Every page of a list, following nextCursor, checking that Link rel="next" says the same. */
+async function allPages(api: Api, path: string): Promise<{ pages: number[]; items: any[] }> {
+  const pages: number[] = [];
+  const items: any[] = [];
+  let next: string | null = path;
+  while (next) {
+    const r = (await api.get(next)) as Page;
+    if (r.status !== 200) throw new Error(`${next}: ${r.status} ${JSON.stringify(r.body)}`);
+    pages.push(r.body.items.length);
+    items.push(...r.body.items);
+    const link = r.headers.get('link');
+    if (r.body.nextCursor === null) {
+      expect(link).toBeNull();
+      next = null;
+    } else {
+      const url = new URL(/^<([^>]+)>; rel="next"$/.exec(link ?? '')?.[1] ?? 'http://x/none', 'http://x');
+      expect(url.searchParams.get('cursor')).toBe(r.body.nextCursor);
+      next = `${url.pathname}${url.search}`;
+    }
+    if (pages.length > 50) throw new Error('no end to the pages');
+  }
+  return { pages, items };
+}
+
+/**
+ * Lists and search (API.md "Lists"): `{ items, nextCursor }`, `?limit` and
+ * `?cursor`, Link rel="next", filters, an unknown parameter a 400, and who
+ * sees what, for every collection of the public API, in the embedded app.
+ */
+describe('lists and search', () => {
+  let t: EmbeddedTestApp;
+  let A: TestOrg; // a farm: the agri batches
+  let B: TestOrg; // another producer: food batches, none of A's
+  let R: TestOrg; // a retailer A ships to
+  let regulator: Api;
+  let inspector: Api;
+  let admin: Api;
+  const agri: { id: string; lot: string }[] = [];
+  const ok = <T = any>(r: { status: number; body: any }, status = 201): T => {
+    if (r.status !== status) throw new Error(`expected ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body as T;
+  };
+  const ids = (items: { id?: string; batchId?: string }[]) => items.map((i) => i.id ?? i.batchId);
+
+  beforeAll(async () => {
+    t = await startEmbeddedApp();
+    A = await anOrg(t, 'List Farm', 'producer', ['farm']);
+    B = await anOrg(t, 'Other Producer', 'producer', ['factory']);
+    R = await anOrg(t, 'List Shop', 'retailer', ['store']);
+    regulator = t.as((await anOrg(t, 'List Bureau', 'regulator', [])).id, 'regulator');
+    inspector = t.as((await anOrg(t, 'List Lab', 'inspection_agency', [])).id, 'inspector');
+    admin = t.as('platform', 'admin');
+    await aProduct(A.api, 'agri', AGRI_GTIN, 'grain');
+    await aProduct(B.api, 'food', FOOD_GTIN, 'noodles');
+    for (let i = 1; i <= 7; i++) {
+      const lot = `LIST-A-${i}`;
+      // Produced a day apart: the producedFrom/producedTo filters pick some.
+      const body = ok(await A.api.post('/v1/agri/batches', { ...aBatch(lot, A.locations.farm), producedAt: `2026-11-0${i}T08:00:00+08:00` }));
+      agri.push({ id: body.id, lot });
+    }
+    for (const lot of ['LIST-B-1', 'LIST-B-2']) ok(await B.api.post('/v1/food/batches', { ...aBatch(lot, B.locations.factory), gtin: FOOD_GTIN }));
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('pages a domain list over several pages with no duplicates or gaps, newest first, Link rel="next" on every page but the last', async () => {
+    const { pages, items } = await allPages(A.api, '/v1/agri/batches?limit=3');
+    expect(pages).toEqual([3, 3, 1]);
+    expect(ids(items)).toEqual(agri.map((b) => b.id).reverse());
+    expect(new Set(ids(items)).size).toBe(7);
+    expect(items[0]).toMatchObject({ domain: 'agri', gtin: AGRI_GTIN, lot: 'LIST-A-7', status: 'active', quantity: { value: 1200, unit: 'kg' }, remaining: { value: 1200, unit: 'kg' } });
+    const first = (await A.api.get('/v1/agri/batches')) as Page;
+    expect([first.body.items.length, first.body.nextCursor]).toEqual([7, null]);
+  });
+
+  it('filters batches by gtin, lot, status and producedFrom/To; any other parameter, a bad value or a forged cursor is a 400', async () => {
+    const list = async (qs: string) => ids(((await A.api.get(`/v1/agri/batches?${qs}`)) as Page).body.items);
+    expect(await list('lot=LIST-A-2')).toEqual([agri[1].id]);
+    expect(await list('gtin=9506000134352')).toHaveLength(7); // GTIN-13, matched as GTIN-14
+    expect(await list('status=held')).toEqual([]);
+    expect(await list(`producedFrom=${encodeURIComponent('2026-11-03T00:00:00+08:00')}&producedTo=${encodeURIComponent('2026-11-05T23:00:00+08:00')}`)).toEqual(
+      [agri[4].id, agri[3].id, agri[2].id],
+    );
+    for (const [qs, field, type] of [
+      ['colour=red', 'colour', 'unknown-parameter'],
+      ['status=lost', 'status', 'invalid-parameter'],
+      ['gtin=09506000134353', 'gtin', 'invalid-parameter'],
+      ['producedFrom=2026-11-03', 'producedFrom', 'invalid-parameter'],
+      ['limit=0', 'limit', 'invalid-parameter'],
+      ['limit=501', 'limit', 'invalid-parameter'],
+      ['cursor=not-a-cursor', 'cursor', 'invalid-parameter'],
+      [`cursor=${Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url')}`, 'cursor', 'invalid-parameter'],
+      ['lot=a&lot=b', 'lot', 'invalid-parameter'],
+    ]) {
+      const r = await A.api.get(`/v1/agri/batches?${qs}`);
+      expect([qs, r.status, r.headers.get('content-type'), r.body.type]).toEqual([qs, 400, expect.stringContaining('application/problem+json'), problem(type)]);
+      expect(r.body.errors).toEqual([expect.objectContaining({ field })]);
+    }
+    expect((await A.api.get('/v1/agri/batches?limit=500')).status).toBe(200);
+  });
+
+  it('shows an operator only what its organisation holds or held; inspectors and regulators everything', async () => {
+    expect(ids(((await B.api.get('/v1/agri/batches')) as Page).body.items)).toEqual([]);
+    expect(((await B.api.get('/v1/food/batches')) as Page).body.items.map((b: { lot: string }) => b.lot)).toEqual(['LIST-B-2', 'LIST-B-1']);
+    expect(((await A.api.get('/v1/food/batches')) as Page).body.items).toEqual([]);
+    for (const who of [regulator, inspector]) {
+      expect(ids(((await who.get('/v1/agri/batches?gtin=09506000134352')) as Page).body.items)).toHaveLength(7);
+    }
+    // Products are the catalogue: anyone signed in reads them.
+    const products = (await B.api.get(`/v1/agri/products?gtin=${AGRI_GTIN}`)) as Page;
+    expect(products.body).toEqual({ items: [expect.objectContaining({ gtin: AGRI_GTIN, ownerOrgId: A.id, category: 'grain' })], nextCursor: null });
+    expect((await B.api.get('/v1/agri/products?name=x')).status).toBe(400);
+    expect((await t.anonymous.get('/v1/agri/batches')).status).toBe(401);
+  });
+
+  it('search finds batches of every domain by GTIN, lot or Digital Link, from lineage, for those who may see them', async () => {
+    const search = async (api: Api, q: string) => {
+      const r = (await api.get(`/v1/search?q=${encodeURIComponent(q)}`)) as Page;
+      if (r.status !== 200) throw new Error(`${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.items;
+    };
+    // Lineage follows the domains' events: wait until it has all nine batches.
+    await eventually(async () => (await search(regulator, AGRI_GTIN)).length === 7 && (await search(regulator, FOOD_GTIN)).length === 2, 10_000);
+    expect(await search(regulator, 'LIST-A-3')).toEqual([
+      expect.objectContaining({ domain: 'agri', batchId: agri[2].id, gtin: AGRI_GTIN, lot: 'LIST-A-3', status: 'active', ownerOrgId: A.id }),
+    ]);
+    expect(ids(await search(inspector, `https://id.example.com/01/${AGRI_GTIN}/10/LIST-A-4`))).toEqual([agri[3].id]);
+    expect(ids(await search(A.api, '/01/9506000134352/10/LIST-A-5'))).toEqual([agri[4].id]);
+    expect(await search(B.api, 'LIST-A-3')).toEqual([]);
+    expect(await search(B.api, AGRI_GTIN)).toEqual([]);
+    expect((await search(B.api, FOOD_GTIN)).map((b: { domain: string }) => b.domain)).toEqual(['food', 'food']);
+    const { pages, items } = await allPages(regulator, `/v1/search?q=${AGRI_GTIN}&limit=2`);
+    expect(pages).toEqual([2, 2, 2, 1]);
+    expect(ids(items)).toEqual(agri.map((b) => b.id).reverse());
+    expect((await regulator.get('/v1/search')).status).toBe(400);
+    expect((await regulator.get('/v1/search?q=x&domain=agri')).body.type).toBe(problem('unknown-parameter'));
+    expect((await regulator.get(`/v1/search?q=${encodeURIComponent('/01/09506000134353/10/X')}`)).status).toBe(400);
+  });
+
+  it('incoming shipments: the receiver sees what is in transit to it, across domains, until it records receiving', async () => {
+    const [lot] = [agri[0]];
+    const shipped = ok(
+      await A.api.post(`/v1/agri/batches/${lot.id}/events`, {
+        bizStep: 'shipping',
+        eventTime: now(),
+        locationId: A.locations.farm,
+        toOrgId: R.id,
+        quantity: { value: 400, unit: 'kg' },
+      }),
+    );
+    const incoming = async (api: Api) => ((await api.get('/v1/shipments/incoming')) as Page).body.items;
+    await eventually(async () => (await incoming(R.api)).length === 1, 10_000);
+    expect(await incoming(R.api)).toEqual([
+      { domain: 'agri', batchId: lot.id, gtin: AGRI_GTIN, lot: lot.lot, quantity: { value: 400, unit: 'kg' }, fromOrgId: A.id, shippedAt: expect.any(String), eventId: shipped.id },
+    ]);
+    expect(await incoming(B.api)).toEqual([]);
+    expect(await incoming(A.api)).toEqual([]);
+    expect((await regulator.get('/v1/shipments/incoming')).status).toBe(403);
+    expect((await R.api.get('/v1/shipments/incoming?from=x')).status).toBe(400);
+    // What is on its way to R is R's to see, in the domain list and in search.
+    expect(ids(((await R.api.get('/v1/agri/batches')) as Page).body.items)).toEqual([lot.id]);
+    expect(ids(((await R.api.get(`/v1/search?q=${lot.lot}`)) as Page).body.items)).toEqual([lot.id]);
+
+    ok(await R.api.post(`/v1/agri/batches/${lot.id}/events`, { bizStep: 'receiving', eventTime: now(), locationId: R.locations.store }));
+    await eventually(async () => (await incoming(R.api)).length === 0, 10_000);
+    expect(ids(((await R.api.get(`/v1/agri/batches?holderOrgId=${R.id}`)) as Page).body.items)).toEqual([lot.id]);
+    // The farm still holds the other 800 kg of it, and all of the six others.
+    expect(ids(((await A.api.get(`/v1/agri/batches?holderOrgId=${A.id}`)) as Page).body.items)).toHaveLength(7);
+  });
+
+  it('recalls: regulators and inspectors see all, an operator those in whose scope it holds something; status filter', async () => {
+    const recall = ok(await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: agri[1].id }], level: 2, reason: 'Aflatoxin above the limit' }));
+    const recalls = async (api: Api, qs = '') => {
+      const r = (await api.get(`/v1/recalls${qs}`)) as Page;
+      if (r.status !== 200) throw new Error(`${r.status} ${JSON.stringify(r.body)}`);
+      return ids(r.body.items);
+    };
+    for (const who of [regulator, inspector, A.api]) expect(await recalls(who, '?status=active')).toEqual([recall.id]);
+    expect(await recalls(B.api)).toEqual([]);
+    expect(await recalls(R.api)).toEqual([]);
+    expect(await recalls(regulator, '?status=closed')).toEqual([]);
+    expect(((await regulator.get('/v1/recalls')) as Page).body).toMatchObject({
+      items: [{ id: recall.id, status: 'active', level: 2, reason: 'Aflatoxin above the limit', batchCount: 1 }],
+      nextCursor: null,
+    });
+    expect((await regulator.get('/v1/recalls?status=open')).status).toBe(400);
+    expect((await regulator.get('/v1/recalls?level=2')).status).toBe(400);
+    ok(await regulator.post(`/v1/recalls/${recall.id}/close`, {}), 200);
+    expect(await recalls(A.api, '?status=closed')).toEqual([recall.id]);
+    expect(await recalls(A.api, '?status=active')).toEqual([]);
+  });
+
+  it('incidents: an operator lists those it reported or must report; cases and incidents take only their parameters', async () => {
+    const opened = ok(
+      await R.api.post('/v1/incidents', {
+        domain: 'agri',
+        gtin: AGRI_GTIN,
+        lot: agri[0].lot,
+        severity: 'minor_injury',
+        occurredAt: new Date(Date.now() - 3_600_000).toISOString(),
+        awareAt: now(),
+        description: 'A stone in a bag of wheat',
+      }),
+    );
+    const incidents = async (api: Api, qs = '') => {
+      const r = (await api.get(`/v1/incidents${qs}`)) as Page;
+      if (r.status !== 200) throw new Error(`${r.status} ${JSON.stringify(r.body)}`);
+      return ids(r.body.items);
+    };
+    expect(await incidents(R.api)).toEqual([opened.id]); // reported it
+    expect(await incidents(A.api, '?status=awaiting_report')).toEqual([opened.id]); // must report it
+    expect(await incidents(A.api, '?status=reported')).toEqual([]);
+    expect(await incidents(B.api)).toEqual([]);
+    expect(await incidents(regulator, '?limit=500')).toContain(opened.id);
+    expect((await A.api.get('/v1/incidents?severity=minor_injury')).body.type).toBe(problem('unknown-parameter'));
+    expect((await inspector.get('/v1/incidents')).status).toBe(403);
+
+    const cases = (await regulator.get('/v1/cases')) as Page;
+    expect(cases.body).toEqual({ items: [], nextCursor: null });
+    expect((await regulator.get('/v1/cases?batchId=x')).body.type).toBe(problem('unknown-parameter'));
+  });
+
+  it('locations (an operator its own) and organisations (admins and regulators, by kind)', async () => {
+    const locations = async (api: Api) => ((await api.get('/v1/locations')) as Page).body.items.map((l: { id: string }) => l.id);
+    expect(await locations(A.api)).toEqual([A.locations.farm]);
+    expect(await locations(R.api)).toEqual([R.locations.store]);
+    expect(await locations(regulator)).toEqual(expect.arrayContaining([A.locations.farm, B.locations.factory, R.locations.store]));
+    expect((await A.api.get('/v1/locations?orgId=x')).status).toBe(400);
+
+    const retailers = (await allPages(regulator, '/v1/orgs?kind=retailer&limit=1')).items;
+    expect(retailers).toEqual([{ id: R.id, name: 'List Shop', kind: 'retailer' }]);
+    const everyone = (await allPages(admin, '/v1/orgs?limit=2')).items.map((o: { id: string }) => o.id);
+    expect(everyone).toEqual(expect.arrayContaining([A.id, B.id, R.id]));
+    expect(new Set(everyone).size).toBe(everyone.length);
+    expect((await A.api.get('/v1/orgs')).status).toBe(403);
+    expect((await admin.get('/v1/orgs?kind=alien')).status).toBe(400);
+  });
+});
