@@ -3,11 +3,14 @@
  * Event backbone throughput: N state changes with their outbox rows, relayed
  * and applied through a consumer's inbox, end to end.
  *
- *   node scripts/run.js scripts/bench/backbone-throughput.ts [events=5000] [embedded|kafka]
+ *   node scripts/run.js scripts/bench/backbone-throughput.ts [events=5000] [embedded|kafka|kafka-mock]
  *
  * Uses DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) in
- * throw-away schemas; kafka mode needs KAFKA_BROKERS (e.g. from
- * scripts/kafka-mock/start.sh).
+ * throw-away schemas. `kafka` is a real Apache Kafka at KAFKA_BROKERS
+ * (scripts/kafka/start.sh) with the idempotent producer on and topics of the
+ * run's own (created through the admin API, dropped after); `kafka-mock` a
+ * private librdkafka mock cluster, what the numbers before real Kafka were
+ * measured on.
  */
 import { randomUUID } from 'node:crypto';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
@@ -24,7 +27,7 @@ import {
   type EventTransport,
 } from '@trace/messaging';
 import { createLogger, createServiceDataSource, initializeServiceDatabase, schemaFor } from '@trace/platform';
-import { dropSchemas } from '@trace/testing';
+import { dropSchemas, dropTopics, KafkaMockCluster, sharedKafka } from '@trace/testing';
 
 class BenchTables1700000000001 implements MigrationInterface {
   name = 'BenchTables1700000000001';
@@ -39,16 +42,20 @@ async function main() {
   // argv: node, scripts/run.js, this file, then ours.
   const [countArg, modeArg] = process.argv.slice(3);
   const total = Number(countArg ?? 5000);
-  const mode = (modeArg ?? 'embedded') as 'embedded' | 'kafka';
-  if (!Number.isInteger(total) || total < 1 || !['embedded', 'kafka'].includes(mode)) {
-    throw new Error('usage: backbone-throughput.ts [events] [embedded|kafka]');
+  const mode = (modeArg ?? 'embedded') as 'embedded' | 'kafka' | 'kafka-mock';
+  if (!Number.isInteger(total) || total < 1 || !['embedded', 'kafka', 'kafka-mock'].includes(mode)) {
+    throw new Error('usage: backbone-throughput.ts [events] [embedded|kafka|kafka-mock]');
   }
   const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const prefix = `bench${Date.now() % 100000}_`;
   const logger = createLogger('warn');
-  const transport: EventTransport =
-    mode === 'kafka'
-      ? new KafkaTransport({ brokers: (process.env.KAFKA_BROKERS ?? '').split(','), clientId: 'bench', idempotent: false, logger })
+  const real = mode === 'kafka' ? await sharedKafka(prefix, 6) : undefined;
+  if (mode === 'kafka' && !real) throw new Error('kafka mode needs KAFKA_BROKERS (bash scripts/kafka/start.sh)');
+  const mock = mode === 'kafka-mock' ? await KafkaMockCluster.start() : undefined;
+  const transport: EventTransport = real
+    ? new KafkaTransport({ brokers: real.brokers, clientId: 'bench', idempotent: true, topicPrefix: real.topicPrefix, logger })
+    : mock
+      ? new KafkaTransport({ brokers: mock.brokers, clientId: 'bench', idempotent: false, logger })
       : new EmbeddedTransport();
   const make = async (service: string) => {
     const ds = createServiceDataSource({ service, url, schemaPrefix: prefix, poolSize: 8, entities: MESSAGING_ENTITIES, migrations: [...MESSAGING_MIGRATIONS, BenchTables1700000000001] });
@@ -102,6 +109,8 @@ async function main() {
   await transport.close();
   await producerDs.destroy();
   await consumerDs.destroy();
+  await dropTopics(real);
+  await mock?.stop();
   await dropSchemas(url, prefix);
 }
 
