@@ -1,4 +1,4 @@
-import { isValidGs1Key } from './check-digit';
+import { checkDigitHint, isValidGs1Key } from './check-digit';
 import { isGs1DateAi, parseGs1Date } from './date';
 import { Gs1Error } from './errors';
 
@@ -124,7 +124,7 @@ export function validateAiValue(ai: string, value: string, now?: Date): void {
     throw new Gs1Error('ai.length', `AI (${ai}) ${d.title} must be ${want} characters, got ${value.length}`, ai);
   }
   if (d.checkDigit && !isValidGs1Key(value)) {
-    throw new Gs1Error('ai.check_digit', `AI (${ai}) ${d.title} has a wrong check digit`, ai);
+    throw new Gs1Error('ai.check_digit', `AI (${ai}) ${d.title} has a wrong check digit: ${checkDigitHint(value)}`, ai);
   }
   if (isGs1DateAi(ai)) parseGs1Date(ai, value, now);
 }

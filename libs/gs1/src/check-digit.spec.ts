@@ -57,6 +57,10 @@ describe('normalizeGtin', () => {
     expect(() => normalizeGtin('96385075')).toThrow(gs1('gtin.check_digit'));
   });
 
+  it('says which check digit was expected', () => {
+    expect(() => normalizeGtin('09506000134353')).toThrow('GTIN 09506000134353 has a wrong check digit: the last digit should be 2, not 3');
+  });
+
   it.each(['1234567', '123456789', '1234567890', '12345678901', '123456789012345'])(
     'refuses length %p',
     (input) => {

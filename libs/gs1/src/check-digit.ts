@@ -22,6 +22,11 @@ export function isValidGs1Key(digits: string): boolean {
   return gs1CheckDigit(digits.slice(0, -1)) === Number(digits[digits.length - 1]);
 }
 
+/** What to tell a person whose key has a wrong check digit: which digit the key needs (e.g. "the last digit should be 2, not 3"). */
+export function checkDigitHint(digits: string): string {
+  return `the last digit should be ${gs1CheckDigit(digits.slice(0, -1))}, not ${digits[digits.length - 1]}`;
+}
+
 const GTIN_LENGTHS = new Set([8, 12, 13, 14]);
 
 /**
@@ -36,7 +41,7 @@ export function normalizeGtin(input: string): string {
     throw new Gs1Error('gtin.length', `GTIN must have 8, 12, 13 or 14 digits, got ${input.length}`);
   }
   if (!isValidGs1Key(input)) {
-    throw new Gs1Error('gtin.check_digit', `GTIN ${input} has a wrong check digit`);
+    throw new Gs1Error('gtin.check_digit', `GTIN ${input} has a wrong check digit: ${checkDigitHint(input)}`);
   }
   return input.padStart(14, '0');
 }

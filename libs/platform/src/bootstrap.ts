@@ -10,7 +10,7 @@ import { hostileInputGuard } from './input-guard';
 import { Metrics } from './metrics';
 import { docsForAdminsOnly, securityHeaders } from './security-headers';
 import { TOKEN_REVOCATIONS, TOKEN_SERVICE } from './auth';
-import { createValidationPipe, ProblemDetailsFilter } from './problem';
+import { createValidationPipe, ProblemDetailsFilter, problemType } from './problem';
 
 const IDEMPOTENCY_KEY_PARAMETER = {
   name: 'Idempotency-Key',
@@ -61,6 +61,21 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
       },
     }),
   );
+  // Every body this API takes is JSON: another type would reach validation as
+  // no body at all ("name must not be blank"); say what is wrong instead.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    // An empty body (`Content-Length: 0`, as clients send on a POST without one) has no type to check.
+    const hasContent = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (!hasContent || req.is(['application/json', 'application/*+json'])) return next();
+    const problem = {
+      type: problemType('unsupported-media-type'),
+      title: 'Unsupported Media Type',
+      status: 415,
+      detail: `The request body must be JSON (Content-Type: application/json), not ${req.headers['content-type'] ?? 'untyped'}`,
+      instance: req.originalUrl,
+    };
+    res.status(415).type('application/problem+json').send(JSON.stringify(problem));
+  });
   // Body-parser failures answer here, as problem+json naming what was wrong
   // with the body; Nest would flatten them into a generic 400.
   const problems = new ProblemDetailsFilter(opts.logger);

@@ -9,7 +9,7 @@ import {
   type ValidationError,
 } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { IsInt, IsString, Min, ValidateNested } from 'class-validator';
+import { IsInt, IsNotEmpty, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
 import { createLogger } from './logging';
 import {
   badRequest,
@@ -145,7 +145,8 @@ describe('ProblemDetailsFilter.toProblem', () => {
 describe('flattenValidationErrors', () => {
   it('flattens nested children with dotted paths', () => {
     const errors: ValidationError[] = [
-      { property: 'gtin', constraints: { isString: 'gtin must be a string', length: 'gtin must be 14 digits' } },
+      // As class-validator lists them for `@IsString() @Length(14, 14)`: last-written first.
+      { property: 'gtin', constraints: { length: 'gtin must be 14 digits', isString: 'gtin must be a string' } },
       {
         property: 'quantity',
         children: [
@@ -157,7 +158,6 @@ describe('flattenValidationErrors', () => {
     ];
     expect(flattenValidationErrors(errors)).toEqual([
       { field: 'gtin', message: 'gtin must be a string' },
-      { field: 'gtin', message: 'gtin must be 14 digits' },
       { field: 'quantity.value', message: 'value must not be less than 0' },
       { field: 'quantity.unit.code', message: 'code must be a known unit' },
       { field: 'inputs', message: 'inputs must not be empty' },
@@ -197,6 +197,20 @@ describe('createValidationPipe → toProblem', () => {
     const errors = p.errors as { field: string; message: string }[];
     expect(errors.map((e) => e.field).sort()).toEqual(['lot', 'quantity.value']);
     expect(p.detail).toContain('quantity.value:');
+  });
+
+  it('reports only the first failing rule of each field, in the order the DTO writes them', async () => {
+    class SecretDto {
+      @IsString() @IsNotEmpty() @MaxLength(256) clientSecret!: string;
+      @IsInt() @Min(1) count!: number;
+    }
+    const thrown = await createValidationPipe()
+      .transform({ count: 'many' }, { type: 'body', metatype: SecretDto })
+      .catch((err: unknown) => err);
+    expect(filter().toProblem(thrown).errors).toEqual([
+      { field: 'clientSecret', message: 'clientSecret must be a string' },
+      { field: 'count', message: 'count must be an integer number' },
+    ]);
   });
 
   it('refuses unknown fields rather than dropping them', async () => {

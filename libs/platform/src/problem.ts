@@ -66,12 +66,19 @@ const TITLES: Record<number, string> = {
 
 export const problemType = (slug: string) => `https://problems.trace.dev/${slug}`;
 
-/** Flattens nested class-validator errors into `{ field, message }` with dotted paths. */
+/**
+ * Flattens nested class-validator errors into `{ field, message }` with dotted
+ * paths, one per field: the first failing rule as the DTO writes them (a
+ * missing string is "must be a string", not also "must be shorter than 256
+ * characters"). Decorators run bottom-up, so class-validator lists the rules
+ * last-written first: the first rule is the last entry.
+ */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): { field: string; message: string }[] {
   const out: { field: string; message: string }[] = [];
   for (const e of errors) {
     const field = parent ? `${parent}.${e.property}` : e.property;
-    for (const message of Object.values(e.constraints ?? {})) out.push({ field, message });
+    const message = Object.values(e.constraints ?? {}).at(-1);
+    if (message !== undefined) out.push({ field, message });
     if (e.children?.length) out.push(...flattenValidationErrors(e.children, field));
   }
   return out;

@@ -11,6 +11,12 @@ enum Direction {
 }
 
 const DOMAINS = new Set<string>(DOMAIN_NAMES);
+const DIRECTIONS = Object.values(Direction).join(', ');
+/** Nest's own message is "enum string is expected": name the values a caller may send. */
+const DIRECTION_PIPE = new ParseEnumPipe(Direction, {
+  exceptionFactory: () =>
+    badRequest('validation', `direction must be one of: ${DIRECTIONS}`, [{ field: 'direction', message: `must be one of: ${DIRECTIONS}` }]),
+});
 export const MAX_TRACE_DEPTH = 50;
 export const DEFAULT_TRACE_DEPTH = 10;
 
@@ -32,7 +38,7 @@ export class TraceController {
   trace(
     @Param('domain') domain: string,
     @Param('batchId', new ParseUUIDPipe()) batchId: string,
-    @Query('direction', new DefaultValuePipe('both'), new ParseEnumPipe(Direction)) direction: Direction,
+    @Query('direction', new DefaultValuePipe('both'), DIRECTION_PIPE) direction: Direction,
     // Parsed here, not by ParseIntPipe: the global pipe turns "two" into NaN, which DefaultValuePipe then takes for "absent".
     @Query('depth') depthParam: string | undefined,
     @CurrentPrincipal() principal: Principal,
