@@ -248,4 +248,26 @@ describe('lists and search', () => {
     expect((await A.api.get('/v1/orgs')).status).toBe(403);
     expect((await admin.get('/v1/orgs?kind=alien')).status).toBe(400);
   });
+
+  it('documents every list: its query parameters and the { items, nextCursor } response', async () => {
+    const doc = (await t.anonymous.get('/docs-json')).body;
+    const lists: Record<string, string[]> = {
+      '/v1/agri/batches': ['gtin', 'lot', 'status', 'holderOrgId', 'producedFrom', 'producedTo', 'limit', 'cursor'],
+      '/v1/food/products': ['gtin', 'limit', 'cursor'],
+      '/v1/search': ['q', 'limit', 'cursor'],
+      '/v1/shipments/incoming': ['limit', 'cursor'],
+      '/v1/recalls': ['status', 'limit', 'cursor'],
+      '/v1/incidents': ['status', 'limit', 'cursor'],
+      '/v1/cases': ['status', 'limit', 'cursor'],
+      '/v1/locations': ['limit', 'cursor'],
+      '/v1/orgs': ['kind', 'limit', 'cursor'],
+    };
+    for (const [path, params] of Object.entries(lists)) {
+      const get = doc.paths[path]?.get;
+      expect([path, (get?.parameters ?? []).filter((p: { in: string }) => p.in === 'query').map((p: { name: string }) => p.name).sort()]).toEqual([path, [...params].sort()]);
+      expect([path, get.responses['200'].content['application/json'].schema.required]).toEqual([path, ['items', 'nextCursor']]);
+      expect(get.responses['400']).toBeDefined();
+    }
+    expect(doc.paths['/v1/agri/batches'].get.responses['200'].content['application/json'].schema.properties.items.items.$ref).toMatch(/BatchDoc$/);
+  });
 });
