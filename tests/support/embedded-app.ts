@@ -19,6 +19,8 @@ export interface EmbeddedTestApp {
   /** Runs SQL against the test database (for assertions on what was stored). */
   query<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
+  /** Closes the app but keeps its schemas: another app started with `{ prefix }` carries on where it stopped (a restart). */
+  stop(): Promise<void>;
 }
 
 /**
@@ -26,8 +28,8 @@ export interface EmbeddedTestApp {
  * event delivery), in this process, on a random port, in schemas of its own
  * in the test database. Integration tests of the public API use this.
  */
-export async function startEmbeddedApp(overrides: Record<string, string> = {}): Promise<EmbeddedTestApp> {
-  const prefix = uniquePrefix('app');
+export async function startEmbeddedApp(overrides: Record<string, string> = {}, opts: { prefix?: string } = {}): Promise<EmbeddedTestApp> {
+  const prefix = opts.prefix ?? uniquePrefix('app');
   const url = testDatabaseUrl();
   const config = loadConfig(
     {
@@ -73,5 +75,6 @@ export async function startEmbeddedApp(overrides: Record<string, string> = {}): 
       await app.close();
       await dropSchemas(url, prefix);
     },
+    stop: () => app.close(),
   };
 }

@@ -12,8 +12,8 @@ export const ROUTES: { prefix: RegExp; upstream: string }[] = [
   { prefix: /^\/v1\/goods(\/|$)/, upstream: 'GOODS_URL' },
   { prefix: /^\/v1\/trace(\/|$)/, upstream: 'LINEAGE_URL' },
   { prefix: /^\/v1\/exports(\/|$)/, upstream: 'LINEAGE_URL' }, // FSMA 204 spreadsheet
-  { prefix: /^\/v1\/(recalls|cases|incidents)(\/|$)/, upstream: 'RECALL_URL' },
   { prefix: /^\/v1\/(search|shipments)(\/|$)/, upstream: 'LINEAGE_URL' }, // cross-domain lists from the lineage read model
+  { prefix: /^\/v1\/(recalls|cases|incidents|webhooks)(\/|$)/, upstream: 'RECALL_URL' },
   { prefix: /^\/v1\/epcis(\/|$)/, upstream: 'EPCIS_URL' }, // EPCIS 2.0 capture and query
 ];
 

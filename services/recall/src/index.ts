@@ -1,2 +1,3 @@
 export * from './recall.module';
 export { RecallScopeFollower, RecallService } from './recalls';
+export { WebhookDeliveryWorker, signBody, verifySignature } from './webhooks';

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { timestampDate, type EventEnvelope, type RecallClosed, type RecallInitiated } from '@trace/contracts';
+import { InboxDispatcher, type HandlerContext } from '@trace/messaging';
+import { PLATFORM_CONFIG, schemaFor, type PlatformConfig } from '@trace/platform';
+import type { WebhookEvent } from './events';
+
+const eventTime = (envelope: EventEnvelope) => (envelope.occurredAt ? timestampDate(envelope.occurredAt) : new Date());
+
+/** The NOTIFY channel that wakes the delivery workers of a schema when deliveries commit. */
+export const webhookChannel = (schema: string) => `webhooks_${schema}`;
+
+/**
+ * Who holds what of a recall: the organisations that held some of a batch or
+ * had some in transit when it joined the scope; for a batch without holdings
+ * (a scope from before holdings), its one holder. The same rule as
+ * RecallService's holdersOf, over the stored rows.
+ */
+const HELD = `
+  held AS (
+    SELECT h.org_id, h.batch_id, h.quantity, h.in_transit, h.unit FROM recall_holdings h
+     WHERE h.recall_id = $1 AND (h.quantity > 0 OR h.in_transit > 0)
+    UNION ALL
+    SELECT b.holder_org_id, b.batch_id, b.quantity_value, 0, b.quantity_unit FROM recall_batches b
+     WHERE b.recall_id = $1 AND b.holder_org_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM recall_holdings x WHERE x.recall_id = $1 AND x.batch_id = b.batch_id)
+  )`;
+
+interface Subscriber {
+  id: string;
+  org_id: string;
+  org_role: 'operator' | 'regulator';
+}
+
+interface HeldBatch {
+  org_id: string;
+  domain: string;
+  batch_id: string;
+  gtin: string | null;
+  lot: string | null;
+  quantity: string | null;
+  in_transit: string | null;
+  unit: string | null;
+}
+
+/**
+ * Turns the recall service's own events into webhook deliveries. It consumes
+ * them through the inbox like any consumer, and writes the delivery rows in
+ * the inbox transaction: once the event is recorded as applied its
+ * deliveries exist, and if the process dies before, the event is delivered
+ * again and applied then. The rows are sent by WebhookDeliveryWorker.
+ *
+ * One delivery per event and subscription (event_key): the chunks of a
+ * recall's `recallInitiated` give each subscriber one `recall.started`, with
+ * every batch of the recall its organisation holds; a batch that joins the
+ * scope later concerns an organisation already told nothing new, and a newly
+ * concerned organisation hears of the recall then.
+ */
+@Injectable()
+export class WebhookNotifier implements OnModuleInit {
+  private readonly channel: string;
+
+  constructor(
+    @Inject(InboxDispatcher) private readonly inbox: InboxDispatcher,
+    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
+  ) {
+    this.channel = webhookChannel(schemaFor('recall', config.DB_SCHEMA_PREFIX));
+  }
+
+  onModuleInit() {
+    this.inbox.on('recallInitiated', (e, ctx) => this.onRecallInitiated(e, ctx));
+    this.inbox.on('recallClosed', (e, ctx) => this.onRecallClosed(e, ctx));
+  }
+
+  async onRecallInitiated(e: RecallInitiated, { manager, envelope }: HandlerContext): Promise<void> {
+    const type: WebhookEvent = 'recall.started';
+    if (!(await this.anySubscribed(manager, type))) return;
+    const items = e.items.length ? e.items : e.item ? [e.item] : [];
+    const chunk = items.map((i) => i.batch?.batchId.toLowerCase()).filter((id): id is string => !!id);
+    const subscribers = (await manager.query(
+      `WITH ${HELD}, concerned AS (SELECT DISTINCT org_id FROM held WHERE batch_id = ANY($2::uuid[]))
+       SELECT id, org_id, org_role FROM webhook_subscriptions
+        WHERE deleted_at IS NULL AND events @> ARRAY[$3]::text[] AND (org_role = 'regulator' OR org_id IN (SELECT org_id FROM concerned))`,
+      [e.recallId, chunk, type],
+    )) as Subscriber[];
+    if (subscribers.length === 0) return;
+    const orgs = [...new Set(subscribers.map((s) => s.org_id))];
+    const held = (await manager.query(
+      `WITH ${HELD}
+       SELECT held.org_id, b.domain, b.batch_id, b.gtin, b.lot, held.quantity::text, held.in_transit::text, held.unit
+         FROM held JOIN recall_batches b ON b.recall_id = $1 AND b.batch_id = held.batch_id
+        WHERE held.org_id = ANY($2::text[]) ORDER BY b.position, held.org_id`,
+      [e.recallId, orgs],
+    )) as HeldBatch[];
+    const [{ n: batchCount, started_at: startedAt }] = (await manager.query(
+      'SELECT count(*)::int AS n, (SELECT created_at FROM recalls WHERE id = $1) AS started_at FROM recall_batches WHERE recall_id = $1',
+      [e.recallId],
+    )) as { n: number; started_at: Date | null }[];
+    const common = {
+      recallId: e.recallId,
+      level: e.level,
+      reason: e.reason,
+      hazard: e.hazard || null,
+      regulatorOrgId: e.regulatorOrgId,
+      startBy: e.startBy ? timestampDate(e.startBy).toISOString() : null,
+      completeBy: e.completeBy ? timestampDate(e.completeBy).toISOString() : null,
+      batchCount,
+      href: `/v1/recalls/${e.recallId}`,
+    };
+    await this.deliver(manager, startedAt ?? eventTime(envelope), type, `${type}:${e.recallId}`, subscribers, (s) => ({
+      ...common,
+      // The subscriber's own part of the scope: what it is asked to recover.
+      batches: held
+        .filter((h) => h.org_id === s.org_id)
+        .map((h) => ({
+          domain: h.domain,
+          batchId: h.batch_id,
+          gtin: h.gtin,
+          lot: h.lot,
+          quantity: h.quantity === null ? null : Number(h.quantity),
+          inTransit: h.in_transit === null ? 0 : Number(h.in_transit),
+          unit: h.unit,
+        })),
+    }));
+  }
+
+  async onRecallClosed(e: RecallClosed, { manager, envelope }: HandlerContext): Promise<void> {
+    const type: WebhookEvent = 'recall.closed';
+    if (!(await this.anySubscribed(manager, type))) return;
+    const subscribers = (await manager.query(
+      `WITH ${HELD}
+       SELECT id, org_id, org_role FROM webhook_subscriptions
+        WHERE deleted_at IS NULL AND events @> ARRAY[$2]::text[] AND (org_role = 'regulator' OR org_id IN (SELECT org_id FROM held))`,
+      [e.recallId, type],
+    )) as Subscriber[];
+    const data = {
+      recallId: e.recallId,
+      closedAt: e.closedAt ? timestampDate(e.closedAt).toISOString() : null,
+      effectiveness: e.effectiveness,
+      href: `/v1/recalls/${e.recallId}`,
+    };
+    await this.deliver(manager, e.closedAt ? timestampDate(e.closedAt) : eventTime(envelope), type, `${type}:${e.recallId}`, subscribers, () => data);
+  }
+
+  /** Most recalls meet no subscription at all: one indexed probe, and nothing else is read. */
+  private async anySubscribed(m: EntityManager, type: WebhookEvent): Promise<boolean> {
+    const [row] = await m.query('SELECT 1 FROM webhook_subscriptions WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] LIMIT 1', [type]);
+    return !!row;
+  }
+
+  private async deliver(
+    m: EntityManager,
+    occurredAt: Date,
+    type: WebhookEvent,
+    eventKey: string,
+    subscribers: Subscriber[],
+    dataFor: (s: Subscriber) => unknown,
+  ): Promise<void> {
+    if (subscribers.length === 0) return;
+    const inserted = (await m.query(
+      `INSERT INTO webhook_deliveries (id, subscription_id, event_key, type, occurred_at, data, status, next_attempt_at, created_at)
+       SELECT x.id, x.subscription_id, $1, $2, $3, x.data, 'pending', now(), now()
+         FROM jsonb_to_recordset($4::jsonb) AS x(id uuid, subscription_id uuid, data jsonb)
+       ON CONFLICT (subscription_id, event_key) DO NOTHING RETURNING id`,
+      [eventKey, type, occurredAt, JSON.stringify(subscribers.map((s) => ({ id: randomUUID(), subscription_id: s.id, data: dataFor(s) })))],
+    )) as unknown[];
+    // Delivered on commit only: wakes the workers without their polling.
+    if (inserted.length) await m.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+  }
+}
