@@ -214,13 +214,14 @@ describe('identity: tokens, organisations, clients, locations (embedded app, rea
         expect((await token(c.clientId, creds.operator.clientId === c.clientId ? creds.inspector.clientSecret : creds.operator.clientSecret)).status).toBe(401);
       }
 
-      // Only the operator writes locations, for its own organisation.
+      // The operator writes locations for its own organisation; the admin names one (orgId), else 400.
       const location = { name: 'Greenhouse 3', kind: 'farm' };
       const created = await apis.operator.post('/v1/locations', location);
       expect(created.status).toBe(201);
       expect(created.body.orgId).toBe(producer.id);
       for (const role of ['inspector', 'regulator', 'admin'] as Role[]) {
-        expect({ role, status: (await apis[role].post('/v1/locations', location)).status }).toEqual({ role, status: 403 });
+        const status = role === 'admin' ? 400 : 403;
+        expect({ role, status: (await apis[role].post('/v1/locations', location)).status }).toEqual({ role, status });
         expect((await apis[role].get(`/v1/locations/${created.body.id}`)).status).toBe(200);
       }
       // Only the admin manages organisations and clients.
@@ -323,21 +324,23 @@ describe('identity: tokens, organisations, clients, locations (embedded app, rea
         [{ name: 'F', kind: 'castle' }, 'validation'],
         [{ name: '', kind: 'factory' }, 'validation'],
         [{ kind: 'factory' }, 'validation'],
-        [{ name: 'F', kind: 'factory', orgId: 'someone-else' }, 'validation'],
         [{ name: 'F', kind: 'factory', region: 7 }, 'validation'],
       ];
       for (const [body, type] of bad) {
         const r = await op.post('/v1/locations', body);
         expect({ body, status: r.status, type: r.body.type }).toEqual({ body, status: 400, type: problem(type) });
       }
+      // Another organisation's orgId is the admin's to name, not an operator's.
+      const foreign = await op.post('/v1/locations', { name: 'F', kind: 'factory', orgId: 'someone-else' });
+      expect({ status: foreign.status, type: foreign.body.type }).toEqual({ status: 403, type: problem('location-org') });
       const checkDigit = await op.post('/v1/locations', { name: 'F', kind: 'factory', gln: '9506000134353' });
       expect(checkDigit.body.errors).toEqual([{ field: 'gln', message: expect.stringContaining('check digit') }]);
     });
 
-    it('only operators create locations; an unregistered organisation is 422; unknown ids 404, malformed 400', async () => {
+    it('only operators (and admins, naming the organisation) create locations; an unregistered organisation is 422; unknown ids 404, malformed 400', async () => {
       for (const role of ['inspector', 'regulator', 'admin'] as Role[]) {
         const r = await t.as('platform', role).post('/v1/locations', { name: 'X', kind: 'farm' });
-        expect({ role, status: r.status }).toEqual({ role, status: 403 });
+        expect({ role, status: r.status }).toEqual({ role, status: role === 'admin' ? 400 : 403 });
       }
       expect((await t.anonymous.post('/v1/locations', { name: 'X', kind: 'farm' })).status).toBe(401);
       const ghost = await t.as('ghost-org', 'operator').post('/v1/locations', { name: 'X', kind: 'farm' });

@@ -104,6 +104,14 @@ export class CreateLocationDto {
   @IsOptional()
   @IsString()
   gln?: string;
+
+  @ApiPropertyOptional({
+    description: "The organisation the location belongs to: required from an admin; an operator's is its own (another is a 403)",
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  orgId?: string;
 }
 
 export class LocationDto {

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiConflictResponse,
   ApiCreatedResponse,
   ApiExcludeController,
   ApiForbiddenResponse,
@@ -64,6 +65,7 @@ export class OrganisationsController {
   @Roles('admin')
   @ApiCreatedResponse({ type: OrganisationDto })
   @ApiForbiddenResponse({ description: 'Not an admin' })
+  @ApiConflictResponse({ description: 'An organisation of this kind has this name already (organisation-name-taken, existingOrgId)' })
   create(@Body() dto: CreateOrganisationDto): Promise<OrganisationDto> {
     return this.identity.createOrganisation(dto.name, dto.kind);
   }
@@ -114,8 +116,8 @@ export class LocationsController {
 
   @Post()
   @HttpCode(201)
-  @Roles('operator')
-  @ApiCreatedResponse({ type: LocationDto, description: "A location of the caller's organisation" })
+  @Roles('operator', 'admin')
+  @ApiCreatedResponse({ type: LocationDto, description: "A location of the caller's organisation, or (admin) of the organisation `orgId` names" })
   @ApiBadRequestResponse({ description: 'Malformed body or a GLN with a wrong check digit' })
   create(@Body() dto: CreateLocationDto, @CurrentPrincipal() caller: Principal): Promise<LocationDto> {
     return this.locations.create(dto, caller);

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import {
+  conflict,
   DomainError,
   generateSecret,
   hashSecret,
@@ -137,12 +138,32 @@ export class IdentityService implements OnApplicationBootstrap {
     await this.revocations.publish(row.client_id, row.token_version);
   }
 
+  /**
+   * Two producers both called "Green Farm" would be told apart by id only: a
+   * name is unique within its kind (case and surrounding spaces ignored). A
+   * lock on the name rather than a unique index, which databases holding such
+   * twins already could not build.
+   */
   async createOrganisation(name: string, kind: OrgKind): Promise<OrganisationDto> {
     if (!ORG_KINDS.includes(kind)) throw unprocessable('org-kind', `Unknown organisation kind ${kind}`);
-    const [row]: OrgRow[] = await this.ds.query(
-      'INSERT INTO organisations (id, name, kind) VALUES ($1, $2, $3) RETURNING id, name, kind',
-      [randomUUID(), name.trim(), kind],
-    );
+    const trimmed = name.trim();
+    const row = await this.ds.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`organisation-name:${kind}:${trimmed.toLowerCase()}`]);
+      const [twin]: OrgRow[] = await tx.query(
+        'SELECT id, name, kind FROM organisations WHERE kind = $1 AND lower(btrim(name)) = lower($2) LIMIT 1',
+        [kind, trimmed],
+      );
+      if (twin) {
+        throw conflict('organisation-name-taken', `A ${kind} organisation named "${twin.name}" exists already (${twin.id})`, {
+          existingOrgId: twin.id,
+        });
+      }
+      const [created]: OrgRow[] = await tx.query(
+        'INSERT INTO organisations (id, name, kind) VALUES ($1, $2, $3) RETURNING id, name, kind',
+        [randomUUID(), trimmed, kind],
+      );
+      return created;
+    });
     return toOrganisation(row);
   }
 

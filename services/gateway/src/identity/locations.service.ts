@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { isValidGln } from '@trace/gs1';
 import {
   badRequest,
+  forbidden,
+  PLATFORM_ORG_ID,
   type Directory,
   type LocationInfo,
   type LocationKind,
@@ -43,14 +45,39 @@ export class LocationService implements Directory {
       const message = /^\d{13}$/.test(dto.gln) ? `GLN ${dto.gln} has a wrong check digit` : 'gln must be 13 digits';
       throw badRequest('gln', message, [{ field: 'gln', message }]);
     }
-    const [org] = await this.ds.query('SELECT 1 FROM organisations WHERE id = $1', [caller.orgId]);
-    if (!org) throw unprocessable('organisation', `Your organisation ${caller.orgId} is not registered`);
+    const orgId = this.ownerFor(dto, caller);
+    const [org] = await this.ds.query('SELECT 1 FROM organisations WHERE id = $1 AND id <> $2', [orgId, PLATFORM_ORG_ID]);
+    if (!org) {
+      throw caller.role === 'admin'
+        ? unprocessable('organisation', `No organisation ${orgId} to create a location for`)
+        : unprocessable('organisation', `Your organisation ${caller.orgId} is not registered`);
+    }
     const [row]: LocationRow[] = await this.ds.query(
       `INSERT INTO locations (id, org_id, name, kind, region, address, gln)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-      [randomUUID(), caller.orgId, dto.name.trim(), dto.kind, dto.region ?? null, dto.address ?? null, dto.gln ?? null],
+      [randomUUID(), orgId, dto.name.trim(), dto.kind, dto.region ?? null, dto.address ?? null, dto.gln ?? null],
     );
     return toDto(row);
+  }
+
+  /**
+   * An operator creates locations of its own organisation; an admin setting
+   * up an organisation names it (`orgId`), since the admin's own is the
+   * platform, which has no premises.
+   */
+  private ownerFor(dto: CreateLocationDto, caller: Principal): string {
+    if (caller.role === 'admin') {
+      if (!dto.orgId) {
+        throw badRequest('validation', 'orgId: an admin names the organisation the location belongs to', [
+          { field: 'orgId', message: 'orgId is required when an admin creates a location' },
+        ]);
+      }
+      return dto.orgId;
+    }
+    if (dto.orgId !== undefined && dto.orgId !== caller.orgId) {
+      throw forbidden('location-org', 'An operator creates locations of its own organisation only');
+    }
+    return caller.orgId;
   }
 
   /**
