@@ -213,6 +213,49 @@ describe('webhooks: recall deliveries to the holders, signed, retried, logged, s
     expect(closed.body.id).not.toBe(toP.body.id);
   });
 
+  it('a failed sample is announced to the holder of the batch and to regulators (inspection.failed)', async () => {
+    const inspector = t.as((await anOrg(t, 'Provincial Inspection Centre', 'inspection_agency', [])).id, 'inspector');
+    await subscribe('P-inspections', P.api, '/processor-inspections', ['inspection.failed']);
+    await subscribe('regulator-inspections', regulator, '/regulator-inspections', ['inspection.failed']);
+    await subscribe('X-inspections', X.api, '/bystander-inspections', ['inspection.failed']);
+    const grain = ok(await F.api.post('/v1/agri/batches', aBatch('WHEAT-INSP', F.locations.farm)));
+    await move(F, P, 'agri', grain.id);
+    const failed = ok(
+      await inspector.post(`/v1/agri/batches/${grain.id}/inspections`, {
+        reportNo: 'SJ-2026-WH-1',
+        sampledAt: new Date(Date.now() - 86_400_000).toISOString(),
+        agency: 'Provincial Agricultural Product Quality Inspection Centre',
+        items: [
+          { name: 'chlorpyrifos residue', value: 0.12, unit: 'mg/kg', limit: 0.05, result: 'fail' },
+          { name: 'lead (Pb)', value: 0.02, unit: 'mg/kg', limit: '≤0.2', result: 'pass' },
+        ],
+        conclusion: 'fail',
+      }),
+    );
+    const ofIt = (path: string) => receiver.at(path).filter((d) => d.body?.data?.inspectionId === failed.id);
+    const [toP] = await receiver.until(() => ofIt('/processor-inspections').length > 0 && ofIt('/processor-inspections'));
+    const [toReg] = await receiver.until(() => ofIt('/regulator-inspections').length > 0 && ofIt('/regulator-inspections'));
+    expect(signedWith(toP, secrets['/processor-inspections'])).toBe(true);
+    expect(signedWith(toReg, secrets['/regulator-inspections'])).toBe(true);
+    expect(toP.body).toMatchObject({
+      type: 'inspection.failed',
+      data: {
+        inspectionId: failed.id,
+        domain: 'agri',
+        batchId: grain.id,
+        gtin: AGRI_GTIN,
+        lot: 'WHEAT-INSP',
+        holderOrgId: P.id,
+        reportNo: 'SJ-2026-WH-1',
+        retestOf: null,
+        failedItems: [{ name: 'chlorpyrifos residue', value: expect.anything(), unit: 'mg/kg', limit: expect.anything() }],
+        href: `/v1/agri/batches/${grain.id}/inspections`,
+      },
+    });
+    // Both deliveries come from the one inbox transaction that applied the event: the organisation not holding the batch has none.
+    expect(ok(await X.api.get(`/v1/webhooks/${hooks['X-inspections']}/deliveries`), 200).items).toEqual([]);
+  });
+
   it('a delivery written before the process stops is sent by the next process', async () => {
     const { grain } = await supplyChain('2');
     // No worker in this process from now on: the deliveries are written (with the inbox) but nobody sends them.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { timestampDate, type EventEnvelope, type RecallClosed, type RecallInitiated } from '@trace/contracts';
+import { domainNameOf, timestampDate, type EventEnvelope, type InspectionRecorded, type RecallClosed, type RecallInitiated } from '@trace/contracts';
 import { InboxDispatcher, type HandlerContext } from '@trace/messaging';
 import { PLATFORM_CONFIG, schemaFor, type PlatformConfig } from '@trace/platform';
 import type { WebhookEvent } from './events';
@@ -71,6 +71,7 @@ export class WebhookNotifier implements OnModuleInit {
   onModuleInit() {
     this.inbox.on('recallInitiated', (e, ctx) => this.onRecallInitiated(e, ctx));
     this.inbox.on('recallClosed', (e, ctx) => this.onRecallClosed(e, ctx));
+    this.inbox.on('inspectionRecorded', (e, ctx) => this.onInspectionRecorded(e, ctx));
   }
 
   async onRecallInitiated(e: RecallInitiated, { manager, envelope }: HandlerContext): Promise<void> {
@@ -143,7 +144,42 @@ export class WebhookNotifier implements OnModuleInit {
     await this.deliver(manager, e.closedAt ? timestampDate(e.closedAt) : eventTime(envelope), type, `${type}:${e.recallId}`, subscribers, () => data);
   }
 
-  /** Most recalls meet no subscription at all: one indexed probe, and nothing else is read. */
+  /**
+   * A failed sample: the organisation holding the batch (as the inspection
+   * recorded it) and regulators. Shares the inbox transaction with the case
+   * projector, so it never throws on a payload the projector judges: what it
+   * cannot read, it leaves.
+   */
+  async onInspectionRecorded(e: InspectionRecorded, { manager, envelope }: HandlerContext): Promise<void> {
+    const type: WebhookEvent = 'inspection.failed';
+    const domain = e.batch ? domainNameOf(e.batch.domain) : undefined;
+    if (e.conclusion !== 'fail' || !domain || !e.batch?.batchId || !e.inspectionId) return;
+    if (!(await this.anySubscribed(manager, type))) return;
+    const subscribers = (await manager.query(
+      `SELECT id, org_id, org_role FROM webhook_subscriptions
+        WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] AND (org_role = 'regulator' OR org_id = $2)`,
+      [type, e.holderOrgId],
+    )) as Subscriber[];
+    const batchId = e.batch.batchId.toLowerCase();
+    const data = {
+      inspectionId: e.inspectionId,
+      domain,
+      batchId,
+      gtin: e.gtin,
+      lot: e.lot,
+      holderOrgId: e.holderOrgId,
+      reportNo: e.reportNo,
+      agency: e.agency,
+      sampledAt: e.sampledAt ? timestampDate(e.sampledAt).toISOString() : null,
+      retestOf: e.retestOf || null,
+      retestDeadline: e.retestDeadline ? timestampDate(e.retestDeadline).toISOString() : null,
+      failedItems: e.items.filter((i) => i.result === 'fail').map((i) => ({ name: i.name, value: i.value, unit: i.unit, limit: i.limit })),
+      href: `/v1/${domain}/batches/${batchId}/inspections`,
+    };
+    await this.deliver(manager, eventTime(envelope), type, `${type}:${e.inspectionId}`, subscribers, () => data);
+  }
+
+  /** Most events meet no subscription at all: one indexed probe, and nothing else is read. */
   private async anySubscribed(m: EntityManager, type: WebhookEvent): Promise<boolean> {
     const [row] = await m.query('SELECT 1 FROM webhook_subscriptions WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] LIMIT 1', [type]);
     return !!row;
