@@ -1,4 +1,4 @@
-import { applyInspection, isRefusal, movementRefusal, type BatchState } from './custody';
+import { applyInspection, isRefusal, movementRefusal, statusAfter, statusChange, type BatchState } from './custody';
 
 const batch = (over: Partial<BatchState> = {}): BatchState => ({
   status: 'active',
@@ -36,5 +36,23 @@ describe('applyInspection', () => {
   it('leaves the held batch blocked for shipping by the movement rule', () => {
     expect(movementRefusal('held', 'shipping')).toMatchObject({ status: 409, rule: 'batch-held' });
     expect(movementRefusal('held', 'storing')).toBeUndefined();
+  });
+});
+
+describe('statusChange / statusAfter', () => {
+  it('takes the status from the steps and dispositions that change it, and keeps it otherwise', () => {
+    expect(statusChange({ bizStep: 'holding', disposition: 'recalled' })).toBe('recalled');
+    expect(statusChange({ bizStep: 'destroying', disposition: '' })).toBe('destroyed');
+    expect(statusChange({ bizStep: 'storing', disposition: 'destroyed' })).toBe('destroyed');
+    expect(statusChange({ bizStep: 'dispensing', disposition: 'dispensed' })).toBe('dispensed');
+    for (const [bizStep, disposition] of [['shipping', 'in_transit'], ['receiving', 'in_progress'], ['inspecting', 'conformant'], ['storing', '']]) {
+      expect(statusChange({ bizStep, disposition })).toBeUndefined();
+    }
+  });
+
+  it('lets destroying win over a recalled disposition, the same for every reader of the chain', () => {
+    expect(statusChange({ bizStep: 'destroying', disposition: 'recalled' })).toBe('destroyed');
+    expect(statusAfter('held', { bizStep: 'destroying', disposition: 'recalled' })).toBe('destroyed');
+    expect(statusAfter('held', { bizStep: 'storing', disposition: 'active' })).toBe('held');
   });
 });

@@ -51,12 +51,22 @@ export function movementRefusal(status: BatchStatus, bizStep: string): Refusal |
   return { status: 409, rule: `batch-${status}`, message: `The batch is ${status} and cannot be moved (${bizStep})` };
 }
 
-/** The batch status is a projection of its chain: some dispositions change it. */
-export function statusAfter(current: BatchStatus, e: Pick<ProposedEvent, 'bizStep' | 'disposition'>): BatchStatus {
+/**
+ * The status an event moves its batch to, or undefined when it keeps the
+ * current one: the batch status is a projection of its chain, and some steps
+ * and dispositions change it. The one projection for the domain services and
+ * lineage (which falls back to it for events that do not say their status).
+ */
+export function statusChange(e: { bizStep: string; disposition?: string | null }): BatchStatus | undefined {
   if (e.bizStep === 'destroying' || e.disposition === 'destroyed') return 'destroyed';
   if (e.disposition === 'recalled') return 'recalled';
   if (e.disposition === 'dispensed') return 'dispensed';
-  return current;
+  return undefined;
+}
+
+/** The batch's status after an event: what the event changes it to, else the current one. */
+export function statusAfter(current: BatchStatus, e: Pick<ProposedEvent, 'bizStep' | 'disposition'>): BatchStatus {
+  return statusChange(e) ?? current;
 }
 
 export const isRefusal = (r: Refusal | Transition): r is Refusal => 'rule' in r;

@@ -12,6 +12,7 @@ import {
   type TransformationRecorded,
 } from '@trace/contracts';
 import { InboxDispatcher, PoisonMessageError, type HandlerContext } from '@trace/messaging';
+import { statusChange } from '@trace/trace-chain';
 import { holdingsFacts, projectHoldings } from './holdings.projection';
 import { projectShipments } from './lists/shipments.projection';
 import { LineageIndex } from './lineage-index';
@@ -47,17 +48,6 @@ function ref(r: BatchRef | undefined, what: string): { batchId: string; domain: 
   return { batchId: r.batchId.toLowerCase(), domain: domainName(r.domain) };
 }
 
-/**
- * The status a chain event gives its batch, or undefined when it keeps the
- * current one (the same projection the domain services make of their chains).
- */
-export function statusFromEvent(bizStep: string, disposition: string): NodeStatus | undefined {
-  if (disposition === 'recalled') return 'recalled';
-  if (disposition === 'destroyed' || bizStep === 'destroying') return 'destroyed';
-  if (disposition === 'dispensed') return 'dispensed';
-  return undefined;
-}
-
 /** What one chain event says about its node, checked (a PoisonMessageError otherwise). */
 interface ChainFacts {
   batchId: string;
@@ -84,7 +74,7 @@ export function chainFacts(e: TraceEventRecorded): ChainFacts {
   // included); older events without it fall back to the disposition.
   const status = (NODE_STATUSES as readonly string[]).includes(e.statusAfter)
     ? (e.statusAfter as NodeStatus)
-    : (statusFromEvent(e.bizStep, e.disposition) ?? null);
+    : (statusChange(e) ?? null);
   const receiving = e.bizStep === 'receiving' && e.holderOrgId !== '';
   const shipping = e.bizStep === 'shipping' && e.toOrgId !== '';
   // Producers before batch_quantity said nothing about the batch's state after the event.
