@@ -117,6 +117,8 @@ async function generate(db: Client, prefix: string): Promise<void> {
        ON CONFLICT DO NOTHING`,
       [ORGS],
     );
+    // A shop that holds 200 batches of the million (every 5,000th): its list must not walk the other 999,800.
+    await db.query(`INSERT INTO batch_custody (batch_id, org_id) SELECT id, 'shop-1' FROM batches WHERE substr(lot, 2)::int % 5000 = 0`);
     await db.query(`INSERT INTO batch_holdings (batch_id, org_id, quantity, received) SELECT batch_id, org_id, 50, 50 FROM batch_custody`);
     log(`  custody    ${since(t0).toFixed(0)} ms`);
   });
@@ -159,6 +161,8 @@ async function main(): Promise<void> {
     log(`  total      ${(since(t0) / 1000).toFixed(1)} s`);
 
     const lineage = new LineageListQuery(lineageDs);
+    const cursors = (await db.query<{ id: string }>(`SELECT id::text FROM "${prefix}agri".batches ORDER BY random() LIMIT 1000`)).rows.map((r) => r.id);
+    const cursorAt = (i: number) => cursors[i % cursors.length];
     const regulator: Principal = { clientId: 'bench', orgId: 'bureau', role: 'regulator' };
     const operator = (i: number): Principal => ({ clientId: 'bench', orgId: `org-${i % ORGS}`, role: 'operator' });
     const baseline = new Client({ connectionString: URL_ });
@@ -166,34 +170,58 @@ async function main(): Promise<void> {
     const on = async (schema: string) => baseline.query(`SET search_path = "${schema}"`);
 
     type Case = { name: string; service: (i: number) => Promise<unknown>; sql: string; params: (i: number) => unknown[]; schema: string };
-    const batchesQuery = (query: Record<string, string>) => parseListQuery(query, BATCH_LIST_FILTERS, { cursor: ['micros', 'uuid'] });
-    const VISIBLE = `(EXISTS (SELECT 1 FROM batch_custody c WHERE c.batch_id = b.id AND c.org_id = $2) OR EXISTS (SELECT 1 FROM batch_holdings h WHERE h.batch_id = b.id AND h.org_id = $2))`;
+    const batchesQuery = (query: Record<string, string>) => parseListQuery(query, BATCH_LIST_FILTERS, { cursor: ['uuid'] });
+    // What an operator may see, first 51 in id order: what the service's walk reads in one step when no filter drops any.
+    const VISIBLE_IDS = `(SELECT batch_id FROM batch_custody WHERE org_id = $1 ORDER BY batch_id LIMIT 51)
+                         UNION (SELECT batch_id FROM batch_holdings WHERE org_id = $1 AND in_transit > 0 ORDER BY batch_id LIMIT 51)`;
+    const shop: Principal = { clientId: 'bench', orgId: 'shop-1', role: 'operator' };
     const cases: Case[] = [
       {
         name: 'batches, regulator, first page',
         service: () => listBatches(agri, batchesQuery({}), regulator),
-        sql: `SELECT b.* FROM batches b ORDER BY b.created_at DESC, b.id DESC LIMIT 51`,
+        sql: `SELECT b.* FROM batches b ORDER BY b.id LIMIT 51`,
         params: () => [],
         schema: `${prefix}agri`,
       },
       {
-        name: 'batches, operator (~3 % visible), first page',
+        name: 'batches, regulator, page at a random cursor',
+        service: (i) => listBatches(agri, { limit: 50, filters: {}, after: [cursorAt(i)] }, regulator),
+        sql: `SELECT b.* FROM batches b WHERE b.id > $1 ORDER BY b.id LIMIT 51`,
+        params: (i) => [cursorAt(i)],
+        schema: `${prefix}agri`,
+      },
+      {
+        name: 'batches, operator (~3 % of all), first page',
         service: (i) => listBatches(agri, batchesQuery({}), operator(i)),
-        sql: `SELECT b.* FROM batches b WHERE ${VISIBLE.replace(/\$2/g, '$1')} ORDER BY b.created_at DESC, b.id DESC LIMIT 51`,
+        sql: `SELECT b.* FROM batches b WHERE b.id IN (${VISIBLE_IDS}) ORDER BY b.id LIMIT 51`,
         params: (i) => [operator(i).orgId],
         schema: `${prefix}agri`,
       },
       {
-        name: 'batches?gtin=, operator',
+        name: 'batches, shop (200 of 1M), first page',
+        service: () => listBatches(agri, batchesQuery({}), shop),
+        sql: `SELECT b.* FROM batches b WHERE b.id IN (${VISIBLE_IDS}) ORDER BY b.id LIMIT 51`,
+        params: () => ['shop-1'],
+        schema: `${prefix}agri`,
+      },
+      {
+        name: 'batches?gtin=, regulator',
+        service: (i) => listBatches(agri, batchesQuery({ gtin: gtin(i % GTINS) }), regulator),
+        sql: `SELECT b.* FROM batches b WHERE b.gtin = $1 ORDER BY b.id LIMIT 51`,
+        params: (i) => [gtin(i % GTINS)],
+        schema: `${prefix}agri`,
+      },
+      {
+        name: 'batches?gtin=, operator (its own product)',
         service: (i) => listBatches(agri, batchesQuery({ gtin: gtin(i % GTINS) }), operator(i)),
-        sql: `SELECT b.* FROM batches b WHERE b.gtin = $1 AND ${VISIBLE} ORDER BY b.created_at DESC, b.id DESC LIMIT 51`,
-        params: (i) => [gtin(i % GTINS), operator(i).orgId],
+        sql: `SELECT b.* FROM batches b WHERE b.gtin = $2 AND b.id IN (SELECT batch_id FROM batch_custody WHERE org_id = $1) ORDER BY b.id LIMIT 51`,
+        params: (i) => [operator(i).orgId, gtin(i % GTINS)],
         schema: `${prefix}agri`,
       },
       {
         name: 'batches?status=held, regulator',
         service: () => listBatches(agri, batchesQuery({ status: 'held' }), regulator),
-        sql: `SELECT b.* FROM batches b WHERE b.status = 'held' ORDER BY b.created_at DESC, b.id DESC LIMIT 51`,
+        sql: `SELECT b.* FROM batches b WHERE b.status = 'held' ORDER BY b.id LIMIT 51`,
         params: () => [],
         schema: `${prefix}agri`,
       },
@@ -211,6 +239,15 @@ async function main(): Promise<void> {
                 AND (n.owner_org_id = $2 OR EXISTS (SELECT 1 FROM lineage_custody c WHERE c.batch_id = n.batch_id AND c.org_id = $2))
               ORDER BY n.registered_at DESC, n.batch_id DESC LIMIT 51`,
         params: (i) => [gtin(i % GTINS), operator(i).orgId],
+        schema: `${prefix}lineage`,
+      },
+      {
+        name: 'search q=GTIN, shop holding none of it',
+        service: (i) => lineage.search(parseListQuery({ q: gtin(1 + (i % (GTINS - 1))) }, ['q'] as const), shop),
+        sql: `SELECT * FROM lineage_nodes n WHERE n.registered AND (n.gtin = $1 OR n.lot = $1)
+                AND (n.owner_org_id = $2 OR EXISTS (SELECT 1 FROM lineage_custody c WHERE c.batch_id = n.batch_id AND c.org_id = $2))
+              ORDER BY n.registered_at DESC, n.batch_id DESC LIMIT 51`,
+        params: (i) => [gtin(1 + (i % (GTINS - 1))), 'shop-1'],
         schema: `${prefix}lineage`,
       },
       {

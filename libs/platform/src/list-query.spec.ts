@@ -39,4 +39,9 @@ describe('listPage', () => {
     expect(listPage([{ id: 'a' }, { id: 'b' }, { id: 'c' }], { limit: 2 }, (r) => [r.id])).toEqual({ items: [{ id: 'a' }, { id: 'b' }], nextCursor: encodeCursor(['b']) });
     expect(listPage([{ id: 'a' }], { limit: 2 }, (r) => [r.id], undefined, (r) => r.id)).toEqual({ items: ['a'], nextCursor: null });
   });
+
+  it('a walk that stopped early gives a short (even empty) page and the key it got to as nextCursor', () => {
+    expect(listPage([{ id: 'a' }], { limit: 2, resumeAfter: ['q'] }, (r) => [r.id])).toEqual({ items: [{ id: 'a' }], nextCursor: encodeCursor(['q']) });
+    expect(listPage([], { limit: 2, resumeAfter: ['q'] }, (r: { id: string }) => [r.id])).toEqual({ items: [], nextCursor: encodeCursor(['q']) });
+  });
 });

@@ -95,17 +95,20 @@ export function parseListQuery<F extends string>(
  * One page from rows fetched with `LIMIT limit + 1` (the extra row says a next
  * page exists): `{ items, nextCursor }`, and the next page repeated as
  * `Link: <…>; rel="next"` (this request's path and filters with the new cursor).
+ * A list that stops scanning before it has a full page (to bound the time a
+ * page takes) passes `resumeAfter`, the sort key it got to: the page may then
+ * be short, or empty, and still have a next one.
  */
 export function listPage<R, T = R>(
   rows: R[],
-  list: { limit: number },
+  list: { limit: number; resumeAfter?: readonly string[] },
   keyOf: (row: R) => readonly string[],
   http?: { req: Request; res: Response },
   view: (row: R) => T = (r) => r as unknown as T,
 ): ListPage<T> {
   const more = rows.length > list.limit;
   const page = more ? rows.slice(0, list.limit) : rows;
-  const nextCursor = more ? encodeCursor(keyOf(page[page.length - 1])) : null;
+  const nextCursor = more ? encodeCursor(keyOf(page[page.length - 1])) : list.resumeAfter ? encodeCursor(list.resumeAfter) : null;
   if (nextCursor && http) {
     const next = new URL(http.req.originalUrl, 'http://relative.invalid');
     next.searchParams.set('cursor', nextCursor);

@@ -28,15 +28,24 @@ function timeFilter(field: string, value: string): Date {
   return t.instant;
 }
 
+/** Batch ids an operator's walk takes at a time when filters may drop some, and at most per page. */
+const WALK_CHUNK = 1000;
+const WALK_MAX = 10_000;
+
 /**
- * `GET /v1/{domain}/batches`: newest first. Inspectors and regulators see
- * every batch; an operator those its organisation holds, held or has in
- * transit to it (batch_custody: every holder since registration;
- * batch_holdings: in transit too) — the rule of GET /v1/{domain}/batches/{id}.
- * `holderOrgId` names an organisation that holds some of the batch now.
+ * `GET /v1/{domain}/batches`, in batch id order (stable, not chronological:
+ * the one order every list can walk from an index whatever the filters and
+ * whoever asks). Inspectors and regulators see every batch; the filters'
+ * indexes drive the query. An operator sees those its organisation holds,
+ * held (batch_custody) or has in transit to it (batch_holdings) — the rule of
+ * GET /v1/{domain}/batches/{id} — and its list walks that set in id order, a
+ * chunk at a time, the filters applied to each chunk: a page costs what the
+ * organisation holds near the cursor, never a scan of every batch. A walk
+ * stops after WALK_MAX ids; the page may then be short and still have a
+ * nextCursor. `holderOrgId` names an organisation holding some of it now.
  */
 export async function listBatches(ds: DataSource, q: ListQuery<BatchListFilter>, principal: Principal, http?: Http) {
-  const params: unknown[] = [q.limit + 1];
+  const params: unknown[] = [];
   const p = (v: unknown) => {
     params.push(v);
     return `$${params.length}`;
@@ -51,23 +60,49 @@ export async function listBatches(ds: DataSource, q: ListQuery<BatchListFilter>,
   }
   if (f.producedFrom !== undefined) where.push(`b.produced_at >= ${p(timeFilter('producedFrom', f.producedFrom))}`);
   if (f.producedTo !== undefined) where.push(`b.produced_at <= ${p(timeFilter('producedTo', f.producedTo))}`);
-  if (principal.role === 'operator') {
-    const org = p(principal.orgId);
-    where.push(`(EXISTS (SELECT 1 FROM batch_custody c WHERE c.batch_id = b.id AND c.org_id = ${org})
-              OR EXISTS (SELECT 1 FROM batch_holdings h WHERE h.batch_id = b.id AND h.org_id = ${org}))`);
-  }
-  if (q.after) where.push(`(b.created_at, b.id) < (${sqlFromMicros(p(q.after[0]))}, ${p(q.after[1])}::uuid)`);
-  const rows = (await ds.query(
-    `SELECT b.*, ${sqlMicros('b.created_at')} AS sort_at FROM batches b
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY b.created_at DESC, b.id DESC LIMIT $1`,
-    params,
-  )) as (BatchRow & { sort_at: string })[];
-  return listPage(rows, q, (r) => [r.sort_at, r.id], http, (r) => {
-    const view = toBatchView(r);
+  const view = (r: BatchRow) => {
+    const v = toBatchView(r);
     // As GET /v1/{domain}/batches/{id} names them: quantity as produced, remaining what is left.
-    return { ...view, quantity: view.initialQuantity, remaining: view.quantity };
-  });
+    return { ...v, quantity: v.initialQuantity, remaining: v.quantity };
+  };
+
+  if (principal.role !== 'operator') {
+    if (q.after) where.push(`b.id > ${p(q.after[0])}::uuid`);
+    const rows = (await ds.query(
+      `SELECT b.* FROM batches b ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY b.id LIMIT ${p(q.limit + 1)}`,
+      params,
+    )) as BatchRow[];
+    return listPage(rows, q, (r) => [r.id], http, view);
+  }
+
+  const chunk = where.length ? WALK_CHUNK : q.limit + 1;
+  const rows: BatchRow[] = [];
+  let after: string | null = q.after?.[0] ?? null;
+  let walked = 0;
+  for (;;) {
+    const ids = (
+      (await ds.query(
+        `(SELECT batch_id FROM batch_custody WHERE org_id = $1 AND ($2::uuid IS NULL OR batch_id > $2::uuid) ORDER BY batch_id LIMIT $3)
+         UNION
+         (SELECT batch_id FROM batch_holdings WHERE org_id = $1 AND in_transit > 0 AND ($2::uuid IS NULL OR batch_id > $2::uuid) ORDER BY batch_id LIMIT $3)
+         ORDER BY batch_id LIMIT $3`,
+        [principal.orgId, after, chunk],
+      )) as { batch_id: string }[]
+    ).map((r) => r.batch_id);
+    if (ids.length > 0) {
+      const chunkParams = [...params, ids];
+      rows.push(
+        ...((await ds.query(
+          `SELECT b.* FROM batches b WHERE b.id = ANY($${chunkParams.length}::uuid[]) ${where.length ? `AND ${where.join(' AND ')}` : ''} ORDER BY b.id`,
+          chunkParams,
+        )) as BatchRow[]),
+      );
+      after = ids[ids.length - 1];
+      walked += ids.length;
+    }
+    if (rows.length > q.limit || ids.length < chunk) return listPage(rows, q, (r) => [r.id], http, view);
+    if (walked >= WALK_MAX) return listPage(rows, { limit: q.limit, resumeAfter: [after as string] }, (r) => [r.id], http, view);
+  }
 }
 
 interface ProductRow {

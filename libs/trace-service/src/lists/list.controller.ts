@@ -19,10 +19,12 @@ export function createListControllers(domain: DomainName): Type<unknown>[] {
 
     @Get()
     @ApiOperation({
-      summary: `Batches of ${domain}, newest first`,
+      summary: `Batches of ${domain}, in id order`,
       description:
         'Inspectors and regulators see every batch; an operator those its organisation holds, held or has in transit to it. ' +
-        'Each item is the batch as GET /v1/{domain}/batches/{id} gives it, without holdings.',
+        'Each item is the batch as GET /v1/{domain}/batches/{id} gives it, without holdings. The order is the batch id (stable, not ' +
+        'chronological; filter by producedFrom/producedTo for a time window). An operator\'s page may be short, even empty, with a ' +
+        'nextCursor when its walk over what the organisation holds stopped early (10,000 batches a page): follow nextCursor until null.',
     })
     @ApiList({
       description: '{ items: [batch], nextCursor }',
@@ -37,7 +39,7 @@ export function createListControllers(domain: DomainName): Type<unknown>[] {
       ],
     })
     list(@Query() query: Record<string, unknown>, @CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-      const q = parseListQuery(query, BATCH_LIST_FILTERS, { cursor: ['micros', 'uuid'], enums: { status: BATCH_STATUSES } });
+      const q = parseListQuery(query, BATCH_LIST_FILTERS, { cursor: ['uuid'], enums: { status: BATCH_STATUSES } });
       return listBatches(this.ds, q, principal, { req, res });
     }
   }

@@ -24,4 +24,34 @@ export class TraceChainListIndexes1765200016000 implements MigrationInterface {
   }
 }
 
-export const LIST_MIGRATIONS = [TraceChainListIndexes1765200016000];
+/**
+ * Batch lists go in id order instead (see lists/list-batches.ts): an
+ * operator's list walks what its organisation holds or has in transit by
+ * (org_id, batch_id); filters walk (filter, id). The time-ordered indexes of
+ * the migration before are dropped.
+ */
+export class TraceChainListIdOrder1765200016300 implements MigrationInterface {
+  name = 'TraceChainListIdOrder1765200016300';
+
+  async up(q: QueryRunner): Promise<void> {
+    for (const i of ['batches_list_idx', 'batches_list_gtin_idx', 'batches_list_lot_idx', 'batches_list_status_idx']) await q.query(`DROP INDEX ${i}`);
+    await q.query(`CREATE INDEX batches_list_gtin_idx ON batches (gtin, id)`);
+    await q.query(`CREATE INDEX batches_list_lot_idx ON batches (lot, id)`);
+    await q.query(`CREATE INDEX batches_list_status_idx ON batches (status, id)`);
+    await q.query(`CREATE INDEX batches_list_produced_idx ON batches (produced_at)`);
+    await q.query(`CREATE INDEX batch_holdings_in_transit_idx ON batch_holdings (org_id, batch_id) WHERE in_transit > 0`);
+    await q.query(`CREATE INDEX batch_holdings_holding_idx ON batch_holdings (org_id, batch_id) WHERE quantity > 0`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    for (const i of ['batches_list_gtin_idx', 'batches_list_lot_idx', 'batches_list_status_idx', 'batches_list_produced_idx', 'batch_holdings_in_transit_idx', 'batch_holdings_holding_idx']) {
+      await q.query(`DROP INDEX ${i}`);
+    }
+    await q.query(`CREATE INDEX batches_list_idx ON batches (created_at DESC, id DESC)`);
+    await q.query(`CREATE INDEX batches_list_gtin_idx ON batches (gtin, created_at DESC, id DESC)`);
+    await q.query(`CREATE INDEX batches_list_lot_idx ON batches (lot, created_at DESC, id DESC)`);
+    await q.query(`CREATE INDEX batches_list_status_idx ON batches (status, created_at DESC, id DESC)`);
+  }
+}
+
+export const LIST_MIGRATIONS = [TraceChainListIndexes1765200016000, TraceChainListIdOrder1765200016300];

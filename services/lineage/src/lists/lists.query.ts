@@ -6,8 +6,12 @@ import { badRequest, listPage, sqlFromMicros, sqlMicros, type ListQuery, type Pr
 
 type Http = { req: Request; res: Response };
 
-/** What `q` names: a GTIN (and, digits being a possible lot too, that lot), a GTIN + lot or serial from a Digital Link, or a lot. */
-export type SearchTerm = { gtin?: string; lot?: string; either?: boolean };
+/**
+ * What `q` names: a GTIN (and, digits being a possible lot too, that lot), a
+ * GTIN + lot or serial from a Digital Link (`kind` says which), or a lot or
+ * serial typed as text.
+ */
+export type SearchTerm = { gtin?: string; lot?: string; kind?: 'lot' | 'serial'; either?: boolean };
 
 /** Reads `q` of GET /v1/search: a Digital Link (path or URI), a GTIN-8/12/13/14 with a valid check digit, or else a lot. */
 export function searchTerm(q: string | undefined): SearchTerm {
@@ -20,7 +24,8 @@ export function searchTerm(q: string | undefined): SearchTerm {
   if (/(^|\/)01\/\d/.test(text)) {
     try {
       const link = parseDigitalLink(text);
-      return { gtin: link.gtin, lot: link.lot ?? link.serial };
+      if (link.serial !== undefined) return { gtin: link.gtin, lot: link.serial, kind: 'serial' };
+      return link.lot !== undefined ? { gtin: link.gtin, lot: link.lot, kind: 'lot' } : { gtin: link.gtin };
     } catch (err) {
       if (err instanceof Gs1Error) throw badRequest('invalid-parameter', `q: ${err.message}`, [{ field: 'q', message: err.message }]);
       throw err;
@@ -36,6 +41,7 @@ interface NodeListRow {
   domain: string;
   gtin: string;
   lot: string;
+  item_kind: 'lot' | 'serial';
   status: string;
   owner_org_id: string | null;
   holder_org_id: string | null;
@@ -84,16 +90,18 @@ export class LineageListQuery {
     else {
       if (term.gtin) where.push(`n.gtin = ${p(term.gtin)}`);
       if (term.lot !== undefined) where.push(`n.lot = ${p(term.lot)}`);
+      if (term.kind) where.push(`n.item_kind = ${p(term.kind)}`);
     }
     if (principal.role === 'operator') {
       const org = p(principal.orgId);
-      where.push(`(n.owner_org_id = ${org}
-                OR EXISTS (SELECT 1 FROM lineage_custody c WHERE c.batch_id = n.batch_id AND c.org_id = ${org})
-                OR EXISTS (SELECT 1 FROM lineage_shipments s WHERE s.to_org_id = ${org} AND s.batch_id = n.batch_id))`);
+      // One correlated EXISTS (not three ORed): probed per candidate by primary keys, never a hash of all the organisation holds.
+      where.push(`(n.owner_org_id = ${org} OR EXISTS (
+                  SELECT 1 FROM lineage_custody c WHERE c.batch_id = n.batch_id AND c.org_id = ${org}
+                  UNION ALL SELECT 1 FROM lineage_shipments s WHERE s.to_org_id = ${org} AND s.batch_id = n.batch_id))`);
     }
     if (q.after) where.push(`(n.registered_at, n.batch_id) < (${sqlFromMicros(p(q.after[0]))}, ${p(q.after[1])}::uuid)`);
     const rows = (await this.ds.query(
-      `SELECT n.batch_id, n.domain, n.gtin, n.lot, n.status, n.owner_org_id, n.holder_org_id, n.quantity_value, n.quantity_unit, n.registered_at,
+      `SELECT n.batch_id, n.domain, n.gtin, n.lot, n.item_kind, n.status, n.owner_org_id, n.holder_org_id, n.quantity_value, n.quantity_unit, n.registered_at,
               ${sqlMicros('n.registered_at')} AS sort_at
          FROM lineage_nodes n WHERE ${where.join(' AND ')}
         ORDER BY n.registered_at DESC, n.batch_id DESC LIMIT $1`,
@@ -104,12 +112,13 @@ export class LineageListQuery {
       batchId: r.batch_id,
       gtin: r.gtin,
       lot: r.lot,
+      itemKind: r.item_kind,
       status: r.status,
       ownerOrgId: r.owner_org_id,
       holderOrgId: r.holder_org_id,
       quantity: r.quantity_value === null ? null : { value: Number(r.quantity_value), unit: r.quantity_unit },
       registeredAt: r.registered_at ? r.registered_at.toISOString() : null,
-      digitalLink: `/01/${r.gtin}/10/${encodeURIComponent(r.lot)}`,
+      digitalLink: `/01/${r.gtin}/${r.item_kind === 'serial' ? '21' : '10'}/${encodeURIComponent(r.lot)}`,
       href: `/v1/${r.domain}/batches/${r.batch_id}`,
     }));
   }

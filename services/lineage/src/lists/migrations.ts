@@ -35,3 +35,22 @@ export class LineageLists1765200016100 implements MigrationInterface {
     await q.query('DROP TABLE lineage_shipments');
   }
 }
+
+/**
+ * Whether a node's `lot` is a lot (AI 10) or the serial of a serialised item
+ * (AI 21): a search by Digital Link finds the one it names, never the other
+ * with the same text. Nodes registered before are taken from the FSMA read
+ * model, which has kept the flag since BatchRegistered carried it.
+ */
+export class LineageNodeItemKind1765200016200 implements MigrationInterface {
+  name = 'LineageNodeItemKind1765200016200';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE lineage_nodes ADD COLUMN item_kind text NOT NULL DEFAULT 'lot' CHECK (item_kind IN ('lot', 'serial'))`);
+    await q.query(`UPDATE lineage_nodes n SET item_kind = 'serial' FROM fsma_lots f WHERE f.batch_id = n.batch_id AND f.serial`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE lineage_nodes DROP COLUMN item_kind');
+  }
+}
