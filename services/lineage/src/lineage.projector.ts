@@ -183,10 +183,10 @@ export class LineageProjector implements OnModuleInit {
     const rows = await returning<NodeRow>(
       manager,
       `INSERT INTO lineage_nodes AS n (batch_id, domain, gtin, lot, registered, owner_org_id, holder_org_id, registered_at,
-                                       quantity_value, quantity_unit, location_id)
-       VALUES ($1, $2, $3, $4, true, $5, $5, $6, $7, $8, $9)
+                                       quantity_value, quantity_unit, location_id, item_kind)
+       VALUES ($1, $2, $3, $4, true, $5, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (batch_id) DO UPDATE SET
-         domain = EXCLUDED.domain, gtin = EXCLUDED.gtin, lot = EXCLUDED.lot, registered = true,
+         domain = EXCLUDED.domain, gtin = EXCLUDED.gtin, lot = EXCLUDED.lot, item_kind = EXCLUDED.item_kind, registered = true,
          owner_org_id = EXCLUDED.owner_org_id,
          -- a receiving that arrived first already moved the batch on
          holder_org_id = COALESCE(n.holder_org_id, EXCLUDED.holder_org_id),
@@ -198,7 +198,7 @@ export class LineageProjector implements OnModuleInit {
          version = n.version + 1, tx = pg_current_xact_id()
        WHERE NOT n.registered
        RETURNING ${NODE_COLUMNS}`,
-      [batch.batchId, batch.domain, e.gtin, e.lot, e.ownerOrgId, registeredAt, ...quantityOf(e.quantity), e.locationId || null],
+      [batch.batchId, batch.domain, e.gtin, e.lot, e.ownerOrgId, registeredAt, ...quantityOf(e.quantity), e.locationId || null, e.serial ? 'serial' : 'lot'],
     );
     this.recordNodes(manager, rows);
     const [produced, unit] = quantityOf(e.quantity);
