@@ -149,6 +149,7 @@ describe('trace chain core (embedded app, real PostgreSQL)', () => {
       ...aBatch('SAUCE-1', P.locations.factory),
       gtin: '04012345000016',
       locationId: P.locations.factory,
+      producedAt: '2026-11-25T14:30:00+08:00',
       quantity: { value: 500, unit: 'jar' },
       inputs: [{ domain: 'agri', batchId: lot.id, quantity: { value: 300, unit: 'kg' } }],
     });
@@ -160,6 +161,9 @@ describe('trace chain core (embedded app, real PostgreSQL)', () => {
     expect(inputChain.at(-1)).toMatchObject({ bizStep: 'transforming', quantity: { value: 300, unit: 'kg' }, output: { domain: 'food', batchId: sauce.body.id } });
     const outputChain = (await processor.get(`/v1/food/batches/${sauce.body.id}/events`)).body;
     expect(outputChain[0]).toMatchObject({ bizStep: 'transforming', inputs: [{ domain: 'agri', batchId: lot.id, lot: 'TOM-1', quantity: { value: 300, unit: 'kg' } }] });
+    // Both chains tell one time for the processing: the transformation's, as written (not when it was recorded).
+    expect(outputChain[0].eventTime).toBe('2026-11-25T14:30:00+08:00');
+    expect(inputChain.at(-1).eventTime).toBe('2026-11-25T14:30:00+08:00');
 
     // More than the input holds: refused, and nothing is taken.
     const tooMuch = await processor.post('/v1/food/batches', {

@@ -22,6 +22,12 @@ export interface ConsumeRequest {
   unit: string;
   /** The output batch being made: recorded on the input's chain. */
   outputRef: { domain: string; batchId: string };
+  /**
+   * When the transformation happened, as written (RFC 3339 with its offset):
+   * the output's production time. The input is consumed then, not when the
+   * output was recorded, so both chains tell the same time. Absent: now.
+   */
+  eventTime?: string;
 }
 
 export interface ConsumeResult {

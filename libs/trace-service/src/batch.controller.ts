@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, type Type } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiExcludeController, ApiForbiddenResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Type as TransformType } from 'class-transformer';
-import { IsNotEmpty, IsNumber, IsPositive, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
-import { badRequest, CurrentPrincipal, Internal, Public, Roles, type Principal } from '@trace/platform';
+import { IsNotEmpty, IsNumber, IsOptional, IsPositive, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
+import { badRequest, CurrentPrincipal, Internal, IsOffsetTime, Public, Roles, type Principal } from '@trace/platform';
 import { BatchService } from './batch.service';
 import { epcisDocument } from '@trace/epcis';
 import { EpcisChainService, type ApplyRequest, type DomainQuery, type ResolveRequest } from './epcis-ledger';
@@ -40,6 +40,10 @@ class LedgerCallDto {
   @ValidateNested()
   @TransformType(() => OutputRefDto)
   outputRef: OutputRefDto;
+
+  @IsOptional()
+  @IsOffsetTime()
+  eventTime?: string;
 }
 
 class RestoreCallDto extends LedgerCallDto {

@@ -157,7 +157,7 @@ export class BatchService implements InputLedger {
     try {
       for (const i of inputs) {
         const ledger = this.registry.ledger(i.domain, bearer);
-        const req: ConsumeRequest = { batchId: i.batchId, quantity: i.quantity.value, unit: i.quantity.unit, outputRef: { domain: this.domain, batchId: id } };
+        const req: ConsumeRequest = { batchId: i.batchId, quantity: i.quantity.value, unit: i.quantity.unit, outputRef: { domain: this.domain, batchId: id }, eventTime: dto.producedAt };
         taken.push({ ledger, req, result: await ledger.consume(req, principal) });
       }
       return await this.insertBatch(id, gtin, dto, product, producedAt, expiresAt, principal, taken);

@@ -1,5 +1,5 @@
-import { unprocessable, type Principal } from '@trace/platform';
-import type { BatchStatus } from '@trace/trace-chain';
+import { badRequest, unprocessable, type Principal } from '@trace/platform';
+import { parseOffsetTime, type BatchStatus } from '@trace/trace-chain';
 import type { ConsumeRequest, ConsumeResult } from '../batch-registry';
 import { appendChainEvent } from '../chain-writer';
 import { requireCompensation } from '../compensation-check';
@@ -23,7 +23,9 @@ export async function consumeInput(core: TraceCore, req: ConsumeRequest, princip
     }
     const planned = await planMovement(m, batch, { bizStep: 'transforming', actorOrgId: principal.orgId, quantity: req.quantity });
     if ('rule' in planned) throw refusalError({ ...planned, message: `Input ${core.domain}/${req.batchId}: ${planned.message}` });
-    const eventTime = new Date();
+    const at = req.eventTime === undefined ? undefined : parseOffsetTime(req.eventTime);
+    if (at && 'problem' in at) throw badRequest('validation', `eventTime ${at.problem}`, [{ field: 'eventTime', message: at.problem }]);
+    const eventTime = at?.instant ?? new Date();
     const disposition = planned.result.remaining === 0 ? 'inactive' : 'active';
     const ev = await appendChainEvent(
       m,
@@ -34,6 +36,7 @@ export async function consumeInput(core: TraceCore, req: ConsumeRequest, princip
         bizStep: 'transforming',
         disposition,
         eventTime,
+        eventTimeOffset: at?.offset ?? null,
         locationId: batch.location_id,
         orgId: principal.orgId,
         details: { quantity: { value: req.quantity, unit: req.unit }, output: req.outputRef },
