@@ -1,14 +1,41 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseInterceptors,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { badRequest, CurrentPrincipal, Roles, type Principal } from '@trace/platform';
+import { EPCIS_CONTEXT } from '@trace/epcis';
+import { badRequest, CurrentPrincipal, notFound, Roles, type Principal } from '@trace/platform';
 import { CaptureService, type ErrorBehaviour } from './capture.service';
+import { EpcisHeadersInterceptor, pageLink, requireJson } from './epcis-http';
 import { QueryService } from './query.service';
 
 const bearerOf = (authorization?: string) => authorization?.replace(/^Bearer\s+/i, '');
 
 @ApiTags('epcis')
 @ApiBearerAuth()
+@UseInterceptors(EpcisHeadersInterceptor)
 @Controller('v1/epcis/capture')
 export class CaptureController {
   constructor(@Inject(CaptureService) private readonly capture: CaptureService) {}
@@ -32,8 +59,10 @@ export class CaptureController {
     @Headers('gs1-capture-error-behaviour') behaviourHeader: string | undefined,
     @Headers('authorization') authorization: string | undefined,
     @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
+    requireJson(req);
     const behaviour = (behaviourHeader ?? 'rollback').trim().toLowerCase();
     if (behaviour !== 'rollback' && behaviour !== 'proceed') {
       throw badRequest('capture-error-behaviour', 'GS1-Capture-Error-Behaviour is rollback or proceed', [
@@ -58,20 +87,28 @@ export class CaptureController {
   }
 }
 
+const QUERY_DESCRIPTION =
+  'SimpleEventQuery parameters (EPCIS 2.0 §8.2.7.1): eventType, GE_/LT_eventTime, GE_/LT_recordTime, EQ_action, EQ_bizStep, EQ_disposition, ' +
+  'EQ_persistentDisposition, MATCH_epc / parentID / inputEPC / outputEPC / anyEPC / epcClass / inputEPCClass / outputEPCClass / anyEPCClass ' +
+  '(EPCs, classes or urn:epc:idpat: patterns, each on its own fields), EQ_/WD_bizLocation, EQ_/WD_readPoint, EQ_transformationID, ' +
+  'EQ_/GT_/GE_/LT_/LE_quantity, EQ_bizTransaction_{type}, EQ_source_{type}, EQ_destination_{type}, EQ_eventID (eventID or event hash), ' +
+  'EXISTS_errorDeclaration, GE_/LT_errorDeclarationTime, EQ_errorReason, EQ_correctiveEventID, EXISTS_{field}, orderBy (recordTime, eventTime), ' +
+  'orderDirection (ASC, DESC), eventCountLimit, maxEventCount (413 when more match), perPage (default 30, at most 1000) and the nextPageToken of ' +
+  'the Link rel="next" header. Operators see the events of batches their organisation holds or held and the partner events it captured; ' +
+  'inspectors and regulators see all.';
+
 @ApiTags('epcis')
 @ApiBearerAuth()
+@UseInterceptors(EpcisHeadersInterceptor)
 @Controller('v1/epcis/events')
 export class EventsController {
-  constructor(@Inject(QueryService) private readonly queries: QueryService) {}
+  constructor(
+    @Inject(QueryService) private readonly queries: QueryService,
+    @Inject(CaptureService) private readonly capture: CaptureService,
+  ) {}
 
   @Get()
-  @ApiOperation({
-    summary: 'EPCIS events (SimpleEventQuery), over every trace chain',
-    description:
-      'Events recorded through the REST API and captured events alike, as an EPCISQueryDocument. Operators see the events of batches their ' +
-      'organisation holds or held; inspectors and regulators see all. Pages: perPage (default 30, at most 1000) and the nextPageToken of the ' +
-      'Link rel="next" header.',
-  })
+  @ApiOperation({ summary: 'EPCIS events (SimpleEventQuery), over every trace chain and the partner events', description: QUERY_DESCRIPTION })
   @ApiOkResponse({ description: 'An EPCISQueryDocument' })
   @ApiBadRequestResponse({ description: 'Unknown parameter or malformed value' })
   async events(
@@ -81,15 +118,115 @@ export class EventsController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const q = this.queries.parse(params);
-    const { document, nextPageToken } = await this.queries.query(q, principal, bearerOf(authorization));
-    if (nextPageToken) {
-      const next = new URLSearchParams();
-      for (const [k, v] of Object.entries(params)) if (k !== 'nextPageToken') for (const x of Array.isArray(v) ? v : [v]) next.append(k, x);
-      next.set('nextPageToken', nextPageToken);
-      res.setHeader('Link', `<${req.baseUrl}${req.path}?${next.toString()}>; rel="next"`);
-    }
+    const { document, nextPageToken } = await this.queries.query(this.queries.parse(params), principal, bearerOf(authorization));
+    pageLink(req, res, params, nextPageToken);
     return document;
+  }
+
+  @Post()
+  @HttpCode(201)
+  @Roles('operator')
+  @ApiOperation({
+    summary: 'Capture one EPCIS event (synchronous)',
+    description:
+      'The event (JSON / JSON-LD, its @context optional) is validated, stored as a one-event document would be (rollback) and answered ' +
+      'with its eventID (its own, else its event hash) and Location: /v1/epcis/events/{eventID}. 400 with the reasons when refused.',
+  })
+  @ApiCreatedResponse({ description: 'The stored event, with its eventID' })
+  async create(
+    @Body() body: unknown,
+    @Headers('authorization') authorization: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    requireJson(req);
+    const event = await this.capture.captureEvent(body, principal, bearerOf(authorization));
+    res.setHeader('Location', `/v1/epcis/events/${encodeURIComponent(event.eventID as string)}`);
+    return event;
+  }
+
+  @Get(':eventID')
+  @ApiOperation({ summary: 'One EPCIS event by its eventID or its event hash (ni:///sha-256;…), with any error declaration of it' })
+  @ApiOkResponse({ description: 'An EPCISQueryDocument of the event' })
+  @ApiNotFoundResponse({ description: 'No such event visible to the caller' })
+  event(@Param('eventID') eventID: string, @Headers('authorization') authorization: string | undefined, @CurrentPrincipal() principal: Principal) {
+    return this.queries.event(eventID, principal, bearerOf(authorization));
   }
 }
 
+/** The top-level resources of the REST binding and the query their /{value}/events stands for. */
+const RESOURCES = {
+  eventTypes: 'eventType',
+  epcs: 'MATCH_anyEPC',
+  bizSteps: 'EQ_bizStep',
+  bizLocations: 'EQ_bizLocation',
+  readPoints: 'EQ_readPoint',
+  dispositions: 'EQ_disposition',
+} as const;
+type Resource = keyof typeof RESOURCES;
+
+@ApiTags('epcis')
+@ApiBearerAuth()
+@UseInterceptors(EpcisHeadersInterceptor)
+@Controller('v1/epcis')
+export class TopLevelController {
+  constructor(@Inject(QueryService) private readonly queries: QueryService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The top-level resources of this EPCIS repository (a Collection)' })
+  root() {
+    return { '@context': EPCIS_CONTEXT, type: 'Collection', member: ['capture', 'events', ...Object.keys(RESOURCES)] };
+  }
+
+  @Get(':resource')
+  @ApiOperation({
+    summary: 'The values of a top-level resource: eventTypes, epcs, bizSteps, bizLocations, readPoints, dispositions (a Collection)',
+    description:
+      'eventTypes: the five EPCIS event types; bizSteps and dispositions: the CBV 2.0 vocabularies and any other value the visible events use; ' +
+      'epcs, bizLocations, readPoints: the values the caller\'s visible events name. Paged with perPage and nextPageToken.',
+  })
+  async values(
+    @Param('resource') resource: string,
+    @Query() params: Record<string, string | string[]>,
+    @Headers('authorization') authorization: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const r = this.resource(resource);
+    const { member, nextPageToken } = await this.queries.values(r, params, principal, bearerOf(authorization));
+    pageLink(req, res, params, nextPageToken);
+    return { '@context': EPCIS_CONTEXT, type: 'Collection', member };
+  }
+
+  @Get(':resource/:value')
+  @ApiOperation({ summary: 'One value of a top-level resource: the sub-resources it has (events)' })
+  one(@Param('resource') resource: string) {
+    this.resource(resource);
+    return { '@context': EPCIS_CONTEXT, type: 'Collection', member: ['events'] };
+  }
+
+  @Get(':resource/:value/events')
+  @ApiOperation({ summary: 'The events of one value (an event type, an EPC, a bizStep, a bizLocation, a readPoint, a disposition)', description: QUERY_DESCRIPTION })
+  @ApiOkResponse({ description: 'An EPCISQueryDocument' })
+  async events(
+    @Param('resource') resource: string,
+    @Param('value') value: string,
+    @Query() params: Record<string, string | string[]>,
+    @Headers('authorization') authorization: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const q = this.queries.parse(params, { [RESOURCES[this.resource(resource)]]: value });
+    const { document, nextPageToken } = await this.queries.query(q, principal, bearerOf(authorization));
+    pageLink(req, res, params, nextPageToken);
+    return document;
+  }
+
+  private resource(name: string): Resource {
+    if (!(name in RESOURCES)) throw notFound('epcis-resource', `No EPCIS resource ${name}`);
+    return name as Resource;
+  }
+}

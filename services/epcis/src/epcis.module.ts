@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ServiceRuntimeModule } from '@trace/messaging';
 import { BatchRegistryModule } from '@trace/trace-service';
-import { CaptureController, EventsController } from './epcis.controller';
+import { CaptureController, EventsController, TopLevelController } from './epcis.controller';
 import { CaptureService } from './capture.service';
 import { EPCIS_MIGRATIONS } from './migrations';
 import { QueryService } from './query.service';
@@ -14,7 +14,8 @@ import { QueryService } from './query.service';
  */
 @Module({
   imports: [ServiceRuntimeModule.forService({ service: 'epcis', migrations: EPCIS_MIGRATIONS }), BatchRegistryModule],
-  controllers: [CaptureController, EventsController],
+  // TopLevelController last: its /v1/epcis/:resource must not shadow /capture and /events.
+  controllers: [CaptureController, EventsController, TopLevelController],
   providers: [CaptureService, QueryService],
 })
 export class EpcisModule {}

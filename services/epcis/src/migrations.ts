@@ -51,4 +51,17 @@ export class EpcisTables1764300002000 implements MigrationInterface {
   }
 }
 
-export const EPCIS_MIGRATIONS = [EpcisTables1764300002000];
+/** GET /events/{eventID} and EQ_eventID find a partner event by the eventID it was stored with (its own, or its hash). */
+export class UnboundEventIds1765000015000 implements MigrationInterface {
+  name = 'UnboundEventIds1765000015000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE INDEX unbound_events_event_id_idx ON unbound_events ((event->>'eventID'))`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX unbound_events_event_id_idx');
+  }
+}
+
+export const EPCIS_MIGRATIONS = [EpcisTables1764300002000, UnboundEventIds1765000015000];

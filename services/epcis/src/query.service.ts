@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { cbvName, epcisQueryDocument, parseLocationId, parseObjectId, type EpcisEvent } from '@trace/epcis';
-import { badRequest, type Principal } from '@trace/platform';
+import { cbvName, epcisQueryDocument, eventKeys, parseLocationId, parseObjectId, type EpcisEvent } from '@trace/epcis';
+import { badRequest, DomainError, notFound, type Principal } from '@trace/platform';
 import { parseOffsetTime } from '@trace/trace-chain';
 import { BatchRegistry, type DomainQuery, type QueriedEvent } from '@trace/trace-service';
 import { epcisDomains } from './domains';
+import { EPC_PARAMETERS, emptyFilterParams, eventFilter, needsEventFilter, type EventFilter } from './query-filters';
 
 /** The SimpleEventQuery parameters this interface answers (EPCIS 2.0 §8.2.7.1, REST binding). */
 export const QUERY_PARAMETERS = [
@@ -13,32 +14,86 @@ export const QUERY_PARAMETERS = [
   'LT_eventTime',
   'GE_recordTime',
   'LT_recordTime',
+  'EQ_action',
   'EQ_bizStep',
   'EQ_disposition',
-  'MATCH_epc',
-  'MATCH_anyEPC',
-  'MATCH_epcClass',
-  'MATCH_anyEPCClass',
+  'EQ_persistentDisposition',
+  ...EPC_PARAMETERS,
   'EQ_bizLocation',
+  'WD_bizLocation',
   'EQ_readPoint',
+  'WD_readPoint',
+  'EQ_transformationID',
+  'EQ_quantity',
+  'GT_quantity',
+  'GE_quantity',
+  'LT_quantity',
+  'LE_quantity',
+  'EQ_eventID',
   'EXISTS_errorDeclaration',
+  'GE_errorDeclarationTime',
+  'LT_errorDeclarationTime',
+  'EQ_errorReason',
+  'EQ_correctiveEventID',
+  'orderBy',
+  'orderDirection',
+  'eventCountLimit',
+  'maxEventCount',
   'perPage',
   'nextPageToken',
 ] as const;
+/** Parameters named by a type: EQ_bizTransaction_po, EQ_source_owning_party, EXISTS_sensorElementList… */
+const TYPED_PARAMETER = /^(EQ_bizTransaction|EQ_source|EQ_destination)_(.+)$|^EXISTS_(.+)$/;
 
-const EVENT_TYPES = ['ObjectEvent', 'AggregationEvent', 'TransformationEvent', 'TransactionEvent', 'AssociationEvent'];
+export const EVENT_TYPES = ['ObjectEvent', 'AggregationEvent', 'TransformationEvent', 'TransactionEvent', 'AssociationEvent'];
+/** CBV 2.0 business steps and dispositions (by their short names, as stored). */
+const CBV_BIZSTEPS = [
+  'accepting', 'arriving', 'assembling', 'collecting', 'commissioning', 'consigning', 'creating_class_instance', 'cycle_counting', 'decommissioning',
+  'departing', 'destroying', 'disassembling', 'dispensing', 'encoding', 'entering_exiting', 'holding', 'inspecting', 'installing', 'killing', 'loading',
+  'other', 'packing', 'picking', 'receiving', 'removing', 'repackaging', 'repairing', 'replacing', 'reserving', 'retail_selling', 'sampling',
+  'sensor_reporting', 'shipping', 'staging_outbound', 'stock_taking', 'stocking', 'storing', 'transporting', 'unloading', 'unpacking', 'void_shipping',
+];
+const CBV_DISPOSITIONS = [
+  'active', 'available', 'completeness_inferred', 'completeness_verified', 'conformant', 'container_closed', 'container_open', 'damaged', 'destroyed',
+  'dispensed', 'disposed', 'encoded', 'expired', 'in_progress', 'in_transit', 'inactive', 'mismatch_instance', 'mismatch_class', 'mismatch_quantity',
+  'needs_replacement', 'no_pedigree_match', 'non_conformant', 'non_sellable_other', 'partially_dispensed', 'recalled', 'reserved', 'retail_sold',
+  'returned', 'sellable_accessible', 'sellable_not_accessible', 'stolen', 'unavailable', 'unknown',
+];
 export const DEFAULT_PER_PAGE = 30;
 export const MAX_PER_PAGE = 1000;
+/** An answer in another order than recordTime ascending is sorted whole: at most this many events. */
+export const MAX_SORTED = 10_000;
 
 type Params = Record<string, string | string[] | undefined>;
+
+/** A parsed query: what the stores filter in SQL, what is tested on each event, and how the answer is shaped. */
+export interface ParsedQuery {
+  domain: DomainQuery;
+  filter?: EventFilter;
+  order: { by: 'recordTime' | 'eventTime'; desc: boolean };
+  /** eventCountLimit: the answer (all pages together) ends after this many events. */
+  countLimit?: number;
+  /** maxEventCount: more matching events than this is a 413 (QueryTooLargeException). */
+  maxCount?: number;
+  /** A page of a sorted answer: its offset. */
+  offset?: number;
+  /** Events still allowed by eventCountLimit on later pages. */
+  remaining?: number;
+}
+
+const sortKey = (e: { recordTime: string; key: string }) => e;
+const before = (a: { recordTime: string; key: string }, b: { recordTime: string; key: string }) =>
+  a.recordTime < b.recordTime || (a.recordTime === b.recordTime && a.key < b.key);
 
 /**
  * The EPCIS query interface over every trace chain: each domain answers for
  * its own chains (REST-recorded events mapped to EPCIS, captured events as
- * captured), this service for events that name no batch, and the answers are
- * merged in (recordTime, event key) order. The page token is that keyset
- * position, opaque to the client; an event stored on several chains (one
- * per batch it names) has one key and is returned once.
+ * captured), this service for events that name no batch of ours (partner
+ * events), and the answers are merged in (recordTime, event key) order. The
+ * stores filter what SQL can (a superset); the rest is tested on each event
+ * while the merged stream is read. The page token is the keyset position,
+ * opaque to the client; an event stored on several chains (one per batch it
+ * names) has one key and is returned once.
  */
 @Injectable()
 export class QueryService {
@@ -47,22 +102,27 @@ export class QueryService {
     @Inject(BatchRegistry) private readonly registry: BatchRegistry,
   ) {}
 
-  parse(params: Params): DomainQuery {
+  parse(params: Params, fixed: Params = {}): ParsedQuery {
     const errors: { field: string; message: string }[] = [];
     for (const k of Object.keys(params)) {
-      if (!(QUERY_PARAMETERS as readonly string[]).includes(k)) errors.push({ field: k, message: 'not a query parameter this interface supports' });
+      if (!(QUERY_PARAMETERS as readonly string[]).includes(k) && !TYPED_PARAMETER.test(k)) errors.push({ field: k, message: 'not a query parameter this interface supports' });
+      if (k in fixed) errors.push({ field: k, message: 'is given by the path' });
     }
+    const all: Params = { ...params, ...fixed };
     const list = (k: string): string[] | undefined => {
-      const v = params[k];
+      const v = all[k];
       if (v === undefined) return undefined;
       const values = (Array.isArray(v) ? v : [v]).flatMap((s) => s.split('|')).map((s) => s.trim()).filter(Boolean);
       if (!values.length) errors.push({ field: k, message: 'needs a value' });
       return values;
     };
+    const one = (k: string): string | undefined => {
+      const v = all[k];
+      return v === undefined ? undefined : Array.isArray(v) ? v[v.length - 1] : v;
+    };
     const time = (k: string): string | undefined => {
-      const v = params[k];
-      if (v === undefined) return undefined;
-      const s = Array.isArray(v) ? v[0] : v;
+      const s = one(k);
+      if (s === undefined) return undefined;
       const parsed = parseOffsetTime(s);
       if ('problem' in parsed) {
         errors.push({ field: k, message: `must be an RFC 3339 date-time with offset: ${parsed.problem}` });
@@ -70,7 +130,18 @@ export class QueryService {
       }
       return parsed.instant.toISOString();
     };
+    const count = (k: string, max = Number.MAX_SAFE_INTEGER): number | undefined => {
+      const s = one(k);
+      if (s === undefined) return undefined;
+      const n = Number(s);
+      if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < 1 || n > max) {
+        errors.push({ field: k, message: `must be an integer from 1 to ${max}` });
+        return undefined;
+      }
+      return n;
+    };
     const q: DomainQuery = { limit: DEFAULT_PER_PAGE };
+    const f = emptyFilterParams();
     const types = list('eventType');
     if (types) {
       for (const t of types) if (!EVENT_TYPES.includes(t)) errors.push({ field: 'eventType', message: `${t} is not an EPCIS event type` });
@@ -82,9 +153,23 @@ export class QueryService {
     q.ltRecordTime = time('LT_recordTime');
     q.bizSteps = list('EQ_bizStep')?.map((s) => cbvName(s, 'bizstep') as string);
     q.dispositions = list('EQ_disposition')?.map((s) => cbvName(s, 'disp') as string);
-    const epcs = [...(list('MATCH_epc') ?? []), ...(list('MATCH_anyEPC') ?? []), ...(list('MATCH_epcClass') ?? []), ...(list('MATCH_anyEPCClass') ?? [])];
-    if (epcs.length) {
-      const refs = epcs.map(parseObjectId);
+    f.actions = list('EQ_action');
+    for (const a of f.actions ?? []) if (!['ADD', 'OBSERVE', 'DELETE'].includes(a)) errors.push({ field: 'EQ_action', message: `${a} is not ADD, OBSERVE or DELETE` });
+    let patterns = false;
+    const exact: string[] = [];
+    for (const param of EPC_PARAMETERS) {
+      const values = list(param);
+      if (!values) continue;
+      f.epc[param] = values;
+      for (const v of values) {
+        if (/^urn:epc:idpat:/i.test(v)) patterns = true;
+        else exact.push(v);
+      }
+    }
+    // The stores' own object keys name every object of an event, whatever its field: a coarse filter only
+    // (MATCH_epc must not match a parent), and none when a pattern is asked for.
+    if (exact.length && !patterns) {
+      const refs = exact.map(parseObjectId);
       q.epcKeys = refs.map((r) => r.key);
       // gtin|kind|value, kind as capture keys it: a lot "2017" never matches a serial "2017".
       q.epcPairs = refs.flatMap((r) =>
@@ -95,44 +180,188 @@ export class QueryService {
     const locations = (k: string) => list(k)?.flatMap((s) => [parseLocationId(s).key, ...(/^urn:uuid:/i.test(s) ? [s.slice(9).toLowerCase()] : [])]);
     q.bizLocations = locations('EQ_bizLocation');
     q.readPoints = locations('EQ_readPoint');
-    if (params.EXISTS_errorDeclaration !== undefined) q.existsErrorDeclaration = true;
-    if (params.perPage !== undefined) {
-      const n = Number(params.perPage);
-      if (!Number.isInteger(n) || n < 1 || n > MAX_PER_PAGE) errors.push({ field: 'perPage', message: `must be an integer from 1 to ${MAX_PER_PAGE}` });
-      else q.limit = n;
+    f.wdBizLocations = list('WD_bizLocation');
+    f.wdReadPoints = list('WD_readPoint');
+    f.transformationIds = list('EQ_transformationID');
+    f.persistentDispositions = list('EQ_persistentDisposition');
+    for (const op of ['EQ', 'GT', 'GE', 'LT', 'LE'] as const) {
+      const s = one(`${op}_quantity`);
+      if (s === undefined) continue;
+      const n = Number(s);
+      if (s.trim() === '' || !Number.isFinite(n)) errors.push({ field: `${op}_quantity`, message: 'must be a number' });
+      else f.quantity.push({ op, value: n });
     }
-    if (params.nextPageToken !== undefined) {
-      const after = decodeToken(String(params.nextPageToken));
-      if (!after) errors.push({ field: 'nextPageToken', message: 'not a token this interface issued' });
-      else q.after = after;
+    q.eventIds = list('EQ_eventID');
+    if (all.EXISTS_errorDeclaration !== undefined) q.existsErrorDeclaration = true;
+    const declared = (k: string) => {
+      const t = time(k);
+      return t === undefined ? undefined : Date.parse(t);
+    };
+    f.geErrorDeclarationTime = declared('GE_errorDeclarationTime');
+    f.ltErrorDeclarationTime = declared('LT_errorDeclarationTime');
+    f.errorReasons = list('EQ_errorReason');
+    f.correctiveEventIds = list('EQ_correctiveEventID');
+    for (const k of Object.keys(all)) {
+      const m = TYPED_PARAMETER.exec(k);
+      if (!m) continue;
+      if (m[3] !== undefined) {
+        if (m[3] !== 'errorDeclaration') f.exists.push(m[3]);
+        continue;
+      }
+      const values = list(k) ?? [];
+      const entry = { type: m[2], values };
+      if (m[1] === 'EQ_bizTransaction') f.bizTransactions.push(entry);
+      else if (m[1] === 'EQ_source') f.sources.push(entry);
+      else f.destinations.push(entry);
     }
+    const order: ParsedQuery['order'] = { by: 'recordTime', desc: false };
+    const by = one('orderBy');
+    if (by !== undefined) {
+      if (by !== 'eventTime' && by !== 'recordTime') errors.push({ field: 'orderBy', message: 'must be eventTime or recordTime' });
+      else order.by = by;
+    }
+    const direction = one('orderDirection');
+    if (direction !== undefined) {
+      if (direction !== 'ASC' && direction !== 'DESC') errors.push({ field: 'orderDirection', message: 'must be ASC or DESC' });
+      else order.desc = direction === 'DESC';
+    }
+    const parsed: ParsedQuery = { domain: q, order, countLimit: count('eventCountLimit'), maxCount: count('maxEventCount') };
+    if (parsed.countLimit !== undefined && parsed.maxCount !== undefined) {
+      errors.push({ field: 'maxEventCount', message: 'eventCountLimit and maxEventCount cannot be used together' });
+    }
+    const perPage = count('perPage', MAX_PER_PAGE);
+    if (perPage !== undefined) q.limit = perPage;
+    if (all.nextPageToken !== undefined) {
+      const token = decodeToken(String(one('nextPageToken')));
+      if (!token) errors.push({ field: 'nextPageToken', message: 'not a token this interface issued' });
+      else if ('offset' in token) parsed.offset = token.offset;
+      else {
+        q.after = token.after;
+        parsed.remaining = token.remaining;
+      }
+    }
+    if (needsEventFilter(f)) parsed.filter = eventFilter(f);
     if (errors.length) throw badRequest('epcis-query', 'The query parameters are not valid', errors);
-    return q;
+    return parsed;
   }
 
-  async query(q: DomainQuery, principal: Principal, bearer: string | undefined) {
-    const answers: QueriedEvent[][] = [];
-    const one = { ...q, limit: q.limit + 1 };
-    for (const domain of epcisDomains()) answers.push(await this.registry.epcis(domain, bearer).query(one, principal));
-    answers.push(await this.unbound(one, principal));
-    const merged = answers.flat().sort((a, b) => (a.recordTime < b.recordTime ? -1 : a.recordTime > b.recordTime ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const page: QueriedEvent[] = [];
+  /**
+   * Every visible event the stores' SQL filters let through, in (recordTime, key) order from `after`, each
+   * once. Each store answers `batch` rows at a time; only events up to the earliest last row of a store
+   * that answered a full batch are known complete, so reading goes on from there.
+   */
+  private async *stream(q: DomainQuery, principal: Principal, bearer: string | undefined, batch: number): AsyncGenerator<QueriedEvent> {
+    let after = q.after;
     const keys = new Set<string>();
+    for (;;) {
+      const ask = { ...q, after, limit: batch };
+      const answers: QueriedEvent[][] = [];
+      for (const domain of epcisDomains()) answers.push(await this.registry.epcis(domain, bearer).query(ask, principal));
+      answers.push(await this.unbound(ask, principal));
+      let horizon: QueriedEvent | undefined;
+      for (const a of answers) {
+        const last = a[a.length - 1];
+        if (a.length >= batch && last && (!horizon || before(last, horizon))) horizon = last;
+      }
+      const merged = answers.flat().sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+      for (const e of merged) {
+        if (horizon && before(horizon, e)) break;
+        after = sortKey(e);
+        if (keys.has(e.key)) continue;
+        keys.add(e.key);
+        yield e;
+      }
+      if (!horizon) return;
+      after = { recordTime: horizon.recordTime, key: horizon.key };
+    }
+  }
+
+  async query(p: ParsedQuery, principal: Principal, bearer: string | undefined) {
+    const q = p.domain;
+    const filter = p.filter ?? (() => true);
+    if (p.maxCount !== undefined) {
+      let n = 0;
+      for await (const e of this.stream({ ...q, after: undefined }, principal, bearer, Math.min(p.maxCount + 1, 2000))) {
+        if (filter(e.event) && ++n > p.maxCount) {
+          throw new DomainError(413, 'query-too-large', `More than maxEventCount (${p.maxCount}) events match the query`);
+        }
+      }
+    }
+    if (p.order.by !== 'recordTime' || p.order.desc) return this.sorted(p, principal, bearer);
+    const budget = p.remaining ?? p.countLimit;
+    const size = budget !== undefined ? Math.min(q.limit, budget) : q.limit;
+    const page: QueriedEvent[] = [];
     let more = false;
-    for (const e of merged) {
-      if (keys.has(e.key)) continue;
-      if (page.length === q.limit) {
+    for await (const e of this.stream(q, principal, bearer, p.filter ? Math.max(q.limit + 1, 500) : q.limit + 1)) {
+      if (!filter(e.event)) continue;
+      if (page.length === size) {
         more = true;
         break;
       }
-      keys.add(e.key);
       page.push(e);
     }
+    const left = budget !== undefined ? budget - page.length : undefined;
     const last = page[page.length - 1];
+    const next = more && last && (left === undefined || left > 0);
     return {
       document: epcisQueryDocument(page.map((e) => e.event)),
-      nextPageToken: more && last ? encodeToken({ recordTime: last.recordTime, key: last.key }) : undefined,
+      nextPageToken: next ? encodeToken({ after: { recordTime: last.recordTime, key: last.key }, remaining: left }) : undefined,
     };
+  }
+
+  /** orderBy eventTime, or DESC: the matching events sorted whole (at most MAX_SORTED), paged by offset. */
+  private async sorted(p: ParsedQuery, principal: Principal, bearer: string | undefined) {
+    const all: QueriedEvent[] = [];
+    for await (const e of this.stream({ ...p.domain, after: undefined }, principal, bearer, 2000)) {
+      if (p.filter && !p.filter(e.event)) continue;
+      if (all.length === MAX_SORTED) {
+        throw new DomainError(413, 'query-too-large', `More than ${MAX_SORTED} events match a query ordered by ${p.order.by} ${p.order.desc ? 'DESC' : 'ASC'}: narrow it`);
+      }
+      all.push(e);
+    }
+    const at = (e: QueriedEvent) => (p.order.by === 'eventTime' ? Date.parse(e.event.eventTime) : Date.parse(e.recordTime));
+    all.sort((a, b) => (at(a) - at(b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) * (p.order.desc ? -1 : 1));
+    const total = p.countLimit !== undefined ? Math.min(all.length, p.countLimit) : all.length;
+    const offset = p.offset ?? 0;
+    const page = all.slice(offset, Math.min(offset + p.domain.limit, total));
+    const end = offset + page.length;
+    return { document: epcisQueryDocument(page.map((e) => e.event)), nextPageToken: end < total ? encodeToken({ offset: end }) : undefined };
+  }
+
+  /**
+   * The values of a top-level resource (REST binding): the event types; for the others the values the
+   * caller's visible events name (bizSteps and dispositions also the CBV's), sorted, paged by offset.
+   */
+  async values(resource: 'eventTypes' | 'epcs' | 'bizSteps' | 'bizLocations' | 'readPoints' | 'dispositions', params: Params, principal: Principal, bearer: string | undefined) {
+    const errors: { field: string; message: string }[] = [];
+    for (const k of Object.keys(params)) if (k !== 'perPage' && k !== 'nextPageToken') errors.push({ field: k, message: 'not a parameter of this resource' });
+    const perPage = params.perPage === undefined ? DEFAULT_PER_PAGE : Number(params.perPage);
+    if (!Number.isInteger(perPage) || perPage < 1 || perPage > MAX_PER_PAGE) errors.push({ field: 'perPage', message: `must be an integer from 1 to ${MAX_PER_PAGE}` });
+    const token = params.nextPageToken === undefined ? undefined : decodeToken(String(params.nextPageToken));
+    if (params.nextPageToken !== undefined && !(token && 'offset' in token)) errors.push({ field: 'nextPageToken', message: 'not a token this interface issued' });
+    if (errors.length) throw badRequest('epcis-query', 'The query parameters are not valid', errors);
+    const found = new Set<string>(resource === 'eventTypes' ? EVENT_TYPES : resource === 'bizSteps' ? CBV_BIZSTEPS : resource === 'dispositions' ? CBV_DISPOSITIONS : []);
+    if (resource !== 'eventTypes') {
+      for await (const { event: e } of this.stream({ limit: 2000 }, principal, bearer, 2000)) {
+        if (resource === 'bizSteps' && e.bizStep) found.add(cbvName(e.bizStep, 'bizstep') as string);
+        if (resource === 'dispositions' && e.disposition) found.add(cbvName(e.disposition, 'disp') as string);
+        if (resource === 'bizLocations' && e.bizLocation) found.add(e.bizLocation.id);
+        if (resource === 'readPoints' && e.readPoint) found.add(e.readPoint.id);
+        if (resource === 'epcs') for (const k of eventKeys(e)) found.add(k);
+      }
+    }
+    const all = [...found].sort();
+    const offset = token && 'offset' in token ? token.offset : 0;
+    const member = all.slice(offset, offset + perPage);
+    return { member, nextPageToken: offset + member.length < all.length ? encodeToken({ offset: offset + member.length }) : undefined };
+  }
+
+  /** An event by its eventID or its event hash: the event and any error declaration of it. */
+  async event(eventId: string, principal: Principal, bearer: string | undefined) {
+    const found: EpcisEvent[] = [];
+    for await (const e of this.stream({ eventIds: [eventId], limit: 100 }, principal, bearer, 100)) found.push(e.event);
+    if (!found.length) throw notFound('epcis-event', `No event ${eventId}`);
+    return epcisQueryDocument(found);
   }
 
   private async unbound(q: DomainQuery, principal: Principal): Promise<QueriedEvent[]> {
@@ -154,6 +383,7 @@ export class QueryService {
     if (q.bizLocations) where.push(`biz_location = ANY(${p(q.bizLocations)})`);
     if (q.readPoints) where.push(`read_point = ANY(${p(q.readPoints)})`);
     if (q.existsErrorDeclaration) where.push('epcis_error');
+    if (q.eventIds) where.push(`(event->>'eventID' = ANY(${p(q.eventIds)}) OR epcis_hash = ANY(${p(q.eventIds)}))`);
     if (q.after) where.push(`(record_time, ${key}) > (${p(q.after.recordTime)}::timestamptz, ${p(q.after.key)})`);
     if (principal.role === 'operator') where.push(`org_id = ${p(principal.orgId)}`);
     const rows = (await this.ds.query(
@@ -163,19 +393,29 @@ export class QueryService {
         ORDER BY record_time, sort_key LIMIT ${p(q.limit)}`,
       params,
     )) as { event: EpcisEvent; sort_key: string; record_time_us: string; record_time_ms: string }[];
-    return rows.map((r) => ({ recordTime: r.record_time_us, key: r.sort_key, event: { ...r.event, recordTime: r.record_time_ms } }));
+    return rows.map((r) => ({
+      recordTime: r.record_time_us,
+      key: r.sort_key,
+      // Partner events stored before every capture got an eventID are named by their event hash.
+      event: { ...r.event, ...(r.event.eventID ? {} : { eventID: r.sort_key.replace(/!$/, '') }), recordTime: r.record_time_ms },
+    }));
   }
 }
 
-function encodeToken(after: { recordTime: string; key: string }): string {
-  return Buffer.from(JSON.stringify([after.recordTime, after.key])).toString('base64url');
+type Token = { after: { recordTime: string; key: string }; remaining?: number } | { offset: number };
+
+function encodeToken(t: Token): string {
+  const v = 'offset' in t ? ['o', t.offset] : t.remaining !== undefined ? [t.after.recordTime, t.after.key, t.remaining] : [t.after.recordTime, t.after.key];
+  return Buffer.from(JSON.stringify(v)).toString('base64url');
 }
 
-function decodeToken(token: string): { recordTime: string; key: string } | undefined {
+function decodeToken(token: string): Token | undefined {
   try {
     const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0]))) {
-      return { recordTime: v[0], key: v[1] };
+    if (Array.isArray(v) && v.length === 2 && v[0] === 'o' && Number.isSafeInteger(v[1]) && v[1] >= 0) return { offset: v[1] as number };
+    if (Array.isArray(v) && (v.length === 2 || v.length === 3) && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0]))) {
+      if (v.length === 3 && !(Number.isSafeInteger(v[2]) && v[2] > 0)) return undefined;
+      return { after: { recordTime: v[0], key: v[1] }, ...(v.length === 3 ? { remaining: v[2] as number } : {}) };
     }
   } catch {
     // not ours

@@ -1,0 +1,43 @@
+import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { DomainError } from '@trace/platform';
+
+/** Headers every answer of the EPCIS REST binding carries, and the media types it answers in. */
+export const EPCIS_VERSION = '2.0.0';
+export const CBV_VERSION = '2.0.0';
+const ANSWERABLE = ['application/json', 'application/ld+json', 'application/*', '*/*'];
+
+/**
+ * GS1-EPCIS-Version / GS1-CBV-Version on every answer (refusals included, set before the handler), and
+ * 406 when the client accepts none of the JSON types this binding answers in.
+ */
+@Injectable()
+export class EpcisHeadersInterceptor implements NestInterceptor {
+  intercept(ctx: ExecutionContext, next: CallHandler) {
+    const req = ctx.switchToHttp().getRequest<Request>();
+    const res = ctx.switchToHttp().getResponse<Response>();
+    res.setHeader('GS1-EPCIS-Version', EPCIS_VERSION);
+    res.setHeader('GS1-CBV-Version', CBV_VERSION);
+    const accept = req.headers.accept;
+    if (accept && !accept.split(',').some((a) => ANSWERABLE.includes(a.split(';')[0].trim().toLowerCase()) || /\+json$/i.test(a.split(';')[0].trim()))) {
+      throw new DomainError(406, 'not-acceptable', `This EPCIS interface answers in application/json or application/ld+json, not ${accept}`);
+    }
+    return next.handle();
+  }
+}
+
+export function pageLink(req: Request, res: Response, params: Record<string, string | string[]>, nextPageToken: string | undefined) {
+  if (!nextPageToken) return;
+  const next = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (k !== 'nextPageToken') for (const x of Array.isArray(v) ? v : [v]) next.append(k, x);
+  next.set('nextPageToken', nextPageToken);
+  res.setHeader('Link', `<${req.baseUrl}${req.path}?${next.toString()}>; rel="next"`);
+}
+
+/** A body this binding reads is JSON (the REST binding's 415 otherwise). */
+export function requireJson(req: Request) {
+  if (req.is(['application/json', 'application/*+json']) === false || !req.headers['content-type']) {
+    throw new DomainError(415, 'unsupported-media-type', `EPCIS capture takes application/json or application/ld+json, not ${req.headers['content-type'] ?? 'an untyped body'}`);
+  }
+}
+
