@@ -173,7 +173,8 @@ describe('trace chain core (embedded app, real PostgreSQL)', () => {
     });
     expect([tooMuch.status, tooMuch.body.type]).toEqual([409, 'https://problems.trace.dev/insufficient-quantity']);
     expect((await processor.get(`/v1/agri/batches/${lot.id}`)).body.remaining.value).toBe(900);
-    expect((await processor.get(`/v1/food/batches`)).status).toBe(404);
+    // Nor is the output made: no food batch under that lot.
+    expect((await processor.get('/v1/food/batches?lot=SAUCE-2')).body.items).toEqual([]);
 
     // Unknown input, wrong unit, and an input held by someone else.
     const unknown = await processor.post('/v1/food/batches', { ...aBatch('SAUCE-3', P.locations.factory), gtin: '04012345000016', inputs: [{ domain: 'agri', batchId: randomUUID(), quantity: { value: 1, unit: 'kg' } }] });
