@@ -256,6 +256,34 @@ describe('webhooks: recall deliveries to the holders, signed, retried, logged, s
     expect(ok(await X.api.get(`/v1/webhooks/${hooks['X-inspections']}/deliveries`), 200).items).toEqual([]);
   });
 
+  it('an incident report owed and late is announced to the organisation that owes it (incident.overdue)', async () => {
+    await subscribe('F-incidents', F.api, '/farm-incidents', ['incident.overdue']);
+    ok(await F.api.post('/v1/agri/batches', aBatch('WHEAT-INC', F.locations.farm)));
+    // Aware on 30 September 2026: due 9 October (after the National Day holidays), long past.
+    const opened = ok(
+      await regulator.post('/v1/incidents', {
+        domain: 'agri',
+        gtin: AGRI_GTIN,
+        lot: 'WHEAT-INC',
+        severity: 'death',
+        occurredAt: '2026-09-29T20:00:00+08:00',
+        awareAt: '2026-09-30T10:00:00+08:00',
+        description: 'Two patients admitted after eating bread of this lot',
+      }),
+    );
+    expect(opened.responsibleOrgId).toBe(F.id);
+    await (t.app.get('recall.incidents.sweep') as { sweepOverdue(): Promise<number> }).sweepOverdue();
+    const [toF] = await receiver.until(() => {
+      const got = receiver.at('/farm-incidents').filter((d) => d.body?.data?.incidentId === opened.id);
+      return got.length > 0 && got;
+    });
+    expect(signedWith(toF, secrets['/farm-incidents'])).toBe(true);
+    expect(toF.body).toMatchObject({
+      type: 'incident.overdue',
+      data: { incidentId: opened.id, responsibleOrgId: F.id, reportDueBy: opened.reportDueBy, domain: 'agri', gtin: AGRI_GTIN, lot: 'WHEAT-INC', severity: 'death', href: `/v1/incidents/${opened.id}` },
+    });
+  });
+
   it('a delivery written before the process stops is sent by the next process', async () => {
     const { grain } = await supplyChain('2');
     // No worker in this process from now on: the deliveries are written (with the inbox) but nobody sends them.

@@ -3,6 +3,6 @@ export const WEBHOOK_EVENTS = ['recall.started', 'recall.closed', 'shipment.inco
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** The ones this deployment produces today; the others are accepted so a subscription need not change when they arrive. */
-export const DELIVERED_WEBHOOK_EVENTS: readonly WebhookEvent[] = ['recall.started', 'recall.closed', 'inspection.failed'];
+export const DELIVERED_WEBHOOK_EVENTS: readonly WebhookEvent[] = ['recall.started', 'recall.closed', 'inspection.failed', 'incident.overdue'];
 
 export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'cancelled'] as const;

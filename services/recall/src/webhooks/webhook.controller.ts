@@ -34,7 +34,7 @@ export class WebhookController {
       'X-Trace-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with the secret>. A non-2xx answer or none (timeout WEBHOOK_TIMEOUT_MS) ' +
       'is retried with exponential back-off for at least 24 hours; the id stays the same across retries, one event is delivered once per subscription. ' +
       'An operator hears what concerns its organisation (recall.started / recall.closed: a recall in whose scope it holds or had in transit something; ' +
-      'inspection.failed: a failed sample of a batch it holds); ' +
+      'inspection.failed: a failed sample of a batch it holds; incident.overdue: an incident report it owes is late); ' +
       `a regulator hears every event. Delivered today: ${DELIVERED_WEBHOOK_EVENTS.join(', ')}; the other names are accepted. ` +
       'The secret is shown in this answer only.',
   })

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { domainNameOf, timestampDate, type EventEnvelope, type InspectionRecorded, type RecallClosed, type RecallInitiated } from '@trace/contracts';
+import { domainNameOf, timestampDate, type EventEnvelope, type IncidentOverdue, type InspectionRecorded, type RecallClosed, type RecallInitiated } from '@trace/contracts';
 import { InboxDispatcher, type HandlerContext } from '@trace/messaging';
 import { PLATFORM_CONFIG, schemaFor, type PlatformConfig } from '@trace/platform';
 import type { WebhookEvent } from './events';
@@ -72,6 +72,7 @@ export class WebhookNotifier implements OnModuleInit {
     this.inbox.on('recallInitiated', (e, ctx) => this.onRecallInitiated(e, ctx));
     this.inbox.on('recallClosed', (e, ctx) => this.onRecallClosed(e, ctx));
     this.inbox.on('inspectionRecorded', (e, ctx) => this.onInspectionRecorded(e, ctx));
+    this.inbox.on('incidentOverdue', (e, ctx) => this.onIncidentOverdue(e, ctx));
   }
 
   async onRecallInitiated(e: RecallInitiated, { manager, envelope }: HandlerContext): Promise<void> {
@@ -177,6 +178,35 @@ export class WebhookNotifier implements OnModuleInit {
       href: `/v1/${domain}/batches/${batchId}/inspections`,
     };
     await this.deliver(manager, eventTime(envelope), type, `${type}:${e.inspectionId}`, subscribers, () => data);
+  }
+
+  /** An incident report not filed in time: the organisation that owes it, and regulators. */
+  async onIncidentOverdue(e: IncidentOverdue, { manager, envelope }: HandlerContext): Promise<void> {
+    const type: WebhookEvent = 'incident.overdue';
+    if (!e.incidentId || !(await this.anySubscribed(manager, type))) return;
+    const subscribers = (await manager.query(
+      `SELECT id, org_id, org_role FROM webhook_subscriptions
+        WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] AND (org_role = 'regulator' OR org_id = $2)`,
+      [type, e.responsibleOrgId],
+    )) as Subscriber[];
+    if (subscribers.length === 0) return;
+    const [incident] = (await manager.query('SELECT domain, gtin, lot, severity FROM incidents WHERE id = $1', [e.incidentId])) as {
+      domain: string;
+      gtin: string;
+      lot: string;
+      severity: string;
+    }[];
+    const data = {
+      incidentId: e.incidentId,
+      responsibleOrgId: e.responsibleOrgId,
+      reportDueBy: e.reportDueBy ? timestampDate(e.reportDueBy).toISOString() : null,
+      domain: incident?.domain ?? null,
+      gtin: incident?.gtin ?? null,
+      lot: incident?.lot ?? null,
+      severity: incident?.severity ?? null,
+      href: `/v1/incidents/${e.incidentId}`,
+    };
+    await this.deliver(manager, eventTime(envelope), type, `${type}:${e.incidentId}`, subscribers, () => data);
   }
 
   /** Most events meet no subscription at all: one indexed probe, and nothing else is read. */
