@@ -287,8 +287,59 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     expect(recall.scope.batches).toEqual([expect.objectContaining({ domain: 'agri', batchId: grain.id, holderOrgId: F.id })]);
     const again = await regulator.post(`/v1/cases/${theCase.id}/recall`, { level: 2, reason: 'again' });
     expect([again.status, again.body.type]).toEqual([409, problem('case-recalled')]);
+    // The case is resolved by the recall, and links it.
+    expect((await regulator.get(`/v1/cases/${theCase.id}`)).body).toMatchObject({
+      status: 'recalled',
+      resolution: { status: 'recalled', recallId: recall.id, reason: null, closedAt: expect.any(String) },
+    });
+    expect((await regulator.get('/v1/cases?status=recalled')).body.items.map((c: { id: string }) => c.id)).toContain(theCase.id);
     // held (failed sample) → recalled
     await eventually(async () => (await status('agri', grain.id)) === 'recalled', 20_000);
+  });
+
+  it('closes a case with a resolution: dismissed or cleared with a reason, recalled when a recall covers its batch', async () => {
+    const failingCase = async (lot: string) => {
+      const batch = await agriLot(lot);
+      const failed = ok(
+        await inspector.post(`/v1/agri/batches/${batch.id}/inspections`, {
+          reportNo: `SJ-${lot}`,
+          sampledAt: new Date(Date.now() - HOUR).toISOString(),
+          agency: 'Provincial Agricultural Product Quality Inspection Centre',
+          items: [{ name: 'deoxynivalenol', value: 1.8, unit: 'mg/kg', limit: 1, result: 'fail' }],
+          conclusion: 'fail',
+        }),
+      );
+      const found = await eventually(async () => {
+        const r = await regulator.get('/v1/cases?status=open&limit=500');
+        return r.body.items?.find((c: { inspection: { id: string } }) => c.inspection.id === failed.id) as { id: string } | undefined;
+      }, 20_000);
+      return { batch, caseId: found.id };
+    };
+    const dismissed = await failingCase('WHEAT-DISMISS');
+    const noReason = await regulator.post(`/v1/cases/${dismissed.caseId}/close`, { resolution: 'dismissed' });
+    expect([noReason.status, noReason.body.errors]).toEqual([400, [{ field: 'reason', message: 'reason is required to close a case as dismissed' }]]);
+    expect((await regulator.post(`/v1/cases/${dismissed.caseId}/close`, { resolution: 'forgotten', reason: 'x' })).status).toBe(400);
+    expect((await F.api.post(`/v1/cases/${dismissed.caseId}/close`, { resolution: 'dismissed', reason: 'x' })).status).toBe(403);
+    expect((await regulator.post(`/v1/cases/${randomUUID()}/close`, { resolution: 'dismissed', reason: 'x' })).status).toBe(404);
+    const closed = await regulator.post(`/v1/cases/${dismissed.caseId}/close`, { resolution: 'dismissed', reason: 'Sample mislabelled by the laboratory' });
+    expect(closed.status).toBe(200);
+    expect(closed.body).toMatchObject({
+      status: 'dismissed',
+      resolution: { status: 'dismissed', reason: 'Sample mislabelled by the laboratory', recallId: null, closedByOrgId: expect.any(String) },
+    });
+    const twice = await regulator.post(`/v1/cases/${dismissed.caseId}/close`, { resolution: 'cleared', reason: 'x' });
+    expect([twice.status, twice.body.type]).toEqual([409, problem('case-not-open')]);
+    const recallDismissed = await regulator.post(`/v1/cases/${dismissed.caseId}/recall`, { level: 2, reason: 'x' });
+    expect([recallDismissed.status, recallDismissed.body.type]).toEqual([409, problem('case-not-open')]);
+
+    // A recall started by naming the batch: the case is closed as recalled and linked to it.
+    const covered = await failingCase('WHEAT-COVERED');
+    const none = await regulator.post(`/v1/cases/${covered.caseId}/close`, { resolution: 'recalled' });
+    expect([none.status, none.body.type]).toEqual([409, problem('no-recall')]);
+    await eventually(async () => (await regulator.get(`/v1/trace/agri/${covered.batch.id}`)).status === 200);
+    const recall = ok(await regulator.post('/v1/recalls', { level: 3, reason: 'Same field', batches: [{ domain: 'agri', batchId: covered.batch.id }] }));
+    const linked = await regulator.post(`/v1/cases/${covered.caseId}/close`, { resolution: 'recalled' });
+    expect(linked.body).toMatchObject({ status: 'recalled', resolution: { status: 'recalled', recallId: recall.id } });
   });
 
   it('answers scopes over HTTP for services only (the distributed-mode client)', async () => {

@@ -1,14 +1,41 @@
-import { Controller, Get, Inject, Param, ParseUUIDPipe, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiList, parseListQuery, Roles } from '@trace/platform';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ApiList, CurrentPrincipal, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { CASE_RESOLUTIONS, CloseCase, type CaseResolution } from './case-resolution';
 import { CASE_STATUSES, CaseQuery } from './case.query';
+
+export class CloseCaseDto {
+  @ApiProperty({ enum: CASE_RESOLUTIONS, description: 'recalled: a recall covers its batch (linked); cleared, dismissed: with a reason' })
+  @IsIn(CASE_RESOLUTIONS)
+  resolution: CaseResolution;
+
+  @ApiPropertyOptional({ example: 'Sample mislabelled by the laboratory', description: 'Required for cleared and dismissed' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  reason?: string;
+}
 
 @ApiTags('cases')
 @ApiBearerAuth()
 @Controller('v1/cases')
 export class CaseController {
-  constructor(@Inject(CaseQuery) private readonly cases: CaseQuery) {}
+  constructor(
+    @Inject(CaseQuery) private readonly cases: CaseQuery,
+    @Inject(CloseCase) private readonly closer: CloseCase,
+  ) {}
 
   @Get()
   @Roles('regulator')
@@ -19,7 +46,10 @@ export class CaseController {
       'the failed inspection (reportNo, agency, failingItems), its re-tests, status open/cleared and openedAt. ' +
       'Cases follow the inspection events within seconds.',
   })
-  @ApiList({ description: '{ items: [case], nextCursor }', filters: [{ name: 'status', description: 'open or cleared', enum: CASE_STATUSES }] })
+  @ApiList({
+    description: '{ items: [case], nextCursor }',
+    filters: [{ name: 'status', description: 'open, or how it was resolved: cleared, recalled, dismissed', enum: CASE_STATUSES }],
+  })
   @ApiForbiddenResponse({ description: 'Not a regulator' })
   list(@Query() query: Record<string, unknown>, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     return this.cases.list(parseListQuery(query, ['status'] as const, { cursor: ['micros', 'uuid'], enums: { status: CASE_STATUSES } }), { req, res });
@@ -32,6 +62,24 @@ export class CaseController {
   @ApiForbiddenResponse({ description: 'Not a regulator' })
   @ApiNotFoundResponse({ description: 'No such case' })
   get(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
+    return this.cases.get(id);
+  }
+
+  @Post(':id/close')
+  @HttpCode(200)
+  @Roles('regulator')
+  @ApiOperation({
+    summary: 'Close an open case with a resolution (regulator only)',
+    description:
+      'recalled: a recall already covers the batch (it is linked as resolution.recallId; POST /v1/cases/{id}/recall starts one and closes ' +
+      'the case itself); cleared (e.g. a re-test outside the platform) and dismissed need a reason. A passing re-test clears a case on its own.',
+  })
+  @ApiOkResponse({ description: 'The case, with its resolution' })
+  @ApiForbiddenResponse({ description: 'Not a regulator' })
+  @ApiNotFoundResponse({ description: 'No such case' })
+  @ApiConflictResponse({ description: 'The case is resolved already (case-not-open), or no recall covers its batch (no-recall)' })
+  async close(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string, @Body() dto: CloseCaseDto, @CurrentPrincipal() principal: Principal) {
+    await this.closer.close(id, dto, principal);
     return this.cases.get(id);
   }
 }

@@ -68,8 +68,10 @@ export class CaseProjector implements OnModuleInit {
       recordedAt: at.toISOString(),
     };
     await manager.query(
+      // A passing re-test clears an open case only: one already recalled or dismissed keeps its resolution.
       `UPDATE cases SET retests = retests || $2::jsonb,
-              status = CASE WHEN $3::boolean THEN 'cleared' ELSE status END,
+              status = CASE WHEN $3::boolean AND status = 'open' THEN 'cleared' ELSE status END,
+              closed_at = CASE WHEN $3::boolean AND status = 'open' THEN $4::timestamptz ELSE closed_at END,
               cleared_at = CASE WHEN $3::boolean AND status = 'open' THEN $4::timestamptz ELSE cleared_at END,
               cleared_by_inspection_id = CASE WHEN $3::boolean AND status = 'open' THEN $5::uuid ELSE cleared_by_inspection_id END,
               holder_org_id = COALESCE(NULLIF($6, ''), holder_org_id)

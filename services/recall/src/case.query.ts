@@ -3,7 +3,8 @@ import { DataSource } from 'typeorm';
 import type { Request, Response } from 'express';
 import { listPage, notFound, sqlFromMicros, sqlMicros, type ListQuery } from '@trace/platform';
 
-export const CASE_STATUSES = ['open', 'cleared'] as const;
+/** Open until resolved; then the resolution: cleared (re-test or decision), recalled, dismissed. */
+export const CASE_STATUSES = ['open', 'cleared', 'recalled', 'dismissed'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 
 interface CaseRow {
@@ -26,6 +27,10 @@ interface CaseRow {
   opened_at: Date;
   cleared_at: Date | null;
   cleared_by_inspection_id: string | null;
+  recall_id: string | null;
+  resolution_reason: string | null;
+  closed_at: Date | null;
+  closed_by_org_id: string | null;
 }
 
 function caseView(r: CaseRow) {
@@ -36,6 +41,18 @@ function caseView(r: CaseRow) {
     openedAt: r.opened_at.toISOString(),
     clearedAt: r.cleared_at ? r.cleared_at.toISOString() : null,
     clearedBy: r.cleared_by_inspection_id,
+    // What resolved the case: null while open.
+    resolution:
+      r.status === 'open'
+        ? null
+        : {
+            status: r.status,
+            reason: r.resolution_reason,
+            recallId: r.recall_id,
+            inspectionId: r.cleared_by_inspection_id,
+            closedAt: (r.closed_at ?? r.cleared_at)?.toISOString() ?? null,
+            closedByOrgId: r.closed_by_org_id,
+          },
     batch: { domain: r.domain, batchId: r.batch_id, gtin: r.gtin, lot: r.lot, holderOrgId: r.holder_org_id },
     inspection: {
       id: r.inspection_id,

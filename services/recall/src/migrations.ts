@@ -47,4 +47,36 @@ export class RecallCases1764000011000 implements MigrationInterface {
   }
 }
 
-export const RECALL_MIGRATIONS = [RecallCases1764000011000];
+/**
+ * A case ends with a resolution: `cleared` (a passing re-test, or the
+ * regulator's decision with a reason), `recalled` (linked to its recall) or
+ * `dismissed` (with a reason). The status is the resolution once closed.
+ * Cases already turned into recalls are marked so, linked to them.
+ */
+export class RecallCaseResolution1765200017000 implements MigrationInterface {
+  name = 'RecallCaseResolution1765200017000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE cases DROP CONSTRAINT cases_status_check`);
+    await q.query(`ALTER TABLE cases ADD CONSTRAINT cases_status_check CHECK (status IN ('open', 'cleared', 'recalled', 'dismissed'))`);
+    await q.query(`
+      ALTER TABLE cases
+        ADD COLUMN recall_id        uuid,
+        ADD COLUMN resolution_reason text,
+        ADD COLUMN closed_at        timestamptz,
+        ADD COLUMN closed_by_org_id text`);
+    await q.query(`
+      UPDATE cases c SET status = 'recalled', recall_id = r.id, closed_at = r.created_at, closed_by_org_id = r.regulator_org_id
+        FROM recalls r WHERE r.case_id = c.id AND c.status = 'open'`);
+    await q.query(`UPDATE cases SET closed_at = cleared_at WHERE status = 'cleared'`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`UPDATE cases SET status = 'open' WHERE status IN ('recalled', 'dismissed')`);
+    await q.query(`ALTER TABLE cases DROP COLUMN recall_id, DROP COLUMN resolution_reason, DROP COLUMN closed_at, DROP COLUMN closed_by_org_id`);
+    await q.query(`ALTER TABLE cases DROP CONSTRAINT cases_status_check`);
+    await q.query(`ALTER TABLE cases ADD CONSTRAINT cases_status_check CHECK (status IN ('open', 'cleared'))`);
+  }
+}
+
+export const RECALL_MIGRATIONS = [RecallCases1764000011000, RecallCaseResolution1765200017000];

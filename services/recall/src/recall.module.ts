@@ -4,6 +4,7 @@ import { BatchRegistryModule } from '@trace/trace-service';
 import { CaseController } from './case.controller';
 import { CaseProjector } from './case.projector';
 import { CaseQuery } from './case.query';
+import { CloseCase } from './case-resolution';
 import { INCIDENT_CONTROLLERS, INCIDENT_MIGRATIONS, INCIDENT_PROVIDERS } from './incidents';
 import { RECALL_MIGRATIONS } from './migrations';
 import { RECALLS_CONTROLLERS, RECALLS_MIGRATIONS, RECALLS_PROVIDERS } from './recalls';
@@ -18,6 +19,6 @@ import { WEBHOOK_CONTROLLERS, WEBHOOK_MIGRATIONS, WEBHOOK_PROVIDERS } from './we
 @Module({
   imports: [ServiceRuntimeModule.forService({ service: 'recall', migrations: [...RECALL_MIGRATIONS, ...INCIDENT_MIGRATIONS, ...RECALLS_MIGRATIONS, ...WEBHOOK_MIGRATIONS] }), BatchRegistryModule],
   controllers: [CaseController, ...INCIDENT_CONTROLLERS, ...RECALLS_CONTROLLERS, ...WEBHOOK_CONTROLLERS],
-  providers: [CaseProjector, CaseQuery, ...INCIDENT_PROVIDERS, ...RECALLS_PROVIDERS, ...WEBHOOK_PROVIDERS],
+  providers: [CaseProjector, CaseQuery, CloseCase, ...INCIDENT_PROVIDERS, ...RECALLS_PROVIDERS, ...WEBHOOK_PROVIDERS],
 })
 export class RecallModule {}

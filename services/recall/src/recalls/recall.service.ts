@@ -22,6 +22,7 @@ import { afterWorkingDays } from '../calendar';
 import { deadlinesFor, RECALL_DEADLINES, type RecallDeadlineRule, type RecallLevel } from './deadlines';
 import type { AcknowledgementDto, CreateRecallDto, RecallDetailsDto } from './dto';
 import { RECALL_OPTIONS, type RecallOptions } from './options';
+import { resolveCase } from '../case-resolution';
 
 interface RecallRow {
   id: string;
@@ -128,9 +129,9 @@ export class RecallService {
       batch_id: string;
     }[];
     if (!c) throw notFound('case', `No case ${caseId}`);
-    if (c.status !== 'open') throw conflict('case-not-open', `The case ${caseId} is ${c.status}: only an open case becomes a recall`);
     const [made] = (await this.ds.query('SELECT id FROM recalls WHERE case_id = $1', [caseId])) as { id: string }[];
     if (made) throw conflict('case-recalled', `The case ${caseId} is already recall ${made.id}`, { recallId: made.id });
+    if (c.status !== 'open') throw conflict('case-not-open', `The case ${caseId} is ${c.status}: only an open case becomes a recall`);
     return this.start([{ domain: c.domain, batchId: c.batch_id }], dto, principal, caseId);
   }
 
@@ -152,15 +153,13 @@ export class RecallService {
         // Recalls start one at a time, so that of two naming the same batch exactly one is created.
         await m.query(`SELECT pg_advisory_xact_lock(hashtext('recall:start'))`);
         await this.refuseRecalled(m, unique);
-        if (caseId) {
-          const [c] = (await m.query('SELECT status FROM cases WHERE id = $1 FOR UPDATE', [caseId])) as { status: string }[];
-          if (c?.status !== 'open') throw conflict('case-not-open', `The case ${caseId} is no longer open`);
-        }
         await m.query(
           `INSERT INTO recalls (id, status, level, reason, hazard, regulator_org_id, case_id, start_by, complete_by, created_at)
            VALUES ($1, 'active', $2, $3, $4, $5, $6, $7, $8, $9)`,
           [id, dto.level, dto.reason, dto.hazard ?? null, principal.orgId, caseId ?? null, startBy, completeBy, now],
         );
+        // The case is resolved by this recall, in its transaction (409 case-not-open when it closed meanwhile).
+        if (caseId) await resolveCase(m, caseId, { status: 'recalled', reason: null, recallId: id, orgId: principal.orgId, at: now });
         await this.insertScope(m, id, batches, 0, null);
         await this.insertHoldings(m, id, holdings);
         await this.announce(m, id, { ...dto, startBy, completeBy, regulatorOrgId: principal.orgId }, batches, 0);
