@@ -9,6 +9,7 @@ import {
   nativeToEpcis,
   parseLocationId,
   stripTraceExtensions,
+  uneceUnit,
   type CarriedLink,
   type EpcisEvent,
 } from '@trace/epcis';
@@ -17,17 +18,22 @@ import { DomainError, notFound, type Directory, type Principal } from '@trace/pl
 import {
   expectedHash,
   formatOffsetTime,
+  applyMovement,
   GENESIS_HASH,
   HASH_VERSION,
+  massBalanceRefusal,
   movementRefusal,
   nextLink,
   normalizeOffset,
   statusAfter,
   type BatchStatus,
   type ChainLink,
+  type Holding,
+  type MovementResult,
 } from '@trace/trace-chain';
 import { insertLinks, setChainHeads, traceEventItem, type LinkRow } from './chain-writer';
-import { HoldingsStore } from './holdings/holdings-store';
+import { HoldingsStore, type HoldingsWrite } from './holdings/holdings-store';
+import { holdingsAfter } from './use-cases/record-event';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import { chainLinkOf, type BatchRow, type EventRow } from './rows';
 
@@ -48,6 +54,11 @@ export interface PlannedTarget {
   inputs?: { domain: string; batchId: string; gtin: string; lot: string; kind?: ItemKind; quantity: { value: number; unit: string } }[];
   /** An exported link of this batch: stored as it was when it still fits the chain here. */
   carried?: CarriedLink;
+  /**
+   * An input of an imported (carried) transformation: its own export carries its consumption, so no
+   * link is written on it here; it is only checked (the capturer must hold it) before the edge is kept.
+   */
+  edgeOnly?: boolean;
 }
 
 /** An EPCIS event as one domain stores it (only the targets in that domain). */
@@ -104,8 +115,6 @@ export interface DomainQuery {
   bizLocations?: string[];
   readPoints?: string[];
   existsErrorDeclaration?: boolean;
-  /** EQ_eventID and GET /events/{eventID}: an event's eventID, or its event hash. */
-  eventIds?: string[];
   after?: { recordTime: string; key: string };
   limit: number;
 }
@@ -140,9 +149,12 @@ function itemKey(t: Pick<PlannedTarget, 'gtin' | 'instance' | 'lot'>): string {
   return `${t.gtin}|${t.instance ? 'serial' : 'lot'}|${t.lot}`;
 }
 
-/** A carried link is stored as it was only if it is the next link of this batch's chain here. */
-function fits(c: CarriedLink, batch: BatchRow | undefined, batchId: string): boolean {
-  if (c.content.batchId !== batchId) return false;
+/**
+ * A carried link is stored as it was only if it is the next link of this batch's chain here. Its content
+ * names the batch id of the system it was exported from; ids here are this system's own (issue 13), so
+ * the chain is tied by seq and prevHash, not by that id.
+ */
+function fits(c: CarriedLink, batch: BatchRow | undefined): boolean {
   const seq = batch?.chain_seq ?? 0;
   const head = seq > 0 && batch ? batch.chain_head.trim() : GENESIS_HASH;
   if (c.hashVersion === 2 && !c.shown) return false;
@@ -160,7 +172,11 @@ function fits(c: CarriedLink, batch: BatchRow | undefined, batchId: string): boo
 class ChunkWriter {
   private readonly batches = new Map<string, BatchRow>();
   private readonly products = new Map<string, { id: string; category: string; owner_org_id: string }>();
-  private readonly custody = new Set<string>();
+  /** The holdings of every batch the writer holds (batch_holdings), as they are after the events so far. */
+  private readonly holdings = new Map<string, Holding[]>();
+  /** What left each batch's supply chain so far (taken + lost), for the mass balance. */
+  private readonly gone = new Map<string, number>();
+  private readonly holdingWrites: HoldingsWrite[] = [];
   private readonly seen = new Set<string>();
   /** Batches that existed before this writer (their stored links may be duplicates). */
   private readonly stored = new Set<string>();
@@ -202,9 +218,13 @@ class ChunkWriter {
       this.products.set(p.gtin, p);
     }
     const known = ids.filter((id) => this.batches.has(id));
-    for (const c of (await this.m.query('SELECT batch_id FROM batch_custody WHERE batch_id = ANY($1::uuid[]) AND org_id = $2', [known, this.principal.orgId])) as { batch_id: string }[]) {
-      this.custody.add(c.batch_id);
-    }
+    const held = await HoldingsStore.readMany(this.m, known);
+    for (const id of known) this.holdings.set(id, held.get(id) ?? []);
+    const gone = (await this.m.query(
+      'SELECT batch_id, COALESCE(sum(taken + lost), 0) AS gone FROM batch_holdings WHERE batch_id = ANY($1::uuid[]) GROUP BY batch_id',
+      [known],
+    )) as { batch_id: string; gone: string }[];
+    for (const g of gone) this.gone.set(g.batch_id, Number(g.gone));
     // Links already stored for this chunk's events, on every batch that existed before this writer.
     const stored = (await this.m.query(
       'SELECT batch_id, epcis_hash, epcis_error FROM trace_events WHERE batch_id = ANY($1::uuid[]) AND epcis_hash = ANY($2)',
@@ -215,20 +235,28 @@ class ChunkWriter {
 
   /** Checks one event against every batch it names, then chains it in memory; true when already stored. */
   add(ev: PlannedChainEvent): boolean {
-    const plans: { t: PlannedTarget; batch?: BatchRow; product?: { id: string; category: string } }[] = [];
+    const plans: { t: PlannedTarget; batch?: BatchRow; product?: { id: string; category: string }; take?: MovementResult }[] = [];
     for (const t of ev.targets) {
       const batch = this.batches.get(t.batchId);
       if (batch) {
-        if (this.seen.has(`${batch.id}|${ev.hash}|${ev.error}`)) continue;
+        if (!t.edgeOnly && this.seen.has(`${batch.id}|${ev.hash}|${ev.error}`)) continue;
         const p = this.principal.orgId;
-        if (batch.holder_org_id !== p && batch.owner_org_id !== p && !this.custody.has(batch.id)) {
+        const holdings = this.holdings.get(batch.id) ?? [];
+        const mine = holdings.find((h) => h.orgId === p);
+        // As over REST (issue 13): only an organisation that owns the batch or holds part of it now
+        // (received or on its way to it) records on it; having held it once is not enough.
+        if (batch.owner_org_id !== p && batch.holder_org_id !== p && !(mine && (mine.quantity > 0 || mine.inTransit > 0))) {
           throw new DomainError(403, 'not-in-scope', `${batchKey(batch.gtin, batch.lot)} belongs to another organisation`);
+        }
+        if (t.edgeOnly) {
+          plans.push({ t, batch });
+          continue;
         }
         // A recalled (or held, or finished) batch does not move on, captured or not; an error
         // declaration only corrects what was recorded before.
         const blocked = ev.error ? undefined : movementRefusal(batch.status as BatchStatus, ev.bizStep);
         if (blocked) throw new DomainError(blocked.status, blocked.rule, `${batchKey(batch.gtin, batch.lot)}: ${blocked.message}`);
-        plans.push({ t, batch });
+        plans.push({ t, batch, ...(t.role === 'input' && !ev.error ? { take: this.consumption(t, batch, holdings) } : {}) });
       } else {
         if (!t.create) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)} is not a batch in ${this.domain} and the event does not say enough to create it`);
         const holder = this.claimedElsewhere.get(itemKey(t));
@@ -245,8 +273,10 @@ class ChunkWriter {
       }
     }
     if (plans.length === 0) return true;
-    for (const { t, batch: found, product } of plans) {
-      const carried = t.carried && fits(t.carried, found, t.batchId) ? t.carried : undefined;
+    for (const { t, batch: found, product, take } of plans) {
+      // An imported transformation's input: checked above, its edge comes with the output's link below.
+      if (t.edgeOnly) continue;
+      const carried = t.carried && fits(t.carried, found) ? t.carried : undefined;
       const batch = found ?? this.createBatch(t, ev, carried, product as { id: string; category: string });
       // An error declaration is stored as a new link even when the event it names was never captured here:
       // it is what the trading partner declared, and the original (if any) stays as it was.
@@ -281,9 +311,11 @@ class ChunkWriter {
       // Captured events record what happened at trading partners: they move no custody here. Their
       // dispositions still set the status (recalled, destroyed…); an error declaration changes nothing.
       // A carried link that recorded the status it left is taken at its word: its hash covers it.
+      const taken = take ? holdingsAfter(this.holdings.get(batch.id) ?? [], take.changed) : undefined;
+      const moved = take ? { quantity: take.remaining, holdings: taken } : {};
       const after = shown?.statusAfter
-        ? { ...state, status: shown.statusAfter as BatchStatus }
-        : ev.error ? state : { ...state, status: statusAfter(state.status, { bizStep: bizStep as never, disposition: (disposition ?? undefined) as never }) };
+        ? { ...state, ...moved, status: shown.statusAfter as BatchStatus }
+        : ev.error ? state : { ...state, ...moved, status: statusAfter(state.status, { bizStep: bizStep as never, disposition: (disposition ?? undefined) as never }) };
       const link: ChainLink = carried
         ? { seq: carried.seq, prevHash: carried.prevHash, hash: carried.hash, content, version: carried.hashVersion ?? 1 }
         : nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content, {
@@ -295,7 +327,8 @@ class ChunkWriter {
             statusAfter: after.status,
           });
       const locationId = (content.locationId as string | undefined) ?? ev.locationId;
-      const id = (content.eventId as string | undefined) ?? eventId;
+      // The row's id is this system's (issue 13): a carried content's eventId stays in the hashed content only.
+      const id = carried ? randomUUID() : eventId;
       this.links.push({
         id, batch_id: batch.id, seq: link.seq, biz_step: bizStep, disposition: disposition ?? null, event_time: eventTime.toISOString(),
         event_time_offset: eventTimeOffset, org_id: orgId, content, prev_hash: link.prevHash, hash: link.hash, hash_version: link.version ?? HASH_VERSION,
@@ -306,6 +339,13 @@ class ChunkWriter {
       batch.chain_seq = link.seq;
       batch.chain_head = link.hash;
       batch.status = after.status;
+      if (take && taken) {
+        // The input is taken from the capturer's holding, as a transformation over REST takes it.
+        batch.quantity_value = String(take.remaining);
+        this.holdings.set(batch.id, taken);
+        this.gone.set(batch.id, (this.gone.get(batch.id) ?? 0) + take.taken);
+        this.holdingWrites.push({ batchId: batch.id, eventId: id, bizStep: 'transforming', disposition: disposition ?? null, actorOrgId: this.principal.orgId, eventTime, result: take });
+      }
       this.touched.add(batch.id);
       this.seen.add(`${batch.id}|${ev.hash}|${ev.error}`);
       this.announcements.push(
@@ -315,7 +355,9 @@ class ChunkWriter {
           locationId: batch.location_id,
         }),
       );
-      const inputs = content.inputs as PlannedTarget['inputs'];
+      // Edges only from the inputs the plan resolved here and add() checked, never from a carried
+      // content's inputs (ids of the system it came from, or of anyone's batch).
+      const inputs = t.inputs;
       if (inputs?.length && !ev.error) {
         for (const i of inputs) this.edges.push({ output: batch.id, domain: i.domain, input: i.batchId, value: i.quantity.value > 0 ? i.quantity.value : 1, unit: i.quantity.unit });
         this.announcements.push({
@@ -336,6 +378,24 @@ class ChunkWriter {
     return false;
   }
 
+  /**
+   * A transformation input taken from the capturer's holding, as consumeInput takes it over REST: the
+   * holdings rule (only a holder, at most what it holds: 409 insufficient-quantity) and the mass balance.
+   */
+  private consumption(t: PlannedTarget, batch: BatchRow, holdings: Holding[]): MovementResult {
+    const name = batchKey(batch.gtin, batch.lot, batch.item_kind === 'serial');
+    // A captured quantity names its unit by its UN/ECE code (KGM), one registered over REST as written (kg).
+    const unit = (u: string) => uneceUnit(u) ?? u;
+    if (t.quantity && unit(t.quantity.unit) !== unit(batch.quantity_unit)) {
+      throw new DomainError(422, 'unit-mismatch', `Input ${name} is counted in ${batch.quantity_unit}, not ${t.quantity.unit}`);
+    }
+    const r = applyMovement(batch.status as BatchStatus, holdings, { bizStep: 'transforming', actorOrgId: this.principal.orgId, quantity: t.quantity?.value });
+    if ('rule' in r) throw new DomainError(r.status, r.rule, `Input ${name}: ${r.message}`);
+    const unbalanced = massBalanceRefusal(Number(batch.quantity_initial ?? batch.quantity_value), holdingsAfter(holdings, r.changed), (this.gone.get(batch.id) ?? 0) + r.taken);
+    if (unbalanced) throw new DomainError(unbalanced.status, unbalanced.rule, `Input ${name}: ${unbalanced.message}`);
+    return r;
+  }
+
   private createBatch(t: PlannedTarget, ev: PlannedChainEvent, carried: CarriedLink | undefined, product: { id: string; category: string }): BatchRow {
     const quantity = (carried?.content.quantity as { value: number; unit: string } | undefined) ?? t.create?.quantity;
     if (!quantity) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)}: no quantity to create it with`);
@@ -350,7 +410,7 @@ class ChunkWriter {
     };
     this.batches.set(b.id, b);
     this.newBatches.push(b);
-    this.custody.add(b.id);
+    this.holdings.set(b.id, [{ orgId: this.principal.orgId, quantity: Number(quantity.value), inTransit: 0, received: Number(quantity.value) }]);
     // batchRegistered goes out before the batch's first link; its chain head is filled in at flush.
     this.announcements.push({ eventCase: 'batchRegistered', payload: { batch: { domain: DOMAIN_ENUM[this.domain], batchId: b.id } }, opts: { subject: b.id, orgId: b.owner_org_id, occurredAt: producedAt } });
     return b;
@@ -362,18 +422,19 @@ class ChunkWriter {
       await m.query(
         `INSERT INTO batches (id, domain, gtin, lot, item_kind, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
                               location_id, produced_at, attributes, product_id, product_category, chain_seq, chain_head)
-         SELECT id, domain, gtin, lot, item_kind, quantity_value, quantity_value, quantity_unit, owner_org_id, owner_org_id,
+         SELECT id, domain, gtin, lot, item_kind, quantity_initial, quantity_initial, quantity_unit, owner_org_id, owner_org_id,
                 location_id, produced_at, attributes, product_id, product_category, 0, $2
-           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, domain text, gtin text, lot text, item_kind text, quantity_value numeric, quantity_unit text,
+           FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, domain text, gtin text, lot text, item_kind text, quantity_initial numeric, quantity_unit text,
                 owner_org_id text, location_id text, produced_at timestamptz, attributes jsonb, product_id uuid, product_category text)`,
         [JSON.stringify(this.newBatches), GENESIS_HASH],
       );
       await m.query(`INSERT INTO batch_custody (batch_id, org_id) SELECT unnest($1::uuid[]), $2 ON CONFLICT DO NOTHING`, [this.newBatches.map((b) => b.id), this.principal.orgId]);
-      await HoldingsStore.open(m, this.newBatches.map((b) => ({ id: b.id, orgId: b.owner_org_id, quantity: b.quantity_value })));
+      // As produced: an input taken later in the same chunk is recorded after (setChainHeads, holdingWrites).
+      await HoldingsStore.open(m, this.newBatches.map((b) => ({ id: b.id, orgId: b.owner_org_id, quantity: b.quantity_initial ?? b.quantity_value })));
     }
     if (this.links.length) {
       await insertLinks(m, this.links, { recordTime: this.recordTime, captureId: this.req.captureId });
-      // Captured events move no custody, quantity or place: only the head and the status change.
+      // Captured events move no custody or place: the head and the status change, and a transformation input's quantity.
       await setChainHeads(
         m,
         [...this.touched].map((id) => {
@@ -391,6 +452,7 @@ class ChunkWriter {
         }),
       );
     }
+    for (const w of this.holdingWrites) await HoldingsStore.record(m, w);
     if (this.edges.length) {
       await m.query(
         `INSERT INTO batch_inputs (output_batch_id, input_domain, input_batch_id, quantity_value, quantity_unit)
@@ -421,6 +483,7 @@ class ChunkWriter {
     this.newBatches.length = 0;
     this.links.length = 0;
     this.edges.length = 0;
+    this.holdingWrites.length = 0;
     this.announcements.length = 0;
     this.touched.clear();
   }
@@ -574,8 +637,7 @@ export class EpcisChainService implements EpcisLedger {
   private async toEpcis(r: EventRow & EpcisRowColumns, batch: Pick<BatchRow, 'gtin' | 'lot' | 'attributes'>, locations: Map<string, string>): Promise<EpcisEvent> {
     const recordTime = r.record_time.toISOString();
     const captured = r.content.epcis as EpcisEvent | undefined;
-    // Events captured without an eventID (before every capture gave one) are named by their event hash.
-    if (captured) return { ...stripTraceExtensions(captured), ...(captured.eventID || !r.epcis_hash ? {} : { eventID: r.epcis_hash }), recordTime };
+    if (captured) return { ...stripTraceExtensions(captured), recordTime };
     const locationId = r.content.locationId as string;
     let uri = locations.get(locationId);
     if (uri === undefined) {
@@ -620,9 +682,6 @@ export class EpcisChainService implements EpcisLedger {
     if (q.bizLocations) where.push(`COALESCE(e.biz_location, e.content->>'locationId') = ANY(${p(q.bizLocations)})`);
     if (q.readPoints) where.push(`COALESCE(e.read_point, e.content->>'locationId') = ANY(${p(q.readPoints)})`);
     if (q.existsErrorDeclaration) where.push('e.epcis_error');
-    if (q.eventIds) {
-      where.push(`(e.content->'epcis'->>'eventID' = ANY(${p(q.eventIds)}) OR e.epcis_hash = ANY(${p(q.eventIds)}) OR 'urn:uuid:' || e.id::text = ANY(${p(q.eventIds)}))`);
-    }
     if (q.after) where.push(`(e.record_time, ${key}) > (${p(q.after.recordTime)}::timestamptz, ${p(q.after.key)})`);
     if (principal.role === 'operator') {
       where.push(`(e.org_id = ${p(principal.orgId)} OR EXISTS (SELECT 1 FROM batch_custody c WHERE c.batch_id = e.batch_id AND c.org_id = ${p(principal.orgId)}))`);

@@ -6,7 +6,6 @@ import {
   CARRIED_LINK_KEY,
   cbvName,
   contextPrefixes,
-  EPCIS_CONTEXT,
   COUNT_UNIT,
   DOMAIN_HINT_KEY,
   epcisEventHash,
@@ -87,7 +86,6 @@ function asCapturable(doc: unknown): EpcisDocument | undefined {
   return undefined;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 export const MAX_EVENTS = 20_000;
 /** A running job that has not reported progress for this long lost its process. */
 const STALE_AFTER_S = 600;
@@ -128,10 +126,7 @@ export class CaptureService {
     if (!d) throw badRequest('epcis-document', 'Capture takes an EPCISDocument (or an EPCISQueryDocument\'s results)', [{ field: '/type', message: 'must be EPCISDocument' }]);
     const events = d.epcisBody.eventList;
     if (events.length > MAX_EVENTS) {
-      // GS1-EPCIS-Capture-Limit: the REST binding's 413 (CapturePayloadTooLarge).
-      throw new DomainError(413, 'epcis-too-large', `At most ${MAX_EVENTS} events per capture (GS1-EPCIS-Capture-Limit)`, {
-        errors: [{ field: '/epcisBody/eventList', message: `more than ${MAX_EVENTS} events` }],
-      });
+      throw badRequest('epcis-too-large', `At most ${MAX_EVENTS} events per capture`, [{ field: '/epcisBody/eventList', message: `more than ${MAX_EVENTS} events` }]);
     }
     const id = randomUUID();
     const [row] = (await this.ds.query(
@@ -147,37 +142,6 @@ export class CaptureService {
       });
     });
     return jobView(row);
-  }
-
-  /**
-   * POST /events: one event captured at once (rollback), answered when stored. Its eventID is its own,
-   * else its event hash (as every captured event's).
-   */
-  async captureEvent(body: unknown, principal: Principal, bearer: string | undefined): Promise<EpcisEvent> {
-    const { '@context': context, ...event } = (body && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
-    const doc = {
-      '@context': context ?? EPCIS_CONTEXT,
-      type: 'EPCISDocument',
-      schemaVersion: '2.0',
-      creationDate: new Date().toISOString(),
-      epcisBody: { eventList: [event] },
-    };
-    const problems = validateEpcis(doc);
-    if (problems.length) {
-      throw badRequest('epcis-schema', `The event does not validate against the EPCIS 2.0 JSON Schema (${problems.length} error(s) shown)`,
-        problems.map((p) => ({ ...p, field: p.field.replace(/^\/epcisBody\/eventList\/0/, '') || '/' })));
-    }
-    const d = doc as unknown as EpcisDocument;
-    const stripped = stripTraceExtensions(d.epcisBody.eventList[0]);
-    const eventID = stripped.eventID ?? epcisEventHash(stripped, contextPrefixes(d['@context']));
-    const id = randomUUID();
-    await this.ds.query(`INSERT INTO capture_jobs (id, org_id, error_behaviour, total) VALUES ($1,$2,'rollback',1)`, [id, principal.orgId]);
-    await this.run(id, d, 'rollback', principal, bearer);
-    const [row] = (await this.ds.query('SELECT * FROM capture_jobs WHERE id = $1', [id])) as JobRow[];
-    if (!row.success) {
-      throw badRequest('epcis-capture', `The event was not stored: ${row.errors.map((e) => e.reason).join('; ')}`, row.errors.map((e) => ({ field: '/', message: e.reason })));
-    }
-    return { ...(event as unknown as EpcisEvent), eventID };
   }
 
   /** The organisation's latest capture jobs (all organisations' for inspectors and regulators). */
@@ -212,10 +176,11 @@ export class CaptureService {
   private async run(id: string, doc: EpcisDocument, behaviour: ErrorBehaviour, principal: Principal, bearer: string | undefined) {
     const raw = doc.epcisBody.eventList;
     const recordTime = new Date().toISOString();
-    const { perDomain, unbound } = await this.plan(raw, contextPrefixes(doc['@context']), bearer);
+    const { perDomain, unbound, errors } = await this.plan(raw, contextPrefixes(doc['@context']), bearer);
     const eventIdOf = (i: number) => raw[i]?.eventID;
     const named = (e: { index: number; reason: string }): CaptureError => ({ eventIndex: e.index, ...(eventIdOf(e.index) ? { eventID: eventIdOf(e.index) } : {}), reason: e.reason });
     const atomic = behaviour === 'rollback';
+    if (atomic && errors.length) return this.finish(id, false, errors.map(named), 0);
 
     // Progress counts (event, domain) shares plus unbound events, scaled to the document's events.
     const units = [...perDomain.values()].reduce((n, evs) => n + evs.length, 0) + unbound.length;
@@ -225,6 +190,7 @@ export class CaptureService {
       await this.ds.query('UPDATE capture_jobs SET done = GREATEST(done, $2), heartbeat_at = now() WHERE id = $1', [id, done]).catch(() => undefined);
     };
     const failed = new Map<number, string>();
+    errors.forEach((e) => failed.set(e.index, e.reason));
 
     if (atomic) {
       for (const [domain, events] of perDomain) {
@@ -233,6 +199,22 @@ export class CaptureService {
         for (const r of trial.results) if (r.error) failed.set(r.index, `${domain}: ${r.error}`);
       }
       if (failed.size) return this.finish(id, false, [...failed].map(([index, reason]) => named({ index, reason })), 0);
+    } else {
+      // Proceed: an event spanning domains (a transformation whose inputs live elsewhere) is tried in every
+      // domain first; refused in one, it is stored in none (before, the output kept its edge to an input
+      // another domain had just refused).
+      const spread = new Map<number, number>();
+      for (const events of perDomain.values()) for (const e of events) spread.set(e.index, (spread.get(e.index) ?? 0) + 1);
+      const across = new Set([...spread].filter(([, n]) => n > 1).map(([index]) => index));
+      if (across.size) {
+        for (const [domain, events] of perDomain) {
+          // The domain's whole share, in document order: an input may have been made by an earlier event.
+          if (!events.some((e) => across.has(e.index))) continue;
+          const trial = await this.registry.epcis(domain, bearer).apply({ captureId: id, recordTime, atomic: false, dryRun: true, events }, principal);
+          for (const r of trial.results) if (r.error && across.has(r.index) && !failed.has(r.index)) failed.set(r.index, `${domain}: ${r.error}`);
+        }
+        for (const [domain, events] of perDomain) perDomain.set(domain, events.filter((e) => !failed.has(e.index)));
+      }
     }
     for (const [domain, events] of perDomain) {
       const ledger = this.registry.epcis(domain, bearer);
@@ -274,14 +256,11 @@ export class CaptureService {
    */
   private async plan(raw: EpcisEvent[], context: Record<string, string>, bearer: string | undefined) {
     const analysed = raw.map((r, index) => {
-      const stripped = stripTraceExtensions(r);
-      const hash = epcisEventHash(stripped, context);
-      // Every stored event has an eventID a partner can name it by: its own, else its event hash (GS1's rule).
-      const event = stripped.eventID ? stripped : { ...stripped, eventID: hash };
+      const event = stripTraceExtensions(r);
       return {
         index,
         event,
-        hash,
+        hash: epcisEventHash(event, context),
         objects: eventObjects(event),
         carried: r[CARRIED_LINK_KEY] as CarriedLink | undefined,
         hint: typeof r[DOMAIN_HINT_KEY] === 'string' ? (r[DOMAIN_HINT_KEY] as string) : undefined,
@@ -298,15 +277,10 @@ export class CaptureService {
         if (item) objects.set(item.key, { gtin: o.ref.gtin, lot: item.value, kind: item.kind });
       }
     }
-    // Batch ids exported links bring along: used only where no domain has a batch with that id already
-    // (a link naming another batch's id must not make a second batch of that id, which lineage would take for the first).
-    const carriedIds = [...new Set(analysed.map((a) => String(a.carried?.content.batchId ?? '')).filter((id) => UUID.test(id)))];
-    const takenIds = new Set<string>();
     const productDomain = new Map<string, string>();
     const known = new Map<string, { domain: string; id: string }>();
     for (const domain of epcisDomains()) {
-      const r = await this.registry.epcis(domain, bearer).resolve({ gtins: [...gtins], objects: [...objects.values()], ids: carriedIds });
-      for (const id of r.takenIds ?? []) takenIds.add(id);
+      const r = await this.registry.epcis(domain, bearer).resolve({ gtins: [...gtins], objects: [...objects.values()] });
       for (const g of r.products) if (!productDomain.has(g)) productDomain.set(g, domain);
       for (const b of r.batches) {
         const k = `${b.gtin}|${b.kind ?? 'lot'}|${b.lot}`;
@@ -316,6 +290,7 @@ export class CaptureService {
 
     const perDomain = new Map<string, PlannedChainEvent[]>();
     const unbound: UnboundEvent[] = [];
+    const errors: { index: number; reason: string }[] = [];
     const seen = new Set<string>();
     for (const a of analysed) {
       const e = a.event;
@@ -342,13 +317,17 @@ export class CaptureService {
       // inputs: their consumption), and its content keeps the edges (inputs) that lineage needs.
       const c = a.carried;
       const own = c ? items.find((o) => o.ref.kind === 'trade-item' && o.ref.gtin === c.gtin && carriedBy(c, o.ref)) : undefined;
-      if (own) items = [own];
+      // Its inputs that are batches here come along only to be checked (the capturer must hold them)
+      // and to give the edges; an input not here has nothing to link to.
+      const edgeOnly = new Set(own ? items.filter((o) => o !== own && o.role === 'input' && o.ref.kind === 'trade-item' && known.has(itemOf(o.ref)?.key ?? '')) : []);
+      if (own) items = [own, ...edgeOnly];
       if (items.length === 0) {
         unbound.push({ index: a.index, ...common, eventTime: e.eventTime });
         continue;
       }
       const targets: (PlannedTarget & { domain: string })[] = [];
       const createdHere = new Map<string, { domain: string; id: string }>();
+      const problems: string[] = [];
       for (const o of items) {
         if (o.ref.kind !== 'trade-item') continue;
         const { value: lot, kind, key: k } = itemOf(o.ref) as NonNullable<ReturnType<typeof itemOf>>;
@@ -357,34 +336,36 @@ export class CaptureService {
         // An object named twice in one event (e.g. as input and output) is one link on its chain.
         if (existing && targets.some((x) => x.batchId === existing.id)) continue;
         const domain = existing?.domain ?? a.hint ?? productDomain.get(o.ref.gtin);
-        // A trading partner's object (its GTIN is no product of ours): the event is still stored and queried
-        // (its object keys), as a partner event; only the batches of ours it names carry it on their chains.
-        if (!domain || !(DOMAINS as readonly string[]).includes(domain) || !epcisDomains().includes(domain)) continue;
+        if (!domain || !(DOMAINS as readonly string[]).includes(domain) || !epcisDomains().includes(domain)) {
+          problems.push(`GTIN ${o.ref.gtin} (${o.ref.key}) is not a product of any domain`);
+          continue;
+        }
         const quantity = o.quantity ?? (instance ? { value: 1, unit: COUNT_UNIT } : undefined);
         const carried = a.carried && a.carried.gtin === o.ref.gtin && carriedBy(a.carried, o.ref) ? a.carried : undefined;
         const target: PlannedTarget & { domain: string } = {
           domain,
-          batchId:
-            existing?.id ??
-            (carried && UUID.test(String(carried.content.batchId)) && !takenIds.has(String(carried.content.batchId)) ? String(carried.content.batchId) : randomUUID()),
+          // Ids are the system's (issue 13): never a carried content's batchId or anything else a client wrote.
+          batchId: existing?.id ?? randomUUID(),
           gtin: o.ref.gtin,
           lot,
           instance,
           role: o.role,
           ...(quantity ? { quantity } : {}),
           ...(carried ? { carried } : {}),
+          ...(edgeOnly.has(o) ? { edgeOnly: true } : {}),
         };
         if (!existing) {
-          // EPCIS allows a DELETE of what this repository never saw and a class without a quantity: not a batch
-          // of ours to create, so the object stays in the event alone (as a partner's object does).
-          if (e.action === 'DELETE' || !(quantity ?? carried?.content.quantity)) continue;
+          if (e.action === 'DELETE' || !(quantity ?? carried?.content.quantity)) {
+            problems.push(`${o.ref.key} is not a batch here, and the event does not say enough to create it (a quantity, not a deletion)`);
+            continue;
+          }
           target.create = { quantity: (quantity ?? carried?.content.quantity) as { value: number; unit: string } };
           createdHere.set(k, { domain, id: target.batchId });
         }
         targets.push(target);
       }
-      if (targets.length === 0) {
-        unbound.push({ index: a.index, ...common, eventTime: e.eventTime });
+      if (problems.length) {
+        errors.push({ index: a.index, reason: problems.join('; ') });
         continue;
       }
       for (const [k, v] of createdHere) known.set(k, v);
@@ -417,7 +398,7 @@ export class CaptureService {
         perDomain.set(domain, list);
       }
     }
-    return { perDomain, unbound };
+    return { perDomain, unbound, errors };
   }
 }
 
