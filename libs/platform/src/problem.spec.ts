@@ -19,6 +19,7 @@ import {
   flattenValidationErrors,
   ProblemDetailsFilter,
   problemType,
+  refusalError,
   type ProblemDetails,
 } from './problem';
 
@@ -296,5 +297,14 @@ describe('ProblemDetailsFilter.catch', () => {
   it('rethrows for non-HTTP contexts', () => {
     const err = new DomainError(409, 'x', 'y');
     expect(() => filter().catch(err, fakeHost(new FakeResponse(), { url: '/' }, 'rpc'))).toThrow(err);
+  });
+});
+
+describe('refusalError', () => {
+  it('answers a rule refusal with its status and rule, and names the field at fault', () => {
+    const withField = refusalError({ status: 422, rule: 'unknown-category', message: 'No category vegetables', field: 'category' });
+    expect(withField).toBeInstanceOf(DomainError);
+    expect(withField).toMatchObject({ status: 422, rule: 'unknown-category', message: 'No category vegetables', extensions: { errors: [{ field: 'category', message: 'No category vegetables' }] } });
+    expect(refusalError({ status: 409, rule: 'batch-held', message: 'The batch is held' })).toMatchObject({ status: 409, rule: 'batch-held', extensions: {} });
   });
 });

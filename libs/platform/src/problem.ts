@@ -40,6 +40,10 @@ export class DomainError extends Error {
   }
 }
 
+/** A pure rule's refusal (libs/trace-chain: Refusal, RuleRefusal) as the problem+json answer it names; `field` becomes `errors`. */
+export const refusalError = (r: { status: number; rule: string; message: string; field?: string }): DomainError =>
+  new DomainError(r.status, r.rule, r.message, r.field ? { errors: [{ field: r.field, message: r.message }] } : {});
+
 export const conflict = (rule: string, message: string, ext?: Record<string, unknown>) => new DomainError(409, rule, message, ext);
 export const notFound = (rule: string, message: string) => new DomainError(404, rule, message);
 export const unprocessable = (rule: string, message: string, ext?: Record<string, unknown>) =>

@@ -6,8 +6,8 @@ import { Outbox } from '@trace/messaging';
 import {
   badRequest,
   conflict,
-  DomainError,
   notFound,
+  refusalError,
   unprocessable,
   type Directory,
   type Principal,
@@ -20,8 +20,6 @@ import {
   type DomainRules,
   type EventContext,
   type OffsetTime,
-  type Refusal,
-  type RuleRefusal,
 } from '@trace/trace-chain';
 import type { BatchRegistry, ConsumeRequest, ConsumeResult, InputLedger, PublicBatchView } from './batch-registry';
 import { HoldingsStore } from './holdings/holdings-store';
@@ -37,11 +35,6 @@ import { toBatchView, toEventView, type BatchRow, type BatchView, type EventRow 
 
 export { DOMAINS, DOMAIN_ENUM, type DomainName } from './domains';
 export type { BatchView } from './rows';
-
-const refuse = (r: Refusal | RuleRefusal): never => {
-  const field = 'field' in r && r.field ? { errors: [{ field: r.field, message: r.message }] } : {};
-  throw new DomainError(r.status, r.rule, r.message, field);
-};
 
 /**
  * What a domain service adds to the core's event transaction (not pure, unlike
@@ -99,7 +92,7 @@ export class BatchService implements InputLedger {
   async registerProduct(dto: RegisterProductDto, principal: Principal) {
     const gtin = gtinOrThrow(dto.gtin);
     const unknownCategory = this.rules.categories && categoryRefusal(this.rules.categories, dto.category);
-    if (unknownCategory) refuse(unknownCategory);
+    if (unknownCategory) throw refusalError(unknownCategory);
     await claimGtin(this.claims, this.domain, gtin, principal.orgId);
     const rows = await this.dataSource.query(
       `INSERT INTO products (id, gtin, name, category, owner_org_id, attributes) VALUES ($1,$2,$3,$4,$5,$6)
@@ -148,7 +141,7 @@ export class BatchService implements InputLedger {
       attributes: dto.attributes ?? {},
       inputs: inputs.map((i) => ({ domain: i.domain, batchId: i.batchId, quantity: i.quantity.value })),
     });
-    if (refusal) refuse(refusal);
+    if (refusal) throw refusalError(refusal);
 
     const id = randomUUID();
     // Inputs are taken first, each on its own chain in its own service; if a

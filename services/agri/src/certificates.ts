@@ -7,22 +7,17 @@ import {
   badRequest,
   CurrentPrincipal,
   DIRECTORY,
-  DomainError,
   notFound,
   Public,
   RateLimitedLookup,
+  refusalError,
   Roles,
   type Directory,
   type Principal,
 } from '@trace/platform';
-import type { RuleRefusal } from '@trace/trace-chain';
 import { announceCertificate, BatchService, type BatchRow, type DomainHooks } from '@trace/trace-service';
 import { CERTIFIED_MOVEMENTS, certificateIssuable, certificateNumber, isCertificateNumber, validateCertificateRequest } from './agri.rules';
 import { IssueCertificateDto } from './certificate.dto';
-
-const refuse = (r: RuleRefusal): never => {
-  throw new DomainError(r.status, r.rule, r.message, r.field ? { errors: [{ field: r.field, message: r.message }] } : {});
-};
 
 interface CertificateRow {
   number: string;
@@ -84,7 +79,7 @@ export class CertificateService {
 
   async issue(batchId: string, dto: IssueCertificateDto, principal: Principal) {
     const invalid = validateCertificateRequest(dto);
-    if (invalid) refuse(invalid);
+    if (invalid) throw refusalError(invalid);
     await this.batches.get(batchId, principal); // 404 for a batch the caller may not see
     const producer = (await this.directory?.organisation(principal.orgId))?.name ?? null;
     return this.ds.transaction(async (m) => {
@@ -101,7 +96,7 @@ export class CertificateService {
         principal.orgId,
         existing?.number,
       );
-      if (refusal) refuse(refusal);
+      if (refusal) throw refusalError(refusal);
       const [product] = await m.query('SELECT gtin, name, category FROM products WHERE id = $1', [batch.product_id]);
       const issuedAt = new Date();
       const content: CertificateContent = {

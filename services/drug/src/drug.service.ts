@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Outbox } from '@trace/messaging';
-import { badRequest, conflict, DIRECTORY, DomainError, notFound, unprocessable, type Directory, type Principal } from '@trace/platform';
-import type { RuleRefusal } from '@trace/trace-chain';
+import { badRequest, conflict, DIRECTORY, DomainError, notFound, refusalError, unprocessable, type Directory, type Principal } from '@trace/platform';
 import { announceCertificate, BatchService, type BatchRow, type DomainHooks } from '@trace/trace-service';
 import type { DispenseDto, RegisterCodesDto, ReleaseDto } from './drug.dto';
 import {
@@ -19,10 +18,6 @@ import {
   verificationStatus,
   type UnitCode,
 } from './drug.rules';
-
-const refuse = (r: RuleRefusal): never => {
-  throw new DomainError(r.status, r.rule, r.message, r.field ? { errors: [{ field: r.field, message: r.message }] } : {});
-};
 
 function parseOrThrow(input: string, field: string): UnitCode {
   try {
@@ -90,7 +85,7 @@ export class DrugService {
       const target = { gtin: batch.gtin, lot: batch.lot, productCode: productCodeOf(product?.attributes) };
       for (const c of given) {
         const r = codeFitsBatch(c, target);
-        if (r) refuse(r);
+        if (r) throw refusalError(r);
       }
       let codes: string[];
       if (given.length) {
@@ -161,7 +156,7 @@ export class DrugService {
     const [code] = (await this.ds.query('SELECT * FROM unit_codes WHERE code = $1', [c.code])) as CodeRow[];
     if (!code) throw unprocessable('unknown-code', `No unit code ${c.code} is registered`);
     const kind = dispenserRefusal((await this.directory?.organisation(principal.orgId))?.kind ?? (this.directory ? undefined : 'pharmacy'));
-    if (kind) refuse(kind);
+    if (kind) throw refusalError(kind);
     const [batch] = (await this.ds.query('SELECT location_id, quantity_unit FROM batches WHERE id = $1', [code.batch_id])) as BatchRow[];
     const dispensedAt = new Date();
     const ev = await this.batches.recordEvent(
@@ -178,7 +173,7 @@ export class DrugService {
       async (m) => {
         const [locked] = (await m.query('SELECT * FROM unit_codes WHERE code = $1 FOR UPDATE', [c.code])) as CodeRow[];
         const r = codeDispensable(locked);
-        if (r) refuse(r);
+        if (r) throw refusalError(r);
         await m.query(`UPDATE unit_codes SET status = 'dispensed', dispensed_at = $2, dispensed_by_org_id = $3 WHERE code = $1`, [
           c.code,
           dispensedAt,
@@ -198,7 +193,7 @@ export class DrugService {
       const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [batchId])) as BatchRow[];
       const [existing] = await m.query('SELECT number FROM batch_releases WHERE batch_id = $1', [batchId]);
       const r = releaseRefusal(batch.status, existing?.number);
-      if (r) refuse(r);
+      if (r) throw refusalError(r);
       const releasedAt = new Date();
       const number = dto.number ?? `BR${releasedAt.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(4).toString('hex').toUpperCase()}`;
       const rows = await m.query(

@@ -1,11 +1,11 @@
-import { badRequest, unprocessable, type Principal } from '@trace/platform';
+import { badRequest, refusalError, unprocessable, type Principal } from '@trace/platform';
 import { parseOffsetTime, type BatchStatus } from '@trace/trace-chain';
 import type { ConsumeRequest, ConsumeResult } from '../batch-registry';
 import { appendChainEvent } from '../chain-writer';
 import { requireCompensation } from '../compensation-check';
 import { HoldingsStore } from '../holdings/holdings-store';
 import type { BatchRow } from '../rows';
-import { refusalError, type TraceCore } from './core';
+import type { TraceCore } from './core';
 import { holdingsAfter, planMovement, type HoldingsTransition } from './record-event';
 
 /**

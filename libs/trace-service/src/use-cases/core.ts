@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Outbox } from '@trace/messaging';
-import { DomainError, notFound, unprocessable, type Directory, type Principal } from '@trace/platform';
-import type { DomainRules, Refusal, RuleRefusal } from '@trace/trace-chain';
+import { notFound, unprocessable, type Directory, type Principal } from '@trace/platform';
+import type { DomainRules } from '@trace/trace-chain';
 import type { DomainHooks } from '../batch.service';
 import type { DomainName } from '../domains';
 import { HoldingsStore } from '../holdings/holdings-store';
@@ -16,12 +16,6 @@ export interface TraceCore {
   directory?: Directory;
   hooks: DomainHooks;
 }
-
-/** A pure rule's refusal as the problem+json answer it names. */
-export const refusalError = (r: Refusal | RuleRefusal): DomainError => {
-  const field = 'field' in r && r.field ? { errors: [{ field: r.field, message: r.message }] } : {};
-  return new DomainError(r.status, r.rule, r.message, field);
-};
 
 /**
  * The batch row if the principal may see it: operators see what their

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { badRequest, unprocessable, type Principal } from '@trace/platform';
+import { badRequest, refusalError, unprocessable, type Principal } from '@trace/platform';
 import {
   applyMovement,
   formatOffsetTime,
@@ -22,7 +22,7 @@ import { appendChainEvent } from '../chain-writer';
 import type { RecordEventDto } from '../dto';
 import { HoldingsStore } from '../holdings/holdings-store';
 import type { BatchRow } from '../rows';
-import { refusalError, requireLocation, visibleBatchRow, type TraceCore } from './core';
+import { requireLocation, visibleBatchRow, type TraceCore } from './core';
 
 /** Steps whose quantity moves or takes goods; on any other step a quantity is only recorded. */
 const MOVING_STEPS: readonly string[] = ['shipping', 'receiving', ...TAKING_STEPS];
