@@ -15,11 +15,14 @@
 import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { Global, Module } from '@nestjs/common';
 import { Client } from 'pg';
 import { createHostApp, EmbeddedTransport, MESSAGING_ENTITIES, MESSAGING_MIGRATIONS } from '@trace/messaging';
 import {
   createLogger,
   createServiceDataSource,
+  DIRECTORY,
+  type Directory,
   initializeServiceDatabase,
   loadConfig,
   Metrics,
@@ -28,6 +31,11 @@ import {
 } from '@trace/platform';
 import { LINEAGE_MIGRATIONS, LineageIndex, LineageModule, TraceQuery, type Direction } from '@trace/service-lineage';
 import { assertTestDatabase } from '@trace/testing';
+
+/** LineageModule's FSMA export asks DIRECTORY for names (the gateway in production); traces never do, so an empty one. */
+@Global()
+@Module({ providers: [{ provide: DIRECTORY, useValue: { organisation: async () => undefined, location: async () => undefined } satisfies Directory }], exports: [DIRECTORY] })
+class NoDirectoryModule {}
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -133,6 +141,22 @@ async function generate(db: Client, schema: string): Promise<void> {
   );
   log(`  custody    ${since(t0).toFixed(0)} ms`);
 
+  // Holdings (issue 18): every batch's holders with a quantity each, as a recall scope reads them; the
+  // owner holds the rest, another organisation 30 % of the batches' quantity where custody moved.
+  t0 = performance.now();
+  if ((await db.query(`SELECT to_regclass('lineage_holdings') AS t`)).rows[0].t) {
+    await db.query(
+      `INSERT INTO lineage_holdings (batch_id, seq, unit, holdings)
+       SELECT batch_id, custody_seq, 'kg',
+              CASE WHEN holder_org_id = owner_org_id
+                   THEN jsonb_build_array(jsonb_build_object('orgId', owner_org_id, 'quantity', 1000, 'inTransit', 0, 'received', 1000))
+                   ELSE jsonb_build_array(jsonb_build_object('orgId', owner_org_id, 'quantity', 700, 'inTransit', 0, 'received', 1000),
+                                          jsonb_build_object('orgId', holder_org_id, 'quantity', 300, 'inTransit', 0, 'received', 300)) END
+         FROM lineage_nodes`,
+    );
+    log(`  holdings   ${since(t0).toFixed(0)} ms`);
+  }
+
   t0 = performance.now();
   for (const c of constraints) await db.query(`ALTER TABLE ${c.tbl} ADD CONSTRAINT "${c.name}" ${c.def}`);
   for (const i of indexes) await db.query(i.def);
@@ -141,6 +165,7 @@ async function generate(db: Client, schema: string): Promise<void> {
   await db.query('VACUUM (ANALYZE) lineage_nodes');
   await db.query('VACUUM (ANALYZE) lineage_edges');
   await db.query('VACUUM (ANALYZE) lineage_custody');
+  if ((await db.query(`SELECT to_regclass('lineage_holdings') AS t`)).rows[0].t) await db.query('VACUUM (ANALYZE) lineage_holdings');
   // Write the bulk load out now rather than in a checkpoint during the measurements (needs superuser or pg_checkpoint).
   await db.query('CHECKPOINT').catch(() => undefined);
   log(`  analyze    ${since(t0).toFixed(0)} ms`);
@@ -192,7 +217,7 @@ async function main(): Promise<void> {
       name: 'bench',
       config,
       logger: createLogger(process.env.LOG_LEVEL ?? 'warn'),
-      modules: [LineageModule],
+      modules: [NoDirectoryModule, LineageModule],
       transport: new EmbeddedTransport(),
       metrics: new Metrics(false),
       shutdownHooks: false,
