@@ -186,6 +186,32 @@ describe('EPCIS 2.0 for trading partners', () => {
     expect(big.headers.get('gs1-epcis-version')).toBe('2.0.0');
   }, 90_000);
 
+  it('answers OPTIONS discovery with the capture limits and versions, and a document over the size limit with 413', async () => {
+    const capture = await send(api, 'OPTIONS', '/v1/epcis/capture');
+    expect(capture.status).toBe(204);
+    expect(Object.fromEntries(['allow', 'gs1-epcis-version', 'gs1-cbv-version', 'gs1-epcis-capture-limit', 'gs1-epcis-capture-file-size-limit', 'gs1-capture-error-behaviour']
+      .map((h) => [h, capture.headers.get(h)]))).toEqual({
+      allow: 'OPTIONS, GET, POST',
+      'gs1-epcis-version': '2.0.0',
+      'gs1-cbv-version': '2.0.0',
+      'gs1-epcis-capture-limit': '20000',
+      'gs1-epcis-capture-file-size-limit': String(20 * 1024 * 1024),
+      'gs1-capture-error-behaviour': 'rollback, proceed',
+    });
+    const events = await send(api, 'OPTIONS', '/v1/epcis/events');
+    expect([events.status, events.headers.get('gs1-epcis-capture-limit'), events.headers.get('allow')]).toEqual([204, '1', 'OPTIONS, GET, POST']);
+    for (const path of ['/v1/epcis', '/v1/epcis/eventTypes', '/v1/epcis/bizSteps/shipping/events', `/v1/epcis/events/${encodeURIComponent('urn:uuid:x')}`]) {
+      const r = await send(api, 'OPTIONS', path);
+      expect({ path, status: r.status, allow: r.headers.get('allow'), version: r.headers.get('gs1-epcis-version') }).toEqual({ path, status: 204, allow: 'OPTIONS, GET', version: '2.0.0' });
+    }
+    expect((await send(api, 'OPTIONS', '/v1/epcis/nothing')).status).toBe(404);
+    // A browser's CORS preflight is still answered as one.
+    const preflight = await send(api, 'OPTIONS', '/v1/epcis/events', undefined, { origin: 'https://partner.example', 'access-control-request-method': 'GET' });
+    expect([preflight.status, preflight.headers.get('access-control-allow-origin')]).toEqual([204, '*']);
+    const huge = await send(api, 'POST', '/v1/epcis/capture', `{"type":"EPCISDocument","pad":"${'x'.repeat(20 * 1024 * 1024)}"}`);
+    expect([huge.status, huge.headers.get('content-type')]).toEqual([413, expect.stringMatching(/application\/problem\+json/)]);
+  }, 60_000);
+
   it('answers the SimpleEventQuery parameters, EPC patterns and field-specific MATCH_', async () => {
     const q = async (qs: string) => eventsOf(await api.get(`/v1/epcis/events?GE_eventTime=${at(0)}&LT_eventTime=${at(5)}&${qs}`));
     const enc = encodeURIComponent;

@@ -106,7 +106,13 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(problems);
   if (opts.shutdownHooks !== false) app.enableShutdownHooks();
-  app.enableCors({ origin: '*', methods: ['GET', 'HEAD', 'OPTIONS'], allowedHeaders: ['Accept', 'Content-Type'] });
+  app.enableCors({ origin: '*', methods: ['GET', 'HEAD', 'OPTIONS'], allowedHeaders: ['Accept', 'Content-Type'], preflightContinue: true });
+  // A CORS preflight ends here; any other OPTIONS (the EPCIS REST binding's discovery) goes on to the routes.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== 'OPTIONS' || !req.headers['access-control-request-method']) return next();
+    res.status(204).setHeader('Content-Length', '0');
+    res.end();
+  });
 
   if (opts.config.OPENAPI_ENABLED) {
     const doc = SwaggerModule.createDocument(

@@ -41,3 +41,27 @@ export function requireJson(req: Request) {
   }
 }
 
+
+/** GS1-EPCIS-Capture-File-Size-Limit: the JSON body parser's limit (libs/platform bootstrap, 20 MiB). */
+export const CAPTURE_FILE_SIZE_LIMIT = 20 * 1024 * 1024;
+
+/**
+ * The REST binding's OPTIONS discovery: the methods of the resource, the EPCIS and CBV versions, and for
+ * capture resources what may be sent (events per capture, bytes, error behaviours).
+ */
+export function discover(res: Response, allow: string[], capture?: { limit: number }) {
+  res.setHeader('Allow', ['OPTIONS', ...allow].join(', '));
+  res.setHeader('GS1-EPCIS-Version', EPCIS_VERSION);
+  res.setHeader('GS1-EPCIS-Min', EPCIS_VERSION);
+  res.setHeader('GS1-EPCIS-Max', EPCIS_VERSION);
+  res.setHeader('GS1-CBV-Version', CBV_VERSION);
+  res.setHeader('GS1-CBV-Min', CBV_VERSION);
+  res.setHeader('GS1-CBV-Max', CBV_VERSION);
+  // Events are given back as they were captured (URN or Digital Link); REST-recorded ones as Digital Links.
+  res.setHeader('GS1-EPC-Format', 'No_Preference');
+  if (capture) {
+    res.setHeader('GS1-EPCIS-Capture-Limit', String(capture.limit));
+    res.setHeader('GS1-EPCIS-Capture-File-Size-Limit', String(CAPTURE_FILE_SIZE_LIMIT));
+    res.setHeader('GS1-Capture-Error-Behaviour', 'rollback, proceed');
+  }
+}

@@ -5,6 +5,7 @@ import {
   Headers,
   HttpCode,
   Inject,
+  Options,
   Param,
   ParseUUIDPipe,
   Post,
@@ -27,8 +28,8 @@ import {
 import type { Request, Response } from 'express';
 import { EPCIS_CONTEXT } from '@trace/epcis';
 import { badRequest, CurrentPrincipal, notFound, Roles, type Principal } from '@trace/platform';
-import { CaptureService, type ErrorBehaviour } from './capture.service';
-import { EpcisHeadersInterceptor, pageLink, requireJson } from './epcis-http';
+import { CaptureService, MAX_EVENTS, type ErrorBehaviour } from './capture.service';
+import { discover, EpcisHeadersInterceptor, pageLink, requireJson } from './epcis-http';
 import { QueryService } from './query.service';
 
 const bearerOf = (authorization?: string) => authorization?.replace(/^Bearer\s+/i, '');
@@ -72,6 +73,20 @@ export class CaptureController {
     const job = await this.capture.submit(body, behaviour as ErrorBehaviour, principal, bearerOf(authorization));
     res.setHeader('Location', `/v1/epcis/capture/${job.captureID}`);
     return job;
+  }
+
+  @Options()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Discovery: methods, EPCIS/CBV versions, GS1-EPCIS-Capture-Limit, GS1-EPCIS-Capture-File-Size-Limit, error behaviours' })
+  options(@Res({ passthrough: true }) res: Response) {
+    discover(res, ['GET', 'POST'], { limit: MAX_EVENTS });
+  }
+
+  @Options(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Discovery of a capture job' })
+  jobOptions(@Res({ passthrough: true }) res: Response) {
+    discover(res, ['GET']);
   }
 
   @Get()
@@ -121,6 +136,20 @@ export class EventsController {
     const { document, nextPageToken } = await this.queries.query(this.queries.parse(params), principal, bearerOf(authorization));
     pageLink(req, res, params, nextPageToken);
     return document;
+  }
+
+  @Options()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Discovery: methods, EPCIS/CBV versions, GS1-EPCIS-Capture-Limit (one event), GS1-EPCIS-Capture-File-Size-Limit' })
+  options(@Res({ passthrough: true }) res: Response) {
+    discover(res, ['GET', 'POST'], { limit: 1 });
+  }
+
+  @Options(':eventID')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Discovery of an event resource' })
+  eventOptions(@Res({ passthrough: true }) res: Response) {
+    discover(res, ['GET']);
   }
 
   @Post()
@@ -177,6 +206,21 @@ export class TopLevelController {
   @ApiOperation({ summary: 'The top-level resources of this EPCIS repository (a Collection)' })
   root() {
     return { '@context': EPCIS_CONTEXT, type: 'Collection', member: ['capture', 'events', ...Object.keys(RESOURCES)] };
+  }
+
+  @Options()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Discovery: EPCIS and CBV versions of this repository' })
+  rootOptions(@Res({ passthrough: true }) res: Response) {
+    discover(res, ['GET']);
+  }
+
+  @Options([':resource', ':resource/:value', ':resource/:value/events'])
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Discovery of a top-level resource, one of its values, or its events' })
+  resourceOptions(@Param('resource') resource: string, @Res({ passthrough: true }) res: Response) {
+    this.resource(resource);
+    discover(res, ['GET']);
   }
 
   @Get(':resource')
