@@ -35,6 +35,11 @@ export class WebhookReceiver {
         const path = req.url ?? '/';
         this.received.push({ path, headers: req.headers, raw, body, at: performance.now() });
         const status = this.scripts.get(path)?.shift() ?? 200;
+        // 0: no answer at all (the sender times out, or dies waiting).
+        if (status === 0) {
+          for (const w of this.waiters.splice(0)) w();
+          return;
+        }
         res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'not now');
         for (const w of this.waiters.splice(0)) w();
       });
@@ -48,7 +53,7 @@ export class WebhookReceiver {
     return `http://127.0.0.1:${port}${path}`;
   }
 
-  /** The next answers for `path` (then 200). */
+  /** The next answers for `path` (then 200); 0 holds the request without answering. */
   answer(path: string, ...statuses: number[]): void {
     this.scripts.set(path, statuses);
   }
@@ -76,6 +81,7 @@ export class WebhookReceiver {
   }
 
   async close(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
