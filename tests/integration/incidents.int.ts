@@ -135,6 +135,48 @@ describe('incidents: mandatory reports due in working days', () => {
     expect((await H.api.post('/v1/incidents', incident(body))).body.reportDueBy).toBe('2026-10-12T16:00:00.000Z');
   });
 
+  it('the calendar is readable by year, and a year loads in one call as published (holidays, make-up working days)', async () => {
+    const y2026 = await F.api.get('/v1/calendar?year=2026');
+    expect(y2026.status).toBe(200);
+    expect(y2026.body.days).toHaveLength(365);
+    expect(y2026.body.holidays).toEqual(expect.arrayContaining([{ day: '2026-10-01', working: false, note: expect.stringContaining('National Day') }]));
+    expect(y2026.body.makeUpWorkingDays).toEqual(expect.arrayContaining([{ day: '2026-09-20', working: true, note: expect.stringContaining('调休') }]));
+    const empty = (await F.api.get('/v1/calendar?year=2028')).body;
+    expect([empty.days.length, empty.workingDays, empty.holidays, empty.makeUpWorkingDays]).toEqual([366, 260, [], []]);
+    for (const bad of ['', '?year=28', '?year=abc', '?year=1999']) {
+      expect((await F.api.get(`/v1/calendar${bad}`)).status).toBe(400);
+    }
+
+    const year = {
+      holidays: ['2028-10-02', '2028-10-03', '2028-10-04', '2028-10-05', '2028-10-06'].map((day) => ({ day, note: '国庆节 National Day' })),
+      workingDays: [{ day: '2028-10-07' }],
+    };
+    expect((await F.api.request('PUT', '/v1/calendar/years/2028', year)).status).toBe(403);
+    const loaded = await regulator.request('PUT', '/v1/calendar/years/2028', year);
+    expect(loaded.status).toBe(200);
+    expect(loaded.body.holidays.map((d: { day: string }) => d.day)).toEqual(year.holidays.map((h) => h.day));
+    expect(loaded.body.makeUpWorkingDays).toEqual([{ day: '2028-10-07', working: true, note: 'make-up working day' }]);
+    expect(loaded.body.workingDays).toBe(260 - 5 + 1);
+    expect((await F.api.get('/v1/calendar?year=2028')).body).toEqual(loaded.body);
+    // Loading again replaces the year: what the first load said is gone.
+    const again = await t.as('platform', 'admin').request('PUT', '/v1/calendar/years/2028', { holidays: [{ day: '2028-05-01' }], workingDays: [] });
+    expect(again.body.holidays).toEqual([{ day: '2028-05-01', working: false, note: 'public holiday' }]);
+    expect([again.body.makeUpWorkingDays, again.body.workingDays]).toEqual([[], 259]);
+
+    const outside = await regulator.request('PUT', '/v1/calendar/years/2028', { holidays: [{ day: '2029-01-01' }], workingDays: [{ day: '2028-02-30' }] });
+    expect([outside.status, outside.body.errors]).toEqual([
+      400,
+      [
+        { field: 'holidays.0.day', message: '2029-01-01 is not in 2028' },
+        { field: 'workingDays.0.day', message: 'must be a date YYYY-MM-DD' },
+      ],
+    ]);
+    const twice = await regulator.request('PUT', '/v1/calendar/years/2028', { holidays: [{ day: '2028-05-01' }], workingDays: [{ day: '2028-05-01' }] });
+    expect(twice.status).toBe(400);
+    expect((await regulator.request('PUT', '/v1/calendar/years/2028', { holidays: [] })).status).toBe(400);
+    expect((await F.api.get('/v1/calendar?year=2028')).body.holidays).toEqual(again.body.holidays); // a refused load changes nothing
+  });
+
   it('refuses: inspectors, unknown batches, bad GTINs, a missing lot, malformed bodies', async () => {
     const asInspector = await inspector.post('/v1/incidents', incident());
     expect([asInspector.status, asInspector.body.type]).toEqual([403, problem('role')]);

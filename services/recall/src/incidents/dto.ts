@@ -1,6 +1,6 @@
-import { IsOffsetTime } from '@trace/platform';
+import { IsOffsetTime, Nested } from '@trace/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { SEVERITIES, type Severity } from './options';
 
 export const INCIDENT_DOMAINS = ['agri', 'food', 'drug', 'material', 'goods'] as const;
@@ -66,4 +66,31 @@ export class CalendarDayDto {
   @IsString()
   @MaxLength(200)
   note?: string;
+}
+
+export class CalendarEntryDto {
+  @ApiProperty({ example: '2027-10-01', description: 'YYYY-MM-DD, within the year loaded' })
+  @IsString()
+  @MaxLength(10)
+  day: string;
+
+  @ApiPropertyOptional({ example: '国庆节 National Day' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  note?: string;
+}
+
+export class CalendarYearDto {
+  @ApiProperty({ type: [CalendarEntryDto], description: 'Public holidays: not working days (weekend ones may be listed too)' })
+  @IsArray()
+  @ArrayMaxSize(366)
+  @Nested(() => CalendarEntryDto, { each: true })
+  holidays: CalendarEntryDto[];
+
+  @ApiProperty({ type: [CalendarEntryDto], description: 'Make-up working days (调休): weekend days worked in exchange for a holiday' })
+  @IsArray()
+  @ArrayMaxSize(366)
+  @Nested(() => CalendarEntryDto, { each: true })
+  workingDays: CalendarEntryDto[];
 }

@@ -9,11 +9,13 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiQuery,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { ApiList, CurrentPrincipal, parseListQuery, Roles, type Principal } from '@trace/platform';
-import { CalendarDayDto, FileIncidentReportDto, OpenIncidentDto } from './dto';
+import { CalendarService } from './calendar.service';
+import { CalendarDayDto, CalendarYearDto, FileIncidentReportDto, OpenIncidentDto } from './dto';
 import { INCIDENT_STATUSES, IncidentService } from './incident.service';
 
 const uuid = () => new ParseUUIDPipe({ version: '4' });
@@ -79,7 +81,37 @@ export class IncidentController {
 @ApiBearerAuth()
 @Controller('v1/calendar')
 export class CalendarController {
-  constructor(@Inject(IncidentService) private readonly incidents: IncidentService) {}
+  constructor(@Inject(CalendarService) private readonly calendar: CalendarService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'The working-day calendar of a year (any signed-in caller)',
+    description:
+      'Every day of the year as report and recall deadlines count it: { year, workingDays, holidays, makeUpWorkingDays, days: [{ day, working, note }] }. ' +
+      'holidays are weekdays that are not working days, makeUpWorkingDays weekend days that are (调休); a day never set counts Monday–Friday.',
+  })
+  @ApiQuery({ name: 'year', required: true, example: 2027 })
+  @ApiOkResponse({ description: 'The year' })
+  @ApiBadRequestResponse({ description: 'year missing or not a year from 2000 to 2100 (invalid-parameter)' })
+  year(@Query('year') year: string) {
+    return this.calendar.year(year);
+  }
+
+  @Put('years/:year')
+  @HttpCode(200)
+  @Roles('regulator', 'admin')
+  @ApiOperation({
+    summary: "Load a year's calendar as published: holidays and make-up working days (regulator or admin)",
+    description:
+      'Replaces the whole year in one transaction: every day back to Monday–Friday, then the holidays off and the make-up days on. ' +
+      'Applies to deadlines computed afterwards; those already given stay. Answers as GET /v1/calendar?year=.',
+  })
+  @ApiOkResponse({ description: 'The year as loaded' })
+  @ApiBadRequestResponse({ description: 'A day outside the year, not a date, or listed twice' })
+  @ApiForbiddenResponse({ description: 'Not a regulator or admin' })
+  loadYear(@Param('year') year: string, @Body() dto: CalendarYearDto, @CurrentPrincipal() principal: Principal) {
+    return this.calendar.loadYear(year, dto, principal);
+  }
 
   @Put(':date')
   @HttpCode(200)
@@ -94,6 +126,6 @@ export class CalendarController {
   @ApiBadRequestResponse({ description: 'Not a date YYYY-MM-DD, or a malformed body' })
   @ApiForbiddenResponse({ description: 'Not a regulator or admin' })
   upsert(@Param('date') date: string, @Body() dto: CalendarDayDto, @CurrentPrincipal() principal: Principal) {
-    return this.incidents.upsertCalendarDay(date, dto.working, dto.note, principal);
+    return this.calendar.upsertDay(date, dto.working, dto.note, principal);
   }
 }

@@ -11,7 +11,6 @@ import { BatchRegistry } from '@trace/trace-service';
 import type { FileIncidentReportDto, OpenIncidentDto } from './dto';
 import { INCIDENT_OPTIONS, type IncidentOptions, type Severity } from './options';
 import { afterWorkingDays } from '../calendar';
-import { isIsoDay } from './working-days';
 
 export const INCIDENT_STATUSES = ['awaiting_report', 'overdue', 'reported', 'reported_late'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
@@ -188,19 +187,6 @@ export class IncidentService {
       row && (principal.role === 'regulator' || row.responsible_org_id === principal.orgId || row.reporter_org_id === principal.orgId);
     if (!visible) throw notFound('incident', `No incident ${id}`);
     return view(row);
-  }
-
-  async upsertCalendarDay(day: string, working: boolean, note: string | undefined, principal: Principal) {
-    if (!isIsoDay(day)) {
-      throw badRequest('calendar-day', `${day} is not a date (YYYY-MM-DD)`, [{ field: 'date', message: 'must be a date YYYY-MM-DD' }]);
-    }
-    const [row] = (await this.ds.query(
-      `INSERT INTO calendar_days (day, working, note, updated_at, updated_by) VALUES ($1, $2, $3, now(), $4)
-       ON CONFLICT (day) DO UPDATE SET working = EXCLUDED.working, note = EXCLUDED.note, updated_at = now(), updated_by = EXCLUDED.updated_by
-       RETURNING to_char(day, 'YYYY-MM-DD') AS day, working, note`,
-      [day, working, note ?? null, `${principal.orgId}/${principal.clientId}`],
-    )) as { day: string; working: boolean; note: string | null }[];
-    return row;
   }
 
   /**

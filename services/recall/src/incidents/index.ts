@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { CalendarController, IncidentController } from './incident.controller';
+import { CalendarService } from './calendar.service';
 import { IncidentService } from './incident.service';
 import { IncidentSweeper } from './incident.sweeper';
 import { RecallIncidentTimeOffsets1765000300000, RecallIncidents1764000020000 } from './migrations';
@@ -12,6 +13,7 @@ export const INCIDENT_CONTROLLERS = [IncidentController, CalendarController];
 export const INCIDENT_PROVIDERS: Provider[] = [
   { provide: INCIDENT_OPTIONS, useFactory: () => incidentOptions() },
   IncidentService,
+  CalendarService,
   IncidentSweeper,
   { provide: INCIDENT_SWEEP, useExisting: IncidentService },
 ];
