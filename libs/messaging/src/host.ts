@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import type { RequestHandler } from 'express';
 import {
+  AuditModule,
   ConfigError,
   createHttpApp,
   createLogger,
@@ -35,6 +36,7 @@ class HostModule {
         PlatformModule.forRoot({ config: opts.config, logger: opts.logger, metrics: opts.metrics }),
         MessagingModule.forRoot({ clientId: `trace-${opts.name}`, transport: opts.transport }),
         IdempotencyModule.forHost(opts.name),
+        AuditModule.forHost(opts.name),
         ...opts.modules,
       ],
     };

@@ -7,6 +7,7 @@ export * from './database';
 export * from './embedded-postgres';
 export * from './health';
 export * from './idempotency';
+export * from './audit';
 export * from './input-guard';
 export * from './logging';
 export * from './metrics';

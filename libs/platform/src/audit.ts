@@ -1,0 +1,340 @@
+import {
+  type CallHandler,
+  Controller,
+  type DynamicModule,
+  type ExecutionContext,
+  Get,
+  Global,
+  Inject,
+  Injectable,
+  type MiddlewareConsumer,
+  Module,
+  type NestInterceptor,
+  type NestMiddleware,
+  type NestModule,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { tap, type Observable } from 'rxjs';
+import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { Roles, type Principal } from './auth';
+import { PLATFORM_CONFIG, type PlatformConfig } from './config';
+import { createServiceDataSource, initializeServiceDatabase } from './database';
+import { HealthRegistry } from './health';
+import { ApiList, listPage, parseListQuery, sqlFromMicros, sqlMicros, type ListPage } from './list-query';
+import { LOGGER, type Logger } from './logging';
+import { badRequest } from './problem';
+
+/** One write as the audit log keeps it (API: GET /v1/audit). */
+export interface AuditEntry {
+  id: string;
+  /** When the answer went out (RFC 3339, UTC). */
+  at: string;
+  clientId: string | null;
+  orgId: string | null;
+  role: string | null;
+  method: string;
+  /** The route as declared (`/v1/:domain/batches/:id/events`), or the path when no route matched. */
+  route: string;
+  /** The resource written: the route's id parameter, else the id the answer named. */
+  resourceId: string | null;
+  correlationId: string | null;
+  /** The HTTP status of the answer: refusals are kept as well as successes. */
+  status: number;
+}
+
+interface AuditRow {
+  id: string;
+  at: Date;
+  at_micros: string;
+  client_id: string | null;
+  org_id: string | null;
+  role: string | null;
+  method: string;
+  route: string;
+  resource_id: string | null;
+  correlation_id: string | null;
+  status: number;
+}
+
+const view = (r: AuditRow): AuditEntry => ({
+  id: r.id,
+  at: r.at.toISOString(),
+  clientId: r.client_id,
+  orgId: r.org_id,
+  role: r.role,
+  method: r.method,
+  route: r.route,
+  resourceId: r.resource_id,
+  correlationId: r.correlation_id,
+  status: r.status,
+});
+
+/** An RFC 3339 time with an offset (or Z), or a date meaning its start in UTC. */
+function timeParam(name: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const ok = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/i.test(value) && !Number.isNaN(Date.parse(value));
+  if (!ok) throw badRequest('invalid-parameter', `${name} must be an RFC 3339 time with an offset, or a date`, [{ field: name, message: 'not an RFC 3339 time' }]);
+  return new Date(value);
+}
+
+/**
+ * The one writer (and reader) of `audit_log`: it only ever INSERTs. The
+ * table's trigger refuses UPDATE, DELETE and TRUNCATE, so not even a bug
+ * here, or someone with this service's database login, rewrites the record
+ * short of dropping the trigger.
+ */
+export class AuditStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async start(logger?: Logger): Promise<void> {
+    await initializeServiceDatabase(this.dataSource, logger);
+  }
+
+  async ping(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+
+  async stop(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+
+  async record(e: Omit<AuditEntry, 'id' | 'at'>): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO audit_log (id, client_id, org_id, role, method, route, resource_id, correlation_id, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [randomUUID(), e.clientId, e.orgId, e.role, e.method, e.route, e.resourceId, e.correlationId, e.status],
+    );
+  }
+
+  /** Oldest first, by (time, id): a page boundary never skips or repeats an entry written meanwhile. */
+  async list(q: { orgId?: string; from?: Date; to?: Date; limit: number; after?: string[] }): Promise<AuditRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (q.orgId !== undefined) where.push(`org_id = ${p(q.orgId)}`);
+    if (q.from) where.push(`at >= ${p(q.from.toISOString())}`);
+    if (q.to) where.push(`at <= ${p(q.to.toISOString())}`);
+    if (q.after) where.push(`(at, id) > (${sqlFromMicros(p(q.after[0]))}, ${p(q.after[1])}::uuid)`);
+    return (await this.dataSource.query(
+      `SELECT *, ${sqlMicros('at')} AS at_micros FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY at, id LIMIT ${p(q.limit + 1)}`,
+      params,
+    )) as AuditRow[];
+  }
+}
+
+export const AUDIT_FILTERS = ['orgId', 'from', 'to'] as const;
+
+/** The page of a parsed /v1/audit query (the controller here; the gateway merges several when distributed). */
+export async function auditPage(store: AuditStore, query: Record<string, unknown>, http?: { req: Request; res: Response }): Promise<ListPage<AuditEntry> & { keys: string[][] }> {
+  const list = parseListQuery(query, AUDIT_FILTERS, { cursor: ['micros', 'uuid'] });
+  const from = timeParam('from', list.filters.from);
+  const to = timeParam('to', list.filters.to);
+  const rows = await store.list({ orgId: list.filters.orgId, from, to, limit: list.limit, after: list.after });
+  const page = listPage(rows, list, (r) => [r.at_micros, r.id], http, view);
+  return { ...page, keys: rows.slice(0, list.limit).map((r) => [r.at_micros, r.id]) };
+}
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('v1/audit')
+export class AuditController {
+  constructor(@Inject(AuditStore) private readonly store: AuditStore | null) {}
+
+  @Get()
+  @Roles('admin', 'regulator')
+  @ApiList({
+    description:
+      'The audit log (admins and regulators): every write (POST, PUT, PATCH, DELETE) answered by this deployment, refusals included, ' +
+      'oldest first: who (clientId, orgId, role), what (method, route template, resourceId), when (at), correlationId and the ' +
+      'answer\'s status. Append-only: entries are never changed or removed.',
+    filters: [
+      { name: 'orgId', description: 'Writes by this organisation' },
+      { name: 'from', description: 'At or after (RFC 3339 with offset, or a date: its start in UTC)' },
+      { name: 'to', description: 'At or before (RFC 3339 with offset, or a date: its start in UTC)' },
+    ],
+  })
+  async list(@Query() query: Record<string, unknown>, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    if (!this.store) return { items: [], nextCursor: null };
+    const { items, nextCursor } = await auditPage(this.store, query, { req, res });
+    return { items, nextCursor };
+  }
+}
+
+type AuditedRequest = Request & { principal?: Principal; auditResourceId?: string };
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const ID_PARAMS = ['id', 'clientId', 'batchId', 'eventId', 'captureId', 'captureID', 'orgId'];
+
+/** The id a route names (`:id` first), if any. */
+function idParam(params: Record<string, string> | undefined): string | undefined {
+  if (!params) return undefined;
+  for (const k of ID_PARAMS) if (typeof params[k] === 'string') return params[k];
+  return undefined;
+}
+
+/**
+ * Every write is recorded once its answer has gone out, whatever the answer:
+ * guards' refusals (401, 403) and validation's (400) included, which is why
+ * this is middleware (it sees the finished response) rather than only an
+ * interceptor (guards run before interceptors). The entry is written after
+ * the answer, not in the write's transaction: a process killed between the
+ * two loses that entry (see README "Audit log").
+ */
+@Injectable()
+export class AuditMiddleware implements NestMiddleware {
+  constructor(
+    @Inject(AuditStore) private readonly store: AuditStore | null,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  use(req: AuditedRequest, res: Response, next: NextFunction): void {
+    const store = this.store;
+    if (!store || READS.has(req.method)) return next();
+    res.on('finish', () => {
+      const p = req.principal;
+      const route = (req.route as { path?: string } | undefined)?.path;
+      const correlation = res.getHeader('x-correlation-id');
+      store
+        .record({
+          clientId: p?.clientId ?? null,
+          orgId: p?.orgId ?? null,
+          role: p?.role ?? null,
+          method: req.method,
+          route: (route ?? req.path).slice(0, 400),
+          resourceId: (idParam(req.params as Record<string, string>) ?? req.auditResourceId ?? null)?.slice(0, 200) ?? null,
+          correlationId: typeof correlation === 'string' ? correlation : null,
+          status: res.statusCode,
+        })
+        .catch((err: unknown) => this.logger.error({ err, method: req.method, url: req.originalUrl }, 'audit entry not written'));
+    });
+    next();
+  }
+}
+
+/** Notes the id a write's answer names (a created resource), for its audit entry. */
+@Injectable()
+export class AuditInterceptor implements NestInterceptor {
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (ctx.getType() !== 'http') return next.handle();
+    const req = ctx.switchToHttp().getRequest<AuditedRequest>();
+    if (READS.has(req.method)) return next.handle();
+    return next.handle().pipe(
+      tap((body) => {
+        const b = body as { id?: unknown; captureID?: unknown; clientId?: unknown } | undefined;
+        const id = b && typeof b === 'object' ? (b.id ?? b.captureID ?? b.clientId) : undefined;
+        if (typeof id === 'string') req.auditResourceId = id;
+      }),
+    );
+  }
+}
+
+/** The audit table, append-only by trigger. */
+export class AuditLog1765100000000 implements MigrationInterface {
+  name = 'AuditLog1765100000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE audit_log (
+        id             uuid PRIMARY KEY,
+        at             timestamptz NOT NULL DEFAULT clock_timestamp(),
+        client_id      text,
+        org_id         text,
+        role           text,
+        method         text NOT NULL,
+        route          text NOT NULL,
+        resource_id    text,
+        correlation_id text,
+        status         int NOT NULL
+      )`);
+    await q.query('CREATE INDEX audit_log_at_idx ON audit_log (at, id)');
+    await q.query('CREATE INDEX audit_log_org_at_idx ON audit_log (org_id, at, id)');
+    await q.query(`
+      CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+      END $$`);
+    await q.query('CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()');
+    await q.query('CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()');
+  }
+
+  async down(): Promise<void> {
+    throw new Error('audit_log is append-only: its migration is not undone');
+  }
+}
+
+@Injectable()
+class AuditLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(AuditStore) private readonly store: AuditStore | null,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+  ) {}
+  async onModuleInit() {
+    const store = this.store;
+    if (!store) return;
+    await store.start(this.logger);
+    this.health.register('database:audit', async () => {
+      await store.ping();
+      return { ok: true };
+    });
+  }
+  async onApplicationShutdown() {
+    await this.store?.stop();
+  }
+}
+
+/**
+ * The audit log of a host: its own schema (`<host>_audit`), so each service
+ * process records the writes it answers. `controller: false` leaves
+ * GET /v1/audit to the host (the gateway answers it from every service's log
+ * when distributed).
+ */
+@Global()
+@Module({})
+export class AuditModule implements NestModule {
+  static forHost(host: string, opts: { controller?: boolean } = {}): DynamicModule {
+    return {
+      module: AuditModule,
+      controllers: opts.controller === false ? [] : [AuditController],
+      providers: [
+        {
+          provide: AuditStore,
+          inject: [PLATFORM_CONFIG],
+          useFactory: (config: PlatformConfig) =>
+            config.DATABASE_URL
+              ? new AuditStore(
+                  createServiceDataSource({
+                    service: `${host}_audit`,
+                    url: config.DATABASE_URL,
+                    schemaPrefix: config.DB_SCHEMA_PREFIX,
+                    poolSize: 2,
+                    entities: [],
+                    migrations: [AuditLog1765100000000],
+                  }),
+                )
+              : null,
+        },
+        AuditLifecycle,
+        AuditMiddleware,
+        { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
+      ],
+      exports: [AuditStore],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(AuditMiddleware).forRoutes('*');
+  }
+}
