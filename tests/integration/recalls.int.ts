@@ -263,6 +263,21 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     expect((await t.query(`SELECT 1 FROM ${t.prefix}recall.recalls r JOIN ${t.prefix}recall.recall_batches b ON b.recall_id = r.id WHERE b.batch_id = $1`, [grain.id])).length).toBe(0);
   });
 
+  it('refuses (409 batch-destroyed) a recall of a batch destroyed with nothing made from it still out', async () => {
+    const gone = await agriLot('WHEAT-DESTROYED');
+    ok(await event(F, 'agri', gone.id, { bizStep: 'destroying' }));
+    await eventually(async () => (await regulator.get(`/v1/trace/agri/${gone.id}`)).body?.nodes?.[0]?.status === 'destroyed', 20_000);
+    const refused = await regulator.post('/v1/recalls', { level: 2, reason: 'Too late', batches: [{ domain: 'agri', batchId: gone.id }] });
+    expect([refused.status, refused.body.type, refused.body.batchIds]).toEqual([409, problem('batch-destroyed'), [gone.id]]);
+    // With a batch still out beside it, the recall goes ahead and shows the destroyed one as destroyed.
+    const live = await agriLot('WHEAT-LIVE');
+    await eventually(async () => (await regulator.get(`/v1/trace/agri/${live.id}`)).status === 200);
+    const both = ok(await regulator.post('/v1/recalls', { level: 2, reason: 'Same field', batches: [{ domain: 'agri', batchId: gone.id }, { domain: 'agri', batchId: live.id }] }));
+    expect(both.scope.batches).toEqual(
+      expect.arrayContaining([expect.objectContaining({ batchId: gone.id }), expect.objectContaining({ batchId: live.id })]),
+    );
+  });
+
   it('turns an open inspection case into a recall in one call', async () => {
     const grain = await agriLot('WHEAT-CASE');
     const failed = ok(

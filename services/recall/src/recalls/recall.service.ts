@@ -142,6 +142,7 @@ export class RecallService {
     // A node lineage knows only from an edge (its row not yet arrived) has no domain: nobody could mark it.
     // The scope follower adds it once lineage knows more.
     const batches = scopeBatches(answer.batches).filter((b) => KNOWN_DOMAINS.has(b.domain));
+    refuseAllDestroyed(batches);
     const inScope = new Set(batches.map((b) => b.batchId));
     const holdings = (await this.lineage.holdings(unique, true)).filter((h) => inScope.has(h.batchId));
     const id = randomUUID();
@@ -620,4 +621,19 @@ function holdersOf(scope: ScopeRow[], holdings: HoldingRow[]): Map<string, strin
   const withHoldings = new Set(holdings.map((h) => h.batch_id));
   for (const b of scope) if (!withHoldings.has(b.batch_id) && b.holder_org_id) out.set(b.batch_id, [b.holder_org_id]);
   return out;
+}
+
+/**
+ * A recall reaches what is still out there. When every batch of its scope is
+ * destroyed (the named ones and anything made from them), there is nothing to
+ * recover: 409 `batch-destroyed` rather than a recall that can never be
+ * effective. A destroyed batch whose products are still out is recalled with
+ * them (its scope shows it destroyed; holders acknowledge the rest).
+ */
+function refuseAllDestroyed(batches: { batchId: string; status: string; root: boolean }[]): void {
+  if (batches.length === 0 || batches.some((b) => b.status !== 'destroyed')) return;
+  const named = batches.filter((b) => b.root).map((b) => b.batchId);
+  throw conflict('batch-destroyed', `Every batch this recall would reach is destroyed already (${named.join(', ')}): nothing is left to recall`, {
+    batchIds: named,
+  });
 }
