@@ -55,7 +55,7 @@ function nextChainLink(batch: BatchRow, e: NewChainEvent, statusAfter: string): 
     orgId: e.orgId,
     ...e.details,
   };
-  const link = nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content, { ...shownOf(e), statusAfter });
+  const link = nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head } : undefined, content, { ...shownOf(e), statusAfter });
   return { eventId, content, link };
 }
 

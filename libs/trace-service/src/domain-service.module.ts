@@ -65,8 +65,7 @@ class RegisterLedger implements OnModuleInit {
  */
 @Module({})
 export class DomainServiceModule {
-  static forDomain(domain: DomainName, rulesOrOptions: DomainRules | DomainServiceOptions = {}): DynamicModule {
-    const options: DomainServiceOptions = 'domain' in rulesOrOptions ? { rules: rulesOrOptions } : rulesOrOptions;
+  static forDomain(domain: DomainName, options: DomainServiceOptions = {}): DynamicModule {
     const rules = options.rules ?? noDomainRules(domain);
     return {
       module: DomainServiceModule,

@@ -56,9 +56,9 @@ export interface EventRow {
 export function chainLinkOf(r: EventRow): ChainLink {
   return {
     seq: r.seq,
-    prevHash: r.prev_hash.trim(),
+    prevHash: r.prev_hash,
     content: r.content,
-    hash: r.hash.trim(),
+    hash: r.hash,
     version: r.hash_version ?? 1,
     shown: {
       bizStep: r.biz_step,
@@ -128,7 +128,7 @@ export function toBatchView(r: BatchRow): BatchView {
     // A serialised item's link names its serial (AI 21): the lot with the same text is another item.
     digitalLink: `/01/${r.gtin}/${r.item_kind === 'serial' ? '21' : '10'}/${encodeURIComponent(r.lot)}`,
     chainLength: r.chain_seq,
-    chainHead: r.chain_head.trim(),
+    chainHead: r.chain_head,
   };
 }
 
@@ -143,7 +143,7 @@ export function toEventView(e: EventRow) {
     ...e.content,
     // After the content (which holds the instant in UTC): the time as it was written.
     eventTime: formatOffsetTime(e.event_time, e.event_time_offset),
-    prevHash: e.prev_hash.trim(),
-    hash: e.hash.trim(),
+    prevHash: e.prev_hash,
+    hash: e.hash,
   };
 }

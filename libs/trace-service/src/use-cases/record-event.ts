@@ -188,7 +188,7 @@ export async function recordEvent(core: TraceCore, id: string, dto: RecordEventD
       result,
     });
     await core.hooks.afterEvent?.(m, ctx, { id: ev.id, seq: ev.seq });
-    return { id: ev.id, seq: ev.seq, hash: ev.hash.trim(), prevHash: ev.prev_hash.trim(), eventTime: formatOffsetTime(ev.event_time, eventTimeOffset) };
+    return { id: ev.id, seq: ev.seq, hash: ev.hash, prevHash: ev.prev_hash, eventTime: formatOffsetTime(ev.event_time, eventTimeOffset) };
   });
 }
 

@@ -16,7 +16,7 @@ export function verifyStoredChain(batch: BatchRow, rows: readonly EventRow[]): S
   const links = rows.map(chainLinkOf);
   const result = verifyChain(links);
   if (!result.valid) return result;
-  if (result.head !== (batch.chain_seq > 0 ? batch.chain_head.trim() : GENESIS_HASH)) {
+  if (result.head !== (batch.chain_seq > 0 ? batch.chain_head : GENESIS_HASH)) {
     return { valid: false, length: result.length, head: result.head, brokenAt: { seq: result.length + 1, reason: 'missing_links' } };
   }
   const mismatch = batchRowMismatch(batchRowFactsOf(batch), links);
