@@ -120,6 +120,9 @@ describe('lists and search', () => {
 
   it('shows an operator only what its organisation holds or held; inspectors and regulators everything', async () => {
     expect(ids(((await B.api.get('/v1/agri/batches')) as Page).body.items)).toEqual([]);
+    // Filtered by GTIN or lot the list walks that filter's batches instead, and still shows none of A's.
+    expect(ids(((await B.api.get(`/v1/agri/batches?gtin=${AGRI_GTIN}`)) as Page).body.items)).toEqual([]);
+    expect(ids(((await B.api.get('/v1/agri/batches?lot=LIST-A-1')) as Page).body.items)).toEqual([]);
     expect(((await B.api.get('/v1/food/batches')) as Page).body.items.map((b: { lot: string }) => b.lot).sort()).toEqual(['LIST-B-1', 'LIST-B-2']);
     expect(((await A.api.get('/v1/food/batches')) as Page).body.items).toEqual([]);
     for (const who of [regulator, inspector]) {
@@ -178,6 +181,7 @@ describe('lists and search', () => {
     expect((await R.api.get('/v1/shipments/incoming?from=x')).status).toBe(400);
     // What is on its way to R is R's to see, in the domain list and in search.
     expect(ids(((await R.api.get('/v1/agri/batches')) as Page).body.items)).toEqual([lot.id]);
+    expect(ids(((await R.api.get(`/v1/agri/batches?gtin=${AGRI_GTIN}`)) as Page).body.items)).toEqual([lot.id]);
     expect(ids(((await R.api.get(`/v1/search?q=${lot.lot}`)) as Page).body.items)).toEqual([lot.id]);
 
     ok(await R.api.post(`/v1/agri/batches/${lot.id}/events`, { bizStep: 'receiving', eventTime: now(), locationId: R.locations.store }));

@@ -38,11 +38,11 @@ const WALK_MAX = 10_000;
  * whoever asks). Inspectors and regulators see every batch; the filters'
  * indexes drive the query. An operator sees those its organisation holds,
  * held (batch_custody) or has in transit to it (batch_holdings) — the rule of
- * GET /v1/{domain}/batches/{id} — and its list walks that set in id order, a
- * chunk at a time, the filters applied to each chunk: a page costs what the
- * organisation holds near the cursor, never a scan of every batch. A walk
- * stops after WALK_MAX ids; the page may then be short and still have a
- * nextCursor. `holderOrgId` names an organisation holding some of it now.
+ * GET /v1/{domain}/batches/{id} — and its list walks, in id order and a chunk
+ * at a time, either that set (the filters checked on each chunk) or, with a
+ * GTIN or lot filter, that filter's batches (visibility checked): a page
+ * costs what lies near the cursor, never a scan of every batch. A walk stops
+ * after WALK_MAX ids; the page may then be short and still have a nextCursor. `holderOrgId` names an organisation holding some of it now.
  */
 export async function listBatches(ds: DataSource, q: ListQuery<BatchListFilter>, principal: Principal, http?: Http) {
   const params: unknown[] = [];
@@ -75,25 +75,39 @@ export async function listBatches(ds: DataSource, q: ListQuery<BatchListFilter>,
     return listPage(rows, q, (r) => [r.id], http, view);
   }
 
-  const chunk = where.length ? WALK_CHUNK : q.limit + 1;
+  // Which side to walk: a GTIN's or a lot's batches are few, so those filters' index (each candidate's
+  // visibility probed by primary keys); else what the organisation holds (each candidate checked against the filters).
+  const byFilter = f.gtin !== undefined || f.lot !== undefined;
+  // Every parameter a statement is given must appear in it: the organisation only where visibility is checked.
+  const checkParams = byFilter ? [principal.orgId] : params;
+  const visible = `EXISTS (SELECT 1 FROM batch_custody c WHERE c.batch_id = b.id AND c.org_id = $1
+                    UNION ALL SELECT 1 FROM batch_holdings h WHERE h.batch_id = b.id AND h.org_id = $1 AND h.in_transit > 0)`;
+  const check = byFilter ? [visible] : where;
+  const chunk = check.length ? WALK_CHUNK : q.limit + 1;
   const rows: BatchRow[] = [];
   let after: string | null = q.after?.[0] ?? null;
   let walked = 0;
   for (;;) {
     const ids = (
-      (await ds.query(
-        `(SELECT batch_id FROM batch_custody WHERE org_id = $1 AND ($2::uuid IS NULL OR batch_id > $2::uuid) ORDER BY batch_id LIMIT $3)
-         UNION
-         (SELECT batch_id FROM batch_holdings WHERE org_id = $1 AND in_transit > 0 AND ($2::uuid IS NULL OR batch_id > $2::uuid) ORDER BY batch_id LIMIT $3)
-         ORDER BY batch_id LIMIT $3`,
-        [principal.orgId, after, chunk],
-      )) as { batch_id: string }[]
+      byFilter
+        ? ((await ds.query(
+            `SELECT b.id AS batch_id FROM batches b WHERE ${where.join(' AND ')} AND ($${params.length + 1}::uuid IS NULL OR b.id > $${params.length + 1}::uuid)
+              ORDER BY b.id LIMIT $${params.length + 2}`,
+            [...params, after, chunk],
+          )) as { batch_id: string }[])
+        : ((await ds.query(
+            `(SELECT batch_id FROM batch_custody WHERE org_id = $1 AND ($2::uuid IS NULL OR batch_id > $2::uuid) ORDER BY batch_id LIMIT $3)
+             UNION
+             (SELECT batch_id FROM batch_holdings WHERE org_id = $1 AND in_transit > 0 AND ($2::uuid IS NULL OR batch_id > $2::uuid) ORDER BY batch_id LIMIT $3)
+             ORDER BY batch_id LIMIT $3`,
+            [principal.orgId, after, chunk],
+          )) as { batch_id: string }[])
     ).map((r) => r.batch_id);
     if (ids.length > 0) {
-      const chunkParams = [...params, ids];
+      const chunkParams = [...checkParams, ids];
       rows.push(
         ...((await ds.query(
-          `SELECT b.* FROM batches b WHERE b.id = ANY($${chunkParams.length}::uuid[]) ${where.length ? `AND ${where.join(' AND ')}` : ''} ORDER BY b.id`,
+          `SELECT b.* FROM batches b WHERE b.id = ANY($${chunkParams.length}::uuid[]) ${check.length ? `AND ${check.join(' AND ')}` : ''} ORDER BY b.id`,
           chunkParams,
         )) as BatchRow[]),
       );
