@@ -86,8 +86,16 @@ export async function holdingsScenario(dep: HoldingsDeployment, tag: string): Pr
   // Nothing left at the farm: shipping more is refused, and so is any other event by an organisation holding none.
   expect(statusAndType(await event(F, 'agri', lot.id, { bizStep: 'shipping', toOrgId: X.id, quantity: kg(1) }))).toEqual([409, problem('insufficient-quantity')]);
   expect(statusAndType(await event(F, 'agri', lot.id, { bizStep: 'storing' }))).toEqual([403, problem('not-the-holder')]);
+  // Each receiver sees what is on its way to it (GET /v1/shipments/incoming, from lineage), no one else does.
+  const incoming = async (o: Org) => ok<{ items: any[] }>(await o.api.get('/v1/shipments/incoming'), 200).items.filter((i) => i.batchId === lot.id);
+  await eventually(async () => (await incoming(P1)).length === 1 && (await incoming(P2)).length === 1, dep.eventuallyMs);
+  expect(await incoming(P1)).toEqual([expect.objectContaining({ domain: 'agri', lot: `WHEAT-${tag}`, quantity: kg(500), fromOrgId: F.id })]);
+  expect(await incoming(P2)).toEqual([expect.objectContaining({ quantity: kg(700), fromOrgId: F.id })]);
+  expect(await incoming(X)).toEqual([]);
   ok(await event(P1, 'agri', lot.id, { bizStep: 'receiving' }));
   ok(await event(P2, 'agri', lot.id, { bizStep: 'receiving' }));
+  // Received: off both lists.
+  await eventually(async () => (await incoming(P1)).length === 0 && (await incoming(P2)).length === 0, dep.eventuallyMs);
   // Another operator sees its own part only; the owner and regulators see all.
   expect(await holdingsOf(P2.api, 'agri', lot.id)).toEqual([{ orgId: P2.id, quantity: 700, inTransit: 0 }]);
   expect(await holdingsOf(regulator, 'agri', lot.id)).toEqual(
