@@ -25,6 +25,8 @@ export interface HostOptions {
   metrics?: Metrics;
   preMiddleware?: RequestHandler[];
   shutdownHooks?: boolean;
+  /** false: GET /v1/audit is answered by one of `modules` (the gateway merging every service's log). */
+  auditController?: boolean;
 }
 
 @Module({})
@@ -36,7 +38,7 @@ class HostModule {
         PlatformModule.forRoot({ config: opts.config, logger: opts.logger, metrics: opts.metrics }),
         MessagingModule.forRoot({ clientId: `trace-${opts.name}`, transport: opts.transport }),
         IdempotencyModule.forHost(opts.name),
-        AuditModule.forHost(opts.name),
+        AuditModule.forHost(opts.name, { controller: opts.auditController !== false }),
         ...opts.modules,
       ],
     };

@@ -28,14 +28,14 @@ import { Roles, type Principal } from './auth';
 import { PLATFORM_CONFIG, type PlatformConfig } from './config';
 import { createServiceDataSource, initializeServiceDatabase } from './database';
 import { HealthRegistry } from './health';
-import { ApiList, listPage, parseListQuery, sqlFromMicros, sqlMicros, type ListPage } from './list-query';
+import { ApiList, encodeCursor, listPage, parseListQuery, sqlFromMicros, sqlMicros, type ListPage } from './list-query';
 import { LOGGER, type Logger } from './logging';
 import { badRequest } from './problem';
 
 /** One write as the audit log keeps it (API: GET /v1/audit). */
 export interface AuditEntry {
   id: string;
-  /** When the answer went out (RFC 3339, UTC). */
+  /** When the answer went out (RFC 3339, UTC, to the microsecond: the order of the log). */
   at: string;
   clientId: string | null;
   orgId: string | null;
@@ -64,9 +64,25 @@ interface AuditRow {
   status: number;
 }
 
+/** Microseconds since the epoch as RFC 3339 with six fractional digits. */
+export function microsToIso(micros: string): string {
+  const n = BigInt(micros);
+  const ms = n / 1000n;
+  const frac = ((n % 1_000_000n) + 1_000_000n) % 1_000_000n;
+  return `${new Date(Number(ms)).toISOString().slice(0, 19)}.${frac.toString().padStart(6, '0')}Z`;
+}
+
+/** Back from microsToIso (or any RFC 3339 UTC time with up to six fractional digits) to the cursor's micros. */
+export function isoToMicros(at: string): string {
+  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z$/.exec(at);
+  if (!m) throw new Error(`not an audit time: ${at}`);
+  const seconds = BigInt(Date.parse(`${m[1]}Z`)) / 1000n;
+  return (seconds * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0'))).toString();
+}
+
 const view = (r: AuditRow): AuditEntry => ({
   id: r.id,
-  at: r.at.toISOString(),
+  at: microsToIso(r.at_micros),
   clientId: r.client_id,
   orgId: r.org_id,
   role: r.role,
@@ -137,13 +153,30 @@ export class AuditStore {
 export const AUDIT_FILTERS = ['orgId', 'from', 'to'] as const;
 
 /** The page of a parsed /v1/audit query (the controller here; the gateway merges several when distributed). */
-export async function auditPage(store: AuditStore, query: Record<string, unknown>, http?: { req: Request; res: Response }): Promise<ListPage<AuditEntry> & { keys: string[][] }> {
+export function parseAuditQuery(query: Record<string, unknown>) {
   const list = parseListQuery(query, AUDIT_FILTERS, { cursor: ['micros', 'uuid'] });
-  const from = timeParam('from', list.filters.from);
-  const to = timeParam('to', list.filters.to);
+  return { list, from: timeParam('from', list.filters.from), to: timeParam('to', list.filters.to) };
+}
+
+export async function auditPage(store: AuditStore, query: Record<string, unknown>, http?: { req: Request; res: Response }): Promise<ListPage<AuditEntry>> {
+  const { list, from, to } = parseAuditQuery(query);
   const rows = await store.list({ orgId: list.filters.orgId, from, to, limit: list.limit, after: list.after });
-  const page = listPage(rows, list, (r) => [r.at_micros, r.id], http, view);
-  return { ...page, keys: rows.slice(0, list.limit).map((r) => [r.at_micros, r.id]) };
+  return listPage(rows, list, (r) => [r.at_micros, r.id], http, view);
+}
+
+/**
+ * Several logs' pages for the same query as one page (the gateway, distributed): every log was asked for
+ * `limit` entries after the same cursor, so the first `limit` of all of them in (at, id) order are the
+ * page, and there is a next one when any log had more or more were left over. The cursor is the last
+ * entry's (at, id), which every log understands.
+ */
+export function mergeAuditPages(pages: readonly ListPage<AuditEntry>[], limit: number): ListPage<AuditEntry> {
+  const keyed = pages.flatMap((p) => p.items.map((e) => ({ e, micros: BigInt(isoToMicros(e.at)) })));
+  keyed.sort((a, b) => (a.micros !== b.micros ? (a.micros < b.micros ? -1 : 1) : a.e.id < b.e.id ? -1 : a.e.id > b.e.id ? 1 : 0));
+  const items = keyed.slice(0, limit).map((k) => k.e);
+  const more = keyed.length > limit || pages.some((p) => p.nextCursor !== null);
+  const last = items[items.length - 1];
+  return { items, nextCursor: more && last ? encodeCursor([isoToMicros(last.at), last.id]) : null };
 }
 
 @ApiTags('audit')
@@ -167,8 +200,7 @@ export class AuditController {
   })
   async list(@Query() query: Record<string, unknown>, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!this.store) return { items: [], nextCursor: null };
-    const { items, nextCursor } = await auditPage(this.store, query, { req, res });
-    return { items, nextCursor };
+    return auditPage(this.store, query, { req, res });
   }
 }
 

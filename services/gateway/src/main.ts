@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { createHostApp } from '@trace/messaging';
 import { createLogger, loadConfig, LookupRateLimiter, RedisCache } from '@trace/platform';
+import { GatewayAuditModule } from './audit-fanout';
 import { GatewayModule } from './gateway.module';
 import { proxyMiddleware, ROUTES } from './proxy';
 
@@ -20,7 +21,9 @@ async function main() {
     name: 'gateway',
     config,
     logger,
-    modules: [GatewayModule],
+    modules: [GatewayModule, GatewayAuditModule],
+    // Each service keeps the log of its own writes; the gateway answers GET /v1/audit from all of them.
+    auditController: false,
     // Public look-ups are counted here, where the client's own address is known (Redis: shared by every gateway).
     preMiddleware: [
       proxyMiddleware(process.env, {
