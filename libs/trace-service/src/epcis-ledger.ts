@@ -115,6 +115,8 @@ export interface DomainQuery {
   bizLocations?: string[];
   readPoints?: string[];
   existsErrorDeclaration?: boolean;
+  /** EQ_eventID and GET /events/{eventID}: an event's eventID, or its event hash. */
+  eventIds?: string[];
   after?: { recordTime: string; key: string };
   limit: number;
 }
@@ -637,7 +639,8 @@ export class EpcisChainService implements EpcisLedger {
   private async toEpcis(r: EventRow & EpcisRowColumns, batch: Pick<BatchRow, 'gtin' | 'lot' | 'attributes'>, locations: Map<string, string>): Promise<EpcisEvent> {
     const recordTime = r.record_time.toISOString();
     const captured = r.content.epcis as EpcisEvent | undefined;
-    if (captured) return { ...stripTraceExtensions(captured), recordTime };
+    // Events captured without an eventID (before every capture gave one) are named by their event hash.
+    if (captured) return { ...stripTraceExtensions(captured), ...(captured.eventID || !r.epcis_hash ? {} : { eventID: r.epcis_hash }), recordTime };
     const locationId = r.content.locationId as string;
     let uri = locations.get(locationId);
     if (uri === undefined) {
@@ -682,6 +685,9 @@ export class EpcisChainService implements EpcisLedger {
     if (q.bizLocations) where.push(`COALESCE(e.biz_location, e.content->>'locationId') = ANY(${p(q.bizLocations)})`);
     if (q.readPoints) where.push(`COALESCE(e.read_point, e.content->>'locationId') = ANY(${p(q.readPoints)})`);
     if (q.existsErrorDeclaration) where.push('e.epcis_error');
+    if (q.eventIds) {
+      where.push(`(e.content->'epcis'->>'eventID' = ANY(${p(q.eventIds)}) OR e.epcis_hash = ANY(${p(q.eventIds)}) OR 'urn:uuid:' || e.id::text = ANY(${p(q.eventIds)}))`);
+    }
     if (q.after) where.push(`(e.record_time, ${key}) > (${p(q.after.recordTime)}::timestamptz, ${p(q.after.key)})`);
     if (principal.role === 'operator') {
       where.push(`(e.org_id = ${p(principal.orgId)} OR EXISTS (SELECT 1 FROM batch_custody c WHERE c.batch_id = e.batch_id AND c.org_id = ${p(principal.orgId)}))`);

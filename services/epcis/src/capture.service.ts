@@ -6,6 +6,7 @@ import {
   CARRIED_LINK_KEY,
   cbvName,
   contextPrefixes,
+  EPCIS_CONTEXT,
   COUNT_UNIT,
   DOMAIN_HINT_KEY,
   epcisEventHash,
@@ -126,7 +127,10 @@ export class CaptureService {
     if (!d) throw badRequest('epcis-document', 'Capture takes an EPCISDocument (or an EPCISQueryDocument\'s results)', [{ field: '/type', message: 'must be EPCISDocument' }]);
     const events = d.epcisBody.eventList;
     if (events.length > MAX_EVENTS) {
-      throw badRequest('epcis-too-large', `At most ${MAX_EVENTS} events per capture`, [{ field: '/epcisBody/eventList', message: `more than ${MAX_EVENTS} events` }]);
+      // GS1-EPCIS-Capture-Limit: the REST binding's 413 (CapturePayloadTooLarge).
+      throw new DomainError(413, 'epcis-too-large', `At most ${MAX_EVENTS} events per capture (GS1-EPCIS-Capture-Limit)`, {
+        errors: [{ field: '/epcisBody/eventList', message: `more than ${MAX_EVENTS} events` }],
+      });
     }
     const id = randomUUID();
     const [row] = (await this.ds.query(
@@ -142,6 +146,37 @@ export class CaptureService {
       });
     });
     return jobView(row);
+  }
+
+  /**
+   * POST /events: one event captured at once (rollback), answered when stored. Its eventID is its own,
+   * else its event hash (as every captured event's).
+   */
+  async captureEvent(body: unknown, principal: Principal, bearer: string | undefined): Promise<EpcisEvent> {
+    const { '@context': context, ...event } = (body && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+    const doc = {
+      '@context': context ?? EPCIS_CONTEXT,
+      type: 'EPCISDocument',
+      schemaVersion: '2.0',
+      creationDate: new Date().toISOString(),
+      epcisBody: { eventList: [event] },
+    };
+    const problems = validateEpcis(doc);
+    if (problems.length) {
+      throw badRequest('epcis-schema', `The event does not validate against the EPCIS 2.0 JSON Schema (${problems.length} error(s) shown)`,
+        problems.map((p) => ({ ...p, field: p.field.replace(/^\/epcisBody\/eventList\/0/, '') || '/' })));
+    }
+    const d = doc as unknown as EpcisDocument;
+    const stripped = stripTraceExtensions(d.epcisBody.eventList[0]);
+    const eventID = stripped.eventID ?? epcisEventHash(stripped, contextPrefixes(d['@context']));
+    const id = randomUUID();
+    await this.ds.query(`INSERT INTO capture_jobs (id, org_id, error_behaviour, total) VALUES ($1,$2,'rollback',1)`, [id, principal.orgId]);
+    await this.run(id, d, 'rollback', principal, bearer);
+    const [row] = (await this.ds.query('SELECT * FROM capture_jobs WHERE id = $1', [id])) as JobRow[];
+    if (!row.success) {
+      throw badRequest('epcis-capture', `The event was not stored: ${row.errors.map((e) => e.reason).join('; ')}`, row.errors.map((e) => ({ field: '/', message: e.reason })));
+    }
+    return { ...(event as unknown as EpcisEvent), eventID };
   }
 
   /** The organisation's latest capture jobs (all organisations' for inspectors and regulators). */
@@ -176,11 +211,10 @@ export class CaptureService {
   private async run(id: string, doc: EpcisDocument, behaviour: ErrorBehaviour, principal: Principal, bearer: string | undefined) {
     const raw = doc.epcisBody.eventList;
     const recordTime = new Date().toISOString();
-    const { perDomain, unbound, errors } = await this.plan(raw, contextPrefixes(doc['@context']), bearer);
+    const { perDomain, unbound } = await this.plan(raw, contextPrefixes(doc['@context']), bearer);
     const eventIdOf = (i: number) => raw[i]?.eventID;
     const named = (e: { index: number; reason: string }): CaptureError => ({ eventIndex: e.index, ...(eventIdOf(e.index) ? { eventID: eventIdOf(e.index) } : {}), reason: e.reason });
     const atomic = behaviour === 'rollback';
-    if (atomic && errors.length) return this.finish(id, false, errors.map(named), 0);
 
     // Progress counts (event, domain) shares plus unbound events, scaled to the document's events.
     const units = [...perDomain.values()].reduce((n, evs) => n + evs.length, 0) + unbound.length;
@@ -190,7 +224,6 @@ export class CaptureService {
       await this.ds.query('UPDATE capture_jobs SET done = GREATEST(done, $2), heartbeat_at = now() WHERE id = $1', [id, done]).catch(() => undefined);
     };
     const failed = new Map<number, string>();
-    errors.forEach((e) => failed.set(e.index, e.reason));
 
     if (atomic) {
       for (const [domain, events] of perDomain) {
@@ -256,11 +289,14 @@ export class CaptureService {
    */
   private async plan(raw: EpcisEvent[], context: Record<string, string>, bearer: string | undefined) {
     const analysed = raw.map((r, index) => {
-      const event = stripTraceExtensions(r);
+      const stripped = stripTraceExtensions(r);
+      const hash = epcisEventHash(stripped, context);
+      // Every stored event has an eventID a partner can name it by: its own, else its event hash (GS1's rule).
+      const event = stripped.eventID ? stripped : { ...stripped, eventID: hash };
       return {
         index,
         event,
-        hash: epcisEventHash(event, context),
+        hash,
         objects: eventObjects(event),
         carried: r[CARRIED_LINK_KEY] as CarriedLink | undefined,
         hint: typeof r[DOMAIN_HINT_KEY] === 'string' ? (r[DOMAIN_HINT_KEY] as string) : undefined,
@@ -290,7 +326,6 @@ export class CaptureService {
 
     const perDomain = new Map<string, PlannedChainEvent[]>();
     const unbound: UnboundEvent[] = [];
-    const errors: { index: number; reason: string }[] = [];
     const seen = new Set<string>();
     for (const a of analysed) {
       const e = a.event;
@@ -327,7 +362,6 @@ export class CaptureService {
       }
       const targets: (PlannedTarget & { domain: string })[] = [];
       const createdHere = new Map<string, { domain: string; id: string }>();
-      const problems: string[] = [];
       for (const o of items) {
         if (o.ref.kind !== 'trade-item') continue;
         const { value: lot, kind, key: k } = itemOf(o.ref) as NonNullable<ReturnType<typeof itemOf>>;
@@ -336,10 +370,9 @@ export class CaptureService {
         // An object named twice in one event (e.g. as input and output) is one link on its chain.
         if (existing && targets.some((x) => x.batchId === existing.id)) continue;
         const domain = existing?.domain ?? a.hint ?? productDomain.get(o.ref.gtin);
-        if (!domain || !(DOMAINS as readonly string[]).includes(domain) || !epcisDomains().includes(domain)) {
-          problems.push(`GTIN ${o.ref.gtin} (${o.ref.key}) is not a product of any domain`);
-          continue;
-        }
+        // A trading partner's object (its GTIN is no product of ours): the event is still stored and queried
+        // (its object keys), as a partner event; only the batches of ours it names carry it on their chains.
+        if (!domain || !(DOMAINS as readonly string[]).includes(domain) || !epcisDomains().includes(domain)) continue;
         const quantity = o.quantity ?? (instance ? { value: 1, unit: COUNT_UNIT } : undefined);
         const carried = a.carried && a.carried.gtin === o.ref.gtin && carriedBy(a.carried, o.ref) ? a.carried : undefined;
         const target: PlannedTarget & { domain: string } = {
@@ -355,17 +388,16 @@ export class CaptureService {
           ...(edgeOnly.has(o) ? { edgeOnly: true } : {}),
         };
         if (!existing) {
-          if (e.action === 'DELETE' || !(quantity ?? carried?.content.quantity)) {
-            problems.push(`${o.ref.key} is not a batch here, and the event does not say enough to create it (a quantity, not a deletion)`);
-            continue;
-          }
+          // EPCIS allows a DELETE of what this repository never saw and a class without a quantity: not a batch
+          // of ours to create, so the object stays in the event alone (as a partner's object does).
+          if (e.action === 'DELETE' || !(quantity ?? carried?.content.quantity)) continue;
           target.create = { quantity: (quantity ?? carried?.content.quantity) as { value: number; unit: string } };
           createdHere.set(k, { domain, id: target.batchId });
         }
         targets.push(target);
       }
-      if (problems.length) {
-        errors.push({ index: a.index, reason: problems.join('; ') });
+      if (targets.length === 0) {
+        unbound.push({ index: a.index, ...common, eventTime: e.eventTime });
         continue;
       }
       for (const [k, v] of createdHere) known.set(k, v);
@@ -398,7 +430,7 @@ export class CaptureService {
         perDomain.set(domain, list);
       }
     }
-    return { perDomain, unbound, errors };
+    return { perDomain, unbound };
   }
 }
 
