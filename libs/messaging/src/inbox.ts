@@ -8,6 +8,7 @@ import {
   type EventEnvelope,
 } from '@trace/contracts';
 import { RequestContext, type Logger } from '@trace/platform';
+import { isGeneratedUuid } from '@trace/trace-chain';
 import { backoffDelay, sleep } from './backoff';
 import {
   PoisonMessageError,
@@ -18,7 +19,6 @@ import {
   type RunHandler,
 } from './types';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /** The work context a handler runs in: the event's correlation, caused by the event itself. */
 const contextOf = (envelope: EventEnvelope) => ({
@@ -48,7 +48,7 @@ export interface InboxOptions {
 export function envelopeProblem(env: EventEnvelope, topic: string): string | undefined {
   const c = env.payload.case;
   if (!c) return 'envelope has no payload';
-  if (!UUID.test(env.id)) return `event id ${JSON.stringify(env.id)} is not a UUID`;
+  if (!isGeneratedUuid(env.id)) return `event id ${JSON.stringify(env.id)} is not a UUID`;
   if (env.type !== EVENT_TYPE_NAMES[c]) return `type ${JSON.stringify(env.type)} does not match payload ${c}`;
   if (TOPIC_OF[c] !== topic) return `${c} does not belong on topic ${topic}`;
   if (env.version < 1 || env.version > CURRENT_SCHEMA_VERSION) return `unsupported schema version ${env.version}`;

@@ -9,3 +9,4 @@ export * from './time';
 export * from './categories';
 export * from './recall-effectiveness';
 export * from './batch-row';
+export * from './uuid';

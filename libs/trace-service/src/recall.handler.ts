@@ -2,12 +2,11 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { LOGGER, type Logger } from '@trace/platform';
 import { domainNameOf, timestampDate, type RecallInitiated } from '@trace/contracts';
 import { InboxDispatcher, Outbox, PoisonMessageError, type HandlerContext } from '@trace/messaging';
-import { statusAfter, type BatchStatus, type Transition } from '@trace/trace-chain';
+import { isUuid, statusAfter, type BatchStatus, type Transition } from '@trace/trace-chain';
 import { appendChainEvents, type ChainAppend } from './chain-writer';
 import type { DomainName } from './domains';
 import type { BatchRow } from './rows';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Batches a recall no longer changes: already recalled, or their chain is closed. */
 const UNAFFECTED: string[] = ['recalled', 'destroyed', 'dispensed'];
@@ -43,13 +42,13 @@ export class RecallHandler implements OnModuleInit {
     // `item` is what a producer sent before recalls were chunked.
     const items = e.items.length > 0 ? e.items : e.item ? [e.item] : [];
     if (items.length === 0) throw new PoisonMessageError('RecallInitiated without batches');
-    if (!UUID.test(e.recallId)) throw new PoisonMessageError('RecallInitiated with a malformed recall id');
+    if (!isUuid(e.recallId)) throw new PoisonMessageError('RecallInitiated with a malformed recall id');
     const ids: string[] = [];
     for (const item of items) {
       const ref = item.batch;
       if (!ref) throw new PoisonMessageError('RecallInitiated item without a batch');
       if (domainNameOf(ref.domain) !== this.domain) continue; // another domain's batch
-      if (!UUID.test(ref.batchId)) throw new PoisonMessageError('RecallInitiated with a malformed batch id');
+      if (!isUuid(ref.batchId)) throw new PoisonMessageError('RecallInitiated with a malformed batch id');
       ids.push(ref.batchId.toLowerCase());
     }
     if (ids.length === 0) return;

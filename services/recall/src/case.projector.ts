@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { domainNameOf, timestampDate, type InspectionRecorded } from '@trace/contracts';
 import { InboxDispatcher, PoisonMessageError, type HandlerContext } from '@trace/messaging';
+import { isGeneratedUuid } from '@trace/trace-chain';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /**
  * Opens a case for the regulator when a supervision sample fails and clears
@@ -26,10 +26,10 @@ export class CaseProjector implements OnModuleInit {
   async onInspectionRecorded(e: InspectionRecorded, { manager, envelope }: HandlerContext): Promise<void> {
     const domain = e.batch ? domainNameOf(e.batch.domain) : undefined;
     const batchId = e.batch?.batchId ?? '';
-    if (!domain || !UUID.test(batchId)) throw new PoisonMessageError('InspectionRecorded without a valid batch');
-    if (!UUID.test(e.inspectionId)) throw new PoisonMessageError('InspectionRecorded without a valid inspection id');
+    if (!domain || !isGeneratedUuid(batchId)) throw new PoisonMessageError('InspectionRecorded without a valid batch');
+    if (!isGeneratedUuid(e.inspectionId)) throw new PoisonMessageError('InspectionRecorded without a valid inspection id');
     if (e.conclusion !== 'pass' && e.conclusion !== 'fail') throw new PoisonMessageError(`unknown conclusion ${JSON.stringify(e.conclusion)}`);
-    if (e.retestOf && !UUID.test(e.retestOf)) throw new PoisonMessageError('InspectionRecorded with a malformed retestOf');
+    if (e.retestOf && !isGeneratedUuid(e.retestOf)) throw new PoisonMessageError('InspectionRecorded with a malformed retestOf');
     const at = envelope.occurredAt ? timestampDate(envelope.occurredAt) : new Date();
     const sampledAt = e.sampledAt ? timestampDate(e.sampledAt) : at;
 

@@ -2,8 +2,8 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import type { TraceEventRecorded } from '@trace/contracts';
 import { InboxDispatcher, type HandlerContext } from '@trace/messaging';
+import { isUuid } from '@trace/trace-chain';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Who took part in which batch (held it, holds a part, was shipped it): the
@@ -21,7 +21,7 @@ export class BatchPartiesProjector implements OnModuleInit {
 
   async onTraceEvent(e: TraceEventRecorded, { manager }: HandlerContext): Promise<void> {
     const batchId = e.batch?.batchId ?? '';
-    if (!UUID.test(batchId)) return;
+    if (!isUuid(batchId)) return;
     const orgs = new Set([e.holderOrgId, e.toOrgId, ...(e.holdings?.items ?? []).map((h) => h.orgId)].filter((o): o is string => !!o && o.length <= 200));
     if (orgs.size === 0) return;
     await manager.query(
