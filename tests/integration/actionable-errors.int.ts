@@ -1,4 +1,4 @@
-import { aBatch } from '../support/api';
+import { aBatch, aProduct } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { anOrg, type TestOrg } from '../support/world';
 
@@ -48,5 +48,54 @@ describe('actionable errors (embedded app, real PostgreSQL)', () => {
     // No body at all (Content-Length: 0) still reaches validation.
     const empty = await fetch(`${t.url}/v1/auth/token`, { method: 'POST', headers: { 'content-length': '0' } });
     expect(empty.status).toBe(400);
+  });
+
+  it('answers in Chinese when Accept-Language prefers it: validation, not found, forbidden, a domain conflict', async () => {
+    const zh = async (path: string, opts: { method?: string; body?: unknown; api?: typeof A.api } = {}) => {
+      const r = await fetch(`${t.url}${path}`, {
+        method: opts.method ?? 'GET',
+        headers: {
+          ...(opts.api ? await opts.api.headers() : {}),
+          'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8',
+          ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      });
+      return { status: r.status, language: r.headers.get('content-language'), body: await r.json() };
+    };
+    const invalid = await zh('/v1/auth/token', { method: 'POST', body: { clientId: 'someone' } });
+    expect(invalid).toMatchObject({
+      status: 400,
+      language: 'zh-CN',
+      body: {
+        type: 'https://problems.trace.dev/validation',
+        title: '请求有误',
+        detail: '请求不符合要求，请检查以下字段：clientSecret（各字段说明见 errors）',
+        errors: [{ field: 'clientSecret', message: 'clientSecret must be a string' }],
+      },
+    });
+    const missing = await zh('/v1/agri/batches/5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c4d', { api: A.api });
+    expect(missing).toMatchObject({ status: 404, body: { title: '未找到', detail: '未找到该批次' } });
+    const forbidden = await zh('/v1/orgs', { method: 'POST', body: { name: 'X', kind: 'producer' }, api: A.api });
+    expect(forbidden).toMatchObject({ status: 403, body: { type: 'https://problems.trace.dev/role', title: '无权操作', detail: '当前角色无权执行此操作' } });
+    await aProduct(A.api);
+    const lot = await A.api.post('/v1/agri/batches', aBatch('ZH-1', A.locations.farm));
+    const twin = await zh('/v1/agri/batches', { method: 'POST', body: aBatch('ZH-1', A.locations.farm), api: A.api });
+    expect([lot.status, twin.status, twin.body.type, twin.body.title, twin.body.detail]).toEqual([
+      201,
+      409,
+      'https://problems.trace.dev/duplicate-lot',
+      '冲突',
+      '该 GTIN 下已有相同批号的批次',
+    ]);
+    const plain = await fetch(`${t.url}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'text/plain', 'accept-language': 'zh' }, body: '{}' });
+    expect((await plain.json()).title).toBe('不支持的媒体类型');
+    // English by default and when English comes first.
+    const english = await fetch(`${t.url}/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-language': 'en-US,zh;q=0.5' },
+      body: '{}',
+    });
+    expect((await english.json()).title).toBe('Bad Request');
   });
 });

@@ -10,6 +10,7 @@ import { hostileInputGuard } from './input-guard';
 import { Metrics } from './metrics';
 import { docsForAdminsOnly, securityHeaders } from './security-headers';
 import { TOKEN_REVOCATIONS, TOKEN_SERVICE } from './auth';
+import { localizeProblem, preferredLanguage } from './messages';
 import { createValidationPipe, ProblemDetailsFilter, problemType } from './problem';
 
 const IDEMPOTENCY_KEY_PARAMETER = {
@@ -67,13 +68,16 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
     // An empty body (`Content-Length: 0`, as clients send on a POST without one) has no type to check.
     const hasContent = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (!hasContent || req.is(['application/json', 'application/*+json'])) return next();
-    const problem = {
-      type: problemType('unsupported-media-type'),
-      title: 'Unsupported Media Type',
-      status: 415,
-      detail: `The request body must be JSON (Content-Type: application/json), not ${req.headers['content-type'] ?? 'untyped'}`,
-      instance: req.originalUrl,
-    };
+    const problem = localizeProblem(
+      {
+        type: problemType('unsupported-media-type'),
+        title: 'Unsupported Media Type',
+        status: 415,
+        detail: `The request body must be JSON (Content-Type: application/json), not ${req.headers['content-type'] ?? 'untyped'}`,
+        instance: req.originalUrl,
+      },
+      preferredLanguage(req.headers['accept-language']),
+    );
     res.status(415).type('application/problem+json').send(JSON.stringify(problem));
   });
   // Body-parser failures answer here, as problem+json naming what was wrong
@@ -82,7 +86,7 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     const status = (err as { status?: number })?.status;
     if (typeof status !== 'number' || status < 400 || status >= 500) return next(err);
-    const problem = { ...problems.toProblem(err), instance: req.originalUrl };
+    const problem = { ...localizeProblem(problems.toProblem(err), preferredLanguage(req.headers['accept-language'])), instance: req.originalUrl };
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   });
   // After the body parser: the async context set here then covers the handler.

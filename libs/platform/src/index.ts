@@ -14,6 +14,7 @@ export * from './metrics';
 export * from './validators';
 export * from './platform.module';
 export * from './problem';
+export * from './messages';
 export * from './directory';
 export * from './identity-client';
 export * from './lineage-scope';

@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { LOGGER, Logger } from './logging';
+import { localizeProblem, preferredLanguage } from './messages';
 
 /** RFC 9457 problem details; `errors` lists field-level problems of a 400. */
 export interface ProblemDetails {
@@ -119,7 +120,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
-    const problem = this.toProblem(exception);
+    const language = preferredLanguage(req.headers?.['accept-language']);
+    const problem = localizeProblem(this.toProblem(exception), language);
     problem.instance = req.originalUrl ?? req.url;
     if (problem.status >= 500) {
       this.logger.error({ err: exception, path: req.url }, 'unhandled error');
@@ -128,6 +130,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (problem.status === 429 && typeof problem.retryAfter === 'number') {
       res.setHeader('Retry-After', String(problem.retryAfter));
     }
+    res.setHeader('Vary', 'Accept-Language');
+    if (language === 'zh') res.setHeader('Content-Language', 'zh-CN');
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   }
 
