@@ -1,5 +1,4 @@
 import { ConfigError } from '@trace/platform';
-import { intervalFromEnv } from '../periodic';
 
 export interface WebhookOptions {
   /** WEBHOOK_ALLOW_PRIVATE=true: loopback and private addresses are allowed (tests, a developer's machine). Link-local and metadata never are. */
@@ -31,20 +30,26 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean, problems:
   return fallback;
 }
 
+/** A period in milliseconds from `env[name]`, at least 100 ms (none of these may be off); `fallback` when unset. */
+function periodMs(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const ms = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+  if (!(ms >= 100)) problems.push(`${name}=${JSON.stringify(env[name])}: must be a whole number of milliseconds, at least 100`);
+  return ms;
+}
+
 export function webhookOptions(env: NodeJS.ProcessEnv = process.env): WebhookOptions {
   const problems: string[] = [];
   const options: WebhookOptions = {
     allowPrivate: flag(env, 'WEBHOOK_ALLOW_PRIVATE', false, problems),
     worker: flag(env, 'WEBHOOK_WORKER', true, problems),
-    retryBaseMs: intervalFromEnv(env, 'WEBHOOK_RETRY_BASE_MS', 10_000, problems),
-    retryMaxMs: intervalFromEnv(env, 'WEBHOOK_RETRY_MAX_MS', HOUR, problems),
-    retryForMs: intervalFromEnv(env, 'WEBHOOK_RETRY_FOR_MS', 24 * HOUR, problems),
-    timeoutMs: intervalFromEnv(env, 'WEBHOOK_TIMEOUT_MS', 10_000, problems),
-    pollMs: intervalFromEnv(env, 'WEBHOOK_POLL_MS', 1_000, problems),
+    retryBaseMs: periodMs(env, 'WEBHOOK_RETRY_BASE_MS', 10_000, problems),
+    retryMaxMs: periodMs(env, 'WEBHOOK_RETRY_MAX_MS', HOUR, problems),
+    retryForMs: periodMs(env, 'WEBHOOK_RETRY_FOR_MS', 24 * HOUR, problems),
+    timeoutMs: periodMs(env, 'WEBHOOK_TIMEOUT_MS', 10_000, problems),
+    pollMs: periodMs(env, 'WEBHOOK_POLL_MS', 1_000, problems),
   };
-  for (const k of ['retryBaseMs', 'retryMaxMs', 'timeoutMs', 'pollMs'] as const) {
-    if (options[k] === 0) problems.push(`${k} must not be 0`);
-  }
   if (problems.length) throw new ConfigError(problems);
   return options;
 }
