@@ -79,7 +79,8 @@ describe('EPCIS capture over Kafka (distributed mode)', () => {
     }, 60_000);
     expect(trace.body.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ domain: 'agri', lot: 'KAFKA-GRAIN' })]));
 
-    const events = await api.get('/v1/epcis/events?MATCH_anyEPC=https://id.gs1.org/01/09506000134352/10/KAFKA-GRAIN');
+    // A lot is a class (quantity lists): MATCH_anyEPCClass, as EPCIS says (MATCH_anyEPC looks at EPC lists only).
+    const events = await api.get('/v1/epcis/events?MATCH_anyEPCClass=https://id.gs1.org/01/09506000134352/10/KAFKA-GRAIN');
     expect(events.status).toBe(200);
     expect(validateEpcis(events.body)).toEqual([]);
     expect(events.body.epcisBody.queryResults.resultsBody.eventList.map((e: any) => e.type)).toEqual(['ObjectEvent', 'TransformationEvent']);
