@@ -93,7 +93,9 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     let total = 0;
     for (;;) {
       const claimed = await this.claim();
-      await Promise.all(claimed.map((d) => this.attempt(d)));
+      // Every attempt of the pass finishes (and is recorded) before a failure of one is reported.
+      const failed = (await Promise.allSettled(claimed.map((d) => this.attempt(d)))).find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
       total += claimed.length;
       if (claimed.length < BATCH) return total;
     }
