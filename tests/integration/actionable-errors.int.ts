@@ -61,7 +61,7 @@ describe('actionable errors (embedded app, real PostgreSQL)', () => {
         },
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       });
-      return { status: r.status, language: r.headers.get('content-language'), body: await r.json() };
+      return { status: r.status, language: r.headers.get('content-language'), body: (await r.json()) as Record<string, unknown> };
     };
     const invalid = await zh('/v1/auth/token', { method: 'POST', body: { clientId: 'someone' } });
     expect(invalid).toMatchObject({
@@ -89,13 +89,13 @@ describe('actionable errors (embedded app, real PostgreSQL)', () => {
       '该 GTIN 下已有相同批号的批次',
     ]);
     const plain = await fetch(`${t.url}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'text/plain', 'accept-language': 'zh' }, body: '{}' });
-    expect((await plain.json()).title).toBe('不支持的媒体类型');
+    expect(((await plain.json()) as { title: string }).title).toBe('不支持的媒体类型');
     // English by default and when English comes first.
     const english = await fetch(`${t.url}/v1/auth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'accept-language': 'en-US,zh;q=0.5' },
       body: '{}',
     });
-    expect((await english.json()).title).toBe('Bad Request');
+    expect(((await english.json()) as { title: string }).title).toBe('Bad Request');
   });
 });
