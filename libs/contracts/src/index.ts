@@ -11,3 +11,4 @@ export * from './gen/trace/v1/envelope_pb';
 export { timestampFromDate, timestampDate } from '@bufbuild/protobuf/wkt';
 export * from './domains';
 export * from './identity-claims';
+export * from './lineage-scope';

@@ -16,8 +16,7 @@
  * No I/O and no framework here, so it is unit-tested on its own.
  */
 
-import { DOMAINS as DOMAIN_NAMES, type DomainName } from '@trace/contracts';
-import type { LineageScopeColumns } from '@trace/platform';
+import { DOMAINS as DOMAIN_NAMES, type DomainName, type LineageScopeColumns } from '@trace/contracts';
 
 export { DOMAIN_NAMES, type DomainName };
 export const NODE_STATUSES = ['active', 'held', 'recalled', 'destroyed', 'dispensed'] as const;

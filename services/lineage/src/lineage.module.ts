@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { ServiceRuntimeModule } from '@trace/messaging';
-import { LINEAGE_SCOPE } from '@trace/platform';
+import { LINEAGE_SCOPE } from '@trace/contracts';
 import { ExportsController } from './exports/exports.controller';
 import { FsmaProjector } from './exports/fsma.projector';
 import { FsmaExportQuery } from './exports/fsma.query';
@@ -12,6 +12,7 @@ import { LINEAGE_MIGRATIONS } from './migrations';
 import { LineageScopeController } from './scope.controller';
 import { LineageScopeQuery } from './scope.query';
 import { TraceController } from './trace.controller';
+import { TraceNames } from './trace-names';
 import { TraceQuery } from './trace.query';
 
 /**
@@ -28,6 +29,7 @@ import { TraceQuery } from './trace.query';
     LineageIndex,
     LineageProjector,
     TraceQuery,
+    TraceNames,
     LineageScopeQuery,
     LineageListQuery,
     { provide: LINEAGE_SCOPE, useExisting: LineageScopeQuery },

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { unprocessable, type LineageHolding, type LineageScope, type LineageScopeAnswer, type LineageScopeRoot } from '@trace/platform';
+import type { LineageHolding, LineageScope, LineageScopeAnswer, LineageScopeRoot } from '@trace/contracts';
+import { unprocessable } from '@trace/platform';
 import { readHoldings } from './holdings.projection';
 import { LineageIndex } from './lineage-index';
 
