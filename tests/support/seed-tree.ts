@@ -25,7 +25,8 @@ export interface SeedOrgs {
  * of an app with schema prefix `prefix`, as committed by their services and
  * projected by another lineage replica: each batch with a real one-link chain
  * (commissioning or transforming event hashed as the service hashes it), its
- * lineage node, and an edge from its parent. Set-based, so ten thousand
+ * lineage node, an edge from its parent, and (where the tables exist) its
+ * maker holding all of it, in the domain and in lineage. Set-based, so ten thousand
  * batches take a second; the running lineage replica picks the rows up on its
  * next catch-up. For benchmarks, and for tests of what lineage learns late.
  */
@@ -36,6 +37,7 @@ export async function seedTree(
   orgs: SeedOrgs,
 ) {
   const producedAt = new Date(Date.now() - 86_400_000);
+  const holdings = (await db.query(`SELECT to_regclass($1) AS t`, [`${prefix}lineage.lineage_holdings`])).rows[0].t !== null;
   for (const domain of ['agri', 'food'] as const) {
     const mine = batches.filter((b) => b.domain === domain);
     const who = domain === 'agri' ? orgs.farm : orgs.plant;
@@ -78,6 +80,18 @@ export async function seedTree(
            FROM unnest($1::uuid[], $5::text[], $6::text[], $7::numeric[], $8::text[]) AS u (id, gtin, lot, q, unit)`,
         [chunk.map((b) => b.id), domain, who.org, who.location, chunk.map((b) => b.gtin), chunk.map((b) => b.lot), chunk.map((b) => b.quantity), chunk.map((b) => b.unit)],
       );
+      if (holdings) {
+        await db.query(
+          `INSERT INTO ${prefix}${domain}.batch_holdings (batch_id, org_id, quantity, received) SELECT id, $2, q, q FROM unnest($1::uuid[], $3::numeric[]) AS u (id, q)`,
+          [chunk.map((b) => b.id), who.org, chunk.map((b) => b.quantity)],
+        );
+        await db.query(
+          `INSERT INTO ${prefix}lineage.lineage_holdings (batch_id, seq, unit, holdings)
+           SELECT id, 0, unit, jsonb_build_array(jsonb_build_object('orgId', $2::text, 'quantity', q, 'inTransit', 0, 'received', q))
+             FROM unnest($1::uuid[], $3::numeric[], $4::text[]) AS u (id, q, unit)`,
+          [chunk.map((b) => b.id), who.org, chunk.map((b) => b.quantity), chunk.map((b) => b.unit)],
+        );
+      }
       const withParent = chunk.filter((b) => b.parent);
       if (withParent.length) {
         await db.query(
