@@ -150,7 +150,9 @@ describe('one identity across all domains', () => {
     const serialKey = (s: string) => `https://id.gs1.org/01/${gtin}/21/${s}`;
     const capture = async (doc: unknown) => expect(await captureAs(A, doc)).toMatchObject({ success: true });
     const epcisEvents = async (match: string) => {
-      const r = await A.api.get(`/v1/epcis/events?MATCH_epc=${encodeURIComponent(match)}&MATCH_epcClass=${encodeURIComponent(match)}`);
+      // A serial is an EPC, a lot a class; EPCIS ANDs its parameters, so each is asked for where it stands.
+      const param = /\/21\//.test(match) ? 'MATCH_anyEPC' : 'MATCH_anyEPCClass';
+      const r = await A.api.get(`/v1/epcis/events?${param}=${encodeURIComponent(match)}`);
       expect(r.status).toBe(200);
       return r.body.epcisBody.queryResults.resultsBody.eventList as any[];
     };
