@@ -178,16 +178,17 @@ export class KafkaTransport implements EventTransport {
       const assigned = new Set<string>();
       // Before a batch: its own messages count (a batch stuck in retries shows as lag);
       // after it: only what the fetch response said lies beyond it.
+      // Labelled with the contract's topic names: a prefixed deployment's dashboards read the same.
       consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
-        assigned.add(`${payload.topic}\u0000${payload.partition}`);
-        onLag(consumerGroup, payload.topic, payload.partition, Math.max(0, Number(payload.offsetLagLow) + 1));
+        assigned.add(`${this.contract(payload.topic)}\u0000${payload.partition}`);
+        onLag(consumerGroup, this.contract(payload.topic), payload.partition, Math.max(0, Number(payload.offsetLagLow) + 1));
       });
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        onLag(consumerGroup, payload.topic, payload.partition, Math.max(0, Number(payload.offsetLag)));
+        onLag(consumerGroup, this.contract(payload.topic), payload.partition, Math.max(0, Number(payload.offsetLag)));
       });
       // After a rebalance, partitions that went to other members are theirs to report.
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        const now = new Set(Object.entries(payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => `${t}\u0000${p}`)));
+        const now = new Set(Object.entries(payload.memberAssignment).flatMap(([t, ps]) => ps.map((p) => `${this.contract(t)}\u0000${p}`)));
         for (const key of assigned) {
           if (now.has(key)) continue;
           const [topic, partition] = key.split('\u0000');
