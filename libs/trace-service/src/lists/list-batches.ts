@@ -83,41 +83,45 @@ export async function listBatches(ds: DataSource, q: ListQuery<BatchListFilter>,
   const visible = `EXISTS (SELECT 1 FROM batch_custody c WHERE c.batch_id = b.id AND c.org_id = $1
                     UNION ALL SELECT 1 FROM batch_holdings h WHERE h.batch_id = b.id AND h.org_id = $1 AND h.in_transit > 0)`;
   const check = byFilter ? [visible] : where;
-  const chunk = check.length ? WALK_CHUNK : q.limit + 1;
+  const held = `(SELECT batch_id FROM batch_custody WHERE org_id = $1 AND ($2::uuid IS NULL OR batch_id > $2::uuid) ORDER BY batch_id LIMIT $3)
+                UNION
+                (SELECT batch_id FROM batch_holdings WHERE org_id = $1 AND in_transit > 0 AND ($2::uuid IS NULL OR batch_id > $2::uuid) ORDER BY batch_id LIMIT $3)`;
+  if (check.length === 0) {
+    // Nothing to check: the first limit + 1 the organisation may see are the page, in one statement.
+    const rows = (await ds.query(`SELECT b.* FROM batches b WHERE b.id IN (${held}) ORDER BY b.id LIMIT $3`, [principal.orgId, after0(q), q.limit + 1])) as BatchRow[];
+    return listPage(rows, q, (r) => [r.id], http, view);
+  }
   const rows: BatchRow[] = [];
-  let after: string | null = q.after?.[0] ?? null;
+  let after: string | null = after0(q);
   let walked = 0;
   for (;;) {
     const ids = (
-      byFilter
-        ? ((await ds.query(
+      (byFilter
+        ? await ds.query(
             `SELECT b.id AS batch_id FROM batches b WHERE ${where.join(' AND ')} AND ($${params.length + 1}::uuid IS NULL OR b.id > $${params.length + 1}::uuid)
               ORDER BY b.id LIMIT $${params.length + 2}`,
-            [...params, after, chunk],
-          )) as { batch_id: string }[])
-        : ((await ds.query(
-            `(SELECT batch_id FROM batch_custody WHERE org_id = $1 AND ($2::uuid IS NULL OR batch_id > $2::uuid) ORDER BY batch_id LIMIT $3)
-             UNION
-             (SELECT batch_id FROM batch_holdings WHERE org_id = $1 AND in_transit > 0 AND ($2::uuid IS NULL OR batch_id > $2::uuid) ORDER BY batch_id LIMIT $3)
-             ORDER BY batch_id LIMIT $3`,
-            [principal.orgId, after, chunk],
-          )) as { batch_id: string }[])
+            [...params, after, WALK_CHUNK],
+          )
+        : await ds.query(`${held} ORDER BY batch_id LIMIT $3`, [principal.orgId, after, WALK_CHUNK])) as { batch_id: string }[]
     ).map((r) => r.batch_id);
-    if (ids.length > 0) {
-      const chunkParams = [...checkParams, ids];
-      rows.push(
-        ...((await ds.query(
-          `SELECT b.* FROM batches b WHERE b.id = ANY($${chunkParams.length}::uuid[]) ${check.length ? `AND ${check.join(' AND ')}` : ''} ORDER BY b.id`,
+    const wanted = q.limit + 1 - rows.length;
+    const chunkParams = [...checkParams, ids, wanted];
+    // In id order, at most what the page still needs: a chunk's candidates are examined only until then.
+    const found = ids.length
+      ? ((await ds.query(
+          `SELECT b.* FROM batches b WHERE b.id = ANY($${chunkParams.length - 1}::uuid[]) AND ${check.join(' AND ')} ORDER BY b.id LIMIT $${chunkParams.length}`,
           chunkParams,
-        )) as BatchRow[]),
-      );
-      after = ids[ids.length - 1];
-      walked += ids.length;
-    }
-    if (rows.length > q.limit || ids.length < chunk) return listPage(rows, q, (r) => [r.id], http, view);
-    if (walked >= WALK_MAX) return listPage(rows, { limit: q.limit, resumeAfter: [after as string] }, (r) => [r.id], http, view);
+        )) as BatchRow[])
+      : [];
+    rows.push(...found);
+    if (rows.length > q.limit || ids.length < WALK_CHUNK) return listPage(rows, q, (r) => [r.id], http, view);
+    after = ids[ids.length - 1];
+    walked += ids.length;
+    if (walked >= WALK_MAX) return listPage(rows, { limit: q.limit, resumeAfter: [after] }, (r) => [r.id], http, view);
   }
 }
+
+const after0 = (q: ListQuery<BatchListFilter>): string | null => q.after?.[0] ?? null;
 
 interface ProductRow {
   id: string;
