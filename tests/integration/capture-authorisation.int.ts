@@ -187,4 +187,36 @@ describe('EPCIS capture cannot get around authorisation', () => {
     }
     expect((await foodBatch('HELD-1')).quantity_value).toBe('40');
   });
+  it('batch release (drug vaccine) and the certificate (agri vegetable) apply to captured movements too', async () => {
+    const VACCINE = '05012345678900';
+    const VEG = '09506000134352';
+    const vaccines = await anOrg(t, 'Vaccine Maker', 'processor', ['factory']);
+    expect((await vaccines.api.post('/v1/drug/products', { gtin: VACCINE, name: 'Vaccine', category: 'vaccine', attributes: { drugProductCode: '8123456' } })).status).toBe(201);
+    const vial = await vaccines.api.post('/v1/drug/batches', {
+      ...aBatch('VAC-CAP-1', vaccines.locations.factory), gtin: VACCINE, quantity: { value: 100, unit: 'box' }, expiresAt: '2030-01-01T00:00:00+08:00',
+    });
+    expect(vial.status).toBe(201);
+    await aProduct(victim.api, 'agri', VEG, 'vegetable');
+    const greens = await victim.api.post('/v1/agri/batches', { ...aBatch('VEG-CAP-1', victim.locations.farm), gtin: VEG });
+    expect(greens.status).toBe(201);
+    const shipping = (gtin: string, lot: string, uom: string) => ({
+      type: 'ObjectEvent', action: 'OBSERVE', bizStep: 'shipping', disposition: 'in_transit',
+      eventTime: '2026-11-23T09:00:00.000+08:00', eventTimeZoneOffset: '+08:00',
+      quantityList: [{ epcClass: `https://id.gs1.org/01/${gtin}/10/${lot}`, quantity: 10, uom }],
+      bizLocation: { id: 'urn:epc:id:sgln:4012345.00001.0' },
+    });
+    for (const mode of ['rollback', 'proceed'] as const) {
+      const unreleased = await capture(vaccines, doc([shipping(VACCINE, 'VAC-CAP-1', 'BX')]), mode);
+      expect([mode, unreleased.success, JSON.stringify(unreleased.errors)]).toEqual([mode, false, expect.stringContaining('batch release')]);
+      const uncertified = await capture(victim, doc([shipping(VEG, 'VEG-CAP-1', 'KGM')]), mode);
+      expect([mode, uncertified.success, JSON.stringify(uncertified.errors)]).toEqual([mode, false, expect.stringContaining('certificate')]);
+    }
+    const links = async (domain: string, id: string) => (await t.query(`SELECT biz_step FROM "${t.prefix}${domain}".trace_events WHERE batch_id = $1 ORDER BY seq`, [id])).map((r: any) => r.biz_step);
+    expect(await links('drug', vial.body.id)).toEqual(['commissioning']);
+    expect(await links('agri', greens.body.id)).toEqual(['commissioning']);
+    // Released, the vaccine ships by capture as over REST.
+    expect((await regulator.post(`/v1/drug/batches/${vial.body.id}/release`, { number: 'BR2026-CAP-1' })).status).toBe(201);
+    expect(await capture(vaccines, doc([shipping(VACCINE, 'VAC-CAP-1', 'BX')]))).toMatchObject({ success: true, errors: [] });
+    expect(await links('drug', vial.body.id)).toEqual(['commissioning', 'shipping']);
+  });
 });

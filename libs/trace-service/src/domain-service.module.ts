@@ -85,9 +85,9 @@ export class DomainServiceModule {
         },
         {
           provide: EpcisChainService,
-          inject: [DataSource, Outbox, { token: DIRECTORY, optional: true }, { token: IDENTITY_CLAIMS, optional: true }],
-          useFactory: (ds: DataSource, outbox: Outbox, directory?: Directory, claims?: IdentityClaims) =>
-            new EpcisChainService(domain, ds, outbox, directory, claims),
+          inject: [DataSource, Outbox, DOMAIN_RULES, { token: DIRECTORY, optional: true }, { token: IDENTITY_CLAIMS, optional: true }],
+          useFactory: (ds: DataSource, outbox: Outbox, r: DomainRules, directory?: Directory, claims?: IdentityClaims) =>
+            new EpcisChainService(domain, ds, outbox, directory, claims, r, options.hooks),
         },
         RegisterLedger,
         IdentityBackfill,

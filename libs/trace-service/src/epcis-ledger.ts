@@ -28,9 +28,12 @@ import {
   statusAfter,
   type BatchStatus,
   type ChainLink,
+  type DomainRules,
+  type EventContext,
   type Holding,
   type MovementResult,
 } from '@trace/trace-chain';
+import type { DomainHooks } from './batch.service';
 import { insertLinks, setChainHeads, traceEventItem, type LinkRow } from './chain-writer';
 import { HoldingsStore, type HoldingsWrite } from './holdings/holdings-store';
 import { holdingsAfter } from './use-cases/record-event';
@@ -196,6 +199,9 @@ class ChunkWriter {
     private readonly principal: Principal,
     /** Items whose identity another domain holds (`gtin|kind|value` → that domain): not created here. */
     private readonly claimedElsewhere: ReadonlyMap<string, string> = new Map(),
+    /** The domain's rules and the facts they need (certificate, batch release…), as over REST. */
+    private readonly rules?: DomainRules,
+    private readonly hooks?: DomainHooks,
   ) {
     this.recordTime = new Date(req.recordTime);
   }
@@ -236,7 +242,7 @@ class ChunkWriter {
   }
 
   /** Checks one event against every batch it names, then chains it in memory; true when already stored. */
-  add(ev: PlannedChainEvent): boolean {
+  async add(ev: PlannedChainEvent): Promise<boolean> {
     const plans: { t: PlannedTarget; batch?: BatchRow; product?: { id: string; category: string }; take?: MovementResult }[] = [];
     for (const t of ev.targets) {
       const batch = this.batches.get(t.batchId);
@@ -258,7 +264,9 @@ class ChunkWriter {
         // declaration only corrects what was recorded before.
         const blocked = ev.error ? undefined : movementRefusal(batch.status as BatchStatus, ev.bizStep);
         if (blocked) throw new DomainError(blocked.status, blocked.rule, `${batchKey(batch.gtin, batch.lot)}: ${blocked.message}`);
-        plans.push({ t, batch, ...(t.role === 'input' && !ev.error ? { take: this.consumption(t, batch, holdings) } : {}) });
+        const take = t.role === 'input' && !ev.error ? this.consumption(t, batch, holdings) : undefined;
+        if (!ev.error) await this.domainRules(batch, ev, t, take);
+        plans.push({ t, batch, ...(take ? { take } : {}) });
       } else {
         if (!t.create) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)} is not a batch in ${this.domain} and the event does not say enough to create it`);
         const holder = this.claimedElsewhere.get(itemKey(t));
@@ -378,6 +386,38 @@ class ChunkWriter {
       }
     }
     return false;
+  }
+
+  /**
+   * The domain's own rules on a captured movement, as recordEvent applies them: a vaccine batch does not
+   * ship unreleased, a vegetable lot does not move without its certificate, an expired drug is not sold.
+   */
+  private async domainRules(batch: BatchRow, ev: PlannedChainEvent, t: PlannedTarget, take: MovementResult | undefined): Promise<void> {
+    if (!this.rules?.onEvent) return;
+    const ctx: EventContext = {
+      batch: {
+        id: batch.id,
+        status: batch.status as BatchStatus,
+        holderOrgId: batch.holder_org_id,
+        pendingReceiverOrgId: batch.pending_receiver_org_id,
+        quantity: Number(batch.quantity_value),
+        productCategory: batch.product_category ?? '',
+        attributes: batch.attributes,
+        expiresAt: batch.expires_at ? new Date(batch.expires_at).toISOString() : null,
+        quantityUnit: batch.quantity_unit,
+      },
+      event: {
+        bizStep: ev.bizStep as never,
+        disposition: (ev.disposition ?? undefined) as never,
+        actorOrgId: this.principal.orgId,
+        consumes: take?.taken,
+        locationId: ev.locationId,
+        eventTime: new Date(ev.eventTime).toISOString(),
+        quantity: t.quantity,
+      },
+    };
+    const refusal = this.rules.onEvent(ctx, (await this.hooks?.eventFacts?.(this.m, ctx)) ?? {});
+    if (refusal) throw new DomainError(refusal.status, refusal.rule, `${batchKey(batch.gtin, batch.lot, batch.item_kind === 'serial')}: ${refusal.message}`);
   }
 
   /**
@@ -505,6 +545,8 @@ export class EpcisChainService implements EpcisLedger {
     private readonly directory?: Directory,
     /** Where batches created from captured events claim their lot or serial across all domains (see identity.ts). */
     private readonly claims?: IdentityClaims,
+    private readonly rules?: DomainRules,
+    private readonly hooks?: DomainHooks,
   ) {}
 
   async resolve(req: ResolveRequest): Promise<ResolveResult> {
@@ -559,7 +601,7 @@ export class EpcisChainService implements EpcisLedger {
       const out: ApplyResult['results'] = [];
       try {
         await this.dataSource.transaction(async (m) => {
-          const writer = new ChunkWriter(this.domain, m, req, principal, claimedElsewhere);
+          const writer = new ChunkWriter(this.domain, m, req, principal, claimedElsewhere, this.rules, this.hooks);
           // Every batch of the transaction locked up front, in id order: two captures touching the same
           // batches then queue rather than deadlock.
           await writer.load(events);
@@ -568,7 +610,7 @@ export class EpcisChainService implements EpcisLedger {
             await writer.load(chunk);
             for (const ev of chunk) {
               try {
-                const duplicate = writer.add(ev);
+                const duplicate = await writer.add(ev);
                 out.push({ index: ev.index, stored: !duplicate, ...(duplicate ? { duplicate } : {}) });
               } catch (err) {
                 if (!(err instanceof DomainError)) throw err;
