@@ -12,3 +12,5 @@ export { timestampFromDate, timestampDate } from '@bufbuild/protobuf/wkt';
 export * from './domains';
 export * from './identity-claims';
 export * from './lineage-scope';
+export * from './directory';
+export * from './input-ledger';

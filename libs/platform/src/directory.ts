@@ -1,44 +1,11 @@
-/**
- * What services ask about organisations and locations, which the identity
- * part of the gateway owns. In embedded mode the gateway module provides an
- * in-process implementation; in distributed mode an HTTP client of the
- * gateway's internal endpoints (IDENTITY_URL) does, with a short cache.
- */
-export const ORG_KINDS = [
-  'producer',
-  'processor',
-  'distributor',
-  'retailer',
-  'construction_company',
-  'pharmacy',
-  'hospital',
-  'inspection_agency',
-  'regulator',
-] as const;
-export type OrgKind = (typeof ORG_KINDS)[number];
-
-export const LOCATION_KINDS = ['farm', 'field', 'factory', 'warehouse', 'store', 'pharmacy', 'hospital', 'construction_site'] as const;
-export type LocationKind = (typeof LOCATION_KINDS)[number];
-
-export interface OrganisationInfo {
-  id: string;
-  name: string;
-  kind: OrgKind;
-}
-
-export interface LocationInfo {
-  id: string;
-  orgId: string;
-  name: string;
-  kind: LocationKind;
-  region?: string | null;
-  address?: string | null;
-  gln?: string | null;
-}
-
-export interface Directory {
-  organisation(id: string): Promise<OrganisationInfo | undefined>;
-  location(id: string): Promise<LocationInfo | undefined>;
-}
-
-export const DIRECTORY = Symbol('DIRECTORY');
+// The Directory contract lives in libs/contracts (directory.ts); re-exported for the callers that import it from here.
+export {
+  DIRECTORY,
+  LOCATION_KINDS,
+  ORG_KINDS,
+  type Directory,
+  type LocationInfo,
+  type LocationKind,
+  type OrganisationInfo,
+  type OrgKind,
+} from '@trace/contracts';

@@ -1,49 +1,10 @@
 import { Global, Inject, Injectable, Module, Optional } from '@nestjs/common';
-import { DomainError, RequestContext, SERVICE_CREDENTIALS, type Principal, type ServiceCredentials } from '@trace/platform';
-import type { ItemKind } from '@trace/contracts';
+import { DomainError, RequestContext, SERVICE_CREDENTIALS, type ServiceCredentials } from '@trace/platform';
+import type { ConsumeRequest, ConsumeResult, InputLedger, ItemKind, PublicBatchView } from '@trace/contracts';
 import type { ApplyRequest, ApplyResult, DomainQuery, EpcisLedger, QueriedEvent, ResolveResult } from './epcis-ledger';
 
-export interface PublicBatchView {
-  domain: string;
-  /** `lot` is the lot, or the serial of a serialised item (`kind`). */
-  batch: { id: string; gtin: string; lot: string; kind: ItemKind; status: string; producedAt: string; expiresAt: string | null; ownerOrgId: string; attributes: Record<string, unknown> };
-  product: { gtin: string; name: string; category: string } | null;
-  origin: { locationId: string; orgId: string; at: string } | null;
-  chain: { valid: boolean; length: number };
-  certificates: { kind: string; number: string; issuedAt: string; verifyLink?: string }[];
-  inspections: { reportNo: string; agency: string; sampledAt: string; conclusion: string; retest: boolean }[];
-  history: { seq: number; bizStep: string; disposition: string | null; eventTime: string; locationId: string; inputs?: unknown; recall?: { recallId: string; level: number; reason: string } }[];
-}
-
-/** One input taken by a transformation. */
-export interface ConsumeRequest {
-  batchId: string;
-  quantity: number;
-  unit: string;
-  /** The output batch being made: recorded on the input's chain. */
-  outputRef: { domain: string; batchId: string };
-  /**
-   * When the transformation happened, as written (RFC 3339 with its offset):
-   * the output's production time. The input is consumed then, not when the
-   * output was recorded, so both chains tell the same time. Absent: now.
-   */
-  eventTime?: string;
-}
-
-export interface ConsumeResult {
-  eventId: string;
-  gtin: string;
-  lot: string;
-}
-
-/** What a domain offers other domains: taking input quantity for a transformation, and undoing it. */
-export interface InputLedger {
-  /** The consumer-safe view of a batch or serialised item (see BatchService.publicView); throws a 404 DomainError when unknown. */
-  publicView(gtin: string, lot: string, kind?: ItemKind): Promise<PublicBatchView>;
-  consume(req: ConsumeRequest, principal: Principal): Promise<ConsumeResult>;
-  /** Compensation: a new chain event that gives the quantity back (history is never rewritten). */
-  restore(req: ConsumeRequest & { correctionOf: string; reason: string }, principal: Principal): Promise<void>;
-}
+// The contract between domains lives in libs/contracts (input-ledger.ts); re-exported for the callers that import it from here.
+export type { ConsumeRequest, ConsumeResult, InputLedger, PublicBatchView } from '@trace/contracts';
 
 /**
  * Finds the ledger of a batch's domain: in-process when that domain's module
