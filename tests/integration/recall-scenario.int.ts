@@ -69,7 +69,7 @@ describe('incident scenario: a Friday serious injury is due Tuesday, overdue wit
     // The due time has passed: overdue by the clock, before any sweep.
     const overdue = await regulator.get('/v1/incidents?status=overdue');
     expect(overdue.status).toBe(200);
-    expect(overdue.body.map((i: { id: string }) => i.id)).toContain(id);
+    expect(overdue.body.items.map((i: { id: string }) => i.id)).toContain(id);
 
     const sweep = () => (t.app.get(INCIDENT_SWEEP) as { sweepOverdue(): Promise<number> }).sweepOverdue();
     await sweep();
