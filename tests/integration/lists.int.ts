@@ -281,6 +281,38 @@ describe('lists and search', () => {
     expect(doc.paths['/v1/agri/batches'].get.responses['200'].content['application/json'].schema.properties.items.items.$ref).toMatch(/BatchDoc$/);
   });
 
+  // After the others: it adds 12,000 food batches of B (written straight to its tables, as the benchmark does).
+  it("an operator's filtered list walks what it holds a chunk at a time, bounded per page, with no duplicates or gaps", async () => {
+    const WALK_GTIN = '04012345000023';
+    await t.query(
+      `INSERT INTO ${t.prefix}food.batches (id, domain, gtin, lot, quantity_value, quantity_unit, quantity_initial, owner_org_id, holder_org_id,
+                                            location_id, status, produced_at, chain_seq, chain_head)
+       SELECT gen_random_uuid(), 'food', $1, 'WALK-' || i, 10, 'kg', 10, $2, $2, $3,
+              CASE WHEN i % 1000 = 7 THEN 'held' ELSE 'active' END, now(), 1, repeat('0', 64)
+         FROM generate_series(0, 11999) i`,
+      [WALK_GTIN, B.id, B.locations.factory],
+    );
+    await t.query(
+      `INSERT INTO ${t.prefix}food.batch_custody (batch_id, org_id) SELECT id, owner_org_id FROM ${t.prefix}food.batches WHERE gtin = $1`,
+      [WALK_GTIN],
+    );
+    const held = (await t.query<{ id: string }>(`SELECT id::text FROM ${t.prefix}food.batches WHERE gtin = $1 AND status = 'held' ORDER BY id`, [WALK_GTIN])).map((r) => r.id);
+    expect(held).toHaveLength(12);
+    // 12 held among 12,002: pages of up to 5, some short (a walk stops after 10,000 batches), all of them once, in order.
+    const walked = await allPages(B.api, '/v1/food/batches?status=held&limit=5');
+    expect(ids(walked.items)).toEqual(held);
+    // Nothing matches: the first page stops after 10,000 batches, empty but with a next page; the next one ends it.
+    const first = (await B.api.get('/v1/food/batches?status=recalled')) as Page;
+    expect([first.body.items, typeof first.body.nextCursor]).toEqual([[], 'string']);
+    const rest = (await B.api.get(`/v1/food/batches?status=recalled&cursor=${first.body.nextCursor}`)) as Page;
+    expect(rest.body).toEqual({ items: [], nextCursor: null });
+    // By GTIN the walk goes over that GTIN's batches: all 12,000 in pages of 500.
+    const byGtin = await allPages(B.api, `/v1/food/batches?gtin=${WALK_GTIN}&limit=500`);
+    expect(byGtin.pages).toHaveLength(24);
+    expect(new Set(ids(byGtin.items)).size).toBe(12_000);
+    expect(ids(((await A.api.get(`/v1/food/batches?gtin=${WALK_GTIN}`)) as Page).body.items)).toEqual([]);
+  });
+
   // Last: it adds a batch (a serialised item) that the counts above do not expect.
   it('search by Digital Link tells a lot from a serial with the same text; text alone finds both', async () => {
     const serialKey = `https://id.gs1.org/01/${AGRI_GTIN}/21/LIST-A-3`;
