@@ -30,9 +30,10 @@ interface TraceBody {
 }
 
 const lots = (b: TraceBody) => b.nodes.map((n) => n.lot).sort();
+/** The input edges (shipment edges, custody of one batch, are tested in trace-names.int.ts). */
 const edgeLots = (b: TraceBody) => {
   const lot = new Map(b.nodes.map((n) => [n.batchId, n.lot]));
-  return b.edges.map((e) => `${lot.get(e.from)}>${lot.get(e.to)}:${e.kind}`).sort();
+  return b.edges.filter((e) => e.kind === 'input').map((e) => `${lot.get(e.from)}>${lot.get(e.to)}:${e.kind}`).sort();
 };
 
 /** The lineage read model behind GET /v1/trace, fed by the real domain services and by events delivered out of order. */

@@ -2,6 +2,7 @@ import { Controller, DefaultValuePipe, Get, Inject, Param, ParseEnumPipe, ParseU
 import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { badRequest, CurrentPrincipal, Roles, type Principal } from '@trace/platform';
 import { DOMAIN_NAMES } from './lineage-graph';
+import { TraceNames } from './trace-names';
 import { TraceQuery } from './trace.query';
 
 enum Direction {
@@ -24,7 +25,10 @@ export const DEFAULT_TRACE_DEPTH = 10;
 @ApiBearerAuth()
 @Controller('v1/trace')
 export class TraceController {
-  constructor(@Inject(TraceQuery) private readonly query: TraceQuery) {}
+  constructor(
+    @Inject(TraceQuery) private readonly query: TraceQuery,
+    @Inject(TraceNames) private readonly names: TraceNames,
+  ) {}
 
   @Get(':domain/:batchId')
   @Roles('inspector', 'regulator', 'operator')
@@ -33,9 +37,12 @@ export class TraceController {
   @ApiOkResponse({
     description:
       'Batches reachable from the batch within `depth` input edges, upstream (what it was made from), downstream ' +
-      '(what was made from it) or both. Operators may trace only batches their organisation owns, holds or held.',
+      '(what was made from it) or both. Operators may trace only batches their organisation owns, holds or held. Nodes carry ' +
+      'productName, holderName and locationName (an operator sees the names of its own locations only, else null); edges are the ' +
+      'inputs (kind input, from the input batch to the output) and the shipments of each batch (kind shipment, from = to = the ' +
+      'batch, with fromOrgId/fromOrgName, toOrgId/toOrgName, quantity, shippedAt; an operator sees those it sent or received).',
   })
-  trace(
+  async trace(
     @Param('domain') domain: string,
     @Param('batchId', new ParseUUIDPipe()) batchId: string,
     @Query('direction', new DefaultValuePipe('both'), DIRECTION_PIPE) direction: Direction,
@@ -50,6 +57,6 @@ export class TraceController {
         { field: 'depth', message: `must be an integer between 1 and ${MAX_TRACE_DEPTH}` },
       ]);
     }
-    return this.query.trace({ domain, batchId, direction, depth }, principal);
+    return this.names.name(await this.query.trace({ domain, batchId, direction, depth }, principal), principal);
   }
 }
