@@ -40,6 +40,9 @@ describe('organisations and their locations, set up by an admin (embedded app, r
     expect((await admin.post('/v1/locations', { name: 'Ghost', kind: 'farm', orgId: 'no-such-org' })).status).toBe(422);
     expect((await admin.post('/v1/locations', { name: 'HQ', kind: 'warehouse', orgId: 'platform' })).status).toBe(422);
 
+    const gln = await admin.post('/v1/locations', { name: 'Barn', kind: 'farm', orgId: A.id, gln: '9506000134353' });
+    expect(gln.body.errors).toEqual([{ field: 'gln', message: 'GLN 9506000134353 has a wrong check digit: the last digit should be 2, not 3' }]);
+
     const other = await anOrg(t, 'Other Setup Farm');
     const foreign = await other.api.post('/v1/locations', { name: 'Not mine', kind: 'farm', orgId: A.id });
     expect(foreign.status).toBe(403);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { isValidGln } from '@trace/gs1';
+import { checkDigitHint, isValidGln } from '@trace/gs1';
 import {
   badRequest,
   forbidden,
@@ -42,7 +42,7 @@ export class LocationService implements Directory {
 
   async create(dto: CreateLocationDto, caller: Principal): Promise<LocationDto> {
     if (dto.gln !== undefined && !isValidGln(dto.gln)) {
-      const message = /^\d{13}$/.test(dto.gln) ? `GLN ${dto.gln} has a wrong check digit` : 'gln must be 13 digits';
+      const message = /^\d{13}$/.test(dto.gln) ? `GLN ${dto.gln} has a wrong check digit: ${checkDigitHint(dto.gln)}` : 'gln must be 13 digits';
       throw badRequest('gln', message, [{ field: 'gln', message }]);
     }
     const orgId = this.ownerFor(dto, caller);
