@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { AuditStore, DomainError } from '@trace/platform';
+import { GatewayAuditController } from '@trace/service-gateway';
 import { eventually } from '@trace/testing';
 import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
@@ -104,5 +107,49 @@ describe('audit log: GET /v1/audit', () => {
     await expect(t.query(`DELETE FROM ${table} WHERE id = $1`, [row.id])).rejects.toThrow(/append-only/);
     await expect(t.query(`TRUNCATE ${table}`)).rejects.toThrow(/append-only/);
     expect(await t.query(`SELECT 1 FROM ${table} WHERE id = $1`, [row.id])).toHaveLength(1);
+  });
+  it('distributed: the gateway answers from its own log and every service\'s, merged in order, one cursor for all', async () => {
+    // A second app plays the gateway (its own log); the first is every upstream service (all routes point at it).
+    const gateway = await startEmbeddedApp();
+    const saved = { ...process.env };
+    try {
+      const visitor = await anOrg(gateway, 'Gateway-side org', 'producer', ['farm']);
+      const upstreamLog = await all(admin, {});
+      const ownLog = await eventually(async () => {
+        const r = await gateway.as('platform', 'admin').get('/v1/audit?limit=500');
+        return r.body.items.some((e: any) => e.orgId === visitor.id) ? r.body.items : undefined;
+      });
+      for (const name of ['AGRI_URL', 'FOOD_URL', 'DRUG_URL', 'MATERIAL_URL', 'GOODS_URL', 'LINEAGE_URL', 'RECALL_URL', 'EPCIS_URL']) process.env[name] = t.url;
+      const controller = new GatewayAuditController(gateway.app.get(AuditStore));
+      const authorization = (await admin.headers()).authorization;
+      const page = async (query: Record<string, string>) => {
+        const headers: Record<string, string> = {};
+        const req = { originalUrl: `/v1/audit?${new URLSearchParams(query)}`, headers: { authorization } } as unknown as Request;
+        const res = { setHeader: (k: string, v: string) => (headers[k.toLowerCase()] = v) } as unknown as Response;
+        return { ...(await controller.list(query, req, res)), link: headers.link };
+      };
+      const merged: any[] = [];
+      let cursor: string | null = null;
+      do {
+        const p = await page({ limit: '3', ...(cursor ? { cursor } : {}) });
+        expect(p.items.length).toBeLessThanOrEqual(3);
+        if (p.nextCursor) expect(p.link).toContain(`cursor=${p.nextCursor}`);
+        merged.push(...p.items);
+        cursor = p.nextCursor;
+      } while (cursor);
+      // Every entry of both logs once (the upstream's own writes since may add more), in (at, id) order.
+      const ids = merged.map((e) => e.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toEqual(expect.arrayContaining([...upstreamLog, ...ownLog].map((e) => e.id)));
+      const keys = merged.map((e) => `${e.at}|${e.id}`);
+      expect(keys).toEqual([...keys].sort());
+      // A service that does not answer: 503, never a page without its writes.
+      process.env.RECALL_URL = 'http://127.0.0.1:9';
+      await expect(page({})).rejects.toMatchObject({ status: 503 });
+      await expect(page({})).rejects.toBeInstanceOf(DomainError);
+    } finally {
+      process.env = saved;
+      await gateway.close();
+    }
   });
 });

@@ -1,2 +1,3 @@
 export * from './gateway.module';
 export { AdminBootstrap } from './identity/bootstrap-admin';
+export { GatewayAuditController, auditUpstreams } from './audit-fanout';
