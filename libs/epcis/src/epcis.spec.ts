@@ -58,6 +58,31 @@ describe('EPCIS event hash', () => {
     );
   });
 
+  it('follows the reference generator: {namespace} extension names, certificationInfo, parentID first, rounded fractions, nested extensions', () => {
+    const ns = { example: 'http://ns.example.com/epcis/' };
+    expect(preHashString({ ...shipping, 'example:myField': 'myValue' }, ns)).toMatch(/BTT-po\{http:\/\/ns\.example\.com\/epcis\/\}myField=myValue$/);
+    expect(preHashString({ ...shipping, 'example:outer': { 'example:inner': 2.50 } }, ns)).toMatch(
+      /\{http:\/\/ns\.example\.com\/epcis\/\}outer\{http:\/\/ns\.example\.com\/epcis\/\}inner=2\.5$/,
+    );
+    // certificationInfo takes part, right after the time zone offset.
+    expect(preHashString({ ...shipping, certificationInfo: 'https://cert.example/1' })).toMatch(
+      /^eventType=ObjectEventeventTime=2005-04-04T02:33:31\.116ZeventTimeZoneOffset=-06:00certificationInfo=https:\/\/cert\.example\/1epcList/,
+    );
+    const tx = preHashString({ ...shipping, type: 'TransactionEvent', action: 'ADD', parentID: 'urn:epc:id:sscc:0614141.1234567890' });
+    expect(tx.indexOf('parentID=https://id.gs1.org/00/106141412345678908')).toBeLessThan(tx.indexOf('epcList'));
+    // Fractions beyond the millisecond are rounded (half to even on the microseconds), carrying into the second.
+    const at = (eventTime: string) => /eventTime=([^e]+Z)/.exec(preHashString({ ...shipping, eventTime }))![1];
+    expect(at('2005-04-03T20:33:31.1164-06:00')).toBe('2005-04-04T02:33:31.116Z');
+    expect(at('2005-04-03T20:33:31.1166-06:00')).toBe('2005-04-04T02:33:31.117Z');
+    expect(at('2005-04-03T20:33:31.1165-06:00')).toBe('2005-04-04T02:33:31.116Z');
+    expect(at('2005-04-03T20:33:31.1175-06:00')).toBe('2005-04-04T02:33:31.118Z');
+    expect(at('2005-04-03T20:33:31.9996-06:00')).toBe('2005-04-04T02:33:32.000Z');
+    // A sensor report's own extension is part of it (it was dropped).
+    const sensed = (report: Record<string, unknown>) => preHashString({ ...shipping, sensorElementList: [{ sensorReport: [{ type: 'gs1:Temperature', value: 4, uom: 'CEL', ...report }] }] }, ns);
+    expect(sensed({ 'example:probe': 'A' })).toContain('sensorReporttype=https://gs1.org/voc/Temperaturevalue=4uom=CEL{http://ns.example.com/epcis/}probe=A');
+    expect(sensed({ 'example:probe': 'A' })).not.toBe(sensed({ 'example:probe': 'B' }));
+  });
+
   it('gives the same id to the same event in any syntax, and leaves out eventID, recordTime, errorDeclaration and our extensions', () => {
     const same: EpcisEvent = {
       ...shipping,

@@ -23,8 +23,9 @@ const QTY: Order = [['epcClass'], ['quantity'], ['uom']];
 const PROP_ORDER: Order = [
   ['eventTime'],
   ['eventTimeZoneOffset'],
-  ['epcList', 'epc'],
+  ['certificationInfo'],
   ['parentID'],
+  ['epcList', 'epc'],
   ['inputEPCList', 'epc'],
   ['childEPCs', 'epc'],
   ['quantityList', 'quantityElement', QTY],
@@ -60,7 +61,7 @@ const PROP_ORDER: Order = [
   ],
 ];
 
-const IGNORED = new Set(['type', 'eventID', 'recordTime', 'errorDeclaration', 'certificationInfo', '@context', '@type']);
+const IGNORED = new Set(['type', 'eventID', 'recordTime', 'errorDeclaration', '@context', '@type']);
 const CBV = 'https://ref.gs1.org/cbv/';
 const VOCAB_FIELDS: Record<string, string> = { bizStep: 'BizStep', disposition: 'Disp', set: 'Disp', unset: 'Disp', exception: 'SensorAlertType' };
 const TYPED_LISTS: Record<string, string> = { bizTransactionList: 'BTT', sourceList: 'SDT', destinationList: 'SDT' };
@@ -72,7 +73,7 @@ export function epcisEventHash(event: EpcisEvent, context: Record<string, string
 export function preHashString(event: EpcisEvent, context: Record<string, string> = {}): string {
   const rest = { ...(event as Record<string, unknown>) };
   let out = `eventType=${event.type}`;
-  out += ordered(rest, PROP_ORDER, '');
+  out += ordered(rest, PROP_ORDER, '', context);
   for (const k of IGNORED) delete rest[k];
   // Our own transport extensions (trace:chain, trace:domain) are not part of the event.
   for (const k of Object.keys(rest)) if (k.startsWith('trace:')) delete rest[k];
@@ -81,7 +82,7 @@ export function preHashString(event: EpcisEvent, context: Record<string, string>
 }
 
 /** Consumes the properties named in `order` from `obj`, leaving user extensions behind. */
-function ordered(obj: Record<string, unknown>, order: Order, parent: string): string {
+function ordered(obj: Record<string, unknown>, order: Order, parent: string, context: Record<string, string>): string {
   let out = '';
   for (const [name, child, sub] of order) {
     const value = obj[name];
@@ -90,17 +91,17 @@ function ordered(obj: Record<string, unknown>, order: Order, parent: string): st
     const values = Array.isArray(value) ? value : [value];
     if (child !== undefined) {
       // A list: "<list><child>…<child>…", children sorted.
-      const parts = values.map((v) => piece(child, v, sub, name)).filter((s) => s !== '').sort();
+      const parts = values.map((v) => piece(child, v, sub, name, context)).filter((s) => s !== '').sort();
       if (parts.length) out += name + parts.join('');
     } else {
-      const parts = values.map((v) => piece(name, v, sub, parent)).filter((s) => s !== '').sort();
+      const parts = values.map((v) => piece(name, v, sub, parent, context)).filter((s) => s !== '').sort();
       out += parts.join('');
     }
   }
   return out;
 }
 
-function piece(name: string, value: unknown, sub: Order | undefined, list: string): string {
+function piece(name: string, value: unknown, sub: Order | undefined, list: string, context: Record<string, string>): string {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const obj = { ...(value as Record<string, unknown>) };
     if (list in TYPED_LISTS && typeof obj[name] === 'string') {
@@ -108,7 +109,11 @@ function piece(name: string, value: unknown, sub: Order | undefined, list: strin
       const type = typeof obj.type === 'string' ? `type=${vocab(obj.type, TYPED_LISTS[list])}` : '';
       return `${name}=${canon(name, obj[name] as string)}${type}`;
     }
-    const inner = sub ? ordered(obj, sub, name) : '';
+    let inner = sub ? ordered(obj, sub, name, context) : '';
+    // User extensions inside an element (a sensor report's, a readPoint's) follow its own properties, as the
+    // reference generator appends them to their enclosing element.
+    const extensions = Object.fromEntries(Object.entries(obj).filter(([k]) => k.includes(':') && !k.startsWith('@')));
+    if (sub && Object.keys(extensions).length) inner += generic(extensions, context);
     return inner ? name + inner : '';
   }
   const text = String(value).trim();
@@ -139,9 +144,23 @@ function vocab(text: string, kind: string): string {
   return text;
 }
 
+/**
+ * UTC with milliseconds. Finer fractions are rounded to the millisecond (the reference generator rounds the
+ * microseconds, half to even), not truncated as Date would.
+ */
 function utcMillis(text: string): string {
-  const d = new Date(text);
-  return Number.isNaN(d.getTime()) ? text : d.toISOString();
+  const m = /^(.*T\d{2}:\d{2}:\d{2})\.(\d+)(.*)$/.exec(text);
+  if (!m || m[2].length <= 3) {
+    const d = new Date(text);
+    return Number.isNaN(d.getTime()) ? text : d.toISOString();
+  }
+  const base = new Date(`${m[1]}${m[3]}`);
+  if (Number.isNaN(base.getTime())) return text;
+  const micros = Number(m[2].slice(0, 6).padEnd(6, '0'));
+  const ms = Math.floor(micros / 1000);
+  const rest = micros % 1000;
+  const rounded = rest > 500 || (rest === 500 && ms % 2 === 1) ? ms + 1 : ms;
+  return new Date(base.getTime() + rounded).toISOString();
 }
 
 /** User extensions: prefix expanded, `name=value` or `name<children…>`, siblings sorted. */
@@ -159,11 +178,12 @@ function generic(obj: Record<string, unknown>, context: Record<string, string>):
   return parts.sort().join('');
 }
 
+/** An extension's name as the reference generator writes it: `{namespace}localName`. */
 function expand(key: string, context: Record<string, string>): string {
   const i = key.indexOf(':');
   if (i <= 0) return key;
   const ns = context[key.slice(0, i)];
-  return ns ? `${ns}${key.slice(i + 1)}` : key;
+  return ns ? `{${ns}}${key.slice(i + 1)}` : key;
 }
 
 /** Namespace prefixes a document declares in its @context (`{"example": "http://…/"}` entries). */
