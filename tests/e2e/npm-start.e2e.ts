@@ -98,6 +98,23 @@ describe('npm start: start-up banner and stopping', () => {
     expect(r.logs().match(/shutting down/g)).toHaveLength(1);
   });
 
+  it('stops node and PostgreSQL when npm dies without passing a signal on (SIGKILL)', async () => {
+    const port = await freePort();
+    const pgPort = await freePort();
+    run = npmStart({ EMBEDDED_PG_DIR: pgDir, EMBEDDED_PG_PORT: String(pgPort), PORT: String(port) });
+    const r = run;
+    await eventually(async () => {
+      if (r.child.exitCode !== null) throw new Error(`npm start exited ${r.child.exitCode}:\n${r.logs().slice(-3000)}`);
+      return (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status === 200;
+    }, 90_000, 200);
+    // A restart on the same folder: no admin secret this time.
+    expect(r.logs()).not.toContain('Admin    clientId=');
+    r.child.kill('SIGKILL');
+    await eventually(async () => !(await portOpen(port)), 30_000, 200);
+    await eventually(async () => processesOn(pgDir).length === 0, 30_000, 200);
+    expect(processesOn(pgDir)).toEqual([]);
+  });
+
   it('names the taken PostgreSQL port and the variable that moves it', async () => {
     const port = await freePort();
     const pgPort = await freePort();
