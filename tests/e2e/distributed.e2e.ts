@@ -94,5 +94,14 @@ describe('distributed mode (one process per service, over Kafka)', () => {
     );
     expect(await noIdentity.exitCode(30_000)).toBe(78);
     expect(noIdentity.logs()).toContain('IDENTITY_URL is required by agri');
+    // The recall service cannot start a recall without lineage: LINEAGE_URL missing fails at start, not at the first recall.
+    const noLineage = ServiceProcess.spawn(
+      'recall',
+      'services/recall/src/main.ts',
+      { DATABASE_URL: testDatabaseUrl(), KAFKA_BROKERS: '127.0.0.1:9', REDIS_URL: 'redis://127.0.0.1:6379', JWT_SECRET: 'a-valid-secret-of-more-than-32-characters' },
+      await freePort(),
+    );
+    expect(await noLineage.exitCode(30_000)).toBe(78);
+    expect(noLineage.logs()).toContain('LINEAGE_URL is required by recall');
   });
 });

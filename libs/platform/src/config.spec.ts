@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, PlatformConfig } from './config';
+import { ConfigError, domainServiceUrl, loadConfig, PlatformConfig } from './config';
 
 const SECRET = 's'.repeat(32);
 const distributedEnv = {
@@ -126,6 +126,18 @@ describe('loadConfig', () => {
     expect(err.message).toContain('DATABASE_URL must be a postgres:// URL');
     expect(err.message).toContain('REDIS_URL must be a redis:// URL');
     expect(err.message).toContain('KAFKA_BROKERS must be host:port');
+  });
+
+  it('reads the other services\' URLs, refuses a malformed one at start, and finds a domain\'s by name', () => {
+    const c = loadConfig({ LINEAGE_URL: 'http://lineage:8080', FOOD_URL: 'https://food.internal', RECALL_URL: 'not checked here' });
+    expect(c.LINEAGE_URL).toBe('http://lineage:8080');
+    expect(domainServiceUrl(c, 'food')).toBe('https://food.internal');
+    expect(domainServiceUrl(c, 'agri')).toBeUndefined();
+    expect(domainServiceUrl(c, 'lineage')).toBe('http://lineage:8080');
+    expect(domainServiceUrl(c, 'constructor')).toBeUndefined();
+    expect(domainServiceUrl(undefined, 'food')).toBeUndefined();
+    expect(() => loadConfig({ LINEAGE_URL: 'lineage:8080' })).toThrow(/LINEAGE_URL must be an http\(s\):\/\/ URL/);
+    expect(() => loadConfig({ AGRI_URL: 'http://agri :8080' })).toThrow(/AGRI_URL must be an http\(s\):\/\/ URL/);
   });
 
   it('refuses an unknown RUN_MODE and LOG_LEVEL', () => {

@@ -226,6 +226,37 @@ export class PlatformConfig {
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'IDENTITY_URL must be an http(s):// URL' })
   IDENTITY_URL?: string;
 
+  /**
+   * Base URLs of the other services, for a service that calls them over HTTP
+   * (distributed mode): the domains' internal ledger routes (transformation
+   * inputs, EPCIS), lineage's recall scope. Checked here, so a malformed one
+   * fails at start; a service that cannot work without one names it in
+   * runService's `require`, so a missing one fails at start too.
+   */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'AGRI_URL must be an http(s):// URL' })
+  AGRI_URL?: string;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'FOOD_URL must be an http(s):// URL' })
+  FOOD_URL?: string;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'DRUG_URL must be an http(s):// URL' })
+  DRUG_URL?: string;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'MATERIAL_URL must be an http(s):// URL' })
+  MATERIAL_URL?: string;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'GOODS_URL must be an http(s):// URL' })
+  GOODS_URL?: string;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'LINEAGE_URL must be an http(s):// URL' })
+  LINEAGE_URL?: string;
+
   /** Prefix for every service schema; tests use it to isolate runs in one database. */
   @Matches(/^([a-z_][a-z0-9_]{0,30})?$/, { message: 'DB_SCHEMA_PREFIX must be a lowercase identifier' })
   DB_SCHEMA_PREFIX = '';
@@ -285,6 +316,15 @@ export class PlatformConfig {
   TRUST_PROXY_HOPS = 0;
 }
 
+/** The other services' base URLs a service may call (see PlatformConfig). */
+export const SERVICE_URL_KEYS = ['AGRI_URL', 'FOOD_URL', 'DRUG_URL', 'MATERIAL_URL', 'GOODS_URL', 'LINEAGE_URL'] as const;
+
+/** The base URL of a domain service (AGRI_URL…), from the validated configuration. */
+export function domainServiceUrl(config: PlatformConfig | undefined, domain: string): string | undefined {
+  const key = `${domain.toUpperCase()}_URL`;
+  return (SERVICE_URL_KEYS as readonly string[]).includes(key) ? (config?.[key as (typeof SERVICE_URL_KEYS)[number]] ?? undefined) : undefined;
+}
+
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -296,7 +336,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<PlatformConfig> = {}): PlatformConfig {
   const known = Object.keys(new PlatformConfig());
   const plain: Record<string, unknown> = {};
-  const optional = ['DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL', 'KAFKA_CLIENT_ID', 'JWT_SECRET', 'BOOTSTRAP_ADMIN_CLIENT_ID', 'BOOTSTRAP_ADMIN_CLIENT_SECRET', 'IDENTITY_URL', 'PUBLIC_BASE_URL', 'INTERNAL_SECRET', 'INTERNAL_HTTP', 'METRICS_TOKEN'];
+  const optional = ['DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL', 'KAFKA_CLIENT_ID', 'JWT_SECRET', 'BOOTSTRAP_ADMIN_CLIENT_ID', 'BOOTSTRAP_ADMIN_CLIENT_SECRET', 'IDENTITY_URL', ...SERVICE_URL_KEYS, 'PUBLIC_BASE_URL', 'INTERNAL_SECRET', 'INTERNAL_HTTP', 'METRICS_TOKEN'];
   for (const key of [...known, ...optional]) {
     if (env[key] !== undefined && env[key] !== '') plain[key] = env[key];
   }

@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { SERVICE_CREDENTIALS, ServiceCredentials } from './auth';
+import { PLATFORM_CONFIG, type PlatformConfig } from './config';
 import { RequestContext } from './context';
 import { DomainError } from './problem';
 import {
@@ -98,8 +99,9 @@ const lineageUnavailable = (detail: string) =>
 /**
  * Provides LINEAGE_SCOPE process-wide from the lineage service's internal
  * endpoint, for a service running without the lineage module (distributed
- * mode). Needs LINEAGE_URL (environment) and JWT_SECRET; without LINEAGE_URL
- * the service starts and a scope request answers 503. In embedded mode do not
+ * mode). Needs LINEAGE_URL (validated configuration) and JWT_SECRET; a service
+ * that names LINEAGE_URL in runService's `require` does not start without it,
+ * any other answers a scope request with 503. In embedded mode do not
  * import it: the lineage module provides LINEAGE_SCOPE from its graph.
  */
 @Global()
@@ -112,10 +114,11 @@ export class LineageScopeClientModule {
       providers: [
         {
           provide: LINEAGE_SCOPE,
-          inject: [SERVICE_CREDENTIALS],
-          useFactory: (credentials: ServiceCredentials): LineageScope => {
-            const baseUrl = process.env.LINEAGE_URL;
-            if (baseUrl && /^https?:\/\/\S+$/.test(baseUrl)) return new HttpLineageScope({ baseUrl, credentials, service });
+          inject: [SERVICE_CREDENTIALS, PLATFORM_CONFIG],
+          useFactory: (credentials: ServiceCredentials, config: PlatformConfig): LineageScope => {
+            // Validated at start (config.ts); the recall service requires it (services/recall/src/main.ts).
+            const baseUrl = config.LINEAGE_URL;
+            if (baseUrl) return new HttpLineageScope({ baseUrl, credentials, service });
             // The service still starts (cases, incidents work without lineage); starting a recall answers 503.
             const unset = () => Promise.reject(lineageUnavailable(`LINEAGE_URL (an http(s):// URL) is not set for ${service}`));
             return { scope: unset, size: unset, holdings: unset };

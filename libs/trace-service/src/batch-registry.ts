@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Module, Optional } from '@nestjs/common';
-import { DomainError, RequestContext, SERVICE_CREDENTIALS, type ServiceCredentials } from '@trace/platform';
+import { domainServiceUrl, DomainError, PLATFORM_CONFIG, RequestContext, SERVICE_CREDENTIALS, type PlatformConfig, type ServiceCredentials } from '@trace/platform';
 import type { ConsumeRequest, ConsumeResult, InputLedger, ItemKind, PublicBatchView } from '@trace/contracts';
 import type { ApplyRequest, ApplyResult, DomainQuery, EpcisLedger, QueriedEvent, ResolveResult } from './epcis-ledger';
 
@@ -17,7 +17,10 @@ export class BatchRegistry {
   private readonly local = new Map<string, InputLedger>();
   private readonly localEpcis = new Map<string, EpcisLedger>();
 
-  constructor(@Optional() @Inject(SERVICE_CREDENTIALS) private readonly credentials?: ServiceCredentials) {}
+  constructor(
+    @Optional() @Inject(SERVICE_CREDENTIALS) private readonly credentials?: ServiceCredentials,
+    @Optional() @Inject(PLATFORM_CONFIG) private readonly config?: PlatformConfig,
+  ) {}
 
   register(domain: string, ledger: InputLedger): void {
     this.local.set(domain, ledger);
@@ -31,7 +34,7 @@ export class BatchRegistry {
   epcis(domain: string, bearer: string | undefined): EpcisLedger {
     const local = this.localEpcis.get(domain);
     if (local) return local;
-    const base = process.env[`${domain.toUpperCase()}_URL`];
+    const base = domainServiceUrl(this.config, domain);
     if (!base || bearer === undefined) {
       throw new DomainError(503, 'domain-unavailable', `The ${domain} service is not reachable from here (set ${domain.toUpperCase()}_URL)`);
     }
@@ -60,7 +63,7 @@ export class BatchRegistry {
   ledger(domain: string, bearer: string | undefined): InputLedger {
     const local = this.local.get(domain);
     if (local) return local;
-    const base = process.env[`${domain.toUpperCase()}_URL`];
+    const base = domainServiceUrl(this.config, domain);
     if (!base || bearer === undefined) {
       throw new DomainError(503, 'domain-unavailable', `The ${domain} service is not reachable from here (set ${domain.toUpperCase()}_URL)`);
     }
