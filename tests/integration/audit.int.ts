@@ -92,6 +92,14 @@ describe('audit log: GET /v1/audit', () => {
     }
   });
 
+  it('is documented in the OpenAPI document', async () => {
+    const docs = await admin.get('/docs-json');
+    const op = docs.body.paths['/v1/audit'].get;
+    expect(op.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['orgId', 'from', 'to', 'limit', 'cursor']));
+    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '400']));
+    expect(docs.body.components.schemas.AuditEntryDoc.required).toEqual(expect.arrayContaining(['at', 'method', 'route', 'status']));
+  });
+
   it('is readable by admins and regulators only', async () => {
     expect((await farm.api.get('/v1/audit')).status).toBe(403);
     expect((await t.as(farm.id, 'inspector').get('/v1/audit')).status).toBe(403);

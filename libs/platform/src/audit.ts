@@ -19,7 +19,7 @@ import {
   Res,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { tap, type Observable } from 'rxjs';
@@ -48,6 +48,21 @@ export interface AuditEntry {
   correlationId: string | null;
   /** The HTTP status of the answer: refusals are kept as well as successes. */
   status: number;
+}
+
+/** OpenAPI of an entry (GET /v1/audit items). */
+export class AuditEntryDoc implements AuditEntry {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ description: 'When the answer went out: RFC 3339 in UTC with microseconds (the order of the log)', example: '2026-12-06T05:15:01.422123Z' })
+  at!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The client of the token; null without one (a 401, the token endpoint)' }) clientId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) orgId!: string | null;
+  @ApiProperty({ nullable: true, type: String, enum: ['admin', 'operator', 'inspector', 'regulator'] }) role!: string | null;
+  @ApiProperty({ enum: ['POST', 'PUT', 'PATCH', 'DELETE'] }) method!: string;
+  @ApiProperty({ description: 'The route as declared, e.g. /v1/agri/batches/:id/events (the path when none matched)' }) route!: string;
+  @ApiProperty({ nullable: true, type: String, description: "The route's id, else the id the answer named (a created resource)" }) resourceId!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'X-Correlation-Id of the request' }) correlationId!: string | null;
+  @ApiProperty({ description: 'HTTP status of the answer (refusals are entries too)', example: 201 }) status!: number;
 }
 
 interface AuditRow {
@@ -188,6 +203,7 @@ export class AuditController {
   @Get()
   @Roles('admin', 'regulator')
   @ApiList({
+    item: AuditEntryDoc,
     description:
       'The audit log (admins and regulators): every write (POST, PUT, PATCH, DELETE) answered by this deployment, refusals included, ' +
       'oldest first: who (clientId, orgId, role), what (method, route template, resourceId), when (at), correlationId and the ' +

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/s
 import type { Request, Response } from 'express';
 import {
   ApiList,
+  AuditEntryDoc,
   AuditStore,
   auditPage,
   DomainError,
@@ -36,6 +37,7 @@ export class GatewayAuditController {
   @Get()
   @Roles('admin', 'regulator')
   @ApiList({
+    item: AuditEntryDoc,
     description:
       'The audit log (admins and regulators): every write (POST, PUT, PATCH, DELETE) answered by any service of this deployment, ' +
       'refusals included, oldest first: who (clientId, orgId, role), what (method, route template, resourceId), when (at), ' +
