@@ -18,6 +18,16 @@ describe('EPCIS identifiers', () => {
     expect(parseObjectId('https://id.gs1.org/01/09506000134353/10/X')).toEqual({ kind: 'other', key: 'https://id.gs1.org/01/09506000134353/10/X' });
   });
 
+  it('gives GRAI, GIAI, GDTI, SGLN and PGLN URNs and Digital Links on any host one canonical Digital Link', () => {
+    expect(parseObjectId('urn:epc:id:grai:0614141.12345.400').key).toBe('https://id.gs1.org/8003/00614141123452400');
+    expect(parseObjectId('urn:epc:id:giai:0614141.12345ABC').key).toBe('https://id.gs1.org/8004/061414112345ABC');
+    expect(parseObjectId('urn:epc:id:gdti:0614141.12345.006847').key).toBe('https://id.gs1.org/253/0614141123452006847');
+    expect(parseObjectId('urn:epc:id:sgln:0614141.12345.400').key).toBe('https://id.gs1.org/414/0614141123452/254/400');
+    expect(parseObjectId('urn:epc:id:pgln:0614141.12345').key).toBe('https://id.gs1.org/417/0614141123452');
+    expect(parseObjectId('https://example.com/00/106141412345678908?x=1').key).toBe('https://id.gs1.org/00/106141412345678908');
+    expect(parseObjectId('https://example.com/8003/00614141123452400').key).toBe('https://id.gs1.org/8003/00614141123452400');
+  });
+
   it('reads SGLN URNs and GLN Digital Links', () => {
     expect(parseLocationId('urn:epc:id:sgln:0012345.11111.400')).toEqual({ gln: '0012345111112', extension: '400', key: 'https://id.gs1.org/414/0012345111112/254/400' });
     expect(parseLocationId('urn:epc:id:sgln:0012345.11111.0').key).toBe('https://id.gs1.org/414/0012345111112');

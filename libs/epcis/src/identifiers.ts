@@ -69,6 +69,19 @@ function parseObject(id: string): ObjectRef {
   }
   m = /^urn:epc:id:sscc:(\d+)\.(\d+)$/.exec(id);
   if (m && m[1].length + m[2].length === 17) return { kind: 'other', key: `${CANONICAL_DL_HOST}/00/${withCheck(`${m[2][0]}${m[1]}${m[2].slice(1)}`)}` };
+  // Other GS1 keys in their Digital Link form on id.gs1.org, as GS1's event hash normalises them.
+  m = /^urn:epc:id:grai:(\d+)\.(\d*)\.(.*)$/.exec(id);
+  if (m && m[1].length + m[2].length === 12) return { kind: 'other', key: `${CANONICAL_DL_HOST}/8003/0${withCheck(`${m[1]}${m[2]}`)}${encodeURIComponent(urnDecode(m[3]))}` };
+  m = /^urn:epc:id:giai:(\d+)\.(.+)$/.exec(id);
+  if (m) return { kind: 'other', key: `${CANONICAL_DL_HOST}/8004/${m[1]}${encodeURIComponent(urnDecode(m[2]))}` };
+  m = /^urn:epc:id:gdti:(\d+)\.(\d*)\.(.*)$/.exec(id);
+  if (m && m[1].length + m[2].length === 12) return { kind: 'other', key: `${CANONICAL_DL_HOST}/253/${withCheck(`${m[1]}${m[2]}`)}${encodeURIComponent(urnDecode(m[3]))}` };
+  if (/^urn:epc:id:(sgln|pgln):/.test(id)) {
+    const loc = parseLocationId(id);
+    if (loc.gln) return { kind: 'other', key: loc.key };
+  }
+  m = /^https?:\/\/[^/]+(\/(?:00|253|255|401|402|414|417|8003|8004|8006|8010|8017|8018)\/[^?#]*)(?:[?#].*)?$/i.exec(id);
+  if (m) return { kind: 'other', key: `${CANONICAL_DL_HOST}${m[1]}` };
   if (/^https?:\/\/[^/]+\/01\//i.test(id)) {
     try {
       const dl = parseDigitalLink(id);
