@@ -241,9 +241,10 @@ export class CaptureService {
       const across = new Set([...spread].filter(([, n]) => n > 1).map(([index]) => index));
       if (across.size) {
         for (const [domain, events] of perDomain) {
-          // The domain's whole share, in document order: an input may have been made by an earlier event.
+          // The domain's whole share, in document order, in one rolled-back transaction (atomic): an input
+          // may have been made by an earlier event, also one more than a chunk (500 events) before.
           if (!events.some((e) => across.has(e.index))) continue;
-          const trial = await this.registry.epcis(domain, bearer).apply({ captureId: id, recordTime, atomic: false, dryRun: true, events }, principal);
+          const trial = await this.registry.epcis(domain, bearer).apply({ captureId: id, recordTime, atomic: true, dryRun: true, events }, principal);
           for (const r of trial.results) if (r.error && across.has(r.index) && !failed.has(r.index)) failed.set(r.index, `${domain}: ${r.error}`);
         }
         for (const [domain, events] of perDomain) perDomain.set(domain, events.filter((e) => !failed.has(e.index)));
