@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { Gs1Error, normalizeGtin } from '@trace/gs1';
 import { badRequest, listPage, sqlFromMicros, sqlMicros, type ListQuery, type Principal } from '@trace/platform';
 import { parseOffsetTime } from '@trace/trace-chain';
-import { toBatchView, type BatchRow } from '../rows';
+import { toBatchView, toProductView, type BatchRow, type ProductRow } from '../rows';
 
 export const BATCH_LIST_FILTERS = ['gtin', 'lot', 'status', 'holderOrgId', 'producedFrom', 'producedTo'] as const;
 export type BatchListFilter = (typeof BATCH_LIST_FILTERS)[number];
@@ -28,7 +28,7 @@ function timeFilter(field: string, value: string): Date {
   return t.instant;
 }
 
-/** Batch ids an operator's walk takes at a time when filters may drop some, and at most per page. */
+/** Batch ids an operator's walk takes at a time at most (when filters may drop some), and at most per page. */
 const WALK_CHUNK = 1000;
 const WALK_MAX = 10_000;
 
@@ -94,15 +94,17 @@ export async function listBatches(ds: DataSource, q: ListQuery<BatchListFilter>,
   const rows: BatchRow[] = [];
   let after: string | null = after0(q);
   let walked = 0;
+  // Small first (most pages fill from the first candidates), growing for filters that match few.
+  let size = Math.min(WALK_CHUNK, 4 * (q.limit + 1));
   for (;;) {
     const ids = (
       (byFilter
         ? await ds.query(
             `SELECT b.id AS batch_id FROM batches b WHERE ${where.join(' AND ')} AND ($${params.length + 1}::uuid IS NULL OR b.id > $${params.length + 1}::uuid)
               ORDER BY b.id LIMIT $${params.length + 2}`,
-            [...params, after, WALK_CHUNK],
+            [...params, after, size],
           )
-        : await ds.query(`${held} ORDER BY batch_id LIMIT $3`, [principal.orgId, after, WALK_CHUNK])) as { batch_id: string }[]
+        : await ds.query(`${held} ORDER BY batch_id LIMIT $3`, [principal.orgId, after, size])) as { batch_id: string }[]
     ).map((r) => r.batch_id);
     const wanted = q.limit + 1 - rows.length;
     const chunkParams = [...checkParams, ids, wanted];
@@ -114,25 +116,17 @@ export async function listBatches(ds: DataSource, q: ListQuery<BatchListFilter>,
         )) as BatchRow[])
       : [];
     rows.push(...found);
-    if (rows.length > q.limit || ids.length < WALK_CHUNK) return listPage(rows, q, (r) => [r.id], http, view);
+    if (rows.length > q.limit || ids.length < size) return listPage(rows, q, (r) => [r.id], http, view);
     after = ids[ids.length - 1];
     walked += ids.length;
+    size = Math.min(WALK_CHUNK, size * 4);
     if (walked >= WALK_MAX) return listPage(rows, { limit: q.limit, resumeAfter: [after] }, (r) => [r.id], http, view);
   }
 }
 
 const after0 = (q: ListQuery<BatchListFilter>): string | null => q.after?.[0] ?? null;
 
-interface ProductRow {
-  id: string;
-  gtin: string;
-  name: string;
-  category: string;
-  owner_org_id: string;
-  attributes: unknown;
-  created_at: Date;
-  sort_at: string;
-}
+type ProductListRow = ProductRow & { sort_at: string };
 
 /** `GET /v1/{domain}/products`: newest first; the catalogue is readable by every signed-in caller, as GET /v1/{domain}/products/{id} is. */
 export async function listProducts(ds: DataSource, q: ListQuery<'gtin'>, http?: Http) {
@@ -143,14 +137,6 @@ export async function listProducts(ds: DataSource, q: ListQuery<'gtin'>, http?: 
         AND ($3::text IS NULL OR (created_at, id) < (${sqlFromMicros('$3')}, $4::uuid))
       ORDER BY created_at DESC, id DESC LIMIT $1`,
     [q.limit + 1, gtin, q.after?.[0] ?? null, q.after?.[1] ?? null],
-  )) as ProductRow[];
-  return listPage(rows, q, (r) => [r.sort_at, r.id], http, (r) => ({
-    id: r.id,
-    gtin: r.gtin,
-    name: r.name,
-    category: r.category,
-    ownerOrgId: r.owner_org_id,
-    attributes: r.attributes,
-    createdAt: r.created_at.toISOString(),
-  }));
+  )) as ProductListRow[];
+  return listPage(rows, q, (r) => [r.sort_at, r.id], http, toProductView);
 }
