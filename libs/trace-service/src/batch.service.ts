@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { timestampFromDate, type IdentityClaims, type ItemKind } from '@trace/contracts';
-import { Gs1Error, normalizeGtin } from '@trace/gs1';
 import { Outbox } from '@trace/messaging';
 import {
   badRequest,
@@ -13,7 +12,6 @@ import {
   type Principal,
 } from '@trace/platform';
 import {
-  categoryRefusal,
   formatOffsetTime,
   nextLink,
   parseOffsetTime,
@@ -24,12 +22,14 @@ import {
 import type { BatchRegistry, ConsumeRequest, ConsumeResult, InputLedger, PublicBatchView } from './batch-registry';
 import { HoldingsStore } from './holdings/holdings-store';
 import { consumeInput, restoreInput } from './use-cases/consume-input';
-import { requireLocation, visibleBatchRow, type TraceCore } from './use-cases/core';
+import { gtinOrThrow, requireLocation, visibleBatchRow, type TraceCore } from './use-cases/core';
 import { getBatch, type BatchWithHoldings } from './use-cases/get-batch';
+import { getProduct } from './use-cases/get-product';
+import { registerProduct } from './use-cases/register-product';
 import { recordEvent } from './use-cases/record-event';
 import { verifyStoredChain } from './use-cases/verify-chain';
 import { DOMAIN_ENUM, type DomainName } from './domains';
-import { claimGtin, claimItem } from './identity';
+import { claimItem } from './identity';
 import type { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
 import { toBatchView, toEventView, type BatchRow, type BatchView, type EventRow } from './rows';
 
@@ -56,15 +56,6 @@ export interface DomainHooks {
  */
 export type WithinEvent = (m: EntityManager, batch: BatchRow) => Promise<Record<string, unknown> | void>;
 
-function gtinOrThrow(input: string): string {
-  try {
-    return normalizeGtin(input);
-  } catch (err) {
-    if (err instanceof Gs1Error) throw badRequest('gtin', err.message, [{ field: 'gtin', message: err.message }]);
-    throw err;
-  }
-}
-
 /**
  * The trace-chain core of one domain: products, batches, their hash-chained
  * events, custody, transformations and verification. The five domain
@@ -89,24 +80,12 @@ export class BatchService implements InputLedger {
 
   // ---------------------------------------------------------------- products
 
-  async registerProduct(dto: RegisterProductDto, principal: Principal) {
-    const gtin = gtinOrThrow(dto.gtin);
-    const unknownCategory = this.rules.categories && categoryRefusal(this.rules.categories, dto.category);
-    if (unknownCategory) throw refusalError(unknownCategory);
-    await claimGtin(this.claims, this.domain, gtin, principal.orgId);
-    const rows = await this.dataSource.query(
-      `INSERT INTO products (id, gtin, name, category, owner_org_id, attributes) VALUES ($1,$2,$3,$4,$5,$6)
-       ON CONFLICT (gtin) DO NOTHING RETURNING *`,
-      [randomUUID(), gtin, dto.name, dto.category, principal.orgId, dto.attributes ?? {}],
-    );
-    if (rows.length === 0) throw conflict('duplicate-gtin', `A product with GTIN ${gtin} already exists in ${this.domain}`);
-    return productView(rows[0]);
+  registerProduct(dto: RegisterProductDto, principal: Principal) {
+    return registerProduct(this.core, this.claims, dto, principal);
   }
 
-  async getProduct(id: string) {
-    const rows = await this.dataSource.query('SELECT * FROM products WHERE id = $1', [id]);
-    if (!rows[0]) throw notFound('product', `No product ${id} in ${this.domain}`);
-    return productView(rows[0]);
+  getProduct(id: string) {
+    return getProduct(this.core, id);
   }
 
   // ----------------------------------------------------------------- batches
@@ -372,16 +351,4 @@ export class BatchService implements InputLedger {
   private requireLocation(id: string, principal: Principal, whose: 'own' | 'any' = 'own') {
     return requireLocation(this.core, id, principal, whose);
   }
-}
-
-function productView(r: { id: string; gtin: string; name: string; category: string; owner_org_id: string; attributes: unknown; created_at: Date }) {
-  return {
-    id: r.id,
-    gtin: r.gtin,
-    name: r.name,
-    category: r.category,
-    ownerOrgId: r.owner_org_id,
-    attributes: r.attributes,
-    createdAt: r.created_at.toISOString(),
-  };
 }

@@ -147,3 +147,27 @@ export function toEventView(e: EventRow) {
     hash: e.hash,
   };
 }
+
+/** A `products` row. */
+export interface ProductRow {
+  id: string;
+  gtin: string;
+  name: string;
+  category: string;
+  owner_org_id: string;
+  attributes: unknown;
+  created_at: Date;
+}
+
+/** A product as the API answers it (registration, look-up, list). */
+export function toProductView(r: ProductRow) {
+  return {
+    id: r.id,
+    gtin: r.gtin,
+    name: r.name,
+    category: r.category,
+    ownerOrgId: r.owner_org_id,
+    attributes: r.attributes,
+    createdAt: r.created_at.toISOString(),
+  };
+}

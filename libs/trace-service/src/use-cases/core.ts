@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Outbox } from '@trace/messaging';
-import { notFound, unprocessable, type Directory, type Principal } from '@trace/platform';
+import { Gs1Error, normalizeGtin } from '@trace/gs1';
+import { badRequest, notFound, unprocessable, type Directory, type Principal } from '@trace/platform';
 import type { DomainRules } from '@trace/trace-chain';
 import type { DomainHooks } from '../batch.service';
 import type { DomainName } from '../domains';
@@ -40,4 +41,14 @@ export async function requireLocation(core: TraceCore, id: string, principal: Pr
     throw unprocessable('location-owner', `Location ${id} belongs to another organisation`);
   }
   return location;
+}
+
+/** The GTIN normalised to 14 digits, or a 400 naming the field. */
+export function gtinOrThrow(input: string): string {
+  try {
+    return normalizeGtin(input);
+  } catch (err) {
+    if (err instanceof Gs1Error) throw badRequest('gtin', err.message, [{ field: 'gtin', message: err.message }]);
+    throw err;
+  }
 }
