@@ -12,8 +12,6 @@ import {
   type NestInterceptor,
   type NestMiddleware,
   type NestModule,
-  type OnApplicationShutdown,
-  type OnModuleInit,
   Query,
   Req,
   Res,
@@ -27,7 +25,7 @@ import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { Roles, type Principal } from './auth';
 import { PLATFORM_CONFIG, type PlatformConfig } from './config';
 import { createServiceDataSource, initializeServiceDatabase } from './database';
-import { HealthRegistry } from './health';
+import { hostStoreLifecycle } from './host-store';
 import { ApiList, encodeCursor, listPage, parseListQuery, sqlFromMicros, sqlMicros, type ListPage } from './list-query';
 import { LOGGER, type Logger } from './logging';
 import { badRequest } from './problem';
@@ -322,26 +320,7 @@ export class AuditLog1765100000000 implements MigrationInterface {
   }
 }
 
-@Injectable()
-class AuditLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(
-    @Inject(AuditStore) private readonly store: AuditStore | null,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(HealthRegistry) private readonly health: HealthRegistry,
-  ) {}
-  async onModuleInit() {
-    const store = this.store;
-    if (!store) return;
-    await store.start(this.logger);
-    this.health.register('database:audit', async () => {
-      await store.ping();
-      return { ok: true };
-    });
-  }
-  async onApplicationShutdown() {
-    await this.store?.stop();
-  }
-}
+const AuditLifecycle = hostStoreLifecycle(AuditStore, 'database:audit');
 
 /**
  * The audit log of a host: its own schema (`<host>_audit`), so each service

@@ -7,8 +7,6 @@ import {
   Injectable,
   Module,
   type NestInterceptor,
-  type OnApplicationShutdown,
-  type OnModuleInit,
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { APP_INTERCEPTOR, Reflector } from '@nestjs/core';
@@ -20,7 +18,7 @@ import { canonicalJson } from '@trace/trace-chain';
 import type { Principal } from './auth';
 import { PLATFORM_CONFIG, type PlatformConfig } from './config';
 import { createServiceDataSource, initializeServiceDatabase } from './database';
-import { HealthRegistry } from './health';
+import { hostStoreLifecycle } from './host-store';
 import { LOGGER, type Logger } from './logging';
 import { badRequest, DomainError, ProblemDetailsFilter, problemType, unprocessable, type ProblemDetails } from './problem';
 
@@ -287,26 +285,7 @@ export class IdempotencyKeys1765000200000 implements MigrationInterface {
   }
 }
 
-@Injectable()
-class IdempotencyLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(
-    @Inject(IdempotencyStore) private readonly store: IdempotencyStore | null,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(HealthRegistry) private readonly health: HealthRegistry,
-  ) {}
-  async onModuleInit() {
-    const store = this.store;
-    if (!store) return;
-    await store.start(this.logger);
-    this.health.register('database:idempotency', async () => {
-      await store.ping();
-      return { ok: true };
-    });
-  }
-  async onApplicationShutdown() {
-    await this.store?.stop();
-  }
-}
+const IdempotencyLifecycle = hostStoreLifecycle(IdempotencyStore, 'database:idempotency');
 
 /**
  * Idempotency keys for a host: its own schema (`<host>_idempotency`, after
