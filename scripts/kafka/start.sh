@@ -32,12 +32,16 @@ command -v java >/dev/null || { echo "Kafka needs Java 17+ (apt-get install -y o
 
 version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml")"
 cache="${KAFKA_CACHE:-$HOME/.cache/trace-kafka/$version}"
-if [ ! -f "$cache/.complete" ] || [ "$here/pom.xml" -nt "$cache/.complete" ]; then
+# The cache is keyed by the pom's content (a fresh clone has a new mtime, the same pom), and
+# filled beside the old one then swapped in, so brokers running from it are never cut off.
+want="$(sha256sum "$here/pom.xml" | cut -d' ' -f1)"
+if [ "$(cat "$cache/.complete" 2>/dev/null)" != "$want" ]; then
   command -v mvn >/dev/null || { echo "fetching Kafka needs Maven (apt-get install -y maven)" >&2; exit 69; }
   echo "fetching Apache Kafka $version from Maven Central into $cache" >&2
-  rm -rf "$cache" && mkdir -p "$cache"
-  mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies -Dkafka.lib="$cache" >&2
-  touch "$cache/.complete"
+  fresh="$(mktemp -d "${cache%/}.XXXXXX")"
+  mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies -Dkafka.lib="$fresh" >&2
+  echo "$want" > "$fresh/.complete"
+  rm -rf "$cache.old" && { [ ! -d "$cache" ] || mv "$cache" "$cache.old"; } && mv "$fresh" "$cache"
 fi
 
 base="${KAFKA_PORT:-19092}"
