@@ -34,6 +34,14 @@ const toInt = ({ value }: { value: unknown }) =>
  * start-up so a typo fails the boot with a clear message instead of surfacing
  * as a strange error an hour later.
  */
+/** An optional base URL of another service: http(s), no spaces; the message names the variable. */
+function IsServiceUrl(): PropertyDecorator {
+  return (target, key) => {
+    IsOptional()(target, key);
+    Matches(/^https?:\/\/[^\s]+$/, { message: `${String(key)} must be an http(s):// URL` })(target, key);
+  };
+}
+
 export class PlatformConfig {
   @IsIn(['embedded', 'distributed'])
   RUN_MODE: RunMode = 'embedded';
@@ -222,8 +230,7 @@ export class PlatformConfig {
    * does not host the gateway module (distributed mode) and must look up
    * organisations and locations.
    */
-  @IsOptional()
-  @Matches(/^https?:\/\/[^\s]+$/, { message: 'IDENTITY_URL must be an http(s):// URL' })
+  @IsServiceUrl()
   IDENTITY_URL?: string;
 
   /**
@@ -233,28 +240,22 @@ export class PlatformConfig {
    * fails at start; a service that cannot work without one names it in
    * runService's `require`, so a missing one fails at start too.
    */
-  @IsOptional()
-  @Matches(/^https?:\/\/[^\s]+$/, { message: 'AGRI_URL must be an http(s):// URL' })
+  @IsServiceUrl()
   AGRI_URL?: string;
 
-  @IsOptional()
-  @Matches(/^https?:\/\/[^\s]+$/, { message: 'FOOD_URL must be an http(s):// URL' })
+  @IsServiceUrl()
   FOOD_URL?: string;
 
-  @IsOptional()
-  @Matches(/^https?:\/\/[^\s]+$/, { message: 'DRUG_URL must be an http(s):// URL' })
+  @IsServiceUrl()
   DRUG_URL?: string;
 
-  @IsOptional()
-  @Matches(/^https?:\/\/[^\s]+$/, { message: 'MATERIAL_URL must be an http(s):// URL' })
+  @IsServiceUrl()
   MATERIAL_URL?: string;
 
-  @IsOptional()
-  @Matches(/^https?:\/\/[^\s]+$/, { message: 'GOODS_URL must be an http(s):// URL' })
+  @IsServiceUrl()
   GOODS_URL?: string;
 
-  @IsOptional()
-  @Matches(/^https?:\/\/[^\s]+$/, { message: 'LINEAGE_URL must be an http(s):// URL' })
+  @IsServiceUrl()
   LINEAGE_URL?: string;
 
   /** Prefix for every service schema; tests use it to isolate runs in one database. */
