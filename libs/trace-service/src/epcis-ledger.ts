@@ -21,6 +21,7 @@ import {
   applyMovement,
   GENESIS_HASH,
   HASH_VERSION,
+  isUuid,
   massBalanceRefusal,
   movementRefusal,
   nextLink,
@@ -161,7 +162,7 @@ function itemKey(t: Pick<PlannedTarget, 'gtin' | 'instance' | 'lot'>): string {
  */
 function fits(c: CarriedLink, batch: BatchRow | undefined): boolean {
   const seq = batch?.chain_seq ?? 0;
-  const head = seq > 0 && batch ? batch.chain_head.trim() : GENESIS_HASH;
+  const head = seq > 0 && batch ? batch.chain_head : GENESIS_HASH;
   if (c.hashVersion === 2 && !c.shown) return false;
   return c.seq === seq + 1 && c.prevHash === head && expectedHash({ seq: c.seq, prevHash: c.prevHash, content: c.content, version: c.hashVersion ?? 1, shown: c.shown }) === c.hash;
 }
@@ -328,7 +329,7 @@ class ChunkWriter {
         : ev.error ? state : { ...state, ...moved, status: statusAfter(state.status, { bizStep: bizStep as never, disposition: (disposition ?? undefined) as never }) };
       const link: ChainLink = carried
         ? { seq: carried.seq, prevHash: carried.prevHash, hash: carried.hash, content, version: carried.hashVersion ?? 1 }
-        : nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head.trim() } : undefined, content, {
+        : nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head } : undefined, content, {
             bizStep,
             disposition: disposition ?? null,
             eventTime,
@@ -558,7 +559,7 @@ export class EpcisChainService implements EpcisLedger {
           [req.objects.map((o) => o.gtin), req.objects.map((o) => o.lot), req.objects.map((o) => o.kind ?? 'lot')],
         )) as { gtin: string; lot: string; kind: ItemKind; id: string }[])
       : [];
-    const ids = (req.ids ?? []).filter((id) => typeof id === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+    const ids = (req.ids ?? []).filter(isUuid);
     const taken = ids.length
       ? ((await this.dataSource.query('SELECT id FROM batches WHERE id = ANY($1::uuid[])', [ids])) as { id: string }[]).map((r) => r.id)
       : [];
@@ -668,7 +669,7 @@ export class EpcisChainService implements EpcisLedger {
       if (r.epcis_hash && !r.epcis_error && declared.has(r.epcis_hash)) event['trace:erroneous'] = true;
       const stored = chainLinkOf(r);
       const link: CarriedLink = {
-        domain: this.domain, gtin: batch.gtin, lot: batch.lot, kind: batch.item_kind ?? 'lot', seq: r.seq, prevHash: r.prev_hash.trim(), hash: r.hash.trim(), content: r.content,
+        domain: this.domain, gtin: batch.gtin, lot: batch.lot, kind: batch.item_kind ?? 'lot', seq: r.seq, prevHash: r.prev_hash, hash: r.hash, content: r.content,
         ...(stored.version === 2 && stored.shown
           ? { hashVersion: 2, shown: { ...stored.shown, eventTime: new Date(stored.shown.eventTime).toISOString(), eventTimeOffset: stored.shown.eventTimeOffset ?? null } }
           : {}),
