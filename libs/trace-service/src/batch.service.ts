@@ -5,17 +5,18 @@ import type { Directory, Principal } from '@trace/platform';
 import type { DomainRules, EventContext } from '@trace/trace-chain';
 import type { BatchRegistry, ConsumeRequest, ConsumeResult, InputLedger, PublicBatchView } from './batch-registry';
 import { consumeInput, restoreInput } from './use-cases/consume-input';
-import { requireLocation, visibleBatchRow, type TraceCore } from './use-cases/core';
+import type { TraceCore } from './use-cases/core';
 import { getBatch, type BatchWithHoldings } from './use-cases/get-batch';
 import { getProduct } from './use-cases/get-product';
+import { listEvents } from './use-cases/list-events';
 import { publicView } from './use-cases/public-view';
 import { registerBatch } from './use-cases/register-batch';
 import { registerProduct } from './use-cases/register-product';
 import { recordEvent } from './use-cases/record-event';
-import { verifyStoredChain } from './use-cases/verify-chain';
+import { verifyBatchChain } from './use-cases/verify-chain';
 import type { DomainName } from './domains';
 import type { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
-import { toEventView, type BatchRow, type BatchView, type EventRow } from './rows';
+import type { BatchRow, BatchView } from './rows';
 
 export { DOMAINS, DOMAIN_ENUM, type DomainName } from './domains';
 export type { BatchView } from './rows';
@@ -84,16 +85,11 @@ export class BatchService implements InputLedger {
     return getBatch(this.core, id, principal);
   }
 
-  private visibleRow(id: string, principal: Principal, m?: EntityManager): Promise<BatchRow> {
-    return visibleBatchRow(this.core, id, principal, m);
-  }
-
   // ------------------------------------------------------------------ events
 
-  async events(id: string, principal: Principal) {
-    await this.visibleRow(id, principal);
-    const rows = (await this.dataSource.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [id])) as EventRow[];
-    return rows.map(toEventView);
+  /** See use-cases/list-events.ts. */
+  events(id: string, principal: Principal) {
+    return listEvents(this.core, id, principal);
   }
 
   /** See use-cases/record-event.ts. */
@@ -101,10 +97,9 @@ export class BatchService implements InputLedger {
     return recordEvent(this.core, id, dto, principal, within);
   }
 
-  async verify(id: string, principal: Principal) {
-    const batch = await this.visibleRow(id, principal);
-    const rows = (await this.dataSource.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [id])) as EventRow[];
-    return verifyStoredChain(batch, rows);
+  /** See use-cases/verify-chain.ts. */
+  verify(id: string, principal: Principal) {
+    return verifyBatchChain(this.core, id, principal);
   }
 
   /** What a consumer may see of a batch behind a QR code (use-cases/public-view.ts). */
@@ -121,11 +116,5 @@ export class BatchService implements InputLedger {
 
   async restore(req: ConsumeRequest & { correctionOf: string; reason: string }, principal: Principal): Promise<void> {
     await restoreInput(this.core, req, principal);
-  }
-
-  // ------------------------------------------------------------------ helpers
-
-  private requireLocation(id: string, principal: Principal, whose: 'own' | 'any' = 'own') {
-    return requireLocation(this.core, id, principal, whose);
   }
 }

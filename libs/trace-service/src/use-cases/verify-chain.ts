@@ -1,5 +1,7 @@
 import { batchRowMismatch, GENESIS_HASH, verifyChain, type ChainVerification } from '@trace/trace-chain';
+import type { Principal } from '@trace/platform';
 import { batchRowFactsOf, chainLinkOf, type BatchRow, type EventRow } from '../rows';
+import { visibleBatchRow, type TraceCore } from './core';
 
 export type StoredChainVerification = Omit<ChainVerification, 'brokenAt'> & {
   brokenAt?: { seq: number; reason: NonNullable<ChainVerification['brokenAt']>['reason'] | 'missing_links' | 'batch_mismatch'; field?: string };
@@ -22,4 +24,11 @@ export function verifyStoredChain(batch: BatchRow, rows: readonly EventRow[]): S
   const mismatch = batchRowMismatch(batchRowFactsOf(batch), links);
   if (mismatch) return { valid: false, length: result.length, head: result.head, brokenAt: { seq: mismatch.seq, reason: 'batch_mismatch', field: mismatch.field } };
   return result;
+}
+
+/** `GET …/batches/{id}/verify`: the chain of a batch the caller may see, verified. */
+export async function verifyBatchChain(core: TraceCore, id: string, principal: Principal): Promise<StoredChainVerification> {
+  const batch = await visibleBatchRow(core, id, principal);
+  const rows = (await core.dataSource.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [id])) as EventRow[];
+  return verifyStoredChain(batch, rows);
 }
