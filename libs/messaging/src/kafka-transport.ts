@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type EachMessagePayload, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type PartitionMetadata, type EachBatchPayload, type EachMessagePayload, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
 import { deadLetterTopic } from '@trace/contracts';
 import type { Logger } from '@trace/platform';
 import type { BatchDispatchFn, DeadLetterSink, DispatchFn, EventTransport, InboundMessage, OutboundMessage } from './types';
@@ -79,11 +79,9 @@ export class KafkaTransport implements EventTransport {
     if (!this.producerReady) {
       const producer = this.kafka.producer({
         idempotent: this.opts.idempotent,
-        // One request in flight per broker, idempotent or not. kafkajs implements idempotence as
-        // KIP-98 first specified it (one in flight); it does not reassign sequence numbers when one of
-        // several in-flight batches fails (KAFKA-5494), so with more a failed batch can be implicitly
-        // acknowledged by a later one. On a three-node cluster whose partition leader was killed,
-        // 24 of 10,000 events were marked sent and never reached the log with 5 in flight.
+        // One request in flight per broker, idempotent or not: kafkajs implements idempotence as
+        // KIP-98 first specified it and does not reassign sequence numbers when one of several
+        // in-flight batches fails (KAFKA-5494). The relay sends one batch at a time anyway.
         maxInFlightRequests: 1,
         allowAutoTopicCreation: true,
         // Murmur2 as the Java client: the same key lands on the same partition whichever client wrote it.
@@ -112,22 +110,75 @@ export class KafkaTransport implements EventTransport {
     return prefix && wireTopic.startsWith(prefix) ? wireTopic.slice(prefix.length) : wireTopic;
   }
 
+  /**
+   * Sends each partition's messages in a request of their own (in parallel).
+   * kafkajs' sendBatch over several brokers keeps the answer of a broker that
+   * succeeded and, on its retry, skips every broker that already answered —
+   * also when a partition whose leader died has moved to that broker in the
+   * meantime: its messages are then never sent, and the call resolves
+   * (kafkajs 2.2.4, sendMessages.js). Killing a partition leader on a
+   * three-node cluster lost 24-35 of 10,000 events that way. One partition a
+   * call is one broker a call, so a retry has nothing to skip. Partitions are
+   * chosen as kafkajs would (its default, Java-compatible partitioner, from
+   * the topic's partition list); the list is fetched again after a failure.
+   */
   async publish(messages: OutboundMessage[]): Promise<void> {
     const producer = await this.getProducer();
-    const byTopic = new Map<string, OutboundMessage[]>();
-    for (const m of messages) byTopic.set(this.wire(m.topic), [...(byTopic.get(this.wire(m.topic)) ?? []), m]);
+    const byPartition = new Map<string, { topic: string; partition: number | undefined; messages: OutboundMessage[] }>();
     try {
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, ms]) => ({
-          topic,
-          messages: ms.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
-        })),
-      });
+      for (const m of messages) {
+        const topic = this.wire(m.topic);
+        const partitionMetadata = await this.partitionsOf(topic);
+        // A topic not created yet (a broker that creates topics on first use): kafkajs picks the partition.
+        const partition = partitionMetadata ? this.partitioner({ topic, partitionMetadata, message: { key: m.key, value: m.value } }) : undefined;
+        const at = `${topic}\u0000${partition ?? '*'}`;
+        const group = byPartition.get(at) ?? { topic, partition, messages: [] };
+        group.messages.push(m);
+        byPartition.set(at, group);
+      }
+      await Promise.all(
+        [...byPartition.values()].map((g) =>
+          producer.send({
+            topic: g.topic,
+            acks: -1,
+            messages: g.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition: g.partition })),
+          }),
+        ),
+      );
     } catch (err) {
+      this.partitionLists.clear();
       await this.discardProducer(producer, err);
       throw err;
     }
+  }
+
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private readonly partitionLists = new Map<string, PartitionMetadata[]>();
+  private adminReady?: Promise<Admin>;
+
+  private async partitionsOf(topic: string): Promise<PartitionMetadata[] | undefined> {
+    const known = this.partitionLists.get(topic);
+    if (known) return known;
+    if (!this.adminReady) {
+      const admin = this.kafka.admin();
+      this.adminReady = admin.connect().then(
+        () => admin,
+        (err) => {
+          this.adminReady = undefined;
+          throw err;
+        },
+      );
+    }
+    const admin = await this.adminReady;
+    let partitions: PartitionMetadata[] = [];
+    try {
+      partitions = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
+    } catch (err) {
+      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+    }
+    if (partitions.length === 0) return undefined;
+    this.partitionLists.set(topic, partitions);
+    return partitions;
   }
 
   /**
@@ -317,6 +368,10 @@ export class KafkaTransport implements EventTransport {
     await Promise.allSettled(this.consumers.map((c) => c.disconnect()));
     this.consumers.length = 0;
     if (this.producer) await this.producer.disconnect().catch(() => undefined);
+    const admin = this.adminReady;
+    this.adminReady = undefined;
+    this.partitionLists.clear();
+    if (admin) await admin.then((a) => a.disconnect()).catch(() => undefined);
     this.producer = undefined;
     this.producerReady = undefined;
   }
