@@ -192,6 +192,13 @@ export function mergeAuditPages(pages: readonly ListPage<AuditEntry>[], limit: n
   return { items, nextCursor: more && last ? encodeCursor([isoToMicros(last.at), last.id]) : null };
 }
 
+/** The query parameters of GET /v1/audit, the same whether one service or the gateway answers it. */
+export const AUDIT_LIST_FILTERS = [
+  { name: 'orgId', description: 'Writes by this organisation' },
+  { name: 'from', description: 'At or after (RFC 3339 with offset, or a date: its start in UTC)' },
+  { name: 'to', description: 'At or before (RFC 3339 with offset, or a date: its start in UTC)' },
+];
+
 @ApiTags('audit')
 @ApiBearerAuth()
 @Controller('v1/audit')
@@ -206,11 +213,7 @@ export class AuditController {
       'The audit log (admins and regulators): every write (POST, PUT, PATCH, DELETE) answered by this deployment, refusals included, ' +
       'oldest first: who (clientId, orgId, role), what (method, route template, resourceId), when (at), correlationId and the ' +
       'answer\'s status. Append-only: entries are never changed or removed.',
-    filters: [
-      { name: 'orgId', description: 'Writes by this organisation' },
-      { name: 'from', description: 'At or after (RFC 3339 with offset, or a date: its start in UTC)' },
-      { name: 'to', description: 'At or before (RFC 3339 with offset, or a date: its start in UTC)' },
-    ],
+    filters: AUDIT_LIST_FILTERS,
   })
   async list(@Query() query: Record<string, unknown>, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     if (!this.store) return { items: [], nextCursor: null };

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/s
 import type { Request, Response } from 'express';
 import {
   ApiList,
+  AUDIT_LIST_FILTERS,
   AuditEntryDoc,
   AuditStore,
   auditPage,
@@ -42,11 +43,7 @@ export class GatewayAuditController {
       'The audit log (admins and regulators): every write (POST, PUT, PATCH, DELETE) answered by any service of this deployment, ' +
       'refusals included, oldest first: who (clientId, orgId, role), what (method, route template, resourceId), when (at), ' +
       'correlationId and the answer\'s status. Append-only.',
-    filters: [
-      { name: 'orgId', description: 'Writes by this organisation' },
-      { name: 'from', description: 'At or after (RFC 3339 with offset, or a date: its start in UTC)' },
-      { name: 'to', description: 'At or before (RFC 3339 with offset, or a date: its start in UTC)' },
-    ],
+    filters: AUDIT_LIST_FILTERS,
   })
   @ApiServiceUnavailableResponse({ description: 'audit-unavailable: a service did not answer for its part of the log' })
   async list(@Query() query: Record<string, unknown>, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<ListPage<AuditEntry>> {
