@@ -8,6 +8,7 @@ import { HttpDrain } from './http-drain';
 import { LOGGER, type Logger } from './logging';
 import { Metrics, MetricsController } from './metrics';
 import { LookupRateLimitGuard, LookupRateLimiter } from './rate-limit';
+import { REQUEST_BUDGETS, RequestBudgets } from './request-budget';
 
 export interface PlatformModuleOptions {
   config: PlatformConfig;
@@ -30,6 +31,7 @@ export class PlatformModule {
     health.register('cache', async () => ({ ok: await cache.ping(), detail: cache.kind }));
     const tokens = config.JWT_SECRET ? new TokenService(config.JWT_SECRET) : undefined;
     const services = config.JWT_SECRET ? new ServiceCredentials(config.JWT_SECRET, config.INTERNAL_SECRET) : undefined;
+    const budgets = RequestBudgets.fromConfig(config, logger);
     const revocations = new TokenRevocations(cache, config.DB_SCHEMA_PREFIX, tokens?.ttl ?? 3600);
     return {
       module: PlatformModule,
@@ -59,16 +61,22 @@ export class PlatformModule {
         },
         { provide: TOKEN_REVOCATIONS, useValue: revocations },
         { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: REQUEST_BUDGETS, useValue: budgets },
         LookupRateLimiter,
         { provide: APP_GUARD, useClass: LookupRateLimitGuard },
         HttpDrain,
         {
           // Closes the cache connection with the app.
           provide: 'CACHE_CLOSER',
-          useFactory: () => ({ onApplicationShutdown: () => cache.close() }),
+          useFactory: () => ({
+            onApplicationShutdown: () => {
+              budgets.close();
+              return cache.close();
+            },
+          }),
         },
       ],
-      exports: [PLATFORM_CONFIG, LOGGER, Metrics, HealthRegistry, CACHE_STORE, TOKEN_SERVICE, SERVICE_CREDENTIALS, TOKEN_REVOCATIONS, LookupRateLimiter],
+      exports: [PLATFORM_CONFIG, LOGGER, Metrics, HealthRegistry, CACHE_STORE, TOKEN_SERVICE, SERVICE_CREDENTIALS, TOKEN_REVOCATIONS, REQUEST_BUDGETS, LookupRateLimiter],
     };
   }
 }

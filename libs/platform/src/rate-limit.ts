@@ -1,10 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { CACHE_STORE, type CacheStore } from './cache';
 import { PLATFORM_CONFIG, type PlatformConfig } from './config';
-import { LOGGER, type Logger } from './logging';
-import { DomainError } from './problem';
+import { REQUEST_BUDGETS, type Budget, type RequestBudgets } from './request-budget';
 
 /**
  * The address a request came from. Without trusted proxies the socket's
@@ -29,35 +27,22 @@ const normaliseIp = (ip: string) => ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i,
 
 /**
  * Public look-ups (certificate numbers, drug trace codes): LOOKUP_RATE_LIMIT
- * per client address and minute, a fixed window counted in the platform cache
- * (Redis, shared, when distributed; memory when embedded); over it a 429 with
- * Retry-After. A store outage lets requests through rather than failing them.
+ * per client address and minute, counted by the shared request budgets
+ * (Redis when distributed, memory when embedded); over it a 429 with Retry-After.
  */
 @Injectable()
 export class LookupRateLimiter {
-  private readonly prefix: string;
+  private readonly budget: Budget;
 
   constructor(
-    @Inject(CACHE_STORE) private readonly store: CacheStore,
-    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(REQUEST_BUDGETS) private readonly budgets: RequestBudgets,
+    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
   ) {
-    this.prefix = `lookup:${config.DB_SCHEMA_PREFIX}rl:`;
+    this.budget = { name: 'lookup', limit: config.LOOKUP_RATE_LIMIT, windowSeconds: 60, what: 'look-ups from this address' };
   }
 
-  async take(address: string, now = Date.now()): Promise<void> {
-    const index = Math.floor(now / 60_000);
-    let count: number;
-    try {
-      count = await this.store.incr(`${this.prefix}${index}:${address}`, 61);
-    } catch (err) {
-      this.logger.warn({ err }, 'look-up rate limit store unavailable; request let through');
-      return;
-    }
-    if (count > this.config.LOOKUP_RATE_LIMIT) {
-      const retryAfter = Math.max(1, Math.ceil(((index + 1) * 60_000 - now) / 1000));
-      throw new DomainError(429, 'rate-limited', `Too many look-ups from this address; try again in ${retryAfter} s`, { retryAfter });
-    }
+  take(address: string): Promise<void> {
+    return this.budgets.take(this.budget, address);
   }
 }
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createHostApp } from '@trace/messaging';
-import { createLogger, loadConfig, LookupRateLimiter, RedisCache } from '@trace/platform';
+import { createLogger, loadConfig, LookupRateLimiter, RequestBudgets } from '@trace/platform';
 import { GatewayAuditModule } from './audit-fanout';
 import { GatewayModule } from './gateway.module';
 import { proxyMiddleware, ROUTES } from './proxy';
@@ -27,7 +27,7 @@ async function main() {
     // Public look-ups are counted here, where the client's own address is known (Redis: shared by every gateway).
     preMiddleware: [
       proxyMiddleware(process.env, {
-        lookups: new LookupRateLimiter(new RedisCache(config.REDIS_URL as string), config, logger),
+        lookups: new LookupRateLimiter(RequestBudgets.fromConfig(config, logger), config),
         trustProxyHops: config.TRUST_PROXY_HOPS,
       }),
     ],

@@ -1,14 +1,16 @@
-import { createLogger, DomainError, MemoryCache, type PlatformConfig } from '@trace/platform';
+import { ThrottlerStorageService } from '@nestjs/throttler';
+import { createLogger, DomainError, MemoryCache, RequestBudgets, type PlatformConfig } from '@trace/platform';
 import { CredentialThrottle, SecretCheckQueue } from './credential-throttle';
 
 const config = { DB_SCHEMA_PREFIX: 't_', AUTH_RATE_LIMIT: 100, AUTH_CLIENT_FAILURES: 3, AUTH_ADDRESS_FAILURES: 5 } as PlatformConfig;
+const budgets = () => new RequestBudgets(new ThrottlerStorageService(), 'rl:t_', createLogger('silent'));
 const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as DomainError);
 
 describe('CredentialThrottle', () => {
   const T0 = 1_800_000_000_000;
 
   it('locks a client id after its allowance of wrong secrets, each further one doubling the wait', async () => {
-    const throttle = new CredentialThrottle(new MemoryCache(), config, createLogger('silent'));
+    const throttle = new CredentialThrottle(new MemoryCache(), config, createLogger('silent'), budgets());
     for (let i = 0; i < 2; i++) await throttle.failed('cli_a', `10.0.0.${i}`, T0);
     expect(await refusal(throttle.admit('cli_a', '10.0.0.9', T0))).toBeUndefined();
     await throttle.failed('cli_a', '10.0.0.3', T0); // third: locked for 1 s
@@ -24,16 +26,17 @@ describe('CredentialThrottle', () => {
   });
 
   it('locks an address guessing across many client ids', async () => {
-    const throttle = new CredentialThrottle(new MemoryCache(), config, createLogger('silent'));
+    const throttle = new CredentialThrottle(new MemoryCache(), config, createLogger('silent'), budgets());
     for (let i = 0; i < 5; i++) await throttle.failed(`unknown-${i}`, '192.0.2.7', T0);
     expect(await refusal(throttle.admit('anyone', '192.0.2.7', T0))).toMatchObject({ status: 429 });
     expect(await refusal(throttle.admit('anyone', '192.0.2.8', T0))).toBeUndefined();
   });
 
   it('gives each address a budget of requests per minute', async () => {
-    const throttle = new CredentialThrottle(new MemoryCache(), { ...config, AUTH_RATE_LIMIT: 3 } as PlatformConfig, createLogger('silent'));
-    for (let i = 0; i < 3; i++) expect(await refusal(throttle.admit(`c${i}`, '198.51.100.1', T0 + 15_000))).toBeUndefined();
-    expect(await refusal(throttle.admit('c9', '198.51.100.1', T0 + 15_000))).toMatchObject({ status: 429, extensions: { retryAfter: 45 } });
+    const throttle = new CredentialThrottle(new MemoryCache(), { ...config, AUTH_RATE_LIMIT: 3 } as PlatformConfig, createLogger('silent'), budgets());
+    for (let i = 0; i < 3; i++) expect(await refusal(throttle.admit(`c${i}`, '198.51.100.1'))).toBeUndefined();
+    expect(await refusal(throttle.admit('c9', '198.51.100.1'))).toMatchObject({ status: 429, extensions: { retryAfter: 60 } });
+    expect(await refusal(throttle.admit('c9', '198.51.100.2'))).toBeUndefined();
   });
 });
 

@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { CACHE_STORE, DomainError, LOGGER, PLATFORM_CONFIG, type CacheStore, type Logger, type PlatformConfig } from '@trace/platform';
+import {
+  CACHE_STORE,
+  DomainError,
+  LOGGER,
+  PLATFORM_CONFIG,
+  REQUEST_BUDGETS,
+  type Budget,
+  type CacheStore,
+  type Logger,
+  type PlatformConfig,
+  type RequestBudgets,
+} from '@trace/platform';
 
 /** Longest wait one more wrong secret can cost. */
 const MAX_BACKOFF_SECONDS = 900;
@@ -11,8 +22,8 @@ const tooMany = (retryAfter: number, what: string) =>
   new DomainError(429, 'rate-limited', `Too many ${what}; try again in ${retryAfter} s`, { retryAfter });
 
 /**
- * Guessing secrets at the token endpoint: a fixed-window budget of requests
- * per client address, and progressive back-off per client id and per address
+ * Guessing secrets at the token endpoint: a budget of AUTH_RATE_LIMIT requests
+ * per client address and minute (the shared request budgets), and progressive back-off per client id and per address
  * — after AUTH_CLIENT_FAILURES (AUTH_ADDRESS_FAILURES) wrong secrets each
  * further one locks the next try for 1, 2, 4 … s, up to 15 minutes; a right
  * secret during the lock is refused too (429 with Retry-After), and a success
@@ -22,21 +33,22 @@ const tooMany = (retryAfter: number, what: string) =>
 @Injectable()
 export class CredentialThrottle {
   private readonly prefix: string;
+  private readonly budget: Budget;
 
   constructor(
     @Inject(CACHE_STORE) private readonly store: CacheStore,
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(REQUEST_BUDGETS) private readonly budgets: RequestBudgets,
   ) {
     this.prefix = `auth:${config.DB_SCHEMA_PREFIX}`;
+    this.budget = { name: 'token', limit: config.AUTH_RATE_LIMIT, windowSeconds: 60, what: 'token requests from this address' };
   }
 
   /** Before a secret is checked: the address's budget, then any lock on the client id or the address. */
   async admit(clientId: string, address: string, now = Date.now()): Promise<void> {
-    const index = Math.floor(now / 60_000);
+    await this.budgets.take(this.budget, address);
     try {
-      const count = await this.store.incr(`${this.prefix}rate:${index}:${address}`, 61);
-      if (count > this.config.AUTH_RATE_LIMIT) throw tooMany(Math.max(1, Math.ceil(((index + 1) * 60_000 - now) / 1000)), 'token requests from this address');
       for (const key of [this.clientKey('lock', clientId), `${this.prefix}lock:addr:${address}`]) {
         const until = Number((await this.store.get(key)) ?? 0);
         if (until > now) throw tooMany(Math.max(1, Math.ceil((until - now) / 1000)), 'failed sign-ins');
