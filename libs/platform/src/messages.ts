@@ -1,4 +1,5 @@
 import type { ProblemDetails } from './problem';
+import { PROBLEM_TYPES, problemSlug } from './problem-types';
 
 /**
  * The one message catalogue of problem+json answers. English is written where
@@ -11,7 +12,7 @@ import type { ProblemDetails } from './problem';
  */
 export type Language = 'en' | 'zh';
 
-const TITLES_ZH: Record<number, string> = {
+export const STATUS_TITLES_ZH: Record<number, string> = {
   400: '请求有误',
   401: '未认证',
   403: '无权操作',
@@ -125,9 +126,10 @@ export function preferredLanguage(header: string | string[] | undefined): Langua
 /** The problem in the caller's language (a new object; English is returned as it is). */
 export function localizeProblem(problem: ProblemDetails, language: Language): ProblemDetails {
   if (language === 'en') return problem;
-  const slug = problem.type.replace(/^https:\/\/problems\.trace\.dev\//, '');
-  const title = TITLES_ZH[problem.status] ?? problem.title;
+  const slug = problemSlug(problem.type);
+  const title = STATUS_TITLES_ZH[problem.status] ?? problem.title;
   const notFound = problem.status === 404 ? NOT_FOUND_ZH[slug] : undefined;
-  const detail = DETAILS_ZH[slug]?.(problem) ?? (notFound ? `未找到该${notFound}` : problem.detail);
+  // The catalogue's gist when no sentence here fits better: a Chinese reader never gets English prose for a known type.
+  const detail = DETAILS_ZH[slug]?.(problem) ?? (notFound ? `未找到该${notFound}` : (PROBLEM_TYPES[slug]?.zh ?? problem.detail));
   return { ...problem, title, detail };
 }

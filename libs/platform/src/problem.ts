@@ -53,7 +53,8 @@ export const forbidden = (rule: string, message: string) => new DomainError(403,
 export const badRequest = (rule: string, message: string, errors?: { field: string; message: string }[]) =>
   new DomainError(400, rule, message, errors ? { errors } : {});
 
-const TITLES: Record<number, string> = {
+/** The `title` of each status (English; messages.ts has the Chinese). */
+export const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -68,6 +69,8 @@ const TITLES: Record<number, string> = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
+
+const TITLES = STATUS_TITLES;
 
 export const problemType = (slug: string) => `https://problems.trace.dev/${slug}`;
 
