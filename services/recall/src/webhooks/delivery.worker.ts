@@ -171,12 +171,14 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     }
   }
 
-  /** How long until the earliest pending delivery is due, at most the poll interval. */
-  private async untilNextDue(): Promise<number> {
+  /** How long the worker pauses after a pass: until the earliest pending delivery is due, at most the poll interval. */
+  async untilNextDue(): Promise<number> {
+    // Not GREATEST(0, …) in SQL: GREATEST skips a NULL, so with nothing pending it answered 0 and the worker
+    // queried in a tight loop, taking a core from everything else in the process.
     const [row] = (await this.ds.query(
-      `SELECT GREATEST(0, EXTRACT(EPOCH FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms FROM webhook_deliveries WHERE status = 'pending'`,
+      `SELECT (EXTRACT(EPOCH FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms FROM webhook_deliveries WHERE status = 'pending'`,
     )) as { ms: number | null }[];
-    return row?.ms === null || row?.ms === undefined ? this.options.pollMs : Math.min(this.options.pollMs, Math.ceil(row.ms));
+    return row?.ms === null || row?.ms === undefined ? this.options.pollMs : Math.max(0, Math.min(this.options.pollMs, Math.ceil(row.ms)));
   }
 
   private pause(ms: number): Promise<void> {
