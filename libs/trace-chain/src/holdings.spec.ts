@@ -1,4 +1,4 @@
-import { acknowledgeable, applyMovement, massBalanceRefusal, upstreamOf, type Holding, type MovementResult } from './holdings';
+import { acknowledgeable, applyMovement, holdingsAfter, massBalanceRefusal, upstreamOf, type Holding, type MovementResult } from './holdings';
 import { isRefusal, type Refusal } from './custody';
 
 const h = (orgId: string, quantity: number, inTransit = 0, received = quantity + inTransit): Holding => ({ orgId, quantity, inTransit, received });
@@ -105,4 +105,12 @@ describe('acknowledgeable', () => {
 
 it('isRefusal tells refusals apart', () => {
   expect(isRefusal({ status: 409, rule: 'x', message: '' })).toBe(true);
+});
+
+describe('holdingsAfter', () => {
+  it('replaces the changed holdings, adds new organisations and keeps the others, in organisation order', () => {
+    const before = [h('p1', 500), h('farm', 700, 0, 1200)];
+    expect(holdingsAfter(before, [h('farm', 400, 0, 1200), h('retail', 0, 300)])).toEqual([h('farm', 400, 0, 1200), h('p1', 500), h('retail', 0, 300)]);
+    expect(holdingsAfter(before, [])).toEqual([h('farm', 700, 0, 1200), h('p1', 500)]);
+  });
 });

@@ -178,6 +178,13 @@ export function massBalanceRefusal(produced: number, holdings: readonly Holding[
   return undefined;
 }
 
+/** The holdings after a movement: the batch's list with the changed ones replaced or added, in organisation order. */
+export function holdingsAfter(before: readonly Holding[], changed: readonly Holding[]): Holding[] {
+  const byOrg = new Map(before.map((h) => [h.orgId, h]));
+  for (const h of changed) byOrg.set(h.orgId, h);
+  return [...byOrg.values()].sort((a, b) => (a.orgId < b.orgId ? -1 : a.orgId > b.orgId ? 1 : 0));
+}
+
 /**
  * The organisations a holder's part of a batch came from: whoever shipped
  * it to the holder, and who shipped to them, up to the producer.

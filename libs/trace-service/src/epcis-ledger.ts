@@ -20,6 +20,7 @@ import {
   formatOffsetTime,
   applyMovement,
   GENESIS_HASH,
+  holdingsAfter,
   HASH_VERSION,
   isUuid,
   massBalanceRefusal,
@@ -37,7 +38,7 @@ import {
 import type { DomainHooks } from './batch.service';
 import { insertLinks, setChainHeads, traceEventItem, type LinkRow } from './chain-writer';
 import { HoldingsStore, type HoldingsWrite } from './holdings/holdings-store';
-import { holdingsAfter } from './use-cases/record-event';
+import { decideMovement, type PlannedMovement } from './use-cases/plan-movement';
 import { DOMAIN_ENUM, type DomainName } from './domains';
 import { chainLinkOf, type BatchRow, type EventRow } from './rows';
 
@@ -155,6 +156,21 @@ function itemKey(t: Pick<PlannedTarget, 'gtin' | 'instance' | 'lot'>): string {
   return `${t.gtin}|${t.instance ? 'serial' : 'lot'}|${t.lot}`;
 }
 
+/** A destination party's type, short or as a CBV URI. */
+const PARTY = /(?:^|[:/#])(possessing_party|owning_party)$/;
+
+/**
+ * The organisation of ours a captured event names as its receiver: a
+ * destinationList party `urn:uuid:<organisation id>`, the possessing party
+ * (who gets custody) before the owning one. Parties named otherwise (a PGLN,
+ * an SGLN) are trading partners of no organisation here.
+ */
+export function receiverOf(e: EpcisEvent): string | undefined {
+  const parties = (e.destinationList ?? []).map((d) => ({ type: PARTY.exec(d.type)?.[1], id: /^urn:uuid:(.+)$/i.exec(d.destination)?.[1]?.toLowerCase() }));
+  const ours = parties.filter((p) => p.type && isUuid(p.id));
+  return (ours.find((p) => p.type === 'possessing_party') ?? ours.find((p) => p.type === 'owning_party'))?.id;
+}
+
 /**
  * A carried link is stored as it was only if it is the next link of this batch's chain here. Its content
  * names the batch id of the system it was exported from; ids here are this system's own (issue 13), so
@@ -182,6 +198,10 @@ class ChunkWriter {
   private readonly holdings = new Map<string, Holding[]>();
   /** What left each batch's supply chain so far (taken + lost), for the mass balance. */
   private readonly gone = new Map<string, number>();
+  /** The shipments of every batch the writer holds (batch_shipments), as they are after the events so far. */
+  private readonly shipments = new Map<string, { fromOrgId: string; toOrgId: string; outstanding: number }[]>();
+  /** Organisations that became a batch's holder by a captured receiving (batch_custody). */
+  private readonly custody: { batchId: string; orgId: string }[] = [];
   private readonly holdingWrites: HoldingsWrite[] = [];
   private readonly seen = new Set<string>();
   /** Batches that existed before this writer (their stored links may be duplicates). */
@@ -203,6 +223,8 @@ class ChunkWriter {
     /** The domain's rules and the facts they need (certificate, batch release…), as over REST. */
     private readonly rules?: DomainRules,
     private readonly hooks?: DomainHooks,
+    /** The receiver a captured shipping names (by event index): an organisation of ours, or why it is refused. */
+    private readonly receivers: ReadonlyMap<number, string | DomainError> = new Map(),
   ) {
     this.recordTime = new Date(req.recordTime);
   }
@@ -229,11 +251,9 @@ class ChunkWriter {
     const known = ids.filter((id) => this.batches.has(id));
     const held = await HoldingsStore.readMany(this.m, known);
     for (const id of known) this.holdings.set(id, held.get(id) ?? []);
-    const gone = (await this.m.query(
-      'SELECT batch_id, COALESCE(sum(taken + lost), 0) AS gone FROM batch_holdings WHERE batch_id = ANY($1::uuid[]) GROUP BY batch_id',
-      [known],
-    )) as { batch_id: string; gone: string }[];
-    for (const g of gone) this.gone.set(g.batch_id, Number(g.gone));
+    for (const [id, gone] of await HoldingsStore.goneOfMany(this.m, known)) this.gone.set(id, gone);
+    const shipments = await HoldingsStore.shipmentsOfMany(this.m, known);
+    for (const id of known) this.shipments.set(id, shipments.get(id) ?? []);
     // Links already stored for this chunk's events, on every batch that existed before this writer.
     const stored = (await this.m.query(
       'SELECT batch_id, epcis_hash, epcis_error FROM trace_events WHERE batch_id = ANY($1::uuid[]) AND epcis_hash = ANY($2)',
@@ -244,7 +264,7 @@ class ChunkWriter {
 
   /** Checks one event against every batch it names, then chains it in memory; true when already stored. */
   async add(ev: PlannedChainEvent): Promise<boolean> {
-    const plans: { t: PlannedTarget; batch?: BatchRow; product?: { id: string; category: string }; take?: MovementResult }[] = [];
+    const plans: { t: PlannedTarget; batch?: BatchRow; product?: { id: string; category: string }; take?: MovementResult; move?: PlannedMovement }[] = [];
     for (const t of ev.targets) {
       const batch = this.batches.get(t.batchId);
       if (batch) {
@@ -261,13 +281,16 @@ class ChunkWriter {
           plans.push({ t, batch });
           continue;
         }
+        // Shipping to an organisation of ours and receiving what is in transit to the capturer move
+        // holdings as over REST; the holdings rule then decides, recalled batches' returns included.
+        const move = this.movement(ev, t, batch, holdings);
         // A recalled (or held, or finished) batch does not move on, captured or not; an error
         // declaration only corrects what was recorded before.
-        const blocked = ev.error ? undefined : movementRefusal(batch.status as BatchStatus, ev.bizStep);
+        const blocked = ev.error || move ? undefined : movementRefusal(batch.status as BatchStatus, ev.bizStep);
         if (blocked) throw new DomainError(blocked.status, blocked.rule, `${batchKey(batch.gtin, batch.lot)}: ${blocked.message}`);
         const take = t.role === 'input' && !ev.error ? this.consumption(t, batch, holdings) : undefined;
-        if (!ev.error) await this.domainRules(batch, ev, t, take);
-        plans.push({ t, batch, ...(take ? { take } : {}) });
+        if (!ev.error) await this.domainRules(batch, ev, t, take, move);
+        plans.push({ t, batch, ...(take ? { take } : {}), ...(move ? { move } : {}) });
       } else {
         if (!t.create) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)} is not a batch in ${this.domain} and the event does not say enough to create it`);
         const holder = this.claimedElsewhere.get(itemKey(t));
@@ -284,7 +307,7 @@ class ChunkWriter {
       }
     }
     if (plans.length === 0) return true;
-    for (const { t, batch: found, product, take } of plans) {
+    for (const { t, batch: found, product, take, move } of plans) {
       // An imported transformation's input: checked above, its edge comes with the output's link below.
       if (t.edgeOnly) continue;
       const carried = t.carried && fits(t.carried, found) ? t.carried : undefined;
@@ -302,7 +325,10 @@ class ChunkWriter {
             eventTime: new Date(ev.eventTime).toISOString(),
             locationId: ev.locationId,
             orgId: this.principal.orgId,
-            quantity: t.quantity,
+            // What moved is part of the hashed record, in the batch's unit, as over REST.
+            quantity: move && move.result.moved > 0 ? { value: move.result.moved, unit: batch.quantity_unit } : t.quantity,
+            ...(move?.result.shortage ? { shortage: { value: move.result.shortage, unit: batch.quantity_unit } } : {}),
+            ...(move && ev.bizStep === 'shipping' ? { toOrgId: this.receivers.get(ev.index) as string } : {}),
             inputs: t.inputs,
             role: t.role,
             documents: documentsOf(ev.event),
@@ -319,14 +345,17 @@ class ChunkWriter {
       // The offset the capturer's event time was written in (eventTimeZoneOffset), given back by the API and on export.
       const eventTimeOffset = shown ? (shown.eventTimeOffset ?? null) : (normalizeOffset(String(ev.event.eventTimeZoneOffset ?? '')) ?? null);
       const state = { status: batch.status as BatchStatus, holderOrgId: batch.holder_org_id, pendingReceiverOrgId: batch.pending_receiver_org_id, quantity: Number(batch.quantity_value) };
-      // Captured events record what happened at trading partners: they move no custody here. Their
+      // A captured movement leaves the batch as the same movement over REST would. Other captured events
+      // (a trading partner's shipping to no organisation of ours…) move no custody here; their
       // dispositions still set the status (recalled, destroyed…); an error declaration changes nothing.
       // A carried link that recorded the status it left is taken at its word: its hash covers it.
       const taken = take ? holdingsAfter(this.holdings.get(batch.id) ?? [], take.changed) : undefined;
       const moved = take ? { quantity: take.remaining, holdings: taken } : {};
-      const after = shown?.statusAfter
-        ? { ...state, ...moved, status: shown.statusAfter as BatchStatus }
-        : ev.error ? state : { ...state, ...moved, status: statusAfter(state.status, { bizStep: bizStep as never, disposition: (disposition ?? undefined) as never }) };
+      const after = move
+        ? move.after
+        : shown?.statusAfter
+          ? { ...state, ...moved, status: shown.statusAfter as BatchStatus }
+          : ev.error ? state : { ...state, ...moved, status: statusAfter(state.status, { bizStep: bizStep as never, disposition: (disposition ?? undefined) as never }) };
       const link: ChainLink = carried
         ? { seq: carried.seq, prevHash: carried.prevHash, hash: carried.hash, content, version: carried.hashVersion ?? 1 }
         : nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head } : undefined, content, {
@@ -357,11 +386,12 @@ class ChunkWriter {
         this.gone.set(batch.id, (this.gone.get(batch.id) ?? 0) + take.taken);
         this.holdingWrites.push({ batchId: batch.id, eventId: id, bizStep: 'transforming', disposition: disposition ?? null, actorOrgId: this.principal.orgId, eventTime, result: take });
       }
+      if (move) this.moved(batch, move, { id, bizStep, disposition: disposition ?? null, eventTime, toOrgId: content.toOrgId as string | undefined });
       this.touched.add(batch.id);
       this.seen.add(`${batch.id}|${ev.hash}|${ev.error}`);
       this.announcements.push(
         traceEventItem(this.domain, batch.id, { eventId: id, content, bizStep, disposition, eventTime, locationId, orgId: this.principal.orgId }, link, after, {
-          // Captured events move no custody and no batch: it stays where it is.
+          // A captured event does not move the batch's place (its bizLocation need not be a location of ours).
           quantityUnit: batch.quantity_unit,
           locationId: batch.location_id,
         }),
@@ -390,10 +420,61 @@ class ChunkWriter {
   }
 
   /**
+   * The movement a captured event makes of a batch that existed before it, as recordEvent makes it:
+   * a shipping naming an organisation of ours as its receiver (destinationList) sends the quantity
+   * into transit to it; a receiving by an organisation something is in transit to takes it (less
+   * records a shortage). Refusals are the API's (insufficient-quantity…). Anything else captured —
+   * a partner's shipping to no organisation of ours, a receiving with nothing on its way — moves
+   * nothing, as before; so do carried links (history of another system) and error declarations.
+   */
+  private movement(ev: PlannedChainEvent, t: PlannedTarget, batch: BatchRow, holdings: Holding[]): PlannedMovement | undefined {
+    if (ev.error || t.carried || t.role === 'input' || t.role === 'output') return undefined;
+    const actorOrgId = this.principal.orgId;
+    let toOrgId: string | undefined;
+    if (ev.bizStep === 'shipping') {
+      const receiver = this.receivers.get(ev.index);
+      if (receiver instanceof DomainError) throw receiver;
+      if (!receiver) return undefined;
+      toOrgId = receiver;
+    } else if (ev.bizStep === 'receiving') {
+      if (!holdings.some((h) => h.orgId === actorOrgId && h.inTransit > 0)) return undefined;
+    } else return undefined;
+    const name = batchKey(batch.gtin, batch.lot, batch.item_kind === 'serial');
+    const unit = (u: string) => uneceUnit(u) ?? u;
+    if (t.quantity && unit(t.quantity.unit) !== unit(batch.quantity_unit)) {
+      throw new DomainError(422, 'unit-mismatch', `${name} is counted in ${batch.quantity_unit}, not ${t.quantity.unit}`);
+    }
+    const planned = decideMovement(
+      batch,
+      { holdings, shipments: this.shipments.get(batch.id) ?? [], gone: this.gone.get(batch.id) ?? 0 },
+      { bizStep: ev.bizStep, disposition: ev.disposition, actorOrgId, toOrgId, quantity: t.quantity?.value },
+    );
+    if ('rule' in planned) throw new DomainError(planned.status, planned.rule, `${name}: ${planned.message}`);
+    return planned;
+  }
+
+  /** Keeps what a captured movement did in memory (the next events see it) and queues its writes. */
+  private moved(batch: BatchRow, move: PlannedMovement, e: { id: string; bizStep: string; disposition: string | null; eventTime: Date; toOrgId?: string }) {
+    const actorOrgId = this.principal.orgId;
+    const { result, after } = move;
+    if (after.holderOrgId !== batch.holder_org_id) this.custody.push({ batchId: batch.id, orgId: after.holderOrgId });
+    batch.holder_org_id = after.holderOrgId;
+    batch.pending_receiver_org_id = after.pendingReceiverOrgId;
+    batch.quantity_value = String(after.quantity);
+    if (after.holdings) this.holdings.set(batch.id, after.holdings);
+    this.gone.set(batch.id, (this.gone.get(batch.id) ?? 0) + result.taken + result.shortage);
+    const shipments = this.shipments.get(batch.id) ?? [];
+    if (e.bizStep === 'shipping' && e.toOrgId && result.moved > 0) shipments.push({ fromOrgId: actorOrgId, toOrgId: e.toOrgId, outstanding: result.moved });
+    if (e.bizStep === 'receiving') for (const s of shipments) if (s.toOrgId === actorOrgId) s.outstanding = 0;
+    this.shipments.set(batch.id, shipments);
+    this.holdingWrites.push({ batchId: batch.id, eventId: e.id, bizStep: e.bizStep, disposition: e.disposition, actorOrgId, toOrgId: e.toOrgId, eventTime: e.eventTime, result });
+  }
+
+  /**
    * The domain's own rules on a captured movement, as recordEvent applies them: a vaccine batch does not
    * ship unreleased, a vegetable lot does not move without its certificate, an expired drug is not sold.
    */
-  private async domainRules(batch: BatchRow, ev: PlannedChainEvent, t: PlannedTarget, take: MovementResult | undefined): Promise<void> {
+  private async domainRules(batch: BatchRow, ev: PlannedChainEvent, t: PlannedTarget, take: MovementResult | undefined, move?: PlannedMovement): Promise<void> {
     if (!this.rules?.onEvent) return;
     const ctx: EventContext = {
       batch: {
@@ -411,6 +492,7 @@ class ChunkWriter {
         bizStep: ev.bizStep as never,
         disposition: (ev.disposition ?? undefined) as never,
         actorOrgId: this.principal.orgId,
+        toOrgId: move && ev.bizStep === 'shipping' ? (this.receivers.get(ev.index) as string) : undefined,
         consumes: take?.taken,
         locationId: ev.locationId,
         eventTime: new Date(ev.eventTime).toISOString(),
@@ -477,7 +559,7 @@ class ChunkWriter {
     }
     if (this.links.length) {
       await insertLinks(m, this.links, { recordTime: this.recordTime, captureId: this.req.captureId });
-      // Captured events move no custody or place: the head and the status change, and a transformation input's quantity.
+      // The head, the status, custody and quantity after a movement; never the place (see above).
       await setChainHeads(
         m,
         [...this.touched].map((id) => {
@@ -494,6 +576,12 @@ class ChunkWriter {
           };
         }),
       );
+    }
+    if (this.custody.length) {
+      await m.query(`INSERT INTO batch_custody (batch_id, org_id) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, [
+        this.custody.map((c) => c.batchId),
+        this.custody.map((c) => c.orgId),
+      ]);
     }
     for (const w of this.holdingWrites) await HoldingsStore.record(m, w);
     if (this.edges.length) {
@@ -527,6 +615,7 @@ class ChunkWriter {
     this.links.length = 0;
     this.edges.length = 0;
     this.holdingWrites.length = 0;
+    this.custody.length = 0;
     this.announcements.length = 0;
     this.touched.clear();
   }
@@ -592,9 +681,24 @@ export class EpcisChainService implements EpcisLedger {
     return elsewhere;
   }
 
+  /** The receivers captured shippings name (by event index), checked against the directory as the API checks toOrgId. */
+  private async receivers(events: readonly PlannedChainEvent[]): Promise<Map<number, string | DomainError>> {
+    const out = new Map<number, string | DomainError>();
+    const known = new Map<string, boolean>();
+    for (const e of events) {
+      if (e.error || e.bizStep !== 'shipping') continue;
+      const orgId = receiverOf(e.event);
+      if (!orgId) continue;
+      if (this.directory && !known.has(orgId)) known.set(orgId, !!(await this.directory.organisation(orgId)));
+      out.set(e.index, known.get(orgId) === false ? new DomainError(422, 'unknown-organisation', `No organisation ${orgId} (the shipping's destinationList)`) : orgId);
+    }
+    return out;
+  }
+
   async apply(req: ApplyRequest, principal: Principal, onProgress?: (done: number) => void): Promise<ApplyResult> {
     const results: ApplyResult['results'] = [];
     const claimedElsewhere = await this.claimCreated(req.events, principal, req.dryRun);
+    const receivers = await this.receivers(req.events);
     // One transaction over `events`, written chunk by chunk (progress after each). A refused event leaves
     // no trace (ChunkWriter.add checks first), so the others go on and every refusal is listed. A trial
     // writes nothing; in rollback mode nothing is kept once any event was refused.
@@ -602,7 +706,7 @@ export class EpcisChainService implements EpcisLedger {
       const out: ApplyResult['results'] = [];
       try {
         await this.dataSource.transaction(async (m) => {
-          const writer = new ChunkWriter(this.domain, m, req, principal, claimedElsewhere, this.rules, this.hooks);
+          const writer = new ChunkWriter(this.domain, m, req, principal, claimedElsewhere, this.rules, this.hooks, receivers);
           // Every batch of the transaction locked up front, in id order: two captures touching the same
           // batches then queue rather than deadlock.
           await writer.load(events);

@@ -83,6 +83,34 @@ export class HoldingsStore {
     return rows.map((r) => ({ fromOrgId: r.from_org_id, toOrgId: r.to_org_id, outstanding: Number(r.outstanding) }));
   }
 
+  /** Shipments of many batches (a capture's chunk). */
+  static async shipmentsOfMany(m: EntityManager, batchIds: string[]): Promise<Map<string, { fromOrgId: string; toOrgId: string; outstanding: number }[]>> {
+    const out = new Map<string, { fromOrgId: string; toOrgId: string; outstanding: number }[]>();
+    if (batchIds.length === 0) return out;
+    const rows = (await m.query('SELECT batch_id, from_org_id, to_org_id, outstanding FROM batch_shipments WHERE batch_id = ANY($1::uuid[])', [batchIds])) as (ShipmentRow & {
+      batch_id: string;
+    })[];
+    for (const r of rows) out.set(r.batch_id, [...(out.get(r.batch_id) ?? []), { fromOrgId: r.from_org_id, toOrgId: r.to_org_id, outstanding: Number(r.outstanding) }]);
+    return out;
+  }
+
+  /** What left the batch's supply chain so far (taken out of it, or lost on the way): the mass balance counts it. */
+  static async gone(m: EntityManager, batchId: string): Promise<number> {
+    return (await HoldingsStore.goneOfMany(m, [batchId])).get(batchId) ?? 0;
+  }
+
+  /** gone() of many batches. */
+  static async goneOfMany(m: EntityManager, batchIds: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (batchIds.length === 0) return out;
+    const rows = (await m.query(
+      'SELECT batch_id, COALESCE(sum(taken + lost), 0) AS gone FROM batch_holdings WHERE batch_id = ANY($1::uuid[]) GROUP BY batch_id',
+      [batchIds],
+    )) as { batch_id: string; gone: string }[];
+    for (const r of rows) out.set(r.batch_id, Number(r.gone));
+    return out;
+  }
+
   /** A compensation: what the organisation took (a transformation that then failed) is given back to its holding. */
   static async restore(m: EntityManager, batchId: string, orgId: string, quantity: number): Promise<void> {
     await m.query(

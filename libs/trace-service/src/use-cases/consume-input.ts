@@ -1,12 +1,12 @@
 import { badRequest, refusalError, unprocessable, type Principal } from '@trace/platform';
-import { parseOffsetTime, type BatchStatus } from '@trace/trace-chain';
+import { holdingsAfter, parseOffsetTime, type BatchStatus } from '@trace/trace-chain';
 import type { ConsumeRequest, ConsumeResult } from '../batch-registry';
 import { appendChainEvent } from '../chain-writer';
 import { requireCompensation } from '../compensation-check';
 import { HoldingsStore } from '../holdings/holdings-store';
 import type { BatchRow } from '../rows';
 import type { TraceCore } from './core';
-import { holdingsAfter, planMovement, type HoldingsTransition } from './record-event';
+import { planMovement, type HoldingsTransition } from './plan-movement';
 
 /**
  * Takes a transformation input from the caller's holding of the batch (the

@@ -1,85 +1,12 @@
-import type { EntityManager } from 'typeorm';
 import { badRequest, refusalError, unprocessable, type Principal } from '@trace/platform';
-import {
-  applyMovement,
-  formatOffsetTime,
-  isBizStep,
-  isDisposition,
-  massBalanceRefusal,
-  parseOffsetTime,
-  TAKING_STEPS,
-  upstreamOf,
-  type BatchStatus,
-  type EventContext,
-  type Holding,
-  type MovementResult,
-  type OffsetTime,
-  type Refusal,
-  type Transition,
-} from '@trace/trace-chain';
+import { formatOffsetTime, isBizStep, isDisposition, parseOffsetTime, type BatchStatus, type EventContext, type OffsetTime } from '@trace/trace-chain';
 import type { WithinEvent } from '../batch.service';
 import { appendChainEvent } from '../chain-writer';
 import type { RecordEventDto } from '../dto';
 import { HoldingsStore } from '../holdings/holdings-store';
 import type { BatchRow } from '../rows';
 import { requireLocation, visibleBatchRow, type TraceCore } from './core';
-
-/** Steps whose quantity moves or takes goods; on any other step a quantity is only recorded. */
-const MOVING_STEPS: readonly string[] = ['shipping', 'receiving', ...TAKING_STEPS];
-
-/** The custody state a batch is left in by a movement, with the holdings it announces. */
-export type HoldingsTransition = Transition & { holdings?: Holding[] };
-
-/** The holdings after a movement: the batch's list with the changed ones replaced or added. */
-export function holdingsAfter(before: readonly Holding[], changed: readonly Holding[]): Holding[] {
-  const byOrg = new Map(before.map((h) => [h.orgId, h]));
-  for (const h of changed) byOrg.set(h.orgId, h);
-  return [...byOrg.values()].sort((a, b) => (a.orgId < b.orgId ? -1 : a.orgId > b.orgId ? 1 : 0));
-}
-
-/**
- * Decides a movement of a locked batch by the holdings rule and checks mass
- * balance: the holdings are read under the caller's row lock, so what is
- * decided here is what gets written.
- */
-export async function planMovement(
-  m: EntityManager,
-  batch: BatchRow,
-  e: { bizStep: string; disposition?: string; actorOrgId: string; toOrgId?: string; quantity?: number },
-): Promise<{ result: MovementResult; after: HoldingsTransition } | Refusal> {
-  const holdings = await HoldingsStore.read(m, batch.id);
-  const needsShipments = e.bizStep === 'void_shipping' || (e.bizStep === 'shipping' && e.disposition === 'returned');
-  const shipments = needsShipments ? await HoldingsStore.shipments(m, batch.id) : [];
-  const cameFrom = upstreamOf(e.actorOrgId, shipments);
-  // Batches from before shipments were recorded: the producer is where everything came from.
-  if (e.actorOrgId !== batch.owner_org_id && !cameFrom.includes(batch.owner_org_id)) cameFrom.push(batch.owner_org_id);
-  const voidable = shipments.filter((s) => s.fromOrgId === e.actorOrgId && s.toOrgId === e.toOrgId).reduce((sum, s) => sum + s.outstanding, 0);
-  const result = applyMovement(batch.status as BatchStatus, holdings, {
-    bizStep: e.bizStep as never,
-    disposition: e.disposition as never,
-    actorOrgId: e.actorOrgId,
-    toOrgId: e.toOrgId,
-    quantity: MOVING_STEPS.includes(e.bizStep) ? e.quantity : undefined,
-    cameFrom,
-    voidable,
-  });
-  if ('rule' in result) return result;
-  const all = holdingsAfter(holdings, result.changed);
-  const gone = (await m.query('SELECT COALESCE(sum(taken + lost), 0) AS gone FROM batch_holdings WHERE batch_id = $1', [batch.id]))[0].gone;
-  const unbalanced = massBalanceRefusal(Number(batch.quantity_initial ?? batch.quantity_value), all, Number(gone) + result.taken + result.shortage);
-  if (unbalanced) return unbalanced;
-  const inTransitTo = all.find((h) => h.inTransit > 0)?.orgId ?? null;
-  return {
-    result,
-    after: {
-      status: result.status,
-      holderOrgId: e.bizStep === 'receiving' ? e.actorOrgId : batch.holder_org_id,
-      pendingReceiverOrgId: inTransitTo,
-      quantity: result.remaining,
-      ...(result.changed.length > 0 ? { holdings: all } : {}),
-    },
-  };
-}
+import { MOVING_STEPS, planMovement } from './plan-movement';
 
 /**
  * Records one chain event on a batch (POST /v1/{domain}/batches/{id}/events):

@@ -1,0 +1,124 @@
+import { eventually } from '@trace/testing';
+import { aBatch, aProduct, type Api } from '../support/api';
+import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
+import { anOrg, type TestOrg } from '../support/world';
+
+const GRAIN = '09506000134352';
+const byOrg = (a: { orgId: string }, b: { orgId: string }) => a.orgId.localeCompare(b.orgId);
+
+/**
+ * Captured shipping and receiving move holdings as the REST events do
+ * (API.md "Quantities and custody"): a shipping ObjectEvent naming its
+ * receiver (destinationList possessing_party/owning_party `urn:uuid:<org id>`)
+ * sends the quantityList's quantity into transit to it, more than the
+ * capturer holds is refused (insufficient-quantity), and the receiver's
+ * captured receiving takes what is in transit (less records a shortage).
+ */
+describe('EPCIS capture moves holdings as the API does', () => {
+  let t: EmbeddedTestApp;
+  let farm: TestOrg, mill: TestOrg, bakery: TestOrg;
+  let lot: { id: string };
+
+  beforeAll(async () => {
+    t = await startEmbeddedApp();
+    farm = await anOrg(t, 'Capture Farm', 'producer', ['farm']);
+    mill = await anOrg(t, 'Capture Mill', 'processor', ['factory']);
+    bakery = await anOrg(t, 'Capture Bakery', 'processor', ['factory']);
+    await aProduct(farm.api, 'agri', GRAIN, 'grain');
+    const r = await farm.api.post('/v1/agri/batches', { ...aBatch('CAP-HOLD-1', farm.locations.farm), quantity: { value: 1000, unit: 'kg' } });
+    expect(r.status).toBe(201);
+    lot = r.body;
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const doc = (events: unknown[]) => ({
+    '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
+    type: 'EPCISDocument',
+    schemaVersion: '2.0',
+    creationDate: '2026-11-20T08:00:00.000Z',
+    epcisBody: { eventList: events },
+  });
+  const observed = (bizStep: string, minute: number, kg: number | undefined, extra: Record<string, unknown> = {}) => ({
+    type: 'ObjectEvent',
+    action: 'OBSERVE',
+    bizStep,
+    eventTime: new Date(Date.UTC(2026, 10, 22, 1, minute)).toISOString(),
+    eventTimeZoneOffset: '+00:00',
+    quantityList: [{ epcClass: `https://id.gs1.org/01/${GRAIN}/10/CAP-HOLD-1`, ...(kg === undefined ? {} : { quantity: kg, uom: 'KGM' }) }],
+    bizLocation: { id: 'urn:epc:id:sgln:4012345.00001.0' },
+    ...extra,
+  });
+  const to = (org: TestOrg, type = 'possessing_party') => ({ destinationList: [{ type, destination: `urn:uuid:${org.id}` }] });
+  const capture = async (org: TestOrg, body: unknown) => {
+    const r = await fetch(`${t.url}/v1/epcis/capture`, {
+      method: 'POST',
+      headers: { ...(await org.api.headers()), 'content-type': 'application/ld+json' },
+      body: JSON.stringify(body),
+    });
+    if (r.status !== 202) throw new Error(`capture: ${r.status} ${await r.text()}`);
+    const location = r.headers.get('location') as string;
+    return eventually(async () => {
+      const j = await org.api.get(location);
+      return j.status === 200 && !j.body.running ? j.body : undefined;
+    }, 60_000);
+  };
+  const holdings = async (api: Api) => {
+    const r = await api.get(`/v1/agri/batches/${lot.id}`);
+    expect(r.status).toBe(200);
+    return [...r.body.holdings].sort(byOrg);
+  };
+  const expected = (...h: { orgId: string; quantity: number; inTransit: number }[]) => h.sort(byOrg);
+
+  it('ships part of a holding by capture, refuses more than held, and the receiver receives it by capture with a shortage', async () => {
+    expect(await capture(farm, doc([observed('shipping', 1, 300, to(mill))]))).toMatchObject({ success: true, errors: [] });
+    expect(await holdings(farm.api)).toEqual(expected({ orgId: farm.id, quantity: 700, inTransit: 0 }, { orgId: mill.id, quantity: 0, inTransit: 300 }));
+    // In transit to the mill, as a REST shipment is (the list is lineage's projection of the announcement).
+    const incoming = await eventually(async () => {
+      const r = await mill.api.get('/v1/shipments/incoming');
+      return r.status === 200 && r.body.items.length > 0 ? r.body.items : undefined;
+    }, 20_000);
+    expect(incoming).toEqual([expect.objectContaining({ domain: 'agri', batchId: lot.id, quantity: { value: 300, unit: 'kg' }, fromOrgId: farm.id })]);
+
+    // More than the farm still holds: refused as over REST, nothing written.
+    const refused = await capture(farm, doc([observed('shipping', 2, 800, to(bakery, 'owning_party'))]));
+    expect(refused.success).toBe(false);
+    expect(refused.errors).toEqual([expect.objectContaining({ eventIndex: 0, reason: expect.stringMatching(/holds 700 of this batch; 800 cannot be taken/) })]);
+    expect(await holdings(farm.api)).toEqual(expected({ orgId: farm.id, quantity: 700, inTransit: 0 }, { orgId: mill.id, quantity: 0, inTransit: 300 }));
+
+    // The mill receives 280 of the 300: 20 lost on the way; the chain records what was received and the shortage.
+    expect(await capture(mill, doc([observed('receiving', 3, 280)]))).toMatchObject({ success: true, errors: [] });
+    expect(await holdings(farm.api)).toEqual(expected({ orgId: farm.id, quantity: 700, inTransit: 0 }, { orgId: mill.id, quantity: 280, inTransit: 0 }));
+    const chain = (await mill.api.get(`/v1/agri/batches/${lot.id}/events`)).body as any[];
+    expect(chain.at(-1)).toMatchObject({ bizStep: 'receiving', quantity: { value: 280, unit: 'kg' }, shortage: { value: 20, unit: 'kg' } });
+    await eventually(async () => ((await mill.api.get('/v1/shipments/incoming')).body.items.length === 0 ? true : undefined), 20_000);
+
+    // The mill, a holder of part of the lot now, ships on over REST; the farm ships the rest of its part by capture without a quantity.
+    expect((await mill.api.post(`/v1/agri/batches/${lot.id}/events`, {
+      bizStep: 'shipping', eventTime: new Date().toISOString(), locationId: mill.locations.factory, toOrgId: bakery.id, quantity: { value: 100, unit: 'kg' },
+    })).status).toBe(201);
+    expect(await capture(farm, doc([observed('shipping', 4, undefined, to(bakery))]))).toMatchObject({ success: true, errors: [] });
+    // The farm holds nothing any more (a holding of nothing is not listed).
+    expect(await holdings(farm.api)).toEqual(expected({ orgId: mill.id, quantity: 180, inTransit: 0 }, { orgId: bakery.id, quantity: 0, inTransit: 800 }));
+    // Mass balance: 180 held + 800 in transit + 20 lost = 1,000 produced.
+    const [balance] = await t.query<{ accounted: string }>(
+      `SELECT sum(quantity + in_transit + taken + lost)::text AS accounted FROM "${t.prefix}agri".batch_holdings WHERE batch_id = $1`,
+      [lot.id],
+    );
+    expect(Number(balance.accounted)).toBe(1000);
+    const [row] = await t.query<{ holder_org_id: string; pending_receiver_org_id: string | null }>(
+      `SELECT holder_org_id, pending_receiver_org_id FROM "${t.prefix}agri".batches WHERE id = $1`,
+      [lot.id],
+    );
+    expect(row).toEqual({ holder_org_id: mill.id, pending_receiver_org_id: bakery.id });
+  }, 120_000);
+
+  it('refuses a captured receiving by an organisation nothing is in transit to, when the batch is in transit elsewhere', async () => {
+    const stranger = await anOrg(t, 'Capture Stranger', 'processor', ['factory']);
+    const job = await capture(stranger, doc([observed('receiving', 5, 10)]));
+    expect(job.success).toBe(false);
+    expect(job.errors).toEqual([expect.objectContaining({ eventIndex: 0 })]);
+    expect((await holdings(farm.api)).map((h: any) => h.orgId)).not.toContain(stranger.id);
+  }, 60_000);
+});
