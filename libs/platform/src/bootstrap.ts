@@ -1,3 +1,4 @@
+import { declarePathParameters } from './openapi-paths';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -132,6 +133,7 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
         .addBearerAuth()
         .build(),
     );
+    declarePathParameters(doc);
     for (const operations of Object.values(doc.paths)) {
       if (operations.post) operations.post.parameters = [...(operations.post.parameters ?? []), IDEMPOTENCY_KEY_PARAMETER];
     }
