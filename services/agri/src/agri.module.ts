@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { DomainServiceModule } from '@trace/trace-service';
 import { agriRulesFromEnv } from './agri.rules';
-import { agriHooks, AgriCertificateController, CertificateService, CertificateVerificationController } from './certificates';
+import { agriHooks, AgriCertificateController, CertificateService } from './certificates';
+import { CertificateVerificationController } from './certificate-verification';
 import { AGRI_MIGRATIONS } from './migrations';
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Body, Controller, Get, HttpCode, Inject, Injectable, Optional, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Outbox } from '@trace/messaging';
 import {
@@ -8,8 +8,6 @@ import {
   CurrentPrincipal,
   DIRECTORY,
   notFound,
-  Public,
-  RateLimitedLookup,
   refusalError,
   Roles,
   type Directory,
@@ -193,20 +191,5 @@ export class AgriCertificateController {
   @ApiOkResponse({ description: "The batch's certificate" })
   get(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
     return this.certificates.forBatch(id, principal);
-  }
-}
-
-@ApiTags('certificates')
-@Controller('v1/certificates')
-export class CertificateVerificationController {
-  constructor(@Inject(CertificateService) private readonly certificates: CertificateService) {}
-
-  @Get(':number')
-  @Public()
-  @RateLimitedLookup()
-  @ApiTooManyRequestsResponse({ description: 'Too many look-ups from this address (LOOKUP_RATE_LIMIT a minute); Retry-After says when to try again' })
-  @ApiOkResponse({ description: 'Public verification: { number, status, issuedAt, batch, product, quantity, producer, origin, … }' })
-  verify(@Param('number') number: string) {
-    return this.certificates.verify(number);
   }
 }
