@@ -12,9 +12,19 @@
  * lookups, one per domain, then the chain, certificates, samples, directory).
  * Each request picks the next of `lots` lots, each with a certificate and a
  * four-step journey. The rate limit is lifted for the run.
+ *
+ * Baseline, in the same run: a bare Node `http` server (bare-server.js) in a
+ * process of its own answering the very bytes the app answered (the health
+ * body, one scan's JSON, one scan's HTML page) is loaded the same way right
+ * after each app scenario. The number compared is CPU (user + system) per
+ * request of the serving process: on a shared 2-core machine it moves far
+ * less with the load than latency or req/s do.
+ * BENCH_SMOKE=1: short warm-ups and settling, for `npm run bench -- --smoke`.
  */
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { TokenService } from '@trace/platform';
 import { dropSchemas, freePort, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
@@ -22,6 +32,7 @@ import { dropSchemas, freePort, ServiceProcess, testDatabaseUrl, uniquePrefix } 
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'bench-scan-load-secret-0123456789abcdef';
 const GTIN = '09506000134352';
+const SMOKE = process.env.BENCH_SMOKE === '1';
 
 async function call(base: string, token: string, method: string, path: string, body?: unknown) {
   const r = await fetch(`${base}${path}`, {
@@ -29,7 +40,7 @@ async function call(base: string, token: string, method: string, path: string, b
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const json = (await r.json()) as any;
+  const json = (await r.json()) as { id: string };
   if (r.status >= 300 && r.status !== 409) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
   return json;
 }
@@ -77,10 +88,15 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
-async function load(scenario: string, proc: ServiceProcess, paths: string[], accept: string, seconds: number, connections: number): Promise<Row> {
+interface Target {
+  url: string;
+  pid: number;
+}
+
+async function load(scenario: string, proc: Target, paths: string[], accept: string, seconds: number, connections: number): Promise<Row> {
   const base = proc.url;
   let next = 0;
-  const cpuBefore = cpuMs(proc.child.pid!);
+  const cpuBefore = cpuMs(proc.pid);
   const result = await autocannon({
     url: base,
     connections,
@@ -97,7 +113,7 @@ async function load(scenario: string, proc: ServiceProcess, paths: string[], acc
     p99: result.latency.p99,
     max: result.latency.max,
     non2xx: result.non2xx + result.errors + result.timeouts,
-    cpuMsPerRequest: Math.round(((cpuMs(proc.child.pid!) - cpuBefore) / result.requests.total) * 100) / 100,
+    cpuMsPerRequest: Math.round(((cpuMs(proc.pid) - cpuBefore) / result.requests.total) * 1000) / 1000,
   };
 }
 
@@ -119,6 +135,32 @@ function start(prefix: string, port: number, cacheTtl: number) {
   );
 }
 
+/** The baseline: bare-server.js answering `bytes` (the app's own answers), in a process of its own. */
+async function startBare(bytes: Record<'health' | 'scan.json' | 'scan.html', Buffer>): Promise<Target & { stop(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-bare-'));
+  for (const [name, body] of Object.entries(bytes)) writeFileSync(join(dir, name), body);
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'bare-server.js'), dir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((ready, fail) => {
+    child.once('exit', (code) => fail(new Error(`bare server exited ${code}`)));
+    child.stdout!.once('data', () => ready());
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: () => {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const bytesOf = async (url: string, accept: string) => {
+  const r = await fetch(url, { headers: { accept, 'accept-language': 'zh-CN,zh;q=0.9' } });
+  if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
+  return Buffer.from(await r.arrayBuffer());
+};
+
 async function main() {
   const [lotsArg, secondsArg, connArg] = process.argv.slice(3);
   const lots = Number(lotsArg ?? 200);
@@ -126,29 +168,50 @@ async function main() {
   const connections = Number(connArg ?? 10);
   const prefix = uniquePrefix('benchscan');
   const rows: Row[] = [];
+  const results: { benchmark: string; value: number; baseline: number }[] = [];
   let proc = start(prefix, await freePort(), 300);
+  let bare: Awaited<ReturnType<typeof startBare>> | undefined;
   try {
     await proc.ready(120_000);
+    const app = () => ({ url: proc.url, pid: proc.child.pid! });
     console.log(`seeding ${lots} lots…`);
     const paths = await seed(proc.url, lots);
     // Let the relays deliver the seeding events (each one invalidates its lot) before filling the cache.
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, SMOKE ? 500 : 3000));
     for (let round = 0; round < 2; round++) for (const p of paths) await fetch(`${proc.url}${p}`, { headers: { accept: 'application/json' } });
     const probe = await fetch(`${proc.url}${paths[0]}`, { headers: { accept: 'application/json' } });
     console.log(`cache check: X-Cache=${probe.headers.get('x-cache')}`);
-    // JIT and pools warm up first, unmeasured; then the framework's own cost per request, for scale.
-    await load('warm-up', proc, paths, 'application/json', 3, connections);
-    rows.push(await load('baseline: GET /health/live (no scan)', proc, ['/health/live'], 'application/json', seconds, connections));
-    rows.push(await load('cached, JSON', proc, paths, 'application/json', seconds, connections));
-    rows.push(await load('cached, HTML page', proc, paths, 'text/html', seconds, connections));
+    bare = await startBare({
+      health: await bytesOf(`${proc.url}/health/live`, 'application/json'),
+      'scan.json': await bytesOf(`${proc.url}${paths[0]}`, 'application/json'),
+      'scan.html': await bytesOf(`${proc.url}${paths[0]}`, 'text/html'),
+    });
+    // JIT and pools warm up first, unmeasured (not in the smoke run, whose numbers mean nothing).
+    if (!SMOKE) {
+      await load('warm-up', app(), paths, 'application/json', 3, connections);
+      await load('warm-up', app(), paths, 'text/html', 3, connections);
+      await load('warm-up', bare, paths, 'application/json', 3, connections);
+    }
+    // Each app scenario, then the bare server on the same requests: side by side, the load of the machine alike.
+    for (const [name, scenarioPaths, accept] of [
+      ['GET /health/live', ['/health/live'], 'application/json'],
+      ['cached scan, JSON', paths, 'application/json'],
+      ['cached scan, HTML page', paths, 'text/html'],
+    ] as const) {
+      const a = await load(name, app(), [...scenarioPaths], accept, seconds, connections);
+      const b = await load(`bare http server, same bytes as "${name}"`, bare, [...scenarioPaths], accept, seconds, connections);
+      rows.push(a, b);
+      results.push({ benchmark: `${name}, server CPU per request`, value: a.cpuMsPerRequest, baseline: b.cpuMsPerRequest });
+    }
     await proc.stop('SIGTERM');
 
     proc = start(prefix, await freePort(), 0);
     await proc.ready(120_000);
-    await load('warm-up', proc, paths, 'application/json', 3, connections);
-    rows.push(await load('uncached, JSON', proc, paths, 'application/json', seconds, connections));
-    rows.push(await load('uncached, HTML page', proc, paths, 'text/html', seconds, connections));
+    if (!SMOKE) await load('warm-up', app(), paths, 'application/json', 3, connections);
+    rows.push(await load('uncached, JSON', app(), paths, 'application/json', seconds, connections));
+    rows.push(await load('uncached, HTML page', app(), paths, 'text/html', seconds, connections));
   } finally {
+    bare?.stop();
     await proc.stop('SIGTERM').catch(() => undefined);
     await dropSchemas(testDatabaseUrl(), prefix);
   }
@@ -156,6 +219,10 @@ async function main() {
   console.log('| scenario | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx/errors | server CPU ms/request |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.scenario} | ${r.requests} | ${r.rps} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${r.non2xx} | ${r.cpuMsPerRequest} |`);
+  const failed = rows.filter((r) => r.non2xx > 0 || r.requests === 0);
+  if (failed.length) throw new Error(`scenarios with failed requests: ${failed.map((r) => `${r.scenario} (${r.non2xx})`).join(', ')}`);
+  // For scripts/bench/all.ts: CPU per request, less is better.
+  for (const r of results) console.log(`BENCH_RESULT ${JSON.stringify({ ...r, unit: 'ms CPU', better: 'lower' })}`);
 }
 
 main().catch((err) => {
