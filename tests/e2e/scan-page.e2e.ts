@@ -134,6 +134,11 @@ if (!haveChromium) {
     expect(await steps.last().innerText()).toContain('召回');
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toContain('樱桃番茄');
     expect(await page.getByRole('region', { name: '监督抽检' }).innerText()).toContain('不合格');
+    // Category and regions in words (the category list's name, GB/T 2260 provinces), never their codes.
+    expect(await page.getByRole('region', { name: '状态' }).innerText()).toMatch(/食用农产品 · 蔬菜/);
+    expect(await page.getByRole('region', { name: '生产者与产地' }).innerText()).toContain('山东省');
+    expect(await steps.nth(2).innerText()).toContain('北京市');
+    expect(await page.locator('main').innerText()).not.toMatch(/CN-\d\d|vegetable/);
     await page.screenshot({ path: join(SCREENSHOTS, 'scan-recalled-zh.png'), fullPage: true });
     await page.close();
   });
@@ -152,6 +157,10 @@ if (!haveChromium) {
       expect(await page.getByRole('region', { name }).isVisible()).toBe(true);
     }
     expect(await page.getByRole('region', { name: 'Status' }).innerText()).toContain('Intact');
+    expect(await page.getByRole('region', { name: 'Status' }).innerText()).toContain('Farm produce · Vegetables');
+    expect(await page.getByRole('region', { name: 'Producer and origin' }).innerText()).toContain('Shandong');
+    expect(await journey.innerText()).toContain('Beijing');
+    expect(await page.locator('main').innerText()).not.toMatch(/CN-\d\d|· vegetable/);
     await page.screenshot({ path: join(SCREENSHOTS, 'scan-recalled.png'), fullPage: true });
     await page.close();
   });

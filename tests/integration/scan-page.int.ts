@@ -130,12 +130,23 @@ describe('consumer scan: resolver, page, QR, cache', () => {
         ['/01/09506000134352', /lot/],
       ];
       for (const [path, reason] of cases) {
-        const r = await json(path);
+        const r = await json(path, { 'accept-language': 'en' });
         expect({ path, status: r.status, type: r.headers.get('content-type') }).toEqual({ path, status: 400, type: expect.stringContaining('application/problem+json') });
         expect({ path, detail: r.body.detail }).toEqual({ path, detail: expect.stringMatching(reason) });
       }
       const unknown = await json('/01/09506000134352/10/NOPE');
       expect([unknown.status, unknown.body.status]).toEqual([404, 404]);
+    });
+
+    it('answers its problems in Chinese unless English is asked for (the scan speaks to consumers in China)', async () => {
+      const zh = await json('/01/09506000134353/10/TOM-7');
+      expect([zh.status, zh.headers.get('content-language'), zh.body.title]).toEqual([400, 'zh-CN', '请求有误']);
+      expect(zh.body.detail).toMatch(/^不是有效的 GS1 数字链接：.*check digit/);
+      expect((await json('/01/09506000134352/10/NOPE')).body).toMatchObject({ title: '未找到', detail: '未找到该批次' });
+      expect((await json('/01/09506000134353/10/TOM-7', { 'accept-language': 'en-GB,en;q=0.9' })).body.title).toBe('Bad Request');
+      expect((await json('/01/09506000134353/10/TOM-7?lang=en')).body.title).toBe('Bad Request');
+      // The rest of the API stays English unless asked.
+      expect((await json('/v1/agri/batches/not-a-uuid')).body.title).not.toMatch(/[\u4e00-\u9fff]/);
     });
   });
 

@@ -17,7 +17,8 @@ export interface PublicBatchView {
   domain: string;
   /** `lot` is the lot, or the serial of a serialised item (`kind`). */
   batch: { id: string; gtin: string; lot: string; kind: ItemKind; status: string; producedAt: string; expiresAt: string | null; ownerOrgId: string; attributes: Record<string, unknown> };
-  product: { gtin: string; name: string; category: string } | null;
+  /** `categoryName`: the category's words from the domain's list (GET /v1/{domain}/categories), for readers. */
+  product: { gtin: string; name: string; category: string; categoryName?: { zh: string; en: string } } | null;
   origin: { locationId: string; orgId: string; at: string } | null;
   chain: { valid: boolean; length: number };
   certificates: { kind: string; number: string; issuedAt: string; verifyLink?: string }[];

@@ -62,6 +62,7 @@ const DETAILS_ZH: Record<string, (p: ProblemDetails) => string> = {
   'unknown-parameter': () => '请求包含不支持的查询参数',
   'invalid-parameter': () => '查询参数的值无效',
   gtin: (p) => `GTIN 无效：${p.detail ?? ''}`,
+  'digital-link': (p) => `不是有效的 GS1 数字链接：${p.detail ?? ''}`,
   role: () => '当前角色无权执行此操作',
   forbidden: () => '无权执行此操作',
   unauthorized: () => '缺少或无效的访问令牌',

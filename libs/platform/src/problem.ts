@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { LOGGER, Logger } from './logging';
-import { localizeProblem, preferredLanguage } from './messages';
+import { localizeProblem, preferredLanguage, type Language } from './messages';
 
 /** RFC 9457 problem details; `errors` lists field-level problems of a 400. */
 export interface ProblemDetails {
@@ -123,7 +123,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
-    const language = preferredLanguage(req.headers?.['accept-language']);
+    // A route that speaks to readers of its own (the consumer scan: Chinese by default, ?lang=) sets its language first.
+    const language = (res.locals?.problemLanguage as Language | undefined) ?? preferredLanguage(req.headers?.['accept-language']);
     const problem = localizeProblem(this.toProblem(exception), language);
     problem.instance = req.originalUrl ?? req.url;
     if (problem.status >= 500) {

@@ -36,7 +36,9 @@ export async function publicView(core: TraceCore, gtin: string, lot: string, kin
       ownerOrgId: batch.owner_org_id,
       attributes: batch.attributes,
     },
-    product: product ? { gtin: product.gtin, name: product.name, category: product.category } : null,
+    product: product
+      ? { gtin: product.gtin, name: product.name, category: product.category, ...categoryName(core, product.category) }
+      : null,
     origin: origin ? { locationId: origin.content.locationId as string, orgId: origin.org_id, at: formatOffsetTime(origin.event_time, origin.event_time_offset) } : null,
     chain: { valid: chain.valid, length: chain.length },
     certificates,
@@ -60,4 +62,10 @@ export async function publicView(core: TraceCore, gtin: string, lot: string, kin
         : {}),
     })),
   };
+}
+
+/** The category's zh/en names from the domain's closed list; nothing for a code the list does not (or no longer) have. */
+function categoryName(core: TraceCore, code: string): { categoryName?: { zh: string; en: string } } {
+  const found = core.rules.categories?.find((c) => c.code === code);
+  return found ? { categoryName: { zh: found.name.zh, en: found.name.en } } : {};
 }

@@ -19,6 +19,22 @@ const doc = (over: Partial<ScanDocument> = {}): ScanDocument => ({
 const links = { otherLanguage: '/01/09506000134352/10/%3Cscript%3E?lang=en', linkset: '/01/09506000134352/10/%3Cscript%3E?linkType=all' };
 
 describe('renderScanPage', () => {
+  it('names the category and the region in words in both languages, not by their codes', () => {
+    const named = doc({ product: { gtin: '09506000134352', name: 'Tomatoes', category: 'vegetable', categoryName: { zh: '蔬菜', en: 'Vegetables' } } });
+    const zh = renderScanPage(named, 'zh', links);
+    expect(zh).toContain('食用农产品 · 蔬菜');
+    expect(zh).toContain('农场, 山东省');
+    expect(zh).not.toMatch(/CN-37|· vegetable/);
+    const en = renderScanPage(named, 'en', links);
+    expect(en).toContain('Farm produce · Vegetables');
+    expect(en).toContain('farm, Shandong');
+    expect(en).not.toContain('CN-37');
+  });
+
+  it('reads a category missing from the list as words', () => {
+    expect(renderScanPage(doc({ product: { gtin: '09506000134352', name: 'x', category: 'dried_fruit' } }), 'en', links)).toContain('· dried fruit');
+  });
+
   it('escapes every datum', () => {
     const out = renderScanPage(doc(), 'en', links);
     expect(out).not.toMatch(/<script|<b>/);

@@ -1,5 +1,6 @@
 import { html, trustedHtml, type SafeHtml } from './html';
 import { formatDateTime, formatDay, HTML_LANG, MESSAGES, words, type Lang } from './i18n';
+import { regionName } from './regions';
 import type { PublicPlace, ScanDocument } from './scan.service';
 
 export interface PageLinks {
@@ -57,7 +58,12 @@ function place(p: PublicPlace | null, lang: Lang): SafeHtml | string {
   const m = MESSAGES[lang];
   if (!p) return m.unknown;
   const kind = words(m.placeKinds, p.kind);
-  return html`${p.name} (${kind}${p.region ? html`, ${p.region}` : ''})`;
+  return html`${p.name} (${kind}${p.region ? html`, ${regionName(p.region, lang)}` : ''})`;
+}
+
+/** The category in the reader's words (from the domain's category list); the code only for a category the list lacks. */
+function categoryName(product: NonNullable<ScanDocument['product']>, lang: Lang): string {
+  return product.categoryName?.[lang] ?? words({}, product.category);
 }
 
 function recallBanner(doc: ScanDocument, lang: Lang): SafeHtml | null {
@@ -167,7 +173,7 @@ ${siteLine(lang, links.otherLanguage)}
 <section aria-labelledby="status-h"><h2 id="status-h">${m.status}</h2>
 <dl>
 <dt>${m.status}</dt><dd><span class="badge ${b.status}">${words(m.statuses, b.status)}</span></dd>
-<dt>${m.product}</dt><dd>${words(m.domains, b.domain)}${doc.product ? html` · ${doc.product.category}` : null}</dd>
+<dt>${m.product}</dt><dd>${words(m.domains, b.domain)}${doc.product ? html` · ${categoryName(doc.product, lang)}` : null}</dd>
 <dt>${m.producedAt}</dt><dd><time datetime="${b.producedAt}">${formatDay(b.producedAt, lang)}</time></dd>
 ${b.expiresAt ? html`<dt>${m.expiresAt}</dt><dd><time datetime="${b.expiresAt}">${formatDay(b.expiresAt, lang)}</time></dd>` : null}
 <dt>${m.chain}</dt><dd>${

@@ -63,6 +63,8 @@ export class ScanController {
   @ApiTooManyRequestsResponse({ description: 'Rate limit per client address, with Retry-After' })
   async scan(@Req() req: Request, @Res() res: Response): Promise<void> {
     res.setHeader('Access-Control-Expose-Headers', 'Link, Retry-After, X-Cache');
+    // Its problems too (bad link, rate limit) in the page's language: Chinese unless English is asked for.
+    res.locals.problemLanguage = this.language(req);
     await this.limiter.take(clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.config.TRUST_PROXY_HOPS));
     let ids: { gtin?: string; lot?: string; serial?: string } = {};
     try {

@@ -20,7 +20,7 @@ export interface PublicPlace {
 
 /** The consumer scan document (API.md "Consumer scan"), as cached. */
 export interface ScanDocument {
-  product: { gtin: string; name: string; category: string } | null;
+  product: { gtin: string; name: string; category: string; categoryName?: { zh: string; en: string } } | null;
   /** `lot` is null for a serialised item scanned by its serial alone (`/01/{gtin}/21/{serial}`). */
   batch: { domain: string; gtin: string; lot: string | null; status: string; producedAt: string; expiresAt: string | null; serial?: string | null };
   origin: { at: string; location: (PublicPlace & { gln: string | null }) | null; producer: { name: string } | null } | null;
