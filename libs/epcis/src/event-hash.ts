@@ -1,189 +1,401 @@
 import { createHash } from 'node:crypto';
-import { parseLocationId, parseObjectId } from './identifiers';
+import { hashCanonicalIdentifier } from './hash-identifiers';
 import type { EpcisEvent } from './types';
 
 /**
- * The EPCIS 2.0 event hash (`ni:///sha-256;<hex>?ver=CBV2.0`), after GS1's
- * "EPCIS Event Hash Generator" algorithm (github.com/RalphTro/epcis-event-hash-generator):
- * a pre-hash string of `name=value` pieces in a fixed property order, lists
- * sorted, times in UTC with milliseconds, numbers without trailing zeros,
- * CBV values and EPCs in their Web URI / Digital Link form, user extensions
- * expanded and sorted last; eventID, recordTime and errorDeclaration are left
- * out (an error declaration names the same event). Two captures of the same
- * event, in URN or Digital Link form, get the same id: the de-duplication key.
+ * The CBV 2.0 event hash ID (`ni:///sha-256;<hex>?ver=CBV2.0`): SHA-256 of a canonical pre-hash
+ * string, so that two repositories holding the same event, in URN or Digital Link form, with
+ * bare or full CBV values, name it alike. It reproduces GS1's reference generator
+ * (RalphTro/epcis-event-hash-generator, its CBV 2.0 profile), checked on its published cases
+ * (tests/fixtures/epcis/event-hash, event-hash.spec.ts). The pre-hash string is:
  *
- * It reproduces the reference generator's published hash for its single-event
- * example (see epcis.spec.ts). Compromise (libs/epcis/README.md): JSON-LD is
- * not expanded by a JSON-LD processor; namespace prefixes of extensions are
- * expanded from the document's own @context, which covers GS1's examples.
+ * - `eventType=<type>`, then the standard fields in the CBV property order (below), each
+ *   `name=value` or `name<children…>`; repeated values (epcs, quantity elements, sensor reports,
+ *   bizTransactions…) sorted as strings; a bizTransaction, source or destination is
+ *   `type=<type><name>=<value>`; the `sensorElementList` wrapper itself is not written;
+ * - times (eventTime and every field named …time) in UTC at milliseconds, excess digits rounded
+ *   half up; numbers without leading `+`, leading or trailing zeros; CBV values as Web URIs
+ *   (bare names, `cbv:`/`gs1:` CURIEs and old URNs alike); GS1 keys as canonical Digital Links;
+ * - then the ILMD, then user extensions found inside standard fields (a readPoint's, a sensor
+ *   report's, a sensorElement's: the path of field names, then the extensions), then the event's
+ *   own user extensions; extension names as `{namespace}localName`, siblings sorted;
+ * - left out: eventID, recordTime, errorDeclaration (an error declaration names the same event),
+ *   certificationInfo (not in the CBV 2.0 property order), comments, and our own `trace:` fields.
+ *
+ * What the reference does through a JSON-LD processor (expanding bare vocabulary values) is done
+ * here for the fields the EPCIS context types as vocabulary; see libs/epcis/README.md.
  */
-type Order = [name: string, child?: string, sub?: Order][];
+interface Node {
+  name: string;
+  text: string;
+  children: Node[];
+  /** bizTransaction / source / destination: `type` then value, written together. */
+  pair?: boolean;
+}
 
+type Order = [name: string, sub?: Order | 'pairs'][];
 const QTY: Order = [['epcClass'], ['quantity'], ['uom']];
+const names = (...n: string[]): Order => n.map((x) => [x]);
 const PROP_ORDER: Order = [
   ['eventTime'],
   ['eventTimeZoneOffset'],
-  ['certificationInfo'],
+  ['epcList', [['epc']]],
   ['parentID'],
-  ['epcList', 'epc'],
-  ['inputEPCList', 'epc'],
-  ['childEPCs', 'epc'],
-  ['quantityList', 'quantityElement', QTY],
-  ['childQuantityList', 'quantityElement', QTY],
-  ['inputQuantityList', 'quantityElement', QTY],
-  ['outputEPCList', 'epc'],
-  ['outputQuantityList', 'quantityElement', QTY],
+  ['inputEPCList', [['epc']]],
+  ['childEPCs', [['epc']]],
+  ['quantityList', [['quantityElement', QTY]]],
+  ['childQuantityList', [['quantityElement', QTY]]],
+  ['inputQuantityList', [['quantityElement', QTY]]],
+  ['outputEPCList', [['epc']]],
+  ['outputQuantityList', [['quantityElement', QTY]]],
   ['action'],
   ['transformationID'],
   ['bizStep'],
   ['disposition'],
-  ['persistentDisposition', undefined, [['set'], ['unset']]],
-  ['readPoint', undefined, [['id']]],
-  ['bizLocation', undefined, [['id']]],
-  ['bizTransactionList', 'bizTransaction', [['type'], ['bizTransaction']]],
-  ['sourceList', 'source', [['type'], ['source']]],
-  ['destinationList', 'destination', [['type'], ['destination']]],
+  ['persistentDisposition', [['set'], ['unset']]],
+  ['readPoint', [['id']]],
+  ['bizLocation', [['id']]],
+  ['bizTransactionList', 'pairs'],
+  ['sourceList', 'pairs'],
+  ['destinationList', 'pairs'],
   [
     'sensorElementList',
-    'sensorElement',
     [
-      ['sensorMetadata', undefined, ['time', 'startTime', 'endTime', 'deviceID', 'deviceMetadata', 'rawData', 'dataProcessingMethod', 'bizRules'].map((n) => [n] as [string])],
       [
-        'sensorReport',
-        'sensorReport',
+        'sensorElement',
         [
-          'type', 'exception', 'deviceID', 'deviceMetadata', 'rawData', 'dataProcessingMethod', 'time', 'microorganism', 'chemicalSubstance',
-          'value', 'component', 'stringValue', 'booleanValue', 'hexBinaryValue', 'uriValue', 'minValue', 'maxValue', 'meanValue', 'sDev',
-          'percRank', 'percValue', 'uom', 'coordinateReferenceSystem',
-        ].map((n) => [n] as [string]),
+          ['sensorMetadata', names('time', 'startTime', 'endTime', 'deviceID', 'deviceMetadata', 'rawData', 'dataProcessingMethod', 'bizRules')],
+          [
+            'sensorReport',
+            names(
+              'type', 'exception', 'deviceID', 'deviceMetadata', 'rawData', 'dataProcessingMethod', 'time', 'microorganism', 'chemicalSubstance',
+              'value', 'component', 'stringValue', 'booleanValue', 'hexBinaryValue', 'uriValue', 'minValue', 'maxValue', 'meanValue', 'sDev',
+              'percRank', 'percValue', 'uom', 'coordinateReferenceSystem',
+            ),
+          ],
+        ],
       ],
     ],
   ],
 ];
+const IGNORED_AT_EVENT = new Set(['recordTime', 'eventID', 'type', 'errorDeclaration', 'certificationInfo']);
+const IGNORED_KEYS = new Set(['#text', 'rdfs:comment', 'comment']);
+const TYPED_LISTS: Record<string, string> = { bizTransactionList: 'bizTransaction', sourceList: 'source', destinationList: 'destination' };
 
-const IGNORED = new Set(['type', 'eventID', 'recordTime', 'errorDeclaration', '@context', '@type']);
+/** Prefixes the EPCIS context defines, as the reference resolves them; a document's own @context entries win (but `gs1`). */
+const WELL_KNOWN: Record<string, string> = {
+  gs1: 'https://ref.gs1.org/voc/',
+  cbv: 'https://ref.gs1.org/cbv/',
+  epcis: 'https://ref.gs1.org/epcis/',
+  cbvmda: 'urn:epcglobal:cbv:mda',
+};
 const CBV = 'https://ref.gs1.org/cbv/';
-const VOCAB_FIELDS: Record<string, string> = { bizStep: 'BizStep', disposition: 'Disp', set: 'Disp', unset: 'Disp', exception: 'SensorAlertType' };
-const TYPED_LISTS: Record<string, string> = { bizTransactionList: 'BTT', sourceList: 'SDT', destinationList: 'SDT' };
+const VOC = 'https://ref.gs1.org/voc/';
 
 export function epcisEventHash(event: EpcisEvent, context: Record<string, string> = {}): string {
   return `ni:///sha-256;${createHash('sha256').update(preHashString(event, context), 'utf8').digest('hex')}?ver=CBV2.0`;
 }
 
 export function preHashString(event: EpcisEvent, context: Record<string, string> = {}): string {
-  const rest = { ...(event as Record<string, unknown>) };
-  let out = `eventType=${event.type}`;
-  out += ordered(rest, PROP_ORDER, '', context);
-  for (const k of IGNORED) delete rest[k];
-  // Our own transport extensions (trace:chain, trace:domain) are not part of the event.
-  for (const k of Object.keys(rest)) if (k.startsWith('trace:')) delete rest[k];
-  out += generic(rest, context);
-  return out;
+  const prefixes: Record<string, string> = { ...WELL_KNOWN, ...context, gs1: WELL_KNOWN.gs1 };
+  const own = Object.fromEntries(Object.entries(event as Record<string, unknown>).filter(([k]) => !k.startsWith('trace:') && k !== '@context'));
+  const expanded = expandBareVocabulary(own, prefixes);
+  const root = correct(toNode(expanded, prefixes));
+  const children = root.children;
+  const standard = inOrder(children, PROP_ORDER);
+
+  const ilmd = children.filter((c) => c.name === 'ilmd');
+  remove(children, ilmd);
+  const fieldExtensions: string[] = [];
+  for (const [name, sub] of PROP_ORDER) {
+    if (!sub || sub === 'pairs') continue;
+    for (const child of children.filter((c) => c.name === name)) {
+      const inner = extensionsWithin(child.children, sub);
+      if (!inner) continue;
+      fieldExtensions.push((name === 'sensorElementList' ? '' : name) + inner);
+      remove(children, [child]);
+    }
+  }
+  const rest = generic(children.filter((c) => !IGNORED_AT_EVENT.has(c.name)));
+  return `eventType=${root.name}${standard}${generic(ilmd)}${fieldExtensions.join('')}${rest}`;
 }
 
-/** Consumes the properties named in `order` from `obj`, leaving user extensions behind. */
-function ordered(obj: Record<string, unknown>, order: Order, parent: string, context: Record<string, string>): string {
+// ---- JSON → the reference's (name, text, children) model ---------------------------------------
+
+function toNode(value: unknown, prefixes: Record<string, string>): Node {
+  if (Array.isArray(value)) return { name: '', text: '', children: value.map((v) => toNode(v, prefixes)) };
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    const node: Node = { name: typeof obj.type === 'string' ? obj.type : '', text: typeof obj['#text'] === 'string' ? obj['#text'] : '', children: [] };
+    for (const [rawKey, v] of Object.entries(obj)) {
+      if (IGNORED_KEYS.has(rawKey) || rawKey.startsWith('@')) continue;
+      const child = toNode(v, prefixes);
+      const key = expandKey(rawKey, prefixes);
+      if (Array.isArray(v)) for (const el of child.children) node.children.push({ name: key, text: el.text, children: el.children });
+      else node.children.push({ name: key, text: child.text, children: child.children });
+    }
+    // Kept in document order where the value must follow its type; sorted elsewhere, as the reference does.
+    if (!['bizTransaction', 'source', 'destination'].some((k) => k in obj)) node.children.sort(compareNodes);
+    return node;
+  }
+  if (typeof value === 'boolean') return { name: '', text: value ? 'true' : 'false', children: [] };
+  if (value === null || value === undefined) return { name: '', text: 'None', children: [] };
+  return { name: '', text: expandValue(String(value), prefixes), children: [] };
+}
+
+/** `prefix:local` → `{namespace}local` for a known prefix. */
+function expandKey(key: string, prefixes: Record<string, string>): string {
+  const i = key.indexOf(':');
+  if (i < 0) return key;
+  const ns = prefixes[key.slice(0, i)];
+  return ns === undefined ? key : `{${ns}}${key.slice(i + 1)}`;
+}
+
+/** Values: only GS1's own vocabulary CURIEs (`gs1:`, `cbv:`) are expanded; user ones (`example:x`) stay as written. */
+function expandValue(text: string, prefixes: Record<string, string>): string {
+  const i = text.indexOf(':');
+  if (i < 0) return text;
+  const ns = prefixes[text.slice(0, i)];
+  if (ns !== undefined && (ns.startsWith('https://ref.gs1.org') || ns.startsWith('https://gs1.org'))) return ns + text.slice(i + 1);
+  return text;
+}
+
+/** Python's tuple order on (name, text, children), which the reference sorts siblings by. */
+function compareNodes(a: Node, b: Node): number {
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  if (a.text !== b.text) return a.text < b.text ? -1 : 1;
+  for (let i = 0; i < Math.min(a.children.length, b.children.length); i++) {
+    const c = compareNodes(a.children[i], b.children[i]);
+    if (c !== 0) return c;
+  }
+  return a.children.length - b.children.length;
+}
+
+/** The JSON binding names things differently from the XML one the property order is written for. */
+function correct(node: Node): Node {
+  const kept: Node[] = [];
+  const lists = new Map<string, Node[]>();
+  const childEpcs: Node[] = [];
+  for (const c of node.children) {
+    if (c.name.endsWith('List')) {
+      const elements = lists.get(c.name) ?? [];
+      elements.push({ name: c.name.slice(0, -4), text: c.text, children: c.children });
+      lists.set(c.name, elements);
+    } else if (c.name === 'childEPCs') childEpcs.push({ name: 'epc', text: c.text, children: [] });
+    else kept.push(c);
+  }
+  const out: Node[] = kept.map(correct);
+  for (const [name, elements] of lists) {
+    if (name in TYPED_LISTS) out.push({ name, text: '', children: elements.map((e) => typedPair(e, TYPED_LISTS[name])) });
+    else out.push(correct({ name, text: '', children: elements }));
+  }
+  if (childEpcs.length) out.push({ name: 'childEPCs', text: '', children: childEpcs });
+  let name = node.name;
+  if (name === 'inputEPC' || name === 'outputEPC') name = 'epc';
+  if (['inputQuantity', 'outputQuantity', 'childQuantity'].includes(name) || (name === 'quantity' && out.length > 0)) name = 'quantityElement';
+  return { name, text: node.text, children: out };
+}
+
+function typedPair(element: Node, valueName: string): Node {
+  const type = element.children.find((c) => c.name === 'type');
+  const value = element.children.find((c) => c.name === valueName);
+  return { name: '', text: '', pair: true, children: [type, value].filter((c): c is Node => c !== undefined) };
+}
+
+// ---- the pre-hash string ------------------------------------------------------------------------
+
+/** Writes the children named in `order`, consuming every one left with nothing unwritten inside. */
+function inOrder(children: Node[], order: Order): string {
   let out = '';
-  for (const [name, child, sub] of order) {
-    const value = obj[name];
-    if (value === undefined || value === null) continue;
-    delete obj[name];
-    const values = Array.isArray(value) ? value : [value];
-    if (child !== undefined) {
-      // A list: "<list><child>…<child>…", children sorted.
-      const parts = values.map((v) => piece(child, v, sub, name, context)).filter((s) => s !== '').sort();
-      if (parts.length) out += name + parts.join('');
-    } else {
-      const parts = values.map((v) => piece(name, v, sub, parent, context)).filter((s) => s !== '').sort();
-      out += parts.join('');
+  for (const [name, sub] of order) {
+    const values: string[] = [];
+    for (const child of children.filter((c) => c.name === name)) {
+      const s = standardField(child, sub);
+      if (s) values.push(s);
+      if (child.children.length === 0) remove(children, [child]);
     }
+    out += values.sort().join('');
   }
   return out;
 }
 
-function piece(name: string, value: unknown, sub: Order | undefined, list: string, context: Record<string, string>): string {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const obj = { ...(value as Record<string, unknown>) };
-    if (list in TYPED_LISTS && typeof obj[name] === 'string') {
-      // bizTransaction/source/destination: the value, then its type.
-      const type = typeof obj.type === 'string' ? `type=${vocab(obj.type, TYPED_LISTS[list])}` : '';
-      return `${name}=${canon(name, obj[name] as string)}${type}`;
+function standardField(child: Node, sub: Order | 'pairs' | undefined): string {
+  let inner = '';
+  if (sub === 'pairs') {
+    inner = generic(child.children);
+    child.children = [];
+  } else if (sub) inner = inOrder(child.children, sub);
+  let text = child.text.trim();
+  if (text) text = `=${isTimeField(child.name) ? utcMillis(text) : canonical(text)}`;
+  if (!text && !inner) return '';
+  return (child.name === 'sensorElementList' ? '' : child.name) + text + inner;
+}
+
+/** User extensions left inside standard fields: the path of field names, then the extensions, in property order. */
+function extensionsWithin(children: Node[], order: Order): string {
+  const parts: string[] = [];
+  for (const [name, sub] of order) {
+    if (!sub || sub === 'pairs') continue;
+    for (const child of children.filter((c) => c.name === name)) {
+      const inner = extensionsWithin(child.children, sub);
+      if (inner) parts.push((name === 'sensorElementList' ? '' : name) + inner);
     }
-    let inner = sub ? ordered(obj, sub, name, context) : '';
-    // User extensions inside an element (a sensor report's, a readPoint's) follow its own properties, as the
-    // reference generator appends them to their enclosing element.
-    const extensions = Object.fromEntries(Object.entries(obj).filter(([k]) => k.includes(':') && !k.startsWith('@')));
-    if (sub && Object.keys(extensions).length) inner += generic(extensions, context);
-    return inner ? name + inner : '';
   }
-  const text = String(value).trim();
-  return text === '' ? '' : `${name}=${canon(name, text)}`;
+  const direct = children.filter((c) => c.name.includes('{') && c.name.includes('/}'));
+  if (direct.length) parts.push(generic(direct));
+  return parts.join('');
 }
 
-function canon(name: string, text: string): string {
-  if (/.Time$|^time$/i.test(name) && !/offset/i.test(name)) return utcMillis(text);
-  if (name in VOCAB_FIELDS) return vocab(text, VOCAB_FIELDS[name]);
-  if (typeof text === 'string' && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text)) return String(Number(text));
-  if (['epc', 'parentID', 'epcClass'].includes(name)) {
-    const ref = parseObjectId(text);
-    return ref.key;
-  }
-  if (name === 'id' || name === 'source' || name === 'destination') {
-    const loc = parseLocationId(text);
-    return loc.gln ? loc.key : parseObjectId(text).key;
-  }
-  if (name === 'type' || name === 'uom' || name === 'deviceMetadata') return text.replace(/^gs1:/, 'https://gs1.org/voc/');
-  return text;
+/** Anything outside the property order: `name=value` or `name<children>`, siblings sorted. */
+function generic(children: Node[]): string {
+  const values = children.map((c) => {
+    if (c.pair) return c.children.map((p) => `${p.name}${p.text.trim() ? `=${canonical(p.text.trim())}` : ''}`).join('');
+    const text = c.text.trim();
+    return `${c.name}${text ? `=${canonical(text)}` : ''}${generic(c.children)}`;
+  });
+  if (values.length > 1 && !children.some((c) => ['bizTransaction', 'source', 'destination'].includes(c.name))) values.sort();
+  return values.join('');
 }
 
-/** CBV values: bare names, old URNs and Web URIs all become the Web URI. */
-function vocab(text: string, kind: string): string {
-  const urn = /^urn:epcglobal:cbv:(bizstep|disp|btt|sdt|er):(.+)$/.exec(text);
-  if (urn) return `${CBV}${kind}-${urn[2]}`;
-  if (/^[a-z_]+$/.test(text)) return `${CBV}${kind}-${text}`;
-  return text;
+function remove(list: Node[], gone: Node[]): void {
+  for (const g of gone) {
+    const i = list.indexOf(g);
+    if (i >= 0) list.splice(i, 1);
+  }
 }
+
+const isTimeField = (name: string) => name.toLowerCase().includes('time') && !name.toLowerCase().includes('offset');
+
+// ---- values -------------------------------------------------------------------------------------
+
+function canonical(text: string): string {
+  const value = decimal(webVocabulary(text));
+  return hashCanonicalIdentifier(value) ?? value;
+}
+
+/** CBV 1.x URNs → the CBV 2.0 Web URIs. */
+function webVocabulary(text: string): string {
+  return text
+    .replace(/urn:epcglobal:cbv:bizstep:/g, `${CBV}BizStep-`)
+    .replace(/urn:epcglobal:cbv:disp:/g, `${CBV}Disp-`)
+    .replace(/urn:epcglobal:cbv:btt:/g, `${CBV}BTT-`)
+    .replace(/urn:epcglobal:cbv:sdt:/g, `${CBV}SDT-`)
+    .replace(/urn:epcglobal:cbv:er:/g, `${CBV}ER-`);
+}
+
+const DECIMAL = /^([+-]?)(\d+(?:_\d+)*)?(?:\.(\d+(?:_\d+)*)?)?(?:[eE]([+-]?\d+(?:_\d+)*))?$/;
 
 /**
- * UTC with milliseconds. Finer fractions are rounded to the millisecond (the reference generator rounds the
- * microseconds, half to even), not truncated as Date would.
+ * A number in its shortest form: integral values without fraction (`23.0` → `23`), others without
+ * trailing zeros (`26.20` → `26.2`), in plain notation; Python's Decimal rules, as the reference applies them.
  */
-function utcMillis(text: string): string {
-  const m = /^(.*T\d{2}:\d{2}:\d{2})\.(\d+)(.*)$/.exec(text);
-  if (!m || m[2].length <= 3) {
-    const d = new Date(text);
-    return Number.isNaN(d.getTime()) ? text : d.toISOString();
+function decimal(text: string): string {
+  const m = DECIMAL.exec(text);
+  if (!m || (m[2] === undefined && m[3] === undefined)) return text;
+  const sign = m[1] === '-' ? '-' : '';
+  const int = (m[2] ?? '').replace(/_/g, '');
+  const frac = (m[3] ?? '').replace(/_/g, '');
+  const exp = Number((m[4] ?? '0').replace(/_/g, '')) - frac.length;
+  let coefficient = `${int}${frac}`.replace(/^0+/, '') || '0';
+  if (exp >= 0) {
+    if (exp === 0 || coefficient === '0') return `${sign}${coefficient}`;
+    const adjusted = exp + coefficient.length - 1;
+    return `${sign}${coefficient[0]}${coefficient.length > 1 ? `.${coefficient.slice(1)}` : ''}E+${adjusted}`;
   }
-  const base = new Date(`${m[1]}${m[3]}`);
-  if (Number.isNaN(base.getTime())) return text;
-  const micros = Number(m[2].slice(0, 6).padEnd(6, '0'));
-  const ms = Math.floor(micros / 1000);
-  const rest = micros % 1000;
-  const rounded = rest > 500 || (rest === 500 && ms % 2 === 1) ? ms + 1 : ms;
-  return new Date(base.getTime() + rounded).toISOString();
+  const places = -exp;
+  const padded = coefficient.padStart(places + 1, '0');
+  const fraction = padded.slice(-places).replace(/0+$/, '');
+  const whole = padded.slice(0, -places).replace(/^0+/, '') || '0';
+  if (!fraction) return `${sign}${whole}`;
+  coefficient = whole;
+  return `${sign}${coefficient}.${fraction}`;
 }
 
-/** User extensions: prefix expanded, `name=value` or `name<children…>`, siblings sorted. */
-function generic(obj: Record<string, unknown>, context: Record<string, string>): string {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(obj)) {
-    if (k.startsWith('@')) continue;
-    const name = expand(k, context);
-    for (const item of Array.isArray(v) ? v : [v]) {
-      if (item !== null && typeof item === 'object') parts.push(name + generic(item as Record<string, unknown>, context));
-      else if (item !== undefined && item !== null && String(item).trim() !== '') parts.push(`${name}=${canon(k, String(item).trim())}`);
-      else parts.push(name);
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/** UTC at millisecond precision; more digits rounded half up (.1415 → .142), carries rolling into the seconds. */
+function utcMillis(text: string): string {
+  const m = ISO.exec(text);
+  if (!m) return text;
+  const [, y, mo, d, h, mi, s = '0', fraction = '', zone = 'Z'] = m;
+  const micros = Number(fraction.slice(0, 6).padEnd(6, '0'));
+  const ms = Math.floor(micros / 1000) + (micros % 1000 >= 500 ? 1 : 0);
+  let offsetMin = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
+    if (!z) return text;
+    offsetMin = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3] ?? 0));
+  }
+  const t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) - offsetMin * 60_000 + ms;
+  return Number.isNaN(t) ? text : new Date(t).toISOString();
+}
+
+// ---- bare vocabulary values ---------------------------------------------------------------------
+
+/** Fields the EPCIS JSON-LD context types as vocabulary, with the namespace a bare value takes. */
+const VOCABULARY: Record<string, string> = {
+  bizStep: `${CBV}BizStep-`,
+  disposition: `${CBV}Disp-`,
+  set: `${CBV}Disp-`,
+  unset: `${CBV}Disp-`,
+  reason: `${CBV}ER-`,
+  component: `${CBV}Comp-`,
+  exception: VOC,
+  // GS1 Web Vocabulary master data (gs1:masterDataAvailableFor) the same way.
+  locationRoleType: `${VOC}LocationRoleType-`,
+};
+const TYPE_VOCABULARY: Record<string, string> = {
+  bizTransactionList: `${CBV}BTT-`,
+  sourceList: `${CBV}SDT-`,
+  destinationList: `${CBV}SDT-`,
+  sensorReport: VOC,
+};
+
+/**
+ * The reference expands the document with a JSON-LD processor and then replaces every string that is
+ * the tail (`-x` or `/x`) of exactly one expanded GS1 vocabulary IRI by that IRI. The same, from the
+ * vocabulary-typed fields of the event itself.
+ */
+function expandBareVocabulary(event: Record<string, unknown>, prefixes: Record<string, string>): Record<string, unknown> {
+  const iris = new Set<string>();
+  const expand = (value: unknown, vocab: string) => {
+    if (typeof value !== 'string' || value === '') return;
+    const i = value.indexOf(':');
+    const iri = i < 0 ? vocab + value : prefixes[value.slice(0, i)] !== undefined ? prefixes[value.slice(0, i)] + value.slice(i + 1) : value;
+    if (/^https:\/\/(ref\.gs1\.org\/(cbv|voc)|gs1\.org\/voc)/.test(iri)) iris.add(iri);
+  };
+  const collect = (value: unknown, parentKey: string) => {
+    if (Array.isArray(value)) return value.forEach((v) => collect(v, parentKey));
+    if (value === null || typeof value !== 'object') return;
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (k === 'type' && parentKey in TYPE_VOCABULARY) expand(v, TYPE_VOCABULARY[parentKey]);
+      else if (k in VOCABULARY) for (const x of Array.isArray(v) ? v : [v]) expand(x, VOCABULARY[k]);
+      else collect(v, k);
+    }
+  };
+  collect(event, '');
+  if (!iris.size) return event;
+  // Every tail an IRI has (after each '-' or '/'), with the IRIs it is the tail of.
+  const tails = new Map<string, Set<string>>();
+  for (const iri of iris) {
+    for (let i = 0; i < iri.length; i++) {
+      if (iri[i] !== '-' && iri[i] !== '/') continue;
+      const tail = iri.slice(i + 1);
+      const of = tails.get(tail) ?? new Set<string>();
+      of.add(iri);
+      tails.set(tail, of);
     }
   }
-  return parts.sort().join('');
-}
-
-/** An extension's name as the reference generator writes it: `{namespace}localName`. */
-function expand(key: string, context: Record<string, string>): string {
-  const i = key.indexOf(':');
-  if (i <= 0) return key;
-  const ns = context[key.slice(0, i)];
-  return ns ? `{${ns}}${key.slice(i + 1)}` : key;
+  const replace = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const matches = tails.get(value);
+      return matches?.size === 1 ? [...matches][0] : value;
+    }
+    if (Array.isArray(value)) return value.map(replace);
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replace(v)]));
+    return value;
+  };
+  return replace(event) as Record<string, unknown>;
 }
 
 /** Namespace prefixes a document declares in its @context (`{"example": "http://…/"}` entries). */
