@@ -224,10 +224,8 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     @HttpCode(200)
     @Roles('operator')
     resolve(@Body() body: ResolveRequest) {
-      if (!Array.isArray(body?.gtins) || !Array.isArray(body?.objects) || (body.ids !== undefined && !Array.isArray(body.ids))) {
-        throw badRequest('epcis-resolve', 'gtins and objects (and ids, when given) must be arrays');
-      }
-      return this.epcis.resolve({ gtins: body.gtins, objects: body.objects, ids: body.ids });
+      if (!Array.isArray(body?.gtins) || !Array.isArray(body?.objects)) throw badRequest('epcis-resolve', 'gtins and objects must be arrays');
+      return this.epcis.resolve({ gtins: body.gtins, objects: body.objects });
     }
 
     @Post('apply')

@@ -3,7 +3,7 @@ import { LOGGER, type Logger } from '@trace/platform';
 import { domainNameOf, timestampDate, type RecallInitiated } from '@trace/contracts';
 import { InboxDispatcher, Outbox, PoisonMessageError, type HandlerContext } from '@trace/messaging';
 import { isUuid, statusAfter, type BatchStatus, type Transition } from '@trace/trace-chain';
-import { appendChainEvents, type ChainAppend } from './chain-writer';
+import { appendChainEvents, type ChainAppend } from './store';
 import type { DomainName } from './domains';
 import type { BatchRow } from './rows';
 

@@ -5,7 +5,7 @@ import type { Outbox } from '@trace/messaging';
 import { badRequest, conflict, DomainError, unprocessable, type Principal } from '@trace/platform';
 import { applyInspection, formatOffsetTime, isRefusal, parseOffsetTime, type BatchStatus, type OffsetTime } from '@trace/trace-chain';
 import type { BatchService } from '../batch.service';
-import { appendChainEvent } from '../chain-writer';
+import { appendChainEvent } from '../store';
 import { DOMAIN_ENUM, type DomainName } from '../domains';
 import type { BatchRow } from '../rows';
 import type { InspectionResult, RecordInspectionDto } from './dto';

@@ -1,9 +1,8 @@
 import { badRequest, refusalError, unprocessable, type Principal } from '@trace/platform';
 import { holdingsAfter, parseOffsetTime, type BatchStatus } from '@trace/trace-chain';
 import type { ConsumeRequest, ConsumeResult } from '../batch-registry';
-import { appendChainEvent } from '../chain-writer';
 import { requireCompensation } from '../compensation-check';
-import { HoldingsStore } from '../holdings/holdings-store';
+import { appendChainEvent, HoldingsStore } from '../store';
 import type { BatchRow } from '../rows';
 import type { TraceCore } from './core';
 import { planMovement, type HoldingsTransition } from './plan-movement';

@@ -5,7 +5,7 @@ import { badRequest, notFound, unprocessable, type Directory, type Principal } f
 import type { DomainRules } from '@trace/trace-chain';
 import type { DomainHooks } from '../batch.service';
 import type { DomainName } from '../domains';
-import { HoldingsStore } from '../holdings/holdings-store';
+import { HoldingsStore } from '../store';
 import type { BatchRow } from '../rows';
 
 /** What every use case of a domain's trace core works with. */
@@ -23,7 +23,7 @@ export interface TraceCore {
  * organisation owns, holds, held or has in transit to it; inspectors and
  * regulators see all. Anything else is a 404, as for a batch that does not exist.
  */
-export async function visibleBatchRow(core: TraceCore, id: string, principal: Principal, m: EntityManager = core.dataSource.manager): Promise<BatchRow> {
+export async function visibleBatchRow(core: Pick<TraceCore, 'domain' | 'dataSource'>, id: string, principal: Principal, m: EntityManager = core.dataSource.manager): Promise<BatchRow> {
   const [row] = (await m.query('SELECT * FROM batches WHERE id = $1', [id])) as BatchRow[];
   if (row && principal.role === 'operator') {
     const [held] = await m.query('SELECT 1 FROM batch_custody WHERE batch_id = $1 AND org_id = $2', [id, principal.orgId]);

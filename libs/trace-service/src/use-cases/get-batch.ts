@@ -1,5 +1,5 @@
 import type { Principal } from '@trace/platform';
-import { HoldingsStore } from '../holdings/holdings-store';
+import { HoldingsStore } from '../store';
 import { toBatchView, type BatchView } from '../rows';
 import { visibleBatchRow, type TraceCore } from './core';
 

@@ -11,7 +11,7 @@ import {
   type Refusal,
   type Transition,
 } from '@trace/trace-chain';
-import { HoldingsStore } from '../holdings/holdings-store';
+import { HoldingsStore } from '../store';
 import type { BatchRow } from '../rows';
 
 /** Steps whose quantity moves or takes goods; on any other step a quantity is only recorded. */

@@ -1,9 +1,8 @@
 import { badRequest, refusalError, unprocessable, type Principal } from '@trace/platform';
 import { formatOffsetTime, isBizStep, isDisposition, parseOffsetTime, type BatchStatus, type EventContext, type OffsetTime } from '@trace/trace-chain';
 import type { WithinEvent } from '../batch.service';
-import { appendChainEvent } from '../chain-writer';
 import type { RecordEventDto } from '../dto';
-import { HoldingsStore } from '../holdings/holdings-store';
+import { appendChainEvent, HoldingsStore } from '../store';
 import type { BatchRow } from '../rows';
 import { requireLocation, visibleBatchRow, type TraceCore } from './core';
 import { MOVING_STEPS, planMovement } from './plan-movement';

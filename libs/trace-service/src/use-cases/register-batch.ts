@@ -5,9 +5,9 @@ import { formatOffsetTime, nextLink, parseOffsetTime, type OffsetTime } from '@t
 import type { BatchRegistry } from '../batch-registry';
 import { DOMAIN_ENUM, type DomainName } from '../domains';
 import type { RegisterBatchDto } from '../dto';
-import { HoldingsStore } from '../holdings/holdings-store';
 import { claimItem } from '../identity';
-import { toBatchView, type BatchRow, type BatchView } from '../rows';
+import { toBatchView, type BatchView } from '../rows';
+import { insertBatches, insertEdges, insertLinks } from '../store';
 import { gtinOrThrow, requireLocation, type TraceCore } from './core';
 
 /** Where a registration reaches beyond its own domain: the input batches' ledgers, and the cross-domain identity claims. */
@@ -124,28 +124,22 @@ async function insertBatch(
     statusAfter: 'active',
   });
   return core.dataSource.transaction(async (m) => {
-    const [row] = (await m.query(
-      `INSERT INTO batches (id, domain, gtin, lot, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
-                            location_id, produced_at, expires_at, attributes, product_id, product_category, chain_seq, chain_head,
-                            produced_at_offset, expires_at_offset)
-       VALUES ($1,$2,$3,$4,$5,$5,$6,$7,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING *`,
-      [id, core.domain, gtin, dto.lot, dto.quantity.value, dto.quantity.unit, principal.orgId, dto.locationId, producedAt, expiresAt,
-        dto.attributes ?? {}, product.id, product.category, link.seq, link.hash, producedOffset, expiresOffset],
-    )) as BatchRow[];
-    await m.query(`INSERT INTO batch_custody (batch_id, org_id) VALUES ($1, $2)`, [id, principal.orgId]);
-    await HoldingsStore.open(m, [{ id, orgId: principal.orgId, quantity: dto.quantity.value }]);
-    await m.query(
-      `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, org_id, content, prev_hash, hash, hash_version, event_time_offset,
-                                 status_after)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,'active')`,
-      [eventId, id, link.seq, bizStep, 'active', producedAt, principal.orgId, content, link.prevHash, link.hash, link.version, producedOffset],
-    );
-    for (const i of inputs) {
-      await m.query(
-        `INSERT INTO batch_inputs (output_batch_id, input_domain, input_batch_id, quantity_value, quantity_unit) VALUES ($1,$2,$3,$4,$5)`,
-        [id, i.domain, i.batchId, i.quantity.value, i.quantity.unit],
-      );
-    }
+    const [row] = await insertBatches(m, [
+      {
+        id, domain: core.domain, gtin, lot: dto.lot, item_kind: 'lot', quantity: dto.quantity.value, quantity_unit: dto.quantity.unit,
+        owner_org_id: principal.orgId, location_id: dto.locationId, produced_at: producedAt, produced_at_offset: producedOffset,
+        expires_at: expiresAt, expires_at_offset: expiresOffset, attributes: dto.attributes ?? {}, product_id: product.id,
+        product_category: product.category, chain_seq: link.seq, chain_head: link.hash,
+      },
+    ]);
+    await insertLinks(m, [
+      {
+        id: eventId, batch_id: id, seq: link.seq, biz_step: bizStep, disposition: 'active', event_time: producedAt.toISOString(),
+        event_time_offset: producedOffset, org_id: principal.orgId, content, prev_hash: link.prevHash, hash: link.hash,
+        hash_version: link.version, status_after: 'active',
+      },
+    ]);
+    await insertEdges(m, inputs.map((i) => ({ output: id, domain: i.domain, input: i.batchId, value: i.quantity.value, unit: i.quantity.unit })));
     const ref = { domain: DOMAIN_ENUM[core.domain], batchId: id };
     const protoInputs = inputs.map((i) => ({
       batch: { domain: DOMAIN_ENUM[i.domain as DomainName], batchId: i.batchId },

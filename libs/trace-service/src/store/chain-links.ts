@@ -3,8 +3,9 @@ import type { EntityManager } from 'typeorm';
 import { timestampFromDate } from '@trace/contracts';
 import type { Outbox, OutboxItem } from '@trace/messaging';
 import { HASH_VERSION, nextLink, type ChainLink, type HashVersion, type Holding, type ShownFields, type Transition } from '@trace/trace-chain';
-import { DOMAIN_ENUM, type DomainName } from './domains';
-import type { BatchRow, EventRow } from './rows';
+import { DOMAIN_ENUM, type DomainName } from '../domains';
+import type { BatchRow, EventRow } from '../rows';
+import { addCustody, setChainHeads } from './batches';
 
 export interface NewChainEvent {
   bizStep: string;
@@ -140,18 +141,6 @@ export interface LinkRow {
   biz_location?: string | null;
 }
 
-/** A batch's row after its new links: chain head, status, custody, quantity, place. */
-export interface ChainHead {
-  id: string;
-  seq: number;
-  hash: string;
-  status: string;
-  holder: string;
-  pending: string | null;
-  quantity: number | string;
-  location: string;
-}
-
 /**
  * Inserts many links in one statement. The rows travel as one JSON document,
  * not one array parameter per column: the driver would escape every element
@@ -177,18 +166,6 @@ export async function insertLinks(
      ${returning ? 'RETURNING *' : ''}`,
     [JSON.stringify(rows), capture?.recordTime ?? null, capture?.captureId ?? null],
   ) as Promise<EventRow[]>;
-}
-
-/** Moves many batches to their new chain heads and state in one statement (the caller holds their row locks). */
-export async function setChainHeads(m: EntityManager, heads: readonly ChainHead[]): Promise<void> {
-  if (heads.length === 0) return;
-  await m.query(
-    `UPDATE batches AS b SET chain_seq = u.seq, chain_head = u.hash, status = u.status, holder_org_id = u.holder,
-            pending_receiver_org_id = u.pending, quantity_value = u.quantity, location_id = u.location
-       FROM jsonb_to_recordset($1::jsonb) AS u (id uuid, seq int, hash text, status text, holder text, pending text, quantity numeric, location text)
-      WHERE b.id = u.id`,
-    [JSON.stringify(heads)],
-  );
 }
 
 /**
@@ -263,13 +240,10 @@ async function storeChainEvents(
       location: links[i].locationAfter,
     })),
   );
-  const moved = appends.filter((a) => a.after.holderOrgId !== a.batch.holder_org_id);
-  if (moved.length > 0) {
-    await m.query(
-      `INSERT INTO batch_custody (batch_id, org_id) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`,
-      [moved.map((a) => a.batch.id), moved.map((a) => a.after.holderOrgId)],
-    );
-  }
+  await addCustody(
+    m,
+    appends.filter((a) => a.after.holderOrgId !== a.batch.holder_org_id).map((a) => ({ batchId: a.batch.id, orgId: a.after.holderOrgId })),
+  );
   await outbox.appendMany(
     m,
     appends.map(({ batch, event: e, after }, i) => {

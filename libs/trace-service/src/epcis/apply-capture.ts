@@ -1,0 +1,96 @@
+import type { DataSource } from 'typeorm';
+import type { IdentityClaims } from '@trace/contracts';
+import type { Outbox } from '@trace/messaging';
+import { DomainError, type Directory, type Principal } from '@trace/platform';
+import type { DomainRules } from '@trace/trace-chain';
+import type { DomainHooks } from '../batch.service';
+import type { DomainName } from '../domains';
+import { ChunkWriter } from './chunk-writer';
+import { claimCreated } from './claim-created';
+import type { ApplyRequest, ApplyResult, PlannedChainEvent } from './contract';
+import { resolveReceivers } from './receivers';
+
+/** What storing captured events works with: the domain's store, its rules, and its peers (directory, identity claims). */
+export interface CaptureCore {
+  domain: DomainName;
+  dataSource: DataSource;
+  outbox: Outbox;
+  directory?: Directory;
+  /** Where batches created from captured events claim their lot or serial across all domains (see identity.ts). */
+  claims?: IdentityClaims;
+  rules?: DomainRules;
+  hooks?: DomainHooks;
+}
+
+/** Proceed mode commits in chunks: progress becomes visible and one bad event costs only its own savepoint. */
+const CHUNK = 500;
+
+class Rollback extends Error {}
+
+/**
+ * Stores captured events on this domain's chains (see ChunkWriter), in one
+ * transaction (rollback, and every trial) or in chunks of their own (proceed).
+ */
+export async function applyCapture(core: CaptureCore, req: ApplyRequest, principal: Principal, onProgress?: (done: number) => void): Promise<ApplyResult> {
+  const results: ApplyResult['results'] = [];
+  const claimedElsewhere = await claimCreated(core.claims, core.domain, req.events, principal, req.dryRun);
+  const receivers = await resolveReceivers(core.directory, req.events);
+  // One transaction over `events`, written chunk by chunk (progress after each). A refused event leaves
+  // no trace (ChunkWriter.add checks first), so the others go on and every refusal is listed. A trial
+  // writes nothing; in rollback mode nothing is kept once any event was refused.
+  const runTx = async (events: PlannedChainEvent[], progress?: (done: number) => void) => {
+    const out: ApplyResult['results'] = [];
+    try {
+      await core.dataSource.transaction(async (m) => {
+        const writer = new ChunkWriter(core.domain, m, req, principal, claimedElsewhere, core.rules, core.hooks, receivers);
+        // Every batch of the transaction locked up front, in id order: two captures touching the same
+        // batches then queue rather than deadlock.
+        await writer.load(events);
+        for (let i = 0; i < events.length; i += CHUNK) {
+          const chunk = events.slice(i, i + CHUNK);
+          await writer.load(chunk);
+          for (const ev of chunk) {
+            try {
+              const duplicate = await writer.add(ev);
+              out.push({ index: ev.index, stored: !duplicate, ...(duplicate ? { duplicate } : {}) });
+            } catch (err) {
+              if (!(err instanceof DomainError)) throw err;
+              out.push({ index: ev.index, stored: false, error: err.message });
+            }
+          }
+          const doomed = req.atomic && out.some((r) => r.error);
+          if (!req.dryRun && !doomed) await writer.flush(core.outbox);
+          progress?.(out.length);
+        }
+        if (req.dryRun || (req.atomic && out.some((r) => r.error))) throw new Rollback();
+      });
+    } catch (err) {
+      if (!(err instanceof Rollback)) throw err;
+      if (!req.dryRun) for (const r of out) r.stored = false;
+    }
+    return out;
+  };
+  if (req.atomic) {
+    results.push(...(await runTx(req.events, req.dryRun ? undefined : onProgress)));
+  } else {
+    for (let i = 0; i < req.events.length; i += CHUNK) {
+      const chunk = req.events.slice(i, i + CHUNK);
+      try {
+        results.push(...(await runTx(chunk)));
+      } catch {
+        // A database error (e.g. a concurrent capture of the same event) aborted the chunk:
+        // its events again, one per transaction, so that only the failing one is lost.
+        for (const ev of chunk) {
+          try {
+            results.push(...(await runTx([ev])));
+          } catch (err) {
+            results.push({ index: ev.index, stored: false, error: `could not be stored (${(err as { code?: string }).code ?? 'database error'})` });
+          }
+        }
+      }
+      onProgress?.(results.length);
+    }
+  }
+  onProgress?.(results.length);
+  return { results };
+}

@@ -1,0 +1,342 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { documentsOf, sensorsOf, type CarriedLink } from '@trace/epcis';
+import type { Outbox, OutboxItem } from '@trace/messaging';
+import { DomainError, type Principal } from '@trace/platform';
+import {
+  GENESIS_HASH,
+  HASH_VERSION,
+  holdingsAfter,
+  movementRefusal,
+  nextLink,
+  normalizeOffset,
+  statusAfter,
+  type BatchStatus,
+  type ChainLink,
+  type DomainRules,
+  type Holding,
+  type MovementResult,
+} from '@trace/trace-chain';
+import { batchKey } from '@trace/epcis';
+import type { DomainHooks } from '../batch.service';
+import type { DomainName } from '../domains';
+import type { BatchRow } from '../rows';
+import { addCustody, HoldingsStore, insertBatches, insertEdges, insertLinks, setChainHeads, traceEventItem, type HoldingsWrite, type LinkRow } from '../store';
+import type { PlannedMovement } from '../use-cases/plan-movement';
+import { fits, itemKey } from './carried-link';
+import { capturedConsumption, capturedMovement } from './captured-movement';
+import { checkCapturedRules } from './captured-rules';
+import type { ApplyRequest, PlannedChainEvent, PlannedTarget } from './contract';
+import { capturedLot, registeredPayload } from './create-lot';
+import { linkInputs, type InputEdge } from './link-inputs';
+
+/**
+ * Stores a chunk of captured events with a handful of statements instead of
+ * several per event: every batch, product, custody and de-duplication fact the
+ * chunk needs is read first (batches locked), the events are checked and
+ * chained in memory in document order, and the rows (batches, links, custody,
+ * edges, outbox) are written in bulk at the end. A refused event leaves no
+ * trace in memory, so the chunk goes on without savepoints.
+ */
+export class ChunkWriter {
+  private readonly batches = new Map<string, BatchRow>();
+  private readonly products = new Map<string, { id: string; category: string; owner_org_id: string }>();
+  /** The holdings of every batch the writer holds (batch_holdings), as they are after the events so far. */
+  private readonly holdings = new Map<string, Holding[]>();
+  /** What left each batch's supply chain so far (taken + lost), for the mass balance. */
+  private readonly gone = new Map<string, number>();
+  /** The shipments of every batch the writer holds (batch_shipments), as they are after the events so far. */
+  private readonly shipments = new Map<string, { fromOrgId: string; toOrgId: string; outstanding: number }[]>();
+  /** Organisations that became a batch's holder by a captured receiving (batch_custody). */
+  private readonly custody: { batchId: string; orgId: string }[] = [];
+  private readonly holdingWrites: HoldingsWrite[] = [];
+  private readonly seen = new Set<string>();
+  /** Batches that existed before this writer (their stored links may be duplicates). */
+  private readonly stored = new Set<string>();
+  private readonly newBatches: BatchRow[] = [];
+  private readonly links: LinkRow[] = [];
+  private readonly edges: InputEdge[] = [];
+  private readonly announcements: OutboxItem[] = [];
+  private readonly touched = new Set<string>();
+  private readonly recordTime: Date;
+
+  constructor(
+    private readonly domain: DomainName,
+    private readonly m: EntityManager,
+    private readonly req: ApplyRequest,
+    private readonly principal: Principal,
+    /** Items whose identity another domain holds (`gtin|kind|value` → that domain): not created here. */
+    private readonly claimedElsewhere: ReadonlyMap<string, string> = new Map(),
+    /** The domain's rules and the facts they need (certificate, batch release…), as over REST. */
+    readonly rules?: DomainRules,
+    readonly hooks?: DomainHooks,
+    /** The receiver a captured shipping names (by event index): an organisation of ours, or why it is refused. */
+    private readonly receivers: ReadonlyMap<number, string | DomainError> = new Map(),
+  ) {
+    this.recordTime = new Date(req.recordTime);
+  }
+
+  /** Reads what the chunk needs and this writer does not hold yet (a later chunk sees the earlier ones in memory). */
+  async load(events: PlannedChainEvent[]) {
+    const all = [...new Set(events.flatMap((e) => e.targets.map((t) => t.batchId)))];
+    const ids = all.filter((id) => !this.batches.has(id));
+    const gtins = [...new Set(events.flatMap((e) => e.targets.map((t) => t.gtin)))];
+    const hashes = [...new Set(events.map((e) => e.hash))];
+    // Locked in id order, as every writer of several batches should, against deadlocks.
+    for (const b of (await this.m.query('SELECT * FROM batches WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids])) as BatchRow[]) {
+      this.batches.set(b.id, b);
+      this.stored.add(b.id);
+    }
+    for (const p of (await this.m.query('SELECT id, gtin, category, owner_org_id FROM products WHERE gtin = ANY($1)', [gtins])) as {
+      id: string;
+      gtin: string;
+      category: string;
+      owner_org_id: string;
+    }[]) {
+      this.products.set(p.gtin, p);
+    }
+    const known = ids.filter((id) => this.batches.has(id));
+    const held = await HoldingsStore.readMany(this.m, known);
+    for (const id of known) this.holdings.set(id, held.get(id) ?? []);
+    for (const [id, gone] of await HoldingsStore.goneOfMany(this.m, known)) this.gone.set(id, gone);
+    const shipments = await HoldingsStore.shipmentsOfMany(this.m, known);
+    for (const id of known) this.shipments.set(id, shipments.get(id) ?? []);
+    // Links already stored for this chunk's events, on every batch that existed before this writer.
+    const stored = (await this.m.query(
+      'SELECT batch_id, epcis_hash, epcis_error FROM trace_events WHERE batch_id = ANY($1::uuid[]) AND epcis_hash = ANY($2)',
+      [all.filter((id) => this.stored.has(id)), hashes],
+    )) as { batch_id: string; epcis_hash: string; epcis_error: boolean }[];
+    for (const r of stored) this.seen.add(`${r.batch_id}|${r.epcis_hash}|${r.epcis_error}`);
+  }
+
+  /** Checks one event against every batch it names, then chains it in memory; true when already stored. */
+  async add(ev: PlannedChainEvent): Promise<boolean> {
+    const plans: { t: PlannedTarget; batch?: BatchRow; product?: { id: string; category: string }; take?: MovementResult; move?: PlannedMovement }[] = [];
+    for (const t of ev.targets) {
+      const batch = this.batches.get(t.batchId);
+      if (batch) {
+        if (!t.edgeOnly && this.seen.has(`${batch.id}|${ev.hash}|${ev.error}`)) continue;
+        const p = this.principal.orgId;
+        const holdings = this.holdings.get(batch.id) ?? [];
+        const mine = holdings.find((h) => h.orgId === p);
+        // As over REST (issue 13): only an organisation that owns the batch or holds part of it now
+        // (received or on its way to it) records on it; having held it once is not enough.
+        if (batch.owner_org_id !== p && batch.holder_org_id !== p && !(mine && (mine.quantity > 0 || mine.inTransit > 0))) {
+          throw new DomainError(403, 'not-in-scope', `${batchKey(batch.gtin, batch.lot)} belongs to another organisation`);
+        }
+        if (t.edgeOnly) {
+          plans.push({ t, batch });
+          continue;
+        }
+        // Shipping to an organisation of ours and receiving what is in transit to the capturer move
+        // holdings as over REST; the holdings rule then decides, recalled batches' returns included.
+        const facts = { holdings, shipments: this.shipments.get(batch.id) ?? [], gone: this.gone.get(batch.id) ?? 0 };
+        const move = capturedMovement(ev, t, batch, facts, p, this.receivers.get(ev.index));
+        // A recalled (or held, or finished) batch does not move on, captured or not; an error
+        // declaration only corrects what was recorded before.
+        const blocked = ev.error || move ? undefined : movementRefusal(batch.status as BatchStatus, ev.bizStep);
+        if (blocked) throw new DomainError(blocked.status, blocked.rule, `${batchKey(batch.gtin, batch.lot)}: ${blocked.message}`);
+        const take = t.role === 'input' && !ev.error ? capturedConsumption(t, batch, holdings, facts.gone, p) : undefined;
+        if (!ev.error) await checkCapturedRules(this.m, this, batch, ev, t, { actorOrgId: p, toOrgId: move ? this.receiverOf(ev) : undefined, consumes: take?.taken });
+        plans.push({ t, batch, ...(take ? { take } : {}), ...(move ? { move } : {}) });
+      } else {
+        if (!t.create) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)} is not a batch in ${this.domain} and the event does not say enough to create it`);
+        const holder = this.claimedElsewhere.get(itemKey(t));
+        if (holder) throw new DomainError(409, 'duplicate-lot', `${batchKey(t.gtin, t.lot, t.instance)} is already registered in ${holder}`);
+        const product = this.products.get(t.gtin);
+        if (!product) throw new DomainError(422, 'unknown-product', `No product with GTIN ${t.gtin} in ${this.domain}`);
+        // As registering through the API: only the GTIN's owner brings a new lot or serial of it into being
+        // (a capture naming another organisation's product must not create, and so own, one of its lots).
+        if (product.owner_org_id !== this.principal.orgId) {
+          throw new DomainError(422, 'product-owner', `GTIN ${t.gtin} belongs to another organisation: ${batchKey(t.gtin, t.lot, t.instance)} is not a batch here to record events on`);
+        }
+        if (!t.create.quantity && !t.carried?.content.quantity) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)}: no quantity to create it with`);
+        plans.push({ t, product });
+      }
+    }
+    if (plans.length === 0) return true;
+    for (const { t, batch: found, product, take, move } of plans) {
+      // An imported transformation's input: checked above, its edge comes with the output's link below.
+      if (t.edgeOnly) continue;
+      const carried = t.carried && fits(t.carried, found) ? t.carried : undefined;
+      const batch = found ?? this.create(t, ev, carried, product as { id: string; category: string });
+      // An error declaration is stored as a new link even when the event it names was never captured here:
+      // it is what the trading partner declared, and the original (if any) stays as it was.
+      const eventId = (carried?.content.eventId as string | undefined) ?? randomUUID();
+      const content: Record<string, unknown> = carried
+        ? carried.content
+        : {
+            eventId,
+            batchId: batch.id,
+            bizStep: ev.bizStep,
+            disposition: ev.disposition ?? undefined,
+            eventTime: new Date(ev.eventTime).toISOString(),
+            locationId: ev.locationId,
+            orgId: this.principal.orgId,
+            // What moved is part of the hashed record, in the batch's unit, as over REST.
+            quantity: move && move.result.moved > 0 ? { value: move.result.moved, unit: batch.quantity_unit } : t.quantity,
+            ...(move?.result.shortage ? { shortage: { value: move.result.shortage, unit: batch.quantity_unit } } : {}),
+            ...(move ? { toOrgId: this.receiverOf(ev) } : {}),
+            inputs: t.inputs,
+            role: t.role,
+            documents: documentsOf(ev.event),
+            sensors: sensorsOf(ev.event),
+            epcisHash: ev.hash,
+            epcis: ev.event,
+          };
+      // A v2 carried link is stored with the columns it was hashed with; anything else shows what the content says.
+      const shown = carried?.hashVersion === 2 ? carried.shown : undefined;
+      const bizStep = shown?.bizStep ?? (content.bizStep as string | undefined) ?? ev.bizStep;
+      const disposition = shown ? shown.disposition : ((content.disposition as string | null | undefined) ?? ev.disposition);
+      const eventTime = new Date(shown?.eventTime ?? (content.eventTime as string | undefined) ?? ev.eventTime);
+      const orgId = shown?.orgId ?? this.principal.orgId;
+      // The offset the capturer's event time was written in (eventTimeZoneOffset), given back by the API and on export.
+      const eventTimeOffset = shown ? (shown.eventTimeOffset ?? null) : (normalizeOffset(String(ev.event.eventTimeZoneOffset ?? '')) ?? null);
+      const state = { status: batch.status as BatchStatus, holderOrgId: batch.holder_org_id, pendingReceiverOrgId: batch.pending_receiver_org_id, quantity: Number(batch.quantity_value) };
+      // A captured movement leaves the batch as the same movement over REST would. Other captured events
+      // (a trading partner's shipping to no organisation of ours…) move no custody here; their
+      // dispositions still set the status (recalled, destroyed…); an error declaration changes nothing.
+      // A carried link that recorded the status it left is taken at its word: its hash covers it.
+      const taken = take ? holdingsAfter(this.holdings.get(batch.id) ?? [], take.changed) : undefined;
+      const moved = take ? { quantity: take.remaining, holdings: taken } : {};
+      const after = move
+        ? move.after
+        : shown?.statusAfter
+          ? { ...state, ...moved, status: shown.statusAfter as BatchStatus }
+          : ev.error ? state : { ...state, ...moved, status: statusAfter(state.status, { bizStep: bizStep as never, disposition: (disposition ?? undefined) as never }) };
+      const link: ChainLink = carried
+        ? { seq: carried.seq, prevHash: carried.prevHash, hash: carried.hash, content, version: carried.hashVersion ?? 1 }
+        : nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head } : undefined, content, {
+            bizStep,
+            disposition: disposition ?? null,
+            eventTime,
+            eventTimeOffset,
+            orgId,
+            statusAfter: after.status,
+          });
+      const locationId = (content.locationId as string | undefined) ?? ev.locationId;
+      // The row's id is this system's (issue 13): a carried content's eventId stays in the hashed content only.
+      const id = carried ? randomUUID() : eventId;
+      this.links.push({
+        id, batch_id: batch.id, seq: link.seq, biz_step: bizStep, disposition: disposition ?? null, event_time: eventTime.toISOString(),
+        event_time_offset: eventTimeOffset, org_id: orgId, content, prev_hash: link.prevHash, hash: link.hash, hash_version: link.version ?? HASH_VERSION,
+        // What a v1 carried link never recorded stays unrecorded (its hash could not cover it).
+        status_after: carried ? (shown?.statusAfter ?? null) : after.status, epcis_hash: ev.hash, epcis_error: ev.error,
+        epcis_type: ev.type, epc_keys: ev.epcKeys, read_point: ev.readPoint, biz_location: ev.bizLocation,
+      });
+      batch.chain_seq = link.seq;
+      batch.chain_head = link.hash;
+      batch.status = after.status;
+      if (take && taken) {
+        // The input is taken from the capturer's holding, as a transformation over REST takes it.
+        batch.quantity_value = String(take.remaining);
+        this.holdings.set(batch.id, taken);
+        this.gone.set(batch.id, (this.gone.get(batch.id) ?? 0) + take.taken);
+        this.holdingWrites.push({ batchId: batch.id, eventId: id, bizStep: 'transforming', disposition: disposition ?? null, actorOrgId: this.principal.orgId, eventTime, result: take });
+      }
+      if (move) this.moved(batch, move, { id, bizStep, disposition: disposition ?? null, eventTime, toOrgId: content.toOrgId as string | undefined });
+      this.touched.add(batch.id);
+      this.seen.add(`${batch.id}|${ev.hash}|${ev.error}`);
+      this.announcements.push(
+        traceEventItem(this.domain, batch.id, { eventId: id, content, bizStep, disposition, eventTime, locationId, orgId: this.principal.orgId }, link, after, {
+          // A captured event does not move the batch's place (its bizLocation need not be a location of ours).
+          quantityUnit: batch.quantity_unit,
+          locationId: batch.location_id,
+        }),
+      );
+      // Edges only from the inputs the plan resolved here and add() checked (see linkInputs).
+      if (t.inputs?.length && !ev.error) {
+        const linked = linkInputs(this.domain, batch.id, t.inputs, { eventId: id, eventTime, orgId: this.principal.orgId });
+        this.edges.push(...linked.edges);
+        this.announcements.push(linked.announcement);
+      }
+    }
+    return false;
+  }
+
+  /** Keeps what a captured movement did in memory (the next events see it) and queues its writes. */
+  private moved(batch: BatchRow, move: PlannedMovement, e: { id: string; bizStep: string; disposition: string | null; eventTime: Date; toOrgId?: string }) {
+    const actorOrgId = this.principal.orgId;
+    const { result, after } = move;
+    if (after.holderOrgId !== batch.holder_org_id) this.custody.push({ batchId: batch.id, orgId: after.holderOrgId });
+    batch.holder_org_id = after.holderOrgId;
+    batch.pending_receiver_org_id = after.pendingReceiverOrgId;
+    batch.quantity_value = String(after.quantity);
+    if (after.holdings) this.holdings.set(batch.id, after.holdings);
+    this.gone.set(batch.id, (this.gone.get(batch.id) ?? 0) + result.taken + result.shortage);
+    const shipments = this.shipments.get(batch.id) ?? [];
+    if (e.bizStep === 'shipping' && e.toOrgId && result.moved > 0) shipments.push({ fromOrgId: actorOrgId, toOrgId: e.toOrgId, outstanding: result.moved });
+    if (e.bizStep === 'receiving') for (const s of shipments) if (s.toOrgId === actorOrgId) s.outstanding = 0;
+    this.shipments.set(batch.id, shipments);
+    this.holdingWrites.push({ batchId: batch.id, eventId: e.id, bizStep: e.bizStep, disposition: e.disposition, actorOrgId, toOrgId: e.toOrgId, eventTime: e.eventTime, result });
+  }
+
+  /** The shipping's receiver, once capturedMovement accepted it. */
+  private receiverOf(ev: PlannedChainEvent): string | undefined {
+    const r = this.receivers.get(ev.index);
+    return ev.bizStep === 'shipping' && typeof r === 'string' ? r : undefined;
+  }
+
+  /** A lot the event creates: kept in memory (later events see it) and queued with its announcement. */
+  private create(t: PlannedTarget, ev: PlannedChainEvent, carried: CarriedLink | undefined, product: { id: string; category: string }): BatchRow {
+    const { batch: b, announcement } = capturedLot(this.domain, t, ev, carried, product, this.principal.orgId);
+    this.batches.set(b.id, b);
+    this.newBatches.push(b);
+    this.holdings.set(b.id, [{ orgId: b.owner_org_id, quantity: Number(b.quantity_value), inTransit: 0, received: Number(b.quantity_value) }]);
+    this.announcements.push(announcement);
+    return b;
+  }
+
+  async flush(outbox: Outbox) {
+    const m = this.m;
+    // As produced: an input taken or a part shipped later in the same chunk is recorded after (setChainHeads, holdingWrites).
+    await insertBatches(
+      m,
+      this.newBatches.map((b) => ({
+        ...b,
+        quantity: b.quantity_initial ?? b.quantity_value,
+        product_id: b.product_id as string,
+        chain_seq: 0,
+        chain_head: GENESIS_HASH,
+      })),
+    );
+    if (this.links.length) {
+      await insertLinks(m, this.links, { recordTime: this.recordTime, captureId: this.req.captureId });
+      // The head, the status, custody and quantity after a movement; never the place (see above).
+      await setChainHeads(
+        m,
+        [...this.touched].map((id) => {
+          const b = this.batches.get(id) as BatchRow;
+          return {
+            id: b.id,
+            seq: b.chain_seq,
+            hash: b.chain_head,
+            status: b.status,
+            holder: b.holder_org_id,
+            pending: b.pending_receiver_org_id,
+            quantity: b.quantity_value,
+            location: b.location_id,
+          };
+        }),
+      );
+    }
+    await addCustody(m, this.custody);
+    for (const w of this.holdingWrites) await HoldingsStore.record(m, w);
+    await insertEdges(m, this.edges);
+    for (const a of this.announcements) {
+      if (a.eventCase !== 'batchRegistered') continue;
+      // The first link of a batch created here is known now.
+      const b = this.batches.get(a.opts.subject) as BatchRow;
+      const first = this.links.find((l) => l.batch_id === b.id && l.seq === 1);
+      a.payload = registeredPayload(this.domain, b, (first?.hash as string | undefined) ?? b.chain_head);
+    }
+    await outbox.appendMany(m, this.announcements);
+    this.newBatches.length = 0;
+    this.links.length = 0;
+    this.edges.length = 0;
+    this.holdingWrites.length = 0;
+    this.custody.length = 0;
+    this.announcements.length = 0;
+    this.touched.clear();
+  }
+}

@@ -1,0 +1,67 @@
+import type { DataSource } from 'typeorm';
+import { CARRIED_LINK_KEY, nativeToEpcis, parseLocationId, stripTraceExtensions, type CarriedLink, type EpcisEvent } from '@trace/epcis';
+import type { Directory } from '@trace/platform';
+import { formatOffsetTime } from '@trace/trace-chain';
+import type { DomainName } from '../domains';
+import { chainLinkOf, type BatchRow, type EventRow } from '../rows';
+
+/** The EPCIS columns of a stored link (absent values for events recorded over REST). */
+export interface EpcisRowColumns {
+  epcis_hash: string | null;
+  epcis_error: boolean;
+  epcis_type: string | null;
+}
+
+/** The batch's chain as EPCIS events, each carrying its link so a fresh system can store the same chain. */
+export async function exportChain(ds: DataSource, directory: Directory | undefined, domain: DomainName, batch: BatchRow): Promise<EpcisEvent[]> {
+  const rows = (await ds.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [batch.id])) as (EventRow & EpcisRowColumns)[];
+  const locations = new Map<string, string>();
+  const out: EpcisEvent[] = [];
+  // The original of a declared error stays on the chain, marked (the declaration is a later link).
+  const declared = new Set(rows.filter((r) => r.epcis_error && r.epcis_hash).map((r) => r.epcis_hash));
+  for (const r of rows) {
+    const event = await toEpcis(directory, r, batch, locations);
+    if (r.epcis_hash && !r.epcis_error && declared.has(r.epcis_hash)) event['trace:erroneous'] = true;
+    const stored = chainLinkOf(r);
+    const link: CarriedLink = {
+      domain, gtin: batch.gtin, lot: batch.lot, kind: batch.item_kind ?? 'lot', seq: r.seq, prevHash: r.prev_hash, hash: r.hash, content: r.content,
+      ...(stored.version === 2 && stored.shown
+        ? { hashVersion: 2, shown: { ...stored.shown, eventTime: new Date(stored.shown.eventTime).toISOString(), eventTimeOffset: stored.shown.eventTimeOffset ?? null } }
+        : {}),
+    };
+    out.push({ ...event, [CARRIED_LINK_KEY]: link });
+  }
+  return out;
+}
+
+/** One stored link as an EPCIS event: a captured one as it was captured, a REST one mapped (nativeToEpcis). */
+export async function toEpcis(
+  directory: Directory | undefined,
+  r: EventRow & EpcisRowColumns,
+  batch: Pick<BatchRow, 'gtin' | 'lot' | 'attributes'>,
+  locations: Map<string, string>,
+): Promise<EpcisEvent> {
+  const recordTime = r.record_time.toISOString();
+  const captured = r.content.epcis as EpcisEvent | undefined;
+  // Events captured without an eventID (before every capture gave one) are named by their event hash.
+  if (captured) return { ...stripTraceExtensions(captured), ...(captured.eventID || !r.epcis_hash ? {} : { eventID: r.epcis_hash }), recordTime };
+  const locationId = r.content.locationId as string;
+  let uri = locations.get(locationId);
+  if (uri === undefined) {
+    const loc = directory ? await directory.location(locationId).catch(() => undefined) : undefined;
+    uri = loc?.gln ? parseLocationId(`https://id.gs1.org/414/${loc.gln}`).key : /^[0-9a-f-]{36}$/i.test(locationId) ? `urn:uuid:${locationId}` : locationId;
+    locations.set(locationId, uri);
+  }
+  return nativeToEpcis({
+    id: r.id,
+    seq: r.seq,
+    bizStep: r.biz_step,
+    disposition: r.disposition,
+    eventTime: formatOffsetTime(r.event_time, r.event_time_offset),
+    eventTimeZoneOffset: r.event_time_offset ?? '+00:00',
+    recordTime,
+    content: r.content,
+    batch: { gtin: batch.gtin, lot: batch.lot, instance: (batch.attributes?.epcis as { instance?: boolean } | undefined)?.instance === true },
+    locationUri: uri,
+  });
+}

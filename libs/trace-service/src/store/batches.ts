@@ -1,0 +1,99 @@
+import type { EntityManager } from 'typeorm';
+import type { ItemKind } from '@trace/contracts';
+import type { BatchRow } from '../rows';
+import { HoldingsStore } from './holdings';
+
+/** A batch as it comes into being: its producer owns and holds all of it. */
+export interface NewBatch {
+  id: string;
+  domain: string;
+  gtin: string;
+  lot: string;
+  item_kind: ItemKind;
+  /** As produced. */
+  quantity: number | string;
+  quantity_unit: string;
+  owner_org_id: string;
+  location_id: string;
+  produced_at: Date;
+  produced_at_offset?: string | null;
+  expires_at?: Date | null;
+  expires_at_offset?: string | null;
+  attributes: Record<string, unknown>;
+  product_id: string;
+  product_category: string | null;
+  /** The chain as the batch starts with it: its first link when written with the row, else none yet (0, genesis). */
+  chain_seq: number;
+  chain_head: string;
+}
+
+/**
+ * Writes new batches, each with its producer as holder of all of it
+ * (batch_custody, batch_holdings), in the caller's transaction. The rows
+ * travel as one JSON document, so a capture's thousands cost one statement.
+ */
+export async function insertBatches(m: EntityManager, batches: readonly NewBatch[]): Promise<BatchRow[]> {
+  if (batches.length === 0) return [];
+  const rows = (await m.query(
+    `INSERT INTO batches (id, domain, gtin, lot, item_kind, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
+                          location_id, produced_at, produced_at_offset, expires_at, expires_at_offset, attributes, product_id, product_category,
+                          chain_seq, chain_head)
+     SELECT id, domain, gtin, lot, item_kind, quantity, quantity, quantity_unit, owner_org_id, owner_org_id,
+            location_id, produced_at, produced_at_offset, expires_at, expires_at_offset, COALESCE(attributes, '{}'), product_id, product_category,
+            chain_seq, chain_head
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, domain text, gtin text, lot text, item_kind text, quantity numeric, quantity_unit text,
+            owner_org_id text, location_id text, produced_at timestamptz, produced_at_offset text, expires_at timestamptz, expires_at_offset text,
+            attributes jsonb, product_id uuid, product_category text, chain_seq int, chain_head text)
+     RETURNING *`,
+    [JSON.stringify(batches)],
+  )) as BatchRow[];
+  await addCustody(m, batches.map((b) => ({ batchId: b.id, orgId: b.owner_org_id })));
+  await HoldingsStore.open(m, batches.map((b) => ({ id: b.id, orgId: b.owner_org_id, quantity: b.quantity })));
+  return rows;
+}
+
+/** A batch's row after its new links: chain head, status, custody, quantity, place. */
+export interface ChainHead {
+  id: string;
+  seq: number;
+  hash: string;
+  status: string;
+  holder: string;
+  pending: string | null;
+  quantity: number | string;
+  location: string;
+}
+
+/** Moves many batches to their new chain heads and state in one statement (the caller holds their row locks). */
+export async function setChainHeads(m: EntityManager, heads: readonly ChainHead[]): Promise<void> {
+  if (heads.length === 0) return;
+  await m.query(
+    `UPDATE batches AS b SET chain_seq = u.seq, chain_head = u.hash, status = u.status, holder_org_id = u.holder,
+            pending_receiver_org_id = u.pending, quantity_value = u.quantity, location_id = u.location
+       FROM jsonb_to_recordset($1::jsonb) AS u (id uuid, seq int, hash text, status text, holder text, pending text, quantity numeric, location text)
+      WHERE b.id = u.id`,
+    [JSON.stringify(heads)],
+  );
+}
+
+/** Organisations that have had custody of batches (who may see them after they are gone). */
+export async function addCustody(m: EntityManager, rows: readonly { batchId: string; orgId: string }[]): Promise<void> {
+  if (rows.length === 0) return;
+  await m.query(`INSERT INTO batch_custody (batch_id, org_id) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, [
+    rows.map((r) => r.batchId),
+    rows.map((r) => r.orgId),
+  ]);
+}
+
+/** Lineage edges of a transformation: the output made from each input. */
+export async function insertEdges(
+  m: EntityManager,
+  edges: readonly { output: string; domain: string; input: string; value: number; unit: string }[],
+): Promise<void> {
+  if (edges.length === 0) return;
+  await m.query(
+    `INSERT INTO batch_inputs (output_batch_id, input_domain, input_batch_id, quantity_value, quantity_unit)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::numeric[], $5::text[]) ON CONFLICT DO NOTHING`,
+    [edges.map((e) => e.output), edges.map((e) => e.domain), edges.map((e) => e.input), edges.map((e) => e.value), edges.map((e) => e.unit)],
+  );
+}
