@@ -369,17 +369,26 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     expect(await client.size([{ domain: 'agri', batchId: grain.id }])).toBe(2);
     expect(await client.size([{ domain: 'food', batchId: noodles.id }, { domain: 'agri', batchId: grain.id }])).toBe(2);
     expect(await client.size([{ domain: 'food', batchId: noodles.id }])).toBe(1);
-    // Who holds how much: of the whole scope, or of the named batch only (nothing-held rows carry what was given).
+    // Who holds how much of the named batches (nothing-held rows carry what was given): a recall names its whole scope.
     const held = (rows: { batchId: string; orgId: string; quantity: number; inTransit: number }[]) =>
       rows.filter((h) => h.quantity > 0 || h.inTransit > 0).map((h) => [h.batchId, h.orgId, h.quantity, h.inTransit]).sort();
-    await eventually(async () => held(await client.holdings([{ domain: 'agri', batchId: grain.id }], true)).length === 2);
-    expect(held(await client.holdings([{ domain: 'agri', batchId: grain.id }], true))).toEqual(
+    await eventually(async () => held(await client.holdings(answer.batches.batchId)).length === 2);
+    expect(held(await client.holdings(answer.batches.batchId))).toEqual(
       [
         [grain.id, P.id, 900, 0],
         [noodles.id, R.id, 500, 0],
       ].sort(),
     );
-    expect(held(await client.holdings([{ domain: 'food', batchId: noodles.id }], false))).toEqual([[noodles.id, R.id, 500, 0]]);
+    expect(held(await client.holdings([noodles.id]))).toEqual([[noodles.id, R.id, 500, 0]]);
+    // A scope's worth of ids in one request (more than the 100 roots a scope request takes); unknown ones have no rows.
+    const many = [...Array.from({ length: 12_000 }, () => randomUUID()), noodles.id];
+    expect(held(await client.holdings(many))).toEqual([[noodles.id, R.id, 500, 0]]);
+    const malformed = await fetch(`${t.url}/internal/v1/lineage/holdings`, {
+      method: 'POST',
+      headers: { ...(await new ServiceCredentials(TEST_JWT_SECRET).header('recall')), 'content-type': 'application/json' },
+      body: JSON.stringify({ batchIds: [noodles.id, 'not-a-uuid'] }),
+    });
+    expect(malformed.status).toBe(400);
     for (const ask of [client.scope.bind(client), client.size.bind(client)]) {
       const unknown = await ask([{ domain: 'agri', batchId: randomUUID() }]).catch((e: unknown) => e);
       expect(unknown).toBeInstanceOf(DomainError);
@@ -387,8 +396,8 @@ describe('recalls: scope from lineage, recalled batches in every domain, acknowl
     }
     // Not for users, not even admins or regulators.
     for (const who of [t.as('platform', 'admin'), regulator]) {
-      for (const path of ['/internal/v1/lineage/scope', '/internal/v1/lineage/scope/size', '/internal/v1/lineage/holdings', '/internal/v1/lineage/holdings/of']) {
-        const r = await who.post(path, { roots: [{ domain: 'agri', batchId: grain.id }] });
+      for (const path of ['/internal/v1/lineage/scope', '/internal/v1/lineage/scope/size', '/internal/v1/lineage/holdings']) {
+        const r = await who.post(path, { roots: [{ domain: 'agri', batchId: grain.id }], batchIds: [grain.id] });
         expect(r.status).toBe(403);
       }
     }

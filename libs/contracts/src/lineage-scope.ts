@@ -4,7 +4,8 @@
  * each with who holds it now. In embedded mode the lineage module provides it
  * in-process (from its in-memory graph); in distributed mode an HTTP client of
  * lineage's internal endpoint `POST /internal/v1/lineage/scope` (LINEAGE_URL)
- * does. The graph follows the event backbone, so the answer is eventually
+ * does (holdings: `POST /internal/v1/lineage/holdings`, the batch ids in the
+ * body). The graph follows the event backbone, so the answer is eventually
  * consistent: a batch made a moment ago may be missing for a second.
  */
 export interface LineageScopeRoot {
@@ -96,12 +97,14 @@ export interface LineageScope {
    */
   size(roots: LineageScopeRoot[]): Promise<number>;
   /**
-   * Who holds how much of each batch (API.md "Quantities and custody"): of
-   * every batch in the roots' scope when `downstream`, else of the named
-   * batches only; one row per batch and organisation, nothing-held rows
-   * included (they carry what the organisation was given so far).
+   * Who holds how much of each named batch (API.md "Quantities and custody"):
+   * one row per batch and organisation, nothing-held rows included (they
+   * carry what the organisation was given so far); a batch lineage has no
+   * holdings for has no rows. Any number of ids: a recall passes the whole
+   * scope it has just been given (`scope(…).batches.batchId`), so lineage
+   * does not compute it a second time.
    */
-  holdings(roots: LineageScopeRoot[], downstream: boolean): Promise<LineageHolding[]>;
+  holdings(batchIds: string[]): Promise<LineageHolding[]>;
 }
 
 /** One organisation's part of one batch, as lineage last heard of it. */

@@ -60,13 +60,15 @@ export class HttpLineageScope implements LineageScope {
     return answer.size;
   }
 
-  async holdings(roots: LineageScopeRoot[], downstream: boolean): Promise<LineageHolding[]> {
-    const answer = (await this.post(downstream ? '/internal/v1/lineage/holdings' : '/internal/v1/lineage/holdings/of', roots)) as { holdings?: unknown };
+  async holdings(batchIds: string[]): Promise<LineageHolding[]> {
+    if (batchIds.length === 0) return [];
+    // The ids in the body: a recall asks for its whole scope, tens of thousands of batches, in one request.
+    const answer = (await this.post('/internal/v1/lineage/holdings', { batchIds })) as { holdings?: unknown };
     if (!Array.isArray(answer.holdings)) throw lineageUnavailable('the lineage service answered malformed holdings');
     return answer.holdings as LineageHolding[];
   }
 
-  private async post(path: string, roots: LineageScopeRoot[]): Promise<unknown> {
+  private async post(path: string, body: LineageScopeRoot[] | { batchIds: string[] }): Promise<unknown> {
     let res: Response;
     try {
       res = await this.fetchFn(`${this.base}${path}`, {
@@ -77,7 +79,7 @@ export class HttpLineageScope implements LineageScope {
           'content-type': 'application/json',
           'x-correlation-id': RequestContext.correlationId(),
         },
-        body: JSON.stringify({ roots: roots.map((r) => ({ domain: r.domain, batchId: r.batchId })) }),
+        body: JSON.stringify(Array.isArray(body) ? { roots: body.map((r) => ({ domain: r.domain, batchId: r.batchId })) } : body),
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
       });
     } catch (err) {

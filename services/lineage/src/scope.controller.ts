@@ -5,6 +5,9 @@ import { Internal, Nested, Public } from '@trace/platform';
 import { DOMAIN_NAMES } from './lineage-graph';
 import { LineageScopeQuery } from './scope.query';
 
+/** 200,000 ids are 8 MB of JSON, inside the 20 MB body limit; a scope that large is 20 times the benchmark's. */
+const MAX_HOLDINGS_BATCHES = 200_000;
+
 export class ScopeRootDto {
   @IsIn(DOMAIN_NAMES)
   domain: string;
@@ -19,6 +22,15 @@ export class ScopeRequestDto {
   @ArrayMaxSize(100)
   @Nested(() => ScopeRootDto, { each: true })
   roots: ScopeRootDto[];
+}
+
+/** The batches whose holdings a recall asks for: as many as a scope has (ten thousand is an ordinary recall). */
+export class HoldingsRequestDto {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_HOLDINGS_BATCHES)
+  @IsUUID(undefined, { each: true })
+  batchIds: string[];
 }
 
 /**
@@ -46,17 +58,14 @@ export class LineageScopeController {
     return { size: await this.query.size(body.roots) };
   }
 
-  /** Who holds how much of every batch in the roots' scope ({ holdings }): a recall's holdings when it starts. */
+  /**
+   * Who holds how much of each named batch ({ holdings }): a recall's whole
+   * scope when it starts (the ids of the scope it was just given), the
+   * batches that join it later, or one batch for an acknowledgement's ceiling.
+   */
   @Post('holdings')
   @HttpCode(200)
-  async holdings(@Body() body: ScopeRequestDto) {
-    return { holdings: await this.query.holdings(body.roots, true) };
-  }
-
-  /** The same for the named batches only: an acknowledgement's ceiling. */
-  @Post('holdings/of')
-  @HttpCode(200)
-  async holdingsOf(@Body() body: ScopeRequestDto) {
-    return { holdings: await this.query.holdings(body.roots, false) };
+  async holdings(@Body() body: HoldingsRequestDto) {
+    return { holdings: await this.query.holdings(body.batchIds) };
   }
 }

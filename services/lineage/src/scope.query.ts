@@ -33,10 +33,9 @@ export class LineageScopeQuery implements LineageScope {
     return size;
   }
 
-  /** Holdings of every batch in the roots' scope (downstream), or of the named batches only. */
-  async holdings(roots: LineageScopeRoot[], downstream: boolean): Promise<LineageHolding[]> {
-    const ids = downstream ? (await this.scope(roots)).batches.batchId : roots.map((r) => r.batchId.toLowerCase());
-    return readHoldings(this.ds.manager, ids);
+  /** Holdings of the named batches (a recall names its whole scope). */
+  async holdings(batchIds: string[]): Promise<LineageHolding[]> {
+    return readHoldings(this.ds.manager, batchIds.map((id) => id.toLowerCase()));
   }
 
   /** The graph, caught up first when it misses a root the table has; 422 for a root unknown, or known in another domain. */

@@ -143,11 +143,13 @@ export class RecallService {
     // The scope follower adds it once lineage knows more.
     const batches = scopeBatches(answer.batches).filter((b) => KNOWN_DOMAINS.has(b.domain));
     refuseAllDestroyed(batches);
-    const inScope = new Set(batches.map((b) => b.batchId));
-    const holdings = (await this.lineage.holdings(unique, true)).filter((h) => inScope.has(h.batchId));
     const id = randomUUID();
     const now = new Date();
-    const { startBy, completeBy } = await deadlinesFor(this.deadlines[dto.level], now, (from, days) => afterWorkingDays(this.ds, from, days));
+    // The holdings of the scope just computed (lineage does not walk it again), read while the deadlines are worked out.
+    const [holdings, { startBy, completeBy }] = await Promise.all([
+      this.lineage.holdings(batches.map((b) => b.batchId)),
+      deadlinesFor(this.deadlines[dto.level], now, (from, days) => afterWorkingDays(this.ds, from, days)),
+    ]);
 
     try {
       await this.ds.transaction(async (m) => {
@@ -199,12 +201,19 @@ export class RecallService {
     }
   }
 
-  /** Who held how much of each batch when it entered the scope (rows of lineage's holdings). */
+  /**
+   * Who held how much of each batch when it entered the scope (rows of
+   * lineage's holdings), in one statement. Only for batches in the recall's
+   * scope (written just before, in the same transaction): the join does once
+   * for the statement what a foreign key did row by row.
+   */
   private async insertHoldings(m: EntityManager, recallId: string, holdings: LineageHolding[]): Promise<void> {
     if (holdings.length === 0) return;
     await m.query(
       `INSERT INTO recall_holdings (recall_id, batch_id, org_id, quantity, in_transit, received, unit)
-       SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::text[])
+       SELECT $1, h.* FROM unnest($2::uuid[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::text[])
+                      AS h (batch_id, org_id, quantity, in_transit, received, unit)
+         JOIN recall_batches b ON b.recall_id = $1 AND b.batch_id = h.batch_id
        ON CONFLICT DO NOTHING`,
       [
         recallId,
@@ -236,10 +245,20 @@ export class RecallService {
     }
   }
 
+  /**
+   * The batches of a scope (or of a wave joining it), in one statement. Only
+   * for a recall that is there (the caller wrote it, or holds its row): the
+   * statement checks that once, not a foreign key row by row, and a scope
+   * written for no recall is a bug, thrown.
+   */
   private async insertScope(m: EntityManager, recallId: string, batches: LineageScopeBatch[], firstPosition: number, addedAt: Date | null) {
-    await m.query(
-      `INSERT INTO recall_batches (recall_id, batch_id, domain, gtin, lot, holder_org_id, quantity_value, quantity_unit, location_id, is_root, position, added_at)
-       SELECT $1, *, $12 FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[], $8::text[], $9::text[], $10::boolean[], $11::int[])`,
+    const [{ written }] = (await m.query(
+      `WITH written AS (
+         INSERT INTO recall_batches (recall_id, batch_id, domain, gtin, lot, holder_org_id, quantity_value, quantity_unit, location_id, is_root, position, added_at)
+         SELECT $1, s.*, $12 FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[], $8::text[], $9::text[], $10::boolean[], $11::int[]) AS s
+          WHERE EXISTS (SELECT 1 FROM recalls WHERE id = $1)
+         RETURNING 1)
+       SELECT count(*)::int AS written FROM written`,
       [
         recallId,
         batches.map((b) => b.batchId),
@@ -254,7 +273,8 @@ export class RecallService {
         batches.map((_, i) => firstPosition + i),
         addedAt,
       ],
-    );
+    )) as { written: number }[];
+    if (written !== batches.length) throw new Error(`recall ${recallId}: ${written} of ${batches.length} scope rows written (no such recall?)`);
   }
 
   /** One `recallInitiated` per domain and chunk of the wave, keyed by recall, wave, domain and chunk. */
@@ -355,7 +375,7 @@ export class RecallService {
       wave: number;
     }[];
     await this.insertScope(m, row.id, joining, held.last + 1, new Date());
-    await this.insertHoldings(m, row.id, await this.lineage.holdings(joining.map((b) => ({ domain: b.domain, batchId: b.batchId })), false));
+    await this.insertHoldings(m, row.id, await this.lineage.holdings(joining.map((b) => b.batchId)));
     await this.announce(
       m,
       row.id,
@@ -451,7 +471,7 @@ export class RecallService {
     const batchId = dto.batchId.toLowerCase();
     const now = new Date();
     const [batch] = (await this.ds.query('SELECT batch_id, domain, holder_org_id FROM recall_batches WHERE recall_id = $1 AND batch_id = $2', [id, batchId])) as ScopeRow[];
-    const current = batch ? (await this.lineage.holdings([{ domain: batch.domain, batchId }], false)).find((h) => h.orgId === principal.orgId) : undefined;
+    const current = batch ? (await this.lineage.holdings([batchId])).find((h) => h.orgId === principal.orgId) : undefined;
     return this.ds.transaction(async (m) => {
       // Shares the row with other acknowledgements; a close waits for them (and they for it).
       const [row] = (await m.query('SELECT * FROM recalls WHERE id = $1 FOR SHARE', [id])) as RecallRow[];
