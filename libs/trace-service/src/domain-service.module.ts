@@ -18,6 +18,7 @@ import { createListControllers } from './lists/list.controller';
 import { LIST_MIGRATIONS } from './lists/migrations';
 import { TraceChainTimeOffsets1765000300000 } from './time-offsets.migration';
 import { RecallHandler } from './recall.handler';
+import { createImportController, IMPORT_MIGRATIONS, ImportJobStore, ImportRunner } from './imports';
 import {
   createInspectionController,
   INSPECTION_MIGRATIONS,
@@ -70,10 +71,10 @@ export class DomainServiceModule {
     return {
       module: DomainServiceModule,
       imports: [
-        ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...HOLDINGS_MIGRATIONS, ...INSPECTION_MIGRATIONS, TraceChainTimeOffsets1765000300000, ...LIST_MIGRATIONS, ...(options.migrations ?? [])] }),
+        ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...HOLDINGS_MIGRATIONS, ...INSPECTION_MIGRATIONS, TraceChainTimeOffsets1765000300000, ...LIST_MIGRATIONS, ...IMPORT_MIGRATIONS, ...(options.migrations ?? [])] }),
         BatchRegistryModule,
       ],
-      controllers: [...createDomainControllers(domain), ...createListControllers(domain), createCategoryController(domain, rules), createInspectionController(domain), createQrController(domain), ...(options.controllers ?? [])],
+      controllers: [...createDomainControllers(domain), ...createListControllers(domain), createCategoryController(domain, rules), createInspectionController(domain), createQrController(domain), createImportController(domain), ...(options.controllers ?? [])],
       providers: [
         { provide: 'DOMAIN_NAME', useValue: domain },
         { provide: DOMAIN_RULES, useValue: rules },
@@ -92,6 +93,8 @@ export class DomainServiceModule {
         RegisterLedger,
         IdentityBackfill,
         RecallHandler,
+        ImportJobStore,
+        ImportRunner,
         { provide: INSPECTION_OPTIONS, useFactory: () => inspectionOptions(domain, options.inspections) },
         {
           provide: InspectionService,
