@@ -7,6 +7,7 @@ export * from './dto';
 export * from './epcis-ledger';
 export * from './migrations';
 export * from './rows';
+export { readHoldings } from './store/holdings';
 export * from './run-domain-service';
 export * from './certificate-events';
 export * from './identity';

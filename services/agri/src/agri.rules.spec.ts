@@ -49,17 +49,24 @@ describe('agri rules: certificate before sale', () => {
 });
 
 describe('agri rules: issuing a certificate', () => {
-  const batch = { id: 'b1', status: 'active' as const, holderOrgId: 'farm', pendingReceiverOrgId: null, quantity: 10 };
+  const batch = { id: 'b1', status: 'active' as const };
+  const h = (orgId: string, quantity: number, inTransit = 0, received = quantity + inTransit) => ({ orgId, quantity, inTransit, received });
+  const farmHolds = [h('farm', 10)];
 
-  it('lets the holder issue one certificate for an active batch', () => {
-    expect(certificateIssuable(batch, 'farm', null)).toBeUndefined();
+  it('lets an organisation holding some of the batch issue one certificate for it while active', () => {
+    expect(certificateIssuable(batch, 'farm', farmHolds, null)).toBeUndefined();
+    // Part shipped on and received: both the farm (still holding 7) and the receiver are holders.
+    const split = [h('farm', 7, 0, 10), h('mill', 3)];
+    expect(certificateIssuable(batch, 'farm', split, null)).toBeUndefined();
+    expect(certificateIssuable(batch, 'mill', split, null)).toBeUndefined();
   });
 
-  it('refuses another organisation, a second certificate, a held batch and a shipped one', () => {
-    expect(certificateIssuable(batch, 'other', null)).toMatchObject({ status: 403, rule: 'not-the-holder' });
-    expect(certificateIssuable(batch, 'farm', 'AC20261120-7K3QX9PM')).toMatchObject({ status: 409, rule: 'certificate-exists' });
-    expect(certificateIssuable({ ...batch, status: 'held' }, 'farm', null)).toMatchObject({ status: 409, rule: 'batch-held' });
-    expect(certificateIssuable({ ...batch, pendingReceiverOrgId: 'x' }, 'farm', null)).toMatchObject({ status: 409, rule: 'in-transit' });
+  it('refuses a non-holder, a former holder, a second certificate, a held batch and one shipped away whole', () => {
+    expect(certificateIssuable(batch, 'other', farmHolds, null)).toMatchObject({ status: 403, rule: 'not-the-holder' });
+    expect(certificateIssuable(batch, 'farm', [h('farm', 0, 0, 10), h('mill', 10)], null)).toMatchObject({ status: 403, rule: 'not-the-holder' });
+    expect(certificateIssuable(batch, 'farm', farmHolds, 'AC20261120-7K3QX9PM')).toMatchObject({ status: 409, rule: 'certificate-exists' });
+    expect(certificateIssuable({ ...batch, status: 'held' }, 'farm', farmHolds, null)).toMatchObject({ status: 409, rule: 'batch-held' });
+    expect(certificateIssuable(batch, 'farm', [h('farm', 0, 0, 10), h('mill', 0, 10)], null)).toMatchObject({ status: 409, rule: 'in-transit' });
   });
 
   const good = { commitments: ['no_banned_substances', 'residues_within_limits'], basis: 'self_test', contact: '+86 138-0013-8000', origin: 'Shouguang' };

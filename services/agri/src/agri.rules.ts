@@ -1,4 +1,4 @@
-import { categoriesWithRules, parseCategoryList, type BatchState, type CategoryEntry, type DomainRules, type RuleRefusal } from '@trace/trace-chain';
+import { categoriesWithRules, parseCategoryList, type BatchStatus, type CategoryEntry, type DomainRules, type Holding, type RuleRefusal } from '@trace/trace-chain';
 
 /**
  * Rules of the agricultural commitment-to-compliance certificate
@@ -72,23 +72,27 @@ export const agriRulesFromEnv = (env: NodeJS.ProcessEnv = process.env) =>
   });
 
 /**
- * Who may issue a batch's certificate, and when: the organisation holding it
- * (its producer, or whoever mixed or repacked it into this lot), while the
- * batch is active and not on its way to someone else, once.
+ * Who may issue a batch's certificate, and when: an organisation holding some
+ * of it now (its producer, whoever mixed or repacked it into this lot, or
+ * took part of it on), while the batch is active, once. One that shipped all
+ * it held is told it shipped already; one that holds none of it otherwise
+ * (never did, or passed it all on) is no holder.
  */
 export function certificateIssuable(
-  batch: BatchState & { id: string },
+  batch: { id: string; status: BatchStatus },
   actorOrgId: string,
+  holdings: readonly Holding[],
   existingNumber: string | null | undefined,
 ): RuleRefusal | undefined {
-  if (batch.holderOrgId !== actorOrgId) {
-    return { status: 403, rule: 'not-the-holder', message: 'Only the organisation holding the batch may issue its certificate' };
+  const mine = holdings.find((h) => h.orgId === actorOrgId);
+  if (!mine || mine.quantity <= 0) {
+    const shippedAll = !!mine && mine.received > 0 && holdings.some((h) => h.orgId !== actorOrgId && h.inTransit > 0);
+    return shippedAll
+      ? { status: 409, rule: 'in-transit', message: 'The batch is in transit: your organisation shipped all it held of it already' }
+      : { status: 403, rule: 'not-the-holder', message: 'Only an organisation holding some of the batch may issue its certificate' };
   }
   if (batch.status !== 'active') {
     return { status: 409, rule: `batch-${batch.status}`, message: `The batch is ${batch.status}: no certificate can be issued for it` };
-  }
-  if (batch.pendingReceiverOrgId) {
-    return { status: 409, rule: 'in-transit', message: 'The batch is in transit: it was shipped already' };
   }
   if (existingNumber) {
     return {

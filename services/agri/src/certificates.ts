@@ -13,7 +13,7 @@ import {
   type Directory,
   type Principal,
 } from '@trace/platform';
-import { announceCertificate, BatchService, type BatchRow, type DomainHooks } from '@trace/trace-service';
+import { announceCertificate, BatchService, readHoldings, type BatchRow, type DomainHooks } from '@trace/trace-service';
 import { CERTIFIED_MOVEMENTS, certificateIssuable, certificateNumber, isCertificateNumber, validateCertificateRequest } from './agri.rules';
 import { IssueCertificateDto } from './certificate.dto';
 
@@ -83,17 +83,7 @@ export class CertificateService {
     return this.ds.transaction(async (m) => {
       const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [batchId])) as BatchRow[];
       const [existing] = await m.query('SELECT number FROM certificates WHERE batch_id = $1', [batchId]);
-      const refusal = certificateIssuable(
-        {
-          id: batch.id,
-          status: batch.status as never,
-          holderOrgId: batch.holder_org_id,
-          pendingReceiverOrgId: batch.pending_receiver_org_id,
-          quantity: Number(batch.quantity_value),
-        },
-        principal.orgId,
-        existing?.number,
-      );
+      const refusal = certificateIssuable({ id: batch.id, status: batch.status as never }, principal.orgId, await readHoldings(m, batch.id), existing?.number);
       if (refusal) throw refusalError(refusal);
       const [product] = await m.query('SELECT gtin, name, category FROM products WHERE id = $1', [batch.product_id]);
       const issuedAt = new Date();

@@ -3,7 +3,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Outbox } from '@trace/messaging';
 import { badRequest, conflict, DIRECTORY, DomainError, notFound, refusalError, unprocessable, type Directory, type Principal } from '@trace/platform';
-import { announceCertificate, BatchService, type BatchRow, type DomainHooks } from '@trace/trace-service';
+import { announceCertificate, BatchService, readHoldings, type BatchRow, type DomainHooks } from '@trace/trace-service';
 import type { DispenseDto, RegisterCodesDto, ReleaseDto } from './drug.dto';
 import {
   codeDispensable,
@@ -77,8 +77,10 @@ export class DrugService {
     await this.batches.get(batchId, principal);
     return this.ds.transaction(async (m) => {
       const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [batchId])) as BatchRow[];
-      if (batch.holder_org_id !== principal.orgId) {
-        throw new DomainError(403, 'not-the-holder', 'Only the organisation holding the batch may register its unit codes');
+      // Any organisation holding part of the batch now registers codes (on its packs); one that holds none of it any more does not.
+      const mine = (await readHoldings(m, batch.id)).find((h) => h.orgId === principal.orgId);
+      if (!mine || mine.quantity <= 0) {
+        throw new DomainError(403, 'not-the-holder', 'Only an organisation holding some of the batch may register its unit codes');
       }
       if (batch.status !== 'active') throw conflict(`batch-${batch.status}`, `The batch is ${batch.status}: no codes can be added`);
       const [product] = await m.query('SELECT attributes FROM products WHERE id = $1', [batch.product_id]);

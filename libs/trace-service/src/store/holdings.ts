@@ -162,3 +162,12 @@ export class HoldingsStore {
     }
   }
 }
+
+/**
+ * The holdings of a batch, for a domain's own rules (who may register codes,
+ * issue a certificate…): read in the caller's transaction, under its batch
+ * row lock when it writes. Reading only: the store alone writes holdings.
+ */
+export function readHoldings(m: EntityManager, batchId: string): Promise<Holding[]> {
+  return HoldingsStore.read(m, batchId);
+}
