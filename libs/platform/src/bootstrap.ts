@@ -13,7 +13,7 @@ import { docsForAdminsOnly, securityHeaders } from './security-headers';
 import { TOKEN_REVOCATIONS, TOKEN_SERVICE } from './auth';
 import { localizeProblem, preferredLanguage } from './messages';
 import { createValidationPipe, ProblemDetailsFilter, problemType } from './problem';
-import { uploadBody, uploadOf } from './upload-body';
+import { API_DESCRIPTION, withoutAuthorizationParameters } from './openapi-docs';
 
 const IDEMPOTENCY_KEY_PARAMETER = {
   name: 'Idempotency-Key',
@@ -64,14 +64,12 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
       },
     }),
   );
-  // The one exception to JSON: a bulk import's CSV or XLSX file (req.upload).
-  app.use(uploadBody());
   // Every body this API takes is JSON: another type would reach validation as
   // no body at all ("name must not be blank"); say what is wrong instead.
   app.use((req: Request, res: Response, next: NextFunction) => {
     // An empty body (`Content-Length: 0`, as clients send on a POST without one) has no type to check.
     const hasContent = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (!hasContent || req.is(['application/json', 'application/*+json']) || uploadOf(req)) return next();
+    if (!hasContent || req.is(['application/json', 'application/*+json'])) return next();
     const problem = localizeProblem(
       {
         type: problemType('unsupported-media-type'),
@@ -127,16 +125,13 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
       app,
       new DocumentBuilder()
         .setTitle(opts.title)
-        .setDescription(
-          'Product-quality traceability API. Errors are RFC 9457 application/problem+json. Times are RFC 3339 with a UTC offset ' +
-            '(a time without one is a 400) and are given back in the offset they were written with. Strings may not contain NUL or ' +
-            'unpaired surrogates (400). Every POST takes an Idempotency-Key header.',
-        )
+        .setDescription(API_DESCRIPTION)
         .setVersion('1')
         .addBearerAuth()
         .build(),
     );
     declarePathParameters(doc);
+    withoutAuthorizationParameters(doc);
     for (const operations of Object.values(doc.paths)) {
       if (operations.post) operations.post.parameters = [...(operations.post.parameters ?? []), IDEMPOTENCY_KEY_PARAMETER];
     }
