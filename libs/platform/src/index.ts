@@ -27,3 +27,4 @@ export * from './request-budget';
 export * from './negotiate';
 export * from './list-query';
 export * from './html';
+export * from './upload-body';
