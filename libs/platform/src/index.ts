@@ -6,6 +6,7 @@ export * from './context';
 export * from './database';
 export * from './embedded-postgres';
 export * from './health';
+export * from './fast-answers';
 export * from './idempotency';
 export * from './audit';
 export * from './input-guard';

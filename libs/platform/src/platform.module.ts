@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard, SERVICE_CREDENTIALS, ServiceCredentials, TOKEN_REVOCATIONS, TOKEN_SERVICE, TokenRevocations, TokenService } from './auth';
 import { CACHE_STORE, MemoryCache, RedisCache, type CacheStore } from './cache';
 import { PLATFORM_CONFIG, type PlatformConfig } from './config';
+import { FastAnswers } from './fast-answers';
 import { HealthController, HealthRegistry } from './health';
 import { HttpDrain } from './http-drain';
 import { LOGGER, type Logger } from './logging';
@@ -41,6 +42,7 @@ export class PlatformModule {
         { provide: LOGGER, useValue: logger },
         { provide: Metrics, useValue: opts.metrics ?? new Metrics() },
         { provide: HealthRegistry, useValue: health },
+        { provide: FastAnswers, useValue: new FastAnswers() },
         {
           provide: CACHE_STORE,
           useFactory: () => cache,
@@ -76,7 +78,7 @@ export class PlatformModule {
           }),
         },
       ],
-      exports: [PLATFORM_CONFIG, LOGGER, Metrics, HealthRegistry, CACHE_STORE, TOKEN_SERVICE, SERVICE_CREDENTIALS, TOKEN_REVOCATIONS, REQUEST_BUDGETS, LookupRateLimiter],
+      exports: [PLATFORM_CONFIG, LOGGER, Metrics, HealthRegistry, FastAnswers, CACHE_STORE, TOKEN_SERVICE, SERVICE_CREDENTIALS, TOKEN_REVOCATIONS, REQUEST_BUDGETS, LookupRateLimiter],
     };
   }
 }

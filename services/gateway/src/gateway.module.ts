@@ -21,6 +21,7 @@ import { GATEWAY_MIGRATIONS } from './identity/migrations';
 import { ScanController } from './scan/scan.controller';
 import { ScanRateLimiter } from './scan/rate-limit';
 import { ScanCache } from './scan/scan.cache';
+import { ScanFastPath } from './scan/scan.fast';
 import { ScanService } from './scan/scan.service';
 
 /**
@@ -51,6 +52,7 @@ import { ScanService } from './scan/scan.service';
     ScanService,
     ScanCache,
     ScanRateLimiter,
+    ScanFastPath,
   ],
   exports: [DIRECTORY, IDENTITY_CLAIMS],
 })

@@ -24,3 +24,8 @@ export function pickLanguage<L extends string>(header: string | undefined, suppo
 
 /** Moved to the platform (the token endpoint and public look-ups count by it too). */
 export { clientAddress } from '@trace/platform';
+
+/** The scan page's language: ?lang= (the page's language switch) when it names one, else Accept-Language; `fallback` otherwise. */
+export function pageLanguage<L extends string>(asked: unknown, acceptLanguage: string | undefined, supported: readonly L[], fallback: L): L {
+  return typeof asked === 'string' && (supported as readonly string[]).includes(asked) ? (asked as L) : pickLanguage(acceptLanguage, supported, fallback);
+}

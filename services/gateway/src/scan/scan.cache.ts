@@ -3,6 +3,12 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InboxDispatcher } from '@trace/messaging';
 import { CACHE_STORE, LOGGER, Metrics, PLATFORM_CONFIG, type CacheStore, type Logger, type PlatformConfig } from '@trace/platform';
 
+/** How many parsed entries peek() keeps (a few MB at ~2–10 kB a document). */
+const PARSED_ENTRIES = 2000;
+
+/** The cache key of a scanned item: a lot and a serial with the same text are different items, so the kind is part of it. */
+export const scanCacheKey = (item: { gtin: string; kind: string; value: string }) => `${item.gtin}:${item.kind}:${encodeURIComponent(item.value)}`;
+
 /** What a scan answer depends on: the ids of every batch whose events can change it. */
 export interface Computed<T> {
   value: T;
@@ -39,6 +45,8 @@ export class ScanCache implements OnModuleInit {
   private readonly prefix: string;
   private readonly ttl: number;
   private readonly outcomes;
+  /** Entries as last parsed, by key, with the text they were parsed from (peek()); the oldest go first past PARSED_ENTRIES. */
+  private readonly parsed = new Map<string, { raw: string; entry: Entry<unknown> }>();
 
   constructor(
     @Inject(CACHE_STORE) private readonly store: CacheStore,
@@ -108,6 +116,38 @@ export class ScanCache implements OnModuleInit {
       await this.write(depsKey, deps, this.ttl * 4);
     }
     return { value: computed.value, hit: false };
+  }
+
+  /**
+   * The cached answer under `key` while it is valid, else undefined; never
+   * computes (the fast path answers hits only, and leaves misses to get()).
+   * `stamp` is the stored entry itself: it changes whenever the answer does,
+   * so bytes made from `value` may be kept under it. The parsed entry is kept
+   * beside the stored text: a hit reads the text and the version tokens, it
+   * does not parse the document again.
+   */
+  async peek<T>(key: string): Promise<{ value: T; stamp: string } | undefined> {
+    if (!this.enabled) return undefined;
+    const entryKey = `${this.prefix}doc:${key}`;
+    let raw: string | null;
+    try {
+      raw = await this.store.get(entryKey);
+    } catch {
+      return undefined; // get() says so in the log when the app answers
+    }
+    if (!raw) return undefined;
+    let parsed = this.parsed.get(entryKey);
+    if (parsed?.raw !== raw) {
+      parsed = { raw, entry: JSON.parse(raw) as Entry<unknown> };
+      this.parsed.delete(entryKey);
+      if (this.parsed.size >= PARSED_ENTRIES) this.parsed.delete(this.parsed.keys().next().value as string);
+      this.parsed.set(entryKey, parsed);
+    }
+    const ids = Object.keys(parsed.entry.versions);
+    const now = await this.versions(ids);
+    if (!now || !ids.every((id, i) => now[i] === parsed.entry.versions[id])) return undefined;
+    this.outcomes.inc({ outcome: 'hit' });
+    return { value: parsed.entry.value as T, stamp: raw };
   }
 
   private versionKey(batchId: string) {
