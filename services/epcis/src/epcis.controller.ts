@@ -107,7 +107,14 @@ const QUERY_DESCRIPTION =
   'EQ_persistentDisposition, MATCH_epc / parentID / inputEPC / outputEPC / anyEPC / epcClass / inputEPCClass / outputEPCClass / anyEPCClass ' +
   '(EPCs, classes or urn:epc:idpat: patterns, each on its own fields), EQ_/WD_bizLocation, EQ_/WD_readPoint, EQ_transformationID, ' +
   'EQ_/GT_/GE_/LT_/LE_quantity, EQ_bizTransaction_{type}, EQ_source_{type}, EQ_destination_{type}, EQ_eventID (eventID or event hash), ' +
-  'EXISTS_errorDeclaration, GE_/LT_errorDeclarationTime, EQ_errorReason, EQ_correctiveEventID, EXISTS_{field}, orderBy (recordTime, eventTime), ' +
+  'EXISTS_errorDeclaration, GE_/LT_errorDeclarationTime, EQ_errorReason, EQ_correctiveEventID, EXISTS_{field}, ' +
+  'EQ_persistentDisposition_set / _unset, EQ_/GT_/GE_/LT_/LE_quantity_{uom}; sensor data: EQ_type, EQ_deviceID, EQ_dataProcessingMethod, ' +
+  'EQ_bizRules, EQ_microorganism, EQ_chemicalSubstance, EQ_stringValue, EQ_booleanValue, EQ_hexBinaryValue, EQ_uriValue, GE_/LT_time, ' +
+  'GE_/LT_startTime, GE_/LT_endTime, GT_/GE_/LT_/LE_percRank, EQ_value_{uom}, GT_/GE_/LT_/LE_{value|minValue|maxValue|meanValue|sDev|percValue}_{uom} ' +
+  '(that unit only, no conversion); fields by their CURIE (prefix:name as captured): EQ_/GT_/GE_/LT_/LE_/EXISTS_ followed by INNER_ (nested) ' +
+  'and one of ILMD_, ERROR_DECLARATION_, SENSORELEMENT_, SENSORMETADATA_, SENSORREPORT_, readPoint_, bizLocation_ or nothing (the event\'s ' +
+  'own extensions), e.g. EQ_ILMD_example:grade, GT_INNER_ILMD_example:score, EXISTS_example:shift. Any other parameter or a malformed value ' +
+  'is a 400 with epcisException: epcisException:QueryParameterException. orderBy (recordTime, eventTime), ' +
   'orderDirection (ASC, DESC), eventCountLimit, maxEventCount (413 when more match), perPage (default 30, at most 1000) and the nextPageToken of ' +
   'the Link rel="next" header. Operators see the events of batches their organisation holds or held and the partner events it captured; ' +
   'inspectors and regulators see all.';
@@ -125,7 +132,7 @@ export class EventsController {
   @Get()
   @ApiOperation({ summary: 'EPCIS events (SimpleEventQuery), over every trace chain and the partner events', description: QUERY_DESCRIPTION })
   @ApiOkResponse({ description: 'An EPCISQueryDocument' })
-  @ApiBadRequestResponse({ description: 'Unknown parameter or malformed value' })
+  @ApiBadRequestResponse({ description: 'Unknown parameter or malformed value (epcisException: epcisException:QueryParameterException, errors[] names each)' })
   async events(
     @Query() params: Record<string, string | string[]>,
     @Headers('authorization') authorization: string | undefined,

@@ -106,9 +106,11 @@ export interface FilterParams {
   ltErrorDeclarationTime?: number;
   exists: string[];
   persistentDispositions?: string[];
+  /** Tests on sensor data, ILMD, error declarations and extension fields (field-filters.ts). */
+  extra: EventFilter[];
 }
 
-export const emptyFilterParams = (): FilterParams => ({ epc: {}, bizTransactions: [], sources: [], destinations: [], quantity: [], exists: [] });
+export const emptyFilterParams = (): FilterParams => ({ epc: {}, bizTransactions: [], sources: [], destinations: [], quantity: [], exists: [], extra: [] });
 
 /** Whether any filter must be answered on the event itself. */
 export const needsEventFilter = (f: FilterParams) =>
@@ -116,7 +118,7 @@ export const needsEventFilter = (f: FilterParams) =>
   !!(f.actions || f.transformationIds || f.wdReadPoints || f.wdBizLocations || f.errorReasons || f.correctiveEventIds || f.persistentDispositions) ||
   f.geErrorDeclarationTime !== undefined ||
   f.ltErrorDeclarationTime !== undefined ||
-  f.bizTransactions.length + f.sources.length + f.destinations.length + f.quantity.length + f.exists.length > 0;
+  f.bizTransactions.length + f.sources.length + f.destinations.length + f.quantity.length + f.exists.length + f.extra.length > 0;
 
 export function eventFilter(f: FilterParams): EventFilter {
   const tests: EventFilter[] = [];
@@ -168,5 +170,6 @@ export function eventFilter(f: FilterParams): EventFilter {
     });
   }
   for (const field of f.exists) tests.push((e) => e[field] !== undefined && e[field] !== null);
+  tests.push(...f.extra);
   return (e) => tests.every((t) => t(e));
 }

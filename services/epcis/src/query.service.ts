@@ -5,6 +5,7 @@ import { badRequest, DomainError, notFound, type Principal } from '@trace/platfo
 import { parseOffsetTime } from '@trace/trace-chain';
 import { BatchRegistry, type DomainQuery, type QueriedEvent } from '@trace/trace-service';
 import { epcisDomains } from './domains';
+import { fieldFilter, isFieldParameter, SENSOR_PARAMETERS } from './field-filters';
 import { EPC_PARAMETERS, emptyFilterParams, eventFilter, needsEventFilter, type EventFilter } from './query-filters';
 
 /** The SimpleEventQuery parameters this interface answers (EPCIS 2.0 §8.2.7.1, REST binding). */
@@ -35,6 +36,7 @@ export const QUERY_PARAMETERS = [
   'LT_errorDeclarationTime',
   'EQ_errorReason',
   'EQ_correctiveEventID',
+  ...SENSOR_PARAMETERS,
   'orderBy',
   'orderDirection',
   'eventCountLimit',
@@ -105,7 +107,9 @@ export class QueryService {
   parse(params: Params, fixed: Params = {}): ParsedQuery {
     const errors: { field: string; message: string }[] = [];
     for (const k of Object.keys(params)) {
-      if (!(QUERY_PARAMETERS as readonly string[]).includes(k) && !TYPED_PARAMETER.test(k)) errors.push({ field: k, message: 'not a query parameter this interface supports' });
+      if (!(QUERY_PARAMETERS as readonly string[]).includes(k) && !TYPED_PARAMETER.test(k) && !isFieldParameter(k)) {
+        errors.push({ field: k, message: 'not a query parameter this interface supports' });
+      }
       if (k in fixed) errors.push({ field: k, message: 'is given by the path' });
     }
     const all: Params = { ...params, ...fixed };
@@ -202,6 +206,17 @@ export class QueryService {
     f.errorReasons = list('EQ_errorReason');
     f.correctiveEventIds = list('EQ_correctiveEventID');
     for (const k of Object.keys(all)) {
+      // Sensor, ILMD, error declaration and extension fields (field-filters.ts); EXISTS_ ones take no value.
+      if (isFieldParameter(k) && !(QUERY_PARAMETERS as readonly string[]).includes(k)) {
+        const test = fieldFilter(k, k.startsWith('EXISTS_') ? [] : (list(k) ?? []), errors);
+        if (test) f.extra.push(test);
+        continue;
+      }
+      if (SENSOR_PARAMETERS.includes(k)) {
+        const test = fieldFilter(k, list(k) ?? [], errors);
+        if (test) f.extra.push(test);
+        continue;
+      }
       const m = TYPED_PARAMETER.exec(k);
       if (!m) continue;
       if (m[3] !== undefined) {
@@ -241,7 +256,8 @@ export class QueryService {
       }
     }
     if (needsEventFilter(f)) parsed.filter = eventFilter(f);
-    if (errors.length) throw badRequest('epcis-query', 'The query parameters are not valid', errors);
+    // The REST binding's name for this refusal, beside the problem type every API answer uses.
+    if (errors.length) throw new DomainError(400, 'epcis-query', 'The query parameters are not valid', { errors, epcisException: 'epcisException:QueryParameterException' });
     return parsed;
   }
 
