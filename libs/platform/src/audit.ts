@@ -199,6 +199,25 @@ export const AUDIT_LIST_FILTERS = [
   { name: 'to', description: 'At or before (RFC 3339 with offset, or a date: its start in UTC)' },
 ];
 
+/** One page of the audit log as /docs shows it. */
+export const AUDIT_LIST_EXAMPLE = {
+  items: [
+    {
+      id: 'f014328b-44cd-4196-a548-241b35e1ff31',
+      at: '2026-12-06T07:53:14.437839Z',
+      clientId: 'cli_0310ad574c26e10aaf515cc9',
+      orgId: 'b3c27de8-68f6-4cdd-9852-66c8744bd467',
+      role: 'operator',
+      method: 'POST',
+      route: '/v1/agri/batches',
+      resourceId: '8765cc77-b133-4213-9cf9-0d507dcd2340',
+      correlationId: '258ff4a5-4989-4a54-9ce6-2ba85535cac1',
+      status: 201,
+    },
+  ],
+  nextCursor: 'WyIxNzk2NTQzMjQ0NDM3ODM5IiwiZjAxNDMyOGItNDRjZC00MTk2LWE1NDgtMjQxYjM1ZTFmZjMxIl0',
+};
+
 @ApiTags('audit')
 @ApiBearerAuth()
 @Controller('v1/audit')
@@ -209,6 +228,7 @@ export class AuditController {
   @Roles('admin', 'regulator')
   @ApiList({
     item: AuditEntryDoc,
+    example: AUDIT_LIST_EXAMPLE,
     description:
       'The audit log (admins and regulators): every write (POST, PUT, PATCH, DELETE) answered by this deployment, refusals included, ' +
       'oldest first: who (clientId, orgId, role), what (method, route template, resourceId), when (at), correlationId and the ' +

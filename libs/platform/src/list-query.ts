@@ -2,6 +2,7 @@ import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiExtraModels, ApiOkResponse, ApiQuery, getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { badRequest } from './problem';
+import { schemaOfExample } from './openapi-docs';
 
 export const LIST_DEFAULT_LIMIT = 50;
 export const LIST_MAX_LIMIT = 500;
@@ -135,8 +136,11 @@ export interface ListFilterDoc {
  * OpenAPI of a list: its filters, `limit` and `cursor`, the `{ items, nextCursor }`
  * response (items of `item` when given) and the 400 for a bad or unknown parameter.
  */
-export function ApiList(options: { description: string; item?: Type<unknown>; filters?: readonly ListFilterDoc[] }) {
-  const items = options.item ? { type: 'array', items: { $ref: getSchemaPath(options.item) } } : { type: 'array', items: { type: 'object' } };
+export function ApiList(options: { description: string; item?: Type<unknown>; filters?: readonly ListFilterDoc[]; example: { items: unknown[]; nextCursor: string | null } }) {
+  // Without a DTO, the items' schema is read from the example's first item.
+  const items = options.item
+    ? { type: 'array', items: { $ref: getSchemaPath(options.item) } }
+    : { type: 'array', items: options.example.items.length ? schemaOfExample(options.example.items[0]) : { type: 'object' } };
   return applyDecorators(
     ...(options.item ? [ApiExtraModels(options.item)] : []),
     ...(options.filters ?? []).map((f) => ApiQuery({ name: f.name, required: false, description: f.description, ...(f.enum ? { enum: [...f.enum] } : {}) })),
@@ -149,6 +153,7 @@ export function ApiList(options: { description: string; item?: Type<unknown>; fi
         required: ['items', 'nextCursor'],
         properties: { items, nextCursor: { type: 'string', nullable: true, description: 'null on the last page' } },
       },
+      example: options.example,
     }),
     ApiBadRequestResponse({ description: 'unknown-parameter (a query parameter this list does not take), invalid-parameter (limit, cursor or a filter out of format)' }),
   );

@@ -1,14 +1,15 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiExcludeController, ApiForbiddenResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiExcludeController, ApiForbiddenResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Type as TransformType } from 'class-transformer';
 import { IsNotEmpty, IsNumber, IsOptional, IsPositive, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
-import { badRequest, CurrentPrincipal, Internal, IsOffsetTime, Public, Roles, type Principal } from '@trace/platform';
+import { ApiJsonResponse, badRequest, CurrentPrincipal, Internal, IsOffsetTime, Public, Roles, type Principal } from '@trace/platform';
 import { BatchService } from './batch.service';
 import { epcisDocument } from '@trace/epcis';
 import { EpcisChainService, type ApplyRequest, type DomainQuery, type ResolveRequest } from './epcis-ledger';
 import type { DomainName } from './domains';
 import { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
 import { BatchDoc } from './holdings/holdings.openapi';
+import { BATCH_EXAMPLE, BATCH_VIEW_EXAMPLE, EPCIS_DOCUMENT_EXAMPLE, EVENT_RECORDED_EXAMPLE, EVENTS_EXAMPLE, PRODUCT_EXAMPLE, VERIFY_EXAMPLE } from './openapi-examples';
 
 const uuid = () => new ParseUUIDPipe({ version: '4' });
 const bearerOf = (authorization?: string) => authorization?.replace(/^Bearer\s+/i, '');
@@ -70,7 +71,7 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     @Post()
     @HttpCode(201)
     @Roles('operator')
-    @ApiCreatedResponse({ description: 'The product; its GTIN is stored as GTIN-14' })
+    @ApiJsonResponse(201, 'The product; its GTIN is stored as GTIN-14', PRODUCT_EXAMPLE)
     @ApiConflictResponse({
       description:
         'gtin-taken: another organisation registered this GTIN, in this or any other domain (a GTIN has one owner everywhere); ' +
@@ -81,6 +82,7 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     }
 
     @Get(':id')
+    @ApiJsonResponse(200, 'The product', PRODUCT_EXAMPLE)
     get(@Param('id', uuid()) id: string) {
       return this.batches.getProduct(id);
     }
@@ -98,7 +100,7 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     @Post()
     @HttpCode(201)
     @Roles('operator')
-    @ApiCreatedResponse({ description: 'The batch, with its digital link and chain head. With inputs: a transformation.' })
+    @ApiJsonResponse(201, 'The batch, with its digital link and chain head. With inputs: a transformation.', BATCH_EXAMPLE)
     @ApiConflictResponse({ description: 'duplicate-lot: this GTIN + lot is already a batch, in this or any other domain (a lot is one batch everywhere)' })
     register(
       @Body() dto: RegisterBatchDto,
@@ -114,6 +116,7 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
         'The batch with status, chain head, its quantity as produced, what remains of it, and its holdings: who holds how much ' +
         '(received) and what is in transit to whom. The owner, inspectors and regulators see every holding; another operator its own.',
       type: BatchDoc,
+      example: BATCH_VIEW_EXAMPLE,
     })
     get(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
       return this.batches.get(id, principal);
@@ -122,13 +125,14 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     @Post(':id/events')
     @HttpCode(201)
     @Roles('operator')
-    @ApiCreatedResponse({
-      description:
-        '{ id, seq, hash, prevHash }. The caller must hold some of the batch. shipping { toOrgId, quantity? } sends part of its ' +
+    @ApiJsonResponse(
+      201,
+      '{ id, seq, hash, prevHash }. The caller must hold some of the batch. shipping { toOrgId, quantity? } sends part of its ' +
         'holding (all of it without quantity) into transit to the receiver; receiving { quantity? } takes what is in transit to the ' +
         'caller (less records a shortage); destroying, dispensing and retail_selling take from its holding. A recalled batch moves only ' +
         'back up the chain (shipping with disposition "returned" to an organisation it came from) or into destruction.',
-    })
+      EVENT_RECORDED_EXAMPLE,
+    )
     @ApiConflictResponse({
       description:
         'insufficient-quantity (more than the caller holds or has in transit), batch-held / batch-recalled / batch-destroyed, ' +
@@ -140,29 +144,31 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     }
 
     @Get(':id/events')
-    @ApiOkResponse({ description: 'The chain in order, each event with seq, hash and prevHash' })
+    @ApiJsonResponse(200, 'The chain in order, each event with seq, hash and prevHash', EVENTS_EXAMPLE)
     events(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
       return this.batches.events(id, principal);
     }
 
     @Get(':id/epcis')
-    @ApiOkResponse({
-      description:
-        'The chain as an EPCIS 2.0 EPCISDocument; every event carries its chain link (trace:chain) so that capturing it into another system reproduces the same hashes',
-    })
+    @ApiJsonResponse(
+      200,
+      'The chain as an EPCIS 2.0 EPCISDocument; every event carries its chain link (trace:chain) so that capturing it into another system reproduces the same hashes',
+      EPCIS_DOCUMENT_EXAMPLE,
+    )
     async epcisExport(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
       const batch = await this.epcis.visibleBatch(id, principal);
       return epcisDocument(await this.epcis.export(batch));
     }
 
     @Get(':id/verify')
-    @ApiOkResponse({
-      description:
-        '{ valid, length, head, brokenAt?: { seq, reason } }: every hash recomputed under its link\'s version (v2: the content and the ' +
+    @ApiJsonResponse(
+      200,
+      '{ valid, length, head, brokenAt?: { seq, reason } }: every hash recomputed under its link\'s version (v2: the content and the ' +
         'step, disposition, time and organisation shown beside it; v1: links written before versions, content only). reason ∈ ' +
         'hash_mismatch, prev_hash_mismatch, sequence_gap, version_downgrade, missing_links, batch_mismatch (the batch\'s status, production ' +
         'time or expiry disagrees with its chain; `field` names which)',
-    })
+      VERIFY_EXAMPLE,
+    )
     verify(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
       return this.batches.verify(id, principal);
     }

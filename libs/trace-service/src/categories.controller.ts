@@ -1,7 +1,8 @@
 import { Controller, Get, Query, Req, Res, type Type } from '@nestjs/common';
-import { ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { badRequest, Public } from '@trace/platform';
+import { ApiJsonResponse, badRequest, listExample, Public } from '@trace/platform';
+import { CATEGORY_EXAMPLE } from './openapi-examples';
 import type { DomainRules } from '@trace/trace-chain';
 import type { DomainName } from './domains';
 
@@ -25,11 +26,12 @@ export function createCategoryController(domain: DomainName, rules: DomainRules)
     @Public()
     @ApiQuery({ name: 'limit', required: false, description: `1-${MAX_LIMIT}, default ${DEFAULT_LIMIT}` })
     @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
-    @ApiOkResponse({
-      description:
-        '{ items: [{ code, name: { zh, en }, rules: [..] }], nextCursor }: the closed list of product categories; rules are the problem ' +
+    @ApiJsonResponse(
+      200,
+      '{ items: [{ code, name: { zh, en }, rules: [..] }], nextCursor }: the closed list of product categories; rules are the problem ' +
         'types a product of the category may be refused with (e.g. certificate-required, batch-release-required, ccc-required)',
-    })
+      listExample(CATEGORY_EXAMPLE),
+    )
     list(@Query() query: Record<string, unknown>, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
       const unknown = Object.keys(query).filter((k) => k !== 'limit' && k !== 'cursor');
       if (unknown.length) {

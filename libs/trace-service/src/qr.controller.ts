@@ -1,9 +1,9 @@
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query, Req, Res, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import QRCode from 'qrcode';
 import { formatDigitalLink } from '@trace/gs1';
-import { badRequest, CurrentPrincipal, DomainError, negotiate, PLATFORM_CONFIG, publicBaseUrl, Roles, type PlatformConfig, type Principal } from '@trace/platform';
+import { ApiFileResponse, badRequest, CurrentPrincipal, DomainError, negotiate, PLATFORM_CONFIG, publicBaseUrl, Roles, type PlatformConfig, type Principal } from '@trace/platform';
 import { BatchService } from './batch.service';
 import type { DomainName } from './domains';
 
@@ -49,7 +49,7 @@ export function createQrController(domain: DomainName): Type<unknown> {
     @ApiOperation({ summary: "QR code of the batch's GS1 Digital Link (PNG or SVG)" })
     @ApiQuery({ name: 'format', required: false, enum: ['png', 'svg'], description: 'Overrides the Accept header; PNG by default' })
     @ApiProduces('image/png', 'image/svg+xml')
-    @ApiOkResponse({ description: 'The image; the X-Digital-Link header repeats the URL it encodes' })
+    @ApiFileResponse(200, 'The image; the X-Digital-Link header repeats the URL it encodes', { 'image/png': 'binary', 'image/svg+xml': 'text' })
     async qr(
       @Param('id', new ParseUUIDPipe({ version: '4' })) id: string,
       @Query('format') format: string | undefined,

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/s
 import type { Request, Response } from 'express';
 import {
   ApiList,
+  AUDIT_LIST_EXAMPLE,
   AUDIT_LIST_FILTERS,
   AuditEntryDoc,
   AuditStore,
@@ -39,6 +40,7 @@ export class GatewayAuditController {
   @Roles('admin', 'regulator')
   @ApiList({
     item: AuditEntryDoc,
+    example: AUDIT_LIST_EXAMPLE,
     description:
       'The audit log (admins and regulators): every write (POST, PUT, PATCH, DELETE) answered by any service of this deployment, ' +
       'refusals included, oldest first: who (clientId, orgId, role), what (method, route template, resourceId), when (at), ' +

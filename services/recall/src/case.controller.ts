@@ -12,7 +12,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { ApiList, CurrentPrincipal, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { ApiList, CurrentPrincipal, listExample, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { CASE_EXAMPLE } from './openapi-examples';
 import { CASE_RESOLUTIONS, CloseCase, type CaseResolution } from './case-resolution';
 import { CASE_STATUSES, CaseQuery } from './case.query';
 
@@ -48,6 +49,7 @@ export class CaseController {
   })
   @ApiList({
     description: '{ items: [case], nextCursor }',
+    example: listExample(CASE_EXAMPLE),
     filters: [{ name: 'status', description: 'open, or how it was resolved: cleared, recalled, dismissed', enum: CASE_STATUSES }],
   })
   @ApiForbiddenResponse({ description: 'Not a regulator' })

@@ -5,12 +5,12 @@ import {
   ApiCreatedResponse,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
-  ApiOkResponse,
   ApiOperation,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles, type Principal } from '@trace/platform';
+import { ApiJsonResponse, CurrentPrincipal, Roles, type Principal } from '@trace/platform';
+import { INSPECTION_EXAMPLE, INSPECTION_RECORDED_EXAMPLE } from '../openapi-examples';
 import type { DomainName } from '../domains';
 import { InspectionRecordedDto, RecordInspectionDto } from './dto';
 import { InspectionService } from './inspection.service';
@@ -35,7 +35,7 @@ export function createInspectionController(domain: DomainName): Type<unknown> {
         'and opens a case for the regulator; a passing re-test (`retestOf`) within the re-test window (default 15 days ' +
         'after the failed sampling) clears the hold.',
     })
-    @ApiCreatedResponse({ type: InspectionRecordedDto })
+    @ApiCreatedResponse({ type: InspectionRecordedDto, example: INSPECTION_RECORDED_EXAMPLE })
     @ApiForbiddenResponse({ description: 'Not an inspector' })
     @ApiNotFoundResponse({ description: 'No such batch' })
     @ApiConflictResponse({ description: 'duplicate-report-no, retest-window-closed, retest-already-cleared, batch-destroyed…' })
@@ -47,7 +47,7 @@ export function createInspectionController(domain: DomainName): Type<unknown> {
     @Get(':id/inspections')
     @Roles('inspector', 'regulator', 'operator')
     @ApiOperation({ summary: 'The inspections of a batch (inspectors, regulators, operators who can see the batch)' })
-    @ApiOkResponse({ description: 'Oldest first: reportNo, agency, sampledAt, items, conclusion, retestOf, retestDeadline, cleared' })
+    @ApiJsonResponse(200, 'Oldest first: reportNo, agency, sampledAt, items, conclusion, retestOf, retestDeadline, cleared', [INSPECTION_EXAMPLE])
     list(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
       return this.inspections.list(id, principal);
     }

@@ -2,7 +2,8 @@ import { Controller, Get, Inject, Query, Req, Res, type Type } from '@nestjs/com
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
-import { ApiList, CurrentPrincipal, parseListQuery, type Principal } from '@trace/platform';
+import { ApiList, CurrentPrincipal, listExample, parseListQuery, type Principal } from '@trace/platform';
+import { BATCH_EXAMPLE, PRODUCT_EXAMPLE } from '../openapi-examples';
 import type { DomainName } from '../domains';
 import { BatchDoc } from '../holdings/holdings.openapi';
 import { BATCH_LIST_FILTERS, BATCH_STATUSES, listBatches, listProducts, PRODUCT_LIST_FILTERS } from './list-batches';
@@ -29,6 +30,7 @@ export function createListControllers(domain: DomainName): Type<unknown>[] {
     @ApiList({
       description: '{ items: [batch], nextCursor }',
       item: BatchDoc,
+      example: listExample({ ...BATCH_EXAMPLE, remaining: { value: 1200, unit: 'kg' } }),
       filters: [
         { name: 'gtin', description: 'GTIN-8/12/13/14 (check digit checked), matched as GTIN-14' },
         { name: 'lot', description: 'The lot (or a serialised item\'s serial), exactly' },
@@ -54,6 +56,7 @@ export function createListControllers(domain: DomainName): Type<unknown>[] {
     @ApiOperation({ summary: `Products of ${domain}, newest first (the catalogue: every signed-in caller)` })
     @ApiList({
       description: '{ items: [{ id, gtin, name, category, ownerOrgId, attributes, createdAt }], nextCursor }',
+      example: listExample(PRODUCT_EXAMPLE),
       filters: [{ name: 'gtin', description: 'GTIN-8/12/13/14 (check digit checked), matched as GTIN-14' }],
     })
     list(@Query() query: Record<string, unknown>, @Req() req: Request, @Res({ passthrough: true }) res: Response) {

@@ -2,7 +2,8 @@ import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
-import { ApiList, CurrentPrincipal, listPage, ORG_KINDS, parseListQuery, Roles, sqlFromMicros, sqlMicros, type Principal } from '@trace/platform';
+import { ApiList, CurrentPrincipal, listExample, listPage, ORG_KINDS, parseListQuery, Roles, sqlFromMicros, sqlMicros, type Principal } from '@trace/platform';
+import { LOCATION_EXAMPLE, ORGANISATION_EXAMPLE } from '../openapi-examples';
 import { LocationDto, OrganisationDto } from './dto';
 import { COLUMNS, toDto, type LocationRow } from './locations.service';
 
@@ -20,7 +21,7 @@ export class OrganisationListController {
   @Get()
   @Roles('admin', 'regulator')
   @ApiOperation({ summary: 'Organisations, newest first (admins and regulators)' })
-  @ApiList({ description: '{ items: [{ id, name, kind }], nextCursor }', item: OrganisationDto, filters: [{ name: 'kind', description: 'The kind of organisation', enum: ORG_KINDS }] })
+  @ApiList({ description: '{ items: [{ id, name, kind }], nextCursor }', item: OrganisationDto, example: listExample(ORGANISATION_EXAMPLE), filters: [{ name: 'kind', description: 'The kind of organisation', enum: ORG_KINDS }] })
   async list(@Query() query: Record<string, unknown>, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, ['kind'] as const, { cursor: ['micros', 'text'], enums: { kind: ORG_KINDS } });
     const rows = (await this.ds.query(
@@ -42,7 +43,7 @@ export class LocationListController {
 
   @Get()
   @ApiOperation({ summary: "Locations, newest first: an operator its organisation's; inspectors, regulators and admins all" })
-  @ApiList({ description: '{ items: [location], nextCursor }', item: LocationDto })
+  @ApiList({ description: '{ items: [location], nextCursor }', item: LocationDto, example: listExample(LOCATION_EXAMPLE) })
   async list(@Query() query: Record<string, unknown>, @CurrentPrincipal() caller: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, [] as never[], { cursor: ['micros', 'uuid'] });
     const rows = (await this.ds.query(

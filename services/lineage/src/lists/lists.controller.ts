@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiList, CurrentPrincipal, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { ApiList, CurrentPrincipal, listExample, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { INCOMING_ITEM_EXAMPLE, SEARCH_ITEM_EXAMPLE } from '../openapi-examples';
 import { LineageListQuery } from './lists.query';
 
 @ApiTags('search')
@@ -20,6 +21,7 @@ export class SearchController {
   })
   @ApiList({
     description: '{ items: [{ domain, batchId, gtin, lot, status, ownerOrgId, holderOrgId, quantity, registeredAt, digitalLink, href }], nextCursor }, newest first',
+    example: listExample(SEARCH_ITEM_EXAMPLE),
     filters: [{ name: 'q', description: 'Required: a GTIN (8, 12, 13 or 14 digits), a lot, or a Digital Link such as /01/09506000134352/10/LOT-1' }],
   })
   search(@Query() query: Record<string, unknown>, @CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
@@ -42,7 +44,7 @@ export class IncomingShipmentsController {
       'eventId are those of the latest shipment to it. An item goes when the organisation records receiving (or the shipment is voided). ' +
       'Answered from the lineage read model, within seconds of the shipment.',
   })
-  @ApiList({ description: '{ items: [{ domain, batchId, gtin, lot, quantity: { value, unit }, fromOrgId, shippedAt, eventId }], nextCursor }' })
+  @ApiList({ description: '{ items: [{ domain, batchId, gtin, lot, quantity: { value, unit }, fromOrgId, shippedAt, eventId }], nextCursor }', example: listExample(INCOMING_ITEM_EXAMPLE) })
   incoming(@Query() query: Record<string, unknown>, @CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     return this.lists.incoming(parseListQuery(query, [] as never[], { cursor: ['micros', 'uuid'] }), principal, { req, res });
   }

@@ -13,7 +13,8 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { ApiList, CurrentPrincipal, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { ApiList, CurrentPrincipal, listExample, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { INCIDENT_EXAMPLE } from '../openapi-examples';
 import { CalendarService } from './calendar.service';
 import { CalendarDayDto, CalendarYearDto, FileIncidentReportDto, OpenIncidentDto } from './dto';
 import { INCIDENT_STATUSES, IncidentService } from './incident.service';
@@ -59,6 +60,7 @@ export class IncidentController {
   @ApiOperation({ summary: 'Incidents, earliest due first (regulators: all; an operator: those its organisation reported or must report)' })
   @ApiList({
     description: '{ items: [incident as GET /v1/incidents/{id} gives it], nextCursor }',
+    example: listExample(INCIDENT_EXAMPLE),
     filters: [{ name: 'status', description: 'overdue counts by the clock, whether or not the sweep has recorded it yet', enum: INCIDENT_STATUSES }],
   })
   @ApiForbiddenResponse({ description: 'Neither a regulator nor an operator' })

@@ -11,7 +11,8 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { ApiList, CurrentPrincipal, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { ApiList, CurrentPrincipal, listExample, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { RECALL_SUMMARY_EXAMPLE } from '../openapi-examples';
 import { AcknowledgementDto, CreateRecallDto, RecallDetailsDto } from './dto';
 import { RECALL_LIST_STATUSES, RecallListQuery } from './recall-list.query';
 import { RecallService } from './recall.service';
@@ -37,6 +38,7 @@ export class RecallController {
       '{ items: [{ id, status, level, reason, hazard, caseId, regulatorOrgId, createdAt, closedAt, deadlines: { startBy, completeBy }, batchCount }], nextCursor }; ' +
       'GET /v1/recalls/{id} gives the scope, acknowledgements and effectiveness',
     filters: [{ name: 'status', description: 'active or closed', enum: RECALL_LIST_STATUSES }],
+    example: listExample(RECALL_SUMMARY_EXAMPLE),
   })
   list(@Query() query: Record<string, unknown>, @CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, ['status'] as const, { cursor: ['micros', 'uuid'], enums: { status: RECALL_LIST_STATUSES } });

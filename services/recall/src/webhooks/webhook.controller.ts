@@ -11,7 +11,8 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { ApiList, CurrentPrincipal, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { ApiList, CurrentPrincipal, listExample, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { DELIVERY_EXAMPLE, WEBHOOK_EXAMPLE } from '../openapi-examples';
 import { CreateWebhookDto } from './dto';
 import { DELIVERED_WEBHOOK_EVENTS, WEBHOOK_DELIVERY_STATUSES } from './events';
 import { WebhookService } from './webhook.service';
@@ -61,7 +62,7 @@ export class WebhookController {
   @Get()
   @Roles('operator', 'regulator')
   @ApiOperation({ summary: "The caller's organisation's subscriptions, newest first (without their secrets)" })
-  @ApiList({ description: '{ items: [{ id, url, events, createdAt }], nextCursor }' })
+  @ApiList({ description: '{ items: [{ id, url, events, createdAt }], nextCursor }', example: listExample(WEBHOOK_EXAMPLE) })
   list(@Query() query: Record<string, unknown>, @CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const q = parseListQuery(query, [] as const, { cursor: ['micros', 'uuid'] });
     return this.webhooks.list(q, principal, { req, res });
@@ -90,6 +91,7 @@ export class WebhookController {
       '{ items: [{ id, type, occurredAt, status, attempts: [{ at, statusCode, error, durationMs }], attemptCount, lastStatusCode, lastError, ' +
       'nextAttemptAt, deliveredAt, createdAt, data }], nextCursor }',
     filters: [{ name: 'status', description: 'pending, delivered, failed or cancelled', enum: WEBHOOK_DELIVERY_STATUSES }],
+    example: listExample(DELIVERY_EXAMPLE),
   })
   @ApiNotFoundResponse({ description: "No such subscription of the caller's organisation" })
   deliveries(
