@@ -18,7 +18,6 @@ import {
   EmbeddedTransport,
   InboxDispatcher,
   KafkaTransport,
-  MESSAGING_ENTITIES,
   MESSAGING_MIGRATIONS,
   Outbox,
   outboxChannel,
@@ -58,7 +57,7 @@ async function main() {
       ? new KafkaTransport({ brokers: mock.brokers, clientId: 'bench', idempotent: false, logger })
       : new EmbeddedTransport();
   const make = async (service: string) => {
-    const ds = createServiceDataSource({ service, url, schemaPrefix: prefix, poolSize: 8, entities: MESSAGING_ENTITIES, migrations: [...MESSAGING_MIGRATIONS, BenchTables1700000000001] });
+    const ds = createServiceDataSource({ service, url, schemaPrefix: prefix, poolSize: 8, entities: [], migrations: [...MESSAGING_MIGRATIONS, BenchTables1700000000001] });
     await initializeServiceDatabase(ds);
     return ds;
   };

@@ -17,7 +17,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Global, Module } from '@nestjs/common';
 import { Client } from 'pg';
-import { createHostApp, EmbeddedTransport, MESSAGING_ENTITIES, MESSAGING_MIGRATIONS } from '@trace/messaging';
+import { createHostApp, EmbeddedTransport, MESSAGING_MIGRATIONS } from '@trace/messaging';
 import {
   createLogger,
   createServiceDataSource,
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
       url: URL_,
       schemaPrefix: prefix,
       poolSize: 2, // one holds the migration lock, one migrates
-      entities: MESSAGING_ENTITIES,
+      entities: [],
       migrations: [...MESSAGING_MIGRATIONS, ...LINEAGE_MIGRATIONS],
     });
     await initializeServiceDatabase(migrate);

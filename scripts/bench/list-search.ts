@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { MESSAGING_ENTITIES, MESSAGING_MIGRATIONS } from '@trace/messaging';
+import { MESSAGING_MIGRATIONS } from '@trace/messaging';
 import { createServiceDataSource, initializeServiceDatabase, parseListQuery, type Principal } from '@trace/platform';
 import { assertTestDatabase, dropSchemas } from '@trace/testing';
 import { HOLDINGS_MIGRATIONS } from '../../libs/trace-service/src/holdings/migrations';
@@ -61,7 +61,7 @@ async function migrate(service: string, prefix: string, migrations: unknown[]): 
     url: URL_,
     schemaPrefix: prefix,
     poolSize: 4,
-    entities: MESSAGING_ENTITIES,
+    entities: [],
     // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
     migrations: [...MESSAGING_MIGRATIONS, ...(migrations as Function[])],
   });

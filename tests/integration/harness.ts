@@ -3,7 +3,6 @@ import {
   EmbeddedTransport,
   InboxDispatcher,
   KafkaTransport,
-  MESSAGING_ENTITIES,
   MESSAGING_MIGRATIONS,
   Outbox,
   outboxChannel,
@@ -58,7 +57,7 @@ export async function startTestService(
     schemaPrefix: prefix,
     url,
     poolSize: 6,
-    entities: MESSAGING_ENTITIES,
+    entities: [],
     migrations: [...MESSAGING_MIGRATIONS, EffectsTable1700000000000],
   });
   await initializeServiceDatabase(ds);

@@ -1,6 +1,5 @@
 export * from './backoff';
 export * from './embedded-transport';
-export * from './entities';
 export * from './inbox';
 export * from './kafka-transport';
 export * from './messaging.module';

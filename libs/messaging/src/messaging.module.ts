@@ -10,7 +10,7 @@ import {
   OnModuleInit,
   type Provider,
 } from '@nestjs/common';
-import { DataSource, type EntitySchema, type MixedList } from 'typeorm';
+import { DataSource, type MixedList } from 'typeorm';
 import {
   createServiceDataSource,
   HealthRegistry,
@@ -23,7 +23,6 @@ import {
   type PlatformConfig,
 } from '@trace/platform';
 import { EmbeddedTransport } from './embedded-transport';
-import { MESSAGING_ENTITIES } from './entities';
 import { InboxDispatcher, TableDeadLetterSink } from './inbox';
 import { KafkaTransport } from './kafka-transport';
 import { MESSAGING_MIGRATIONS } from './migrations';
@@ -92,8 +91,6 @@ export class MessagingModule {
 
 export interface ServiceRuntimeOptions {
   service: string;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  entities?: MixedList<Function | string | EntitySchema>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations?: MixedList<Function | string>;
 }
@@ -204,7 +201,8 @@ export class ServiceRuntimeModule {
             url: config.DATABASE_URL,
             schemaPrefix: config.DB_SCHEMA_PREFIX,
             poolSize: config.DB_POOL_SIZE,
-            entities: [...MESSAGING_ENTITIES, ...((opts.entities as unknown[]) ?? [])] as never,
+            // Every statement is SQL of its own; no table is mapped to an entity.
+            entities: [],
             migrations: [...MESSAGING_MIGRATIONS, ...((opts.migrations as unknown[]) ?? [])] as never,
           });
           await initializeServiceDatabase(ds, logger);

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import { isUuid } from '@trace/trace-chain';
 
 type Schema = Record<string, unknown>;
 
@@ -40,7 +41,6 @@ export const API_DESCRIPTION = [
   '- Walk-through with curl for a producer, an inspector, a consumer and a regulator: `docs/quickstart.md` in the repository.',
 ].join('\n');
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -54,7 +54,7 @@ export function schemaOfExample(value: unknown): Schema {
   if (Array.isArray(value)) return { type: 'array', items: value.length ? schemaOfExample(value[0]) : {} };
   switch (typeof value) {
     case 'string':
-      return UUID.test(value) ? { type: 'string', format: 'uuid' } : DATE_TIME.test(value) ? { type: 'string', format: 'date-time' } : DATE.test(value) ? { type: 'string', format: 'date' } : { type: 'string' };
+      return isUuid(value) ? { type: 'string', format: 'uuid' } : DATE_TIME.test(value) ? { type: 'string', format: 'date-time' } : DATE.test(value) ? { type: 'string', format: 'date' } : { type: 'string' };
     case 'number':
       return { type: Number.isInteger(value) ? 'integer' : 'number' };
     case 'boolean':

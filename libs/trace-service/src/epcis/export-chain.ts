@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { CARRIED_LINK_KEY, nativeToEpcis, parseLocationId, stripTraceExtensions, type CarriedLink, type EpcisEvent } from '@trace/epcis';
 import type { Directory } from '@trace/platform';
-import { formatOffsetTime } from '@trace/trace-chain';
+import { formatOffsetTime, isUuid } from '@trace/trace-chain';
 import type { DomainName } from '../domains';
 import { chainLinkOf, type BatchRow, type EventRow } from '../rows';
 
@@ -49,7 +49,7 @@ export async function toEpcis(
   let uri = locations.get(locationId);
   if (uri === undefined) {
     const loc = directory ? await directory.location(locationId).catch(() => undefined) : undefined;
-    uri = loc?.gln ? parseLocationId(`https://id.gs1.org/414/${loc.gln}`).key : /^[0-9a-f-]{36}$/i.test(locationId) ? `urn:uuid:${locationId}` : locationId;
+    uri = loc?.gln ? parseLocationId(`https://id.gs1.org/414/${loc.gln}`).key : isUuid(locationId) ? `urn:uuid:${locationId}` : locationId;
     locations.set(locationId, uri);
   }
   return nativeToEpcis({

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { checkDigitHint, isValidGln } from '@trace/gs1';
+import { isUuid } from '@trace/trace-chain';
 import {
   badRequest,
   forbidden,
@@ -28,7 +29,6 @@ export interface LocationRow {
   created_at: Date;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const COLUMNS = 'id, org_id, name, kind, region, address, gln, created_at';
 
 /**
@@ -113,7 +113,7 @@ export class LocationService implements Directory {
   }
 
   private async row(id: string): Promise<LocationRow | undefined> {
-    if (typeof id !== 'string' || !UUID.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const [row]: LocationRow[] = await this.ds.query(`SELECT ${COLUMNS} FROM locations WHERE id = $1`, [id]);
     return row;
   }
