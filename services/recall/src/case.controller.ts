@@ -5,20 +5,19 @@ import {
   ApiConflictResponse,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
-  ApiOkResponse,
   ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { ApiList, CurrentPrincipal, listExample, parseListQuery, Roles, type Principal } from '@trace/platform';
-import { CASE_EXAMPLE } from './openapi-examples';
+import { ApiJsonResponse, ApiList, CurrentPrincipal, listExample, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { CASE_CLOSED_EXAMPLE, CASE_EXAMPLE } from './openapi-examples';
 import { CASE_RESOLUTIONS, CloseCase, type CaseResolution } from './case-resolution';
 import { CASE_STATUSES, CaseQuery } from './case.query';
 
 export class CloseCaseDto {
-  @ApiProperty({ enum: CASE_RESOLUTIONS, description: 'recalled: a recall covers its batch (linked); cleared, dismissed: with a reason' })
+  @ApiProperty({ example: 'dismissed', enum: CASE_RESOLUTIONS, description: 'recalled: a recall covers its batch (linked); cleared, dismissed: with a reason' })
   @IsIn(CASE_RESOLUTIONS)
   resolution: CaseResolution;
 
@@ -60,7 +59,7 @@ export class CaseController {
   @Get(':id')
   @Roles('regulator')
   @ApiOperation({ summary: 'One case (regulator only)' })
-  @ApiOkResponse({ description: 'The case' })
+  @ApiJsonResponse(200, 'The case', CASE_EXAMPLE)
   @ApiForbiddenResponse({ description: 'Not a regulator' })
   @ApiNotFoundResponse({ description: 'No such case' })
   get(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string) {
@@ -76,7 +75,7 @@ export class CaseController {
       'recalled: a recall already covers the batch (it is linked as resolution.recallId; POST /v1/cases/{id}/recall starts one and closes ' +
       'the case itself); cleared (e.g. a re-test outside the platform) and dismissed need a reason. A passing re-test clears a case on its own.',
   })
-  @ApiOkResponse({ description: 'The case, with its resolution' })
+  @ApiJsonResponse(200, 'The case, with its resolution', CASE_CLOSED_EXAMPLE)
   @ApiForbiddenResponse({ description: 'Not a regulator' })
   @ApiNotFoundResponse({ description: 'No such case' })
   @ApiConflictResponse({ description: 'The case is resolved already (case-not-open), or no recall covers its batch (no-recall)' })

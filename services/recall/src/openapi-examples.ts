@@ -113,10 +113,12 @@ export const INCIDENT_EXAMPLE = {
   report: null,
 };
 
-export const INCIDENT_REPORTED_EXAMPLE = {
-  ...INCIDENT_EXAMPLE,
+export const INCIDENT_REPORT_FILED_EXAMPLE = {
+  id: ids.incident,
   status: 'reported',
-  report: { summary: 'Residue from a mis-dosed spraying', actions: 'Lot recalled; spraying log reviewed', reportedAt: '2026-12-08T09:30:00.000Z', late: false },
+  late: false,
+  reportedAt: '2026-12-08T09:30:00.000Z',
+  reportDueBy: '2026-12-11T16:00:00.000Z',
 };
 
 export const WEBHOOK_CREATED_EXAMPLE = {
@@ -144,12 +146,10 @@ export const DELIVERY_EXAMPLE = {
   data: { recallId: ids.recall, level: 1, reason: '毒死蜱残留超标 Chlorpyrifos residue above the limit', batches: [{ domain: 'agri', batchId: ids.batch, gtin: '06917965435904', lot: 'TOM-2026-12-06' }] },
 };
 
-export const CALENDAR_EXAMPLE = {
-  year: 2026,
-  days: [
-    { day: '2026-10-01', working: false, note: '国庆节 National Day' },
-    { day: '2026-10-10', working: true, note: '调休上班 Make-up working day' },
-  ],
-};
+const HOLIDAY = { day: '2026-10-01', working: false, note: '国庆节 National Day' };
+const MAKE_UP_DAY = { day: '2026-10-10', working: true, note: '调休上班 Make-up working day' };
 
-export const CALENDAR_DAY_EXAMPLE = { day: '2026-10-01', working: false, note: '国庆节 National Day' };
+/** A year of the working-day calendar (days shortened to the two that differ from Monday–Friday). */
+export const CALENDAR_EXAMPLE = { year: 2026, workingDays: 249, holidays: [HOLIDAY], makeUpWorkingDays: [MAKE_UP_DAY], days: [HOLIDAY, MAKE_UP_DAY] };
+
+export const CALENDAR_DAY_EXAMPLE = HOLIDAY;

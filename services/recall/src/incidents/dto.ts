@@ -7,7 +7,7 @@ export const INCIDENT_DOMAINS = ['agri', 'food', 'drug', 'material', 'goods'] as
 export type IncidentDomain = (typeof INCIDENT_DOMAINS)[number];
 
 export class OpenIncidentDto {
-  @ApiProperty({ enum: INCIDENT_DOMAINS })
+  @ApiProperty({ example: 'agri', enum: INCIDENT_DOMAINS })
   @IsIn(INCIDENT_DOMAINS)
   domain: IncidentDomain;
 
@@ -23,7 +23,7 @@ export class OpenIncidentDto {
   @MaxLength(20)
   lot?: string;
 
-  @ApiProperty({ enum: SEVERITIES })
+  @ApiProperty({ example: 'minor_injury', enum: SEVERITIES })
   @IsIn(SEVERITIES)
   severity: Severity;
 
@@ -57,7 +57,7 @@ export class FileIncidentReportDto {
 }
 
 export class CalendarDayDto {
-  @ApiProperty({ description: 'Whether deadlines count this day' })
+  @ApiProperty({ example: true, description: 'Whether deadlines count this day' })
   @IsBoolean()
   working: boolean;
 

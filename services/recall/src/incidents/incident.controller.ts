@@ -4,17 +4,15 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
-  ApiCreatedResponse,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
-  ApiOkResponse,
   ApiOperation,
   ApiQuery,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { ApiList, CurrentPrincipal, listExample, parseListQuery, Roles, type Principal } from '@trace/platform';
-import { INCIDENT_EXAMPLE } from '../openapi-examples';
+import { ApiJsonResponse, ApiList, CurrentPrincipal, listExample, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { CALENDAR_DAY_EXAMPLE, CALENDAR_EXAMPLE, INCIDENT_EXAMPLE, INCIDENT_OPENED_EXAMPLE, INCIDENT_REPORT_FILED_EXAMPLE } from '../openapi-examples';
 import { CalendarService } from './calendar.service';
 import { CalendarDayDto, CalendarYearDto, FileIncidentReportDto, OpenIncidentDto } from './dto';
 import { INCIDENT_STATUSES, IncidentService } from './incident.service';
@@ -36,7 +34,7 @@ export class IncidentController {
       'reportDueBy is 24:00 Asia/Shanghai of the N-th working day after the day of awareness, on the working-day calendar; ' +
       'N depends on the severity (death / serious injury: 2 by default).',
   })
-  @ApiCreatedResponse({ description: '{ id, responsibleOrgId, reportDueBy, status: "awaiting_report" }' })
+  @ApiJsonResponse(201, '{ id, responsibleOrgId, reportDueBy, status: "awaiting_report" }', INCIDENT_OPENED_EXAMPLE)
   @ApiBadRequestResponse({ description: 'Malformed body, bad GTIN check digit, awareAt in the future' })
   @ApiForbiddenResponse({ description: 'Not an operator or regulator' })
   @ApiUnprocessableEntityResponse({ description: 'No lot given (incident-lot-required) or no such batch (incident-unknown-batch)' })
@@ -47,7 +45,7 @@ export class IncidentController {
   @Post(':id/reports')
   @Roles('operator')
   @ApiOperation({ summary: "The responsible organisation's report; on time → reported, after the due time → reported_late" })
-  @ApiCreatedResponse({ description: '{ id, status, late, reportedAt, reportDueBy }' })
+  @ApiJsonResponse(201, '{ id, status, late, reportedAt, reportDueBy }', INCIDENT_REPORT_FILED_EXAMPLE)
   @ApiForbiddenResponse({ description: 'Not the responsible organisation' })
   @ApiNotFoundResponse({ description: 'No such incident (or not visible to the caller)' })
   @ApiConflictResponse({ description: 'Already reported' })
@@ -72,7 +70,7 @@ export class IncidentController {
   @Get(':id')
   @Roles('operator', 'regulator')
   @ApiOperation({ summary: 'One incident (regulators; the responsible or the reporting organisation)' })
-  @ApiOkResponse({ description: 'The incident, with its report once filed' })
+  @ApiJsonResponse(200, 'The incident, with its report once filed', INCIDENT_EXAMPLE)
   @ApiNotFoundResponse({ description: 'No such incident (or not visible to the caller)' })
   get(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
     return this.incidents.get(id, principal);
@@ -93,7 +91,7 @@ export class CalendarController {
       'holidays are weekdays that are not working days, makeUpWorkingDays weekend days that are (调休); a day never set counts Monday–Friday.',
   })
   @ApiQuery({ name: 'year', required: true, example: 2027 })
-  @ApiOkResponse({ description: 'The year' })
+  @ApiJsonResponse(200, 'The year: its working days, the holidays and make-up working days that differ from Monday–Friday, and every day', CALENDAR_EXAMPLE)
   @ApiBadRequestResponse({ description: 'year missing or not a year from 2000 to 2100 (invalid-parameter)' })
   year(@Query('year') year: string) {
     return this.calendar.year(year);
@@ -108,7 +106,7 @@ export class CalendarController {
       'Replaces the whole year in one transaction: every day back to Monday–Friday, then the holidays off and the make-up days on. ' +
       'Applies to deadlines computed afterwards; those already given stay. Answers as GET /v1/calendar?year=.',
   })
-  @ApiOkResponse({ description: 'The year as loaded' })
+  @ApiJsonResponse(200, 'The year as loaded (as GET /v1/calendar answers)', CALENDAR_EXAMPLE)
   @ApiBadRequestResponse({ description: 'A day outside the year, not a date, or listed twice' })
   @ApiForbiddenResponse({ description: 'Not a regulator or admin' })
   loadYear(@Param('year') year: string, @Body() dto: CalendarYearDto, @CurrentPrincipal() principal: Principal) {
@@ -124,7 +122,7 @@ export class CalendarController {
       'Report deadlines count working days on this calendar (public holidays, adjusted working weekend days). ' +
       'A change applies to incidents opened afterwards; due times already given stay as they were.',
   })
-  @ApiOkResponse({ description: '{ day, working, note }' })
+  @ApiJsonResponse(200, '{ day, working, note }', CALENDAR_DAY_EXAMPLE)
   @ApiBadRequestResponse({ description: 'Not a date YYYY-MM-DD, or a malformed body' })
   @ApiForbiddenResponse({ description: 'Not a regulator or admin' })
   upsert(@Param('date') date: string, @Body() dto: CalendarDayDto, @CurrentPrincipal() principal: Principal) {

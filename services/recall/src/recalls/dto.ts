@@ -17,17 +17,17 @@ import { DOMAINS } from '@trace/contracts';
 import { RECALL_LEVELS, type RecallLevel } from './deadlines';
 
 export class RecallRootDto {
-  @ApiProperty({ enum: DOMAINS })
+  @ApiProperty({ example: 'agri', enum: DOMAINS })
   @IsIn(DOMAINS)
   domain: string;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ example: '8765cc77-b133-4213-9cf9-0d507dcd2340', format: 'uuid' })
   @IsUUID()
   batchId: string;
 }
 
 export class RecallDetailsDto {
-  @ApiProperty({ enum: RECALL_LEVELS, description: '1 (most severe) to 3; sets the deadlines' })
+  @ApiProperty({ example: 1, enum: RECALL_LEVELS, description: '1 (most severe) to 3; sets the deadlines' })
   @IsIn(RECALL_LEVELS)
   level: RecallLevel;
 
@@ -56,21 +56,21 @@ export class CreateRecallDto extends RecallDetailsDto {
 const QUANTITY = { allowNaN: false, allowInfinity: false };
 
 export class AcknowledgementDto {
-  @ApiProperty({ format: 'uuid', description: 'A batch in the recall scope that the caller holds' })
+  @ApiProperty({ example: '8765cc77-b133-4213-9cf9-0d507dcd2340', format: 'uuid', description: 'A batch in the recall scope that the caller holds' })
   @IsUUID()
   batchId: string;
 
-  @ApiProperty({ minimum: 0, description: 'Quantity taken back, in the batch unit' })
+  @ApiProperty({ example: 450, minimum: 0, description: 'Quantity taken back, in the batch unit' })
   @IsNumber(QUANTITY)
   @Min(0)
   recovered: number;
 
-  @ApiProperty({ minimum: 0, description: 'Quantity destroyed, in the batch unit' })
+  @ApiProperty({ example: 0, minimum: 0, description: 'Quantity destroyed, in the batch unit' })
   @IsNumber(QUANTITY)
   @Min(0)
   destroyed: number;
 
-  @ApiProperty({ minimum: 0, description: 'Quantity already sold on (out of reach), in the batch unit' })
+  @ApiProperty({ example: 50, minimum: 0, description: 'Quantity already sold on (out of reach), in the batch unit' })
   @IsNumber(QUANTITY)
   @Min(0)
   sold: number;

@@ -3,16 +3,14 @@ import type { Request, Response } from 'express';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
-  ApiCreatedResponse,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
-  ApiOkResponse,
   ApiOperation,
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { ApiList, CurrentPrincipal, listExample, parseListQuery, Roles, type Principal } from '@trace/platform';
-import { RECALL_SUMMARY_EXAMPLE } from '../openapi-examples';
+import { ApiJsonResponse, ApiList, CurrentPrincipal, listExample, parseListQuery, Roles, type Principal } from '@trace/platform';
+import { ACKNOWLEDGEMENT_EXAMPLE, RECALL_EXAMPLE, RECALL_SUMMARY_EXAMPLE } from '../openapi-examples';
 import { AcknowledgementDto, CreateRecallDto, RecallDetailsDto } from './dto';
 import { RECALL_LIST_STATUSES, RecallListQuery } from './recall-list.query';
 import { RecallService } from './recall.service';
@@ -60,7 +58,7 @@ export class RecallController {
       '([{ domain, batchId, orgId, quantity, inTransit, unit }]). A batch already under an active recall (named, or in its scope) ' +
       'is refused with 409 already-recalled and the existing recall\'s id (recallId); recalls start one at a time.',
   })
-  @ApiCreatedResponse({ description: '{ id, status: "active", level, scope: { batches, holdings, organisations }, deadlines: { startBy, completeBy } }' })
+  @ApiJsonResponse(201, '{ id, status: "active", level, scope: { batches, holdings, organisations }, deadlines: { startBy, completeBy } }', RECALL_EXAMPLE)
   @ApiConflictResponse({ description: 'already-recalled: a named batch is under an active recall (recallId names it)' })
   @ApiForbiddenResponse({ description: 'Not a regulator' })
   @ApiUnprocessableEntityResponse({ description: 'A named batch is unknown (unknown-batch)' })
@@ -76,7 +74,7 @@ export class RecallController {
       'Operators see only recalls in whose scope they held something. effectiveness (0..1) = (recovered + destroyed) / the quantity held in ' +
       'the supply chain when the recall started (per batch in scope: every holding, in transit included; per unit, averaged over units).',
   })
-  @ApiOkResponse({ description: 'The recall' })
+  @ApiJsonResponse(200, 'The recall, with its acknowledgements and effectiveness', RECALL_EXAMPLE)
   @ApiNotFoundResponse({ description: 'No such recall (or not one the operator is in)' })
   get(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
     return this.recalls.get(id, principal);
@@ -91,7 +89,7 @@ export class RecallController {
       'recovered + destroyed + sold may not exceed what the organisation held of the batch when the recall started (in transit included) ' +
       'plus what it was given since (a return, a shipment sent later): above it is 422 exceeds-holding. Several holders of one batch each acknowledge their part.',
   })
-  @ApiCreatedResponse({ description: 'The acknowledgement (a later one by the same organisation for the same batch replaces the quantities)' })
+  @ApiJsonResponse(201, 'The acknowledgement (a later one by the same organisation for the same batch replaces the quantities)', ACKNOWLEDGEMENT_EXAMPLE)
   @ApiForbiddenResponse({ description: 'not-in-scope: the organisation holds nothing in the recall; not-the-holder: none of this batch' })
   @ApiUnprocessableEntityResponse({ description: 'batch-not-in-scope, or exceeds-holding (more than the organisation held)' })
   @ApiConflictResponse({ description: 'The recall is closed' })
@@ -108,7 +106,7 @@ export class RecallController {
       'The scope is compared with lineage first: batches that turned out to be downstream since the recall started ' +
       '(lineage learned of them late) join it, are marked recalled in their services, and the recall stays open (409 recall-scope-grew, with joined).',
   })
-  @ApiOkResponse({ description: 'The closed recall' })
+  @ApiJsonResponse(200, 'The closed recall', { ...RECALL_EXAMPLE, status: 'closed', closedAt: '2026-12-20T10:00:00.000Z' })
   @ApiConflictResponse({ description: 'Already closed (recall-closed), or the scope just grew (recall-scope-grew)' })
   close(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
     return this.recalls.close(id, principal);
@@ -125,7 +123,7 @@ export class CaseRecallController {
   @HttpCode(201)
   @Roles('regulator')
   @ApiOperation({ summary: 'Turn an open inspection case into a recall of its batch and everything downstream (regulator only)' })
-  @ApiCreatedResponse({ description: 'The recall, as POST /v1/recalls answers' })
+  @ApiJsonResponse(201, 'The recall, as POST /v1/recalls answers', RECALL_EXAMPLE)
   @ApiNotFoundResponse({ description: 'No such case' })
   @ApiConflictResponse({ description: 'The case is not open, or already a recall' })
   recall(@Param('id', uuid()) id: string, @Body() dto: RecallDetailsDto, @CurrentPrincipal() principal: Principal) {

@@ -12,7 +12,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { ApiList, CurrentPrincipal, listExample, parseListQuery, Roles, type Principal } from '@trace/platform';
-import { DELIVERY_EXAMPLE, WEBHOOK_EXAMPLE } from '../openapi-examples';
+import { DELIVERY_EXAMPLE, WEBHOOK_CREATED_EXAMPLE, WEBHOOK_EXAMPLE } from '../openapi-examples';
 import { CreateWebhookDto } from './dto';
 import { DELIVERED_WEBHOOK_EVENTS, WEBHOOK_DELIVERY_STATUSES } from './events';
 import { WebhookService } from './webhook.service';
@@ -51,6 +51,7 @@ export class WebhookController {
         createdAt: { type: 'string', format: 'date-time' },
       },
     },
+    example: WEBHOOK_CREATED_EXAMPLE,
   })
   @ApiBadRequestResponse({ description: 'validation-failed (url, events), or webhook-url-refused (a private, loopback, link-local or unresolvable host)' })
   @ApiForbiddenResponse({ description: 'Not an operator or regulator' })
