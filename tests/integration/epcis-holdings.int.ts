@@ -74,6 +74,9 @@ describe('EPCIS capture moves holdings as the API does', () => {
   it('ships part of a holding by capture, refuses more than held, and the receiver receives it by capture with a shortage', async () => {
     expect(await capture(farm, doc([observed('shipping', 1, 300, to(mill))]))).toMatchObject({ success: true, errors: [] });
     expect(await holdings(farm.api)).toEqual(expected({ orgId: farm.id, quantity: 700, inTransit: 0 }, { orgId: mill.id, quantity: 0, inTransit: 300 }));
+    // The same document again: the event is stored once, and moves nothing a second time.
+    expect(await capture(farm, doc([observed('shipping', 1, 300, to(mill))]))).toMatchObject({ success: true, errors: [] });
+    expect(await holdings(farm.api)).toEqual(expected({ orgId: farm.id, quantity: 700, inTransit: 0 }, { orgId: mill.id, quantity: 0, inTransit: 300 }));
     // In transit to the mill, as a REST shipment is (the list is lineage's projection of the announcement).
     const incoming = await eventually(async () => {
       const r = await mill.api.get('/v1/shipments/incoming');
