@@ -112,6 +112,7 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   'traceability-lot': { status: 404, en: 'No such traceability lot', zh: '未找到该可追溯批次', action: 'Check GTIN and lot.' },
   'epcis-event': { status: 404, en: 'No such EPCIS event', zh: '未找到该 EPCIS 事件', action: 'Check the eventID.' },
   'epcis-resource': { status: 404, en: 'No such EPCIS resource', zh: '未找到该 EPCIS 资源', action: 'GET /v1/epcis lists the resources.' },
+  'epcis-query-name': { status: 404, en: 'Your organisation has no EPCIS query of this name', zh: '本组织没有该名称的 EPCIS 查询', action: 'GET /v1/epcis/queries lists them.' },
   'capture-job': { status: 404, en: 'No such capture job', zh: '未找到该 EPCIS 采集任务', action: 'Use the id from the Location header of the capture.' },
 
   // ── Method, format, size (405, 406, 413, 415) ────────────────────────
@@ -123,6 +124,7 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   'unsupported-media-type': { status: 415, en: 'The body is not JSON', zh: '请求体须为 JSON（Content-Type: application/json）', action: 'Send `Content-Type: application/json`.' },
 
   // ── State conflicts (409) ────────────────────────────────────────────
+  'epcis-query-exists': { status: 409, en: 'Your organisation has an EPCIS query of this name already', zh: '本组织已有同名的 EPCIS 查询', action: 'Choose another name, or DELETE /v1/epcis/queries/{name} first.' },
   'duplicate-gtin': { status: 409, en: 'This product (GTIN) is registered already in this domain', zh: '该 GTIN 已登记', action: 'Use the existing product (GET /v1/{domain}/products?gtin=).' },
   'gtin-taken': { status: 409, en: 'The GTIN belongs to another organisation', zh: '该 GTIN 已属于其他组织', action: 'Register a GTIN your organisation owns (its GS1 company prefix).' },
   'duplicate-lot': { status: 409, en: 'This GTIN + lot is a batch already, in this or another domain', zh: '该 GTIN 下已有相同批号的批次', action: 'Use a new lot number, or find the batch (GET /v1/search?q=).' },

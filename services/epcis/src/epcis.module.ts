@@ -4,6 +4,8 @@ import { BatchRegistryModule } from '@trace/trace-service';
 import { CaptureController, EventsController, TopLevelController } from './epcis.controller';
 import { CaptureService } from './capture.service';
 import { EPCIS_MIGRATIONS } from './migrations';
+import { NamedQueryService } from './named-query.service';
+import { QueriesController } from './queries.controller';
 import { QueryService } from './query.service';
 
 /**
@@ -14,8 +16,8 @@ import { QueryService } from './query.service';
  */
 @Module({
   imports: [ServiceRuntimeModule.forService({ service: 'epcis', migrations: EPCIS_MIGRATIONS }), BatchRegistryModule],
-  // TopLevelController last: its /v1/epcis/:resource must not shadow /capture and /events.
-  controllers: [CaptureController, EventsController, TopLevelController],
-  providers: [CaptureService, QueryService],
+  // TopLevelController last: its /v1/epcis/:resource must not shadow /capture, /events and /queries.
+  controllers: [CaptureController, EventsController, QueriesController, TopLevelController],
+  providers: [CaptureService, QueryService, NamedQueryService],
 })
 export class EpcisModule {}

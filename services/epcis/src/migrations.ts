@@ -64,4 +64,25 @@ export class UnboundEventIds1765000015000 implements MigrationInterface {
   }
 }
 
-export const EPCIS_MIGRATIONS = [EpcisTables1764300002000, UnboundEventIds1765000015000];
+/** Named queries of the REST binding (/queries): a SimpleEventQuery kept under a name, per organisation. */
+export class EpcisNamedQueries1765031000000 implements MigrationInterface {
+  name = 'EpcisNamedQueries1765031000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE named_queries (
+        org_id     text NOT NULL,
+        name       text NOT NULL,
+        query      jsonb NOT NULL,
+        created_by text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (org_id, name)
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE named_queries');
+  }
+}
+
+export const EPCIS_MIGRATIONS = [EpcisTables1764300002000, UnboundEventIds1765000015000, EpcisNamedQueries1765031000000];

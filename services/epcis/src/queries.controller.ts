@@ -1,0 +1,104 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Options, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CurrentPrincipal, type Principal } from '@trace/platform';
+import { discover, EpcisHeadersInterceptor, pageLink, requireJson } from './epcis-http';
+import { NamedQueryService } from './named-query.service';
+
+const bearerOf = (authorization?: string) => authorization?.replace(/^Bearer\s+/i, '');
+const location = (name: string) => `/v1/epcis/queries/${encodeURIComponent(name)}`;
+
+/** The REST binding's named queries (`/queries`), per organisation. */
+@ApiTags('epcis')
+@ApiBearerAuth()
+@UseInterceptors(EpcisHeadersInterceptor)
+@Controller('v1/epcis/queries')
+export class QueriesController {
+  constructor(@Inject(NamedQueryService) private readonly named: NamedQueryService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Create a named query: { name, query } (query: SimpleEventQuery parameters as JSON, as GET /v1/epcis/events takes them)',
+    description:
+      'The name is the caller organisation\'s own (1-100 of A-Z a-z 0-9 . _ ~ -). Arrays for the list parameters (EQ_bizStep: ["shipping"]), ' +
+      'strings or numbers for the others, null for EXISTS_ ones; perPage and nextPageToken are given when it is run. Checked as a query ' +
+      'would be (400 naming each bad member, epcisException: QueryValidationException). Location: /v1/epcis/queries/{name}.',
+  })
+  @ApiCreatedResponse({ description: 'The stored definition { name, query }' })
+  @ApiBadRequestResponse({ description: 'Not a valid definition; errors[] names the members (JSON pointers)' })
+  @ApiConflictResponse({ description: 'The organisation has a query of that name already (epcis-query-exists)' })
+  async create(@Body() body: unknown, @CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    requireJson(req);
+    const created = await this.named.create(body, principal);
+    res.setHeader('Location', location(created.name));
+    return created;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'The organisation\'s named queries, by name, paged (perPage, nextPageToken, Link rel="next")' })
+  @ApiOkResponse({ description: 'An array of { name, query }' })
+  async list(@Query() params: Record<string, string>, @CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const { member, nextPageToken } = await this.named.list(params, principal);
+    pageLink(req, res, params, nextPageToken);
+    return member;
+  }
+
+  @Options()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Discovery of the named queries resource' })
+  options(@Res({ passthrough: true }) res: Response) {
+    discover(res, ['GET', 'POST']);
+  }
+
+  @Options(':name')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Discovery of a named query' })
+  oneOptions(@Res({ passthrough: true }) res: Response) {
+    discover(res, ['GET', 'DELETE']);
+  }
+
+  @Options(':name/events')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Discovery of a named query\'s events' })
+  eventsOptions(@Res({ passthrough: true }) res: Response) {
+    discover(res, ['GET']);
+  }
+
+  @Get(':name')
+  @ApiOperation({ summary: 'One named query\'s definition' })
+  @ApiOkResponse({ description: '{ name, query }' })
+  @ApiNotFoundResponse({ description: 'The organisation has no query of that name' })
+  one(@Param('name') name: string, @CurrentPrincipal() principal: Principal) {
+    return this.named.get(name, principal);
+  }
+
+  @Delete(':name')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a named query' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ description: 'The organisation has no query of that name' })
+  async remove(@Param('name') name: string, @CurrentPrincipal() principal: Principal) {
+    await this.named.remove(name, principal);
+  }
+
+  @Get(':name/events')
+  @ApiOperation({
+    summary: 'Run a named query: its events as GET /v1/epcis/events with the same parameters would answer them',
+    description: 'Only perPage and nextPageToken (from the Link rel="next" header) are given with it; anything else is a 400.',
+  })
+  @ApiOkResponse({ description: 'An EPCISQueryDocument' })
+  @ApiNotFoundResponse({ description: 'The organisation has no query of that name' })
+  async events(
+    @Param('name') name: string,
+    @Query() params: Record<string, string>,
+    @Headers('authorization') authorization: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { document, nextPageToken } = await this.named.events(name, params, principal, bearerOf(authorization));
+    pageLink(req, res, params, nextPageToken);
+    return document;
+  }
+}
