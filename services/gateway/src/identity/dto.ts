@@ -36,7 +36,7 @@ export class CreateOrganisationDto {
   @MaxLength(200)
   name: string;
 
-  @ApiProperty({ enum: ORG_KINDS })
+  @ApiProperty({ example: 'producer', enum: ORG_KINDS })
   @IsIn(ORG_KINDS)
   kind: OrgKind;
 }
@@ -54,6 +54,7 @@ export class OrganisationDto {
 
 export class CreateClientDto {
   @ApiProperty({
+    example: 'operator',
     enum: ROLES,
     description:
       'operator: producer, processor, distributor, retailer, construction_company, pharmacy or hospital; ' +
@@ -84,7 +85,7 @@ export class CreateLocationDto {
   @MaxLength(200)
   name: string;
 
-  @ApiProperty({ enum: LOCATION_KINDS })
+  @ApiProperty({ example: 'farm', enum: LOCATION_KINDS })
   @IsIn(LOCATION_KINDS)
   kind: LocationKind;
 
@@ -94,7 +95,7 @@ export class CreateLocationDto {
   @MaxLength(100)
   region?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: '山东省寿光市洛城街道 Shouguang, Shandong' })
   @IsOptional()
   @IsString()
   @MaxLength(500)
@@ -106,6 +107,7 @@ export class CreateLocationDto {
   gln?: string;
 
   @ApiPropertyOptional({
+    example: 'b3c27de8-68f6-4cdd-9852-66c8744bd467',
     description: "The organisation the location belongs to: required from an admin; an operator's is its own (another is a 403)",
   })
   @IsOptional()
@@ -124,7 +126,7 @@ export class LocationDto {
   @ApiProperty()
   name: string;
 
-  @ApiProperty({ enum: LOCATION_KINDS })
+  @ApiProperty({ example: 'farm', enum: LOCATION_KINDS })
   kind: LocationKind;
 
   @ApiProperty({ nullable: true, type: String })

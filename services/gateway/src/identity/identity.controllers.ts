@@ -29,6 +29,7 @@ import {
 import { IdentityService } from './identity.service';
 import { clientAddress } from '../scan/negotiation';
 import { LocationService } from './locations.service';
+import { CLIENT_EXAMPLE, LOCATION_EXAMPLE, ORGANISATION_EXAMPLE, TOKEN_EXAMPLE } from '../openapi-examples';
 
 @ApiTags('auth')
 @Controller('v1/auth')
@@ -41,7 +42,7 @@ export class AuthController {
   @Post('token')
   @Public()
   @HttpCode(200)
-  @ApiOkResponse({ type: TokenResponseDto, description: 'A bearer token for the client' })
+  @ApiOkResponse({ type: TokenResponseDto, description: 'A bearer token for the client', example: TOKEN_EXAMPLE })
   @ApiBadRequestResponse({ description: 'Malformed body' })
   @ApiUnauthorizedResponse({ description: 'Unknown client or wrong secret (the same answer for both)' })
   @ApiTooManyRequestsResponse({
@@ -63,7 +64,7 @@ export class OrganisationsController {
   @Post()
   @HttpCode(201)
   @Roles('admin')
-  @ApiCreatedResponse({ type: OrganisationDto })
+  @ApiCreatedResponse({ type: OrganisationDto, example: ORGANISATION_EXAMPLE })
   @ApiForbiddenResponse({ description: 'Not an admin' })
   @ApiConflictResponse({ description: 'An organisation of this kind has this name already (organisation-name-taken, existingOrgId)' })
   create(@Body() dto: CreateOrganisationDto): Promise<OrganisationDto> {
@@ -71,7 +72,7 @@ export class OrganisationsController {
   }
 
   @Get(':id')
-  @ApiOkResponse({ type: OrganisationDto })
+  @ApiOkResponse({ type: OrganisationDto, example: ORGANISATION_EXAMPLE })
   @ApiNotFoundResponse({ description: 'No such organisation, or the caller is neither an admin nor a member of it' })
   get(@Param('id') id: string, @CurrentPrincipal() caller: Principal): Promise<OrganisationDto> {
     return this.identity.getOrganisation(id, caller);
@@ -80,7 +81,7 @@ export class OrganisationsController {
   @Post(':orgId/clients')
   @HttpCode(201)
   @Roles('admin')
-  @ApiCreatedResponse({ type: ClientCredentialsDto, description: 'The secret is shown this once' })
+  @ApiCreatedResponse({ type: ClientCredentialsDto, description: 'The secret is shown this once', example: CLIENT_EXAMPLE })
   @ApiNotFoundResponse({ description: 'No such organisation' })
   @ApiUnprocessableEntityResponse({ description: 'The role does not fit the kind of organisation (problem type role-org-kind)' })
   createClient(@Param('orgId') orgId: string, @Body() dto: CreateClientDto): Promise<ClientCredentialsDto> {
@@ -90,7 +91,7 @@ export class OrganisationsController {
   @Post(':orgId/clients/:clientId/rotate')
   @HttpCode(200)
   @Roles('admin')
-  @ApiOkResponse({ type: ClientCredentialsDto, description: 'The new secret, shown this once; tokens issued before stop working within seconds' })
+  @ApiOkResponse({ type: ClientCredentialsDto, description: 'The new secret, shown this once; tokens issued before stop working within seconds', example: CLIENT_EXAMPLE })
   @ApiForbiddenResponse({ description: 'Not an admin' })
   @ApiNotFoundResponse({ description: 'No such client in this organisation (or it was deleted)' })
   rotateClient(@Param('orgId') orgId: string, @Param('clientId') clientId: string): Promise<ClientCredentialsDto> {
@@ -117,14 +118,14 @@ export class LocationsController {
   @Post()
   @HttpCode(201)
   @Roles('operator', 'admin')
-  @ApiCreatedResponse({ type: LocationDto, description: "A location of the caller's organisation, or (admin) of the organisation `orgId` names" })
+  @ApiCreatedResponse({ type: LocationDto, description: "A location of the caller's organisation, or (admin) of the organisation `orgId` names", example: LOCATION_EXAMPLE })
   @ApiBadRequestResponse({ description: 'Malformed body or a GLN with a wrong check digit' })
   create(@Body() dto: CreateLocationDto, @CurrentPrincipal() caller: Principal): Promise<LocationDto> {
     return this.locations.create(dto, caller);
   }
 
   @Get(':id')
-  @ApiOkResponse({ type: LocationDto })
+  @ApiOkResponse({ type: LocationDto, example: LOCATION_EXAMPLE })
   @ApiNotFoundResponse({
     description: "No such location, or not the caller's to see: a location is for its organisation, that organisation's trading partners on a shared batch, inspectors and regulators",
   })

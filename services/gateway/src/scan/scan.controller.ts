@@ -1,8 +1,9 @@
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { formatDigitalLink, gs1LinkType, type Gs1LinkType } from '@trace/gs1';
-import { DomainError, negotiate, Public, PLATFORM_CONFIG, publicBaseUrl, type PlatformConfig } from '@trace/platform';
+import { DomainError, negotiate, Public, PLATFORM_CONFIG, publicBaseUrl, schemaOfExample, type PlatformConfig } from '@trace/platform';
+import { LINKSET_EXAMPLE, SCAN_EXAMPLE } from '../openapi-examples';
 import { LANGUAGES, type Lang } from './i18n';
 import { linksetOf } from './linkset';
 import { clientAddress, pickLanguage } from './negotiation';
@@ -59,7 +60,15 @@ export class ScanController {
       'Unknown link types get the default view. Query attributes (?17=YYMMDD, ?11=…) are validated.',
   })
   @ApiProduces('application/json', 'text/html', 'application/linkset+json')
-  @ApiOkResponse({ description: 'The scan view selected by linkType and Accept' })
+  @ApiResponse({
+    status: 200,
+    description: 'The scan view selected by linkType and Accept: the JSON document (or the part a linkType selects), the page, or the linkset',
+    content: {
+      'application/json': { schema: schemaOfExample(SCAN_EXAMPLE), example: SCAN_EXAMPLE },
+      'text/html': { schema: { type: 'string', description: 'The consumer page (zh or en)' } },
+      'application/linkset+json': { schema: schemaOfExample(LINKSET_EXAMPLE), example: LINKSET_EXAMPLE },
+    },
+  })
   @ApiTooManyRequestsResponse({ description: 'Rate limit per client address, with Retry-After' })
   async scan(@Req() req: Request, @Res() res: Response): Promise<void> {
     res.setHeader('Access-Control-Expose-Headers', 'Link, Retry-After, X-Cache');
