@@ -68,20 +68,26 @@ export class Outbox {
         payload: { case: eventCase, value: payload } as never,
       }),
     );
+    // Each INSERT also NOTIFYs the relay (delivered only when the transaction commits: it wakes the relay
+    // without polling), in the same statement rather than a round trip of its own.
     if (items.length === 1) {
       const [e] = envelopes;
       await manager.query(
-        `INSERT INTO outbox (event_id, topic, message_key, event_type, payload) VALUES ($1, $2, $3, $4, $5)`,
-        [e.id, TOPIC_OF[items[0].eventCase], items[0].opts.subject, e.type, Buffer.from(encodeEnvelope(e))],
+        `WITH wake AS MATERIALIZED (SELECT pg_notify($6, ''))
+         INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
+         SELECT $1::uuid, $2::text, $3::text, $4::text, $5::bytea FROM wake`,
+        [e.id, TOPIC_OF[items[0].eventCase], items[0].opts.subject, e.type, Buffer.from(encodeEnvelope(e)), this.notifyChannel],
       );
     } else {
       // One JSON document (payloads in base64) rather than an array parameter per column, which the
       // driver escapes element by element; WITH ORDINALITY keeps the given order in the bigserial ids,
       // which is the relay's order.
       await manager.query(
-        `INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
+        `WITH wake AS MATERIALIZED (SELECT pg_notify($2, ''))
+         INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
          SELECT x.event_id, x.topic, x.message_key, x.event_type, decode(x.payload, 'base64')
-           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(doc, n),
+           FROM wake,
+                jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(doc, n),
                 jsonb_to_record(e.doc) AS x(event_id uuid, topic text, message_key text, event_type text, payload text)
           ORDER BY e.n`,
         [
@@ -94,11 +100,10 @@ export class Outbox {
               payload: Buffer.from(encodeEnvelope(e)).toString('base64'),
             })),
           ),
+          this.notifyChannel,
         ],
       );
     }
-    // Delivered only when the transaction commits: wakes the relay without polling.
-    await manager.query('SELECT pg_notify($1, $2)', [this.notifyChannel, '']);
     return envelopes;
   }
 }

@@ -9,7 +9,15 @@ export interface RelayOptions {
   schema: string;
   databaseUrl: string;
   notifyChannel: string;
+  /** How often to look for unsent rows while the LISTEN connection is down (and the base of the retry backoff). */
   pollMs: number;
+  /**
+   * How often to look anyway while LISTEN is up, as a safety net (a
+   * notification lost with a connection); default IDLE_POLL_MS. Commits wake
+   * the relay through NOTIFY, so an idle service costs one statement per
+   * relay per this interval.
+   */
+  idlePollMs?: number;
   batchSize: number;
   logger: Logger;
   onPublished?: (count: number) => void;
@@ -42,8 +50,12 @@ interface OutboxSelect {
  * inboxes absorb the duplicate.
  */
 export class OutboxRelay {
+  /** The safety-net interval while LISTEN is up (see RelayOptions.idlePollMs). */
+  static readonly IDLE_POLL_MS = 30_000;
   private running = false;
   private wake?: () => void;
+  /** A wake-up arrived since the last pass began: the next pause returns at once (one arriving mid-pass is not lost). */
+  private woken = false;
   private loop?: Promise<void>;
   private listener?: Client;
   private failures = 0;
@@ -69,8 +81,14 @@ export class OutboxRelay {
     this.listener = undefined;
   }
 
+  /** Whether its LISTEN connection is up (commits wake it; polling is only the safety net). */
+  get listening(): boolean {
+    return this.listener !== undefined;
+  }
+
   /** Ask for a pass now (e.g. right after a local commit). */
   nudge(): void {
+    this.woken = true;
     this.wake?.();
   }
 
@@ -114,10 +132,14 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
+    let probe = false;
     while (this.running) {
+      this.woken = false;
       let sent = 0;
       try {
-        sent = await this.drain();
+        // A pass nothing asked for (the safety net) first looks whether there is anything at all: one
+        // statement, instead of the transaction's four, when idle.
+        sent = probe && !(await this.anyUnsent()) ? 0 : await this.drain();
         this.failures = 0;
       } catch (err) {
         if (!this.running) break;
@@ -128,18 +150,30 @@ export class OutboxRelay {
         await this.pause(delay);
         continue;
       }
-      if (sent === 0) await this.pause(this.opts.pollMs);
+      if (sent === 0) {
+        // Commits NOTIFY while the listener is up; polling only stands in for it when it is down.
+        const listening = this.listener !== undefined;
+        probe = !(await this.pause(listening ? (this.opts.idlePollMs ?? OutboxRelay.IDLE_POLL_MS) : this.opts.pollMs)) && listening;
+      } else probe = false;
     }
   }
 
-  private pause(ms: number): Promise<void> {
+  private async anyUnsent(): Promise<boolean> {
+    const [row] = await this.dataSource.query('SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL) AS any');
+    return row.any === true;
+  }
+
+  /** Resolves after `ms`, or earlier on a wake-up (true then; also when one came before the pause began). */
+  private pause(ms: number): Promise<boolean> {
+    if (this.woken || !this.running) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const timer = setTimeout(() => done(false), ms);
+      const done = (woken: boolean) => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
+        this.wake = undefined;
+        resolve(woken);
+      };
+      this.wake = () => done(true);
     });
   }
 
@@ -163,6 +197,8 @@ export class OutboxRelay {
         client.on('notification', () => this.nudge());
         await client.query(`LISTEN "${this.opts.notifyChannel}"`);
         this.listener = client;
+        // Commits while it was not listening notified nobody: one pass now, then the long interval.
+        this.nudge();
         await new Promise<void>((resolve) => client.once('end', () => resolve()));
       } catch (err) {
         this.opts.logger.debug({ err }, 'outbox LISTEN connection lost; polling meanwhile');
@@ -170,6 +206,8 @@ export class OutboxRelay {
         this.listener = undefined;
         await client.end().catch(() => undefined);
       }
+      // Back to polling every pollMs until listening again (the loop may be in its long pause).
+      this.nudge();
       if (this.running) await sleep(1000);
     }
   }

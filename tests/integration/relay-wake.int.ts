@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@trace/platform';
+import { Outbox, OutboxRelay } from '@trace/messaging';
+import { eventually, testDatabaseUrl } from '@trace/testing';
+import { changeStateAndEmit, effects, startBackbonePair, type BackbonePair } from './harness';
+
+/** Longer than any test here may take: a delivery inside it came from a NOTIFY, not from polling. */
+const POLL_MS = 120_000;
+
+/**
+ * An idle relay does not poll: a commit's NOTIFY (sent by the outbox INSERT
+ * itself) wakes it, and polling is only a slow safety net. Here both the poll
+ * and the safety net are two minutes, so every delivery timed below is a
+ * wake-up, including one that arrives while the relay is busy publishing.
+ */
+describe('outbox relay woken by NOTIFY', () => {
+  let pair: BackbonePair;
+  let relay: OutboxRelay;
+  let during: (() => Promise<void>) | undefined;
+
+  beforeEach(async () => {
+    pair = await startBackbonePair('embedded');
+    const { producer } = pair;
+    relay = new OutboxRelay(producer.ds, pair.fx.transport, {
+      service: producer.name,
+      schema: producer.schema,
+      databaseUrl: testDatabaseUrl(),
+      notifyChannel: `outbox_${producer.schema}`,
+      pollMs: POLL_MS,
+      idlePollMs: POLL_MS,
+      batchSize: 100,
+      logger: createLogger('silent'),
+      afterPublish: async () => {
+        const run = during;
+        during = undefined;
+        await run?.();
+      },
+    });
+    relay.start();
+    await eventually(async () => relay.listening);
+  });
+
+  afterEach(async () => {
+    await relay?.stop();
+    await pair?.stop();
+  });
+
+  const deliveredWithin = async (id: string, committedAt: number) => {
+    await eventually(async () => (await effects(pair.consumer)).get(id) === 1, 10_000, 10);
+    return Date.now() - committedAt;
+  };
+
+  it('delivers a committed event at once, not at the next poll', async () => {
+    const id = randomUUID();
+    await changeStateAndEmit(pair.producer, id);
+    const ms = await deliveredWithin(id, Date.now());
+    expect(ms).toBeLessThan(3_000);
+  });
+
+  it('looks for rows nobody notified about at its safety-net interval, one statement when idle', async () => {
+    // A second relay on the same outbox, polling every 50 ms while not listening, every 500 ms as a safety net.
+    const { producer } = pair;
+    let transactions = 0;
+    let statements = 0;
+    const ds = Object.create(producer.ds) as typeof producer.ds;
+    ds.transaction = ((...args: Parameters<typeof producer.ds.transaction>) => {
+      transactions++;
+      return (producer.ds.transaction as (...a: unknown[]) => Promise<unknown>).apply(producer.ds, args);
+    }) as typeof producer.ds.transaction;
+    ds.query = ((...args: Parameters<typeof producer.ds.query>) => {
+      statements++;
+      return producer.ds.query(...args);
+    }) as typeof producer.ds.query;
+    await relay.stop();
+    relay = new OutboxRelay(ds, pair.fx.transport, {
+      service: producer.name,
+      schema: producer.schema,
+      databaseUrl: testDatabaseUrl(),
+      notifyChannel: `outbox_${producer.schema}`,
+      pollMs: 50,
+      idlePollMs: 500,
+      batchSize: 100,
+      logger: createLogger('silent'),
+    });
+    relay.start();
+    await eventually(async () => relay.listening);
+    // Idle, listening: the safety net's probe (one statement) per 500 ms, not a pass (four) per 50 ms.
+    const [t0, s0, started] = [transactions, statements, Date.now()];
+    await eventually(async () => statements >= s0 + 3, 5_000, 10);
+    const perProbe = (Date.now() - started) / (statements - s0);
+    expect(perProbe).toBeGreaterThan(300);
+    expect(transactions - t0).toBe(0);
+    // A row whose notification nobody hears (as if it was lost) still goes out, at the safety net's pace.
+    const id = randomUUID();
+    const unheard = new Outbox(producer.name, `nobody_listens_${producer.schema}`);
+    await producer.ds.transaction((m) => unheard.append(m, 'batchRegistered', { batch: { domain: 1, batchId: id } }, { subject: id, orgId: 'o' }));
+    expect(await deliveredWithin(id, Date.now())).toBeLessThan(3_000);
+  });
+
+  it('does not lose a wake-up that arrives while it is publishing', async () => {
+    const first = randomUUID();
+    const second = randomUUID();
+    let secondCommitted = 0;
+    // While the first event is being published, the second one commits (and NOTIFYs); the
+    // pause gives the listener time to receive that notification before the pass ends.
+    during = async () => {
+      await changeStateAndEmit(pair.producer, second);
+      secondCommitted = Date.now();
+      await new Promise((r) => setTimeout(r, 200));
+    };
+    await changeStateAndEmit(pair.producer, first);
+    await deliveredWithin(first, Date.now());
+    // The first event may reach the consumer before its publish call returns: wait for the second commit.
+    await eventually(async () => secondCommitted > 0);
+    const ms = await deliveredWithin(second, secondCommitted);
+    expect(ms).toBeLessThan(3_000);
+  });
+});
