@@ -1,6 +1,7 @@
 import { Public } from './auth';
+import { ApiJsonResponse } from './openapi-docs';
 import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 export interface CheckResult {
@@ -45,13 +46,16 @@ export class HealthController {
 
   @Get('live')
   @HttpCode(200)
-  @ApiOkResponse({ description: 'The process is up' })
+  @ApiJsonResponse(200, 'The process is up', { status: 'ok' })
   live() {
     return { status: 'ok' };
   }
 
   @Get('ready')
-  @ApiOkResponse({ description: 'Database, broker and cache answer' })
+  @ApiJsonResponse(200, 'Database, broker and cache answer (each check with its detail)', {
+    status: 'ok',
+    checks: { database: { ok: true }, broker: { ok: true, detail: 'in-process' }, cache: { ok: true, detail: 'memory' } },
+  })
   @ApiServiceUnavailableResponse({ description: 'A dependency does not answer' })
   async ready(@Res({ passthrough: true }) res: Response) {
     const { ok, checks } = await this.registry.run();

@@ -31,11 +31,11 @@ export class QuantityDto {
 export const DOMAIN_NAMES = ['agri', 'food', 'drug', 'material', 'goods'] as const;
 
 export class BatchInputDto {
-  @ApiProperty({ enum: DOMAIN_NAMES })
+  @ApiProperty({ example: 'agri', enum: DOMAIN_NAMES })
   @IsIn(DOMAIN_NAMES)
   domain: (typeof DOMAIN_NAMES)[number];
 
-  @ApiProperty()
+  @ApiProperty({ example: '8765cc77-b133-4213-9cf9-0d507dcd2340' })
   @IsUUID('4')
   batchId: string;
 
@@ -61,7 +61,7 @@ export class RegisterProductDto {
   @Matches(/^[a-z][a-z0-9_]{0,39}$/, { message: 'category must be a lowercase identifier' })
   category: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: { variety: '千禧 Qianxi', packaging: '5 kg crate' } })
   @IsOptional()
   @IsObject()
   attributes?: Record<string, unknown>;
@@ -113,7 +113,7 @@ export class RecordEventDto {
   @IsOffsetTime()
   eventTime: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'a57ce6f7-29b8-45d4-9aff-a89a48350dd9' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
@@ -125,14 +125,14 @@ export class RecordEventDto {
   @Matches(/^[a-z_]{2,40}$/, { message: 'disposition must be a CBV 2.0 disposition name' })
   disposition?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'c92dfc37-18ec-4095-9f8c-d034e07d20fe' })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
   toOrgId?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: '1fbf8517-d64a-41f8-90c7-c2e8d05875c3' })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
@@ -178,7 +178,7 @@ export class RegisterBatchDto {
   @IsOffsetTime()
   producedAt: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'a57ce6f7-29b8-45d4-9aff-a89a48350dd9' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
@@ -196,7 +196,7 @@ export class RegisterBatchDto {
   @Nested(() => BatchInputDto, { each: true })
   inputs?: BatchInputDto[];
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: { harvestField: 'Greenhouse 3, row 12' } })
   @IsOptional()
   @IsObject()
   attributes?: Record<string, unknown>;

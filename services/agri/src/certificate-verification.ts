@@ -1,8 +1,9 @@
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import QRCode from 'qrcode';
-import { DomainError, negotiate, PLATFORM_CONFIG, preferredLanguage, Public, publicBaseUrl, RateLimitedLookup, type PlatformConfig } from '@trace/platform';
+import { DomainError, negotiate, PLATFORM_CONFIG, preferredLanguage, Public, publicBaseUrl, RateLimitedLookup, schemaOfExample, type PlatformConfig } from '@trace/platform';
+import { PUBLIC_CERTIFICATE_EXAMPLE } from './openapi-examples';
 import { renderCertificatePage, renderCertificateProblem, type CertificateLang } from './certificate-page';
 import { CertificateService } from './certificates';
 
@@ -44,7 +45,14 @@ export class CertificateVerificationController {
   })
   @ApiQuery({ name: 'lang', required: false, enum: ['zh', 'en'], description: 'Language of the HTML page (overrides Accept-Language)' })
   @ApiProduces('application/json', 'text/html')
-  @ApiOkResponse({ description: 'The certificate as issued, JSON or the print-ready page' })
+  @ApiResponse({
+    status: 200,
+    description: 'The certificate as issued, JSON or the print-ready page',
+    content: {
+      'application/json': { schema: schemaOfExample(PUBLIC_CERTIFICATE_EXAMPLE), example: PUBLIC_CERTIFICATE_EXAMPLE },
+      'text/html': { schema: { type: 'string', description: 'The certificate page (zh or en), print-ready' } },
+    },
+  })
   @ApiTooManyRequestsResponse({ description: 'Too many look-ups from this address (LOOKUP_RATE_LIMIT a minute); Retry-After says when to try again' })
   async verify(@Param('number') number: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const media = negotiate(req.headers.accept, MEDIA);

@@ -12,7 +12,7 @@ export class IssueCertificateDto {
   @MaxLength(200, { each: true })
   commitments: string[];
 
-  @ApiProperty({ enum: CERTIFICATE_BASES })
+  @ApiProperty({ example: 'self_test', enum: CERTIFICATE_BASES })
   @IsIn(CERTIFICATE_BASES)
   basis: CertificateBasis;
 

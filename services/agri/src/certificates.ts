@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Body, Controller, Get, HttpCode, Inject, Injectable, Optional, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Outbox } from '@trace/messaging';
 import {
+  ApiJsonResponse,
   badRequest,
   CurrentPrincipal,
   DIRECTORY,
@@ -13,6 +14,7 @@ import {
   type Directory,
   type Principal,
 } from '@trace/platform';
+import { CERTIFICATE_EXAMPLE } from './openapi-examples';
 import { announceCertificate, BatchService, readHoldings, type BatchRow, type DomainHooks } from '@trace/trace-service';
 import { CERTIFIED_MOVEMENTS, certificateIssuable, certificateNumber, isCertificateNumber, validateCertificateRequest } from './agri.rules';
 import { IssueCertificateDto } from './certificate.dto';
@@ -172,13 +174,13 @@ export class AgriCertificateController {
   @Post(':id/certificate')
   @HttpCode(201)
   @Roles('operator')
-  @ApiCreatedResponse({ description: '{ number, issuedAt, batchId, qrLink } and the certificate content' })
+  @ApiJsonResponse(201, '{ number, issuedAt, batchId, qrLink } and the certificate content', CERTIFICATE_EXAMPLE)
   issue(@Param('id', uuid()) id: string, @Body() dto: IssueCertificateDto, @CurrentPrincipal() principal: Principal) {
     return this.certificates.issue(id, dto, principal);
   }
 
   @Get(':id/certificate')
-  @ApiOkResponse({ description: "The batch's certificate" })
+  @ApiJsonResponse(200, "The batch's certificate", CERTIFICATE_EXAMPLE)
   get(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
     return this.certificates.forBatch(id, principal);
   }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
-import { CurrentPrincipal, Public, RateLimitedLookup, Roles, type Principal } from '@trace/platform';
+import { ApiBearerAuth, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiJsonResponse, CurrentPrincipal, Public, RateLimitedLookup, Roles, type Principal } from '@trace/platform';
+import { CODES_EXAMPLE, DISPENSED_EXAMPLE, RELEASE_EXAMPLE, VERIFY_CODE_EXAMPLE } from './openapi-examples';
 import { CodeDto, DispenseDto, RegisterCodesDto, ReleaseDto } from './drug.dto';
 import { DrugService } from './drug.service';
 
@@ -15,7 +16,7 @@ export class DrugBatchExtrasController {
   @Post(':id/codes')
   @HttpCode(201)
   @Roles('operator')
-  @ApiCreatedResponse({ description: '{ batchId, registered, codes }' })
+  @ApiJsonResponse(201, '{ batchId, registered, codes }', CODES_EXAMPLE)
   codes(@Param('id', uuid()) id: string, @Body() dto: RegisterCodesDto, @CurrentPrincipal() principal: Principal) {
     return this.drugs.registerCodes(id, dto, principal);
   }
@@ -23,13 +24,13 @@ export class DrugBatchExtrasController {
   @Post(':id/release')
   @HttpCode(201)
   @Roles('regulator')
-  @ApiCreatedResponse({ description: 'Batch release (批签发): { batchId, number, releasedAt, releasedBy }' })
+  @ApiJsonResponse(201, 'Batch release (批签发): { batchId, number, releasedAt, releasedBy, note }', RELEASE_EXAMPLE)
   release(@Param('id', uuid()) id: string, @Body() dto: ReleaseDto, @CurrentPrincipal() principal: Principal) {
     return this.drugs.release(id, dto, principal);
   }
 
   @Get(':id/release')
-  @ApiOkResponse({ description: 'The batch release, 404 when none' })
+  @ApiJsonResponse(200, 'The batch release, 404 when none', RELEASE_EXAMPLE)
   getRelease(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
     return this.drugs.getRelease(id, principal);
   }
@@ -46,7 +47,7 @@ export class DrugCodeController {
   @Public()
   @RateLimitedLookup()
   @ApiTooManyRequestsResponse({ description: 'Too many look-ups from this address (LOOKUP_RATE_LIMIT a minute); Retry-After says when to try again' })
-  @ApiOkResponse({ description: '{ status: VERIFIED|UNKNOWN|RECALLED|DISPENSED|EXPIRED, batch }' })
+  @ApiJsonResponse(200, '{ status: VERIFIED|UNKNOWN|RECALLED|DISPENSED|EXPIRED, code, batch }', VERIFY_CODE_EXAMPLE)
   verify(@Body() dto: CodeDto) {
     return this.drugs.verify(dto.code);
   }
@@ -55,7 +56,7 @@ export class DrugCodeController {
   @HttpCode(201)
   @Roles('operator')
   @ApiBearerAuth()
-  @ApiCreatedResponse({ description: 'The code, dispensed; 409 when dispensed before or its batch is recalled or held' })
+  @ApiJsonResponse(201, 'The code, dispensed; 409 when dispensed before or its batch is recalled or held', DISPENSED_EXAMPLE)
   dispense(@Body() dto: DispenseDto, @CurrentPrincipal() principal: Principal) {
     return this.drugs.dispense(dto, principal);
   }

@@ -4,7 +4,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsNotEmpty, IsOptional, IsS
 export const MAX_CODES_PER_REQUEST = 10_000;
 
 export class RegisterCodesDto {
-  @ApiPropertyOptional({ description: '20-digit Chinese drug trace codes, GS1 element strings (01)…(21)… or Digital Links /01/…/21/…' })
+  @ApiPropertyOptional({ example: ['(01)06917965443329(21)WCXU0CVNK6KL'], description: '20-digit Chinese drug trace codes, GS1 element strings (01)…(21)… or Digital Links /01/…/21/…' })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
@@ -13,7 +13,7 @@ export class RegisterCodesDto {
   @MaxLength(200, { each: true })
   codes?: string[];
 
-  @ApiPropertyOptional({ description: 'How many codes to generate instead', minimum: 1, maximum: MAX_CODES_PER_REQUEST })
+  @ApiPropertyOptional({ example: 2, description: 'How many codes to generate instead', minimum: 1, maximum: MAX_CODES_PER_REQUEST })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -30,7 +30,7 @@ export class CodeDto {
 }
 
 export class DispenseDto extends CodeDto {
-  @ApiPropertyOptional({ description: "Where it is dispensed; by default the batch's current location" })
+  @ApiPropertyOptional({ example: '1fbf8517-d64a-41f8-90c7-c2e8d05875c3', description: "Where it is dispensed; by default the batch's current location" })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
@@ -45,7 +45,7 @@ export class ReleaseDto {
   @Matches(/^[A-Za-z0-9][A-Za-z0-9/_.-]{0,63}$/, { message: 'number must be 1-64 letters, digits, "/", "_", "." or "-"' })
   number?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'Released after review of the batch records' })
   @IsOptional()
   @IsString()
   @MaxLength(1000)

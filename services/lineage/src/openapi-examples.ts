@@ -46,6 +46,10 @@ export const TRACE_EXAMPLE = {
     },
   ],
   edges: [
-    { from: ids.batch, to: ids.juice, kind: 'input', quantity: { value: 50, unit: 'kg' } },
+    { from: ids.batch, to: ids.juice, kind: 'input' },
+    {
+      from: ids.batch, to: ids.batch, kind: 'shipment', batchId: ids.batch, fromOrgId: ids.farm, fromOrgName: 'Green Hill Farm', toOrgId: ids.shop,
+      toOrgName: 'South Market', quantity: { value: 500, unit: 'kg' }, shippedAt: '2026-12-06T07:53:15+08:00',
+    },
   ],
 };

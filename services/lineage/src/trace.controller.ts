@@ -1,6 +1,7 @@
 import { Controller, DefaultValuePipe, Get, Inject, Param, ParseEnumPipe, ParseUUIDPipe, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { badRequest, CurrentPrincipal, Roles, type Principal } from '@trace/platform';
+import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiJsonResponse, badRequest, CurrentPrincipal, Roles, type Principal } from '@trace/platform';
+import { TRACE_EXAMPLE } from './openapi-examples';
 import { DOMAIN_NAMES } from './lineage-graph';
 import { TraceNames } from './trace-names';
 import { TraceQuery } from './trace.query';
@@ -34,14 +35,15 @@ export class TraceController {
   @Roles('inspector', 'regulator', 'operator')
   @ApiQuery({ name: 'direction', enum: Direction, required: false })
   @ApiQuery({ name: 'depth', type: Number, required: false, description: `1..${MAX_TRACE_DEPTH}, default ${DEFAULT_TRACE_DEPTH}` })
-  @ApiOkResponse({
-    description:
-      'Batches reachable from the batch within `depth` input edges, upstream (what it was made from), downstream ' +
+  @ApiJsonResponse(
+    200,
+    'Batches reachable from the batch within `depth` input edges, upstream (what it was made from), downstream ' +
       '(what was made from it) or both. Operators may trace only batches their organisation owns, holds or held. Nodes carry ' +
       'productName, holderName and locationName (an operator sees the names of its own locations only, else null); edges are the ' +
       'inputs (kind input, from the input batch to the output) and the shipments of each batch (kind shipment, from = to = the ' +
       'batch, with fromOrgId/fromOrgName, toOrgId/toOrgName, quantity, shippedAt; an operator sees those it sent or received).',
-  })
+    TRACE_EXAMPLE,
+  )
   async trace(
     @Param('domain') domain: string,
     @Param('batchId', new ParseUUIDPipe()) batchId: string,

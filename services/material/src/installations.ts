@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Get, Inject, Injectable, Optional, Param, ParseUUIDPipe } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CurrentPrincipal, DIRECTORY, type Directory, type Principal } from '@trace/platform';
+import { ApiJsonResponse, CurrentPrincipal, DIRECTORY, type Directory, type Principal } from '@trace/platform';
 import { BatchService, type DomainHooks } from '@trace/trace-service';
 import { installationOf } from './material.rules';
 
@@ -61,7 +61,25 @@ export class MaterialInstallationController {
   constructor(@Inject(InstallationService) private readonly installations: InstallationService) {}
 
   @Get(':id/installations')
-  @ApiOkResponse({ description: '{ batchId, installations: [{ site, quantity, installedAt }], sites, totalInstalled }' })
+  @ApiJsonResponse(200, '{ batchId, installations: [{ site, quantity, installedAt }], sites, totalInstalled }', {
+    batchId: '263a28f8-4364-4c02-8793-f43a324e654f',
+    installations: [
+      {
+        site: {
+          locationId: '5b0f7c1e-2d3a-4e9b-8c61-7a2f4d9e0b13',
+          orgId: '0e8d6c2a-91f4-4b7d-a3c5-6f2e1d9b8a70',
+          name: 'Riverside Tower, block B',
+          region: 'CN-32',
+          address: '南京市鼓楼区 Gulou, Nanjing',
+        },
+        quantity: { value: 12, unit: 't' },
+        installedAt: '2026-12-10T01:00:00.000Z',
+        eventId: '7c3e9a1b-5d2f-4e8a-b6c4-1f0d9e2a3b57',
+      },
+    ],
+    sites: 1,
+    totalInstalled: 12,
+  })
   list(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string, @CurrentPrincipal() principal: Principal) {
     return this.installations.forBatch(id, principal);
   }

@@ -53,7 +53,7 @@ export class InspectionItemDto {
   @IsMeasurement()
   limit: number | string;
 
-  @ApiProperty({ enum: RESULTS })
+  @ApiProperty({ example: 'fail', enum: RESULTS })
   @IsIn(RESULTS)
   result: InspectionResult;
 }
@@ -83,11 +83,11 @@ export class RecordInspectionDto {
   @Nested(() => InspectionItemDto, { each: true })
   items: InspectionItemDto[];
 
-  @ApiProperty({ enum: RESULTS, description: 'Must be "fail" when any item fails, and "pass" when none does' })
+  @ApiProperty({ example: 'fail', enum: RESULTS, description: 'Must be "fail" when any item fails, and "pass" when none does' })
   @IsIn(RESULTS)
   conclusion: InspectionResult;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'The failed inspection of this batch that this one re-tests' })
+  @ApiPropertyOptional({ example: '3d9415ae-ca68-4b6a-baf2-1974091b41b6', format: 'uuid', description: 'The failed inspection of this batch that this one re-tests' })
   @IsOptional()
   @IsUUID('4')
   retestOf?: string;
