@@ -8,9 +8,9 @@ const CSV = 'text/csv';
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const problem = (rule: string) => `https://problems.trace.dev/${rule}`;
 
-async function upload(api: Api, domain: string, body: string | Buffer, type = CSV) {
-  const r = await fetch(`${api.baseUrl}/v1/${domain}/imports`, { method: 'POST', headers: { ...(await api.headers()), 'content-type': type, accept: 'application/json' }, body });
-  return { status: r.status, body: (await r.json()) as any, location: r.headers.get('location') };
+async function upload(api: Api, domain: string, body: string | Buffer, type = CSV, headers: Record<string, string> = {}) {
+  const r = await fetch(`${api.baseUrl}/v1/${domain}/imports`, { method: 'POST', headers: { ...(await api.headers()), 'content-type': type, accept: 'application/json', ...headers }, body });
+  return { status: r.status, body: (await r.json()) as any, location: r.headers.get('location'), replayed: r.headers.get('idempotent-replayed') };
 }
 
 /** Polls the job until it is no longer running. */
@@ -84,6 +84,17 @@ describe('bulk import of products and batches', () => {
     expect(job).toMatchObject({ status: 'completed', productsCreated: 0, productsExisting: 1, batchesCreated: 0, batchesExisting: 2, failedRows: 4 });
     const [{ n }] = await t.query(`SELECT count(*)::int AS n FROM ${t.prefix}agri.batches WHERE lot LIKE 'TOM-%'`);
     expect(n).toBe(2);
+  });
+
+  it('honours Idempotency-Key with the file as the body: the same file replays the job, another file is a 422', async () => {
+    const file = `gtin,lot,quantity,unit,producedAt,locationId\n09506000134352,KEY-001,5,kg,2026-11-20T08:00:00+08:00,${farmLoc}\n`;
+    const first = await upload(farm.api, 'agri', file, CSV, { 'idempotency-key': 'import-key-1' });
+    expect(first.status).toBe(202);
+    const retry = await upload(farm.api, 'agri', file, CSV, { 'idempotency-key': 'import-key-1' });
+    expect([retry.status, retry.body.id, retry.replayed]).toEqual([202, first.body.id, 'true']);
+    const other = await upload(farm.api, 'agri', file.replace('KEY-001', 'KEY-002'), CSV, { 'idempotency-key': 'import-key-1' });
+    expect([other.status, other.body.type]).toEqual([422, problem('idempotency-key-reused')]);
+    await finished(farm.api, 'agri', first.body.id);
   });
 
   it('authorises as the REST routes do: operators only, their own jobs, rules of the domain per row', async () => {

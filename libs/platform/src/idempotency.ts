@@ -21,6 +21,7 @@ import { createServiceDataSource, initializeServiceDatabase } from './database';
 import { hostStoreLifecycle } from './host-store';
 import { LOGGER, type Logger } from './logging';
 import { badRequest, DomainError, ProblemDetailsFilter, problemType, unprocessable, type ProblemDetails } from './problem';
+import { uploadOf } from './upload-body';
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 /** 1–200 printable ASCII characters (API.md, Idempotency). */
@@ -207,7 +208,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   private async run(store: IdempotencyStore, caller: string, rawKey: string, req: Request, res: Response, status: number, next: CallHandler) {
-    const fingerprint = requestFingerprint(req.method, req.originalUrl, req.body);
+    // An uploaded file is not in req.body: its digest stands for it, so another file under the same key is a 422.
+    const upload = uploadOf(req);
+    const fingerprinted = upload ? { upload: createHash('sha256').update(upload.format).update('\0').update(upload.content).digest('hex') } : req.body;
+    const fingerprint = requestFingerprint(req.method, req.originalUrl, fingerprinted);
     const key = idempotencyKeyId(caller, rawKey);
     const deadline = Date.now() + WAIT_FOR_FIRST_MS;
     for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
