@@ -154,3 +154,40 @@ export const INSPECTION_EXAMPLE = {
 export const INSPECTION_RECORDED_EXAMPLE = { id: ids.inspection, conclusion: 'fail', retestDeadline: '2026-12-21T07:53:16.000Z' };
 
 export const CATEGORY_EXAMPLE = { code: 'vegetable', name: { zh: '蔬菜', en: 'Vegetables' }, rules: ['certificate-required'] };
+
+/** A bulk import job just accepted, and the same job finished with one refused row. */
+export const IMPORT_JOB_EXAMPLE = {
+  id: '8366a363-058a-4727-9e18-fd38c7828756',
+  domain: 'agri',
+  status: 'running',
+  format: 'csv',
+  total: 2,
+  processed: 0,
+  failedRows: 0,
+  batchesCreated: 0,
+  batchesExisting: 0,
+  productsCreated: 0,
+  productsExisting: 0,
+  errors: [],
+  createdAt: '2026-12-06T08:10:25.507Z',
+  finishedAt: null,
+};
+
+export const IMPORT_JOB_DONE_EXAMPLE = {
+  ...IMPORT_JOB_EXAMPLE,
+  status: 'completed',
+  processed: 2,
+  failedRows: 1,
+  batchesCreated: 1,
+  productsCreated: 1,
+  errors: [
+    {
+      row: 3,
+      type: 'validation',
+      status: 400,
+      detail: 'quantity.value: value must be a number conforming to the specified constraints',
+      errors: [{ field: 'quantity.value', message: 'value must be a number conforming to the specified constraints' }],
+    },
+  ],
+  finishedAt: '2026-12-06T08:10:25.771Z',
+};

@@ -1,11 +1,13 @@
 import { Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Req, Res, type Type } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { badRequest, CurrentPrincipal, DomainError, notFound, Roles, UPLOAD_MEDIA_TYPES, uploadOf, type Principal } from '@trace/platform';
+import { ApiJsonResponse, badRequest, CurrentPrincipal, DomainError, notFound, Roles, UPLOAD_MEDIA_TYPES, uploadOf, type Principal } from '@trace/platform';
+import { IMPORT_JOB_DONE_EXAMPLE, IMPORT_JOB_EXAMPLE } from '../openapi-examples';
 import type { DomainName } from '../domains';
 import { ImportJobStore, type ImportJobRow } from './import-jobs.store';
 import { IMPORT_COLUMNS, unknownColumns } from './import-row';
 import { ImportRunner } from './import-runner';
+import { IMPORT_JOB_EXAMPLE } from './openapi-examples';
 import { parseSheet, SheetError } from './parse-sheet';
 
 /** Rows one import may hold; a larger file is split (the CLI says so). */
@@ -63,7 +65,7 @@ export function createImportController(domain: DomainName): Type<unknown> {
     })
     @ApiConsumes(UPLOAD_MEDIA_TYPES.csv, UPLOAD_MEDIA_TYPES.xlsx)
     @ApiBody({ schema: { type: 'string', format: 'binary', example: 'gtin,productName,category,lot,quantity,unit,producedAt,locationId\n09506000134352,Cherry tomatoes,vegetable,TOM-001,500,kg,2026-11-20T08:00:00+08:00,<location id>\n' } })
-    @ApiAcceptedResponse({ description: `The job: ${JOB_DESCRIPTION}` })
+    @ApiJsonResponse(202, `The job: ${JOB_DESCRIPTION}`, IMPORT_JOB_EXAMPLE)
     async create(@Req() req: Request, @Res({ passthrough: true }) res: Response, @CurrentPrincipal() principal: Principal) {
       const upload = uploadOf(req);
       if (!upload) {
@@ -97,7 +99,7 @@ export function createImportController(domain: DomainName): Type<unknown> {
     @Get(':id')
     @Roles('operator')
     @ApiOperation({ summary: 'Progress and per-row errors of an import (the organisation that sent it)' })
-    @ApiOkResponse({ description: JOB_DESCRIPTION })
+    @ApiJsonResponse(200, JOB_DESCRIPTION, IMPORT_JOB_DONE_EXAMPLE)
     async get(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string, @CurrentPrincipal() principal: Principal) {
       const job = await this.jobs.get(id);
       // Another organisation's import is as absent as one that never was.
