@@ -12,7 +12,8 @@ const byOrg = (a: { orgId: string }, b: { orgId: string }) => a.orgId.localeComp
  * receiver (destinationList possessing_party/owning_party `urn:uuid:<org id>`)
  * sends the quantityList's quantity into transit to it, more than the
  * capturer holds is refused (insufficient-quantity), and the receiver's
- * captured receiving takes what is in transit (less records a shortage).
+ * captured receiving takes what is in transit (less records a shortage);
+ * destroying, selling and void_shipping take and give back as the API does.
  */
 describe('EPCIS capture moves holdings as the API does', () => {
   let t: EmbeddedTestApp;
@@ -71,7 +72,7 @@ describe('EPCIS capture moves holdings as the API does', () => {
   };
   const expected = (...h: { orgId: string; quantity: number; inTransit: number }[]) => h.sort(byOrg);
 
-  it('ships part of a holding by capture, refuses more than held, and the receiver receives it by capture with a shortage', async () => {
+  it('ships part of a holding by capture, refuses more than held, the receiver receives it with a shortage; destroying, selling and void_shipping as over REST', async () => {
     expect(await capture(farm, doc([observed('shipping', 1, 300, to(mill))]))).toMatchObject({ success: true, errors: [] });
     expect(await holdings(farm.api)).toEqual(expected({ orgId: farm.id, quantity: 700, inTransit: 0 }, { orgId: mill.id, quantity: 0, inTransit: 300 }));
     // The same document again: the event is stored once, and moves nothing a second time.
@@ -115,6 +116,18 @@ describe('EPCIS capture moves holdings as the API does', () => {
       [lot.id],
     );
     expect(row).toEqual({ holder_org_id: mill.id, pending_receiver_org_id: bakery.id });
+
+    // Taking steps take from the capturer's holding: the mill destroys 30 kg of its 180, and cannot sell 500.
+    expect(await capture(mill, doc([observed('destroying', 5, 30, { disposition: 'destroyed' })]))).toMatchObject({ success: true, errors: [] });
+    const sold = await capture(mill, doc([observed('retail_selling', 6, 500)]));
+    expect(sold.errors).toEqual([expect.objectContaining({ eventIndex: 0, reason: expect.stringMatching(/holds 150 of this batch; 500 cannot be taken/) })]);
+    // The farm voids its captured shipment to the bakery: its 700 kg come back, the mill's 100 stay on their way.
+    expect(await capture(farm, doc([observed('void_shipping', 7, undefined, to(bakery))]))).toMatchObject({ success: true, errors: [] });
+    expect(await holdings(farm.api)).toEqual(
+      expected({ orgId: farm.id, quantity: 700, inTransit: 0 }, { orgId: mill.id, quantity: 150, inTransit: 0 }, { orgId: bakery.id, quantity: 0, inTransit: 100 }),
+    );
+    // A part destroyed leaves the rest of the batch as it was.
+    expect((await farm.api.get(`/v1/agri/batches/${lot.id}`)).body.status).toBe('active');
   }, 120_000);
 
   it('refuses a captured receiving by an organisation nothing is in transit to, when the batch is in transit elsewhere', async () => {

@@ -137,7 +137,7 @@ export class ChunkWriter {
         const blocked = ev.error || move ? undefined : movementRefusal(batch.status as BatchStatus, ev.bizStep);
         if (blocked) throw new DomainError(blocked.status, blocked.rule, `${batchKey(batch.gtin, batch.lot)}: ${blocked.message}`);
         const take = t.role === 'input' && !ev.error ? capturedConsumption(t, batch, holdings, facts.gone, p) : undefined;
-        if (!ev.error) await checkCapturedRules(this.m, this, batch, ev, t, { actorOrgId: p, toOrgId: move ? this.receiverOf(ev) : undefined, consumes: take?.taken });
+        if (!ev.error) await checkCapturedRules(this.m, this, batch, ev, t, { actorOrgId: p, toOrgId: move ? this.receiverOf(ev) : undefined, consumes: take?.taken ?? (move?.result.taken || undefined) });
         plans.push({ t, batch, ...(take ? { take } : {}), ...(move ? { move } : {}) });
       } else {
         if (!t.create) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)} is not a batch in ${this.domain} and the event does not say enough to create it`);
@@ -176,7 +176,7 @@ export class ChunkWriter {
             // What moved is part of the hashed record, in the batch's unit, as over REST.
             quantity: move && move.result.moved > 0 ? { value: move.result.moved, unit: batch.quantity_unit } : t.quantity,
             ...(move?.result.shortage ? { shortage: { value: move.result.shortage, unit: batch.quantity_unit } } : {}),
-            ...(move ? { toOrgId: this.receiverOf(ev) } : {}),
+            ...(move && this.receiverOf(ev) ? { toOrgId: this.receiverOf(ev) } : {}),
             inputs: t.inputs,
             role: t.role,
             documents: documentsOf(ev.event),
@@ -267,14 +267,15 @@ export class ChunkWriter {
     const shipments = this.shipments.get(batch.id) ?? [];
     if (e.bizStep === 'shipping' && e.toOrgId && result.moved > 0) shipments.push({ fromOrgId: actorOrgId, toOrgId: e.toOrgId, outstanding: result.moved });
     if (e.bizStep === 'receiving') for (const s of shipments) if (s.toOrgId === actorOrgId) s.outstanding = 0;
+    if (e.bizStep === 'void_shipping') for (const s of shipments) if (s.fromOrgId === actorOrgId && s.toOrgId === e.toOrgId) s.outstanding = 0;
     this.shipments.set(batch.id, shipments);
     this.holdingWrites.push({ batchId: batch.id, eventId: e.id, bizStep: e.bizStep, disposition: e.disposition, actorOrgId, toOrgId: e.toOrgId, eventTime: e.eventTime, result });
   }
 
-  /** The shipping's receiver, once capturedMovement accepted it. */
+  /** The receiver a shipping (or void_shipping) names, once capturedMovement accepted it. */
   private receiverOf(ev: PlannedChainEvent): string | undefined {
     const r = this.receivers.get(ev.index);
-    return ev.bizStep === 'shipping' && typeof r === 'string' ? r : undefined;
+    return typeof r === 'string' ? r : undefined;
   }
 
   /** A lot the event creates: kept in memory (later events see it) and queued with its announcement. */

@@ -19,14 +19,15 @@ export function receiverOf(e: EpcisEvent): string | undefined {
 }
 
 /**
- * The receivers captured shippings name (by event index), checked against
- * the directory as the API checks `toOrgId`: an unknown one is the refusal.
+ * The receivers captured shippings (and void_shippings) name, by event index,
+ * checked against the directory as the API checks `toOrgId`: an unknown one
+ * is the refusal.
  */
 export async function resolveReceivers(directory: Directory | undefined, events: readonly PlannedChainEvent[]): Promise<Map<number, string | DomainError>> {
   const out = new Map<number, string | DomainError>();
   const known = new Map<string, boolean>();
   for (const e of events) {
-    if (e.error || e.bizStep !== 'shipping') continue;
+    if (e.error || (e.bizStep !== 'shipping' && e.bizStep !== 'void_shipping')) continue;
     const orgId = receiverOf(e.event);
     if (!orgId) continue;
     if (directory && !known.has(orgId)) known.set(orgId, !!(await directory.organisation(orgId)));
