@@ -7,7 +7,6 @@ import type { DomainName } from '../domains';
 import { ImportJobStore, type ImportJobRow } from './import-jobs.store';
 import { IMPORT_COLUMNS, unknownColumns } from './import-row';
 import { ImportRunner } from './import-runner';
-import { IMPORT_JOB_EXAMPLE } from './openapi-examples';
 import { parseSheet, SheetError } from './parse-sheet';
 
 /** Rows one import may hold; a larger file is split (the CLI says so). */
