@@ -15,21 +15,27 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import {
-  ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBearerAuth,
-  ApiCreatedResponse,
   ApiHeader,
   ApiNotFoundResponse,
-  ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { EPCIS_CONTEXT } from '@trace/epcis';
-import { badRequest, CurrentPrincipal, notFound, Roles, type Principal } from '@trace/platform';
+import { ApiJsonResponse, badRequest, CurrentPrincipal, notFound, Roles, type Principal } from '@trace/platform';
 import { CaptureService, MAX_EVENTS, type ErrorBehaviour } from './capture.service';
 import { discover, EpcisHeadersInterceptor, pageLink, requireJson } from './epcis-http';
+import {
+  CAPTURE_JOB_DONE_EXAMPLE,
+  CAPTURE_JOB_EXAMPLE,
+  QUERY_DOCUMENT_EXAMPLE,
+  ROOT_EXAMPLE,
+  STORED_EVENT_EXAMPLE,
+  VALUE_EXAMPLE,
+  VALUES_EXAMPLE,
+} from './openapi-examples';
 import { QueryService } from './query.service';
 
 const bearerOf = (authorization?: string) => authorization?.replace(/^Bearer\s+/i, '');
@@ -53,7 +59,7 @@ export class CaptureController {
       'The same event (EPCIS event hash) is stored once.',
   })
   @ApiHeader({ name: 'GS1-Capture-Error-Behaviour', required: false, enum: ['rollback', 'proceed'] })
-  @ApiAcceptedResponse({ description: 'The capture job: { captureID, createdAt, running, success, captureErrorBehaviour, errors, progress }' })
+  @ApiJsonResponse(202, 'The capture job: { captureID, createdAt, running, success, captureErrorBehaviour, errors, progress }', CAPTURE_JOB_EXAMPLE)
   @ApiBadRequestResponse({ description: 'Not an EPCISDocument valid against the schema; errors lists where' })
   async submit(
     @Body() body: unknown,
@@ -90,13 +96,13 @@ export class CaptureController {
   }
 
   @Get()
-  @ApiOkResponse({ description: 'The latest 100 capture jobs of the organisation (of all for inspectors and regulators), newest first' })
+  @ApiJsonResponse(200, 'The latest 100 capture jobs of the organisation (of all for inspectors and regulators), newest first', [CAPTURE_JOB_DONE_EXAMPLE])
   jobs(@CurrentPrincipal() principal: Principal) {
     return this.capture.jobs(principal);
   }
 
   @Get(':id')
-  @ApiOkResponse({ description: 'The capture job with its progress and errors' })
+  @ApiJsonResponse(200, 'The capture job with its progress and errors', CAPTURE_JOB_DONE_EXAMPLE)
   job(@Param('id', new ParseUUIDPipe({ version: '4' })) id: string, @CurrentPrincipal() principal: Principal) {
     return this.capture.job(id, principal);
   }
@@ -131,7 +137,7 @@ export class EventsController {
 
   @Get()
   @ApiOperation({ summary: 'EPCIS events (SimpleEventQuery), over every trace chain and the partner events', description: QUERY_DESCRIPTION })
-  @ApiOkResponse({ description: 'An EPCISQueryDocument' })
+  @ApiJsonResponse(200, 'An EPCISQueryDocument', QUERY_DOCUMENT_EXAMPLE)
   @ApiBadRequestResponse({ description: 'Unknown parameter or malformed value (epcisException: epcisException:QueryParameterException, errors[] names each)' })
   async events(
     @Query() params: Record<string, string | string[]>,
@@ -168,7 +174,7 @@ export class EventsController {
       'The event (JSON / JSON-LD, its @context optional) is validated, stored as a one-event document would be (rollback) and answered ' +
       'with its eventID (its own, else its event hash) and Location: /v1/epcis/events/{eventID}. 400 with the reasons when refused.',
   })
-  @ApiCreatedResponse({ description: 'The stored event, with its eventID' })
+  @ApiJsonResponse(201, 'The stored event, with its eventID', STORED_EVENT_EXAMPLE)
   async create(
     @Body() body: unknown,
     @Headers('authorization') authorization: string | undefined,
@@ -184,7 +190,7 @@ export class EventsController {
 
   @Get(':eventID')
   @ApiOperation({ summary: 'One EPCIS event by its eventID or its event hash (ni:///sha-256;…), with any error declaration of it' })
-  @ApiOkResponse({ description: 'An EPCISQueryDocument of the event' })
+  @ApiJsonResponse(200, 'An EPCISQueryDocument of the event', QUERY_DOCUMENT_EXAMPLE)
   @ApiNotFoundResponse({ description: 'No such event visible to the caller' })
   event(@Param('eventID') eventID: string, @Headers('authorization') authorization: string | undefined, @CurrentPrincipal() principal: Principal) {
     return this.queries.event(eventID, principal, bearerOf(authorization));
@@ -211,6 +217,7 @@ export class TopLevelController {
 
   @Get()
   @ApiOperation({ summary: 'The top-level resources of this EPCIS repository (a Collection)' })
+  @ApiJsonResponse(200, 'A Collection of the top-level resources', ROOT_EXAMPLE)
   root() {
     return { '@context': EPCIS_CONTEXT, type: 'Collection', member: ['capture', 'events', ...Object.keys(RESOURCES)] };
   }
@@ -237,6 +244,7 @@ export class TopLevelController {
       'eventTypes: the five EPCIS event types; bizSteps and dispositions: the CBV 2.0 vocabularies and any other value the visible events use; ' +
       'epcs, bizLocations, readPoints: the values the caller\'s visible events name. Paged with perPage and nextPageToken.',
   })
+  @ApiJsonResponse(200, 'A Collection of the values', VALUES_EXAMPLE)
   async values(
     @Param('resource') resource: string,
     @Query() params: Record<string, string | string[]>,
@@ -253,6 +261,7 @@ export class TopLevelController {
 
   @Get(':resource/:value')
   @ApiOperation({ summary: 'One value of a top-level resource: the sub-resources it has (events)' })
+  @ApiJsonResponse(200, 'A Collection of its sub-resources', VALUE_EXAMPLE)
   one(@Param('resource') resource: string) {
     this.resource(resource);
     return { '@context': EPCIS_CONTEXT, type: 'Collection', member: ['events'] };
@@ -260,7 +269,7 @@ export class TopLevelController {
 
   @Get(':resource/:value/events')
   @ApiOperation({ summary: 'The events of one value (an event type, an EPC, a bizStep, a bizLocation, a readPoint, a disposition)', description: QUERY_DESCRIPTION })
-  @ApiOkResponse({ description: 'An EPCISQueryDocument' })
+  @ApiJsonResponse(200, 'An EPCISQueryDocument', QUERY_DOCUMENT_EXAMPLE)
   async events(
     @Param('resource') resource: string,
     @Param('value') value: string,

@@ -1,0 +1,60 @@
+/** Examples shown in /docs for the EPCIS 2.0 REST binding (as `npm start` answered them). */
+const CONTEXT = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
+const EPC_CLASS = 'https://id.gs1.org/01/06917965435904/10/TOM-2026-12-06';
+const FARM = 'urn:uuid:a57ce6f7-29b8-45d4-9aff-a89a48350dd9';
+
+export const STORED_EVENT_EXAMPLE = {
+  type: 'ObjectEvent',
+  eventTime: '2026-12-06T10:00:00+08:00',
+  eventTimeZoneOffset: '+08:00',
+  action: 'OBSERVE',
+  bizStep: 'storing',
+  quantityList: [{ epcClass: EPC_CLASS, quantity: 700, uom: 'KGM' }],
+  readPoint: { id: FARM },
+  eventID: 'ni:///sha-256;35df4f47223c2a6b5bec5bef128d8a8483cae285ddeb20f4a5e6faf40e915790?ver=CBV2.0',
+};
+
+export const QUERY_DOCUMENT_EXAMPLE = {
+  '@context': [CONTEXT, { trace: 'https://ns.trace.dev/epcis/' }],
+  type: 'EPCISQueryDocument',
+  schemaVersion: '2.0',
+  creationDate: '2026-12-06T08:12:05.559Z',
+  epcisBody: {
+    queryResults: {
+      queryName: 'SimpleEventQuery',
+      resultsBody: {
+        eventList: [
+          {
+            type: 'ObjectEvent',
+            eventID: 'urn:uuid:bd209e41-72af-4584-8288-197a3d2df9fc',
+            eventTime: '2026-12-06T07:53:15+08:00',
+            eventTimeZoneOffset: '+08:00',
+            recordTime: '2026-12-06T07:53:15.742Z',
+            quantityList: [{ epcClass: EPC_CLASS, quantity: 500, uom: 'KGM' }],
+            action: 'OBSERVE',
+            bizStep: 'shipping',
+            disposition: 'in_transit',
+            readPoint: { id: FARM },
+            bizLocation: { id: FARM },
+          },
+        ],
+      },
+    },
+  },
+};
+
+export const CAPTURE_JOB_EXAMPLE = {
+  captureID: '3573aed5-0817-494c-802e-d8ed140e6b8a',
+  createdAt: '2026-12-06T08:12:06.734Z',
+  running: true,
+  success: false,
+  captureErrorBehaviour: 'rollback',
+  errors: [],
+  progress: { total: 1, done: 0 },
+};
+
+export const CAPTURE_JOB_DONE_EXAMPLE = { ...CAPTURE_JOB_EXAMPLE, finishedAt: '2026-12-06T08:12:06.889Z', running: false, success: true, progress: { total: 1, done: 1 } };
+
+export const ROOT_EXAMPLE = { '@context': CONTEXT, type: 'Collection', member: ['capture', 'events', 'eventTypes', 'epcs', 'bizSteps', 'bizLocations', 'readPoints', 'dispositions'] };
+export const VALUES_EXAMPLE = { '@context': CONTEXT, type: 'Collection', member: ['accepting', 'arriving', 'assembling'] };
+export const VALUE_EXAMPLE = { '@context': CONTEXT, type: 'Collection', member: ['events'] };
