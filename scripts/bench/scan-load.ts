@@ -11,7 +11,11 @@
  * SCAN_CACHE_TTL_SECONDS=0 so every scan asks the domain services (five
  * lookups, one per domain, then the chain, certificates, samples, directory).
  * Each request picks the next of `lots` lots, each with a certificate and a
- * four-step journey. The rate limit is lifted for the run.
+ * four-step journey. The rate limit is lifted for the run, and the requests
+ * come from 1,000 client addresses in turn (X-Forwarded-For behind one trusted
+ * hop), as phones do: the per-address rate-limit log then holds what one
+ * address sends, not the whole run (from one address, its sliding log grows
+ * to every request of the window and each request scans it).
  *
  * Baseline, in the same run: a bare Node `http` server (bare-server.js) in a
  * process of its own answering the very bytes the app answered (the health
@@ -102,7 +106,7 @@ async function load(scenario: string, proc: Target, paths: string[], accept: str
     connections,
     duration: seconds,
     headers: { accept, 'accept-language': 'zh-CN,zh;q=0.9' },
-    requests: [{ setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length] }) }],
+    requests: [{ setupRequest: (req) => ({ ...req, path: paths[next % paths.length], headers: { ...req.headers, 'x-forwarded-for': `198.51.${(next >> 8) & 3}.${next++ & 255}` } }) }],
   });
   return {
     scenario,
@@ -129,6 +133,7 @@ function start(prefix: string, port: number, cacheTtl: number) {
       NODE_ENV: 'production',
       OPENAPI_ENABLED: 'false',
       SCAN_RATE_LIMIT: '100000000',
+      TRUST_PROXY_HOPS: '1',
       SCAN_CACHE_TTL_SECONDS: String(cacheTtl),
     },
     port,

@@ -51,9 +51,9 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
   const metrics = app.get(Metrics);
   app.getHttpAdapter().getInstance().disable('x-powered-by');
   // Before anything else, so that every answer carries them (proxied, refused or failed alike).
+  // The answers whose bytes are ready (a cached scan, /health/live) go out before Express sees the request.
+  app.get(FastAnswers).attach(app.getHttpServer(), opts.logger, metrics);
   app.use(securityHeaders());
-  // Then the answers whose bytes are ready (a cached scan, /health/live), ahead of everything below.
-  app.use(app.get(FastAnswers).middleware(opts.logger, metrics));
   for (const mw of opts.preMiddleware ?? []) app.use(mw);
   app.use(
     express.json({

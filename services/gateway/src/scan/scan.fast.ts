@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { formatDigitalLink } from '@trace/gs1';
-import { clientAddress, FastAnswers, negotiate, PLATFORM_CONFIG, publicBaseUrl, type FastAnswer, type FastReply, type PlatformConfig } from '@trace/platform';
+import { clientAddress, FastAnswers, negotiate, PLATFORM_CONFIG, publicBaseUrl, requestProtocol, type FastAnswer, type FastReply, type PlatformConfig } from '@trace/platform';
 import { LANGUAGES, type Lang } from './i18n';
 import { pageLanguage } from './negotiation';
 import { ScanRateLimiter } from './rate-limit';
@@ -24,7 +24,7 @@ interface Rendered {
  * The consumer scan's hot path: a plain lot link (`/01/{gtin}/10/{lot}`,
  * at most `?lang=`) whose answer is in the scan cache is answered from bytes
  * rendered once per cached answer, with a strong ETag (304 when the client
- * has them), ahead of the general middleware chain (FastAnswers). The rate
+ * has them), ahead of the whole HTTP stack (FastAnswers). The rate
  * limit counts it as any scan. Anything else — a miss, a serial, a link type,
  * query attributes, HEAD, a bad link, a spent rate limit, a cache outage —
  * goes to ScanController, which answers it as before (and fills the cache).
@@ -51,18 +51,19 @@ export class ScanFastPath implements FastAnswer, OnModuleInit {
     return method === 'GET' && url.startsWith('/01/');
   }
 
-  async answer(req: Request): Promise<FastReply | undefined> {
-    const q = req.url.indexOf('?');
+  async answer(req: IncomingMessage): Promise<FastReply | undefined> {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
     let asked: string | undefined;
     if (q >= 0) {
-      const params = new URLSearchParams(req.url.slice(q + 1));
+      const params = new URLSearchParams(url.slice(q + 1));
       for (const name of params.keys()) if (name !== 'lang') return undefined;
       if (params.getAll('lang').length > 1) return undefined;
       asked = params.get('lang') ?? undefined;
     }
     let link: ReturnType<ScanService['parse']>;
     try {
-      link = this.scans.parse(req.url);
+      link = this.scans.parse(url);
     } catch {
       return undefined; // the controller's problem (page or problem+json)
     }
@@ -82,7 +83,7 @@ export class ScanFastPath implements FastAnswer, OnModuleInit {
       if (!lang) return JSON.stringify(doc);
       return renderScanPage(doc, lang, { otherLanguage: `${path}?lang=${lang === 'zh' ? 'en' : 'zh'}`, linkset: `${path}?linkType=all` });
     });
-    const anchor = formatDigitalLink({ gtin: link.gtin, lot: link.lot }, publicBaseUrl(this.config.PUBLIC_BASE_URL, req.protocol, req.get('host'), this.config.PUBLIC_HOSTS));
+    const anchor = formatDigitalLink({ gtin: link.gtin, lot: link.lot }, publicBaseUrl(this.config.PUBLIC_BASE_URL, requestProtocol(req), req.headers.host, this.config.PUBLIC_HOSTS));
     const headers: Record<string, string> = {
       'Access-Control-Expose-Headers': 'Link, Retry-After, X-Cache',
       Vary: 'Accept, Accept-Language',
