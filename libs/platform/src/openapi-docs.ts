@@ -77,6 +77,8 @@ export function ApiJsonResponse(
   status: number,
   description: string,
   example: unknown,
+  // A DTO class, as @nestjs/swagger takes it.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   opts: { type?: Function; mediaType?: string } = {},
 ): MethodDecorator & ClassDecorator {
   const schema = opts.type ? undefined : schemaOfExample(example);
