@@ -3,3 +3,4 @@ export * from './identifiers';
 export * from './mapping';
 export * from './schema';
 export * from './types';
+export * from './xml-binding';

@@ -16,6 +16,7 @@ import { localizeProblem, preferredLanguage } from './messages';
 import { createValidationPipe, ProblemDetailsFilter, problemType } from './problem';
 import { API_DESCRIPTION, withoutAuthorizationParameters } from './openapi-docs';
 import { uploadBody, uploadOf } from './upload-body';
+import { isXmlBody, xmlBody } from './xml-body';
 
 const IDEMPOTENCY_KEY_PARAMETER = {
   name: 'Idempotency-Key',
@@ -70,12 +71,14 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
   );
   // The one exception to JSON: a bulk import's CSV or XLSX file (req.upload).
   app.use(uploadBody());
+  // And EPCIS capture's XML binding (req.body as text).
+  app.use(xmlBody());
   // Every body this API takes is JSON: another type would reach validation as
   // no body at all ("name must not be blank"); say what is wrong instead.
   app.use((req: Request, res: Response, next: NextFunction) => {
     // An empty body (`Content-Length: 0`, as clients send on a POST without one) has no type to check.
     const hasContent = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (!hasContent || req.is(['application/json', 'application/*+json']) || uploadOf(req)) return next();
+    if (!hasContent || req.is(['application/json', 'application/*+json']) || uploadOf(req) || isXmlBody(req)) return next();
     const problem = localizeProblem(
       {
         type: problemType('unsupported-media-type'),

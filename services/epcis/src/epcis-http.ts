@@ -1,15 +1,41 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { DomainError } from '@trace/platform';
+import { map } from 'rxjs';
+import { epcisDocumentFromXml, epcisQueryDocumentToXml } from '@trace/epcis';
+import { badRequest, DomainError } from '@trace/platform';
 
 /** Headers every answer of the EPCIS REST binding carries, and the media types it answers in. */
 export const EPCIS_VERSION = '2.0.0';
 export const CBV_VERSION = '2.0.0';
 const ANSWERABLE = ['application/json', 'application/ld+json', 'application/*', '*/*'];
+/** The XML binding's media types (EPCIS 2.0 XML). */
+export const XML_TYPES = ['application/xml', 'text/xml'];
+
+const mediaTypes = (accept: string) =>
+  accept
+    .split(',')
+    .map((a) => {
+      const [type, ...params] = a.split(';').map((x) => x.trim().toLowerCase());
+      const q = params.find((p) => p.startsWith('q='));
+      return { type, q: q ? Number(q.slice(2)) : 1 };
+    })
+    .filter((m) => m.type && !(m.q <= 0));
+const isJson = (t: string) => ANSWERABLE.includes(t) || /\+json$/.test(t);
+const isXml = (t: string) => XML_TYPES.includes(t) || /\+xml$/.test(t);
+
+/** Whether the client asks for the XML binding: an XML type ranked above any JSON type it accepts. */
+export function prefersXml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const ranked = mediaTypes(accept).sort((a, b) => b.q - a.q);
+  const first = ranked.find((m) => isJson(m.type) || isXml(m.type));
+  return !!first && isXml(first.type);
+}
 
 /**
  * GS1-EPCIS-Version / GS1-CBV-Version on every answer (refusals included, set before the handler), and
- * 406 when the client accepts none of the JSON types this binding answers in.
+ * 406 when the client accepts none of the types this binding answers in. A client preferring XML
+ * (`Accept: application/xml`) gets query answers (EPCISQueryDocuments) in the EPCIS 2.0 XML binding;
+ * other answers (capture jobs, collections, named queries) are JSON.
  */
 @Injectable()
 export class EpcisHeadersInterceptor implements NestInterceptor {
@@ -19,10 +45,17 @@ export class EpcisHeadersInterceptor implements NestInterceptor {
     res.setHeader('GS1-EPCIS-Version', EPCIS_VERSION);
     res.setHeader('GS1-CBV-Version', CBV_VERSION);
     const accept = req.headers.accept;
-    if (accept && !accept.split(',').some((a) => ANSWERABLE.includes(a.split(';')[0].trim().toLowerCase()) || /\+json$/i.test(a.split(';')[0].trim()))) {
-      throw new DomainError(406, 'not-acceptable', `This EPCIS interface answers in application/json or application/ld+json, not ${accept}`);
+    if (accept && !mediaTypes(accept).some((m) => isJson(m.type) || isXml(m.type))) {
+      throw new DomainError(406, 'not-acceptable', `This EPCIS interface answers in application/json, application/ld+json or application/xml, not ${accept}`);
     }
-    return next.handle();
+    const xml = prefersXml(accept);
+    return next.handle().pipe(
+      map((body: unknown) => {
+        if (!xml || !body || typeof body !== 'object' || (body as { type?: string }).type !== 'EPCISQueryDocument') return body;
+        res.setHeader('Content-Type', 'application/xml; charset=utf-8');
+        return epcisQueryDocumentToXml(body as never);
+      }),
+    );
   }
 }
 
@@ -41,6 +74,26 @@ export function requireJson(req: Request) {
   }
 }
 
+/**
+ * A capture body: JSON as it is, or an EPCIS 2.0 / 1.2 XML document (read as text by the platform's
+ * xmlBody) mapped into its JSON binding (400 when it is not well-formed or not an EPCIS document);
+ * 415 for any other type.
+ */
+export function captureBody(req: Request, body: unknown): unknown {
+  if (req.headers['content-type'] && req.is([...XML_TYPES, 'application/*+xml'])) {
+    const { document, errors } = epcisDocumentFromXml(typeof body === 'string' ? body : '');
+    if (!document) throw badRequest('epcis-document', 'The body is not an EPCIS XML document', errors);
+    return document;
+  }
+  if (req.is(['application/json', 'application/*+json']) === false || !req.headers['content-type']) {
+    throw new DomainError(
+      415,
+      'unsupported-media-type',
+      `EPCIS capture takes application/json, application/ld+json or application/xml, not ${req.headers['content-type'] ?? 'an untyped body'}`,
+    );
+  }
+  return body;
+}
 
 /** GS1-EPCIS-Capture-File-Size-Limit: the JSON body parser's limit (libs/platform bootstrap, 20 MiB). */
 export const CAPTURE_FILE_SIZE_LIMIT = 20 * 1024 * 1024;

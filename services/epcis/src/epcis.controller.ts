@@ -17,6 +17,7 @@ import {
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiBody,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOperation,
@@ -24,12 +25,14 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { EPCIS_CONTEXT } from '@trace/epcis';
-import { ApiJsonResponse, badRequest, CurrentPrincipal, notFound, Roles, type Principal } from '@trace/platform';
+import { ApiJsonResponse, badRequest, CurrentPrincipal, notFound, Roles, schemaOfExample, type Principal } from '@trace/platform';
 import { CaptureService, MAX_EVENTS, type ErrorBehaviour } from './capture.service';
-import { discover, EpcisHeadersInterceptor, pageLink, requireJson } from './epcis-http';
+import { captureBody, discover, EpcisHeadersInterceptor, pageLink, requireJson } from './epcis-http';
 import {
   CAPTURE_JOB_DONE_EXAMPLE,
   CAPTURE_JOB_EXAMPLE,
+  CAPTURE_REQUEST_EXAMPLE,
+  EVENT_REQUEST_EXAMPLE,
   QUERY_DOCUMENT_EXAMPLE,
   ROOT_EXAMPLE,
   STORED_EVENT_EXAMPLE,
@@ -51,14 +54,17 @@ export class CaptureController {
   @HttpCode(202)
   @Roles('operator')
   @ApiOperation({
-    summary: 'Capture an EPCIS 2.0 document (JSON / JSON-LD)',
+    summary: 'Capture an EPCIS 2.0 document (JSON / JSON-LD, or EPCIS 2.0 or 1.2 XML as application/xml)',
     description:
       'Validated against the EPCIS 2.0 JSON Schema (400 with the schema errors), then stored in the background onto the trace chains of ' +
       'the domains owning the GTINs. The answer is the capture job (Location: /v1/epcis/capture/{id}). GS1-Capture-Error-Behaviour: ' +
       'rollback (default: nothing is stored if any event fails) or proceed (good events stored, bad ones listed in errors). ' +
-      'The same event (EPCIS event hash) is stored once.',
+      'The same event (EPCIS event hash) is stored once. An XML document (Content-Type: application/xml or text/xml; EPCIS 2.0, or 1.2 ' +
+      'with its extension wrappers) is read into its JSON binding first (400 epcis-document when not well-formed or not an EPCIS ' +
+      'document), so it stores the same events, with the same hashes, as its JSON translation.',
   })
   @ApiHeader({ name: 'GS1-Capture-Error-Behaviour', required: false, enum: ['rollback', 'proceed'] })
+  @ApiBody({ description: 'An EPCIS 2.0 EPCISDocument', schema: schemaOfExample(CAPTURE_REQUEST_EXAMPLE) as never, examples: { storing: { summary: 'One ObjectEvent', value: CAPTURE_REQUEST_EXAMPLE } } })
   @ApiJsonResponse(202, 'The capture job: { captureID, createdAt, running, success, captureErrorBehaviour, errors, progress }', CAPTURE_JOB_EXAMPLE)
   @ApiBadRequestResponse({ description: 'Not an EPCISDocument valid against the schema; errors lists where' })
   async submit(
@@ -69,14 +75,14 @@ export class CaptureController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    requireJson(req);
+    const doc = captureBody(req, body);
     const behaviour = (behaviourHeader ?? 'rollback').trim().toLowerCase();
     if (behaviour !== 'rollback' && behaviour !== 'proceed') {
       throw badRequest('capture-error-behaviour', 'GS1-Capture-Error-Behaviour is rollback or proceed', [
         { field: 'GS1-Capture-Error-Behaviour', message: 'must be rollback or proceed' },
       ]);
     }
-    const job = await this.capture.submit(body, behaviour as ErrorBehaviour, principal, bearerOf(authorization));
+    const job = await this.capture.submit(doc, behaviour as ErrorBehaviour, principal, bearerOf(authorization));
     res.setHeader('Location', `/v1/epcis/capture/${job.captureID}`);
     return job;
   }
@@ -137,7 +143,7 @@ export class EventsController {
 
   @Get()
   @ApiOperation({ summary: 'EPCIS events (SimpleEventQuery), over every trace chain and the partner events', description: QUERY_DESCRIPTION })
-  @ApiJsonResponse(200, 'An EPCISQueryDocument', QUERY_DOCUMENT_EXAMPLE)
+  @ApiJsonResponse(200, 'An EPCISQueryDocument (EPCIS 2.0 XML with Accept: application/xml)', QUERY_DOCUMENT_EXAMPLE)
   @ApiBadRequestResponse({ description: 'Unknown parameter or malformed value (epcisException: epcisException:QueryParameterException, errors[] names each)' })
   async events(
     @Query() params: Record<string, string | string[]>,
@@ -174,6 +180,7 @@ export class EventsController {
       'The event (JSON / JSON-LD, its @context optional) is validated, stored as a one-event document would be (rollback) and answered ' +
       'with its eventID (its own, else its event hash) and Location: /v1/epcis/events/{eventID}. 400 with the reasons when refused.',
   })
+  @ApiBody({ description: 'One EPCIS 2.0 event', schema: schemaOfExample(EVENT_REQUEST_EXAMPLE) as never, examples: { storing: { summary: 'An ObjectEvent', value: EVENT_REQUEST_EXAMPLE } } })
   @ApiJsonResponse(201, 'The stored event, with its eventID', STORED_EVENT_EXAMPLE)
   async create(
     @Body() body: unknown,
