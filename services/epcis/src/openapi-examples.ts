@@ -58,3 +58,29 @@ export const CAPTURE_JOB_DONE_EXAMPLE = { ...CAPTURE_JOB_EXAMPLE, finishedAt: '2
 export const ROOT_EXAMPLE = { '@context': CONTEXT, type: 'Collection', member: ['capture', 'events', 'eventTypes', 'epcs', 'bizSteps', 'bizLocations', 'readPoints', 'dispositions'] };
 export const VALUES_EXAMPLE = { '@context': CONTEXT, type: 'Collection', member: ['accepting', 'arriving', 'assembling'] };
 export const VALUE_EXAMPLE = { '@context': CONTEXT, type: 'Collection', member: ['events'] };
+
+/** A capture request: an EPCISDocument with one event. */
+export const CAPTURE_REQUEST_EXAMPLE = {
+  '@context': [CONTEXT],
+  type: 'EPCISDocument',
+  schemaVersion: '2.0',
+  creationDate: '2026-12-06T08:00:00+08:00',
+  epcisBody: {
+    eventList: [
+      {
+        type: 'ObjectEvent',
+        eventTime: '2026-12-06T09:00:00+08:00',
+        eventTimeZoneOffset: '+08:00',
+        action: 'OBSERVE',
+        bizStep: 'storing',
+        quantityList: [{ epcClass: EPC_CLASS, quantity: 700, uom: 'KGM' }],
+        readPoint: { id: FARM },
+      },
+    ],
+  },
+};
+
+/** One event to capture on its own (POST /v1/epcis/events). */
+export const EVENT_REQUEST_EXAMPLE = CAPTURE_REQUEST_EXAMPLE.epcisBody.eventList[0];
+
+export const NAMED_QUERY_EXAMPLE = { name: 'shipped-tomatoes', query: { EQ_bizStep: ['shipping'], MATCH_anyEPC: [EPC_CLASS], GE_eventTime: '2026-12-01T00:00:00+08:00' } };

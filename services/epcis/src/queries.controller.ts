@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Options, Param, Post, Query, Req, Res, UseInterceptors } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentPrincipal, type Principal } from '@trace/platform';
+import { ApiJsonResponse, CurrentPrincipal, schemaOfExample, type Principal } from '@trace/platform';
 import { discover, EpcisHeadersInterceptor, pageLink, requireJson } from './epcis-http';
 import { NamedQueryService } from './named-query.service';
+import { NAMED_QUERY_EXAMPLE, QUERY_DOCUMENT_EXAMPLE } from './openapi-examples';
 
 const bearerOf = (authorization?: string) => authorization?.replace(/^Bearer\s+/i, '');
 const location = (name: string) => `/v1/epcis/queries/${encodeURIComponent(name)}`;
@@ -25,7 +26,8 @@ export class QueriesController {
       'strings or numbers for the others, null for EXISTS_ ones; perPage and nextPageToken are given when it is run. Checked as a query ' +
       'would be (400 naming each bad member, epcisException: QueryValidationException). Location: /v1/epcis/queries/{name}.',
   })
-  @ApiCreatedResponse({ description: 'The stored definition { name, query }' })
+  @ApiBody({ schema: schemaOfExample(NAMED_QUERY_EXAMPLE) as never, examples: { shipped: { summary: 'Shipping events of one lot since December', value: NAMED_QUERY_EXAMPLE } } })
+  @ApiJsonResponse(201, 'The stored definition { name, query }', NAMED_QUERY_EXAMPLE)
   @ApiBadRequestResponse({ description: 'Not a valid definition; errors[] names the members (JSON pointers)' })
   @ApiConflictResponse({ description: 'The organisation has a query of that name already (epcis-query-exists)' })
   async create(@Body() body: unknown, @CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
@@ -37,7 +39,7 @@ export class QueriesController {
 
   @Get()
   @ApiOperation({ summary: 'The organisation\'s named queries, by name, paged (perPage, nextPageToken, Link rel="next")' })
-  @ApiOkResponse({ description: 'An array of { name, query }' })
+  @ApiJsonResponse(200, 'An array of { name, query }', [NAMED_QUERY_EXAMPLE])
   async list(@Query() params: Record<string, string>, @CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const { member, nextPageToken } = await this.named.list(params, principal);
     pageLink(req, res, params, nextPageToken);
@@ -67,7 +69,7 @@ export class QueriesController {
 
   @Get(':name')
   @ApiOperation({ summary: 'One named query\'s definition' })
-  @ApiOkResponse({ description: '{ name, query }' })
+  @ApiJsonResponse(200, '{ name, query }', NAMED_QUERY_EXAMPLE)
   @ApiNotFoundResponse({ description: 'The organisation has no query of that name' })
   one(@Param('name') name: string, @CurrentPrincipal() principal: Principal) {
     return this.named.get(name, principal);
@@ -87,7 +89,7 @@ export class QueriesController {
     summary: 'Run a named query: its events as GET /v1/epcis/events with the same parameters would answer them',
     description: 'Only perPage and nextPageToken (from the Link rel="next" header) are given with it; anything else is a 400.',
   })
-  @ApiOkResponse({ description: 'An EPCISQueryDocument' })
+  @ApiJsonResponse(200, 'An EPCISQueryDocument', QUERY_DOCUMENT_EXAMPLE)
   @ApiNotFoundResponse({ description: 'The organisation has no query of that name' })
   async events(
     @Param('name') name: string,
