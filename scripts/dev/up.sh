@@ -3,7 +3,8 @@
 # PostgreSQL (Debian's package; a cluster on 127.0.0.1:5432 with a database
 # `test`, loopback connections trusted), Redis on 127.0.0.1:6379, Chromium
 # and a Chinese font for the scan page's browser test, librdkafka and gcc for
-# the Kafka mock's fault injection, and a real Apache Kafka broker (KRaft,
+# the Kafka mock's fault injection, schemathesis for the OpenAPI fuzz (in a
+# virtualenv, scripts/fuzz/install.sh), and a real Apache Kafka broker (KRaft,
 # scripts/kafka/start.sh). Installs what is missing with apt-get (as root).
 #
 #   eval "$(bash scripts/dev/up.sh)"          # then: npm test
@@ -33,6 +34,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need+=(fonts-wqy-microhei)
 dpkg -s librdkafka-dev >/dev/null 2>&1 || need+=(librdkafka-dev)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
+# schemathesis (the OpenAPI fuzz) runs in a virtualenv of Debian's python3.
+dpkg -s python3-venv >/dev/null 2>&1 || need+=(python3-venv)
 if [ "$kafka" = 1 ]; then
   command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null 2>&1 || need+=(maven)
@@ -89,6 +92,7 @@ fi
 redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "Redis did not start" >&2; exit 1; }
 say "Redis on 127.0.0.1:6379"
 
+echo "export SCHEMATHESIS=$(bash "$root/scripts/fuzz/install.sh")"
 echo "export DATABASE_URL=postgres://postgres@127.0.0.1:5432/test"
 echo "export REDIS_URL=redis://127.0.0.1:6379/15"
 
