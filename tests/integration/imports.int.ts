@@ -134,7 +134,7 @@ describe('bulk import of products and batches', () => {
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet('batches');
     ws.addRow(['gtin', 'productName', 'category', 'lot', 'quantity', 'unit', 'producedAt', 'locationId']);
-    ws.addRow(['09506000134352', null, null, 'XL-001', 80, 'kg', '2026-11-24T08:00:00+08:00', farmLoc]);
+    ws.addRow(['09506000134352', 'Cherry tomatoes, red', 'vegetable', 'XL-001', 80, 'kg', '2026-11-24T08:00:00+08:00', farmLoc]);
     ws.addRow(['09506000134352', null, null, 'XL-002', 90, 'kg', new Date('2026-11-25T00:00:00Z'), farmLoc]);
     const posted = await upload(farm.api, 'agri', Buffer.from(await wb.xlsx.writeBuffer()), XLSX);
     expect(posted.status).toBe(202);

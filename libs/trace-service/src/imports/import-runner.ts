@@ -59,16 +59,12 @@ export class ImportRunner implements OnApplicationBootstrap, OnModuleDestroy {
     this.running.set(job.id, run);
   }
 
-  /** Resolves when the job's run in this process has ended (tests). */
-  settled(id: string): Promise<void> {
-    return this.running.get(id) ?? Promise.resolve();
-  }
-
   private async run(job: ImportJobRow): Promise<void> {
     const principal: Principal = { orgId: job.org_id, clientId: job.client_id, role: job.role };
     const sheet = await parseSheet(job.format, job.content);
     const counts = zeroCounts();
-    let pending: RowError[] = [...sheet.problems.map((p) => ({ row: p.row, type: 'validation', status: 400, detail: `${p.field}: ${p.message}`, errors: [p] }))];
+    // Cells that cannot become text (an Excel date) fail their row before it is tried.
+    let pending: RowError[] = sheet.problems.map((p) => ({ row: p.row, type: 'validation', status: 400, detail: `${p.field}: ${p.message}`, errors: [{ field: p.field, message: p.message }] }));
     const badRows = new Set(pending.map((e) => e.row));
     counts.failedRows = badRows.size;
     let processed = 0;

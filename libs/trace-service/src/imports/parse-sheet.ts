@@ -123,8 +123,7 @@ export async function parseXlsx(content: Buffer): Promise<Sheet> {
     // Keep the row numbers the user sees: an empty row is an empty record, skipped later.
     records.push(values);
   }
-  const parsed = fromRecords(records.length ? records : [[]], problems);
-  return parsed;
+  return fromRecords(records, problems);
 }
 
 export async function parseSheet(format: UploadFormat, content: Buffer): Promise<Sheet> {
