@@ -78,6 +78,9 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   'gtin-claim': { status: 400, en: 'Internal GTIN claim without gtin, orgId or domain', zh: '内部 GTIN 登记请求缺少字段', action: 'Internal route: send gtin (GTIN-14), orgId and domain.' },
   item: { status: 400, en: 'Internal item look-up without a GTIN-14 and a kind', zh: '内部单品查询缺少 GTIN 或类型', action: 'Internal route: send a GTIN-14 and lot or serial.' },
   'item-claim': { status: 400, en: 'Internal item claim missing a field', zh: '内部单品登记请求缺少字段', action: 'Internal route: every claim needs gtin, kind, value, domain and orgId.' },
+  'import-file': { status: 400, en: 'The uploaded file cannot be read as CSV or Excel (.xlsx)', zh: '上传的文件无法按 CSV 或 Excel（.xlsx）读取', action: 'Send a UTF-8 CSV (text/csv) or an .xlsx workbook whose first sheet holds the rows.' },
+  'import-columns': { status: 400, en: 'The header row has an unknown column or no gtin column', zh: '表头含未知列或缺少 gtin 列', action: 'Use the columns the detail lists (and attributes.<name>).' },
+  'import-empty': { status: 400, en: 'The file has a header row but no data rows', zh: '文件只有表头，没有数据行', action: 'Add the rows to import.' },
   'webhook-url-refused': { status: 400, en: 'The webhook URL is not allowed (credentials in it, not https, or a private address)', zh: 'Webhook 地址不被允许（含用户名密码、非 https 或指向内网地址）', action: 'Use a public https URL without user name or password; verify deliveries by their signature.' },
 
   // ── Authentication (401) ─────────────────────────────────────────────
@@ -113,6 +116,7 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   'epcis-event': { status: 404, en: 'No such EPCIS event', zh: '未找到该 EPCIS 事件', action: 'Check the eventID.' },
   'epcis-resource': { status: 404, en: 'No such EPCIS resource', zh: '未找到该 EPCIS 资源', action: 'GET /v1/epcis lists the resources.' },
   'epcis-query-name': { status: 404, en: 'Your organisation has no EPCIS query of this name', zh: '本组织没有该名称的 EPCIS 查询', action: 'GET /v1/epcis/queries lists them.' },
+  import: { status: 404, en: 'No such import job of your organisation', zh: '未找到该导入任务', action: 'Use the id POST /v1/{domain}/imports answered.' },
   'capture-job': { status: 404, en: 'No such capture job', zh: '未找到该 EPCIS 采集任务', action: 'Use the id from the Location header of the capture.' },
 
   // ── Method, format, size (405, 406, 413, 415) ────────────────────────
@@ -120,6 +124,7 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   'not-acceptable': { status: 406, en: 'The route cannot answer in the type the Accept header asks for', zh: '无法提供 Accept 所要求的格式', action: 'Ask for a type the detail names.' },
   'payload-too-large': { status: 413, en: 'The body is too large', zh: '请求体过大', action: 'Send a smaller body (split the batch of events).' },
   'epcis-too-large': { status: 413, en: 'More events than one capture takes', zh: '单次采集的事件数超过上限', action: 'Split the document; the limit is in GS1-EPCIS-Capture-Limit.' },
+  'import-too-large': { status: 413, en: 'More rows than one import takes', zh: '导入的行数超过上限', action: 'Split the file.' },
   'query-too-large': { status: 413, en: 'More events match than the query may return', zh: '匹配的事件过多', action: 'Narrow the query (time range, EPC) or raise maxEventCount within the limit.' },
   'unsupported-media-type': { status: 415, en: 'The body is not JSON', zh: '请求体须为 JSON（Content-Type: application/json）', action: 'Send `Content-Type: application/json`.' },
 
