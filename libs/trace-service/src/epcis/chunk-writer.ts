@@ -1,28 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { documentsOf, sensorsOf, type CarriedLink } from '@trace/epcis';
+import { batchKey, type CarriedLink } from '@trace/epcis';
 import type { Outbox, OutboxItem } from '@trace/messaging';
 import { DomainError, type Principal } from '@trace/platform';
-import {
-  GENESIS_HASH,
-  HASH_VERSION,
-  holdingsAfter,
-  movementRefusal,
-  nextLink,
-  normalizeOffset,
-  statusAfter,
-  type BatchStatus,
-  type ChainLink,
-  type DomainRules,
-  type Holding,
-  type MovementResult,
-} from '@trace/trace-chain';
-import { batchKey } from '@trace/epcis';
+import { GENESIS_HASH, holdingsAfter, movementRefusal, type BatchStatus, type DomainRules, type Holding, type MovementResult } from '@trace/trace-chain';
 import type { DomainHooks } from '../batch.service';
 import type { DomainName } from '../domains';
 import type { BatchRow } from '../rows';
 import { addCustody, HoldingsStore, insertBatches, insertEdges, insertLinks, setChainHeads, traceEventItem, type HoldingsWrite, type LinkRow } from '../store';
 import type { PlannedMovement } from '../use-cases/plan-movement';
+import { capturedLink } from './captured-link';
 import { fits, itemKey } from './carried-link';
 import { capturedConsumption, capturedMovement } from './captured-movement';
 import { checkCapturedRules } from './captured-rules';
@@ -160,70 +146,16 @@ export class ChunkWriter {
       if (t.edgeOnly) continue;
       const carried = t.carried && fits(t.carried, found) ? t.carried : undefined;
       const batch = found ?? this.create(t, ev, carried, product as { id: string; category: string });
-      // An error declaration is stored as a new link even when the event it names was never captured here:
-      // it is what the trading partner declared, and the original (if any) stays as it was.
-      const eventId = (carried?.content.eventId as string | undefined) ?? randomUUID();
-      const content: Record<string, unknown> = carried
-        ? carried.content
-        : {
-            eventId,
-            batchId: batch.id,
-            bizStep: ev.bizStep,
-            disposition: ev.disposition ?? undefined,
-            eventTime: new Date(ev.eventTime).toISOString(),
-            locationId: ev.locationId,
-            orgId: this.principal.orgId,
-            // What moved is part of the hashed record, in the batch's unit, as over REST.
-            quantity: move && move.result.moved > 0 ? { value: move.result.moved, unit: batch.quantity_unit } : t.quantity,
-            ...(move?.result.shortage ? { shortage: { value: move.result.shortage, unit: batch.quantity_unit } } : {}),
-            ...(move && this.receiverOf(ev) ? { toOrgId: this.receiverOf(ev) } : {}),
-            inputs: t.inputs,
-            role: t.role,
-            documents: documentsOf(ev.event),
-            sensors: sensorsOf(ev.event),
-            epcisHash: ev.hash,
-            epcis: ev.event,
-          };
-      // A v2 carried link is stored with the columns it was hashed with; anything else shows what the content says.
-      const shown = carried?.hashVersion === 2 ? carried.shown : undefined;
-      const bizStep = shown?.bizStep ?? (content.bizStep as string | undefined) ?? ev.bizStep;
-      const disposition = shown ? shown.disposition : ((content.disposition as string | null | undefined) ?? ev.disposition);
-      const eventTime = new Date(shown?.eventTime ?? (content.eventTime as string | undefined) ?? ev.eventTime);
-      const orgId = shown?.orgId ?? this.principal.orgId;
-      // The offset the capturer's event time was written in (eventTimeZoneOffset), given back by the API and on export.
-      const eventTimeOffset = shown ? (shown.eventTimeOffset ?? null) : (normalizeOffset(String(ev.event.eventTimeZoneOffset ?? '')) ?? null);
-      const state = { status: batch.status as BatchStatus, holderOrgId: batch.holder_org_id, pendingReceiverOrgId: batch.pending_receiver_org_id, quantity: Number(batch.quantity_value) };
-      // A captured movement leaves the batch as the same movement over REST would. Other captured events
-      // (a trading partner's shipping to no organisation of ours…) move no custody here; their
-      // dispositions still set the status (recalled, destroyed…); an error declaration changes nothing.
-      // A carried link that recorded the status it left is taken at its word: its hash covers it.
       const taken = take ? holdingsAfter(this.holdings.get(batch.id) ?? [], take.changed) : undefined;
-      const moved = take ? { quantity: take.remaining, holdings: taken } : {};
-      const after = move
-        ? move.after
-        : shown?.statusAfter
-          ? { ...state, ...moved, status: shown.statusAfter as BatchStatus }
-          : ev.error ? state : { ...state, ...moved, status: statusAfter(state.status, { bizStep: bizStep as never, disposition: (disposition ?? undefined) as never }) };
-      const link: ChainLink = carried
-        ? { seq: carried.seq, prevHash: carried.prevHash, hash: carried.hash, content, version: carried.hashVersion ?? 1 }
-        : nextLink(batch.chain_seq > 0 ? { seq: batch.chain_seq, hash: batch.chain_head } : undefined, content, {
-            bizStep,
-            disposition: disposition ?? null,
-            eventTime,
-            eventTimeOffset,
-            orgId,
-            statusAfter: after.status,
-          });
-      const locationId = (content.locationId as string | undefined) ?? ev.locationId;
-      // The row's id is this system's (issue 13): a carried content's eventId stays in the hashed content only.
-      const id = carried ? randomUUID() : eventId;
-      this.links.push({
-        id, batch_id: batch.id, seq: link.seq, biz_step: bizStep, disposition: disposition ?? null, event_time: eventTime.toISOString(),
-        event_time_offset: eventTimeOffset, org_id: orgId, content, prev_hash: link.prevHash, hash: link.hash, hash_version: link.version ?? HASH_VERSION,
-        // What a v1 carried link never recorded stays unrecorded (its hash could not cover it).
-        status_after: carried ? (shown?.statusAfter ?? null) : after.status, epcis_hash: ev.hash, epcis_error: ev.error,
-        epcis_type: ev.type, epc_keys: ev.epcKeys, read_point: ev.readPoint, biz_location: ev.bizLocation,
+      const { row, link, content, after, bizStep, disposition, eventTime, locationId } = capturedLink(ev, t, batch, {
+        actorOrgId: this.principal.orgId,
+        carried,
+        move,
+        take: take && taken ? { remaining: take.remaining, holdings: taken } : undefined,
+        toOrgId: this.receiverOf(ev),
       });
+      const id = row.id;
+      this.links.push(row);
       batch.chain_seq = link.seq;
       batch.chain_head = link.hash;
       batch.status = after.status;
@@ -232,9 +164,9 @@ export class ChunkWriter {
         batch.quantity_value = String(take.remaining);
         this.holdings.set(batch.id, taken);
         this.gone.set(batch.id, (this.gone.get(batch.id) ?? 0) + take.taken);
-        this.holdingWrites.push({ batchId: batch.id, eventId: id, bizStep: 'transforming', disposition: disposition ?? null, actorOrgId: this.principal.orgId, eventTime, result: take });
+        this.holdingWrites.push({ batchId: batch.id, eventId: id, bizStep: 'transforming', disposition, actorOrgId: this.principal.orgId, eventTime, result: take });
       }
-      if (move) this.moved(batch, move, { id, bizStep, disposition: disposition ?? null, eventTime, toOrgId: content.toOrgId as string | undefined });
+      if (move) this.moved(batch, move, { id, bizStep, disposition, eventTime, toOrgId: content.toOrgId as string | undefined });
       this.touched.add(batch.id);
       this.seen.add(`${batch.id}|${ev.hash}|${ev.error}`);
       this.announcements.push(
