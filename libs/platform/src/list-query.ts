@@ -1,6 +1,7 @@
 import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiExtraModels, ApiOkResponse, ApiQuery, getSchemaPath } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { isUuid } from '@trace/trace-chain';
 import { badRequest } from './problem';
 import { schemaOfExample } from './openapi-docs';
 
@@ -28,11 +29,11 @@ export function encodeCursor(key: readonly string[]): string {
 /** What each part of a list's sort key is: checked when a cursor comes back, so a forged one is a 400, never a failed query. */
 export type CursorPart = 'micros' | 'uuid' | 'text';
 
-const PART_FORMAT: Record<CursorPart, RegExp> = {
-  micros: /^-?\d{1,17}$/,
-  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+const PART_FORMAT: Record<CursorPart, (part: string) => boolean> = {
+  micros: (p) => /^-?\d{1,17}$/.test(p),
+  uuid: isUuid,
   // No NUL (API.md: strings may not contain it); the length bounds what a cursor can make a query compare.
-  text: /^.{0,400}$/su,
+  text: (p) => /^.{0,400}$/su.test(p),
 };
 
 function decodeCursor(cursor: string, parts: readonly CursorPart[]): string[] {
@@ -44,7 +45,7 @@ function decodeCursor(cursor: string, parts: readonly CursorPart[]): string[] {
   } catch {
     throw bad();
   }
-  if (!Array.isArray(key) || key.length !== parts.length || !key.every((k, i) => typeof k === 'string' && !k.includes('\u0000') && PART_FORMAT[parts[i]].test(k))) throw bad();
+  if (!Array.isArray(key) || key.length !== parts.length || !key.every((k, i) => typeof k === 'string' && !k.includes('\u0000') && PART_FORMAT[parts[i]](k))) throw bad();
   return key as string[];
 }
 
