@@ -78,8 +78,9 @@ describe('docs/quickstart.md runs as written', () => {
     expect(out).toMatch(/"status":"held","recall":\{"active":false\},"chainValid":true/);
     expect(out).toContain('<h1>樱桃番茄 Cherry tomatoes</h1>');
     expect(out).toMatch(/^image\/png, \d{3,} bytes$/m);
-    // 4. the recall: holders with their quantities, the shop's acknowledgement, the scan showing it
+    // 4. the open case of the failed sample, the recall: holders with their quantities, the shop's acknowledgement, the scan showing it
     expect(out).toMatch(/"holders":\[.*"quantity":500.*\]|"holders":\[.*"quantity":700.*\]/);
+    expect(out).toMatch(/\{"id":"[0-9a-f-]{36}","status":"open","lot":"TOM-\d+"\}/);
     expect(out).toMatch(/"recovered":450,"destroyed":0,"sold":50/);
     expect(out).toMatch(/\{"active":true,"level":1,"reason":"毒死蜱残留超标 Chlorpyrifos residue above the limit"\}/);
     // the refusal, in Chinese as asked
