@@ -3,7 +3,7 @@
  * `npm run docs:errors`. tests/integration/problem-catalogue.int.ts fails when
  * the file and the table differ, so the page is never edited by hand.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PROBLEM_TYPES } from '../../libs/platform/src/problem-types';
 import { STATUS_TITLES_ZH } from '../../libs/platform/src/messages';
@@ -46,8 +46,15 @@ export function renderErrorCatalogue(): string {
 
 export const ERRORS_DOC = resolve(__dirname, '../../docs/errors.md');
 
-// Run as `node scripts/run.js scripts/docs/errors.ts` (npm run docs:errors); imported by the test.
+// `node scripts/run.js scripts/docs/errors.ts` (npm run docs:errors) writes the page; with --check it only
+// says whether the page is current (exit 1 when not), which the catalogue test runs.
 if (process.argv[2] && resolve(process.argv[2]) === __filename) {
-  writeFileSync(ERRORS_DOC, renderErrorCatalogue());
-  process.stdout.write(`wrote ${ERRORS_DOC}\n`);
+  if (process.argv.includes('--check')) {
+    const current = existsSync(ERRORS_DOC) && readFileSync(ERRORS_DOC, 'utf8') === renderErrorCatalogue();
+    process.stdout.write(current ? 'docs/errors.md is current\n' : 'docs/errors.md is stale: run npm run docs:errors\n');
+    process.exitCode = current ? 0 : 1;
+  } else {
+    writeFileSync(ERRORS_DOC, renderErrorCatalogue());
+    process.stdout.write(`wrote ${ERRORS_DOC}\n`);
+  }
 }
