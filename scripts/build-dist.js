@@ -51,12 +51,12 @@ const files = [...sources(path.join(root, 'libs')), ...sources(path.join(root, '
     count++;
   }
 }
-// Data the code requires at run time (the EPCIS JSON Schema, …): copied as they are.
+// Data the code requires at run time (the EPCIS JSON Schema and XSDs, …): copied as they are.
 function* assets(dir) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, entry.name);
     if (entry.isDirectory()) yield* assets(p);
-    else if (/\.json$/.test(entry.name) && !/^(project|tsconfig.*|package)\.json$/.test(entry.name)) yield p;
+    else if (/\.(json|xsd)$/.test(entry.name) && !/^(project|tsconfig.*|package)\.json$/.test(entry.name)) yield p;
   }
 }
 let copied = 0;

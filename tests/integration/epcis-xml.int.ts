@@ -3,12 +3,14 @@ import { eventually } from '@trace/testing';
 import type { Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { anOrg } from '../support/world';
+import { XsdValidation } from '@trace/service-epcis';
 
 /**
  * The EPCIS XML binding: an EPCIS 2.0 XML document and a 1.2 one (extension wrappers, CBV URNs) are
  * captured as the events their JSON translation is, with the same hashes (capturing the translation
  * afterwards stores nothing new), and a query asked with Accept: application/xml is answered in
- * EPCIS 2.0 XML carrying the same events.
+ * EPCIS 2.0 XML carrying the same events, valid against GS1's query XSD. XML that GS1's XSD refuses
+ * is refused.
  */
 // GTIN 0761234500303 (company prefix 7612345, item 000303) is no product of any domain: partner events.
 const EX = 'https://ns.example.com/epcis/';
@@ -122,6 +124,7 @@ const documentOf = (events: EpcisEvent[]) => ({
 describe('EPCIS XML binding', () => {
   let t: EmbeddedTestApp;
   let api: Api;
+  const xsd = new XsdValidation();
 
   const post = async (body: string, contentType: string) =>
     fetch(`${api.baseUrl}/v1/epcis/capture`, { method: 'POST', headers: { ...(await api.headers()), 'content-type': contentType }, body });
@@ -147,6 +150,7 @@ describe('EPCIS XML binding', () => {
   }, 60_000);
   afterAll(async () => {
     await t?.close();
+    await xsd.onModuleDestroy();
   });
 
   it('reads a 2.0 XML document into its JSON binding, and captures it as those events with their hashes', async () => {
@@ -184,6 +188,7 @@ describe('EPCIS XML binding', () => {
     expect(r.headers.get('content-type')).toMatch(/^application\/xml/);
     expect(r.headers.get('gs1-epcis-version')).toBe('2.0.0');
     const body = await r.text();
+    expect(await xsd.validate(body, 'urn:epcglobal:epcis-query:xsd:2')).toEqual([]);
     expect(body).toMatch(/^<\?xml[^>]*>\s*<epcisq:EPCISQueryDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" xmlns:epcisq="urn:epcglobal:epcis-query:xsd:2"/);
     const back = epcisDocumentFromXml(body);
     expect(back.errors).toEqual([]);
@@ -194,6 +199,17 @@ describe('EPCIS XML binding', () => {
     // JSON is still the default, and preferred when ranked higher.
     const ranked = await fetch(`${api.baseUrl}/v1/epcis/events?${WINDOW}`, { headers: { ...(await api.headers()), accept: 'application/xml;q=0.5, application/json' } });
     expect(ranked.headers.get('content-type')).toMatch(/^application\/json/);
+  }, 60_000);
+
+  it('refuses XML that GS1\'s XSD refuses (a missing action, elements out of order) with a 400 naming the line', async () => {
+    expect(await xsd.validate(xml20, 'urn:epcglobal:epcis:xsd:2')).toEqual([]);
+    expect(await xsd.validate(xml12, 'urn:epcglobal:epcis:xsd:1')).toEqual([]);
+    for (const bad of [xml20.replace('<action>OBSERVE</action>', ''), xml20.replace('<bizStep>commissioning</bizStep>', '').replace('</ilmd>', '</ilmd><bizStep>commissioning</bizStep>')]) {
+      const r = await post(bad, 'application/xml');
+      const problem = (await r.json()) as { type: string; errors: { field: string; message: string }[] };
+      expect([r.status, problem.type]).toEqual([400, expect.stringMatching(/epcis-schema$/)]);
+      expect(problem.errors[0]).toEqual({ field: expect.stringMatching(/^line \d+$/), message: expect.stringMatching(/Element/) });
+    }
   }, 60_000);
 
   it('refuses XML that is not well-formed or not an EPCIS document with a 400, and other types with a 415', async () => {

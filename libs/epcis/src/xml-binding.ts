@@ -150,6 +150,8 @@ export interface XmlCapture {
   document?: { '@context': unknown[]; type: 'EPCISDocument'; schemaVersion: string; creationDate: string; epcisBody: { eventList: EpcisEvent[] } };
   /** Why it could not: not well-formed, not an EPCIS document. */
   errors: { field: string; message: string }[];
+  /** The root element's namespace (which version of the binding, and so which XSD). */
+  namespace?: string;
 }
 
 /** An EPCIS 2.0 or 1.2 XML document (EPCISDocument, or an EPCISQueryDocument's results) as its JSON binding. */
@@ -163,6 +165,8 @@ export function epcisDocumentFromXml(xml: string): XmlCapture {
     return { errors: [{ field: '/', message: `the root element is ${rootTag || 'missing'}, not EPCISDocument or EPCISQueryDocument` }] };
   }
   const attrs = attrsOf(root);
+  const rootPrefix = tagOf(root).includes(':') ? tagOf(root).slice(0, tagOf(root).indexOf(':')) : '';
+  const namespace = attrs[rootPrefix ? `xmlns:${rootPrefix}` : 'xmlns'];
   const namespaces: Record<string, string> = {};
   for (const [k, v] of Object.entries(attrs)) if (k.startsWith('xmlns:')) namespaces[k.slice(6)] = v;
   const find = (n: Node | undefined, name: string) => (n ? childrenOf(n).find((c) => local(tagOf(c)) === name) : undefined);
@@ -184,6 +188,7 @@ export function epcisDocumentFromXml(xml: string): XmlCapture {
       epcisBody: { eventList: events },
     },
     errors: [],
+    namespace,
   };
 }
 

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { map } from 'rxjs';
 import { epcisDocumentFromXml, epcisQueryDocumentToXml } from '@trace/epcis';
 import { badRequest, DomainError } from '@trace/platform';
+import type { XsdValidation } from './xsd-validation';
 
 /** Headers every answer of the EPCIS REST binding carries, and the media types it answers in. */
 export const EPCIS_VERSION = '2.0.0';
@@ -76,13 +77,18 @@ export function requireJson(req: Request) {
 
 /**
  * A capture body: JSON as it is, or an EPCIS 2.0 / 1.2 XML document (read as text by the platform's
- * xmlBody) mapped into its JSON binding (400 when it is not well-formed or not an EPCIS document);
- * 415 for any other type.
+ * xmlBody), validated against GS1's XSD for its namespace and mapped into its JSON binding (400 when
+ * it is not well-formed, not an EPCIS document or not valid); 415 for any other type.
  */
-export function captureBody(req: Request, body: unknown): unknown {
+export async function captureBody(req: Request, body: unknown, xsd: XsdValidation): Promise<unknown> {
   if (req.headers['content-type'] && req.is([...XML_TYPES, 'application/*+xml'])) {
-    const { document, errors } = epcisDocumentFromXml(typeof body === 'string' ? body : '');
+    const xml = typeof body === 'string' ? body : '';
+    const { document, errors, namespace } = epcisDocumentFromXml(xml);
     if (!document) throw badRequest('epcis-document', 'The body is not an EPCIS XML document', errors);
+    const invalid = await xsd.validate(xml, namespace ?? '');
+    if (invalid.length) {
+      throw badRequest('epcis-schema', `The document does not validate against GS1's EPCIS XSD (${invalid.length} error(s) shown)`, invalid.slice(0, 100));
+    }
     return document;
   }
   if (req.is(['application/json', 'application/*+json']) === false || !req.headers['content-type']) {

@@ -40,6 +40,7 @@ import {
   VALUES_EXAMPLE,
 } from './openapi-examples';
 import { QueryService } from './query.service';
+import { XsdValidation } from './xsd-validation';
 
 const bearerOf = (authorization?: string) => authorization?.replace(/^Bearer\s+/i, '');
 
@@ -48,7 +49,10 @@ const bearerOf = (authorization?: string) => authorization?.replace(/^Bearer\s+/
 @UseInterceptors(EpcisHeadersInterceptor)
 @Controller('v1/epcis/capture')
 export class CaptureController {
-  constructor(@Inject(CaptureService) private readonly capture: CaptureService) {}
+  constructor(
+    @Inject(CaptureService) private readonly capture: CaptureService,
+    @Inject(XsdValidation) private readonly xsd: XsdValidation,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -60,8 +64,9 @@ export class CaptureController {
       'the domains owning the GTINs. The answer is the capture job (Location: /v1/epcis/capture/{id}). GS1-Capture-Error-Behaviour: ' +
       'rollback (default: nothing is stored if any event fails) or proceed (good events stored, bad ones listed in errors). ' +
       'The same event (EPCIS event hash) is stored once. An XML document (Content-Type: application/xml or text/xml; EPCIS 2.0, or 1.2 ' +
-      'with its extension wrappers) is read into its JSON binding first (400 epcis-document when not well-formed or not an EPCIS ' +
-      'document), so it stores the same events, with the same hashes, as its JSON translation.',
+      'with its extension wrappers) is validated against GS1\'s XSD of its version (400 epcis-schema naming the lines) and read into ' +
+      'its JSON binding (400 epcis-document when not well-formed or not an EPCIS document), so it stores the same events, with the ' +
+      'same hashes, as its JSON translation.',
   })
   @ApiHeader({ name: 'GS1-Capture-Error-Behaviour', required: false, enum: ['rollback', 'proceed'] })
   @ApiBody({ description: 'An EPCIS 2.0 EPCISDocument', schema: schemaOfExample(CAPTURE_REQUEST_EXAMPLE) as never, examples: { storing: { summary: 'One ObjectEvent', value: CAPTURE_REQUEST_EXAMPLE } } })
@@ -75,7 +80,7 @@ export class CaptureController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const doc = captureBody(req, body);
+    const doc = await captureBody(req, body, this.xsd);
     const behaviour = (behaviourHeader ?? 'rollback').trim().toLowerCase();
     if (behaviour !== 'rollback' && behaviour !== 'proceed') {
       throw badRequest('capture-error-behaviour', 'GS1-Capture-Error-Behaviour is rollback or proceed', [

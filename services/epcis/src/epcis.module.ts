@@ -7,6 +7,7 @@ import { EPCIS_MIGRATIONS } from './migrations';
 import { NamedQueryService } from './named-query.service';
 import { QueriesController } from './queries.controller';
 import { QueryService } from './query.service';
+import { XsdValidation } from './xsd-validation';
 
 /**
  * EPCIS 2.0 capture and query (JSON/JSON-LD binding). It owns capture jobs and
@@ -18,6 +19,6 @@ import { QueryService } from './query.service';
   imports: [ServiceRuntimeModule.forService({ service: 'epcis', migrations: EPCIS_MIGRATIONS }), BatchRegistryModule],
   // TopLevelController last: its /v1/epcis/:resource must not shadow /capture, /events and /queries.
   controllers: [CaptureController, EventsController, QueriesController, TopLevelController],
-  providers: [CaptureService, QueryService, NamedQueryService],
+  providers: [CaptureService, QueryService, NamedQueryService, XsdValidation],
 })
 export class EpcisModule {}

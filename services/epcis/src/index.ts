@@ -1,1 +1,2 @@
 export * from './epcis.module';
+export * from './xsd-validation';
