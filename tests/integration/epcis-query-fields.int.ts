@@ -46,6 +46,20 @@ const events = [
     sensorElementList: [{ sensorReport: [{ type: 'Temperature', value: 9, uom: 'CEL', time: at(2) }] }],
     'example:shift': 3,
   },
+  {
+    type: 'TransformationEvent', bizStep: 'commissioning', eventTime: at(3), eventTimeZoneOffset: '+00:00',
+    transformationID: 'urn:epc:id:gdti:7612345.00001.T1',
+    inputQuantityList: [{ epcClass: `https://id.gs1.org/01/${G}/10/L-2`, quantity: 1, uom: 'KGM' }],
+    outputEPCList: [sgtin('T-9')],
+    sourceList: [{ type: 'owning_party', source: 'urn:epc:id:pgln:7612345.00000' }],
+    destinationList: [{ type: 'possessing_party', destination: 'urn:epc:id:pgln:7612345.00001' }],
+  },
+  { type: 'ObjectEvent', action: 'OBSERVE', bizStep: 'inspecting', eventTime: at(4), eventTimeZoneOffset: '+00:00', epcList: [sgtin('T-4')] },
+  {
+    // The error declaration of the event above: the same event, declared erroneous.
+    type: 'ObjectEvent', action: 'OBSERVE', bizStep: 'inspecting', eventTime: at(4), eventTimeZoneOffset: '+00:00', epcList: [sgtin('T-4')],
+    errorDeclaration: { declarationTime: at(8), reason: 'incorrect_data', correctiveEventIDs: ['urn:uuid:2f1e0d9c-8b7a-4c5d-9e0f-1a2b3c4d5e6f'] },
+  },
 ];
 
 const doc = {
@@ -143,8 +157,24 @@ describe('EPCIS query: sensor, ILMD and extension parameters', () => {
     expect(await minutes('GE_quantity_LTR=1')).toEqual([]);
   }, 60_000);
 
+  it('answers the transformation, source/destination, class and error-declaration parameters', async () => {
+    expect(await minutes(`EQ_transformationID=${enc('urn:epc:id:gdti:7612345.00001.T1')}`)).toEqual([3]);
+    expect(await minutes(`MATCH_inputEPCClass=${enc(`https://id.gs1.org/01/${G}/10/L-2`)}`)).toEqual([3]);
+    expect(await minutes(`MATCH_outputEPC=${enc(sgtin('T-9'))}`)).toEqual([3]);
+    expect(await minutes(`MATCH_epc=${enc(sgtin('T-9'))}`)).toEqual([]);
+    expect(await minutes(`EQ_source_owning_party=${enc('urn:epc:id:pgln:7612345.00000')}`)).toEqual([3]);
+    expect(await minutes(`EQ_source_possessing_party=${enc('urn:epc:id:pgln:7612345.00000')}`)).toEqual([]);
+    expect(await minutes(`EQ_destination_possessing_party=${enc('urn:epc:id:pgln:7612345.00001')}`)).toEqual([3]);
+    expect(await minutes('EXISTS_errorDeclaration')).toEqual([4]);
+    expect(await minutes('EQ_errorReason=incorrect_data')).toEqual([4]);
+    expect(await minutes('EQ_errorReason=did_not_occur')).toEqual([]);
+    expect(await minutes(`EQ_correctiveEventID=${enc('urn:uuid:2f1e0d9c-8b7a-4c5d-9e0f-1a2b3c4d5e6f')}`)).toEqual([4]);
+    expect(await minutes(`GE_errorDeclarationTime=${enc(at(8))}`)).toEqual([4]);
+    expect(await minutes(`LT_errorDeclarationTime=${enc(at(8))}`)).toEqual([]);
+  }, 60_000);
+
   it('refuses unknown parameters and bad values with a 400 QueryParameterException', async () => {
-    for (const bad of ['EQ_colour=red', 'GT_value_CEL=warm', 'EQ_booleanValue=yes', 'GE_time=yesterday', 'EQ_hexBinaryValue=XYZ', 'GT_ILMD_example:grade=A', 'GE_percRank=1|2', 'EQ_SENSORTHING_example:x=1']) {
+    for (const bad of ['EQ_colour=red', 'HASATTR_example:x=1', 'EQATTR_example:x_y=1', 'GT_value_CEL=warm', 'EQ_booleanValue=yes', 'GE_time=yesterday', 'EQ_hexBinaryValue=XYZ', 'GT_ILMD_example:grade=A', 'GE_percRank=1|2', 'EQ_SENSORTHING_example:x=1']) {
       const r = await api.get(`/v1/epcis/events?${bad}`);
       expect({ bad, status: r.status, exception: r.body.epcisException }).toEqual({ bad, status: 400, exception: 'epcisException:QueryParameterException' });
       expect(r.body.errors).toEqual([expect.objectContaining({ field: bad.split('=')[0] })]);
