@@ -143,6 +143,17 @@ const BENCHMARKS: Bench[] = [
     },
   },
   {
+    name: 'write-path',
+    file: 'write-path.ts',
+    full: {},
+    smoke: { env: { BENCH_SECONDS: '1', BENCH_ROUNDS: '1', BENCH_BATCHES: '16' } },
+    rows: (out) => {
+      const rows = resultLines(out);
+      if (rows.length < 8) throw new Error(`output has ${rows.length} BENCH_RESULT lines, expected 8`);
+      return rows;
+    },
+  },
+  {
     name: 'webhook-recall',
     file: 'webhook-recall.ts',
     full: {},

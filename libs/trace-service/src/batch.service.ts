@@ -17,6 +17,7 @@ import { verifyBatchChain } from './use-cases/verify-chain';
 import type { DomainName } from './domains';
 import type { RecordEventDto, RegisterBatchDto, RegisterProductDto } from './dto';
 import type { BatchRow, BatchView } from './rows';
+import { CachedDirectory } from './directory-cache';
 
 export { DOMAINS, DOMAIN_ENUM, type DomainName } from './domains';
 export type { BatchView } from './rows';
@@ -58,7 +59,7 @@ export class BatchService implements InputLedger {
     /** Where GTINs, lots and serials are claimed across all domains (see identity.ts). */
     private readonly claims?: IdentityClaims,
   ) {
-    this.core = { domain, dataSource, outbox, rules, directory, hooks };
+    this.core = { domain, dataSource, outbox, rules, directory: directory && new CachedDirectory(directory), hooks };
   }
 
   private readonly core: TraceCore;

@@ -34,22 +34,24 @@ export interface NewBatch {
  */
 export async function insertBatches(m: EntityManager, batches: readonly NewBatch[]): Promise<BatchRow[]> {
   if (batches.length === 0) return [];
-  const rows = (await m.query(
-    `INSERT INTO batches (id, domain, gtin, lot, item_kind, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
+  // One statement: the rows, their custody and their holdings (data-modifying CTEs; the foreign keys are checked at its end).
+  return (await m.query(
+    `WITH x AS MATERIALIZED (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, domain text, gtin text, lot text, item_kind text, quantity numeric, quantity_unit text,
+            owner_org_id text, location_id text, produced_at timestamptz, produced_at_offset text, expires_at timestamptz, expires_at_offset text,
+            attributes jsonb, product_id uuid, product_category text, chain_seq int, chain_head text)),
+     custody AS (INSERT INTO batch_custody (batch_id, org_id) SELECT id, owner_org_id FROM x ON CONFLICT DO NOTHING),
+     holdings AS (${HoldingsStore.OPEN_FROM_ROWS_OF('x')})
+     INSERT INTO batches (id, domain, gtin, lot, item_kind, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
                           location_id, produced_at, produced_at_offset, expires_at, expires_at_offset, attributes, product_id, product_category,
                           chain_seq, chain_head)
      SELECT id, domain, gtin, lot, item_kind, quantity, quantity, quantity_unit, owner_org_id, owner_org_id,
             location_id, produced_at, produced_at_offset, expires_at, expires_at_offset, COALESCE(attributes, '{}'), product_id, product_category,
             chain_seq, chain_head
-       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, domain text, gtin text, lot text, item_kind text, quantity numeric, quantity_unit text,
-            owner_org_id text, location_id text, produced_at timestamptz, produced_at_offset text, expires_at timestamptz, expires_at_offset text,
-            attributes jsonb, product_id uuid, product_category text, chain_seq int, chain_head text)
+       FROM x
      RETURNING *`,
     [JSON.stringify(batches)],
   )) as BatchRow[];
-  await addCustody(m, batches.map((b) => ({ batchId: b.id, orgId: b.owner_org_id })));
-  await HoldingsStore.open(m, batches.map((b) => ({ id: b.id, orgId: b.owner_org_id, quantity: b.quantity })));
-  return rows;
 }
 
 /** A batch's row after its new links: chain head, status, custody, quantity, place. */
@@ -64,16 +66,39 @@ export interface ChainHead {
   location: string;
 }
 
-/** Moves many batches to their new chain heads and state in one statement (the caller holds their row locks). */
+/**
+ * Moves batches to their new chain heads and state (the caller holds their
+ * row locks). One batch: `WHERE id = $1`, its primary key. Many: the rows
+ * travel as one JSON document, joined on `id = ANY($2)` as well, so the plan
+ * starts from the primary key index at every table size (joined on the
+ * recordset alone, PostgreSQL guessed it at 100 rows and scanned the whole
+ * table below about ten thousand; see scripts/bench/README.md).
+ */
 export async function setChainHeads(m: EntityManager, heads: readonly ChainHead[]): Promise<void> {
   if (heads.length === 0) return;
+  if (heads.length === 1) {
+    const one = chainHeadUpdate(heads[0], 1);
+    await m.query(one.sql, one.params);
+    return;
+  }
   await m.query(
     `UPDATE batches AS b SET chain_seq = u.seq, chain_head = u.hash, status = u.status, holder_org_id = u.holder,
             pending_receiver_org_id = u.pending, quantity_value = u.quantity, location_id = u.location
        FROM jsonb_to_recordset($1::jsonb) AS u (id uuid, seq int, hash text, status text, holder text, pending text, quantity numeric, location text)
-      WHERE b.id = u.id`,
-    [JSON.stringify(heads)],
+      WHERE b.id = ANY($2::uuid[]) AND b.id = u.id`,
+    [JSON.stringify(heads), heads.map((h) => h.id)],
   );
+}
+
+/** One batch's head update by its primary key, numbered from `$first` (to be one part of a larger statement). */
+export function chainHeadUpdate(h: ChainHead, first: number): { sql: string; params: unknown[] } {
+  const p = (n: number) => `$${first + n}`;
+  return {
+    sql: `UPDATE batches SET chain_seq = ${p(1)}::int, chain_head = ${p(2)}, status = ${p(3)}, holder_org_id = ${p(4)},
+                 pending_receiver_org_id = ${p(5)}, quantity_value = ${p(6)}::numeric, location_id = ${p(7)}
+           WHERE id = ${p(0)}::uuid`,
+    params: [h.id, h.seq, h.hash, h.status, h.holder, h.pending, h.quantity, h.location],
+  };
 }
 
 /** Organisations that have had custody of batches (who may see them after they are gone). */

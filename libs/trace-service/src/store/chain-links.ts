@@ -5,7 +5,7 @@ import type { Outbox, OutboxItem } from '@trace/messaging';
 import { HASH_VERSION, nextLink, type ChainLink, type HashVersion, type Holding, type ShownFields, type Transition } from '@trace/trace-chain';
 import { DOMAIN_ENUM, type DomainName } from '../domains';
 import type { BatchRow, EventRow } from '../rows';
-import { addCustody, setChainHeads } from './batches';
+import { addCustody, chainHeadUpdate, setChainHeads, type ChainHead } from './batches';
 
 export interface NewChainEvent {
   bizStep: string;
@@ -155,17 +155,30 @@ export async function insertLinks(
   returning = false,
 ): Promise<EventRow[]> {
   if (rows.length === 0) return [];
-  return m.query(
-    `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, event_time_offset, org_id, content, prev_hash, hash, hash_version,
+  return m.query(`${INSERT_LINKS} ${returning ? 'RETURNING *' : ''}`, [JSON.stringify(rows), capture?.recordTime ?? null, capture?.captureId ?? null]) as Promise<EventRow[]>;
+}
+
+/** $1: the rows as one JSON document; $2 and $3: a capture's record time and id (null otherwise). */
+const INSERT_LINKS = `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, event_time_offset, org_id, content, prev_hash, hash, hash_version,
                                status_after, record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id)
      SELECT id, batch_id, seq, biz_step, disposition, event_time, event_time_offset, org_id, content, prev_hash, hash, hash_version,
             status_after, COALESCE($2, now()), epcis_hash, COALESCE(epcis_error, false), epcis_type, epc_keys, read_point, biz_location, $3
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, batch_id uuid, seq int, biz_step text, disposition text, event_time timestamptz,
             event_time_offset text, org_id text, content jsonb, prev_hash text, hash text, hash_version smallint, status_after text, epcis_hash text, epcis_error boolean, epcis_type text,
-            epc_keys text[], read_point text, biz_location text)
-     ${returning ? 'RETURNING *' : ''}`,
-    [JSON.stringify(rows), capture?.recordTime ?? null, capture?.captureId ?? null],
-  ) as Promise<EventRow[]>;
+            epc_keys text[], read_point text, biz_location text)`;
+
+/**
+ * One batch's new link and its new head in one round trip (a data-modifying
+ * CTE: both or neither, under the row lock the caller holds).
+ */
+async function insertLinkAndHead(m: EntityManager, link: LinkRow, head: ChainHead): Promise<EventRow[]> {
+  const update = chainHeadUpdate(head, 4);
+  return m.query(`WITH link AS (${INSERT_LINKS} RETURNING *), head AS (${update.sql}) SELECT * FROM link`, [
+    JSON.stringify([link]),
+    null,
+    null,
+    ...update.params,
+  ]) as Promise<EventRow[]>;
 }
 
 /**
@@ -207,39 +220,38 @@ async function storeChainEvents(
     const locationAfter = e.bizStep === 'receiving' ? e.locationId : batch.location_id;
     return { eventId, content, link, locationAfter };
   });
-  const rows = await insertLinks(
-    m,
-    appends.map((a, i) => ({
-      id: links[i].eventId,
-      batch_id: a.batch.id,
-      seq: links[i].link.seq,
-      biz_step: a.event.bizStep,
-      disposition: a.event.disposition ?? null,
-      event_time: a.event.eventTime.toISOString(),
-      event_time_offset: a.event.eventTimeOffset ?? null,
-      org_id: a.event.orgId,
-      content: links[i].content,
-      prev_hash: links[i].link.prevHash,
-      hash: links[i].link.hash,
-      hash_version: HASH_VERSION,
-      status_after: a.after.status,
-    })),
-    undefined,
-    returning,
-  );
-  await setChainHeads(
-    m,
-    appends.map((a, i) => ({
-      id: a.batch.id,
-      seq: links[i].link.seq,
-      hash: links[i].link.hash,
-      status: a.after.status,
-      holder: a.after.holderOrgId,
-      pending: a.after.pendingReceiverOrgId,
-      quantity: a.after.quantity,
-      location: links[i].locationAfter,
-    })),
-  );
+  const linkRows: LinkRow[] = appends.map((a, i) => ({
+    id: links[i].eventId,
+    batch_id: a.batch.id,
+    seq: links[i].link.seq,
+    biz_step: a.event.bizStep,
+    disposition: a.event.disposition ?? null,
+    event_time: a.event.eventTime.toISOString(),
+    event_time_offset: a.event.eventTimeOffset ?? null,
+    org_id: a.event.orgId,
+    content: links[i].content,
+    prev_hash: links[i].link.prevHash,
+    hash: links[i].link.hash,
+    hash_version: HASH_VERSION,
+    status_after: a.after.status,
+  }));
+  const heads: ChainHead[] = appends.map((a, i) => ({
+    id: a.batch.id,
+    seq: links[i].link.seq,
+    hash: links[i].link.hash,
+    status: a.after.status,
+    holder: a.after.holderOrgId,
+    pending: a.after.pendingReceiverOrgId,
+    quantity: a.after.quantity,
+    location: links[i].locationAfter,
+  }));
+  let rows: EventRow[];
+  if (appends.length === 1) {
+    rows = await insertLinkAndHead(m, linkRows[0], heads[0]);
+  } else {
+    rows = await insertLinks(m, linkRows, undefined, returning);
+    await setChainHeads(m, heads);
+  }
   await addCustody(
     m,
     appends.filter((a) => a.after.holderOrgId !== a.batch.holder_org_id).map((a) => ({ batchId: a.batch.id, orgId: a.after.holderOrgId })),

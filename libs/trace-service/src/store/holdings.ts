@@ -77,6 +77,14 @@ export class HoldingsStore {
     );
   }
 
+  /**
+   * open() as one part of a larger statement: the producer holds all of each
+   * batch of `source` (a CTE with columns id, owner_org_id, quantity).
+   */
+  static OPEN_FROM_ROWS_OF(source: string): string {
+    return `INSERT INTO batch_holdings (batch_id, org_id, quantity, received) SELECT id, owner_org_id, quantity, quantity FROM ${source}`;
+  }
+
   /** Shipments of the batch (who shipped to whom), for "where it came from". */
   static async shipments(m: EntityManager, batchId: string): Promise<{ fromOrgId: string; toOrgId: string; outstanding: number }[]> {
     const rows = (await m.query('SELECT from_org_id, to_org_id, outstanding FROM batch_shipments WHERE batch_id = $1', [batchId])) as ShipmentRow[];

@@ -3,7 +3,6 @@ import { formatOffsetTime, isBizStep, isDisposition, parseOffsetTime, type Batch
 import type { WithinEvent } from '../batch.service';
 import type { RecordEventDto } from '../dto';
 import { appendChainEvent, HoldingsStore } from '../store';
-import type { BatchRow } from '../rows';
 import { requireLocation, visibleBatchRow, type TraceCore } from './core';
 import { MOVING_STEPS, planMovement } from './plan-movement';
 
@@ -24,23 +23,23 @@ export async function recordEvent(core: TraceCore, id: string, dto: RecordEventD
       { field: 'disposition', message: 'not a CBV 2.0 disposition' },
     ]);
   }
-  // Existence first: another organisation's batch must not be probed through validation answers.
-  await visibleBatchRow(core, id, principal);
-  if (['commissioning', 'transforming'].includes(dto.bizStep)) {
-    throw unprocessable('biz-step', `${dto.bizStep} is recorded by registering a batch (with inputs for a transformation)`);
-  }
-  const location = await requireLocation(core, dto.locationId, principal, dto.bizStep === 'receiving' ? 'any' : 'own');
-  if (dto.toOrgId && core.directory && !(await core.directory.organisation(dto.toOrgId))) {
-    throw unprocessable('unknown-organisation', `No organisation ${dto.toOrgId}`);
-  }
-  const toLocation = dto.toLocationId ? await requireLocation(core, dto.toLocationId, principal, 'any') : undefined;
-  // The DTO checked it is RFC 3339 with an offset; the offset is kept to give the time back as written.
-  const { instant: eventTime, offset: eventTimeOffset } = parseOffsetTime(dto.eventTime) as OffsetTime;
-  if (eventTime.getTime() > Date.now() + 5 * 60_000) throw badRequest('event-time', 'eventTime lies in the future');
-
   return core.dataSource.transaction(async (m) => {
-    // Visibility was checked above and batches are never deleted: the row lock is all that is left to take.
-    const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [id])) as BatchRow[];
+    // Existence first: another organisation's batch must not be probed through validation answers.
+    // Seeing it and locking its chain head (so two writers cannot fork the chain) are one statement.
+    const batch = await visibleBatchRow(core, id, principal, m, true);
+    if (['commissioning', 'transforming'].includes(dto.bizStep)) {
+      throw unprocessable('biz-step', `${dto.bizStep} is recorded by registering a batch (with inputs for a transformation)`);
+    }
+    // The directory answers found entries from memory (CachedDirectory): no round trip under the lock after the first.
+    const location = await requireLocation(core, dto.locationId, principal, dto.bizStep === 'receiving' ? 'any' : 'own');
+    if (dto.toOrgId && core.directory && !(await core.directory.organisation(dto.toOrgId))) {
+      throw unprocessable('unknown-organisation', `No organisation ${dto.toOrgId}`);
+    }
+    const toLocation = dto.toLocationId ? await requireLocation(core, dto.toLocationId, principal, 'any') : undefined;
+    // The DTO checked it is RFC 3339 with an offset; the offset is kept to give the time back as written.
+    const { instant: eventTime, offset: eventTimeOffset } = parseOffsetTime(dto.eventTime) as OffsetTime;
+    if (eventTime.getTime() > Date.now() + 5 * 60_000) throw badRequest('event-time', 'eventTime lies in the future');
+
     if (dto.quantity && dto.quantity.unit !== batch.quantity_unit) {
       throw unprocessable('unit-mismatch', `The batch is counted in ${batch.quantity_unit}, not ${dto.quantity.unit}`);
     }

@@ -29,7 +29,7 @@ export async function registerBatch(core: TraceCore, peers: RegistrationPeers, d
   if (expiresAt && expiresAt <= producedAt) {
     throw badRequest('expiry', 'expiresAt must be after producedAt', [{ field: 'expiresAt', message: 'must be after producedAt' }]);
   }
-  const [product] = await core.dataSource.query('SELECT * FROM products WHERE gtin = $1', [gtin]);
+  const product = await productOf(core, gtin);
   if (!product) throw unprocessable('unknown-product', `No product with GTIN ${gtin} is registered in ${core.domain}`);
   if (product.owner_org_id !== principal.orgId) {
     throw unprocessable('product-owner', `GTIN ${gtin} belongs to another organisation; register your own product`);
@@ -76,6 +76,33 @@ export async function registerBatch(core: TraceCore, peers: RegistrationPeers, d
     }
     throw err;
   }
+}
+
+interface ProductRow {
+  id: string;
+  owner_org_id: string;
+  category: string;
+  name: string;
+}
+
+/**
+ * Products found, per domain core: a product row is never changed or deleted
+ * once registered (GTINs are claimed for good), so the registrations after
+ * the first of a product do not ask for it. Not found is not kept. Bounded, oldest out first.
+ */
+const PRODUCTS = new WeakMap<object, Map<string, ProductRow>>();
+
+async function productOf(core: TraceCore, gtin: string): Promise<ProductRow | undefined> {
+  let known = PRODUCTS.get(core);
+  if (!known) PRODUCTS.set(core, (known = new Map()));
+  const hit = known.get(gtin);
+  if (hit) return hit;
+  const [row] = (await core.dataSource.query('SELECT id, owner_org_id, category, name FROM products WHERE gtin = $1', [gtin])) as ProductRow[];
+  if (row) {
+    if (known.size >= 10_000) known.delete(known.keys().next().value as string);
+    known.set(gtin, row);
+  }
+  return row;
 }
 
 async function insertBatch(
