@@ -139,7 +139,12 @@ describe('EPCIS mapping', () => {
       nativeToEpcis({ ...base, id: '5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c40', seq: 1, bizStep: 'commissioning', disposition: 'active', content: { quantity: { value: 5, unit: 'kg' } } }),
       nativeToEpcis({
         ...base, id: '5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c41', seq: 2, bizStep: 'shipping', disposition: 'in_transit',
-        content: { documents: [{ type: 'waybill', id: 'W 1' }], sensors: [{ type: 'temperature', value: 4, unit: 'Cel', time: base.eventTime }] },
+        content: {
+          orgId: 'a1b2c3d4-0000-4000-8000-000000000001',
+          toOrgId: 'a1b2c3d4-0000-4000-8000-000000000002',
+          documents: [{ type: 'waybill', id: 'W 1' }],
+          sensors: [{ type: 'temperature', value: 4, unit: 'Cel', time: base.eventTime }],
+        },
       }),
       nativeToEpcis({
         ...base, id: '5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c42', seq: 1, bizStep: 'transforming', disposition: 'active',
@@ -151,6 +156,16 @@ describe('EPCIS mapping', () => {
       ['ObjectEvent', 'OBSERVE', 'shipping'],
       ['TransformationEvent', undefined, 'https://ns.trace.dev/epcis/BizStep-transforming'],
     ]);
+    // The shipment names its shipper and receiver, as capture reads a receiver; other events name no parties.
+    expect(events[1].sourceList).toEqual([
+      { type: 'possessing_party', source: 'urn:uuid:a1b2c3d4-0000-4000-8000-000000000001' },
+      { type: 'owning_party', source: 'urn:uuid:a1b2c3d4-0000-4000-8000-000000000001' },
+    ]);
+    expect(events[1].destinationList).toEqual([
+      { type: 'possessing_party', destination: 'urn:uuid:a1b2c3d4-0000-4000-8000-000000000002' },
+      { type: 'owning_party', destination: 'urn:uuid:a1b2c3d4-0000-4000-8000-000000000002' },
+    ]);
+    expect([events[0].destinationList, events[2].sourceList]).toEqual([undefined, undefined]);
     const doc = { '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'], type: 'EPCISDocument', schemaVersion: '2.0', creationDate: base.eventTime, epcisBody: { eventList: events } };
     expect(validateEpcis(doc)).toEqual([]);
   });

@@ -168,6 +168,7 @@ export function nativeToEpcis(n: NativeChainEvent): EpcisEvent {
   const inputs = c.inputs as { gtin: string; lot: string; quantity: { value: number; unit: string } }[] | undefined;
   const documents = c.documents as { type: string; id: string }[] | undefined;
   const sensors = c.sensors as { type: string; value: number; unit: string; time: string }[] | undefined;
+  const parties = movementParties(c);
   const base = {
     eventID: `urn:uuid:${n.id}`,
     eventTime: n.eventTime,
@@ -182,6 +183,7 @@ export function nativeToEpcis(n: NativeChainEvent): EpcisEvent {
     ...(documents?.length
       ? { bizTransactionList: documents.map((d) => ({ type: BTT.has(d.type) ? d.type : `${TRACE_NS}BTT-${encodeURIComponent(d.type)}`, bizTransaction: `urn:trace:doc:${encodeURIComponent(d.type)}:${encodeURIComponent(d.id)}` })) }
       : {}),
+    ...parties,
     ...(sensors?.length
       ? {
           sensorElementList: [
@@ -205,6 +207,24 @@ export function nativeToEpcis(n: NativeChainEvent): EpcisEvent {
     } as EpcisEvent;
   }
   return { type: 'ObjectEvent', ...base, ...what, action: n.seq === 1 ? 'ADD' : 'OBSERVE', ...why } as EpcisEvent;
+}
+
+/**
+ * A shipment's parties (CBV source/destination types, `urn:uuid:<organisation
+ * id>`): the shipper (the organisation the event was recorded for) as source,
+ * the receiver (`toOrgId`) as destination, each as possessing and owning
+ * party. Capture reads exactly this destinationList as the receiver, so an
+ * exported shipping captured again still names who it went to.
+ */
+function movementParties(c: Record<string, unknown>): Pick<EpcisEvent, 'sourceList' | 'destinationList'> {
+  const to = typeof c.toOrgId === 'string' && c.toOrgId ? c.toOrgId : undefined;
+  if (!to) return {};
+  const from = typeof c.orgId === 'string' && c.orgId ? c.orgId : undefined;
+  const types = ['possessing_party', 'owning_party'];
+  return {
+    ...(from ? { sourceList: types.map((type) => ({ type, source: `urn:uuid:${from}` })) } : {}),
+    destinationList: types.map((type) => ({ type, destination: `urn:uuid:${to}` })),
+  };
 }
 
 const BTT = new Set(['bol', 'cert', 'desadv', 'inv', 'pedigree', 'po', 'poc', 'prodorder', 'recadv', 'rma', 'testprd', 'testres', 'upevt']);

@@ -1,4 +1,4 @@
-import { acknowledgeable, applyMovement, holdingsAfter, massBalanceRefusal, upstreamOf, type Holding, type MovementResult } from './holdings';
+import { acknowledgeable, applyMovement, currentHolders, holdingsAfter, massBalanceRefusal, upstreamOf, type Holding, type MovementResult } from './holdings';
 import { isRefusal, type Refusal } from './custody';
 
 const h = (orgId: string, quantity: number, inTransit = 0, received = quantity + inTransit): Holding => ({ orgId, quantity, inTransit, received });
@@ -112,5 +112,17 @@ describe('holdingsAfter', () => {
     const before = [h('p1', 500), h('farm', 700, 0, 1200)];
     expect(holdingsAfter(before, [h('farm', 400, 0, 1200), h('retail', 0, 300)])).toEqual([h('farm', 400, 0, 1200), h('p1', 500), h('retail', 0, 300)]);
     expect(holdingsAfter(before, [])).toEqual([h('farm', 700, 0, 1200), h('p1', 500)]);
+  });
+});
+
+describe('currentHolders', () => {
+  it('names who holds some or has some in transit, not who held and passed it on', () => {
+    const holdings: Holding[] = [
+      { orgId: 'farm', quantity: 0, inTransit: 0, received: 1200 },
+      { orgId: 'p1', quantity: 500, inTransit: 0, received: 500 },
+      { orgId: 'p2', quantity: 0, inTransit: 700, received: 700 },
+    ];
+    expect(currentHolders(holdings)).toEqual(['p1', 'p2']);
+    expect(currentHolders([])).toEqual([]);
   });
 });

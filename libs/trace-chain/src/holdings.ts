@@ -186,6 +186,15 @@ export function holdingsAfter(before: readonly Holding[], changed: readonly Hold
 }
 
 /**
+ * The organisations holding part of a batch now: something received and
+ * still held, or something on its way to them (a shipment counts with its
+ * receiver from the moment it is sent). Who is told when the batch is held.
+ */
+export function currentHolders(holdings: readonly Pick<Holding, 'orgId' | 'quantity' | 'inTransit'>[]): string[] {
+  return holdings.filter((h) => h.quantity > 0 || h.inTransit > 0).map((h) => h.orgId);
+}
+
+/**
  * The organisations a holder's part of a batch came from: whoever shipped
  * it to the holder, and who shipped to them, up to the producer.
  */

@@ -174,6 +174,7 @@ export class ChunkWriter {
           // A captured event does not move the batch's place (its bizLocation need not be a location of ours).
           quantityUnit: batch.quantity_unit,
           locationId: batch.location_id,
+          identity: batch,
         }),
       );
       // Edges only from the inputs the plan resolved here and add() checked (see linkInputs).

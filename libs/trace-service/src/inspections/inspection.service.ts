@@ -3,9 +3,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { timestampFromDate } from '@trace/contracts';
 import type { Outbox } from '@trace/messaging';
 import { badRequest, conflict, DomainError, unprocessable, type Principal } from '@trace/platform';
-import { applyInspection, formatOffsetTime, isRefusal, parseOffsetTime, type BatchStatus, type OffsetTime } from '@trace/trace-chain';
+import { applyInspection, currentHolders, formatOffsetTime, isRefusal, parseOffsetTime, type BatchStatus, type OffsetTime } from '@trace/trace-chain';
 import type { BatchService } from '../batch.service';
-import { appendChainEvent } from '../store';
+import { appendChainEvent, HoldingsStore } from '../store';
 import { DOMAIN_ENUM, type DomainName } from '../domains';
 import type { BatchRow } from '../rows';
 import type { InspectionResult, RecordInspectionDto } from './dto';
@@ -80,6 +80,7 @@ export class InspectionService {
     try {
       return await this.dataSource.transaction(async (m) => {
         const [batch] = (await m.query('SELECT * FROM batches WHERE id = $1 FOR UPDATE', [batchId])) as BatchRow[];
+        const statusBefore = batch.status;
         const [dup] = await m.query('SELECT 1 FROM inspections WHERE report_no = $1', [dto.reportNo]);
         if (dup) throw this.duplicate(dto.reportNo);
 
@@ -153,6 +154,9 @@ export class InspectionService {
             gtin: batch.gtin,
             lot: batch.lot,
             batchStatus: after.status,
+            batchStatusBefore: statusBefore,
+            // Read under the batch row lock: no movement changes them before this commits.
+            holderOrgIds: currentHolders(await HoldingsStore.read(m, batchId)),
           },
           { subject: batchId, orgId: principal.orgId, occurredAt: now },
         );

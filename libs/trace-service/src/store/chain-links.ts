@@ -72,8 +72,12 @@ export function traceEventItem(
   e: NewChainEvent & { eventId: string; content: Record<string, unknown> },
   link: ChainLink,
   after: Transition,
-  /** The batch's unit and where it is after the event (read models follow quantities and places from here). */
-  batchState: { quantityUnit: string; locationId: string },
+  /**
+   * The batch's unit and where it is after the event (read models follow
+   * quantities and places from here), and its identity (consumers without a
+   * batch table name the batch from here).
+   */
+  batchState: { quantityUnit: string; locationId: string; identity: Pick<BatchRow, 'gtin' | 'lot' | 'item_kind'> },
 ): OutboxItem & { eventCase: 'traceEventRecorded' } {
   const quantity = (e.content.quantity ?? e.details?.quantity) as { value: number; unit: string } | undefined;
   const documents = (e.content.documents ?? e.details?.documents) as { type: string; id: string }[] | undefined;
@@ -98,6 +102,9 @@ export function traceEventItem(
       batchQuantity: { value: String(after.quantity), unit: batchState.quantityUnit },
       batchLocationId: batchState.locationId,
       holdings: holdingsOf(after),
+      gtin: batchState.identity.gtin,
+      lot: batchState.identity.lot,
+      serial: batchState.identity.item_kind === 'serial',
     },
     opts: { subject: batchId, orgId: e.orgId, occurredAt: e.eventTime },
   };
@@ -260,7 +267,7 @@ async function storeChainEvents(
     m,
     appends.map(({ batch, event: e, after }, i) => {
       const { eventId, content, link, locationAfter } = links[i];
-      return traceEventItem(domain, batch.id, { ...e, eventId, content }, link, after, { quantityUnit: batch.quantity_unit, locationId: locationAfter });
+      return traceEventItem(domain, batch.id, { ...e, eventId, content }, link, after, { quantityUnit: batch.quantity_unit, locationId: locationAfter, identity: batch });
     }),
   );
   return returning ? rows : links.map((l) => ({ id: l.eventId }));

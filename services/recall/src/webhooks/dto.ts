@@ -14,7 +14,12 @@ export class CreateWebhookDto {
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: true })
   url: string;
 
-  @ApiProperty({ enum: WEBHOOK_EVENTS, isArray: true, example: ['recall.started', 'recall.closed'] })
+  @ApiProperty({
+    enum: WEBHOOK_EVENTS,
+    isArray: true,
+    example: ['recall.started', 'recall.closed'],
+    description: `The events to hear. risk.warning is planned (the supervision section's risk warnings): accepted, nothing is sent for it yet.`,
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(WEBHOOK_EVENTS.length)

@@ -14,7 +14,7 @@ import {
 import { ApiList, CurrentPrincipal, listExample, parseListQuery, Roles, type Principal } from '@trace/platform';
 import { DELIVERY_EXAMPLE, WEBHOOK_CREATED_EXAMPLE, WEBHOOK_EXAMPLE } from '../openapi-examples';
 import { CreateWebhookDto } from './dto';
-import { DELIVERED_WEBHOOK_EVENTS, WEBHOOK_DELIVERY_STATUSES } from './events';
+import { DELIVERED_WEBHOOK_EVENTS, PLANNED_WEBHOOK_EVENTS, WEBHOOK_DELIVERY_STATUSES } from './events';
 import { WebhookService } from './webhook.service';
 
 const uuid = () => new ParseUUIDPipe({ version: '4' });
@@ -35,8 +35,11 @@ export class WebhookController {
       'X-Trace-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with the secret>. A non-2xx answer or none (timeout WEBHOOK_TIMEOUT_MS) ' +
       'is retried with exponential back-off for at least 24 hours; the id stays the same across retries, one event is delivered once per subscription. ' +
       'An operator hears what concerns its organisation (recall.started / recall.closed: a recall in whose scope it holds or had in transit something; ' +
-      'inspection.failed: a failed sample of a batch it holds; incident.overdue: an incident report it owes is late); ' +
-      `a regulator hears every event. Delivered today: ${DELIVERED_WEBHOOK_EVENTS.join(', ')}; the other names are accepted. ` +
+      'shipment.incoming: a shipment to it, { shipmentId, domain, batchId, gtin, lot, quantity, unit, inTransit, fromOrgId, shippedAt, … }; ' +
+      'inspection.failed: a failed sample of a batch it holds part of; batch.held: a batch it holds part of was put on hold (a failed sample); ' +
+      'incident.overdue: an incident report it owes is late); ' +
+      `a regulator hears every event. Delivered today: ${DELIVERED_WEBHOOK_EVENTS.join(', ')}. ` +
+      `Planned, nothing is sent yet: ${PLANNED_WEBHOOK_EVENTS.join(', ')} (the risk warnings of the supervision section); a subscription to it is accepted so it need not change when they arrive. ` +
       'The secret is shown in this answer only.',
   })
   @ApiCreatedResponse({

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { domainNameOf, timestampDate, type EventEnvelope, type IncidentOverdue, type InspectionRecorded, type RecallClosed, type RecallInitiated } from '@trace/contracts';
+import {
+  domainNameOf,
+  timestampDate,
+  type EventEnvelope,
+  type IncidentOverdue,
+  type InspectionRecorded,
+  type RecallClosed,
+  type RecallInitiated,
+  type TraceEventRecorded,
+} from '@trace/contracts';
 import { InboxDispatcher, type HandlerContext } from '@trace/messaging';
 import { PLATFORM_CONFIG, schemaFor, type PlatformConfig } from '@trace/platform';
 import type { WebhookEvent } from './events';
@@ -73,6 +82,57 @@ export class WebhookNotifier implements OnModuleInit {
     this.inbox.on('recallClosed', (e, ctx) => this.onRecallClosed(e, ctx));
     this.inbox.on('inspectionRecorded', (e, ctx) => this.onInspectionRecorded(e, ctx));
     this.inbox.on('incidentOverdue', (e, ctx) => this.onIncidentOverdue(e, ctx));
+    // A run: the chain-event topic is the busiest, and most of a run is not a shipment.
+    this.inbox.onRun('traceEventRecorded', (events, ctx) => this.onTraceEventsRecorded(events, ctx.manager));
+  }
+
+  /**
+   * A shipment to an organisation (shipping with a receiver, recorded over
+   * REST or captured from EPCIS with a destination of ours; a return under a
+   * recall too): `shipment.incoming` to the receiver's subscriptions and
+   * regulators. The sender is the organisation the event was recorded for.
+   */
+  async onTraceEventsRecorded(events: { payload: TraceEventRecorded; envelope: EventEnvelope }[], manager: EntityManager): Promise<void> {
+    const type: WebhookEvent = 'shipment.incoming';
+    const shipments = events.filter(
+      ({ payload: e, envelope }) => e.bizStep === 'shipping' && e.toOrgId && e.eventId && e.batch?.batchId && domainNameOf(e.batch.domain) && envelope.orgId,
+    );
+    if (shipments.length === 0 || !(await this.anySubscribed(manager, type))) return;
+    const receivers = [...new Set(shipments.map(({ payload: e }) => e.toOrgId))];
+    const subscribers = (await manager.query(
+      `SELECT id, org_id, org_role FROM webhook_subscriptions
+        WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] AND (org_role = 'regulator' OR org_id = ANY($2::text[]))`,
+      [type, receivers],
+    )) as Subscriber[];
+    if (subscribers.length === 0) return;
+    for (const { payload: e, envelope } of shipments) {
+      const concerned = subscribers.filter((s) => s.org_role === 'regulator' || s.org_id === e.toOrgId);
+      const domain = domainNameOf(e.batch?.domain ?? 0) as string;
+      const batchId = (e.batch?.batchId ?? '').toLowerCase();
+      const shipmentId = e.eventId.toLowerCase();
+      const value = e.quantity?.value ? Number(e.quantity.value) : NaN;
+      const toReceiver = e.holdings?.items.find((h) => h.orgId === e.toOrgId);
+      const shippedAt = e.eventTime ? timestampDate(e.eventTime) : eventTime(envelope);
+      const data = {
+        shipmentId,
+        domain,
+        batchId,
+        gtin: e.gtin || null,
+        lot: e.lot || null,
+        serial: e.serial,
+        quantity: Number.isFinite(value) ? value : null,
+        unit: e.quantity?.unit || e.batchQuantity?.unit || null,
+        // All of the batch now on its way to the receiver (this shipment and any earlier one not yet received).
+        inTransit: toReceiver ? Number(toReceiver.inTransit) : null,
+        fromOrgId: envelope.orgId,
+        toOrgId: e.toOrgId,
+        toLocationId: e.toLocationId || null,
+        disposition: e.disposition || null,
+        shippedAt: shippedAt.toISOString(),
+        href: `/v1/${domain}/batches/${batchId}`,
+      };
+      await this.deliver(manager, shippedAt, type, `${type}:${shipmentId}`, concerned, () => data);
+    }
   }
 
   async onRecallInitiated(e: RecallInitiated, { manager, envelope }: HandlerContext): Promise<void> {
@@ -146,20 +206,31 @@ export class WebhookNotifier implements OnModuleInit {
   }
 
   /**
-   * A failed sample: the organisation holding the batch (as the inspection
-   * recorded it) and regulators. Shares the inbox transaction with the case
-   * projector, so it never throws on a payload the projector judges: what it
-   * cannot read, it leaves.
+   * A failed sample: every organisation holding part of the batch (or having
+   * some in transit to it) when it was recorded, and regulators; when the
+   * result put the batch on hold, `batch.held` to the same. Shares the inbox
+   * transaction with the case projector, so it never throws on a payload the
+   * projector judges: what it cannot read, it leaves.
    */
-  async onInspectionRecorded(e: InspectionRecorded, { manager, envelope }: HandlerContext): Promise<void> {
+  async onInspectionRecorded(e: InspectionRecorded, ctx: HandlerContext): Promise<void> {
+    await this.onInspectionFailed(e, ctx);
+    await this.onBatchHeld(e, ctx);
+  }
+
+  /** The batch's holders as the result names them; an event from before holdings names its one holder. */
+  private holdersOf(e: InspectionRecorded): string[] {
+    return e.holderOrgIds.length ? e.holderOrgIds : e.holderOrgId ? [e.holderOrgId] : [];
+  }
+
+  private async onInspectionFailed(e: InspectionRecorded, { manager, envelope }: HandlerContext): Promise<void> {
     const type: WebhookEvent = 'inspection.failed';
     const domain = e.batch ? domainNameOf(e.batch.domain) : undefined;
     if (e.conclusion !== 'fail' || !domain || !e.batch?.batchId || !e.inspectionId) return;
     if (!(await this.anySubscribed(manager, type))) return;
     const subscribers = (await manager.query(
       `SELECT id, org_id, org_role FROM webhook_subscriptions
-        WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] AND (org_role = 'regulator' OR org_id = $2)`,
-      [type, e.holderOrgId],
+        WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] AND (org_role = 'regulator' OR org_id = ANY($2::text[]))`,
+      [type, this.holdersOf(e)],
     )) as Subscriber[];
     const batchId = e.batch.batchId.toLowerCase();
     const data = {
@@ -176,6 +247,39 @@ export class WebhookNotifier implements OnModuleInit {
       retestDeadline: e.retestDeadline ? timestampDate(e.retestDeadline).toISOString() : null,
       failedItems: e.items.filter((i) => i.result === 'fail').map((i) => ({ name: i.name, value: i.value, unit: i.unit, limit: i.limit })),
       href: `/v1/${domain}/batches/${batchId}/inspections`,
+    };
+    await this.deliver(manager, eventTime(envelope), type, `${type}:${e.inspectionId}`, subscribers, () => data);
+  }
+
+  /**
+   * A batch put on hold: today only a failed sample does it (an active batch
+   * becomes held; a fail on a batch held already, or recalled, changes
+   * nothing and says nothing). Its holders and regulators are told; the
+   * delivery names the result that caused it. An event from before
+   * `batch_status_before` was set is taken as a change.
+   */
+  private async onBatchHeld(e: InspectionRecorded, { manager, envelope }: HandlerContext): Promise<void> {
+    const type: WebhookEvent = 'batch.held';
+    const domain = e.batch ? domainNameOf(e.batch.domain) : undefined;
+    if (e.batchStatus !== 'held' || e.batchStatusBefore === 'held' || !domain || !e.batch?.batchId || !e.inspectionId) return;
+    if (!(await this.anySubscribed(manager, type))) return;
+    const subscribers = (await manager.query(
+      `SELECT id, org_id, org_role FROM webhook_subscriptions
+        WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] AND (org_role = 'regulator' OR org_id = ANY($2::text[]))`,
+      [type, this.holdersOf(e)],
+    )) as Subscriber[];
+    const batchId = e.batch.batchId.toLowerCase();
+    const data = {
+      domain,
+      batchId,
+      gtin: e.gtin,
+      lot: e.lot,
+      status: 'held',
+      cause: 'inspection.failed',
+      inspectionId: e.inspectionId,
+      reportNo: e.reportNo,
+      retestDeadline: e.retestDeadline ? timestampDate(e.retestDeadline).toISOString() : null,
+      href: `/v1/${domain}/batches/${batchId}`,
     };
     await this.deliver(manager, eventTime(envelope), type, `${type}:${e.inspectionId}`, subscribers, () => data);
   }

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file trace/v1/inspection.proto.
  */
 export const file_trace_v1_inspection: GenFile = /*@__PURE__*/
-  fileDesc("Chl0cmFjZS92MS9pbnNwZWN0aW9uLnByb3RvEgh0cmFjZS52MSJaCg5JbnNwZWN0aW9uSXRlbRIMCgRuYW1lGAEgASgJEg0KBXZhbHVlGAIgASgJEgwKBHVuaXQYAyABKAkSDQoFbGltaXQYBCABKAkSDgoGcmVzdWx0GAUgASgJIogDChJJbnNwZWN0aW9uUmVjb3JkZWQSIQoFYmF0Y2gYASABKAsyEi50cmFjZS52MS5CYXRjaFJlZhIVCg1pbnNwZWN0aW9uX2lkGAIgASgJEhEKCXJlcG9ydF9ubxgDIAEoCRIOCgZhZ2VuY3kYBCABKAkSLgoKc2FtcGxlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoFaXRlbXMYBiADKAsyGC50cmFjZS52MS5JbnNwZWN0aW9uSXRlbRISCgpjb25jbHVzaW9uGAcgASgJEhEKCXJldGVzdF9vZhgIIAEoCRIzCg9yZXRlc3RfZGVhZGxpbmUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEGluc3BlY3Rvcl9vcmdfaWQYCiABKAkSFQoNaG9sZGVyX29yZ19pZBgLIAEoCRIMCgRndGluGAwgASgJEgsKA2xvdBgNIAEoCRIUCgxiYXRjaF9zdGF0dXMYDiABKAliBnByb3RvMw", [file_google_protobuf_timestamp, file_trace_v1_common]);
+  fileDesc("Chl0cmFjZS92MS9pbnNwZWN0aW9uLnByb3RvEgh0cmFjZS52MSJaCg5JbnNwZWN0aW9uSXRlbRIMCgRuYW1lGAEgASgJEg0KBXZhbHVlGAIgASgJEgwKBHVuaXQYAyABKAkSDQoFbGltaXQYBCABKAkSDgoGcmVzdWx0GAUgASgJIr0DChJJbnNwZWN0aW9uUmVjb3JkZWQSIQoFYmF0Y2gYASABKAsyEi50cmFjZS52MS5CYXRjaFJlZhIVCg1pbnNwZWN0aW9uX2lkGAIgASgJEhEKCXJlcG9ydF9ubxgDIAEoCRIOCgZhZ2VuY3kYBCABKAkSLgoKc2FtcGxlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoFaXRlbXMYBiADKAsyGC50cmFjZS52MS5JbnNwZWN0aW9uSXRlbRISCgpjb25jbHVzaW9uGAcgASgJEhEKCXJldGVzdF9vZhgIIAEoCRIzCg9yZXRlc3RfZGVhZGxpbmUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEGluc3BlY3Rvcl9vcmdfaWQYCiABKAkSFQoNaG9sZGVyX29yZ19pZBgLIAEoCRIMCgRndGluGAwgASgJEgsKA2xvdBgNIAEoCRIUCgxiYXRjaF9zdGF0dXMYDiABKAkSFgoOaG9sZGVyX29yZ19pZHMYDyADKAkSGwoTYmF0Y2hfc3RhdHVzX2JlZm9yZRgQIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp, file_trace_v1_common]);
 
 /**
  * One measured item of a supervision sample, e.g. a pesticide residue.
@@ -141,6 +141,23 @@ export type InspectionRecorded = Message<"trace.v1.InspectionRecorded"> & {
    * @generated from field: string batch_status = 14;
    */
   batchStatus: string;
+
+  /**
+   * Every organisation that held part of the batch or had some in transit to
+   * it when the result was recorded (holder_org_id is only the last receiver):
+   * who is told of a failed sample or a hold (webhooks).
+   *
+   * @generated from field: repeated string holder_org_ids = 15;
+   */
+  holderOrgIds: string[];
+
+  /**
+   * The batch status before this result: with batch_status, whether this
+   * result put the batch on hold ("active" → "held") or found it held already.
+   *
+   * @generated from field: string batch_status_before = 16;
+   */
+  batchStatusBefore: string;
 };
 
 /**

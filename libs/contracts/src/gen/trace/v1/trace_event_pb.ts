@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file trace/v1/trace_event.proto.
  */
 export const file_trace_v1_trace_event: GenFile = /*@__PURE__*/
-  fileDesc("Chp0cmFjZS92MS90cmFjZV9ldmVudC5wcm90bxIIdHJhY2UudjEi/QMKElRyYWNlRXZlbnRSZWNvcmRlZBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEhAKCGV2ZW50X2lkGAIgASgJEgsKA3NlcRgDIAEoBBIQCghiaXpfc3RlcBgEIAEoCRITCgtkaXNwb3NpdGlvbhgFIAEoCRIuCgpldmVudF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtsb2NhdGlvbl9pZBgHIAEoCRIVCg1ob2xkZXJfb3JnX2lkGAggASgJEhEKCXRvX29yZ19pZBgJIAEoCRIWCg50b19sb2NhdGlvbl9pZBgKIAEoCRIkCghxdWFudGl0eRgLIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EgwKBGhhc2gYDCABKAkSEQoJcHJldl9oYXNoGA0gASgJEhQKDHN0YXR1c19hZnRlchgOIAEoCRIoCglkb2N1bWVudHMYDyADKAsyFS50cmFjZS52MS5Eb2N1bWVudFJlZhIqCg5iYXRjaF9xdWFudGl0eRgUIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EhkKEWJhdGNoX2xvY2F0aW9uX2lkGBUgASgJEikKCGhvbGRpbmdzGBYgASgLMhcudHJhY2UudjEuQmF0Y2hIb2xkaW5ncyIxCg1CYXRjaEhvbGRpbmdzEiAKBWl0ZW1zGAEgAygLMhEudHJhY2UudjEuSG9sZGluZyJRCgdIb2xkaW5nEg4KBm9yZ19pZBgBIAEoCRIQCghxdWFudGl0eRgCIAEoCRISCgppbl90cmFuc2l0GAMgASgJEhAKCHJlY2VpdmVkGAQgASgJIqQBChZUcmFuc2Zvcm1hdGlvblJlY29yZGVkEiIKBm91dHB1dBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEiQKBmlucHV0cxgCIAMoCzIULnRyYWNlLnYxLkJhdGNoSW5wdXQSEAoIZXZlbnRfaWQYAyABKAkSLgoKZXZlbnRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_trace_v1_batch, file_trace_v1_common]);
+  fileDesc("Chp0cmFjZS92MS90cmFjZV9ldmVudC5wcm90bxIIdHJhY2UudjEiqAQKElRyYWNlRXZlbnRSZWNvcmRlZBIhCgViYXRjaBgBIAEoCzISLnRyYWNlLnYxLkJhdGNoUmVmEhAKCGV2ZW50X2lkGAIgASgJEgsKA3NlcRgDIAEoBBIQCghiaXpfc3RlcBgEIAEoCRITCgtkaXNwb3NpdGlvbhgFIAEoCRIuCgpldmVudF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtsb2NhdGlvbl9pZBgHIAEoCRIVCg1ob2xkZXJfb3JnX2lkGAggASgJEhEKCXRvX29yZ19pZBgJIAEoCRIWCg50b19sb2NhdGlvbl9pZBgKIAEoCRIkCghxdWFudGl0eRgLIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EgwKBGhhc2gYDCABKAkSEQoJcHJldl9oYXNoGA0gASgJEhQKDHN0YXR1c19hZnRlchgOIAEoCRIoCglkb2N1bWVudHMYDyADKAsyFS50cmFjZS52MS5Eb2N1bWVudFJlZhIqCg5iYXRjaF9xdWFudGl0eRgUIAEoCzISLnRyYWNlLnYxLlF1YW50aXR5EhkKEWJhdGNoX2xvY2F0aW9uX2lkGBUgASgJEikKCGhvbGRpbmdzGBYgASgLMhcudHJhY2UudjEuQmF0Y2hIb2xkaW5ncxIMCgRndGluGBcgASgJEgsKA2xvdBgYIAEoCRIOCgZzZXJpYWwYGSABKAgiMQoNQmF0Y2hIb2xkaW5ncxIgCgVpdGVtcxgBIAMoCzIRLnRyYWNlLnYxLkhvbGRpbmciUQoHSG9sZGluZxIOCgZvcmdfaWQYASABKAkSEAoIcXVhbnRpdHkYAiABKAkSEgoKaW5fdHJhbnNpdBgDIAEoCRIQCghyZWNlaXZlZBgEIAEoCSKkAQoWVHJhbnNmb3JtYXRpb25SZWNvcmRlZBIiCgZvdXRwdXQYASABKAsyEi50cmFjZS52MS5CYXRjaFJlZhIkCgZpbnB1dHMYAiADKAsyFC50cmFjZS52MS5CYXRjaElucHV0EhAKCGV2ZW50X2lkGAMgASgJEi4KCmV2ZW50X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp, file_trace_v1_batch, file_trace_v1_common]);
 
 /**
  * An event was appended to a batch's hash chain.
@@ -134,6 +134,25 @@ export type TraceEventRecorded = Message<"trace.v1.TraceEventRecorded"> & {
    * @generated from field: trace.v1.BatchHoldings holdings = 22;
    */
   holdings?: BatchHoldings | undefined;
+
+  /**
+   * The batch's identity, so a consumer that keeps no batch table (webhooks:
+   * `shipment.incoming`) can name what is on its way. `serial` is true when
+   * `lot` holds the serial of a serialised item (AI 21) rather than a lot.
+   *
+   * @generated from field: string gtin = 23;
+   */
+  gtin: string;
+
+  /**
+   * @generated from field: string lot = 24;
+   */
+  lot: string;
+
+  /**
+   * @generated from field: bool serial = 25;
+   */
+  serial: boolean;
 };
 
 /**
