@@ -101,7 +101,11 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     @HttpCode(201)
     @Roles('operator')
     @ApiJsonResponse(201, 'The batch, with its digital link and chain head. With inputs: a transformation.', BATCH_EXAMPLE)
-    @ApiConflictResponse({ description: 'duplicate-lot: this GTIN + lot is already a batch, in this or any other domain (a lot is one batch everywhere)' })
+    @ApiConflictResponse({
+      description:
+        'duplicate-lot: this GTIN + lot is already a batch, in this or any other domain (a lot is one batch everywhere); ' +
+        'a serialised item with the same text as its serial is another identity and does not collide',
+    })
     register(
       @Body() dto: RegisterBatchDto,
       @CurrentPrincipal() principal: Principal,

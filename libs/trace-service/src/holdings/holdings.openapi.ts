@@ -38,7 +38,7 @@ export class BatchDoc {
   @ApiProperty() locationId: string;
   @ApiProperty({ example: '2026-11-20T08:00:00+08:00' }) producedAt: string;
   @ApiPropertyOptional({ nullable: true, type: String }) expiresAt: string | null;
-  @ApiProperty({ enum: ['lot', 'serial'], description: 'serial: a serialised item (captured through EPCIS); its `lot` field holds the serial' }) itemKind: string;
+  @ApiProperty({ enum: ['lot', 'serial'], description: 'serial: a serialised item (captured through EPCIS); its `lot` field holds the serial. Lot "2017" and serial "2017" of one GTIN are two batches' }) itemKind: string;
   @ApiProperty({ example: '/01/09506000134352/10/LOT-2026-001', description: '/10/{lot} for a batch, /21/{serial} for a serialised item' }) digitalLink: string;
   @ApiProperty() chainLength: number;
   @ApiProperty() chainHead: string;
