@@ -197,6 +197,9 @@ describe('webhooks: shipment.incoming to the receiver, batch.held to every holde
     // The query interface and the batch's export say the same.
     const queried = ok(await F.api.get(`/v1/epcis/events?EQ_bizStep=shipping&MATCH_epcClass=${encodeURIComponent(epcClass)}`), 200).epcisBody.queryResults.resultsBody.eventList;
     expect(queried).toEqual([expect.objectContaining({ eventID: `urn:uuid:${shipped.id}`, ...parties })]);
+    // …and a query by receiver finds it.
+    const byReceiver = ok(await F.api.get(`/v1/epcis/events?MATCH_epcClass=${encodeURIComponent(epcClass)}&EQ_destination_possessing_party=${encodeURIComponent(`urn:uuid:${P.id}`)}`), 200);
+    expect(byReceiver.epcisBody.queryResults.resultsBody.eventList.map((e: any) => e.eventID)).toEqual([`urn:uuid:${shipped.id}`]);
     const exported = ok(await F.api.get(`/v1/agri/batches/${grain.id}/epcis`), 200).epcisBody.eventList as any[];
     const shipping = exported.find((e) => e.eventID === `urn:uuid:${shipped.id}`);
     expect(shipping).toMatchObject(parties);
