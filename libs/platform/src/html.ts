@@ -35,3 +35,20 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
 
 /** Markup written by us (constants only), never data. */
 export const trustedHtml = (markup: string): SafeHtml => new SafeHtml(markup);
+
+/**
+ * A page's document up to `<body>` (the scan page, the certificate page): its
+ * language, a phone viewport, not for search engines, and its inline style
+ * (the only style the pages' Content-Security-Policy allows).
+ */
+export function pageHead(htmlLang: string, title: string, style: string): SafeHtml {
+  return html`<!doctype html>
+<html lang="${htmlLang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${title}</title>
+<style>${trustedHtml(style)}</style>
+</head>`;
+}

@@ -1,4 +1,4 @@
-import { html, trustedHtml, type SafeHtml } from '@trace/platform';
+import { html, pageHead, trustedHtml, type SafeHtml } from '@trace/platform';
 import { AGRI_CATEGORIES, CERTIFICATE_BASES, STANDARD_COMMITMENTS } from './agri.rules';
 
 export type CertificateLang = 'zh' | 'en';
@@ -144,15 +144,7 @@ const dateFormats: Record<CertificateLang, Intl.DateTimeFormat> = {
 export const issueDay = (iso: string, lang: CertificateLang): string => dateFormats[lang].format(new Date(iso));
 
 function head(lang: CertificateLang, title: string): SafeHtml {
-  return html`<!doctype html>
-<html lang="${lang === 'zh' ? 'zh-CN' : 'en'}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${title}</title>
-<style>${trustedHtml(STYLE)}</style>
-</head>`;
+  return pageHead(lang === 'zh' ? 'zh-CN' : 'en', title, STYLE);
 }
 
 function siteLine(lang: CertificateLang, otherLanguage: string): SafeHtml {

@@ -1,2 +1,2 @@
 /** The template helper is the platform's, shared with the agri certificate page. */
-export { escapeHtml, html, SafeHtml, trustedHtml } from '@trace/platform';
+export { escapeHtml, html, pageHead, SafeHtml, trustedHtml } from '@trace/platform';

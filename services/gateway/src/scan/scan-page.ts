@@ -1,4 +1,4 @@
-import { html, trustedHtml, type SafeHtml } from './html';
+import { html, pageHead, trustedHtml, type SafeHtml } from './html';
 import { formatDateTime, formatDay, HTML_LANG, MESSAGES, words, type Lang } from './i18n';
 import { regionName } from './regions';
 import type { PublicPlace, ScanDocument } from './scan.service';
@@ -137,15 +137,7 @@ function madeFrom(doc: ScanDocument, lang: Lang): SafeHtml | null {
 
 /** The document up to `<body>`: language, phone viewport, not for search engines, the inline style. */
 function head(lang: Lang, title: string): SafeHtml {
-  return html`<!doctype html>
-<html lang="${HTML_LANG[lang]}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${title}</title>
-<style>${trustedHtml(STYLE)}</style>
-</head>`;
+  return pageHead(HTML_LANG[lang], title, STYLE);
 }
 
 /** The site's name and the link to the same page in the other language. */
