@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { epcisDocumentFromXml, validateEpcis } from '@trace/epcis';
+import { XsdValidation } from '@trace/service-epcis';
 import { eventually } from '@trace/testing';
 import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
@@ -195,8 +197,24 @@ describe('webhooks: shipment.incoming to the receiver, batch.held to every holde
       ],
     };
     // The query interface and the batch's export say the same.
-    const queried = ok(await F.api.get(`/v1/epcis/events?EQ_bizStep=shipping&MATCH_epcClass=${encodeURIComponent(epcClass)}`), 200).epcisBody.queryResults.resultsBody.eventList;
+    const answer = ok(await F.api.get(`/v1/epcis/events?EQ_bizStep=shipping&MATCH_epcClass=${encodeURIComponent(epcClass)}`), 200);
+    expect(validateEpcis(answer)).toEqual([]);
+    const queried = answer.epcisBody.queryResults.resultsBody.eventList;
     expect(queried).toEqual([expect.objectContaining({ eventID: `urn:uuid:${shipped.id}`, ...parties })]);
+    // The same answer in EPCIS 2.0 XML is valid against GS1's query XSD and reads back with the parties.
+    const xmlAnswer = await fetch(`${t.url}/v1/epcis/events?EQ_bizStep=shipping&MATCH_epcClass=${encodeURIComponent(epcClass)}`, {
+      headers: { ...(await F.api.headers()), accept: 'application/xml' },
+    });
+    const xml = await xmlAnswer.text();
+    const xsd = new XsdValidation();
+    try {
+      expect(await xsd.validate(xml, 'urn:epcglobal:epcis-query:xsd:2')).toEqual([]);
+    } finally {
+      await xsd.onModuleDestroy();
+    }
+    const fromXml = epcisDocumentFromXml(xml);
+    expect(fromXml.errors).toEqual([]);
+    expect(fromXml.document!.epcisBody.eventList).toEqual([expect.objectContaining(parties)]);
     // …and a query by receiver finds it.
     const byReceiver = ok(await F.api.get(`/v1/epcis/events?MATCH_epcClass=${encodeURIComponent(epcClass)}&EQ_destination_possessing_party=${encodeURIComponent(`urn:uuid:${P.id}`)}`), 200);
     expect(byReceiver.epcisBody.queryResults.resultsBody.eventList.map((e: any) => e.eventID)).toEqual([`urn:uuid:${shipped.id}`]);
