@@ -1,18 +1,16 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { dropSchemas, freePort, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { chromiumFor, launchChromium } from '../support/browser';
 import { aBatch, Api } from '../support/api';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUT = resolve(__dirname, '../../.data/screenshots');
 const SECRET = 'e2e-certificate-page-secret-0123456789ab';
 const GTIN = '09506000134352';
 const LOT = 'CERT-2026-12';
 
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`SKIPPED tests/e2e/certificate-page.e2e.ts: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+const haveChromium = chromiumFor('tests/e2e/certificate-page.e2e.ts');
 
 /** Pages of a PDF Chromium wrote (it writes each page object uncompressed, `/Type /Page`). */
 const pagesOf = (pdf: Buffer) => (pdf.toString('latin1').match(/\/Type\s*\/Page(?![a-z])/g) ?? []).length;
@@ -24,8 +22,8 @@ const pagesOf = (pdf: Buffer) => (pdf.toString('latin1').match(/\/Type\s*\/Page(
  */
 (haveChromium ? describe : describe.skip)('certificate page in a real browser', () => {
   const prefix = uniquePrefix('certpage');
-  const profile = mkdtempSync(join(tmpdir(), 'trace-chromium-'));
   let proc: ServiceProcess;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   let context: BrowserContext | undefined;
   let root: Api;
   let number: string;
@@ -54,21 +52,18 @@ const pagesOf = (pdf: Buffer) => (pdf.toString('latin1').match(/\/Type\s*\/Page(
     expect(issued.status).toBe(201);
     number = issued.body.number;
 
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    browser = await launchChromium({
       viewport: { width: 390, height: 844 },
       javaScriptEnabled: false,
     });
+    context = browser.context;
     mkdirSync(OUT, { recursive: true });
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await proc?.stop('SIGTERM').catch(() => undefined);
     await dropSchemas(testDatabaseUrl(), prefix);
-    rmSync(profile, { recursive: true, force: true });
   });
 
   it('a program gets the certificate as JSON from the same link, without internal ids', async () => {

@@ -1,21 +1,16 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { dropSchemas, eventually, freePort, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { chromiumFor, launchChromium } from '../support/browser';
 import { aBatch, aProduct, Api } from '../support/api';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = resolve(__dirname, '../../.data/screenshots');
 const SECRET = 'e2e-scan-page-secret-0123456789abcdef';
 const GTIN = '09506000134352';
 const LOT = 'TOM-2026-11';
 
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  // CI installs it (.ci/run, "system packages"); a laptop without it skips loudly rather than failing.
-  console.warn(`SKIPPED tests/e2e/scan-page.e2e.ts: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-}
+const haveChromium = chromiumFor('tests/e2e/scan-page.e2e.ts');
 
 /**
  * What a person sees when a phone opens the QR link of a recalled lot: the
@@ -25,8 +20,8 @@ if (!haveChromium) {
  */
 (haveChromium ? describe : describe.skip)('scan page in a real browser', () => {
   const prefix = uniquePrefix('scanpage');
-  const profile = mkdtempSync(join(tmpdir(), 'trace-chromium-'));
   let proc: ServiceProcess;
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   let context: BrowserContext | undefined;
   let url: string;
 
@@ -70,10 +65,7 @@ if (!haveChromium) {
     url = `${proc.url}/01/${GTIN}/10/${LOT}`;
     await eventually(async () => (await root.get(`/01/${GTIN}/10/${LOT}?linkType=gs1:recallStatus`)).body.recall?.active === true, 30_000);
 
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    browser = await launchChromium({
       // A phone, with JavaScript off: the page must not need it.
       viewport: { width: 390, height: 844 },
       deviceScaleFactor: 2,
@@ -81,14 +73,14 @@ if (!haveChromium) {
       hasTouch: true,
       javaScriptEnabled: false,
     });
+    context = browser.context;
     mkdirSync(SCREENSHOTS, { recursive: true });
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await proc?.stop('SIGTERM').catch(() => undefined);
     await dropSchemas(testDatabaseUrl(), prefix);
-    rmSync(profile, { recursive: true, force: true });
   });
 
   async function open(acceptLanguage: string) {
