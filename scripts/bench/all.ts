@@ -201,7 +201,8 @@ async function main() {
   const chosen = BENCHMARKS.filter((b) => !only || only.has(b.name));
   if (only && chosen.length !== only.size) throw new Error(`unknown benchmark in --only; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
   // A benchmark added without its sizes and numbers here would never run: refuse.
-  const unlisted = readdirSync(__dirname).filter((f) => f.endsWith('.ts') && f !== 'all.ts' && !BENCHMARKS.some((b) => b.file === f));
+  // (Hidden files are someone's scratch, not benchmarks.)
+  const unlisted = readdirSync(__dirname).filter((f) => f.endsWith('.ts') && !f.startsWith('.') && f !== 'all.ts' && !BENCHMARKS.some((b) => b.file === f));
   if (unlisted.length) throw new Error(`not in scripts/bench/all.ts's BENCHMARKS: ${unlisted.join(', ')}`);
   process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
   const rows: BenchRow[] = [];

@@ -27,7 +27,7 @@ describe('benchmarks (smoke sizes)', () => {
     const logs = output.join('');
     if (code !== 0) throw new Error(`npm run bench -- --smoke exited ${code}:\n${logs.slice(-6000)}`);
     // Every benchmark file ran (all.ts also refuses to run when one is missing from its list), and one table.
-    const benchmarks = readdirSync(resolve(ROOT, 'scripts/bench')).filter((f) => f.endsWith('.ts') && f !== 'all.ts');
+    const benchmarks = readdirSync(resolve(ROOT, 'scripts/bench')).filter((f) => f.endsWith('.ts') && !f.startsWith('.') && f !== 'all.ts');
     expect(benchmarks.length).toBeGreaterThanOrEqual(8);
     for (const f of benchmarks) expect(logs).toContain(`=== ${f.replace(/\.ts$/, '')}: exit 0`);
     expect(logs).toMatch(/\| benchmark \| value \| baseline \| ratio \|/);
