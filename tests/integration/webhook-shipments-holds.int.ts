@@ -235,6 +235,21 @@ describe('webhooks: shipment.incoming to the receiver, batch.held to every holde
     );
   });
 
+  it('a return under a recall is a shipment to the organisation it goes back to (disposition returned)', async () => {
+    const grain = await lot('SHIP-RETURN');
+    ok(await post(F, grain.id, { bizStep: 'shipping', toOrgId: P.id, quantity: { value: 400, unit: 'kg' } }));
+    ok(await post(P, grain.id, { bizStep: 'receiving' }));
+    await eventually(async () => {
+      const tr = await regulator.get(`/v1/trace/agri/${grain.id}?direction=downstream`);
+      return tr.status === 200 && tr.body.nodes.some((n: { batchId: string }) => n.batchId === grain.id);
+    }, 20_000);
+    ok(await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: grain.id }], level: 2, reason: 'Aflatoxin B1 above the limit' }));
+    await eventually(async () => ((await F.api.get(`/v1/agri/batches/${grain.id}`)).body.status === 'recalled' ? true : undefined), 20_000);
+    const back = ok(await post(P, grain.id, { bizStep: 'shipping', disposition: 'returned', toOrgId: F.id, quantity: { value: 150, unit: 'kg' } }));
+    const [toF] = await received('/farm', 'shipment.incoming', (d) => d.shipmentId === back.id);
+    expect(toF.body.data).toMatchObject({ batchId: grain.id, lot: 'SHIP-RETURN', quantity: 150, inTransit: 150, fromOrgId: P.id, toOrgId: F.id, disposition: 'returned' });
+  });
+
   it('a failed sample puts the batch on hold: batch.held to every organisation holding part of it and regulators, once', async () => {
     const grain = await lot('HOLD-1');
     ok(await post(F, grain.id, { bizStep: 'shipping', toOrgId: P.id, quantity: { value: 500, unit: 'kg' } }));
