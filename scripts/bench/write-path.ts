@@ -7,7 +7,8 @@
  * alternating app and baseline so the load of the shared machine falls on both.
  *
  *   node scripts/run.js scripts/bench/write-path.ts
- *   # BENCH_SECONDS (5 per scenario), BENCH_ROUNDS (3), BENCH_BATCHES (64 batches the events go to, round robin)
+ *   # BENCH_SECONDS (5 per scenario), BENCH_ROUNDS (3), BENCH_BATCHES (64 batches the events go to, round robin),
+ *   # BENCH_CONCURRENCY (1,16), BENCH_CPU_PROF=FILE.cpuprofile (the app's CPU profile of the run)
  *   # DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; the name must contain "test")
  *
  * Each client is a closed loop (next request when the answer came), keep-alive,
@@ -30,7 +31,9 @@ const GTIN = '09506000134352';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 64);
-const CONCURRENCY = [1, 16];
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16').split(',').map(Number);
+/** A file: the app's CPU profile of the whole run (.cpuprofile, for Chrome's DevTools), written before it stops. */
+const CPU_PROF = process.env.BENCH_CPU_PROF;
 
 interface Measure {
   scenario: string;
@@ -110,6 +113,7 @@ async function main() {
       NODE_ENV: 'production',
       OPENAPI_ENABLED: 'false',
       NODE_OPTIONS: `--require ${resolve(__dirname, 'count-statements.js')}`,
+      ...(CPU_PROF ? { BENCH_CPU_PROF_FILE: resolve(CPU_PROF) } : {}),
     },
     port,
   );
@@ -220,6 +224,12 @@ async function main() {
         row('rate vs plain INSERT', med(pairs.map(([a]) => a.rate)), med(pairs.map(([, b]) => b.rate)), 'req/s', 'higher');
         row('p99 vs plain INSERT', med(pairs.map(([a]) => a.p99)), med(pairs.map(([, b]) => b.p99)), 'ms', 'lower');
       }
+    }
+    if (CPU_PROF) {
+      const seen = proc.output.length;
+      proc.child.kill('SIGWINCH');
+      for (let i = 0; i < 500 && !/CPU_PROFILE/.test(proc.output.slice(seen).join('')); i++) await new Promise((r) => setTimeout(r, 20));
+      console.log(`CPU profile: ${CPU_PROF}`);
     }
   } finally {
     await Promise.all(plain.map((c) => c.end().catch(() => undefined)));

@@ -34,24 +34,31 @@ export interface NewBatch {
  */
 export async function insertBatches(m: EntityManager, batches: readonly NewBatch[]): Promise<BatchRow[]> {
   if (batches.length === 0) return [];
-  // One statement: the rows, their custody and their holdings (data-modifying CTEs; the foreign keys are checked at its end).
-  return (await m.query(
-    `WITH x AS MATERIALIZED (
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, domain text, gtin text, lot text, item_kind text, quantity numeric, quantity_unit text,
+  return (await m.query(`WITH ${insertBatchesCtes('$1')} SELECT * FROM inserted`, [JSON.stringify(batches)])) as BatchRow[];
+}
+
+/**
+ * insertBatches as the CTEs of a larger statement (the rows in parameter
+ * `param` as one JSON document; `inserted` answers the new rows): the rows,
+ * their custody and their holdings in one statement (data-modifying CTEs;
+ * the foreign keys are checked at its end).
+ */
+export function insertBatchesCtes(param: string): string {
+  return `x AS MATERIALIZED (
+       SELECT * FROM jsonb_to_recordset(${param}::jsonb) AS x(id uuid, domain text, gtin text, lot text, item_kind text, quantity numeric, quantity_unit text,
             owner_org_id text, location_id text, produced_at timestamptz, produced_at_offset text, expires_at timestamptz, expires_at_offset text,
             attributes jsonb, product_id uuid, product_category text, chain_seq int, chain_head text)),
      custody AS (INSERT INTO batch_custody (batch_id, org_id) SELECT id, owner_org_id FROM x ON CONFLICT DO NOTHING),
-     holdings AS (${HoldingsStore.OPEN_FROM_ROWS_OF('x')})
-     INSERT INTO batches (id, domain, gtin, lot, item_kind, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
-                          location_id, produced_at, produced_at_offset, expires_at, expires_at_offset, attributes, product_id, product_category,
-                          chain_seq, chain_head)
-     SELECT id, domain, gtin, lot, item_kind, quantity, quantity, quantity_unit, owner_org_id, owner_org_id,
-            location_id, produced_at, produced_at_offset, expires_at, expires_at_offset, COALESCE(attributes, '{}'), product_id, product_category,
-            chain_seq, chain_head
-       FROM x
-     RETURNING *`,
-    [JSON.stringify(batches)],
-  )) as BatchRow[];
+     holdings AS (${HoldingsStore.OPEN_FROM_ROWS_OF('x')}),
+     inserted AS (
+       INSERT INTO batches (id, domain, gtin, lot, item_kind, quantity_value, quantity_initial, quantity_unit, owner_org_id, holder_org_id,
+                            location_id, produced_at, produced_at_offset, expires_at, expires_at_offset, attributes, product_id, product_category,
+                            chain_seq, chain_head)
+       SELECT id, domain, gtin, lot, item_kind, quantity, quantity, quantity_unit, owner_org_id, owner_org_id,
+              location_id, produced_at, produced_at_offset, expires_at, expires_at_offset, COALESCE(attributes, '{}'), product_id, product_category,
+              chain_seq, chain_head
+         FROM x
+       RETURNING *)`;
 }
 
 /** A batch's row after its new links: chain head, status, custody, quantity, place. */

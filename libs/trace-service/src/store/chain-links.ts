@@ -5,7 +5,7 @@ import type { Outbox, OutboxItem } from '@trace/messaging';
 import { HASH_VERSION, nextLink, type ChainLink, type HashVersion, type Holding, type ShownFields, type Transition } from '@trace/trace-chain';
 import { DOMAIN_ENUM, type DomainName } from '../domains';
 import type { BatchRow, EventRow } from '../rows';
-import { addCustody, chainHeadUpdate, setChainHeads, type ChainHead } from './batches';
+import { addCustody, chainHeadUpdate, insertBatchesCtes, setChainHeads, type ChainHead, type NewBatch } from './batches';
 
 export interface NewChainEvent {
   bizStep: string;
@@ -173,6 +173,20 @@ const INSERT_LINKS = `INSERT INTO trace_events (id, batch_id, seq, biz_step, dis
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, batch_id uuid, seq int, biz_step text, disposition text, event_time timestamptz,
             event_time_offset text, org_id text, content jsonb, prev_hash text, hash text, hash_version smallint, status_after text, epcis_hash text, epcis_error boolean, epcis_type text,
             epc_keys text[], read_point text, biz_location text)`;
+
+/**
+ * New batches with their first links (registration: the commissioning or
+ * transforming event), custody and holdings: one statement.
+ */
+export async function insertBatchesWithLinks(m: EntityManager, batches: readonly NewBatch[], links: readonly LinkRow[]): Promise<BatchRow[]> {
+  if (batches.length === 0) return [];
+  return m.query(`WITH ${insertBatchesCtes('$4')}, link AS (${INSERT_LINKS}) SELECT * FROM inserted`, [
+    JSON.stringify(links),
+    null,
+    null,
+    JSON.stringify(batches),
+  ]) as Promise<BatchRow[]>;
+}
 
 /**
  * One batch's new link and its new head in one round trip (a data-modifying

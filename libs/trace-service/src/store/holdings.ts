@@ -49,6 +49,19 @@ export class HoldingsStore {
     return rows.map(toHolding);
   }
 
+  /**
+   * read() and gone() in one round trip: the holdings come with what each
+   * organisation took out of the batch or lost, whose sum is what left it.
+   */
+  static async readWithGone(m: EntityManager, batchId: string): Promise<{ holdings: Holding[]; gone: number }> {
+    // Summed by PostgreSQL (numeric), as gone() does: not in floating point here.
+    const rows = (await m.query(
+      'SELECT org_id, quantity, in_transit, received, sum(taken + lost) OVER () AS gone FROM batch_holdings WHERE batch_id = $1 ORDER BY org_id',
+      [batchId],
+    )) as (HoldingRow & { gone: string })[];
+    return { holdings: rows.map(toHolding), gone: rows.length ? Number(rows[0].gone) : 0 };
+  }
+
   /** Holdings of many batches (lists, views). */
   static async readMany(m: EntityManager, batchIds: string[]): Promise<Map<string, Holding[]>> {
     const out = new Map<string, Holding[]>();

@@ -78,9 +78,8 @@ export function decideMovement(batch: BatchRow, facts: MovementFacts, e: Propose
 
 /** decideMovement on the facts read from the store, in the caller's transaction (which holds the batch row lock). */
 export async function planMovement(m: EntityManager, batch: BatchRow, e: ProposedMovement): Promise<PlannedMovement | Refusal> {
-  const holdings = await HoldingsStore.read(m, batch.id);
+  const { holdings, gone } = await HoldingsStore.readWithGone(m, batch.id);
   const needsShipments = e.bizStep === 'void_shipping' || (e.bizStep === 'shipping' && e.disposition === 'returned');
   const shipments = needsShipments ? await HoldingsStore.shipments(m, batch.id) : [];
-  const gone = await HoldingsStore.gone(m, batch.id);
   return decideMovement(batch, { holdings, shipments, gone }, e);
 }

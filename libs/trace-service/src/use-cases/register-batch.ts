@@ -7,7 +7,7 @@ import { DOMAIN_ENUM, type DomainName } from '../domains';
 import type { RegisterBatchDto } from '../dto';
 import { claimItem } from '../identity';
 import { toBatchView, type BatchView } from '../rows';
-import { insertBatches, insertEdges, insertLinks } from '../store';
+import { insertBatchesWithLinks, insertEdges } from '../store';
 import { gtinOrThrow, requireLocation, type TraceCore } from './core';
 
 /** Where a registration reaches beyond its own domain: the input batches' ledgers, and the cross-domain identity claims. */
@@ -35,8 +35,12 @@ export async function registerBatch(core: TraceCore, peers: RegistrationPeers, d
     throw unprocessable('product-owner', `GTIN ${gtin} belongs to another organisation; register your own product`);
   }
   await requireLocation(core, dto.locationId, principal);
-  const [existing] = await core.dataSource.query(`SELECT 1 FROM batches WHERE gtin = $1 AND item_kind = 'lot' AND lot = $2`, [gtin, dto.lot]);
-  if (existing) throw conflict('duplicate-lot', `A batch with GTIN ${gtin} and lot ${dto.lot} already exists`);
+  // A lot already here is refused before anything is claimed or taken. Without inputs nothing would have to be given
+  // back, and the unique index refuses the insert with the same answer (23505 below): no read ahead of it then.
+  if (dto.inputs?.length) {
+    const [existing] = await core.dataSource.query(`SELECT 1 FROM batches WHERE gtin = $1 AND item_kind = 'lot' AND lot = $2`, [gtin, dto.lot]);
+    if (existing) throw conflict('duplicate-lot', `A batch with GTIN ${gtin} and lot ${dto.lot} already exists`);
+  }
   await claimItem(peers.claims, core.domain, { gtin, kind: 'lot', value: dto.lot }, principal.orgId);
   const inputs = dto.inputs ?? [];
   const seen = new Set<string>();
@@ -151,15 +155,15 @@ async function insertBatch(
     statusAfter: 'active',
   });
   return core.dataSource.transaction(async (m) => {
-    const [row] = await insertBatches(m, [
+    // The batch, its custody and holdings, and its first link: one statement.
+    const [row] = await insertBatchesWithLinks(m, [
       {
         id, domain: core.domain, gtin, lot: dto.lot, item_kind: 'lot', quantity: dto.quantity.value, quantity_unit: dto.quantity.unit,
         owner_org_id: principal.orgId, location_id: dto.locationId, produced_at: producedAt, produced_at_offset: producedOffset,
         expires_at: expiresAt, expires_at_offset: expiresOffset, attributes: dto.attributes ?? {}, product_id: product.id,
         product_category: product.category, chain_seq: link.seq, chain_head: link.hash,
       },
-    ]);
-    await insertLinks(m, [
+    ], [
       {
         id: eventId, batch_id: id, seq: link.seq, biz_step: bizStep, disposition: 'active', event_time: producedAt.toISOString(),
         event_time_offset: producedOffset, org_id: principal.orgId, content, prev_hash: link.prevHash, hash: link.hash,

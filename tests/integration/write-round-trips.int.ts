@@ -1,0 +1,86 @@
+import { Client } from 'pg';
+import { aBatch, aProduct } from '../support/api';
+import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
+import { anOrg, type TestOrg } from '../support/world';
+
+/**
+ * What one write costs in round trips to PostgreSQL (issue 14 item 1): every
+ * statement the process sends through `pg` while a request is answered is
+ * recorded with the connection that sent it. The chain event's transaction is
+ * found by its INSERT INTO trace_events and counted from its START
+ * TRANSACTION to its COMMIT on that connection; statements on other
+ * connections in the same window (delivery, relays) are not counted, only
+ * checked for the reads the write no longer makes.
+ */
+describe('round trips of the write path (embedded app, real PostgreSQL)', () => {
+  let t: EmbeddedTestApp;
+  let A: TestOrg;
+  const query = Client.prototype.query;
+  let sent: { client: unknown; text: string }[] | undefined;
+
+  beforeAll(async () => {
+    Client.prototype.query = function recorded(this: Client, ...args: unknown[]) {
+      const first = args[0] as string | { text?: string };
+      sent?.push({ client: this, text: (typeof first === 'string' ? first : (first?.text ?? '')).replace(/\s+/g, ' ').trim() });
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof Client.prototype.query;
+    t = await startEmbeddedApp();
+    A = await anOrg(t, 'Round-trip farm');
+    await aProduct(A.api, 'agri', '09506000134352', 'grain');
+  });
+  afterAll(async () => {
+    Client.prototype.query = query;
+    await t?.close();
+  });
+
+  /** The statements sent while `write` runs, and the transaction that wrote `marker` (START TRANSACTION … COMMIT on its connection). */
+  async function recording(write: () => Promise<unknown>, marker: RegExp) {
+    sent = [];
+    await write();
+    const all = sent;
+    sent = undefined;
+    const writer = all.find((s) => marker.test(s.text))?.client;
+    const own = all.filter((s) => s.client === writer).map((s) => s.text);
+    const begin = own.lastIndexOf('START TRANSACTION', own.findIndex((s) => marker.test(s)));
+    const transaction = own.slice(begin, own.indexOf('COMMIT', begin) + 1);
+    return { all: all.map((s) => s.text), transaction };
+  }
+
+  it('a chain event is one transaction of six statements: lock with visibility, holdings, link and head together, outbox', async () => {
+    const batch = await A.api.post('/v1/agri/batches', aBatch('RT-1', A.locations.farm));
+    expect(batch.status).toBe(201);
+    const storing = { bizStep: 'storing', eventTime: '2026-11-21T08:00:00+08:00', locationId: A.locations.farm };
+    // The first event has the directory asked for the location; the second finds it in memory.
+    expect((await A.api.post(`/v1/agri/batches/${batch.body.id}/events`, storing)).status).toBe(201);
+    const { all, transaction } = await recording(
+      async () => expect((await A.api.post(`/v1/agri/batches/${batch.body.id}/events`, storing)).status).toBe(201),
+      /INSERT INTO trace_events/,
+    );
+    expect(transaction.map((s) => s.split(' ').slice(0, 2).join(' '))).toEqual([
+      'START TRANSACTION',
+      'SELECT b.*,', // the row lock and "may they see it" in one statement
+      'SELECT org_id,', // holdings and what left the batch, one read
+      'WITH link', // the link and the new chain head
+      'WITH wake', // the outbox row
+      'COMMIT',
+    ]);
+    expect(transaction[1]).toMatch(/FOR UPDATE OF b$/);
+    expect(transaction[3]).toMatch(/UPDATE batches SET .* WHERE id = \$4::uuid\)/);
+    // No read ahead of the transaction that the write answers itself.
+    expect(all.filter((s) => /FROM batches WHERE id = \$1$|FROM batch_custody WHERE|FROM locations/.test(s))).toEqual([]);
+  });
+
+  it('a registration is one transaction of four statements: batch, custody, holdings and first link together, outbox', async () => {
+    const { all, transaction } = await recording(
+      async () => expect((await A.api.post('/v1/agri/batches', aBatch('RT-2', A.locations.farm))).status).toBe(201),
+      /INSERT INTO batches/,
+    );
+    expect(transaction.map((s) => s.split(' ').slice(0, 2).join(' '))).toEqual(['START TRANSACTION', 'WITH x', 'WITH wake', 'COMMIT']);
+    expect(transaction[1]).toMatch(/INSERT INTO batch_custody.*INSERT INTO batch_holdings.*INSERT INTO batches.*INSERT INTO trace_events/);
+    // The product is known from the first registration; the lot's uniqueness is the index's to refuse.
+    expect(all.filter((s) => /FROM products WHERE gtin|SELECT 1 FROM batches WHERE gtin/.test(s))).toEqual([]);
+    // And it does refuse, with the same answer as before.
+    const again = await A.api.post('/v1/agri/batches', aBatch('RT-2', A.locations.farm));
+    expect({ status: again.status, type: again.body.type }).toEqual({ status: 409, type: expect.stringMatching(/duplicate-lot$/) });
+  });
+});
