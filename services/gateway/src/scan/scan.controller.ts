@@ -6,9 +6,9 @@ import { DomainError, negotiate, Public, PLATFORM_CONFIG, publicBaseUrl, schemaO
 import { LINKSET_EXAMPLE, SCAN_EXAMPLE } from '../openapi-examples';
 import { LANGUAGES, type Lang } from './i18n';
 import { linksetOf } from './linkset';
-import { clientAddress, pickLanguage } from './negotiation';
+import { clientAddress, pageLanguage } from './negotiation';
 import { ScanRateLimiter } from './rate-limit';
-import { ScanCache } from './scan.cache';
+import { ScanCache, scanCacheKey } from './scan.cache';
 import { renderScanPage, renderScanProblem } from './scan-page';
 import { ScanService, withSerial, type ScanDocument } from './scan.service';
 
@@ -69,6 +69,12 @@ export class ScanController {
       'application/linkset+json': { schema: schemaOfExample(LINKSET_EXAMPLE), example: LINKSET_EXAMPLE },
     },
   })
+  @ApiResponse({
+    status: 304,
+    description:
+      'Not Modified: a cached answer (X-Cache: hit) carries a strong ETag; If-None-Match with it is answered 304 while the lot is unchanged ' +
+      '(Cache-Control: no-cache, so clients revalidate on every scan and a recall shows at once)',
+  })
   @ApiTooManyRequestsResponse({ description: 'Rate limit per client address, with Retry-After' })
   async scan(@Req() req: Request, @Res() res: Response): Promise<void> {
     res.setHeader('Access-Control-Expose-Headers', 'Link, Retry-After, X-Cache');
@@ -110,7 +116,7 @@ export class ScanController {
     }
 
     // A lot and a serial with the same text are different items: the kind is part of the key.
-    const { value, hit } = await this.cache.get(`${item.gtin}:${item.kind}:${encodeURIComponent(item.value)}`, () => this.scans.document(item));
+    const { value, hit } = await this.cache.get(scanCacheKey(item), () => this.scans.document(item));
     const doc = item.kind === 'lot' ? withSerial(value, serial) : value;
     const anchor = formatDigitalLink({ gtin: link.gtin, lot, serial }, publicBaseUrl(this.config.PUBLIC_BASE_URL, req.protocol, req.get('host'), this.config.PUBLIC_HOSTS));
 
@@ -138,7 +144,6 @@ export class ScanController {
 
   /** ?lang= (the page's language switch) over Accept-Language; Chinese by default, the system's market. */
   private language(req: Request): Lang {
-    const asked = typeof req.query.lang === 'string' ? req.query.lang : undefined;
-    return (LANGUAGES as readonly string[]).includes(asked ?? '') ? (asked as Lang) : pickLanguage(req.headers['accept-language'], LANGUAGES, 'zh');
+    return pageLanguage(req.query.lang, req.headers['accept-language'], LANGUAGES, 'zh');
   }
 }
