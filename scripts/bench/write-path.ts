@@ -19,6 +19,7 @@
  * (request path, delivery through the outbox and inbox, relay polling)
  * divided by the requests answered.
  */
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
@@ -44,6 +45,14 @@ interface Measure {
   p50: number;
   p99: number;
   statementsPerRequest?: number;
+  /** The app process's CPU (user + system) per request answered, delivery of what it wrote included: what the load of the machine moves least. */
+  cpuMsPerRequest?: number;
+}
+
+/** CPU time (user + system) of a process so far, from /proc. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] : NaN);
@@ -186,14 +195,16 @@ async function main() {
       for (const c of CONCURRENCY) {
         for (const s of scenarios) {
           const before = await statements(proc);
+          const cpuBefore = cpuMs(proc.child.pid as number);
           const a = await drive(s.name, c, SECONDS, s.app);
           // Delivery of what the scenario wrote finishes after it: wait for the relay before counting.
           await new Promise((r) => setTimeout(r, 1000));
           a.statementsPerRequest = r2(((await statements(proc)) - before - idlePerSecond) / Math.max(1, a.requests));
+          a.cpuMsPerRequest = r2((cpuMs(proc.child.pid as number) - cpuBefore) / Math.max(1, a.requests));
           const b = await drive(`plain INSERT (baseline of ${s.name})`, c, SECONDS, s.baseline);
           measures.push(a, b);
           console.log(
-            `round ${round + 1} c${c} ${s.name}: ${a.rate}/s p99 ${a.p99} ms (${a.errors} errors, ${a.statementsPerRequest} statements/request) | plain INSERT ${b.rate}/s p99 ${b.p99} ms | ratio ${r2(a.rate / b.rate)}`,
+            `round ${round + 1} c${c} ${s.name}: ${a.rate}/s p99 ${a.p99} ms (${a.errors} errors, ${a.statementsPerRequest} statements/request, ${a.cpuMsPerRequest} ms app CPU/request) | plain INSERT ${b.rate}/s p99 ${b.p99} ms | ratio ${r2(a.rate / b.rate)}`,
           );
         }
       }
@@ -204,13 +215,13 @@ async function main() {
         .map((l) => l.toFixed(1))
         .join(' ')}, idle ${idlePerSecond} statements/s\n`,
     );
-    console.log('| scenario | c | round | req/s | p50 ms | p99 ms | errors | statements/request | baseline req/s | baseline p99 ms | rate ratio | p99 ratio (app/baseline) |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log('| scenario | c | round | req/s | p50 ms | p99 ms | errors | statements/request | app CPU ms/request | baseline req/s | baseline p99 ms | rate ratio | p99 ratio (app/baseline) |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     const apps = measures.filter((_, i) => i % 2 === 0);
     apps.forEach((a, k) => {
       const b = measures[2 * k + 1];
       const round = Math.floor(k / (CONCURRENCY.length * scenarios.length)) + 1;
-      console.log(`| ${a.scenario} | ${a.c} | ${round} | ${a.rate} | ${a.p50} | ${a.p99} | ${a.errors} | ${a.statementsPerRequest} | ${b.rate} | ${b.p99} | ${r2(a.rate / b.rate)} | ${r2(a.p99 / b.p99)} |`);
+      console.log(`| ${a.scenario} | ${a.c} | ${round} | ${a.rate} | ${a.p50} | ${a.p99} | ${a.errors} | ${a.statementsPerRequest} | ${a.cpuMsPerRequest} | ${b.rate} | ${b.p99} | ${r2(a.rate / b.rate)} | ${r2(a.p99 / b.p99)} |`);
     });
     const failed = apps.filter((a) => a.errors > 0 || a.requests === 0);
     if (failed.length) throw new Error(`scenarios with failed requests: ${failed.map((a) => `${a.scenario} c${a.c} (${a.errors})`).join(', ')}`);

@@ -94,6 +94,19 @@ describe('TokenService', () => {
     await refused(() => tokens.verify(token, NOW + 100_000), /expired/);
   });
 
+  it('a token verified once (kept in memory after) still expires, and a tampered copy of it is still refused', async () => {
+    const { token } = await tokens.sign(principal, NOW);
+    expect(await tokens.verify(token, NOW)).toEqual(principal);
+    expect(await tokens.verify(token, NOW + 3599)).toEqual(principal);
+    await refused(() => tokens.verify(token, NOW + 3600), /expired/);
+    const [h, c, s] = token.split('.');
+    const flipped = Buffer.from(s, 'base64url');
+    flipped[0] ^= 0xff;
+    await refused(() => tokens.verify(`${h}.${c}.${flipped.toString('base64url')}`, NOW), /signature/);
+    // Another service's key does not accept what this one verified.
+    await refused(() => new TokenService('another-secret-0123456789abcdef-0123456789').verify(token, NOW), /signature/);
+  });
+
   it('a token without a numeric exp is refused', async () => {
     const token = forge({ alg: 'HS256', typ: 'JWT' }, { sub: 'c', org: 'o', role: 'admin', iss: 'trace', exp: 'never' });
     await refused(() => tokens.verify(token, NOW), /expired/);
