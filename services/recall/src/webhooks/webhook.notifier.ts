@@ -99,11 +99,7 @@ export class WebhookNotifier implements OnModuleInit {
     );
     if (shipments.length === 0 || !(await this.anySubscribed(manager, type))) return;
     const receivers = [...new Set(shipments.map(({ payload: e }) => e.toOrgId))];
-    const subscribers = (await manager.query(
-      `SELECT id, org_id, org_role FROM webhook_subscriptions
-        WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] AND (org_role = 'regulator' OR org_id = ANY($2::text[]))`,
-      [type, receivers],
-    )) as Subscriber[];
+    const subscribers = await this.subscribersOf(manager, type, receivers);
     if (subscribers.length === 0) return;
     for (const { payload: e, envelope } of shipments) {
       const concerned = subscribers.filter((s) => s.org_role === 'regulator' || s.org_id === e.toOrgId);
@@ -218,6 +214,15 @@ export class WebhookNotifier implements OnModuleInit {
   }
 
   /** The batch's holders as the result names them; an event from before holdings names its one holder. */
+  /** The live subscriptions to `type` of the organisations named, and of every regulator (who hears all). */
+  private async subscribersOf(manager: EntityManager, type: WebhookEvent, orgIds: string[]): Promise<Subscriber[]> {
+    return (await manager.query(
+      `SELECT id, org_id, org_role FROM webhook_subscriptions
+        WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] AND (org_role = 'regulator' OR org_id = ANY($2::text[]))`,
+      [type, orgIds],
+    )) as Subscriber[];
+  }
+
   private holdersOf(e: InspectionRecorded): string[] {
     return e.holderOrgIds.length ? e.holderOrgIds : e.holderOrgId ? [e.holderOrgId] : [];
   }
@@ -227,11 +232,7 @@ export class WebhookNotifier implements OnModuleInit {
     const domain = e.batch ? domainNameOf(e.batch.domain) : undefined;
     if (e.conclusion !== 'fail' || !domain || !e.batch?.batchId || !e.inspectionId) return;
     if (!(await this.anySubscribed(manager, type))) return;
-    const subscribers = (await manager.query(
-      `SELECT id, org_id, org_role FROM webhook_subscriptions
-        WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] AND (org_role = 'regulator' OR org_id = ANY($2::text[]))`,
-      [type, this.holdersOf(e)],
-    )) as Subscriber[];
+    const subscribers = await this.subscribersOf(manager, type, this.holdersOf(e));
     const batchId = e.batch.batchId.toLowerCase();
     const data = {
       inspectionId: e.inspectionId,
@@ -263,11 +264,7 @@ export class WebhookNotifier implements OnModuleInit {
     const domain = e.batch ? domainNameOf(e.batch.domain) : undefined;
     if (e.batchStatus !== 'held' || e.batchStatusBefore === 'held' || !domain || !e.batch?.batchId || !e.inspectionId) return;
     if (!(await this.anySubscribed(manager, type))) return;
-    const subscribers = (await manager.query(
-      `SELECT id, org_id, org_role FROM webhook_subscriptions
-        WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] AND (org_role = 'regulator' OR org_id = ANY($2::text[]))`,
-      [type, this.holdersOf(e)],
-    )) as Subscriber[];
+    const subscribers = await this.subscribersOf(manager, type, this.holdersOf(e));
     const batchId = e.batch.batchId.toLowerCase();
     const data = {
       domain,
@@ -288,11 +285,7 @@ export class WebhookNotifier implements OnModuleInit {
   async onIncidentOverdue(e: IncidentOverdue, { manager, envelope }: HandlerContext): Promise<void> {
     const type: WebhookEvent = 'incident.overdue';
     if (!e.incidentId || !(await this.anySubscribed(manager, type))) return;
-    const subscribers = (await manager.query(
-      `SELECT id, org_id, org_role FROM webhook_subscriptions
-        WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] AND (org_role = 'regulator' OR org_id = $2)`,
-      [type, e.responsibleOrgId],
-    )) as Subscriber[];
+    const subscribers = await this.subscribersOf(manager, type, [e.responsibleOrgId]);
     if (subscribers.length === 0) return;
     const [incident] = (await manager.query('SELECT domain, gtin, lot, severity FROM incidents WHERE id = $1', [e.incidentId])) as {
       domain: string;
