@@ -5,6 +5,7 @@ import { aBatch, aProduct, type Api } from '../support/api';
 import { fetchExport } from '../support/fsma';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { anOrg, type TestOrg } from '../support/world';
+import { epcisDocument } from '../support/epcis';
 
 /**
  * Issue 13, item 2: EPCIS capture obeys the rules REST does. Each test is one
@@ -42,14 +43,6 @@ describe('EPCIS capture cannot get around authorisation', () => {
   });
   afterAll(async () => {
     await t?.close();
-  });
-
-  const doc = (events: unknown[]) => ({
-    '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
-    type: 'EPCISDocument',
-    schemaVersion: '2.0',
-    creationDate: '2026-11-20T08:00:00.000Z',
-    epcisBody: { eventList: events },
   });
   const commissioning = (gtin: string, lot: string, extra: Record<string, unknown> = {}) => ({
     type: 'ObjectEvent',
@@ -99,7 +92,7 @@ describe('EPCIS capture cannot get around authorisation', () => {
         },
       });
     // A fresh id the attacker picked, and the victim's own batch id.
-    expect(await capture(attacker, doc([chained(chosen, 'SHARED-1'), chained(genuine.id, 'SHARED-2')]))).toMatchObject({ success: true });
+    expect(await capture(attacker, epcisDocument([chained(chosen, 'SHARED-1'), chained(genuine.id, 'SHARED-2')]))).toMatchObject({ success: true });
     const one = await foodBatch('SHARED-1');
     const two = await foodBatch('SHARED-2');
     expect(one.id).not.toBe(chosen);
@@ -121,7 +114,7 @@ describe('EPCIS capture cannot get around authorisation', () => {
     const made = commissioning(ATTACKER_FOOD, 'BAIT-1', {
       'trace:chain': { domain: 'food', gtin: ATTACKER_FOOD, lot: 'BAIT-1', kind: 'lot', seq: 1, prevHash: GENESIS_HASH, hash, content },
     });
-    expect(await capture(attacker, doc([made]))).toMatchObject({ success: true });
+    expect(await capture(attacker, epcisDocument([made]))).toMatchObject({ success: true });
     const bait = await foodBatch('BAIT-1');
     // Stored as carried (the chain verifies as exported), but no edge to the victim's lot.
     expect((await attacker.api.get(`/v1/food/batches/${bait.id}/events`)).body.map((e: any) => e.hash)).toEqual([hash]);
@@ -147,12 +140,12 @@ describe('EPCIS capture cannot get around authorisation', () => {
   });
 
   it('a lot under another organisation\'s GTIN is refused, as a commissioning and as a transformation output', async () => {
-    const job = await capture(attacker, doc([commissioning(VICTIM_GRAIN, 'SQUAT-1')]));
+    const job = await capture(attacker, epcisDocument([commissioning(VICTIM_GRAIN, 'SQUAT-1')]));
     expect(job.success).toBe(false);
     expect(JSON.stringify(job.errors)).toContain('belongs to another organisation');
     const mine = await attacker.api.post('/v1/food/batches', { ...aBatch('OWN-IN-1', attacker.locations.factory), gtin: ATTACKER_FOOD, quantity: { value: 100, unit: 'kg' } });
     expect(mine.status).toBe(201);
-    const out = await capture(attacker, doc([transformation([{ gtin: ATTACKER_FOOD, lot: 'OWN-IN-1', kg: 10 }], { gtin: VICTIM_GRAIN, lot: 'SQUAT-2', kg: 10 })]));
+    const out = await capture(attacker, epcisDocument([transformation([{ gtin: ATTACKER_FOOD, lot: 'OWN-IN-1', kg: 10 }], { gtin: VICTIM_GRAIN, lot: 'SQUAT-2', kg: 10 })]));
     expect(out.success).toBe(false);
     expect(await t.query(`SELECT 1 FROM "${t.prefix}agri".batches WHERE lot IN ('SQUAT-1', 'SQUAT-2')`)).toEqual([]);
   });
@@ -161,7 +154,7 @@ describe('EPCIS capture cannot get around authorisation', () => {
     const lot = `STOLEN-${mode}`;
     const theirs = await victim.api.post('/v1/agri/batches', { ...aBatch(`V-${mode}`, victim.locations.farm), gtin: VICTIM_GRAIN });
     expect(theirs.status).toBe(201);
-    const job = await capture(attacker, doc([transformation([{ gtin: VICTIM_GRAIN, lot: `V-${mode}`, kg: 10 }], { gtin: ATTACKER_FOOD, lot, kg: 10 })]), mode);
+    const job = await capture(attacker, epcisDocument([transformation([{ gtin: VICTIM_GRAIN, lot: `V-${mode}`, kg: 10 }], { gtin: ATTACKER_FOOD, lot, kg: 10 })]), mode);
     expect(job.success).toBe(false);
     expect(job.errors).toEqual([expect.objectContaining({ eventIndex: 0, reason: expect.stringContaining('another organisation') })]);
     expect(await foodBatch(lot)).toBeUndefined();
@@ -172,7 +165,7 @@ describe('EPCIS capture cannot get around authorisation', () => {
   it('a captured transformation takes its inputs from the capturer\'s holding: more than it holds is a job error (insufficient-quantity)', async () => {
     const input = await attacker.api.post('/v1/food/batches', { ...aBatch('HELD-1', attacker.locations.factory), gtin: ATTACKER_FOOD, quantity: { value: 100, unit: 'kg' } });
     expect(input.status).toBe(201);
-    expect(await capture(attacker, doc([transformation([{ gtin: ATTACKER_FOOD, lot: 'HELD-1', kg: 60 }], { gtin: ATTACKER_FOOD, lot: 'MIX-1', kg: 55 })]))).toMatchObject({ errors: [], success: true });
+    expect(await capture(attacker, epcisDocument([transformation([{ gtin: ATTACKER_FOOD, lot: 'HELD-1', kg: 60 }], { gtin: ATTACKER_FOOD, lot: 'MIX-1', kg: 55 })]))).toMatchObject({ errors: [], success: true });
     const held = (await attacker.api.get(`/v1/food/batches/${input.body.id}`)).body;
     expect(held.remaining).toMatchObject({ value: 40, unit: 'kg' });
     expect(await t.query(`SELECT quantity::float8 AS q, taken::float8 AS taken FROM "${t.prefix}food".batch_holdings WHERE batch_id = $1 AND org_id = $2`, [input.body.id, attacker.id])).toEqual([{ q: 40, taken: 60 }]);
@@ -180,7 +173,7 @@ describe('EPCIS capture cannot get around authorisation', () => {
     expect(await edgesFrom('food', mix.id)).toEqual([{ input_batch_id: input.body.id }]);
 
     for (const mode of ['rollback', 'proceed'] as const) {
-      const again = await capture(attacker, doc([transformation([{ gtin: ATTACKER_FOOD, lot: 'HELD-1', kg: 60 }], { gtin: ATTACKER_FOOD, lot: `MIX-2-${mode}`, kg: 55 })]), mode);
+      const again = await capture(attacker, epcisDocument([transformation([{ gtin: ATTACKER_FOOD, lot: 'HELD-1', kg: 60 }], { gtin: ATTACKER_FOOD, lot: `MIX-2-${mode}`, kg: 55 })]), mode);
       expect(again.success).toBe(false);
       expect(JSON.stringify(again.errors)).toContain('cannot be taken');
       expect(await foodBatch(`MIX-2-${mode}`)).toBeUndefined();
@@ -206,9 +199,9 @@ describe('EPCIS capture cannot get around authorisation', () => {
       bizLocation: { id: 'urn:epc:id:sgln:4012345.00001.0' },
     });
     for (const mode of ['rollback', 'proceed'] as const) {
-      const unreleased = await capture(vaccines, doc([shipping(VACCINE, 'VAC-CAP-1', 'BX')]), mode);
+      const unreleased = await capture(vaccines, epcisDocument([shipping(VACCINE, 'VAC-CAP-1', 'BX')]), mode);
       expect([mode, unreleased.success, JSON.stringify(unreleased.errors)]).toEqual([mode, false, expect.stringContaining('batch release')]);
-      const uncertified = await capture(victim, doc([shipping(VEG, 'VEG-CAP-1', 'KGM')]), mode);
+      const uncertified = await capture(victim, epcisDocument([shipping(VEG, 'VEG-CAP-1', 'KGM')]), mode);
       expect([mode, uncertified.success, JSON.stringify(uncertified.errors)]).toEqual([mode, false, expect.stringContaining('certificate')]);
     }
     const links = async (domain: string, id: string) => (await t.query(`SELECT biz_step FROM "${t.prefix}${domain}".trace_events WHERE batch_id = $1 ORDER BY seq`, [id])).map((r: any) => r.biz_step);
@@ -216,7 +209,7 @@ describe('EPCIS capture cannot get around authorisation', () => {
     expect(await links('agri', greens.body.id)).toEqual(['commissioning']);
     // Released, the vaccine ships by capture as over REST.
     expect((await regulator.post(`/v1/drug/batches/${vial.body.id}/release`, { number: 'BR2026-CAP-1' })).status).toBe(201);
-    expect(await capture(vaccines, doc([shipping(VACCINE, 'VAC-CAP-1', 'BX')]))).toMatchObject({ success: true, errors: [] });
+    expect(await capture(vaccines, epcisDocument([shipping(VACCINE, 'VAC-CAP-1', 'BX')]))).toMatchObject({ success: true, errors: [] });
     expect(await links('drug', vial.body.id)).toEqual(['commissioning', 'shipping']);
   });
 });

@@ -2,6 +2,7 @@ import { eventually } from '@trace/testing';
 import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { anOrg, type TestOrg } from '../support/world';
+import { epcisDocument } from '../support/epcis';
 
 const GRAIN = '09506000134352';
 const byOrg = (a: { orgId: string }, b: { orgId: string }) => a.orgId.localeCompare(b.orgId);
@@ -32,14 +33,6 @@ describe('EPCIS capture moves holdings as the API does', () => {
   }, 60_000);
   afterAll(async () => {
     await t?.close();
-  });
-
-  const doc = (events: unknown[]) => ({
-    '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
-    type: 'EPCISDocument',
-    schemaVersion: '2.0',
-    creationDate: '2026-11-20T08:00:00.000Z',
-    epcisBody: { eventList: events },
   });
   const observed = (bizStep: string, minute: number, kg: number | undefined, extra: Record<string, unknown> = {}) => ({
     type: 'ObjectEvent',
@@ -73,10 +66,10 @@ describe('EPCIS capture moves holdings as the API does', () => {
   const expected = (...h: { orgId: string; quantity: number; inTransit: number }[]) => h.sort(byOrg);
 
   it('ships part of a holding by capture, refuses more than held, the receiver receives it with a shortage; destroying, selling and void_shipping as over REST', async () => {
-    expect(await capture(farm, doc([observed('shipping', 1, 300, to(mill))]))).toMatchObject({ success: true, errors: [] });
+    expect(await capture(farm, epcisDocument([observed('shipping', 1, 300, to(mill))]))).toMatchObject({ success: true, errors: [] });
     expect(await holdings(farm.api)).toEqual(expected({ orgId: farm.id, quantity: 700, inTransit: 0 }, { orgId: mill.id, quantity: 0, inTransit: 300 }));
     // The same document again: the event is stored once, and moves nothing a second time.
-    expect(await capture(farm, doc([observed('shipping', 1, 300, to(mill))]))).toMatchObject({ success: true, errors: [] });
+    expect(await capture(farm, epcisDocument([observed('shipping', 1, 300, to(mill))]))).toMatchObject({ success: true, errors: [] });
     expect(await holdings(farm.api)).toEqual(expected({ orgId: farm.id, quantity: 700, inTransit: 0 }, { orgId: mill.id, quantity: 0, inTransit: 300 }));
     // In transit to the mill, as a REST shipment is (the list is lineage's projection of the announcement).
     const incoming = await eventually(async () => {
@@ -86,13 +79,13 @@ describe('EPCIS capture moves holdings as the API does', () => {
     expect(incoming).toEqual([expect.objectContaining({ domain: 'agri', batchId: lot.id, quantity: { value: 300, unit: 'kg' }, fromOrgId: farm.id })]);
 
     // More than the farm still holds: refused as over REST, nothing written.
-    const refused = await capture(farm, doc([observed('shipping', 2, 800, to(bakery, 'owning_party'))]));
+    const refused = await capture(farm, epcisDocument([observed('shipping', 2, 800, to(bakery, 'owning_party'))]));
     expect(refused.success).toBe(false);
     expect(refused.errors).toEqual([expect.objectContaining({ eventIndex: 0, reason: expect.stringMatching(/holds 700 of this batch; 800 cannot be taken/) })]);
     expect(await holdings(farm.api)).toEqual(expected({ orgId: farm.id, quantity: 700, inTransit: 0 }, { orgId: mill.id, quantity: 0, inTransit: 300 }));
 
     // The mill receives 280 of the 300: 20 lost on the way; the chain records what was received and the shortage.
-    expect(await capture(mill, doc([observed('receiving', 3, 280)]))).toMatchObject({ success: true, errors: [] });
+    expect(await capture(mill, epcisDocument([observed('receiving', 3, 280)]))).toMatchObject({ success: true, errors: [] });
     expect(await holdings(farm.api)).toEqual(expected({ orgId: farm.id, quantity: 700, inTransit: 0 }, { orgId: mill.id, quantity: 280, inTransit: 0 }));
     const chain = (await mill.api.get(`/v1/agri/batches/${lot.id}/events`)).body as any[];
     expect(chain.at(-1)).toMatchObject({ bizStep: 'receiving', quantity: { value: 280, unit: 'kg' }, shortage: { value: 20, unit: 'kg' } });
@@ -102,7 +95,7 @@ describe('EPCIS capture moves holdings as the API does', () => {
     expect((await mill.api.post(`/v1/agri/batches/${lot.id}/events`, {
       bizStep: 'shipping', eventTime: new Date().toISOString(), locationId: mill.locations.factory, toOrgId: bakery.id, quantity: { value: 100, unit: 'kg' },
     })).status).toBe(201);
-    expect(await capture(farm, doc([observed('shipping', 4, undefined, to(bakery))]))).toMatchObject({ success: true, errors: [] });
+    expect(await capture(farm, epcisDocument([observed('shipping', 4, undefined, to(bakery))]))).toMatchObject({ success: true, errors: [] });
     // The farm holds nothing any more (a holding of nothing is not listed).
     expect(await holdings(farm.api)).toEqual(expected({ orgId: mill.id, quantity: 180, inTransit: 0 }, { orgId: bakery.id, quantity: 0, inTransit: 800 }));
     // Mass balance: 180 held + 800 in transit + 20 lost = 1,000 produced.
@@ -118,11 +111,11 @@ describe('EPCIS capture moves holdings as the API does', () => {
     expect(row).toEqual({ holder_org_id: mill.id, pending_receiver_org_id: bakery.id });
 
     // Taking steps take from the capturer's holding: the mill destroys 30 kg of its 180, and cannot sell 500.
-    expect(await capture(mill, doc([observed('destroying', 5, 30, { disposition: 'destroyed' })]))).toMatchObject({ success: true, errors: [] });
-    const sold = await capture(mill, doc([observed('retail_selling', 6, 500)]));
+    expect(await capture(mill, epcisDocument([observed('destroying', 5, 30, { disposition: 'destroyed' })]))).toMatchObject({ success: true, errors: [] });
+    const sold = await capture(mill, epcisDocument([observed('retail_selling', 6, 500)]));
     expect(sold.errors).toEqual([expect.objectContaining({ eventIndex: 0, reason: expect.stringMatching(/holds 150 of this batch; 500 cannot be taken/) })]);
     // The farm voids its captured shipment to the bakery: its 700 kg come back, the mill's 100 stay on their way.
-    expect(await capture(farm, doc([observed('void_shipping', 7, undefined, to(bakery))]))).toMatchObject({ success: true, errors: [] });
+    expect(await capture(farm, epcisDocument([observed('void_shipping', 7, undefined, to(bakery))]))).toMatchObject({ success: true, errors: [] });
     expect(await holdings(farm.api)).toEqual(
       expected({ orgId: farm.id, quantity: 700, inTransit: 0 }, { orgId: mill.id, quantity: 150, inTransit: 0 }, { orgId: bakery.id, quantity: 0, inTransit: 100 }),
     );
@@ -132,7 +125,7 @@ describe('EPCIS capture moves holdings as the API does', () => {
 
   it('refuses a captured receiving by an organisation nothing is in transit to, when the batch is in transit elsewhere', async () => {
     const stranger = await anOrg(t, 'Capture Stranger', 'processor', ['factory']);
-    const job = await capture(stranger, doc([observed('receiving', 5, 10)]));
+    const job = await capture(stranger, epcisDocument([observed('receiving', 5, 10)]));
     expect(job.success).toBe(false);
     expect(job.errors).toEqual([expect.objectContaining({ eventIndex: 0 })]);
     expect((await holdings(farm.api)).map((h: any) => h.orgId)).not.toContain(stranger.id);

@@ -4,6 +4,7 @@ import { eventually } from '@trace/testing';
 import { aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { anOrg, type TestOrg } from '../support/world';
+import { epcisDocument } from '../support/epcis';
 
 /**
  * EPCIS 2.0 as a repository any trading partner talks to (issue 15): partner events about objects
@@ -17,14 +18,6 @@ const cls = (g: string, lot: string) => `https://id.gs1.org/01/${g}/10/${lot}`;
 const sgtin = (g: string, serial: string) => `https://id.gs1.org/01/${g}/21/${serial}`;
 const sscc = (n: string) => `https://id.gs1.org/00/${n}${gs1CheckDigit(n)}`;
 const GLN = `https://id.gs1.org/414/${gtin('761234500009')}`;
-
-const documentOf = (events: unknown[]) => ({
-  '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
-  type: 'EPCISDocument',
-  schemaVersion: '2.0',
-  creationDate: '2026-11-20T08:00:00.000Z',
-  epcisBody: { eventList: events },
-});
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 20, 8, minute)).toISOString();
 
 async function send(api: Api, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -102,7 +95,7 @@ describe('EPCIS 2.0 for trading partners', () => {
   });
 
   it('stores events about objects of no domain as partner events, with an eventID, queryable and found by id', async () => {
-    const job = await captured(api, documentOf(partnerEvents));
+    const job = await captured(api, epcisDocument(partnerEvents));
     expect(job).toMatchObject({ success: true, errors: [] });
     const all = eventsOf(await api.get(`/v1/epcis/events?MATCH_anyEPC=${encodeURIComponent(`urn:epc:idpat:sgtin:7612345.000001.*`)}&MATCH_anyEPCClass=x`));
     expect(all).toEqual([]); // two MATCH_ parameters: both must hold
@@ -123,12 +116,12 @@ describe('EPCIS 2.0 for trading partners', () => {
     // Another organisation does not see them.
     expect((await other.api.get(`/v1/epcis/events/${encodeURIComponent(hashed.eventID)}`)).status).toBe(404);
     // The same document again: stored once.
-    expect(await captured(api, documentOf(partnerEvents))).toMatchObject({ success: true });
+    expect(await captured(api, epcisDocument(partnerEvents))).toMatchObject({ success: true });
     expect(eventsOf(await api.get(`/v1/epcis/events?GE_eventTime=${at(0)}&LT_eventTime=${at(5)}`))).toHaveLength(5);
   }, 90_000);
 
   it('accepts a DELETE of an unknown parent and a class without quantity of our product, and still keeps the owner rule', async () => {
-    const doc = documentOf([
+    const doc = epcisDocument([
       {
         type: 'AggregationEvent', action: 'DELETE', bizStep: 'unpacking', eventTime: at(10), eventTimeZoneOffset: '+00:00',
         parentID: sgtin(OURS, 'NEVER-SEEN'),
@@ -147,7 +140,7 @@ describe('EPCIS 2.0 for trading partners', () => {
     // A new lot of another organisation's product is still refused, and rolls the document back.
     const theirs = gtin('0761234500003');
     await aProduct(other.api, 'food', theirs, 'flour');
-    const refused = await captured(api, documentOf([
+    const refused = await captured(api, epcisDocument([
       { ...partnerEvents[0], eventTime: at(12), quantityList: [{ epcClass: cls(PARTNER_GTIN, 'RB-1'), quantity: 1 }] },
       { ...partnerEvents[0], eventTime: at(13), quantityList: [{ epcClass: cls(theirs, 'RB-2'), quantity: 1 }] },
     ]));
@@ -180,7 +173,7 @@ describe('EPCIS 2.0 for trading partners', () => {
     expect(notAcceptable.status).toBe(406);
     expect(notAcceptable.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect((await send(api, 'GET', '/v1/epcis/events', undefined, { accept: 'application/ld+json' })).status).toBe(200);
-    const tooMany = documentOf(Array.from({ length: 20_001 }, (_, i) => ({ ...event, eventTime: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() })));
+    const tooMany = epcisDocument(Array.from({ length: 20_001 }, (_, i) => ({ ...event, eventTime: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() })));
     const big = await send(api, 'POST', '/v1/epcis/capture', tooMany);
     expect(big.status).toBe(413);
     expect(big.headers.get('gs1-epcis-version')).toBe('2.0.0');

@@ -5,6 +5,7 @@ import { eventually } from '@trace/testing';
 import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { anOrg, type TestOrg } from '../support/world';
+import { epcisDocument } from '../support/epcis';
 
 /** GS1's example documents (copied from ../shared/epcis, see tests/fixtures/epcis/SOURCE.md). */
 const EXAMPLES = join(__dirname, '../fixtures/epcis/examples');
@@ -64,13 +65,6 @@ const objectEvent = (lot: string, gtin = '04012345123456', extra: Record<string,
   quantityList: [{ epcClass: `https://id.gs1.org/01/${gtin}/10/${lot}`, quantity: 100, uom: 'KGM' }],
   bizLocation: { id: 'urn:epc:id:sgln:4012345.00001.0' },
   ...extra,
-});
-const documentOf = (events: unknown[]) => ({
-  '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
-  type: 'EPCISDocument',
-  schemaVersion: '2.0',
-  creationDate: '2026-11-20T08:00:00.000Z',
-  epcisBody: { eventList: events },
 });
 
 describe('EPCIS 2.0 capture, query and export', () => {
@@ -190,7 +184,7 @@ describe('EPCIS 2.0 capture, query and export', () => {
   it('rolls a document with a broken event back, or keeps the good events when asked to proceed', async () => {
     // A new lot of another organisation's product: refused (a GTIN of no domain would be a partner event, stored).
     await aProduct(other.api, 'food', '04012345000016', 'flour');
-    const broken = documentOf([objectEvent('RB-1'), objectEvent('RB-2'), objectEvent('RB-3', '04012345000016')]);
+    const broken = epcisDocument([objectEvent('RB-1'), objectEvent('RB-2'), objectEvent('RB-3', '04012345000016')]);
     const rolledBack = await captured(partner.api, broken);
     expect(rolledBack.success).toBe(false);
     expect(rolledBack.errors).toEqual([expect.objectContaining({ eventIndex: 2, reason: expect.stringMatching(/another organisation/) })]);
@@ -218,7 +212,7 @@ describe('EPCIS 2.0 capture, query and export', () => {
         quantityList: [{ epcClass: `https://id.gs1.org/01/04012345123456/10/${lot}` }],
       };
     };
-    const doc = documentOf([
+    const doc = epcisDocument([
       objectEvent('RC-1'),
       observe('RC-1', 'holding', 'recalled', 1),
       observe('RC-1', 'shipping', 'in_transit', 2),
@@ -236,8 +230,8 @@ describe('EPCIS 2.0 capture, query and export', () => {
   }, 60_000);
 
   it('stores the same event once, whether sent twice, in URN or in Digital Link form', async () => {
-    const urn = documentOf([objectEvent('DUP-1', '04012345123456', { quantityList: [{ epcClass: 'urn:epc:class:lgtin:4012345.012345.DUP-1', quantity: 100, uom: 'KGM' }] })]);
-    const dl = documentOf([objectEvent('DUP-1')]);
+    const urn = epcisDocument([objectEvent('DUP-1', '04012345123456', { quantityList: [{ epcClass: 'urn:epc:class:lgtin:4012345.012345.DUP-1', quantity: 100, uom: 'KGM' }] })]);
+    const dl = epcisDocument([objectEvent('DUP-1')]);
     expect((await captured(partner.api, urn)).success).toBe(true);
     expect((await captured(partner.api, urn)).success).toBe(true);
     expect((await captured(partner.api, dl)).success).toBe(true);
@@ -255,7 +249,7 @@ describe('EPCIS 2.0 capture, query and export', () => {
         events.push({ ...rest, action: 'OBSERVE', bizStep: 'storing', disposition: 'sellable_not_accessible', eventTime: new Date(Date.UTC(2026, 10, 20, 0, 0, n)).toISOString(),
           quantityList: [{ epcClass: `https://id.gs1.org/01/04012345123456/10/${tag}${n % 100}` }] });
       }
-      return documentOf(events);
+      return epcisDocument(events);
     };
     for (const [mode, tag] of [['rollback', 'BGR'], ['proceed', 'BGP']]) {
       const doc = big(tag);
@@ -284,8 +278,8 @@ describe('EPCIS 2.0 capture, query and export', () => {
     const cases: unknown[] = [
       '{ not json',
       { type: 'EPCISDocument' },
-      documentOf([{ ...objectEvent('BAD-1'), eventTime: 'yesterday' }]),
-      documentOf([{ ...objectEvent('BAD-2'), action: 'JUMP' }]),
+      epcisDocument([{ ...objectEvent('BAD-1'), eventTime: 'yesterday' }]),
+      epcisDocument([{ ...objectEvent('BAD-2'), action: 'JUMP' }]),
       [1, 2, 3],
       { type: 'ObjectEvent' },
     ];
@@ -294,11 +288,11 @@ describe('EPCIS 2.0 capture, query and export', () => {
       expect(r.status).toBe(400);
       expect(r.contentType).toMatch(/application\/problem\+json/);
     }
-    const schemaErrors = await capture(partner.api, documentOf([{ ...objectEvent('BAD-1'), eventTime: 'yesterday' }]));
+    const schemaErrors = await capture(partner.api, epcisDocument([{ ...objectEvent('BAD-1'), eventTime: 'yesterday' }]));
     expect(schemaErrors.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: '/epcisBody/eventList/0/eventTime' })]));
-    expect((await capture(partner.api, documentOf([objectEvent('H-1')]), 'sometimes')).status).toBe(400);
-    expect((await capture(regulator, documentOf([objectEvent('H-2')]))).status).toBe(403);
-    const h3 = (await capture(partner.api, documentOf([objectEvent('H-3')]))).body.captureID;
+    expect((await capture(partner.api, epcisDocument([objectEvent('H-1')]), 'sometimes')).status).toBe(400);
+    expect((await capture(regulator, epcisDocument([objectEvent('H-2')]))).status).toBe(403);
+    const h3 = (await capture(partner.api, epcisDocument([objectEvent('H-3')]))).body.captureID;
     expect((await other.api.get(`/v1/epcis/capture/${h3}`)).status).toBe(404);
     expect((await partner.api.get('/v1/epcis/capture')).body.map((j: any) => j.captureID)).toContain(h3);
     expect((await other.api.get('/v1/epcis/capture')).body.map((j: any) => j.captureID)).not.toContain(h3);
