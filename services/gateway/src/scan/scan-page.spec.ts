@@ -74,4 +74,11 @@ describe('renderScanPage', () => {
   it('says the chain is broken when it does not verify', () => {
     expect(renderScanPage(doc({ chain: { valid: false, length: 2 } }), 'en', links)).toContain('Broken: the records of this batch do not verify');
   });
+
+  it('links a certificate to its page in the language of the scan page', () => {
+    const cert = { kind: 'commitment', number: 'CN-HG-1', issuedAt: '2026-11-20T08:00:00+08:00', verifyLink: '/v1/certificates/CN-HG-1' };
+    const withCert = doc({ certificates: [cert] as ScanDocument['certificates'] });
+    expect(renderScanPage(withCert, 'en', links)).toContain('href="/v1/certificates/CN-HG-1?lang=en"');
+    expect(renderScanPage(withCert, 'zh', links)).toContain('href="/v1/certificates/CN-HG-1"');
+  });
 });

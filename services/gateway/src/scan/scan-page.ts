@@ -101,11 +101,16 @@ function journey(doc: ScanDocument, lang: Lang): SafeHtml {
 <ol class="journey">${steps}</ol></section>`;
 }
 
+/** The certificate page opens in Chinese unless told otherwise: from an English scan page it is asked for in English. */
+function inLanguage(link: string, lang: Lang): string {
+  return lang === 'en' ? `${link}${link.includes('?') ? '&' : '?'}lang=en` : link;
+}
+
 function certificates(doc: ScanDocument, lang: Lang): SafeHtml {
   const m = MESSAGES[lang];
   const items = doc.certificates.map(
     (c) => html`<li>${words(m.certificateKinds, c.kind)} <span lang="en">${c.number}</span>, ${m.issued} ${formatDay(c.issuedAt, lang)}${
-      c.verifyLink ? html` — <a href="${c.verifyLink}">${m.verify}</a>` : null
+      c.verifyLink ? html` — <a href="${inLanguage(c.verifyLink, lang)}">${m.verify}</a>` : null
     }</li>`,
   );
   return html`<section aria-labelledby="cert-h"><h2 id="cert-h">${m.certificates}</h2>${
