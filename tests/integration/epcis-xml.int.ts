@@ -212,6 +212,29 @@ describe('EPCIS XML binding', () => {
     }
   }, 60_000);
 
+  it('captures one event given as an XML document on POST /v1/epcis/events, with its namespaces, and refuses a document of two', async () => {
+    const one = xml20
+      .replace(/<TransformationEvent>[\s\S]*<\/TransformationEvent>/, '')
+      .replace(/X-1/g, 'X-7')
+      .replace(new RegExp(at(0).replace(/\./g, '\\.'), 'g'), at(8));
+    const event: EpcisEvent = { ...json20[0], eventTime: at(8), epcList: ['urn:epc:id:sgtin:7612345.000303.X-7'], sensorElementList: [
+      { sensorReport: (json20[0].sensorElementList![0] as { sensorReport: unknown }).sensorReport, sensorMetadata: { time: at(8), deviceID: 'urn:epc:id:giai:4000001.111' } },
+    ] };
+    const hash = epcisEventHash(event, { example: EX });
+    const r = await fetch(`${api.baseUrl}/v1/epcis/events`, { method: 'POST', headers: { ...(await api.headers()), 'content-type': 'application/xml' }, body: one });
+    expect(r.status).toBe(201);
+    expect(r.headers.get('location')).toBe(`/v1/epcis/events/${encodeURIComponent(hash)}`);
+    expect(await r.json()).toMatchObject({ ...event, eventID: hash });
+    const back = await api.get(`/v1/epcis/events/${encodeURIComponent(hash)}`);
+    expect(back.status).toBe(200);
+    expect(back.body.epcisBody.queryResults.resultsBody.eventList).toEqual([expect.objectContaining({ ...event, eventID: hash })]);
+    for (const [bad, type] of [[xml20, /epcis-document$/], [one.replace('<action>OBSERVE</action>', ''), /epcis-schema$/]] as const) {
+      const refused = await fetch(`${api.baseUrl}/v1/epcis/events`, { method: 'POST', headers: { ...(await api.headers()), 'content-type': 'text/xml' }, body: bad });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { type: string }).type).toMatch(type);
+    }
+  }, 60_000);
+
   it('refuses XML that is not well-formed or not an EPCIS document with a 400, and other types with a 415', async () => {
     for (const bad of ['<epcis:EPCISDocument><EPCISBody>', '<html><body/></html>']) {
       const r = await post(bad, 'application/xml');

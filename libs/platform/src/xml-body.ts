@@ -3,10 +3,11 @@ import express from 'express';
 
 /**
  * The other exception to JSON bodies (beside a bulk import's file): EPCIS capture takes the EPCIS XML
- * binding too (`POST /v1/epcis/capture` as application/xml or text/xml). Such a body is read as text
- * into `req.body` for the epcis service to map; every other non-JSON body stays a 415.
+ * binding too (`POST /v1/epcis/capture`, and `POST /v1/epcis/events` for one event, as application/xml
+ * or text/xml). Such a body is read as text into `req.body` for the epcis service to map; every other
+ * non-JSON body stays a 415.
  */
-const XML_ROUTE = /^\/v1\/epcis\/capture\/?$/;
+const XML_ROUTE = /^\/v1\/epcis\/(capture|events)\/?$/;
 const XML_TYPES = ['application/xml', 'text/xml', 'application/*+xml'];
 const XML_LIMIT = '20mb';
 const XML = Symbol('xml-body');

@@ -24,10 +24,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { EPCIS_CONTEXT } from '@trace/epcis';
+import { EPCIS_CONTEXT, type EpcisDocument } from '@trace/epcis';
 import { ApiJsonResponse, badRequest, CurrentPrincipal, notFound, Roles, schemaOfExample, type Principal } from '@trace/platform';
 import { CaptureService, MAX_EVENTS, type ErrorBehaviour } from './capture.service';
-import { captureBody, discover, EpcisHeadersInterceptor, pageLink, requireJson } from './epcis-http';
+import { captureBody, discover, EpcisHeadersInterceptor, pageLink, requireJson, XML_TYPES } from './epcis-http';
 import {
   CAPTURE_JOB_DONE_EXAMPLE,
   CAPTURE_JOB_EXAMPLE,
@@ -144,6 +144,7 @@ export class EventsController {
   constructor(
     @Inject(QueryService) private readonly queries: QueryService,
     @Inject(CaptureService) private readonly capture: CaptureService,
+    @Inject(XsdValidation) private readonly xsd: XsdValidation,
   ) {}
 
   @Get()
@@ -183,7 +184,10 @@ export class EventsController {
     summary: 'Capture one EPCIS event (synchronous)',
     description:
       'The event (JSON / JSON-LD, its @context optional) is validated, stored as a one-event document would be (rollback) and answered ' +
-      'with its eventID (its own, else its event hash) and Location: /v1/epcis/events/{eventID}. 400 with the reasons when refused.',
+      'with its eventID (its own, else its event hash) and Location: /v1/epcis/events/{eventID}. 400 with the reasons when refused. ' +
+      'As XML (Content-Type: application/xml or text/xml) the body is an EPCIS 2.0 (or 1.2) XML EPCISDocument holding exactly one event, ' +
+      'validated against GS1\'s XSD and read as POST /v1/epcis/capture reads it (its namespaces become the event\'s @context); ' +
+      '400 epcis-document when it holds no event or more than one.',
   })
   @ApiBody({ description: 'One EPCIS 2.0 event', schema: schemaOfExample(EVENT_REQUEST_EXAMPLE) as never, examples: { storing: { summary: 'An ObjectEvent', value: EVENT_REQUEST_EXAMPLE } } })
   @ApiJsonResponse(201, 'The stored event, with its eventID', STORED_EVENT_EXAMPLE)
@@ -194,10 +198,25 @@ export class EventsController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    requireJson(req);
-    const event = await this.capture.captureEvent(body, principal, bearerOf(authorization));
+    const event = await this.capture.captureEvent(await this.eventBody(req, body), principal, bearerOf(authorization));
     res.setHeader('Location', `/v1/epcis/events/${encodeURIComponent(event.eventID as string)}`);
     return event;
+  }
+
+  /** The one event of the body: JSON as sent, or the single event of an XML EPCISDocument with the document's @context. */
+  private async eventBody(req: Request, body: unknown): Promise<unknown> {
+    if (!req.headers['content-type'] || !req.is([...XML_TYPES, 'application/*+xml'])) {
+      requireJson(req);
+      return body;
+    }
+    const doc = (await captureBody(req, body, this.xsd)) as EpcisDocument;
+    const events = doc.epcisBody?.eventList ?? [];
+    if (events.length !== 1) {
+      throw badRequest('epcis-document', `POST /v1/epcis/events takes one event, the document holds ${events.length}; capture documents with POST /v1/epcis/capture`, [
+        { field: 'EPCISBody/EventList', message: `must hold exactly one event, not ${events.length}` },
+      ]);
+    }
+    return { '@context': doc['@context'], ...events[0] };
   }
 
   @Get(':eventID')
