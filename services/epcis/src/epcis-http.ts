@@ -1,7 +1,7 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { map } from 'rxjs';
-import { epcisDocumentFromXml, epcisQueryDocumentToXml } from '@trace/epcis';
+import { epcisDocumentFromXml, epcisQueryDocumentToXml, TRACE_NS, TRACE_NS_PREFIX } from '@trace/epcis';
 import { badRequest, DomainError } from '@trace/platform';
 import type { XsdValidation } from './xsd-validation';
 
@@ -11,6 +11,40 @@ export const CBV_VERSION = '2.0.0';
 const ANSWERABLE = ['application/json', 'application/ld+json', 'application/*', '*/*'];
 /** The XML binding's media types (EPCIS 2.0 XML). */
 export const XML_TYPES = ['application/xml', 'text/xml'];
+
+/**
+ * GS1-Extensions: the extensions this repository implements, as `prefix=namespace`. Only its own
+ * (`trace:`, the chain fields of its exports); a partner's extension fields need no header: they are
+ * kept, given back and queryable by CURIE as data, whatever their namespace.
+ */
+export const EXTENSIONS: Record<string, string> = { [TRACE_NS_PREFIX]: TRACE_NS };
+export const EXTENSIONS_HEADER = Object.entries(EXTENSIONS).map(([prefix, ns]) => `${prefix}=${ns}`).join(', ');
+
+/**
+ * The extensions a client requires (its GS1-Extensions header, `prefix=namespace`, comma-separated):
+ * 400 when an entry is not `prefix=absolute IRI`, 406 NotAcceptableException (the binding's answer to
+ * headers it cannot satisfy) naming each namespace this repository does not implement. Namespaces are
+ * compared, not prefixes: a prefix is the client's own name for one.
+ */
+export function checkExtensions(header: string | string[] | undefined) {
+  if (header === undefined) return;
+  const entries = (Array.isArray(header) ? header.join(',') : header).split(',').map((e) => e.trim()).filter(Boolean);
+  const supported = new Set(Object.values(EXTENSIONS));
+  const malformed: { field: string; message: string }[] = [];
+  const unsupported: { field: string; message: string }[] = [];
+  for (const entry of entries) {
+    const m = /^([A-Za-z_][\w.-]*)\s*=\s*(\S+)$/.exec(entry);
+    if (!m || !URL.canParse(m[2])) malformed.push({ field: 'GS1-Extensions', message: `${entry}: not prefix=namespace IRI` });
+    else if (!supported.has(m[2])) unsupported.push({ field: 'GS1-Extensions', message: `${m[2]} (${m[1]}) is not an extension this repository implements` });
+  }
+  if (malformed.length) throw badRequest('epcis-extensions', 'GS1-Extensions lists prefix=namespace pairs', malformed);
+  if (unsupported.length) {
+    throw new DomainError(406, 'not-acceptable', `This EPCIS repository implements the extensions ${EXTENSIONS_HEADER} only`, {
+      errors: unsupported,
+      epcisException: 'epcisException:NotAcceptableException',
+    });
+  }
+}
 
 const mediaTypes = (accept: string) =>
   accept
@@ -33,8 +67,9 @@ export function prefersXml(accept: string | undefined): boolean {
 }
 
 /**
- * GS1-EPCIS-Version / GS1-CBV-Version on every answer (refusals included, set before the handler), and
- * 406 when the client accepts none of the types this binding answers in. A client preferring XML
+ * GS1-EPCIS-Version / GS1-CBV-Version / GS1-Extensions on every answer (refusals included, set before the
+ * handler), and 406 when the client accepts none of the types this binding answers in or requires an
+ * extension this repository does not implement. A client preferring XML
  * (`Accept: application/xml`) gets query answers (EPCISQueryDocuments) in the EPCIS 2.0 XML binding;
  * other answers (capture jobs, collections, named queries) are JSON.
  */
@@ -45,6 +80,8 @@ export class EpcisHeadersInterceptor implements NestInterceptor {
     const res = ctx.switchToHttp().getResponse<Response>();
     res.setHeader('GS1-EPCIS-Version', EPCIS_VERSION);
     res.setHeader('GS1-CBV-Version', CBV_VERSION);
+    res.setHeader('GS1-Extensions', EXTENSIONS_HEADER);
+    checkExtensions(req.headers['gs1-extensions']);
     const accept = req.headers.accept;
     if (accept && !mediaTypes(accept).some((m) => isJson(m.type) || isXml(m.type))) {
       throw new DomainError(406, 'not-acceptable', `This EPCIS interface answers in application/json, application/ld+json or application/xml, not ${accept}`);
@@ -116,6 +153,7 @@ export function discover(res: Response, allow: string[], capture?: { limit: numb
   res.setHeader('GS1-CBV-Version', CBV_VERSION);
   res.setHeader('GS1-CBV-Min', CBV_VERSION);
   res.setHeader('GS1-CBV-Max', CBV_VERSION);
+  res.setHeader('GS1-Extensions', EXTENSIONS_HEADER);
   // Events are given back as they were captured (URN or Digital Link); REST-recorded ones as Digital Links.
   res.setHeader('GS1-EPC-Format', 'No_Preference');
   if (capture) {

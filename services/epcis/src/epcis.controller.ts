@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Delete,
   Get,
   Headers,
   HttpCode,
@@ -21,11 +22,12 @@ import {
   ApiHeader,
   ApiNotFoundResponse,
   ApiOperation,
+  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { EPCIS_CONTEXT, type EpcisDocument } from '@trace/epcis';
-import { ApiJsonResponse, badRequest, CurrentPrincipal, notFound, Roles, schemaOfExample, type Principal } from '@trace/platform';
+import { ApiJsonResponse, badRequest, CurrentPrincipal, DomainError, notFound, Roles, schemaOfExample, type Principal } from '@trace/platform';
 import { CaptureService, MAX_EVENTS, type ErrorBehaviour } from './capture.service';
 import { captureBody, discover, EpcisHeadersInterceptor, pageLink, requireJson, XML_TYPES } from './epcis-http';
 import {
@@ -314,6 +316,21 @@ export class TopLevelController {
     const { document, nextPageToken } = await this.queries.query(q, principal, bearerOf(authorization));
     pageLink(req, res, params, nextPageToken);
     return document;
+  }
+
+  @Delete('nextPageToken/:token')
+  @ApiOperation({
+    summary: 'Release a nextPageToken: 501, page tokens hold nothing to release',
+    description:
+      'The binding\'s optional endpoint. Page tokens here are stateless (the keyset position or offset of the next page, encoded): the ' +
+      'server keeps nothing for them, so there is nothing to release and no way to make one stop working; the answer is the binding\'s ' +
+      '501 (epcisException: epcisException:ImplementationException).',
+  })
+  @ApiResponse({ status: 501, description: 'Not implemented: page tokens are stateless (epcisException:ImplementationException)' })
+  discardToken(): never {
+    throw new DomainError(501, 'not-implemented', 'Page tokens of this repository are stateless: nothing is held for them, and they cannot be invalidated', {
+      epcisException: 'epcisException:ImplementationException',
+    });
   }
 
   private resource(name: string): Resource {
