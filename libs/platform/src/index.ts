@@ -29,3 +29,4 @@ export * from './negotiate';
 export * from './list-query';
 export * from './html';
 export * from './upload-body';
+export * from './webhooks';

@@ -25,6 +25,7 @@ export const STATUS_TITLES_ZH: Record<number, string> = {
   422: '无法处理的请求',
   429: '请求过于频繁',
   500: '服务器内部错误',
+  501: '尚未实现',
   503: '服务暂不可用',
 };
 

@@ -72,6 +72,7 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   'epcis-document': { status: 400, en: 'The body is not an EPCISDocument', zh: '请求体不是 EPCISDocument', action: 'Send an EPCIS 2.0 JSON document with `type: EPCISDocument`.' },
   'epcis-schema': { status: 400, en: 'The document does not validate against the EPCIS 2.0 JSON Schema', zh: '文档不符合 EPCIS 2.0 JSON Schema', action: 'Fix the places `errors[]` points at (JSON pointers).' },
   'epcis-capture': { status: 400, en: 'A captured event was not stored', zh: 'EPCIS 事件未能保存', action: 'Read the reasons in `errors[]`, fix the event and capture it again.' },
+  'epcis-subscription': { status: 400, en: 'The EPCIS query subscription is not valid', zh: 'EPCIS 查询订阅无效', action: 'Fix the members in `errors[]`: dest (http/https URL), stream: true, signatureToken (string).' },
   'epcis-query': { status: 400, en: 'The EPCIS query parameters are not valid', zh: 'EPCIS 查询参数无效', action: 'Fix the parameters in `errors[]` (EPCIS 2.0 query names).' },
   'epcis-apply': { status: 400, en: 'Internal EPCIS apply call without events, captureId or recordTime', zh: '内部 EPCIS 写入请求缺少字段', action: 'Internal route: a service sends events, captureId and recordTime.' },
   'epcis-resolve': { status: 400, en: 'Internal EPCIS resolve call with malformed lists', zh: '内部 EPCIS 解析请求格式有误', action: 'Internal route: gtins and objects must be arrays.' },
@@ -116,6 +117,7 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   'epcis-event': { status: 404, en: 'No such EPCIS event', zh: '未找到该 EPCIS 事件', action: 'Check the eventID.' },
   'epcis-resource': { status: 404, en: 'No such EPCIS resource', zh: '未找到该 EPCIS 资源', action: 'GET /v1/epcis lists the resources.' },
   'epcis-query-name': { status: 404, en: 'Your organisation has no EPCIS query of this name', zh: '本组织没有该名称的 EPCIS 查询', action: 'GET /v1/epcis/queries lists them.' },
+  'epcis-subscription-id': { status: 404, en: 'Your organisation has no such subscription to this EPCIS query', zh: '本组织没有该 EPCIS 查询订阅', action: 'GET /v1/epcis/queries/{name}/subscriptions lists them.' },
   import: { status: 404, en: 'No such import job of your organisation', zh: '未找到该导入任务', action: 'Use the id POST /v1/{domain}/imports answered.' },
   'capture-job': { status: 404, en: 'No such capture job', zh: '未找到该 EPCIS 采集任务', action: 'Use the id from the Location header of the capture.' },
 
@@ -194,6 +196,7 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   'batch-not-in-scope': { status: 422, en: 'The batch is not in this recall', zh: '该批次不在本次召回范围内', action: 'Acknowledge a batch of the recall (GET /v1/recalls/{id}).' },
   'incident-lot-required': { status: 422, en: 'The lot is needed to find who must report', zh: '须提供批号以确定报告责任方', action: 'Send the lot.' },
   'incident-unknown-batch': { status: 422, en: 'No batch of this GTIN and lot in that domain', zh: '该领域中没有此 GTIN 和批号的批次', action: 'Check GTIN, lot and domain.' },
+  'too-many-subscriptions': { status: 422, en: 'The organisation has the most EPCIS query subscriptions allowed', zh: 'EPCIS 查询订阅数量已达上限', action: 'Delete a subscription first.' },
   'too-many-webhooks': { status: 422, en: 'The organisation has the most webhook subscriptions allowed', zh: 'Webhook 订阅数量已达上限', action: 'Delete a subscription first.' },
   'idempotency-key-reused': { status: 422, en: 'The Idempotency-Key was used for another request', zh: '该 Idempotency-Key 已用于另一个请求', action: 'Use a new key for a new request.' },
 
@@ -202,8 +205,9 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   'token-endpoint-busy': { status: 429, en: 'Too many sign-ins at once', zh: '同时登录的请求过多', action: 'Retry after 1 s; reuse a token until it expires.' },
   'too-many-requests': { status: 429, en: 'Too many requests', zh: '请求过于频繁', action: 'Wait the seconds in `Retry-After`.' },
 
-  // ── The server (500, 503) ────────────────────────────────────────────
+  // ── The server (500, 501, 503) ────────────────────────────────────────────
   internal: { status: 500, en: 'An unexpected error (logged with the correlation id)', zh: '发生意外错误，已记录日志', action: 'Retry; if it persists, report the X-Correlation-Id.' },
+  'epcis-subscription-schedule': { status: 501, en: 'Scheduled EPCIS query subscriptions are not supported yet', zh: '暂不支持定时 EPCIS 查询订阅', action: 'Subscribe with "stream": true (each new matching event is sent).' },
   'service-unavailable': { status: 503, en: 'The service is not ready', zh: '服务暂不可用', action: 'Retry shortly.' },
   'domain-unavailable': { status: 503, en: 'A domain service does not answer', zh: '领域服务暂不可用', action: 'Retry shortly.' },
   'identity-unavailable': { status: 503, en: 'Organisations, locations or identifiers cannot be checked right now', zh: '身份服务暂不可用', action: 'Retry shortly.' },

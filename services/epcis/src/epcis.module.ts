@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ServiceRuntimeModule } from '@trace/messaging';
+import { WEBHOOK_OPTIONS, webhookOptions } from '@trace/platform';
 import { BatchRegistryModule } from '@trace/trace-service';
 import { CaptureController, EventsController, TopLevelController } from './epcis.controller';
 import { CaptureService } from './capture.service';
@@ -7,6 +8,9 @@ import { EPCIS_MIGRATIONS } from './migrations';
 import { NamedQueryService } from './named-query.service';
 import { QueriesController } from './queries.controller';
 import { QueryService } from './query.service';
+import { SubscriptionService } from './subscription.service';
+import { SubscriptionDeliveryWorker } from './subscription.worker';
+import { SubscriptionsController } from './subscriptions.controller';
 import { XsdValidation } from './xsd-validation';
 
 /**
@@ -18,7 +22,15 @@ import { XsdValidation } from './xsd-validation';
 @Module({
   imports: [ServiceRuntimeModule.forService({ service: 'epcis', migrations: EPCIS_MIGRATIONS }), BatchRegistryModule],
   // TopLevelController last: its /v1/epcis/:resource must not shadow /capture, /events and /queries.
-  controllers: [CaptureController, EventsController, QueriesController, TopLevelController],
-  providers: [CaptureService, QueryService, NamedQueryService, XsdValidation],
+  controllers: [CaptureController, EventsController, SubscriptionsController, QueriesController, TopLevelController],
+  providers: [
+    CaptureService,
+    QueryService,
+    NamedQueryService,
+    XsdValidation,
+    { provide: WEBHOOK_OPTIONS, useFactory: () => webhookOptions() },
+    SubscriptionService,
+    SubscriptionDeliveryWorker,
+  ],
 })
 export class EpcisModule {}

@@ -85,4 +85,54 @@ export class EpcisNamedQueries1765031000000 implements MigrationInterface {
   }
 }
 
-export const EPCIS_MIGRATIONS = [EpcisTables1764300002000, UnboundEventIds1765000015000, EpcisNamedQueries1765031000000];
+/**
+ * Stream subscriptions to named queries (/queries/{name}/subscriptions) and their outbox of deliveries:
+ * a subscription's cursor is where its next look for newly recorded events starts; a delivery is one
+ * EPCISQueryDocument to POST, with its retries.
+ */
+export class EpcisQuerySubscriptions1765093000000 implements MigrationInterface {
+  name = 'EpcisQuerySubscriptions1765093000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE query_subscriptions (
+        id                 uuid PRIMARY KEY,
+        org_id             text NOT NULL,
+        query_name         text NOT NULL,
+        role               text NOT NULL,
+        created_by         text NOT NULL,
+        dest               text NOT NULL,
+        signature_token    text,
+        initial_record_time timestamptz NOT NULL,
+        cursor_record_time text NOT NULL,
+        cursor_key         text NOT NULL DEFAULT '',
+        looked_at          timestamptz,
+        lease_until        timestamptz,
+        last_notified_at   timestamptz,
+        created_at         timestamptz NOT NULL DEFAULT now(),
+        FOREIGN KEY (org_id, query_name) REFERENCES named_queries (org_id, name) ON DELETE CASCADE
+      )`);
+    await q.query(`CREATE INDEX query_subscriptions_query_idx ON query_subscriptions (org_id, query_name, created_at)`);
+    await q.query(`
+      CREATE TABLE query_subscription_deliveries (
+        id              uuid PRIMARY KEY,
+        subscription_id uuid NOT NULL REFERENCES query_subscriptions (id) ON DELETE CASCADE,
+        body            text NOT NULL,
+        status          text NOT NULL DEFAULT 'pending',
+        attempts        int NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL DEFAULT now(),
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        delivered_at    timestamptz,
+        last_status     int,
+        last_error      text
+      )`);
+    await q.query(`CREATE INDEX query_subscription_deliveries_due_idx ON query_subscription_deliveries (next_attempt_at) WHERE status = 'pending'`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE query_subscription_deliveries');
+    await q.query('DROP TABLE query_subscriptions');
+  }
+}
+
+export const EPCIS_MIGRATIONS = [EpcisTables1764300002000, UnboundEventIds1765000015000, EpcisNamedQueries1765031000000, EpcisQuerySubscriptions1765093000000];

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError, notFound, type Principal } from '@trace/platform';
-import { DEFAULT_PER_PAGE, MAX_PER_PAGE, QueryService } from './query.service';
+import { DEFAULT_PER_PAGE, MAX_PER_PAGE, QueryService, type ParsedQuery } from './query.service';
 
 type Params = Record<string, string | string[] | undefined>;
 type Problem = { field: string; message: string };
@@ -104,6 +104,12 @@ export class NamedQueryService {
     if (errors.length) throw new DomainError(400, 'epcis-query', 'The query parameters are not valid', { errors, epcisException: 'epcisException:QueryParameterException' });
     const parsed = this.queries.parse(params, toParams(query, []));
     return this.queries.query(parsed, principal, bearer);
+  }
+
+  /** An organisation's stored query, parsed to run (stream subscriptions); undefined when there is none. */
+  async parsed(orgId: string, name: string): Promise<ParsedQuery | undefined> {
+    const [row] = (await this.ds.query(`SELECT query FROM named_queries WHERE org_id = $1 AND name = $2`, [orgId, name])) as NamedQuery[];
+    return row ? this.queries.parse({}, toParams(row.query, [])) : undefined;
   }
 }
 

@@ -84,3 +84,18 @@ export const CAPTURE_REQUEST_EXAMPLE = {
 export const EVENT_REQUEST_EXAMPLE = CAPTURE_REQUEST_EXAMPLE.epcisBody.eventList[0];
 
 export const NAMED_QUERY_EXAMPLE = { name: 'shipped-tomatoes', query: { EQ_bizStep: ['shipping'], MATCH_anyEPC: [EPC_CLASS], GE_eventTime: '2026-12-01T00:00:00+08:00' } };
+
+export const SUBSCRIPTION_REQUEST_EXAMPLE = {
+  dest: 'https://erp.example.com/epcis/callback',
+  signatureToken: '13df38d8275b13f05704629e5f1cf3d45d6132d5',
+  stream: true,
+};
+
+export const SUBSCRIPTION_EXAMPLE = {
+  subscriptionID: 'df5a33e3-5aa3-4403-ae01-99b83234e27b',
+  dest: 'https://erp.example.com/epcis/callback',
+  stream: true,
+  initialRecordTime: '2026-12-06T08:00:00.000Z',
+  createdAt: '2026-12-06T08:00:00.000Z',
+  lastNotifiedAt: '2026-12-06T08:12:05.559Z',
+};

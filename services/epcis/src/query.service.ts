@@ -325,6 +325,25 @@ export class QueryService {
     };
   }
 
+  /**
+   * Stream subscriptions: the query's matching events recorded after `after` and before `before`, in
+   * recordTime order, at most `max`; and the position the next look starts from (past the events read,
+   * matching or not). Ordering and count limits of the definition do not apply to a stream.
+   */
+  async recordedSince(p: ParsedQuery, after: { recordTime: string; key: string }, before: string, max: number, principal: Principal) {
+    const filter = p.filter ?? (() => true);
+    const lt = p.domain.ltRecordTime && Date.parse(p.domain.ltRecordTime) < Date.parse(before) ? p.domain.ltRecordTime : before;
+    const events: EpcisEvent[] = [];
+    let last = after;
+    // No bearer: a subscription is run by the service for the organisation that made it (embedded: in-process stores).
+    for await (const e of this.stream({ ...p.domain, ltRecordTime: lt, after }, principal, undefined, max + 1)) {
+      if (events.length === max) break;
+      last = { recordTime: e.recordTime, key: e.key };
+      if (filter(e.event)) events.push(e.event);
+    }
+    return { events, last };
+  }
+
   /** orderBy eventTime, or DESC: the matching events sorted whole (at most MAX_SORTED), paged by offset. */
   private async sorted(p: ParsedQuery, principal: Principal, bearer: string | undefined) {
     const all: QueriedEvent[] = [];

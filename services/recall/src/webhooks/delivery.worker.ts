@@ -2,11 +2,20 @@ import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap }
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { backoffDelay, sleep } from '@trace/messaging';
-import { LOGGER, PLATFORM_CONFIG, schemaFor, type Logger, type PlatformConfig } from '@trace/platform';
-import { resolveTarget, TargetRefused } from './address';
-import { WEBHOOK_OPTIONS, type WebhookOptions } from './options';
-import { postOnce, type PostResult } from './post';
-import { signBody } from './signature';
+import {
+  LOGGER,
+  PLATFORM_CONFIG,
+  postOnce,
+  resolveTarget,
+  schemaFor,
+  signBody,
+  TargetRefused,
+  WEBHOOK_OPTIONS,
+  type Logger,
+  type PlatformConfig,
+  type PostResult,
+  type WebhookOptions,
+} from '@trace/platform';
 import { webhookChannel } from './webhook.notifier';
 
 /** Deliveries claimed per pass, and sent at once. */

@@ -2,11 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Request, Response } from 'express';
-import { badRequest, listPage, notFound, sqlFromMicros, sqlMicros, unprocessable, type ListQuery, type Principal } from '@trace/platform';
-import { resolveTarget, TargetRefused } from './address';
+import {
+  badRequest,
+  listPage,
+  newSecret,
+  notFound,
+  resolveTarget,
+  sqlFromMicros,
+  sqlMicros,
+  TargetRefused,
+  unprocessable,
+  WEBHOOK_OPTIONS,
+  type ListQuery,
+  type Principal,
+  type WebhookOptions,
+} from '@trace/platform';
 import type { CreateWebhookDto } from './dto';
-import { WEBHOOK_OPTIONS, type WebhookOptions } from './options';
-import { newSecret } from './signature';
 
 /** More than this many subscriptions per organisation is a mistake (a loop creating them), not a need. */
 export const MAX_WEBHOOKS_PER_ORG = 25;

@@ -1,4 +1,4 @@
-import { ConfigError } from '@trace/platform';
+import { ConfigError } from '../config';
 
 export interface WebhookOptions {
   /** WEBHOOK_ALLOW_PRIVATE=true: loopback and private addresses are allowed (tests, a developer's machine). Link-local and metadata never are. */

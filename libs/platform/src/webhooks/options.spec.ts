@@ -1,4 +1,4 @@
-import { ConfigError } from '@trace/platform';
+import { ConfigError } from '../config';
 import { webhookOptions } from './options';
 
 describe('webhook settings', () => {

@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { epcisQueryDocument } from '@trace/epcis';
+import { backoffDelay } from '@trace/messaging';
+import { LOGGER, postOnce, resolveTarget, signBody, TargetRefused, WEBHOOK_OPTIONS, type Logger, type PostResult, type Principal, type Role, type WebhookOptions } from '@trace/platform';
+import { NamedQueryService } from './named-query.service';
+import { QueryService } from './query.service';
+
+/** Events read per look at one subscription; more wait for the next pass (which comes at once). */
+const EVENTS_PER_LOOK = 500;
+/** Deliveries claimed per pass. */
+const BATCH = 32;
+/** A capture job whose heartbeat is older than this died: it no longer holds subscriptions back. */
+const STALE_CAPTURE = "interval '5 minutes'";
+
+interface Subscription {
+  id: string;
+  org_id: string;
+  query_name: string;
+  role: string;
+  created_by: string;
+  cursor_record_time: string;
+  cursor_key: string;
+}
+
+interface Claimed {
+  id: string;
+  subscription_id: string;
+  body: string;
+  attempts: number;
+  created_at: Date;
+  dest: string;
+  signature_token: string | null;
+}
+
+/**
+ * Stream subscriptions to named queries: each pass (1) looks, for every subscription, at the events
+ * recorded since its cursor, and writes the matching ones (as the subscriber's organisation sees them) as
+ * one delivery in the same transaction that moves the cursor (the outbox: a crash sends nothing twice
+ * and loses nothing); (2) POSTs the due deliveries, signed, retried with back-off as recall's webhooks are
+ * (the same WEBHOOK_* settings, the same address checks at every try).
+ *
+ * A look only reads events recorded before the oldest capture still running started: a long capture
+ * commits events with its start as recordTime, and the cursor must not pass them before they are there.
+ */
+@Injectable()
+export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private running = false;
+  private loop?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private wake?: () => void;
+
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(QueryService) private readonly queries: QueryService,
+    @Inject(NamedQueryService) private readonly named: NamedQueryService,
+    @Inject(WEBHOOK_OPTIONS) private readonly options: WebhookOptions,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap() {
+    if (!this.options.worker) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async beforeApplicationShutdown() {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** One pass: new matches of every subscription become deliveries, then the due deliveries are sent. */
+  async pass(): Promise<void> {
+    const subscriptions = (await this.ds.query(
+      `UPDATE query_subscriptions s SET lease_until = now() + interval '5 minutes'
+        WHERE (lease_until IS NULL OR lease_until < now())
+          AND (looked_at IS NULL OR looked_at < (SELECT max(COALESCE(finished_at, heartbeat_at)) FROM capture_jobs))
+        RETURNING id, org_id, query_name, role, created_by, cursor_record_time, cursor_key`,
+    )) as [Subscription[], number];
+    for (const s of subscriptions[0]) await this.look(s);
+    for (;;) {
+      const [claimed] = (await this.ds.query(
+        `WITH due AS (
+           SELECT id FROM query_subscription_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+         UPDATE query_subscription_deliveries d SET next_attempt_at = now() + $2 * interval '1 millisecond', attempts = d.attempts + 1
+           FROM due, query_subscriptions s
+          WHERE d.id = due.id AND s.id = d.subscription_id
+         RETURNING d.id, d.subscription_id, d.body, d.attempts, d.created_at, s.dest, s.signature_token`,
+        [BATCH, this.options.timeoutMs * 2 + 5_000],
+      )) as [Claimed[], number];
+      await Promise.all(claimed.map((d) => this.attempt(d)));
+      if (claimed.length < BATCH) return;
+    }
+  }
+
+  private async look(s: Subscription): Promise<void> {
+    try {
+      // Read at the start of the look: what a capture running now records comes at a later look.
+      const [{ horizon, now }] = (await this.ds.query(
+        `SELECT to_char(COALESCE(min(created_at), now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS horizon, now() AS now
+           FROM capture_jobs WHERE running AND heartbeat_at > now() - ${STALE_CAPTURE}`,
+      )) as { horizon: string; now: Date }[];
+      const parsed = await this.named.parsed(s.org_id, s.query_name);
+      if (!parsed) return;
+      const principal: Principal = { orgId: s.org_id, role: s.role as Role, clientId: s.created_by };
+      const { events, last } = await this.queries.recordedSince(parsed, { recordTime: s.cursor_record_time, key: s.cursor_key }, horizon, EVENTS_PER_LOOK, principal);
+      const more = events.length === EVENTS_PER_LOOK;
+      await this.ds.transaction(async (m) => {
+        if (events.length) {
+          const document = epcisQueryDocument(events, s.query_name);
+          const body = JSON.stringify({ ...document, epcisBody: { queryResults: { ...document.epcisBody.queryResults, subscriptionID: s.id } } });
+          await m.query(`INSERT INTO query_subscription_deliveries (id, subscription_id, body) VALUES ($1, $2, $3)`, [randomUUID(), s.id, body]);
+        }
+        // With more to read, looked_at stays behind so the next pass looks again at once.
+        await m.query(
+          `UPDATE query_subscriptions SET cursor_record_time = $2, cursor_key = $3, looked_at = CASE WHEN $4 THEN looked_at ELSE $5::timestamptz END, lease_until = NULL
+            WHERE id = $1`,
+          [s.id, last.recordTime, last.key, more, now],
+        );
+      });
+    } catch (err) {
+      await this.ds.query(`UPDATE query_subscriptions SET lease_until = NULL WHERE id = $1`, [s.id]).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async attempt(d: Claimed): Promise<void> {
+    const url = new URL(d.dest);
+    let result: PostResult;
+    try {
+      // Checked at every try: a name may resolve elsewhere since the subscription was made.
+      const target = await resolveTarget(url, this.options.allowPrivate);
+      const headers: Record<string, string> = { 'content-type': 'application/ld+json', 'gs1-epcis-version': '2.0.0', 'x-trace-delivery': d.id };
+      // GS1-Signature: HMAC-SHA256 of the body keyed with the subscriber's signatureToken (the binding leaves the scheme to us).
+      if (d.signature_token) headers['gs1-signature'] = signBody(d.body, d.signature_token);
+      result = await postOnce(url, target, d.body, headers, this.options.timeoutMs);
+    } catch (err) {
+      if (!(err instanceof TargetRefused)) throw err;
+      result = { statusCode: null, error: `refused: ${err.message}`, durationMs: 0 };
+    }
+    if (result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300) {
+      await this.ds.transaction(async (m) => {
+        await m.query(`UPDATE query_subscription_deliveries SET status = 'delivered', delivered_at = now(), last_status = $2, last_error = NULL WHERE id = $1`, [d.id, result.statusCode]);
+        await m.query(`UPDATE query_subscriptions SET last_notified_at = now() WHERE id = $1`, [d.subscription_id]);
+      });
+      return;
+    }
+    const error = result.error ?? `HTTP ${result.statusCode}`;
+    const givingUp = Date.now() - d.created_at.getTime() >= this.options.retryForMs;
+    const delay = backoffDelay(d.attempts, this.options.retryBaseMs, this.options.retryMaxMs);
+    await this.ds.query(
+      `UPDATE query_subscription_deliveries SET status = CASE WHEN $5 THEN 'failed' ELSE status END, next_attempt_at = now() + $4 * interval '1 millisecond',
+              last_status = $2, last_error = $3
+        WHERE id = $1 AND status = 'pending'`,
+      [d.id, result.statusCode, error.slice(0, 2000), delay, givingUp],
+    );
+    this.logger.debug({ delivery: d.id, attempt: d.attempts, statusCode: result.statusCode, error }, 'EPCIS subscription delivery failed');
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let pause = this.options.pollMs;
+      try {
+        await this.pass();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        pause = backoffDelay(failures, this.options.pollMs, 30_000);
+        this.logger.warn({ err, pause }, 'EPCIS subscription pass failed; will retry');
+      }
+      if (!this.running) break;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        this.timer = setTimeout(resolve, pause);
+      });
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { createHmac } from 'node:crypto';
+import { gs1CheckDigit } from '@trace/gs1';
+import { eventually } from '@trace/testing';
+import type { Api } from '../support/api';
+import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
+import { WebhookReceiver, type ReceivedDelivery } from '../support/webhook-receiver';
+import { anOrg } from '../support/world';
+
+/**
+ * Stream subscriptions to EPCIS named queries (/queries/{name}/subscriptions): each newly recorded event
+ * matching the query, as the subscriber's organisation sees it, is POSTed once to a real receiver on
+ * 127.0.0.1 (hence WEBHOOK_ALLOW_PRIVATE=true) as an EPCISQueryDocument signed with GS1-Signature.
+ */
+const gtin = (body13: string) => `${body13}${gs1CheckDigit(body13)}`;
+const G = gtin('0761234500219'); // no product of any domain: partner events
+const sgtin = (serial: string) => `https://id.gs1.org/01/${G}/21/${serial}`;
+const TOKEN = 'subscriber-chosen-token-1';
+
+async function send(api: Api, method: string, path: string, body?: unknown) {
+  const r = await fetch(`${api.baseUrl}${path}`, {
+    method,
+    headers: { ...(await api.headers()), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : undefined, headers: r.headers };
+}
+
+const event = (serial: string, bizStep: string) => ({
+  type: 'ObjectEvent', action: 'OBSERVE', bizStep, eventTime: new Date().toISOString(), eventTimeZoneOffset: '+00:00', epcList: [sgtin(serial)],
+});
+
+async function capture(api: Api, events: unknown[]) {
+  const doc = {
+    '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
+    type: 'EPCISDocument', schemaVersion: '2.0', creationDate: new Date().toISOString(), epcisBody: { eventList: events },
+  };
+  const r = await send(api, 'POST', '/v1/epcis/capture', doc);
+  expect(r.status).toBe(202);
+  const job = await eventually(async () => {
+    const j = await api.get(`/v1/epcis/capture/${r.body.captureID}`);
+    return j.status === 200 && !j.body.running ? j.body : undefined;
+  }, 60_000);
+  expect(job).toMatchObject({ success: true, errors: [] });
+}
+
+const serials = (d: ReceivedDelivery) => d.body.epcisBody.queryResults.resultsBody.eventList.map((e: { epcList: string[] }) => e.epcList[0]);
+
+describe('EPCIS query subscriptions (stream)', () => {
+  let t: EmbeddedTestApp;
+  let api: Api;
+  let other: Api;
+  const receiver = new WebhookReceiver();
+  const before = process.env.WEBHOOK_ALLOW_PRIVATE;
+
+  beforeAll(async () => {
+    await receiver.start();
+    process.env.WEBHOOK_ALLOW_PRIVATE = 'true';
+    try {
+      t = await startEmbeddedApp({}, {});
+    } finally {
+      if (before === undefined) delete process.env.WEBHOOK_ALLOW_PRIVATE;
+      else process.env.WEBHOOK_ALLOW_PRIVATE = before;
+    }
+    api = (await anOrg(t, 'EPCIS Subscriptions', 'processor', ['factory'])).api;
+    other = (await anOrg(t, 'EPCIS Subscriptions Other', 'processor', ['factory'])).api;
+    for (const a of [api, other]) expect((await send(a, 'POST', '/v1/epcis/queries', { name: 'shipped', query: { EQ_bizStep: ['shipping'], MATCH_epc: [sgtin('S-1'), sgtin('S-2'), sgtin('S-3')] } })).status).toBe(201);
+  }, 90_000);
+  afterAll(async () => {
+    await t?.close();
+    await receiver.close();
+  });
+
+  let id: string;
+
+  it('subscribes (201, Location, no token answered); refuses a schedule (501), no stream (400) and a link-local dest (400)', async () => {
+    const r = await send(api, 'POST', '/v1/epcis/queries/shipped/subscriptions', { dest: receiver.url('/epcis'), signatureToken: TOKEN, stream: true });
+    expect(r.status).toBe(201);
+    id = r.body.subscriptionID;
+    expect(r.headers.get('location')).toBe(`/v1/epcis/queries/shipped/subscriptions/${id}`);
+    expect(r.body).toEqual({ subscriptionID: id, dest: receiver.url('/epcis'), stream: true, initialRecordTime: expect.any(String), createdAt: expect.any(String) });
+    const scheduled = await send(api, 'POST', '/v1/epcis/queries/shipped/subscriptions', { dest: receiver.url('/epcis'), schedule: { hour: '1', minute: '5' } });
+    expect([scheduled.status, scheduled.body.type]).toEqual([501, expect.stringMatching(/epcis-subscription-schedule$/)]);
+    const noStream = await send(api, 'POST', '/v1/epcis/queries/shipped/subscriptions', { dest: receiver.url('/epcis') });
+    expect([noStream.status, noStream.body.errors]).toEqual([400, [{ field: '/stream', message: expect.any(String) }]]);
+    for (const dest of ['http://169.254.169.254/latest/meta-data', 'http://[fe80::1]/hook']) {
+      const refused = await send(api, 'POST', '/v1/epcis/queries/shipped/subscriptions', { dest, stream: true });
+      expect({ dest, status: refused.status, type: refused.body.type }).toEqual({ dest, status: 400, type: expect.stringMatching(/webhook-url-refused$/) });
+    }
+    const unknown = await send(api, 'POST', '/v1/epcis/queries/nope/subscriptions', { dest: receiver.url('/epcis'), stream: true });
+    expect(unknown.status).toBe(404);
+  }, 30_000);
+
+  it('sends each newly recorded matching event once, signed; not the non-matching one nor another organisation\'s', async () => {
+    await capture(api, [event('S-1', 'shipping'), event('S-1', 'receiving'), event('X-9', 'shipping')]);
+    const [first] = await receiver.until(() => receiver.at('/epcis').length >= 1 && receiver.at('/epcis'), 30_000);
+    expect(first.body).toMatchObject({ type: 'EPCISQueryDocument', epcisBody: { queryResults: { queryName: 'shipped', subscriptionID: id } } });
+    expect(serials(first)).toEqual([sgtin('S-1')]);
+    expect(first.body.epcisBody.queryResults.resultsBody.eventList[0].bizStep).toBe('shipping');
+    expect(first.headers['gs1-signature']).toBe(`sha256=${createHmac('sha256', TOKEN).update(first.raw).digest('hex')}`);
+    // Another organisation's matching event, then ours: the next delivery holds ours only, and the first is not sent again.
+    await capture(other, [event('S-2', 'shipping')]);
+    await capture(api, [event('S-3', 'shipping')]);
+    const all = await receiver.until(() => receiver.at('/epcis').length >= 2 && receiver.at('/epcis'), 30_000);
+    expect(all.map(serials)).toEqual([[sgtin('S-1')], [sgtin('S-3')]]);
+    const seen = await send(api, 'GET', `/v1/epcis/queries/shipped/subscriptions/${id}`);
+    expect(seen.body).toMatchObject({ subscriptionID: id, lastNotifiedAt: expect.any(String) });
+  }, 120_000);
+
+  it('another organisation neither sees nor deletes the subscription; its owner lists and deletes it', async () => {
+    expect((await send(other, 'GET', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(404);
+    expect((await send(other, 'GET', '/v1/epcis/queries/shipped/subscriptions')).body).toEqual([]);
+    const del = await send(other, 'DELETE', `/v1/epcis/queries/shipped/subscriptions/${id}`);
+    expect([del.status, del.body.type]).toEqual([404, expect.stringMatching(/epcis-subscription-id$/)]);
+    const mine = await send(api, 'GET', '/v1/epcis/queries/shipped/subscriptions');
+    expect(mine.body.map((s: { subscriptionID: string }) => s.subscriptionID)).toEqual([id]);
+    expect(JSON.stringify(mine.body)).not.toContain(TOKEN);
+    expect((await send(api, 'DELETE', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(204);
+    expect((await send(api, 'GET', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(404);
+  }, 30_000);
+});
