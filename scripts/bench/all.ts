@@ -154,6 +154,17 @@ const BENCHMARKS: Bench[] = [
     },
   },
   {
+    name: 'memory',
+    file: 'memory.ts',
+    full: { args: ['2000', '10', '20'] },
+    smoke: { args: ['50', '2', '4'] },
+    rows: (out) => {
+      const rows = resultLines(out);
+      if (rows.length < 3) throw new Error(`output has ${rows.length} BENCH_RESULT lines, expected 3`);
+      return rows;
+    },
+  },
+  {
     name: 'webhook-recall',
     file: 'webhook-recall.ts',
     full: {},
