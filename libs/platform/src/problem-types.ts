@@ -116,6 +116,7 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   'traceability-lot': { status: 404, en: 'No such traceability lot', zh: '未找到该可追溯批次', action: 'Check GTIN and lot.' },
   'epcis-event': { status: 404, en: 'No such EPCIS event', zh: '未找到该 EPCIS 事件', action: 'Check the eventID.' },
   'epcis-resource': { status: 404, en: 'No such EPCIS resource', zh: '未找到该 EPCIS 资源', action: 'GET /v1/epcis lists the resources.' },
+  'epcis-extensions': { status: 400, en: 'The GS1-Extensions header is malformed', zh: 'GS1-Extensions 请求头格式错误', action: 'Send comma-separated prefix=namespace-IRI pairs, e.g. `GS1-Extensions: trace=https://ns.trace.dev/epcis/`.' },
   'epcis-query-name': { status: 404, en: 'Your organisation has no EPCIS query of this name', zh: '本组织没有该名称的 EPCIS 查询', action: 'GET /v1/epcis/queries lists them.' },
   'epcis-subscription-id': { status: 404, en: 'Your organisation has no such subscription to this EPCIS query', zh: '本组织没有该 EPCIS 查询订阅', action: 'GET /v1/epcis/queries/{name}/subscriptions lists them.' },
   import: { status: 404, en: 'No such import job of your organisation', zh: '未找到该导入任务', action: 'Use the id POST /v1/{domain}/imports answered.' },
@@ -207,6 +208,7 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
 
   // ── The server (500, 501, 503) ────────────────────────────────────────────
   internal: { status: 500, en: 'An unexpected error (logged with the correlation id)', zh: '发生意外错误，已记录日志', action: 'Retry; if it persists, report the X-Correlation-Id.' },
+  'not-implemented': { status: 501, en: 'This optional part of the standard is not implemented here', zh: '本系统未实现该可选功能', action: 'See the README’s EPCIS conformance table for what is supported.' },
   'epcis-subscription-schedule': { status: 501, en: 'Scheduled EPCIS query subscriptions are not supported yet', zh: '暂不支持定时 EPCIS 查询订阅', action: 'Subscribe with "stream": true (each new matching event is sent).' },
   'service-unavailable': { status: 503, en: 'The service is not ready', zh: '服务暂不可用', action: 'Retry shortly.' },
   'domain-unavailable': { status: 503, en: 'A domain service does not answer', zh: '领域服务暂不可用', action: 'Retry shortly.' },
