@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { DomainError, notFound, resolveTarget, TargetRefused, WEBHOOK_OPTIONS, type Principal, type WebhookOptions } from '@trace/platform';
 import { parseOffsetTime } from '@trace/trace-chain';
 import { NamedQueryService } from './named-query.service';
+import { SubscriptionDeliveryWorker } from './subscription.worker';
 
 type Problem = { field: string; message: string };
 
@@ -53,6 +54,7 @@ export class SubscriptionService {
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(NamedQueryService) private readonly named: NamedQueryService,
     @Inject(WEBHOOK_OPTIONS) private readonly options: WebhookOptions,
+    @Inject(SubscriptionDeliveryWorker) private readonly worker: SubscriptionDeliveryWorker,
   ) {}
 
   async create(queryName: string, body: unknown, principal: Principal): Promise<QuerySubscription> {
@@ -106,6 +108,7 @@ export class SubscriptionService {
         [id, principal.orgId, queryName, principal.role, principal.clientId, (url as URL).href, b.signatureToken ?? null, initial, initial.toISOString()],
       )) as Row[];
     });
+    this.worker.nudge();
     return view(rows[0]);
   }
 

@@ -44,6 +44,9 @@ interface Claimed {
  * A look only reads events recorded before the oldest capture still running started: a long capture
  * commits events with its start as recordTime, and the cursor must not pass them before they are there.
  */
+/** The pause between passes while no subscription exists (another replica's new subscription is seen within it). */
+const IDLE_PAUSE_MS = 30_000;
+
 @Injectable()
 export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private running = false;
@@ -72,8 +75,16 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
     await this.loop;
   }
 
-  /** One pass: new matches of every subscription become deliveries, then the due deliveries are sent. */
-  async pass(): Promise<void> {
+  /** A new subscription: look at once rather than after the idle pause. */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  /**
+   * One pass: new matches of every subscription become deliveries, then the due deliveries are sent.
+   * Answers whether there is anything to watch (a subscription, or a delivery still pending).
+   */
+  async pass(): Promise<boolean> {
     const subscriptions = (await this.ds.query(
       `UPDATE query_subscriptions s SET lease_until = now() + interval '5 minutes'
         WHERE (lease_until IS NULL OR lease_until < now())
@@ -81,6 +92,12 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
         RETURNING id, org_id, query_name, role, created_by, cursor_record_time, cursor_key`,
     )) as [Subscription[], number];
     for (const s of subscriptions[0]) await this.look(s);
+    // None leased this pass: are there any at all? With none and nothing pending the worker idles.
+    const busy =
+      subscriptions[0].length > 0 ||
+      ((await this.ds.query(
+        `SELECT EXISTS (SELECT 1 FROM query_subscriptions) OR EXISTS (SELECT 1 FROM query_subscription_deliveries WHERE status = 'pending') AS busy`,
+      )) as { busy: boolean }[])[0].busy;
     for (;;) {
       const [claimed] = (await this.ds.query(
         `WITH due AS (
@@ -93,7 +110,7 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
         [BATCH, this.options.timeoutMs * 2 + 5_000],
       )) as [Claimed[], number];
       await Promise.all(claimed.map((d) => this.attempt(d)));
-      if (claimed.length < BATCH) return;
+      if (claimed.length < BATCH) return busy || claimed.length > 0;
     }
   }
 
@@ -166,7 +183,8 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
     while (this.running) {
       let pause = this.options.pollMs;
       try {
-        await this.pass();
+        // Nothing subscribed anywhere: look every 30 s instead of every poll (a subscription made here nudges).
+        if (!(await this.pass())) pause = Math.max(this.options.pollMs, IDLE_PAUSE_MS);
         failures = 0;
       } catch (err) {
         failures++;
