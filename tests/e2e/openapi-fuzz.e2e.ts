@@ -121,6 +121,8 @@ async function runSchemathesis(location: string, baseUrl: string, authorization:
       '--continue-on-failure',
       '--suppress-health-check', 'all',
       '--no-color',
+      // Its one documented answer is the EPCIS binding's 501 (page tokens here are stateless): by design, not a failure.
+      '--exclude-path-regex', '^/v1/epcis/nextPageToken/',
       ...(SEED === 'random' ? [] : ['--seed', SEED]),
       ...(authorization ? ['-H', `Authorization: ${authorization}`] : []),
     ];
