@@ -14,16 +14,6 @@ const G = gtin('0761234500202'); // no product of any domain: partner events
 const sgtin = (serial: string) => `https://id.gs1.org/01/${G}/21/${serial}`;
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 22, 10, minute)).toISOString();
 
-async function send(api: Api, method: string, path: string, body?: unknown) {
-  const r = await fetch(`${api.baseUrl}${path}`, {
-    method,
-    headers: { ...(await api.headers()), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : undefined, headers: r.headers };
-}
-
 describe('EPCIS named queries', () => {
   let t: EmbeddedTestApp;
   let api: Api;
@@ -41,7 +31,7 @@ describe('EPCIS named queries', () => {
       '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
       type: 'EPCISDocument', schemaVersion: '2.0', creationDate: at(0), epcisBody: { eventList: events },
     };
-    const r = await send(api, 'POST', '/v1/epcis/capture', doc);
+    const r = await api.request('POST', '/v1/epcis/capture', doc);
     expect(r.status).toBe(202);
     const job = await eventually(async () => {
       const j = await api.get(`/v1/epcis/capture/${r.body.captureID}`);
@@ -56,12 +46,12 @@ describe('EPCIS named queries', () => {
   const definition = { name: 'shipped-N', query: { EQ_bizStep: ['shipping'], GE_eventTime: at(0), LT_eventTime: at(10), MATCH_epc: [sgtin('N-0'), sgtin('N-2')] } };
 
   it('creates a named query (201, Location), refuses the same name again (409) and a bad definition (400)', async () => {
-    const created = await send(api, 'POST', '/v1/epcis/queries', definition);
+    const created = await api.request('POST', '/v1/epcis/queries', definition);
     expect(created.status).toBe(201);
     expect(created.headers.get('location')).toBe('/v1/epcis/queries/shipped-N');
     expect(created.headers.get('gs1-epcis-version')).toBe('2.0.0');
     expect(created.body).toEqual(definition);
-    const again = await send(api, 'POST', '/v1/epcis/queries', definition);
+    const again = await api.request('POST', '/v1/epcis/queries', definition);
     expect([again.status, again.body.type]).toEqual([409, expect.stringMatching(/epcis-query-exists$/)]);
     for (const [bad, field] of [
       [{ name: 'x', query: { EQ_colour: ['red'] } }, '/query/EQ_colour'],
@@ -71,7 +61,7 @@ describe('EPCIS named queries', () => {
       [{ name: 'x', query: { EQ_bizStep: [{ a: 1 }] } }, '/query/EQ_bizStep'],
       [{ name: 'x' }, '/query'],
     ] as const) {
-      const r = await send(api, 'POST', '/v1/epcis/queries', bad);
+      const r = await api.request('POST', '/v1/epcis/queries', bad);
       expect({ bad, status: r.status, fields: r.body.errors?.map((e: { field: string }) => e.field) }).toEqual({ bad, status: 400, fields: [field] });
     }
   }, 60_000);
@@ -98,22 +88,22 @@ describe('EPCIS named queries', () => {
     expect((await other.get('/v1/epcis/queries')).body).toEqual([]);
     expect((await other.get('/v1/epcis/queries/shipped-N')).status).toBe(404);
     expect((await other.get('/v1/epcis/queries/shipped-N/events')).status).toBe(404);
-    expect((await send(other, 'DELETE', '/v1/epcis/queries/shipped-N')).status).toBe(404);
-    expect((await send(other, 'POST', '/v1/epcis/queries', { name: 'shipped-N', query: { EQ_bizStep: ['receiving'] } })).status).toBe(201);
+    expect((await other.request('DELETE', '/v1/epcis/queries/shipped-N')).status).toBe(404);
+    expect((await other.request('POST', '/v1/epcis/queries', { name: 'shipped-N', query: { EQ_bizStep: ['receiving'] } })).status).toBe(201);
     // Pages of the list itself.
-    expect((await send(api, 'POST', '/v1/epcis/queries', { name: 'received', query: { EQ_bizStep: ['receiving'], EXISTS_errorDeclaration: null } })).status).toBe(201);
+    expect((await api.request('POST', '/v1/epcis/queries', { name: 'received', query: { EQ_bizStep: ['receiving'], EXISTS_errorDeclaration: null } })).status).toBe(201);
     const page = await api.get('/v1/epcis/queries?perPage=1');
     expect(page.body.map((q: { name: string }) => q.name)).toEqual(['received']);
     expect((await api.get(/<([^>]+)>;\s*rel="next"/.exec(page.headers.get('link')!)![1])).body.map((q: { name: string }) => q.name)).toEqual(['shipped-N']);
-    const options = await send(api, 'OPTIONS', '/v1/epcis/queries/shipped-N');
+    const options = await api.request('OPTIONS', '/v1/epcis/queries/shipped-N');
     expect([options.status, options.headers.get('allow')]).toEqual([204, 'OPTIONS, GET, DELETE']);
   }, 60_000);
 
   it('deletes it (204), after which it is gone', async () => {
-    expect((await send(api, 'DELETE', '/v1/epcis/queries/shipped-N')).status).toBe(204);
+    expect((await api.request('DELETE', '/v1/epcis/queries/shipped-N')).status).toBe(204);
     expect((await api.get('/v1/epcis/queries/shipped-N')).status).toBe(404);
     expect((await api.get('/v1/epcis/queries/shipped-N/events')).status).toBe(404);
-    expect((await send(api, 'DELETE', '/v1/epcis/queries/shipped-N')).status).toBe(404);
+    expect((await api.request('DELETE', '/v1/epcis/queries/shipped-N')).status).toBe(404);
     expect((await other.get('/v1/epcis/queries/shipped-N')).status).toBe(200);
   }, 60_000);
 });

@@ -16,16 +16,6 @@ const G = gtin('0761234500219'); // no product of any domain: partner events
 const sgtin = (serial: string) => `https://id.gs1.org/01/${G}/21/${serial}`;
 const TOKEN = 'subscriber-chosen-token-1';
 
-async function send(api: Api, method: string, path: string, body?: unknown) {
-  const r = await fetch(`${api.baseUrl}${path}`, {
-    method,
-    headers: { ...(await api.headers()), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : undefined, headers: r.headers };
-}
-
 const event = (serial: string, bizStep: string) => ({
   type: 'ObjectEvent', action: 'OBSERVE', bizStep, eventTime: new Date().toISOString(), eventTimeZoneOffset: '+00:00', epcList: [sgtin(serial)],
 });
@@ -35,7 +25,7 @@ async function capture(api: Api, events: unknown[]) {
     '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
     type: 'EPCISDocument', schemaVersion: '2.0', creationDate: new Date().toISOString(), epcisBody: { eventList: events },
   };
-  const r = await send(api, 'POST', '/v1/epcis/capture', doc);
+  const r = await api.request('POST', '/v1/epcis/capture', doc);
   expect(r.status).toBe(202);
   const job = await eventually(async () => {
     const j = await api.get(`/v1/epcis/capture/${r.body.captureID}`);
@@ -64,7 +54,7 @@ describe('EPCIS query subscriptions (stream)', () => {
     }
     api = (await anOrg(t, 'EPCIS Subscriptions', 'processor', ['factory'])).api;
     other = (await anOrg(t, 'EPCIS Subscriptions Other', 'processor', ['factory'])).api;
-    for (const a of [api, other]) expect((await send(a, 'POST', '/v1/epcis/queries', { name: 'shipped', query: { EQ_bizStep: ['shipping'], MATCH_epc: [sgtin('S-1'), sgtin('S-2'), sgtin('S-3')] } })).status).toBe(201);
+    for (const a of [api, other]) expect((await a.request('POST', '/v1/epcis/queries', { name: 'shipped', query: { EQ_bizStep: ['shipping'], MATCH_epc: [sgtin('S-1'), sgtin('S-2'), sgtin('S-3')] } })).status).toBe(201);
   }, 90_000);
   afterAll(async () => {
     await t?.close();
@@ -74,20 +64,20 @@ describe('EPCIS query subscriptions (stream)', () => {
   let id: string;
 
   it('subscribes (201, Location, no token answered); refuses a schedule (501), no stream (400) and a link-local dest (400)', async () => {
-    const r = await send(api, 'POST', '/v1/epcis/queries/shipped/subscriptions', { dest: receiver.url('/epcis'), signatureToken: TOKEN, stream: true });
+    const r = await api.request('POST', '/v1/epcis/queries/shipped/subscriptions', { dest: receiver.url('/epcis'), signatureToken: TOKEN, stream: true });
     expect(r.status).toBe(201);
     id = r.body.subscriptionID;
     expect(r.headers.get('location')).toBe(`/v1/epcis/queries/shipped/subscriptions/${id}`);
     expect(r.body).toEqual({ subscriptionID: id, dest: receiver.url('/epcis'), stream: true, initialRecordTime: expect.any(String), createdAt: expect.any(String) });
-    const scheduled = await send(api, 'POST', '/v1/epcis/queries/shipped/subscriptions', { dest: receiver.url('/epcis'), schedule: { hour: '1', minute: '5' } });
+    const scheduled = await api.request('POST', '/v1/epcis/queries/shipped/subscriptions', { dest: receiver.url('/epcis'), schedule: { hour: '1', minute: '5' } });
     expect([scheduled.status, scheduled.body.type]).toEqual([501, expect.stringMatching(/epcis-subscription-schedule$/)]);
-    const noStream = await send(api, 'POST', '/v1/epcis/queries/shipped/subscriptions', { dest: receiver.url('/epcis') });
+    const noStream = await api.request('POST', '/v1/epcis/queries/shipped/subscriptions', { dest: receiver.url('/epcis') });
     expect([noStream.status, noStream.body.errors]).toEqual([400, [{ field: '/stream', message: expect.any(String) }]]);
     for (const dest of ['http://169.254.169.254/latest/meta-data', 'http://[fe80::1]/hook']) {
-      const refused = await send(api, 'POST', '/v1/epcis/queries/shipped/subscriptions', { dest, stream: true });
+      const refused = await api.request('POST', '/v1/epcis/queries/shipped/subscriptions', { dest, stream: true });
       expect({ dest, status: refused.status, type: refused.body.type }).toEqual({ dest, status: 400, type: expect.stringMatching(/webhook-url-refused$/) });
     }
-    const unknown = await send(api, 'POST', '/v1/epcis/queries/nope/subscriptions', { dest: receiver.url('/epcis'), stream: true });
+    const unknown = await api.request('POST', '/v1/epcis/queries/nope/subscriptions', { dest: receiver.url('/epcis'), stream: true });
     expect(unknown.status).toBe(404);
   }, 30_000);
 
@@ -103,19 +93,19 @@ describe('EPCIS query subscriptions (stream)', () => {
     await capture(api, [event('S-3', 'shipping')]);
     const all = await receiver.until(() => receiver.at('/epcis').length >= 2 && receiver.at('/epcis'), 30_000);
     expect(all.map(serials)).toEqual([[sgtin('S-1')], [sgtin('S-3')]]);
-    const seen = await send(api, 'GET', `/v1/epcis/queries/shipped/subscriptions/${id}`);
+    const seen = await api.request('GET', `/v1/epcis/queries/shipped/subscriptions/${id}`);
     expect(seen.body).toMatchObject({ subscriptionID: id, lastNotifiedAt: expect.any(String) });
   }, 120_000);
 
   it('another organisation neither sees nor deletes the subscription; its owner lists and deletes it', async () => {
-    expect((await send(other, 'GET', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(404);
-    expect((await send(other, 'GET', '/v1/epcis/queries/shipped/subscriptions')).body).toEqual([]);
-    const del = await send(other, 'DELETE', `/v1/epcis/queries/shipped/subscriptions/${id}`);
+    expect((await other.request('GET', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(404);
+    expect((await other.request('GET', '/v1/epcis/queries/shipped/subscriptions')).body).toEqual([]);
+    const del = await other.request('DELETE', `/v1/epcis/queries/shipped/subscriptions/${id}`);
     expect([del.status, del.body.type]).toEqual([404, expect.stringMatching(/epcis-subscription-id$/)]);
-    const mine = await send(api, 'GET', '/v1/epcis/queries/shipped/subscriptions');
+    const mine = await api.request('GET', '/v1/epcis/queries/shipped/subscriptions');
     expect(mine.body.map((s: { subscriptionID: string }) => s.subscriptionID)).toEqual([id]);
     expect(JSON.stringify(mine.body)).not.toContain(TOKEN);
-    expect((await send(api, 'DELETE', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(204);
-    expect((await send(api, 'GET', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(404);
+    expect((await api.request('DELETE', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(204);
+    expect((await api.request('GET', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(404);
   }, 30_000);
 });
