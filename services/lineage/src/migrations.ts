@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { FsmaReadModel1764100000000, FsmaSerials1765000210000 } from './exports/migrations';
+import { FsmaErrorDeclarations1765300415000, FsmaReadModel1764100000000, FsmaSerials1765000210000 } from './exports/migrations';
 import { LineageLists1765200016100, LineageNodeItemKind1765200016200 } from './lists/migrations';
 
 /**
@@ -115,4 +115,4 @@ export class LineageHoldings1765100018100 implements MigrationInterface {
   }
 }
 
-export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000, LineageQuantities1764000002100, FsmaReadModel1764100000000, LineageHoldings1765100018100, FsmaSerials1765000210000, LineageLists1765200016100, LineageNodeItemKind1765200016200];
+export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000, LineageQuantities1764000002100, FsmaReadModel1764100000000, LineageHoldings1765100018100, FsmaSerials1765000210000, LineageLists1765200016100, LineageNodeItemKind1765200016200, FsmaErrorDeclarations1765300415000];

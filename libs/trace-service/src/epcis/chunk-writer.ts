@@ -26,7 +26,7 @@ import { linkInputs, type InputEdge } from './link-inputs';
  */
 export class ChunkWriter {
   private readonly batches = new Map<string, BatchRow>();
-  private readonly products = new Map<string, { id: string; category: string; owner_org_id: string }>();
+  private readonly products = new Map<string, { id: string; name: string; category: string; owner_org_id: string }>();
   /** The holdings of every batch the writer holds (batch_holdings), as they are after the events so far. */
   private readonly holdings = new Map<string, Holding[]>();
   /** What left each batch's supply chain so far (taken + lost), for the mass balance. */
@@ -73,9 +73,10 @@ export class ChunkWriter {
       this.batches.set(b.id, b);
       this.stored.add(b.id);
     }
-    for (const p of (await this.m.query('SELECT id, gtin, category, owner_org_id FROM products WHERE gtin = ANY($1)', [gtins])) as {
+    for (const p of (await this.m.query('SELECT id, gtin, name, category, owner_org_id FROM products WHERE gtin = ANY($1)', [gtins])) as {
       id: string;
       gtin: string;
+      name: string;
       category: string;
       owner_org_id: string;
     }[]) {
@@ -262,7 +263,10 @@ export class ChunkWriter {
       // The first link of a batch created here is known now.
       const b = this.batches.get(a.opts.subject) as BatchRow;
       const first = this.links.find((l) => l.batch_id === b.id && l.seq === 1);
-      a.payload = registeredPayload(this.domain, b, (first?.hash as string | undefined) ?? b.chain_head);
+      a.payload = registeredPayload(this.domain, b, (first?.hash as string | undefined) ?? b.chain_head, {
+        productName: this.products.get(b.gtin)?.name ?? '',
+        documents: (first?.content.documents as { type: string; id: string }[] | undefined) ?? [],
+      });
     }
     await outbox.appendMany(m, this.announcements);
     this.newBatches.length = 0;

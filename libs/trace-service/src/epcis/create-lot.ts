@@ -41,8 +41,13 @@ export function capturedLot(
   return { batch, announcement };
 }
 
-/** The batchRegistered payload of a captured lot, with the hash of its first link. */
-export function registeredPayload(domain: DomainName, b: BatchRow, chainHead: string) {
+/**
+ * The batchRegistered payload of a captured lot, with the hash of its first
+ * link, its product's name and the documents (bizTransactions) of the event
+ * that created it, as a registration over REST announces them (read models
+ * such as the FSMA 204 sheet describe the lot from here).
+ */
+export function registeredPayload(domain: DomainName, b: BatchRow, chainHead: string, facts: { productName: string; documents: { type: string; id: string }[] }) {
   return {
     batch: { domain: DOMAIN_ENUM[domain], batchId: b.id },
     gtin: b.gtin,
@@ -54,6 +59,8 @@ export function registeredPayload(domain: DomainName, b: BatchRow, chainHead: st
     inputs: [],
     chainHead,
     productCategory: b.product_category ?? '',
+    productName: facts.productName,
+    documents: facts.documents.map((d) => ({ type: String(d.type), id: String(d.id) })),
     serial: b.item_kind === 'serial',
   };
 }

@@ -105,6 +105,9 @@ export function traceEventItem(
       gtin: batchState.identity.gtin,
       lot: batchState.identity.lot,
       serial: batchState.identity.item_kind === 'serial',
+      // A captured event's content keeps its event hash and the EPCIS event (with its errorDeclaration, if one).
+      epcisHash: typeof e.content.epcisHash === 'string' ? e.content.epcisHash : '',
+      epcisError: Boolean((e.content.epcis as { errorDeclaration?: unknown } | undefined)?.errorDeclaration),
     },
     opts: { subject: batchId, orgId: e.orgId, occurredAt: e.eventTime },
   };

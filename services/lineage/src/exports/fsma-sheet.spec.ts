@@ -84,6 +84,32 @@ describe('FSMA 204 sheet', () => {
     expect(only.map((r) => r.cte)).toEqual(['Shipping']);
   });
 
+  it('leaves out an EPCIS error declaration and the event it declares erroneous; the corrective event is an ordinary row', () => {
+    const rows = buildFsmaRows(
+      sources([lot({})], [
+        ev({ seq: 2, epcisHash: 'ni:///sha-256;ship?ver=CBV2.0' }),
+        ev({ seq: 3, bizStep: 'receiving', orgId: 'org-proc', locationId: FACTORY, epcisHash: 'ni:///sha-256;wrong?ver=CBV2.0' }),
+        // The declaration may come before the event it declares (another capture): void either way.
+        ev({ seq: 4, bizStep: 'receiving', orgId: 'org-proc', locationId: FACTORY, epcisHash: 'ni:///sha-256;never?ver=CBV2.0', errorDeclaration: true }),
+        ev({ seq: 5, bizStep: 'receiving', orgId: 'org-proc', locationId: FACTORY, epcisHash: 'ni:///sha-256;wrong?ver=CBV2.0', errorDeclaration: true }),
+        ev({ seq: 6, bizStep: 'receiving', orgId: 'org-proc', locationId: FACTORY, eventTime: new Date('2026-11-02T11:00:00Z'), epcisHash: 'ni:///sha-256;fixed?ver=CBV2.0' }),
+        ev({ seq: 7, bizStep: 'receiving', orgId: 'org-proc', locationId: FACTORY, eventTime: new Date('2026-11-02T12:00:00Z'), epcisHash: 'ni:///sha-256;never?ver=CBV2.0' }),
+      ]),
+    );
+    expect(rows.map((r) => [r.cte, r.chainSeq])).toEqual([['Harvesting', 1], ['Shipping', 2], ['Receiving', 6]]);
+    expect(rows[2].previousSource).toBe(rows[0].location);
+    // A declared shipping is void too: the receiving then names no previous source.
+    const noShip = buildFsmaRows(
+      sources([lot({})], [
+        ev({ seq: 2, epcisHash: 'h-ship' }),
+        ev({ seq: 3, epcisHash: 'h-ship', errorDeclaration: true }),
+        ev({ seq: 4, bizStep: 'receiving', orgId: 'org-proc', locationId: FACTORY }),
+      ]),
+    );
+    expect(noShip.map((r) => r.cte)).toEqual(['Harvesting', 'Receiving']);
+    expect(noShip[1].previousSource).toBe(MISSING);
+  });
+
   it('writes RFC 4180 CSV with formula cells neutralised', () => {
     expect(neutralise('=1+2')).toBe("'=1+2");
     expect(neutralise('+1')).toBe("'+1");

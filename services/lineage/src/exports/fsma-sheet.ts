@@ -119,6 +119,10 @@ export interface ChainEventRecord {
   toLocationId: string | null;
   quantity: { value: string; unit: string } | null;
   documents: { type: string; id: string }[];
+  /** A captured EPCIS event's CBV 2.0 event hash (absent for events not captured from EPCIS). */
+  epcisHash?: string | null;
+  /** This link is an EPCIS errorDeclaration of the event with `epcisHash`. */
+  errorDeclaration?: boolean;
 }
 
 export interface LocationFacts {
@@ -215,9 +219,20 @@ function originRow(lot: LotRecord, src: SheetSources): Draft {
   };
 }
 
+/**
+ * The events the sheet reports: an EPCIS errorDeclaration is no CTE, and the
+ * event it declares erroneous is void, as if never recorded (its chain link
+ * stays; the sheet reports what happened). A corrective event the partner
+ * captured is an event like any other, so it is its own row in its place.
+ */
+export function withoutDeclaredErrors(events: ChainEventRecord[]): ChainEventRecord[] {
+  const declared = new Set(events.filter((e) => e.errorDeclaration && e.epcisHash).map((e) => e.epcisHash));
+  return events.filter((e) => !e.errorDeclaration && !(e.epcisHash && declared.has(e.epcisHash)));
+}
+
 function movementRows(batchId: string, events: ChainEventRecord[], src: SheetSources): Draft[] {
   const lot = src.lots.get(batchId);
-  const chain = [...events].sort((a, b) => a.seq - b.seq);
+  const chain = withoutDeclaredErrors(events).sort((a, b) => a.seq - b.seq);
   const rows: Draft[] = [];
   const common = (e: ChainEventRecord) => ({
     eventDate: e.eventTime,

@@ -67,8 +67,8 @@ export class FsmaProjector implements OnModuleInit {
     const eventTime = e.eventTime ? timestampDate(e.eventTime) : envelope.occurredAt ? timestampDate(envelope.occurredAt) : new Date();
     await manager.query(
       `INSERT INTO fsma_events (batch_id, seq, event_id, biz_step, event_time, org_id, location_id, to_org_id, to_location_id,
-                                quantity_value, quantity_unit, documents)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+                                quantity_value, quantity_unit, documents, epcis_hash, epcis_error)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
        ON CONFLICT (batch_id, seq) DO NOTHING`,
       [
         id,
@@ -83,6 +83,8 @@ export class FsmaProjector implements OnModuleInit {
         e.quantity?.value ?? null,
         e.quantity?.unit ?? null,
         JSON.stringify(e.documents.map((d) => ({ type: d.type, id: d.id }))),
+        e.epcisHash || null,
+        e.epcisError,
       ],
     );
   }

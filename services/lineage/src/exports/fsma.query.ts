@@ -51,6 +51,8 @@ interface EventRow {
   quantity_value: string | null;
   quantity_unit: string | null;
   documents: { type: string; id: string }[];
+  epcis_hash: string | null;
+  epcis_error: boolean;
 }
 
 /**
@@ -160,6 +162,8 @@ export class FsmaExportQuery {
       toLocationId: r.to_location_id,
       quantity: r.quantity_value !== null ? { value: r.quantity_value, unit: r.quantity_unit ?? '' } : null,
       documents: r.documents,
+      epcisHash: r.epcis_hash,
+      errorDeclaration: r.epcis_error,
     }));
   }
 }

@@ -72,3 +72,20 @@ export class FsmaSerials1765000210000 implements MigrationInterface {
     await q.query('ALTER TABLE fsma_lots DROP COLUMN serial');
   }
 }
+
+/**
+ * A captured EPCIS event's hash and whether the link is an errorDeclaration
+ * (TraceEventRecorded.epcis_hash/epcis_error): the sheet leaves out a
+ * declaration and the event it declares erroneous, whichever arrives first.
+ */
+export class FsmaErrorDeclarations1765300415000 implements MigrationInterface {
+  name = 'FsmaErrorDeclarations1765300415000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE fsma_events ADD COLUMN epcis_hash text, ADD COLUMN epcis_error boolean NOT NULL DEFAULT false`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE fsma_events DROP COLUMN epcis_hash, DROP COLUMN epcis_error');
+  }
+}
