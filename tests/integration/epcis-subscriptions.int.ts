@@ -39,6 +39,7 @@ const serials = (d: ReceivedDelivery) => d.body.epcisBody.queryResults.resultsBo
 describe('EPCIS query subscriptions (stream)', () => {
   let t: EmbeddedTestApp;
   let api: Api;
+  let orgId: string;
   let other: Api;
   const receiver = new WebhookReceiver();
   const before = process.env.WEBHOOK_ALLOW_PRIVATE;
@@ -52,9 +53,12 @@ describe('EPCIS query subscriptions (stream)', () => {
       if (before === undefined) delete process.env.WEBHOOK_ALLOW_PRIVATE;
       else process.env.WEBHOOK_ALLOW_PRIVATE = before;
     }
-    api = (await anOrg(t, 'EPCIS Subscriptions', 'processor', ['factory'])).api;
+    const mine = await anOrg(t, 'EPCIS Subscriptions', 'processor', ['factory']);
+    api = mine.api;
+    orgId = mine.id;
     other = (await anOrg(t, 'EPCIS Subscriptions Other', 'processor', ['factory'])).api;
     for (const a of [api, other]) expect((await a.request('POST', '/v1/epcis/queries', { name: 'shipped', query: { EQ_bizStep: ['shipping'], MATCH_epc: [sgtin('S-1'), sgtin('S-2'), sgtin('S-3')] } })).status).toBe(201);
+    expect((await api.request('POST', '/v1/epcis/queries', { name: 'scheduled', query: { EQ_bizStep: ['shipping'], MATCH_epc: [sgtin('T-1'), sgtin('T-2'), sgtin('T-3')] } })).status).toBe(201);
   }, 90_000);
   afterAll(async () => {
     await t?.close();
@@ -63,14 +67,12 @@ describe('EPCIS query subscriptions (stream)', () => {
 
   let id: string;
 
-  it('subscribes (201, Location, no token answered); refuses a schedule (501), no stream (400) and a link-local dest (400)', async () => {
+  it('subscribes (201, Location, no token answered); refuses no stream nor schedule (400) and a link-local dest (400)', async () => {
     const r = await api.request('POST', '/v1/epcis/queries/shipped/subscriptions', { dest: receiver.url('/epcis'), signatureToken: TOKEN, stream: true });
     expect(r.status).toBe(201);
     id = r.body.subscriptionID;
     expect(r.headers.get('location')).toBe(`/v1/epcis/queries/shipped/subscriptions/${id}`);
     expect(r.body).toEqual({ subscriptionID: id, dest: receiver.url('/epcis'), stream: true, initialRecordTime: expect.any(String), createdAt: expect.any(String) });
-    const scheduled = await api.request('POST', '/v1/epcis/queries/shipped/subscriptions', { dest: receiver.url('/epcis'), schedule: { hour: '1', minute: '5' } });
-    expect([scheduled.status, scheduled.body.type]).toEqual([501, expect.stringMatching(/epcis-subscription-schedule$/)]);
     const noStream = await api.request('POST', '/v1/epcis/queries/shipped/subscriptions', { dest: receiver.url('/epcis') });
     expect([noStream.status, noStream.body.errors]).toEqual([400, [{ field: '/stream', message: expect.any(String) }]]);
     for (const dest of ['http://169.254.169.254/latest/meta-data', 'http://[fe80::1]/hook']) {
@@ -108,4 +110,87 @@ describe('EPCIS query subscriptions (stream)', () => {
     expect((await api.request('DELETE', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(204);
     expect((await api.request('GET', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(404);
   }, 30_000);
+
+  describe('scheduled (schedule, reportIfEmpty)', () => {
+    const subscribe = (body: Record<string, unknown>) => api.request('POST', '/v1/epcis/queries/scheduled/subscriptions', body);
+
+    it('refuses a malformed schedule with the binding\'s SubscriptionControlsException, naming each member', async () => {
+      const cases: [Record<string, unknown>, string[]][] = [
+        [{ schedule: { minute: '60' } }, ['/schedule/minute']],
+        [{ schedule: { hour: '1-5', weekday: '1' } }, ['/schedule/weekday', '/schedule/hour']],
+        [{ schedule: {} }, ['/schedule']],
+        [{ schedule: '0 5 1 * * *' }, ['/schedule']],
+        [{ schedule: { hour: '1' }, stream: true }, ['/stream']],
+        [{ stream: true, reportIfEmpty: true }, ['/reportIfEmpty']],
+        [{ schedule: { hour: '1' }, reportIfEmpty: 'yes' }, ['/reportIfEmpty']],
+      ];
+      for (const [body, fields] of cases) {
+        const r = await subscribe({ dest: receiver.url('/never'), ...body });
+        expect({ body, status: r.status, contentType: r.headers.get('content-type'), epcisException: r.body.epcisException, fields: r.body.errors?.map((e: { field: string }) => e.field) }).toEqual({
+          body, status: 400, contentType: expect.stringContaining('application/problem+json'), epcisException: 'epcisException:SubscriptionControlsException', fields,
+        });
+      }
+      const daily = await subscribe({ dest: receiver.url('/never'), schedule: { hour: '1', minute: '5' } });
+      expect(daily.status).toBe(201);
+      const tomorrowAt = new Date(Date.now() + (new Date().getUTCHours() * 60 + new Date().getUTCMinutes() >= 65 ? 86_400_000 : 0));
+      expect(daily.body).toEqual({
+        subscriptionID: expect.any(String), dest: receiver.url('/never'), schedule: { hour: '1', minute: '5' }, reportIfEmpty: false,
+        nextRunAt: `${tomorrowAt.toISOString().slice(0, 10)}T01:05:00.000Z`, initialRecordTime: expect.any(String), createdAt: expect.any(String),
+      });
+      expect((await api.request('DELETE', `/v1/epcis/queries/scheduled/subscriptions/${daily.body.subscriptionID}`)).status).toBe(204);
+    }, 30_000);
+
+    it('each run sends the events recorded since the previous one; an empty document only with reportIfEmpty', async () => {
+      const everySecond = { second: '[0-59]' };
+      const quiet = await subscribe({ dest: receiver.url('/sched'), signatureToken: TOKEN, schedule: everySecond });
+      const chatty = await subscribe({ dest: receiver.url('/sched-empty'), schedule: everySecond, reportIfEmpty: true });
+      expect([quiet.status, chatty.status]).toEqual([201, 201]);
+      // Runs with nothing new: the chatty one reports them.
+      const [empty] = await receiver.until(() => receiver.at('/sched-empty').length >= 1 && receiver.at('/sched-empty'), 30_000);
+      expect(empty.body).toMatchObject({ type: 'EPCISQueryDocument', epcisBody: { queryResults: { queryName: 'scheduled', subscriptionID: chatty.body.subscriptionID, resultsBody: { eventList: [] } } } });
+      await capture(api, [event('T-1', 'shipping'), event('T-1', 'receiving')]);
+      await receiver.until(() => receiver.at('/sched').length >= 1, 30_000);
+      await capture(api, [event('T-2', 'shipping')]);
+      const quietRuns = await receiver.until(() => receiver.at('/sched').length >= 2 && receiver.at('/sched'), 30_000);
+      expect(quietRuns.map(serials)).toEqual([[sgtin('T-1')], [sgtin('T-2')]]);
+      expect(quietRuns[0].headers['gs1-signature']).toBe(`sha256=${createHmac('sha256', TOKEN).update(quietRuns[0].raw).digest('hex')}`);
+      await receiver.until(() => receiver.at('/sched-empty').some((d) => serials(d).includes(sgtin('T-2'))), 30_000);
+      expect(receiver.at('/sched-empty').flatMap(serials)).toEqual([sgtin('T-1'), sgtin('T-2')]);
+      // The quiet one keeps running (its next run moves on) without sending a document of nothing.
+      const lastSent = new Date();
+      await eventually(async () => {
+        const [row] = await t.query(`SELECT next_run_at FROM ${t.prefix}epcis.query_subscriptions WHERE id = $1`, [quiet.body.subscriptionID]);
+        return row.next_run_at.getTime() > lastSent.getTime() + 2_000 || undefined;
+      }, 30_000);
+      expect(receiver.at('/sched').map(serials)).toEqual([[sgtin('T-1')], [sgtin('T-2')]]);
+      for (const s of [quiet, chatty]) expect((await api.request('DELETE', `/v1/epcis/queries/scheduled/subscriptions/${s.body.subscriptionID}`)).status).toBe(204);
+    }, 120_000);
+
+    it('keeps its next run across a restart: a run missed while stopped is done once on start', async () => {
+      const yearly = await subscribe({ dest: receiver.url('/yearly'), schedule: { month: '1', dayOfMonth: '1' }, reportIfEmpty: true });
+      expect(yearly.status).toBe(201);
+      const firstRun = `${new Date().getUTCFullYear() + 1}-01-01T00:00:00.000Z`;
+      expect(yearly.body.nextRunAt).toBe(firstRun);
+      await capture(api, [event('T-3', 'shipping')]);
+      await t.stop();
+      // While it was stopped, New Year went by (twice): one run is owed, not two.
+      await t.query(`UPDATE ${t.prefix}epcis.query_subscriptions SET next_run_at = now() - interval '400 days' WHERE id = $1`, [yearly.body.subscriptionID]);
+      process.env.WEBHOOK_ALLOW_PRIVATE = 'true';
+      try {
+        t = await startEmbeddedApp({}, { prefix: t.prefix });
+      } finally {
+        if (before === undefined) delete process.env.WEBHOOK_ALLOW_PRIVATE;
+        else process.env.WEBHOOK_ALLOW_PRIVATE = before;
+      }
+      const [run] = await receiver.until(() => receiver.at('/yearly').length >= 1 && receiver.at('/yearly'), 30_000);
+      expect(serials(run)).toEqual([sgtin('T-3')]);
+      const again = t.as(orgId, 'operator');
+      const seen = await eventually(async () => {
+        const r = await again.request('GET', `/v1/epcis/queries/scheduled/subscriptions/${yearly.body.subscriptionID}`);
+        return r.body.lastNotifiedAt ? r.body : undefined;
+      }, 30_000);
+      expect(seen.nextRunAt).toBe(firstRun);
+      expect(receiver.at('/yearly')).toHaveLength(1);
+    }, 120_000);
+  });
 });

@@ -4,3 +4,4 @@ export * from './mapping';
 export * from './schema';
 export * from './types';
 export * from './xml-binding';
+export * from './query-schedule';

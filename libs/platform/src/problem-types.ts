@@ -72,7 +72,7 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   'epcis-document': { status: 400, en: 'The body is not an EPCISDocument', zh: '请求体不是 EPCISDocument', action: 'Send an EPCIS 2.0 JSON document with `type: EPCISDocument`.' },
   'epcis-schema': { status: 400, en: 'The document does not validate against the EPCIS 2.0 JSON Schema', zh: '文档不符合 EPCIS 2.0 JSON Schema', action: 'Fix the places `errors[]` points at (JSON pointers).' },
   'epcis-capture': { status: 400, en: 'A captured event was not stored', zh: 'EPCIS 事件未能保存', action: 'Read the reasons in `errors[]`, fix the event and capture it again.' },
-  'epcis-subscription': { status: 400, en: 'The EPCIS query subscription is not valid', zh: 'EPCIS 查询订阅无效', action: 'Fix the members in `errors[]`: dest (http/https URL), stream: true, signatureToken (string).' },
+  'epcis-subscription': { status: 400, en: 'The EPCIS query subscription is not valid', zh: 'EPCIS 查询订阅无效', action: 'Fix the members in `errors[]`: dest (http/https URL), either stream: true or a schedule (second, minute, hour, dayOfMonth, month, dayOfWeek: a number, a [low-high] range or a comma list of those), reportIfEmpty (boolean, with a schedule), signatureToken (string).' },
   'epcis-query': { status: 400, en: 'The EPCIS query parameters are not valid', zh: 'EPCIS 查询参数无效', action: 'Fix the parameters in `errors[]` (EPCIS 2.0 query names).' },
   'epcis-apply': { status: 400, en: 'Internal EPCIS apply call without events, captureId or recordTime', zh: '内部 EPCIS 写入请求缺少字段', action: 'Internal route: a service sends events, captureId and recordTime.' },
   'epcis-resolve': { status: 400, en: 'Internal EPCIS resolve call with malformed lists', zh: '内部 EPCIS 解析请求格式有误', action: 'Internal route: gtins and objects must be arrays.' },
@@ -209,7 +209,6 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   // ── The server (500, 501, 503) ────────────────────────────────────────────
   internal: { status: 500, en: 'An unexpected error (logged with the correlation id)', zh: '发生意外错误，已记录日志', action: 'Retry; if it persists, report the X-Correlation-Id.' },
   'not-implemented': { status: 501, en: 'This optional part of the standard is not implemented here', zh: '本系统未实现该可选功能', action: 'See the README’s EPCIS conformance table for what is supported.' },
-  'epcis-subscription-schedule': { status: 501, en: 'Scheduled EPCIS query subscriptions are not supported yet', zh: '暂不支持定时 EPCIS 查询订阅', action: 'Subscribe with "stream": true (each new matching event is sent).' },
   'service-unavailable': { status: 503, en: 'The service is not ready', zh: '服务暂不可用', action: 'Retry shortly.' },
   'domain-unavailable': { status: 503, en: 'A domain service does not answer', zh: '领域服务暂不可用', action: 'Retry shortly.' },
   'identity-unavailable': { status: 503, en: 'Organisations, locations or identifiers cannot be checked right now', zh: '身份服务暂不可用', action: 'Retry shortly.' },

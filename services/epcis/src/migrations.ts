@@ -135,4 +135,27 @@ export class EpcisQuerySubscriptions1765093000000 implements MigrationInterface 
   }
 }
 
-export const EPCIS_MIGRATIONS = [EpcisTables1764300002000, UnboundEventIds1765000015000, EpcisNamedQueries1765031000000, EpcisQuerySubscriptions1765093000000];
+/**
+ * Scheduled query subscriptions: the schedule as given (null: a stream subscription), whether an empty
+ * run is reported, and the next run — stored, so a restart neither forgets it nor runs a missed one twice.
+ */
+export class EpcisScheduledSubscriptions1765104417000 implements MigrationInterface {
+  name = 'EpcisScheduledSubscriptions1765104417000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE query_subscriptions ADD COLUMN schedule jsonb, ADD COLUMN report_if_empty boolean NOT NULL DEFAULT false, ADD COLUMN next_run_at timestamptz`);
+    await q.query(`CREATE INDEX query_subscriptions_next_run_idx ON query_subscriptions (next_run_at) WHERE schedule IS NOT NULL`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE query_subscriptions DROP COLUMN schedule, DROP COLUMN report_if_empty, DROP COLUMN next_run_at`);
+  }
+}
+
+export const EPCIS_MIGRATIONS = [
+  EpcisTables1764300002000,
+  UnboundEventIds1765000015000,
+  EpcisNamedQueries1765031000000,
+  EpcisQuerySubscriptions1765093000000,
+  EpcisScheduledSubscriptions1765104417000,
+];

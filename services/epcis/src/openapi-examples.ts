@@ -99,3 +99,20 @@ export const SUBSCRIPTION_EXAMPLE = {
   createdAt: '2026-12-06T08:00:00.000Z',
   lastNotifiedAt: '2026-12-06T08:12:05.559Z',
 };
+
+export const SCHEDULED_SUBSCRIPTION_REQUEST_EXAMPLE = {
+  dest: 'https://erp.example.com/epcis/callback',
+  signatureToken: '13df38d8275b13f05704629e5f1cf3d45d6132d5',
+  reportIfEmpty: true,
+  schedule: { hour: '1', minute: '5' },
+};
+
+export const SCHEDULED_SUBSCRIPTION_EXAMPLE = {
+  subscriptionID: '7cec849f-72f7-4a9d-bc86-080d3c5b7c98',
+  dest: 'https://erp.example.com/epcis/callback',
+  schedule: { hour: '1', minute: '5' },
+  reportIfEmpty: true,
+  nextRunAt: '2026-12-07T01:05:00.000Z',
+  initialRecordTime: '2026-12-06T08:00:00.000Z',
+  createdAt: '2026-12-06T08:00:00.000Z',
+};

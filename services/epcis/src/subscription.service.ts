@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError, notFound, resolveTarget, TargetRefused, WEBHOOK_OPTIONS, type Principal, type WebhookOptions } from '@trace/platform';
+import { nextScheduledRun, parseQuerySchedule, type QuerySchedule } from '@trace/epcis';
 import { parseOffsetTime } from '@trace/trace-chain';
 import { NamedQueryService } from './named-query.service';
 import { SubscriptionDeliveryWorker } from './subscription.worker';
@@ -12,14 +13,13 @@ const MEMBERS = ['dest', 'signatureToken', 'stream', 'schedule', 'reportIfEmpty'
 /** More than this many subscriptions per organisation is a loop creating them, not a need. */
 export const MAX_SUBSCRIPTIONS_PER_ORG = 25;
 
-export interface QuerySubscription {
+export type QuerySubscription = {
   subscriptionID: string;
   dest: string;
-  stream: true;
   initialRecordTime: string;
   createdAt: string;
   lastNotifiedAt?: string;
-}
+} & ({ stream: true } | { schedule: QuerySchedule; reportIfEmpty: boolean; nextRunAt: string });
 
 interface Row {
   id: string;
@@ -27,13 +27,18 @@ interface Row {
   initial_record_time: Date;
   created_at: Date;
   last_notified_at: Date | null;
+  schedule: QuerySchedule | null;
+  report_if_empty: boolean;
+  next_run_at: Date | null;
 }
+
+const COLUMNS = 'id, dest, initial_record_time, created_at, last_notified_at, schedule, report_if_empty, next_run_at';
 
 /** The response never carries the signatureToken (the binding: "the response should not return the secret"). */
 const view = (r: Row): QuerySubscription => ({
   subscriptionID: r.id,
   dest: r.dest,
-  stream: true,
+  ...(r.schedule ? { schedule: r.schedule, reportIfEmpty: r.report_if_empty, nextRunAt: (r.next_run_at as Date).toISOString() } : { stream: true as const }),
   initialRecordTime: r.initial_record_time.toISOString(),
   createdAt: r.created_at.toISOString(),
   ...(r.last_notified_at ? { lastNotifiedAt: r.last_notified_at.toISOString() } : {}),
@@ -45,8 +50,9 @@ const invalid = (errors: Problem[]) =>
 /**
  * Stream subscriptions of the REST binding (`/queries/{name}/subscriptions`): per organisation, on the
  * organisation's own named queries. SubscriptionDeliveryWorker finds the newly recorded events matching
- * the query (as the subscriber would see them) and POSTs them. Scheduled subscriptions are not supported
- * yet: 501 epcis-subscription-schedule.
+ * the query (as the subscriber would see them) and POSTs them: at once (`stream: true`) or at each time a
+ * `schedule` matches (the events recorded since the previous run; an empty document only with
+ * `reportIfEmpty`).
  */
 @Injectable()
 export class SubscriptionService {
@@ -63,12 +69,19 @@ export class SubscriptionService {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid([{ field: '/', message: 'must be an object { dest, signatureToken, stream }' }]);
     const b = body as Record<string, unknown>;
     for (const k of Object.keys(b)) if (!MEMBERS.includes(k)) errors.push({ field: `/${k}`, message: 'not a member of a query subscription' });
-    if (b.schedule !== undefined || b.reportIfEmpty !== undefined) {
-      throw new DomainError(501, 'epcis-subscription-schedule', 'Scheduled query subscriptions are not supported yet; subscribe with "stream": true', {
-        epcisException: 'epcisException:SubscriptionControlsException',
-      });
+    let schedule: QuerySchedule | undefined;
+    if (b.schedule !== undefined) {
+      const parsed = parseQuerySchedule(b.schedule);
+      if ('problems' in parsed) errors.push(...parsed.problems.map((p) => ({ field: `/schedule${p.field}`, message: p.message })));
+      else schedule = parsed.schedule;
+      // The binding: "scheduling parameters and the stream parameter are mutually exclusive".
+      if (b.stream !== undefined && b.stream !== false) errors.push({ field: '/stream', message: 'not with a schedule: a subscription is either scheduled or a stream' });
+    } else if (b.stream !== true) {
+      errors.push({ field: '/stream', message: 'must be true, or give a schedule ({ second, minute, hour, dayOfMonth, month, dayOfWeek })' });
     }
-    if (b.stream !== true) errors.push({ field: '/stream', message: 'must be true (scheduled subscriptions are not supported yet)' });
+    if (b.reportIfEmpty !== undefined && (typeof b.reportIfEmpty !== 'boolean' || b.schedule === undefined)) {
+      errors.push({ field: '/reportIfEmpty', message: 'a boolean, and only with a schedule' });
+    }
     if (b.signatureToken !== undefined && (typeof b.signatureToken !== 'string' || b.signatureToken.length < 1 || b.signatureToken.length > 500)) {
       errors.push({ field: '/signatureToken', message: 'must be a string of 1-500 characters' });
     }
@@ -94,6 +107,7 @@ export class SubscriptionService {
       throw new DomainError(400, 'webhook-url-refused', `The subscription's dest is refused: ${err.message}`, { errors: [{ field: '/dest', message: err.message }] });
     }
     const id = randomUUID();
+    const nextRun = schedule ? nextScheduledRun(schedule, new Date()) : null;
     const rows = await this.ds.transaction(async (m) => {
       // One organisation's subscriptions are created one at a time, so the cap holds under concurrent requests.
       await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`epcis-subscriptions:${principal.orgId}`]);
@@ -102,10 +116,11 @@ export class SubscriptionService {
         throw new DomainError(422, 'too-many-subscriptions', `An organisation may have ${MAX_SUBSCRIPTIONS_PER_ORG} query subscriptions; delete one first`, { limit: MAX_SUBSCRIPTIONS_PER_ORG });
       }
       return (await m.query(
-        `INSERT INTO query_subscriptions (id, org_id, query_name, role, created_by, dest, signature_token, initial_record_time, cursor_record_time)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         RETURNING id, dest, initial_record_time, created_at, last_notified_at`,
-        [id, principal.orgId, queryName, principal.role, principal.clientId, (url as URL).href, b.signatureToken ?? null, initial, initial.toISOString()],
+        `INSERT INTO query_subscriptions (id, org_id, query_name, role, created_by, dest, signature_token, initial_record_time, cursor_record_time, schedule, report_if_empty, next_run_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         RETURNING ${COLUMNS}`,
+        [id, principal.orgId, queryName, principal.role, principal.clientId, (url as URL).href, b.signatureToken ?? null, initial, initial.toISOString(),
+          schedule ? JSON.stringify(schedule) : null, b.reportIfEmpty === true, nextRun],
       )) as Row[];
     });
     this.worker.nudge();
@@ -115,7 +130,7 @@ export class SubscriptionService {
   async list(queryName: string, principal: Principal): Promise<QuerySubscription[]> {
     await this.named.get(queryName, principal);
     const rows = (await this.ds.query(
-      `SELECT id, dest, initial_record_time, created_at, last_notified_at FROM query_subscriptions WHERE org_id = $1 AND query_name = $2 ORDER BY created_at, id`,
+      `SELECT ${COLUMNS} FROM query_subscriptions WHERE org_id = $1 AND query_name = $2 ORDER BY created_at, id`,
       [principal.orgId, queryName],
     )) as Row[];
     return rows.map(view);
@@ -124,7 +139,7 @@ export class SubscriptionService {
   async get(queryName: string, id: string, principal: Principal): Promise<QuerySubscription> {
     const rows = /^[0-9a-f-]{36}$/i.test(id)
       ? ((await this.ds.query(
-          `SELECT id, dest, initial_record_time, created_at, last_notified_at FROM query_subscriptions WHERE org_id = $1 AND query_name = $2 AND id = $3`,
+          `SELECT ${COLUMNS} FROM query_subscriptions WHERE org_id = $1 AND query_name = $2 AND id = $3`,
           [principal.orgId, queryName, id],
         )) as Row[])
       : [];

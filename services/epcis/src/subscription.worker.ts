@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { epcisQueryDocument } from '@trace/epcis';
+import { epcisQueryDocument, nextScheduledRun, type QuerySchedule } from '@trace/epcis';
 import { backoffDelay } from '@trace/messaging';
 import { LOGGER, postOnce, resolveTarget, signBody, TargetRefused, WEBHOOK_OPTIONS, type Logger, type PostResult, type Principal, type Role, type WebhookOptions } from '@trace/platform';
 import { NamedQueryService } from './named-query.service';
@@ -22,6 +22,8 @@ interface Subscription {
   created_by: string;
   cursor_record_time: string;
   cursor_key: string;
+  schedule: QuerySchedule | null;
+  report_if_empty: boolean;
 }
 
 interface Claimed {
@@ -88,8 +90,9 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
     const subscriptions = (await this.ds.query(
       `UPDATE query_subscriptions s SET lease_until = now() + interval '5 minutes'
         WHERE (lease_until IS NULL OR lease_until < now())
-          AND (looked_at IS NULL OR looked_at < (SELECT max(COALESCE(finished_at, heartbeat_at)) FROM capture_jobs))
-        RETURNING id, org_id, query_name, role, created_by, cursor_record_time, cursor_key`,
+          AND CASE WHEN schedule IS NULL THEN looked_at IS NULL OR looked_at < (SELECT max(COALESCE(finished_at, heartbeat_at)) FROM capture_jobs)
+                   ELSE next_run_at <= now() END
+        RETURNING id, org_id, query_name, role, created_by, cursor_record_time, cursor_key, schedule, report_if_empty`,
     )) as [Subscription[], number];
     for (const s of subscriptions[0]) await this.look(s);
     // None leased this pass: are there any at all? With none and nothing pending the worker idles.
@@ -114,31 +117,46 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
     }
   }
 
+  /**
+   * A stream subscription's look reads the next EVENTS_PER_LOOK events (more: the next pass looks again at
+   * once). A scheduled subscription's run reads every event recorded since the previous run, page by page
+   * under its lease, then stores its next run (computed from now: runs missed while no worker ran collapse
+   * into this one). An empty run sends a document only with reportIfEmpty.
+   */
   private async look(s: Subscription): Promise<void> {
     try {
-      // Read at the start of the look: what a capture running now records comes at a later look.
-      const [{ horizon, now }] = (await this.ds.query(
-        `SELECT to_char(COALESCE(min(created_at), now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS horizon, now() AS now
-           FROM capture_jobs WHERE running AND heartbeat_at > now() - ${STALE_CAPTURE}`,
-      )) as { horizon: string; now: Date }[];
       const parsed = await this.named.parsed(s.org_id, s.query_name);
       if (!parsed) return;
       const principal: Principal = { orgId: s.org_id, role: s.role as Role, clientId: s.created_by };
-      const { events, last } = await this.queries.recordedSince(parsed, { recordTime: s.cursor_record_time, key: s.cursor_key }, horizon, EVENTS_PER_LOOK, principal);
-      const more = events.length === EVENTS_PER_LOOK;
-      await this.ds.transaction(async (m) => {
-        if (events.length) {
-          const document = epcisQueryDocument(events, s.query_name);
-          const body = JSON.stringify({ ...document, epcisBody: { queryResults: { ...document.epcisBody.queryResults, subscriptionID: s.id } } });
-          await m.query(`INSERT INTO query_subscription_deliveries (id, subscription_id, body) VALUES ($1, $2, $3)`, [randomUUID(), s.id, body]);
-        }
-        // With more to read, looked_at stays behind so the next pass looks again at once.
-        await m.query(
-          `UPDATE query_subscriptions SET cursor_record_time = $2, cursor_key = $3, looked_at = CASE WHEN $4 THEN looked_at ELSE $5::timestamptz END, lease_until = NULL
-            WHERE id = $1`,
-          [s.id, last.recordTime, last.key, more, now],
-        );
-      });
+      let cursor = { recordTime: s.cursor_record_time, key: s.cursor_key };
+      for (let page = 0; ; page++) {
+        // Read at the start of the look: what a capture running now records comes at a later look.
+        const [{ horizon, now }] = (await this.ds.query(
+          `SELECT to_char(COALESCE(min(created_at), now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS horizon, now() AS now
+             FROM capture_jobs WHERE running AND heartbeat_at > now() - ${STALE_CAPTURE}`,
+        )) as { horizon: string; now: Date }[];
+        const { events, last } = await this.queries.recordedSince(parsed, cursor, horizon, EVENTS_PER_LOOK, principal);
+        const more = events.length === EVENTS_PER_LOOK;
+        const report = events.length > 0 || (s.schedule !== null && s.report_if_empty && page === 0);
+        const nextRun = s.schedule && !more ? nextScheduledRun(s.schedule, now) : null;
+        await this.ds.transaction(async (m) => {
+          if (report) {
+            const document = epcisQueryDocument(events, s.query_name);
+            const body = JSON.stringify({ ...document, epcisBody: { queryResults: { ...document.epcisBody.queryResults, subscriptionID: s.id } } });
+            await m.query(`INSERT INTO query_subscription_deliveries (id, subscription_id, body) VALUES ($1, $2, $3)`, [randomUUID(), s.id, body]);
+          }
+          // With more to read, a stream's looked_at stays behind so the next pass looks again at once; a
+          // scheduled run keeps its lease and reads on.
+          await m.query(
+            `UPDATE query_subscriptions SET cursor_record_time = $2, cursor_key = $3, looked_at = CASE WHEN $4 THEN looked_at ELSE $5::timestamptz END,
+                    next_run_at = COALESCE($6::timestamptz, next_run_at), lease_until = CASE WHEN $4 AND schedule IS NOT NULL THEN lease_until ELSE NULL END
+              WHERE id = $1`,
+            [s.id, last.recordTime, last.key, more, now, nextRun],
+          );
+        });
+        if (!more || !s.schedule) return;
+        cursor = last;
+      }
     } catch (err) {
       await this.ds.query(`UPDATE query_subscriptions SET lease_until = NULL WHERE id = $1`, [s.id]).catch(() => undefined);
       throw err;
