@@ -108,6 +108,16 @@ async function statements(proc: ServiceProcess): Promise<number> {
   throw new Error('the app did not report its statement count');
 }
 
+/** BENCH_LOG_STATEMENTS=1: what the scenario sent, by the statement's first words, per request answered (most first). */
+function printStatements(log: string, requests: number): void {
+  const kinds = new Map<string, number>();
+  for (const m of log.matchAll(/^STATEMENT (.*)$/gm)) {
+    const kind = m[1].slice(0, 60);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  for (const [kind, n] of [...kinds].sort((x, y) => y[1] - x[1]).slice(0, 30)) console.log(`  ${r2(n / Math.max(1, requests)).toFixed(2)}  ${kind}`);
+}
+
 async function main() {
   const prefix = uniquePrefix('benchwrite');
   const port = await freePort();
@@ -123,6 +133,7 @@ async function main() {
       OPENAPI_ENABLED: 'false',
       NODE_OPTIONS: `--require ${resolve(__dirname, 'count-statements.js')}`,
       ...(CPU_PROF ? { BENCH_CPU_PROF_FILE: resolve(CPU_PROF) } : {}),
+      ...(process.env.BENCH_LOG_STATEMENTS === '1' ? { BENCH_LOG_STATEMENTS: '1' } : {}),
     },
     port,
   );
@@ -195,12 +206,14 @@ async function main() {
       for (const c of CONCURRENCY) {
         for (const s of scenarios) {
           const before = await statements(proc);
+          const logFrom = proc.output.length;
           const cpuBefore = cpuMs(proc.child.pid as number);
           const a = await drive(s.name, c, SECONDS, s.app);
           // Delivery of what the scenario wrote finishes after it: wait for the relay before counting.
           await new Promise((r) => setTimeout(r, 1000));
           a.statementsPerRequest = r2(((await statements(proc)) - before - idlePerSecond) / Math.max(1, a.requests));
           a.cpuMsPerRequest = r2((cpuMs(proc.child.pid as number) - cpuBefore) / Math.max(1, a.requests));
+          if (process.env.BENCH_LOG_STATEMENTS === '1') printStatements(proc.output.slice(logFrom).join(''), a.requests);
           const b = await drive(`plain INSERT (baseline of ${s.name})`, c, SECONDS, s.baseline);
           measures.push(a, b);
           console.log(

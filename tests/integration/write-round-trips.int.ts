@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { AuditStore } from '@trace/platform';
+import { eventually } from '@trace/testing';
 import { aBatch, aProduct } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { anOrg, type TestOrg } from '../support/world';
@@ -68,6 +71,36 @@ describe('round trips of the write path (embedded app, real PostgreSQL)', () => 
     expect(transaction[3]).toMatch(/UPDATE batches SET .* WHERE id = \$4::uuid\)/);
     // No read ahead of the transaction that the write answers itself.
     expect(all.filter((s) => /FROM batches WHERE id = \$1$|FROM batch_custody WHERE|FROM locations/.test(s))).toEqual([]);
+  });
+
+  it('a relay pass is two round trips: START TRANSACTION with the lock and the claim, then the mark with COMMIT', async () => {
+    sent = [];
+    expect((await A.api.post('/v1/agri/batches', aBatch('RT-3', A.locations.farm))).status).toBe(201);
+    const all = await eventually(async () => (sent?.some((s) => /^UPDATE outbox SET sent_at/.test(s.text)) ? sent : undefined));
+    sent = undefined;
+    const mark = all.find((s) => /^UPDATE outbox SET sent_at/.test(s.text))!;
+    const own = all.filter((s) => s.client === mark.client).map((s) => s.text);
+    const at = own.indexOf(mark.text);
+    expect(own[at - 1]).toMatch(/^START TRANSACTION; WITH lock AS MATERIALIZED \(SELECT pg_try_advisory_xact_lock\(.*FROM lock, outbox o .*FOR UPDATE OF o SKIP LOCKED$/);
+    expect(mark.text).toMatch(/; COMMIT$/);
+    expect(all.filter((s) => /^SELECT pg_try_advisory_xact_lock/.test(s.text))).toEqual([]);
+  });
+
+  it('audit entries recorded together are one INSERT, kept in the order recorded', async () => {
+    const store = t.app.get(AuditStore, { strict: false });
+    const orgId = `rt-audit-${randomUUID()}`;
+    sent = [];
+    await Promise.all(
+      ['a', 'b', 'c', 'd', 'e'].map((resourceId) =>
+        store.record({ clientId: 'rt', orgId, role: 'operator', method: 'POST', route: '/v1/rt', resourceId, correlationId: null, status: 201 }),
+      ),
+    );
+    const inserts = sent.filter((s) => /INSERT INTO audit_log/.test(s.text));
+    sent = undefined;
+    expect(inserts).toHaveLength(1);
+    const page = await t.as('platform', 'admin').get(`/v1/audit?orgId=${orgId}`);
+    expect(page.status).toBe(200);
+    expect(page.body.items.map((e: { resourceId: string }) => e.resourceId)).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
   it('a registration is one transaction of four statements: batch, custody, holdings and first link together, outbox', async () => {

@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, escapeLiteral, type PoolClient, type QueryResult } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '@trace/platform';
 import { backoffDelay, sleep } from './backoff';
@@ -102,19 +102,31 @@ export class OutboxRelay {
     }
   }
 
-  /** One claim → publish → mark pass, in one transaction. */
+  /**
+   * One claim → publish → mark pass, in one transaction of two round trips:
+   * `START TRANSACTION` with the lock and the claim, then the mark with
+   * `COMMIT`. Multi-statement strings go over the simple protocol, which takes
+   * no parameters, so the few values in them are literals made here (the lock
+   * key quoted, the batch size and the claimed ids checked as integers).
+   */
   async relayOnce(): Promise<number> {
-    return this.dataSource.transaction(async (m) => {
-      const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [
-        `outbox-relay:${this.opts.schema}`,
-      ]);
-      if (!locked) return 0;
-      const rows: OutboxSelect[] = await m.query(
-        `SELECT id, event_id, topic, message_key, event_type, payload FROM outbox
-          WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.opts.batchSize],
-      );
-      if (rows.length === 0) return 0;
+    const runner = this.dataSource.createQueryRunner('master');
+    const client = (await runner.connect()) as PoolClient;
+    // Until COMMIT has gone through, a failure rolls the claim back (ROLLBACK outside a transaction is harmless).
+    let open = true;
+    try {
+      const claimed = (await client.query(
+        `START TRANSACTION;
+         WITH lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtext(${this.lockKey})) AS locked)
+         SELECT o.id, o.event_id, o.topic, o.message_key, o.event_type, o.payload FROM lock, outbox o
+          WHERE lock.locked AND o.sent_at IS NULL ORDER BY o.id LIMIT ${this.batchSize} FOR UPDATE OF o SKIP LOCKED`,
+      )) as unknown as QueryResult<OutboxSelect>[];
+      const rows = claimed[1].rows;
+      if (rows.length === 0) {
+        await client.query('COMMIT');
+        open = false;
+        return 0;
+      }
       const messages: OutboundMessage[] = rows.map((r) => ({
         topic: r.topic,
         key: r.message_key,
@@ -123,12 +135,30 @@ export class OutboxRelay {
       }));
       await this.transport.publish(messages);
       await this.opts.afterPublish?.(messages);
-      await m.query('UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])', [
-        rows.map((r) => r.id),
-      ]);
+      const ids = rows.map((r) => String(r.id));
+      if (!ids.every((id) => /^\d+$/.test(id))) throw new Error(`outbox ids are not integers: ${ids.join(',')}`);
+      await client.query(
+        `UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY('{${ids.join(',')}}'::bigint[]);
+         COMMIT`,
+      );
+      open = false;
       this.opts.onPublished?.(rows.length);
       return rows.length;
-    });
+    } finally {
+      if (open) await client.query('ROLLBACK').catch(() => undefined);
+      await runner.release();
+    }
+  }
+
+  /** The advisory lock's key as a literal: one relay per schema at a time. */
+  private get lockKey(): string {
+    return escapeLiteral(`outbox-relay:${this.opts.schema}`);
+  }
+
+  private get batchSize(): number {
+    const n = Math.floor(this.opts.batchSize);
+    if (!(n > 0)) throw new Error(`relay batchSize must be a positive integer, not ${this.opts.batchSize}`);
+    return n;
   }
 
   private async run(): Promise<void> {
