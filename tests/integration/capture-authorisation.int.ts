@@ -211,5 +211,14 @@ describe('EPCIS capture cannot get around authorisation', () => {
     expect((await regulator.post(`/v1/drug/batches/${vial.body.id}/release`, { number: 'BR2026-CAP-1' })).status).toBe(201);
     expect(await capture(vaccines, epcisDocument([shipping(VACCINE, 'VAC-CAP-1', 'BX')]))).toMatchObject({ success: true, errors: [] });
     expect(await links('drug', vial.body.id)).toEqual(['commissioning', 'shipping']);
+    // Certified, the vegetable lot ships by capture: the certificate is read with the chunk (eventFactsOfBatches),
+    // for an event of the lot and for a lot the same document creates (nothing on record: refused).
+    const certificate = { commitments: ['no_banned_substances'], basis: 'self_test', contact: '+86 138 0013 8000', origin: 'Shouguang, Shandong' };
+    expect((await victim.api.post(`/v1/agri/batches/${greens.body.id}/certificate`, certificate)).status).toBe(201);
+    const later = { ...shipping(VEG, 'VEG-CAP-1', 'KGM'), eventTime: '2026-11-24T09:00:00.000+08:00' };
+    expect(await capture(victim, epcisDocument([shipping(VEG, 'VEG-CAP-1', 'KGM'), later]))).toMatchObject({ success: true, errors: [] });
+    expect(await links('agri', greens.body.id)).toEqual(['commissioning', 'shipping', 'shipping']);
+    const fresh = await capture(victim, epcisDocument([commissioning(VEG, 'VEG-CAP-2'), { ...shipping(VEG, 'VEG-CAP-2', 'KGM'), eventTime: '2026-11-25T09:00:00.000+08:00' }]));
+    expect([fresh.success, JSON.stringify(fresh.errors)]).toEqual([false, expect.stringContaining('certificate')]);
   });
 });

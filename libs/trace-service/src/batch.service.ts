@@ -29,6 +29,12 @@ export type { BatchView } from './rows';
  */
 export interface DomainHooks {
   eventFacts?(m: EntityManager, ctx: EventContext): Promise<Record<string, unknown>>;
+  /**
+   * eventFacts of many batches in one statement, whatever the step (the rules look at the step
+   * themselves): a captured document checks thousands of events, one round trip each was most of
+   * its time. Every id asked has an entry (a batch with nothing on record gets what eventFacts gives it).
+   */
+  eventFactsOfBatches?(m: EntityManager, batchIds: readonly string[]): Promise<Map<string, Record<string, unknown>>>;
   /** Certificates a consumer may see for a batch (agri compliance certificate, vaccine batch release…). */
   publicCertificates?(m: EntityManager, batchId: string): Promise<PublicBatchView['certificates']>;
   afterEvent?(m: EntityManager, ctx: EventContext, event: { id: string; seq: number }): Promise<void>;

@@ -58,6 +58,13 @@ export const agriHooks: DomainHooks = {
     const [row] = await m.query(`SELECT number FROM certificates WHERE batch_id = $1 AND status = 'valid'`, [ctx.batch.id]);
     return { certificateNumber: row?.number ?? null };
   },
+  async eventFactsOfBatches(m: EntityManager, batchIds: readonly string[]) {
+    const rows: { batch_id: string; number: string }[] = batchIds.length
+      ? await m.query(`SELECT batch_id, number FROM certificates WHERE batch_id = ANY($1::uuid[]) AND status = 'valid'`, [batchIds])
+      : [];
+    const number = new Map(rows.map((r) => [r.batch_id, r.number]));
+    return new Map(batchIds.map((id) => [id, { certificateNumber: number.get(id) ?? null }]));
+  },
 };
 
 /**

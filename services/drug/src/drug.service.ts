@@ -50,6 +50,13 @@ export const drugHooks: DomainHooks = {
     const [row] = await m.query('SELECT released_at FROM batch_releases WHERE batch_id = $1', [ctx.batch.id]);
     return { releasedAt: row ? (row.released_at as Date).toISOString() : null };
   },
+  async eventFactsOfBatches(m: EntityManager, batchIds: readonly string[]) {
+    const rows: { batch_id: string; released_at: Date }[] = batchIds.length
+      ? await m.query('SELECT batch_id, released_at FROM batch_releases WHERE batch_id = ANY($1::uuid[])', [batchIds])
+      : [];
+    const released = new Map(rows.map((r) => [r.batch_id, r.released_at.toISOString()]));
+    return new Map(batchIds.map((id) => [id, { releasedAt: released.get(id) ?? null }]));
+  },
 };
 
 /** Unit codes (register, verify, dispense once) and batch release of the drug domain. */

@@ -17,6 +17,8 @@ export async function checkCapturedRules(
   ev: PlannedChainEvent,
   t: PlannedTarget,
   e: { actorOrgId: string; toOrgId?: string; consumes?: number },
+  /** The batch's facts when read beforehand with the chunk's (DomainHooks.eventFactsOfBatches). */
+  facts?: Record<string, unknown>,
 ): Promise<void> {
   if (!domain.rules?.onEvent) return;
   const ctx: EventContext = {
@@ -42,6 +44,6 @@ export async function checkCapturedRules(
       quantity: t.quantity,
     },
   };
-  const refusal = domain.rules.onEvent(ctx, (await domain.hooks?.eventFacts?.(m, ctx)) ?? {});
+  const refusal = domain.rules.onEvent(ctx, facts ?? (await domain.hooks?.eventFacts?.(m, ctx)) ?? {});
   if (refusal) throw new DomainError(refusal.status, refusal.rule, `${batchKey(batch.gtin, batch.lot, batch.item_kind === 'serial')}: ${refusal.message}`);
 }

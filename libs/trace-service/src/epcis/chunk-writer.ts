@@ -44,6 +44,8 @@ export class ChunkWriter {
   private readonly edges: InputEdge[] = [];
   private readonly announcements: OutboxItem[] = [];
   private readonly touched = new Set<string>();
+  /** What the domain's rules need of each batch (certificate, batch release…), read with the chunk. */
+  private readonly facts = new Map<string, Record<string, unknown>>();
   private readonly recordTime: Date;
 
   constructor(
@@ -83,6 +85,9 @@ export class ChunkWriter {
       this.products.set(p.gtin, p);
     }
     const known = ids.filter((id) => this.batches.has(id));
+    // Batches this capture creates are asked too: nothing is on record for them yet, which is their answer.
+    const factsWanted = this.hooks?.eventFactsOfBatches && this.rules?.onEvent ? all.filter((id) => !this.facts.has(id)) : [];
+    if (factsWanted.length) for (const [id, f] of await (this.hooks as Required<DomainHooks>).eventFactsOfBatches(this.m, factsWanted)) this.facts.set(id, f);
     const held = await HoldingsStore.readMany(this.m, known);
     for (const id of known) this.holdings.set(id, held.get(id) ?? []);
     for (const [id, gone] of await HoldingsStore.goneOfMany(this.m, known)) this.gone.set(id, gone);
@@ -124,7 +129,7 @@ export class ChunkWriter {
         const blocked = ev.error || move ? undefined : movementRefusal(batch.status as BatchStatus, ev.bizStep);
         if (blocked) throw new DomainError(blocked.status, blocked.rule, `${batchKey(batch.gtin, batch.lot)}: ${blocked.message}`);
         const take = t.role === 'input' && !ev.error ? capturedConsumption(t, batch, holdings, facts.gone, p) : undefined;
-        if (!ev.error) await checkCapturedRules(this.m, this, batch, ev, t, { actorOrgId: p, toOrgId: move ? this.receiverOf(ev) : undefined, consumes: take?.taken ?? (move?.result.taken || undefined) });
+        if (!ev.error) await checkCapturedRules(this.m, this, batch, ev, t, { actorOrgId: p, toOrgId: move ? this.receiverOf(ev) : undefined, consumes: take?.taken ?? (move?.result.taken || undefined) }, this.facts.get(batch.id));
         plans.push({ t, batch, ...(take ? { take } : {}), ...(move ? { move } : {}) });
       } else {
         if (!t.create) throw new DomainError(422, 'unknown-object', `${batchKey(t.gtin, t.lot, t.instance)} is not a batch in ${this.domain} and the event does not say enough to create it`);
