@@ -165,6 +165,17 @@ const BENCHMARKS: Bench[] = [
     },
   },
   {
+    name: 'idle',
+    file: 'idle.ts',
+    full: { args: ['20', '60'] },
+    smoke: { args: ['2', '5'] },
+    rows: (out) => {
+      const rows = resultLines(out);
+      if (rows.length < 3) throw new Error(`output has ${rows.length} BENCH_RESULT lines, expected 3`);
+      return rows;
+    },
+  },
+  {
     name: 'webhook-recall',
     file: 'webhook-recall.ts',
     full: {},

@@ -397,6 +397,27 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
     expect((await inspector.get(`/v1/trace/drug/${fresh}`)).body.nodes[0].lot).toBe('FRESH');
   });
 
+  it("wakes on another replica's commit (the tables' NOTIFY), not on a poll", async () => {
+    const schema = `${t.prefix}lineage`;
+    // The channel the tables' trigger notifies on commit: another replica's writes announce themselves.
+    const listener = new Client({ connectionString: testDatabaseUrl() });
+    await listener.connect();
+    try {
+      const heard = new Promise<string>((resolve) => listener.once('notification', (n) => resolve(n.channel)));
+      await listener.query(`LISTEN "lineage_${schema}"`);
+      await eventually(async () => index.listening);
+      const before = index.catchUps;
+      const other = randomUUID();
+      await t.query(`INSERT INTO ${schema}.lineage_nodes (batch_id, domain, gtin, lot, registered) VALUES ($1, 'goods', $2, 'OTHER-REPLICA', true)`, [other, BREAD]);
+      expect(await heard).toBe(`lineage_${schema}`);
+      // Nobody asked for a catch-up: the notification brought one (well before the minute of the safety net).
+      await eventually(async () => (await index.current()).node(other)?.lot === 'OTHER-REPLICA', 5_000);
+      expect(index.catchUps).toBeGreaterThan(before);
+    } finally {
+      await listener.end();
+    }
+  });
+
   it('rebuilds from the tables to the same answers', async () => {
     const before = (await trace(inspector, 'FLOUR-1')).body;
     const stats = await index.rebuild();

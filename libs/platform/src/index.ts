@@ -30,3 +30,4 @@ export * from './list-query';
 export * from './html';
 export * from './upload-body';
 export * from './webhooks';
+export * from './pg-listener';

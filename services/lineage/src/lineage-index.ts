@@ -9,19 +9,29 @@ import {
 } from '@nestjs/common';
 import type { PoolClient, QueryArrayResult } from 'pg';
 import { DataSource, type EntityManager, type EntitySubscriberInterface, type QueryRunner } from 'typeorm';
-import { HealthRegistry, LOGGER, type Logger } from '@trace/platform';
+import { HealthRegistry, LOGGER, PgListener, PLATFORM_CONFIG, schemaFor, type Logger, type PlatformConfig } from '@trace/platform';
 import { LineageGraph, type EdgeKind, type NodeRecord } from './lineage-graph';
 import { NODE_COLUMNS, nodeFromArray } from './node-rows';
 
 export interface LineageIndexOptions {
-  /** How often rows committed by other replicas are pulled in. */
+  /**
+   * Catch-ups are at most this often: a commit's NOTIFY is followed at once
+   * when the last catch-up is older, else when it is this old (a busy projector
+   * costs one catch-up a period, not one a commit). Also the poll while the
+   * LISTEN connection is down.
+   */
   catchUpMs: number;
+  /** While LISTEN is up: how often to look anyway, for a notification that was lost. */
+  safetyNetMs: number;
   /** Rows per FETCH when scanning the tables. */
   fetchRows: number;
 }
 
 export const LINEAGE_INDEX_OPTIONS = Symbol('LINEAGE_INDEX_OPTIONS');
-export const DEFAULT_LINEAGE_INDEX_OPTIONS: LineageIndexOptions = { catchUpMs: 1000, fetchRows: 5_000 };
+export const DEFAULT_LINEAGE_INDEX_OPTIONS: LineageIndexOptions = { catchUpMs: 1000, safetyNetMs: 60_000, fetchRows: 5_000 };
+
+/** The channel the lineage tables' triggers NOTIFY on commit (migration LineageNotify1765900047100). */
+export const lineageChannel = (schema: string) => `lineage_${schema}`;
 
 /** A change a projector transaction made, applied to the graph once (and only if) it commits. */
 export type IndexChange = { node: NodeRecord } | { edge: { from: string; to: string; kind: EdgeKind } };
@@ -46,8 +56,10 @@ export interface LoadStats {
  * - This replica's projector: its changes are applied right after its
  *   transaction commits (TypeORM's afterTransactionCommit; dropped on rollback),
  *   so a trace here sees what was just projected here.
- * - Other replicas: every `catchUpMs`, and whenever a trace misses a batch the
- *   table has, rows whose writing transaction was not visible in the previous
+ * - Other replicas: their commits NOTIFY (a statement trigger on both tables),
+ *   which wakes a catch-up (at most one per `catchUpMs`; every `safetyNetMs`
+ *   anyway, every `catchUpMs` while LISTEN is down), and whenever a trace
+ *   misses a batch the table has, rows whose writing transaction was not visible in the previous
  *   snapshot are read in a new snapshot: `tx >= xmin(prev) AND NOT
  *   pg_visible_in_snapshot(tx, prev)`. A transaction that commits late (after
  *   a later one) was in progress in the previous snapshot, so it is still
@@ -64,18 +76,36 @@ export class LineageIndex implements OnModuleInit, OnApplicationBootstrap, Befor
   private serial: Promise<unknown> = Promise.resolve();
   private queued: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** When the next catch-up is due by itself (the timer's time). */
+  private dueAt = Infinity;
+  private lastCatchUpAt = 0;
   private stopped = false;
   private readonly opts: LineageIndexOptions;
+  private readonly listener: PgListener | undefined;
   lastLoad: LoadStats | undefined;
+  /** Catch-ups run so far (tests and the idle benchmark read it). */
+  catchUps = 0;
 
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Optional() @Inject(PLATFORM_CONFIG) config?: PlatformConfig,
     @Optional() @Inject(LINEAGE_INDEX_OPTIONS) opts?: Partial<LineageIndexOptions>,
   ) {
     this.opts = { ...DEFAULT_LINEAGE_INDEX_OPTIONS, ...opts };
     this.loaded = new Promise((resolve) => (this.resolveLoaded = resolve));
+    if (config?.DATABASE_URL) {
+      this.listener = new PgListener({
+        url: config.DATABASE_URL,
+        channel: lineageChannel(schemaFor('lineage', config.DB_SCHEMA_PREFIX)),
+        applicationName: 'lineage-index',
+        logger,
+        onNotify: () => this.schedule(this.lastCatchUpAt + this.opts.catchUpMs),
+        // Commits while it was not listening went unannounced: look now.
+        onListening: () => this.schedule(0),
+      });
+    }
   }
 
   onModuleInit(): void {
@@ -99,7 +129,8 @@ export class LineageIndex implements OnModuleInit, OnApplicationBootstrap, Befor
   /** Before the service runtime closes the database: no new scans, and the one running finishes. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    clearTimeout(this.timer);
+    await this.listener?.stop();
     await this.serial.catch(() => undefined);
   }
 
@@ -140,6 +171,29 @@ export class LineageIndex implements OnModuleInit, OnApplicationBootstrap, Befor
     return run;
   }
 
+  /** Whether commits of other replicas wake the catch-up (LISTEN up), polling being only the safety net. */
+  get listening(): boolean {
+    return this.listener?.listening ?? false;
+  }
+
+  /**
+   * The next catch-up by itself at `at` (epoch ms), unless one is due sooner;
+   * after it runs, the next is the safety net's (or the poll's while not listening).
+   */
+  private schedule(at: number): void {
+    if (this.stopped || !this.graph || at >= this.dueAt) return;
+    clearTimeout(this.timer);
+    this.dueAt = at;
+    this.timer = setTimeout(() => {
+      this.dueAt = Infinity;
+      this.lastCatchUpAt = Date.now();
+      this.catchUp()
+        .catch((err: Error) => this.logger.warn({ err }, 'lineage graph catch-up failed; retrying'))
+        .finally(() => this.schedule(Date.now() + (this.listening ? this.opts.safetyNetMs : this.opts.catchUpMs)));
+    }, Math.max(0, at - Date.now()));
+    this.timer.unref();
+  }
+
   /** Reloads the whole graph from the tables and swaps it in (start-up does the same). */
   rebuild(): Promise<LoadStats> {
     return this.enqueue(() => this.load());
@@ -157,10 +211,9 @@ export class LineageIndex implements OnModuleInit, OnApplicationBootstrap, Befor
         const stats = await this.rebuild();
         this.logger.info({ ...stats }, 'lineage graph loaded');
         if (this.stopped) return;
-        this.timer = setInterval(() => {
-          this.catchUp().catch((err: Error) => this.logger.warn({ err }, 'lineage graph catch-up failed; retrying'));
-        }, this.opts.catchUpMs);
-        this.timer.unref();
+        // Listening starts after the load: its first catch-up covers what committed meanwhile.
+        this.schedule(Date.now() + this.opts.catchUpMs);
+        this.listener?.start();
         return;
       } catch (err) {
         if (this.stopped) return;
@@ -213,6 +266,7 @@ export class LineageIndex implements OnModuleInit, OnApplicationBootstrap, Befor
     const graph = this.graph;
     const since = this.snapshot;
     if (!graph || !since || this.stopped) return;
+    this.catchUps++;
     const next = await this.withSnapshot(async (client, snapshot) => {
       const changed = 'tx >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(tx, $1::pg_snapshot)';
       await this.scan(client, `SELECT ${NODE_COLUMNS} FROM lineage_nodes WHERE ${changed}`, [since], (row) =>

@@ -115,4 +115,34 @@ export class LineageHoldings1765100018100 implements MigrationInterface {
   }
 }
 
-export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000, LineageQuantities1764000002100, FsmaReadModel1764100000000, LineageHoldings1765100018100, FsmaSerials1765000210000, LineageLists1765200016100, LineageNodeItemKind1765200016200, FsmaErrorDeclarations1765300415000];
+/**
+ * A commit that writes the graph's tables NOTIFYs `lineage_<schema>`, so each
+ * replica's index catches up when there is something to catch up on instead of
+ * polling every second (issue 14: an idle app ran nine statements a second for
+ * it). In a trigger, not in the projector, so that any writer (a rebuild, a
+ * repair by hand) announces itself too. Per statement: a projector transaction
+ * of any size sends one notification (PostgreSQL folds equal ones in a transaction).
+ */
+export class LineageNotify1765900047100 implements MigrationInterface {
+  name = 'LineageNotify1765900047100';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE FUNCTION lineage_notify_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('lineage_' || TG_TABLE_SCHEMA, '');
+        RETURN NULL;
+      END $$`);
+    for (const table of ['lineage_nodes', 'lineage_edges']) {
+      await q.query(`CREATE TRIGGER ${table}_notify AFTER INSERT OR UPDATE OR DELETE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION lineage_notify_changed()`);
+    }
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TRIGGER lineage_edges_notify ON lineage_edges');
+    await q.query('DROP TRIGGER lineage_nodes_notify ON lineage_nodes');
+    await q.query('DROP FUNCTION lineage_notify_changed()');
+  }
+}
+
+export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000, LineageQuantities1764000002100, FsmaReadModel1764100000000, LineageHoldings1765100018100, FsmaSerials1765000210000, LineageLists1765200016100, LineageNodeItemKind1765200016200, FsmaErrorDeclarations1765300415000, LineageNotify1765900047100];

@@ -76,6 +76,15 @@ interface AckRow {
 
 const KNOWN_DOMAINS = new Set<string>(DOMAINS);
 
+/** How often followAll reads which recalls are active (a recall started here is seen at once; one started on another replica is that replica's to follow). */
+const ACTIVE_RELIST_MS = 30_000;
+
+/** What following a recall last found: its roots and the size of its scope (after that transaction committed). */
+interface Followed {
+  roots: { domain: string; batchId: string }[];
+  size: number;
+}
+
 /** What every `recallInitiated` of a recall repeats. */
 interface RecallAnnouncement {
   level: number;
@@ -108,6 +117,11 @@ export function effectivenessOf(scope: ScopeRow[], acks: AckRow[], holdings: Hol
  */
 @Injectable()
 export class RecallService {
+  /** The active recalls, as last read (followAll), and what following each last found (undefined: not followed yet). */
+  private following = new Map<string, Followed | undefined>();
+  private activeListedAt = -Infinity;
+  private readonly startedListeners: (() => void)[] = [];
+
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(Outbox) private readonly outbox: Outbox,
@@ -183,7 +197,19 @@ export class RecallService {
       location_id: b.locationId,
       is_root: b.root,
     }));
+    this.activeListedAt = -Infinity;
+    for (const listener of this.startedListeners) listener();
     return this.view(await this.row(id), written, holdings.map(holdingRow));
+  }
+
+  /** Called after a recall is started here (the scope follower wakes instead of waiting for its next look). */
+  onStarted(listener: () => void): void {
+    this.startedListeners.push(listener);
+  }
+
+  /** How many active recalls followAll last found (0: the follower can idle until a recall starts). */
+  get activeRecalls(): number {
+    return this.following.size;
   }
 
   /** 409 `already-recalled` (with the recall's id) when a named batch is in the scope of an active recall. */
@@ -328,40 +354,61 @@ export class RecallService {
    * regulator) holds it: that one follows it.
    */
   async followScope(recallId: string): Promise<number> {
-    return this.ds.transaction(async (m) => {
+    const grown = await this.ds.transaction(async (m) => {
       const [row] = (await m.query(`SELECT * FROM recalls WHERE id = $1 AND status = 'active' FOR UPDATE SKIP LOCKED`, [recallId])) as RecallRow[];
-      if (!row) return 0;
-      return this.growScope(m, row);
+      return row ? this.growScope(m, row) : undefined;
     });
+    // Committed: what it found may now save the next look a transaction. (Skipped, or no longer active: read again next time.)
+    if (grown) this.following.set(recallId, { roots: grown.roots, size: grown.size });
+    else this.following.delete(recallId);
+    return grown?.joined ?? 0;
   }
 
-  /** followScope for every active recall, oldest first; a recall that fails (lineage unreachable) is tried again next time. */
+  /**
+   * followScope for every active recall, oldest first; a recall that fails
+   * (lineage unreachable) is tried again next time. A recall whose lineage
+   * scope is no larger than its scope was when last followed is not
+   * looked at (a scope only grows): an idle system asks lineage, in memory
+   * when it is hosted here, and sends nothing to the database. Which recalls
+   * are active is read every ACTIVE_RELIST_MS, and at once after one starts here.
+   */
   async followAll(): Promise<number> {
-    const active = (await this.ds.query(`SELECT id FROM recalls WHERE status = 'active' ORDER BY created_at`)) as { id: string }[];
+    if (Date.now() - this.activeListedAt >= ACTIVE_RELIST_MS) {
+      const active = (await this.ds.query(`SELECT id FROM recalls WHERE status = 'active' ORDER BY created_at`)) as { id: string }[];
+      this.activeListedAt = Date.now();
+      this.following = new Map(active.map(({ id }) => [id, this.following.get(id)]));
+    }
     let joined = 0;
     let failed: unknown;
-    for (const { id } of active) {
+    for (const [id, followed] of [...this.following]) {
       // One recall failing does not keep the others from being followed.
-      joined += await this.followScope(id).catch((err: unknown) => {
+      try {
+        if (followed && (await this.lineage.size(followed.roots)) <= followed.size) continue;
+        joined += await this.followScope(id);
+      } catch (err) {
         failed ??= err;
-        return 0;
-      });
+      }
     }
     if (failed) throw failed;
     return joined;
   }
 
-  /** In the caller's transaction, holding the recall row: adds what lineage knows downstream of the roots and the scope lacks. */
-  private async growScope(m: EntityManager, row: RecallRow): Promise<number> {
+  /**
+   * In the caller's transaction, holding the recall row: adds what lineage
+   * knows downstream of the roots and the scope lacks. Returns how many joined,
+   * the roots, and the scope's size with them.
+   */
+  private async growScope(m: EntityManager, row: RecallRow): Promise<{ joined: number } & Followed> {
     const [held] = (await m.query(
       `SELECT count(*)::int AS size, max(position) AS last,
               json_agg(json_build_object('domain', domain, 'batchId', batch_id) ORDER BY position) FILTER (WHERE is_root) AS roots
          FROM recall_batches WHERE recall_id = $1`,
       [row.id],
     )) as { size: number; last: number; roots: { domain: string; batchId: string }[] | null }[];
-    if (!held.roots?.length) return 0;
+    const unchanged = { joined: 0, roots: held.roots ?? [], size: held.size };
+    if (!held.roots?.length) return unchanged;
     // A scope only grows, and what is held came from an earlier answer: as many now means the same batches.
-    if ((await this.lineage.size(held.roots)) <= held.size) return 0;
+    if ((await this.lineage.size(held.roots)) <= held.size) return unchanged;
     const answer = (await this.lineage.scope(held.roots)).batches;
     const inScope = new Set(
       ((await m.query('SELECT batch_id FROM recall_batches WHERE recall_id = $1', [row.id])) as { batch_id: string }[]).map((b) => b.batch_id),
@@ -370,7 +417,7 @@ export class RecallService {
     for (let i = 0; i < answer.batchId.length; i++) {
       if (!inScope.has(answer.batchId[i]) && KNOWN_DOMAINS.has(answer.domain[i])) joining.push(scopeBatch(answer, i));
     }
-    if (joining.length === 0) return 0;
+    if (joining.length === 0) return unchanged;
     const [{ wave }] = (await m.query('SELECT count(DISTINCT added_at)::int + 1 AS wave FROM recall_batches WHERE recall_id = $1 AND added_at IS NOT NULL', [row.id])) as {
       wave: number;
     }[];
@@ -390,7 +437,7 @@ export class RecallService {
       joining,
       wave,
     );
-    return joining.length;
+    return { joined: joining.length, roots: held.roots, size: held.size + joining.length };
   }
 
   /** Regulators and inspectors see every recall; an operator only one holding a batch in its scope (else 404). */
@@ -532,7 +579,7 @@ export class RecallService {
       if (row.status !== 'active') throw conflict('recall-closed', `The recall ${id} is already closed`);
       // Closing says the scope is accounted for, so it must be the whole scope: batches lineage
       // learned of since join it now (committed, and announced), and the recall stays open.
-      const grown = await this.growScope(m, row);
+      const grown = (await this.growScope(m, row)).joined;
       if (grown > 0) return grown;
       const scope = (await m.query('SELECT * FROM recall_batches WHERE recall_id = $1', [id])) as ScopeRow[];
       const acks = (await m.query('SELECT * FROM recall_acknowledgements WHERE recall_id = $1', [id])) as AckRow[];
