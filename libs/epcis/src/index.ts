@@ -5,3 +5,4 @@ export * from './schema';
 export * from './types';
 export * from './xml-binding';
 export * from './query-schedule';
+export * from './rest-headers';

@@ -1,13 +1,38 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { applyDecorators, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { map } from 'rxjs';
-import { epcisDocumentFromXml, epcisQueryDocumentToXml, TRACE_NS, TRACE_NS_PREFIX } from '@trace/epcis';
+import {
+  CBV_XML_FORMATS,
+  epcisDocumentFromXml,
+  epcisQueryDocumentToXml,
+  negotiateVersion,
+  TRACE_NS,
+  TRACE_NS_PREFIX,
+  withCbvFormat,
+  type CbvXmlFormat,
+  type EpcisEvent,
+} from '@trace/epcis';
 import { badRequest, DomainError } from '@trace/platform';
 import type { XsdValidation } from './xsd-validation';
 
 /** Headers every answer of the EPCIS REST binding carries, and the media types it answers in. */
 export const EPCIS_VERSION = '2.0.0';
 export const CBV_VERSION = '2.0.0';
+/** What a capture reads besides 2.0: EPCIS 1.2 XML documents, with CBV 1.2 URNs. */
+const CAPTURE_EPCIS_VERSIONS = [EPCIS_VERSION, '1.2.0'];
+const CAPTURE_CBV_VERSIONS = [CBV_VERSION, '1.2.0'];
+/**
+ * GS1-Vendor-Version: the binding leaves the scheme to the vendor. This names the repository and the
+ * version of its EPCIS interface (package.json's), so a partner can tell which build it talked to.
+ */
+export const VENDOR_VERSION = 'product-trace/0.1.0';
+/**
+ * How long a nextPageToken is honoured (GS1-Next-Page-Token-Expires): tokens are stateless keyset
+ * positions that would stay meaningful forever, but a client paging a day later should query again
+ * (what it sees may have changed, its permissions too).
+ */
+export const PAGE_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 const ANSWERABLE = ['application/json', 'application/ld+json', 'application/*', '*/*'];
 /** The XML binding's media types (EPCIS 2.0 XML). */
 export const XML_TYPES = ['application/xml', 'text/xml'];
@@ -46,6 +71,64 @@ export function checkExtensions(header: string | string[] | undefined) {
   }
 }
 
+const one = (h: string | string[] | undefined) => (Array.isArray(h) ? h.join(',') : h);
+
+/**
+ * Version negotiation (the binding's GS1-EPCIS-Version / GS1-CBV-Version and their -Min/-Max): a
+ * capture may name EPCIS/CBV 1.2 (1.2 XML is read), anything else only what answers are written in
+ * (2.0). A version or range this repository cannot serve → 406 NotAcceptableException; a malformed
+ * one → 400 `epcis-headers`.
+ */
+export function checkVersions(headers: Request['headers'], capture: boolean) {
+  const verdicts = [
+    negotiateVersion('GS1-EPCIS', { version: one(headers['gs1-epcis-version']), min: one(headers['gs1-epcis-min']), max: one(headers['gs1-epcis-max']) }, capture ? CAPTURE_EPCIS_VERSIONS : [EPCIS_VERSION]),
+    negotiateVersion('GS1-CBV', { version: one(headers['gs1-cbv-version']), min: one(headers['gs1-cbv-min']), max: one(headers['gs1-cbv-max']) }, capture ? CAPTURE_CBV_VERSIONS : [CBV_VERSION]),
+  ];
+  const malformed = verdicts.flatMap((v) => (!v.ok && v.malformed ? [{ field: v.field, message: v.message }] : []));
+  if (malformed.length) throw badRequest('epcis-headers', 'A GS1 request header is malformed', malformed);
+  const refused = verdicts.flatMap((v) => (!v.ok ? [{ field: v.field, message: v.message }] : []));
+  if (refused.length) {
+    throw new DomainError(406, 'not-acceptable', `This EPCIS repository serves EPCIS ${EPCIS_VERSION} and CBV ${CBV_VERSION}${capture ? ' (and captures 1.2 documents)' : ''}`, {
+      errors: refused,
+      epcisException: 'epcisException:NotAcceptableException',
+    });
+  }
+}
+
+/** GS1-CBV-XML-Format: one of the binding's values (400 `epcis-headers` otherwise); No_Preference when absent. */
+export function cbvXmlFormat(header: string | string[] | undefined): CbvXmlFormat {
+  const v = one(header)?.trim();
+  if (v === undefined || v === '') return 'No_Preference';
+  if (!(CBV_XML_FORMATS as readonly string[]).includes(v)) {
+    throw badRequest('epcis-headers', 'A GS1 request header is malformed', [{ field: 'GS1-CBV-XML-Format', message: `${v}: one of ${CBV_XML_FORMATS.join(', ')}` }]);
+  }
+  return v as CbvXmlFormat;
+}
+
+/**
+ * The binding's request headers every EPCIS operation reads (OpenAPI). Answers carry GS1-EPCIS-Version,
+ * GS1-CBV-Version, GS1-Extensions and GS1-Vendor-Version; XML query answers GS1-CBV-XML-Format (the
+ * format applied); paged answers GS1-Next-Page-Token-Expires with their Link rel="next".
+ */
+export function ApiEpcisHeaders() {
+  const version = (name: string, what: string) =>
+    ApiHeader({ name, required: false, description: `${what} (digits separated by dots). Served: EPCIS/CBV 2.0.0; a capture also reads 1.2. Anything else → 406 NotAcceptableException; malformed → 400.`, schema: { type: 'string', pattern: '^\\d+(\\.\\d+)*$', example: '2.0.0' } });
+  return applyDecorators(
+    version('GS1-EPCIS-Version', 'The EPCIS version the client speaks or wants'),
+    version('GS1-EPCIS-Min', 'The lowest EPCIS version the client accepts'),
+    version('GS1-EPCIS-Max', 'The highest EPCIS version the client accepts'),
+    version('GS1-CBV-Version', 'The CBV version the client speaks or wants'),
+    version('GS1-CBV-Min', 'The lowest CBV version the client accepts'),
+    version('GS1-CBV-Max', 'The highest CBV version the client accepts'),
+    ApiHeader({
+      name: 'GS1-CBV-XML-Format',
+      required: false,
+      description: 'XML query answers only: CBV values as URNs (Always_URN), Web URIs (Always_Web_URI) or as captured (Never_Translates; No_Preference, the default, is the same). JSON answers ignore it.',
+      schema: { type: 'string', enum: [...CBV_XML_FORMATS] },
+    }),
+  );
+}
+
 const mediaTypes = (accept: string) =>
   accept
     .split(',')
@@ -81,7 +164,11 @@ export class EpcisHeadersInterceptor implements NestInterceptor {
     res.setHeader('GS1-EPCIS-Version', EPCIS_VERSION);
     res.setHeader('GS1-CBV-Version', CBV_VERSION);
     res.setHeader('GS1-Extensions', EXTENSIONS_HEADER);
+    res.setHeader('GS1-Vendor-Version', VENDOR_VERSION);
     checkExtensions(req.headers['gs1-extensions']);
+    const path = `${req.baseUrl}${req.path}`.replace(/\/+$/, '');
+    checkVersions(req.headers, req.method === 'POST' && /\/v1\/epcis\/(capture|events)$/.test(path));
+    const cbvFormat = cbvXmlFormat(req.headers['gs1-cbv-xml-format']);
     const accept = req.headers.accept;
     if (accept && !mediaTypes(accept).some((m) => isJson(m.type) || isXml(m.type))) {
       throw new DomainError(406, 'not-acceptable', `This EPCIS interface answers in application/json, application/ld+json or application/xml, not ${accept}`);
@@ -91,18 +178,57 @@ export class EpcisHeadersInterceptor implements NestInterceptor {
       map((body: unknown) => {
         if (!xml || !body || typeof body !== 'object' || (body as { type?: string }).type !== 'EPCISQueryDocument') return body;
         res.setHeader('Content-Type', 'application/xml; charset=utf-8');
-        return epcisQueryDocumentToXml(body as never);
+        // The format applied: the server's choice for No_Preference is to write values as they were captured.
+        res.setHeader('GS1-CBV-XML-Format', cbvFormat === 'No_Preference' ? 'Never_Translates' : cbvFormat);
+        return epcisQueryDocumentToXml(withCbvXmlFormat(body as never, cbvFormat));
       }),
     );
   }
 }
 
-export function pageLink(req: Request, res: Response, params: Record<string, string | string[]>, nextPageToken: string | undefined) {
+/** A query answer's events with their CBV values as GS1-CBV-XML-Format asks (XML answers only). */
+function withCbvXmlFormat<D extends { epcisBody: { queryResults: { resultsBody: { eventList: EpcisEvent[] } } } }>(doc: D, format: CbvXmlFormat): D {
+  if (format === 'No_Preference' || format === 'Never_Translates') return doc;
+  const results = doc.epcisBody.queryResults;
+  return {
+    ...doc,
+    epcisBody: { ...doc.epcisBody, queryResults: { ...results, resultsBody: { ...results.resultsBody, eventList: results.resultsBody.eventList.map((e) => withCbvFormat(e, format)) } } },
+  };
+}
+
+/**
+ * The next page as `Link: <…>; rel="next"`, its token valid until the GS1-Next-Page-Token-Expires
+ * given with it: the service's token with its expiry (base 36 seconds) after a `~`, a character
+ * base64url never holds. `openPageToken` takes it apart again.
+ */
+export function pageLink(req: Request, res: Response, params: Record<string, string | string[]>, nextPageToken: string | undefined, now = Date.now()) {
   if (!nextPageToken) return;
+  const expires = new Date(Math.floor((now + PAGE_TOKEN_TTL_MS) / 1000) * 1000);
   const next = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (k !== 'nextPageToken') for (const x of Array.isArray(v) ? v : [v]) next.append(k, x);
-  next.set('nextPageToken', nextPageToken);
+  next.set('nextPageToken', `${nextPageToken}~${(expires.getTime() / 1000).toString(36)}`);
   res.setHeader('Link', `<${req.baseUrl}${req.path}?${next.toString()}>; rel="next"`);
+  res.setHeader('GS1-Next-Page-Token-Expires', expires.toISOString().replace('.000Z', 'Z'));
+}
+
+/**
+ * The parameters with the service's own page token, once its expiry is checked: an expired token is a
+ * 400 naming nextPageToken (QueryParameterException). A token without an expiry goes to the service as
+ * it is, which tells whether it issued it.
+ */
+export function openPageToken<P extends Record<string, string | string[]>>(params: P, now = Date.now()): P {
+  const token = params.nextPageToken;
+  if (typeof token !== 'string') return params;
+  const m = /^(.*)~([0-9a-z]{1,12})$/.exec(token);
+  if (!m) return params;
+  const expires = parseInt(m[2], 36) * 1000;
+  if (expires <= now) {
+    throw new DomainError(400, 'epcis-query', 'The query parameters are not valid', {
+      errors: [{ field: 'nextPageToken', message: `expired at ${new Date(expires).toISOString()}: run the query again` }],
+      epcisException: 'epcisException:QueryParameterException',
+    });
+  }
+  return { ...params, nextPageToken: m[1] };
 }
 
 /** A body this binding reads is JSON (the REST binding's 415 otherwise). */
@@ -154,6 +280,7 @@ export function discover(res: Response, allow: string[], capture?: { limit: numb
   res.setHeader('GS1-CBV-Min', CBV_VERSION);
   res.setHeader('GS1-CBV-Max', CBV_VERSION);
   res.setHeader('GS1-Extensions', EXTENSIONS_HEADER);
+  res.setHeader('GS1-Vendor-Version', VENDOR_VERSION);
   // Events are given back as they were captured (URN or Digital Link); REST-recorded ones as Digital Links.
   res.setHeader('GS1-EPC-Format', 'No_Preference');
   if (capture) {

@@ -29,7 +29,7 @@ import type { Request, Response } from 'express';
 import { EPCIS_CONTEXT, type EpcisDocument } from '@trace/epcis';
 import { ApiJsonResponse, badRequest, CurrentPrincipal, DomainError, notFound, Roles, schemaOfExample, type Principal } from '@trace/platform';
 import { CaptureService, MAX_EVENTS, type ErrorBehaviour } from './capture.service';
-import { captureBody, discover, EpcisHeadersInterceptor, pageLink, requireJson, XML_TYPES } from './epcis-http';
+import { ApiEpcisHeaders, captureBody, discover, EpcisHeadersInterceptor, openPageToken, pageLink, requireJson, XML_TYPES } from './epcis-http';
 import {
   CAPTURE_JOB_DONE_EXAMPLE,
   CAPTURE_JOB_EXAMPLE,
@@ -49,6 +49,7 @@ const bearerOf = (authorization?: string) => authorization?.replace(/^Bearer\s+/
 @ApiTags('epcis')
 @ApiBearerAuth()
 @UseInterceptors(EpcisHeadersInterceptor)
+@ApiEpcisHeaders()
 @Controller('v1/epcis/capture')
 export class CaptureController {
   constructor(
@@ -141,6 +142,7 @@ const QUERY_DESCRIPTION =
 @ApiTags('epcis')
 @ApiBearerAuth()
 @UseInterceptors(EpcisHeadersInterceptor)
+@ApiEpcisHeaders()
 @Controller('v1/epcis/events')
 export class EventsController {
   constructor(
@@ -160,7 +162,7 @@ export class EventsController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { document, nextPageToken } = await this.queries.query(this.queries.parse(params), principal, bearerOf(authorization));
+    const { document, nextPageToken } = await this.queries.query(this.queries.parse(openPageToken(params)), principal, bearerOf(authorization));
     pageLink(req, res, params, nextPageToken);
     return document;
   }
@@ -244,6 +246,7 @@ type Resource = keyof typeof RESOURCES;
 @ApiTags('epcis')
 @ApiBearerAuth()
 @UseInterceptors(EpcisHeadersInterceptor)
+@ApiEpcisHeaders()
 @Controller('v1/epcis')
 export class TopLevelController {
   constructor(@Inject(QueryService) private readonly queries: QueryService) {}
@@ -287,7 +290,7 @@ export class TopLevelController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const r = this.resource(resource);
-    const { member, nextPageToken } = await this.queries.values(r, params, principal, bearerOf(authorization));
+    const { member, nextPageToken } = await this.queries.values(r, openPageToken(params), principal, bearerOf(authorization));
     pageLink(req, res, params, nextPageToken);
     return { '@context': EPCIS_CONTEXT, type: 'Collection', member };
   }
@@ -312,7 +315,7 @@ export class TopLevelController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const q = this.queries.parse(params, { [RESOURCES[this.resource(resource)]]: value });
+    const q = this.queries.parse(openPageToken(params), { [RESOURCES[this.resource(resource)]]: value });
     const { document, nextPageToken } = await this.queries.query(q, principal, bearerOf(authorization));
     pageLink(req, res, params, nextPageToken);
     return document;
@@ -322,9 +325,10 @@ export class TopLevelController {
   @ApiOperation({
     summary: 'Release a nextPageToken: 501, page tokens hold nothing to release',
     description:
-      'The binding\'s optional endpoint. Page tokens here are stateless (the keyset position or offset of the next page, encoded): the ' +
-      'server keeps nothing for them, so there is nothing to release and no way to make one stop working; the answer is the binding\'s ' +
-      '501 (epcisException: epcisException:ImplementationException).',
+      'The binding\'s optional endpoint. Page tokens here are stateless (the keyset position or offset of the next page, encoded, with ' +
+      'the expiry given as GS1-Next-Page-Token-Expires, a day after the page): the server keeps nothing for them, so there is nothing to ' +
+      'release and no way to make one stop working before it expires; the answer is the binding\'s 501 (epcisException: ' +
+      'epcisException:ImplementationException).',
   })
   @ApiResponse({ status: 501, description: 'Not implemented: page tokens are stateless (epcisException:ImplementationException)' })
   discardToken(): never {

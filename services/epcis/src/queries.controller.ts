@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Options, Para
 import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiJsonResponse, CurrentPrincipal, schemaOfExample, type Principal } from '@trace/platform';
-import { discover, EpcisHeadersInterceptor, pageLink, requireJson } from './epcis-http';
+import { ApiEpcisHeaders, discover, EpcisHeadersInterceptor, openPageToken, pageLink, requireJson } from './epcis-http';
 import { NamedQueryService } from './named-query.service';
 import { NAMED_QUERY_EXAMPLE, QUERY_DOCUMENT_EXAMPLE } from './openapi-examples';
 
@@ -13,6 +13,7 @@ const location = (name: string) => `/v1/epcis/queries/${encodeURIComponent(name)
 @ApiTags('epcis')
 @ApiBearerAuth()
 @UseInterceptors(EpcisHeadersInterceptor)
+@ApiEpcisHeaders()
 @Controller('v1/epcis/queries')
 export class QueriesController {
   constructor(@Inject(NamedQueryService) private readonly named: NamedQueryService) {}
@@ -41,7 +42,7 @@ export class QueriesController {
   @ApiOperation({ summary: 'The organisation\'s named queries, by name, paged (perPage, nextPageToken, Link rel="next")' })
   @ApiJsonResponse(200, 'An array of { name, query }', [NAMED_QUERY_EXAMPLE])
   async list(@Query() params: Record<string, string>, @CurrentPrincipal() principal: Principal, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const { member, nextPageToken } = await this.named.list(params, principal);
+    const { member, nextPageToken } = await this.named.list(openPageToken(params), principal);
     pageLink(req, res, params, nextPageToken);
     return member;
   }
@@ -99,7 +100,7 @@ export class QueriesController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { document, nextPageToken } = await this.named.events(name, params, principal, bearerOf(authorization));
+    const { document, nextPageToken } = await this.named.events(name, openPageToken(params), principal, bearerOf(authorization));
     pageLink(req, res, params, nextPageToken);
     return document;
   }

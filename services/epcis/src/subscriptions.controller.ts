@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Options, Param, Post, 
 import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiJsonResponse, CurrentPrincipal, schemaOfExample, type Principal } from '@trace/platform';
-import { discover, EpcisHeadersInterceptor, requireJson } from './epcis-http';
+import { ApiEpcisHeaders, discover, EpcisHeadersInterceptor, requireJson } from './epcis-http';
 import { SCHEDULED_SUBSCRIPTION_EXAMPLE, SCHEDULED_SUBSCRIPTION_REQUEST_EXAMPLE, SUBSCRIPTION_EXAMPLE, SUBSCRIPTION_REQUEST_EXAMPLE } from './openapi-examples';
 import { SubscriptionService } from './subscription.service';
 
@@ -12,6 +12,7 @@ const location = (name: string, id: string) => `/v1/epcis/queries/${encodeURICom
 @ApiTags('epcis')
 @ApiBearerAuth()
 @UseInterceptors(EpcisHeadersInterceptor)
+@ApiEpcisHeaders()
 @Controller('v1/epcis/queries/:name/subscriptions')
 export class SubscriptionsController {
   constructor(@Inject(SubscriptionService) private readonly subscriptions: SubscriptionService) {}
