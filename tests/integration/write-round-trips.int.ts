@@ -73,17 +73,26 @@ describe('round trips of the write path (embedded app, real PostgreSQL)', () => 
     expect(all.filter((s) => /FROM batches WHERE id = \$1$|FROM batch_custody WHERE|FROM locations/.test(s))).toEqual([]);
   });
 
-  it('a relay pass is two round trips: START TRANSACTION with the lock and the claim, then the mark with COMMIT', async () => {
+  it('delivery: a relay pass is two round trips (START with lock and claim; mark with COMMIT), a consumer\'s START goes with its inbox rows', async () => {
     sent = [];
     expect((await A.api.post('/v1/agri/batches', aBatch('RT-3', A.locations.farm))).status).toBe(201);
-    const all = await eventually(async () => (sent?.some((s) => /^UPDATE outbox SET sent_at/.test(s.text)) ? sent : undefined));
+    // A pass begun before the recording (the previous test's delivery) is seen without its claim: wait for one seen whole.
+    const claimOf = (all: { client: unknown; text: string }[], mark: { client: unknown; text: string }) => {
+      const own = all.filter((s) => s.client === mark.client);
+      return own[own.indexOf(mark) - 1]?.text;
+    };
+    const all = await eventually(async () =>
+      sent?.some((s) => /^UPDATE outbox SET sent_at/.test(s.text) && claimOf(sent!, s) !== undefined) ? [...sent] : undefined,
+    );
     sent = undefined;
-    const mark = all.find((s) => /^UPDATE outbox SET sent_at/.test(s.text))!;
-    const own = all.filter((s) => s.client === mark.client).map((s) => s.text);
-    const at = own.indexOf(mark.text);
-    expect(own[at - 1]).toMatch(/^START TRANSACTION; WITH lock AS MATERIALIZED \(SELECT pg_try_advisory_xact_lock\(.*FROM lock, outbox o .*FOR UPDATE OF o SKIP LOCKED$/);
+    const mark = all.find((s) => /^UPDATE outbox SET sent_at/.test(s.text) && claimOf(all, s) !== undefined)!;
+    expect(claimOf(all, mark)).toMatch(/^START TRANSACTION; WITH lock AS MATERIALIZED \(SELECT pg_try_advisory_xact_lock\(.*FROM lock, outbox o .*FOR UPDATE OF o SKIP LOCKED$/);
     expect(mark.text).toMatch(/; COMMIT$/);
     expect(all.filter((s) => /^SELECT pg_try_advisory_xact_lock/.test(s.text))).toEqual([]);
+    // Each consumer's transaction opens with its inbox rows in the same round trip.
+    const consumers = all.filter((s) => /INSERT INTO inbox/.test(s.text)).map((s) => s.text);
+    expect(consumers.length).toBeGreaterThan(0);
+    for (const text of consumers) expect(text).toMatch(/^START TRANSACTION; INSERT INTO inbox \(consumer, event_id, topic, event_type\) VALUES \('/);
   });
 
   it('audit entries recorded together are one INSERT, kept in the order recorded', async () => {

@@ -7,7 +7,8 @@ import {
   type EventCase,
   type EventEnvelope,
 } from '@trace/contracts';
-import { RequestContext, type Logger } from '@trace/platform';
+import { escapeLiteral } from 'pg';
+import { RequestContext, transactionStartingWith, type Logger } from '@trace/platform';
 import { isGeneratedUuid } from '@trace/trace-chain';
 import { backoffDelay, sleep } from './backoff';
 import {
@@ -178,13 +179,7 @@ export class InboxDispatcher {
   }
 
   private async applyMany(ready: Ready[]): Promise<Set<number>> {
-    return this.dataSource.transaction(async (manager) => {
-      const inserted: { event_id: string }[] = await manager.query(
-        `INSERT INTO inbox (consumer, event_id, topic, event_type)
-         SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[])
-         ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
-        [this.consumer, ready.map((r) => r.envelope.id), ready.map((r) => r.topic), ready.map((r) => r.envelope.type)],
-      );
+    return transactionStartingWith(this.dataSource, this.inboxInsert(ready), async (inserted: { event_id: string }[], manager) => {
       // The same event twice in one batch is inserted once: the first occurrence applies it.
       const freshIds = new Set(inserted.map((r) => r.event_id.toLowerCase()));
       const fresh = ready.filter((r) => freshIds.delete(r.envelope.id.toLowerCase()));
@@ -194,16 +189,24 @@ export class InboxDispatcher {
   }
 
   private async applyOnce(message: Omit<Ready, 'i'>): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const inserted: unknown[] = await manager.query(
-        `INSERT INTO inbox (consumer, event_id, topic, event_type) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
-        [this.consumer, message.envelope.id, message.topic, message.envelope.type],
-      );
+    return transactionStartingWith(this.dataSource, this.inboxInsert([message]), async (inserted, manager) => {
       if (inserted.length === 0) return false;
       await this.applyInOrder(manager, [message]);
       return true;
     });
+  }
+
+  /**
+   * The inbox rows of a run, as the statement that goes out with the
+   * transaction's START (transactionStartingWith: literals, no parameters).
+   * Every value is quoted; the ids are UUIDs and the topics and types known
+   * names already (envelopeProblem).
+   */
+  private inboxInsert(messages: Omit<Ready, 'i'>[]): string {
+    const consumer = escapeLiteral(this.consumer);
+    const rows = messages.map((m) => `(${consumer}, ${escapeLiteral(m.envelope.id)}, ${escapeLiteral(m.topic)}, ${escapeLiteral(m.envelope.type)})`);
+    return `INSERT INTO inbox (consumer, event_id, topic, event_type) VALUES ${rows.join(', ')}
+            ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`;
   }
 
   /**

@@ -1,4 +1,5 @@
-import { DataSource, DataSourceOptions, EntitySchema, MixedList } from 'typeorm';
+import type { PoolClient, QueryResult } from 'pg';
+import { DataSource, DataSourceOptions, EntityManager, EntitySchema, MixedList } from 'typeorm';
 import type { Logger } from './logging';
 
 export interface ServiceDatabaseOptions {
@@ -72,6 +73,41 @@ export async function initializeServiceDatabase(ds: DataSource, logger?: Logger)
     if (applied.length > 0) logger?.info({ schema, migrations: applied.map((m) => m.name) }, 'migrations applied');
   } finally {
     await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [`migrations:${schema}`]).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+/**
+ * Runs `work` in a transaction whose first statement goes out with its
+ * `START TRANSACTION`, in one round trip, and commits it: a transaction costs
+ * the round trips of its statements plus the COMMIT, not one more for the
+ * START. The pair goes over the simple protocol, which takes no parameters:
+ * `first` must carry its values as literals (escapeLiteral from `pg`, or
+ * numbers checked as such). `work` gets the first statement's rows and the
+ * transaction's manager, on which everything is as after
+ * `queryRunner.startTransaction()` (commit hooks, savepoints of nested
+ * transactions); a failure rolls back and is rethrown.
+ */
+export async function transactionStartingWith<R, T>(
+  dataSource: DataSource,
+  first: string,
+  work: (rows: R[], manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  const runner = dataSource.createQueryRunner('master');
+  try {
+    const client = (await runner.connect()) as PoolClient;
+    await runner.broadcaster.broadcast('BeforeTransactionStart');
+    // Set before the round trip: if `first` fails, the transaction is open (aborted) and must be rolled back.
+    Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
+    const results = (await client.query(`START TRANSACTION; ${first}`)) as unknown as QueryResult[];
+    await runner.broadcaster.broadcast('AfterTransactionStart');
+    const out = await work(results[results.length - 1].rows as R[], runner.manager);
+    await runner.commitTransaction();
+    return out;
+  } catch (err) {
+    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    throw err;
+  } finally {
     await runner.release();
   }
 }
