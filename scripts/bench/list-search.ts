@@ -27,6 +27,7 @@ import { listBatches, BATCH_LIST_FILTERS } from '../../libs/trace-service/src/li
 import { LIST_MIGRATIONS } from '../../libs/trace-service/src/lists/migrations';
 import { TRACE_CHAIN_MIGRATIONS } from '../../libs/trace-service/src/migrations';
 import { TraceChainTimeOffsets1765000300000 } from '../../libs/trace-service/src/time-offsets.migration';
+import { TraceChainEpcisContext1765500061500 } from '../../libs/trace-service/src/epcis-context.migration';
 import { LINEAGE_MIGRATIONS } from '../../services/lineage/src/migrations';
 import { LineageListQuery } from '../../services/lineage/src/lists/lists.query';
 
@@ -152,7 +153,7 @@ async function main(): Promise<void> {
   log(`node ${process.version}, PostgreSQL ${(await db.query('SHOW server_version')).rows[0].server_version}`);
   const sources: DataSource[] = [];
   try {
-    const agri = await migrate('agri', prefix, [...TRACE_CHAIN_MIGRATIONS, ...HOLDINGS_MIGRATIONS, ...INSPECTION_MIGRATIONS, TraceChainTimeOffsets1765000300000, ...LIST_MIGRATIONS]);
+    const agri = await migrate('agri', prefix, [...TRACE_CHAIN_MIGRATIONS, ...HOLDINGS_MIGRATIONS, ...INSPECTION_MIGRATIONS, TraceChainTimeOffsets1765000300000, ...LIST_MIGRATIONS, TraceChainEpcisContext1765500061500]);
     const lineageDs = await migrate('lineage', prefix, LINEAGE_MIGRATIONS);
     sources.push(agri, lineageDs);
     log('generating (SQL, in the database):');

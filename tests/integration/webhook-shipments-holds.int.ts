@@ -218,7 +218,7 @@ describe('webhooks: shipment.incoming to the receiver, batch.held to every holde
     // …and a query by receiver finds it.
     const byReceiver = ok(await F.api.get(`/v1/epcis/events?MATCH_epcClass=${encodeURIComponent(epcClass)}&EQ_destination_possessing_party=${encodeURIComponent(`urn:uuid:${P.id}`)}`), 200);
     expect(byReceiver.epcisBody.queryResults.resultsBody.eventList.map((e: any) => e.eventID)).toEqual([`urn:uuid:${shipped.id}`]);
-    const exported = ok(await F.api.get(`/v1/agri/batches/${grain.id}/epcis`), 200).epcisBody.eventList as any[];
+    const exported = ok(await F.api.get(`/v1/agri/batches/${grain.id}/epcis?include=chain`), 200).epcisBody.eventList as any[];
     const shipping = exported.find((e) => e.eventID === `urn:uuid:${shipped.id}`);
     expect(shipping).toMatchObject(parties);
     expect(exported.find((e) => e.bizStep === 'commissioning')?.destinationList).toBeUndefined();

@@ -6,3 +6,4 @@ export * from './types';
 export * from './xml-binding';
 export * from './query-schedule';
 export * from './rest-headers';
+export * from './namespaces';

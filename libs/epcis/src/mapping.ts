@@ -1,5 +1,6 @@
 import { batchKey, parseObjectId, type ObjectRef } from './identifiers';
-import { EPCIS_CONTEXT, TRACE_NS, TRACE_NS_PREFIX, type EpcisDocument, type EpcisEvent, type QuantityElement } from './types';
+import { answerContext, type ContextualEvent } from './namespaces';
+import { TRACE_NS, TRACE_NS_PREFIX, type EpcisDocument, type EpcisEvent, type QuantityElement } from './types';
 
 /** Where an object stands in an event: what the chain event on its batch records. */
 export type ObjectRole = 'object' | 'parent' | 'child' | 'input' | 'output';
@@ -229,11 +230,19 @@ function movementParties(c: Record<string, unknown>): Pick<EpcisEvent, 'sourceLi
 
 const BTT = new Set(['bol', 'cert', 'desadv', 'inv', 'pedigree', 'po', 'poc', 'prodorder', 'recadv', 'rma', 'testprd', 'testres', 'upevt']);
 
-const context = () => [EPCIS_CONTEXT, { [TRACE_NS_PREFIX]: TRACE_NS }];
+/**
+ * Events as an answer holds them: plain ones (GS1's context and ours declared), or events with the
+ * context they were captured with, declared as answerContext merges them (prefixes renamed on a clash).
+ */
+function answer(items: readonly (EpcisEvent | ContextualEvent)[]): { context: unknown[]; events: EpcisEvent[] } {
+  return answerContext(items.map((x) => (isContextual(x) ? x : { event: x })));
+}
+const isContextual = (x: EpcisEvent | ContextualEvent): x is ContextualEvent => !('type' in x) && 'event' in x;
 
-export function epcisDocument(events: EpcisEvent[], creationDate = new Date()): EpcisDocument {
+export function epcisDocument(items: readonly (EpcisEvent | ContextualEvent)[], creationDate = new Date()): EpcisDocument {
+  const { context, events } = answer(items);
   return {
-    '@context': context(),
+    '@context': context,
     type: 'EPCISDocument',
     schemaVersion: '2.0',
     creationDate: creationDate.toISOString(),
@@ -241,9 +250,10 @@ export function epcisDocument(events: EpcisEvent[], creationDate = new Date()): 
   };
 }
 
-export function epcisQueryDocument(events: EpcisEvent[], queryName = 'SimpleEventQuery', creationDate = new Date()) {
+export function epcisQueryDocument(items: readonly (EpcisEvent | ContextualEvent)[], queryName = 'SimpleEventQuery', creationDate = new Date()) {
+  const { context, events } = answer(items);
   return {
-    '@context': context(),
+    '@context': context,
     type: 'EPCISQueryDocument',
     schemaVersion: '2.0',
     creationDate: creationDate.toISOString(),

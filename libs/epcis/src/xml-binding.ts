@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { contextPrefixes } from './event-hash';
 import { EPCIS_CONTEXT, type EpcisEvent } from './types';
 
 /**
@@ -298,11 +299,15 @@ export function eventToXml(e: EpcisEvent): string {
 }
 
 /**
- * An EPCISQueryDocument (JSON binding) as EPCIS 2.0 XML. `namespaces` are the prefixes the caller
- * knows (a document's @context); a prefix an event uses without one is declared under
- * `urn:undeclared-prefix:{prefix}` so the answer stays well-formed.
+ * An EPCISQueryDocument (JSON binding) as EPCIS 2.0 XML. `namespaces` are the prefixes its @context
+ * binds (by default: the document's own, where answers declare the namespaces each event was captured
+ * with); a prefix an event uses without one (an event captured before namespaces were kept) is
+ * declared under `urn:undeclared-prefix:{prefix}` so the answer stays well-formed.
  */
-export function epcisQueryDocumentToXml(doc: { creationDate?: string; epcisBody: { queryResults: { queryName?: string; subscriptionID?: string; resultsBody: { eventList: EpcisEvent[] } } } }, namespaces: Record<string, string> = {}): string {
+export function epcisQueryDocumentToXml(
+  doc: { '@context'?: unknown; creationDate?: string; epcisBody: { queryResults: { queryName?: string; subscriptionID?: string; resultsBody: { eventList: EpcisEvent[] } } } },
+  namespaces: Record<string, string> = contextPrefixes(doc['@context']),
+): string {
   const results = doc.epcisBody.queryResults;
   const events = results.resultsBody.eventList;
   const declared = Object.entries({ ...Object.fromEntries([...prefixesUsed(events)].map((p) => [p, `urn:undeclared-prefix:${p}`])), ...namespaces })

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiExcludeController, ApiForbiddenResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiExcludeController, ApiForbiddenResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type as TransformType } from 'class-transformer';
 import { IsNotEmpty, IsNumber, IsOptional, IsPositive, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
 import { ApiJsonResponse, badRequest, CurrentPrincipal, Internal, IsOffsetTime, Public, Roles, type Principal } from '@trace/platform';
@@ -154,14 +154,27 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
     }
 
     @Get(':id/epcis')
+    @ApiQuery({
+      name: 'include',
+      required: false,
+      enum: ['chain'],
+      description:
+        'chain: every event also carries its chain link (trace:chain, with this system\'s organisation, batch and event ids), so that capturing the ' +
+        'export into another system reproduces the same hashes (the round trip). Without it the export is for trading partners: no internal ids ' +
+        '(REST-recorded events are named by their CBV event hash)',
+    })
     @ApiJsonResponse(
       200,
-      'The chain as an EPCIS 2.0 EPCISDocument; every event carries its chain link (trace:chain) so that capturing it into another system reproduces the same hashes',
+      'The chain as an EPCIS 2.0 EPCISDocument, each event with the namespaces it was captured with declared in @context; with include=chain every ' +
+        'event carries its chain link (trace:chain)',
       EPCIS_DOCUMENT_EXAMPLE,
     )
-    async epcisExport(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {
+    async epcisExport(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal, @Query('include') include?: string | string[]) {
+      if (include !== undefined && include !== 'chain') {
+        throw badRequest('validation', 'include takes one value: chain', [{ field: 'include', message: 'must be chain' }]);
+      }
       const batch = await this.epcis.visibleBatch(id, principal);
-      return epcisDocument(await this.epcis.export(batch));
+      return epcisDocument(await this.epcis.export(batch, { chain: include === 'chain' }));
     }
 
     @Get(':id/verify')

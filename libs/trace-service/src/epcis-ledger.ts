@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { IdentityClaims } from '@trace/contracts';
-import type { EpcisEvent } from '@trace/epcis';
+import type { ContextualEvent } from '@trace/epcis';
 import type { Outbox } from '@trace/messaging';
 import type { Directory, Principal } from '@trace/platform';
 import type { DomainRules } from '@trace/trace-chain';
@@ -47,9 +47,9 @@ export class EpcisChainService implements EpcisLedger {
     return applyCapture(this.core, req, principal, onProgress);
   }
 
-  /** The batch's chain as EPCIS events, each carrying its link so a fresh system can store the same chain. */
-  export(batch: BatchRow): Promise<EpcisEvent[]> {
-    return exportChain(this.core.dataSource, this.core.directory, this.core.domain, batch);
+  /** The batch's chain as EPCIS events (see exportChain: `chain` attaches each link, internal ids and all). */
+  export(batch: BatchRow, opts: { chain: boolean } = { chain: false }): Promise<ContextualEvent[]> {
+    return exportChain(this.core.dataSource, this.core.directory, this.core.domain, batch, opts);
   }
 
   query(q: DomainQuery, principal: Principal): Promise<QueriedEvent[]> {

@@ -118,7 +118,7 @@ export const EPCIS_DOCUMENT_EXAMPLE = {
     eventList: [
       {
         type: 'ObjectEvent',
-        eventID: `urn:uuid:${ids.event}`,
+        eventID: 'ni:///sha-256;6d0f9f1d3c2b1a09e8f7d6c5b4a3928170f6e5d4c3b2a1908f7e6d5c4b3a2918?ver=CBV2.0',
         eventTime: '2026-12-06T07:53:14+08:00',
         eventTimeZoneOffset: '+08:00',
         recordTime: '2026-12-06T07:53:14.864Z',
@@ -128,7 +128,6 @@ export const EPCIS_DOCUMENT_EXAMPLE = {
         disposition: 'active',
         readPoint: { id: `urn:uuid:${ids.farmLocation}` },
         bizLocation: { id: `urn:uuid:${ids.farmLocation}` },
-        'trace:chain': { domain: 'agri', gtin: '06917965435904', lot: 'TOM-2026-12-06', kind: 'lot', seq: 1, prevHash: '0'.repeat(64), hash: 'ac6c1a402fcf6bb775951c9aed21f79910eff4037a58fa01880b08fdab79bee0' },
       },
     ],
   },

@@ -10,6 +10,7 @@ import {
   COUNT_UNIT,
   DOMAIN_HINT_KEY,
   epcisEventHash,
+  eventContext,
   eventKeys,
   eventObjects,
   parseLocationId,
@@ -18,6 +19,7 @@ import {
   type CarriedLink,
   type EpcisDocument,
   type EpcisEvent,
+  type EventContext,
 } from '@trace/epcis';
 import { badRequest, DomainError, notFound, type Principal } from '@trace/platform';
 import { BatchRegistry, DOMAINS, type PlannedChainEvent, type PlannedTarget } from '@trace/trace-service';
@@ -71,6 +73,7 @@ interface UnboundEvent {
   readPoint: string | null;
   bizLocation: string | null;
   epcKeys: string[];
+  context?: EventContext;
 }
 
 /**
@@ -211,7 +214,7 @@ export class CaptureService {
   private async run(id: string, doc: EpcisDocument, behaviour: ErrorBehaviour, principal: Principal, bearer: string | undefined) {
     const raw = doc.epcisBody.eventList;
     const recordTime = new Date().toISOString();
-    const { perDomain, unbound } = await this.plan(raw, contextPrefixes(doc['@context']), bearer);
+    const { perDomain, unbound } = await this.plan(raw, doc['@context'], bearer);
     const eventIdOf = (i: number) => raw[i]?.eventID;
     const named = (e: { index: number; reason: string }): CaptureError => ({ eventIndex: e.index, ...(eventIdOf(e.index) ? { eventID: eventIdOf(e.index) } : {}), reason: e.reason });
     const atomic = behaviour === 'rollback';
@@ -273,9 +276,10 @@ export class CaptureService {
       for (const e of events) {
         await m.query(
           `INSERT INTO unbound_events (epcis_hash, epcis_error, record_time, event_time, event_type, biz_step, disposition, read_point, biz_location,
-                                       epc_keys, org_id, capture_id, event)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) ON CONFLICT DO NOTHING`,
-          [e.hash, e.error, recordTime, e.eventTime, e.type, e.bizStep, e.disposition, e.readPoint, e.bizLocation, e.epcKeys, principal.orgId, captureId, e.event],
+                                       epc_keys, org_id, capture_id, event, epcis_context)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT DO NOTHING`,
+          [e.hash, e.error, recordTime, e.eventTime, e.type, e.bizStep, e.disposition, e.readPoint, e.bizLocation, e.epcKeys, principal.orgId, captureId, e.event,
+            e.context ? JSON.stringify(e.context) : null],
         );
       }
     });
@@ -288,16 +292,19 @@ export class CaptureService {
    * describes well enough to create (a product we know, a lot or serial, a
    * quantity). Nothing is written here.
    */
-  private async plan(raw: EpcisEvent[], context: Record<string, string>, bearer: string | undefined) {
+  private async plan(raw: EpcisEvent[], documentContext: unknown, bearer: string | undefined) {
+    const prefixes = contextPrefixes(documentContext);
     const analysed = raw.map((r, index) => {
       const stripped = stripTraceExtensions(r);
-      const hash = epcisEventHash(stripped, context);
+      const hash = epcisEventHash(stripped, prefixes);
       // Every stored event has an eventID a partner can name it by: its own, else its event hash (GS1's rule).
       const event = stripped.eventID ? stripped : { ...stripped, eventID: hash };
       return {
         index,
         event,
         hash,
+        // The namespaces its names use, kept with it: answers declare them as this document did.
+        context: eventContext(stripped, documentContext),
         objects: eventObjects(event),
         carried: r[CARRIED_LINK_KEY] as CarriedLink | undefined,
         hint: typeof r[DOMAIN_HINT_KEY] === 'string' ? (r[DOMAIN_HINT_KEY] as string) : undefined,
@@ -346,6 +353,7 @@ export class CaptureService {
         readPoint,
         bizLocation,
         epcKeys: eventKeys(e),
+        ...(a.context ? { context: a.context } : {}),
       };
       let items = a.objects.filter((o) => o.ref.kind === 'trade-item' && (o.ref.lot ?? o.ref.serial) !== undefined);
       // An exported event carries the link of the batch it was exported from: it is stored on that chain

@@ -152,10 +152,24 @@ export class EpcisScheduledSubscriptions1765104417000 implements MigrationInterf
   }
 }
 
+/** The @context entries each partner event was captured with (see TraceChainEpcisContext1765500061500): answers declare them as they were. */
+export class UnboundEventContext1765500061600 implements MigrationInterface {
+  name = 'UnboundEventContext1765500061600';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE unbound_events ADD COLUMN epcis_context jsonb`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE unbound_events DROP COLUMN epcis_context');
+  }
+}
+
 export const EPCIS_MIGRATIONS = [
   EpcisTables1764300002000,
   UnboundEventIds1765000015000,
   EpcisNamedQueries1765031000000,
   EpcisQuerySubscriptions1765093000000,
   EpcisScheduledSubscriptions1765104417000,
+  UnboundEventContext1765500061600,
 ];

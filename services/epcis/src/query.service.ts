@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { cbvName, epcisQueryDocument, eventKeys, parseLocationId, parseObjectId, type EpcisEvent } from '@trace/epcis';
+import { cbvName, epcisQueryDocument, eventKeys, parseLocationId, parseObjectId, type ContextualEvent, type EpcisEvent, type EventContext } from '@trace/epcis';
 import { badRequest, DomainError, notFound, type Principal } from '@trace/platform';
 import { parseOffsetTime } from '@trace/trace-chain';
 import { BatchRegistry, type DomainQuery, type QueriedEvent } from '@trace/trace-service';
@@ -320,7 +320,7 @@ export class QueryService {
     const last = page[page.length - 1];
     const next = more && last && (left === undefined || left > 0);
     return {
-      document: epcisQueryDocument(page.map((e) => e.event)),
+      document: epcisQueryDocument(page),
       nextPageToken: next ? encodeToken({ after: { recordTime: last.recordTime, key: last.key }, remaining: left }) : undefined,
     };
   }
@@ -333,13 +333,13 @@ export class QueryService {
   async recordedSince(p: ParsedQuery, after: { recordTime: string; key: string }, before: string, max: number, principal: Principal) {
     const filter = p.filter ?? (() => true);
     const lt = p.domain.ltRecordTime && Date.parse(p.domain.ltRecordTime) < Date.parse(before) ? p.domain.ltRecordTime : before;
-    const events: EpcisEvent[] = [];
+    const events: ContextualEvent[] = [];
     let last = after;
     // No bearer: a subscription is run by the service for the organisation that made it (embedded: in-process stores).
     for await (const e of this.stream({ ...p.domain, ltRecordTime: lt, after }, principal, undefined, max + 1)) {
       if (events.length === max) break;
       last = { recordTime: e.recordTime, key: e.key };
-      if (filter(e.event)) events.push(e.event);
+      if (filter(e.event)) events.push(e);
     }
     return { events, last };
   }
@@ -360,7 +360,7 @@ export class QueryService {
     const offset = p.offset ?? 0;
     const page = all.slice(offset, Math.min(offset + p.domain.limit, total));
     const end = offset + page.length;
-    return { document: epcisQueryDocument(page.map((e) => e.event)), nextPageToken: end < total ? encodeToken({ offset: end }) : undefined };
+    return { document: epcisQueryDocument(page), nextPageToken: end < total ? encodeToken({ offset: end }) : undefined };
   }
 
   /**
@@ -393,8 +393,8 @@ export class QueryService {
 
   /** An event by its eventID or its event hash: the event and any error declaration of it. */
   async event(eventId: string, principal: Principal, bearer: string | undefined) {
-    const found: EpcisEvent[] = [];
-    for await (const e of this.stream({ eventIds: [eventId], limit: 100 }, principal, bearer, 100)) found.push(e.event);
+    const found: QueriedEvent[] = [];
+    for await (const e of this.stream({ eventIds: [eventId], limit: 100 }, principal, bearer, 100)) found.push(e);
     if (!found.length) throw notFound('epcis-event', `No event ${eventId}`);
     return epcisQueryDocument(found);
   }
@@ -422,17 +422,18 @@ export class QueryService {
     if (q.after) where.push(`(record_time, ${key}) > (${p(q.after.recordTime)}::timestamptz, ${p(q.after.key)})`);
     if (principal.role === 'operator') where.push(`org_id = ${p(principal.orgId)}`);
     const rows = (await this.ds.query(
-      `SELECT event, ${key} AS sort_key, to_char(record_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS record_time_us,
+      `SELECT event, epcis_context, ${key} AS sort_key, to_char(record_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS record_time_us,
               to_char(record_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS record_time_ms
          FROM unbound_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY record_time, sort_key LIMIT ${p(q.limit)}`,
       params,
-    )) as { event: EpcisEvent; sort_key: string; record_time_us: string; record_time_ms: string }[];
+    )) as { event: EpcisEvent; epcis_context: EventContext | null; sort_key: string; record_time_us: string; record_time_ms: string }[];
     return rows.map((r) => ({
       recordTime: r.record_time_us,
       key: r.sort_key,
       // Partner events stored before every capture got an eventID are named by their event hash.
       event: { ...r.event, ...(r.event.eventID ? {} : { eventID: r.sort_key.replace(/!$/, '') }), recordTime: r.record_time_ms },
+      ...(r.epcis_context ? { context: r.epcis_context } : {}),
     }));
   }
 }

@@ -9,6 +9,7 @@ import { ChunkWriter } from './chunk-writer';
 import { claimCreated } from './claim-created';
 import type { ApplyRequest, ApplyResult, PlannedChainEvent } from './contract';
 import { resolveReceivers } from './receivers';
+import { storedAlready } from './stored-already';
 
 /** What storing captured events works with: the domain's store, its rules, and its peers (directory, identity claims). */
 export interface CaptureCore {
@@ -70,11 +71,15 @@ export async function applyCapture(core: CaptureCore, req: ApplyRequest, princip
     }
     return out;
   };
+  // An export or query answer captured again: what the chains hold already is a duplicate, not a new link.
+  const already = await storedAlready(core.dataSource, core.directory, req.events);
+  for (const index of already) results.push({ index, stored: false, duplicate: true });
+  const events = already.size ? req.events.filter((e) => !already.has(e.index)) : req.events;
   if (req.atomic) {
-    results.push(...(await runTx(req.events, req.dryRun ? undefined : onProgress)));
+    results.push(...(await runTx(events, req.dryRun ? undefined : onProgress)));
   } else {
-    for (let i = 0; i < req.events.length; i += CHUNK) {
-      const chunk = req.events.slice(i, i + CHUNK);
+    for (let i = 0; i < events.length; i += CHUNK) {
+      const chunk = events.slice(i, i + CHUNK);
       try {
         results.push(...(await runTx(chunk)));
       } catch {

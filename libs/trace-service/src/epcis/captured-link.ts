@@ -99,6 +99,7 @@ export function capturedLink(
     // What a v1 carried link never recorded stays unrecorded (its hash could not cover it).
     status_after: carried ? (shown?.statusAfter ?? null) : after.status, epcis_hash: ev.hash, epcis_error: ev.error,
     epcis_type: ev.type, epc_keys: ev.epcKeys, read_point: ev.readPoint, biz_location: ev.bizLocation,
+    epcis_context: ev.context ?? null,
   };
   return { row, link, content, after, bizStep, disposition: disposition ?? null, eventTime, locationId: (content.locationId as string | undefined) ?? ev.locationId };
 }

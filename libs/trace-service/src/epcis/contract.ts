@@ -1,5 +1,5 @@
 import type { ItemKind } from '@trace/contracts';
-import type { CarriedLink, EpcisEvent } from '@trace/epcis';
+import type { CarriedLink, EpcisEvent, EventContext } from '@trace/epcis';
 import type { Principal } from '@trace/platform';
 
 /*
@@ -45,6 +45,8 @@ export interface PlannedChainEvent {
   readPoint: string | null;
   bizLocation: string | null;
   epcKeys: string[];
+  /** The @context entries the event uses, as its document declared them (kept with it, given back in answers). */
+  context?: EventContext;
   targets: PlannedTarget[];
 }
 
@@ -93,6 +95,8 @@ export interface QueriedEvent {
   recordTime: string;
   key: string;
   event: EpcisEvent;
+  /** The @context entries it was captured with (none: recorded over REST, or captured before they were kept). */
+  context?: EventContext | null;
 }
 
 /** Products and objects the EPCIS service asks a domain about. */

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { CARRIED_LINK_KEY, nativeToEpcis, parseLocationId, stripTraceExtensions, type CarriedLink, type EpcisEvent } from '@trace/epcis';
+import { CARRIED_LINK_KEY, epcisEventHash, nativeToEpcis, parseLocationId, stripTraceExtensions, type CarriedLink, type ContextualEvent, type EpcisEvent, type EventContext } from '@trace/epcis';
 import type { Directory } from '@trace/platform';
 import { formatOffsetTime, isUuid } from '@trace/trace-chain';
 import type { DomainName } from '../domains';
@@ -10,18 +10,31 @@ export interface EpcisRowColumns {
   epcis_hash: string | null;
   epcis_error: boolean;
   epcis_type: string | null;
+  /** The @context entries it was captured with (null: REST-recorded, or captured before they were kept). */
+  epcis_context?: EventContext | null;
 }
 
-/** The batch's chain as EPCIS events, each carrying its link so a fresh system can store the same chain. */
-export async function exportChain(ds: DataSource, directory: Directory | undefined, domain: DomainName, batch: BatchRow): Promise<EpcisEvent[]> {
+/**
+ * The batch's chain as EPCIS events, each with the @context it was captured with. For a trading
+ * partner (`chain` false) no internal id goes out: an event recorded over REST is named by its CBV
+ * event hash, not by its link's UUID, and no link is attached. With `chain`, each event carries its
+ * link (trace:chain: the exporter's organisation, batch and event UUIDs) so a fresh system can store
+ * the very same chain (the round trip), and REST-recorded events keep their `urn:uuid:` eventIDs.
+ */
+export async function exportChain(ds: DataSource, directory: Directory | undefined, domain: DomainName, batch: BatchRow, opts: { chain: boolean }): Promise<ContextualEvent[]> {
   const rows = (await ds.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [batch.id])) as (EventRow & EpcisRowColumns)[];
   const locations = new Map<string, string>();
-  const out: EpcisEvent[] = [];
+  const out: ContextualEvent[] = [];
   // The original of a declared error stays on the chain, marked (the declaration is a later link).
   const declared = new Set(rows.filter((r) => r.epcis_error && r.epcis_hash).map((r) => r.epcis_hash));
   for (const r of rows) {
     const event = await toEpcis(directory, r, batch, locations);
     if (r.epcis_hash && !r.epcis_error && declared.has(r.epcis_hash)) event['trace:erroneous'] = true;
+    const context = r.epcis_context ? { context: r.epcis_context } : {};
+    if (!opts.chain) {
+      out.push({ event: r.content.epcis ? event : { ...event, eventID: nativeEventHash(event) }, ...context });
+      continue;
+    }
     const stored = chainLinkOf(r);
     const link: CarriedLink = {
       domain, gtin: batch.gtin, lot: batch.lot, kind: batch.item_kind ?? 'lot', seq: r.seq, prevHash: r.prev_hash, hash: r.hash, content: r.content,
@@ -29,9 +42,15 @@ export async function exportChain(ds: DataSource, directory: Directory | undefin
         ? { hashVersion: 2, shown: { ...stored.shown, eventTime: new Date(stored.shown.eventTime).toISOString(), eventTimeOffset: stored.shown.eventTimeOffset ?? null } }
         : {}),
     };
-    out.push({ ...event, [CARRIED_LINK_KEY]: link });
+    out.push({ event: { ...event, [CARRIED_LINK_KEY]: link }, ...context });
   }
   return out;
+}
+
+/** A REST-recorded event's CBV event hash: its eventID for a trading partner (GS1's rule for an event with no id of its own). */
+export function nativeEventHash(event: EpcisEvent): string {
+  const { eventID: _internal, ...rest } = stripTraceExtensions(event);
+  return epcisEventHash(rest as EpcisEvent);
 }
 
 /** One stored link as an EPCIS event: a captured one as it was captured, a REST one mapped (nativeToEpcis). */

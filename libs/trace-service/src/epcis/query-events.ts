@@ -54,7 +54,7 @@ export async function queryEvents(ds: DataSource, directory: Directory | undefin
     const event = await toEpcis(directory, r, { gtin: r.gtin, lot: r.lot, attributes: r.batch_attributes }, locations);
     // The original of a declared error stays, marked (EPCIS returns the declaration itself on its own).
     if (r.declared && !r.epcis_error) event['trace:erroneous'] = true;
-    out.push({ recordTime: r.record_time_us, key: r.sort_key, event });
+    out.push({ recordTime: r.record_time_us, key: r.sort_key, event, ...(r.epcis_context ? { context: r.epcis_context } : {}) });
   }
   return out;
 }

@@ -149,6 +149,8 @@ export interface LinkRow {
   epc_keys?: string[] | null;
   read_point?: string | null;
   biz_location?: string | null;
+  /** The @context entries a captured event was captured with (EventContext). */
+  epcis_context?: unknown[] | null;
 }
 
 /**
@@ -170,12 +172,12 @@ export async function insertLinks(
 
 /** $1: the rows as one JSON document; $2 and $3: a capture's record time and id (null otherwise). */
 const INSERT_LINKS = `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, event_time_offset, org_id, content, prev_hash, hash, hash_version,
-                               status_after, record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id)
+                               status_after, record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id, epcis_context)
      SELECT id, batch_id, seq, biz_step, disposition, event_time, event_time_offset, org_id, content, prev_hash, hash, hash_version,
-            status_after, COALESCE($2, now()), epcis_hash, COALESCE(epcis_error, false), epcis_type, epc_keys, read_point, biz_location, $3
+            status_after, COALESCE($2, now()), epcis_hash, COALESCE(epcis_error, false), epcis_type, epc_keys, read_point, biz_location, $3, epcis_context
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, batch_id uuid, seq int, biz_step text, disposition text, event_time timestamptz,
             event_time_offset text, org_id text, content jsonb, prev_hash text, hash text, hash_version smallint, status_after text, epcis_hash text, epcis_error boolean, epcis_type text,
-            epc_keys text[], read_point text, biz_location text)`;
+            epc_keys text[], read_point text, biz_location text, epcis_context jsonb)`;
 
 /**
  * New batches with their first links (registration: the commissioning or

@@ -1,0 +1,49 @@
+import type { DataSource } from 'typeorm';
+import type { Directory } from '@trace/platform';
+import type { EventRow } from '../rows';
+import type { PlannedChainEvent } from './contract';
+import { nativeEventHash, toEpcis, type EpcisRowColumns } from './export-chain';
+
+/**
+ * The events of a capture that this domain's chains already hold under another form, by index, so
+ * that capturing an export or a query answer again is a no-op: a link carried back to the chain it
+ * came from (an export with include=chain: the same link hash on that batch), and an event recorded
+ * over REST and given out mapped to EPCIS (REST links store no CBV event hash: it is computed here
+ * from the stored link as exports and query answers map it, for the links at the event's time only).
+ * Captured events need none of this: their event hash is stored and de-duplicates them (ChunkWriter).
+ */
+export async function storedAlready(ds: DataSource, directory: Directory | undefined, events: readonly PlannedChainEvent[]): Promise<Set<number>> {
+  const batchIds = new Set<string>();
+  const linkHashes = new Set<string>();
+  const times = new Set<string>();
+  for (const e of events) {
+    times.add(new Date(e.eventTime).toISOString());
+    for (const t of e.targets) {
+      if (t.create) continue;
+      batchIds.add(t.batchId);
+      if (t.carried) linkHashes.add(t.carried.hash);
+    }
+  }
+  if (!batchIds.size) return new Set();
+  const rows = (await ds.query(
+    `SELECT e.*, b.gtin, b.lot, b.attributes AS batch_attributes FROM trace_events e JOIN batches b ON b.id = e.batch_id
+      WHERE e.batch_id = ANY($1::uuid[])
+        AND (e.hash = ANY($2) OR (e.epcis_hash IS NULL AND date_trunc('milliseconds', e.event_time) = ANY($3::timestamptz[])))`,
+    [[...batchIds], [...linkHashes], [...times]],
+  )) as (EventRow & EpcisRowColumns & { gtin: string; lot: string; batch_attributes: Record<string, unknown> })[];
+  const held = new Set<string>();
+  const locations = new Map<string, string>();
+  for (const r of rows) {
+    held.add(`${r.batch_id}|link|${r.hash}`);
+    if (r.epcis_hash === null && !r.content.epcis) {
+      const event = await toEpcis(directory, r, { gtin: r.gtin, lot: r.lot, attributes: r.batch_attributes }, locations);
+      held.add(`${r.batch_id}|event|${nativeEventHash(event)}`);
+    }
+  }
+  const out = new Set<number>();
+  for (const e of events) {
+    const known = e.targets.some((t) => !t.create && (held.has(`${t.batchId}|event|${e.hash}`) || (t.carried !== undefined && held.has(`${t.batchId}|link|${t.carried.hash}`))));
+    if (known) out.add(e.index);
+  }
+  return out;
+}
