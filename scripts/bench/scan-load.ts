@@ -24,6 +24,10 @@
  * request of the serving process: on a shared 2-core machine it moves far
  * less with the load than latency or req/s do.
  * BENCH_SMOKE=1: short warm-ups and settling, for `npm run bench -- --smoke`.
+ * SCAN_LOAD_CPU_PROF=DIR: the cached-phase app process writes a V8 CPU profile
+ * into DIR at its exit, and each scenario prints `PHASE <name> <from> <to>`
+ * (monotonic µs, the profile's clock) so that cpu-profile-top.js can keep
+ * just the samples of one scenario.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +41,9 @@ process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'bench-scan-load-secret-0123456789abcdef';
 const GTIN = '09506000134352';
 const SMOKE = process.env.BENCH_SMOKE === '1';
+const PROFILE_DIR = process.env.SCAN_LOAD_CPU_PROF;
+/** The monotonic clock in µs: the one V8 stamps a CPU profile's samples with. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 async function call(base: string, token: string, method: string, path: string, body?: unknown) {
   const r = await fetch(`${base}${path}`, {
@@ -84,12 +91,19 @@ interface Row {
   max: number;
   non2xx: number;
   cpuMsPerRequest: number;
+  /** Of which the kernel's (system time): the socket writes, mostly. */
+  sysMsPerRequest: number;
 }
 
 /** CPU time (user + system) the server process has used so far, in ms: load-independent, unlike latency on a shared machine. */
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** System (kernel) CPU time of the server process so far, in ms. */
+function sysMs(pid: number): number {
+  return (Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[12]) * 1000) / 100;
 }
 
 interface Target {
@@ -101,6 +115,8 @@ async function load(scenario: string, proc: Target, paths: string[], accept: str
   const base = proc.url;
   let next = 0;
   const cpuBefore = cpuMs(proc.pid);
+  const sysBefore = sysMs(proc.pid);
+  const from = monotonicUs();
   const result = await autocannon({
     url: base,
     connections,
@@ -108,6 +124,7 @@ async function load(scenario: string, proc: Target, paths: string[], accept: str
     headers: { accept, 'accept-language': 'zh-CN,zh;q=0.9' },
     requests: [{ setupRequest: (req) => ({ ...req, path: paths[next % paths.length], headers: { ...req.headers, 'x-forwarded-for': `198.51.${(next >> 8) & 3}.${next++ & 255}` } }) }],
   });
+  if (PROFILE_DIR) console.log(`PHASE ${JSON.stringify(scenario)} ${from} ${monotonicUs()}`);
   return {
     scenario,
     requests: result.requests.total,
@@ -118,10 +135,11 @@ async function load(scenario: string, proc: Target, paths: string[], accept: str
     max: result.latency.max,
     non2xx: result.non2xx + result.errors + result.timeouts,
     cpuMsPerRequest: Math.round(((cpuMs(proc.pid) - cpuBefore) / result.requests.total) * 1000) / 1000,
+    sysMsPerRequest: Math.round(((sysMs(proc.pid) - sysBefore) / result.requests.total) * 1000) / 1000,
   };
 }
 
-function start(prefix: string, port: number, cacheTtl: number) {
+function start(prefix: string, port: number, cacheTtl: number, profileDir?: string) {
   return ServiceProcess.spawn(
     'embedded',
     'services/embedded/src/main.ts',
@@ -137,6 +155,7 @@ function start(prefix: string, port: number, cacheTtl: number) {
       SCAN_CACHE_TTL_SECONDS: String(cacheTtl),
     },
     port,
+    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   );
 }
 
@@ -174,7 +193,7 @@ async function main() {
   const prefix = uniquePrefix('benchscan');
   const rows: Row[] = [];
   const results: { benchmark: string; value: number; baseline: number }[] = [];
-  let proc = start(prefix, await freePort(), 300);
+  let proc = start(prefix, await freePort(), 300, PROFILE_DIR);
   let bare: Awaited<ReturnType<typeof startBare>> | undefined;
   try {
     await proc.ready(120_000);
@@ -221,9 +240,9 @@ async function main() {
     await dropSchemas(testDatabaseUrl(), prefix);
   }
   console.log(`\n${lots} lots, ${connections} connections, ${seconds} s per scenario, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-  console.log('| scenario | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx/errors | server CPU ms/request |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.scenario} | ${r.requests} | ${r.rps} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${r.non2xx} | ${r.cpuMsPerRequest} |`);
+  console.log('| scenario | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx/errors | server CPU ms/request | of which system |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.scenario} | ${r.requests} | ${r.rps} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${r.non2xx} | ${r.cpuMsPerRequest} | ${r.sysMsPerRequest} |`);
   const failed = rows.filter((r) => r.non2xx > 0 || r.requests === 0);
   if (failed.length) throw new Error(`scenarios with failed requests: ${failed.map((r) => `${r.scenario} (${r.non2xx})`).join(', ')}`);
   // For scripts/bench/all.ts: CPU per request, less is better.

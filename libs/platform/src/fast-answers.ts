@@ -10,6 +10,24 @@ export interface FastReply {
   status: 200 | 304;
   headers: Record<string, string>;
   body?: Buffer;
+  /**
+   * Every header but the correlation id, as `headerBlock(status, headers, body)`
+   * makes them: an answer that returns the same reply again and again makes it
+   * once (a cached scan's), and the request only adds its correlation id.
+   */
+  block?: readonly string[];
+}
+
+/**
+ * The headers of a fast answer but its correlation id, flat (name, value, …),
+ * as Node's writeHead takes them: the security headers, the reply's own, CORS
+ * and, but on a 304, the length. Written as an array rather than an object,
+ * Node's header writing costs about a third less.
+ */
+export function headerBlock(status: FastReply['status'], headers: Record<string, string>, body: Buffer | undefined): readonly string[] {
+  const all: Record<string, string> = { ...SECURITY_HEADERS, ...headers, 'Access-Control-Allow-Origin': '*' };
+  if (status !== 304) all['Content-Length'] = String(body?.length ?? 0);
+  return Object.freeze(Object.entries(all).flat());
 }
 
 /**
@@ -30,10 +48,12 @@ export interface FastAnswer {
 }
 
 const LIVE_BODY = Buffer.from(JSON.stringify({ status: 'ok' }));
+const LIVE_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
+const LIVE_REPLY: FastReply = Object.freeze({ status: 200, headers: LIVE_HEADERS, body: LIVE_BODY, block: headerBlock(200, LIVE_HEADERS, LIVE_BODY) });
 const LIVE: FastAnswer = {
   route: '/health/live',
   matches: (method, url) => method === 'GET' && url === '/health/live',
-  answer: () => ({ status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: LIVE_BODY }),
+  answer: () => LIVE_REPLY,
 };
 
 /** Express's protocol for an app without `trust proxy` (the setting this app runs with). */
@@ -58,33 +78,44 @@ export class FastAnswers {
       for (const listener of app) listener.call(server, req, res);
     };
     const requests = requestLogger(logger);
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const fast = this.answers.find((a) => a.matches(req.method ?? '', req.url ?? ''));
-      if (!fast) return handOn(req, res);
-      const started = process.hrtime.bigint();
-      const write = (reply: FastReply | undefined) => {
-        if (!reply) return handOn(req, res);
-        const correlationId = sanitizeCorrelationId(req.headers['x-correlation-id']) ?? randomUUID();
-        res.writeHead(reply.status, {
-          ...SECURITY_HEADERS,
-          ...reply.headers,
-          'Access-Control-Allow-Origin': '*',
-          'X-Correlation-Id': correlationId,
-          ...(reply.status === 304 ? {} : { 'Content-Length': String(reply.body?.length ?? 0) }),
-        });
-        res.end(reply.status === 304 ? undefined : reply.body);
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        metrics.httpDuration.observe({ method: req.method ?? '', route: fast.route, status: String(reply.status) }, seconds);
+    const write = (req: IncomingMessage, res: ServerResponse, fast: FastAnswer, started: number, reply: FastReply | undefined) => {
+      if (!reply) return handOn(req, res);
+      const correlationId = sanitizeCorrelationId(req.headers['x-correlation-id']) ?? randomUUID();
+      const head = (reply.block ?? headerBlock(reply.status, reply.headers, reply.body)).slice();
+      head.push('X-Correlation-Id', correlationId);
+      res.writeHead(reply.status, head);
+      res.end(reply.status === 304 ? undefined : reply.body);
+      const seconds = (performance.now() - started) / 1000;
+      metrics.httpDuration.observe({ method: req.method ?? '', route: fast.route, status: String(reply.status) }, seconds);
+      if (requests.isLevelEnabled('info')) {
         requests.info({ correlationId, method: req.method, url: req.url, status: reply.status, ms: Math.round(seconds * 1e4) / 10 }, 'request');
-      };
+      }
+    };
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const method = req.method ?? '';
+      const url = req.url ?? '';
+      let fast: FastAnswer | undefined;
+      for (const a of this.answers) {
+        if (a.matches(method, url)) {
+          fast = a;
+          break;
+        }
+      }
+      if (!fast) return handOn(req, res);
+      const started = performance.now();
       let pending: FastReply | undefined | Promise<FastReply | undefined>;
       try {
         pending = fast.answer(req);
       } catch {
         return handOn(req, res); // the app answers, and says what is wrong
       }
-      if (pending instanceof Promise) pending.then(write, () => handOn(req, res));
-      else write(pending);
+      if (pending instanceof Promise) {
+        const answered = fast;
+        pending.then(
+          (reply) => write(req, res, answered, started, reply),
+          () => handOn(req, res),
+        );
+      } else write(req, res, fast, started, pending);
     });
   }
 }

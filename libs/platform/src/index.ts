@@ -25,6 +25,7 @@ export * from './public-url';
 export * from './security-headers';
 export * from './rate-limit';
 export * from './request-budget';
+export * from './window-counters';
 export * from './negotiate';
 export * from './list-query';
 export * from './html';

@@ -14,7 +14,13 @@ import { REQUEST_BUDGETS, type Budget, type RequestBudgets } from './request-bud
 export function clientAddress(remoteAddress: string | undefined, forwardedFor: string | string[] | undefined, trustedHops: number): string {
   const remote = normaliseIp(remoteAddress ?? 'unknown');
   if (trustedHops <= 0 || !forwardedFor) return remote;
-  const chain = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor)
+  const list = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
+  if (trustedHops === 1 && !list.includes(',')) {
+    // One proxy, one address before it (the usual case, on every request): the rule below, without the arrays.
+    const only = list.trim();
+    return only ? normaliseIp(only) : remote;
+  }
+  const chain = list
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -23,7 +29,7 @@ export function clientAddress(remoteAddress: string | undefined, forwardedFor: s
 }
 
 /** IPv4-mapped IPv6 (::ffff:1.2.3.4) and plain IPv4 are one client. */
-const normaliseIp = (ip: string) => ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+const normaliseIp = (ip: string) => (ip.charCodeAt(0) === 58 /* : */ ? ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1') : ip);
 
 /**
  * Public look-ups (certificate numbers, drug trace codes): LOOKUP_RATE_LIMIT

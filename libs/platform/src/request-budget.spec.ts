@@ -1,4 +1,3 @@
-import { ThrottlerStorageService } from '@nestjs/throttler';
 import { createLogger } from './logging';
 import { DomainError } from './problem';
 import { RequestBudgets, type Budget } from './request-budget';
@@ -7,12 +6,10 @@ const scans: Budget = { name: 'scan', limit: 2, windowSeconds: 60, what: 'scans 
 const lookups: Budget = { name: 'lookup', limit: 1, windowSeconds: 60, what: 'look-ups from this address' };
 const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
 
-describe('RequestBudgets (the throttler storage in one process)', () => {
-  let storage: ThrottlerStorageService;
+describe('RequestBudgets (counted in process memory)', () => {
   let budgets: RequestBudgets;
   beforeEach(() => {
-    storage = new ThrottlerStorageService();
-    budgets = new RequestBudgets(storage, 'rl:t_', createLogger('silent'));
+    budgets = RequestBudgets.fromConfig({ DB_SCHEMA_PREFIX: 't_' }, createLogger('silent'));
   });
   afterEach(() => budgets.close());
 
@@ -46,9 +43,31 @@ describe('RequestBudgets (the throttler storage in one process)', () => {
     }
   });
 
+  it('counts synchronously with takeNow: the budget at once, then a thrown 429', () => {
+    expect(budgets.takeNow(scans, '1.2.3.4')).toBeUndefined();
+    expect(budgets.takeNow(scans, '1.2.3.4')).toBeUndefined();
+    let thrown: unknown;
+    try {
+      budgets.takeNow(scans, '1.2.3.4');
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toMatchObject({ status: 429, rule: 'rate-limited' });
+    // take() and takeNow() count the same budget.
+    return expect(refusal(budgets.take(scans, '1.2.3.4'))).resolves.toMatchObject({ status: 429 });
+  });
+
+  it('keeps long trackers (client ids, IPv6) apart, hashed', async () => {
+    const long = (c: string) => `client-${c.repeat(60)}`;
+    await budgets.take(lookups, long('a'));
+    expect(await refusal(budgets.take(lookups, long('a')))).toMatchObject({ status: 429 });
+    expect(await refusal(budgets.take(lookups, long('b')))).toBeUndefined();
+  });
+
   it('lets requests through when the store is down rather than failing the request', async () => {
     const broken = new RequestBudgets({ increment: () => Promise.reject(new Error('ECONNREFUSED')) }, 'rl:', createLogger('silent'));
     for (let i = 0; i < 5; i++) expect(await refusal(broken.take(lookups, '1.2.3.4'))).toBeUndefined();
+    await expect(broken.takeNow(lookups, '1.2.3.4')).resolves.toBeUndefined(); // a remote store: a promise, let through
   });
 });
 

@@ -31,8 +31,9 @@ export class ServiceProcess {
     this.exited = new Promise((r) => child.once('close', (code) => r(code)));
   }
 
-  static spawn(name: string, entry: string, env: NodeJS.ProcessEnv, port: number): ServiceProcess {
-    const child = spawn(process.execPath, [resolve(ROOT, 'scripts/run.js'), entry], {
+  /** `nodeArgs`: options for node itself, those NODE_OPTIONS refuses (--cpu-prof). */
+  static spawn(name: string, entry: string, env: NodeJS.ProcessEnv, port: number, nodeArgs: string[] = []): ServiceProcess {
+    const child = spawn(process.execPath, [...nodeArgs, resolve(ROOT, 'scripts/run.js'), entry], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],

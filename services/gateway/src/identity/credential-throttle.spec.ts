@@ -1,9 +1,8 @@
-import { ThrottlerStorageService } from '@nestjs/throttler';
 import { createLogger, DomainError, MemoryCache, RequestBudgets, type PlatformConfig } from '@trace/platform';
 import { CredentialThrottle, SecretCheckQueue } from './credential-throttle';
 
 const config = { DB_SCHEMA_PREFIX: 't_', AUTH_RATE_LIMIT: 100, AUTH_CLIENT_FAILURES: 3, AUTH_ADDRESS_FAILURES: 5 } as PlatformConfig;
-const budgets = () => new RequestBudgets(new ThrottlerStorageService(), 'rl:t_', createLogger('silent'));
+const budgets = () => RequestBudgets.fromConfig({ DB_SCHEMA_PREFIX: 't_' }, createLogger('silent'));
 const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as DomainError);
 
 describe('CredentialThrottle', () => {

@@ -21,4 +21,9 @@ export class ScanRateLimiter {
   take(client: string): Promise<void> {
     return this.budgets.take(this.budget, client);
   }
+
+  /** take(), synchronous when the count is in process memory (RequestBudgets.takeNow). */
+  takeNow(client: string): void | Promise<void> {
+    return this.budgets.takeNow(this.budget, client);
+  }
 }

@@ -65,6 +65,19 @@ describe('ScanCache', () => {
     }
   });
 
+  it('peeks synchronously over the memory store: a valid hit, then nothing once a batch it depends on has an event', async () => {
+    const cache = make();
+    expect(cache.peek('k')).toBeUndefined();
+    await cache.get('k', compute());
+    const { value } = await cache.get('k', compute());
+    const hit = cache.peek<{ v: number }>('k');
+    expect(hit).not.toBeInstanceOf(Promise);
+    expect(hit).toMatchObject({ value });
+    expect((cache.peek('k') as { stamp: string }).stamp).toBe((hit as { stamp: string }).stamp);
+    await cache.invalidate('input');
+    expect(cache.peek('k')).toBeUndefined();
+  });
+
   it('computes every time when turned off (TTL 0)', async () => {
     const cache = make(0);
     for (let i = 0; i < 3; i++) expect((await cache.get('k', compute())).hit).toBe(false);

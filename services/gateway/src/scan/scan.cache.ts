@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InboxDispatcher } from '@trace/messaging';
-import { CACHE_STORE, LOGGER, Metrics, PLATFORM_CONFIG, type CacheStore, type Logger, type PlatformConfig } from '@trace/platform';
+import { CACHE_STORE, LOGGER, MemoryCache, Metrics, PLATFORM_CONFIG, type CacheStore, type Logger, type PlatformConfig } from '@trace/platform';
 
 /** How many parsed entries peek() keeps (a few MB at ~2–10 kB a document). */
 const PARSED_ENTRIES = 2000;
@@ -19,6 +19,20 @@ interface Entry<T> {
   value: T;
   /** Batch id → the version token it had when `value` was read (null: never bumped). */
   versions: Record<string, string | null>;
+}
+
+/** A stored entry as peek() keeps it parsed: beside the text it came from, its version keys and the tokens they must hold. */
+interface Parsed {
+  raw: string;
+  entry: Entry<unknown>;
+  versionKeys: string[];
+  tokens: (string | null)[];
+}
+
+/** A valid cached answer; `stamp` changes whenever the answer does. */
+export interface CacheHit<T> {
+  value: T;
+  stamp: string;
 }
 
 /**
@@ -46,7 +60,9 @@ export class ScanCache implements OnModuleInit {
   private readonly ttl: number;
   private readonly outcomes;
   /** Entries as last parsed, by key, with the text they were parsed from (peek()); the oldest go first past PARSED_ENTRIES. */
-  private readonly parsed = new Map<string, { raw: string; entry: Entry<unknown> }>();
+  private readonly parsed = new Map<string, Parsed>();
+  /** peek()'s store key of each cache key: made once, a string's hash is worked out once too. */
+  private readonly entryKeys = new Map<string, string>();
 
   constructor(
     @Inject(CACHE_STORE) private readonly store: CacheStore,
@@ -124,30 +140,63 @@ export class ScanCache implements OnModuleInit {
    * `stamp` is the stored entry itself: it changes whenever the answer does,
    * so bytes made from `value` may be kept under it. The parsed entry is kept
    * beside the stored text: a hit reads the text and the version tokens, it
-   * does not parse the document again.
+   * does not parse the document again. Synchronous when the store is process
+   * memory (embedded): a hit then costs no turn of the event loop.
    */
-  async peek<T>(key: string): Promise<{ value: T; stamp: string } | undefined> {
+  peek<T>(key: string): CacheHit<T> | undefined | Promise<CacheHit<T> | undefined> {
     if (!this.enabled) return undefined;
-    const entryKey = `${this.prefix}doc:${key}`;
+    let entryKey = this.entryKeys.get(key);
+    if (entryKey === undefined) {
+      entryKey = `${this.prefix}doc:${key}`;
+      if (this.entryKeys.size >= PARSED_ENTRIES) this.entryKeys.delete(this.entryKeys.keys().next().value as string);
+      this.entryKeys.set(key, entryKey);
+    }
+    const store = this.store;
+    if (store instanceof MemoryCache) {
+      const parsed = this.parsedEntry(entryKey, store.getNow(entryKey));
+      return parsed && this.hitIf<T>(parsed, parsed.versionKeys.map((k) => store.getNow(k)));
+    }
+    return this.peekRemote<T>(entryKey);
+  }
+
+  private async peekRemote<T>(entryKey: string): Promise<CacheHit<T> | undefined> {
     let raw: string | null;
     try {
       raw = await this.store.get(entryKey);
     } catch {
       return undefined; // get() says so in the log when the app answers
     }
+    const parsed = this.parsedEntry(entryKey, raw);
+    if (!parsed) return undefined;
+    let now: (string | null)[];
+    try {
+      now = await Promise.all(parsed.versionKeys.map((k) => this.store.get(k)));
+    } catch (err) {
+      this.logger.warn({ err }, 'scan cache unavailable; answering from the services');
+      return undefined;
+    }
+    return this.hitIf<T>(parsed, now);
+  }
+
+  private parsedEntry(entryKey: string, raw: string | null): Parsed | undefined {
     if (!raw) return undefined;
     let parsed = this.parsed.get(entryKey);
     if (parsed?.raw !== raw) {
-      parsed = { raw, entry: JSON.parse(raw) as Entry<unknown> };
+      const entry = JSON.parse(raw) as Entry<unknown>;
+      const ids = Object.keys(entry.versions);
+      parsed = { raw, entry, versionKeys: ids.map((id) => this.versionKey(id)), tokens: ids.map((id) => entry.versions[id]) };
       this.parsed.delete(entryKey);
       if (this.parsed.size >= PARSED_ENTRIES) this.parsed.delete(this.parsed.keys().next().value as string);
       this.parsed.set(entryKey, parsed);
     }
-    const ids = Object.keys(parsed.entry.versions);
-    const now = await this.versions(ids);
-    if (!now || !ids.every((id, i) => now[i] === parsed.entry.versions[id])) return undefined;
+    return parsed;
+  }
+
+  /** The hit, when every version token is still the one the answer was read with. */
+  private hitIf<T>(parsed: Parsed, now: (string | null)[]): CacheHit<T> | undefined {
+    for (let i = 0; i < now.length; i++) if (now[i] !== parsed.tokens[i]) return undefined;
     this.outcomes.inc({ outcome: 'hit' });
-    return { value: parsed.entry.value as T, stamp: raw };
+    return { value: parsed.entry.value as T, stamp: parsed.raw };
   }
 
   private versionKey(batchId: string) {
