@@ -198,6 +198,13 @@ describe('EPCIS namespaces: kept, declared, renamed on a clash; answers and expo
       expect(await send(JSON.stringify(chained.body), 'application/ld+json')).toMatchObject({ success: true, errors: [] });
       expect(await stored()).toEqual(before);
     }
+    // A query answer holding the REST-recorded event (named urn:uuid:… there) captured again stores nothing either.
+    const withRest = await answer();
+    expect(withRest.epcisBody.queryResults.resultsBody.eventList.some((e) => e.eventID!.startsWith('urn:uuid:'))).toBe(true);
+    const before = await stored();
+    expect(await send(JSON.stringify(withRest), 'application/ld+json')).toMatchObject({ success: true, errors: [] });
+    expect(await stored()).toEqual(before);
+
     const food = (await api.get(`/v1/food/batches/${captured.id}/epcis`)).body;
     expect(food['@context']).toEqual([EPCIS_CONTEXT, expect.objectContaining({ ext1: A_NS, example: EX })]);
     expect(iris(food.epcisBody.eventList[0], food['@context'])).toEqual([`${A_NS}grade`, `${EX}crew`, `${EX}shift`]);
