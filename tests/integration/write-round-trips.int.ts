@@ -95,6 +95,56 @@ describe('round trips of the write path (embedded app, real PostgreSQL)', () => 
     for (const text of consumers) expect(text).toMatch(/^START TRANSACTION; INSERT INTO inbox \(consumer, event_id, topic, event_type\) VALUES \('/);
   });
 
+  /** The statements of `consumer`'s transaction that applied `batchId`'s event (from its START with the inbox rows to its COMMIT), once it committed. */
+  async function consumerTransaction(consumer: string, write: () => Promise<void>, applies: RegExp): Promise<string[]> {
+    sent = [];
+    await write();
+    const found = await eventually(async () => {
+      const all = [...(sent ?? [])];
+      for (const start of all.filter((s) => s.text.startsWith(`START TRANSACTION; INSERT INTO inbox (consumer, event_id, topic, event_type) VALUES ('${consumer}',`))) {
+        const own = all.filter((s) => s.client === start.client);
+        const tx = own.slice(own.indexOf(start)).map((s) => s.text);
+        const end = tx.indexOf('COMMIT');
+        if (end > 0 && tx.slice(0, end).some((q) => applies.test(q))) return tx.slice(0, end + 1);
+      }
+      return undefined;
+    });
+    sent = undefined;
+    return found.map((q) => q.split(' ').slice(0, 4).join(' '));
+  }
+
+  it('lineage applies a registration in two statements after its inbox rows, and a chain event in two', async () => {
+    let batchId = '';
+    const registration = await consumerTransaction(
+      'lineage',
+      async () => {
+        const r = await A.api.post('/v1/agri/batches', aBatch('RT-4', A.locations.farm));
+        expect(r.status).toBe(201);
+        batchId = r.body.id;
+      },
+      /INSERT INTO lineage_nodes/,
+    );
+    expect(registration).toEqual([
+      'START TRANSACTION; INSERT INTO',
+      'WITH x AS MATERIALIZED', // nodes and the owner's custody
+      'INSERT INTO lineage_holdings AS',
+      'INSERT INTO fsma_lots (batch_id,', // the FSMA projector's, per event
+      'COMMIT',
+    ]);
+    const storing = { bizStep: 'storing', eventTime: '2026-11-21T08:00:00+08:00', locationId: A.locations.farm };
+    const event = await consumerTransaction(
+      'lineage',
+      async () => expect((await A.api.post(`/v1/agri/batches/${batchId}/events`, storing)).status).toBe(201),
+      /UPDATE lineage_nodes/,
+    );
+    expect(event).toEqual([
+      'START TRANSACTION; INSERT INTO',
+      'SELECT batch_id, status, status_seq,', // the nodes under their row locks (placeholders only for those missing)
+      'WITH custody AS (INSERT', // custody and the nodes' new state
+      'COMMIT',
+    ]);
+  });
+
   it('audit entries recorded together are one INSERT, kept in the order recorded', async () => {
     const store = t.app.get(AuditStore, { strict: false });
     const orgId = `rt-audit-${randomUUID()}`;

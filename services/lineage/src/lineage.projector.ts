@@ -10,6 +10,7 @@ import {
   type Quantity,
   type TraceEventRecorded,
   type TransformationRecorded,
+  type EventEnvelope,
 } from '@trace/contracts';
 import { InboxDispatcher, PoisonMessageError, type HandlerContext } from '@trace/messaging';
 import { statusChange } from '@trace/trace-chain';
@@ -164,7 +165,7 @@ export class LineageProjector implements OnModuleInit {
   ) {}
 
   onModuleInit() {
-    this.inbox.on('batchRegistered', (e, ctx) => this.onBatchRegistered(e, ctx));
+    this.inbox.onRun('batchRegistered', (events, ctx) => this.onBatchesRegistered(events, ctx.manager));
     this.inbox.on('transformationRecorded', (e, ctx) => this.onTransformationRecorded(e, ctx));
     this.inbox.onRun('traceEventRecorded', async (events, ctx) => {
       await this.onTraceEventsRecorded(events.map((e) => e.payload), ctx.manager);
@@ -172,19 +173,39 @@ export class LineageProjector implements OnModuleInit {
     });
   }
 
-  async onBatchRegistered(e: BatchRegistered, { manager, envelope }: HandlerContext): Promise<void> {
-    const batch = ref(e.batch, 'BatchRegistered');
-    if (!/^\d{14}$/.test(e.gtin) || !e.lot || !e.ownerOrgId) {
-      throw new PoisonMessageError('BatchRegistered without GTIN-14, lot or owner');
-    }
-    const inputs = this.inputRefs(e.inputs, batch.batchId);
-    const registeredAt = envelope.occurredAt ? timestampDate(envelope.occurredAt) : new Date();
-    // A placeholder (made by an earlier reference) is completed; a registered node is left alone.
+  /**
+   * Registrations, many at once (a run of the backbone): their nodes and the
+   * owner's custody in one statement, the producers' holdings in one more,
+   * then each one's inputs (transformations only). A placeholder (made by an
+   * earlier reference) is completed; a registered node is left alone, so the
+   * same batch twice in a run keeps the first.
+   */
+  async onBatchesRegistered(events: { payload: BatchRegistered; envelope: EventEnvelope }[], manager: EntityManager): Promise<void> {
+    const seen = new Set<string>();
+    const inputs: { batchId: string; inputs: { batchId: string; domain: string }[] }[] = [];
+    const regs = events.flatMap(({ payload: e, envelope }) => {
+      const batch = ref(e.batch, 'BatchRegistered');
+      if (!/^\d{14}$/.test(e.gtin) || !e.lot || !e.ownerOrgId) {
+        throw new PoisonMessageError('BatchRegistered without GTIN-14, lot or owner');
+      }
+      inputs.push({ batchId: batch.batchId, inputs: this.inputRefs(e.inputs, batch.batchId) });
+      if (seen.has(batch.batchId)) return [];
+      seen.add(batch.batchId);
+      const [quantity, unit] = quantityOf(e.quantity);
+      const registeredAt = envelope.occurredAt ? timestampDate(envelope.occurredAt) : new Date();
+      return [{ batch, e, quantity, unit, registeredAt }];
+    });
+    if (regs.length === 0) return;
     const rows = await returning<NodeRow>(
       manager,
-      `INSERT INTO lineage_nodes AS n (batch_id, domain, gtin, lot, registered, owner_org_id, holder_org_id, registered_at,
+      `WITH x AS MATERIALIZED (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x (batch_id uuid, domain text, gtin text, lot text, owner_org_id text,
+                registered_at timestamptz, quantity_value numeric, quantity_unit text, location_id text, item_kind text)),
+       custody AS (INSERT INTO lineage_custody (batch_id, org_id) SELECT batch_id, owner_org_id FROM x ON CONFLICT DO NOTHING)
+       INSERT INTO lineage_nodes AS n (batch_id, domain, gtin, lot, registered, owner_org_id, holder_org_id, registered_at,
                                        quantity_value, quantity_unit, location_id, item_kind)
-       VALUES ($1, $2, $3, $4, true, $5, $5, $6, $7, $8, $9, $10)
+       SELECT batch_id, domain, gtin, lot, true, owner_org_id, owner_org_id, registered_at, quantity_value, quantity_unit, location_id, item_kind
+         FROM x ORDER BY batch_id
        ON CONFLICT (batch_id) DO UPDATE SET
          domain = EXCLUDED.domain, gtin = EXCLUDED.gtin, lot = EXCLUDED.lot, item_kind = EXCLUDED.item_kind, registered = true,
          owner_org_id = EXCLUDED.owner_org_id,
@@ -198,16 +219,32 @@ export class LineageProjector implements OnModuleInit {
          version = n.version + 1, tx = pg_current_xact_id()
        WHERE NOT n.registered
        RETURNING ${NODE_COLUMNS}`,
-      [batch.batchId, batch.domain, e.gtin, e.lot, e.ownerOrgId, registeredAt, ...quantityOf(e.quantity), e.locationId || null, e.serial ? 'serial' : 'lot'],
+      [
+        JSON.stringify(
+          regs.map(({ batch, e, quantity, unit, registeredAt }) => ({
+            batch_id: batch.batchId,
+            domain: batch.domain,
+            gtin: e.gtin,
+            lot: e.lot,
+            owner_org_id: e.ownerOrgId,
+            registered_at: registeredAt.toISOString(),
+            quantity_value: quantity,
+            quantity_unit: unit,
+            location_id: e.locationId || null,
+            item_kind: e.serial ? 'serial' : 'lot',
+          })),
+        ),
+      ],
     );
     this.recordNodes(manager, rows);
-    const [produced, unit] = quantityOf(e.quantity);
-    if (produced !== null) {
-      // The producer holds all of it until a chain event says otherwise.
-      await projectHoldings(manager, [{ batchId: batch.batchId, seq: 0n, unit, holdings: [{ orgId: e.ownerOrgId, quantity: produced, inTransit: 0, received: produced }] }]);
-    }
-    await this.addCustody(manager, batch.batchId, [e.ownerOrgId]);
-    await this.addInputs(manager, batch.batchId, inputs);
+    // The producer holds all of it until a chain event says otherwise.
+    await projectHoldings(
+      manager,
+      regs
+        .filter((r) => r.quantity !== null)
+        .map((r) => ({ batchId: r.batch.batchId, seq: 0n, unit: r.unit, holdings: [{ orgId: r.e.ownerOrgId, quantity: r.quantity as number, inTransit: 0, received: r.quantity as number }] })),
+    );
+    for (const r of inputs) await this.addInputs(manager, r.batchId, r.inputs);
   }
 
   async onTransformationRecorded(e: TransformationRecorded, { manager }: HandlerContext): Promise<void> {
@@ -230,66 +267,74 @@ export class LineageProjector implements OnModuleInit {
   async onTraceEventsRecorded(events: TraceEventRecorded[], manager: EntityManager): Promise<void> {
     const facts = events.map((e) => chainFacts(e));
     await projectHoldings(manager, holdingsFacts(events));
-    await this.ensureNodes(manager, [...new Map(facts.map((f) => [f.batchId, { batchId: f.batchId, domain: f.domain }])).values()]);
-    const ids = [...new Set(facts.filter((f) => f.status || f.custody || f.state).map((f) => f.batchId))];
-    if (ids.length > 0) {
-      const nodes = new Map(
-        ((await manager.query(
-          `SELECT batch_id, status, status_seq, holder_org_id, in_transit_to_org_id, custody_seq, quantity_value, quantity_unit, location_id, state_seq
-             FROM lineage_nodes WHERE batch_id = ANY($1::uuid[]) ORDER BY batch_id FOR UPDATE`,
-          [ids],
-        )) as NodeState[]).map((n) => [n.batch_id, { ...n, status_seq: BigInt(n.status_seq), custody_seq: BigInt(n.custody_seq), state_seq: BigInt(n.state_seq) }]),
-      );
-      const changed = new Set<string>();
-      for (const f of facts) {
-        const n = nodes.get(f.batchId);
-        if (n && foldChainFacts(n, f)) changed.add(f.batchId);
-      }
-      if (changed.size > 0) {
-        const rows = await returning<NodeRow>(
-          manager,
-          `UPDATE lineage_nodes AS n SET
-             status = u.u_status, status_seq = u.u_status_seq, holder_org_id = u.u_holder, in_transit_to_org_id = u.u_in_transit,
-             custody_seq = u.u_custody_seq, quantity_value = u.u_quantity, quantity_unit = u.u_unit, location_id = u.u_location,
-             state_seq = u.u_state_seq, version = n.version + 1, tx = pg_current_xact_id()
-             FROM jsonb_to_recordset($1::jsonb) AS u (u_id uuid, u_status text, u_status_seq bigint, u_holder text, u_in_transit text,
-                  u_custody_seq bigint, u_quantity numeric, u_unit text, u_location text, u_state_seq bigint)
-            WHERE n.batch_id = ANY($2::uuid[]) AND n.batch_id = u.u_id
-            RETURNING ${NODE_COLUMNS}`,
-          [
-            JSON.stringify(
-              [...changed].map((id) => {
-                const n = nodes.get(id) as FoldedNode;
-                return {
-                  u_id: id,
-                  u_status: n.status,
-                  u_status_seq: n.status_seq.toString(),
-                  u_holder: n.holder_org_id,
-                  u_in_transit: n.in_transit_to_org_id,
-                  u_custody_seq: n.custody_seq.toString(),
-                  u_quantity: n.quantity_value,
-                  u_unit: n.quantity_unit,
-                  u_location: n.location_id,
-                  u_state_seq: n.state_seq.toString(),
-                };
-              }),
-            ),
-            // The ids again as an array: the plan starts from the primary key (joined on the recordset alone,
-            // guessed at 100 rows, it scanned the whole table below about ten thousand nodes; scripts/bench/README.md).
-            [...changed],
-          ],
-        );
-        this.recordNodes(manager, rows);
-      }
+    const refs = new Map(facts.map((f) => [f.batchId, { batchId: f.batchId, domain: f.domain }]));
+    const ids = new Set(facts.filter((f) => f.status || f.custody || f.state).map((f) => f.batchId));
+    // Every node named, under its row lock; placeholders only for those not there yet (a statement only then).
+    const nodes = await this.lockNodes(manager, [...refs.keys()]);
+    const missing = [...refs.values()].filter((r) => !nodes.has(r.batchId));
+    if (missing.length > 0) {
+      await this.ensureNodes(manager, missing);
+      for (const [id, n] of await this.lockNodes(manager, missing.map((r) => r.batchId))) nodes.set(id, n);
     }
-    // Whoever holds the batch after any event held it: an order-free set.
+    const changed = new Set<string>();
+    for (const f of facts) {
+      const n = nodes.get(f.batchId);
+      if (n && ids.has(f.batchId) && foldChainFacts(n, f)) changed.add(f.batchId);
+    }
+    // Whoever holds the batch after any event held it: an order-free set, written with the nodes' update when there is one.
     const held = facts.filter((f) => f.holderOrgId);
-    if (held.length > 0) {
-      await manager.query(`INSERT INTO lineage_custody (batch_id, org_id) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, [
-        held.map((f) => f.batchId),
-        held.map((f) => f.holderOrgId),
-      ]);
+    const custody = [held.map((f) => f.batchId), held.map((f) => f.holderOrgId)];
+    const custodyInsert = 'INSERT INTO lineage_custody (batch_id, org_id) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING';
+    if (changed.size > 0) {
+      const rows = await returning<NodeRow>(
+        manager,
+        `WITH custody AS (${held.length > 0 ? custodyInsert : 'SELECT $1::uuid[], $2::text[]'})
+         UPDATE lineage_nodes AS n SET
+           status = u.u_status, status_seq = u.u_status_seq, holder_org_id = u.u_holder, in_transit_to_org_id = u.u_in_transit,
+           custody_seq = u.u_custody_seq, quantity_value = u.u_quantity, quantity_unit = u.u_unit, location_id = u.u_location,
+           state_seq = u.u_state_seq, version = n.version + 1, tx = pg_current_xact_id()
+           FROM jsonb_to_recordset($3::jsonb) AS u (u_id uuid, u_status text, u_status_seq bigint, u_holder text, u_in_transit text,
+                u_custody_seq bigint, u_quantity numeric, u_unit text, u_location text, u_state_seq bigint)
+          WHERE n.batch_id = ANY($4::uuid[]) AND n.batch_id = u.u_id
+          RETURNING ${NODE_COLUMNS}`,
+        [
+          ...custody,
+          JSON.stringify(
+            [...changed].map((id) => {
+              const n = nodes.get(id) as FoldedNode;
+              return {
+                u_id: id,
+                u_status: n.status,
+                u_status_seq: n.status_seq.toString(),
+                u_holder: n.holder_org_id,
+                u_in_transit: n.in_transit_to_org_id,
+                u_custody_seq: n.custody_seq.toString(),
+                u_quantity: n.quantity_value,
+                u_unit: n.quantity_unit,
+                u_location: n.location_id,
+                u_state_seq: n.state_seq.toString(),
+              };
+            }),
+          ),
+          // The ids again as an array: the plan starts from the primary key (joined on the recordset alone,
+          // guessed at 100 rows, it scanned the whole table below about ten thousand nodes; scripts/bench/README.md).
+          [...changed],
+        ],
+      );
+      this.recordNodes(manager, rows);
+    } else if (held.length > 0) {
+      await manager.query(custodyInsert, custody);
     }
+  }
+
+  /** The fold's state of the given nodes that exist, each under its row lock (in id order, as every locker takes them). */
+  private async lockNodes(manager: EntityManager, ids: string[]): Promise<Map<string, FoldedNode>> {
+    const rows = (await manager.query(
+      `SELECT batch_id, status, status_seq, holder_org_id, in_transit_to_org_id, custody_seq, quantity_value, quantity_unit, location_id, state_seq
+         FROM lineage_nodes WHERE batch_id = ANY($1::uuid[]) ORDER BY batch_id FOR UPDATE`,
+      [ids],
+    )) as NodeState[];
+    return new Map(rows.map((n) => [n.batch_id, { ...n, status_seq: BigInt(n.status_seq), custody_seq: BigInt(n.custody_seq), state_seq: BigInt(n.state_seq) }]));
   }
 
   private inputRefs(inputs: BatchInput[], output: string): { batchId: string; domain: string }[] {
@@ -328,13 +373,6 @@ export class LineageProjector implements OnModuleInit {
       [inputs.map((i) => i.batchId), output],
     );
     for (const edge of edges) this.index.record(manager, { edge: { from: edge.from_batch, to: edge.to_batch, kind: 'input' } });
-  }
-
-  private async addCustody(manager: EntityManager, batchId: string, orgIds: string[]): Promise<void> {
-    await manager.query(
-      `INSERT INTO lineage_custody (batch_id, org_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
-      [batchId, orgIds],
-    );
   }
 
   private recordNodes(manager: EntityManager, rows: NodeRow[]): void {
