@@ -3,6 +3,7 @@ import { eventually } from '@trace/testing';
 import { XsdValidation } from '@trace/service-epcis';
 import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
+import { WebhookReceiver } from '../support/webhook-receiver';
 import { anOrg, type TestOrg } from '../support/world';
 import { EPCIS_CONTEXT } from '../support/epcis';
 
@@ -73,6 +74,7 @@ describe('EPCIS namespaces: kept, declared, renamed on a clash; answers and expo
   let api: Api;
   let start: string;
   const xsd = new XsdValidation();
+  const receiver = new WebhookReceiver();
 
   const send = async (body: string, contentType: string) => {
     const r = await fetch(`${api.baseUrl}/v1/epcis/capture`, { method: 'POST', headers: { ...(await api.headers()), 'content-type': contentType }, body });
@@ -101,7 +103,16 @@ describe('EPCIS namespaces: kept, declared, renamed on a clash; answers and expo
   };
 
   beforeAll(async () => {
-    t = await startEmbeddedApp();
+    await receiver.start();
+    // Subscription deliveries go to the receiver on 127.0.0.1.
+    const allowed = process.env.WEBHOOK_ALLOW_PRIVATE;
+    process.env.WEBHOOK_ALLOW_PRIVATE = 'true';
+    try {
+      t = await startEmbeddedApp();
+    } finally {
+      if (allowed === undefined) delete process.env.WEBHOOK_ALLOW_PRIVATE;
+      else process.env.WEBHOOK_ALLOW_PRIVATE = allowed;
+    }
     maker = await anOrg(t, 'NS Maker', 'processor', ['factory']);
     api = maker.api;
     await aProduct(api, 'food', GTIN, 'flour');
@@ -112,6 +123,7 @@ describe('EPCIS namespaces: kept, declared, renamed on a clash; answers and expo
   }, 120_000);
   afterAll(async () => {
     await t?.close();
+    await receiver.close();
     await xsd.onModuleDestroy();
   });
 
@@ -142,6 +154,21 @@ describe('EPCIS namespaces: kept, declared, renamed on a clash; answers and expo
     const run = await answer('/v1/epcis/queries/ns-all/events');
     expect(run['@context']).toEqual(doc['@context']);
     expect(run.epcisBody.queryResults.resultsBody.eventList).toEqual(events);
+
+    // A resource's events (the bizStep's) too.
+    const resource = await answer('/v1/epcis/bizSteps/commissioning/events');
+    expect(resource['@context']).toEqual([EPCIS_CONTEXT, expect.objectContaining({ ext1: A_NS, 'ext1-2': B_NS })]);
+    expect(resource.epcisBody.queryResults.resultsBody.eventList.map((e) => iris(e, resource['@context']))).toEqual([[`${A_NS}grade`, `${EX}crew`, `${EX}shift`], [`${B_NS}grade`]]);
+
+    // And a subscription's delivery, the events recorded since `start` in one document.
+    const subscribed = await api.request('POST', '/v1/epcis/queries/ns-all/subscriptions', { dest: receiver.url('/ns'), stream: true, initialRecordTime: start });
+    expect(subscribed.status).toBe(201);
+    const [delivery] = await receiver.until(() => receiver.at('/ns').length >= 1 && receiver.at('/ns'), 30_000);
+    const delivered = delivery.body as typeof doc;
+    expect(validateEpcis(delivered)).toEqual([]);
+    expect(delivered['@context']).toEqual([EPCIS_CONTEXT, expect.objectContaining({ ext1: A_NS, 'ext1-2': B_NS, example: EX })]);
+    const sent = delivered.epcisBody.queryResults.resultsBody.eventList;
+    expect(sent.map((e) => iris(e, delivered['@context'])).sort()).toEqual(events.map((e) => iris(e, doc['@context'])).sort());
   }, 60_000);
 
   it('declares them in the XML answer too (no urn:undeclared-prefix), valid against GS1\'s XSD, read back to the same IRIs and hashes', async () => {
