@@ -4,6 +4,8 @@ import { eventually } from '@trace/testing';
 import type { Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { WebhookReceiver, type ReceivedDelivery } from '../support/webhook-receiver';
+import { openWebSocket, type TestWebSocket } from '../support/websocket-client';
+import { WebSocketSubscriptions } from '../../services/epcis/src/websocket-subscriptions';
 import { anOrg } from '../support/world';
 
 /**
@@ -58,6 +60,7 @@ describe('EPCIS query subscriptions (stream)', () => {
     orgId = mine.id;
     other = (await anOrg(t, 'EPCIS Subscriptions Other', 'processor', ['factory'])).api;
     for (const a of [api, other]) expect((await a.request('POST', '/v1/epcis/queries', { name: 'shipped', query: { EQ_bizStep: ['shipping'], MATCH_epc: [sgtin('S-1'), sgtin('S-2'), sgtin('S-3')] } })).status).toBe(201);
+    for (const a of [api, other]) expect((await a.request('POST', '/v1/epcis/queries', { name: 'ws', query: { EQ_bizStep: ['shipping'], MATCH_epc: [sgtin('W-1'), sgtin('W-2')] } })).status).toBe(201);
     expect((await api.request('POST', '/v1/epcis/queries', { name: 'scheduled', query: { EQ_bizStep: ['shipping'], MATCH_epc: [sgtin('T-1'), sgtin('T-2'), sgtin('T-3')] } })).status).toBe(201);
   }, 90_000);
   afterAll(async () => {
@@ -110,6 +113,64 @@ describe('EPCIS query subscriptions (stream)', () => {
     expect((await api.request('DELETE', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(204);
     expect((await api.request('GET', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(404);
   }, 30_000);
+
+  describe('WebSocket (GET /queries/{name}/events with Upgrade: websocket)', () => {
+    const wsAt = (path: string) => `${t.url}/v1/epcis/queries/${path}`;
+    const open = async (path: string, headers: Record<string, string> = {}) => {
+      const r = await openWebSocket(wsAt(path), headers);
+      if (r.status !== 101) throw new Error(`no upgrade: ${r.status} ${JSON.stringify((r as { body?: unknown }).body)}`);
+      return (r as { ws: TestWebSocket }).ws;
+    };
+    const wsSerials = (ws: TestWebSocket) => ws.documents.flatMap((d) => d.epcisBody.queryResults.resultsBody.eventList.map((e: { epcList: string[] }) => e.epcList[0]));
+
+    it('refuses before upgrading: no or bad token 401, another organisation\'s query 404, bad controls 400 SubscriptionControlsException', async () => {
+      const token = (await api.headers()).authorization;
+      const cases: [string, Record<string, string>, number, string | undefined][] = [
+        ['ws/events?stream=true', {}, 401, undefined],
+        ['ws/events?stream=true&access_token=not.a.token', {}, 401, undefined],
+        ['nope/events?stream=true', { authorization: token }, 404, undefined],
+        ['ws/events', { authorization: token }, 400, 'stream'],
+        ['ws/events?stream=true&minute=5', { authorization: token }, 400, 'stream'],
+        ['ws/events?minute=61', { authorization: token }, 400, 'minute'],
+        ['ws/events?stream=true&perPage=3', { authorization: token }, 400, 'perPage'],
+      ];
+      for (const [path, headers, status, field] of cases) {
+        const r = await openWebSocket(wsAt(path), headers);
+        const body = (r as { body: any }).body;
+        expect({ path, status: r.status, contentType: r.headers['content-type'], field: body.errors?.[0]?.field, epcisException: body.epcisException }).toEqual({
+          path, status, contentType: 'application/problem+json', field,
+          epcisException: status === 400 ? 'epcisException:SubscriptionControlsException' : undefined,
+        });
+      }
+    }, 30_000);
+
+    it('stream: each new matching event the organisation may see, as an EPCISQueryDocument message; a bearer header or access_token', async () => {
+      const mine = await open('ws/events?stream=true', await api.headers());
+      const theirs = await open(`ws/events?stream=true&access_token=${encodeURIComponent((await other.headers()).authorization.slice('Bearer '.length))}`);
+      await capture(other, [event('W-2', 'shipping')]);
+      await capture(api, [event('W-1', 'shipping'), event('W-1', 'receiving')]);
+      await mine.until(() => wsSerials(mine).includes(sgtin('W-1')), 30_000);
+      // Recorded before ours, so a look that could see it would have sent it first: it was not the subscriber's to see.
+      expect(wsSerials(mine)).toEqual([sgtin('W-1')]);
+      expect(mine.documents[0]).toMatchObject({ type: 'EPCISQueryDocument', epcisBody: { queryResults: { queryName: 'ws', subscriptionID: expect.any(String) } } });
+      await theirs.until(() => wsSerials(theirs).includes(sgtin('W-2')), 30_000);
+      expect(wsSerials(theirs)).toEqual([sgtin('W-2')]);
+      mine.close();
+      theirs.close();
+      const subscriptions = t.app.get(WebSocketSubscriptions);
+      await eventually(async () => subscriptions.openCount === 0 || undefined, 10_000);
+    }, 120_000);
+
+    it('scheduled: every run a document (empty ones with reportIfEmpty); deleting the query closes the socket', async () => {
+      expect((await api.request('POST', '/v1/epcis/queries', { name: 'ws-temp', query: { EQ_bizStep: ['shipping'] } })).status).toBe(201);
+      const ws = await open('ws-temp/events?second=[0-59]&reportIfEmpty=true', await api.headers());
+      await ws.until(() => ws.documents.length >= 2, 30_000);
+      expect(ws.documents.slice(0, 2).map((d) => d.epcisBody.queryResults.resultsBody.eventList)).toEqual([[], []]);
+      expect((await api.request('DELETE', '/v1/epcis/queries/ws-temp')).status).toBe(204);
+      await ws.until(() => ws.closedWith !== undefined, 30_000);
+      expect(ws.closedWith).toBe(1000);
+    }, 60_000);
+  });
 
   describe('scheduled (schedule, reportIfEmpty)', () => {
     const subscribe = (body: Record<string, unknown>) => api.request('POST', '/v1/epcis/queries/scheduled/subscriptions', body);

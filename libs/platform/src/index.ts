@@ -32,3 +32,4 @@ export * from './html';
 export * from './upload-body';
 export * from './webhooks';
 export * from './pg-listener';
+export * from './websocket';

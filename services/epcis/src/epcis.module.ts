@@ -11,6 +11,7 @@ import { QueryService } from './query.service';
 import { SubscriptionService } from './subscription.service';
 import { SubscriptionDeliveryWorker } from './subscription.worker';
 import { SubscriptionsController } from './subscriptions.controller';
+import { WebSocketSubscriptions } from './websocket-subscriptions';
 import { XsdValidation } from './xsd-validation';
 
 /**
@@ -31,6 +32,7 @@ import { XsdValidation } from './xsd-validation';
     { provide: WEBHOOK_OPTIONS, useFactory: () => webhookOptions() },
     SubscriptionService,
     SubscriptionDeliveryWorker,
+    WebSocketSubscriptions,
   ],
 })
 export class EpcisModule {}

@@ -88,7 +88,13 @@ export class QueriesController {
   @Get(':name/events')
   @ApiOperation({
     summary: 'Run a named query: its events as GET /v1/epcis/events with the same parameters would answer them',
-    description: 'Only perPage and nextPageToken (from the Link rel="next" header) are given with it; anything else is a 400.',
+    description:
+      'Only perPage and nextPageToken (from the Link rel="next" header) are given with it; anything else is a 400. ' +
+      'With Upgrade: websocket (and Connection: Upgrade, Sec-WebSocket-Version: 13) it is the binding\'s WebSocket subscription instead: ' +
+      '?stream=true, or a schedule as second, minute, hour, dayOfMonth, month, dayOfWeek (with reportIfEmpty), and initialRecordTime; ' +
+      '101 Switching Protocols, then each look\'s matching events as an EPCISQueryDocument text message while the socket is open. ' +
+      'The token is the Authorization header or, for browsers, the access_token query parameter. Refusals (401, 404, 400 ' +
+      'epcisException:SubscriptionControlsException) come before the upgrade.',
   })
   @ApiJsonResponse(200, 'An EPCISQueryDocument', QUERY_DOCUMENT_EXAMPLE)
   @ApiNotFoundResponse({ description: 'The organisation has no query of that name' })

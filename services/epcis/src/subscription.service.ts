@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError, notFound, resolveTarget, TargetRefused, WEBHOOK_OPTIONS, type Principal, type WebhookOptions } from '@trace/platform';
-import { nextScheduledRun, parseQuerySchedule, type QuerySchedule } from '@trace/epcis';
-import { parseOffsetTime } from '@trace/trace-chain';
+import { nextScheduledRun, type QuerySchedule } from '@trace/epcis';
 import { NamedQueryService } from './named-query.service';
+import { readSubscriptionControls } from './subscription-controls';
 import { SubscriptionDeliveryWorker } from './subscription.worker';
 
 type Problem = { field: string; message: string };
@@ -69,27 +69,9 @@ export class SubscriptionService {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid([{ field: '/', message: 'must be an object { dest, signatureToken, stream }' }]);
     const b = body as Record<string, unknown>;
     for (const k of Object.keys(b)) if (!MEMBERS.includes(k)) errors.push({ field: `/${k}`, message: 'not a member of a query subscription' });
-    let schedule: QuerySchedule | undefined;
-    if (b.schedule !== undefined) {
-      const parsed = parseQuerySchedule(b.schedule);
-      if ('problems' in parsed) errors.push(...parsed.problems.map((p) => ({ field: `/schedule${p.field}`, message: p.message })));
-      else schedule = parsed.schedule;
-      // The binding: "scheduling parameters and the stream parameter are mutually exclusive".
-      if (b.stream !== undefined && b.stream !== false) errors.push({ field: '/stream', message: 'not with a schedule: a subscription is either scheduled or a stream' });
-    } else if (b.stream !== true) {
-      errors.push({ field: '/stream', message: 'must be true, or give a schedule ({ second, minute, hour, dayOfMonth, month, dayOfWeek })' });
-    }
-    if (b.reportIfEmpty !== undefined && (typeof b.reportIfEmpty !== 'boolean' || b.schedule === undefined)) {
-      errors.push({ field: '/reportIfEmpty', message: 'a boolean, and only with a schedule' });
-    }
+    const { schedule, reportIfEmpty, initialRecordTime: initial } = readSubscriptionControls(b, errors, '/');
     if (b.signatureToken !== undefined && (typeof b.signatureToken !== 'string' || b.signatureToken.length < 1 || b.signatureToken.length > 500)) {
       errors.push({ field: '/signatureToken', message: 'must be a string of 1-500 characters' });
-    }
-    let initial = new Date();
-    if (b.initialRecordTime !== undefined) {
-      const t = parseOffsetTime(b.initialRecordTime);
-      if ('problem' in t) errors.push({ field: '/initialRecordTime', message: t.problem });
-      else initial = t.instant;
     }
     let url: URL | undefined;
     try {
@@ -120,7 +102,7 @@ export class SubscriptionService {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          RETURNING ${COLUMNS}`,
         [id, principal.orgId, queryName, principal.role, principal.clientId, (url as URL).href, b.signatureToken ?? null, initial, initial.toISOString(),
-          schedule ? JSON.stringify(schedule) : null, b.reportIfEmpty === true, nextRun],
+          schedule ? JSON.stringify(schedule) : null, reportIfEmpty, nextRun],
       )) as Row[];
     });
     this.worker.nudge();

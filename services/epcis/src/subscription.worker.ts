@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { epcisQueryDocument, nextScheduledRun, type QuerySchedule } from '@trace/epcis';
+import { nextScheduledRun, type QuerySchedule } from '@trace/epcis';
 import { backoffDelay } from '@trace/messaging';
 import { LOGGER, postOnce, resolveTarget, signBody, TargetRefused, WEBHOOK_OPTIONS, type Logger, type PostResult, type Principal, type Role, type WebhookOptions } from '@trace/platform';
 import { NamedQueryService } from './named-query.service';
 import { QueryService } from './query.service';
+import { captureHorizon, subscriptionDocument } from './subscription-controls';
 
 /** Events read per look at one subscription; more wait for the next pass (which comes at once). */
 const EVENTS_PER_LOOK = 500;
 /** Deliveries claimed per pass. */
 const BATCH = 32;
-/** A capture job whose heartbeat is older than this died: it no longer holds subscriptions back. */
-const STALE_CAPTURE = "interval '5 minutes'";
 
 interface Subscription {
   id: string;
@@ -131,18 +130,14 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
       let cursor = { recordTime: s.cursor_record_time, key: s.cursor_key };
       for (let page = 0; ; page++) {
         // Read at the start of the look: what a capture running now records comes at a later look.
-        const [{ horizon, now }] = (await this.ds.query(
-          `SELECT to_char(COALESCE(min(created_at), now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS horizon, now() AS now
-             FROM capture_jobs WHERE running AND heartbeat_at > now() - ${STALE_CAPTURE}`,
-        )) as { horizon: string; now: Date }[];
+        const { horizon, now } = await captureHorizon(this.ds);
         const { events, last } = await this.queries.recordedSince(parsed, cursor, horizon, EVENTS_PER_LOOK, principal);
         const more = events.length === EVENTS_PER_LOOK;
         const report = events.length > 0 || (s.schedule !== null && s.report_if_empty && page === 0);
         const nextRun = s.schedule && !more ? nextScheduledRun(s.schedule, now) : null;
         await this.ds.transaction(async (m) => {
           if (report) {
-            const document = epcisQueryDocument(events, s.query_name);
-            const body = JSON.stringify({ ...document, epcisBody: { queryResults: { ...document.epcisBody.queryResults, subscriptionID: s.id } } });
+            const body = subscriptionDocument(events, s.query_name, s.id);
             await m.query(`INSERT INTO query_subscription_deliveries (id, subscription_id, body) VALUES ($1, $2, $3)`, [randomUUID(), s.id, body]);
           }
           // With more to read, a stream's looked_at stays behind so the next pass looks again at once; a
