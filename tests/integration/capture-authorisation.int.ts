@@ -180,6 +180,35 @@ describe('EPCIS capture cannot get around authorisation', () => {
     }
     expect((await foodBatch('HELD-1')).quantity_value).toBe('40');
   });
+  it('rollback across domains: refused by the domain with the most events (run first, untried), nothing is kept anywhere, no lot is claimed', async () => {
+    const MILL_FLOUR = '04012345000030';
+    const grain = '09506000134376';
+    const mill = await anOrg(t, 'Careful Mill', 'processor', ['factory']);
+    await aProduct(mill.api, 'agri', grain, 'grain');
+    await aProduct(mill.api, 'food', MILL_FLOUR, 'flour');
+    // Three agri events (the lead), one food event; the last agri event ships the victim's lot: not the mill's to move.
+    const doc = epcisDocument([
+      commissioning(grain, 'RB-A1'),
+      commissioning(grain, 'RB-A2'),
+      commissioning(MILL_FLOUR, 'RB-F1'),
+      { ...commissioning(VICTIM_GRAIN, genuine.lot), action: 'OBSERVE', bizStep: 'shipping', disposition: 'in_transit', quantityList: [{ epcClass: `https://id.gs1.org/01/${VICTIM_GRAIN}/10/${genuine.lot}` }] },
+    ]);
+    const job = await capture(mill, doc, 'rollback');
+    expect([job.success, job.errors.map((e: any) => e.eventIndex)]).toEqual([false, [3]]);
+    expect(job.errors[0].reason).toMatch(/^agri: /);
+    for (const [domain, lot] of [['agri', 'RB-A1'], ['agri', 'RB-A2'], ['food', 'RB-F1']]) {
+      expect([lot, await t.query(`SELECT id FROM "${t.prefix}${domain}".batches WHERE lot = $1`, [lot])]).toEqual([lot, []]);
+    }
+    expect(await t.query(`SELECT value FROM ${t.prefix}gateway.item_claims WHERE value = ANY($1)`, [['RB-A1', 'RB-A2', 'RB-F1']])).toEqual([]);
+    // Without the refused event the same document is stored whole, and its lots are claimed.
+    const good = await capture(mill, { ...doc, epcisBody: { eventList: (doc.epcisBody.eventList as unknown[]).slice(0, 3) } }, 'rollback');
+    expect(good).toMatchObject({ success: true, errors: [] });
+    expect((await t.query(`SELECT value, domain FROM ${t.prefix}gateway.item_claims WHERE value = ANY($1) ORDER BY value`, [['RB-A1', 'RB-A2', 'RB-F1']]))).toEqual([
+      { value: 'RB-A1', domain: 'agri' },
+      { value: 'RB-A2', domain: 'agri' },
+      { value: 'RB-F1', domain: 'food' },
+    ]);
+  });
   it('batch release (drug vaccine) and the certificate (agri vegetable) apply to captured movements too', async () => {
     const VACCINE = '05012345678900';
     const VEG = '09506000134352';

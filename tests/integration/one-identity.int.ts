@@ -291,6 +291,19 @@ describe('identity claims over HTTP (distributed mode)', () => {
     expect(await agri.locate(gtin, 'lot', '2017')).toEqual({ domain: 'agri' });
     expect(await agri.locate(gtin, 'serial', '2017')).toEqual({ domain: 'food' });
     expect(await agri.locate(gtin, 'lot', 'nope')).toBeUndefined();
+    // Many at once (a capture looks up every lot it would create in one round trip), one answer per item in order.
+    expect(await agri.locateMany([{ gtin, kind: 'serial', value: '2017' }, { gtin, kind: 'lot', value: 'nope' }, { gtin, kind: 'lot', value: '2017' }])).toEqual([
+      { domain: 'food' },
+      undefined,
+      { domain: 'agri' },
+    ]);
+    expect(await agri.locateMany([])).toEqual([]);
+    const bad = await fetch(`${t.url}/internal/v1/identity/item-locations`, {
+      method: 'POST',
+      headers: { ...(await new ServiceCredentials(TEST_JWT_SECRET).header('agri')), 'content-type': 'application/json' },
+      body: JSON.stringify({ items: [{ gtin: '123', kind: 'lot', value: 'x' }] }),
+    });
+    expect([bad.status, bad.headers.get('content-type')]).toEqual([400, expect.stringContaining('application/problem+json')]);
   });
 
   it('answers services only, and a gateway that does not answer refuses the registration (503), never lets it through', async () => {

@@ -58,6 +58,15 @@ export interface IdentityClaims {
   claimItems(claims: readonly ItemClaim[]): Promise<ClaimAnswer[]>;
   /** Where a lot or serial lives; undefined when no domain registered it. */
   locate(gtin: string, kind: ItemKind, value: string): Promise<ItemLocation | undefined>;
+  /** locate for many items at once, one answer per item in order (a capture checks a thousand lots before it claims them). */
+  locateMany(items: readonly ItemRef[]): Promise<(ItemLocation | undefined)[]>;
+}
+
+/** A lot or a serial of a GTIN, as locateMany asks for it. */
+export interface ItemRef {
+  gtin: string;
+  kind: ItemKind;
+  value: string;
 }
 
 /** Injection token of the IdentityClaims implementation (the gateway's table, or an HTTP client of it). */
@@ -68,4 +77,5 @@ export const IDENTITY_CLAIM_PATHS = {
   gtin: '/internal/v1/identity/gtin-claims',
   items: '/internal/v1/identity/item-claims',
   locate: '/internal/v1/identity/items',
+  locateMany: '/internal/v1/identity/item-locations',
 } as const;

@@ -43,12 +43,29 @@ function tradeItem(gtin: string, lot?: string, serial?: string): ObjectRef {
 
 /** Parses an EPC (instance or class, URN or Digital Link) into its canonical reference. */
 export function parseObjectId(uri: string): ObjectRef {
-  try {
-    return parseObject(uri.trim());
-  } catch {
-    // A value our GS1 rules refuse (bad check digit, characters outside the set) is still a name: match it as given.
-    return { kind: 'other', key: uri.trim() };
+  let ref = objectMemo.get(uri);
+  if (ref === undefined) {
+    try {
+      ref = parseObject(uri.trim());
+    } catch {
+      // A value our GS1 rules refuse (bad check digit, characters outside the set) is still a name: match it as given.
+      ref = { kind: 'other', key: uri.trim() };
+    }
+    remember(objectMemo, uri, Object.freeze(ref));
   }
+  return ref;
+}
+
+/**
+ * parseObjectId and parseLocationId are pure and a captured document names the same lots and places
+ * in thousands of events: answers are kept (frozen, shared) in bounded memos.
+ */
+const objectMemo = new Map<string, ObjectRef>();
+const locationMemo = new Map<string, LocationRef>();
+const MEMO_SIZE = 50_000;
+function remember<T>(memo: Map<string, T>, key: string, value: T): void {
+  if (memo.size >= MEMO_SIZE) memo.clear();
+  memo.set(key, value);
 }
 
 function parseObject(id: string): ObjectRef {
@@ -97,6 +114,15 @@ function parseObject(id: string): ObjectRef {
 
 /** Parses a readPoint / bizLocation id (SGLN URN or Digital Link with AI 414). */
 export function parseLocationId(uri: string): LocationRef {
+  let ref = locationMemo.get(uri);
+  if (ref === undefined) {
+    ref = Object.freeze(parseLocation(uri));
+    remember(locationMemo, uri, ref);
+  }
+  return ref;
+}
+
+function parseLocation(uri: string): LocationRef {
   const id = uri.trim();
   let m = /^urn:epc:id:sgln:(\d+)\.(\d*)\.(.+)$/.exec(id);
   if (m && m[1].length + m[2].length === 12) {

@@ -49,12 +49,17 @@ export const eventKeys = (e: EpcisEvent) => [...new Set(eventObjects(e).map((o) 
  */
 export function cbvName(value: string | undefined, kind: 'bizstep' | 'disp'): string | undefined {
   if (value === undefined) return undefined;
-  const urn = new RegExp(`^urn:epcglobal:cbv:${kind}:(.+)$`).exec(value);
+  const urn = CBV_URN[kind].exec(value);
   if (urn) return urn[1];
-  const web = new RegExp(`^(?:https?://(?:ref\\.gs1\\.org/cbv|gs1\\.org/voc)/|${TRACE_NS.replace(/\./g, '\\.')})${kind === 'bizstep' ? 'BizStep' : 'Disp'}-(.+)$`, 'i').exec(value);
+  const web = CBV_WEB[kind].exec(value);
   if (web) return web[1];
   return value;
 }
+
+// Built once: cbvName runs for every captured event.
+const CBV_URN = { bizstep: /^urn:epcglobal:cbv:bizstep:(.+)$/, disp: /^urn:epcglobal:cbv:disp:(.+)$/ };
+const cbvWeb = (name: string) => new RegExp(`^(?:https?://(?:ref\\.gs1\\.org/cbv|gs1\\.org/voc)/|${TRACE_NS.replace(/\./g, '\\.')})${name}-(.+)$`, 'i');
+const CBV_WEB = { bizstep: cbvWeb('BizStep'), disp: cbvWeb('Disp') };
 
 /**
  * Units of our REST API (free text such as "kg") as UN/ECE Recommendation 20

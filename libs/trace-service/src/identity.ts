@@ -8,6 +8,7 @@ import {
   type ItemClaim,
   type ItemKind,
   type ItemLocation,
+  type ItemRef,
 } from '@trace/contracts';
 import { conflict, DomainError, PLATFORM_CONFIG, RequestContext, SERVICE_CREDENTIALS, type PlatformConfig, type ServiceCredentials } from '@trace/platform';
 
@@ -80,6 +81,12 @@ export class HttpIdentityClaims implements IdentityClaims {
   async locate(gtin: string, kind: ItemKind, value: string): Promise<ItemLocation | undefined> {
     const path = `${IDENTITY_CLAIM_PATHS.locate}/${encodeURIComponent(gtin)}/${kind}/${encodeURIComponent(value)}`;
     return (await this.call('GET', path, undefined, true)) as ItemLocation | undefined;
+  }
+
+  async locateMany(items: readonly ItemRef[]): Promise<(ItemLocation | undefined)[]> {
+    if (items.length === 0) return [];
+    const { locations } = (await this.call('POST', IDENTITY_CLAIM_PATHS.locateMany, { items })) as { locations: (ItemLocation | null)[] };
+    return locations.map((l) => l ?? undefined);
   }
 
   private async call(method: string, path: string, body?: unknown, notFoundIsUndefined = false): Promise<unknown> {

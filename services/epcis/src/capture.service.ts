@@ -214,7 +214,9 @@ export class CaptureService {
   private async run(id: string, doc: EpcisDocument, behaviour: ErrorBehaviour, principal: Principal, bearer: string | undefined) {
     const raw = doc.epcisBody.eventList;
     const recordTime = new Date().toISOString();
-    const { perDomain, unbound } = await this.plan(raw, doc['@context'], bearer);
+    const planned = await this.plan(raw, doc['@context'], bearer);
+    const { unbound } = planned;
+    let { perDomain } = planned;
     const eventIdOf = (i: number) => raw[i]?.eventID;
     const named = (e: { index: number; reason: string }): CaptureError => ({ eventIndex: e.index, ...(eventIdOf(e.index) ? { eventID: eventIdOf(e.index) } : {}), reason: e.reason });
     const atomic = behaviour === 'rollback';
@@ -228,13 +230,23 @@ export class CaptureService {
     };
     const failed = new Map<number, string>();
 
+    // Rollback: the domain with the largest share runs for real first, with no trial of its own: alone it is
+    // all or nothing (its transaction, its claims made only once every event passed), so when it refuses,
+    // nothing was kept anywhere. Only the domains that commit after it are tried before it runs.
+    let lead: string | undefined;
     if (atomic) {
-      for (const [domain, events] of perDomain) {
+      const order = [...perDomain].sort(([, a], [, b]) => b.length - a.length);
+      lead = order[0]?.[0];
+      const trial = async (domain: string, events: PlannedChainEvent[]) => {
         await progress(0);
-        const trial = await this.registry.epcis(domain, bearer).apply({ captureId: id, recordTime, atomic: true, dryRun: true, events }, principal);
-        for (const r of trial.results) if (r.error) failed.set(r.index, `${domain}: ${r.error}`);
-      }
-      if (failed.size) return this.finish(id, false, [...failed].map(([index, reason]) => named({ index, reason })), 0);
+        const r = await this.registry.epcis(domain, bearer).apply({ captureId: id, recordTime, atomic: true, dryRun: true, events }, principal);
+        for (const x of r.results) if (x.error) failed.set(x.index, `${domain}: ${x.error}`);
+      };
+      for (const [domain, events] of order.slice(1)) await trial(domain, events);
+      // Refused already: the lead's trial too, so that the job lists every refusal of the document.
+      if (failed.size && lead) await trial(lead, perDomain.get(lead) as PlannedChainEvent[]);
+      if (failed.size) return this.finish(id, false, [...failed].sort(([a], [b]) => a - b).map(([index, reason]) => named({ index, reason })), 0);
+      perDomain = new Map(order);
     } else {
       // Proceed: an event spanning domains (a transformation whose inputs live elsewhere) is tried in every
       // domain first; refused in one, it is stored in none (before, the output kept its edge to an input
@@ -263,6 +275,10 @@ export class CaptureService {
         for (const r of result.results) if (r.error && !failed.has(r.index)) failed.set(r.index, `${domain}: ${r.error}`);
         unitsDone += slice.length;
         await progress(0);
+      }
+      // The lead refused (and rolled back): the others, not run yet, are not run at all.
+      if (domain === lead && failed.size) {
+        return this.finish(id, false, [...failed].sort(([a], [b]) => a - b).map(([index, reason]) => named({ index, reason })), 0);
       }
     }
     await this.storeUnbound(unbound, id, recordTime, principal);

@@ -1,10 +1,12 @@
 import type { DataSource } from 'typeorm';
 import type { IdentityClaims } from '@trace/contracts';
 import type { Outbox } from '@trace/messaging';
+import { batchKey } from '@trace/epcis';
 import { DomainError, type Directory, type Principal } from '@trace/platform';
 import type { DomainRules } from '@trace/trace-chain';
 import type { DomainHooks } from '../batch.service';
 import type { DomainName } from '../domains';
+import { itemKey } from './carried-link';
 import { ChunkWriter } from './chunk-writer';
 import { claimCreated } from './claim-created';
 import type { ApplyRequest, ApplyResult, PlannedChainEvent } from './contract';
@@ -34,7 +36,12 @@ class Rollback extends Error {}
  */
 export async function applyCapture(core: CaptureCore, req: ApplyRequest, principal: Principal, onProgress?: (done: number) => void): Promise<ApplyResult> {
   const results: ApplyResult['results'] = [];
-  const claimedElsewhere = await claimCreated(core.claims, core.domain, req.events, principal, req.dryRun);
+  // All or nothing: the claims are made once every event passed, so a refused document leaves none
+  // (the capture may then skip the trial of a domain: see CaptureService).
+  const { elsewhere: claimedElsewhere, claim } = await claimCreated(core.claims, core.domain, req.events, principal, {
+    dryRun: req.dryRun,
+    later: req.atomic,
+  });
   const receivers = await resolveReceivers(core.directory, req.events);
   // One transaction over `events`, written chunk by chunk (progress after each). A refused event leaves
   // no trace (ChunkWriter.add checks first), so the others go on and every refusal is listed. A trial
@@ -64,6 +71,20 @@ export async function applyCapture(core: CaptureCore, req: ApplyRequest, princip
           progress?.(out.length);
         }
         if (req.dryRun || (req.atomic && out.some((r) => r.error))) throw new Rollback();
+        if (claim) {
+          // Another domain claimed one of the items since they were looked up: its events are refused, as
+          // they would have been had the claim come first.
+          const taken = await claim();
+          if (taken.size) {
+            for (const ev of events) {
+              const t = ev.targets.find((x) => x.create && taken.has(itemKey(x)));
+              if (!t) continue;
+              const r = out.find((x) => x.index === ev.index);
+              if (r) Object.assign(r, { stored: false, error: `${batchKey(t.gtin, t.lot, t.instance)} is already registered in ${taken.get(itemKey(t))}` });
+            }
+            throw new Rollback();
+          }
+        }
       });
     } catch (err) {
       if (!(err instanceof Rollback)) throw err;

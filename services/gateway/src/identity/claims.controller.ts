@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { ITEM_KINDS, type GtinClaim, type ItemClaim, type ItemKind } from '@trace/contracts';
+import { ITEM_KINDS, type GtinClaim, type ItemClaim, type ItemKind, type ItemRef } from '@trace/contracts';
 import { badRequest, Internal, notFound, Public } from '@trace/platform';
 import { IdentityClaimsService } from './claims.service';
 
@@ -48,6 +48,18 @@ export class InternalIdentityClaimsController {
   async claimItems(@Body() body: { claims?: unknown }) {
     if (!Array.isArray(body?.claims) || body.claims.length > 10_000) throw badRequest('item-claim', 'claims must be an array of at most 10000');
     return { answers: await this.claims.claimItems(body.claims.map(itemClaimOf)) };
+  }
+
+  @Post('item-locations')
+  @HttpCode(200)
+  async locateMany(@Body() body: { items?: unknown }) {
+    if (!Array.isArray(body?.items) || body.items.length > 20_000) throw badRequest('item', 'items must be an array of at most 20000');
+    const items = body.items.map((b: unknown): ItemRef => {
+      const i = b as Partial<ItemRef> | undefined;
+      if (!gtin14(i?.gtin) || !ITEM_KINDS.includes(i?.kind as ItemKind) || !text(i?.value)) throw badRequest('item', 'every item needs gtin (GTIN-14), kind (lot or serial) and value');
+      return { gtin: i.gtin, kind: i.kind as ItemKind, value: i.value };
+    });
+    return { locations: (await this.claims.locateMany(items)).map((l) => l ?? null) };
   }
 
   @Get('items/:gtin/:kind/:value')

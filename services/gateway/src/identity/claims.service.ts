@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { ClaimAnswer, GtinClaim, IdentityClaims, ItemClaim, ItemKind, ItemLocation } from '@trace/contracts';
+import type { ClaimAnswer, GtinClaim, IdentityClaims, ItemClaim, ItemKind, ItemLocation, ItemRef } from '@trace/contracts';
 
 /**
  * The one writer of the identity claims (`gtin_claims`, `item_claims`): which
@@ -42,6 +42,20 @@ export class IdentityClaimsService implements IdentityClaims {
     return claims.map((c) => {
       const domain = where.get(`${c.gtin}|${c.kind}|${c.value}`) as string;
       return { granted: domain === c.domain, domain };
+    });
+  }
+
+  async locateMany(items: readonly ItemRef[]): Promise<(ItemLocation | undefined)[]> {
+    if (items.length === 0) return [];
+    const held = (await this.ds.query(
+      `SELECT c.gtin, c.kind, c.value, c.domain FROM item_claims c
+         JOIN jsonb_to_recordset($1::jsonb) AS x(gtin text, kind text, value text) ON c.gtin = x.gtin AND c.kind = x.kind AND c.value = x.value`,
+      [JSON.stringify(items.map((i) => ({ gtin: i.gtin, kind: i.kind, value: i.value })))],
+    )) as { gtin: string; kind: string; value: string; domain: string }[];
+    const where = new Map(held.map((h) => [`${h.gtin}|${h.kind}|${h.value}`, h.domain]));
+    return items.map((i) => {
+      const domain = where.get(`${i.gtin}|${i.kind}|${i.value}`);
+      return domain === undefined ? undefined : { domain };
     });
   }
 
