@@ -25,11 +25,13 @@ export async function storedAlready(ds: DataSource, directory: Directory | undef
     }
   }
   if (!batchIds.size) return new Set();
+  // The times as a set (a hashed semi-join): `= ANY(array)` would compare every link with every time, which
+  // made capturing a 10,000-event document again three times slower.
+  const select = `SELECT e.*, b.gtin, b.lot, b.attributes AS batch_attributes FROM trace_events e JOIN batches b ON b.id = e.batch_id WHERE e.batch_id = ANY($1::uuid[])`;
   const rows = (await ds.query(
-    `SELECT e.*, b.gtin, b.lot, b.attributes AS batch_attributes FROM trace_events e JOIN batches b ON b.id = e.batch_id
-      WHERE e.batch_id = ANY($1::uuid[])
-        AND (e.hash = ANY($2) OR (e.epcis_hash IS NULL AND date_trunc('milliseconds', e.event_time) = ANY($3::timestamptz[])))`,
-    [[...batchIds], [...linkHashes], [...times]],
+    `${select} AND e.epcis_hash IS NULL AND date_trunc('milliseconds', e.event_time) IN (SELECT unnest($2::timestamptz[]))
+     ${linkHashes.size ? `UNION ALL ${select} AND e.hash = ANY($3)` : ''}`,
+    [[...batchIds], [...times], ...(linkHashes.size ? [[...linkHashes]] : [])],
   )) as (EventRow & EpcisRowColumns & { gtin: string; lot: string; batch_attributes: Record<string, unknown> })[];
   const held = new Set<string>();
   const locations = new Map<string, string>();
