@@ -7,3 +7,4 @@ export * from './xml-binding';
 export * from './query-schedule';
 export * from './rest-headers';
 export * from './namespaces';
+export * from './master-data';

@@ -16,6 +16,7 @@ import {
   parseLocationId,
   stripTraceExtensions,
   validateEpcis,
+  vocabularyElementsOf,
   type CarriedLink,
   type EpcisDocument,
   type EpcisEvent,
@@ -24,6 +25,7 @@ import {
 import { badRequest, DomainError, notFound, type Principal } from '@trace/platform';
 import { BatchRegistry, DOMAINS, type PlannedChainEvent, type PlannedTarget } from '@trace/trace-service';
 import { epcisDomains } from './domains';
+import { MasterDataStore } from './master-data.store';
 
 export type ErrorBehaviour = 'rollback' | 'proceed';
 
@@ -119,6 +121,7 @@ export class CaptureService {
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(BatchRegistry) private readonly registry: BatchRegistry,
+    @Inject(MasterDataStore) private readonly masterData: MasterDataStore,
   ) {}
 
   async submit(doc: unknown, behaviour: ErrorBehaviour, principal: Principal, bearer: string | undefined) {
@@ -283,6 +286,8 @@ export class CaptureService {
     }
     await this.storeUnbound(unbound, id, recordTime, principal);
     const all = [...failed].sort(([a], [b]) => a - b).map(([index, reason]) => named({ index, reason }));
+    // The header's master data goes with the events: not when a rollback capture stored none of them.
+    if (!atomic || all.length === 0) await this.masterData.record(vocabularyElementsOf(doc), principal.orgId, id);
     await this.finish(id, all.length === 0, all, raw.length);
   }
 

@@ -6,6 +6,7 @@ import {
   CBV_XML_FORMATS,
   epcisDocumentFromXml,
   epcisQueryDocumentToXml,
+  masterDataFromXml,
   negotiateVersion,
   TRACE_NS,
   TRACE_NS_PREFIX,
@@ -252,7 +253,9 @@ export async function captureBody(req: Request, body: unknown, xsd: XsdValidatio
     if (invalid.length) {
       throw badRequest('epcis-schema', `The document does not validate against GS1's EPCIS XSD (${invalid.length} error(s) shown)`, invalid.slice(0, 100));
     }
-    return document;
+    // The header's master data (EPCISMasterData) in the JSON binding's place.
+    const masterData = masterDataFromXml(xml);
+    return masterData ? { ...document, epcisHeader: { epcisMasterData: masterData } } : document;
   }
   if (req.is(['application/json', 'application/*+json']) === false || !req.headers['content-type']) {
     throw new DomainError(

@@ -133,7 +133,10 @@ const QUERY_DESCRIPTION =
   'GE_/LT_startTime, GE_/LT_endTime, GT_/GE_/LT_/LE_percRank, EQ_value_{uom}, GT_/GE_/LT_/LE_{value|minValue|maxValue|meanValue|sDev|percValue}_{uom} ' +
   '(that unit only, no conversion); fields by their CURIE (prefix:name as captured): EQ_/GT_/GE_/LT_/LE_/EXISTS_ followed by INNER_ (nested) ' +
   'and one of ILMD_, ERROR_DECLARATION_, SENSORELEMENT_, SENSORMETADATA_, SENSORREPORT_, readPoint_, bizLocation_ or nothing (the event\'s ' +
-  'own extensions), e.g. EQ_ILMD_example:grade, GT_INNER_ILMD_example:score, EXISTS_example:shift. Any other parameter or a malformed value ' +
+  'own extensions), e.g. EQ_ILMD_example:grade, GT_INNER_ILMD_example:score, EXISTS_example:shift. Master data (declared in captured ' +
+  'documents\' headers, every organisation\'s latest statement): HASATTR_{field} (attribute names) and EQATTR_{field}_{attribute} ' +
+  '(values) on readPoint, bizLocation, bizStep and disposition, e.g. EQATTR_bizLocation_urn:epcglobal:cbv:mda#sst=201; WD_readPoint and ' +
+  'WD_bizLocation include the children master data declares, at any depth, and a GLN\'s extensions. Any other parameter or a malformed value ' +
   'is a 400 with epcisException: epcisException:QueryParameterException. orderBy (recordTime, eventTime), ' +
   'orderDirection (ASC, DESC), eventCountLimit, maxEventCount (413 when more match), perPage (default 30, at most 1000) and the nextPageToken of ' +
   'the Link rel="next" header. Operators see the events of batches their organisation holds or held and the partner events it captured; ' +

@@ -4,6 +4,7 @@ import { WEBHOOK_OPTIONS, webhookOptions } from '@trace/platform';
 import { BatchRegistryModule } from '@trace/trace-service';
 import { CaptureController, EventsController, TopLevelController } from './epcis.controller';
 import { CaptureService } from './capture.service';
+import { MasterDataStore } from './master-data.store';
 import { EPCIS_MIGRATIONS } from './migrations';
 import { NamedQueryService } from './named-query.service';
 import { QueriesController } from './queries.controller';
@@ -27,6 +28,7 @@ import { XsdValidation } from './xsd-validation';
   providers: [
     CaptureService,
     QueryService,
+    MasterDataStore,
     NamedQueryService,
     XsdValidation,
     { provide: WEBHOOK_OPTIONS, useFactory: () => webhookOptions() },

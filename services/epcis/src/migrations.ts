@@ -165,6 +165,35 @@ export class UnboundEventContext1765500061600 implements MigrationInterface {
   }
 }
 
+/**
+ * Master data captured in documents' headers (MasterDataStore, its one writer): one row per statement
+ * of a vocabulary element by an organisation, appended; the latest per organisation is read.
+ */
+export class EpcisMasterData1765600520000 implements MigrationInterface {
+  name = 'EpcisMasterData1765600520000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE master_data (
+        id              bigserial PRIMARY KEY,
+        vocabulary_type text NOT NULL,
+        element_id      text NOT NULL,
+        -- { attribute id: value } as declared (null when declared without a value).
+        attributes      jsonb NOT NULL DEFAULT '{}',
+        -- The ids of the element's direct children.
+        children        jsonb NOT NULL DEFAULT '[]',
+        org_id          text NOT NULL,
+        capture_id      uuid NOT NULL,
+        recorded_at     timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`CREATE INDEX master_data_element_idx ON master_data (vocabulary_type, element_id, org_id, id DESC)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE master_data');
+  }
+}
+
 export const EPCIS_MIGRATIONS = [
   EpcisTables1764300002000,
   UnboundEventIds1765000015000,
@@ -172,4 +201,5 @@ export const EPCIS_MIGRATIONS = [
   EpcisQuerySubscriptions1765093000000,
   EpcisScheduledSubscriptions1765104417000,
   UnboundEventContext1765500061600,
+  EpcisMasterData1765600520000,
 ];

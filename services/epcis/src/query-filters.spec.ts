@@ -1,5 +1,5 @@
 import type { EpcisEvent } from '@trace/epcis';
-import { emptyFilterParams, epcMatcher, eventFilter, needsEventFilter } from './query-filters';
+import { emptyFilterParams, epcMatcher, eventFilter, locationWithDescendants, needsEventFilter } from './query-filters';
 
 const event = (extra: Partial<EpcisEvent>): EpcisEvent => ({ type: 'ObjectEvent', eventTime: '2026-11-20T08:00:00Z', eventTimeZoneOffset: '+00:00', ...extra });
 
@@ -46,8 +46,10 @@ describe('EPCIS query filters', () => {
     expect(f({ sources: [{ type: 'owning_party', values: ['urn:epc:id:pgln:0614141.00000'] }] })).toBe(true);
     expect(f({ quantity: [{ op: 'GE', value: 200 }] })).toBe(true);
     expect(f({ quantity: [{ op: 'GT', value: 200 }] })).toBe(false);
-    expect(f({ wdBizLocations: ['urn:epc:id:sgln:0614141.00888.0'] })).toBe(true);
-    expect(f({ wdBizLocations: ['urn:epc:id:sgln:0614141.00889.0'] })).toBe(false);
+    // WD_: a GLN's extensions are below it; master data's descendants (canonical keys) too.
+    expect(locationWithDescendants(['urn:epc:id:sgln:0614141.00888.0'])(e.bizLocation?.id)).toBe(true);
+    expect(locationWithDescendants(['urn:epc:id:sgln:0614141.00889.0'])(e.bizLocation?.id)).toBe(false);
+    expect(locationWithDescendants(['urn:epc:id:sgln:0614141.00889.0'], new Set(['https://id.gs1.org/414/0614141008889/254/dock']))(e.bizLocation?.id)).toBe(true);
     expect(f({ exists: ['sourceList'] })).toBe(true);
     expect(f({ exists: ['destinationList'] })).toBe(false);
     expect(needsEventFilter(emptyFilterParams())).toBe(false);

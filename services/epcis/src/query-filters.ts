@@ -4,7 +4,7 @@ import { cbvName, parseLocationId, parseObjectId, type EpcisEvent, type Quantity
  * The SimpleEventQuery filters answered on the EPCIS event itself (after the
  * stores' coarse SQL filters): per-field EPC matching with EPC patterns,
  * actions, transformation ids, business transactions, sources and
- * destinations, quantities, locations with descendants, error-declaration
+ * destinations, quantities, error-declaration
  * fields and EXISTS_ of any top-level field. One predicate for events of
  * every store (REST-recorded, captured on a chain, partner events).
  */
@@ -75,13 +75,16 @@ function vocab(value: string, kind: 'btt' | 'sdt'): string {
     .replace(new RegExp(`^https?://ref\\.gs1\\.org/cbv/${kind === 'btt' ? 'BTT' : 'SDT'}-`), '');
 }
 
-const locationWithDescendants = (values: string[]) => {
+/**
+ * WD_ on a location: the location itself, its sub-locations (GLN extensions of a GLN asked for), and
+ * `descendants`, the keys master data places below it (children, at any depth).
+ */
+export const locationWithDescendants = (values: string[], descendants: ReadonlySet<string> = new Set()) => {
   const wanted = values.map((v) => parseLocationId(v));
   return (id?: string) => {
     if (!id) return false;
     const loc = parseLocationId(id);
-    // Without location master data, a GLN's descendants are its sub-locations (GLN extensions).
-    return wanted.some((w) => w.key === loc.key || (w.gln !== undefined && w.extension === undefined && w.gln === loc.gln));
+    return descendants.has(loc.key) || wanted.some((w) => w.key === loc.key || (w.gln !== undefined && w.extension === undefined && w.gln === loc.gln));
   };
 };
 
@@ -94,8 +97,6 @@ export interface FilterParams {
   epc: Record<string, string[]>;
   actions?: string[];
   transformationIds?: string[];
-  wdReadPoints?: string[];
-  wdBizLocations?: string[];
   bizTransactions: { type: string; values: string[] }[];
   sources: { type: string; values: string[] }[];
   destinations: { type: string; values: string[] }[];
@@ -115,7 +116,7 @@ export const emptyFilterParams = (): FilterParams => ({ epc: {}, bizTransactions
 /** Whether any filter must be answered on the event itself. */
 export const needsEventFilter = (f: FilterParams) =>
   Object.keys(f.epc).length > 0 ||
-  !!(f.actions || f.transformationIds || f.wdReadPoints || f.wdBizLocations || f.errorReasons || f.correctiveEventIds || f.persistentDispositions) ||
+  !!(f.actions || f.transformationIds || f.errorReasons || f.correctiveEventIds || f.persistentDispositions) ||
   f.geErrorDeclarationTime !== undefined ||
   f.ltErrorDeclarationTime !== undefined ||
   f.bizTransactions.length + f.sources.length + f.destinations.length + f.quantity.length + f.exists.length + f.extra.length > 0;
@@ -129,14 +130,6 @@ export function eventFilter(f: FilterParams): EventFilter {
   }
   if (f.actions) tests.push((e) => e.action !== undefined && (f.actions as string[]).includes(e.action));
   if (f.transformationIds) tests.push((e) => typeof e.transformationID === 'string' && (f.transformationIds as string[]).includes(e.transformationID));
-  if (f.wdReadPoints) {
-    const m = locationWithDescendants(f.wdReadPoints);
-    tests.push((e) => m(e.readPoint?.id));
-  }
-  if (f.wdBizLocations) {
-    const m = locationWithDescendants(f.wdBizLocations);
-    tests.push((e) => m(e.bizLocation?.id));
-  }
   for (const b of f.bizTransactions) {
     tests.push((e) => (e.bizTransactionList ?? []).some((t) => vocab(t.type ?? '', 'btt') === vocab(b.type, 'btt') && b.values.includes(t.bizTransaction)));
   }

@@ -1,12 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { cbvName, epcisQueryDocument, eventKeys, parseLocationId, parseObjectId, type ContextualEvent, type EpcisEvent, type EventContext } from '@trace/epcis';
+import {
+  cbvName,
+  descendantKeys,
+  epcisQueryDocument,
+  eventKeys,
+  masterDataFilter,
+  masterDataParameter,
+  parseLocationId,
+  parseObjectId,
+  vocabulariesFor,
+  type ContextualEvent,
+  type EpcisEvent,
+  type EventContext,
+  type MasterDataCondition,
+} from '@trace/epcis';
 import { badRequest, DomainError, notFound, type Principal } from '@trace/platform';
 import { parseOffsetTime } from '@trace/trace-chain';
 import { BatchRegistry, type DomainQuery, type QueriedEvent } from '@trace/trace-service';
 import { epcisDomains } from './domains';
 import { fieldFilter, isFieldParameter, SENSOR_PARAMETERS } from './field-filters';
-import { EPC_PARAMETERS, emptyFilterParams, eventFilter, needsEventFilter, type EventFilter } from './query-filters';
+import { MasterDataStore } from './master-data.store';
+import { EPC_PARAMETERS, emptyFilterParams, eventFilter, locationWithDescendants, needsEventFilter, type EventFilter } from './query-filters';
 
 /** The SimpleEventQuery parameters this interface answers (EPCIS 2.0 §8.2.7.1, REST binding). */
 export const QUERY_PARAMETERS = [
@@ -44,6 +59,8 @@ export const QUERY_PARAMETERS = [
   'perPage',
   'nextPageToken',
 ] as const;
+/** Master data parameters (EPCIS 2.0 §8.2.7.1): HASATTR_{field}, EQATTR_{field}_{attribute}. */
+const MASTER_DATA_PARAMETER = /^(HASATTR|EQATTR)_/;
 /** Parameters named by a type: EQ_bizTransaction_po, EQ_source_owning_party, EXISTS_sensorElementList… */
 const TYPED_PARAMETER = /^(EQ_bizTransaction|EQ_source|EQ_destination)_(.+)$|^EXISTS_(.+)$/;
 
@@ -72,6 +89,11 @@ type Params = Record<string, string | string[] | undefined>;
 export interface ParsedQuery {
   domain: DomainQuery;
   filter?: EventFilter;
+  /**
+   * Tests that read master data (HASATTR_, EQATTR_, and WD_ whose descendants it declares): resolved
+   * against the stored master data when the query runs (`filterOf`), on top of `filter`.
+   */
+  masterData?: { conditions: MasterDataCondition[]; wd: { readPoint?: string[]; bizLocation?: string[] } };
   order: { by: 'recordTime' | 'eventTime'; desc: boolean };
   /** eventCountLimit: the answer (all pages together) ends after this many events. */
   countLimit?: number;
@@ -102,12 +124,13 @@ export class QueryService {
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
     @Inject(BatchRegistry) private readonly registry: BatchRegistry,
+    @Inject(MasterDataStore) private readonly masterData: MasterDataStore,
   ) {}
 
   parse(params: Params, fixed: Params = {}): ParsedQuery {
     const errors: { field: string; message: string }[] = [];
     for (const k of Object.keys(params)) {
-      if (!(QUERY_PARAMETERS as readonly string[]).includes(k) && !TYPED_PARAMETER.test(k) && !isFieldParameter(k)) {
+      if (!(QUERY_PARAMETERS as readonly string[]).includes(k) && !TYPED_PARAMETER.test(k) && !isFieldParameter(k) && !MASTER_DATA_PARAMETER.test(k)) {
         errors.push({ field: k, message: 'not a query parameter this interface supports' });
       }
       if (k in fixed) errors.push({ field: k, message: 'is given by the path' });
@@ -184,8 +207,9 @@ export class QueryService {
     const locations = (k: string) => list(k)?.flatMap((s) => [parseLocationId(s).key, ...(/^urn:uuid:/i.test(s) ? [s.slice(9).toLowerCase()] : [])]);
     q.bizLocations = locations('EQ_bizLocation');
     q.readPoints = locations('EQ_readPoint');
-    f.wdBizLocations = list('WD_bizLocation');
-    f.wdReadPoints = list('WD_readPoint');
+    // WD_: descendants are the GLN's extensions and what master data places below (resolved when run).
+    const wd = { bizLocation: list('WD_bizLocation'), readPoint: list('WD_readPoint') };
+    const conditions: MasterDataCondition[] = [];
     f.transformationIds = list('EQ_transformationID');
     f.persistentDispositions = list('EQ_persistentDisposition');
     for (const op of ['EQ', 'GT', 'GE', 'LT', 'LE'] as const) {
@@ -206,6 +230,12 @@ export class QueryService {
     f.errorReasons = list('EQ_errorReason');
     f.correctiveEventIds = list('EQ_correctiveEventID');
     for (const k of Object.keys(all)) {
+      const md = MASTER_DATA_PARAMETER.test(k) ? masterDataParameter(k, list(k) ?? []) : undefined;
+      if (md) {
+        if (md.condition) conditions.push(md.condition);
+        else errors.push({ field: k, message: md.error as string });
+        continue;
+      }
       // Sensor, ILMD, error declaration and extension fields (field-filters.ts); EXISTS_ ones take no value.
       if (isFieldParameter(k) && !(QUERY_PARAMETERS as readonly string[]).includes(k)) {
         const test = fieldFilter(k, k.startsWith('EXISTS_') ? [] : (list(k) ?? []), errors);
@@ -256,6 +286,9 @@ export class QueryService {
       }
     }
     if (needsEventFilter(f)) parsed.filter = eventFilter(f);
+    if (conditions.length || wd.bizLocation || wd.readPoint) {
+      parsed.masterData = { conditions, wd: Object.fromEntries(Object.entries(wd).filter(([, v]) => v !== undefined)) };
+    }
     // The REST binding's name for this refusal, beside the problem type every API answer uses.
     if (errors.length) throw new DomainError(400, 'epcis-query', 'The query parameters are not valid', { errors, epcisException: 'epcisException:QueryParameterException' });
     return parsed;
@@ -292,8 +325,30 @@ export class QueryService {
     }
   }
 
+  /**
+   * The whole event test of a query: its own, and the master data tests read now (HASATTR_, EQATTR_;
+   * WD_ with the descendants master data declares, or a GLN's extensions).
+   */
+  private async filterOf(p: ParsedQuery): Promise<EventFilter | undefined> {
+    const md = p.masterData;
+    if (!md) return p.filter;
+    const fields = [...md.conditions.map((c) => c.field), ...Object.keys(md.wd)];
+    const elements = await this.masterData.current(vocabulariesFor(fields));
+    const tests: EventFilter[] = p.filter ? [p.filter] : [];
+    if (md.conditions.length) tests.push(masterDataFilter(md.conditions, elements));
+    for (const field of ['readPoint', 'bizLocation'] as const) {
+      const roots = md.wd[field];
+      if (!roots) continue;
+      const within = locationWithDescendants(roots, descendantKeys(field, roots, elements));
+      tests.push((e) => within(e[field]?.id));
+    }
+    return (e) => tests.every((t) => t(e));
+  }
+
   async query(p: ParsedQuery, principal: Principal, bearer: string | undefined) {
     const q = p.domain;
+    const resolved = await this.filterOf(p);
+    if (resolved !== p.filter) p = { ...p, filter: resolved };
     const filter = p.filter ?? (() => true);
     if (p.maxCount !== undefined) {
       let n = 0;
@@ -331,7 +386,7 @@ export class QueryService {
    * matching or not). Ordering and count limits of the definition do not apply to a stream.
    */
   async recordedSince(p: ParsedQuery, after: { recordTime: string; key: string }, before: string, max: number, principal: Principal) {
-    const filter = p.filter ?? (() => true);
+    const filter = (await this.filterOf(p)) ?? (() => true);
     const lt = p.domain.ltRecordTime && Date.parse(p.domain.ltRecordTime) < Date.parse(before) ? p.domain.ltRecordTime : before;
     const events: ContextualEvent[] = [];
     let last = after;
