@@ -36,7 +36,11 @@ describe('round trips of the write path (embedded app, real PostgreSQL)', () => 
     await t?.close();
   });
 
-  /** The statements sent while `write` runs, and the transaction that wrote `marker` (START TRANSACTION … COMMIT on its connection). */
+  /**
+   * The round trips sent while `write` runs, and those of the transaction that wrote `marker` on its connection: from
+   * the one that starts with START TRANSACTION to the one that ends with COMMIT (statements pipelined in one round trip
+   * are one text, joined by "; ").
+   */
   async function recording(write: () => Promise<unknown>, marker: RegExp) {
     sent = [];
     await write();
@@ -44,12 +48,17 @@ describe('round trips of the write path (embedded app, real PostgreSQL)', () => 
     sent = undefined;
     const writer = all.find((s) => marker.test(s.text))?.client;
     const own = all.filter((s) => s.client === writer).map((s) => s.text);
-    const begin = own.lastIndexOf('START TRANSACTION', own.findIndex((s) => marker.test(s)));
-    const transaction = own.slice(begin, own.indexOf('COMMIT', begin) + 1);
-    return { all: all.map((s) => s.text), transaction };
+    const at = own.findIndex((s) => marker.test(s));
+    let begin = at;
+    while (begin > 0 && !own[begin].startsWith('START TRANSACTION')) begin--;
+    const end = own.findIndex((s, i) => i >= at && /(^|; )COMMIT$/.test(s));
+    return { all: all.map((s) => s.text), transaction: own.slice(begin, end + 1) };
   }
 
-  it('a chain event is one transaction of six statements: lock with visibility, holdings, link and head together, outbox', async () => {
+  /** Each round trip as the first two words of each statement in it. */
+  const shape = (trips: string[]) => trips.map((t) => t.split('; ').map((q) => q.split(' ').slice(0, 2).join(' ')).join(' + '));
+
+  it('a chain event is one transaction of four round trips: START with lock and visibility, holdings, link and head together, outbox with COMMIT', async () => {
     const batch = await A.api.post('/v1/agri/batches', aBatch('RT-1', A.locations.farm));
     expect(batch.status).toBe(201);
     const storing = { bizStep: 'storing', eventTime: '2026-11-21T08:00:00+08:00', locationId: A.locations.farm };
@@ -59,16 +68,14 @@ describe('round trips of the write path (embedded app, real PostgreSQL)', () => 
       async () => expect((await A.api.post(`/v1/agri/batches/${batch.body.id}/events`, storing)).status).toBe(201),
       /INSERT INTO trace_events/,
     );
-    expect(transaction.map((s) => s.split(' ').slice(0, 2).join(' '))).toEqual([
-      'START TRANSACTION',
-      'SELECT b.*,', // the row lock and "may they see it" in one statement
+    expect(shape(transaction)).toEqual([
+      'START TRANSACTION + SELECT b.*,', // the row lock and "may they see it" in one statement, sent with the START
       'SELECT org_id,', // holdings and what left the batch, one read
       'WITH link', // the link and the new chain head
-      'WITH wake', // the outbox row
-      'COMMIT',
+      'WITH wake + COMMIT', // the outbox row, sent with the COMMIT
     ]);
-    expect(transaction[1]).toMatch(/FOR UPDATE OF b$/);
-    expect(transaction[3]).toMatch(/UPDATE batches SET .* WHERE id = \$4::uuid\)/);
+    expect(transaction[0]).toMatch(/FOR UPDATE OF b$/);
+    expect(transaction[2]).toMatch(/UPDATE batches SET .* WHERE id = \$4::uuid\)/);
     // No read ahead of the transaction that the write answers itself.
     expect(all.filter((s) => /FROM batches WHERE id = \$1$|FROM batch_custody WHERE|FROM locations/.test(s))).toEqual([]);
   });
@@ -162,17 +169,33 @@ describe('round trips of the write path (embedded app, real PostgreSQL)', () => 
     expect(page.body.items.map((e: { resourceId: string }) => e.resourceId)).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
-  it('a registration is one transaction of four statements: batch, custody, holdings and first link together, outbox', async () => {
+  it('a registration is one transaction of two round trips: START with batch, custody, holdings and first link together, outbox with COMMIT', async () => {
     const { all, transaction } = await recording(
       async () => expect((await A.api.post('/v1/agri/batches', aBatch('RT-2', A.locations.farm))).status).toBe(201),
       /INSERT INTO batches/,
     );
-    expect(transaction.map((s) => s.split(' ').slice(0, 2).join(' '))).toEqual(['START TRANSACTION', 'WITH x', 'WITH wake', 'COMMIT']);
-    expect(transaction[1]).toMatch(/INSERT INTO batch_custody.*INSERT INTO batch_holdings.*INSERT INTO batches.*INSERT INTO trace_events/);
+    expect(shape(transaction)).toEqual(['START TRANSACTION + WITH x', 'WITH wake + COMMIT']);
+    expect(transaction[0]).toMatch(/INSERT INTO batch_custody.*INSERT INTO batch_holdings.*INSERT INTO batches.*INSERT INTO trace_events/);
     // The product is known from the first registration; the lot's uniqueness is the index's to refuse.
     expect(all.filter((s) => /FROM products WHERE gtin|SELECT 1 FROM batches WHERE gtin/.test(s))).toEqual([]);
-    // And it does refuse, with the same answer as before.
+    // And it does refuse, with the same answer as before, and rolls back.
     const again = await A.api.post('/v1/agri/batches', aBatch('RT-2', A.locations.farm));
     expect({ status: again.status, type: again.body.type }).toEqual({ status: 409, type: expect.stringMatching(/duplicate-lot$/) });
+  });
+
+  it('a refused chain event rolls back after its pipelined START, and the connections serve the next writes', async () => {
+    const batch = await A.api.post('/v1/agri/batches', aBatch('RT-5', A.locations.farm));
+    expect(batch.status).toBe(201);
+    // Refused under the row lock, that is after the START went out with the lock.
+    const commissioning = { bizStep: 'commissioning', eventTime: '2026-11-21T08:00:00+08:00', locationId: A.locations.farm };
+    const { all } = await recording(
+      async () => expect((await A.api.post(`/v1/agri/batches/${batch.body.id}/events`, commissioning)).status).toBe(422),
+      /FOR UPDATE OF b$/,
+    );
+    expect(all.filter((s) => /^START TRANSACTION; SELECT b\.\*|^ROLLBACK$/.test(s)).map((s) => s.split(';')[0])).toEqual(['START TRANSACTION', 'ROLLBACK']);
+    const storing = { bizStep: 'storing', eventTime: '2026-11-21T08:00:00+08:00', locationId: A.locations.farm };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => A.api.post(`/v1/agri/batches/${batch.body.id}/events`, storing)));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(201));
+    expect(new Set(answers.map((a) => a.body.seq)).size).toBe(8);
   });
 });

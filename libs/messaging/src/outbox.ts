@@ -11,7 +11,7 @@ import {
   type EventEnvelope,
   type PayloadInit,
 } from '@trace/contracts';
-import { RequestContext } from '@trace/platform';
+import { deferToCommit, RequestContext } from '@trace/platform';
 
 export interface OutboxEventOptions {
   /** Batch (or recall) id: the message key, so a subject's events stay in order. */
@@ -70,9 +70,13 @@ export class Outbox {
     );
     // Each INSERT also NOTIFYs the relay (delivered only when the transaction commits: it wakes the relay
     // without polling), in the same statement rather than a round trip of its own.
+    // Nothing in the transaction reads the row back: in a pipelined transaction it goes out with the COMMIT.
+    const send = async (text: string, values: unknown[]) => {
+      if (!deferToCommit(manager, text, values)) await manager.query(text, values);
+    };
     if (items.length === 1) {
       const [e] = envelopes;
-      await manager.query(
+      await send(
         `WITH wake AS MATERIALIZED (SELECT pg_notify($6, ''))
          INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
          SELECT $1::uuid, $2::text, $3::text, $4::text, $5::bytea FROM wake`,
@@ -82,7 +86,7 @@ export class Outbox {
       // One JSON document (payloads in base64) rather than an array parameter per column, which the
       // driver escapes element by element; WITH ORDINALITY keeps the given order in the bigserial ids,
       // which is the relay's order.
-      await manager.query(
+      await send(
         `WITH wake AS MATERIALIZED (SELECT pg_notify($2, ''))
          INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
          SELECT x.event_id, x.topic, x.message_key, x.event_type, decode(x.payload, 'base64')

@@ -1,4 +1,4 @@
-import { badRequest, refusalError, unprocessable, type Principal } from '@trace/platform';
+import { badRequest, pipelinedTransaction, refusalError, unprocessable, type Principal } from '@trace/platform';
 import { formatOffsetTime, isBizStep, isDisposition, parseOffsetTime, type BatchStatus, type EventContext, type OffsetTime } from '@trace/trace-chain';
 import type { WithinEvent } from '../batch.service';
 import type { RecordEventDto } from '../dto';
@@ -23,7 +23,8 @@ export async function recordEvent(core: TraceCore, id: string, dto: RecordEventD
       { field: 'disposition', message: 'not a CBV 2.0 disposition' },
     ]);
   }
-  return core.dataSource.transaction(async (m) => {
+  // START goes out with the first statement, COMMIT with the outbox row (pipelinedTransaction).
+  return pipelinedTransaction(core.dataSource, async (m) => {
     // Existence first: another organisation's batch must not be probed through validation answers.
     // Seeing it and locking its chain head (so two writers cannot fork the chain) are one statement.
     const batch = await visibleBatchRow(core, id, principal, m, true);

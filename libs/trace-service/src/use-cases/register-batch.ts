@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { timestampFromDate, type ConsumeRequest, type ConsumeResult, type IdentityClaims, type InputLedger } from '@trace/contracts';
-import { badRequest, conflict, refusalError, unprocessable, type Principal } from '@trace/platform';
+import { badRequest, conflict, pipelinedTransaction, refusalError, unprocessable, type Principal } from '@trace/platform';
 import { formatOffsetTime, nextLink, parseOffsetTime, type OffsetTime } from '@trace/trace-chain';
 import type { BatchRegistry } from '../batch-registry';
 import { DOMAIN_ENUM, type DomainName } from '../domains';
@@ -154,7 +154,8 @@ async function insertBatch(
     orgId: principal.orgId,
     statusAfter: 'active',
   });
-  return core.dataSource.transaction(async (m) => {
+  // START goes out with the first statement, COMMIT with the outbox row (pipelinedTransaction).
+  return pipelinedTransaction(core.dataSource, async (m) => {
     // The batch, its custody and holdings, and its first link: one statement.
     const [row] = await insertBatchesWithLinks(m, [
       {
