@@ -15,6 +15,7 @@ import { EPCIS_CONTEXT } from '../support/epcis';
  */
 const A_NS = 'http://a.example.com/ns/';
 const B_NS = 'http://b.example.com/ns/';
+const C_NS = 'http://c.example.com/ns/';
 const EX = 'http://ns.example.com/epcis/';
 const GTIN = '04012345000023';
 const at = (n: number) => `2026-11-2${n}T08:00:00.000+08:00`;
@@ -48,12 +49,18 @@ const docB = {
   type: 'EPCISDocument',
   schemaVersion: '2.0',
   creationDate: at(2),
-  epcisBody: { eventList: [commissioned('NS-B', 2, { 'ext1:grade': 'B' })] },
+  epcisBody: {
+    eventList: [
+      commissioned('NS-B', 2, { 'ext1:grade': 'B' }),
+      // An event's own @context (GS1's schema allows one) binds its names over the document's.
+      commissioned('NS-C', 4, { '@context': { ext1: C_NS }, 'ext1:grade': 'C' }),
+    ],
+  },
 };
 
-/** The IRI of every extension name of an event (at any depth), as the context resolves it (unresolved: the name itself). */
+/** The IRI of every extension name of an event (at any depth), as the context (and the event's own) resolves it. */
 function iris(event: EpcisEvent, context: unknown): string[] {
-  const prefixes = contextPrefixes(context);
+  const prefixes = contextPrefixes([...(Array.isArray(context) ? context : [context]), ...(event['@context'] ? [event['@context']] : [])]);
   const out: string[] = [];
   const walk = (v: unknown) => {
     if (Array.isArray(v)) return v.forEach(walk);
@@ -130,9 +137,11 @@ describe('EPCIS namespaces: kept, declared, renamed on a clash; answers and expo
   it('declares each event\'s namespaces as captured; a prefix bound twice is renamed (ext1 → ext1-2) and every name resolves to its captured IRI', async () => {
     const doc = await answer();
     const events = doc.epcisBody.queryResults.resultsBody.eventList;
-    expect(events).toHaveLength(3);
-    expect(doc['@context']).toEqual([EPCIS_CONTEXT, expect.objectContaining({ ext1: A_NS, 'ext1-2': B_NS, example: EX })]);
-    const [a, b, partner] = events;
+    expect(events).toHaveLength(4);
+    expect(doc['@context']).toEqual([EPCIS_CONTEXT, expect.objectContaining({ ext1: A_NS, 'ext1-2': B_NS, 'ext1-3': C_NS, example: EX })]);
+    const [a, b, partner, c] = events;
+    expect(c).toMatchObject({ 'ext1-3:grade': 'C' });
+    expect(iris(c, doc['@context'])).toEqual([`${C_NS}grade`]);
     expect(b).toMatchObject({ 'ext1-2:grade': 'B' });
     expect(b).not.toHaveProperty('ext1:grade');
     expect(iris(a, doc['@context'])).toEqual([`${A_NS}grade`, `${EX}crew`, `${EX}shift`]);
@@ -158,7 +167,11 @@ describe('EPCIS namespaces: kept, declared, renamed on a clash; answers and expo
     // A resource's events (the bizStep's) too.
     const resource = await answer('/v1/epcis/bizSteps/commissioning/events');
     expect(resource['@context']).toEqual([EPCIS_CONTEXT, expect.objectContaining({ ext1: A_NS, 'ext1-2': B_NS })]);
-    expect(resource.epcisBody.queryResults.resultsBody.eventList.map((e) => iris(e, resource['@context']))).toEqual([[`${A_NS}grade`, `${EX}crew`, `${EX}shift`], [`${B_NS}grade`]]);
+    expect(resource.epcisBody.queryResults.resultsBody.eventList.map((e) => iris(e, resource['@context']))).toEqual([
+      [`${A_NS}grade`, `${EX}crew`, `${EX}shift`],
+      [`${B_NS}grade`],
+      [`${C_NS}grade`],
+    ]);
 
     // And a subscription's delivery, the events recorded since `start` in one document.
     const subscribed = await api.request('POST', '/v1/epcis/queries/ns-all/subscriptions', { dest: receiver.url('/ns'), stream: true, initialRecordTime: start });

@@ -13,6 +13,8 @@ describe('EPCIS namespaces of captured events', () => {
     expect(eventContext(e, doc)).toEqual(['https://example.com/ctx.jsonld', { ext1: 'http://a.example/', ext2: 'http://b.example/', myTerm: { '@id': 'http://t.example/x' } }]);
     expect(eventContext(event({}), doc)).toEqual(['https://example.com/ctx.jsonld']);
     expect(eventContext(event({}), [EPCIS_CONTEXT, { ext1: 'http://a.example/' }])).toBeUndefined();
+    // The event's own @context wins over its document's.
+    expect(eventContext(event({ '@context': { ext1: 'http://own.example/' }, 'ext1:grade': 'A' }), doc)).toEqual(['https://example.com/ctx.jsonld', { ext1: 'http://own.example/' }]);
   });
 
   it('declares each prefix with its namespace, renaming a prefix two events bind differently, so names expand (and hash) as captured', () => {

@@ -38,15 +38,22 @@ function namesUsed(event: unknown): Set<string> {
   return out;
 }
 
+const contextList = (c: unknown): unknown[] => (c === undefined || c === null ? [] : Array.isArray(c) ? c : [c]);
+
+/** The contexts in force for an event: its document's, then its own `@context` (GS1's schema allows one on an event), which wins. */
+export function contextsOf(event: EpcisEvent, documentContext: unknown): unknown[] {
+  return [...contextList(documentContext), ...contextList(event['@context'])];
+}
+
 /**
- * The part of a document's @context one of its events uses (see EventContext); undefined when it
- * uses nothing beyond GS1's context. Our own prefix (`trace`) is this system's to declare: a
- * document's binding of it is not kept (capture strips `trace:` members anyway).
+ * The part of the @context in force for one event (its document's and its own) that it uses (see
+ * EventContext); undefined when it uses nothing beyond GS1's context. Our own prefix (`trace`) is this
+ * system's to declare: a document's binding of it is not kept (capture strips `trace:` members anyway).
  */
 export function eventContext(event: EpcisEvent, documentContext: unknown): EventContext | undefined {
   const remote: string[] = [];
   const bindings: Record<string, unknown> = {};
-  for (const c of Array.isArray(documentContext) ? documentContext : [documentContext]) {
+  for (const c of contextsOf(event, documentContext)) {
     if (typeof c === 'string' && c !== EPCIS_CONTEXT && !remote.includes(c)) remote.push(c);
     else if (c && typeof c === 'object' && !Array.isArray(c)) Object.assign(bindings, c);
   }

@@ -10,6 +10,7 @@ import {
   COUNT_UNIT,
   DOMAIN_HINT_KEY,
   epcisEventHash,
+  contextsOf,
   eventContext,
   eventKeys,
   eventObjects,
@@ -317,7 +318,8 @@ export class CaptureService {
     const prefixes = contextPrefixes(documentContext);
     const analysed = raw.map((r, index) => {
       const stripped = stripTraceExtensions(r);
-      const hash = epcisEventHash(stripped, prefixes);
+      // An event's own @context binds its names over its document's (JSON-LD scoping), in its hash too.
+      const hash = epcisEventHash(stripped, stripped['@context'] === undefined ? prefixes : contextPrefixes(contextsOf(stripped, documentContext)));
       // Every stored event has an eventID a partner can name it by: its own, else its event hash (GS1's rule).
       const event = stripped.eventID ? stripped : { ...stripped, eventID: hash };
       return {
