@@ -204,12 +204,17 @@ export class ServiceCredentials {
       : new Uint8Array(hkdfSync('sha256', jwtSecret, 'trace', 'trace internal service credential v1', 32));
   }
 
-  /** `X-Service-Authorization: Bearer …` for a call made by `service`; a credential lives 5 minutes and is reused for one. */
-  async header(service: string): Promise<Record<string, string>> {
+  /**
+   * `X-Service-Authorization: Bearer …` for a call made by `service`; a credential lives 5 minutes and is reused for one.
+   * `actingFor`: the call is made for that principal with no user's token at hand (an EPCIS subscription the service
+   * runs for the organisation that made it); only routes marked @ServiceMayActFor() accept it as the caller.
+   */
+  async header(service: string, actingFor?: Principal): Promise<Record<string, string>> {
     const now = Date.now();
-    let entry = this.minted.get(service);
+    const cacheKey = actingFor ? `${service}\n${actingFor.orgId}\n${actingFor.role}\n${actingFor.clientId}` : service;
+    let entry = this.minted.get(cacheKey);
     if (!entry || entry.renewAt < now) {
-      const token = new SignJWT({})
+      const token = new SignJWT(actingFor ? { act: { sub: actingFor.clientId, org: actingFor.orgId, role: actingFor.role } } : {})
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(`${SERVICE_PREFIX}${service}`)
         .setAudience(SERVICE_AUDIENCE)
@@ -218,13 +223,19 @@ export class ServiceCredentials {
         .setExpirationTime(Math.floor(now / 1000) + 300)
         .sign(this.key);
       entry = { token, renewAt: now + 60_000 };
-      this.minted.set(service, entry);
+      if (this.minted.size >= 10_000) this.minted.delete(this.minted.keys().next().value as string);
+      this.minted.set(cacheKey, entry);
     }
     return { [SERVICE_CREDENTIAL_HEADER]: `Bearer ${await entry.token}` };
   }
 
   /** The calling service's name; a 403 `service-only` for anything else. */
   async verify(header: string | string[] | undefined): Promise<string> {
+    return (await this.verifyCredential(header)).service;
+  }
+
+  /** The calling service's name and, when its credential says so, the principal it acts for; a 403 `service-only` for anything else. */
+  async verifyCredential(header: string | string[] | undefined): Promise<{ service: string; actingFor?: Principal }> {
     const token = typeof header === 'string' && /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : undefined;
     if (token) {
       try {
@@ -234,7 +245,14 @@ export class ServiceCredentials {
           issuer: TOKEN_ISSUER,
           requiredClaims: ['exp', 'sub'],
         });
-        if (typeof payload.sub === 'string' && payload.sub.startsWith(SERVICE_PREFIX)) return payload.sub.slice(SERVICE_PREFIX.length);
+        if (typeof payload.sub === 'string' && payload.sub.startsWith(SERVICE_PREFIX)) {
+          const service = payload.sub.slice(SERVICE_PREFIX.length);
+          const act = payload.act as { sub?: unknown; org?: unknown; role?: unknown } | undefined;
+          if (act === undefined) return { service };
+          if (typeof act === 'object' && act !== null && typeof act.sub === 'string' && typeof act.org === 'string' && ROLES.includes(act.role as Role)) {
+            return { service, actingFor: { clientId: act.sub, orgId: act.org, role: act.role as Role } };
+          }
+        }
       } catch {
         // refused below, whatever jose disliked
       }
@@ -296,6 +314,7 @@ export const TOKEN_REVOCATIONS = Symbol('TOKEN_REVOCATIONS');
 const ROLES_KEY = 'trace:roles';
 const PUBLIC_KEY = 'trace:public';
 const INTERNAL_KEY = 'trace:internal';
+const ACTS_FOR_KEY = 'trace:service-acts-for';
 const INTERNAL_PATH = /^\/+internal(\/|$)/i;
 
 /** Roles allowed to call a handler. Handlers without @Roles or @Public need any valid token. */
@@ -309,6 +328,12 @@ export const Public = () => SetMetadata(PUBLIC_KEY, true);
  * when the handler also needs one, is checked as for any route.
  */
 export const Internal = () => SetMetadata(INTERNAL_KEY, true);
+/**
+ * On an @Internal() route: a service credential naming whom it acts for (ServiceCredentials.header's
+ * `actingFor`) stands in for the user's token, roles checked as for one. Only for reads a service makes
+ * on an organisation's behalf with no user present (EPCIS subscriptions); no other route honours it.
+ */
+export const ServiceMayActFor = () => SetMetadata(ACTS_FOR_KEY, true);
 
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal | undefined => {
   return (ctx.switchToHttp().getRequest<Request & { principal?: Principal }>()).principal;
@@ -334,7 +359,12 @@ export class AuthGuard implements CanActivate {
     if (internal || INTERNAL_PATH.test(req.path)) {
       // As if the route did not exist: nothing tells an outsider that something is here.
       if (!internal || !internalHttp(this.config)) throw notFound('not-found', `Cannot ${req.method} ${req.path}`);
-      await this.services.verify(req.headers[SERVICE_CREDENTIAL_HEADER]);
+      const { actingFor } = await this.services.verifyCredential(req.headers[SERVICE_CREDENTIAL_HEADER]);
+      if (actingFor && !req.headers.authorization && this.reflector.getAllAndOverride<boolean>(ACTS_FOR_KEY, targets)) {
+        req.principal = actingFor;
+        this.checkRoles(actingFor, targets);
+        return true;
+      }
     }
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     const auth = req.headers.authorization;
@@ -344,11 +374,15 @@ export class AuthGuard implements CanActivate {
       throw new UnauthorizedException('Token revoked: the client was deleted or its secret rotated');
     }
     req.principal = principal;
+    this.checkRoles(principal, targets);
+    return true;
+  }
+
+  private checkRoles(principal: Principal, targets: Parameters<Reflector['getAllAndOverride']>[1]): void {
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (roles && !roles.includes(principal.role)) {
       throw forbidden('role', `The ${principal.role} role may not do this; allowed: ${roles.join(', ')}`);
     }
-    return true;
   }
 }
 

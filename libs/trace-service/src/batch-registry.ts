@@ -1,5 +1,5 @@
 import { Global, Inject, Injectable, Module, Optional } from '@nestjs/common';
-import { domainServiceUrl, DomainError, PLATFORM_CONFIG, RequestContext, SERVICE_CREDENTIALS, type PlatformConfig, type ServiceCredentials } from '@trace/platform';
+import { domainServiceUrl, DomainError, PLATFORM_CONFIG, RequestContext, SERVICE_CREDENTIALS, type PlatformConfig, type Principal, type ServiceCredentials } from '@trace/platform';
 import type { ConsumeRequest, ConsumeResult, InputLedger, ItemKind, PublicBatchView } from '@trace/contracts';
 import type { ApplyRequest, ApplyResult, DomainQuery, EpcisLedger, QueriedEvent, ResolveResult } from './epcis-ledger';
 
@@ -30,15 +30,19 @@ export class BatchRegistry {
     this.localEpcis.set(domain, ledger);
   }
 
-  /** A domain's EPCIS side: in-process when embedded, else over HTTP with the caller's token (as `ledger`). */
-  epcis(domain: string, bearer: string | undefined): EpcisLedger {
+  /**
+   * A domain's EPCIS side: in-process when embedded, else over HTTP with the caller's token (as `ledger`), or,
+   * with no token (a subscription the epcis service runs), a service credential acting for `actingFor`: only
+   * the query route takes that.
+   */
+  epcis(domain: string, bearer: string | undefined, actingFor?: Principal): EpcisLedger {
     const local = this.localEpcis.get(domain);
     if (local) return local;
     const base = domainServiceUrl(this.config, domain);
-    if (!base || bearer === undefined) {
+    if (!base || (bearer === undefined && !(actingFor && this.credentials))) {
       throw new DomainError(503, 'domain-unavailable', `The ${domain} service is not reachable from here (set ${domain.toUpperCase()}_URL)`);
     }
-    const http = new HttpInputLedger(domain, base, bearer, this.credentials);
+    const http = new HttpInputLedger(domain, base, bearer ?? '', this.credentials, bearer === undefined ? actingFor : undefined);
     return {
       resolve: (req) => http.post(`/internal/v1/${domain}/epcis/resolve`, req) as Promise<ResolveResult>,
       apply: async (req: ApplyRequest, _principal, onProgress) => {
@@ -77,6 +81,7 @@ class HttpInputLedger implements InputLedger {
     private readonly base: string,
     private readonly bearer: string,
     private readonly credentials?: ServiceCredentials,
+    private readonly actingFor?: Principal,
   ) {}
 
   async consume(req: ConsumeRequest): Promise<ConsumeResult> {
@@ -106,7 +111,7 @@ class HttpInputLedger implements InputLedger {
       method,
       headers: {
         // The service credential opens the internal route; the user's token says for whom it acts.
-        ...(await this.credentials?.header('trace-service')),
+        ...(await this.credentials?.header('trace-service', this.actingFor)),
         ...(this.bearer ? { authorization: `Bearer ${this.bearer}` } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         'x-correlation-id': RequestContext.correlationId(),

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, ParseUUIDPipe,
 import { ApiBearerAuth, ApiConflictResponse, ApiExcludeController, ApiForbiddenResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Type as TransformType } from 'class-transformer';
 import { IsNotEmpty, IsNumber, IsOptional, IsPositive, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
-import { ApiJsonResponse, badRequest, CurrentPrincipal, Internal, IsOffsetTime, Public, Roles, type Principal } from '@trace/platform';
+import { ApiJsonResponse, badRequest, CurrentPrincipal, Internal, IsOffsetTime, Public, Roles, ServiceMayActFor, type Principal } from '@trace/platform';
 import { BatchService } from './batch.service';
 import { epcisDocument } from '@trace/epcis';
 import { EpcisChainService, type ApplyRequest, type DomainQuery, type ResolveRequest } from './epcis-ledger';
@@ -264,6 +264,8 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
 
     @Post('query')
     @HttpCode(200)
+    // The epcis service runs a subscription's query for the organisation that made it, with no user's token.
+    @ServiceMayActFor()
     query(@Body() body: DomainQuery, @CurrentPrincipal() principal: Principal) {
       if (!Number.isInteger(body?.limit) || body.limit < 1 || body.limit > 1001) throw badRequest('epcis-query', 'limit must be an integer from 1 to 1001');
       return this.epcis.query(body, principal);

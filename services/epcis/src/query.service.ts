@@ -299,13 +299,13 @@ export class QueryService {
    * once. Each store answers `batch` rows at a time; only events up to the earliest last row of a store
    * that answered a full batch are known complete, so reading goes on from there.
    */
-  private async *stream(q: DomainQuery, principal: Principal, bearer: string | undefined, batch: number): AsyncGenerator<QueriedEvent> {
+  private async *stream(q: DomainQuery, principal: Principal, bearer: string | undefined, batch: number, acting = false): AsyncGenerator<QueriedEvent> {
     let after = q.after;
     const keys = new Set<string>();
     for (;;) {
       const ask = { ...q, after, limit: batch };
       const answers: QueriedEvent[][] = [];
-      for (const domain of epcisDomains()) answers.push(await this.registry.epcis(domain, bearer).query(ask, principal));
+      for (const domain of epcisDomains()) answers.push(await this.registry.epcis(domain, bearer, acting ? principal : undefined).query(ask, principal));
       answers.push(await this.unbound(ask, principal));
       let horizon: QueriedEvent | undefined;
       for (const a of answers) {
@@ -390,8 +390,9 @@ export class QueryService {
     const lt = p.domain.ltRecordTime && Date.parse(p.domain.ltRecordTime) < Date.parse(before) ? p.domain.ltRecordTime : before;
     const events: ContextualEvent[] = [];
     let last = after;
-    // No bearer: a subscription is run by the service for the organisation that made it (embedded: in-process stores).
-    for await (const e of this.stream({ ...p.domain, ltRecordTime: lt, after }, principal, undefined, max + 1)) {
+    // No bearer: a subscription is run by the service for the organisation that made it (embedded: the
+    // in-process stores; distributed: a service credential acting for that organisation and role).
+    for await (const e of this.stream({ ...p.domain, ltRecordTime: lt, after }, principal, undefined, max + 1, true)) {
       if (events.length === max) break;
       last = { recordTime: e.recordTime, key: e.key };
       if (filter(e.event)) events.push(e);
