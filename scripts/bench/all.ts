@@ -176,6 +176,18 @@ const BENCHMARKS: Bench[] = [
     },
   },
   {
+    name: 'plans',
+    file: 'plans.ts',
+    // The demo's workload, every statement EXPLAINed on its tables grown to each size; the smoke run stops at 10k.
+    full: { args: ['1000,10000,1000000'] },
+    smoke: { args: ['1000,10000'] },
+    rows: (out) => {
+      const rows = resultLines(out);
+      if (rows.length !== 1) throw new Error(`output has ${rows.length} BENCH_RESULT lines, expected 1`);
+      return rows;
+    },
+  },
+  {
     name: 'webhook-recall',
     file: 'webhook-recall.ts',
     full: {},

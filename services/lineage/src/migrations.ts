@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { FsmaErrorDeclarations1765300415000, FsmaReadModel1764100000000, FsmaSerials1765000210000 } from './exports/migrations';
-import { LineageLists1765200016100, LineageNodeItemKind1765200016200 } from './lists/migrations';
+import { LineageLists1765200016100, LineageNodeItemKind1765200016200, LineageShipmentsByBatch1765500020000 } from './lists/migrations';
 
 /**
  * The cross-domain graph: one node per batch of any domain, one edge per
@@ -145,4 +145,4 @@ export class LineageNotify1765900047100 implements MigrationInterface {
   }
 }
 
-export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000, LineageQuantities1764000002100, FsmaReadModel1764100000000, LineageHoldings1765100018100, FsmaSerials1765000210000, LineageLists1765200016100, LineageNodeItemKind1765200016200, FsmaErrorDeclarations1765300415000, LineageNotify1765900047100];
+export const LINEAGE_MIGRATIONS = [LineageGraph1764000002000, LineageQuantities1764000002100, FsmaReadModel1764100000000, LineageHoldings1765100018100, FsmaSerials1765000210000, LineageLists1765200016100, LineageNodeItemKind1765200016200, FsmaErrorDeclarations1765300415000, LineageNotify1765900047100, LineageShipmentsByBatch1765500020000];

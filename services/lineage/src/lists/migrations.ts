@@ -54,3 +54,21 @@ export class LineageNodeItemKind1765200016200 implements MigrationInterface {
     await q.query('ALTER TABLE lineage_nodes DROP COLUMN item_kind');
   }
 }
+
+/**
+ * The names of a trace (`trace-names.ts`) read a traced set's shipments by
+ * batch (`batch_id = ANY($1)`); with only the receiver's index that read the
+ * whole table, a cost that grew with every shipment ever recorded
+ * (scripts/bench/plans.ts found it).
+ */
+export class LineageShipmentsByBatch1765500020000 implements MigrationInterface {
+  name = 'LineageShipmentsByBatch1765500020000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE INDEX lineage_shipments_batch_idx ON lineage_shipments (batch_id)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX lineage_shipments_batch_idx');
+  }
+}

@@ -154,10 +154,29 @@ export class RecallScopeSetChecked1765400031800 implements MigrationInterface {
   }
 }
 
+/**
+ * The recall list pages newest first (`ORDER BY created_at DESC, id DESC
+ * LIMIT n`, recall-list.query.ts). Only the status filter had an index in that
+ * order, so the unfiltered list — a regulator's default — read and sorted every
+ * recall ever made to give one page (scripts/bench/plans.ts found it).
+ */
+export class RecallListOrder1765500020100 implements MigrationInterface {
+  name = 'RecallListOrder1765500020100';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('CREATE INDEX recalls_created_idx ON recalls (created_at DESC, id DESC)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX recalls_created_idx');
+  }
+}
+
 export const RECALLS_MIGRATIONS = [
   RecallRecalls1764000013100,
   RecallScopeLocations1764000013200,
   RecallScopeGrowth1764000013300,
   RecallHoldings1765100018200,
   RecallScopeSetChecked1765400031800,
+  RecallListOrder1765500020100,
 ];

@@ -1,0 +1,468 @@
+/**
+ * Plans that do not grow with the table (issue 14, item 3): every data
+ * statement the app sends, EXPLAINed on its own tables grown to 1k, 10k and
+ * 1M rows.
+ *
+ *   node scripts/run.js scripts/bench/plans.ts [sizes=1000,10000,1000000]
+ *   # DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; the name must contain "test")
+ *
+ * 1. The embedded app (`npm start`'s entry) runs on throw-away schemas with
+ *    record-statements.js preloaded, and `npm run demo` fills it through the
+ *    public API (organisations, products, registrations, certificates,
+ *    inspections, shipments, a failed sample, its case and recall across
+ *    domains, drug codes, incidents); then reads and an EPCIS capture: lists,
+ *    search, trace, scans, EPCIS query, the FSMA export. Every distinct
+ *    statement is recorded with the parameters of its first call.
+ * 2. The app stops; for each size, every table of the schemas those statements
+ *    ran in that their plans read is grown to that many rows by copying its rows with fresh ids
+ *    (uuid columns and text `*_id` columns made unique, one column of each
+ *    unique index varied), triggers and foreign keys off for the copy
+ *    (session_replication_role = replica), then ANALYZE. Reference data
+ *    (organisations, products, clients, locations, subscriptions) grows to at
+ *    most 10,000; a table the workload left empty stays empty (listed).
+ * 3. Each statement is EXPLAINed with its recorded parameters in its schema.
+ *    A statement "grows with the table" when its plan has a Seq Scan that
+ *    filters or joins (a selective statement answered by reading everything)
+ *    on a table of 10,000 rows or more. A Seq Scan without filter or join is a
+ *    statement that asks for the whole table (start-up loads); those are
+ *    listed apart.
+ *
+ * Domain schemas share their statements (the trace chain lives once): a
+ * statement recorded in food, material or goods is explained in agri when agri
+ * ran the same text, so only the tables of schemas still needed are grown.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { dropSchemas, freePort, ServiceProcess, uniquePrefix } from '@trace/testing';
+
+process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
+const URL_ = process.env.DATABASE_URL;
+const SIZES = (process.argv[3] ?? '1000,10000,1000000').split(',').map(Number);
+const LARGE = 10_000;
+/** Reference data: grows with the number of organisations and products, not with traffic; these stop at REFERENCE_CAP rows. */
+const REFERENCE = /^(products|organisations|clients|locations|gtin_claims|item_claims|named_queries|query_subscriptions|webhook_subscriptions|calendar_days)$/;
+const REFERENCE_CAP = 10_000;
+const TEXT = new Set(['text', 'varchar', 'bpchar']);
+/** Text columns holding one of a few values (checked enumerations): copies keep theirs. */
+const ENUMERATION = /^(conclusion|result|outcome|category|channel|kind|item_kind|status|domain|type|role|unit|quantity_unit|biz_step|disposition|severity|level|state|action|method|event_type)$/;
+const ROOT = resolve(__dirname, '../..');
+const ADMIN_ID = 'plans-admin';
+const ADMIN_SECRET = 'plans-admin-secret-0123456789';
+
+const log = (msg: string) => process.stdout.write(`${msg}\n`);
+
+interface Recorded {
+  schema: string;
+  text: string;
+  params: (string | null | { base64: string })[] | null;
+  calls: number;
+}
+
+interface PlanNode {
+  'Node Type': string;
+  Schema?: string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Filter?: string;
+  'Join Filter'?: string;
+  Plans?: PlanNode[];
+}
+
+interface Access {
+  relation: string;
+  how: string;
+  /** A Seq Scan that filters, or feeds a join: reads every row to find some. */
+  selectiveSeqScan: boolean;
+}
+
+/**
+ * The tables a plan reads and how. A Seq Scan is selective (reads everything to answer a part) when it
+ * filters, feeds a join, or feeds a sort or aggregate under a LIMIT (every row read to give one page).
+ */
+function accesses(node: PlanNode, parentJoin = false, limitOverSort = false, out: Access[] = [], underLimit = false): Access[] {
+  const type = node['Node Type'];
+  const isJoin = /Join|Nested Loop/.test(type);
+  if (node['Relation Name']) {
+    const how = node['Index Name'] ? `${type} (${node['Index Name']})` : type;
+    out.push({ relation: `${node.Schema}.${node['Relation Name']}`, how, selectiveSeqScan: type === 'Seq Scan' && (!!node.Filter || parentJoin || limitOverSort) });
+  }
+  const limit = underLimit || type === 'Limit';
+  const sorted = limitOverSort || (limit && /Sort|Aggregate|Unique|WindowAgg/.test(type));
+  for (const child of node.Plans ?? []) accesses(child, isJoin || (parentJoin && /Hash|Materialize|Sort/.test(type)), sorted, out, limit);
+  return out;
+}
+
+/** Runs `npm run demo` against the app and returns its JSON summary. */
+async function demo(url: string): Promise<{ clients: { organisation: string; kind: string; role: string; clientId: string; clientSecret: string }[]; batches: Record<string, { id: string; domain: string; gtin: string; lot: string; scan?: string }> }> {
+  const child = spawn(process.execPath, [resolve(ROOT, 'scripts/run.js'), 'scripts/demo/demo.ts', '--url', url, '--admin-id', ADMIN_ID, '--admin-secret', ADMIN_SECRET, '--json'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('close', r));
+  if (code !== 0) throw new Error(`demo exited ${code}: ${err.slice(-2000)}`);
+  return JSON.parse(out);
+}
+
+async function token(url: string, clientId: string, clientSecret: string): Promise<string> {
+  const r = await fetch(`${url}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId, clientSecret }) });
+  if (r.status !== 200 && r.status !== 201) throw new Error(`token for ${clientId}: ${r.status} ${await r.text()}`);
+  return ((await r.json()) as { accessToken: string }).accessToken;
+}
+
+/** Reads a user makes after the demo's writes; each must answer 2xx (a 4xx here means the workload, not a plan, broke). */
+async function reads(url: string, world: Awaited<ReturnType<typeof demo>>): Promise<number> {
+  const by = (role: string, kind?: string) => world.clients.find((c) => c.role === role && (!kind || c.kind === kind));
+  const regulator = by('regulator');
+  const farm = world.clients.find((c) => c.role === 'operator');
+  if (!regulator || !farm) throw new Error('the demo made no regulator or operator client');
+  const reg = await token(url, regulator.clientId, regulator.clientSecret);
+  const op = await token(url, farm.clientId, farm.clientSecret);
+  const { tomatoes, noodles, wheat } = world.batches;
+  const paths: [string, string][] = [
+    [reg, '/v1/agri/batches?limit=50'],
+    [op, '/v1/agri/batches?limit=50'],
+    [reg, `/v1/agri/batches?gtin=${tomatoes.gtin}`],
+    [reg, '/v1/agri/batches?status=recalled'],
+    [reg, `/v1/search?q=${tomatoes.gtin}`],
+    [op, `/v1/search?q=${tomatoes.gtin}`],
+    [reg, `/v1/trace/agri/${wheat.id}?direction=downstream`],
+    [reg, `/v1/trace/food/${noodles.id}?direction=upstream`],
+    [reg, `/v1/agri/batches/${tomatoes.id}`],
+    [reg, `/v1/agri/batches/${tomatoes.id}/events`],
+    [reg, `/v1/agri/batches/${tomatoes.id}/verify`],
+    [reg, `/v1/agri/batches/${tomatoes.id}/epcis`],
+    [reg, '/v1/epcis/events?perPage=50'],
+    [reg, `/v1/epcis/events?MATCH_anyEPCClass=https://id.gs1.org/01/${tomatoes.gtin}/10/${encodeURIComponent(tomatoes.lot)}`],
+    [reg, '/v1/recalls'],
+    [reg, `/v1/exports/fsma204?gtin=${wheat.gtin}&lot=${encodeURIComponent(wheat.lot)}`],
+  ];
+  let n = 0;
+  for (const [t, path] of paths) {
+    const r = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${t}` } });
+    await r.arrayBuffer();
+    if (r.status >= 300) throw new Error(`GET ${path}: ${r.status}`);
+    n++;
+  }
+  for (const b of [tomatoes, noodles]) {
+    if (!b.scan) continue;
+    const scan = new URL(b.scan);
+    for (const accept of ['application/json', 'text/html']) {
+      const r = await fetch(`${url}${scan.pathname}`, { headers: { accept } });
+      await r.arrayBuffer();
+      if (r.status >= 300) throw new Error(`scan ${scan.pathname}: ${r.status}`);
+      n++;
+    }
+  }
+  // An EPCIS capture of a new event on the tomatoes (the chain's own export, one event made new): the capture path's statements.
+  const exported = (await (await fetch(`${url}/v1/agri/batches/${tomatoes.id}/epcis`, { headers: { authorization: `Bearer ${op}` } })).json()) as {
+    epcisBody: { eventList: Record<string, unknown>[] };
+  };
+  const event = { ...exported.epcisBody.eventList[0] };
+  for (const k of Object.keys(event)) if (k === 'eventID' || k.startsWith('trace:') || k === 'certificationInfo') delete event[k];
+  Object.assign(event, { type: 'ObjectEvent', action: 'OBSERVE', bizStep: 'inspecting', eventTime: new Date().toISOString(), eventTimeZoneOffset: '+00:00' });
+  delete event.ilmd;
+  const doc = { ...exported, epcisBody: { eventList: [event] } };
+  const c = await fetch(`${url}/v1/epcis/capture`, { method: 'POST', headers: { authorization: `Bearer ${op}`, 'content-type': 'application/ld+json' }, body: JSON.stringify(doc) });
+  await c.arrayBuffer();
+  if (c.status !== 202) throw new Error(`EPCIS capture: ${c.status}`);
+  const job = c.headers.get('location');
+  for (let i = 0; job && i < 100; i++) {
+    const r = (await (await fetch(`${url}${job}`, { headers: { authorization: `Bearer ${op}` } })).json()) as { running?: boolean };
+    if (r.running === false) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return n + 1;
+}
+
+async function record(prefix: string, file: string): Promise<Recorded[]> {
+  const port = await freePort();
+  const proc = ServiceProcess.spawn(
+    'embedded',
+    'services/embedded/src/main.ts',
+    {
+      DATABASE_URL: URL_,
+      DB_SCHEMA_PREFIX: prefix,
+      BOOTSTRAP_ADMIN_CLIENT_ID: ADMIN_ID,
+      BOOTSTRAP_ADMIN_CLIENT_SECRET: ADMIN_SECRET,
+      JWT_SECRET: 'plans-bench-secret-0123456789abcdef',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      OPENAPI_ENABLED: 'false',
+      NODE_OPTIONS: `--require ${resolve(__dirname, 'record-statements.js')}`,
+      BENCH_STATEMENTS_FILE: file,
+    },
+    port,
+  );
+  try {
+    await proc.ready(120_000);
+    // Start-up (migrations, the lineage graph's load) is not what a table's growth slows: record from here.
+    const seen = proc.output.length;
+    proc.child.kill('SIGWINCH');
+    for (let j = 0; j < 100 && !proc.output.slice(seen).join('').includes('STATEMENTS_RESET'); j++) await new Promise((r) => setTimeout(r, 20));
+    const t0 = performance.now();
+    const world = await demo(proc.url);
+    const n = await reads(proc.url, world);
+    log(`workload   demo + ${n} reads and a capture in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    // Delivery runs on after the answers: record until the set of statements stops growing for 2 s.
+    let last = -1;
+    for (let i = 0; i < 40; i++) {
+      const seen = proc.output.length;
+      proc.child.kill('SIGUSR2');
+      let count = NaN;
+      for (let j = 0; j < 100 && Number.isNaN(count); j++) {
+        const m = /STATEMENTS_RECORDED (\d+)/.exec(proc.output.slice(seen).join(''));
+        if (m) count = Number(m[1]);
+        else await new Promise((r) => setTimeout(r, 20));
+      }
+      if (count === last) break;
+      last = count;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return JSON.parse(readFileSync(file, 'utf8')) as Recorded[];
+  } finally {
+    await proc.stop();
+  }
+}
+
+interface Column {
+  name: string;
+  type: string;
+  generated: boolean;
+  defaulted: boolean;
+}
+
+/** Grows one table to `target` rows by copying its rows with fresh identities; false when it cannot be copied (it is then left as it is). */
+async function grow(db: Client, schema: string, table: string, target: number): Promise<string | null> {
+  const q = `"${schema}"."${table}"`;
+  const have = Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${q}`)).rows[0].n);
+  if (have === 0 || have >= target) return null;
+  const cols = (
+    await db.query<Column>(
+      `SELECT column_name AS name, udt_name AS type, (is_generated = 'ALWAYS' OR identity_generation = 'ALWAYS') AS generated,
+              (column_default LIKE 'nextval(%' OR is_identity = 'YES') AS defaulted
+         FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
+      [schema, table],
+    )
+  ).rows.filter((c) => !c.generated);
+  const unique = (
+    await db.query<{ cols: string[] }>(
+      `SELECT array_agg(a.attname::text) AS cols FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+        WHERE i.indrelid = $1::regclass AND i.indisunique GROUP BY i.indexrelid`,
+      [q],
+    )
+  ).rows.map((r) => r.cols);
+  const indexed = new Set(
+    (
+      await db.query<{ name: string }>(
+        `SELECT DISTINCT a.attname::text AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::regclass`,
+        [q],
+      )
+    ).rows.map((r) => r.name),
+  );
+  // Identifiers take as many values as there are rows, as they do in use (copies that kept the demo's eight GTINs
+  // would make "gtin = $1" match an eighth of the table, and the planner rightly scan it): uuid and text `*_id`
+  // columns, and indexed text that is not an enumeration (kind, status, … keep their few values, as in use).
+  const varied = new Set<string>();
+  for (const c of cols) {
+    if (c.type === 'uuid' || (TEXT.has(c.type) && /(^id|_id)$/.test(c.name))) varied.add(c.name);
+    else if (TEXT.has(c.type) && indexed.has(c.name) && !ENUMERATION.test(c.name)) varied.add(c.name);
+  }
+  for (const idx of unique) {
+    if (idx.some((n) => varied.has(n) || cols.find((c) => c.name === n)?.defaulted)) continue;
+    // A free-text member of the index (a lot, a number) rather than a kind or a status, which checks constrain.
+    const texts = cols.filter((c) => idx.includes(c.name) && TEXT.has(c.type));
+    const pick =
+      texts.find((c) => !ENUMERATION.test(c.name)) ??
+      texts[0] ??
+      cols.find((c) => idx.includes(c.name) && /^(int|numeric|date|timestamp)/.test(c.type));
+    if (!pick) return `no column of unique index (${idx.join(', ')}) can be varied`;
+    varied.add(pick.name);
+  }
+  const keep = cols.filter((c) => !c.defaulted);
+  // Digits stay digits (a GTIN column checks its form): 14 random ones; a clash is skipped (ON CONFLICT DO NOTHING).
+  const digits = new Set<string>();
+  for (const c of keep) {
+    if (!varied.has(c.name) || !TEXT.has(c.type)) continue;
+    const r = await db.query<{ d: boolean }>(`SELECT bool_and("${c.name}" ~ '^[0-9]+$') AS d FROM ${q}`);
+    if (r.rows[0].d) digits.add(c.name);
+  }
+  const expr = (c: Column) => {
+    if (!varied.has(c.name)) return `s."${c.name}"`;
+    if (c.type === 'uuid') return 'gen_random_uuid()';
+    if (digits.has(c.name)) return `lpad((('x' || substr(md5(random()::text), 1, 12))::bit(48)::bigint % 100000000000000)::text, 14, '0')`;
+    if (TEXT.has(c.type)) return `s."${c.name}" || '~' || g || '~' || s.ctid::text`;
+    if (c.type === 'date') return `s."${c.name}" + g`;
+    if (c.type.startsWith('timestamp')) return `s."${c.name}" + g * interval '1 millisecond'`;
+    return `s."${c.name}" + g * 1000003`;
+  };
+  const perRow = Math.ceil((target - have) / have);
+  // Large growths load without the secondary (non-unique) indexes and build them after: far faster than
+  // maintaining a GIN index row by row. Unique ones stay, so ON CONFLICT still skips a clash.
+  const secondary =
+    target - have > 50_000
+      ? (
+          await db.query<{ name: string; def: string }>(
+            `SELECT c.relname AS name, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+              WHERE i.indrelid = $1::regclass AND NOT i.indisunique AND NOT i.indisprimary`,
+            [q],
+          )
+        ).rows
+      : [];
+  try {
+    await db.query('BEGIN');
+    await db.query('SET LOCAL session_replication_role = replica');
+    for (const i of secondary) await db.query(`DROP INDEX "${schema}"."${i.name}"`);
+    await db.query(
+      `INSERT INTO ${q} (${keep.map((c) => `"${c.name}"`).join(', ')})
+       SELECT ${keep.map(expr).join(', ')} FROM ${q} s, generate_series(1, ${perRow}) g LIMIT ${target - have}
+       ON CONFLICT DO NOTHING`,
+    );
+    for (const i of secondary) await db.query(i.def);
+    await db.query('COMMIT');
+  } catch (err) {
+    await db.query('ROLLBACK');
+    return (err as Error).message;
+  }
+  return null;
+}
+
+async function main(): Promise<void> {
+  const prefix = uniquePrefix('benchplans');
+  const file = join(mkdtempSync(join(tmpdir(), 'plans-')), 'statements.json');
+  log(`plans: sizes ${SIZES.join(', ')}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const db = new Client({ connectionString: URL_ });
+  await db.connect();
+  await db.query(`SET synchronous_commit = off`);
+  await db.query(`SET maintenance_work_mem = '256MB'`);
+  try {
+    const recorded = await record(prefix, file);
+    // One text, one representative schema: agri stands for the domains that share the trace chain.
+    const domains = ['agri', 'food', 'material', 'goods'].map((d) => `${prefix}${d}`);
+    const byText = new Map<string, Recorded>();
+    for (const r of recorded) {
+      const key = domains.includes(r.schema) ? `domain\u0000${r.text}` : `${r.schema}\u0000${r.text}`;
+      const had = byText.get(key);
+      if (!had) byText.set(key, { ...r });
+      else {
+        had.calls += r.calls;
+        if (r.schema === `${prefix}agri` && had.schema !== r.schema) Object.assign(had, { schema: r.schema, params: r.params });
+      }
+    }
+    // The driver's and TypeORM's own look-ups (version, current schema, the catalog) are not the app's statements.
+    const statements = [...byText.values()].filter((s) => s.schema.startsWith(prefix) && !/information_schema|pg_catalog|\bversion\(\)|current_schema\(\)|"migrations"/.test(s.text));
+    const schemas = [...new Set(statements.map((s) => s.schema))].sort();
+    log(`recorded   ${recorded.length} statement texts, ${statements.length} after sharing domain texts, in ${schemas.length} schemas`);
+
+    const tables = (
+      await db.query<{ schema: string; table: string; rows: string }>(
+        `SELECT n.nspname AS schema, c.relname AS table, 0 AS rows FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1) AND c.relname <> 'migrations' ORDER BY 1, 2`,
+        [schemas],
+      )
+    ).rows;
+
+    const results = new Map<Recorded, { size: number; access: Access[] | string }[]>();
+    const notGrown = new Map<string, string>();
+    const explainAll = async (size: number) => {
+      for (const s of statements) {
+        let access: Access[] | string;
+        if (!s.params) access = 'parameters not recorded';
+        else {
+          try {
+            await db.query(`SET search_path = "${s.schema}"`);
+            const params = s.params.map((p) => (p && typeof p === 'object' ? Buffer.from(p.base64, 'base64') : p));
+            const r = await db.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON, VERBOSE) ${s.text}`, params);
+            access = accesses(r.rows[0]['QUERY PLAN'][0].Plan);
+          } catch (err) {
+            access = `not explained: ${(err as Error).message}`;
+          }
+        }
+        const list = results.get(s) ?? [];
+        list.push({ size, access });
+        results.set(s, list);
+      }
+    };
+    // The tables as the workload left them tell which ones the statements read: only those are grown.
+    await explainAll(0);
+    const read = new Set<string>();
+    for (const list of results.values()) for (const { access } of list) if (typeof access !== 'string') for (const a of access) read.add(a.relation);
+    for (const size of SIZES) {
+      const t0 = performance.now();
+      for (const t of tables) {
+        const key = `${t.schema}.${t.table}`;
+        if (!read.has(key)) continue;
+        const target = REFERENCE.test(t.table) ? Math.min(size, REFERENCE_CAP) : size;
+        const why = await grow(db, t.schema, t.table, target);
+        if (why) notGrown.set(key, why);
+        await db.query(`ANALYZE "${t.schema}"."${t.table}"`);
+      }
+      log(`grown      to ${size} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s (${read.size} tables the statements read)`);
+      await explainAll(size);
+    }
+    await db.query('RESET search_path');
+
+    const rows = new Map<string, number>();
+    for (const t of tables) {
+      if (read.has(`${t.schema}.${t.table}`)) rows.set(`${t.schema}.${t.table}`, Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM "${t.schema}"."${t.table}"`)).rows[0].n));
+    }
+    log(`tables     ${[...rows].map(([t, n]) => `${t.slice(prefix.length)} ${n}`).join(', ')}`);
+    const grows = (a: Access) => a.selectiveSeqScan && (rows.get(a.relation) ?? 0) >= LARGE;
+    const largest = SIZES[SIZES.length - 1];
+    let explained = 0;
+    let indexDriven = 0;
+    const growing: string[] = [];
+    const whole: string[] = [];
+    const unexplained: string[] = [];
+    const short = (s: Recorded) => `${s.schema.slice(prefix.length)}: ${s.text.replace(/\s+/g, ' ').trim().slice(0, 140)}`;
+    const shortRelation = (r: string) => (r.startsWith(prefix) ? r.slice(prefix.length) : r);
+    log('');
+    log('| statement (schema: text) | calls | as the workload left them | ' + SIZES.map((n) => `${n.toLocaleString('en')} rows`).join(' | ') + ' |');
+    log('|---|---|---|' + SIZES.map(() => '---').join('|') + '|');
+    for (const [s, list] of results) {
+      const cells = list.map(({ access }) =>
+        typeof access === 'string'
+          ? access.slice(0, 60)
+          : [...new Set(access.map((a) => `${shortRelation(a.relation)}: ${a.how}${a.selectiveSeqScan ? ' (filter)' : ''}`))].join('; ') || 'no table',
+      );
+      log(`| \`${short(s).replace(/\|/g, '\\|')}\` | ${s.calls} | ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
+      const last = list.find((l) => l.size === largest)?.access;
+      if (typeof last === 'string') {
+        unexplained.push(`${short(s)} — ${last}`);
+        continue;
+      }
+      if (!last) continue;
+      if (!last.some((a) => a.relation.startsWith(prefix))) continue; // no table of the app (advisory locks, pg_notify, now())
+      explained++;
+      if (last.some(grows)) growing.push(short(s));
+      else indexDriven++;
+      if (last.some((a) => a.how === 'Seq Scan' && !a.selectiveSeqScan && (rows.get(a.relation) ?? 0) >= LARGE)) whole.push(short(s));
+    }
+    log('');
+    log(`At ${largest.toLocaleString('en')} rows: ${explained} statements explained, ${indexDriven} with no filtering Seq Scan on a table of ≥ ${LARGE.toLocaleString('en')} rows, ${growing.length} with one:`);
+    for (const g of growing) log(`  GROWS  ${g}`);
+    log(`Reading a whole table by design (a Seq Scan without filter or join; start-up loads and the like): ${whole.length}`);
+    for (const w of whole) log(`  WHOLE  ${w}`);
+    if (unexplained.length) log(`Not explained (${unexplained.length}):`);
+    for (const u of unexplained) log(`  SKIP   ${u}`);
+    if (notGrown.size) log(`Tables not grown (${notGrown.size}):`);
+    for (const [t, why] of notGrown) log(`  TABLE  ${t.slice(prefix.length)}: ${why.slice(0, 160)}`);
+    process.stdout.write(
+      `BENCH_RESULT ${JSON.stringify({ benchmark: `plans at ${largest.toLocaleString('en')} rows: statements without a growing scan`, value: indexDriven, unit: 'statements', baseline: explained, better: 'higher' })}\n`,
+    );
+  } finally {
+    await db.end();
+    await dropSchemas(URL_, prefix);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
