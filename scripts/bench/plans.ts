@@ -181,6 +181,42 @@ async function reads(url: string, world: Awaited<ReturnType<typeof demo>>): Prom
   return n + 1;
 }
 
+/** The statements of a text at top level (quotes, quoted names and dollar quotes respected). */
+export function splitStatements(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "'" || ch === '"') {
+      for (i++; i < text.length && !(text[i] === ch && text[i + 1] !== ch); i += text[i] === ch ? 2 : 1);
+    } else if (ch === '$') {
+      const tag = /^\$[A-Za-z_]*\$/.exec(text.slice(i));
+      if (tag) {
+        const end = text.indexOf(tag[0], i + tag[0].length);
+        i = end < 0 ? text.length : end + tag[0].length - 1;
+      }
+    } else if (ch === ';') {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out.map((s) => s.trim()).filter(Boolean);
+}
+
+const DATA = /^(select|insert|update|delete|with)\b/i;
+
+/** A recorded text as its data statements: a simple-protocol text ("START …; WITH …; COMMIT") has several, and no parameters. */
+function dataStatements(r: Recorded): Recorded[] {
+  const parts = r.params && r.params.length ? [r.text.trim()] : splitStatements(r.text);
+  return parts.filter((t) => DATA.test(t)).map((text) => ({ ...r, text }));
+}
+
+/** A statement's shape: literals as ?, so texts that inline their values ("id = ANY('{17}')") count as one. */
+function literalsOut(text: string): string {
+  return text.replace(/'(?:[^']|'')*'/g, '?').replace(/\b\d+\b/g, '0').replace(/\s+/g, ' ');
+}
+
 async function record(prefix: string, file: string): Promise<Recorded[]> {
   const port = await freePort();
   const proc = ServiceProcess.spawn(
@@ -346,8 +382,9 @@ async function main(): Promise<void> {
     // One text, one representative schema: agri stands for the domains that share the trace chain.
     const domains = ['agri', 'food', 'material', 'goods'].map((d) => `${prefix}${d}`);
     const byText = new Map<string, Recorded>();
-    for (const r of recorded) {
-      const key = domains.includes(r.schema) ? `domain\u0000${r.text}` : `${r.schema}\u0000${r.text}`;
+    for (const r of recorded.flatMap(dataStatements)) {
+      const shape = literalsOut(r.text);
+      const key = domains.includes(r.schema) ? `domain\u0000${shape}` : `${r.schema}\u0000${shape}`;
       const had = byText.get(key);
       if (!had) byText.set(key, { ...r });
       else {

@@ -1,5 +1,5 @@
 // Preloaded into the app by plans.ts (NODE_OPTIONS=--require …): records every
-// distinct data statement (SELECT, INSERT, UPDATE, DELETE, WITH) the process
+// distinct statement text (transaction control aside) the process
 // sends through `pg` (after SIGWINCH), with the schema its connection's search_path names, the
 // parameters of its first call (as the text pg sends) and how often it ran,
 // and writes them as JSON to BENCH_STATEMENTS_FILE on SIGUSR2. plans.ts then
@@ -10,7 +10,9 @@ const { Client } = require('pg');
 const { prepareValue } = require('pg/lib/utils');
 const { writeFileSync } = require('node:fs');
 
-const DATA = /^\s*(select|insert|update|delete|with)\b/i;
+// Anything but bare transaction control: a simple-protocol text may carry several statements ("START …; WITH …"),
+// which plans.ts splits.
+const CONTROL = /^\s*(begin|commit|rollback|start transaction|set|listen|unlisten|savepoint|release)\b[^;]*;?\s*$/i;
 const seen = new Map();
 
 function encode(v) {
@@ -23,7 +25,7 @@ const query = Client.prototype.query;
 Client.prototype.query = function recordedQuery(...args) {
   const first = args[0];
   const text = typeof first === 'string' ? first : first && first.text;
-  if (typeof text === 'string' && DATA.test(text)) {
+  if (typeof text === 'string' && !CONTROL.test(text)) {
     const options = (this.connectionParameters && this.connectionParameters.options) || '';
     const schema = (/search_path=([A-Za-z0-9_]+)/.exec(options) || [])[1] || 'public';
     const key = `${schema}\u0000${text}`;

@@ -26,7 +26,15 @@ export async function queryEvents(ds: DataSource, directory: Directory | undefin
   if (q.ltRecordTime) where.push(`e.record_time < ${p(q.ltRecordTime)}`);
   if (q.bizSteps) where.push(`e.biz_step = ANY(${p(q.bizSteps)})`);
   if (q.dispositions) where.push(`e.disposition = ANY(${p(q.dispositions)})`);
-  if (q.epcKeys || q.epcPairs) where.push(`(e.epc_keys && ${p(q.epcKeys ?? [])}::text[] OR (b.gtin || '|' || b.item_kind || '|' || b.lot) = ANY(${p(q.epcPairs ?? [])}))`);
+  if (q.epcKeys || q.epcPairs) {
+    // Both arms on trace_events, each with its index (the GIN on epc_keys; (batch_id, seq) for the batches the
+    // pairs name, found by their unique key): PostgreSQL ORs the two bitmaps. Comparing the joined batch's
+    // columns instead put the OR across two tables and read both whole (scripts/bench/plans.ts).
+    where.push(`(e.epc_keys && ${p(q.epcKeys ?? [])}::text[] OR e.batch_id = ANY(ARRAY(
+       SELECT m.id FROM unnest(${p(q.epcPairs ?? [])}::text[]) AS o(pair)
+         JOIN batches m ON m.gtin = split_part(o.pair, '|', 1)::char(14) AND m.item_kind = split_part(o.pair, '|', 2)
+                       AND m.lot = substr(o.pair, length(split_part(o.pair, '|', 1)) + length(split_part(o.pair, '|', 2)) + 3))))`);
+  }
   if (q.bizLocations) where.push(`COALESCE(e.biz_location, e.content->>'locationId') = ANY(${p(q.bizLocations)})`);
   if (q.readPoints) where.push(`COALESCE(e.read_point, e.content->>'locationId') = ANY(${p(q.readPoints)})`);
   if (q.existsErrorDeclaration) where.push('e.epcis_error');

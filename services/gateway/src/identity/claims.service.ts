@@ -33,7 +33,7 @@ export class IdentityClaimsService implements IdentityClaims {
     );
     const held = (await this.ds.query(
       `SELECT c.gtin, c.kind, c.value, c.domain FROM item_claims c
-         JOIN jsonb_to_recordset($1::jsonb) AS x(gtin text, kind text, value text) ON c.gtin = x.gtin AND c.kind = x.kind AND c.value = x.value`,
+         JOIN jsonb_to_recordset($1::jsonb) AS x(gtin char(14), kind text, value text) ON c.gtin = x.gtin AND c.kind = x.kind AND c.value = x.value`,
       [rows],
     )) as { gtin: string; kind: string; value: string; domain: string }[];
     const where = new Map(held.map((h) => [`${h.gtin}|${h.kind}|${h.value}`, h.domain]));
@@ -49,7 +49,7 @@ export class IdentityClaimsService implements IdentityClaims {
     if (items.length === 0) return [];
     const held = (await this.ds.query(
       `SELECT c.gtin, c.kind, c.value, c.domain FROM item_claims c
-         JOIN jsonb_to_recordset($1::jsonb) AS x(gtin text, kind text, value text) ON c.gtin = x.gtin AND c.kind = x.kind AND c.value = x.value`,
+         JOIN jsonb_to_recordset($1::jsonb) AS x(gtin char(14), kind text, value text) ON c.gtin = x.gtin AND c.kind = x.kind AND c.value = x.value`,
       [JSON.stringify(items.map((i) => ({ gtin: i.gtin, kind: i.kind, value: i.value })))],
     )) as { gtin: string; kind: string; value: string; domain: string }[];
     const where = new Map(held.map((h) => [`${h.gtin}|${h.kind}|${h.value}`, h.domain]));
