@@ -130,4 +130,33 @@ describe('EPCIS capture moves holdings as the API does', () => {
     expect(job.errors).toEqual([expect.objectContaining({ eventIndex: 0 })]);
     expect((await holdings(farm.api)).map((h: any) => h.orgId)).not.toContain(stranger.id);
   }, 60_000);
+
+  it('several movements of one holding in one document: each sees the one before, their holdings written together add up', async () => {
+    const row = async (orgId: string) =>
+      (await t.query<{ quantity: string; in_transit: string; taken: string; lost: string }>(
+        `SELECT quantity::text, in_transit::text, taken::text, lost::text FROM "${t.prefix}agri".batch_holdings WHERE batch_id = $1 AND org_id = $2`,
+        [lot.id, orgId],
+      ))[0];
+    const farmBefore = await row(farm.id);
+    const millBefore = await row(mill.id);
+    // Ships 100 and 50 to the mill and destroys 20: one holding changed three times, one statement for it.
+    const job = await capture(farm, epcisDocument([
+      observed('shipping', 20, 100, to(mill)),
+      observed('shipping', 21, 50, to(mill)),
+      observed('destroying', 22, 20, { disposition: 'destroyed' }),
+    ]));
+    expect(job).toMatchObject({ success: true, errors: [] });
+    const farmAfter = await row(farm.id);
+    const millAfter = await row(mill.id);
+    expect(Number(farmAfter.quantity)).toBe(Number(farmBefore.quantity) - 170);
+    expect(Number(farmAfter.taken)).toBe(Number(farmBefore.taken) + 20);
+    expect(Number(millAfter.in_transit)).toBe(Number(millBefore.in_transit) + 150);
+    expect(await t.query(`SELECT quantity::int, outstanding::int FROM "${t.prefix}agri".batch_shipments WHERE batch_id = $1 AND to_org_id = $2 ORDER BY shipped_at DESC LIMIT 2`, [lot.id, mill.id]))
+      .toEqual([{ quantity: 50, outstanding: 50 }, { quantity: 100, outstanding: 100 }]);
+    const [balance] = await t.query<{ accounted: string }>(
+      `SELECT sum(quantity + in_transit + taken + lost)::text AS accounted FROM "${t.prefix}agri".batch_holdings WHERE batch_id = $1`,
+      [lot.id],
+    );
+    expect(Number(balance.accounted)).toBe(1000);
+  }, 60_000);
 });

@@ -67,10 +67,11 @@ export async function applyCapture(core: CaptureCore, req: ApplyRequest, princip
             }
           }
           const doomed = req.atomic && out.some((r) => r.error);
-          if (!req.dryRun && !doomed) await writer.flush(core.outbox);
+          if (!req.dryRun && !doomed) await writer.flush(core.outbox, { heads: !req.atomic });
           progress?.(out.length);
         }
         if (req.dryRun || (req.atomic && out.some((r) => r.error))) throw new Rollback();
+        if (req.atomic) await writer.writeHeads();
         if (claim) {
           // Another domain claimed one of the items since they were looked up: its events are refused, as
           // they would have been had the claim come first.

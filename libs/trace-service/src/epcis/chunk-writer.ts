@@ -227,7 +227,12 @@ export class ChunkWriter {
     return b;
   }
 
-  async flush(outbox: Outbox) {
+  /**
+   * Writes what the chunk added. `heads: false` (one transaction over all chunks, which holds every batch
+   * row lock): the batches' heads wait for writeHeads() at the end, one row update per batch rather than
+   * one per batch and chunk — nothing in the transaction reads them from the table meanwhile.
+   */
+  async flush(outbox: Outbox, opts: { heads: boolean } = { heads: true }) {
     const m = this.m;
     // As produced: an input taken or a part shipped later in the same chunk is recorded after (setChainHeads, holdingWrites).
     await insertBatches(
@@ -242,26 +247,10 @@ export class ChunkWriter {
     );
     if (this.links.length) {
       await insertLinks(m, this.links, { recordTime: this.recordTime, captureId: this.req.captureId });
-      // The head, the status, custody and quantity after a movement; never the place (see above).
-      await setChainHeads(
-        m,
-        [...this.touched].map((id) => {
-          const b = this.batches.get(id) as BatchRow;
-          return {
-            id: b.id,
-            seq: b.chain_seq,
-            hash: b.chain_head,
-            status: b.status,
-            holder: b.holder_org_id,
-            pending: b.pending_receiver_org_id,
-            quantity: b.quantity_value,
-            location: b.location_id,
-          };
-        }),
-      );
+      if (opts.heads) await this.writeHeads();
     }
     await addCustody(m, this.custody);
-    for (const w of this.holdingWrites) await HoldingsStore.record(m, w);
+    await HoldingsStore.recordMany(m, this.holdingWrites);
     await insertEdges(m, this.edges);
     for (const a of this.announcements) {
       if (a.eventCase !== 'batchRegistered') continue;
@@ -280,6 +269,26 @@ export class ChunkWriter {
     this.holdingWrites.length = 0;
     this.custody.length = 0;
     this.announcements.length = 0;
+  }
+
+  /** The head, the status, custody and quantity of every batch changed since the last heads written; never the place (see above). */
+  async writeHeads() {
+    await setChainHeads(
+      this.m,
+      [...this.touched].map((id) => {
+        const b = this.batches.get(id) as BatchRow;
+        return {
+          id: b.id,
+          seq: b.chain_seq,
+          hash: b.chain_head,
+          status: b.status,
+          holder: b.holder_org_id,
+          pending: b.pending_receiver_org_id,
+          quantity: b.quantity_value,
+          location: b.location_id,
+        };
+      }),
+    );
     this.touched.clear();
   }
 }

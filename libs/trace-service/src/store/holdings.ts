@@ -140,6 +140,51 @@ export class HoldingsStore {
     );
   }
 
+  /**
+   * record() of many movements, in order, with one statement for all their holdings: a holding
+   * changed several times ends as the last change left it, its taken and lost add up (what the
+   * statements one by one would leave). The shipments each opens or closes follow, one by one.
+   */
+  static async recordMany(m: EntityManager, writes: readonly HoldingsWrite[]): Promise<void> {
+    const rows = new Map<string, { batchId: string; orgId: string; quantity: number; inTransit: number; received: number; taken: number; lost: number }>();
+    for (const w of writes) {
+      for (const h of w.result.changed) {
+        const k = `${w.batchId}|${h.orgId}`;
+        const before = rows.get(k);
+        const mine = h.orgId === w.actorOrgId;
+        rows.set(k, {
+          batchId: w.batchId,
+          orgId: h.orgId,
+          quantity: h.quantity,
+          inTransit: h.inTransit,
+          received: h.received,
+          taken: (before?.taken ?? 0) + (mine ? w.result.taken : 0),
+          lost: (before?.lost ?? 0) + (mine ? w.result.shortage : 0),
+        });
+      }
+    }
+    if (rows.size) {
+      const list = [...rows.values()];
+      await m.query(
+        `INSERT INTO batch_holdings AS h (batch_id, org_id, quantity, in_transit, received, taken, lost)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[])
+         ON CONFLICT (batch_id, org_id) DO UPDATE
+           SET quantity = EXCLUDED.quantity, in_transit = EXCLUDED.in_transit, received = EXCLUDED.received,
+               taken = h.taken + EXCLUDED.taken, lost = h.lost + EXCLUDED.lost`,
+        [
+          list.map((r) => r.batchId),
+          list.map((r) => r.orgId),
+          list.map((r) => r.quantity),
+          list.map((r) => r.inTransit),
+          list.map((r) => r.received),
+          list.map((r) => r.taken),
+          list.map((r) => r.lost),
+        ],
+      );
+    }
+    for (const w of writes) await HoldingsStore.recordShipment(m, w);
+  }
+
   /** Records what one movement did: the holdings it changed and the shipment it opened or closed. */
   static async record(m: EntityManager, w: HoldingsWrite): Promise<void> {
     const { result } = w;
@@ -163,6 +208,12 @@ export class HoldingsStore {
         ],
       );
     }
+    await HoldingsStore.recordShipment(m, w);
+  }
+
+  /** The shipment a movement opened (shipping to an organisation of ours) or closed (receiving, void_shipping). */
+  private static async recordShipment(m: EntityManager, w: HoldingsWrite): Promise<void> {
+    const { result } = w;
     if (w.bizStep === 'shipping' && w.toOrgId && result.moved > 0) {
       await m.query(
         `INSERT INTO batch_shipments (event_id, batch_id, from_org_id, to_org_id, quantity, outstanding, disposition, shipped_at)
