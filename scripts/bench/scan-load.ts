@@ -20,9 +20,11 @@
  * Baseline, in the same run: a bare Node `http` server (bare-server.js) in a
  * process of its own answering the very bytes the app answered (the health
  * body, one scan's JSON, one scan's HTML page) is loaded the same way right
- * after each app scenario. The number compared is CPU (user + system) per
- * request of the serving process: on a shared 2-core machine it moves far
- * less with the load than latency or req/s do.
+ * after each app scenario, then once more at the rate the app reached
+ * (autocannon's overallRate): CPU per request falls as the rate rises, and on
+ * a busy machine the app's rate is a fraction of the bare server's. The number
+ * compared is CPU (user + system) per request of the serving process: on a
+ * shared 2-core machine it moves far less with the load than latency or req/s do.
  * BENCH_SMOKE=1: short warm-ups and settling, for `npm run bench -- --smoke`.
  * SCAN_LOAD_CPU_PROF=DIR: the cached-phase app process writes a V8 CPU profile
  * into DIR at its exit, and each scenario prints `PHASE <name> <from> <to>`
@@ -30,7 +32,7 @@
  * just the samples of one scenario.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -101,6 +103,21 @@ function cpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
+/** CPU ms so far of the main thread of `pid` (JavaScript) and of its other threads (V8's GC helpers, libuv's pool): SCAN_LOAD_THREADS=1. */
+function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      const name = tid === String(pid) ? 'main' : 'other threads';
+      out.set(name, (out.get(name) ?? 0) + ((Number(f[11]) + Number(f[12])) * 1000) / 100);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
 /** System (kernel) CPU time of the server process so far, in ms. */
 function sysMs(pid: number): number {
   return (Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[12]) * 1000) / 100;
@@ -111,20 +128,27 @@ interface Target {
   pid: number;
 }
 
-async function load(scenario: string, proc: Target, paths: string[], accept: string, seconds: number, connections: number): Promise<Row> {
+/** `overallRate`: requests per second in all, at most (autocannon's limit); unset, as fast as the server answers. */
+async function load(scenario: string, proc: Target, paths: string[], accept: string, seconds: number, connections: number, overallRate?: number): Promise<Row> {
   const base = proc.url;
   let next = 0;
   const cpuBefore = cpuMs(proc.pid);
   const sysBefore = sysMs(proc.pid);
+  const threadsBefore = process.env.SCAN_LOAD_THREADS === '1' ? threadCpuMs(proc.pid) : undefined;
   const from = monotonicUs();
   const result = await autocannon({
     url: base,
     connections,
     duration: seconds,
+    ...(overallRate ? { overallRate } : {}),
     headers: { accept, 'accept-language': 'zh-CN,zh;q=0.9' },
     requests: [{ setupRequest: (req) => ({ ...req, path: paths[next % paths.length], headers: { ...req.headers, 'x-forwarded-for': `198.51.${(next >> 8) & 3}.${next++ & 255}` } }) }],
   });
   if (PROFILE_DIR) console.log(`PHASE ${JSON.stringify(scenario)} ${from} ${monotonicUs()}`);
+  if (threadsBefore) {
+    const spent = [...threadCpuMs(proc.pid)].map(([name, ms]) => `${name} ${Math.round(ms - (threadsBefore.get(name) ?? 0))}`);
+    console.log(`THREADS ${scenario} (${result.requests.total} requests, CPU ms by thread): ${spent.join(', ')}`);
+  }
   return {
     scenario,
     requests: result.requests.total,
@@ -224,8 +248,12 @@ async function main() {
     ] as const) {
       const a = await load(name, app(), [...scenarioPaths], accept, seconds, connections);
       const b = await load(`bare http server, same bytes as "${name}"`, bare, [...scenarioPaths], accept, seconds, connections);
-      rows.push(a, b);
+      // CPU per request falls as the rate rises (more requests per turn of the event loop and per wake-up): on a
+      // busy machine the app gets far fewer requests/s than the bare server, so the bare server again at the app's rate.
+      const c = await load(`bare http server at the app's rate (${a.rps}/s), "${name}"`, bare, [...scenarioPaths], accept, seconds, connections, a.rps);
+      rows.push(a, b, c);
       results.push({ benchmark: `${name}, server CPU per request`, value: a.cpuMsPerRequest, baseline: b.cpuMsPerRequest });
+      results.push({ benchmark: `${name}, server CPU per request, bare server at the app's rate`, value: a.cpuMsPerRequest, baseline: c.cpuMsPerRequest });
     }
     await proc.stop('SIGTERM');
 

@@ -27,7 +27,8 @@ export interface FastReply {
 export function headerBlock(status: FastReply['status'], headers: Record<string, string>, body: Buffer | undefined): readonly string[] {
   const all: Record<string, string> = { ...SECURITY_HEADERS, ...headers, 'Access-Control-Allow-Origin': '*' };
   if (status !== 304) all['Content-Length'] = String(body?.length ?? 0);
-  return Object.freeze(Object.entries(all).flat());
+  // Not frozen: V8 copies a frozen array (slice, per request) about five times slower. Nothing writes to it.
+  return Object.entries(all).flat();
 }
 
 /**

@@ -12,14 +12,14 @@ import { REQUEST_BUDGETS, type Budget, type RequestBudgets } from './request-bud
  * are the client's to invent.
  */
 export function clientAddress(remoteAddress: string | undefined, forwardedFor: string | string[] | undefined, trustedHops: number): string {
-  const remote = normaliseIp(remoteAddress ?? 'unknown');
-  if (trustedHops <= 0 || !forwardedFor) return remote;
+  if (trustedHops <= 0 || !forwardedFor) return normaliseIp(remoteAddress ?? 'unknown');
   const list = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
   if (trustedHops === 1 && !list.includes(',')) {
     // One proxy, one address before it (the usual case, on every request): the rule below, without the arrays.
     const only = list.trim();
-    return only ? normaliseIp(only) : remote;
+    return normaliseIp(only || (remoteAddress ?? 'unknown'));
   }
+  const remote = normaliseIp(remoteAddress ?? 'unknown');
   const chain = list
     .split(',')
     .map((s) => s.trim())

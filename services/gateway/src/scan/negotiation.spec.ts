@@ -24,4 +24,11 @@ describe('clientAddress', () => {
     expect(clientAddress('10.0.0.5', ['forged', '203.0.113.9, 10.0.0.4'], 2)).toBe('203.0.113.9');
     expect(clientAddress('10.0.0.5', '203.0.113.9', 5)).toBe('203.0.113.9');
   });
+
+  it('behind one proxy, one address: that address, normalised; a blank header: the peer', () => {
+    expect(clientAddress('::ffff:10.0.0.5', ' ::ffff:203.0.113.9 ', 1)).toBe('203.0.113.9');
+    expect(clientAddress('::ffff:10.0.0.5', ' ', 1)).toBe('10.0.0.5');
+    expect(clientAddress('::ffff:10.0.0.5', [], 1)).toBe('10.0.0.5');
+    expect(clientAddress(undefined, ' ', 1)).toBe('unknown');
+  });
 });
