@@ -3,7 +3,7 @@ import { createHostApp } from '@trace/messaging';
 import { createLogger, loadConfig, LookupRateLimiter, RequestBudgets } from '@trace/platform';
 import { GatewayAuditModule } from './audit-fanout';
 import { GatewayModule } from './gateway.module';
-import { proxyMiddleware, ROUTES } from './proxy';
+import { proxyMiddleware, proxyUpgrade, ROUTES } from './proxy';
 
 async function main() {
   const logger = createLogger(process.env.LOG_LEVEL, { service: 'gateway' });
@@ -32,6 +32,8 @@ async function main() {
       }),
     ],
   });
+  // WebSocket handshakes (EPCIS subscriptions) bypass Express: forwarded to the owning service here.
+  app.getHttpServer().on('upgrade', proxyUpgrade(process.env));
   await app.listen(config.PORT);
   logger.info({ port: config.PORT }, 'gateway listening');
 }

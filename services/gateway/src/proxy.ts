@@ -1,5 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { clientAddress, RequestContext, type LookupRateLimiter } from '@trace/platform';
 
 /** Which service owns which public path prefix (distributed mode). */
@@ -95,5 +97,61 @@ export function proxyMiddleware(env: NodeJS.ProcessEnv = process.env, opts: { lo
         );
     });
     req.pipe(upstream);
+  };
+}
+
+/** Writes an HTTP answer head (status line and headers) onto a raw socket. */
+function head(status: number, message: string, headers: IncomingMessage['headers']): string {
+  const lines = [`HTTP/1.1 ${status} ${message}`];
+  for (const [k, v] of Object.entries(headers)) for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) lines.push(`${k}: ${one}`);
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/**
+ * WebSocket upgrades (the EPCIS binding's query subscriptions on GET …/queries/{name}/events): the
+ * handshake is forwarded to the owning service as any request is (same routes, same refusal of dot
+ * segments and /internal), its answer passed back — a 101 then joins the two sockets byte for byte,
+ * anything else (401, 404, 400 …) is relayed and the socket closed. The upgrade never reaches Express,
+ * so the URL (which may hold a browser's access_token) is not in the access log.
+ */
+export function proxyUpgrade(env: NodeJS.ProcessEnv = process.env) {
+  return (req: IncomingMessage, socket: Duplex, early: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const refuse = (status: 400 | 404 | 503, type: string, detail: string) => {
+      const title = { 400: 'Bad Request', 404: 'Not Found', 503: 'Service Unavailable' }[status];
+      const body = JSON.stringify({ type: `https://problems.trace.dev/${type}`, title, status, detail });
+      socket.end(`${head(status, title, { 'content-type': 'application/problem+json', 'content-length': String(Buffer.byteLength(body)), connection: 'close' })}${body}`);
+    };
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    const target = resolveUpstream(path, env);
+    if (!target) return refuse(404, 'not-found', `No WebSocket at ${path}`);
+    const url = new URL(req.url ?? '/', target);
+    if (resolveUpstream(url.pathname, env) !== target || INTERNAL.test(url.pathname)) return refuse(400, 'path', 'The path may not contain dot segments');
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+    headers.connection = 'Upgrade';
+    headers.upgrade = String(req.headers.upgrade ?? 'websocket');
+    headers['x-forwarded-for'] = (socket as Socket).remoteAddress ?? '';
+    const upstream = httpRequest(url, { method: req.method, headers, timeout: 30_000 });
+    upstream.on('upgrade', (answer, upSocket, upHead) => {
+      upstream.setTimeout(0);
+      socket.write(head(101, 'Switching Protocols', answer.headers));
+      if (upHead.length) socket.write(upHead);
+      if (early.length) upSocket.write(early);
+      upSocket.on('error', () => socket.destroy());
+      socket.on('close', () => upSocket.destroy());
+      upSocket.on('close', () => socket.destroy());
+      upSocket.pipe(socket);
+      socket.pipe(upSocket);
+    });
+    upstream.on('response', (answer) => {
+      socket.write(head(answer.statusCode ?? 502, answer.statusMessage ?? '', { ...answer.headers, connection: 'close' }));
+      answer.pipe(socket);
+    });
+    upstream.on('timeout', () => upstream.destroy(new Error('upstream timeout')));
+    upstream.on('error', () => {
+      if (socket.writable) refuse(503, 'upstream-unavailable', 'The service that owns this resource does not answer; try again shortly.');
+    });
+    upstream.end();
   };
 }
