@@ -7,8 +7,8 @@ import type { ClaimAnswer, GtinClaim, IdentityClaims, ItemClaim, ItemKind, ItemL
  * organisation a GTIN belongs to across all domains, and which domain a lot or
  * a serial of a GTIN lives in. Domains claim before they write (see
  * libs/contracts/src/identity-claims.ts for why here and not in lineage); the
- * scan locates a Digital Link here. Each claim is one INSERT … ON CONFLICT DO
- * NOTHING, then a read of the row that won: two domains claiming the same lot
+ * scan locates a Digital Link here. Each claim is an INSERT … ON CONFLICT DO
+ * NOTHING and a read of the row that won: two domains claiming the same lot
  * at the same moment cannot both be granted (the primary key decides).
  */
 @Injectable()
@@ -25,22 +25,34 @@ export class IdentityClaimsService implements IdentityClaims {
   async claimItems(claims: readonly ItemClaim[]): Promise<ClaimAnswer[]> {
     if (claims.length === 0) return [];
     const rows = JSON.stringify(claims.map((c) => ({ gtin: c.gtin, kind: c.kind, value: c.value, domain: c.domain, org_id: c.orgId })));
-    await this.ds.query(
-      `INSERT INTO item_claims (gtin, kind, value, domain, org_id)
-       SELECT gtin, kind, value, domain, org_id FROM jsonb_to_recordset($1::jsonb) AS x(gtin text, kind text, value text, domain text, org_id text)
-       ON CONFLICT (gtin, kind, value) DO NOTHING`,
+    type Held = { gtin: string; kind: string; value: string; domain: string };
+    const key = (h: { gtin: string; kind: string; value: string }) => `${h.gtin}|${h.kind}|${h.value}`;
+    // The claims and the rows that hold them in one statement: what it inserted, and what was there before it began.
+    let held = (await this.ds.query(
+      `WITH x AS MATERIALIZED (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(gtin char(14), kind text, value text, domain text, org_id text)),
+       ins AS (INSERT INTO item_claims (gtin, kind, value, domain, org_id)
+               SELECT gtin, kind, value, domain, org_id FROM x
+               ON CONFLICT (gtin, kind, value) DO NOTHING
+               RETURNING gtin, kind, value, domain)
+       SELECT gtin, kind, value, domain FROM ins
+       UNION ALL
+       SELECT c.gtin, c.kind, c.value, c.domain FROM item_claims c JOIN x ON c.gtin = x.gtin AND c.kind = x.kind AND c.value = x.value`,
       [rows],
-    );
-    const held = (await this.ds.query(
-      `SELECT c.gtin, c.kind, c.value, c.domain FROM item_claims c
-         JOIN jsonb_to_recordset($1::jsonb) AS x(gtin char(14), kind text, value text) ON c.gtin = x.gtin AND c.kind = x.kind AND c.value = x.value`,
-      [rows],
-    )) as { gtin: string; kind: string; value: string; domain: string }[];
-    const where = new Map(held.map((h) => [`${h.gtin}|${h.kind}|${h.value}`, h.domain]));
+    )) as Held[];
+    // A claim another transaction committed while this statement ran is in neither half (its snapshot began
+    // before): read the rows that won again, as the statement after the INSERT used to.
+    if (claims.some((c) => !held.some((h) => key(h) === key(c)))) {
+      held = (await this.ds.query(
+        `SELECT c.gtin, c.kind, c.value, c.domain FROM item_claims c
+           JOIN jsonb_to_recordset($1::jsonb) AS x(gtin char(14), kind text, value text) ON c.gtin = x.gtin AND c.kind = x.kind AND c.value = x.value`,
+        [rows],
+      )) as Held[];
+    }
+    const where = new Map(held.map((h) => [key(h), h.domain]));
     // Within its domain a lot is the domain's own business (its unique index refuses a second batch);
     // across domains the first claim holds.
     return claims.map((c) => {
-      const domain = where.get(`${c.gtin}|${c.kind}|${c.value}`) as string;
+      const domain = where.get(key(c)) as string;
       return { granted: domain === c.domain, domain };
     });
   }
