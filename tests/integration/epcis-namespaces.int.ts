@@ -252,4 +252,38 @@ describe('EPCIS namespaces: kept, declared, renamed on a clash; answers and expo
     const bad = await api.get(`/v1/food/batches/${captured.id}/epcis?include=everything`);
     expect([bad.status, bad.body.type, bad.headers.get('content-type')]).toEqual([400, expect.stringMatching(/validation$/), expect.stringMatching(/problem\+json/)]);
   }, 120_000);
+
+  it('keeps namespaces an XML document declares on an event or inside it (not only on the root), in its hash and in answers', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const N9 = 'http://nine.example.com/ns/';
+    const N8 = 'http://eight.example.com/ns/';
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" schemaVersion="2.0" creationDate="${at(5)}">
+  <EPCISBody><EventList>
+    <ObjectEvent xmlns:ext9="${N9}">
+      <eventTime>2026-11-25T08:00:00.000Z</eventTime>
+      <eventTimeZoneOffset>+00:00</eventTimeZoneOffset>
+      <epcList><epc>urn:epc:id:sscc:4012345.0000000088</epc></epcList>
+      <action>OBSERVE</action>
+      <ext9:shift>2</ext9:shift>
+      <ext8:crew xmlns:ext8="${N8}"><ext8:lead>Wang</ext8:lead></ext8:crew>
+    </ObjectEvent>
+  </EventList></EPCISBody>
+</epcis:EPCISDocument>`;
+    const read = epcisDocumentFromXml(xml).document!;
+    const [event] = read.epcisBody.eventList;
+    expect(event['@context']).toEqual({ ext9: N9, ext8: N8 });
+    expect(await xsd.validate(xml, 'urn:epcglobal:epcis:xsd:2')).toEqual([]);
+    expect(await send(xml, 'application/xml')).toMatchObject({ success: true, errors: [] });
+    const doc = await answer(`/v1/epcis/events?GE_recordTime=${encodeURIComponent(since)}`);
+    const [back] = doc.epcisBody.queryResults.resultsBody.eventList;
+    expect(doc['@context']).toEqual([EPCIS_CONTEXT, expect.objectContaining({ ext9: N9, ext8: N8 })]);
+    expect(iris(back, doc['@context'])).toEqual([`${N8}crew`, `${N8}lead`, `${N9}shift`]);
+    // Hashed with those namespaces: the same event as JSON with them on the document is the same event.
+    const { '@context': _own, ...plain } = event;
+    expect(back.eventID).toBe(epcisEventHash(plain as EpcisEvent, { ext9: N9, ext8: N8 }));
+    const before = await stored();
+    expect(await send(JSON.stringify({ ...read, '@context': [EPCIS_CONTEXT, { ext9: N9, ext8: N8 }], epcisBody: { eventList: [plain] } }), 'application/ld+json')).toMatchObject({ success: true });
+    expect(await stored()).toEqual(before);
+  }, 60_000);
 });

@@ -95,9 +95,28 @@ function sensorAttributes(n: Node) {
   return { ...out, ...extensionsOf(n, []) };
 }
 
+/** The epcis/epcisq/xsi/sbdh namespaces are the binding's own; the rest name extensions. */
+const OWN_NAMESPACES = /^urn:epcglobal:|^http:\/\/www\.w3\.org\/|^http:\/\/www\.unece\.org\/cefact\/namespaces\/StandardBusinessDocumentHeader/;
+
+/**
+ * Extension namespaces declared on an event's element or inside it (the first declaration of a prefix):
+ * the event's own @context, which JSON-LD scopes to the event as XML scopes them to the element, so its
+ * names keep their namespaces (and its hash) rather than come out undeclared.
+ */
+function declaredWithin(n: Node): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (x: Node) => {
+    for (const [k, v] of Object.entries(attrsOf(x))) if (k.startsWith('xmlns:') && !OWN_NAMESPACES.test(v) && !(k.slice(6) in out)) out[k.slice(6)] = v;
+    for (const c of childrenOf(x)) if (!(TEXT in c)) walk(c);
+  };
+  walk(n);
+  return out;
+}
+
 function eventOf(n: Node): EpcisEvent {
   const type = local(tagOf(n));
-  const e: Node = { type };
+  const scoped = declaredWithin(n);
+  const e: Node = { ...(Object.keys(scoped).length ? { '@context': scoped } : {}), type };
   const standard = [...TEXT_FIELDS, ...EPC_LISTS, ...QUANTITY_LISTS, 'errorDeclaration', 'readPoint', 'bizLocation', 'bizTransactionList', 'sourceList',
     'destinationList', 'persistentDisposition', 'ilmd', 'sensorElementList'];
   for (const c of flat(childrenOf(n))) {
@@ -177,9 +196,7 @@ export function epcisDocumentFromXml(xml: string): XmlCapture {
   const events = flat(list ? childrenOf(list) : [])
     .filter((c) => EVENT_TYPES.includes(local(tagOf(c))))
     .map(eventOf);
-  // The epcis/epcisq/xsi/sbdh namespaces are the binding's own; the rest name extensions.
-  const own = /^urn:epcglobal:|^http:\/\/www\.w3\.org\/|^http:\/\/www\.unece\.org\/cefact\/namespaces\/StandardBusinessDocumentHeader/;
-  const extensionPrefixes = Object.fromEntries(Object.entries(namespaces).filter(([, uri]) => !own.test(uri)));
+  const extensionPrefixes = Object.fromEntries(Object.entries(namespaces).filter(([, uri]) => !OWN_NAMESPACES.test(uri)));
   return {
     document: {
       '@context': [EPCIS_CONTEXT, ...(Object.keys(extensionPrefixes).length ? [extensionPrefixes] : [])],
