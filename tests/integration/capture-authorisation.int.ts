@@ -154,10 +154,13 @@ describe('EPCIS capture cannot get around authorisation', () => {
     const lot = `STOLEN-${mode}`;
     const theirs = await victim.api.post('/v1/agri/batches', { ...aBatch(`V-${mode}`, victim.locations.farm), gtin: VICTIM_GRAIN });
     expect(theirs.status).toBe(201);
-    const job = await capture(attacker, epcisDocument([transformation([{ gtin: VICTIM_GRAIN, lot: `V-${mode}`, kg: 10 }], { gtin: ATTACKER_FOOD, lot, kg: 10 })]), mode);
+    // A later event of the attacker's own (after the spanning one, which proceed tries in every domain first).
+    const after = commissioning(ATTACKER_FOOD, `${lot}-AFTER`, { eventTime: '2026-11-23T09:00:00.000+08:00' });
+    const job = await capture(attacker, epcisDocument([transformation([{ gtin: VICTIM_GRAIN, lot: `V-${mode}`, kg: 10 }], { gtin: ATTACKER_FOOD, lot, kg: 10 }), after]), mode);
     expect(job.success).toBe(false);
     expect(job.errors).toEqual([expect.objectContaining({ eventIndex: 0, reason: expect.stringContaining('another organisation') })]);
     expect(await foodBatch(lot)).toBeUndefined();
+    expect([mode, (await foodBatch(`${lot}-AFTER`)) !== undefined]).toEqual([mode, mode === 'proceed']);
     expect(await t.query(`SELECT 1 FROM "${t.prefix}food".batch_inputs WHERE input_batch_id = $1`, [theirs.body.id])).toEqual([]);
     expect(await t.query(`SELECT 1 FROM "${t.prefix}agri".trace_events WHERE batch_id = $1 AND org_id = $2`, [theirs.body.id, attacker.id])).toEqual([]);
   });

@@ -260,10 +260,16 @@ export class CaptureService {
       const across = new Set([...spread].filter(([, n]) => n > 1).map(([index]) => index));
       if (across.size) {
         for (const [domain, events] of perDomain) {
-          // The domain's whole share, in document order, in one rolled-back transaction (atomic): an input
-          // may have been made by an earlier event, also one more than a chunk (500 events) before.
-          if (!events.some((e) => across.has(e.index))) continue;
-          const trial = await this.registry.epcis(domain, bearer).apply({ captureId: id, recordTime, atomic: true, dryRun: true, events }, principal);
+          // The domain's share, in document order, in one rolled-back transaction (atomic): an input may have
+          // been made by an earlier event, also one more than a chunk (500 events) before. Only up to its last
+          // spanning event: what follows cannot change how those fare (the trial checks in order, writes nothing).
+          let last = events.length - 1;
+          while (last >= 0 && !across.has(events[last].index)) last--;
+          if (last < 0) continue;
+          const trial = await this.registry.epcis(domain, bearer).apply(
+            { captureId: id, recordTime, atomic: true, dryRun: true, events: events.slice(0, last + 1) },
+            principal,
+          );
           for (const r of trial.results) if (r.error && across.has(r.index) && !failed.has(r.index)) failed.set(r.index, `${domain}: ${r.error}`);
         }
         for (const [domain, events] of perDomain) perDomain.set(domain, events.filter((e) => !failed.has(e.index)));
