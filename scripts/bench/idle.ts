@@ -79,9 +79,7 @@ async function main() {
   let proc: ServiceProcess | undefined;
   let bare: ChildProcess | undefined;
   try {
-    proc = ServiceProcess.spawn(
-      'embedded',
-      'services/embedded/src/main.ts',
+    proc = ServiceProcess.spawnNpmStart(
       {
         DATABASE_URL: url.toString(),
         JWT_SECRET: 'bench-idle-secret-0123456789abcdef012345',

@@ -1,5 +1,6 @@
 /**
- * Memory of the `npm start` process (issue 14 item 6): its resident set idle,
+ * Memory of the `npm start` process (issue 14 item 6; scripts/start.js, the
+ * sources compiled ahead, as npm start runs them): its resident set idle,
  * after a load of registrations, chain events and consumer scans, and at its
  * peak, beside a bare Node process (an `http` server with nothing in it) as
  * the baseline: what Node itself costs before the app adds anything.
@@ -78,9 +79,7 @@ async function bareNode(requests: number) {
 
 async function main() {
   const prefix = uniquePrefix('benchmem');
-  const proc = ServiceProcess.spawn(
-    'embedded',
-    'services/embedded/src/main.ts',
+  const proc = ServiceProcess.spawnNpmStart(
     { DATABASE_URL: testDatabaseUrl(), DB_SCHEMA_PREFIX: prefix, JWT_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', SCAN_RATE_LIMIT: '100000000', ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}) },
     await freePort(),
   );

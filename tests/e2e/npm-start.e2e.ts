@@ -1,5 +1,5 @@
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -84,6 +84,10 @@ describe('npm start: start-up banner and stopping', () => {
     // Route mapping is debug-level: the info log does not list the ~200 routes.
     expect(r.logs()).not.toMatch(/Mapped \{/);
     expect(r.logs()).not.toMatch(/"context":"InstanceLoader"/);
+    // The app runs the sources compiled ahead (scripts/start.js): no compiler loaded in it (110 MB of its idle memory).
+    const node = execSync(`ps -o pid= --ppid ${r.child.pid}`).toString().trim().split(/\s+/).map(Number)[0];
+    expect(readFileSync(`/proc/${node}/cmdline`, 'utf8')).toContain('scripts/start.js');
+    expect(readFileSync(`/proc/${node}/maps`, 'utf8')).not.toMatch(/swc/);
 
     // What `timeout` and `kill <pid>` do: SIGTERM to the npm process only.
     expect(processesOn(pgDir).length).toBeGreaterThan(0);

@@ -41,6 +41,16 @@ export class ServiceProcess {
     return new ServiceProcess(name, port, child);
   }
 
+  /** The embedded app as `npm start` runs it (scripts/start.js: compiled ahead, no compiler in the process). */
+  static spawnNpmStart(env: NodeJS.ProcessEnv, port: number): ServiceProcess {
+    const child = spawn(process.execPath, [resolve(ROOT, 'scripts/start.js')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new ServiceProcess('npm start', port, child);
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
