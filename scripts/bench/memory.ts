@@ -9,7 +9,8 @@
  *
  *   node scripts/run.js scripts/bench/memory.ts [batches=2000] [eventsPerBatch=10] [scansPerBatch=20]
  *   # DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)
- *   # BENCH_APP_NODE_OPTIONS=--max-old-space-size=160: the app under a heap cap (garbage or kept?)
+ *   # TRACE_MAX_OLD_SPACE_MB=N: npm start's heap cap (default 192; a --max-old-space-size in NODE_OPTIONS does not override the script's)
+ *   # BENCH_APP_NODE_OPTIONS: other Node options for the app
  *
  * Target (issue 14): the app ≤ 300 MB after load.
  */
@@ -80,7 +81,7 @@ async function bareNode(requests: number) {
 async function main() {
   const prefix = uniquePrefix('benchmem');
   const proc = ServiceProcess.spawnNpmStart(
-    { DATABASE_URL: testDatabaseUrl(), DB_SCHEMA_PREFIX: prefix, JWT_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', SCAN_RATE_LIMIT: '100000000', ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}) },
+    { DATABASE_URL: testDatabaseUrl(), DB_SCHEMA_PREFIX: prefix, JWT_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production', SCAN_RATE_LIMIT: '100000000', ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}), ...(process.env.TRACE_MAX_OLD_SPACE_MB ? { TRACE_MAX_OLD_SPACE_MB: process.env.TRACE_MAX_OLD_SPACE_MB } : {}) },
     await freePort(),
   );
   try {

@@ -86,7 +86,7 @@ describe('npm start: start-up banner and stopping', () => {
     expect(r.logs()).not.toMatch(/"context":"InstanceLoader"/);
     // The app runs the sources compiled ahead (scripts/start.js): no compiler loaded in it (110 MB of its idle memory).
     const node = execSync(`ps -o pid= --ppid ${r.child.pid}`).toString().trim().split(/\s+/).map(Number)[0];
-    expect(readFileSync(`/proc/${node}/cmdline`, 'utf8')).toContain('scripts/start.js');
+    expect(readFileSync(`/proc/${node}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--max-old-space-size=192', 'scripts/start.js']));
     expect(readFileSync(`/proc/${node}/maps`, 'utf8')).not.toMatch(/swc/);
 
     // What `timeout` and `kill <pid>` do: SIGTERM to the npm process only.

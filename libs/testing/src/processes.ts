@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
@@ -41,9 +42,13 @@ export class ServiceProcess {
     return new ServiceProcess(name, port, child);
   }
 
-  /** The embedded app as `npm start` runs it (scripts/start.js: compiled ahead, no compiler in the process). */
+  /**
+   * The embedded app as `npm start` runs it: package.json's start script (its heap cap,
+   * scripts/start.js) through `sh`, whose `exec` makes the child the node process itself.
+   */
   static spawnNpmStart(env: NodeJS.ProcessEnv, port: number): ServiceProcess {
-    const child = spawn(process.execPath, [resolve(ROOT, 'scripts/start.js')], {
+    const script = (JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    const child = spawn('sh', ['-c', script], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
