@@ -135,4 +135,46 @@ describe('EPCIS master data: HASATTR_, EQATTR_, WD_ with declared children', () 
     expect(await minutes(A.api, `${q(`EQATTR_bizLocation_${SST}`)}=202`)).toEqual([1]);
     expect(await minutes(A.api, `WD_bizLocation=${q(site(1))}`)).toEqual([1, 5]);
   }, 60_000);
+
+  it('HASATTR_/EQATTR_ on the other vocabulary-typed fields: epcClass, epc, bizTransactionType, source, destination, sourceType', async () => {
+    const VT = 'urn:epcglobal:epcis:vtype:';
+    const partner = (minute: number, extra: Record<string, unknown>) => ({
+      type: 'ObjectEvent', eventTime: at(minute), eventTimeZoneOffset: '+00:00', action: 'OBSERVE', bizStep: 'receiving', bizLocation: { id: site(8) }, ...extra,
+    });
+    await capture(
+      A,
+      JSON.stringify(
+        documentOf(
+          [
+            partner(20, {
+              quantityList: [{ epcClass: 'urn:epc:class:lgtin:7612345.000426.LOT-A', quantity: 5, uom: 'KGM' }],
+              bizTransactionList: [{ type: 'po', bizTransaction: 'urn:epcglobal:cbv:bt:7612345000008:PO-20' }],
+              sourceList: [{ type: 'owning_party', source: 'urn:epc:id:pgln:7612345.00001' }],
+            }),
+            partner(21, { epcList: ['urn:epc:id:sgtin:7612345.000426.S-21'], destinationList: [{ type: 'possessing_party', destination: 'urn:epc:id:pgln:7612345.00002' }] }),
+            partner(22, { epcList: ['urn:epc:id:sgtin:7612345.000419.S-22'], bizTransactionList: [{ type: 'inv', bizTransaction: 'urn:epcglobal:cbv:bt:7612345000008:INV-22' }] }),
+          ],
+          [
+            // The product class by its GTIN pattern: it describes the lot of minute 20 and the instance of minute 21.
+            { type: `${VT}EPCClass`, vocabularyElementList: [{ id: 'urn:epc:idpat:sgtin:7612345.000426.*', attributes: [{ id: 'cbvmda:tradeItemDescription', attribute: 'Test apples' }] }] },
+            { type: `${VT}BusinessTransactionType`, vocabularyElementList: [{ id: 'urn:epcglobal:cbv:btt:po', attributes: [{ id: 'example:binding', attribute: 'yes' }] }] },
+            { type: `${VT}SourceDest`, vocabularyElementList: [{ id: 'urn:epc:id:pgln:7612345.00001', attributes: [{ id: NAME, attribute: 'Farm 1' }] }] },
+            { type: `${VT}SourceDestType`, vocabularyElementList: [{ id: 'https://ref.gs1.org/cbv/SDT-owning_party', attributes: [{ id: 'example:legal', attribute: 'yes' }] }] },
+          ],
+        ),
+      ),
+    );
+    const DESC = 'urn:epcglobal:cbv:mda#tradeItemDescription';
+    expect(await minutes(A.api, `GE_eventTime=${at(20)}`)).toEqual([20, 21, 22]);
+    expect(await minutes(A.api, `HASATTR_epcClass=${q(DESC)}`)).toEqual([20, 21]);
+    expect(await minutes(A.api, `${q(`EQATTR_epcClass_${DESC}`)}=${q('Test apples')}`)).toEqual([20, 21]);
+    expect(await minutes(A.api, `${q('EQATTR_epcClass_cbvmda:tradeItemDescription')}=Pears`)).toEqual([]);
+    // epc: the EPCs themselves (and their classes), not the quantity lists.
+    expect(await minutes(A.api, `HASATTR_epc=${q(DESC)}`)).toEqual([21]);
+    expect(await minutes(A.api, `${q('EQATTR_bizTransactionType_example:binding')}=yes`)).toEqual([20]);
+    expect(await minutes(A.api, `HASATTR_source=${q(NAME)}`)).toEqual([20]);
+    expect(await minutes(A.api, `HASATTR_destination=${q(NAME)}`)).toEqual([]);
+    expect(await minutes(A.api, `${q('EQATTR_sourceType_example:legal')}=yes`)).toEqual([20]);
+    expect(await minutes(A.api, `${q('EQATTR_destinationType_example:legal')}=yes`)).toEqual([]);
+  }, 60_000);
 });

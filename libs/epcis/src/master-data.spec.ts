@@ -106,4 +106,47 @@ describe('EPCIS master data', () => {
     ];
     expect([...descendantKeys('bizLocation', ['urn:x:a'], cycle)].sort()).toEqual(['urn:x:a', 'urn:x:b']);
   });
+
+  it('describes the other vocabulary-typed fields: EPC classes (of quantity lists and of EPCs), EPCs, bizTransactions and their types, sources, destinations and their types, error reasons', () => {
+    const VT = 'urn:epcglobal:epcis:vtype:';
+    const md: VocabularyElement[] = [
+      // A product class by its GTIN pattern, and one lot of another GTIN (LGTIN), and an instance.
+      { type: `${VT}EPCClass`, id: 'urn:epc:idpat:sgtin:4012345.012345.*', attributes: { 'urn:epcglobal:cbv:mda#tradeItemDescription': 'Apples' }, children: [] },
+      { type: `${VT}EPCClass`, id: 'urn:epc:class:lgtin:4012345.077889.L7', attributes: { 'urn:epcglobal:cbv:mda#countryOfOrigin': 'DE' }, children: [] },
+      { type: `${VT}EPCInstance`, id: 'urn:epc:id:sscc:4012345.0000000001', attributes: { 'example:colour': 'blue' }, children: [] },
+      { type: `${VT}BusinessTransactionType`, id: 'urn:epcglobal:cbv:btt:po', attributes: { 'example:binding': 'yes' }, children: [] },
+      { type: `${VT}BusinessTransaction`, id: 'urn:epcglobal:cbv:bt:4012345000009:PO-1', attributes: { 'example:buyer': 'X' }, children: [] },
+      { type: `${VT}SourceDest`, id: 'urn:epc:id:pgln:4012345.00000', attributes: { 'urn:epcglobal:cbv:mda#name': 'Farm' }, children: [] },
+      { type: `${VT}SourceDestType`, id: 'https://ref.gs1.org/cbv/SDT-owning_party', attributes: { 'example:legal': 'yes' }, children: [] },
+      { type: `${VT}ErrorReason`, id: 'urn:epcglobal:cbv:er:incorrect_data', attributes: { 'example:severity': 'high' }, children: [] },
+    ];
+    const f = (field: string, attributes: string[]) => masterDataFilter([{ kind: 'HASATTR', field, attributes }], md);
+    const apples = f('epcClass', ['urn:epcglobal:cbv:mda#tradeItemDescription']);
+    // The GTIN pattern describes its lots (LGTIN, Digital Link on any host) and its instances (SGTIN), in any list.
+    expect(apples(at('x', { quantityList: [{ epcClass: 'urn:epc:class:lgtin:4012345.012345.998877', quantity: 1 }] }))).toBe(true);
+    expect(apples(at('x', { outputQuantityList: [{ epcClass: 'https://example.com/01/04012345123456/10/A', quantity: 1 }] }))).toBe(true);
+    expect(apples(at('x', { epcList: ['urn:epc:id:sgtin:4012345.012345.400'] }))).toBe(true);
+    expect(apples(at('x', { epcList: ['urn:epc:id:sgtin:4012345.077889.400'] }))).toBe(false);
+    // A lot's class describes that lot only.
+    const lot = f('epcClass', ['urn:epcglobal:cbv:mda#countryOfOrigin']);
+    expect(lot(at('x', { quantityList: [{ epcClass: 'https://id.gs1.org/01/04012345778892/10/L7' }] }))).toBe(true);
+    expect(lot(at('x', { quantityList: [{ epcClass: 'urn:epc:class:lgtin:4012345.077889.L8' }] }))).toBe(false);
+    // epc: the EPCs' own (EPCInstance) and their classes' master data; parentID is one of them.
+    expect(f('epc', ['example:colour'])(at('x', { parentID: 'https://id.gs1.org/00/040123450000000016' }))).toBe(true);
+    expect(f('parentID', ['example:colour'])(at('x', { parentID: 'urn:epc:id:sscc:4012345.0000000001' }))).toBe(true);
+    expect(f('epcList', ['example:colour'])(at('x', { parentID: 'urn:epc:id:sscc:4012345.0000000001' }))).toBe(false);
+    expect(f('epc', ['urn:epcglobal:cbv:mda#tradeItemDescription'])(at('x', { childEPCs: ['urn:epc:id:sgtin:4012345.012345.9'] }))).toBe(true);
+    const bt = { bizTransactionList: [{ type: 'po', bizTransaction: 'urn:epcglobal:cbv:bt:4012345000009:PO-1' }] };
+    expect(f('bizTransactionType', ['example:binding'])(at('x', bt))).toBe(true);
+    expect(f('bizTransactionType', ['example:binding'])(at('x', { bizTransactionList: [{ type: 'inv', bizTransaction: 'urn:x' }] }))).toBe(false);
+    expect(f('bizTransaction', ['example:buyer'])(at('x', bt))).toBe(true);
+    const src = { sourceList: [{ type: 'owning_party', source: 'urn:epc:id:pgln:4012345.00000' }] };
+    expect(f('source', ['urn:epcglobal:cbv:mda#name'])(at('x', src))).toBe(true);
+    expect(f('destination', ['urn:epcglobal:cbv:mda#name'])(at('x', src))).toBe(false);
+    expect(f('sourceType', ['example:legal'])(at('x', src))).toBe(true);
+    expect(f('destinationType', ['example:legal'])(at('x', { destinationList: [{ type: 'urn:epcglobal:cbv:sdt:owning_party', destination: 'urn:x' }] }))).toBe(true);
+    expect(f('errorReason', ['example:severity'])(at('x', { errorDeclaration: { declarationTime: '2026-11-20T08:00:00Z', reason: 'incorrect_data' } }))).toBe(true);
+    expect(masterDataParameter('HASATTR_toString', ['x'])?.error).toMatch(/not toString/);
+    expect(masterDataParameter('EQATTR_epcClass_cbvmda:countryOfOrigin', ['DE'])?.condition).toMatchObject({ field: 'epcClass', attribute: 'urn:epcglobal:cbv:mda#countryOfOrigin' });
+  });
 });

@@ -1,5 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
-import { parseLocationId } from './identifiers';
+import { CANONICAL_DL_HOST, parseLocationId, parseObjectId } from './identifiers';
 import { cbvName } from './mapping';
 import type { EpcisEvent } from './types';
 
@@ -109,17 +109,103 @@ export function masterDataFromXml(xml: string): { vocabularyList: Json[] } | und
 
 // ---- Queries -----------------------------------------------------------------------------------------
 
+/** A CBV value of a vocabulary without a short-name rule in `cbvName` (btt, sdt, er) by its bare name. */
+const CBV_BARE = {
+  btt: /^(?:urn:epcglobal:cbv:btt:|https?:\/\/(?:ref\.gs1\.org\/cbv|gs1\.org\/voc)\/BTT-)(.+)$/,
+  sdt: /^(?:urn:epcglobal:cbv:sdt:|https?:\/\/(?:ref\.gs1\.org\/cbv|gs1\.org\/voc)\/SDT-)(.+)$/,
+  er: /^(?:urn:epcglobal:cbv:er:|https?:\/\/(?:ref\.gs1\.org\/cbv|gs1\.org\/voc)\/ER-)(.+)$/,
+};
+const bare = (kind: keyof typeof CBV_BARE) => (id: string) => CBV_BARE[kind].exec(id)?.[1] ?? id;
+
+const GTIN_CLASS = `${CANONICAL_DL_HOST}/01/`;
+/** An object or class identifier's key, in any form (EPC URN, idpat, Digital Link on any host). */
+const objectKey = (id: string) => parseObjectId(id).key;
 /**
- * The event fields whose values are vocabulary elements master data can describe, with the
- * vocabularies consulted and the canonical key a value and an element id are compared by. A location's
- * master data serves readPoint and bizLocation alike (CBV: both are SGLN-identified locations; many
- * partners declare every location as a BusinessLocation).
+ * The EPCClass keys an identifier belongs to: a lot's class (GTIN + lot) and its GTIN; an instance's GTIN
+ * (an SGTIN names no lot); a GTIN pattern (`urn:epc:idpat:sgtin:…*`, a Digital Link with only a GTIN) itself.
  */
-export const MASTER_DATA_FIELDS: Record<string, { vocabularies: string[]; key: (id: string) => string; value: (e: EpcisEvent) => string | undefined }> = {
-  readPoint: { vocabularies: [`${VTYPE}ReadPoint`, `${VTYPE}BusinessLocation`], key: (id) => parseLocationId(id).key, value: (e) => e.readPoint?.id },
-  bizLocation: { vocabularies: [`${VTYPE}BusinessLocation`, `${VTYPE}ReadPoint`], key: (id) => parseLocationId(id).key, value: (e) => e.bizLocation?.id },
-  bizStep: { vocabularies: [`${VTYPE}BusinessStep`], key: (id) => cbvName(id, 'bizstep') ?? id, value: (e) => e.bizStep },
-  disposition: { vocabularies: [`${VTYPE}Disposition`], key: (id) => cbvName(id, 'disp') ?? id, value: (e) => e.disposition },
+function classKeys(id: string): string[] {
+  const ref = parseObjectId(id);
+  if (ref.kind !== 'trade-item') return [ref.key];
+  const gtin = `${GTIN_CLASS}${ref.gtin}`;
+  return ref.serial !== undefined ? [gtin] : ref.lot !== undefined ? [ref.key, gtin] : [gtin];
+}
+const INSTANCE_FIELDS = ['epcList', 'childEPCs', 'inputEPCList', 'outputEPCList'] as const;
+const QUANTITY_FIELDS = ['quantityList', 'childQuantityList', 'inputQuantityList', 'outputQuantityList'] as const;
+const instancesOf = (e: EpcisEvent, fields: readonly string[]): string[] =>
+  fields.flatMap((f) => (f === 'parentID' ? (e.parentID ? [e.parentID] : []) : ((e[f] as string[] | undefined) ?? [])));
+const classesOf = (e: EpcisEvent): string[] => QUANTITY_FIELDS.flatMap((f) => ((e[f] as { epcClass: string }[] | undefined) ?? []).map((q) => q.epcClass));
+
+/**
+ * An event field whose values are vocabulary elements master data can describe: the vocabularies
+ * consulted, the key an element id is compared by, and the keys of the event's values (several for a
+ * list field; an EPC also by the classes it belongs to).
+ */
+export interface MasterDataField {
+  vocabularies: string[];
+  key: (id: string) => string;
+  keys: (e: EpcisEvent) => string[];
+}
+const single = (key: (id: string) => string, value: (e: EpcisEvent) => string | undefined) => (e: EpcisEvent) => {
+  const v = value(e);
+  return typeof v === 'string' ? [key(v)] : [];
+};
+const locationKeyOf = (id: string) => parseLocationId(id).key;
+const stepKey = (id: string) => cbvName(id, 'bizstep') ?? id;
+const dispositionKey = (id: string) => cbvName(id, 'disp') ?? id;
+/** The EPC fields (and all of them as `epc`): EPCInstance master data of the EPC, EPCClass master data of its classes. */
+const epcField = (fields: readonly string[]): MasterDataField => ({
+  vocabularies: [`${VTYPE}EPCInstance`, `${VTYPE}EPCClass`],
+  key: objectKey,
+  keys: (e) => instancesOf(e, fields).flatMap((id) => [objectKey(id), ...classKeys(id)]),
+});
+
+/**
+ * The event fields master data describes (EPCIS 2.0 §8.2.7.1: fields whose type is a vocabulary type;
+ * CBV 2.0 master data vocabularies). A location's master data serves readPoint and bizLocation alike
+ * (CBV: both are SGLN-identified locations; many partners declare every location as a
+ * BusinessLocation). `epcClass` is every class an event names (its quantity lists, and the classes of
+ * its EPCs), `epc` every EPC (epcList, childEPCs, parentID, inputEPCList, outputEPCList).
+ */
+export const MASTER_DATA_FIELDS: Record<string, MasterDataField> = {
+  readPoint: { vocabularies: [`${VTYPE}ReadPoint`, `${VTYPE}BusinessLocation`], key: locationKeyOf, keys: single(locationKeyOf, (e) => e.readPoint?.id) },
+  bizLocation: { vocabularies: [`${VTYPE}BusinessLocation`, `${VTYPE}ReadPoint`], key: locationKeyOf, keys: single(locationKeyOf, (e) => e.bizLocation?.id) },
+  bizStep: { vocabularies: [`${VTYPE}BusinessStep`], key: stepKey, keys: single(stepKey, (e) => e.bizStep) },
+  disposition: { vocabularies: [`${VTYPE}Disposition`], key: dispositionKey, keys: single(dispositionKey, (e) => e.disposition) },
+  persistentDisposition: {
+    vocabularies: [`${VTYPE}Disposition`],
+    key: dispositionKey,
+    keys: (e) => {
+      const pd = e.persistentDisposition as { set?: string[]; unset?: string[] } | undefined;
+      return [...(pd?.set ?? []), ...(pd?.unset ?? [])].map(dispositionKey);
+    },
+  },
+  epcClass: {
+    vocabularies: [`${VTYPE}EPCClass`],
+    key: objectKey,
+    keys: (e) => [...classesOf(e).flatMap(classKeys), ...instancesOf(e, [...INSTANCE_FIELDS, 'parentID']).flatMap(classKeys)],
+  },
+  epc: epcField([...INSTANCE_FIELDS, 'parentID']),
+  ...Object.fromEntries([...INSTANCE_FIELDS, 'parentID'].map((f) => [f, epcField([f])])),
+  bizTransaction: {
+    vocabularies: [`${VTYPE}BusinessTransaction`],
+    key: (id) => id,
+    keys: (e) => (e.bizTransactionList ?? []).map((t) => t.bizTransaction),
+  },
+  bizTransactionType: {
+    vocabularies: [`${VTYPE}BusinessTransactionType`],
+    key: bare('btt'),
+    keys: (e) => (e.bizTransactionList ?? []).flatMap((t) => (t.type ? [bare('btt')(t.type)] : [])),
+  },
+  source: { vocabularies: [`${VTYPE}SourceDest`], key: locationKeyOf, keys: (e) => (e.sourceList ?? []).map((s) => locationKeyOf(s.source)) },
+  destination: { vocabularies: [`${VTYPE}SourceDest`], key: locationKeyOf, keys: (e) => (e.destinationList ?? []).map((d) => locationKeyOf(d.destination)) },
+  sourceType: { vocabularies: [`${VTYPE}SourceDestType`], key: bare('sdt'), keys: (e) => (e.sourceList ?? []).map((s) => bare('sdt')(s.type)) },
+  destinationType: { vocabularies: [`${VTYPE}SourceDestType`], key: bare('sdt'), keys: (e) => (e.destinationList ?? []).map((d) => bare('sdt')(d.type)) },
+  errorReason: {
+    vocabularies: [`${VTYPE}ErrorReason`],
+    key: bare('er'),
+    keys: single(bare('er'), (e) => e.errorDeclaration?.reason),
+  },
 };
 
 export type MasterDataCondition =
@@ -133,15 +219,15 @@ export type MasterDataCondition =
 export function masterDataParameter(name: string, values: string[]): { condition?: MasterDataCondition; error?: string } | undefined {
   const has = /^HASATTR_(.+)$/.exec(name);
   if (has) {
-    if (!(has[1] in MASTER_DATA_FIELDS)) return { error: `master data describes ${Object.keys(MASTER_DATA_FIELDS).join(', ')}, not ${has[1]}` };
+    if (!Object.hasOwn(MASTER_DATA_FIELDS, has[1])) return { error: `master data describes ${Object.keys(MASTER_DATA_FIELDS).join(', ')}, not ${has[1]}` };
     return { condition: { kind: 'HASATTR', field: has[1], attributes: values.map(attributeName) } };
   }
   const eq = /^EQATTR_([A-Za-z]+)_(.+)$/.exec(name);
   if (eq) {
-    if (!(eq[1] in MASTER_DATA_FIELDS)) return { error: `master data describes ${Object.keys(MASTER_DATA_FIELDS).join(', ')}, not ${eq[1]}` };
+    if (!Object.hasOwn(MASTER_DATA_FIELDS, eq[1])) return { error: `master data describes ${Object.keys(MASTER_DATA_FIELDS).join(', ')}, not ${eq[1]}` };
     return { condition: { kind: 'EQATTR', field: eq[1], attribute: attributeName(eq[2]), values } };
   }
-  if (/^EQATTR_/.test(name)) return { error: 'EQATTR_{field}_{attribute name}' };
+  if (/^(EQATTR|HASATTR)_/.test(name)) return { error: 'EQATTR_{field}_{attribute name}' };
   return undefined;
 }
 
@@ -172,10 +258,7 @@ export function masterDataFilter(conditions: MasterDataCondition[], elements: Vo
         )
         .map((el) => field.key(el.id)),
     );
-    return (e: EpcisEvent) => {
-      const v = field.value(e);
-      return typeof v === 'string' && matching.has(field.key(v));
-    };
+    return (e: EpcisEvent) => field.keys(e).some((k) => matching.has(k));
   });
   return (e) => tests.every((t) => t(e));
 }

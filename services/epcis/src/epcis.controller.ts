@@ -135,7 +135,11 @@ const QUERY_DESCRIPTION =
   'and one of ILMD_, ERROR_DECLARATION_, SENSORELEMENT_, SENSORMETADATA_, SENSORREPORT_, readPoint_, bizLocation_ or nothing (the event\'s ' +
   'own extensions), e.g. EQ_ILMD_example:grade, GT_INNER_ILMD_example:score, EXISTS_example:shift. Master data (declared in captured ' +
   'documents\' headers, every organisation\'s latest statement): HASATTR_{field} (attribute names) and EQATTR_{field}_{attribute} ' +
-  '(values) on readPoint, bizLocation, bizStep and disposition, e.g. EQATTR_bizLocation_urn:epcglobal:cbv:mda#sst=201; WD_readPoint and ' +
+  '(values) on readPoint, bizLocation, bizStep, disposition, persistentDisposition, epcClass (EPCClass master data of the classes an event names: ' +
+  'its quantity lists and its EPCs\' GTINs; a GTIN pattern urn:epc:idpat:sgtin:…* describes its lots and instances), epc (EPCInstance and ' +
+  'EPCClass master data of the EPCs: epcList, childEPCs, parentID, inputEPCList, outputEPCList, each also on its own), bizTransaction, ' +
+  'bizTransactionType, source, destination, sourceType, destinationType and errorReason, e.g. EQATTR_bizLocation_urn:epcglobal:cbv:mda#sst=201, ' +
+  'HASATTR_epcClass=cbvmda:tradeItemDescription; WD_readPoint and ' +
   'WD_bizLocation include the children master data declares, at any depth, and a GLN\'s extensions. Any other parameter or a malformed value ' +
   'is a 400 with epcisException: epcisException:QueryParameterException. orderBy (recordTime, eventTime), ' +
   'orderDirection (ASC, DESC), eventCountLimit, maxEventCount (413 when more match), perPage (default 30, at most 1000) and the nextPageToken of ' +
