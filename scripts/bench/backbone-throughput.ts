@@ -25,7 +25,7 @@ import {
   TableDeadLetterSink,
   type EventTransport,
 } from '@trace/messaging';
-import { createLogger, createServiceDataSource, initializeServiceDatabase, schemaFor } from '@trace/platform';
+import { createLogger, createServiceDataSource, initializeServiceDatabase, pipelinedTransaction, schemaFor } from '@trace/platform';
 import { dropSchemas, dropTopics, KafkaMockCluster, sharedKafka } from '@trace/testing';
 
 class BenchTables1700000000001 implements MigrationInterface {
@@ -69,7 +69,8 @@ async function main() {
   inbox.on('batchRegistered', async (e, { manager }) => {
     await manager.query('INSERT INTO bench_effects (id) VALUES ($1)', [e.batch?.batchId]);
   });
-  await transport.subscribe(`lineage-${prefix}`, inbox.topics(), (m) => inbox.dispatch(m));
+  // As the services subscribe (messaging.module.ts): runs of messages in one inbox transaction where the transport gives them.
+  await transport.subscribe(`lineage-${prefix}`, inbox.topics(), (m) => inbox.dispatch(m), (ms) => inbox.dispatchBatch(ms));
   const relay = new OutboxRelay(producerDs, transport, { service: 'agri', schema, databaseUrl: url, notifyChannel: outboxChannel(schema), pollMs: 20, batchSize: 500, logger });
   relay.start();
 
@@ -81,7 +82,8 @@ async function main() {
       while (next < total) {
         next++;
         const id = randomUUID();
-        await producerDs.transaction(async (m) => {
+        // As the write path does (record-event.ts, register-batch.ts): START with the first statement, COMMIT with the outbox row.
+        await pipelinedTransaction(producerDs, async (m) => {
           await m.query('INSERT INTO bench_state (id) VALUES ($1)', [id]);
           await outbox.append(m, 'batchRegistered', { batch: { domain: 1, batchId: id }, gtin: '09506000134352', lot: id.slice(0, 20), ownerOrgId: 'o' }, { subject: id, orgId: 'o' });
         });
