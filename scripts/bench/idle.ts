@@ -13,6 +13,7 @@
  *   node scripts/run.js scripts/bench/idle.ts [settleSeconds=20] [windowSeconds=60]
  *   # DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; the name must contain "test")
  *   # BENCH_IDLE_LOG=1: the statements the app sent during the window, on stderr (which job woke)
+ *   # TRACE_MAX_OLD_SPACE_MB: npm start's heap cap (default 192)
  *
  * Target (issue 14): ≤ 1 statement/s and ≤ 5 ms CPU/s.
  */
@@ -87,6 +88,7 @@ async function main() {
         NODE_ENV: 'production',
         NODE_OPTIONS: `--require ${COUNTER}`,
         ...(process.env.BENCH_IDLE_LOG === '1' ? { BENCH_LOG_STATEMENTS: '1' } : {}),
+        ...(process.env.TRACE_MAX_OLD_SPACE_MB ? { TRACE_MAX_OLD_SPACE_MB: process.env.TRACE_MAX_OLD_SPACE_MB } : {}),
       },
       await freePort(),
     );
