@@ -1,4 +1,5 @@
 import { eventually } from '@trace/testing';
+import { QueryService } from '../../services/epcis/src/query.service';
 import type { Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { EPCIS_CONTEXT } from '../support/epcis';
@@ -176,5 +177,29 @@ describe('EPCIS master data: HASATTR_, EQATTR_, WD_ with declared children', () 
     expect(await minutes(A.api, `HASATTR_destination=${q(NAME)}`)).toEqual([]);
     expect(await minutes(A.api, `${q('EQATTR_sourceType_example:legal')}=yes`)).toEqual([20]);
     expect(await minutes(A.api, `${q('EQATTR_destinationType_example:legal')}=yes`)).toEqual([]);
+  }, 60_000);
+
+  it('HASATTR_/EQATTR_ on bizLocation, readPoint, bizStep are narrowed in SQL: the store reads only the events naming an element that qualifies', async () => {
+    // Calls through: counts the rows the partner events' store answers (every event of this file is one).
+    const store = jest.spyOn(QueryService.prototype as unknown as { unbound: (...a: unknown[]) => Promise<unknown[]> }, 'unbound');
+    const read = async (query: string) => {
+      store.mockClear();
+      const found = await minutes(A.api, query);
+      const answers = (await Promise.all(store.mock.results.map((r) => r.value))) as unknown[][];
+      return { found, rows: answers.reduce((n, a) => n + a.length, 0) };
+    };
+    try {
+      // Nine events of A's in the window; before, each of these queries read all nine for the test to drop.
+      expect(await read('')).toEqual({ found: [1, 2, 3, 4, 5, 6, 20, 21, 22], rows: 9 });
+      // Site 1 is sst 202 (A's latest statement), site 4 sst 305 (B's).
+      expect(await read(`HASATTR_bizLocation=${q(SST)}`)).toEqual({ found: [1, 4], rows: 2 });
+      expect(await read(`${q(`EQATTR_bizLocation_${SST}`)}=305`)).toEqual({ found: [4], rows: 1 });
+      expect(await read(`HASATTR_bizLocation=${q(SST)}&EQ_bizLocation=${q(site(4))}`)).toEqual({ found: [4], rows: 1 });
+      expect(await read(`HASATTR_readPoint=${q(SST)}`)).toEqual({ found: [6], rows: 1 });
+      expect(await read(`${q('EQATTR_bizStep_example:audited')}=yes`)).toEqual({ found: [6], rows: 1 });
+      expect(await read(`HASATTR_bizLocation=${q('urn:epcglobal:cbv:mda#nothing')}`)).toEqual({ found: [], rows: 0 });
+    } finally {
+      store.mockRestore();
+    }
   }, 60_000);
 });

@@ -248,19 +248,25 @@ const asText = (v: unknown): string[] => (Array.isArray(v) ? v.flatMap(asText) :
 export function masterDataFilter(conditions: MasterDataCondition[], elements: VocabularyElement[]): (e: EpcisEvent) => boolean {
   const tests = conditions.map((c) => {
     const field = MASTER_DATA_FIELDS[c.field];
-    const matching = new Set(
-      elements
-        .filter((el) => field.vocabularies.includes(el.type))
-        .filter((el) =>
-          c.kind === 'HASATTR'
-            ? c.attributes.some((a) => a in el.attributes)
-            : c.attribute in el.attributes && asText(el.attributes[c.attribute]).some((v) => c.values.includes(v)),
-        )
-        .map((el) => field.key(el.id)),
-    );
+    const matching = masterDataKeys(c, elements);
     return (e: EpcisEvent) => field.keys(e).some((k) => matching.has(k));
   });
   return (e) => tests.every((t) => t(e));
+}
+
+/** The keys (`MASTER_DATA_FIELDS[field].key`) of the elements a condition accepts: what the field's value must be. */
+export function masterDataKeys(c: MasterDataCondition, elements: VocabularyElement[]): Set<string> {
+  const field = MASTER_DATA_FIELDS[c.field];
+  return new Set(
+    elements
+      .filter((el) => field.vocabularies.includes(el.type))
+      .filter((el) =>
+        c.kind === 'HASATTR'
+          ? c.attributes.some((a) => a in el.attributes)
+          : c.attribute in el.attributes && asText(el.attributes[c.attribute]).some((v) => c.values.includes(v)),
+      )
+      .map((el) => field.key(el.id)),
+  );
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   epcisQueryDocument,
   eventKeys,
   masterDataFilter,
+  masterDataKeys,
   masterDataParameter,
   parseLocationId,
   parseObjectId,
@@ -91,7 +92,7 @@ export interface ParsedQuery {
   filter?: EventFilter;
   /**
    * Tests that read master data (HASATTR_, EQATTR_, and WD_ whose descendants it declares): resolved
-   * against the stored master data when the query runs (`filterOf`), on top of `filter`.
+   * against the stored master data when the query runs (`resolve`), on top of `filter`.
    */
   masterData?: { conditions: MasterDataCondition[]; wd: { readPoint?: string[]; bizLocation?: string[] } };
   order: { by: 'recordTime' | 'eventTime'; desc: boolean };
@@ -326,12 +327,14 @@ export class QueryService {
   }
 
   /**
-   * The whole event test of a query: its own, and the master data tests read now (HASATTR_, EQATTR_;
-   * WD_ with the descendants master data declares, or a GLN's extensions).
+   * The query as run now: master data read (HASATTR_, EQATTR_; WD_ with the descendants master data
+   * declares, or a GLN's extensions) into the whole event test, and, for the fields the stores have
+   * columns for (bizStep, disposition, bizLocation, readPoint), into the SQL filters too, so the stores
+   * read only events naming an element the conditions accept instead of every event for the test to drop.
    */
-  private async filterOf(p: ParsedQuery): Promise<EventFilter | undefined> {
+  private async resolve(p: ParsedQuery, narrowSql = true): Promise<ParsedQuery> {
     const md = p.masterData;
-    if (!md) return p.filter;
+    if (!md) return p;
     const fields = [...md.conditions.map((c) => c.field), ...Object.keys(md.wd)];
     const elements = await this.masterData.current(vocabulariesFor(fields));
     const tests: EventFilter[] = p.filter ? [p.filter] : [];
@@ -342,13 +345,24 @@ export class QueryService {
       const within = locationWithDescendants(roots, descendantKeys(field, roots, elements));
       tests.push((e) => within(e[field]?.id));
     }
-    return (e) => tests.every((t) => t(e));
+    const domain: DomainQuery = { ...p.domain };
+    const filter: EventFilter = (e) => tests.every((t) => t(e));
+    if (!narrowSql) return { ...p, filter };
+    const narrow = (current: string[] | undefined, keys: Set<string>) => (current ? current.filter((v) => keys.has(v)) : [...keys]);
+    for (const c of md.conditions) {
+      const keys = masterDataKeys(c, elements);
+      // Stored as the keys compare: CBV short names, canonical location keys.
+      if (c.field === 'bizStep') domain.bizSteps = narrow(domain.bizSteps, keys);
+      else if (c.field === 'disposition') domain.dispositions = narrow(domain.dispositions, keys);
+      else if (c.field === 'bizLocation') domain.capturedBizLocations = narrow(domain.capturedBizLocations, keys);
+      else if (c.field === 'readPoint') domain.capturedReadPoints = narrow(domain.capturedReadPoints, keys);
+    }
+    return { ...p, domain, filter };
   }
 
-  async query(p: ParsedQuery, principal: Principal, bearer: string | undefined) {
+  async query(parsed: ParsedQuery, principal: Principal, bearer: string | undefined) {
+    const p = await this.resolve(parsed);
     const q = p.domain;
-    const resolved = await this.filterOf(p);
-    if (resolved !== p.filter) p = { ...p, filter: resolved };
     const filter = p.filter ?? (() => true);
     if (p.maxCount !== undefined) {
       let n = 0;
@@ -385,8 +399,11 @@ export class QueryService {
    * recordTime order, at most `max`; and the position the next look starts from (past the events read,
    * matching or not). Ordering and count limits of the definition do not apply to a stream.
    */
-  async recordedSince(p: ParsedQuery, after: { recordTime: string; key: string }, before: string, max: number, principal: Principal) {
-    const filter = (await this.filterOf(p)) ?? (() => true);
+  async recordedSince(parsed: ParsedQuery, after: { recordTime: string; key: string }, before: string, max: number, principal: Principal) {
+    // Not narrowed in SQL: the position a stream moves to is past every event read, matching or not, so an
+    // event master data describes only later is not delivered late.
+    const p = await this.resolve(parsed, false);
+    const filter = p.filter ?? (() => true);
     const lt = p.domain.ltRecordTime && Date.parse(p.domain.ltRecordTime) < Date.parse(before) ? p.domain.ltRecordTime : before;
     const events: ContextualEvent[] = [];
     let last = after;
@@ -473,6 +490,8 @@ export class QueryService {
     if (q.epcKeys) where.push(`epc_keys && ${p(q.epcKeys)}::text[]`);
     if (q.bizLocations) where.push(`biz_location = ANY(${p(q.bizLocations)})`);
     if (q.readPoints) where.push(`read_point = ANY(${p(q.readPoints)})`);
+    if (q.capturedBizLocations) where.push(`biz_location = ANY(${p(q.capturedBizLocations)})`);
+    if (q.capturedReadPoints) where.push(`read_point = ANY(${p(q.capturedReadPoints)})`);
     if (q.existsErrorDeclaration) where.push('epcis_error');
     if (q.eventIds) where.push(`(event->>'eventID' = ANY(${p(q.eventIds)}) OR epcis_hash = ANY(${p(q.eventIds)}))`);
     if (q.after) where.push(`(record_time, ${key}) > (${p(q.after.recordTime)}::timestamptz, ${p(q.after.key)})`);

@@ -84,6 +84,13 @@ export interface DomainQuery {
   epcPairs?: string[];
   bizLocations?: string[];
   readPoints?: string[];
+  /**
+   * Master data narrowing (HASATTR_/EQATTR_ on bizLocation, readPoint): the location keys an event captured
+   * with that field may name. An event recorded over REST (located by our location id, answered by its
+   * GLN when it has one) is let through, for the epcis service's own test; an event without the field is not.
+   */
+  capturedBizLocations?: string[];
+  capturedReadPoints?: string[];
   existsErrorDeclaration?: boolean;
   /** EQ_eventID and GET /events/{eventID}: an event's eventID, or its event hash. */
   eventIds?: string[];

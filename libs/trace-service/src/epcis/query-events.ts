@@ -37,6 +37,8 @@ export async function queryEvents(ds: DataSource, directory: Directory | undefin
   }
   if (q.bizLocations) where.push(`COALESCE(e.biz_location, e.content->>'locationId') = ANY(${p(q.bizLocations)})`);
   if (q.readPoints) where.push(`COALESCE(e.read_point, e.content->>'locationId') = ANY(${p(q.readPoints)})`);
+  if (q.capturedBizLocations) where.push(`(e.biz_location = ANY(${p(q.capturedBizLocations)}) OR (e.biz_location IS NULL AND e.content ? 'locationId'))`);
+  if (q.capturedReadPoints) where.push(`(e.read_point = ANY(${p(q.capturedReadPoints)}) OR (e.read_point IS NULL AND e.content ? 'locationId'))`);
   if (q.existsErrorDeclaration) where.push('e.epcis_error');
   if (q.eventIds) {
     where.push(`(e.content->'epcis'->>'eventID' = ANY(${p(q.eventIds)}) OR e.epcis_hash = ANY(${p(q.eventIds)}) OR 'urn:uuid:' || e.id::text = ANY(${p(q.eventIds)}))`);
