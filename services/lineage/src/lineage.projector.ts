@@ -1,8 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
-  Domain,
-  domainNameOf,
   timestampDate,
   type BatchInput,
   type BatchRef,
@@ -14,17 +12,15 @@ import {
 } from '@trace/contracts';
 import { InboxDispatcher, PoisonMessageError, type HandlerContext } from '@trace/messaging';
 import { statusChange } from '@trace/trace-chain';
+import { domainName } from './domain-name';
+import { FsmaProjector } from './exports/fsma.projector';
 import { holdingsFacts, projectHoldings } from './holdings.projection';
 import { projectShipments } from './lists/shipments.projection';
 import { LineageIndex } from './lineage-index';
 import { NODE_STATUSES, parseUuid, type NodeStatus } from './lineage-graph';
 import { NODE_COLUMNS, nodeFromRow, type NodeRow } from './node-rows';
 
-export function domainName(d: Domain): string {
-  const name = domainNameOf(d);
-  if (!name) throw new PoisonMessageError(`unknown domain ${d}`);
-  return name;
-}
+export { domainName };
 
 const scratch = new Uint32Array(4);
 
@@ -162,14 +158,20 @@ export class LineageProjector implements OnModuleInit {
   constructor(
     @Inject(InboxDispatcher) private readonly inbox: InboxDispatcher,
     @Inject(LineageIndex) private readonly index: LineageIndex,
+    @Inject(FsmaProjector) private readonly fsma: FsmaProjector,
   ) {}
 
   onModuleInit() {
-    this.inbox.onRun('batchRegistered', (events, ctx) => this.onBatchesRegistered(events, ctx.manager));
+    // The FSMA 204 read model follows the same runs, in the same transaction (one statement per run).
+    this.inbox.onRun('batchRegistered', async (events, ctx) => {
+      await this.onBatchesRegistered(events, ctx.manager);
+      await this.fsma.onBatchesRegistered(events, ctx.manager);
+    });
     this.inbox.on('transformationRecorded', (e, ctx) => this.onTransformationRecorded(e, ctx));
     this.inbox.onRun('traceEventRecorded', async (events, ctx) => {
       await this.onTraceEventsRecorded(events.map((e) => e.payload), ctx.manager);
       await projectShipments(ctx.manager, events);
+      await this.fsma.onTraceEventsRecorded(events, ctx.manager);
     });
   }
 
