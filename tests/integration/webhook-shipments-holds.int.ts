@@ -196,11 +196,14 @@ describe('webhooks: shipment.incoming to the receiver, batch.held to every holde
         { type: 'owning_party', destination: `urn:uuid:${P.id}` },
       ],
     };
-    // The query interface and the batch's export say the same.
+    // The query interface and the batch's export say the same, and name the event alike: by its event hash.
+    const partnerExport = ok(await F.api.get(`/v1/agri/batches/${grain.id}/epcis`), 200).epcisBody.eventList as any[];
+    const shippedId = partnerExport.find((e) => e.bizStep === 'shipping')?.eventID as string;
+    expect(shippedId).toMatch(/^ni:\/\/\/sha-256;/);
     const answer = ok(await F.api.get(`/v1/epcis/events?EQ_bizStep=shipping&MATCH_epcClass=${encodeURIComponent(epcClass)}`), 200);
     expect(validateEpcis(answer)).toEqual([]);
     const queried = answer.epcisBody.queryResults.resultsBody.eventList;
-    expect(queried).toEqual([expect.objectContaining({ eventID: `urn:uuid:${shipped.id}`, ...parties })]);
+    expect(queried).toEqual([expect.objectContaining({ eventID: shippedId, ...parties })]);
     // The same answer in EPCIS 2.0 XML is valid against GS1's query XSD and reads back with the parties.
     const xmlAnswer = await fetch(`${t.url}/v1/epcis/events?EQ_bizStep=shipping&MATCH_epcClass=${encodeURIComponent(epcClass)}`, {
       headers: { ...(await F.api.headers()), accept: 'application/xml' },
@@ -217,7 +220,7 @@ describe('webhooks: shipment.incoming to the receiver, batch.held to every holde
     expect(fromXml.document!.epcisBody.eventList).toEqual([expect.objectContaining(parties)]);
     // …and a query by receiver finds it.
     const byReceiver = ok(await F.api.get(`/v1/epcis/events?MATCH_epcClass=${encodeURIComponent(epcClass)}&EQ_destination_possessing_party=${encodeURIComponent(`urn:uuid:${P.id}`)}`), 200);
-    expect(byReceiver.epcisBody.queryResults.resultsBody.eventList.map((e: any) => e.eventID)).toEqual([`urn:uuid:${shipped.id}`]);
+    expect(byReceiver.epcisBody.queryResults.resultsBody.eventList.map((e: any) => e.eventID)).toEqual([shippedId]);
     const exported = ok(await F.api.get(`/v1/agri/batches/${grain.id}/epcis?include=chain`), 200).epcisBody.eventList as any[];
     const shipping = exported.find((e) => e.eventID === `urn:uuid:${shipped.id}`);
     expect(shipping).toMatchObject(parties);

@@ -70,6 +70,11 @@ export class BatchService implements InputLedger {
 
   private readonly core: TraceCore;
 
+  /** The directory the core writes with (cached): other writers on these chains name locations through it too. */
+  get chainDirectory(): Directory | undefined {
+    return this.core.directory;
+  }
+
   // ---------------------------------------------------------------- products
 
   registerProduct(dto: RegisterProductDto, principal: Principal) {

@@ -18,6 +18,8 @@ import { createListControllers } from './lists/list.controller';
 import { LIST_MIGRATIONS } from './lists/migrations';
 import { TraceChainTimeOffsets1765000300000 } from './time-offsets.migration';
 import { TraceChainEpcisContext1765500061500 } from './epcis-context.migration';
+import { NativeHashBackfill } from './native-hash-backfill';
+import { TraceChainNativeEventHashes1765500083700 } from './native-hashes.migration';
 import { RecallHandler } from './recall.handler';
 import { createImportController, IMPORT_MIGRATIONS, ImportJobStore, ImportRunner } from './imports';
 import {
@@ -72,7 +74,7 @@ export class DomainServiceModule {
     return {
       module: DomainServiceModule,
       imports: [
-        ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...HOLDINGS_MIGRATIONS, ...INSPECTION_MIGRATIONS, TraceChainTimeOffsets1765000300000, ...LIST_MIGRATIONS, ...IMPORT_MIGRATIONS, TraceChainEpcisContext1765500061500, ...(options.migrations ?? [])] }),
+        ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...HOLDINGS_MIGRATIONS, ...INSPECTION_MIGRATIONS, TraceChainTimeOffsets1765000300000, ...LIST_MIGRATIONS, ...IMPORT_MIGRATIONS, TraceChainEpcisContext1765500061500, TraceChainNativeEventHashes1765500083700, ...(options.migrations ?? [])] }),
         BatchRegistryModule,
       ],
       controllers: [...createDomainControllers(domain), ...createListControllers(domain), createCategoryController(domain, rules), createInspectionController(domain), createQrController(domain), createImportController(domain), ...(options.controllers ?? [])],
@@ -93,6 +95,7 @@ export class DomainServiceModule {
         },
         RegisterLedger,
         IdentityBackfill,
+        NativeHashBackfill,
         RecallHandler,
         ImportJobStore,
         ImportRunner,

@@ -1,5 +1,6 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { LOGGER, type Logger } from '@trace/platform';
+import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { DIRECTORY, LOGGER, type Directory, type Logger } from '@trace/platform';
+import { CachedDirectory } from './directory-cache';
 import { domainNameOf, timestampDate, type RecallInitiated } from '@trace/contracts';
 import { InboxDispatcher, Outbox, PoisonMessageError, type HandlerContext } from '@trace/messaging';
 import { isUuid, statusAfter, type BatchStatus, type Transition } from '@trace/trace-chain';
@@ -32,7 +33,13 @@ export class RecallHandler implements OnModuleInit {
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject('DOMAIN_NAME') private readonly domain: DomainName,
     @Inject(LOGGER) private readonly log: Logger,
-  ) {}
+    @Optional() @Inject(DIRECTORY) directory?: Directory,
+  ) {
+    // The recalled events' locations name them in their native hashes (appendChainEvents): asked once each.
+    this.directory = directory && new CachedDirectory(directory);
+  }
+
+  private readonly directory: Directory | undefined;
 
   onModuleInit() {
     this.inbox.on('recallInitiated', (e, ctx) => this.onRecallInitiated(e, ctx));
@@ -92,6 +99,6 @@ export class RecallHandler implements OnModuleInit {
           },
         };
       });
-    await appendChainEvents(manager, this.outbox, this.domain, appends);
+    await appendChainEvents(manager, this.outbox, this.domain, appends, this.directory);
   }
 }

@@ -231,7 +231,10 @@ export class EventsController {
   }
 
   @Get(':eventID')
-  @ApiOperation({ summary: 'One EPCIS event by its eventID or its event hash (ni:///sha-256;…), with any error declaration of it' })
+  @ApiOperation({
+    summary: 'One EPCIS event by its eventID or its event hash (ni:///sha-256;…), with any error declaration of it',
+    description: 'An event recorded over the REST API has no eventID of its own: it is named by its CBV event hash (as in exports and query answers), and found by that or by the urn:uuid: of its chain link.',
+  })
   @ApiJsonResponse(200, 'An EPCISQueryDocument of the event', QUERY_DOCUMENT_EXAMPLE)
   @ApiNotFoundResponse({ description: 'No such event visible to the caller' })
   event(@Param('eventID') eventID: string, @Headers('authorization') authorization: string | undefined, @CurrentPrincipal() principal: Principal) {

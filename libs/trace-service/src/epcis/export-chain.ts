@@ -12,6 +12,8 @@ export interface EpcisRowColumns {
   epcis_type: string | null;
   /** The @context entries it was captured with (null: REST-recorded, or captured before they were kept). */
   epcis_context?: EventContext | null;
+  /** A REST-recorded link's CBV event hash as stored with it (native_event_hashes); null until backfilled. */
+  native_hash?: string | null;
 }
 
 /**
@@ -22,7 +24,10 @@ export interface EpcisRowColumns {
  * the very same chain (the round trip), and REST-recorded events keep their `urn:uuid:` eventIDs.
  */
 export async function exportChain(ds: DataSource, directory: Directory | undefined, domain: DomainName, batch: BatchRow, opts: { chain: boolean }): Promise<ContextualEvent[]> {
-  const rows = (await ds.query('SELECT * FROM trace_events WHERE batch_id = $1 ORDER BY seq', [batch.id])) as (EventRow & EpcisRowColumns)[];
+  const rows = (await ds.query(
+    `SELECT e.*, h.epcis_hash AS native_hash FROM trace_events e LEFT JOIN native_event_hashes h ON h.event_id = e.id WHERE e.batch_id = $1 ORDER BY e.seq`,
+    [batch.id],
+  )) as (EventRow & EpcisRowColumns)[];
   const locations = new Map<string, string>();
   const out: ContextualEvent[] = [];
   // The original of a declared error stays on the chain, marked (the declaration is a later link).
@@ -32,7 +37,7 @@ export async function exportChain(ds: DataSource, directory: Directory | undefin
     if (r.epcis_hash && !r.epcis_error && declared.has(r.epcis_hash)) event['trace:erroneous'] = true;
     const context = r.epcis_context ? { context: r.epcis_context } : {};
     if (!opts.chain) {
-      out.push({ event: r.content.epcis ? event : { ...event, eventID: nativeEventHash(event) }, ...context });
+      out.push({ event: r.content.epcis ? event : { ...event, eventID: r.native_hash ?? nativeEventHash(event) }, ...context });
       continue;
     }
     const stored = chainLinkOf(r);
@@ -67,8 +72,7 @@ export async function toEpcis(
   const locationId = r.content.locationId as string;
   let uri = locations.get(locationId);
   if (uri === undefined) {
-    const loc = directory ? await directory.location(locationId).catch(() => undefined) : undefined;
-    uri = loc?.gln ? parseLocationId(`https://id.gs1.org/414/${loc.gln}`).key : isUuid(locationId) ? `urn:uuid:${locationId}` : locationId;
+    uri = await locationUriOf(directory, locationId);
     locations.set(locationId, uri);
   }
   return nativeToEpcis({
@@ -83,4 +87,16 @@ export async function toEpcis(
     batch: { gtin: batch.gtin, lot: batch.lot, instance: (batch.attributes?.epcis as { instance?: boolean } | undefined)?.instance === true },
     locationUri: uri,
   });
+}
+
+/**
+ * A location of ours as EPCIS names it: its GLN (SGLN) when it has one, else `urn:uuid:<id>`. `strict`: a
+ * directory that does not answer is an error (a stored identity must not take the fallback by accident).
+ */
+export async function locationUriOf(directory: Directory | undefined, locationId: string, opts: { strict?: boolean } = {}): Promise<string> {
+  const loc = directory ? await directory.location(locationId).catch((err: unknown) => {
+    if (opts.strict) throw err;
+    return undefined;
+  }) : undefined;
+  return loc?.gln ? parseLocationId(`https://id.gs1.org/414/${loc.gln}`).key : isUuid(locationId) ? `urn:uuid:${locationId}` : locationId;
 }

@@ -2,7 +2,8 @@ import type { DataSource } from 'typeorm';
 import type { Directory, Principal } from '@trace/platform';
 import type { EventRow } from '../rows';
 import type { DomainQuery, QueriedEvent } from './contract';
-import { toEpcis, type EpcisRowColumns } from './export-chain';
+import { isUuid } from '@trace/trace-chain';
+import { nativeEventHash, toEpcis, type EpcisRowColumns } from './export-chain';
 
 /**
  * The EPCIS query over one domain's chains, REST-recorded and captured alike:
@@ -41,7 +42,12 @@ export async function queryEvents(ds: DataSource, directory: Directory | undefin
   if (q.capturedReadPoints) where.push(`(e.read_point = ANY(${p(q.capturedReadPoints)}) OR (e.read_point IS NULL AND e.content ? 'locationId'))`);
   if (q.existsErrorDeclaration) where.push('e.epcis_error');
   if (q.eventIds) {
-    where.push(`(e.content->'epcis'->>'eventID' = ANY(${p(q.eventIds)}) OR e.epcis_hash = ANY(${p(q.eventIds)}) OR 'urn:uuid:' || e.id::text = ANY(${p(q.eventIds)}))`);
+    // Each arm by an index (BitmapOr): a captured event's own eventID or its hash; a REST-recorded one's native
+    // hash (its eventID in answers and exports) or, as it was named before, its link's urn:uuid.
+    const uuids = q.eventIds.flatMap((id) => (/^urn:uuid:/i.test(id) && isUuid(id.slice(9)) ? [id.slice(9).toLowerCase()] : []));
+    const ids = p(q.eventIds);
+    where.push(`(e.content->'epcis'->>'eventID' = ANY(${ids}) OR e.epcis_hash = ANY(${ids}) OR e.id = ANY(${p(uuids)}::uuid[])
+             OR e.id = ANY(ARRAY(SELECT n.event_id FROM native_event_hashes n WHERE n.epcis_hash = ANY(${ids}))))`);
   }
   if (q.after) where.push(`(e.record_time, ${key}) > (${p(q.after.recordTime)}::timestamptz, ${p(q.after.key)})`);
   if (principal.role === 'operator') {
@@ -49,10 +55,10 @@ export async function queryEvents(ds: DataSource, directory: Directory | undefin
   }
   const rows = (await ds.query(
     `SELECT * FROM (
-       SELECT DISTINCT ON (e.record_time, ${key}) e.*, ${key} AS sort_key, b.gtin, b.lot, b.attributes AS batch_attributes,
+       SELECT DISTINCT ON (e.record_time, ${key}) e.*, ${key} AS sort_key, b.gtin, b.lot, b.attributes AS batch_attributes, h.epcis_hash AS native_hash,
               to_char(e.record_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS record_time_us,
               EXISTS (SELECT 1 FROM trace_events d WHERE e.epcis_hash IS NOT NULL AND d.epcis_hash = e.epcis_hash AND d.epcis_error) AS declared
-         FROM trace_events e JOIN batches b ON b.id = e.batch_id
+         FROM trace_events e JOIN batches b ON b.id = e.batch_id LEFT JOIN native_event_hashes h ON h.event_id = e.id
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY e.record_time, ${key}, e.seq) s
       ORDER BY s.record_time, s.sort_key LIMIT ${p(q.limit)}`,
@@ -61,7 +67,9 @@ export async function queryEvents(ds: DataSource, directory: Directory | undefin
   const locations = new Map<string, string>();
   const out: QueriedEvent[] = [];
   for (const r of rows) {
-    const event = await toEpcis(directory, r, { gtin: r.gtin, lot: r.lot, attributes: r.batch_attributes }, locations);
+    const mapped = await toEpcis(directory, r, { gtin: r.gtin, lot: r.lot, attributes: r.batch_attributes }, locations);
+    // A REST-recorded event answers with the id exports give it: its CBV event hash (one identity everywhere).
+    const event = r.content.epcis ? mapped : { ...mapped, eventID: r.native_hash ?? nativeEventHash(mapped) };
     // The original of a declared error stays, marked (EPCIS returns the declaration itself on its own).
     if (r.declared && !r.epcis_error) event['trace:erroneous'] = true;
     out.push({ recordTime: r.record_time_us, key: r.sort_key, event, ...(r.epcis_context ? { context: r.epcis_context } : {}) });

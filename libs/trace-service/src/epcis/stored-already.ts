@@ -27,7 +27,8 @@ export async function storedAlready(ds: DataSource, directory: Directory | undef
   if (!batchIds.size) return new Set();
   // The times as a set (a hashed semi-join): `= ANY(array)` would compare every link with every time, which
   // made capturing a 10,000-event document again three times slower.
-  const select = `SELECT e.*, b.gtin, b.lot, b.attributes AS batch_attributes FROM trace_events e JOIN batches b ON b.id = e.batch_id WHERE e.batch_id = ANY($1::uuid[])`;
+  const select = `SELECT e.*, b.gtin, b.lot, b.attributes AS batch_attributes, h.epcis_hash AS native_hash
+                    FROM trace_events e JOIN batches b ON b.id = e.batch_id LEFT JOIN native_event_hashes h ON h.event_id = e.id WHERE e.batch_id = ANY($1::uuid[])`;
   const rows = (await ds.query(
     `${select} AND e.epcis_hash IS NULL AND date_trunc('milliseconds', e.event_time) IN (SELECT unnest($2::timestamptz[]))
      ${linkHashes.size ? `UNION ALL ${select} AND e.hash = ANY($3)` : ''}`,
@@ -40,6 +41,7 @@ export async function storedAlready(ds: DataSource, directory: Directory | undef
     if (r.epcis_hash === null && !r.content.epcis) {
       const event = await toEpcis(directory, r, { gtin: r.gtin, lot: r.lot, attributes: r.batch_attributes }, locations);
       held.add(`${r.batch_id}|event|${nativeEventHash(event)}`);
+      if (r.native_hash) held.add(`${r.batch_id}|event|${r.native_hash}`);
     }
   }
   const out = new Set<number>();

@@ -128,6 +128,7 @@ export class InspectionService {
             },
           },
           after,
+          this.batches.chainDirectory,
         );
         await m.query(
           `INSERT INTO inspections (id, batch_id, report_no, agency, sampled_at, items, conclusion, retest_of, root_id,

@@ -4,6 +4,8 @@ import { timestampFromDate } from '@trace/contracts';
 import type { Outbox, OutboxItem } from '@trace/messaging';
 import { HASH_VERSION, nextLink, type ChainLink, type HashVersion, type Holding, type ShownFields, type Transition } from '@trace/trace-chain';
 import { DOMAIN_ENUM, type DomainName } from '../domains';
+import { INSERT_NATIVE_HASHES, nativeHashOf } from '../epcis/native-hashes';
+import type { Directory } from '@trace/platform';
 import type { BatchRow, EventRow } from '../rows';
 import { addCustody, chainHeadUpdate, insertBatchesCtes, setChainHeads, type ChainHead, type NewBatch } from './batches';
 
@@ -38,8 +40,10 @@ export async function appendChainEvent(
   batch: BatchRow,
   e: NewChainEvent,
   after: Transition,
+  /** Where the event's location is found (its GLN names it in the event's native hash). */
+  directory: Directory | undefined,
 ): Promise<EventRow> {
-  const [row] = await storeChainEvents(m, outbox, domain, [{ batch, event: e, after }], true);
+  const [row] = await storeChainEvents(m, outbox, domain, [{ batch, event: e, after }], true, directory);
   return row;
 }
 
@@ -151,6 +155,8 @@ export interface LinkRow {
   biz_location?: string | null;
   /** The @context entries a captured event was captured with (EventContext). */
   epcis_context?: unknown[] | null;
+  /** A REST-recorded link's CBV event hash (nativeHashOf), stored beside it in native_event_hashes. */
+  native_hash?: string | null;
 }
 
 /**
@@ -167,7 +173,9 @@ export async function insertLinks(
   returning = false,
 ): Promise<EventRow[]> {
   if (rows.length === 0) return [];
-  return m.query(`${INSERT_LINKS} ${returning ? 'RETURNING *' : ''}`, [JSON.stringify(rows), capture?.recordTime ?? null, capture?.captureId ?? null]) as Promise<EventRow[]>;
+  // Captured links have none: their JSON is not read a second time.
+  const native = rows.some((r) => r.native_hash) ? `WITH ${INSERT_NATIVE_HASHES} ` : '';
+  return m.query(`${native}${INSERT_LINKS} ${returning ? 'RETURNING *' : ''}`, [JSON.stringify(rows), capture?.recordTime ?? null, capture?.captureId ?? null]) as Promise<EventRow[]>;
 }
 
 /** $1: the rows as one JSON document; $2 and $3: a capture's record time and id (null otherwise). */
@@ -185,7 +193,7 @@ const INSERT_LINKS = `INSERT INTO trace_events (id, batch_id, seq, biz_step, dis
  */
 export async function insertBatchesWithLinks(m: EntityManager, batches: readonly NewBatch[], links: readonly LinkRow[]): Promise<BatchRow[]> {
   if (batches.length === 0) return [];
-  return m.query(`WITH ${insertBatchesCtes('$4')}, link AS (${INSERT_LINKS}) SELECT * FROM inserted`, [
+  return m.query(`WITH ${insertBatchesCtes('$4')}, link AS (${INSERT_LINKS}), ${INSERT_NATIVE_HASHES} SELECT * FROM inserted`, [
     JSON.stringify(links),
     null,
     null,
@@ -199,7 +207,7 @@ export async function insertBatchesWithLinks(m: EntityManager, batches: readonly
  */
 async function insertLinkAndHead(m: EntityManager, link: LinkRow, head: ChainHead): Promise<EventRow[]> {
   const update = chainHeadUpdate(head, 4);
-  return m.query(`WITH link AS (${INSERT_LINKS} RETURNING *), head AS (${update.sql}) SELECT * FROM link`, [
+  return m.query(`WITH link AS (${INSERT_LINKS} RETURNING *), head AS (${update.sql}), ${INSERT_NATIVE_HASHES} SELECT * FROM link`, [
     JSON.stringify([link]),
     null,
     null,
@@ -221,19 +229,21 @@ export async function appendChainEvents(
   outbox: Outbox,
   domain: DomainName,
   appends: readonly ChainAppend[],
+  directory: Directory | undefined,
 ): Promise<string[]> {
-  return (await storeChainEvents(m, outbox, domain, appends, false)).map((r) => r.id);
+  return (await storeChainEvents(m, outbox, domain, appends, false, directory)).map((r) => r.id);
 }
 
 /** appendChainEvents, and the stored rows when `returning` (one event answered to its caller). */
-async function storeChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[], returning: true): Promise<EventRow[]>;
-async function storeChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[], returning: false): Promise<Pick<EventRow, 'id'>[]>;
+async function storeChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[], returning: true, directory: Directory | undefined): Promise<EventRow[]>;
+async function storeChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[], returning: false, directory: Directory | undefined): Promise<Pick<EventRow, 'id'>[]>;
 async function storeChainEvents(
   m: EntityManager,
   outbox: Outbox,
   domain: DomainName,
   appends: readonly ChainAppend[],
   returning: boolean,
+  directory: Directory | undefined,
 ): Promise<Pick<EventRow, 'id'>[] | EventRow[]> {
   if (appends.length === 0) return [];
   if (new Set(appends.map((a) => a.batch.id)).size !== appends.length) {
@@ -261,6 +271,8 @@ async function storeChainEvents(
     hash_version: HASH_VERSION,
     status_after: a.after.status,
   }));
+  const locations = new Map<string, string>();
+  for (const [i, row] of linkRows.entries()) row.native_hash = await nativeHashOf(directory, row, appends[i].batch, locations);
   const heads: ChainHead[] = appends.map((a, i) => ({
     id: a.batch.id,
     seq: links[i].link.seq,

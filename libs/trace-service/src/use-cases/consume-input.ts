@@ -41,6 +41,7 @@ export async function consumeInput(core: TraceCore, req: ConsumeRequest, princip
         details: { quantity: { value: req.quantity, unit: req.unit }, output: req.outputRef },
       },
       planned.after,
+      core.directory,
     );
     await HoldingsStore.record(m, { batchId: batch.id, eventId: ev.id, bizStep: 'transforming', disposition, actorOrgId: principal.orgId, eventTime, result: planned.result });
     return { eventId: ev.id, gtin: batch.gtin, lot: batch.lot };
@@ -85,6 +86,7 @@ export async function restoreInput(core: TraceCore, req: ConsumeRequest & { corr
         details: { correctionOf: req.correctionOf, reason: req.reason, restored: { value: req.quantity, unit: req.unit } },
       },
       after,
+      core.directory,
     );
     await HoldingsStore.restore(m, batch.id, principal.orgId, req.quantity);
   });

@@ -102,6 +102,7 @@ export async function recordEvent(core: TraceCore, id: string, dto: RecordEventD
       batch,
       { bizStep: dto.bizStep, disposition, eventTime, eventTimeOffset, locationId: dto.locationId, orgId: principal.orgId, details },
       after,
+      core.directory,
     );
     await HoldingsStore.record(m, {
       batchId: batch.id,

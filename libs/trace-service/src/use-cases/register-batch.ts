@@ -7,6 +7,7 @@ import { DOMAIN_ENUM, type DomainName } from '../domains';
 import type { RegisterBatchDto } from '../dto';
 import { claimItem } from '../identity';
 import { toBatchView, type BatchView } from '../rows';
+import { nativeHashOf } from '../epcis/native-hashes';
 import { insertBatchesWithLinks, insertEdges } from '../store';
 import { gtinOrThrow, requireLocation, type TraceCore } from './core';
 
@@ -154,6 +155,13 @@ async function insertBatch(
     orgId: principal.orgId,
     statusAfter: 'active',
   });
+  const firstLink = {
+    id: eventId, batch_id: id, seq: link.seq, biz_step: bizStep, disposition: 'active', event_time: producedAt.toISOString(),
+    event_time_offset: producedOffset, org_id: principal.orgId, content, prev_hash: link.prevHash, hash: link.hash,
+    hash_version: link.version, status_after: 'active',
+  };
+  // Its CBV event hash, stored with it: the event's id in exports and query answers (before the transaction: no lock held meanwhile).
+  const nativeHash = await nativeHashOf(core.directory, firstLink, { gtin, lot: dto.lot, attributes: dto.attributes ?? {} }, new Map());
   // START goes out with the first statement, COMMIT with the outbox row (pipelinedTransaction).
   return pipelinedTransaction(core.dataSource, async (m) => {
     // The batch, its custody and holdings, and its first link: one statement.
@@ -164,13 +172,7 @@ async function insertBatch(
         expires_at: expiresAt, expires_at_offset: expiresOffset, attributes: dto.attributes ?? {}, product_id: product.id,
         product_category: product.category, chain_seq: link.seq, chain_head: link.hash,
       },
-    ], [
-      {
-        id: eventId, batch_id: id, seq: link.seq, biz_step: bizStep, disposition: 'active', event_time: producedAt.toISOString(),
-        event_time_offset: producedOffset, org_id: principal.orgId, content, prev_hash: link.prevHash, hash: link.hash,
-        hash_version: link.version, status_after: 'active',
-      },
-    ]);
+    ], [{ ...firstLink, native_hash: nativeHash }]);
     await insertEdges(m, inputs.map((i) => ({ output: id, domain: i.domain, input: i.batchId, value: i.quantity.value, unit: i.quantity.unit })));
     const ref = { domain: DOMAIN_ENUM[core.domain], batchId: id };
     const protoInputs = inputs.map((i) => ({

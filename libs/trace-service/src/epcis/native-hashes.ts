@@ -1,0 +1,79 @@
+import type { DataSource } from 'typeorm';
+import type { Directory } from '@trace/platform';
+import type { BatchRow, EventRow } from '../rows';
+import { locationUriOf, nativeEventHash, toEpcis } from './export-chain';
+
+/** What the native hash of a link is computed from: the link as stored, and its batch's identity. */
+export interface NativeLink {
+  id: string;
+  seq: number;
+  biz_step: string;
+  disposition: string | null;
+  /** ISO 8601 (as the bulk writers carry it) or the stored Date. */
+  event_time: string | Date;
+  event_time_offset?: string | null;
+  org_id: string;
+  content: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+/**
+ * The CBV event hash of a link recorded over REST, mapped to EPCIS as exports and query answers map it:
+ * its eventID for everyone outside (one identity per event). Organisations and locations are never
+ * changed once created, so it does not change either. A location the directory cannot answer for now
+ * is an error here (retried with the write), not the `urn:uuid:` fallback an export would show.
+ */
+export async function nativeHashOf(
+  directory: Directory | undefined,
+  link: NativeLink,
+  batch: Pick<BatchRow, 'gtin' | 'lot' | 'attributes'>,
+  locations: Map<string, string>,
+): Promise<string> {
+  const locationId = link.content.locationId as string;
+  if (!locations.has(locationId)) locations.set(locationId, await locationUriOf(directory, locationId, { strict: true }));
+  // The content as the database gives it back (jsonb): what a later read maps.
+  const content = JSON.parse(JSON.stringify(link.content)) as Record<string, unknown>;
+  const row = { ...link, content, event_time: new Date(link.event_time), record_time: new Date(), hash_version: 2, epcis_hash: null, epcis_error: false, epcis_type: null } as EventRow & {
+    epcis_hash: null;
+    epcis_error: false;
+    epcis_type: null;
+  };
+  return nativeEventHash(await toEpcis(directory, row, batch, locations));
+}
+
+/**
+ * The data-modifying CTE that stores the native hashes of the links in `$1` (the JSON rows INSERT_LINKS
+ * reads) with them, in the same statement. The one writer of native_event_hashes besides the backfill.
+ */
+export const INSERT_NATIVE_HASHES = `native_hashes AS (INSERT INTO native_event_hashes (event_id, epcis_hash)
+     SELECT id, native_hash FROM jsonb_to_recordset($1::jsonb) AS n(id uuid, native_hash text) WHERE native_hash IS NOT NULL)`;
+
+const CHUNK = 500;
+
+/**
+ * Stores the native hashes of links written before they were stored with the link (listed by migration
+ * TraceChainNativeEventHashes1765500083700 in native_hash_pending), a chunk at a time; answers how many.
+ */
+export async function drainNativeHashes(ds: DataSource, directory: Directory | undefined, stopped: () => boolean = () => false): Promise<number> {
+  let drained = 0;
+  const locations = new Map<string, string>();
+  for (;;) {
+    const rows = (await ds.query(
+      `SELECT e.*, b.gtin, b.lot, b.attributes AS batch_attributes FROM native_hash_pending p
+         JOIN trace_events e ON e.id = p.event_id JOIN batches b ON b.id = e.batch_id
+        ORDER BY p.event_id LIMIT $1`,
+      [CHUNK],
+    )) as (EventRow & { gtin: string; lot: string; batch_attributes: Record<string, unknown> })[];
+    if (rows.length === 0 || stopped()) return drained;
+    const hashes: { id: string; native_hash: string }[] = [];
+    for (const r of rows) hashes.push({ id: r.id, native_hash: await nativeHashOf(directory, r, { gtin: r.gtin, lot: r.lot, attributes: r.batch_attributes }, locations) });
+    await ds.query(
+      `WITH stored AS (INSERT INTO native_event_hashes (event_id, epcis_hash)
+         SELECT id, native_hash FROM jsonb_to_recordset($1::jsonb) AS n(id uuid, native_hash text) ON CONFLICT (event_id) DO NOTHING)
+       DELETE FROM native_hash_pending p USING jsonb_to_recordset($1::jsonb) AS x(id uuid) WHERE p.event_id = x.id`,
+      [JSON.stringify(hashes)],
+    );
+    drained += rows.length;
+  }
+}

@@ -1,0 +1,98 @@
+import type { EpcisEvent } from '@trace/epcis';
+import { eventually } from '@trace/testing';
+import { aBatch, aProduct, type Api } from '../support/api';
+import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
+import { anOrg, type TestOrg } from '../support/world';
+
+/**
+ * Issue 15 item 3, for events recorded over REST: such an event has no eventID of its own, so everyone
+ * outside names it by its CBV event hash — exports and query answers alike (one identity everywhere) —
+ * and `GET /v1/epcis/events/{eventID}` and `EQ_eventID` find it by that hash (stored with the link, in
+ * native_event_hashes) and still by the `urn:uuid:` it was named by before. Links written before the
+ * hash was stored get theirs after a restart (NativeHashBackfill).
+ */
+const GTIN = '09506000134352';
+
+describe('EPCIS identity of REST-recorded events: the event hash everywhere, found in either form', () => {
+  let t: EmbeddedTestApp;
+  let farm: TestOrg;
+  let api: Api;
+  let batchId: string;
+  let glnLocation: string;
+  let start: string;
+
+  const byId = async (eventId: string) => api.get(`/v1/epcis/events/${encodeURIComponent(eventId)}`);
+  const exported = async () => {
+    const r = await api.get(`/v1/agri/batches/${batchId}/epcis`);
+    expect(r.status).toBe(200);
+    return r.body.epcisBody.eventList as EpcisEvent[];
+  };
+  const linkIds = async () =>
+    (await t.query<{ id: string }>(`SELECT id FROM "${t.prefix}agri".trace_events WHERE batch_id = $1 ORDER BY seq`, [batchId])).map((r) => r.id);
+
+  beforeAll(async () => {
+    t = await startEmbeddedApp();
+    farm = await anOrg(t, 'Identity Farm', 'producer', ['farm']);
+    api = farm.api;
+    // A location with a GLN: the event names it by its SGLN, so its hash depends on what the directory says.
+    const loc = await api.post('/v1/locations', { name: 'Identity Warehouse', kind: 'warehouse', gln: '4012345000016' });
+    expect(loc.status).toBe(201);
+    glnLocation = loc.body.id;
+    await aProduct(api, 'agri', GTIN, 'vegetable');
+    start = new Date(Date.now() - 1000).toISOString();
+    const b = await api.post('/v1/agri/batches', aBatch('ID-1', farm.locations.farm));
+    expect(b.status).toBe(201);
+    batchId = b.body.id;
+    const e = await api.post(`/v1/agri/batches/${batchId}/events`, { bizStep: 'storing', eventTime: new Date(Date.now() - 60_000).toISOString(), locationId: glnLocation });
+    expect(e.status).toBe(201);
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('GET /events/{eventID} finds each exported event by its hash, and by its old urn:uuid, as the same event', async () => {
+    const events = await exported();
+    expect(events).toHaveLength(2);
+    expect(events[1].readPoint?.id).toMatch(/4012345000016|4012345\.00001/);
+    const ids = await linkIds();
+    for (const [n, e] of events.entries()) {
+      expect(e.eventID).toMatch(/^ni:\/\/\/sha-256;/);
+      for (const name of [e.eventID!, `urn:uuid:${ids[n]}`, `urn:uuid:${ids[n].toUpperCase()}`]) {
+        const r = await byId(name);
+        expect([name, r.status]).toEqual([name, 200]);
+        const list = r.body.epcisBody.queryResults.resultsBody.eventList as EpcisEvent[];
+        expect(list.map((x) => x.eventID)).toEqual([e.eventID]);
+        expect({ ...list[0], recordTime: undefined }).toEqual({ ...e, recordTime: undefined });
+      }
+    }
+    const unknown = await byId('ni:///sha-256;0000000000000000000000000000000000000000000000000000000000000000?ver=CBV2.0');
+    expect([unknown.status, unknown.headers.get('content-type')]).toEqual([404, expect.stringMatching(/problem\+json/)]);
+  });
+
+  it('query answers name REST-recorded events by the hash exports give them; EQ_eventID finds them by it', async () => {
+    const events = await exported();
+    const answer = await api.get(`/v1/epcis/events?GE_recordTime=${encodeURIComponent(start)}`);
+    expect(answer.status).toBe(200);
+    const listed = answer.body.epcisBody.queryResults.resultsBody.eventList as EpcisEvent[];
+    expect(listed.map((e) => e.eventID)).toEqual(events.map((e) => e.eventID));
+    const eq = await api.get(`/v1/epcis/events?EQ_eventID=${encodeURIComponent(events.map((e) => e.eventID).join('|'))}`);
+    expect((eq.body.epcisBody.queryResults.resultsBody.eventList as EpcisEvent[]).map((e) => e.eventID)).toEqual(events.map((e) => e.eventID));
+  });
+
+  it('a link written before hashes were stored is found by its hash after a restart (the backfill)', async () => {
+    const events = await exported();
+    const ids = await linkIds();
+    await t.stop();
+    // What migration TraceChainNativeEventHashes1765500083700 leaves for a link written before it.
+    await t.query(`DELETE FROM "${t.prefix}agri".native_event_hashes WHERE event_id = $1`, [ids[1]]);
+    await t.query(`INSERT INTO "${t.prefix}agri".native_hash_pending (event_id) VALUES ($1)`, [ids[1]]);
+    t = await startEmbeddedApp({}, { prefix: t.prefix });
+    farm = { ...farm, api: t.as(farm.id, 'operator') };
+    api = farm.api;
+    await eventually(async () => ((await byId(events[1].eventID!)).status === 200 ? true : undefined), 30_000);
+    expect(await t.query(`SELECT event_id FROM "${t.prefix}agri".native_hash_pending`)).toEqual([]);
+    const [stored] = await t.query<{ epcis_hash: string }>(`SELECT epcis_hash FROM "${t.prefix}agri".native_event_hashes WHERE event_id = $1`, [ids[1]]);
+    expect(stored.epcis_hash).toBe(events[1].eventID);
+    expect((await exported()).map((e) => e.eventID)).toEqual(events.map((e) => e.eventID));
+  }, 120_000);
+});
