@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { gs1CheckDigit } from '@trace/gs1';
 import { eventually } from '@trace/testing';
-import type { Api } from '../support/api';
+import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { WebhookReceiver, type ReceivedDelivery } from '../support/webhook-receiver';
 import { openWebSocket, type TestWebSocket } from '../support/websocket-client';
@@ -42,6 +42,7 @@ describe('EPCIS query subscriptions (stream)', () => {
   let t: EmbeddedTestApp;
   let api: Api;
   let orgId: string;
+  let factory: string;
   let other: Api;
   const receiver = new WebhookReceiver();
   const before = process.env.WEBHOOK_ALLOW_PRIVATE;
@@ -58,6 +59,7 @@ describe('EPCIS query subscriptions (stream)', () => {
     const mine = await anOrg(t, 'EPCIS Subscriptions', 'processor', ['factory']);
     api = mine.api;
     orgId = mine.id;
+    factory = mine.locations.factory as string;
     other = (await anOrg(t, 'EPCIS Subscriptions Other', 'processor', ['factory'])).api;
     for (const a of [api, other]) expect((await a.request('POST', '/v1/epcis/queries', { name: 'shipped', query: { EQ_bizStep: ['shipping'], MATCH_epc: [sgtin('S-1'), sgtin('S-2'), sgtin('S-3')] } })).status).toBe(201);
     for (const a of [api, other]) expect((await a.request('POST', '/v1/epcis/queries', { name: 'ws', query: { EQ_bizStep: ['shipping'], MATCH_epc: [sgtin('W-1'), sgtin('W-2')] } })).status).toBe(201);
@@ -160,6 +162,30 @@ describe('EPCIS query subscriptions (stream)', () => {
       const subscriptions = t.app.get(WebSocketSubscriptions);
       await eventually(async () => subscriptions.openCount === 0 || undefined, 10_000);
     }, 120_000);
+
+    it('stream, webhook and WebSocket: a registration and an event recorded through the domain REST API arrive with no capture happening', async () => {
+      const R = gtin('0761234500318');
+      const lot = `https://id.gs1.org/01/${R}/10/REST-1`;
+      await aProduct(api, 'food', R, 'flour');
+      expect((await api.request('POST', '/v1/epcis/queries', { name: 'rest', query: { MATCH_epcClass: [lot] } })).status).toBe(201);
+      const hook = await api.request('POST', '/v1/epcis/queries/rest/subscriptions', { dest: receiver.url('/rest'), stream: true });
+      expect(hook.status).toBe(201);
+      const ws = await open('rest/events?stream=true', await api.headers());
+      const [{ n: capturesBefore }] = await t.query(`SELECT count(*)::int AS n FROM ${t.prefix}epcis.capture_jobs`);
+      const batch = await api.post('/v1/food/batches', { ...aBatch('REST-1', factory), gtin: R });
+      expect(batch.status).toBe(201);
+      expect((await api.post(`/v1/food/batches/${batch.body.id}/events`, { bizStep: 'storing', eventTime: new Date().toISOString(), locationId: factory })).status).toBe(201);
+      const steps = (documents: any[]) => documents.flatMap((d) => d.epcisBody.queryResults.resultsBody.eventList.map((e: { bizStep: string }) => e.bizStep));
+      await receiver.until(() => steps(receiver.at('/rest').map((d) => d.body)).length >= 2, 15_000);
+      await ws.until(() => steps(ws.documents).length >= 2, 15_000);
+      expect(steps(receiver.at('/rest').map((d) => d.body))).toEqual(['commissioning', 'storing']);
+      expect(steps(ws.documents)).toEqual(['commissioning', 'storing']);
+      // Not a capture's doing: none was made meanwhile.
+      const [{ n: capturesAfter }] = await t.query(`SELECT count(*)::int AS n FROM ${t.prefix}epcis.capture_jobs`);
+      expect(capturesAfter).toBe(capturesBefore);
+      ws.close();
+      expect((await api.request('DELETE', `/v1/epcis/queries/rest/subscriptions/${hook.body.subscriptionID}`)).status).toBe(204);
+    }, 60_000);
 
     it('scheduled: every run a document (empty ones with reportIfEmpty); deleting the query closes the socket', async () => {
       expect((await api.request('POST', '/v1/epcis/queries', { name: 'ws-temp', query: { EQ_bizStep: ['shipping'] } })).status).toBe(201);

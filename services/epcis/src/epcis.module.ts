@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ServiceRuntimeModule } from '@trace/messaging';
 import { WEBHOOK_OPTIONS, webhookOptions } from '@trace/platform';
 import { BatchRegistryModule } from '@trace/trace-service';
+import { ChainWrites } from './chain-writes';
 import { CaptureController, EventsController, TopLevelController } from './epcis.controller';
 import { CaptureService } from './capture.service';
 import { MasterDataStore } from './master-data.store';
@@ -32,6 +33,7 @@ import { XsdValidation } from './xsd-validation';
     NamedQueryService,
     XsdValidation,
     { provide: WEBHOOK_OPTIONS, useFactory: () => webhookOptions() },
+    ChainWrites,
     SubscriptionService,
     SubscriptionDeliveryWorker,
     WebSocketSubscriptions,

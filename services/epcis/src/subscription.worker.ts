@@ -6,6 +6,7 @@ import { backoffDelay } from '@trace/messaging';
 import { LOGGER, postOnce, resolveTarget, signBody, TargetRefused, WEBHOOK_OPTIONS, type Logger, type PostResult, type Principal, type Role, type WebhookOptions } from '@trace/platform';
 import { NamedQueryService } from './named-query.service';
 import { QueryService } from './query.service';
+import { ChainWrites } from './chain-writes';
 import { captureHorizon, subscriptionDocument } from './subscription-controls';
 
 /** Events read per look at one subscription; more wait for the next pass (which comes at once). */
@@ -61,6 +62,7 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
     @Inject(NamedQueryService) private readonly named: NamedQueryService,
     @Inject(WEBHOOK_OPTIONS) private readonly options: WebhookOptions,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(ChainWrites) private readonly chainWrites: ChainWrites,
   ) {}
 
   onApplicationBootstrap() {
@@ -86,12 +88,15 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
    * Answers whether there is anything to watch (a subscription, or a delivery still pending).
    */
   async pass(): Promise<boolean> {
+    // A stream subscription is due when the chains moved since its last look: a capture job (any
+    // replica's, in the table) or another write path (heard of by ChainWrites).
     const subscriptions = (await this.ds.query(
       `UPDATE query_subscriptions s SET lease_until = now() + interval '5 minutes'
         WHERE (lease_until IS NULL OR lease_until < now())
-          AND CASE WHEN schedule IS NULL THEN looked_at IS NULL OR looked_at < (SELECT max(COALESCE(finished_at, heartbeat_at)) FROM capture_jobs)
+          AND CASE WHEN schedule IS NULL THEN looked_at IS NULL OR looked_at < GREATEST((SELECT max(COALESCE(finished_at, heartbeat_at)) FROM capture_jobs), $1::timestamptz)
                    ELSE next_run_at <= now() END
         RETURNING id, org_id, query_name, role, created_by, cursor_record_time, cursor_key, schedule, report_if_empty`,
+      [this.chainWrites.movedAt ?? null],
     )) as [Subscription[], number];
     for (const s of subscriptions[0]) await this.look(s);
     // None leased this pass: are there any at all? With none and nothing pending the worker idles.

@@ -25,6 +25,7 @@ import {
 } from '@trace/platform';
 import { NamedQueryService } from './named-query.service';
 import { QueryService } from './query.service';
+import { ChainWrites } from './chain-writes';
 import { captureHorizon, readSubscriptionControls, subscriptionDocument } from './subscription-controls';
 
 const PATH = /^\/v1\/epcis\/queries\/([^/?#]+)\/events\/?$/;
@@ -74,6 +75,7 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
     @Inject(TOKEN_REVOCATIONS) private readonly revocations: TokenRevocations,
     @Inject(WEBHOOK_OPTIONS) private readonly options: WebhookOptions,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(ChainWrites) private readonly chainWrites: ChainWrites,
   ) {}
 
   onApplicationBootstrap() {
@@ -171,9 +173,12 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
     }, delay);
   }
 
-  /** One look at every open subscription due: a stream one when a capture has moved since its last look, a scheduled one at its run. */
+  /** One look at every open subscription due: a stream one when the chains moved since its last look, a scheduled one at its run. */
   private async pass(): Promise<void> {
-    const [{ moved }] = (await this.ds.query(`SELECT max(COALESCE(finished_at, heartbeat_at)) AS moved FROM capture_jobs`)) as { moved: Date | null }[];
+    // The chains moved: a capture job (any replica's) or another write path heard of here.
+    const [{ moved }] = (await this.ds.query(`SELECT GREATEST(max(COALESCE(finished_at, heartbeat_at)), $1::timestamptz) AS moved FROM capture_jobs`, [
+      this.chainWrites.movedAt ?? null,
+    ])) as { moved: Date | null }[];
     const now = new Date();
     for (const l of [...this.live]) {
       if (!l.socket.open) continue;
