@@ -77,7 +77,7 @@ describe('EPCIS query subscriptions (stream)', () => {
     expect(r.status).toBe(201);
     id = r.body.subscriptionID;
     expect(r.headers.get('location')).toBe(`/v1/epcis/queries/shipped/subscriptions/${id}`);
-    expect(r.body).toEqual({ subscriptionID: id, dest: receiver.url('/epcis'), stream: true, initialRecordTime: expect.any(String), createdAt: expect.any(String) });
+    expect(r.body).toEqual({ subscriptionID: id, dest: receiver.url('/epcis'), stream: true, initialRecordTime: expect.any(String), minRecordTime: r.body.initialRecordTime, createdAt: expect.any(String) });
     const noStream = await api.request('POST', '/v1/epcis/queries/shipped/subscriptions', { dest: receiver.url('/epcis') });
     expect([noStream.status, noStream.body.errors]).toEqual([400, [{ field: '/stream', message: expect.any(String) }]]);
     for (const dest of ['http://169.254.169.254/latest/meta-data', 'http://[fe80::1]/hook']) {
@@ -102,6 +102,13 @@ describe('EPCIS query subscriptions (stream)', () => {
     expect(all.map(serials)).toEqual([[sgtin('S-1')], [sgtin('S-3')]]);
     const seen = await api.request('GET', `/v1/epcis/queries/shipped/subscriptions/${id}`);
     expect(seen.body).toMatchObject({ subscriptionID: id, lastNotifiedAt: expect.any(String) });
+    // GS1-Query-Min-Record-Time: moved from initialRecordTime to the last event read (S-3's record time), in the body and on OPTIONS.
+    const s3 = all[1].body.epcisBody.queryResults.resultsBody.eventList[0];
+    expect(new Date(seen.body.minRecordTime).getTime()).toBe(new Date(s3.recordTime).getTime());
+    expect(new Date(seen.body.minRecordTime).getTime()).toBeGreaterThan(new Date(seen.body.initialRecordTime).getTime());
+    const options = await api.request('OPTIONS', `/v1/epcis/queries/shipped/subscriptions/${id}`);
+    expect([options.status, options.headers.get('gs1-query-min-record-time'), options.headers.get('allow')]).toEqual([204, seen.body.minRecordTime, 'OPTIONS, GET, DELETE']);
+    expect((await other.request('OPTIONS', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(404);
   }, 120_000);
 
   it('another organisation neither sees nor deletes the subscription; its owner lists and deletes it', async () => {
@@ -170,7 +177,11 @@ describe('EPCIS query subscriptions (stream)', () => {
       expect((await api.request('POST', '/v1/epcis/queries', { name: 'rest', query: { MATCH_epcClass: [lot] } })).status).toBe(201);
       const hook = await api.request('POST', '/v1/epcis/queries/rest/subscriptions', { dest: receiver.url('/rest'), stream: true });
       expect(hook.status).toBe(201);
-      const ws = await open('rest/events?stream=true', await api.headers());
+      const since = new Date(Date.now() - 1_000).toISOString();
+      const opened = await openWebSocket(wsAt(`rest/events?stream=true&initialRecordTime=${since}`), await api.headers());
+      // The binding's GS1-Query-Min-Record-Time on the 101: where this subscription starts.
+      expect([opened.status, opened.headers['gs1-query-min-record-time']]).toEqual([101, since]);
+      const ws = (opened as { ws: TestWebSocket }).ws;
       const [{ n: capturesBefore }] = await t.query(`SELECT count(*)::int AS n FROM ${t.prefix}epcis.capture_jobs`);
       const batch = await api.post('/v1/food/batches', { ...aBatch('REST-1', factory), gtin: R });
       expect(batch.status).toBe(201);
@@ -222,7 +233,7 @@ describe('EPCIS query subscriptions (stream)', () => {
       const tomorrowAt = new Date(Date.now() + (new Date().getUTCHours() * 60 + new Date().getUTCMinutes() >= 65 ? 86_400_000 : 0));
       expect(daily.body).toEqual({
         subscriptionID: expect.any(String), dest: receiver.url('/never'), schedule: { hour: '1', minute: '5' }, reportIfEmpty: false,
-        nextRunAt: `${tomorrowAt.toISOString().slice(0, 10)}T01:05:00.000Z`, initialRecordTime: expect.any(String), createdAt: expect.any(String),
+        nextRunAt: `${tomorrowAt.toISOString().slice(0, 10)}T01:05:00.000Z`, initialRecordTime: expect.any(String), minRecordTime: daily.body.initialRecordTime, createdAt: expect.any(String),
       });
       expect((await api.request('DELETE', `/v1/epcis/queries/scheduled/subscriptions/${daily.body.subscriptionID}`)).status).toBe(204);
     }, 30_000);

@@ -96,6 +96,7 @@ export const SUBSCRIPTION_EXAMPLE = {
   dest: 'https://erp.example.com/epcis/callback',
   stream: true,
   initialRecordTime: '2026-12-06T08:00:00.000Z',
+  minRecordTime: '2026-12-06T08:12:04.873Z',
   createdAt: '2026-12-06T08:00:00.000Z',
   lastNotifiedAt: '2026-12-06T08:12:05.559Z',
 };
@@ -114,5 +115,6 @@ export const SCHEDULED_SUBSCRIPTION_EXAMPLE = {
   reportIfEmpty: true,
   nextRunAt: '2026-12-07T01:05:00.000Z',
   initialRecordTime: '2026-12-06T08:00:00.000Z',
+  minRecordTime: '2026-12-06T08:00:00.000Z',
   createdAt: '2026-12-06T08:00:00.000Z',
 };

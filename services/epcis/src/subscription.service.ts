@@ -17,6 +17,8 @@ export type QuerySubscription = {
   subscriptionID: string;
   dest: string;
   initialRecordTime: string;
+  /** The binding's GS1-Query-Min-Record-Time: the smallest record time an event still to be sent can have (initialRecordTime, then where the last look read up to). */
+  minRecordTime: string;
   createdAt: string;
   lastNotifiedAt?: string;
 } & ({ stream: true } | { schedule: QuerySchedule; reportIfEmpty: boolean; nextRunAt: string });
@@ -30,9 +32,10 @@ interface Row {
   schedule: QuerySchedule | null;
   report_if_empty: boolean;
   next_run_at: Date | null;
+  cursor_record_time: string;
 }
 
-const COLUMNS = 'id, dest, initial_record_time, created_at, last_notified_at, schedule, report_if_empty, next_run_at';
+const COLUMNS = 'id, dest, initial_record_time, created_at, last_notified_at, schedule, report_if_empty, next_run_at, cursor_record_time';
 
 /** The response never carries the signatureToken (the binding: "the response should not return the secret"). */
 const view = (r: Row): QuerySubscription => ({
@@ -40,6 +43,8 @@ const view = (r: Row): QuerySubscription => ({
   dest: r.dest,
   ...(r.schedule ? { schedule: r.schedule, reportIfEmpty: r.report_if_empty, nextRunAt: (r.next_run_at as Date).toISOString() } : { stream: true as const }),
   initialRecordTime: r.initial_record_time.toISOString(),
+  // The cursor: every matching event recorded before it was sent (or written as a delivery); what comes is at or after it.
+  minRecordTime: new Date(r.cursor_record_time).toISOString(),
   createdAt: r.created_at.toISOString(),
   ...(r.last_notified_at ? { lastNotifiedAt: r.last_notified_at.toISOString() } : {}),
 });

@@ -67,9 +67,13 @@ export class SubscriptionsController {
 
   @Options(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Discovery of a query subscription' })
-  oneOptions(@Res({ passthrough: true }) res: Response) {
+  @ApiOperation({ summary: 'Discovery of a query subscription (GS1-Query-Min-Record-Time: the smallest record time of an event it has still to send)' })
+  @ApiNoContentResponse({ description: 'Allow, versions, and GS1-Query-Min-Record-Time', headers: { 'GS1-Query-Min-Record-Time': { description: 'initialRecordTime, then where the last look read up to', schema: { type: 'string', format: 'date-time' } } } })
+  @ApiNotFoundResponse({ description: 'The organisation has no such subscription (epcis-subscription-id)' })
+  async oneOptions(@Param('name') name: string, @Param('id') id: string, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response) {
+    const subscription = await this.subscriptions.get(name, id, principal);
     discover(res, ['GET', 'DELETE']);
+    res.setHeader('GS1-Query-Min-Record-Time', subscription.minRecordTime);
   }
 
   @Get(':id')
