@@ -43,7 +43,7 @@ const URL_ = process.env.DATABASE_URL;
 const SIZES = (process.argv[3] ?? '1000,10000,1000000').split(',').map(Number);
 const LARGE = 10_000;
 /** Reference data: grows with the number of organisations and products, not with traffic; these stop at REFERENCE_CAP rows. */
-const REFERENCE = /^(products|organisations|clients|locations|gtin_claims|item_claims|named_queries|query_subscriptions|webhook_subscriptions|calendar_days)$/;
+const REFERENCE = /^(products|organisations|clients|locations|gtin_claims|named_queries|query_subscriptions|webhook_subscriptions|calendar_days)$/;
 const REFERENCE_CAP = 10_000;
 const TEXT = new Set(['text', 'varchar', 'bpchar']);
 /** Text columns holding one of a few values (checked enumerations): copies keep theirs. */

@@ -49,19 +49,23 @@ export async function queryEvents(ds: DataSource, directory: Directory | undefin
     where.push(`(e.content->'epcis'->>'eventID' = ANY(${ids}) OR e.epcis_hash = ANY(${ids}) OR e.id = ANY(${p(uuids)}::uuid[])
              OR e.id = ANY(ARRAY(SELECT n.event_id FROM native_event_hashes n WHERE n.epcis_hash = ANY(${ids}))))`);
   }
-  if (q.after) where.push(`(e.record_time, ${key}) > (${p(q.after.recordTime)}::timestamptz, ${p(q.after.key)})`);
+  if (q.after) {
+    // The row comparison alone cannot start the record_time index at the cursor; the redundant bound can.
+    const at = p(q.after.recordTime);
+    where.push(`e.record_time >= ${at}::timestamptz AND (e.record_time, ${key}) > (${at}::timestamptz, ${p(q.after.key)})`);
+  }
   if (principal.role === 'operator') {
     where.push(`(e.org_id = ${p(principal.orgId)} OR EXISTS (SELECT 1 FROM batch_custody c WHERE c.batch_id = e.batch_id AND c.org_id = ${p(principal.orgId)}))`);
   }
   const rows = (await ds.query(
-    `SELECT * FROM (
-       SELECT DISTINCT ON (e.record_time, ${key}) e.*, ${key} AS sort_key, b.gtin, b.lot, b.attributes AS batch_attributes, h.epcis_hash AS native_hash,
-              to_char(e.record_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS record_time_us,
-              EXISTS (SELECT 1 FROM trace_events d WHERE e.epcis_hash IS NOT NULL AND d.epcis_hash = e.epcis_hash AND d.epcis_error) AS declared
-         FROM trace_events e JOIN batches b ON b.id = e.batch_id LEFT JOIN native_event_hashes h ON h.event_id = e.id
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY e.record_time, ${key}, e.seq) s
-      ORDER BY s.record_time, s.sort_key LIMIT ${p(q.limit)}`,
+    // One level: DISTINCT ON's own order is the page's, so the LIMIT sits on it and the plan walks the
+    // record_time index (an incremental sort within a time) instead of sorting every event for one page.
+    `SELECT DISTINCT ON (e.record_time, ${key}) e.*, ${key} AS sort_key, b.gtin, b.lot, b.attributes AS batch_attributes, h.epcis_hash AS native_hash,
+            to_char(e.record_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS record_time_us,
+            EXISTS (SELECT 1 FROM trace_events d WHERE e.epcis_hash IS NOT NULL AND d.epcis_hash = e.epcis_hash AND d.epcis_error) AS declared
+       FROM trace_events e JOIN batches b ON b.id = e.batch_id LEFT JOIN native_event_hashes h ON h.event_id = e.id
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY e.record_time, ${key}, e.seq LIMIT ${p(q.limit)}`,
     params,
   )) as (EventRow & EpcisRowColumns & { sort_key: string; gtin: string; lot: string; batch_attributes: Record<string, unknown>; record_time_us: string; declared: boolean })[];
   const locations = new Map<string, string>();
