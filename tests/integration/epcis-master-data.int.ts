@@ -1,5 +1,5 @@
 import { eventually } from '@trace/testing';
-import { QueryService } from '../../services/epcis/src/query.service';
+import { QueryService } from '@trace/service-epcis';
 import type { Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { EPCIS_CONTEXT } from '../support/epcis';

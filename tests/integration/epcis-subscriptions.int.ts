@@ -5,7 +5,7 @@ import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { WebhookReceiver, type ReceivedDelivery } from '../support/webhook-receiver';
 import { openWebSocket, type TestWebSocket } from '../support/websocket-client';
-import { WebSocketSubscriptions } from '../../services/epcis/src/websocket-subscriptions';
+import { WebSocketSubscriptions } from '@trace/service-epcis';
 import { anOrg } from '../support/world';
 
 /**

@@ -1,2 +1,5 @@
 export * from './epcis.module';
 export * from './xsd-validation';
+// For the integration tests that reach into the running app (t.app.get(…)).
+export { QueryService } from './query.service';
+export { WebSocketSubscriptions } from './websocket-subscriptions';
