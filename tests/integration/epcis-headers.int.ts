@@ -1,4 +1,4 @@
-import { TRACE_NS } from '@trace/epcis';
+import { epcAsDigitalLink, TRACE_NS } from '@trace/epcis';
 import type { Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { anOrg } from '../support/world';
@@ -197,5 +197,43 @@ describe('EPCIS GS1-Extensions and page tokens', () => {
     const json = await send('GET', `/v1/epcis/events?${LATER}&perPage=1`, { 'GS1-CBV-XML-Format': 'Always_URN' });
     expect(json.headers.get('gs1-cbv-xml-format')).toBeNull();
     expect((json.body as any).epcisBody.queryResults.resultsBody.eventList[0].bizStep).toBe('shipping');
+  }, 60_000);
+
+  it('writes EPCs in query answers as GS1-EPC-Format asks: Digital Links, EPC URNs where the company prefix is known, or as captured', async () => {
+    const window = `GE_eventTime=${at(30)}&LT_eventTime=${at(40)}`;
+    const urn = 'urn:epc:id:sgtin:7612345.000402.F-1';
+    // The same company prefix as a Digital Link, and another prefix (0614141) that no URN names.
+    const sameDl = epcAsDigitalLink('urn:epc:id:sgtin:7612345.000402.F-2');
+    const otherDl = epcAsDigitalLink('urn:epc:id:sgtin:0614141.012345.Z9');
+    expect([sameDl, otherDl]).toEqual(['https://id.gs1.org/01/07612345004020/21/F-2', 'https://id.gs1.org/01/00614141123452/21/Z9']);
+    const captured = { ...event, eventTime: at(31), epcList: [urn, sameDl, otherDl], bizLocation: { id: 'urn:epc:id:sgln:7612345.00001.0' } };
+    expect((await send('POST', '/v1/epcis/events', {}, captured)).status).toBe(201);
+    const answer = async (format?: string) => {
+      const r = await send('GET', `/v1/epcis/events?${window}`, format ? { 'GS1-EPC-Format': format } : {});
+      expect(r.status).toBe(200);
+      const [e] = (r.body as { epcisBody: { queryResults: { resultsBody: { eventList: { epcList: string[]; bizLocation: { id: string } }[] } } } }).epcisBody.queryResults.resultsBody.eventList;
+      return { applied: r.headers.get('gs1-epc-format'), epcList: e.epcList, bizLocation: e.bizLocation.id };
+    };
+    const asCaptured = { epcList: [urn, sameDl, otherDl], bizLocation: 'urn:epc:id:sgln:7612345.00001.0' };
+    expect(await answer()).toEqual({ applied: 'Never_Translates', ...asCaptured });
+    expect(await answer('No_Preference')).toEqual({ applied: 'Never_Translates', ...asCaptured });
+    expect(await answer('Never_Translates')).toEqual({ applied: 'Never_Translates', ...asCaptured });
+    expect(await answer('Always_GS1_Digital_Link')).toEqual({
+      applied: 'Always_GS1_Digital_Link',
+      epcList: ['https://id.gs1.org/01/07612345004020/21/F-1', sameDl, otherDl],
+      bizLocation: 'https://id.gs1.org/414/7612345000015',
+    });
+    expect(await answer('Always_EPC_URN')).toEqual({
+      applied: 'Always_EPC_URN',
+      epcList: [urn, 'urn:epc:id:sgtin:7612345.000402.F-2', otherDl],
+      bizLocation: 'urn:epc:id:sgln:7612345.00001.0',
+    });
+    // XML answers too.
+    const xml = await fetch(`${api.baseUrl}/v1/epcis/events?${window}`, { headers: { ...(await api.headers()), accept: 'application/xml', 'GS1-EPC-Format': 'Always_GS1_Digital_Link' } });
+    expect(xml.status).toBe(200);
+    expect(await xml.text()).toContain('<epc>https://id.gs1.org/01/07612345004020/21/F-1</epc>');
+    const bad = await send('GET', `/v1/epcis/events?${window}`, { 'GS1-EPC-Format': 'Always_Barcode' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ errors: [{ field: 'GS1-EPC-Format' }] });
   }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { cbvValue, compareVersions, negotiateVersion, parseVersion, withCbvFormat } from './rest-headers';
+import { cbvValue, companyPrefixesOf, compareVersions, epcAsDigitalLink, epcAsUrn, negotiateVersion, parseVersion, withCbvFormat, withEpcFormat } from './rest-headers';
 import type { EpcisEvent } from './types';
 
 describe('GS1-CBV-XML-Format', () => {
@@ -71,5 +71,43 @@ describe('EPCIS version negotiation', () => {
     expect(negotiateVersion('GS1-EPCIS', { version: '1.1' }, capture)).toMatchObject({ ok: false, malformed: false });
     expect(negotiateVersion('GS1-CBV', { version: 'two' }, answers)).toMatchObject({ ok: false, malformed: true, message: expect.stringContaining('GS1-CBV-Version') });
     expect(negotiateVersion('GS1-EPCIS', { min: '2.0', max: '1.0' }, answers)).toMatchObject({ ok: false, malformed: true });
+  });
+});
+
+describe('GS1-EPC-Format', () => {
+  const ev = {
+    type: 'ObjectEvent', eventTime: '2026-11-20T08:00:00Z', eventTimeZoneOffset: '+00:00', action: 'OBSERVE',
+    epcList: ['urn:epc:id:sgtin:4012345.011111.A%2F1', 'https://id.gs1.org/01/04012345111118/21/B2'],
+    quantityList: [{ epcClass: 'urn:epc:class:lgtin:4012345.012345.L1', quantity: 1 }, { epcClass: 'urn:epc:idpat:sgtin:4012345.012345.*' }],
+    parentID: 'urn:epc:id:sscc:4012345.0000000001',
+    readPoint: { id: 'urn:epc:id:sgln:4012345.00001.0' },
+    bizLocation: { id: 'https://id.gs1.org/414/4012345000016/254/dock' },
+    sourceList: [{ type: 'owning_party', source: 'urn:epc:id:pgln:4012345.00001' }],
+    destinationList: [{ type: 'owning_party', destination: 'https://id.gs1.org/417/0614141000005' }],
+  } as unknown as EpcisEvent;
+
+  it('translates EPC URNs to Digital Links (always defined: the URN names the prefix); patterns and other values stay', () => {
+    const dl = withEpcFormat(ev, 'Always_GS1_Digital_Link');
+    expect(dl.epcList).toEqual(['https://id.gs1.org/01/04012345111118/21/A%2F1', 'https://id.gs1.org/01/04012345111118/21/B2']);
+    expect(dl.quantityList).toEqual([{ epcClass: 'https://id.gs1.org/01/04012345123456/10/L1', quantity: 1 }, { epcClass: 'urn:epc:idpat:sgtin:4012345.012345.*' }]);
+    expect(dl.parentID).toBe('https://id.gs1.org/00/040123450000000016');
+    expect(dl.readPoint?.id).toBe('https://id.gs1.org/414/4012345000016');
+    expect(dl.sourceList?.[0].source).toBe('https://id.gs1.org/417/4012345000016');
+    expect(epcAsDigitalLink('urn:uuid:6f1c4a4e-0000-4000-8000-000000000000', true)).toBe('urn:uuid:6f1c4a4e-0000-4000-8000-000000000000');
+    expect(ev.epcList?.[0]).toBe('urn:epc:id:sgtin:4012345.011111.A%2F1');
+  });
+
+  it('translates Digital Links to EPC URNs where a known company prefix splits the key; otherwise keeps them', () => {
+    const prefixes = companyPrefixesOf([ev]);
+    expect([...prefixes]).toEqual(['4012345']);
+    const urn = withEpcFormat(ev, 'Always_EPC_URN', prefixes);
+    expect(urn.epcList).toEqual(['urn:epc:id:sgtin:4012345.011111.A%2F1', 'urn:epc:id:sgtin:4012345.011111.B2']);
+    expect(urn.bizLocation?.id).toBe('urn:epc:id:sgln:4012345.00001.dock');
+    // 0614141 is named by no URN: its prefix length is unknown, the Digital Link stays.
+    expect(urn.destinationList?.[0].destination).toBe('https://id.gs1.org/417/0614141000005');
+    expect(epcAsUrn('https://example.com/00/040123450000000016', prefixes)).toBe('urn:epc:id:sscc:4012345.0000000001');
+    expect(epcAsUrn('https://id.gs1.org/01/04012345123456/10/L%2F1', prefixes)).toBe('urn:epc:class:lgtin:4012345.012345.L%2F1');
+    expect(withEpcFormat(ev, 'Never_Translates')).toBe(ev);
+    expect(withEpcFormat(ev, 'No_Preference')).toBe(ev);
   });
 });

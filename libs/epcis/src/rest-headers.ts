@@ -1,4 +1,5 @@
 import type { EpcisEvent } from './types';
+import { parseLocationId, parseObjectId } from './identifiers';
 
 // ---- GS1-CBV-XML-Format -----------------------------------------------------------------------------
 
@@ -115,4 +116,115 @@ export function negotiateVersion(header: string, req: VersionRequest, supported:
     return { ok: false, malformed: false, field: `${header}-Min/Max`, message: `${header}-Min/Max ${req.min ?? '…'} to ${req.max ?? '…'}: this repository serves ${supported.join(', ')}` };
   }
   return { ok: true };
+}
+
+// ---- GS1-EPC-Format -----------------------------------------------------------------------------------
+
+/** The REST binding's values of GS1-EPC-Format (how EPCs are written in query answers). */
+export const EPC_FORMATS = ['No_Preference', 'Always_GS1_Digital_Link', 'Always_EPC_URN', 'Never_Translates'] as const;
+export type EpcFormat = (typeof EPC_FORMATS)[number];
+
+/** The GS1 Company Prefix of an EPC URN (its first dotted component), for the URN schemes that carry one. */
+const URN_GCP = /^urn:epc:(?:id|class|idpat):(?:sgtin|lgtin|sscc|sgln|pgln|grai|giai|gdti|gsrn|gsrnp|gcn|sgcn|cpi|itip|upui|gid)?:?(\d{4,12})\./;
+
+/**
+ * An identifier as a GS1 Digital Link URI (on id.gs1.org) when it is an EPC URN whose translation is
+ * defined without more knowledge (the URN names its company prefix split): SGTIN, LGTIN, SSCC, SGLN,
+ * PGLN, GRAI, GIAI, GDTI. Anything else (a pattern, another scheme, a Digital Link already) as it is.
+ */
+export function epcAsDigitalLink(id: string, location = false): string {
+  if (!/^urn:epc:(id|class):/.test(id)) return id;
+  const key = location || /^urn:epc:id:(sgln|pgln):/.test(id) ? parseLocationId(id).key : parseObjectId(id).key;
+  return /^https:\/\//.test(key) ? key : id;
+}
+
+/** An EPC URN component: the characters TDS allows as they are, the others %-escaped. */
+const urnPart = (s: string) => s.replace(/[^A-Za-z0-9!'()*+,\-.:;=_]/g, (c) => [...new TextEncoder().encode(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+
+/**
+ * A GS1 Digital Link URI as its EPC URN when one of the company prefixes known splits its key (EPC URNs
+ * name the prefix; a Digital Link does not, and its length depends on GS1's allocation): GTIN + serial
+ * (SGTIN), GTIN + lot (LGTIN), SSCC, GLN (+ extension: SGLN), party GLN (PGLN). Otherwise as it is: the
+ * binding's rule when no translation is made, the original format kept.
+ */
+export function epcAsUrn(id: string, prefixes: ReadonlySet<string>, location = false): string {
+  if (!/^https?:\/\//i.test(id)) return id;
+  const split = (digits: string): [string, string] | undefined => {
+    for (let n = 12; n >= 4; n--) if (prefixes.has(digits.slice(0, n))) return [digits.slice(0, n), digits.slice(n)];
+    return undefined;
+  };
+  const party = /^https?:\/\/[^/]+\/417\/(\d{13})(?:[?#].*)?$/i.exec(id);
+  if (party) {
+    const s = split(party[1].slice(0, 12));
+    return s ? `urn:epc:id:pgln:${s[0]}.${s[1]}` : id;
+  }
+  const loc = location || /\/414\//.test(id) ? parseLocationId(id) : undefined;
+  if (loc?.gln) {
+    const s = split(loc.gln.slice(0, 12));
+    if (!s) return id;
+    return `urn:epc:id:sgln:${s[0]}.${s[1]}.${loc.extension === undefined ? '0' : urnPart(loc.extension)}`;
+  }
+  const ref = parseObjectId(id);
+  if (ref.kind === 'trade-item') {
+    const s = split(ref.gtin.slice(1, 13));
+    if (!s) return id;
+    const item = `${ref.gtin[0]}${s[1]}`;
+    if (ref.serial !== undefined) return `urn:epc:id:sgtin:${s[0]}.${item}.${urnPart(ref.serial)}`;
+    if (ref.lot !== undefined) return `urn:epc:class:lgtin:${s[0]}.${item}.${urnPart(ref.lot)}`;
+    return id;
+  }
+  const sscc = /^https:\/\/id\.gs1\.org\/00\/(\d{18})$/.exec(ref.key);
+  if (sscc) {
+    const s = split(sscc[1].slice(1, 17));
+    return s ? `urn:epc:id:sscc:${s[0]}.${sscc[1][0]}${s[1]}` : id;
+  }
+  return id;
+}
+
+type Located = { id: string } | undefined;
+const EPC_LISTS = ['epcList', 'childEPCs', 'inputEPCList', 'outputEPCList'] as const;
+const CLASS_LISTS = ['quantityList', 'childQuantityList', 'inputQuantityList', 'outputQuantityList'] as const;
+
+/** Every identifier of an event GS1-EPC-Format applies to, with whether it names a location. */
+function identifiersOf(e: EpcisEvent): { id: string; location: boolean }[] {
+  const m = e as Record<string, unknown>;
+  return [
+    ...EPC_LISTS.flatMap((f) => ((m[f] as string[] | undefined) ?? []).map((id) => ({ id, location: false }))),
+    ...(e.parentID ? [{ id: e.parentID, location: false }] : []),
+    ...CLASS_LISTS.flatMap((f) => ((m[f] as { epcClass: string }[] | undefined) ?? []).map((q) => ({ id: q.epcClass, location: false }))),
+    ...[e.readPoint, e.bizLocation].flatMap((l: Located) => (l ? [{ id: l.id, location: true }] : [])),
+    ...(e.sourceList ?? []).map((s) => ({ id: s.source, location: true })),
+    ...(e.destinationList ?? []).map((d) => ({ id: d.destination, location: true })),
+  ];
+}
+
+/** The company prefixes the EPC URNs of these events name (the only prefix lengths this repository knows). */
+export function companyPrefixesOf(events: EpcisEvent[]): Set<string> {
+  const out = new Set<string>();
+  for (const e of events) for (const { id } of identifiersOf(e)) {
+    const m = URN_GCP.exec(id);
+    if (m) out.add(m[1]);
+  }
+  return out;
+}
+
+/**
+ * An event with its EPCs, EPC classes, locations, sources and destinations written as GS1-EPC-Format
+ * asks (a copy): Always_GS1_Digital_Link translates every EPC URN with a Digital Link form;
+ * Always_EPC_URN translates a Digital Link when one of `prefixes` splits its key (else it stays as it
+ * is); No_Preference and Never_Translates keep what was captured. Extensions and ILMD are left alone.
+ */
+export function withEpcFormat<E extends EpcisEvent>(event: E, format: EpcFormat, prefixes: ReadonlySet<string> = new Set()): E {
+  if (format !== 'Always_GS1_Digital_Link' && format !== 'Always_EPC_URN') return event;
+  const t = (id: string, location = false) => (format === 'Always_GS1_Digital_Link' ? epcAsDigitalLink(id, location) : epcAsUrn(id, prefixes, location));
+  const e = { ...event } as E;
+  const m = e as Record<string, unknown>;
+  for (const f of EPC_LISTS) if (Array.isArray(m[f])) m[f] = (m[f] as string[]).map((id) => t(id));
+  if (e.parentID) e.parentID = t(e.parentID);
+  for (const f of CLASS_LISTS) if (Array.isArray(m[f])) m[f] = (m[f] as { epcClass: string }[]).map((q) => ({ ...q, epcClass: t(q.epcClass) }));
+  if (e.readPoint) e.readPoint = { ...e.readPoint, id: t(e.readPoint.id, true) };
+  if (e.bizLocation) e.bizLocation = { ...e.bizLocation, id: t(e.bizLocation.id, true) };
+  if (e.sourceList) e.sourceList = e.sourceList.map((s) => ({ ...s, source: t(s.source, true) }));
+  if (e.destinationList) e.destinationList = e.destinationList.map((d) => ({ ...d, destination: t(d.destination, true) }));
+  return e;
 }

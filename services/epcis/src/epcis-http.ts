@@ -11,6 +11,10 @@ import {
   TRACE_NS,
   TRACE_NS_PREFIX,
   withCbvFormat,
+  withEpcFormat,
+  companyPrefixesOf,
+  EPC_FORMATS,
+  type EpcFormat,
   type CbvXmlFormat,
   type EpcisEvent,
 } from '@trace/epcis';
@@ -106,6 +110,16 @@ export function cbvXmlFormat(header: string | string[] | undefined): CbvXmlForma
   return v as CbvXmlFormat;
 }
 
+/** GS1-EPC-Format: one of the binding's values (400 `epcis-headers` otherwise); No_Preference when absent. */
+export function epcFormat(header: string | string[] | undefined): EpcFormat {
+  const v = one(header)?.trim();
+  if (v === undefined || v === '') return 'No_Preference';
+  if (!(EPC_FORMATS as readonly string[]).includes(v)) {
+    throw badRequest('epcis-headers', 'A GS1 request header is malformed', [{ field: 'GS1-EPC-Format', message: `${v}: one of ${EPC_FORMATS.join(', ')}` }]);
+  }
+  return v as EpcFormat;
+}
+
 /**
  * The binding's request headers every EPCIS operation reads (OpenAPI). Answers carry GS1-EPCIS-Version,
  * GS1-CBV-Version, GS1-Extensions and GS1-Vendor-Version; XML query answers GS1-CBV-XML-Format (the
@@ -126,6 +140,17 @@ export function ApiEpcisHeaders() {
       required: false,
       description: 'XML query answers only: CBV values as URNs (Always_URN), Web URIs (Always_Web_URI) or as captured (Never_Translates; No_Preference, the default, is the same). JSON answers ignore it.',
       schema: { type: 'string', enum: [...CBV_XML_FORMATS] },
+    }),
+    ApiHeader({
+      name: 'GS1-EPC-Format',
+      required: false,
+      description:
+        'Query answers (JSON and XML): EPCs, EPC classes, readPoint/bizLocation, source and destination ids as GS1 Digital Links on id.gs1.org ' +
+        '(Always_GS1_Digital_Link: every EPC URN with a Digital Link form) or as EPC URNs (Always_EPC_URN: a Digital Link is translated when ' +
+        'the GS1 Company Prefix length is known, i.e. an EPC URN of the same answer names that prefix; otherwise it is kept as it is, as ' +
+        'Never_Translates keeps every value). Absent or No_Preference: as captured (REST-recorded events as Digital Links). The answer\'s ' +
+        'GS1-EPC-Format header names the format applied. Patterns (urn:epc:idpat), other schemes and extension or ILMD values are never translated.',
+      schema: { type: 'string', enum: [...EPC_FORMATS] },
     }),
   );
 }
@@ -170,14 +195,19 @@ export class EpcisHeadersInterceptor implements NestInterceptor {
     const path = `${req.baseUrl}${req.path}`.replace(/\/+$/, '');
     checkVersions(req.headers, req.method === 'POST' && /\/v1\/epcis\/(capture|events)$/.test(path));
     const cbvFormat = cbvXmlFormat(req.headers['gs1-cbv-xml-format']);
+    const epcsAs = epcFormat(req.headers['gs1-epc-format']);
     const accept = req.headers.accept;
     if (accept && !mediaTypes(accept).some((m) => isJson(m.type) || isXml(m.type))) {
       throw new DomainError(406, 'not-acceptable', `This EPCIS interface answers in application/json, application/ld+json or application/xml, not ${accept}`);
     }
     const xml = prefersXml(accept);
     return next.handle().pipe(
-      map((body: unknown) => {
-        if (!xml || !body || typeof body !== 'object' || (body as { type?: string }).type !== 'EPCISQueryDocument') return body;
+      map((answer: unknown) => {
+        if (!answer || typeof answer !== 'object' || (answer as { type?: string }).type !== 'EPCISQueryDocument') return answer;
+        // The format applied: the server's choice for No_Preference is to write EPCs as they were captured.
+        res.setHeader('GS1-EPC-Format', epcsAs === 'No_Preference' ? 'Never_Translates' : epcsAs);
+        const body = withEpcQueryFormat(answer as never, epcsAs);
+        if (!xml) return body;
         res.setHeader('Content-Type', 'application/xml; charset=utf-8');
         // The format applied: the server's choice for No_Preference is to write values as they were captured.
         res.setHeader('GS1-CBV-XML-Format', cbvFormat === 'No_Preference' ? 'Never_Translates' : cbvFormat);
@@ -185,6 +215,21 @@ export class EpcisHeadersInterceptor implements NestInterceptor {
       }),
     );
   }
+}
+
+type QueryAnswer = { epcisBody: { queryResults: { resultsBody: { eventList: EpcisEvent[] } } } };
+
+/** A query answer's events with their EPCs as GS1-EPC-Format asks (company prefixes known from the answer's EPC URNs). */
+function withEpcQueryFormat<D extends QueryAnswer>(doc: D, format: EpcFormat): D {
+  if (format === 'No_Preference' || format === 'Never_Translates') return doc;
+  const results = doc.epcisBody?.queryResults;
+  const events = results?.resultsBody?.eventList;
+  if (!Array.isArray(events)) return doc;
+  const prefixes = format === 'Always_EPC_URN' ? companyPrefixesOf(events) : undefined;
+  return {
+    ...doc,
+    epcisBody: { ...doc.epcisBody, queryResults: { ...results, resultsBody: { ...results.resultsBody, eventList: events.map((e) => withEpcFormat(e, format, prefixes)) } } },
+  };
 }
 
 /** A query answer's events with their CBV values as GS1-CBV-XML-Format asks (XML answers only). */
