@@ -21,26 +21,33 @@ function encode(v) {
   return p;
 }
 
+function record(client, text, values) {
+  if (typeof text !== 'string' || CONTROL.test(text)) return;
+  const options = (client.connectionParameters && client.connectionParameters.options) || '';
+  const schema = (/search_path=([A-Za-z0-9_]+)/.exec(options) || [])[1] || 'public';
+  const key = `${schema}\u0000${text}`;
+  const entry = seen.get(key);
+  if (entry) entry.calls++;
+  else {
+    let params;
+    try {
+      params = values.map(encode);
+    } catch {
+      params = null; // a value pg itself could not send; the statement is listed, not explained
+    }
+    seen.set(key, { schema, text, params, calls: 1 });
+  }
+}
+
 const query = Client.prototype.query;
 Client.prototype.query = function recordedQuery(...args) {
   const first = args[0];
-  const text = typeof first === 'string' ? first : first && first.text;
-  if (typeof text === 'string' && !CONTROL.test(text)) {
-    const options = (this.connectionParameters && this.connectionParameters.options) || '';
-    const schema = (/search_path=([A-Za-z0-9_]+)/.exec(options) || [])[1] || 'public';
-    const key = `${schema}\u0000${text}`;
-    const entry = seen.get(key);
-    if (entry) entry.calls++;
-    else {
-      const values = (typeof first === 'object' && first.values) || (Array.isArray(args[1]) ? args[1] : []);
-      let params;
-      try {
-        params = values.map(encode);
-      } catch {
-        params = null; // a value pg itself could not send; the statement is listed, not explained
-      }
-      seen.set(key, { schema, text, params, calls: 1 });
-    }
+  if (first && typeof first === 'object' && Array.isArray(first.steps)) {
+    // A pipeline (libs/platform pipelinedTransaction: START with a statement, a statement with COMMIT): each step with its own parameters.
+    for (const step of first.steps) record(this, step.text, step.values || []);
+  } else {
+    const text = typeof first === 'string' ? first : first && first.text;
+    record(this, text, (typeof first === 'object' && first && first.values) || (Array.isArray(args[1]) ? args[1] : []));
   }
   return query.apply(this, args);
 };

@@ -129,7 +129,8 @@ interface Step {
  */
 class Pipeline extends PgQuery {
   constructor(
-    private readonly steps: Step[],
+    /** Read by scripts/bench/record-statements.js, which explains each statement with its own parameters. */
+    readonly steps: Step[],
     callback: (err: Error | null, results: QueryResult[] | QueryResult) => void,
   ) {
     super({ text: steps.map((s) => s.text).join('; '), callback } as never);

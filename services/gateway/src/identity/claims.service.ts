@@ -36,7 +36,10 @@ export class IdentityClaimsService implements IdentityClaims {
                RETURNING gtin, kind, value, domain)
        SELECT gtin, kind, value, domain FROM ins
        UNION ALL
-       SELECT c.gtin, c.kind, c.value, c.domain FROM item_claims c JOIN x ON c.gtin = x.gtin AND c.kind = x.kind AND c.value = x.value`,
+       SELECT c.gtin, c.kind, c.value, c.domain FROM jsonb_to_recordset($1::jsonb) AS y(gtin char(14), kind text, value text)
+         -- One primary-key probe per claim (LIMIT keeps the subquery apart): joined, the recordset guessed at 100 rows
+         -- made the planner hash-join a whole scan of item_claims at 10k rows (scripts/bench/plans.ts).
+         CROSS JOIN LATERAL (SELECT * FROM item_claims c WHERE c.gtin = y.gtin AND c.kind = y.kind AND c.value = y.value LIMIT 1) c`,
       [rows],
     )) as Held[];
     // A claim another transaction committed while this statement ran is in neither half (its snapshot began
