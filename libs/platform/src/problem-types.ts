@@ -116,7 +116,7 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   'traceability-lot': { status: 404, en: 'No such traceability lot', zh: '未找到该可追溯批次', action: 'Check GTIN and lot.' },
   'epcis-event': { status: 404, en: 'No such EPCIS event', zh: '未找到该 EPCIS 事件', action: 'Check the eventID.' },
   'epcis-resource': { status: 404, en: 'No such EPCIS resource', zh: '未找到该 EPCIS 资源', action: 'GET /v1/epcis lists the resources.' },
-  'epcis-headers': { status: 400, en: 'A GS1 request header of the EPCIS binding is malformed', zh: 'EPCIS 绑定的 GS1 请求头格式错误', action: 'Versions are digits separated by dots (`GS1-EPCIS-Version: 2.0.0`), Min not above Max; GS1-CBV-XML-Format is No_Preference, Always_Web_URI, Always_URN or Never_Translates.' },
+  'epcis-headers': { status: 400, en: 'A GS1 request header of the EPCIS binding is malformed', zh: 'EPCIS 绑定的 GS1 请求头格式错误', action: 'Versions are digits separated by dots (`GS1-EPCIS-Version: 2.0.0`), Min not above Max; GS1-CBV-XML-Format is No_Preference, Always_Web_URI, Always_URN or Never_Translates; GS1-EPC-Format is No_Preference, Always_GS1_Digital_Link, Always_EPC_URN or Never_Translates.' },
   'epcis-extensions': { status: 400, en: 'The GS1-Extensions header is malformed', zh: 'GS1-Extensions 请求头格式错误', action: 'Send comma-separated prefix=namespace-IRI pairs, e.g. `GS1-Extensions: trace=https://ns.trace.dev/epcis/`.' },
   'epcis-query-name': { status: 404, en: 'Your organisation has no EPCIS query of this name', zh: '本组织没有该名称的 EPCIS 查询', action: 'GET /v1/epcis/queries lists them.' },
   'epcis-subscription-id': { status: 404, en: 'Your organisation has no such subscription to this EPCIS query', zh: '本组织没有该 EPCIS 查询订阅', action: 'GET /v1/epcis/queries/{name}/subscriptions lists them.' },
