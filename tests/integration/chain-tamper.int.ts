@@ -121,4 +121,44 @@ describe('tampering with a stored chain event in PostgreSQL', () => {
     expect(await verify(id)).toMatchObject({ valid: true, length: 3 });
     expect(await t.query(`SELECT hash_version FROM ${events} WHERE batch_id = $1 AND seq = 3`, [id])).toEqual([{ hash_version: 2 }]);
   });
+
+  it('changing the namespaces a captured event was stored with (epcis_context, outside the link hash) breaks verify', async () => {
+    const doc = {
+      '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld', { ext1: 'http://a.example.com/ns/' }],
+      type: 'EPCISDocument',
+      schemaVersion: '2.0',
+      creationDate: '2026-11-21T08:00:00.000+08:00',
+      epcisBody: {
+        eventList: [
+          {
+            type: 'ObjectEvent', action: 'ADD', bizStep: 'commissioning', disposition: 'active',
+            eventTime: '2026-11-21T08:00:00.000+08:00', eventTimeZoneOffset: '+08:00',
+            quantityList: [{ epcClass: `https://id.gs1.org/01/${GTIN}/10/CTX-1`, quantity: 10, uom: 'KGM' }],
+            bizLocation: { id: 'urn:epc:id:sgln:4012345.00001.0' },
+            'ext1:grade': { 'ext1:score': 'A' },
+          },
+        ],
+      },
+    };
+    const sent = await fetch(`${t.url}/v1/epcis/capture`, {
+      method: 'POST', headers: { ...(await farm.api.headers()), 'content-type': 'application/ld+json' }, body: JSON.stringify(doc),
+    });
+    expect(sent.status).toBe(202);
+    const { captureID } = (await sent.json()) as { captureID: string };
+    const job = await eventually(async () => {
+      const j = await farm.api.get(`/v1/epcis/capture/${captureID}`);
+      return j.status === 200 && !j.body.running ? j.body : undefined;
+    }, 60_000);
+    expect(job).toMatchObject({ success: true, errors: [] });
+    const [batch] = await t.query<{ id: string }>(`SELECT id FROM "${t.prefix}agri".batches WHERE lot = 'CTX-1'`);
+    expect(await verify(batch.id)).toMatchObject({ valid: true, length: 1 });
+
+    // The same prefix bound to another namespace: every answer would now say ext1:grade means something else.
+    const updated = await t.query(
+      `UPDATE ${events} SET epcis_context = '[{"ext1": "http://b.example.com/ns/"}]'::jsonb WHERE batch_id = $1 AND seq = 1 RETURNING id`, [batch.id],
+    );
+    expect(updated).toHaveLength(1);
+    expect(await verify(batch.id)).toMatchObject({ valid: false, length: 1, brokenAt: { seq: 1, reason: 'epcis_context_mismatch' } });
+    expect(await scanChain('CTX-1')).toEqual({ valid: false, length: 1 });
+  }, 90_000);
 });

@@ -1,6 +1,6 @@
 import { contextPrefixes, epcisEventHash } from './event-hash';
 import { epcisQueryDocument } from './mapping';
-import { answerContext, eventContext } from './namespaces';
+import { answerContext, contextKeepsEventHash, eventContext } from './namespaces';
 import { EPCIS_CONTEXT, TRACE_NS, type EpcisEvent } from './types';
 
 const event = (extra: Record<string, unknown>): EpcisEvent =>
@@ -42,5 +42,18 @@ describe('EPCIS namespaces of captured events', () => {
       'https://example.com/ctx.jsonld',
       { trace: TRACE_NS, example: 'http://e.example/' },
     ]);
+  });
+
+  it('a stored context gives back the event hash its event was captured with, and a changed namespace does not', () => {
+    const doc = [EPCIS_CONTEXT, { ext1: 'http://a.example/' }];
+    const e = event({ 'ext1:grade': 'A' });
+    const hash = epcisEventHash(e, contextPrefixes(doc));
+    const kept = eventContext(e, doc)!;
+    expect(contextKeepsEventHash(e, kept, hash)).toBe(true);
+    expect(contextKeepsEventHash(e, [{ ext1: 'http://evil.example/' }], hash)).toBe(false);
+    expect(contextKeepsEventHash(e, [], hash)).toBe(false);
+    // An event's own @context bound its names when captured; the stored context has it merged in.
+    const own = event({ '@context': { ext1: 'http://own.example/' }, 'ext1:grade': 'A' });
+    expect(contextKeepsEventHash(own, eventContext(own, doc)!, epcisEventHash(own, { ext1: 'http://own.example/' }))).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { EPCIS_CONTEXT, TRACE_NS, TRACE_NS_PREFIX, type EpcisEvent } from './types';
+import { contextPrefixes, epcisEventHash } from './event-hash';
 
 /**
  * The @context entries one captured event needs to mean what it meant: the remote contexts its
@@ -116,4 +117,14 @@ export function answerContext(items: readonly ContextualEvent[]): { context: unk
     return renames.size ? (renameMembers(event, renames) as EpcisEvent) : event;
   });
   return { context: [EPCIS_CONTEXT, ...remote, definitions], events };
+}
+
+/**
+ * Whether a captured event's stored @context (EventContext) still gives the CBV event hash it was
+ * captured with. The context sits outside the link hash, but the event hash expands the event's names
+ * by it, and that hash is inside the link: a namespace changed after capture (the names would mean
+ * something else in every answer) no longer reproduces it.
+ */
+export function contextKeepsEventHash(event: EpcisEvent, context: EventContext, epcisHash: string): boolean {
+  return epcisEventHash(event, contextPrefixes(context)) === epcisHash;
 }

@@ -183,7 +183,8 @@ export function createDomainControllers(domain: DomainName): Type<unknown>[] {
       '{ valid, length, head, brokenAt?: { seq, reason } }: every hash recomputed under its link\'s version (v2: the content and the ' +
         'step, disposition, time and organisation shown beside it; v1: links written before versions, content only). reason ∈ ' +
         'hash_mismatch, prev_hash_mismatch, sequence_gap, version_downgrade, missing_links, batch_mismatch (the batch\'s status, production ' +
-        'time or expiry disagrees with its chain; `field` names which)',
+        'time or expiry disagrees with its chain; `field` names which), epcis_context_mismatch (a captured event\'s stored namespaces no ' +
+        'longer give the CBV event hash its link records)',
       VERIFY_EXAMPLE,
     )
     verify(@Param('id', uuid()) id: string, @CurrentPrincipal() principal: Principal) {

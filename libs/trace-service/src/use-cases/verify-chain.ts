@@ -1,10 +1,11 @@
+import { contextKeepsEventHash, type EpcisEvent, type EventContext } from '@trace/epcis';
 import { batchRowMismatch, GENESIS_HASH, verifyChain, type ChainVerification } from '@trace/trace-chain';
 import type { Principal } from '@trace/platform';
 import { batchRowFactsOf, chainLinkOf, type BatchRow, type EventRow } from '../rows';
 import { visibleBatchRow, type TraceCore } from './core';
 
 export type StoredChainVerification = Omit<ChainVerification, 'brokenAt'> & {
-  brokenAt?: { seq: number; reason: NonNullable<ChainVerification['brokenAt']>['reason'] | 'missing_links' | 'batch_mismatch'; field?: string };
+  brokenAt?: { seq: number; reason: NonNullable<ChainVerification['brokenAt']>['reason'] | 'missing_links' | 'batch_mismatch' | 'epcis_context_mismatch'; field?: string };
 };
 
 /**
@@ -23,7 +24,22 @@ export function verifyStoredChain(batch: BatchRow, rows: readonly EventRow[]): S
   }
   const mismatch = batchRowMismatch(batchRowFactsOf(batch), links);
   if (mismatch) return { valid: false, length: result.length, head: result.head, brokenAt: { seq: mismatch.seq, reason: 'batch_mismatch', field: mismatch.field } };
+  const changed = rows.find(contextChanged);
+  if (changed) return { valid: false, length: result.length, head: result.head, brokenAt: { seq: changed.seq, reason: 'epcis_context_mismatch' } };
   return result;
+}
+
+/**
+ * A captured link whose stored namespaces (epcis_context, outside the link hash) no longer give the CBV
+ * event hash its hashed content records. Checked where the context was stored with the content captured
+ * here: not on links captured before contexts were kept (null), nor on a carried link (its content keeps
+ * the names it was first captured with, while the context is the export's, where a prefix may be renamed).
+ */
+function contextChanged(r: EventRow & { epcis_context?: EventContext | null }): boolean {
+  const epcis = r.content.epcis as EpcisEvent | undefined;
+  const hash = r.content.epcisHash;
+  if (!epcis || typeof hash !== 'string' || !r.epcis_context || r.content.eventId !== r.id) return false;
+  return !contextKeepsEventHash(epcis, r.epcis_context, hash);
 }
 
 /** `GET …/batches/{id}/verify`: the chain of a batch the caller may see, verified. */
