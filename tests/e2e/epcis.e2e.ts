@@ -72,10 +72,11 @@ describe('EPCIS capture over Kafka (distributed mode)', () => {
     });
     expect(internal.status).toBe(200);
     const flourId = ((await internal.json()) as { batch: { id: string } }).batch.id;
-    // Lineage reads the batch, event and transformation topics independently: ask until the edge is in.
+    // Lineage reads the batch, event and transformation topics independently: ask until the edge is in and the
+    // grain's registration too (the edge may come first: its input is then a placeholder node until then).
     const trace = await eventually(async () => {
       const t = await api.get(`/v1/trace/food/${flourId}?direction=upstream`);
-      return t.status === 200 && t.body.nodes.some((n: any) => n.domain === 'agri') ? t : undefined;
+      return t.status === 200 && t.body.nodes.some((n: any) => n.domain === 'agri' && n.registered) ? t : undefined;
     }, 60_000);
     expect(trace.body.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ domain: 'agri', lot: 'KAFKA-GRAIN' })]));
 
