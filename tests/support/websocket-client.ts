@@ -1,36 +1,25 @@
-import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
-import type { Socket } from 'node:net';
-import { encodeFrame, FrameReader, OPCODE, webSocketAccept } from '@trace/platform';
+import type { IncomingHttpHeaders } from 'node:http';
+import { WebSocket } from 'ws';
 
 /** What a WebSocket handshake got: the socket (101) or the HTTP refusal. */
-export type Opened = { status: 101; headers: Record<string, string | string[] | undefined>; ws: TestWebSocket } | { status: number; headers: Record<string, string | string[] | undefined>; body: any };
+export type Opened = { status: 101; headers: IncomingHttpHeaders; ws: TestWebSocket } | { status: number; headers: IncomingHttpHeaders; body: any };
 
-/**
- * A minimal RFC 6455 client for tests (Node 20 has no WebSocket client): opens the handshake, collects
- * text messages, answers pings, closes.
- */
+/** A WebSocket client for tests (the `ws` package's): collects text messages, closes. */
 export class TestWebSocket {
   readonly messages: string[] = [];
   closedWith?: number;
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly socket: Socket, head: Buffer) {
-    const reader = new FrameReader(64 << 20);
-    const onData = (chunk: Buffer) => {
-      for (const f of reader.push(chunk)) {
-        if (f.opcode === OPCODE.text) this.messages.push(f.payload.toString('utf8'));
-        else if (f.opcode === OPCODE.close) this.closedWith = f.payload.length >= 2 ? f.payload.readUInt16BE(0) : 1005;
-        else if (f.opcode === OPCODE.ping) socket.write(encodeFrame(OPCODE.pong, f.payload, randomBytes(4)));
-      }
-      this.notify();
-    };
-    socket.on('data', onData);
-    socket.on('close', () => {
-      this.closedWith ??= 1006;
+  constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) this.messages.push(data.toString());
       this.notify();
     });
-    if (head.length) onData(head);
+    ws.on('close', (code) => {
+      this.closedWith ??= code;
+      this.notify();
+    });
+    ws.on('error', () => undefined);
   }
 
   get documents(): any[] {
@@ -56,10 +45,7 @@ export class TestWebSocket {
   }
 
   close(): void {
-    if (!this.socket.destroyed) {
-      this.socket.write(encodeFrame(OPCODE.close, Buffer.from([0x03, 0xe8]), randomBytes(4)));
-      this.socket.end();
-    }
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
   }
 
   private notify() {
@@ -67,19 +53,16 @@ export class TestWebSocket {
   }
 }
 
+/** Opens `url` (http: or ws:) with `headers`; answers the 101 with the connection, or the refusal's status, headers and (JSON) body. */
 export function openWebSocket(url: string, headers: Record<string, string> = {}): Promise<Opened> {
-  const key = randomBytes(16).toString('base64');
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': key, ...headers } });
-    req.on('upgrade', (res, socket, head) => {
-      if (res.headers['sec-websocket-accept'] !== webSocketAccept(key)) {
-        socket.destroy();
-        reject(new Error('bad Sec-WebSocket-Accept'));
-        return;
-      }
-      resolve({ status: 101, headers: res.headers, ws: new TestWebSocket(socket as Socket, head) });
-    });
-    req.on('response', (res) => {
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), { headers, perMessageDeflate: false });
+    let upgraded: IncomingHttpHeaders = {};
+    // Listening from the start: a message sent right after the 101 is not missed.
+    const client = new TestWebSocket(ws);
+    ws.on('upgrade', (res) => (upgraded = res.headers));
+    ws.once('open', () => resolve({ status: 101, headers: upgraded, ws: client }));
+    ws.on('unexpected-response', (_req, res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -93,7 +76,6 @@ export function openWebSocket(url: string, headers: Record<string, string> = {})
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
       });
     });
-    req.on('error', reject);
-    req.end();
+    ws.once('error', reject);
   });
 }

@@ -6,7 +6,6 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { nextScheduledRun, SCHEDULE_FIELDS, type QuerySchedule } from '@trace/epcis';
 import {
-  acceptWebSocket,
   DomainError,
   isWebSocketUpgrade,
   LOGGER,
@@ -21,6 +20,7 @@ import {
   type TokenRevocations,
   type TokenService,
   type WebhookOptions,
+  WebSocketAcceptor,
   type WebSocketConnection,
 } from '@trace/platform';
 import { NamedQueryService } from './named-query.service';
@@ -64,7 +64,9 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
   private server?: Server;
   private timer?: NodeJS.Timeout;
   private looking?: Promise<void>;
-  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex) => void this.upgrade(req, socket);
+  /** A subscriber sends nothing but control frames: a message of more than 4 KiB is no client of ours (1009). */
+  private readonly acceptor = new WebSocketAcceptor({ maxPayload: 4 << 10 });
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head);
 
   constructor(
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
@@ -95,7 +97,7 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
     return this.live.size;
   }
 
-  private async upgrade(req: IncomingMessage, socket: Duplex): Promise<void> {
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const match = PATH.exec(url.pathname);
@@ -135,7 +137,7 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
       if (errors.length) {
         throw new DomainError(400, 'epcis-subscription', 'The query subscription is not valid', { errors, epcisException: 'epcisException:SubscriptionControlsException' });
       }
-      const connection = acceptWebSocket(req, socket, { 'GS1-Query-Min-Record-Time': controls.initialRecordTime.toISOString(), 'GS1-EPCIS-Version': '2.0.0' });
+      const connection = await this.acceptor.accept(req, socket, head, { 'GS1-Query-Min-Record-Time': controls.initialRecordTime.toISOString(), 'GS1-EPCIS-Version': '2.0.0' });
       if (!connection) return;
       const live: Live = {
         id: randomUUID(),
