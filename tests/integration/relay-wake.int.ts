@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { createLogger } from '@trace/platform';
 import { Outbox, OutboxRelay } from '@trace/messaging';
 import { eventually, testDatabaseUrl } from '@trace/testing';
@@ -8,12 +9,15 @@ import { changeStateAndEmit, effects, startBackbonePair, type BackbonePair } fro
 const POLL_MS = 120_000;
 
 /**
- * An idle relay does not poll: a commit's NOTIFY (sent by the outbox INSERT
- * itself) wakes it, and polling is only a slow safety net. Here both the poll
- * and the safety net are two minutes, so every delivery timed below is a
- * wake-up, including one that arrives while the relay is busy publishing.
+ * An idle relay does not poll: a commit wakes it, and polling is only a slow
+ * safety net. A commit in the relay's own process wakes it directly (no
+ * NOTIFY, which would serialise commits on PostgreSQL's notification lock);
+ * one from elsewhere, or a relay locked out by another replica's, goes
+ * through NOTIFY. Here both the poll and the safety net are two minutes, so
+ * every delivery timed below is a wake-up, including one that arrives while
+ * the relay is busy publishing.
  */
-describe('outbox relay woken by NOTIFY', () => {
+describe('outbox relay woken by commits', () => {
   let pair: BackbonePair;
   let relay: OutboxRelay;
   let during: (() => Promise<void>) | undefined;
@@ -114,5 +118,82 @@ describe('outbox relay woken by NOTIFY', () => {
     await eventually(async () => secondCommitted > 0);
     const ms = await deliveredWithin(second, secondCommitted);
     expect(ms).toBeLessThan(3_000);
+  });
+
+  /** A LISTEN connection of the test's own on the relay's channel: the payloads it heard, in commit order. */
+  const listenOnChannel = async () => {
+    const heard: string[] = [];
+    const client = new Client({ connectionString: testDatabaseUrl() });
+    await client.connect();
+    client.on('notification', (n) => heard.push(n.payload ?? ''));
+    await client.query(`LISTEN "outbox_${pair.producer.schema}"`);
+    return { heard, end: () => client.end() };
+  };
+
+  it('wakes a relay of the same process without a NOTIFY', async () => {
+    const listener = await listenOnChannel();
+    try {
+      const id = randomUUID();
+      await changeStateAndEmit(pair.producer, id);
+      expect(await deliveredWithin(id, Date.now())).toBeLessThan(3_000);
+      // Notifications arrive in commit order: had the event's commit notified, its (empty) payload would come first.
+      await pair.producer.ds.query(`SELECT pg_notify($1, 'barrier')`, [`outbox_${pair.producer.schema}`]);
+      await eventually(async () => listener.heard.includes('barrier'));
+      expect(listener.heard).toEqual(['barrier']);
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it("delivers at once a commit made while another replica's relay holds the lock", async () => {
+    // Replica A: a relay no commit of this process reaches directly, only NOTIFY. While it is publishing (and
+    // so holds the schema's relay lock, past its claim), this process starts its relay (B) and an event
+    // commits here: B is woken, cannot take the lock, and must get A to look again rather than leave the
+    // event to the two-minute safety net.
+    const { producer } = pair;
+    const listener = await listenOnChannel();
+    const options = {
+      service: producer.name,
+      schema: producer.schema,
+      databaseUrl: testDatabaseUrl(),
+      notifyChannel: `outbox_${producer.schema}`,
+      pollMs: POLL_MS,
+      idlePollMs: POLL_MS,
+      batchSize: 100,
+      logger: createLogger('silent'),
+    };
+    let late = '';
+    let committedAt = 0;
+    let release = false;
+    const replicaA = new OutboxRelay(producer.ds, pair.fx.transport, {
+      ...options,
+      local: false,
+      afterPublish: async () => {
+        if (late) return;
+        late = randomUUID();
+        relay = new OutboxRelay(producer.ds, pair.fx.transport, options);
+        relay.start();
+        const heard = listener.heard.length;
+        await changeStateAndEmit(producer, late);
+        committedAt = Date.now();
+        // Hold the lock until B, locked out, has notified.
+        await eventually(async () => listener.heard.length > heard || release, 10_000, 10);
+      },
+    });
+    try {
+      // Only A may take the first event (its commit NOTIFYs: no relay of this process is running).
+      await relay.stop();
+      replicaA.start();
+      await eventually(async () => replicaA.listening);
+      const first = randomUUID();
+      await changeStateAndEmit(producer, first);
+      await deliveredWithin(first, Date.now());
+      await eventually(async () => committedAt > 0);
+      expect(await deliveredWithin(late, committedAt)).toBeLessThan(3_000);
+    } finally {
+      release = true;
+      await replicaA.stop();
+      await listener.end();
+    }
   });
 });

@@ -11,7 +11,8 @@ import {
   type EventEnvelope,
   type PayloadInit,
 } from '@trace/contracts';
-import { deferToCommit, RequestContext } from '@trace/platform';
+import { afterCommit, deferToCommit, RequestContext } from '@trace/platform';
+import { hasLocalRelay, wakeLocalRelays } from './relay';
 
 export interface OutboxEventOptions {
   /** Batch (or recall) id: the message key, so a subject's events stay in order. */
@@ -68,8 +69,13 @@ export class Outbox {
         payload: { case: eventCase, value: payload } as never,
       }),
     );
-    // Each INSERT also NOTIFYs the relay (delivered only when the transaction commits: it wakes the relay
-    // without polling), in the same statement rather than a round trip of its own.
+    // The relay must hear of the rows once they are committed, without polling. When it runs in this process
+    // (every service relays its own outbox), the commit wakes it directly; otherwise the INSERT also NOTIFYs
+    // (delivered at commit), in the same statement. Not always NOTIFY: a transaction that NOTIFYs holds
+    // PostgreSQL's one notification lock through its commit, which made concurrent commits queue one by one
+    // (backbone-throughput.ts: 1,700 → 2,400 events/s without it, and 0.15 ms of server CPU per event).
+    const channel = this.notifyChannel;
+    const wake = hasLocalRelay(channel) && afterCommit(manager, () => wakeLocalRelays(channel)) ? 'SELECT $CH::text' : "SELECT pg_notify($CH, '')";
     // Nothing in the transaction reads the row back: in a pipelined transaction it goes out with the COMMIT.
     const send = async (text: string, values: unknown[]) => {
       if (!deferToCommit(manager, text, values)) await manager.query(text, values);
@@ -77,7 +83,7 @@ export class Outbox {
     if (items.length === 1) {
       const [e] = envelopes;
       await send(
-        `WITH wake AS MATERIALIZED (SELECT pg_notify($6, ''))
+        `WITH wake AS MATERIALIZED (${wake.replace('$CH', '$6')})
          INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
          SELECT $1::uuid, $2::text, $3::text, $4::text, $5::bytea FROM wake`,
         [e.id, TOPIC_OF[items[0].eventCase], items[0].opts.subject, e.type, Buffer.from(encodeEnvelope(e)), this.notifyChannel],
@@ -87,7 +93,7 @@ export class Outbox {
       // driver escapes element by element; WITH ORDINALITY keeps the given order in the bigserial ids,
       // which is the relay's order.
       await send(
-        `WITH wake AS MATERIALIZED (SELECT pg_notify($2, ''))
+        `WITH wake AS MATERIALIZED (${wake.replace('$CH', '$2')})
          INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
          SELECT x.event_id, x.topic, x.message_key, x.event_type, decode(x.payload, 'base64')
            FROM wake,

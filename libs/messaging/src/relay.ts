@@ -19,6 +19,11 @@ export interface RelayOptions {
    */
   idlePollMs?: number;
   batchSize: number;
+  /**
+   * Whether commits of this process wake it directly (default true; their outbox INSERTs then send no
+   * NOTIFY). False stands for a relay in another process, which only NOTIFY reaches: tests of replicas.
+   */
+  local?: boolean;
   logger: Logger;
   onPublished?: (count: number) => void;
   /**
@@ -30,12 +35,27 @@ export interface RelayOptions {
 }
 
 interface OutboxSelect {
-  id: string;
+  /** Whether this pass holds the relay lock of the schema (false: another relay is at work). */
+  locked: boolean;
+  id: string | null;
   event_id: string;
   topic: string;
   message_key: string;
   event_type: string;
   payload: Buffer;
+}
+
+/** The relays of this process, by notify channel: a commit here wakes them without a NOTIFY. */
+const localRelays = new Map<string, Set<OutboxRelay>>();
+
+/** Whether a relay of this process publishes the outbox of `channel`. */
+export function hasLocalRelay(channel: string): boolean {
+  return (localRelays.get(channel)?.size ?? 0) > 0;
+}
+
+/** Wakes this process's relays of `channel` (after a commit that wrote outbox rows there). */
+export function wakeLocalRelays(channel: string): void {
+  for (const relay of localRelays.get(channel) ?? []) relay.nudge(true);
 }
 
 /**
@@ -56,6 +76,8 @@ export class OutboxRelay {
   private wake?: () => void;
   /** A wake-up arrived since the last pass began: the next pause returns at once (one arriving mid-pass is not lost). */
   private woken = false;
+  /** One of them came from a commit in this process (not a NOTIFY): see run(). */
+  private wokenLocally = false;
   private loop?: Promise<void>;
   private listener?: Client;
   private failures = 0;
@@ -69,12 +91,18 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
+    if (this.opts.local !== false) {
+      let mine = localRelays.get(this.opts.notifyChannel);
+      if (!mine) localRelays.set(this.opts.notifyChannel, (mine = new Set()));
+      mine.add(this);
+    }
     this.loop = this.run();
     void this.listen();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    localRelays.get(this.opts.notifyChannel)?.delete(this);
     this.wake?.();
     await this.loop;
     await this.listener?.end().catch(() => undefined);
@@ -86,20 +114,32 @@ export class OutboxRelay {
     return this.listener !== undefined;
   }
 
-  /** Ask for a pass now (e.g. right after a local commit). */
-  nudge(): void {
+  /** Ask for a pass now (`local`: a commit of this process wrote outbox rows). */
+  nudge(local = false): void {
     this.woken = true;
+    if (local) this.wokenLocally = true;
     this.wake?.();
   }
 
   /** Publishes everything unsent right now; returns how many rows were sent. */
   async drain(): Promise<number> {
-    let total = 0;
+    return (await this.drainPasses()).sent;
+  }
+
+  /** drain(), also telling whether a pass found the relay lock held by another relay. */
+  private async drainPasses(): Promise<{ sent: number; lockedOut: boolean }> {
+    let sent = 0;
     for (;;) {
-      const n = await this.relayOnce();
-      total += n;
-      if (n < this.opts.batchSize) return total;
+      const pass = await this.pass();
+      sent += pass.sent;
+      if (!pass.locked) return { sent, lockedOut: true };
+      if (pass.sent < this.opts.batchSize) return { sent, lockedOut: false };
     }
+  }
+
+  /** One claim → publish → mark pass; returns how many rows were sent. */
+  async relayOnce(): Promise<number> {
+    return (await this.pass()).sent;
   }
 
   /**
@@ -109,7 +149,7 @@ export class OutboxRelay {
    * no parameters, so the few values in them are literals made here (the lock
    * key quoted, the batch size and the claimed ids checked as integers).
    */
-  async relayOnce(): Promise<number> {
+  private async pass(): Promise<{ sent: number; locked: boolean }> {
     const runner = this.dataSource.createQueryRunner('master');
     const client = (await runner.connect()) as PoolClient;
     // Until COMMIT has gone through, a failure rolls the claim back (ROLLBACK outside a transaction is harmless).
@@ -118,14 +158,18 @@ export class OutboxRelay {
       const claimed = (await client.query(
         `START TRANSACTION;
          WITH lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(hashtext(${this.lockKey})) AS locked)
-         SELECT o.id, o.event_id, o.topic, o.message_key, o.event_type, o.payload FROM lock, outbox o
-          WHERE lock.locked AND o.sent_at IS NULL ORDER BY o.id LIMIT ${this.batchSize} FOR UPDATE OF o SKIP LOCKED`,
+         SELECT lock.locked, o.id, o.event_id, o.topic, o.message_key, o.event_type, o.payload
+           FROM lock LEFT JOIN LATERAL (
+                SELECT * FROM outbox WHERE lock.locked AND sent_at IS NULL ORDER BY id LIMIT ${this.batchSize} FOR UPDATE SKIP LOCKED
+           ) o ON true`,
       )) as unknown as QueryResult<OutboxSelect>[];
-      const rows = claimed[1].rows;
+      const locked = claimed[1].rows[0]?.locked === true;
+      // No row claimed comes back as one row of NULLs (the outer join keeps the lock's answer).
+      const rows = claimed[1].rows.filter((r) => r.id !== null);
       if (rows.length === 0) {
         await client.query('COMMIT');
         open = false;
-        return 0;
+        return { sent: 0, locked };
       }
       const messages: OutboundMessage[] = rows.map((r) => ({
         topic: r.topic,
@@ -143,7 +187,7 @@ export class OutboxRelay {
       );
       open = false;
       this.opts.onPublished?.(rows.length);
-      return rows.length;
+      return { sent: rows.length, locked };
     } finally {
       if (open) await client.query('ROLLBACK').catch(() => undefined);
       await runner.release();
@@ -164,12 +208,19 @@ export class OutboxRelay {
   private async run(): Promise<void> {
     let probe = false;
     while (this.running) {
+      const local = this.wokenLocally;
       this.woken = false;
+      this.wokenLocally = false;
       let sent = 0;
       try {
         // A pass nothing asked for (the safety net) first looks whether there is anything at all: one
         // statement, instead of the transaction's four, when idle.
-        sent = probe && !(await this.anyUnsent()) ? 0 : await this.drain();
+        const drained = probe && !(await this.anyUnsent()) ? { sent: 0, lockedOut: false } : await this.drainPasses();
+        sent = drained.sent;
+        // Commits in this process wake this relay directly, without a NOTIFY (which would serialise every
+        // commit on PostgreSQL's notification lock). If another replica's relay holds the lock, it may
+        // have claimed before our rows committed: one NOTIFY asks it for another pass.
+        if (drained.lockedOut && local) await this.notifyOthers();
         this.failures = 0;
       } catch (err) {
         if (!this.running) break;
@@ -186,6 +237,10 @@ export class OutboxRelay {
         probe = !(await this.pause(listening ? (this.opts.idlePollMs ?? OutboxRelay.IDLE_POLL_MS) : this.opts.pollMs)) && listening;
       } else probe = false;
     }
+  }
+
+  private async notifyOthers(): Promise<void> {
+    await this.dataSource.query('SELECT pg_notify($1, $2)', [this.opts.notifyChannel, '']);
   }
 
   private async anyUnsent(): Promise<boolean> {

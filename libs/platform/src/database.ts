@@ -1,6 +1,6 @@
-import { Query as PgQuery, type Connection as PgConnection, type PoolClient, type QueryResult } from 'pg';
+import { Client as PgClient, Query as PgQuery, type Connection as PgConnection, type PoolClient, type QueryResult } from 'pg';
 import { prepareValue } from 'pg/lib/utils';
-import { DataSource, DataSourceOptions, EntityManager, EntitySchema, MixedList } from 'typeorm';
+import { DataSource, DataSourceOptions, EntityManager, EntitySchema, MixedList, type EntitySubscriberInterface, type QueryRunner, type TransactionCommitEvent, type TransactionRollbackEvent } from 'typeorm';
 import type { Logger } from './logging';
 
 export interface ServiceDatabaseOptions {
@@ -43,11 +43,68 @@ export function createServiceDataSource(opts: ServiceDatabaseOptions): DataSourc
     applicationName: `trace-${opts.service}`,
     extra: {
       max: opts.poolSize ?? 10,
+      Client: StatementCachingClient,
       options: `-c search_path=${schema}`,
       connectionTimeoutMillis: 10_000,
     },
   };
   return new DataSource(options);
+}
+
+/** How many times a statement's text runs on a connection before it is prepared there by name. */
+const PREPARE_AFTER_USES = 2;
+/** Named statements a connection keeps at most (their plans live in its backend's memory). */
+const MAX_PREPARED_PER_CONNECTION = 400;
+
+/**
+ * A pg Client that prepares a parameterised statement by name once its text
+ * has run a couple of times on the connection, as pgjdbc does
+ * (prepareThreshold): later runs skip PostgreSQL's parse and analysis (and,
+ * once the plan cache settles, its planning), which on the write and
+ * delivery paths were most of the server's CPU per statement. Texts without
+ * parameters (START TRANSACTION, COMMIT, multi-statement scripts) stay on the
+ * simple protocol.
+ */
+export class StatementCachingClient extends PgClient {
+  private readonly statementUses = new Map<string, number | string>();
+  private prepared = 0;
+
+  /** The statement name for `text` on this connection, or '' while it stays unnamed. */
+  statementName(text: string): string {
+    const seen = this.statementUses.get(text);
+    if (typeof seen === 'string') return seen;
+    if (this.prepared >= MAX_PREPARED_PER_CONNECTION) return '';
+    const uses = (seen ?? 0) + 1;
+    if (uses < PREPARE_AFTER_USES) {
+      this.statementUses.set(text, uses);
+      return '';
+    }
+    const name = `trace_${++this.prepared}`;
+    this.statementUses.set(text, name);
+    return name;
+  }
+
+  /**
+   * Gives these texts new names: a failed pipeline may or may not have prepared them (the old names are
+   * left to the backend, a few at most).
+   */
+  forget(texts: string[]): void {
+    for (const text of texts) this.statementUses.delete(text);
+  }
+
+  override query(config: unknown, values?: unknown, callback?: unknown): never {
+    if (typeof config === 'string' && Array.isArray(values) && values.length > 0) {
+      const name = this.statementName(config);
+      if (name) {
+        const result = (super.query as (...a: unknown[]) => unknown)({ name, text: config, values }, callback);
+        // A value pg cannot serialise fails before the server sees it, and pg then closes the statement while
+        // still counting it as prepared: the text gets a new name (the caller still gets the rejection).
+        if (result instanceof Promise) result.catch((err: { code?: unknown }) => err?.code === undefined && this.forget([config]));
+        return result as never;
+      }
+    }
+    return (super.query as (...a: unknown[]) => never)(config, values, callback);
+  }
 }
 
 /**
@@ -117,6 +174,8 @@ export async function transactionStartingWith<R, T>(
 interface Step {
   text: string;
   values?: unknown[];
+  /** Prepared statement name (StatementCachingClient), or unnamed. */
+  name?: string;
 }
 
 /**
@@ -136,13 +195,20 @@ class Pipeline extends PgQuery {
     super({ text: steps.map((s) => s.text).join('; '), callback } as never);
   }
 
+  /** Statements this pipeline prepares by name: known to the connection only once it has succeeded. */
+  readonly preparing: { name: string; text: string }[] = [];
+
   override submit = (connection: PgConnection): void => {
     const con = connection as unknown as PipelineConnection;
     con.stream.cork?.();
     try {
       for (const s of this.steps) {
-        con.parse({ text: s.text, name: '', types: [] });
-        con.bind({ portal: '', statement: '', values: s.values ?? [], binary: false, valueMapper: prepareValue });
+        const name = s.name ?? '';
+        if (!name || con.parsedStatements[name] === undefined) {
+          if (name) this.preparing.push({ name, text: s.text });
+          con.parse({ text: s.text, name, types: [] });
+        }
+        con.bind({ portal: '', statement: name, values: s.values ?? [], binary: false, valueMapper: prepareValue });
         con.describe({ type: 'P', name: '' });
         con.execute({ portal: '', rows: 0 });
       }
@@ -156,6 +222,7 @@ class Pipeline extends PgQuery {
 /** The part of pg's Connection a Pipeline writes with (not in @types/pg). */
 interface PipelineConnection {
   stream: { cork?: () => void; uncork?: () => void };
+  parsedStatements: Record<string, string>;
   parse(m: { text: string; name: string; types: unknown[] }): void;
   bind(m: { portal: string; statement: string; values: unknown[]; binary: boolean; valueMapper: (v: unknown) => unknown }): void;
   describe(m: { type: 'P'; name: string }): void;
@@ -164,14 +231,22 @@ interface PipelineConnection {
 }
 
 function pipeline(client: PoolClient, steps: Step[]): Promise<QueryResult[]> {
+  if (client instanceof StatementCachingClient) {
+    for (const s of steps) if (s.values?.length) s.name = client.statementName(s.text) || undefined;
+  }
   return new Promise((resolve, reject) => {
     // Through Client#query (a submittable is queued like any query): it waits its turn on the connection.
-    client.query(
-      new Pipeline(steps, (err, results) => {
-        if (err) reject(err);
-        else resolve(Array.isArray(results) ? results : [results]);
-      }) as never,
-    );
+    const query: Pipeline = new Pipeline(steps, (err, results) => {
+      if (err) {
+        // Which of its statements were prepared before the error is unknown: they get new names.
+        if (client instanceof StatementCachingClient) client.forget(query.preparing.map((p) => p.text));
+        return reject(err);
+      }
+      const parsed = (client as unknown as { connection: PipelineConnection }).connection.parsedStatements;
+      for (const p of query.preparing) parsed[p.name] = p.text;
+      resolve(Array.isArray(results) ? results : [results]);
+    });
+    client.query(query as never);
   });
 }
 
@@ -249,5 +324,42 @@ export function deferToCommit(manager: EntityManager, text: string, values: unkn
   const deferred = (manager as Deferred)[DEFERRED];
   if (!deferred || manager.queryRunner?.isReleased) return false;
   deferred.push({ text, values });
+  return true;
+}
+
+const AFTER_COMMIT = Symbol('hooks run when the transaction commits');
+type WithHooks = { [AFTER_COMMIT]?: (() => void)[] };
+
+/** Runs the hooks of a transaction once its outermost COMMIT went through (a savepoint's release is not one). */
+const commitHooks: EntitySubscriberInterface = {
+  afterTransactionCommit({ queryRunner }: TransactionCommitEvent) {
+    if (queryRunner.isTransactionActive) return;
+    const data = queryRunner.data as WithHooks;
+    const hooks = data[AFTER_COMMIT];
+    delete data[AFTER_COMMIT];
+    for (const hook of hooks ?? []) {
+      try {
+        hook();
+      } catch {
+        // A hook only signals (wakes a relay): what committed stays committed, and the caller gets its answer.
+      }
+    }
+  },
+  afterTransactionRollback({ queryRunner }: TransactionRollbackEvent) {
+    if (!queryRunner.isTransactionActive) delete (queryRunner.data as WithHooks)[AFTER_COMMIT];
+  },
+};
+
+/**
+ * Runs `hook` (synchronously, after the fact) once the transaction `manager` belongs to has committed; not at
+ * all if it rolls back. Answers false when `manager` is not in a transaction. For signals that must not go out
+ * before the data they announce is visible, and must not cost the transaction a statement (a relay's wake-up).
+ */
+export function afterCommit(manager: EntityManager, hook: () => void): boolean {
+  const runner = manager.queryRunner as (QueryRunner & { data: WithHooks }) | undefined;
+  if (!runner?.isTransactionActive) return false;
+  const subscribers = runner.connection.subscribers as EntitySubscriberInterface[];
+  if (!subscribers.includes(commitHooks)) subscribers.push(commitHooks);
+  (runner.data[AFTER_COMMIT] ??= []).push(hook);
   return true;
 }

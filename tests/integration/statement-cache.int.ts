@@ -1,0 +1,100 @@
+import type { DataSource } from 'typeorm';
+import { createServiceDataSource, deferToCommit, initializeServiceDatabase, pipelinedTransaction } from '@trace/platform';
+import { dropSchemas, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+
+/**
+ * Every service's pool prepares a parameterised statement by name once it has
+ * run twice on a connection (StatementCachingClient), plain or pipelined. One
+ * connection here, so what it prepared is what pg_prepared_statements shows.
+ */
+describe('statements prepared per connection', () => {
+  const prefix = uniquePrefix('stmt');
+  let ds: DataSource;
+  const INSERT = 'INSERT INTO items (id, label) VALUES ($1, $2)';
+  const COUNT = 'SELECT count(*)::int AS n FROM items WHERE label = $1';
+
+  const prepared = async (): Promise<{ name: string; statement: string }[]> =>
+    ds.query(`SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'trace\\_%' ORDER BY name`);
+
+  beforeAll(async () => {
+    // One connection (and no migration run, which would want a second one).
+    ds = createServiceDataSource({ service: 'stmt', url: testDatabaseUrl(), schemaPrefix: prefix, poolSize: 1, entities: [], migrations: [], synchronize: true });
+    await initializeServiceDatabase(ds);
+    await ds.query('CREATE TABLE items (id int PRIMARY KEY, label text NOT NULL)');
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+    await dropSchemas(testDatabaseUrl(), prefix);
+  });
+
+  it('prepares a statement on its second run and reuses it after', async () => {
+    expect(await ds.query(COUNT, ['a'])).toEqual([{ n: 0 }]);
+    expect((await prepared()).map((p) => p.statement)).not.toContain(COUNT);
+    await ds.query(COUNT, ['a']);
+    await ds.query(COUNT, ['a']);
+    const mine = (await prepared()).filter((p) => p.statement === COUNT);
+    expect(mine).toHaveLength(1);
+    // The answers are the statement's, by name as before.
+    await ds.query(INSERT, [1, 'a']);
+    expect(await ds.query(COUNT, ['a'])).toEqual([{ n: 1 }]);
+  });
+
+  it('prepares the statements of pipelined transactions, and a failed one leaves the connection usable', async () => {
+    const write = (id: number) =>
+      pipelinedTransaction(ds, async (m) => {
+        await m.query(INSERT, [id, 'p']);
+        if (!deferToCommit(m, 'UPDATE items SET label = $2 WHERE id = $1', [id, 'q'])) throw new Error('not pipelined');
+      });
+    await write(10);
+    await write(11);
+    await write(12);
+    const names = (await prepared()).map((p) => p.statement);
+    expect(names).toContain(INSERT);
+    expect(names).toContain('UPDATE items SET label = $2 WHERE id = $1');
+    // A duplicate key: the pipeline fails after the statements it prepared (or not) — the next ones still work,
+    // pipelined and plain.
+    await expect(write(12)).rejects.toThrow(/duplicate key/);
+    await write(13);
+    // A statement prepared (on its second run) in the same round trip as one that fails: whether it exists on
+    // the connection is not known afterwards, and its next runs must work either way.
+    const touch = 'UPDATE items SET label = label WHERE id = $1';
+    const touchThenDuplicate = () =>
+      pipelinedTransaction(ds, async (m) => {
+        deferToCommit(m, touch, [10]);
+        await m.query(INSERT, [10, 'dup']);
+      });
+    await expect(touchThenDuplicate()).rejects.toThrow(/duplicate key/);
+    await expect(touchThenDuplicate()).rejects.toThrow(/duplicate key/);
+    for (let i = 0; i < 3; i++) await ds.query(touch, [10]);
+    await pipelinedTransaction(ds, async (m) => {
+      await m.query(touch, [10]);
+    });
+    await ds.query(INSERT, [14, 'p']);
+    expect(await ds.query(`SELECT id, label FROM items WHERE id >= 10 ORDER BY id`)).toEqual([
+      { id: 10, label: 'q' },
+      { id: 11, label: 'q' },
+      { id: 12, label: 'q' },
+      { id: 13, label: 'q' },
+      { id: 14, label: 'p' },
+    ]);
+  });
+
+  it('answers a statement that cannot be prepared with its error every time, and runs the next ones', async () => {
+    const broken = 'SELECT nope FROM items WHERE id = $1';
+    for (let i = 0; i < 3; i++) await expect(ds.query(broken, [1])).rejects.toThrow(/column "nope" does not exist/);
+    for (let i = 0; i < 3; i++) {
+      await expect(
+        pipelinedTransaction(ds, async (m) => {
+          await m.query(broken, [1]);
+        }),
+      ).rejects.toThrow(/column "nope" does not exist/);
+    }
+    expect(await ds.query(COUNT, ['p'])).toEqual([{ n: 1 }]);
+    expect((await prepared()).map((p) => p.statement)).not.toContain(broken);
+    // A value the driver cannot serialise fails before the server sees it (and pg closes the statement).
+    const unserialisable = { toPostgres: () => { throw new Error('cannot serialise'); } };
+    for (let i = 0; i < 2; i++) await expect(ds.query(COUNT, [unserialisable])).rejects.toThrow(/cannot serialise/);
+    expect(await ds.query(COUNT, ['p'])).toEqual([{ n: 1 }]);
+  });
+});
