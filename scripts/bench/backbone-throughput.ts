@@ -13,6 +13,7 @@
  * measured on.
  */
 import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import {
   EmbeddedTransport,
@@ -33,6 +34,7 @@ class BenchTables1700000000001 implements MigrationInterface {
   async up(q: QueryRunner) {
     await q.query('CREATE TABLE bench_state (id uuid PRIMARY KEY)');
     await q.query('CREATE TABLE bench_effects (id uuid PRIMARY KEY)');
+    await q.query('CREATE TABLE bench_raw (id uuid PRIMARY KEY, payload bytea NOT NULL)');
   }
   async down() {}
 }
@@ -97,13 +99,33 @@ async function main() {
     await new Promise((r) => setTimeout(r, 20));
   }
   const done = Date.now();
+  // The baseline, in the same run: as many plain autocommit INSERTs of a row of the same size (no outbox,
+  // no relay, no consumer), from a bare pg pool at the same concurrency: the database's own rate.
+  const raw = new Pool({ connectionString: url, max: concurrency, options: `-c search_path=${schema}` });
+  const payload = Buffer.alloc(200, 7);
+  let rawNext = 0;
+  const rawStarted = Date.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (rawNext < total) {
+        rawNext++;
+        await raw.query('INSERT INTO bench_raw (id, payload) VALUES ($1, $2)', [randomUUID(), payload]);
+      }
+    }),
+  );
+  const rawSeconds = (Date.now() - rawStarted) / 1000;
+  await raw.end();
+  const eventsPerSecond = Math.round(total / ((done - started) / 1000));
+  const baselinePerSecond = Math.round(total / rawSeconds);
   console.log(
     JSON.stringify({
       mode,
       events: total,
       writeSeconds: (written - started) / 1000,
       endToEndSeconds: (done - started) / 1000,
-      eventsPerSecond: Math.round(total / ((done - started) / 1000)),
+      eventsPerSecond,
+      plainInsertsPerSecond: baselinePerSecond,
+      ratio: Number((eventsPerSecond / baselinePerSecond).toFixed(2)),
     }),
   );
   await relay.stop();

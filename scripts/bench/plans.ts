@@ -35,7 +35,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Client } from 'pg';
+import { Client, escapeLiteral } from 'pg';
+import { prepareValue } from 'pg/lib/utils';
+import { CUSTOM_PLAN } from '@trace/platform';
 import { dropSchemas, freePort, ServiceProcess, uniquePrefix } from '@trace/testing';
 
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
@@ -204,7 +206,8 @@ export function splitStatements(text: string): string[] {
   return out.map((s) => s.trim()).filter(Boolean);
 }
 
-const DATA = /^(select|insert|update|delete|with)\b/i;
+/** A data statement, after any leading comment (CUSTOM_PLAN). */
+const DATA = /^(\/\*.*?\*\/\s*)*(select|insert|update|delete|with)\b/is;
 
 /** A recorded text as its data statements: a simple-protocol text ("START …; WITH …; COMMIT") has several, and no parameters. */
 function dataStatements(r: Recorded): Recorded[] {
@@ -369,6 +372,34 @@ async function grow(db: Client, schema: string, table: string, target: number): 
   return null;
 }
 
+/**
+ * The plan PostgreSQL may settle on for a prepared statement: the pools prepare every parameterised
+ * statement by name (StatementCachingClient), and after five runs PostgreSQL may plan it once for any
+ * parameters (a generic plan) if that looks no dearer than planning each run. A generic plan knows no values
+ * (a partial index whose predicate needs one, a value's selectivity), so it is checked at the largest size too.
+ * PostgreSQL 15 has no EXPLAIN (GENERIC_PLAN): the statement is PREPAREd and EXPLAINed through EXECUTE with
+ * plan_cache_mode forced, each parameter cast to the type PREPARE inferred for it.
+ */
+async function genericPlan(db: Client, text: string, params: unknown[]): Promise<Access[] | string> {
+  try {
+    await db.query('DEALLOCATE ALL');
+    await db.query(`PREPARE plans_generic AS ${text}`);
+    const [{ types }] = (await db.query<{ types: string[] }>(`SELECT parameter_types::text[] AS types FROM pg_prepared_statements WHERE name = 'plans_generic'`)).rows;
+    await db.query('SET plan_cache_mode = force_generic_plan');
+    // EXECUTE inside EXPLAIN takes no protocol parameters: the values go in as literals, in pg's text form.
+    const args = types.map((t, i) => {
+      const v = prepareValue(params[i]) as string | Buffer | null;
+      return `${v === null ? 'NULL' : escapeLiteral(Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : String(v))}::${t}`;
+    });
+    const r = await db.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON, VERBOSE) EXECUTE plans_generic(${args.join(', ')})`);
+    return accesses(r.rows[0]['QUERY PLAN'][0].Plan);
+  } catch (err) {
+    return `not explained: ${(err as Error).message}`;
+  } finally {
+    await db.query('RESET plan_cache_mode; DEALLOCATE ALL');
+  }
+}
+
 async function main(): Promise<void> {
   const prefix = uniquePrefix('benchplans');
   const file = join(mkdtempSync(join(tmpdir(), 'plans-')), 'statements.json');
@@ -406,6 +437,8 @@ async function main(): Promise<void> {
     ).rows;
 
     const results = new Map<Recorded, { size: number; access: Access[] | string }[]>();
+    /** The generic plan of each parameterised statement (at the largest size): see genericPlan. */
+    const generic = new Map<Recorded, Access[] | string>();
     const notGrown = new Map<string, string>();
     const explainAll = async (size: number) => {
       for (const s of statements) {
@@ -417,6 +450,8 @@ async function main(): Promise<void> {
             const params = s.params.map((p) => (p && typeof p === 'object' ? Buffer.from(p.base64, 'base64') : p));
             const r = await db.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON, VERBOSE) ${s.text}`, params);
             access = accesses(r.rows[0]['QUERY PLAN'][0].Plan);
+            // Statements marked CUSTOM_PLAN are never prepared: PostgreSQL plans them with their values every time.
+            if (size === SIZES[SIZES.length - 1] && params.length > 0 && !s.text.includes(CUSTOM_PLAN)) generic.set(s, await genericPlan(db, s.text, params));
           } catch (err) {
             access = `not explained: ${(err as Error).message}`;
           }
@@ -460,15 +495,26 @@ async function main(): Promise<void> {
     const short = (s: Recorded) => `${s.schema.slice(prefix.length)}: ${s.text.replace(/\s+/g, ' ').trim().slice(0, 140)}`;
     const shortRelation = (r: string) => (r.startsWith(prefix) ? r.slice(prefix.length) : r);
     log('');
-    log('| statement (schema: text) | calls | as the workload left them | ' + SIZES.map((n) => `${n.toLocaleString('en')} rows`).join(' | ') + ' |');
-    log('|---|---|---|' + SIZES.map(() => '---').join('|') + '|');
-    for (const [s, list] of results) {
-      const cells = list.map(({ access }) =>
-        typeof access === 'string'
+    log(
+      '| statement (schema: text) | calls | as the workload left them | ' +
+        SIZES.map((n) => `${n.toLocaleString('en')} rows`).join(' | ') +
+        ` | generic plan, ${largest.toLocaleString('en')} rows |`,
+    );
+    log('|---|---|---|' + SIZES.map(() => '---').join('|') + '|---|');
+    const cell = (access: Access[] | string | undefined) =>
+      access === undefined
+        ? '—'
+        : typeof access === 'string'
           ? access.slice(0, 60)
-          : [...new Set(access.map((a) => `${shortRelation(a.relation)}: ${a.how}${a.selectiveSeqScan ? ' (filter)' : ''}`))].join('; ') || 'no table',
-      );
+          : [...new Set(access.map((a) => `${shortRelation(a.relation)}: ${a.how}${a.selectiveSeqScan ? ' (filter)' : ''}`))].join('; ') || 'no table';
+    const genericGrowing: string[] = [];
+    const genericUnexplained: string[] = [];
+    for (const [s, list] of results) {
+      const cells = [...list.map(({ access }) => cell(access)), cell(generic.get(s))];
       log(`| \`${short(s).replace(/\|/g, '\\|')}\` | ${s.calls} | ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
+      const g = generic.get(s);
+      if (typeof g === 'string') genericUnexplained.push(`${short(s)} — ${g}`);
+      else if (g?.some(grows)) genericGrowing.push(short(s));
       const last = list.find((l) => l.size === largest)?.access;
       if (typeof last === 'string') {
         unexplained.push(`${short(s)} — ${last}`);
@@ -486,6 +532,9 @@ async function main(): Promise<void> {
     for (const g of growing) log(`  GROWS  ${g}`);
     log(`Reading a whole table by design (a Seq Scan without filter or join; start-up loads and the like): ${whole.length}`);
     for (const w of whole) log(`  WHOLE  ${w}`);
+    log(`Generic plans (what a prepared statement may settle on): ${generic.size - genericUnexplained.length} explained, ${genericGrowing.length} with a filtering Seq Scan on a table of ≥ ${LARGE.toLocaleString('en')} rows:`);
+    for (const g of genericGrowing) log(`  GROWS (generic)  ${g}`);
+    for (const u of genericUnexplained) log(`  SKIP (generic)   ${u}`);
     if (unexplained.length) log(`Not explained (${unexplained.length}):`);
     for (const u of unexplained) log(`  SKIP   ${u}`);
     if (notGrown.size) log(`Tables not grown (${notGrown.size}):`);

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { createServiceDataSource, deferToCommit, initializeServiceDatabase, pipelinedTransaction } from '@trace/platform';
+import { createServiceDataSource, CUSTOM_PLAN, deferToCommit, initializeServiceDatabase, pipelinedTransaction } from '@trace/platform';
 import { dropSchemas, testDatabaseUrl, uniquePrefix } from '@trace/testing';
 
 /**
@@ -38,6 +38,13 @@ describe('statements prepared per connection', () => {
     // The answers are the statement's, by name as before.
     await ds.query(INSERT, [1, 'a']);
     expect(await ds.query(COUNT, ['a'])).toEqual([{ n: 1 }]);
+  });
+
+  it('leaves a statement marked CUSTOM_PLAN unprepared, planned with its values every run', async () => {
+    const marked = `${CUSTOM_PLAN} SELECT count(*)::int AS n FROM items WHERE ($1::text IS NULL OR label = $1)`;
+    for (let i = 0; i < 3; i++) expect(await ds.query(marked, ['a'])).toEqual([{ n: 1 }]);
+    expect((await prepared()).map((p) => p.statement)).not.toContain(marked);
+    expect((await prepared()).map((p) => p.statement)).toContain(COUNT);
   });
 
   it('prepares the statements of pipelined transactions, and a failed one leaves the connection usable', async () => {

@@ -51,6 +51,13 @@ export function createServiceDataSource(opts: ServiceDatabaseOptions): DataSourc
   return new DataSource(options);
 }
 
+/**
+ * Put in a statement's text, keeps it from being prepared (planned anew for every run, with its values):
+ * for the few statements whose generic plan reads a whole table where the values would have let an index
+ * do (optional filters, arrays of pairs joined in): scripts/bench/plans.ts lists generic plans that grow.
+ */
+export const CUSTOM_PLAN = '/* custom plan */';
+
 /** How many times a statement's text runs on a connection before it is prepared there by name. */
 const PREPARE_AFTER_USES = 2;
 /** Named statements a connection keeps at most (their plans live in its backend's memory). */
@@ -73,6 +80,7 @@ export class StatementCachingClient extends PgClient {
   statementName(text: string): string {
     const seen = this.statementUses.get(text);
     if (typeof seen === 'string') return seen;
+    if (text.includes(CUSTOM_PLAN)) return '';
     if (this.prepared >= MAX_PREPARED_PER_CONNECTION) return '';
     const uses = (seen ?? 0) + 1;
     if (uses < PREPARE_AFTER_USES) {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Request, Response } from 'express';
-import { listPage, notFound, sqlFromMicros, sqlMicros, type ListQuery } from '@trace/platform';
+import { CUSTOM_PLAN, listPage, notFound, sqlFromMicros, sqlMicros, type ListQuery } from '@trace/platform';
 
 /** Open until resolved; then the resolution: cleared (re-test or decision), recalled, dismissed. */
 export const CASE_STATUSES = ['open', 'cleared', 'recalled', 'dismissed'] as const;
@@ -76,7 +76,8 @@ export class CaseQuery {
   /** Newest first; the cursor is the last case's (openedAt, id). */
   async list(q: ListQuery<'status'>, http?: { req: Request; res: Response }) {
     const rows = (await this.dataSource.query(
-      `SELECT *, ${sqlMicros('opened_at')} AS sort_at FROM cases WHERE ($1::text IS NULL OR status = $1)
+      // Planned with its values each time: the generic plan cannot use the status index for an optional filter.
+      `${CUSTOM_PLAN} SELECT *, ${sqlMicros('opened_at')} AS sort_at FROM cases WHERE ($1::text IS NULL OR status = $1)
           AND ($3::text IS NULL OR (opened_at, id) < (${sqlFromMicros('$3')}, $4::uuid))
         ORDER BY opened_at DESC, id DESC LIMIT $2`,
       [q.filters.status ?? null, q.limit + 1, q.after?.[0] ?? null, q.after?.[1] ?? null],

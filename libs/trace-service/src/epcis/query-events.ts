@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Directory, Principal } from '@trace/platform';
+import { CUSTOM_PLAN, type Directory, type Principal } from '@trace/platform';
 import type { EventRow } from '../rows';
 import type { DomainQuery, QueriedEvent } from './contract';
 import { isUuid } from '@trace/trace-chain';
@@ -60,7 +60,8 @@ export async function queryEvents(ds: DataSource, directory: Directory | undefin
   const rows = (await ds.query(
     // One level: DISTINCT ON's own order is the page's, so the LIMIT sits on it and the plan walks the
     // record_time index (an incremental sort within a time) instead of sorting every event for one page.
-    `SELECT DISTINCT ON (e.record_time, ${key}) e.*, ${key} AS sort_key, b.gtin, b.lot, b.attributes AS batch_attributes, h.epcis_hash AS native_hash,
+    // Planned with its values each time: the generic plan joins the EPC pairs against every batch.
+    `${CUSTOM_PLAN} SELECT DISTINCT ON (e.record_time, ${key}) e.*, ${key} AS sort_key, b.gtin, b.lot, b.attributes AS batch_attributes, h.epcis_hash AS native_hash,
             to_char(e.record_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS record_time_us,
             EXISTS (SELECT 1 FROM trace_events d WHERE e.epcis_hash IS NOT NULL AND d.epcis_hash = e.epcis_hash AND d.epcis_error) AS declared
        FROM trace_events e JOIN batches b ON b.id = e.batch_id LEFT JOIN native_event_hashes h ON h.event_id = e.id
