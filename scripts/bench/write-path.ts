@@ -164,7 +164,8 @@ async function main() {
                         event_time timestamptz NOT NULL, content jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
     await setup.query(`CREATE INDEX ON "${prefix}bench".plain_rows (batch_id)`);
     await setup.end();
-    for (let i = 0; i < Math.max(...CONCURRENCY); i++) {
+    // The warm-up drives 4 clients whatever BENCH_CONCURRENCY says.
+    for (let i = 0; i < Math.max(4, ...CONCURRENCY); i++) {
       const c = new Client({ connectionString: testDatabaseUrl() });
       await c.connect();
       plain.push(c);

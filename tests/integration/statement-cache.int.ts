@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { createServiceDataSource, CUSTOM_PLAN, deferToCommit, initializeServiceDatabase, pipelinedTransaction } from '@trace/platform';
+import { createServiceDataSource, CUSTOM_PLAN, deferToCommit, initializeServiceDatabase, pipelinedTransaction, readAlongWithNext } from '@trace/platform';
 import { dropSchemas, testDatabaseUrl, uniquePrefix } from '@trace/testing';
 
 /**
@@ -103,5 +103,38 @@ describe('statements prepared per connection', () => {
     const unserialisable = { toPostgres: () => { throw new Error('cannot serialise'); } };
     for (let i = 0; i < 2; i++) await expect(ds.query(COUNT, [unserialisable])).rejects.toThrow(/cannot serialise/);
     expect(await ds.query(COUNT, ['p'])).toEqual([{ n: 1 }]);
+  });
+
+  it('sends a read along with the next statement of a pipelined transaction, and fails it with that statement', async () => {
+    const trips: string[] = [];
+    const [client] = (ds.driver as unknown as { master: { _clients: { query: (...a: unknown[]) => unknown }[] } }).master._clients;
+    const query = client.query;
+    client.query = function (this: unknown, ...args: unknown[]) {
+      const first = args[0] as { steps?: { text: string }[] } | string;
+      trips.push(typeof first === 'string' ? first : (first.steps ?? []).map((st) => st.text).join('; '));
+      return query.apply(this, args);
+    };
+    try {
+      const read = await pipelinedTransaction(ds, async (m) => {
+        const along = readAlongWithNext<{ n: number }>(m, COUNT, ['q']);
+        expect(along).toBeDefined();
+        await m.query('SELECT id FROM items WHERE id = $1 FOR UPDATE', [10]);
+        return along;
+      });
+      expect(read).toEqual([{ n: 4 }]);
+      expect(trips).toEqual([`START TRANSACTION; SELECT id FROM items WHERE id = $1 FOR UPDATE; ${COUNT}`, 'COMMIT']);
+      // Outside a pipelined transaction there is nothing to ride along with.
+      expect(readAlongWithNext(ds.manager, COUNT, ['q'])).toBeUndefined();
+      let along: Promise<unknown> | undefined;
+      await expect(
+        pipelinedTransaction(ds, async (m) => {
+          along = readAlongWithNext(m, COUNT, ['q']);
+          await m.query('SELECT nope FROM items WHERE id = $1', [10]);
+        }),
+      ).rejects.toThrow(/column "nope" does not exist/);
+      await expect(along).rejects.toThrow(/column "nope" does not exist/);
+    } finally {
+      client.query = query;
+    }
   });
 });

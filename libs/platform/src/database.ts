@@ -259,7 +259,13 @@ function pipeline(client: PoolClient, steps: Step[]): Promise<QueryResult[]> {
 }
 
 const DEFERRED = Symbol('statements sent with the COMMIT');
-type Deferred = { [DEFERRED]?: Step[] };
+const ALONG = Symbol('statements sent right after the next one');
+/** A statement riding along with the transaction's next one (readAlongWithNext), and who waits for its rows. */
+interface Along {
+  step: Step;
+  settle: (result: QueryResult | undefined, err?: unknown) => void;
+}
+type Deferred = { [DEFERRED]?: Step[]; [ALONG]?: Along[] };
 
 /**
  * Like `dataSource.transaction(work)`, in two round trips fewer: the
@@ -279,16 +285,31 @@ export async function pipelinedTransaction<T>(dataSource: DataSource, work: (man
   let startPending = true;
   const plain = client.query;
   // Only while this transaction runs: TypeORM sends every statement through client.query(text, values).
+  const along: Along[] = [];
   client.query = ((text: unknown, values?: unknown[]) => {
     if (typeof text !== 'string') return (plain as (...a: unknown[]) => unknown).call(client, text, values);
     const steps: Step[] = [];
     if (startPending) steps.push({ text: 'START TRANSACTION' });
     startPending = false;
-    // A statement after deferred ones: they go first, in order, in the same round trip.
+    // A statement after deferred ones: they go first, in order, in the same round trip; reads waiting for
+    // the next statement go right after it.
     steps.push(...deferred.splice(0), { text, values });
-    return pipeline(client, steps).then((results) => results[results.length - 1]);
+    const main = steps.length - 1;
+    const riding = along.splice(0);
+    steps.push(...riding.map((a) => a.step));
+    return pipeline(client, steps).then(
+      (results) => {
+        riding.forEach((a, i) => a.settle(results[main + 1 + i]));
+        return results[main];
+      },
+      (err) => {
+        for (const a of riding) a.settle(undefined, err);
+        throw err;
+      },
+    );
   }) as PoolClient['query'];
   (runner.manager as Deferred)[DEFERRED] = deferred;
+  (runner.manager as Deferred)[ALONG] = along;
   try {
     await runner.broadcaster.broadcast('BeforeTransactionStart');
     Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
@@ -307,6 +328,8 @@ export async function pipelinedTransaction<T>(dataSource: DataSource, work: (man
       return out;
     }
     await runner.broadcaster.broadcast('BeforeTransactionCommit');
+    // Reads nobody sent a statement after: nobody waits for them any more (they would only be answered).
+    for (const a of along.splice(0)) a.settle(undefined, new Error('the transaction committed before the statement was sent'));
     const steps = [...(startPending ? [{ text: 'START TRANSACTION' }] : []), ...deferred.splice(0), { text: 'COMMIT' }];
     startPending = false;
     await pipeline(client, steps);
@@ -321,6 +344,23 @@ export async function pipelinedTransaction<T>(dataSource: DataSource, work: (man
     if (client.query !== plain) client.query = plain;
     await runner.release();
   }
+}
+
+/**
+ * Sends a read in the same round trip as the next statement of `manager`'s pipelined transaction, right after
+ * it (so under the row locks that statement takes), and answers its rows when that round trip is back;
+ * undefined when the manager's transaction is not a pipelined one (the caller reads as usual). If the
+ * statement before it fails, so does the read; a caller that never awaits it (it refused the request after
+ * that statement) leaves nothing pending.
+ */
+export function readAlongWithNext<R>(manager: EntityManager, text: string, values: unknown[]): Promise<R[]> | undefined {
+  const along = (manager as Deferred)[ALONG];
+  if (!along || manager.queryRunner?.isReleased) return undefined;
+  const rows = new Promise<R[]>((resolve, reject) =>
+    along.push({ step: { text, values }, settle: (result, err) => (err !== undefined || !result ? reject(err) : resolve(result.rows as R[])) }),
+  );
+  rows.catch(() => undefined);
+  return rows;
 }
 
 /**

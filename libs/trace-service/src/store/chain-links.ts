@@ -5,7 +5,7 @@ import type { Outbox, OutboxItem } from '@trace/messaging';
 import { HASH_VERSION, nextLink, type ChainLink, type HashVersion, type Holding, type ShownFields, type Transition } from '@trace/trace-chain';
 import { DOMAIN_ENUM, type DomainName } from '../domains';
 import { INSERT_NATIVE_HASHES, nativeHashOf } from '../epcis/native-hashes';
-import type { Directory } from '@trace/platform';
+import { deferToCommit, type Directory } from '@trace/platform';
 import type { BatchRow, EventRow } from '../rows';
 import { addCustody, chainHeadUpdate, insertBatchesCtes, setChainHeads, type ChainHead, type NewBatch } from './batches';
 
@@ -42,7 +42,7 @@ export async function appendChainEvent(
   after: Transition,
   /** Where the event's location is found (its GLN names it in the event's native hash). */
   directory: Directory | undefined,
-): Promise<EventRow> {
+): Promise<AppendedLink> {
   const [row] = await storeChainEvents(m, outbox, domain, [{ batch, event: e, after }], true, directory);
   return row;
 }
@@ -205,15 +205,18 @@ export async function insertBatchesWithLinks(m: EntityManager, batches: readonly
  * One batch's new link and its new head in one round trip (a data-modifying
  * CTE: both or neither, under the row lock the caller holds).
  */
-async function insertLinkAndHead(m: EntityManager, link: LinkRow, head: ChainHead): Promise<EventRow[]> {
+async function insertLinkAndHead(m: EntityManager, link: LinkRow, head: ChainHead): Promise<AppendedLink[]> {
   const update = chainHeadUpdate(head, 4);
-  return m.query(`WITH link AS (${INSERT_LINKS} RETURNING *), head AS (${update.sql}), ${INSERT_NATIVE_HASHES} SELECT * FROM link`, [
-    JSON.stringify([link]),
-    null,
-    null,
-    ...update.params,
-  ]) as Promise<EventRow[]>;
+  const text = `WITH link AS (${INSERT_LINKS} RETURNING *), head AS (${update.sql}), ${INSERT_NATIVE_HASHES} SELECT * FROM link`;
+  const params = [JSON.stringify([link]), null, null, ...update.params];
+  // Everything the caller gets back was decided here (ids, seq, hashes, times): in a pipelined transaction the
+  // link goes out with the next statement or the COMMIT, not in a round trip of its own.
+  if (deferToCommit(m, text, params)) return [{ ...link, event_time: new Date(link.event_time) } as AppendedLink];
+  return m.query(text, params) as Promise<EventRow[]>;
 }
+
+/** A link as appended for its caller: the stored row but the time PostgreSQL records it at. */
+export type AppendedLink = Omit<EventRow, 'record_time'>;
 
 /**
  * Appends one link to each of many batches' chains in a handful of
@@ -235,7 +238,7 @@ export async function appendChainEvents(
 }
 
 /** appendChainEvents, and the stored rows when `returning` (one event answered to its caller). */
-async function storeChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[], returning: true, directory: Directory | undefined): Promise<EventRow[]>;
+async function storeChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[], returning: true, directory: Directory | undefined): Promise<AppendedLink[]>;
 async function storeChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[], returning: false, directory: Directory | undefined): Promise<Pick<EventRow, 'id'>[]>;
 async function storeChainEvents(
   m: EntityManager,
@@ -244,7 +247,7 @@ async function storeChainEvents(
   appends: readonly ChainAppend[],
   returning: boolean,
   directory: Directory | undefined,
-): Promise<Pick<EventRow, 'id'>[] | EventRow[]> {
+): Promise<Pick<EventRow, 'id'>[] | AppendedLink[]> {
   if (appends.length === 0) return [];
   if (new Set(appends.map((a) => a.batch.id)).size !== appends.length) {
     // Two links on one batch in one statement would both claim the same seq.
@@ -283,7 +286,7 @@ async function storeChainEvents(
     quantity: a.after.quantity,
     location: links[i].locationAfter,
   }));
-  let rows: EventRow[];
+  let rows: AppendedLink[];
   if (appends.length === 1) {
     rows = await insertLinkAndHead(m, linkRows[0], heads[0]);
   } else {

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { readAlongWithNext } from '@trace/platform';
 import type { Holding, MovementResult } from '@trace/trace-chain';
 
 interface HoldingRow {
@@ -53,13 +54,17 @@ export class HoldingsStore {
    * read() and gone() in one round trip: the holdings come with what each
    * organisation took out of the batch or lost, whose sum is what left it.
    */
-  static async readWithGone(m: EntityManager, batchId: string): Promise<{ holdings: Holding[]; gone: number }> {
-    // Summed by PostgreSQL (numeric), as gone() does: not in floating point here.
-    const rows = (await m.query(
-      'SELECT org_id, quantity, in_transit, received, sum(taken + lost) OVER () AS gone FROM batch_holdings WHERE batch_id = $1 ORDER BY org_id',
-      [batchId],
-    )) as (HoldingRow & { gone: string })[];
-    return { holdings: rows.map(toHolding), gone: rows.length ? Number(rows[0].gone) : 0 };
+  static async readWithGone(m: EntityManager, batchId: string): Promise<HoldingsWithGone> {
+    return holdingsWithGone((await m.query(READ_WITH_GONE, [batchId])) as (HoldingRow & { gone: string })[]);
+  }
+
+  /**
+   * readWithGone() sent with the transaction's next statement, right after it (readAlongWithNext): the
+   * statement that locks the batch row, so the holdings are read under that lock without a round trip of
+   * their own. Undefined outside a pipelined transaction.
+   */
+  static readWithGoneAlongWithNext(m: EntityManager, batchId: string): Promise<HoldingsWithGone> | undefined {
+    return readAlongWithNext<HoldingRow & { gone: string }>(m, READ_WITH_GONE, [batchId])?.then(holdingsWithGone);
   }
 
   /** Holdings of many batches (lists, views). */
@@ -242,4 +247,17 @@ export class HoldingsStore {
  */
 export function readHoldings(m: EntityManager, batchId: string): Promise<Holding[]> {
   return HoldingsStore.read(m, batchId);
+}
+
+/** A batch's holdings and what left it (taken out or lost, summed). */
+export interface HoldingsWithGone {
+  holdings: Holding[];
+  gone: number;
+}
+
+// Summed by PostgreSQL (numeric), as gone() does: not in floating point here.
+const READ_WITH_GONE = 'SELECT org_id, quantity, in_transit, received, sum(taken + lost) OVER () AS gone FROM batch_holdings WHERE batch_id = $1 ORDER BY org_id';
+
+function holdingsWithGone(rows: (HoldingRow & { gone: string })[]): HoldingsWithGone {
+  return { holdings: rows.map(toHolding), gone: rows.length ? Number(rows[0].gone) : 0 };
 }

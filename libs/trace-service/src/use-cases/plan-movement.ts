@@ -11,7 +11,7 @@ import {
   type Refusal,
   type Transition,
 } from '@trace/trace-chain';
-import { HoldingsStore } from '../store';
+import { HoldingsStore, type HoldingsWithGone } from '../store';
 import type { BatchRow } from '../rows';
 
 /** Steps whose quantity moves or takes goods; on any other step a quantity is only recorded. */
@@ -77,8 +77,14 @@ export function decideMovement(batch: BatchRow, facts: MovementFacts, e: Propose
 }
 
 /** decideMovement on the facts read from the store, in the caller's transaction (which holds the batch row lock). */
-export async function planMovement(m: EntityManager, batch: BatchRow, e: ProposedMovement): Promise<PlannedMovement | Refusal> {
-  const { holdings, gone } = await HoldingsStore.readWithGone(m, batch.id);
+export async function planMovement(
+  m: EntityManager,
+  batch: BatchRow,
+  e: ProposedMovement,
+  /** The holdings already on their way (HoldingsStore.readWithGoneAlongWithNext, sent with the batch's lock). */
+  read?: Promise<HoldingsWithGone>,
+): Promise<PlannedMovement | Refusal> {
+  const { holdings, gone } = await (read ?? HoldingsStore.readWithGone(m, batch.id));
   const needsShipments = e.bizStep === 'void_shipping' || (e.bizStep === 'shipping' && e.disposition === 'returned');
   const shipments = needsShipments ? await HoldingsStore.shipments(m, batch.id) : [];
   return decideMovement(batch, { holdings, shipments, gone }, e);

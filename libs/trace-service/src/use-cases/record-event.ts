@@ -27,6 +27,8 @@ export async function recordEvent(core: TraceCore, id: string, dto: RecordEventD
   return pipelinedTransaction(core.dataSource, async (m) => {
     // Existence first: another organisation's batch must not be probed through validation answers.
     // Seeing it and locking its chain head (so two writers cannot fork the chain) are one statement.
+    // The batch's holdings go out in the same round trip, read right after the lock is taken.
+    const holdings = HoldingsStore.readWithGoneAlongWithNext(m, id);
     const batch = await visibleBatchRow(core, id, principal, m, true);
     if (['commissioning', 'transforming'].includes(dto.bizStep)) {
       throw unprocessable('biz-step', `${dto.bizStep} is recorded by registering a batch (with inputs for a transformation)`);
@@ -50,7 +52,7 @@ export async function recordEvent(core: TraceCore, id: string, dto: RecordEventD
       actorOrgId: principal.orgId,
       toOrgId: dto.toOrgId,
       quantity: dto.quantity?.value,
-    });
+    }, holdings);
     if ('rule' in planned) throw refusalError(planned);
     const { result, after } = planned;
     const state = {
