@@ -34,7 +34,7 @@ import { assertTestDatabase } from '@trace/testing';
 
 /** LineageModule's FSMA export asks DIRECTORY for names (the gateway in production); traces never do, so an empty one. */
 @Global()
-@Module({ providers: [{ provide: DIRECTORY, useValue: { organisation: async () => undefined, location: async () => undefined } satisfies Directory }], exports: [DIRECTORY] })
+@Module({ providers: [{ provide: DIRECTORY, useValue: { organisation: async () => undefined, location: async () => undefined, organisationByGln: async () => undefined } satisfies Directory }], exports: [DIRECTORY] })
 class NoDirectoryModule {}
 
 setFlagsFromString('--expose-gc');

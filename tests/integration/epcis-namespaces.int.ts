@@ -220,6 +220,7 @@ describe('EPCIS namespaces: kept, declared, renamed on a clash; answers and expo
     const internal = async (domain: string, id: string) => [
       id,
       maker.id,
+      maker.locations.factory as string,
       ...(await t.query<{ id: string }>(`SELECT id FROM "${t.prefix}${domain}".trace_events WHERE batch_id = $1`, [id])).map((r) => r.id),
     ];
     for (const [domain, id] of [['agri', grain.body.id], ['food', captured.id]]) {

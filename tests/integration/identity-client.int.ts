@@ -65,6 +65,18 @@ describe('identity: Directory over HTTP (internal endpoints)', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('finds an organisation by its party GLN (capture reads a PGLN receiver by it); an unknown or malformed GLN is "not found"', async () => {
+    const withGln = (await t.as('platform', 'admin').post('/v1/orgs', { name: 'Riverside Mill', kind: 'processor', gln: '4012345000092' })).body;
+    expect(withGln).toMatchObject({ gln: '4012345000092' });
+    calls.length = 0;
+    const directory = new HttpDirectory({ baseUrl: t.url, credentials: new ServiceCredentials(TEST_JWT_SECRET), service: 'agri', fetch: countingFetch });
+    expect(await directory.organisationByGln('4012345000092')).toEqual({ id: withGln.id, name: 'Riverside Mill', kind: 'processor', gln: '4012345000092' });
+    expect(await directory.organisation(withGln.id)).toEqual({ id: withGln.id, name: 'Riverside Mill', kind: 'processor', gln: '4012345000092' });
+    expect(await directory.organisationByGln('4012345000092')).toMatchObject({ id: withGln.id });
+    expect(calls).toHaveLength(2);
+    for (const gln of ['9506000134352', '401234500009', '../../v1/orgs']) expect(await directory.organisationByGln(gln)).toBeUndefined();
+  });
+
   it('a gateway that does not answer is a 503 for the caller, not "not found"', async () => {
     const directory = new HttpDirectory({ baseUrl: 'http://127.0.0.1:9', credentials: new ServiceCredentials(TEST_JWT_SECRET), service: 'agri' });
     await expect(directory.location(locationId)).rejects.toMatchObject({ status: 503, rule: 'identity-unavailable' });

@@ -354,6 +354,49 @@ describe('identity: tokens, organisations, clients, locations (embedded app, rea
     });
   });
 
+  describe('party GLN of an organisation', () => {
+    it('is optional, validated (13 digits, GS1 check digit), unique, and shown; invalid ones are 400 and a taken one 409, as problem+json', async () => {
+      const name = `GLN Mill ${Math.random().toString(36).slice(2, 8)}`;
+      const created = await admin.post('/v1/orgs', { name, kind: 'processor', gln: '4012345000108' });
+      expect([created.status, created.body]).toEqual([201, { id: expect.any(String), name, kind: 'processor', gln: '4012345000108' }]);
+      expect((await admin.get(`/v1/orgs/${created.body.id}`)).body).toEqual(created.body);
+      const directory = t.app.get<Directory>(DIRECTORY);
+      expect(await directory.organisationByGln('4012345000108')).toEqual({ id: created.body.id, name, kind: 'processor', gln: '4012345000108' });
+      expect(await directory.organisation(created.body.id)).toEqual({ id: created.body.id, name, kind: 'processor', gln: '4012345000108' });
+      for (const [gln, message] of [
+        ['4012345000109', 'check digit'],
+        ['401234500010', '13 digits'],
+        ['40123450001080', '13 digits'],
+        ['401234500010x', '13 digits'],
+      ] as const) {
+        const r = await admin.post('/v1/orgs', { name: `${name} ${gln}`, kind: 'processor', gln });
+        expect({ gln, status: r.status, type: r.body.type, ct: r.headers.get('content-type') }).toEqual({ gln, status: 400, type: problem('gln'), ct: expect.stringMatching(/application\/problem\+json/) });
+        expect(r.body.errors).toEqual([{ field: 'gln', message: expect.stringContaining(message) }]);
+      }
+      const notString = await admin.post('/v1/orgs', { name: `${name} n`, kind: 'processor', gln: 4012345000108 });
+      expect([notString.status, notString.headers.get('content-type')]).toEqual([400, expect.stringMatching(/problem\+json/)]);
+      const taken = await admin.post('/v1/orgs', { name: `${name} twin`, kind: 'distributor', gln: '4012345000108' });
+      expect({ status: taken.status, type: taken.body.type, existingOrgId: taken.body.existingOrgId, ct: taken.headers.get('content-type') }).toEqual({
+        status: 409,
+        type: problem('organisation-gln-taken'),
+        existingOrgId: created.body.id,
+        ct: expect.stringMatching(/problem\+json/),
+      });
+      // Nothing was created by the refused ones; without a GLN an organisation answers as before (no gln field).
+      expect(await t.query(`SELECT count(*)::int AS n FROM ${t.prefix}gateway.organisations WHERE name LIKE $1`, [`${name}%`])).toEqual([{ n: 1 }]);
+      const plain = await createOrg('processor');
+      expect(Object.keys(plain).sort()).toEqual(['id', 'kind', 'name']);
+    });
+
+    it('is never changed once given (exported event hashes contain it): the database refuses an UPDATE', async () => {
+      const created = await admin.post('/v1/orgs', { name: `Fixed ${Math.random().toString(36).slice(2, 8)}`, kind: 'producer', gln: '4012345000115' });
+      expect(created.status).toBe(201);
+      await expect(t.query(`UPDATE ${t.prefix}gateway.organisations SET gln = '4012345000122' WHERE id = $1`, [created.body.id])).rejects.toThrow(/never changed/);
+      await expect(t.query(`UPDATE ${t.prefix}gateway.organisations SET gln = NULL WHERE id = $1`, [created.body.id])).rejects.toThrow(/never changed/);
+      expect((await admin.get(`/v1/orgs/${created.body.id}`)).body.gln).toBe('4012345000115');
+    });
+  });
+
   describe('the Directory port, in process', () => {
     it('answers organisations and locations from the gateway tables to every module', async () => {
       const directory = t.app.get<Directory>(DIRECTORY);
@@ -388,5 +431,12 @@ describe('identity: tokens, organisations, clients, locations (embedded app, rea
     expect(docs.body.paths['/v1/auth/token'].post.responses).toHaveProperty('200');
     expect(docs.body.paths['/v1/orgs/{orgId}/clients'].post.responses).toHaveProperty('422');
     expect(docs.body.components.schemas.CreateLocationDto.properties.kind.enum).toContain('construction_site');
+    // The party GLN: optional on creation, shown on the organisation, its 400 and 409 documented.
+    const create = docs.body.components.schemas.CreateOrganisationDto;
+    expect(create.properties.gln).toMatchObject({ type: 'string', example: '9506000134352', description: expect.stringContaining('never changed') });
+    expect(create.required).not.toContain('gln');
+    expect(docs.body.components.schemas.OrganisationDto.properties).toHaveProperty('gln');
+    expect(docs.body.paths['/v1/orgs'].post.responses['400'].description).toContain('GLN');
+    expect(docs.body.paths['/v1/orgs'].post.responses['409'].description).toContain('organisation-gln-taken');
   });
 });

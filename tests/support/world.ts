@@ -19,9 +19,10 @@ export async function anOrg(
   name: string,
   kind: OrgKind = 'producer',
   locationKinds: LocationKind[] = ['farm'],
+  opts: { gln?: string } = {},
 ): Promise<TestOrg> {
   const admin = t.as('platform', 'admin');
-  const org = await admin.post('/v1/orgs', { name, kind });
+  const org = await admin.post('/v1/orgs', { name, kind, ...(opts.gln ? { gln: opts.gln } : {}) });
   if (org.status !== 201) throw new Error(`org: ${org.status} ${JSON.stringify(org.body)}`);
   const api = t.as(org.body.id, 'operator');
   const locations: TestOrg['locations'] = {};

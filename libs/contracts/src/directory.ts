@@ -24,6 +24,8 @@ export interface OrganisationInfo {
   id: string;
   name: string;
   kind: OrgKind;
+  /** Its party GLN, when it was given one at creation (never changed: exported event hashes contain it); absent otherwise. */
+  gln?: string;
 }
 
 export interface LocationInfo {
@@ -39,6 +41,8 @@ export interface LocationInfo {
 export interface Directory {
   organisation(id: string): Promise<OrganisationInfo | undefined>;
   location(id: string): Promise<LocationInfo | undefined>;
+  /** The organisation whose party GLN this is (capture reads a PGLN source/destination as ours by it). */
+  organisationByGln(gln: string): Promise<OrganisationInfo | undefined>;
 }
 
 export const DIRECTORY = Symbol('DIRECTORY');

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { epcisEventHash, preHashString } from './event-hash';
 import { parseLocationId, parseObjectId } from './identifiers';
 import { cbvName, eventObjects, nativeToEpcis } from './mapping';
+import { opaqueName, partyGlnOf, partyKey } from './identifiers';
 import { validateEpcis } from './schema';
 import type { EpcisEvent } from './types';
 
@@ -145,6 +147,7 @@ describe('EPCIS mapping', () => {
           documents: [{ type: 'waybill', id: 'W 1' }],
           sensors: [{ type: 'temperature', value: 4, unit: 'Cel', time: base.eventTime }],
         },
+        parties: { source: 'https://id.gs1.org/417/4012345000009', destination: opaqueName('party', 'a1b2c3d4-0000-4000-8000-000000000002') },
       }),
       nativeToEpcis({
         ...base, id: '5b6e8c1e-3f0a-4c1b-9a8e-2d7f6a1b3c42', seq: 1, bizStep: 'transforming', disposition: 'active',
@@ -158,15 +161,36 @@ describe('EPCIS mapping', () => {
     ]);
     // The shipment names its shipper and receiver, as capture reads a receiver; other events name no parties.
     expect(events[1].sourceList).toEqual([
-      { type: 'possessing_party', source: 'urn:uuid:a1b2c3d4-0000-4000-8000-000000000001' },
-      { type: 'owning_party', source: 'urn:uuid:a1b2c3d4-0000-4000-8000-000000000001' },
+      { type: 'possessing_party', source: 'https://id.gs1.org/417/4012345000009' },
+      { type: 'owning_party', source: 'https://id.gs1.org/417/4012345000009' },
     ]);
+    const opaque = opaqueName('party', 'a1b2c3d4-0000-4000-8000-000000000002');
     expect(events[1].destinationList).toEqual([
-      { type: 'possessing_party', destination: 'urn:uuid:a1b2c3d4-0000-4000-8000-000000000002' },
-      { type: 'owning_party', destination: 'urn:uuid:a1b2c3d4-0000-4000-8000-000000000002' },
+      { type: 'possessing_party', destination: opaque },
+      { type: 'owning_party', destination: opaque },
     ]);
     expect([events[0].destinationList, events[2].sourceList]).toEqual([undefined, undefined]);
     const doc = { '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'], type: 'EPCISDocument', schemaVersion: '2.0', creationDate: base.eventTime, epcisBody: { eventList: events } };
     expect(validateEpcis(doc)).toEqual([]);
+  });
+
+  it('reads a party GLN from a PGLN EPC URN or a Digital Link with AI 417, and nothing else', () => {
+    expect(partyGlnOf('urn:epc:id:pgln:4012345.00000')).toBe('4012345000009');
+    expect(partyGlnOf('https://id.gs1.org/417/4012345000009')).toBe('4012345000009');
+    expect(partyGlnOf('https://example.com/417/4012345000009?x=1')).toBe('4012345000009');
+    expect(partyKey('4012345000009')).toBe('https://id.gs1.org/417/4012345000009');
+    for (const other of ['urn:uuid:a1b2c3d4-0000-4000-8000-000000000002', 'https://id.gs1.org/414/4012345000009', 'urn:epc:id:sgln:4012345.00000.0', 'urn:epc:id:pgln:4012345.0000'])
+      expect(partyGlnOf(other)).toBeUndefined();
+  });
+
+  it('names an organisation or location without GLN by a stable opaque URN that carries no internal id', () => {
+    const id = 'a1b2c3d4-0000-4000-8000-000000000002';
+    const party = opaqueName('party', id);
+    expect(party).toMatch(/^urn:trace:party:[0-9a-f]{32}$/);
+    // Fixed forever: stored event hashes contain it.
+    expect(party).toBe(opaqueName('party', id.toUpperCase()));
+    expect(party).toBe('urn:trace:party:' + createHash('sha256').update(`party:${id}`).digest('hex').slice(0, 32));
+    expect(party).not.toContain(id.replace(/-/g, '').slice(0, 8));
+    expect(opaqueName('location', id)).not.toBe(party.replace('party', 'location'));
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gs1CheckDigit, parseDigitalLink, formatDigitalLink } from '@trace/gs1';
 
 /**
@@ -142,6 +143,26 @@ function parseLocation(uri: string): LocationRef {
 
 export const locationKey = (gln: string, extension?: string) =>
   `${CANONICAL_DL_HOST}/414/${gln}${extension ? `/254/${encodeURIComponent(extension)}` : ''}`;
+
+/** A party (an organisation) by its party GLN: the PGLN as a GS1 Digital Link on id.gs1.org, as locations are SGLNs (GS1-EPC-Format turns either into its EPC URN). */
+export const partyKey = (gln: string) => `${CANONICAL_DL_HOST}/417/${gln}`;
+
+/** The party GLN a source/destination names: a PGLN EPC URN or a Digital Link with AI 417 (any host); else undefined. */
+export function partyGlnOf(uri: string): string | undefined {
+  const id = uri.trim();
+  const urn = /^urn:epc:id:pgln:(\d+)\.(\d*)$/.exec(id);
+  if (urn) return urn[1].length + urn[2].length === 12 ? withCheck(`${urn[1]}${urn[2]}`) : undefined;
+  return /^https?:\/\/[^/]+\/417\/(\d{13})(?:[?#].*)?$/i.exec(id)?.[1];
+}
+
+/**
+ * What a partner export names an organisation or location of ours by when it has no GLN: a stable
+ * opaque URN (SHA-256 of the kind and the internal id, 128 bits shown), the same in every export, so a
+ * partner can tell one party or place from another, but neither our id nor anything our API accepts as
+ * one. Its hashes depend on it: never change this rule (old events' stored hashes would stop matching).
+ */
+export const opaqueName = (kind: 'party' | 'location', id: string) =>
+  `urn:trace:${kind}:${createHash('sha256').update(`${kind}:${id.toLowerCase()}`).digest('hex').slice(0, 32)}`;
 
 /** The canonical id of a batch of ours (a class: GTIN + lot) or a serialised item (GTIN + serial). */
 export const batchKey = (gtin: string, lot: string, instance = false) =>

@@ -151,8 +151,14 @@ export interface NativeChainEvent {
   recordTime: string;
   content: Record<string, unknown>;
   batch: { gtin: string; lot: string; instance: boolean };
-  /** The location as an EPCIS location id (an SGLN Digital Link when it has a GLN, else `urn:uuid:`). */
+  /** The location as an EPCIS location id (an SGLN Digital Link when it has a GLN, else what the export form names it by). */
   locationUri: string;
+  /**
+   * A movement's parties as EPCIS ids, when the content names a receiver (`toOrgId`): the shipper (the
+   * organisation the event was recorded for) and the receiver, each a PGLN Digital Link when the
+   * organisation has a GLN, else what the export form names it by (see EpcisNames).
+   */
+  parties?: { source?: string; destination: string };
 }
 
 
@@ -174,7 +180,7 @@ export function nativeToEpcis(n: NativeChainEvent): EpcisEvent {
   const inputs = c.inputs as { gtin: string; lot: string; quantity: { value: number; unit: string } }[] | undefined;
   const documents = c.documents as { type: string; id: string }[] | undefined;
   const sensors = c.sensors as { type: string; value: number; unit: string; time: string }[] | undefined;
-  const parties = movementParties(c);
+  const parties = movementParties(n.parties);
   const base = {
     eventID: `urn:uuid:${n.id}`,
     eventTime: n.eventTime,
@@ -216,20 +222,17 @@ export function nativeToEpcis(n: NativeChainEvent): EpcisEvent {
 }
 
 /**
- * A shipment's parties (CBV source/destination types, `urn:uuid:<organisation
- * id>`): the shipper (the organisation the event was recorded for) as source,
- * the receiver (`toOrgId`) as destination, each as possessing and owning
- * party. Capture reads exactly this destinationList as the receiver, so an
- * exported shipping captured again still names who it went to.
+ * A shipment's parties (CBV source/destination types): the shipper as source, the receiver as
+ * destination, each as possessing and owning party. Capture reads this destinationList as the receiver
+ * (a PGLN of one of our organisations, or `urn:uuid:<organisation id>`), so an exported shipping captured
+ * again still names who it went to.
  */
-function movementParties(c: Record<string, unknown>): Pick<EpcisEvent, 'sourceList' | 'destinationList'> {
-  const to = typeof c.toOrgId === 'string' && c.toOrgId ? c.toOrgId : undefined;
-  if (!to) return {};
-  const from = typeof c.orgId === 'string' && c.orgId ? c.orgId : undefined;
+function movementParties(parties: NativeChainEvent['parties']): Pick<EpcisEvent, 'sourceList' | 'destinationList'> {
+  if (!parties) return {};
   const types = ['possessing_party', 'owning_party'];
   return {
-    ...(from ? { sourceList: types.map((type) => ({ type, source: `urn:uuid:${from}` })) } : {}),
-    destinationList: types.map((type) => ({ type, destination: `urn:uuid:${to}` })),
+    ...(parties.source ? { sourceList: types.map((type) => ({ type, source: parties.source as string })) } : {}),
+    destinationList: types.map((type) => ({ type, destination: parties.destination })),
   };
 }
 

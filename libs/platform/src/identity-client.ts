@@ -22,7 +22,8 @@ export interface HttpDirectoryOptions {
 /**
  * The Directory of a service that does not host the gateway module
  * (distributed mode): asks the gateway's internal endpoints
- * `GET /internal/v1/organisations/:id` and `GET /internal/v1/locations/:id`.
+ * `GET /internal/v1/organisations/:id`, `GET /internal/v1/locations/:id` and
+ * `GET /internal/v1/organisations/by-gln/:gln`.
  *
  * Found answers are cached for 60 s (organisations and locations do not change
  * once created); "not found" is not cached, so a location created a moment ago
@@ -55,7 +56,12 @@ export class HttpDirectory implements Directory {
     return this.lookup<LocationInfo>('locations', id);
   }
 
-  private async lookup<T>(kind: 'organisations' | 'locations', id: string): Promise<T | undefined> {
+  organisationByGln(gln: string): Promise<OrganisationInfo | undefined> {
+    if (typeof gln !== 'string' || !/^\d{13}$/.test(gln)) return Promise.resolve(undefined);
+    return this.lookup<OrganisationInfo>('organisations/by-gln', gln);
+  }
+
+  private async lookup<T>(kind: 'organisations' | 'locations' | 'organisations/by-gln', id: string): Promise<T | undefined> {
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) return undefined;
     const key = `${kind}/${id}`;
     const hit = this.cache.get(key);

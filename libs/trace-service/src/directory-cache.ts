@@ -24,6 +24,10 @@ export class CachedDirectory implements Directory {
     return this.lookup(`l:${id}`, () => this.inner.location(id)) as Promise<LocationInfo | undefined>;
   }
 
+  organisationByGln(gln: string): Promise<OrganisationInfo | undefined> {
+    return this.lookup(`g:${gln}`, () => this.inner.organisationByGln(gln)) as Promise<OrganisationInfo | undefined>;
+  }
+
   private async lookup(key: string, ask: () => Promise<OrganisationInfo | LocationInfo | undefined>) {
     const hit = this.found.get(key);
     if (hit) return hit;

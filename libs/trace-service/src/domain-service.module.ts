@@ -20,6 +20,7 @@ import { TraceChainTimeOffsets1765000300000 } from './time-offsets.migration';
 import { TraceChainEpcisContext1765500061500 } from './epcis-context.migration';
 import { NativeHashBackfill } from './native-hash-backfill';
 import { TraceChainNativeEventHashes1765500083700 } from './native-hashes.migration';
+import { TraceChainPartnerNames1765600071400 } from './partner-names.migration';
 import { RecallHandler } from './recall.handler';
 import { createImportController, IMPORT_MIGRATIONS, ImportJobStore, ImportRunner } from './imports';
 import {
@@ -74,7 +75,7 @@ export class DomainServiceModule {
     return {
       module: DomainServiceModule,
       imports: [
-        ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...HOLDINGS_MIGRATIONS, ...INSPECTION_MIGRATIONS, TraceChainTimeOffsets1765000300000, ...LIST_MIGRATIONS, ...IMPORT_MIGRATIONS, TraceChainEpcisContext1765500061500, TraceChainNativeEventHashes1765500083700, ...(options.migrations ?? [])] }),
+        ServiceRuntimeModule.forService({ service: domain, migrations: [...TRACE_CHAIN_MIGRATIONS, ...HOLDINGS_MIGRATIONS, ...INSPECTION_MIGRATIONS, TraceChainTimeOffsets1765000300000, ...LIST_MIGRATIONS, ...IMPORT_MIGRATIONS, TraceChainEpcisContext1765500061500, TraceChainNativeEventHashes1765500083700, TraceChainPartnerNames1765600071400, ...(options.migrations ?? [])] }),
         BatchRegistryModule,
       ],
       controllers: [...createDomainControllers(domain), ...createListControllers(domain), createCategoryController(domain, rules), createInspectionController(domain), createQrController(domain), createImportController(domain), ...(options.controllers ?? [])],

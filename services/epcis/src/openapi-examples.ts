@@ -2,6 +2,10 @@
 const CONTEXT = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
 const EPC_CLASS = 'https://id.gs1.org/01/06917965435904/10/TOM-2026-12-06';
 const FARM = 'urn:uuid:a57ce6f7-29b8-45d4-9aff-a89a48350dd9';
+/** How answers name a location of ours without a GLN (an opaque name, never our id) and organisations with one (PGLN). */
+const FARM_OUT = 'urn:trace:location:5d1c0f0b9e3a4c27a8f61d2e3b7c9a40';
+const SHIPPER = 'https://id.gs1.org/417/6917965000003';
+const RECEIVER = 'https://id.gs1.org/417/6917965000010';
 
 export const STORED_EVENT_EXAMPLE = {
   type: 'ObjectEvent',
@@ -26,7 +30,7 @@ export const QUERY_DOCUMENT_EXAMPLE = {
         eventList: [
           {
             type: 'ObjectEvent',
-            eventID: 'urn:uuid:bd209e41-72af-4584-8288-197a3d2df9fc',
+            eventID: 'ni:///sha-256;9b0c5b3a4e1f2d6c7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f?ver=CBV2.0',
             eventTime: '2026-12-06T07:53:15+08:00',
             eventTimeZoneOffset: '+08:00',
             recordTime: '2026-12-06T07:53:15.742Z',
@@ -34,8 +38,16 @@ export const QUERY_DOCUMENT_EXAMPLE = {
             action: 'OBSERVE',
             bizStep: 'shipping',
             disposition: 'in_transit',
-            readPoint: { id: FARM },
-            bizLocation: { id: FARM },
+            readPoint: { id: FARM_OUT },
+            bizLocation: { id: FARM_OUT },
+            sourceList: [
+              { type: 'possessing_party', source: SHIPPER },
+              { type: 'owning_party', source: SHIPPER },
+            ],
+            destinationList: [
+              { type: 'possessing_party', destination: RECEIVER },
+              { type: 'owning_party', destination: RECEIVER },
+            ],
           },
         ],
       },

@@ -10,6 +10,9 @@ import {
   masterDataParameter,
   parseLocationId,
   parseObjectId,
+  opaqueName,
+  partyGlnOf,
+  partyKey,
   vocabulariesFor,
   type ContextualEvent,
   type EpcisEvent,
@@ -254,7 +257,11 @@ export class QueryService {
         if (m[3] !== 'errorDeclaration') f.exists.push(m[3]);
         continue;
       }
-      const values = list(k) ?? [];
+      const given = list(k) ?? [];
+      // A party of ours by its internal id (`urn:uuid:`, as the round trip names it) also matches the opaque
+      // name answers give an organisation without GLN; a PGLN in either form matches the Digital Link answers use.
+      const party = (v: string) => (/^urn:uuid:/i.test(v) ? [opaqueName('party', v.slice(9))] : partyGlnOf(v) ? [partyKey(partyGlnOf(v) as string)] : []);
+      const values = m[1] === 'EQ_bizTransaction' ? given : [...given, ...given.flatMap(party)];
       const entry = { type: m[2], values };
       if (m[1] === 'EQ_bizTransaction') f.bizTransactions.push(entry);
       else if (m[1] === 'EQ_source') f.sources.push(entry);

@@ -10,7 +10,7 @@ export const TOKEN_EXAMPLE = {
   expiresIn: 3600,
 };
 
-export const ORGANISATION_EXAMPLE = { id: ids.farm, name: 'Green Hill Farm', kind: 'producer' };
+export const ORGANISATION_EXAMPLE = { id: ids.farm, name: 'Green Hill Farm', kind: 'producer', gln: '6917965000003' };
 
 export const CLIENT_EXAMPLE = { clientId: 'cli_0310ad574c26e10aaf515cc9', clientSecret: 'b1c5e0d2f7a94c3e8a6d0f1b2c3d4e5f6a7b8c9d0e1f2a3b', orgId: ids.farm, role: 'operator' };
 

@@ -1,9 +1,10 @@
 import type { DataSource } from 'typeorm';
-import { CARRIED_LINK_KEY, epcisEventHash, nativeToEpcis, parseLocationId, stripTraceExtensions, type CarriedLink, type ContextualEvent, type EpcisEvent, type EventContext } from '@trace/epcis';
+import { CARRIED_LINK_KEY, epcisEventHash, nativeToEpcis, stripTraceExtensions, type CarriedLink, type ContextualEvent, type EpcisEvent, type EventContext } from '@trace/epcis';
 import type { Directory } from '@trace/platform';
-import { formatOffsetTime, isUuid } from '@trace/trace-chain';
+import { formatOffsetTime } from '@trace/trace-chain';
 import type { DomainName } from '../domains';
 import { chainLinkOf, type BatchRow, type EventRow } from '../rows';
+import { EpcisNames } from './names';
 
 /** The EPCIS columns of a stored link (absent values for events recorded over REST). */
 export interface EpcisRowColumns {
@@ -19,21 +20,23 @@ export interface EpcisRowColumns {
 /**
  * The batch's chain as EPCIS events, each with the @context it was captured with. For a trading
  * partner (`chain` false) no internal id goes out: an event recorded over REST is named by its CBV
- * event hash, not by its link's UUID, and no link is attached. With `chain`, each event carries its
- * link (trace:chain: the exporter's organisation, batch and event UUIDs) so a fresh system can store
- * the very same chain (the round trip), and REST-recorded events keep their `urn:uuid:` eventIDs.
+ * event hash, not by its link's UUID, its parties and locations by their GLNs or opaque names
+ * (EpcisNames, `partner`), and no link is attached. With `chain`, each event carries its link
+ * (trace:chain: the exporter's organisation, batch and event UUIDs) so a fresh system can store the
+ * very same chain (the round trip), REST-recorded events keep their `urn:uuid:` eventIDs, and what has
+ * no GLN is named `urn:uuid:<id>` as capture reads it.
  */
 export async function exportChain(ds: DataSource, directory: Directory | undefined, domain: DomainName, batch: BatchRow, opts: { chain: boolean }): Promise<ContextualEvent[]> {
   const rows = (await ds.query(
     `SELECT e.*, h.epcis_hash AS native_hash FROM trace_events e LEFT JOIN native_event_hashes h ON h.event_id = e.id WHERE e.batch_id = $1 ORDER BY e.seq`,
     [batch.id],
   )) as (EventRow & EpcisRowColumns)[];
-  const locations = new Map<string, string>();
+  const names = new EpcisNames(directory, opts.chain ? 'internal' : 'partner');
   const out: ContextualEvent[] = [];
   // The original of a declared error stays on the chain, marked (the declaration is a later link).
   const declared = new Set(rows.filter((r) => r.epcis_error && r.epcis_hash).map((r) => r.epcis_hash));
   for (const r of rows) {
-    const event = await toEpcis(directory, r, batch, locations);
+    const event = await toEpcis(names, r, batch);
     if (r.epcis_hash && !r.epcis_error && declared.has(r.epcis_hash)) event['trace:erroneous'] = true;
     const context = r.epcis_context ? { context: r.epcis_context } : {};
     if (!opts.chain) {
@@ -58,23 +61,15 @@ export function nativeEventHash(event: EpcisEvent): string {
   return epcisEventHash(rest as EpcisEvent);
 }
 
-/** One stored link as an EPCIS event: a captured one as it was captured, a REST one mapped (nativeToEpcis). */
-export async function toEpcis(
-  directory: Directory | undefined,
-  r: EventRow & EpcisRowColumns,
-  batch: Pick<BatchRow, 'gtin' | 'lot' | 'attributes'>,
-  locations: Map<string, string>,
-): Promise<EpcisEvent> {
+/** One stored link as an EPCIS event: a captured one as it was captured, a REST one mapped (nativeToEpcis) with the names of `names`' form. */
+export async function toEpcis(names: EpcisNames, r: EventRow & EpcisRowColumns, batch: Pick<BatchRow, 'gtin' | 'lot' | 'attributes'>): Promise<EpcisEvent> {
   const recordTime = r.record_time.toISOString();
   const captured = r.content.epcis as EpcisEvent | undefined;
   // Events captured without an eventID (before every capture gave one) are named by their event hash.
   if (captured) return { ...stripTraceExtensions(captured), ...(captured.eventID || !r.epcis_hash ? {} : { eventID: r.epcis_hash }), recordTime };
-  const locationId = r.content.locationId as string;
-  let uri = locations.get(locationId);
-  if (uri === undefined) {
-    uri = await locationUriOf(directory, locationId);
-    locations.set(locationId, uri);
-  }
+  const c = r.content;
+  const to = typeof c.toOrgId === 'string' && c.toOrgId ? c.toOrgId : undefined;
+  const from = typeof c.orgId === 'string' && c.orgId ? c.orgId : undefined;
   return nativeToEpcis({
     id: r.id,
     seq: r.seq,
@@ -83,20 +78,9 @@ export async function toEpcis(
     eventTime: formatOffsetTime(r.event_time, r.event_time_offset),
     eventTimeZoneOffset: r.event_time_offset ?? '+00:00',
     recordTime,
-    content: r.content,
+    content: c,
     batch: { gtin: batch.gtin, lot: batch.lot, instance: (batch.attributes?.epcis as { instance?: boolean } | undefined)?.instance === true },
-    locationUri: uri,
+    locationUri: await names.location(c.locationId as string),
+    ...(to ? { parties: { ...(from ? { source: await names.party(from) } : {}), destination: await names.party(to) } } : {}),
   });
-}
-
-/**
- * A location of ours as EPCIS names it: its GLN (SGLN) when it has one, else `urn:uuid:<id>`. `strict`: a
- * directory that does not answer is an error (a stored identity must not take the fallback by accident).
- */
-export async function locationUriOf(directory: Directory | undefined, locationId: string, opts: { strict?: boolean } = {}): Promise<string> {
-  const loc = directory ? await directory.location(locationId).catch((err: unknown) => {
-    if (opts.strict) throw err;
-    return undefined;
-  }) : undefined;
-  return loc?.gln ? parseLocationId(`https://id.gs1.org/414/${loc.gln}`).key : isUuid(locationId) ? `urn:uuid:${locationId}` : locationId;
 }

@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import type { Directory } from '@trace/platform';
 import type { BatchRow, EventRow } from '../rows';
-import { locationUriOf, nativeEventHash, toEpcis } from './export-chain';
+import { nativeEventHash, toEpcis } from './export-chain';
+import { EpcisNames } from './names';
 
 /** What the native hash of a link is computed from: the link as stored, and its batch's identity. */
 export interface NativeLink {
@@ -19,19 +20,13 @@ export interface NativeLink {
 }
 
 /**
- * The CBV event hash of a link recorded over REST, mapped to EPCIS as exports and query answers map it:
- * its eventID for everyone outside (one identity per event). Organisations and locations are never
- * changed once created, so it does not change either. A location the directory cannot answer for now
- * is an error here (retried with the write), not the `urn:uuid:` fallback an export would show.
+ * The CBV event hash of a link recorded over REST, mapped to EPCIS as partner exports and query answers
+ * map it: its eventID for everyone outside (one identity per event). Organisations and locations are
+ * never changed once created (nor their GLNs), so it does not change either. `names` must be a strict
+ * `partner` EpcisNames (partnerHashNames): a directory that cannot answer now is an error here (retried
+ * with the write), not a fallback name an export would show.
  */
-export async function nativeHashOf(
-  directory: Directory | undefined,
-  link: NativeLink,
-  batch: Pick<BatchRow, 'gtin' | 'lot' | 'attributes'>,
-  locations: Map<string, string>,
-): Promise<string> {
-  const locationId = link.content.locationId as string;
-  if (!locations.has(locationId)) locations.set(locationId, await locationUriOf(directory, locationId, { strict: true }));
+export async function nativeHashOf(names: EpcisNames, link: NativeLink, batch: Pick<BatchRow, 'gtin' | 'lot' | 'attributes'>): Promise<string> {
   // The content as the database gives it back (jsonb): what a later read maps.
   const content = JSON.parse(JSON.stringify(link.content)) as Record<string, unknown>;
   const row = { ...link, content, event_time: new Date(link.event_time), record_time: new Date(), hash_version: 2, epcis_hash: null, epcis_error: false, epcis_type: null } as EventRow & {
@@ -39,8 +34,11 @@ export async function nativeHashOf(
     epcis_error: false;
     epcis_type: null;
   };
-  return nativeEventHash(await toEpcis(directory, row, batch, locations));
+  return nativeEventHash(await toEpcis(names, row, batch));
 }
+
+/** The names the stored hashes are computed with. */
+export const partnerHashNames = (directory: Directory | undefined) => new EpcisNames(directory, 'partner', true);
 
 /**
  * The data-modifying CTE that stores the native hashes of the links in `$1` (the JSON rows INSERT_LINKS
@@ -52,12 +50,13 @@ export const INSERT_NATIVE_HASHES = `native_hashes AS (INSERT INTO native_event_
 const CHUNK = 500;
 
 /**
- * Stores the native hashes of links written before they were stored with the link (listed by migration
- * TraceChainNativeEventHashes1765500083700 in native_hash_pending), a chunk at a time; answers how many.
+ * Stores the native hashes of links written before they were stored with the link, or before partner
+ * names (listed in native_hash_pending by migrations TraceChainNativeEventHashes1765500083700 and
+ * TraceChainPartnerNames1765600071400), a chunk at a time; answers how many.
  */
 export async function drainNativeHashes(ds: DataSource, directory: Directory | undefined, stopped: () => boolean = () => false): Promise<number> {
   let drained = 0;
-  const locations = new Map<string, string>();
+  const names = partnerHashNames(directory);
   for (;;) {
     const rows = (await ds.query(
       `SELECT e.*, b.gtin, b.lot, b.attributes AS batch_attributes FROM native_hash_pending p
@@ -67,7 +66,7 @@ export async function drainNativeHashes(ds: DataSource, directory: Directory | u
     )) as (EventRow & { gtin: string; lot: string; batch_attributes: Record<string, unknown> })[];
     if (rows.length === 0 || stopped()) return drained;
     const hashes: { id: string; native_hash: string }[] = [];
-    for (const r of rows) hashes.push({ id: r.id, native_hash: await nativeHashOf(directory, r, { gtin: r.gtin, lot: r.lot, attributes: r.batch_attributes }, locations) });
+    for (const r of rows) hashes.push({ id: r.id, native_hash: await nativeHashOf(names, r, { gtin: r.gtin, lot: r.lot, attributes: r.batch_attributes }) });
     await ds.query(
       `WITH stored AS (INSERT INTO native_event_hashes (event_id, epcis_hash)
          SELECT id, native_hash FROM jsonb_to_recordset($1::jsonb) AS n(id uuid, native_hash text) ON CONFLICT (event_id) DO NOTHING)

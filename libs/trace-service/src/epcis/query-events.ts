@@ -4,6 +4,7 @@ import type { EventRow } from '../rows';
 import type { DomainQuery, QueriedEvent } from './contract';
 import { isUuid } from '@trace/trace-chain';
 import { nativeEventHash, toEpcis, type EpcisRowColumns } from './export-chain';
+import { EpcisNames } from './names';
 
 /**
  * The EPCIS query over one domain's chains, REST-recorded and captured alike:
@@ -43,11 +44,13 @@ export async function queryEvents(ds: DataSource, directory: Directory | undefin
   if (q.existsErrorDeclaration) where.push('e.epcis_error');
   if (q.eventIds) {
     // Each arm by an index (BitmapOr): a captured event's own eventID or its hash; a REST-recorded one's native
-    // hash (its eventID in answers and exports) or, as it was named before, its link's urn:uuid.
+    // hash (its eventID in answers and exports), the hash it was given before partner names (native_event_hashes_v1)
+    // or, as it was named before hashes, its link's urn:uuid.
     const uuids = q.eventIds.flatMap((id) => (/^urn:uuid:/i.test(id) && isUuid(id.slice(9)) ? [id.slice(9).toLowerCase()] : []));
     const ids = p(q.eventIds);
     where.push(`(e.content->'epcis'->>'eventID' = ANY(${ids}) OR e.epcis_hash = ANY(${ids}) OR e.id = ANY(${p(uuids)}::uuid[])
-             OR e.id = ANY(ARRAY(SELECT n.event_id FROM native_event_hashes n WHERE n.epcis_hash = ANY(${ids}))))`);
+             OR e.id = ANY(ARRAY(SELECT n.event_id FROM native_event_hashes n WHERE n.epcis_hash = ANY(${ids})))
+             OR e.id = ANY(ARRAY(SELECT o.event_id FROM native_event_hashes_v1 o WHERE o.epcis_hash = ANY(${ids}))))`);
   }
   if (q.after) {
     // The row comparison alone cannot start the record_time index at the cursor; the redundant bound can.
@@ -69,10 +72,10 @@ export async function queryEvents(ds: DataSource, directory: Directory | undefin
       ORDER BY e.record_time, ${key}, e.seq LIMIT ${p(q.limit)}`,
     params,
   )) as (EventRow & EpcisRowColumns & { sort_key: string; gtin: string; lot: string; batch_attributes: Record<string, unknown>; record_time_us: string; declared: boolean })[];
-  const locations = new Map<string, string>();
+  const names = new EpcisNames(directory, 'partner');
   const out: QueriedEvent[] = [];
   for (const r of rows) {
-    const mapped = await toEpcis(directory, r, { gtin: r.gtin, lot: r.lot, attributes: r.batch_attributes }, locations);
+    const mapped = await toEpcis(names, r, { gtin: r.gtin, lot: r.lot, attributes: r.batch_attributes });
     // A REST-recorded event answers with the id exports give it: its CBV event hash (one identity everywhere).
     const event = r.content.epcis ? mapped : { ...mapped, eventID: r.native_hash ?? nativeEventHash(mapped) };
     // The original of a declared error stays, marked (EPCIS returns the declaration itself on its own).

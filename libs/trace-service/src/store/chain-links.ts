@@ -4,7 +4,7 @@ import { timestampFromDate } from '@trace/contracts';
 import type { Outbox, OutboxItem } from '@trace/messaging';
 import { HASH_VERSION, nextLink, type ChainLink, type HashVersion, type Holding, type ShownFields, type Transition } from '@trace/trace-chain';
 import { DOMAIN_ENUM, type DomainName } from '../domains';
-import { INSERT_NATIVE_HASHES, nativeHashOf } from '../epcis/native-hashes';
+import { INSERT_NATIVE_HASHES, nativeHashOf, partnerHashNames } from '../epcis/native-hashes';
 import { deferToCommit, type Directory } from '@trace/platform';
 import type { BatchRow, EventRow } from '../rows';
 import { addCustody, chainHeadUpdate, insertBatchesCtes, setChainHeads, type ChainHead, type NewBatch } from './batches';
@@ -274,8 +274,8 @@ async function storeChainEvents(
     hash_version: HASH_VERSION,
     status_after: a.after.status,
   }));
-  const locations = new Map<string, string>();
-  for (const [i, row] of linkRows.entries()) row.native_hash = await nativeHashOf(directory, row, appends[i].batch, locations);
+  const names = partnerHashNames(directory);
+  for (const [i, row] of linkRows.entries()) row.native_hash = await nativeHashOf(names, row, appends[i].batch);
   const heads: ChainHead[] = appends.map((a, i) => ({
     id: a.batch.id,
     seq: links[i].link.seq,

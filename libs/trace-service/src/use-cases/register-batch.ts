@@ -7,7 +7,7 @@ import { DOMAIN_ENUM, type DomainName } from '../domains';
 import type { RegisterBatchDto } from '../dto';
 import { claimItem } from '../identity';
 import { toBatchView, type BatchView } from '../rows';
-import { nativeHashOf } from '../epcis/native-hashes';
+import { nativeHashOf, partnerHashNames } from '../epcis/native-hashes';
 import { insertBatchesWithLinks, insertEdges } from '../store';
 import { gtinOrThrow, requireLocation, type TraceCore } from './core';
 
@@ -161,7 +161,7 @@ async function insertBatch(
     hash_version: link.version, status_after: 'active',
   };
   // Its CBV event hash, stored with it: the event's id in exports and query answers (before the transaction: no lock held meanwhile).
-  const nativeHash = await nativeHashOf(core.directory, firstLink, { gtin, lot: dto.lot, attributes: dto.attributes ?? {} }, new Map());
+  const nativeHash = await nativeHashOf(partnerHashNames(core.directory), firstLink, { gtin, lot: dto.lot, attributes: dto.attributes ?? {} });
   // START goes out with the first statement, COMMIT with the outbox row (pipelinedTransaction).
   return pipelinedTransaction(core.dataSource, async (m) => {
     // The batch, its custody and holdings, and its first link: one statement.

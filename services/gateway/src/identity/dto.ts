@@ -39,6 +39,17 @@ export class CreateOrganisationDto {
   @ApiProperty({ example: 'producer', enum: ORG_KINDS })
   @IsIn(ORG_KINDS)
   kind: OrgKind;
+
+  @ApiPropertyOptional({
+    example: '9506000134352',
+    description:
+      'Party GLN (PGLN): 13 digits with a valid GS1 check digit, unique among organisations (409 organisation-gln-taken). ' +
+      'EPCIS exports and query answers name the organisation by it (https://id.gs1.org/417/<gln>) as shipper and receiver. ' +
+      'Given at creation only and never changed: the event hashes of exported events contain it.',
+  })
+  @IsOptional()
+  @IsString()
+  gln?: string;
 }
 
 export class OrganisationDto {
@@ -50,6 +61,9 @@ export class OrganisationDto {
 
   @ApiProperty({ enum: [...ORG_KINDS, 'platform'], description: '`platform` only for the built-in organisation of the admins' })
   kind: OrgKind | 'platform';
+
+  @ApiPropertyOptional({ example: '9506000134352', description: 'Its party GLN, when it was given one at creation (absent otherwise)' })
+  gln?: string;
 }
 
 export class CreateClientDto {

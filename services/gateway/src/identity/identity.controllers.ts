@@ -66,9 +66,12 @@ export class OrganisationsController {
   @Roles('admin')
   @ApiCreatedResponse({ type: OrganisationDto, example: ORGANISATION_EXAMPLE })
   @ApiForbiddenResponse({ description: 'Not an admin' })
-  @ApiConflictResponse({ description: 'An organisation of this kind has this name already (organisation-name-taken, existingOrgId)' })
+  @ApiBadRequestResponse({ description: 'Malformed body, or a GLN that is not 13 digits or has a wrong check digit (problem type gln)' })
+  @ApiConflictResponse({
+    description: 'An organisation of this kind has this name already (organisation-name-taken), or another organisation has this GLN (organisation-gln-taken); existingOrgId names it',
+  })
   create(@Body() dto: CreateOrganisationDto): Promise<OrganisationDto> {
-    return this.identity.createOrganisation(dto.name, dto.kind);
+    return this.identity.createOrganisation(dto.name, dto.kind, dto.gln);
   }
 
   @Get(':id')
@@ -150,6 +153,13 @@ export class InternalDirectoryController {
   async organisation(@Param('id') id: string) {
     const org = await this.directory.organisation(id);
     if (!org) throw notFound('organisation', `No organisation ${id}`);
+    return org;
+  }
+
+  @Get('organisations/by-gln/:gln')
+  async organisationByGln(@Param('gln') gln: string) {
+    const org = await this.directory.organisationByGln(gln);
+    if (!org) throw notFound('organisation', `No organisation with GLN ${gln}`);
     return org;
   }
 

@@ -1,7 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { checkDigitHint, isValidGln } from '@trace/gs1';
 import {
+  badRequest,
   conflict,
   DomainError,
   generateSecret,
@@ -30,6 +32,7 @@ interface OrgRow {
   id: string;
   name: string;
   kind: StoredKind;
+  gln?: string | null;
 }
 
 interface ClientRow {
@@ -144,11 +147,21 @@ export class IdentityService implements OnApplicationBootstrap {
    * lock on the name rather than a unique index, which databases holding such
    * twins already could not build.
    */
-  async createOrganisation(name: string, kind: OrgKind): Promise<OrganisationDto> {
+  async createOrganisation(name: string, kind: OrgKind, gln?: string): Promise<OrganisationDto> {
     if (!ORG_KINDS.includes(kind)) throw unprocessable('org-kind', `Unknown organisation kind ${kind}`);
+    if (gln !== undefined && !isValidGln(gln)) {
+      const message = /^\d{13}$/.test(gln) ? `GLN ${gln} has a wrong check digit: ${checkDigitHint(gln)}` : 'gln must be 13 digits';
+      throw badRequest('gln', message, [{ field: 'gln', message }]);
+    }
     const trimmed = name.trim();
     const row = await this.ds.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`organisation-name:${kind}:${trimmed.toLowerCase()}`]);
+      if (gln !== undefined) {
+        // Two creations with one GLN queue here; the unique index is the backstop.
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`organisation-gln:${gln}`]);
+        const [holder]: OrgRow[] = await tx.query('SELECT id FROM organisations WHERE gln = $1', [gln]);
+        if (holder) throw glnTaken(gln, holder.id);
+      }
       const [twin]: OrgRow[] = await tx.query(
         'SELECT id, name, kind FROM organisations WHERE kind = $1 AND lower(btrim(name)) = lower($2) LIMIT 1',
         [kind, trimmed],
@@ -159,8 +172,8 @@ export class IdentityService implements OnApplicationBootstrap {
         });
       }
       const [created]: OrgRow[] = await tx.query(
-        'INSERT INTO organisations (id, name, kind) VALUES ($1, $2, $3) RETURNING id, name, kind',
-        [randomUUID(), trimmed, kind],
+        'INSERT INTO organisations (id, name, kind, gln) VALUES ($1, $2, $3, $4) RETURNING id, name, kind, gln',
+        [randomUUID(), trimmed, kind, gln ?? null],
       );
       return created;
     });
@@ -169,7 +182,7 @@ export class IdentityService implements OnApplicationBootstrap {
 
   async findOrganisation(id: string): Promise<OrganisationDto | undefined> {
     if (typeof id !== 'string' || id.length > 200) return undefined;
-    const [row]: OrgRow[] = await this.ds.query('SELECT id, name, kind FROM organisations WHERE id = $1', [id]);
+    const [row]: OrgRow[] = await this.ds.query('SELECT id, name, kind, gln FROM organisations WHERE id = $1', [id]);
     return row ? toOrganisation(row) : undefined;
   }
 
@@ -284,5 +297,8 @@ export class IdentityService implements OnApplicationBootstrap {
 const updatedRows = <T>(result: unknown): T[] => (Array.isArray(result) && Array.isArray(result[0]) ? (result[0] as T[]) : (result as T[]));
 
 function toOrganisation(row: OrgRow): OrganisationDto {
-  return { id: row.id, name: row.name, kind: row.kind };
+  return { id: row.id, name: row.name, kind: row.kind, ...(row.gln ? { gln: row.gln } : {}) };
 }
+
+const glnTaken = (gln: string, existingOrgId: string) =>
+  conflict('organisation-gln-taken', `GLN ${gln} is the party GLN of another organisation (${existingOrgId})`, { existingOrgId });

@@ -29,6 +29,9 @@ export interface LocationRow {
   created_at: Date;
 }
 
+type OrgInfoRow = Omit<OrganisationInfo, 'gln'> & { gln: string | null };
+const toOrgInfo = (row: OrgInfoRow): OrganisationInfo => ({ id: row.id, name: row.name, kind: row.kind, ...(row.gln ? { gln: row.gln } : {}) });
+
 export const COLUMNS = 'id, org_id, name, kind, region, address, gln, created_at';
 
 /**
@@ -105,11 +108,17 @@ export class LocationService implements Directory {
   /** Supply-chain parties only: the built-in platform organisation is nobody's trading partner. */
   async organisation(id: string): Promise<OrganisationInfo | undefined> {
     if (typeof id !== 'string' || id.length === 0 || id.length > 200) return undefined;
-    const [row]: OrganisationInfo[] = await this.ds.query(
-      `SELECT id, name, kind FROM organisations WHERE id = $1 AND kind <> 'platform'`,
+    const [row]: OrgInfoRow[] = await this.ds.query(
+      `SELECT id, name, kind, gln FROM organisations WHERE id = $1 AND kind <> 'platform'`,
       [id],
     );
-    return row ? { id: row.id, name: row.name, kind: row.kind } : undefined;
+    return row ? toOrgInfo(row) : undefined;
+  }
+
+  async organisationByGln(gln: string): Promise<OrganisationInfo | undefined> {
+    if (typeof gln !== 'string' || !/^\d{13}$/.test(gln)) return undefined;
+    const [row]: OrgInfoRow[] = await this.ds.query(`SELECT id, name, kind, gln FROM organisations WHERE gln = $1 AND kind <> 'platform'`, [gln]);
+    return row ? toOrgInfo(row) : undefined;
   }
 
   private async row(id: string): Promise<LocationRow | undefined> {
