@@ -147,35 +147,16 @@ export async function initializeServiceDatabase(ds: DataSource, logger?: Logger)
  * Runs `work` in a transaction whose first statement goes out with its
  * `START TRANSACTION`, in one round trip, and commits it: a transaction costs
  * the round trips of its statements plus the COMMIT, not one more for the
- * START. The pair goes over the simple protocol, which takes no parameters:
- * `first` must carry its values as literals (escapeLiteral from `pg`, or
- * numbers checked as such). `work` gets the first statement's rows and the
- * transaction's manager, on which everything is as after
- * `queryRunner.startTransaction()` (commit hooks, savepoints of nested
- * transactions); a failure rolls back and is rethrown.
+ * START. `work` gets the first statement's rows and the transaction's
+ * manager, a pipelinedTransaction's: writes handed to `deferToCommit` (or
+ * `queryOrDefer`) go out with the next statement or the COMMIT.
  */
 export async function transactionStartingWith<R, T>(
   dataSource: DataSource,
-  first: string,
+  first: { text: string; values: unknown[] },
   work: (rows: R[], manager: EntityManager) => Promise<T>,
 ): Promise<T> {
-  const runner = dataSource.createQueryRunner('master');
-  try {
-    const client = (await runner.connect()) as PoolClient;
-    await runner.broadcaster.broadcast('BeforeTransactionStart');
-    // Set before the round trip: if `first` fails, the transaction is open (aborted) and must be rolled back.
-    Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
-    const results = (await client.query(`START TRANSACTION; ${first}`)) as unknown as QueryResult[];
-    await runner.broadcaster.broadcast('AfterTransactionStart');
-    const out = await work(results[results.length - 1].rows as R[], runner.manager);
-    await runner.commitTransaction();
-    return out;
-  } catch (err) {
-    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-    throw err;
-  } finally {
-    await runner.release();
-  }
+  return pipelinedTransaction(dataSource, async (manager) => work((await manager.query(first.text, first.values)) as R[], manager));
 }
 
 /** A statement of a pipeline: its text and parameters, as for `query`. */
@@ -361,6 +342,15 @@ export function readAlongWithNext<R>(manager: EntityManager, text: string, value
   );
   rows.catch(() => undefined);
   return rows;
+}
+
+/**
+ * A write whose result nobody reads: sent with the next statement or the COMMIT of `manager`'s pipelined
+ * transaction (deferToCommit), or at once in any other. Its errors then surface with that statement or the
+ * COMMIT, which roll the transaction back all the same.
+ */
+export async function queryOrDefer(manager: EntityManager, text: string, values: unknown[]): Promise<void> {
+  if (!deferToCommit(manager, text, values)) await manager.query(text, values);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { BatchHoldings, TraceEventRecorded } from '@trace/contracts';
 import { PoisonMessageError } from '@trace/messaging';
+import { queryOrDefer } from '@trace/platform';
 
 /** One organisation's part of a batch, as lineage keeps it (see proto Holding). */
 export interface HoldingFact {
@@ -46,7 +47,9 @@ export async function projectHoldings(
     if (!at || r.seq > at.seq) latest.set(r.batchId, r);
   }
   if (latest.size === 0) return;
-  await manager.query(
+  // Nothing waits for it: it goes out with the inbox transaction's next statement or COMMIT.
+  await queryOrDefer(
+    manager,
     `INSERT INTO lineage_holdings AS h (batch_id, seq, unit, holdings)
      SELECT batch_id, seq, unit, holdings FROM jsonb_to_recordset($1::jsonb) AS x (batch_id uuid, seq bigint, unit text, holdings jsonb)
      ON CONFLICT (batch_id) DO UPDATE SET seq = EXCLUDED.seq, unit = COALESCE(EXCLUDED.unit, h.unit), holdings = EXCLUDED.holdings

@@ -2,6 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { MigrationInterface, QueryRunner, type EntityManager } from 'typeorm';
 import type { TraceEventRecorded } from '@trace/contracts';
 import { InboxDispatcher } from '@trace/messaging';
+import { queryOrDefer } from '@trace/platform';
 import { isUuid } from '@trace/trace-chain';
 
 
@@ -34,10 +35,11 @@ export class BatchPartiesProjector implements OnModuleInit {
       }
     }
     if (batchIds.length === 0) return;
-    await manager.query(
-      `INSERT INTO batch_parties (batch_id, org_id) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`,
-      [batchIds, orgIds],
-    );
+    // Nothing reads it back in the inbox transaction: it goes out with the COMMIT.
+    await queryOrDefer(manager, `INSERT INTO batch_parties (batch_id, org_id) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`, [
+      batchIds,
+      orgIds,
+    ]);
   }
 }
 

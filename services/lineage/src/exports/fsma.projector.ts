@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Domain, timestampDate, type BatchRegistered, type EventEnvelope, type TraceEventRecorded } from '@trace/contracts';
 import { PoisonMessageError } from '@trace/messaging';
+import { queryOrDefer } from '@trace/platform';
 import { domainName } from '../domain-name';
 import { parseUuid } from '../lineage-graph';
 
@@ -53,7 +54,9 @@ export class FsmaProjector {
     });
     if (rows.length === 0) return;
     // In the given order: of the same batch twice, the first is kept (ON CONFLICT DO NOTHING, as one by one).
-    await manager.query(
+    // Nothing waits for it: it goes out with the inbox transaction's next statement or COMMIT.
+    await queryOrDefer(
+      manager,
       `INSERT INTO fsma_lots (batch_id, domain, gtin, lot, product_name, owner_org_id, location_id, quantity_value, quantity_unit, produced_at,
                               inputs, documents, serial)
        SELECT batch_id, domain, gtin, lot, product_name, owner_org_id, location_id, quantity_value, quantity_unit, produced_at, inputs, documents, serial
@@ -90,7 +93,9 @@ export class FsmaProjector {
       ];
     });
     if (rows.length === 0) return;
-    await manager.query(
+    // Nothing waits for it: it goes out with the inbox transaction's next statement or COMMIT.
+    await queryOrDefer(
+      manager,
       `INSERT INTO fsma_events (batch_id, seq, event_id, biz_step, event_time, org_id, location_id, to_org_id, to_location_id,
                                 quantity_value, quantity_unit, documents, epcis_hash, epcis_error)
        SELECT batch_id, seq, event_id, biz_step, event_time, org_id, location_id, to_org_id, to_location_id,
