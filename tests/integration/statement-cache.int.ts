@@ -137,4 +137,14 @@ describe('statements prepared per connection', () => {
       client.query = query;
     }
   });
+
+  it('prepares afresh a statement whose result columns changed under it (a migration of another replica)', async () => {
+    const all = 'SELECT * FROM items WHERE id = $1';
+    for (let i = 0; i < 3; i++) expect(await ds.query(all, [14])).toEqual([{ id: 14, label: 'p' }]);
+    await ds.query('ALTER TABLE items ADD COLUMN note text');
+    // PostgreSQL refuses the prepared one once: the retry runs the text under a new name.
+    await expect(ds.query(all, [14])).rejects.toThrow(/cached plan must not change result type/);
+    expect(await ds.query(all, [14])).toEqual([{ id: 14, label: 'p', note: null }]);
+    expect(await ds.query(all, [14])).toEqual([{ id: 14, label: 'p', note: null }]);
+  });
 });

@@ -60,8 +60,19 @@ export const CUSTOM_PLAN = '/* custom plan */';
 
 /** How many times a statement's text runs on a connection before it is prepared there by name. */
 const PREPARE_AFTER_USES = 2;
-/** Named statements a connection keeps at most (their plans live in its backend's memory). */
-const MAX_PREPARED_PER_CONNECTION = 400;
+/**
+ * Named statements a connection keeps at most: their plans live in its backend's memory, and embedded,
+ * every service's pool is on one PostgreSQL (pgjdbc keeps 256 by default as well).
+ */
+const MAX_PREPARED_PER_CONNECTION = 256;
+
+/**
+ * PostgreSQL refuses to run a prepared statement whose result columns changed under it (a `SELECT *` of a
+ * table another replica's migration just altered): the text then gets a new name, so the caller's retry
+ * (the inbox's, the client's) prepares it afresh instead of failing on this connection for ever.
+ */
+const isStalePlan = (err: { code?: unknown; message?: unknown } | undefined) =>
+  err?.code === '0A000' && /cached plan must not change result type/.test(String(err.message));
 
 /**
  * A pg Client that prepares a parameterised statement by name once its text
@@ -107,7 +118,9 @@ export class StatementCachingClient extends PgClient {
         const result = (super.query as (...a: unknown[]) => unknown)({ name, text: config, values }, callback);
         // A value pg cannot serialise fails before the server sees it, and pg then closes the statement while
         // still counting it as prepared: the text gets a new name (the caller still gets the rejection).
-        if (result instanceof Promise) result.catch((err: { code?: unknown }) => err?.code === undefined && this.forget([config]));
+        if (result instanceof Promise) {
+          result.catch((err: { code?: unknown; message?: unknown }) => (err?.code === undefined || (isStalePlan(err))) && this.forget([config]));
+        }
         return result as never;
       }
     }
@@ -228,7 +241,9 @@ function pipeline(client: PoolClient, steps: Step[]): Promise<QueryResult[]> {
     const query: Pipeline = new Pipeline(steps, (err, results) => {
       if (err) {
         // Which of its statements were prepared before the error is unknown: they get new names.
-        if (client instanceof StatementCachingClient) client.forget(query.preparing.map((p) => p.text));
+        if (client instanceof StatementCachingClient) {
+          client.forget(isStalePlan(err as never) ? steps.filter((st) => st.name).map((st) => st.text) : query.preparing.map((p) => p.text));
+        }
         return reject(err);
       }
       const parsed = (client as unknown as { connection: PipelineConnection }).connection.parsedStatements;
