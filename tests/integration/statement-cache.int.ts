@@ -147,4 +147,15 @@ describe('statements prepared per connection', () => {
     expect(await ds.query(all, [14])).toEqual([{ id: 14, label: 'p', note: null }]);
     expect(await ds.query(all, [14])).toEqual([{ id: 14, label: 'p', note: null }]);
   });
+
+  it('prepares nothing with preparedStatements false (DB_PREPARED_STATEMENTS=false)', async () => {
+    const plain = createServiceDataSource({ service: 'stmt', url: testDatabaseUrl(), schemaPrefix: prefix, poolSize: 1, entities: [], migrations: [], synchronize: true, preparedStatements: false });
+    await plain.initialize();
+    try {
+      for (let i = 0; i < 3; i++) expect(await plain.query(COUNT, ['p'])).toEqual([{ n: 1 }]);
+      expect(await plain.query(`SELECT count(*)::int AS n FROM pg_prepared_statements`)).toEqual([{ n: 0 }]);
+    } finally {
+      await plain.destroy();
+    }
+  });
 });

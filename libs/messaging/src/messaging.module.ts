@@ -201,6 +201,7 @@ export class ServiceRuntimeModule {
             url: config.DATABASE_URL,
             schemaPrefix: config.DB_SCHEMA_PREFIX,
             poolSize: config.DB_POOL_SIZE,
+            preparedStatements: config.DB_PREPARED_STATEMENTS,
             // Every statement is SQL of its own; no table is mapped to an entity.
             entities: [],
             migrations: [...MESSAGING_MIGRATIONS, ...((opts.migrations as unknown[]) ?? [])] as never,

@@ -441,6 +441,7 @@ export class AuditModule implements NestModule {
                     url: config.DATABASE_URL,
                     schemaPrefix: config.DB_SCHEMA_PREFIX,
                     poolSize: 2,
+                    preparedStatements: config.DB_PREPARED_STATEMENTS,
                     entities: [],
                     migrations: [AuditLog1765100000000],
                   }),

@@ -66,6 +66,15 @@ export class PlatformConfig {
   @Max(200)
   DB_POOL_SIZE = 10;
 
+  /**
+   * Each connection prepares a statement by name on its second run (StatementCachingClient). Off for a
+   * connection pooler that hands one client's statements to several server connections (PgBouncer in
+   * transaction mode before 1.21, without max_prepared_statements).
+   */
+  @Transform(toBool)
+  @IsBoolean()
+  DB_PREPARED_STATEMENTS = true;
+
   /** Folder for embedded PostgreSQL data; survives restarts. */
   @IsString()
   EMBEDDED_PG_DIR = '.data/pg';

@@ -13,6 +13,8 @@ export interface ServiceDatabaseOptions {
   entities: MixedList<Function | string | EntitySchema>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: MixedList<Function | string>;
+  /** Prepare statements by name per connection (default true: StatementCachingClient); false sends each as written. */
+  preparedStatements?: boolean;
   /** Only for throw-away test databases: build tables from entities, no migrations. */
   synchronize?: boolean;
 }
@@ -43,7 +45,7 @@ export function createServiceDataSource(opts: ServiceDatabaseOptions): DataSourc
     applicationName: `trace-${opts.service}`,
     extra: {
       max: opts.poolSize ?? 10,
-      Client: StatementCachingClient,
+      ...(opts.preparedStatements === false ? {} : { Client: StatementCachingClient }),
       options: `-c search_path=${schema}`,
       connectionTimeoutMillis: 10_000,
     },

@@ -315,6 +315,7 @@ export class IdempotencyModule {
                     url: config.DATABASE_URL,
                     schemaPrefix: config.DB_SCHEMA_PREFIX,
                     poolSize: 2,
+                    preparedStatements: config.DB_PREPARED_STATEMENTS,
                     entities: [],
                     migrations: [IdempotencyKeys1765000200000],
                   }),
