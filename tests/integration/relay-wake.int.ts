@@ -22,18 +22,22 @@ describe('outbox relay woken by commits', () => {
   let relay: OutboxRelay;
   let during: (() => Promise<void>) | undefined;
 
+  /** A relay of the producer's outbox that neither polls nor looks on its own within a test. */
+  const relayOptions = () => ({
+    service: pair.producer.name,
+    schema: pair.producer.schema,
+    databaseUrl: testDatabaseUrl(),
+    notifyChannel: `outbox_${pair.producer.schema}`,
+    pollMs: POLL_MS,
+    idlePollMs: POLL_MS,
+    batchSize: 100,
+    logger: createLogger('silent'),
+  });
+
   beforeEach(async () => {
     pair = await startBackbonePair('embedded');
-    const { producer } = pair;
-    relay = new OutboxRelay(producer.ds, pair.fx.transport, {
-      service: producer.name,
-      schema: producer.schema,
-      databaseUrl: testDatabaseUrl(),
-      notifyChannel: `outbox_${producer.schema}`,
-      pollMs: POLL_MS,
-      idlePollMs: POLL_MS,
-      batchSize: 100,
-      logger: createLogger('silent'),
+    relay = new OutboxRelay(pair.producer.ds, pair.fx.transport, {
+      ...relayOptions(),
       afterPublish: async () => {
         const run = during;
         during = undefined;
@@ -152,16 +156,7 @@ describe('outbox relay woken by commits', () => {
     // event to the two-minute safety net.
     const { producer } = pair;
     const listener = await listenOnChannel();
-    const options = {
-      service: producer.name,
-      schema: producer.schema,
-      databaseUrl: testDatabaseUrl(),
-      notifyChannel: `outbox_${producer.schema}`,
-      pollMs: POLL_MS,
-      idlePollMs: POLL_MS,
-      batchSize: 100,
-      logger: createLogger('silent'),
-    };
+    const options = relayOptions();
     let late = '';
     let committedAt = 0;
     let release = false;
