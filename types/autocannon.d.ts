@@ -1,4 +1,4 @@
-// autocannon ships no types; this declares the part scripts/bench/scan-load.ts uses.
+// autocannon ships no types; this declares the part scripts/bench/support/measure.ts uses.
 declare module 'autocannon' {
   interface Histogram {
     average: number;
@@ -9,7 +9,7 @@ declare module 'autocannon' {
     max: number;
     total: number;
   }
-  interface Request {
+  export interface Request {
     method?: string;
     path?: string;
     headers?: Record<string, string>;
@@ -20,6 +20,8 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     duration?: number;
+    /** Requests per second in all, at most. */
+    overallRate?: number;
     headers?: Record<string, string>;
     requests?: Request[];
   }

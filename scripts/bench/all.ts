@@ -151,6 +151,17 @@ const BENCHMARKS: Bench[] = [
     },
   },
   {
+    name: 'http-adapter',
+    file: 'http-adapter.ts',
+    full: {},
+    smoke: { env: { BENCH_SECONDS: '1', BENCH_ROUNDS: '1', BENCH_WARMUP: '0' } },
+    rows: (out) => {
+      const rows = resultLines(out);
+      if (rows.length !== 16) throw new Error(`output has ${rows.length} BENCH_RESULT lines, expected 16`);
+      return rows;
+    },
+  },
+  {
     name: 'write-path',
     file: 'write-path.ts',
     full: {},

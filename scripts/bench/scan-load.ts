@@ -32,20 +32,18 @@
  * just the samples of one scenario.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { TokenService } from '@trace/platform';
 import { dropSchemas, freePort, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { load, type LoadRow, type Target } from './support/measure';
 
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'bench-scan-load-secret-0123456789abcdef';
 const GTIN = '09506000134352';
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const PROFILE_DIR = process.env.SCAN_LOAD_CPU_PROF;
-/** The monotonic clock in µs: the one V8 stamps a CPU profile's samples with. */
-const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 async function call(base: string, token: string, method: string, path: string, body?: unknown) {
   const r = await fetch(`${base}${path}`, {
@@ -83,84 +81,18 @@ async function seed(base: string, lots: number): Promise<string[]> {
   return paths;
 }
 
-interface Row {
-  scenario: string;
-  requests: number;
-  rps: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  non2xx: number;
-  cpuMsPerRequest: number;
-  /** Of which the kernel's (system time): the socket writes, mostly. */
-  sysMsPerRequest: number;
-}
-
-/** CPU time (user + system) the server process has used so far, in ms: load-independent, unlike latency on a shared machine. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
-/** CPU ms so far of the main thread of `pid` (JavaScript) and of its other threads (V8's GC helpers, libuv's pool): SCAN_LOAD_THREADS=1. */
-function threadCpuMs(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-      const name = tid === String(pid) ? 'main' : 'other threads';
-      out.set(name, (out.get(name) ?? 0) + ((Number(f[11]) + Number(f[12])) * 1000) / 100);
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
-
-/** System (kernel) CPU time of the server process so far, in ms. */
-function sysMs(pid: number): number {
-  return (Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[12]) * 1000) / 100;
-}
-
-interface Target {
-  url: string;
-  pid: number;
-}
-
-/** `overallRate`: requests per second in all, at most (autocannon's limit); unset, as fast as the server answers. */
-async function load(scenario: string, proc: Target, paths: string[], accept: string, seconds: number, connections: number, overallRate?: number): Promise<Row> {
-  const base = proc.url;
+/** One scenario: the requests go to the next of `paths` in turn, each from the next of 1,000 client addresses. */
+function scan(scenario: string, proc: Target, paths: string[], accept: string, seconds: number, connections: number, overallRate?: number): Promise<LoadRow> {
   let next = 0;
-  const cpuBefore = cpuMs(proc.pid);
-  const sysBefore = sysMs(proc.pid);
-  const threadsBefore = process.env.SCAN_LOAD_THREADS === '1' ? threadCpuMs(proc.pid) : undefined;
-  const from = monotonicUs();
-  const result = await autocannon({
-    url: base,
+  return load(scenario, proc, {
+    seconds,
     connections,
-    duration: seconds,
-    ...(overallRate ? { overallRate } : {}),
+    overallRate,
     headers: { accept, 'accept-language': 'zh-CN,zh;q=0.9' },
     requests: [{ setupRequest: (req) => ({ ...req, path: paths[next % paths.length], headers: { ...req.headers, 'x-forwarded-for': `198.51.${(next >> 8) & 3}.${next++ & 255}` } }) }],
+    threads: process.env.SCAN_LOAD_THREADS === '1',
+    phases: Boolean(PROFILE_DIR),
   });
-  if (PROFILE_DIR) console.log(`PHASE ${JSON.stringify(scenario)} ${from} ${monotonicUs()}`);
-  if (threadsBefore) {
-    const spent = [...threadCpuMs(proc.pid)].map(([name, ms]) => `${name} ${Math.round(ms - (threadsBefore.get(name) ?? 0))}`);
-    console.log(`THREADS ${scenario} (${result.requests.total} requests, CPU ms by thread): ${spent.join(', ')}`);
-  }
-  return {
-    scenario,
-    requests: result.requests.total,
-    rps: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p90: result.latency.p90,
-    p99: result.latency.p99,
-    max: result.latency.max,
-    non2xx: result.non2xx + result.errors + result.timeouts,
-    cpuMsPerRequest: Math.round(((cpuMs(proc.pid) - cpuBefore) / result.requests.total) * 1000) / 1000,
-    sysMsPerRequest: Math.round(((sysMs(proc.pid) - sysBefore) / result.requests.total) * 1000) / 1000,
-  };
 }
 
 function start(prefix: string, port: number, cacheTtl: number, profileDir?: string) {
@@ -215,7 +147,7 @@ async function main() {
   const seconds = Number(secondsArg ?? 10);
   const connections = Number(connArg ?? 10);
   const prefix = uniquePrefix('benchscan');
-  const rows: Row[] = [];
+  const rows: LoadRow[] = [];
   const results: { benchmark: string; value: number; baseline: number }[] = [];
   let proc = start(prefix, await freePort(), 300, PROFILE_DIR);
   let bare: Awaited<ReturnType<typeof startBare>> | undefined;
@@ -236,9 +168,9 @@ async function main() {
     });
     // JIT and pools warm up first, unmeasured (not in the smoke run, whose numbers mean nothing).
     if (!SMOKE) {
-      await load('warm-up', app(), paths, 'application/json', 3, connections);
-      await load('warm-up', app(), paths, 'text/html', 3, connections);
-      await load('warm-up', bare, paths, 'application/json', 3, connections);
+      await scan('warm-up', app(), paths, 'application/json', 3, connections);
+      await scan('warm-up', app(), paths, 'text/html', 3, connections);
+      await scan('warm-up', bare, paths, 'application/json', 3, connections);
     }
     // Each app scenario, then the bare server on the same requests: side by side, the load of the machine alike.
     for (const [name, scenarioPaths, accept] of [
@@ -246,11 +178,11 @@ async function main() {
       ['cached scan, JSON', paths, 'application/json'],
       ['cached scan, HTML page', paths, 'text/html'],
     ] as const) {
-      const a = await load(name, app(), [...scenarioPaths], accept, seconds, connections);
-      const b = await load(`bare http server, same bytes as "${name}"`, bare, [...scenarioPaths], accept, seconds, connections);
+      const a = await scan(name, app(), [...scenarioPaths], accept, seconds, connections);
+      const b = await scan(`bare http server, same bytes as "${name}"`, bare, [...scenarioPaths], accept, seconds, connections);
       // CPU per request falls as the rate rises (more requests per turn of the event loop and per wake-up): on a
       // busy machine the app gets far fewer requests/s than the bare server, so the bare server again at the app's rate.
-      const c = await load(`bare http server at the app's rate (${a.rps}/s), "${name}"`, bare, [...scenarioPaths], accept, seconds, connections, a.rps);
+      const c = await scan(`bare http server at the app's rate (${a.rps}/s), "${name}"`, bare, [...scenarioPaths], accept, seconds, connections, a.rps);
       rows.push(a, b, c);
       results.push({ benchmark: `${name}, server CPU per request`, value: a.cpuMsPerRequest, baseline: b.cpuMsPerRequest });
       results.push({ benchmark: `${name}, server CPU per request, bare server at the app's rate`, value: a.cpuMsPerRequest, baseline: c.cpuMsPerRequest });
@@ -259,9 +191,9 @@ async function main() {
 
     proc = start(prefix, await freePort(), 0);
     await proc.ready(120_000);
-    if (!SMOKE) await load('warm-up', app(), paths, 'application/json', 3, connections);
-    rows.push(await load('uncached, JSON', app(), paths, 'application/json', seconds, connections));
-    rows.push(await load('uncached, HTML page', app(), paths, 'text/html', seconds, connections));
+    if (!SMOKE) await scan('warm-up', app(), paths, 'application/json', 3, connections);
+    rows.push(await scan('uncached, JSON', app(), paths, 'application/json', seconds, connections));
+    rows.push(await scan('uncached, HTML page', app(), paths, 'text/html', seconds, connections));
   } finally {
     bare?.stop();
     await proc.stop('SIGTERM').catch(() => undefined);

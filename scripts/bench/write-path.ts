@@ -19,12 +19,12 @@
  * (request path, delivery through the outbox and inbox, relay polling)
  * divided by the requests answered.
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { TokenService } from '@trace/platform';
 import { dropSchemas, freePort, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { cpuMs } from './support/measure';
 
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'bench-write-path-secret-0123456789abcdef';
@@ -47,12 +47,6 @@ interface Measure {
   statementsPerRequest?: number;
   /** The app process's CPU (user + system) per request answered, delivery of what it wrote included: what the load of the machine moves least. */
   cpuMsPerRequest?: number;
-}
-
-/** CPU time (user + system) of a process so far, from /proc. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] : NaN);

@@ -32,5 +32,7 @@ describe('benchmarks (smoke sizes)', () => {
     for (const f of benchmarks) expect(logs).toContain(`=== ${f.replace(/\.ts$/, '')}: exit 0`);
     expect(logs).toMatch(/\| benchmark \| value \| baseline \| ratio \|/);
     expect(logs).toMatch(/\| cached scan, JSON, server CPU per request \| [\d.]+ ms CPU \| [\d.]+ ms CPU \| [\d.]+ \|/);
+    // Issue 14 item 2's evidence: both adapters and the bare server measured in the same run.
+    expect(logs).toMatch(/\| POST \(RecordEventDto validated, no database\), fastify CPU per request vs express \| [\d.]+ ms CPU \| [\d.]+ ms CPU \| [\d.]+ \|/);
   }, 480_000); // measured 162 s with other suites sharing the two cores (load average 15–28)
 });

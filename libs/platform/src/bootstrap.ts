@@ -39,6 +39,28 @@ export interface HttpAppOptions {
 }
 
 /**
+ * The correlation id (the caller's, or a new one; answered in X-Correlation-Id),
+ * the request's log line when the answer is finished, and the async context
+ * (RequestContext) that the rest of the request runs in.
+ */
+export function correlationAndRequestLog(logger: Logger): RequestHandler {
+  const requests = requestLogger(logger);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const correlationId = sanitizeCorrelationId(req.headers['x-correlation-id']) ?? randomUUID();
+    res.setHeader('X-Correlation-Id', correlationId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = { correlationId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 };
+      // A failure's line is written at once; the others are batched (see requestLogger).
+      if (res.statusCode >= 500) logger.error(line, 'request');
+      else requests.info(line, 'request');
+    });
+    RequestContext.run({ correlationId }, next);
+  };
+}
+
+/**
  * Builds a Nest HTTP app with everything the public contract promises on any
  * port: JSON bodies, correlation ids, request logs, metrics, validation,
  * problem+json errors and the OpenAPI document.
@@ -101,20 +123,7 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
   });
   // After the body parser: the async context set here then covers the handler.
-  const requests = requestLogger(opts.logger);
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    const correlationId = sanitizeCorrelationId(req.headers['x-correlation-id']) ?? randomUUID();
-    res.setHeader('X-Correlation-Id', correlationId);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = { correlationId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 };
-      // A failure's line is written at once; the others are batched (see requestLogger).
-      if (res.statusCode >= 500) opts.logger.error(line, 'request');
-      else requests.info(line, 'request');
-    });
-    RequestContext.run({ correlationId }, next);
-  });
+  app.use(correlationAndRequestLog(opts.logger));
   app.use(metrics.httpMiddleware());
   // NUL, lone surrogates, overlong strings: refused here for every route, before any guard or handler.
   app.use(hostileInputGuard());

@@ -1,0 +1,104 @@
+/**
+ * What the HTTP benchmarks share: the server process's CPU time from /proc
+ * and one autocannon load of a server with the CPU it spent per request.
+ * (In a folder of its own: scripts/bench/all.ts takes every .ts file beside
+ * it for a benchmark.)
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import autocannon, { type Request as AutocannonRequest } from 'autocannon';
+
+/** CPU time (user + system) a process has used so far, in ms: load-independent, unlike latency on a shared machine. */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** System (kernel) CPU time of a process so far, in ms. */
+export function sysMs(pid: number): number {
+  return (Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[12]) * 1000) / 100;
+}
+
+/** CPU ms so far of the main thread of `pid` (JavaScript) and of its other threads (V8's GC helpers, libuv's pool). */
+export function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      const name = tid === String(pid) ? 'main' : 'other threads';
+      out.set(name, (out.get(name) ?? 0) + ((Number(f[11]) + Number(f[12])) * 1000) / 100);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/** A server under load: where to send requests, and the process whose CPU is counted. */
+export interface Target {
+  url: string;
+  pid: number;
+}
+
+export interface LoadRow {
+  scenario: string;
+  requests: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  non2xx: number;
+  cpuMsPerRequest: number;
+  /** Of which the kernel's (system time): the socket writes, mostly. */
+  sysMsPerRequest: number;
+}
+
+/** The monotonic clock in µs: the one V8 stamps a CPU profile's samples with. */
+export const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+export interface LoadOptions {
+  seconds: number;
+  connections: number;
+  /** Requests per second in all, at most (autocannon's limit); unset, as fast as the server answers. */
+  overallRate?: number;
+  headers?: Record<string, string>;
+  /** autocannon's request list (method, path, body, or a setupRequest that varies them). */
+  requests?: AutocannonRequest[];
+  /** Print `THREADS …`: the CPU the server spent by thread during the load. */
+  threads?: boolean;
+  /** Print `PHASE <scenario> <from> <to>` (monotonic µs), to cut a CPU profile by scenario (cpu-profile-top.js). */
+  phases?: boolean;
+}
+
+/** Loads `proc` with autocannon on loopback; rate, latency and the server's CPU (user + system) per request answered. */
+export async function load(scenario: string, proc: Target, opts: LoadOptions): Promise<LoadRow> {
+  const cpuBefore = cpuMs(proc.pid);
+  const sysBefore = sysMs(proc.pid);
+  const threadsBefore = opts.threads ? threadCpuMs(proc.pid) : undefined;
+  const from = monotonicUs();
+  const result = await autocannon({
+    url: proc.url,
+    connections: opts.connections,
+    duration: opts.seconds,
+    ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
+    headers: opts.headers,
+    requests: opts.requests,
+  });
+  if (opts.phases) console.log(`PHASE ${JSON.stringify(scenario)} ${from} ${monotonicUs()}`);
+  if (threadsBefore) {
+    const spent = [...threadCpuMs(proc.pid)].map(([name, ms]) => `${name} ${Math.round(ms - (threadsBefore.get(name) ?? 0))}`);
+    console.log(`THREADS ${scenario} (${result.requests.total} requests, CPU ms by thread): ${spent.join(', ')}`);
+  }
+  return {
+    scenario,
+    requests: result.requests.total,
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    non2xx: result.non2xx + result.errors + result.timeouts,
+    cpuMsPerRequest: Math.round(((cpuMs(proc.pid) - cpuBefore) / result.requests.total) * 1000) / 1000,
+    sysMsPerRequest: Math.round(((sysMs(proc.pid) - sysBefore) / result.requests.total) * 1000) / 1000,
+  };
+}
