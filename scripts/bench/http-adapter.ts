@@ -6,9 +6,10 @@
  *   # BENCH_SECONDS (5 per load), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10), BENCH_WARMUP (3 s; 0 = none)
  *   # LOG_LEVEL of the servers (warn, as the other benchmarks: request lines are info)
  *
- * Three server processes, each on its own port (CPU is counted per process,
+ * Four server processes, each on its own port (CPU is counted per process,
  * from /proc): the app's pipeline on @nestjs/platform-express, the same on
- * @nestjs/platform-fastify, and bare-routes.js. The app's pipeline is what
+ * @nestjs/platform-fastify, Express with only the pieces that run on Fastify
+ * (express-subset: the adapter's cost apart from theirs), and bare-routes.js. The app's pipeline is what
  * every service process installs: the modules of createHostApp (PlatformModule
  * with its global guards AuthGuard and LookupRateLimitGuard, the idempotency
  * and audit modules with their global interceptors and the audit middleware;
@@ -29,12 +30,12 @@
  *        RecordEventDto, answered { id, seq, hash, prevHash } without the database
  * The bare server answers the very bytes the Express app answered.
  *
- * Rounds alternate the three servers (the order turns each round) so the load
+ * Rounds alternate the four servers (the order turns each round) so the load
  * of the shared machine falls on each alike; every load is autocannon
  * (support/measure.ts, as scan-load.ts), keep-alive, on loopback. The numbers
  * compared are the median over rounds of the server process's CPU per request
- * and req/s; BENCH_RESULT lines give each adapter against the bare server, and
- * Fastify against Express.
+ * and req/s; BENCH_RESULT lines give each Nest server against the bare server,
+ * and Fastify against Express (whole, and with the same pieces).
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -322,7 +323,7 @@ async function main() {
     const rows: (LoadRow & { server: string; round: number; scenarioName: string })[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       for (const sc of scenarios) {
-        // The order turns each round: none of the three always goes first after the other's load.
+        // The order turns each round: none of the servers always comes right after the same other's load.
         const order = servers.map((_, i) => servers[(i + round) % servers.length]);
         for (const s of order) {
           const row = await load(`${sc.name}, ${s.name}, round ${round + 1}`, s, { ...sc.opts, seconds: SECONDS, connections: CONNECTIONS });
