@@ -56,6 +56,13 @@ describe('statements prepared per connection', () => {
     await write(10);
     await write(11);
     await write(12);
+    // The same text twice in one round trip, on its first prepared run: prepared once.
+    const twice = 'UPDATE items SET label = label || $2 WHERE id = $1';
+    await ds.query(twice, [10, '']);
+    await pipelinedTransaction(ds, async (m) => {
+      deferToCommit(m, twice, [10, '']);
+      deferToCommit(m, twice, [11, '']);
+    });
     const names = (await prepared()).map((p) => p.statement);
     expect(names).toContain(INSERT);
     expect(names).toContain('UPDATE items SET label = $2 WHERE id = $1');

@@ -208,7 +208,8 @@ class Pipeline extends PgQuery {
     try {
       for (const s of this.steps) {
         const name = s.name ?? '';
-        if (!name || con.parsedStatements[name] === undefined) {
+        // A text twice in one pipeline (two inputs' links) is prepared once, by the first of them.
+        if (!name || (con.parsedStatements[name] === undefined && !this.preparing.some((p) => p.name === name))) {
           if (name) this.preparing.push({ name, text: s.text });
           con.parse({ text: s.text, name, types: [] });
         }

@@ -11,6 +11,7 @@ import {
   type EventEnvelope,
 } from '@trace/contracts';
 import { InboxDispatcher, PoisonMessageError, type HandlerContext } from '@trace/messaging';
+import { queryOrDefer } from '@trace/platform';
 import { statusChange } from '@trace/trace-chain';
 import { domainName } from './domain-name';
 import { FsmaProjector } from './exports/fsma.projector';
@@ -325,7 +326,8 @@ export class LineageProjector implements OnModuleInit {
       );
       this.recordNodes(manager, rows);
     } else if (held.length > 0) {
-      await manager.query(custodyInsert, custody);
+      // Nothing reads it back: it goes out with the inbox transaction's COMMIT.
+      await queryOrDefer(manager, custodyInsert, custody);
     }
   }
 

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { domainNameOf, timestampDate, type EventEnvelope, type TraceEventRecorded } from '@trace/contracts';
+import { queryOrDefer } from '@trace/platform';
 
 /**
  * lineage_shipments: every shipping event with a receiver, once (its event id
@@ -27,7 +28,9 @@ export async function projectShipments(manager: EntityManager, events: { payload
       };
     });
   if (rows.length === 0) return;
-  await manager.query(
+  // Nothing reads it back in the inbox transaction: it goes out with the COMMIT.
+  await queryOrDefer(
+    manager,
     `INSERT INTO lineage_shipments (event_id, batch_id, domain, seq, from_org_id, to_org_id, quantity, unit, shipped_at)
      SELECT * FROM jsonb_to_recordset($1::jsonb) AS x (event_id uuid, batch_id uuid, domain text, seq bigint, from_org_id text, to_org_id text,
                                                        quantity numeric, unit text, shipped_at timestamptz)
