@@ -69,6 +69,17 @@ function resultLines(out: string): BenchRow[] {
     .map((l) => JSON.parse(l.slice('BENCH_RESULT '.length)) as BenchRow);
 }
 
+/** A benchmark's rows parser: its BENCH_RESULT lines, failing the run when there are fewer (or, with `exactly`, other) than it prints. */
+function resultRows(expected: { atLeast: number } | { exactly: number }): (out: string) => BenchRow[] {
+  return (out) => {
+    const rows = resultLines(out);
+    const ok = 'exactly' in expected ? rows.length === expected.exactly : rows.length >= expected.atLeast;
+    const wanted = 'exactly' in expected ? `${expected.exactly}` : `at least ${expected.atLeast}`;
+    if (!ok) throw new Error(`output has ${rows.length} BENCH_RESULT lines, expected ${wanted}`);
+    return rows;
+  };
+}
+
 const BENCHMARKS: Bench[] = [
   {
     name: 'backbone-throughput',
@@ -144,55 +155,35 @@ const BENCHMARKS: Bench[] = [
     file: 'scan-load.ts',
     full: {},
     smoke: { args: ['5', '1', '4'], env: { BENCH_SMOKE: '1' } },
-    rows: (out) => {
-      const rows = resultLines(out);
-      if (rows.length < 3) throw new Error(`output has ${rows.length} BENCH_RESULT lines, expected at least 3`);
-      return rows;
-    },
+    rows: resultRows({ atLeast: 3 }),
   },
   {
     name: 'http-adapter',
     file: 'http-adapter.ts',
     full: {},
     smoke: { env: { BENCH_SECONDS: '1', BENCH_ROUNDS: '1', BENCH_WARMUP: '0' } },
-    rows: (out) => {
-      const rows = resultLines(out);
-      if (rows.length !== 16) throw new Error(`output has ${rows.length} BENCH_RESULT lines, expected 16`);
-      return rows;
-    },
+    rows: resultRows({ exactly: 16 }),
   },
   {
     name: 'write-path',
     file: 'write-path.ts',
     full: {},
     smoke: { env: { BENCH_SECONDS: '1', BENCH_ROUNDS: '1', BENCH_BATCHES: '16' } },
-    rows: (out) => {
-      const rows = resultLines(out);
-      if (rows.length < 8) throw new Error(`output has ${rows.length} BENCH_RESULT lines, expected 8`);
-      return rows;
-    },
+    rows: resultRows({ atLeast: 8 }),
   },
   {
     name: 'memory',
     file: 'memory.ts',
     full: { args: ['2000', '10', '20'] },
     smoke: { args: ['50', '2', '4'] },
-    rows: (out) => {
-      const rows = resultLines(out);
-      if (rows.length < 3) throw new Error(`output has ${rows.length} BENCH_RESULT lines, expected 3`);
-      return rows;
-    },
+    rows: resultRows({ atLeast: 3 }),
   },
   {
     name: 'idle',
     file: 'idle.ts',
     full: { args: ['20', '60'] },
     smoke: { args: ['2', '5'] },
-    rows: (out) => {
-      const rows = resultLines(out);
-      if (rows.length < 2) throw new Error(`output has ${rows.length} BENCH_RESULT lines, expected 2`);
-      return rows;
-    },
+    rows: resultRows({ atLeast: 2 }),
   },
   {
     name: 'plans',
@@ -200,11 +191,7 @@ const BENCHMARKS: Bench[] = [
     // The demo's workload, every statement EXPLAINed on its tables grown to each size; the smoke run stops at 10k.
     full: { args: ['1000,10000,1000000'] },
     smoke: { args: ['1000,10000'] },
-    rows: (out) => {
-      const rows = resultLines(out);
-      if (rows.length !== 1) throw new Error(`output has ${rows.length} BENCH_RESULT lines, expected 1`);
-      return rows;
-    },
+    rows: resultRows({ exactly: 1 }),
   },
   {
     name: 'webhook-recall',

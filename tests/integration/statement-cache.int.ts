@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { createServiceDataSource, CUSTOM_PLAN, deferToCommit, initializeServiceDatabase, pipelinedTransaction, readAlongWithNext } from '@trace/platform';
+import { afterCommit, createServiceDataSource, CUSTOM_PLAN, deferToCommit, initializeServiceDatabase, pipelinedTransaction, readAlongWithNext } from '@trace/platform';
 import { dropSchemas, testDatabaseUrl, uniquePrefix } from '@trace/testing';
 
 /**
@@ -164,5 +164,33 @@ describe('statements prepared per connection', () => {
     } finally {
       await plain.destroy();
     }
+  });
+
+  it('runs after-commit hooks once per key, after the COMMIT, and none after a rollback', async () => {
+    const ran: string[] = [];
+    await pipelinedTransaction(ds, async (m) => {
+      for (const id of [20, 21, 22]) {
+        await m.query(INSERT, [id, 'h']);
+        expect(afterCommit(m, () => ran.push(`wake ${id}`), 'wake')).toBe(true);
+      }
+      afterCommit(m, () => ran.push('unkeyed 1'));
+      afterCommit(m, () => ran.push('unkeyed 2'));
+      expect(ran).toEqual([]);
+    });
+    expect(ran).toEqual(['wake 20', 'unkeyed 1', 'unkeyed 2']);
+
+    ran.length = 0;
+    await expect(
+      pipelinedTransaction(ds, async (m) => {
+        afterCommit(m, () => ran.push('rolled back'), 'wake');
+        await m.query(INSERT, [20, 'duplicate']);
+      }),
+    ).rejects.toThrow(/duplicate key/);
+    // The next transaction on the same connection starts with no hook left over.
+    await pipelinedTransaction(ds, async (m) => {
+      await m.query(INSERT, [23, 'h']);
+    });
+    expect(ran).toEqual([]);
+    expect(afterCommit(ds.manager, () => ran.push('no transaction'))).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { gs1CheckDigit, isValidGln, isValidGs1Key, isValidSscc, normalizeGtin } from './check-digit';
+import { glnProblem, gs1CheckDigit, isValidGln, isValidGs1Key, isValidSscc, normalizeGtin } from './check-digit';
 import { Gs1Error } from './errors';
 
 const gs1 = (code: string) => expect.objectContaining({ name: 'Gs1Error', code });
@@ -91,5 +91,19 @@ describe('isValidGln / isValidSscc', () => {
     expect(isValidSscc('106141411234567897')).toBe(true);
     expect(isValidSscc('106141411234567898')).toBe(false);
     expect(isValidSscc('5412345000013')).toBe(false);
+  });
+});
+
+describe('glnProblem', () => {
+  it('accepts a valid GLN', () => {
+    expect(glnProblem('5412345000013')).toBeUndefined();
+  });
+
+  it('names the check digit a 13-digit GLN needs', () => {
+    expect(glnProblem('5412345000014')).toBe('GLN 5412345000014 has a wrong check digit: the last digit should be 3, not 4');
+  });
+
+  it.each(['541234500001', '54123450000130', '541234500001x', ''])('asks for 13 digits for %p', (gln) => {
+    expect(glnProblem(gln)).toBe('gln must be 13 digits');
   });
 });

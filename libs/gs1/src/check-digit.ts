@@ -51,6 +51,16 @@ export function isValidGln(digits: string): boolean {
   return typeof digits === 'string' && digits.length === 13 && isValidGs1Key(digits);
 }
 
+/**
+ * Why `gln` is not a Global Location Number, in words for the person who typed it,
+ * or undefined when it is one. Organisations and locations both take a GLN and must
+ * refuse it the same way.
+ */
+export function glnProblem(gln: string): string | undefined {
+  if (isValidGln(gln)) return undefined;
+  return typeof gln === 'string' && /^\d{13}$/.test(gln) ? `GLN ${gln} has a wrong check digit: ${checkDigitHint(gln)}` : 'gln must be 13 digits';
+}
+
 /** Serial Shipping Container Code: 18 digits with a valid check digit. */
 export function isValidSscc(digits: string): boolean {
   return typeof digits === 'string' && digits.length === 18 && isValidGs1Key(digits);

@@ -7,7 +7,7 @@ import {
   type EventCase,
   type EventEnvelope,
 } from '@trace/contracts';
-import { RequestContext, transactionStartingWith, type Logger } from '@trace/platform';
+import { pipelinedTransaction, RequestContext, type Logger } from '@trace/platform';
 import { isGeneratedUuid } from '@trace/trace-chain';
 import { backoffDelay, sleep } from './backoff';
 import {
@@ -178,7 +178,8 @@ export class InboxDispatcher {
   }
 
   private async applyMany(ready: Ready[]): Promise<Set<number>> {
-    return transactionStartingWith(this.dataSource, this.inboxInsert(ready), async (inserted: { event_id: string }[], manager) => {
+    return pipelinedTransaction(this.dataSource, async (manager) => {
+      const inserted: { event_id: string }[] = await this.insertInboxRows(manager, ready);
       // The same event twice in one batch is inserted once: the first occurrence applies it.
       const freshIds = new Set(inserted.map((r) => r.event_id.toLowerCase()));
       const fresh = ready.filter((r) => freshIds.delete(r.envelope.id.toLowerCase()));
@@ -188,7 +189,8 @@ export class InboxDispatcher {
   }
 
   private async applyOnce(message: Omit<Ready, 'i'>): Promise<boolean> {
-    return transactionStartingWith(this.dataSource, this.inboxInsert([message]), async (inserted, manager) => {
+    return pipelinedTransaction(this.dataSource, async (manager) => {
+      const inserted: { event_id: string }[] = await this.insertInboxRows(manager, [message]);
       if (inserted.length === 0) return false;
       await this.applyInOrder(manager, [message]);
       return true;
@@ -196,16 +198,16 @@ export class InboxDispatcher {
   }
 
   /**
-   * The inbox rows of a run, as the statement that goes out with the transaction's START
-   * (transactionStartingWith): one text whatever the run's length, so it runs prepared.
+   * The inbox rows of a run, the first statement of its transaction (a pipelined one sends it with the START):
+   * one text whatever the run's length, so it runs prepared. Answers the ids it inserted (not the duplicates).
    */
-  private inboxInsert(messages: Omit<Ready, 'i'>[]): { text: string; values: unknown[] } {
-    return {
-      text: `INSERT INTO inbox (consumer, event_id, topic, event_type)
-             SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[])
-             ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
-      values: [this.consumer, messages.map((m) => m.envelope.id), messages.map((m) => m.topic), messages.map((m) => m.envelope.type)],
-    };
+  private insertInboxRows(manager: EntityManager, messages: Omit<Ready, 'i'>[]): Promise<{ event_id: string }[]> {
+    return manager.query(
+      `INSERT INTO inbox (consumer, event_id, topic, event_type)
+       SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[])
+       ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
+      [this.consumer, messages.map((m) => m.envelope.id), messages.map((m) => m.topic), messages.map((m) => m.envelope.type)],
+    );
   }
 
   /**

@@ -75,7 +75,7 @@ export class Outbox {
     // PostgreSQL's one notification lock through its commit, which made concurrent commits queue one by one
     // (backbone-throughput.ts: 1,700 → 2,400 events/s without it, and 0.15 ms of server CPU per event).
     const channel = this.notifyChannel;
-    const wake = hasLocalRelay(channel) && afterCommit(manager, () => wakeLocalRelays(channel)) ? 'SELECT $CH::text' : "SELECT pg_notify($CH, '')";
+    const wake = hasLocalRelay(channel) && afterCommit(manager, () => wakeLocalRelays(channel), `wake-relay:${channel}`) ? 'SELECT $CH::text' : "SELECT pg_notify($CH, '')";
     // Nothing in the transaction reads the row back: in a pipelined transaction it goes out with the COMMIT.
     const send = async (text: string, values: unknown[]) => {
       if (!deferToCommit(manager, text, values)) await manager.query(text, values);

@@ -158,22 +158,6 @@ export async function initializeServiceDatabase(ds: DataSource, logger?: Logger)
   }
 }
 
-/**
- * Runs `work` in a transaction whose first statement goes out with its
- * `START TRANSACTION`, in one round trip, and commits it: a transaction costs
- * the round trips of its statements plus the COMMIT, not one more for the
- * START. `work` gets the first statement's rows and the transaction's
- * manager, a pipelinedTransaction's: writes handed to `deferToCommit` (or
- * `queryOrDefer`) go out with the next statement or the COMMIT.
- */
-export async function transactionStartingWith<R, T>(
-  dataSource: DataSource,
-  first: { text: string; values: unknown[] },
-  work: (rows: R[], manager: EntityManager) => Promise<T>,
-): Promise<T> {
-  return pipelinedTransaction(dataSource, async (manager) => work((await manager.query(first.text, first.values)) as R[], manager));
-}
-
 /** A statement of a pipeline: its text and parameters, as for `query`. */
 interface Step {
   text: string;
@@ -384,7 +368,7 @@ export function deferToCommit(manager: EntityManager, text: string, values: unkn
 }
 
 const AFTER_COMMIT = Symbol('hooks run when the transaction commits');
-type WithHooks = { [AFTER_COMMIT]?: (() => void)[] };
+type WithHooks = { [AFTER_COMMIT]?: Map<unknown, () => void> };
 
 /** Runs the hooks of a transaction once its outermost COMMIT went through (a savepoint's release is not one). */
 const commitHooks: EntitySubscriberInterface = {
@@ -393,7 +377,7 @@ const commitHooks: EntitySubscriberInterface = {
     const data = queryRunner.data as WithHooks;
     const hooks = data[AFTER_COMMIT];
     delete data[AFTER_COMMIT];
-    for (const hook of hooks ?? []) {
+    for (const hook of hooks?.values() ?? []) {
       try {
         hook();
       } catch {
@@ -410,12 +394,15 @@ const commitHooks: EntitySubscriberInterface = {
  * Runs `hook` (synchronously, after the fact) once the transaction `manager` belongs to has committed; not at
  * all if it rolls back. Answers false when `manager` is not in a transaction. For signals that must not go out
  * before the data they announce is visible, and must not cost the transaction a statement (a relay's wake-up).
+ * Hooks given the same `key` in one transaction run once (the first one given): a transaction that appends to
+ * an outbox three times wakes its relay once.
  */
-export function afterCommit(manager: EntityManager, hook: () => void): boolean {
+export function afterCommit(manager: EntityManager, hook: () => void, key: unknown = Symbol()): boolean {
   const runner = manager.queryRunner as (QueryRunner & { data: WithHooks }) | undefined;
   if (!runner?.isTransactionActive) return false;
   const subscribers = runner.connection.subscribers as EntitySubscriberInterface[];
   if (!subscribers.includes(commitHooks)) subscribers.push(commitHooks);
-  (runner.data[AFTER_COMMIT] ??= []).push(hook);
+  const hooks = (runner.data[AFTER_COMMIT] ??= new Map());
+  if (!hooks.has(key)) hooks.set(key, hook);
   return true;
 }

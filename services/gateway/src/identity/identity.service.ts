@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { checkDigitHint, isValidGln } from '@trace/gs1';
+import { glnProblem } from '@trace/gs1';
 import {
   badRequest,
   conflict,
@@ -149,10 +149,8 @@ export class IdentityService implements OnApplicationBootstrap {
    */
   async createOrganisation(name: string, kind: OrgKind, gln?: string): Promise<OrganisationDto> {
     if (!ORG_KINDS.includes(kind)) throw unprocessable('org-kind', `Unknown organisation kind ${kind}`);
-    if (gln !== undefined && !isValidGln(gln)) {
-      const message = /^\d{13}$/.test(gln) ? `GLN ${gln} has a wrong check digit: ${checkDigitHint(gln)}` : 'gln must be 13 digits';
-      throw badRequest('gln', message, [{ field: 'gln', message }]);
-    }
+    const glnRefusal = gln === undefined ? undefined : glnProblem(gln);
+    if (glnRefusal) throw badRequest('gln', glnRefusal, [{ field: 'gln', message: glnRefusal }]);
     const trimmed = name.trim();
     const row = await this.ds.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`organisation-name:${kind}:${trimmed.toLowerCase()}`]);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { checkDigitHint, isValidGln } from '@trace/gs1';
+import { glnProblem } from '@trace/gs1';
 import { isUuid } from '@trace/trace-chain';
 import {
   badRequest,
@@ -44,10 +44,8 @@ export class LocationService implements Directory {
   constructor(@Inject(DataSource) private readonly ds: DataSource) {}
 
   async create(dto: CreateLocationDto, caller: Principal): Promise<LocationDto> {
-    if (dto.gln !== undefined && !isValidGln(dto.gln)) {
-      const message = /^\d{13}$/.test(dto.gln) ? `GLN ${dto.gln} has a wrong check digit: ${checkDigitHint(dto.gln)}` : 'gln must be 13 digits';
-      throw badRequest('gln', message, [{ field: 'gln', message }]);
-    }
+    const glnRefusal = dto.gln === undefined ? undefined : glnProblem(dto.gln);
+    if (glnRefusal) throw badRequest('gln', glnRefusal, [{ field: 'gln', message: glnRefusal }]);
     const orgId = this.ownerFor(dto, caller);
     const [org] = await this.ds.query('SELECT 1 FROM organisations WHERE id = $1 AND id <> $2', [orgId, PLATFORM_ORG_ID]);
     if (!org) {
