@@ -6,6 +6,7 @@
  *   node scripts/run.js scripts/bench/epcis-capture.ts
  *   # DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; the name must contain "test")
  *   # BENCH_EVENTS=10000 BENCH_LOTS=1000 BENCH_MODE=rollback|proceed|both (default both)
+ *   # OUTBOX_BATCH_SIZE (the relay's claim, default 200)
  *
  * The document: BENCH_LOTS lots commissioned (ObjectEvent ADD with a
  * quantity), then shipping/receiving/storing/inspecting ObjectEvent OBSERVE
@@ -15,6 +16,7 @@
  * (hash-chained, outbox row, de-duplication key). The same document is then
  * captured again to time the pure de-duplication path.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { ALL_SERVICE_MODULES } from '@trace/embedded';
 import { validateEpcis } from '@trace/epcis';
@@ -70,12 +72,34 @@ function documentOf(tag: string) {
   };
 }
 
+/**
+ * CPU seconds used so far by every PostgreSQL process of this machine (utime + stime from /proc): the
+ * database's share of a capture, beside the app's. Counts other clusters' work too; run it on a quiet machine.
+ */
+function postgresCpuSeconds(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
+
 async function main() {
   const prefix = uniquePrefix('bench');
   process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
   const url = testDatabaseUrl();
   const config = loadConfig(
-    { DATABASE_URL: url, DB_SCHEMA_PREFIX: prefix, DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '3', JWT_SECRET: SECRET, NODE_ENV: 'test' },
+    {
+      DATABASE_URL: url, DB_SCHEMA_PREFIX: prefix, DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '3', JWT_SECRET: SECRET, NODE_ENV: 'test',
+      ...(process.env.OUTBOX_BATCH_SIZE ? { OUTBOX_BATCH_SIZE: process.env.OUTBOX_BATCH_SIZE } : {}),
+    },
     { RUN_MODE: 'embedded' },
   );
   const app = await createHostApp({
@@ -105,6 +129,7 @@ async function main() {
         t = performance.now();
         // The process's CPU (the app runs in it): what the machine's load moves least.
         const cpu0 = process.cpuUsage();
+        const pg0 = postgresCpuSeconds();
         const r = await fetch(`${base}/v1/epcis/capture`, { method: 'POST', headers: { ...op, 'content-type': 'application/ld+json', 'GS1-Capture-Error-Behaviour': mode }, body });
         const accepted = performance.now() - t;
         const location = r.headers.get('location');
@@ -119,9 +144,10 @@ async function main() {
         }
         const total = (performance.now() - t) / 1000;
         const cpu = process.cpuUsage(cpu0);
+        const pgCpu = postgresCpuSeconds() - pg0;
         if (!job.success) throw new Error(`job failed: ${JSON.stringify(job.errors).slice(0, 500)}`);
         console.log(
-          `  [${mode}] ${pass}: 202 after ${accepted.toFixed(0)} ms, job done in ${total.toFixed(1)} s → ${(EVENTS / total).toFixed(0)} events/s, app CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s ` +
+          `  [${mode}] ${pass}: 202 after ${accepted.toFixed(0)} ms, job done in ${total.toFixed(1)} s → ${(EVENTS / total).toFixed(0)} events/s, app CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, PostgreSQL CPU ${pgCpu.toFixed(1)} s ` +
             `(progress polled ${polls}×, last ${JSON.stringify(job.progress)})`,
         );
       }
@@ -130,12 +156,20 @@ async function main() {
     await pg.connect();
     // The relay delivers the captured events to lineage (and the scan) after the job: how long until all are through.
     const t = performance.now();
+    const cpu0 = process.cpuUsage();
+    const pg0 = postgresCpuSeconds();
+    let pendingAtEnd: number | undefined;
     for (;;) {
       const pending = await Promise.all(['agri', 'food'].map(async (d) => (await pg.query(`SELECT count(*)::int AS n FROM "${prefix}${d}".outbox WHERE sent_at IS NULL`)).rows[0].n as number));
+      pendingAtEnd ??= pending[0] + pending[1];
       if (pending.every((n) => n === 0)) break;
       await new Promise((res) => setTimeout(res, 200));
     }
-    console.log(`  outbox drained to lineage ${((performance.now() - t) / 1000).toFixed(1)} s after the last job ended`);
+    const cpu = process.cpuUsage(cpu0);
+    console.log(
+      `  outbox drained to lineage ${((performance.now() - t) / 1000).toFixed(1)} s after the last job ended ` +
+        `(${pendingAtEnd} events still to deliver then; app CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, PostgreSQL CPU ${(postgresCpuSeconds() - pg0).toFixed(1)} s)`,
+    );
     const [agri, food] = await Promise.all(['agri', 'food'].map(async (d) => (await pg.query(`SELECT count(*)::int AS n FROM "${prefix}${d}".trace_events`)).rows[0].n));
     await pg.end();
     console.log(`  chain events stored: agri ${agri}, food ${food}`);

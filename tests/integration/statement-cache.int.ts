@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { afterCommit, createServiceDataSource, CUSTOM_PLAN, deferToCommit, initializeServiceDatabase, pipelinedTransaction, readAlongWithNext } from '@trace/platform';
+import { afterCommit, createServiceDataSource, CUSTOM_PLAN, deferringWrites, deferToCommit, initializeServiceDatabase, pipelinedTransaction, readAlongWithNext, sendDeferred } from '@trace/platform';
 import { dropSchemas, testDatabaseUrl, uniquePrefix } from '@trace/testing';
 
 /**
@@ -192,5 +192,56 @@ describe('statements prepared per connection', () => {
     });
     expect(ran).toEqual([]);
     expect(afterCommit(ds.manager, () => ran.push('no transaction'))).toBe(false);
+  });
+
+  describe('writes sent ahead (sendDeferred), as a capture sends each chunk', () => {
+    const labelOf = async (id: number) => ((await ds.query('SELECT label FROM items WHERE id = $1', [id])) as { label: string }[])[0]?.label;
+
+    it('commits writes sent before the transaction ended, the caller not waiting for them', async () => {
+      await pipelinedTransaction(ds, async (m) => {
+        const w = deferringWrites(m);
+        expect(await w.query(INSERT, [30, 'ahead'])).toEqual([]);
+        expect(sendDeferred(m)).toBe(true);
+        await w.query(INSERT, [31, 'ahead']);
+        sendDeferred(m);
+        // A read queued behind them sees them.
+        expect(await m.query('SELECT count(*)::int AS n FROM items WHERE label = $1', ['ahead'])).toEqual([{ n: 2 }]);
+      });
+      expect(await labelOf(30)).toBe('ahead');
+      expect(await labelOf(31)).toBe('ahead');
+    });
+
+    it('fails the transaction with the error of a write sent ahead when nothing followed it (COMMIT would answer ROLLBACK)', async () => {
+      await expect(
+        pipelinedTransaction(ds, async (m) => {
+          await m.query(INSERT, [32, 'kept?']);
+          await deferringWrites(m).query(INSERT, [30, 'duplicate']);
+          sendDeferred(m);
+        }),
+      ).rejects.toThrow(/duplicate key/);
+      expect(await labelOf(32)).toBeUndefined();
+      expect(await labelOf(30)).toBe('ahead');
+    });
+
+    it('fails the next statement with that error, not with "current transaction is aborted"', async () => {
+      await expect(
+        pipelinedTransaction(ds, async (m) => {
+          await deferringWrites(m).query(INSERT, [31, 'duplicate']);
+          sendDeferred(m);
+          await m.query(INSERT, [33, 'after']);
+        }),
+      ).rejects.toThrow(/duplicate key/);
+      expect(await labelOf(33)).toBeUndefined();
+      // The connection is usable after.
+      await pipelinedTransaction(ds, async (m) => m.query(INSERT, [33, 'after']));
+      expect(await labelOf(33)).toBe('after');
+    });
+
+    it('is not available outside a pipelined transaction: writes run at once there', async () => {
+      await ds.transaction(async (m) => {
+        expect(sendDeferred(m)).toBe(false);
+        expect(deferringWrites(m)).toBe(m);
+      });
+    });
   });
 });

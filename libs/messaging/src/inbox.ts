@@ -59,6 +59,30 @@ export function envelopeProblem(env: EventEnvelope, topic: string): string | und
 }
 
 /**
+ * Envelopes decoded from a message's bytes. In embedded mode every consumer of a message is handed the same bytes,
+ * so it is decoded once, not once per consumer (a chain event has five: lineage, FSMA, batch parties, the scan
+ * cache, webhooks). Frozen, because it is shared: a handler changing it would change it for the consumers after
+ * it; it fails instead, in both run modes alike.
+ */
+const decodedEnvelopes = new WeakMap<Uint8Array, EventEnvelope>();
+
+function decodeShared(bytes: Uint8Array): EventEnvelope {
+  let envelope = decodedEnvelopes.get(bytes);
+  if (!envelope) {
+    envelope = deepFreeze(decodeEnvelope(bytes));
+    decodedEnvelopes.set(bytes, envelope);
+  }
+  return envelope;
+}
+
+function deepFreeze<T>(value: T): T {
+  // Bytes fields stay as they are: a typed array with elements cannot be frozen.
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || Object.isFrozen(value)) return value;
+  for (const v of Object.values(value)) deepFreeze(v);
+  return Object.freeze(value);
+}
+
+/**
  * The consuming half of the backbone, identical in both run modes: decode and
  * validate, then apply the handlers and record the event id in the inbox in ONE
  * transaction, so a re-delivered event is recognised and skipped. Transient
@@ -103,7 +127,7 @@ export class InboxDispatcher {
   private async prepare(message: InboundMessage): Promise<Omit<Ready, 'i'> | DispatchOutcome> {
     let envelope: EventEnvelope;
     try {
-      envelope = decodeEnvelope(message.value);
+      envelope = decodeShared(message.value);
     } catch (err) {
       return this.reject(message, `undecodable message: ${(err as Error).message}`, 1);
     }

@@ -243,12 +243,13 @@ function pipeline(client: PoolClient, steps: Step[]): Promise<QueryResult[]> {
 
 const DEFERRED = Symbol('statements sent with the COMMIT');
 const ALONG = Symbol('statements sent right after the next one');
+const SEND_NOW = Symbol('sends the deferred statements without waiting for them');
 /** A statement riding along with the transaction's next one (readAlongWithNext), and who waits for its rows. */
 interface Along {
   step: Step;
   settle: (result: QueryResult | undefined, err?: unknown) => void;
 }
-type Deferred = { [DEFERRED]?: Step[]; [ALONG]?: Along[] };
+type Deferred = { [DEFERRED]?: Step[]; [ALONG]?: Along[]; [SEND_NOW]?: () => void };
 
 /**
  * Like `dataSource.transaction(work)`, in two round trips fewer: the
@@ -269,6 +270,11 @@ export async function pipelinedTransaction<T>(dataSource: DataSource, work: (man
   const plain = client.query;
   // Only while this transaction runs: TypeORM sends every statement through client.query(text, values).
   const along: Along[] = [];
+  // Pipelines sent by sendDeferred, nobody waiting for them: the first failure is what the transaction failed
+  // of (what follows it on the connection only answers "current transaction is aborted", and a COMMIT after
+  // it answers ROLLBACK without an error).
+  const background: Promise<unknown>[] = [];
+  let backgroundFailure: { err: unknown } | undefined;
   client.query = ((text: unknown, values?: unknown[]) => {
     if (typeof text !== 'string') return (plain as (...a: unknown[]) => unknown).call(client, text, values);
     const steps: Step[] = [];
@@ -286,13 +292,22 @@ export async function pipelinedTransaction<T>(dataSource: DataSource, work: (man
         return results[main];
       },
       (err) => {
-        for (const a of riding) a.settle(undefined, err);
-        throw err;
+        const cause = backgroundFailure ? backgroundFailure.err : err;
+        for (const a of riding) a.settle(undefined, cause);
+        throw cause;
       },
     );
   }) as PoolClient['query'];
   (runner.manager as Deferred)[DEFERRED] = deferred;
   (runner.manager as Deferred)[ALONG] = along;
+  (runner.manager as Deferred)[SEND_NOW] = () => {
+    if (deferred.length === 0) return;
+    const steps = [...(startPending ? [{ text: 'START TRANSACTION' }] : []), ...deferred.splice(0)];
+    startPending = false;
+    const sent = pipeline(client, steps);
+    sent.catch((err: unknown) => (backgroundFailure ??= { err }));
+    background.push(sent);
+  };
   try {
     await runner.broadcaster.broadcast('BeforeTransactionStart');
     Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
@@ -300,8 +315,13 @@ export async function pipelinedTransaction<T>(dataSource: DataSource, work: (man
     let out: T;
     try {
       out = await work(runner.manager);
+      await Promise.all(background);
     } catch (err) {
       deferred.length = 0;
+      if (backgroundFailure) {
+        await Promise.allSettled(background);
+        throw backgroundFailure.err;
+      }
       // Nothing was sent: there is no transaction to roll back.
       if (startPending) Object.assign(runner, { isTransactionActive: false, transactionDepth: 0 });
       throw err;
@@ -365,6 +385,37 @@ export function deferToCommit(manager: EntityManager, text: string, values: unkn
   if (!deferred || manager.queryRunner?.isReleased) return false;
   deferred.push({ text, values });
   return true;
+}
+
+/**
+ * Sends the statements deferred so far in `manager`'s pipelined transaction now, in one round trip, and
+ * returns without waiting for PostgreSQL to run them: the caller goes on computing while they run. Their
+ * failure fails the transaction's next statement or its COMMIT (with their own error). False when the
+ * manager's transaction is not a pipelined one.
+ */
+export function sendDeferred(manager: EntityManager): boolean {
+  const send = (manager as Deferred)[SEND_NOW];
+  if (!send || manager.queryRunner?.isReleased) return false;
+  send();
+  return true;
+}
+
+/**
+ * `manager` seen by code that only writes: its `query` hands each statement to the transaction's pipeline
+ * (deferToCommit) and answers no rows, or runs it at once outside a pipelined transaction. For writers
+ * whose results nobody reads (a capture's chunk: links, batches, custody, holdings, outbox), so that a
+ * chunk's writes leave in one round trip (sendDeferred) rather than one each.
+ */
+export function deferringWrites(manager: EntityManager): EntityManager {
+  if (!(manager as Deferred)[DEFERRED]) return manager;
+  return Object.create(manager, {
+    query: {
+      value: async (text: string, values?: unknown[]) => {
+        if (deferToCommit(manager, text, values ?? [])) return [];
+        return manager.query(text, values);
+      },
+    },
+  }) as EntityManager;
 }
 
 const AFTER_COMMIT = Symbol('hooks run when the transaction commits');

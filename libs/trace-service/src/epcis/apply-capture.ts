@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { IdentityClaims } from '@trace/contracts';
 import type { Outbox } from '@trace/messaging';
 import { batchKey } from '@trace/epcis';
-import { DomainError, type Directory, type Principal } from '@trace/platform';
+import { DomainError, pipelinedTransaction, sendDeferred, type Directory, type Principal } from '@trace/platform';
 import type { DomainRules } from '@trace/trace-chain';
 import type { DomainHooks } from '../batch.service';
 import type { DomainName } from '../domains';
@@ -49,14 +49,14 @@ export async function applyCapture(core: CaptureCore, req: ApplyRequest, princip
   const runTx = async (events: PlannedChainEvent[], progress?: (done: number) => void) => {
     const out: ApplyResult['results'] = [];
     try {
-      await core.dataSource.transaction(async (m) => {
+      await pipelinedTransaction(core.dataSource, async (m) => {
         const writer = new ChunkWriter(core.domain, m, req, principal, claimedElsewhere, core.rules, core.hooks, receivers);
         // Every batch of the transaction locked up front, in id order: two captures touching the same
         // batches then queue rather than deadlock.
         await writer.load(events);
-        for (let i = 0; i < events.length; i += CHUNK) {
-          const chunk = events.slice(i, i + CHUNK);
-          await writer.load(chunk);
+        const chunks = Array.from({ length: Math.ceil(events.length / CHUNK) }, (_, k) => events.slice(k * CHUNK, (k + 1) * CHUNK));
+        if (chunks.length) await writer.load(chunks[0]);
+        for (const [k, chunk] of chunks.entries()) {
           for (const ev of chunk) {
             try {
               const duplicate = await writer.add(ev);
@@ -66,8 +66,16 @@ export async function applyCapture(core: CaptureCore, req: ApplyRequest, princip
               out.push({ index: ev.index, stored: false, error: err.message });
             }
           }
+          // The next chunk's reads go before this chunk's writes (they read nothing these write: what this
+          // writer made or changed, it holds in memory). The writes then leave in one round trip, not waited
+          // for: PostgreSQL stores this chunk while the next one is checked and chained. A failure among them
+          // fails the next statement or the COMMIT.
+          if (chunks[k + 1]) await writer.load(chunks[k + 1]);
           const doomed = req.atomic && out.some((r) => r.error);
-          if (!req.dryRun && !doomed) await writer.flush(core.outbox, { heads: !req.atomic });
+          if (!req.dryRun && !doomed) {
+            await writer.flush(core.outbox, { heads: !req.atomic });
+            sendDeferred(m);
+          }
           progress?.(out.length);
         }
         if (req.dryRun || (req.atomic && out.some((r) => r.error))) throw new Rollback();

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { batchKey, type CarriedLink } from '@trace/epcis';
 import type { Outbox, OutboxItem } from '@trace/messaging';
-import { DomainError, type Principal } from '@trace/platform';
+import { deferringWrites, DomainError, type Principal } from '@trace/platform';
 import { GENESIS_HASH, holdingsAfter, movementRefusal, type BatchStatus, type DomainRules, type Holding, type MovementResult } from '@trace/trace-chain';
 import type { DomainHooks } from '../batch.service';
 import type { DomainName } from '../domains';
@@ -233,7 +233,9 @@ export class ChunkWriter {
    * one per batch and chunk — nothing in the transaction reads them from the table meanwhile.
    */
   async flush(outbox: Outbox, opts: { heads: boolean } = { heads: true }) {
-    const m = this.m;
+    // Nothing here reads back what it writes: in a pipelined transaction the chunk's writes wait for the
+    // next statement, or for the caller to send them (sendDeferred), in one round trip.
+    const m = deferringWrites(this.m);
     // As produced: an input taken or a part shipped later in the same chunk is recorded after (setChainHeads, holdingWrites).
     await insertBatches(
       m,
@@ -274,7 +276,7 @@ export class ChunkWriter {
   /** The head, the status, custody and quantity of every batch changed since the last heads written; never the place (see above). */
   async writeHeads() {
     await setChainHeads(
-      this.m,
+      deferringWrites(this.m),
       [...this.touched].map((id) => {
         const b = this.batches.get(id) as BatchRow;
         return {
