@@ -26,9 +26,9 @@ describe('an envelope shared by the consumers of one message', () => {
   it('decodes a message once for all its consumers, and a handler that changes it fails instead', async () => {
     const seen: unknown[] = [];
     const [first, second, meddler] = consumers;
-    first.inbox.on('batchRegistered', (payload) => void seen.push(payload));
-    second.inbox.on('batchRegistered', (payload) => void seen.push(payload));
-    meddler.inbox.on('batchRegistered', (payload) => {
+    first.inbox.on('batchRegistered', async (payload) => void seen.push(payload));
+    second.inbox.on('batchRegistered', async (payload) => void seen.push(payload));
+    meddler.inbox.on('batchRegistered', async (payload) => {
       (payload as { lot: string }).lot = 'changed';
     });
     const message = {
@@ -45,7 +45,7 @@ describe('an envelope shared by the consumers of one message', () => {
             orgId: 'org-1',
             subject: 'batch-1',
             occurredAt: timestampFromDate(new Date()),
-            payload: { case: 'batchRegistered', value: { gtin: '09506000134352', lot: 'L1', inputs: [{ batchId: 'b0', domain: 'agri' }] } },
+            payload: { case: 'batchRegistered', value: { gtin: '09506000134352', lot: 'L1', inputs: [{ batch: { batchId: 'b0' } }] } },
           }),
         ),
       ),
@@ -56,11 +56,11 @@ describe('an envelope shared by the consumers of one message', () => {
 
     expect(seen).toHaveLength(2);
     expect(seen[1]).toBe(seen[0]);
-    const payload = seen[0] as { lot: string; inputs: { batchId: string }[] };
+    const payload = seen[0] as { lot: string; inputs: { batch: { batchId: string } }[] };
     expect(payload.lot).toBe('L1');
     expect(Object.isFrozen(payload)).toBe(true);
     expect(Object.isFrozen(payload.inputs)).toBe(true);
-    expect(Object.isFrozen(payload.inputs[0])).toBe(true);
+    expect(Object.isFrozen(payload.inputs[0].batch)).toBe(true);
     const [dead] = (await meddler.ds.query('SELECT reason FROM dead_letters')) as { reason: string }[];
     expect(dead.reason).toMatch(/read only property 'lot'/);
   });
