@@ -17,6 +17,7 @@
  * captured again to time the pure de-duplication path.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { ALL_SERVICE_MODULES } from '@trace/embedded';
 import { validateEpcis } from '@trace/epcis';
@@ -130,6 +131,9 @@ async function main() {
         // The process's CPU (the app runs in it): what the machine's load moves least.
         const cpu0 = process.cpuUsage();
         const pg0 = postgresCpuSeconds();
+        // The app shares this process's event loop: how long a capture keeps it from anything else (a scan, a health check).
+        const loop = monitorEventLoopDelay({ resolution: 10 });
+        loop.enable();
         const r = await fetch(`${base}/v1/epcis/capture`, { method: 'POST', headers: { ...op, 'content-type': 'application/ld+json', 'GS1-Capture-Error-Behaviour': mode }, body });
         const accepted = performance.now() - t;
         const location = r.headers.get('location');
@@ -145,9 +149,10 @@ async function main() {
         const total = (performance.now() - t) / 1000;
         const cpu = process.cpuUsage(cpu0);
         const pgCpu = postgresCpuSeconds() - pg0;
+        loop.disable();
         if (!job.success) throw new Error(`job failed: ${JSON.stringify(job.errors).slice(0, 500)}`);
         console.log(
-          `  [${mode}] ${pass}: 202 after ${accepted.toFixed(0)} ms, job done in ${total.toFixed(1)} s → ${(EVENTS / total).toFixed(0)} events/s, app CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, PostgreSQL CPU ${pgCpu.toFixed(1)} s ` +
+          `  [${mode}] ${pass}: 202 after ${accepted.toFixed(0)} ms, job done in ${total.toFixed(1)} s → ${(EVENTS / total).toFixed(0)} events/s, app CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, PostgreSQL CPU ${pgCpu.toFixed(1)} s, event loop blocked up to ${(loop.max / 1e6).toFixed(0)} ms (p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms) ` +
             `(progress polled ${polls}×, last ${JSON.stringify(job.progress)})`,
         );
       }

@@ -33,3 +33,4 @@ export * from './upload-body';
 export * from './webhooks';
 export * from './pg-listener';
 export * from './websocket';
+export * from './event-loop-slices';

@@ -23,7 +23,7 @@ import {
   type EpcisEvent,
   type EventContext,
 } from '@trace/epcis';
-import { badRequest, DomainError, notFound, type Principal } from '@trace/platform';
+import { badRequest, DomainError, EventLoopSlices, notFound, type Principal } from '@trace/platform';
 import { BatchRegistry, DOMAINS, type PlannedChainEvent, type PlannedTarget } from '@trace/trace-service';
 import { epcisDomains } from './domains';
 import { MasterDataStore } from './master-data.store';
@@ -322,7 +322,8 @@ export class CaptureService {
    */
   private async plan(raw: EpcisEvent[], documentContext: unknown, bearer: string | undefined) {
     const prefixes = contextPrefixes(documentContext);
-    const analysed = raw.map((r, index) => {
+    // About 50 µs an event, half a second for 10,000: in slices, so that other requests are answered meanwhile.
+    const analysed = await new EventLoopSlices().map(raw, (r, index) => {
       const stripped = stripTraceExtensions(r);
       // An event's own @context binds its names over its document's (JSON-LD scoping), in its hash too.
       const hash = epcisEventHash(stripped, stripped['@context'] === undefined ? prefixes : contextPrefixes(contextsOf(stripped, documentContext)));
