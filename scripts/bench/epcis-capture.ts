@@ -164,15 +164,24 @@ async function main() {
     const cpu0 = process.cpuUsage();
     const pg0 = postgresCpuSeconds();
     let pendingAtEnd: number | undefined;
+    let lineageDone: number | undefined;
+    // Events of the two outboxes on the topics lineage consumes that lineage's inbox does not hold yet.
+    const notInLineage = `
+      SELECT count(*)::int AS n
+        FROM (SELECT event_id, topic FROM "${prefix}agri".outbox UNION ALL SELECT event_id, topic FROM "${prefix}food".outbox) o
+       WHERE o.topic IN (SELECT DISTINCT topic FROM "${prefix}lineage".inbox)
+         AND NOT EXISTS (SELECT 1 FROM "${prefix}lineage".inbox i WHERE i.event_id = o.event_id)`;
     for (;;) {
       const pending = await Promise.all(['agri', 'food'].map(async (d) => (await pg.query(`SELECT count(*)::int AS n FROM "${prefix}${d}".outbox WHERE sent_at IS NULL`)).rows[0].n as number));
       pendingAtEnd ??= pending[0] + pending[1];
-      if (pending.every((n) => n === 0)) break;
-      await new Promise((res) => setTimeout(res, 200));
+      if (lineageDone === undefined && (await pg.query(notInLineage)).rows[0].n === 0) lineageDone = performance.now() - t;
+      if (lineageDone !== undefined && pending.every((n) => n === 0)) break;
+      await new Promise((res) => setTimeout(res, 100));
     }
     const cpu = process.cpuUsage(cpu0);
     console.log(
-      `  outbox drained to lineage ${((performance.now() - t) / 1000).toFixed(1)} s after the last job ended ` +
+      `  lineage had every event ${((lineageDone as number) / 1000).toFixed(1)} s after the last job ended; the outboxes were drained to every consumer ` +
+        `(lineage, gateway, recall) after ${((performance.now() - t) / 1000).toFixed(1)} s ` +
         `(${pendingAtEnd} events still to deliver then; app CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, PostgreSQL CPU ${(postgresCpuSeconds() - pg0).toFixed(1)} s)`,
     );
     const [agri, food] = await Promise.all(['agri', 'food'].map(async (d) => (await pg.query(`SELECT count(*)::int AS n FROM "${prefix}${d}".trace_events`)).rows[0].n));
