@@ -275,6 +275,14 @@ export async function pipelinedTransaction<T>(dataSource: DataSource, work: (man
   // it answers ROLLBACK without an error).
   const background: Promise<unknown>[] = [];
   let backgroundFailure: { err: unknown } | undefined;
+  // One pipeline on the connection at a time: the next is handed to pg once the one before is answered
+  // (pg queues a query issued while another runs, but deprecates doing so).
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const send = (steps: Step[]): Promise<QueryResult[]> => {
+    const sent = inFlight.then(() => pipeline(client, steps));
+    inFlight = sent.catch(() => undefined);
+    return sent;
+  };
   client.query = ((text: unknown, values?: unknown[]) => {
     if (typeof text !== 'string') return (plain as (...a: unknown[]) => unknown).call(client, text, values);
     const steps: Step[] = [];
@@ -286,7 +294,7 @@ export async function pipelinedTransaction<T>(dataSource: DataSource, work: (man
     const main = steps.length - 1;
     const riding = along.splice(0);
     steps.push(...riding.map((a) => a.step));
-    return pipeline(client, steps).then(
+    return send(steps).then(
       (results) => {
         riding.forEach((a, i) => a.settle(results[main + 1 + i]));
         return results[main];
@@ -304,7 +312,7 @@ export async function pipelinedTransaction<T>(dataSource: DataSource, work: (man
     if (deferred.length === 0) return;
     const steps = [...(startPending ? [{ text: 'START TRANSACTION' }] : []), ...deferred.splice(0)];
     startPending = false;
-    const sent = pipeline(client, steps);
+    const sent = send(steps);
     sent.catch((err: unknown) => (backgroundFailure ??= { err }));
     background.push(sent);
   };
@@ -335,7 +343,7 @@ export async function pipelinedTransaction<T>(dataSource: DataSource, work: (man
     for (const a of along.splice(0)) a.settle(undefined, new Error('the transaction committed before the statement was sent'));
     const steps = [...(startPending ? [{ text: 'START TRANSACTION' }] : []), ...deferred.splice(0), { text: 'COMMIT' }];
     startPending = false;
-    await pipeline(client, steps);
+    await send(steps);
     Object.assign(runner, { isTransactionActive: false, transactionDepth: 0 });
     await runner.broadcaster.broadcast('AfterTransactionCommit');
     return out;

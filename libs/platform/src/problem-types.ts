@@ -127,6 +127,7 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   'method-not-allowed': { status: 405, en: 'The route does not take this method', zh: '该接口不支持此请求方法', action: 'Check the method in /docs.' },
   'not-acceptable': { status: 406, en: 'The route cannot answer in the type the Accept header asks for', zh: '无法提供 Accept 所要求的格式', action: 'Ask for a type the detail names.' },
   'payload-too-large': { status: 413, en: 'The body is too large', zh: '请求体过大', action: 'Send a smaller body (split the batch of events).' },
+  'concurrent-capture': { status: 409, en: 'Another capture stored some of the same events, or created their lots, at the same time', zh: '另一次采集同时写入了相同的事件或批次', action: 'Nothing: the capture plans the document again by itself (its job names this only if that kept happening); then capture it again, stored events are de-duplicated.' },
   'epcis-too-large': { status: 413, en: 'More events than one capture takes', zh: '单次采集的事件数超过上限', action: 'Split the document; the limit is in GS1-EPCIS-Capture-Limit.' },
   'import-too-large': { status: 413, en: 'More rows than one import takes', zh: '导入的行数超过上限', action: 'Split the file.' },
   'query-too-large': { status: 413, en: 'More events match than the query may return', zh: '匹配的事件过多', action: 'Narrow the query (time range, EPC) or raise maxEventCount within the limit.' },

@@ -24,7 +24,7 @@ import {
   type EventContext,
 } from '@trace/epcis';
 import { badRequest, DomainError, EventLoopSlices, notFound, type Principal } from '@trace/platform';
-import { BatchRegistry, DOMAINS, type PlannedChainEvent, type PlannedTarget } from '@trace/trace-service';
+import { BatchRegistry, CONCURRENT_CAPTURE, DOMAINS, type PlannedChainEvent, type PlannedTarget } from '@trace/trace-service';
 import { epcisDomains } from './domains';
 import { MasterDataStore } from './master-data.store';
 
@@ -98,6 +98,8 @@ export const MAX_EVENTS = 20_000;
 const STALE_AFTER_S = 600;
 /** Events per call to a domain in proceed mode. */
 const SLICE = 2_000;
+/** How often a capture is planned and applied when another capture keeps writing the same events meanwhile. */
+const CONCURRENT_ATTEMPTS = 3;
 
 /**
  * EPCIS capture: validates a document against GS1's schema, answers with a job
@@ -215,7 +217,24 @@ export class CaptureService {
     );
   }
 
+  /**
+   * Stores the document's events. A domain that finds another capture storing some of the same events, or
+   * creating their lots, at the same time (a partner sending the document again before the first one ended)
+   * refuses with CONCURRENT_CAPTURE: what was planned is out of date, so the whole document is planned and
+   * applied again, and what the other capture (or this one, in proceed mode) stored meanwhile is then a duplicate.
+   */
   private async run(id: string, doc: EpcisDocument, behaviour: ErrorBehaviour, principal: Principal, bearer: string | undefined) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runOnce(id, doc, behaviour, principal, bearer);
+      } catch (err) {
+        if (!(err instanceof DomainError && err.rule === CONCURRENT_CAPTURE) || attempt >= CONCURRENT_ATTEMPTS) throw err;
+        this.log.warn(`capture ${id}: ${err.message}; planning it again (attempt ${attempt + 1})`);
+      }
+    }
+  }
+
+  private async runOnce(id: string, doc: EpcisDocument, behaviour: ErrorBehaviour, principal: Principal, bearer: string | undefined) {
     const raw = doc.epcisBody.eventList;
     const recordTime = new Date().toISOString();
     const planned = await this.plan(raw, doc['@context'], bearer);

@@ -9,7 +9,7 @@ import type { DomainName } from '../domains';
 import { itemKey } from './carried-link';
 import { ChunkWriter } from './chunk-writer';
 import { claimCreated } from './claim-created';
-import type { ApplyRequest, ApplyResult, PlannedChainEvent } from './contract';
+import { CONCURRENT_CAPTURE, type ApplyRequest, type ApplyResult, type PlannedChainEvent } from './contract';
 import { resolveReceivers } from './receivers';
 import { storedAlready } from './stored-already';
 
@@ -106,15 +106,23 @@ export async function applyCapture(core: CaptureCore, req: ApplyRequest, princip
   for (const index of already) results.push({ index, stored: false, duplicate: true });
   const events = already.size ? req.events.filter((e) => !already.has(e.index)) : req.events;
   if (req.atomic) {
-    results.push(...(await runTx(events, req.dryRun ? undefined : onProgress)));
+    try {
+      results.push(...(await runTx(events, req.dryRun ? undefined : onProgress)));
+    } catch (err) {
+      throw concurrentCapture(err) ?? err;
+    }
   } else {
     for (let i = 0; i < events.length; i += CHUNK) {
       const chunk = events.slice(i, i + CHUNK);
       try {
         results.push(...(await runTx(chunk)));
-      } catch {
-        // A database error (e.g. a concurrent capture of the same event) aborted the chunk:
-        // its events again, one per transaction, so that only the failing one is lost.
+      } catch (err) {
+        // Another capture stored some of these events (or created their lots) meanwhile: what this one
+        // planned is out of date, event by event too. The capture plans again (CaptureService).
+        const concurrent = concurrentCapture(err);
+        if (concurrent) throw concurrent;
+        // Any other database error aborted the chunk: its events again, one per transaction, so that only
+        // the failing one is lost.
         for (const ev of chunk) {
           try {
             results.push(...(await runTx([ev])));
@@ -129,3 +137,16 @@ export async function applyCapture(core: CaptureCore, req: ApplyRequest, princip
   onProgress?.(results.length);
   return { results };
 }
+
+/**
+ * A write refused because another transaction wrote the same thing first (a unique key: the same lot created,
+ * the same event stored) or because two writers waited on each other: what another capture of the same events,
+ * running at the same time, causes. As a DomainError, so that it reaches the capture service the same way from
+ * a domain in this process and from one over HTTP.
+ */
+function concurrentCapture(err: unknown): DomainError | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code !== '23505' && code !== '40P01' && code !== '40001') return undefined;
+  return new DomainError(409, 'concurrent-capture' satisfies typeof CONCURRENT_CAPTURE, 'Another capture stored some of the same events (or created their lots) at the same time');
+}
+

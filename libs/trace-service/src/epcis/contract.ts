@@ -118,3 +118,9 @@ export interface EpcisLedger {
   apply(req: ApplyRequest, principal: Principal, onProgress?: (done: number) => void): Promise<ApplyResult>;
   query(q: DomainQuery, principal: Principal): Promise<QueriedEvent[]>;
 }
+
+/**
+ * The rule (problem type) of a domain's refusal to apply because another capture wrote some of the same
+ * events, or created their lots, at the same time: the capture service plans the document again.
+ */
+export const CONCURRENT_CAPTURE = 'concurrent-capture';
