@@ -107,6 +107,17 @@ const BENCHMARKS: Bench[] = [
     ],
   },
   {
+    // The same capture against `npm start` in its own process: what a user runs (compiled, heap-capped).
+    name: 'epcis-capture-npm-start',
+    file: 'epcis-capture.ts',
+    full: { env: { BENCH_MODE: 'rollback', BENCH_TARGET: 'npm-start' } },
+    smoke: { env: { BENCH_EVENTS: '200', BENCH_LOTS: '20', BENCH_MODE: 'rollback', BENCH_TARGET: 'npm-start' } },
+    rows: (out) => [
+      { benchmark: 'EPCIS capture (npm start), first capture', value: num(out, /first capture: .*?→ (\d+) events\/s/, 'first capture events/s'), unit: 'events/s', better: 'higher' },
+      { benchmark: 'EPCIS capture (npm start), all duplicates', value: num(out, /all duplicates\): .*?→ (\d+) events\/s/, 'duplicate capture events/s'), unit: 'events/s', better: 'higher' },
+    ],
+  },
+  {
     name: 'lineage-trace',
     file: 'lineage-trace.ts',
     full: {},

@@ -7,6 +7,8 @@
  *   # DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; the name must contain "test")
  *   # BENCH_EVENTS=10000 BENCH_LOTS=1000 BENCH_MODE=rollback|proceed|both (default both)
  *   # OUTBOX_BATCH_SIZE (the relay's claim, default 200)
+ *   # BENCH_TARGET=npm-start: against `npm start` in a process of its own (compiled ahead, its heap cap
+ *   #   TRACE_MAX_OLD_SPACE_MB, default 192, and pool), not the app in this process; prints its RSS
  *
  * The document: BENCH_LOTS lots commissioned (ObjectEvent ADD with a
  * quantity), then shipping/receiving/storing/inspecting ObjectEvent OBSERVE
@@ -23,10 +25,12 @@ import { ALL_SERVICE_MODULES } from '@trace/embedded';
 import { validateEpcis } from '@trace/epcis';
 import { createHostApp, EmbeddedTransport } from '@trace/messaging';
 import { createLogger, loadConfig, Metrics, TokenService } from '@trace/platform';
-import { dropSchemas, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { dropSchemas, freePort, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
 const LOTS = Number(process.env.BENCH_LOTS ?? 1_000);
+/** in-process (default): the app in this process; npm-start: `npm start` in its own process. */
+const TARGET = process.env.BENCH_TARGET ?? 'in-process';
 const MODES = (process.env.BENCH_MODE ?? 'both') === 'both' ? ['rollback', 'proceed'] : [process.env.BENCH_MODE as string];
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const AGRI_GTIN = '09506000134352';
@@ -92,6 +96,34 @@ function postgresCpuSeconds(): number {
   return ticks / 100; // USER_HZ
 }
 
+/** `npm start` on the test database (the app compiled ahead, its heap cap and pool), answering on a port of its own. */
+async function startNpmStart(url: string, prefix: string): Promise<ServiceProcess> {
+  const proc = ServiceProcess.spawnNpmStart(
+    {
+      DATABASE_URL: url, DB_SCHEMA_PREFIX: prefix, JWT_SECRET: SECRET, LOG_LEVEL: 'warn', NODE_ENV: 'production',
+      ...(process.env.TRACE_MAX_OLD_SPACE_MB ? { TRACE_MAX_OLD_SPACE_MB: process.env.TRACE_MAX_OLD_SPACE_MB } : {}),
+      ...(process.env.OUTBOX_BATCH_SIZE ? { OUTBOX_BATCH_SIZE: process.env.OUTBOX_BATCH_SIZE } : {}),
+    },
+    await freePort(),
+  );
+  await proc.ready(180_000);
+  return proc;
+}
+
+/** user + system CPU seconds of a process so far (/proc, USER_HZ = 100). */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** A process's resident set now and at its peak. */
+function memoryOf(pid: number): string {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mb = (key: string) => Math.round(Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024);
+  return `${mb('VmRSS')} MB (peak ${mb('VmHWM')} MB)`;
+}
+
 async function main() {
   const prefix = uniquePrefix('bench');
   process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
@@ -103,11 +135,17 @@ async function main() {
     },
     { RUN_MODE: 'embedded' },
   );
-  const app = await createHostApp({
-    name: 'bench', config, logger: createLogger('warn'), modules: ALL_SERVICE_MODULES, transport: new EmbeddedTransport(), metrics: new Metrics(false), shutdownHooks: false,
-  });
-  await app.listen(0, '127.0.0.1');
-  const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  // npm-start: the app as `npm start` runs it (compiled ahead, its heap cap, its pool), in a process of its own.
+  const started = TARGET === 'npm-start' ? await startNpmStart(url, prefix) : undefined;
+  const app = started
+    ? undefined
+    : await createHostApp({
+        name: 'bench', config, logger: createLogger('warn'), modules: ALL_SERVICE_MODULES, transport: new EmbeddedTransport(), metrics: new Metrics(false), shutdownHooks: false,
+      });
+  await app?.listen(0, '127.0.0.1');
+  const base = started?.url ?? `http://127.0.0.1:${(app?.getHttpServer().address() as { port: number }).port}`;
+  /** The app's CPU seconds so far: this process's, or npm start's from /proc. */
+  const appCpuSeconds = () => (started ? processCpuSeconds(started.child.pid as number) : (process.cpuUsage().user + process.cpuUsage().system) / 1e6);
   const tokens = new TokenService(SECRET);
   const auth = async (orgId: string, role: 'admin' | 'operator') => ({ authorization: `Bearer ${(await tokens.sign({ clientId: `${role}-bench`, orgId, role })).token}` });
   const call = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
@@ -119,7 +157,7 @@ async function main() {
     const op = await auth(org.id as string, 'operator');
     await call('POST', '/v1/agri/products', op, { gtin: AGRI_GTIN, name: 'Wheat', category: 'grain' });
     await call('POST', '/v1/food/products', op, { gtin: FOOD_GTIN, name: 'Flour', category: 'flour' });
-    console.log(`EPCIS capture benchmark: ${EVENTS} events over ${LOTS} lots, embedded app, PostgreSQL ${url.replace(/\/\/[^@]*@/, '//')}`);
+    console.log(`EPCIS capture benchmark: ${EVENTS} events over ${LOTS} lots, embedded app (${started ? 'npm start, its own process' : 'in this process'}), PostgreSQL ${url.replace(/\/\/[^@]*@/, '//')}`);
     for (const mode of MODES) {
       const doc = documentOf(mode[0].toUpperCase());
       const body = JSON.stringify(doc);
@@ -128,8 +166,8 @@ async function main() {
       console.log(`  [${mode}] document ${(body.length / 1e6).toFixed(1)} MB; schema validation alone ${(performance.now() - t).toFixed(0)} ms (${errors.length} errors)`);
       for (const pass of ['first capture', 'same document again (all duplicates)']) {
         t = performance.now();
-        // The process's CPU (the app runs in it): what the machine's load moves least.
-        const cpu0 = process.cpuUsage();
+        // The app's CPU: what the machine's load moves least.
+        const cpu0 = appCpuSeconds();
         const pg0 = postgresCpuSeconds();
         // The app shares this process's event loop: how long a capture keeps it from anything else (a scan, a health check).
         const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -147,12 +185,13 @@ async function main() {
           await new Promise((res) => setTimeout(res, 100));
         }
         const total = (performance.now() - t) / 1000;
-        const cpu = process.cpuUsage(cpu0);
+        const cpu = appCpuSeconds() - cpu0;
         const pgCpu = postgresCpuSeconds() - pg0;
         loop.disable();
         if (!job.success) throw new Error(`job failed: ${JSON.stringify(job.errors).slice(0, 500)}`);
         console.log(
-          `  [${mode}] ${pass}: 202 after ${accepted.toFixed(0)} ms, job done in ${total.toFixed(1)} s → ${(EVENTS / total).toFixed(0)} events/s, app CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, PostgreSQL CPU ${pgCpu.toFixed(1)} s, event loop blocked up to ${(loop.max / 1e6).toFixed(0)} ms (p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms) ` +
+          `  [${mode}] ${pass}: 202 after ${accepted.toFixed(0)} ms, job done in ${total.toFixed(1)} s → ${(EVENTS / total).toFixed(0)} events/s, app CPU ${cpu.toFixed(1)} s, PostgreSQL CPU ${pgCpu.toFixed(1)} s` +
+            (started ? `, app RSS ${memoryOf(started.child.pid as number)} ` : `, event loop blocked up to ${(loop.max / 1e6).toFixed(0)} ms (p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms) `) +
             `(progress polled ${polls}×, last ${JSON.stringify(job.progress)})`,
         );
       }
@@ -161,7 +200,7 @@ async function main() {
     await pg.connect();
     // The relay delivers the captured events to lineage (and the scan) after the job: how long until all are through.
     const t = performance.now();
-    const cpu0 = process.cpuUsage();
+    const cpu0 = appCpuSeconds();
     const pg0 = postgresCpuSeconds();
     let pendingAtEnd: number | undefined;
     let lineageDone: number | undefined;
@@ -178,17 +217,18 @@ async function main() {
       if (lineageDone !== undefined && pending.every((n) => n === 0)) break;
       await new Promise((res) => setTimeout(res, 100));
     }
-    const cpu = process.cpuUsage(cpu0);
+    const cpu = appCpuSeconds() - cpu0;
     console.log(
       `  lineage had every event ${((lineageDone as number) / 1000).toFixed(1)} s after the last job ended; the outboxes were drained to every consumer ` +
         `(lineage, gateway, recall) after ${((performance.now() - t) / 1000).toFixed(1)} s ` +
-        `(${pendingAtEnd} events still to deliver then; app CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, PostgreSQL CPU ${(postgresCpuSeconds() - pg0).toFixed(1)} s)`,
+        `(${pendingAtEnd} events still to deliver then; app CPU ${cpu.toFixed(1)} s, PostgreSQL CPU ${(postgresCpuSeconds() - pg0).toFixed(1)} s)`,
     );
     const [agri, food] = await Promise.all(['agri', 'food'].map(async (d) => (await pg.query(`SELECT count(*)::int AS n FROM "${prefix}${d}".trace_events`)).rows[0].n));
     await pg.end();
     console.log(`  chain events stored: agri ${agri}, food ${food}`);
   } finally {
-    await app.close();
+    await app?.close();
+    await started?.stop('SIGTERM').catch(() => started.stop('SIGKILL'));
     await dropSchemas(url, prefix);
   }
 }

@@ -75,7 +75,7 @@ export async function applyCapture(core: CaptureCore, req: ApplyRequest, princip
           if (!req.dryRun && !doomed) {
             await writer.flush(core.outbox, { heads: !req.atomic });
             sendDeferred(m);
-          }
+          } else writer.discard();
           progress?.(out.length);
         }
         if (req.dryRun || (req.atomic && out.some((r) => r.error))) throw new Rollback();

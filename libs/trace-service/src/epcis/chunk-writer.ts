@@ -265,6 +265,14 @@ export class ChunkWriter {
       });
     }
     await outbox.appendMany(m, this.announcements);
+    this.discard();
+  }
+
+  /**
+   * Forgets the rows the chunk would write (a trial, or a rollback capture already refused, writes nothing):
+   * what the events did stays in memory for the next chunk's checks, the rows do not pile up for the whole share.
+   */
+  discard() {
     this.newBatches.length = 0;
     this.links.length = 0;
     this.edges.length = 0;
