@@ -18,7 +18,6 @@
  * (hash-chained, outbox row, de-duplication key). The same document is then
  * captured again to time the pure de-duplication path.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { ALL_SERVICE_MODULES } from '@trace/embedded';
@@ -26,6 +25,7 @@ import { validateEpcis } from '@trace/epcis';
 import { createHostApp, EmbeddedTransport } from '@trace/messaging';
 import { createLogger, loadConfig, Metrics, TokenService } from '@trace/platform';
 import { dropSchemas, freePort, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { cpuMs, memoryOf, postgresCpuMs } from './support/measure';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000);
 const LOTS = Number(process.env.BENCH_LOTS ?? 1_000);
@@ -77,25 +77,6 @@ function documentOf(tag: string) {
   };
 }
 
-/**
- * CPU seconds used so far by every PostgreSQL process of this machine (utime + stime from /proc): the
- * database's share of a capture, beside the app's. Counts other clusters' work too; run it on a quiet machine.
- */
-function postgresCpuSeconds(): number {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return ticks / 100; // USER_HZ
-}
-
 /** `npm start` on the test database (the app compiled ahead, its heap cap and pool), answering on a port of its own. */
 async function startNpmStart(url: string, prefix: string): Promise<ServiceProcess> {
   const proc = ServiceProcess.spawnNpmStart(
@@ -110,18 +91,10 @@ async function startNpmStart(url: string, prefix: string): Promise<ServiceProces
   return proc;
 }
 
-/** user + system CPU seconds of a process so far (/proc, USER_HZ = 100). */
-function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** A process's resident set now and at its peak. */
-function memoryOf(pid: number): string {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const mb = (key: string) => Math.round(Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024);
-  return `${mb('VmRSS')} MB (peak ${mb('VmHWM')} MB)`;
+/** The app's resident set now and at its peak, for the log line. */
+function appRss(pid: number): string {
+  const { rssMb, peakMb } = memoryOf(pid);
+  return `${Math.round(rssMb)} MB (peak ${Math.round(peakMb)} MB)`;
 }
 
 async function main() {
@@ -145,7 +118,12 @@ async function main() {
   await app?.listen(0, '127.0.0.1');
   const base = started?.url ?? `http://127.0.0.1:${(app?.getHttpServer().address() as { port: number }).port}`;
   /** The app's CPU seconds so far: this process's, or npm start's from /proc. */
-  const appCpuSeconds = () => (started ? processCpuSeconds(started.child.pid as number) : (process.cpuUsage().user + process.cpuUsage().system) / 1e6);
+  const appCpuSeconds = () => {
+    if (started) return cpuMs(started.child.pid as number) / 1000;
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  };
+  const postgresCpuSeconds = () => postgresCpuMs() / 1000;
   const tokens = new TokenService(SECRET);
   const auth = async (orgId: string, role: 'admin' | 'operator') => ({ authorization: `Bearer ${(await tokens.sign({ clientId: `${role}-bench`, orgId, role })).token}` });
   const call = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
@@ -191,7 +169,7 @@ async function main() {
         if (!job.success) throw new Error(`job failed: ${JSON.stringify(job.errors).slice(0, 500)}`);
         console.log(
           `  [${mode}] ${pass}: 202 after ${accepted.toFixed(0)} ms, job done in ${total.toFixed(1)} s → ${(EVENTS / total).toFixed(0)} events/s, app CPU ${cpu.toFixed(1)} s, PostgreSQL CPU ${pgCpu.toFixed(1)} s` +
-            (started ? `, app RSS ${memoryOf(started.child.pid as number)} ` : `, event loop blocked up to ${(loop.max / 1e6).toFixed(0)} ms (p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms) `) +
+            (started ? `, app RSS ${appRss(started.child.pid as number)} ` : `, event loop blocked up to ${(loop.max / 1e6).toFixed(0)} ms (p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms) `) +
             `(progress polled ${polls}×, last ${JSON.stringify(job.progress)})`,
         );
       }

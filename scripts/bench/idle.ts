@@ -22,18 +22,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { assertTestDatabase, freePort, ServiceProcess, testDatabaseUrl } from '@trace/testing';
+import { cpuMs } from './support/measure';
 
 const [settleSeconds, windowSeconds] = [20, 60].map((d, i) => Number(process.argv[3 + i] ?? d));
 const COUNTER = resolve(__dirname, 'count-statements.js');
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-/** user + system CPU of a process, in ms. */
-function cpuMs(pid: number): number {
-  // Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
 
 /** The app's statement count so far (count-statements.js answers SIGUSR2 with `STATEMENTS n` on stderr). */
 async function statementsOf(proc: ServiceProcess): Promise<number> {

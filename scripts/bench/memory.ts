@@ -15,21 +15,14 @@
  * Target (issue 14): the app ≤ 300 MB after load.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dropSchemas, freePort, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
 import { TokenService } from '@trace/platform';
+import { memoryOf } from './support/measure';
 
 const SECRET = 'bench-memory-secret-0123456789abcdef0123';
 const GTIN = '09506000134352';
 const CONCURRENCY = 16;
 const [batches, eventsPerBatch, scansPerBatch] = [2000, 10, 20].map((d, i) => Number(process.argv[3 + i] ?? d));
-
-/** Resident set and its peak (kB from /proc, in MB). */
-function memoryOf(pid: number): { rssMb: number; peakMb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMb: Math.round(kb('VmRSS') / 102.4) / 10, peakMb: Math.round(kb('VmHWM') / 102.4) / 10 };
-}
 
 async function call(base: string, token: string | undefined, method: string, path: string, body?: unknown) {
   const r = await fetch(`${base}${path}`, {

@@ -60,8 +60,7 @@ export function envelopeProblem(env: EventEnvelope, topic: string): string | und
 
 /**
  * Envelopes decoded from a message's bytes. In embedded mode every consumer of a message is handed the same bytes,
- * so it is decoded once, not once per consumer (a chain event has five: lineage, FSMA, batch parties, the scan
- * cache, webhooks). Frozen, because it is shared: a handler changing it would change it for the consumers after
+ * so it is decoded once, not once per consumer (a chain event has three: lineage, the gateway and recall). Frozen, because it is shared: a handler changing it would change it for the consumers after
  * it; it fails instead, in both run modes alike.
  */
 const decodedEnvelopes = new WeakMap<Uint8Array, EventEnvelope>();

@@ -270,13 +270,13 @@ export async function pipelinedTransaction<T>(dataSource: DataSource, work: (man
   const plain = client.query;
   // Only while this transaction runs: TypeORM sends every statement through client.query(text, values).
   const along: Along[] = [];
-  // Pipelines sent by sendDeferred, nobody waiting for them: the first failure is what the transaction failed
-  // of (what follows it on the connection only answers "current transaction is aborted", and a COMMIT after
-  // it answers ROLLBACK without an error).
-  const background: Promise<unknown>[] = [];
+  // The first failure of a pipeline sent by sendDeferred, which nobody waits for: what the transaction failed of
+  // (what follows it on the connection only answers "current transaction is aborted", and a COMMIT after it
+  // answers ROLLBACK without an error).
   let backgroundFailure: { err: unknown } | undefined;
   // One pipeline on the connection at a time: the next is handed to pg once the one before is answered
-  // (pg queues a query issued while another runs, but deprecates doing so).
+  // (pg queues a query issued while another runs, but deprecates doing so). Awaited, it is also the end of
+  // every pipeline sent so far.
   let inFlight: Promise<unknown> = Promise.resolve();
   const send = (steps: Step[]): Promise<QueryResult[]> => {
     const sent = inFlight.then(() => pipeline(client, steps));
@@ -312,9 +312,7 @@ export async function pipelinedTransaction<T>(dataSource: DataSource, work: (man
     if (deferred.length === 0) return;
     const steps = [...(startPending ? [{ text: 'START TRANSACTION' }] : []), ...deferred.splice(0)];
     startPending = false;
-    const sent = send(steps);
-    sent.catch((err: unknown) => (backgroundFailure ??= { err }));
-    background.push(sent);
+    send(steps).catch((err: unknown) => (backgroundFailure ??= { err }));
   };
   try {
     await runner.broadcaster.broadcast('BeforeTransactionStart');
@@ -323,11 +321,12 @@ export async function pipelinedTransaction<T>(dataSource: DataSource, work: (man
     let out: T;
     try {
       out = await work(runner.manager);
-      await Promise.all(background);
+      await inFlight;
+      if (backgroundFailure) throw backgroundFailure.err;
     } catch (err) {
       deferred.length = 0;
       if (backgroundFailure) {
-        await Promise.allSettled(background);
+        await inFlight;
         throw backgroundFailure.err;
       }
       // Nothing was sent: there is no transaction to roll back.

@@ -7,15 +7,44 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import autocannon, { type Request as AutocannonRequest } from 'autocannon';
 
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses). */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** CPU time (user + system) a process has used so far, in ms: load-independent, unlike latency on a shared machine. */
 export function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const fields = statFields(pid);
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 /** System (kernel) CPU time of a process so far, in ms. */
 export function sysMs(pid: number): number {
-  return (Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[12]) * 1000) / 100;
+  return (Number(statFields(pid)[12]) * 1000) / 100;
+}
+
+/**
+ * CPU time so far of every PostgreSQL process of this machine, in ms: the database's share of a run beside
+ * the app's. Counts other clusters' work too; measure on a quiet machine.
+ */
+export function postgresCpuMs(): number {
+  let ms = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') ms += cpuMs(Number(pid));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ms;
+}
+
+/** A process's resident set now and at its peak (kB from /proc, in MB). */
+export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMb: Math.round(kb('VmRSS') / 102.4) / 10, peakMb: Math.round(kb('VmHWM') / 102.4) / 10 };
 }
 
 /** CPU ms so far of the main thread of `pid` (JavaScript) and of its other threads (V8's GC helpers, libuv's pool). */

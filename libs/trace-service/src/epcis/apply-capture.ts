@@ -147,6 +147,7 @@ export async function applyCapture(core: CaptureCore, req: ApplyRequest, princip
 function concurrentCapture(err: unknown): DomainError | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (code !== '23505' && code !== '40P01' && code !== '40001') return undefined;
+  // The slug written out, as every raised type is, for the error catalogue's check (problem-catalogue.int.ts).
   return new DomainError(409, 'concurrent-capture' satisfies typeof CONCURRENT_CAPTURE, 'Another capture stored some of the same events (or created their lots) at the same time');
 }
 
