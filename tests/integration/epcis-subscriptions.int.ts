@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { gs1CheckDigit } from '@trace/gs1';
-import { eventually } from '@trace/testing';
+import { Client } from 'pg';
+import { eventually, testDatabaseUrl } from '@trace/testing';
 import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { WebhookReceiver, type ReceivedDelivery } from '../support/webhook-receiver';
@@ -122,6 +123,42 @@ describe('EPCIS query subscriptions (stream)', () => {
     expect((await api.request('DELETE', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(204);
     expect((await api.request('GET', `/v1/epcis/queries/shipped/subscriptions/${id}`)).status).toBe(404);
   }, 30_000);
+
+  it('deleting a subscription while a delivery to it is being recorded waits for it (204), never a deadlock (500)', async () => {
+    // The delivery worker records a sent delivery and the subscription's lastNotifiedAt in one transaction;
+    // the DELETE locks the subscription, then (cascading) its deliveries. Both must lock in that order.
+    expect((await api.request('POST', '/v1/epcis/queries', { name: 'locked', query: { EQ_bizStep: ['shipping'], MATCH_epc: [sgtin('L-1')] } })).status).toBe(201);
+    const sub = await api.request('POST', '/v1/epcis/queries/locked/subscriptions', { dest: receiver.url('/locked'), stream: true });
+    expect(sub.status).toBe(201);
+    const held = receiver.holdNext('/locked');
+    await capture(api, [event('L-1', 'shipping')]);
+    await held.arrived;
+    // The worker now waits for the answer. A transaction of the test's own holds the delivery row, so the
+    // worker's recording of the answer waits at the delivery, and the DELETE can come in between.
+    const blocker = new Client({ connectionString: testDatabaseUrl() });
+    await blocker.connect();
+    try {
+      const [{ pid }] = (await blocker.query('SELECT pg_backend_pid() AS pid')).rows;
+      await blocker.query('BEGIN');
+      const locked = await blocker.query(`SELECT id FROM ${t.prefix}epcis.query_subscription_deliveries WHERE subscription_id = $1 FOR UPDATE`, [sub.body.subscriptionID]);
+      expect(locked.rowCount).toBe(1);
+      held.answer(200);
+      const waitingOn = (holders: number[], statement: string) =>
+        eventually(async () => {
+          const rows = await t.query(`SELECT pid FROM pg_stat_activity WHERE query LIKE $1 AND pg_blocking_pids(pid) && $2::int[]`, [`${statement}%`, holders]);
+          return rows[0]?.pid as number | undefined;
+        }, 30_000);
+      const worker = await waitingOn([pid], `UPDATE query_subscription_deliveries SET status = 'delivered'`);
+      const deleted = api.request('DELETE', `/v1/epcis/queries/locked/subscriptions/${sub.body.subscriptionID}`);
+      await waitingOn([pid, worker], 'DELETE FROM query_subscriptions');
+      await blocker.query('COMMIT');
+      expect((await deleted).status).toBe(204);
+    } finally {
+      await blocker.end();
+    }
+    expect((await api.request('GET', `/v1/epcis/queries/locked/subscriptions/${sub.body.subscriptionID}`)).status).toBe(404);
+    expect(receiver.at('/locked')).toHaveLength(1);
+  }, 60_000);
 
   describe('WebSocket (GET /queries/{name}/events with Upgrade: websocket)', () => {
     const wsAt = (path: string) => `${t.url}/v1/epcis/queries/${path}`;

@@ -17,6 +17,7 @@ export interface ReceivedDelivery {
 export class WebhookReceiver {
   readonly received: ReceivedDelivery[] = [];
   private readonly scripts = new Map<string, number[]>();
+  private readonly holds = new Map<string, { arrived: () => void; answered: Promise<number> }>();
   private server?: Server;
   private waiters: (() => void)[] = [];
 
@@ -34,6 +35,14 @@ export class WebhookReceiver {
         }
         const path = req.url ?? '/';
         this.received.push({ path, headers: req.headers, raw, body, at: performance.now() });
+        const hold = this.holds.get(path);
+        if (hold) {
+          this.holds.delete(path);
+          hold.arrived();
+          void hold.answered.then((status) => res.writeHead(status, { 'content-type': 'text/plain' }).end('ok'));
+          for (const w of this.waiters.splice(0)) w();
+          return;
+        }
         const status = this.scripts.get(path)?.shift() ?? 200;
         // 0: no answer at all (the sender times out, or dies waiting).
         if (status === 0) {
@@ -56,6 +65,18 @@ export class WebhookReceiver {
   /** The next answers for `path` (then 200); 0 holds the request without answering. */
   answer(path: string, ...statuses: number[]): void {
     this.scripts.set(path, statuses);
+  }
+
+  /**
+   * Holds the next request to `path` unanswered: `arrived` resolves when it is here (the sender now waits
+   * for the answer), `answer(status)` sends it.
+   */
+  holdNext(path: string): { arrived: Promise<void>; answer(status?: number): void } {
+    let arrived!: () => void;
+    let answer!: (status: number) => void;
+    const here = new Promise<void>((resolve) => (arrived = resolve));
+    this.holds.set(path, { arrived, answered: new Promise<number>((resolve) => (answer = resolve)) });
+    return { arrived: here, answer: (status = 200) => answer(status) };
   }
 
   at(path: string): ReceivedDelivery[] {

@@ -212,6 +212,7 @@ export const PROBLEM_TYPES: Record<string, ProblemTypeDoc> = {
   // ── The server (500, 501, 503) ────────────────────────────────────────────
   internal: { status: 500, en: 'An unexpected error (logged with the correlation id)', zh: '发生意外错误，已记录日志', action: 'Retry; if it persists, report the X-Correlation-Id.' },
   'not-implemented': { status: 501, en: 'This optional part of the standard is not implemented here', zh: '本系统未实现该可选功能', action: 'See the README’s EPCIS conformance table for what is supported.' },
+  'database-conflict': { status: 503, en: 'The request met a concurrent one and was rolled back; nothing was written', zh: '请求与并发请求冲突，已回滚，未写入任何数据', action: 'Send the same request again after `Retry-After` (1 s).' },
   'service-unavailable': { status: 503, en: 'The service is not ready', zh: '服务暂不可用', action: 'Retry shortly.' },
   'domain-unavailable': { status: 503, en: 'A domain service does not answer', zh: '领域服务暂不可用', action: 'Retry shortly.' },
   'identity-unavailable': { status: 503, en: 'Organisations, locations or identifiers cannot be checked right now', zh: '身份服务暂不可用', action: 'Retry shortly.' },

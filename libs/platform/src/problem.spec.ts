@@ -9,6 +9,7 @@ import {
   type ValidationError,
 } from '@nestjs/common';
 import { Type } from 'class-transformer';
+import { QueryFailedError } from 'typeorm';
 import { IsInt, IsNotEmpty, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
 import { createLogger } from './logging';
 import {
@@ -284,6 +285,23 @@ describe('ProblemDetailsFilter.catch', () => {
     expect(res.statusCode).toBe(429);
     expect(res.headers['Retry-After']).toBe('7');
     expect(JSON.parse(res.body!).retryAfter).toBe(7);
+  });
+
+  it('answers a deadlock or serialization failure 503 database-conflict with Retry-After (nothing written), and logs it', () => {
+    for (const code of ['40P01', '40001']) {
+      const logger = createLogger('silent');
+      const errorSpy = jest.spyOn(logger, 'error');
+      const res = new FakeResponse();
+      const err = new QueryFailedError('DELETE FROM t WHERE id = $1', ['x'], Object.assign(new Error('deadlock detected'), { code }));
+      new ProblemDetailsFilter(logger).catch(err, fakeHost(res, { url: '/v1/x' }));
+      expect([res.statusCode, res.headers['Retry-After']]).toEqual([503, '1']);
+      expect(JSON.parse(res.body!)).toMatchObject({ type: 'https://problems.trace.dev/database-conflict', status: 503, retryAfter: 1 });
+      expect(errorSpy).toHaveBeenCalledTimes(1);
+    }
+    // Any other database error stays a 500.
+    const res = new FakeResponse();
+    filter().catch(new QueryFailedError('SELECT', [], Object.assign(new Error('relation does not exist'), { code: '42P01' })), fakeHost(res, { url: '/' }));
+    expect(res.statusCode).toBe(500);
   });
 
   it('does not write when headers were already sent', () => {

@@ -132,7 +132,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       this.logger.error({ err: exception, path: req.url }, 'unhandled error');
     }
     if (res.headersSent) return;
-    if (problem.status === 429 && typeof problem.retryAfter === 'number') {
+    if ((problem.status === 429 || problem.status === 503) && typeof problem.retryAfter === 'number') {
       res.setHeader('Retry-After', String(problem.retryAfter));
     }
     res.setHeader('Vary', 'Accept-Language');
@@ -169,6 +169,19 @@ export class ProblemDetailsFilter implements ExceptionFilter {
             ? ((body as { message: string[] }).message).join('; ')
             : String((body as { message?: unknown }).message ?? exception.message);
       return { type: problemType(slugFor(status)), title: TITLES[status] ?? 'Error', status, detail };
+    }
+    // PostgreSQL rolled the request back because it met a concurrent one (a deadlock, a serialization
+    // failure): nothing was written and the same request can succeed at once. Still logged as a 5xx: a
+    // deadlock means two writers lock in different orders, which is a fault to mend.
+    const code = (exception as { driverError?: { code?: unknown } })?.driverError?.code;
+    if (code === '40P01' || code === '40001') {
+      return {
+        type: problemType('database-conflict'),
+        title: TITLES[503] ?? 'Service Unavailable',
+        status: 503,
+        detail: 'The request met a concurrent one and was rolled back; nothing was written. Send it again.',
+        retryAfter: 1,
+      };
     }
     // body-parser errors (malformed JSON, too large, bad charset) carry a status.
     const e = exception as { status?: number; statusCode?: number; type?: string; message?: string };

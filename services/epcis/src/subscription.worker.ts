@@ -179,8 +179,10 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
     }
     if (result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300) {
       await this.ds.transaction(async (m) => {
-        await m.query(`UPDATE query_subscription_deliveries SET status = 'delivered', delivered_at = now(), last_status = $2, last_error = NULL WHERE id = $1`, [d.id, result.statusCode]);
+        // The subscription first, then its delivery: the order a DELETE of the subscription locks them in
+        // (the row, then its deliveries by cascade). The other order deadlocks with a concurrent DELETE.
         await m.query(`UPDATE query_subscriptions SET last_notified_at = now() WHERE id = $1`, [d.subscription_id]);
+        await m.query(`UPDATE query_subscription_deliveries SET status = 'delivered', delivered_at = now(), last_status = $2, last_error = NULL WHERE id = $1`, [d.id, result.statusCode]);
       });
       return;
     }
