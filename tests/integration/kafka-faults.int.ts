@@ -31,6 +31,10 @@ describe('Kafka broker faults', () => {
     await eventually(async () => (await effects(consumer)).get(warm) === 1, 30_000);
   });
 
+  /** An outbox row the relay tried to send and could not: attempts counted, the broker's error kept. */
+  const failedSend = async () =>
+    ((await producer.ds.query(`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL AND attempts > 0 AND last_error IS NOT NULL`)) as { n: number }[])[0].n > 0 || undefined;
+
   afterEach(async () => {
     await pair.stop();
   });
@@ -40,7 +44,8 @@ describe('Kafka broker faults', () => {
     await fx.cluster!.failRequests(0, 6, 40);
     const ids = [randomUUID(), randomUUID(), randomUUID()];
     for (const id of ids) await changeStateAndEmit(producer, id);
-    await new Promise((r) => setTimeout(r, 1500));
+    // A refused send is recorded on its row (attempts, last_error) while the row stays unsent.
+    await eventually(failedSend, 30_000);
     expect(await unsent(producer)).toBeGreaterThan(0);
 
     const got = await eventually(async () => {
@@ -57,7 +62,8 @@ describe('Kafka broker faults', () => {
     await fx.cluster!.brokerDown(1);
     const id = randomUUID();
     await changeStateAndEmit(producer, id);
-    await new Promise((r) => setTimeout(r, 2000));
+    // The relay tried and failed (recorded on the row): only now does "not delivered" say something.
+    await eventually(failedSend, 60_000);
     expect(await unsent(producer)).toBe(1);
     expect((await effects(consumer)).has(id)).toBe(false);
 
