@@ -91,11 +91,17 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
     // A stream subscription is due when the chains moved since its last look: a capture job (any
     // replica's, in the table) or another write path (heard of by ChainWrites).
     const subscriptions = (await this.ds.query(
-      `UPDATE query_subscriptions s SET lease_until = now() + interval '5 minutes'
-        WHERE (lease_until IS NULL OR lease_until < now())
-          AND CASE WHEN schedule IS NULL THEN looked_at IS NULL OR looked_at < GREATEST((SELECT max(COALESCE(finished_at, heartbeat_at)) FROM capture_jobs), $1::timestamptz)
-                   ELSE next_run_at <= now() END
-        RETURNING id, org_id, query_name, role, created_by, cursor_record_time, cursor_key, schedule, report_if_empty`,
+      // SKIP LOCKED: a subscription being deleted (or leased by another replica) is passed over rather
+      // than waited for; waiting on several rows at once is how two statements deadlock.
+      `WITH due AS (
+         SELECT id FROM query_subscriptions
+          WHERE (lease_until IS NULL OR lease_until < now())
+            AND CASE WHEN schedule IS NULL THEN looked_at IS NULL OR looked_at < GREATEST((SELECT max(COALESCE(finished_at, heartbeat_at)) FROM capture_jobs), $1::timestamptz)
+                     ELSE next_run_at <= now() END
+          FOR UPDATE SKIP LOCKED)
+       UPDATE query_subscriptions s SET lease_until = now() + interval '5 minutes'
+         FROM due WHERE s.id = due.id
+       RETURNING s.id, s.org_id, s.query_name, s.role, s.created_by, s.cursor_record_time, s.cursor_key, s.schedule, s.report_if_empty`,
       [this.chainWrites.movedAt ?? null],
     )) as [Subscription[], number];
     for (const s of subscriptions[0]) await this.look(s);
