@@ -14,6 +14,7 @@ import {
   PoisonMessageError,
   type DeadLetterSink,
   type DispatchOutcome,
+  type EventFilter,
   type EventHandler,
   type InboundMessage,
   type RunHandler,
@@ -89,8 +90,8 @@ function deepFreeze<T>(value: T): T {
  * the dead letters with the reason and the stream moves on.
  */
 export class InboxDispatcher {
-  private readonly handlers = new Map<EventCase, EventHandler<EventCase>[]>();
-  private readonly runHandlers = new Map<EventCase, RunHandler<EventCase>>();
+  private readonly handlers = new Map<EventCase, { handler: EventHandler<EventCase>; when?: EventFilter<EventCase> }[]>();
+  private readonly runHandlers = new Map<EventCase, { run: RunHandler<EventCase>; when?: EventFilter<EventCase> }>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -102,19 +103,21 @@ export class InboxDispatcher {
     return this.opts.consumer;
   }
 
-  on<C extends EventCase>(eventCase: C, handler: EventHandler<C>): void {
+  /** A handler of each event of a case (`when`: only of those it acts on; see EventFilter). */
+  on<C extends EventCase>(eventCase: C, handler: EventHandler<C>, options: { when?: EventFilter<C> } = {}): void {
     const list = this.handlers.get(eventCase) ?? [];
-    list.push(handler as unknown as EventHandler<EventCase>);
+    list.push({ handler: handler as unknown as EventHandler<EventCase>, when: options.when as unknown as EventFilter<EventCase> | undefined });
     this.handlers.set(eventCase, list);
   }
 
   /**
    * The one run handler of a case: consecutive events of that case in a run
-   * are handed over together (before the case's per-event handlers, if any).
+   * are handed over together (before the case's per-event handlers, if any);
+   * with `when`, only the events it acts on.
    */
-  onRun<C extends EventCase>(eventCase: C, handler: RunHandler<C>): void {
+  onRun<C extends EventCase>(eventCase: C, handler: RunHandler<C>, options: { when?: EventFilter<C> } = {}): void {
     if (this.runHandlers.has(eventCase)) throw new Error(`${this.consumer} has a run handler for ${eventCase} already`);
-    this.runHandlers.set(eventCase, handler as unknown as RunHandler<EventCase>);
+    this.runHandlers.set(eventCase, { run: handler as unknown as RunHandler<EventCase>, when: options.when as unknown as EventFilter<EventCase> | undefined });
   }
 
   /** Topics this consumer must subscribe to. */
@@ -132,8 +135,19 @@ export class InboxDispatcher {
     }
     const problem = envelopeProblem(envelope, message.topic);
     if (problem) return this.reject(message, `invalid envelope: ${problem}`, 1);
-    const handlers = this.handlers.get(envelope.payload.case as EventCase) ?? [];
-    const run = this.runHandlers.get(envelope.payload.case as EventCase);
+    const eventCase = envelope.payload.case as EventCase;
+    const payload = envelope.payload.value as never;
+    const handlers: EventHandler<EventCase>[] = [];
+    let run: RunHandler<EventCase> | undefined;
+    try {
+      for (const h of this.handlers.get(eventCase) ?? []) if (!h.when || h.when(payload, envelope)) handlers.push(h.handler);
+      const registered = this.runHandlers.get(eventCase);
+      if (registered && (!registered.when || registered.when(payload, envelope))) run = registered.run;
+    } catch (err) {
+      // A filter reads the message only: failing on it fails at every delivery.
+      return this.reject(message, `a handler's filter failed on it: ${(err as Error).message}`, 1, envelope);
+    }
+    // Nothing here acts on it: no transaction, no inbox row (a re-delivery is ignored the same way).
     if (!handlers.length && !run) return this.done('ignored', message.topic);
     return { envelope, topic: message.topic, handlers, run };
   }

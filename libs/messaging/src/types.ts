@@ -37,6 +37,13 @@ export type RunHandler<C extends EventCase> = (
   ctx: { manager: EntityManager },
 ) => Promise<void>;
 
+/**
+ * Which events of a case a handler acts on, decided from the event alone (no database, no clock): the
+ * others never reach it. An event no handler of its consumer acts on is `ignored` without a transaction
+ * or an inbox row, which is safe because the decision is the same at every re-delivery.
+ */
+export type EventFilter<C extends EventCase> = (payload: PayloadOf<C>, envelope: EventEnvelope) => boolean;
+
 /** Thrown by a handler when a message can never succeed: it is dead-lettered at once, not retried. */
 export class PoisonMessageError extends Error {
   constructor(message: string) {

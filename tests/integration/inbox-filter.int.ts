@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { createEnvelope, encodeEnvelope, EVENT_TYPE_NAMES, Topics, timestampFromDate } from '@trace/contracts';
+import { dropSchemas, testDatabaseUrl, uniquePrefix } from '@trace/testing';
+import { startTestService, startTransport, type TestService, type TransportFixture } from './harness';
+
+/**
+ * A handler may name the events of its case it acts on (`when`, decided from the event alone). An event
+ * no handler of a consumer acts on costs that consumer no transaction and no inbox row: it is `ignored`,
+ * at every delivery alike. The others are applied, in runs, as before.
+ */
+describe('inbox handlers with a filter', () => {
+  const prefix = uniquePrefix('filter');
+  let fx: TransportFixture;
+  let consumer: TestService;
+
+  beforeAll(async () => {
+    fx = await startTransport('embedded', prefix);
+    consumer = await startTestService('notifier_like', prefix, fx.transport);
+  });
+
+  afterAll(async () => {
+    await consumer?.ds.destroy();
+    await fx?.stop();
+    await dropSchemas(testDatabaseUrl(), prefix);
+  });
+
+  const chainEvent = (bizStep: string, toOrgId = '') => ({
+    topic: Topics.event,
+    key: 'batch-1',
+    headers: {},
+    value: Buffer.from(
+      encodeEnvelope(
+        createEnvelope({
+          id: randomUUID(),
+          type: EVENT_TYPE_NAMES.traceEventRecorded,
+          version: 1,
+          source: 'agri',
+          orgId: 'org-1',
+          subject: 'batch-1',
+          occurredAt: timestampFromDate(new Date()),
+          payload: { case: 'traceEventRecorded', value: { batch: { domain: 1, batchId: randomUUID() }, eventId: randomUUID(), bizStep, toOrgId } },
+        }),
+      ),
+    ),
+  });
+  const inboxRows = async () => ((await consumer.ds.query(`SELECT count(*)::int AS n FROM inbox`)) as { n: number }[])[0].n;
+
+  it('applies the events it acts on, in one run; the others are ignored without an inbox row, again at a re-delivery', async () => {
+    const runs: string[][] = [];
+    consumer.inbox.onRun('traceEventRecorded', async (events) => void runs.push(events.map((e) => e.payload.bizStep)), {
+      when: (e) => e.bizStep === 'shipping' && e.toOrgId !== '',
+    });
+    const messages = [chainEvent('storing'), chainEvent('shipping', 'org-2'), chainEvent('shipping'), chainEvent('shipping', 'org-3'), chainEvent('receiving')];
+    expect(await consumer.inbox.dispatchBatch(messages)).toEqual(['ignored', 'processed', 'ignored', 'processed', 'ignored']);
+    expect(runs).toEqual([['shipping', 'shipping']]);
+    expect(await inboxRows()).toBe(2);
+    // Delivered again: the shipments are duplicates, the rest ignored as before; nothing is applied twice.
+    expect(await consumer.inbox.dispatchBatch(messages)).toEqual(['ignored', 'duplicate', 'ignored', 'duplicate', 'ignored']);
+    expect(await consumer.inbox.dispatch(messages[0])).toBe('ignored');
+    expect(runs).toHaveLength(1);
+    expect(await inboxRows()).toBe(2);
+  });
+
+  it('dead-letters an event its filter fails on, as it would fail at every delivery', async () => {
+    const other = await startTestService('filter_fails', prefix, fx.transport);
+    try {
+      other.inbox.on('traceEventRecorded', async () => undefined, {
+        when: () => {
+          throw new Error('no such field');
+        },
+      });
+      expect(await other.inbox.dispatch(chainEvent('storing'))).toBe('dead-lettered');
+      const [row] = (await other.ds.query(`SELECT reason FROM dead_letters`)) as { reason: string }[];
+      expect(row.reason).toMatch(/filter failed on it: no such field/);
+      expect(((await other.ds.query(`SELECT count(*)::int AS n FROM inbox`)) as { n: number }[])[0].n).toBe(0);
+    } finally {
+      await other.ds.destroy();
+    }
+  });
+});
