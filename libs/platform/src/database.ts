@@ -116,6 +116,18 @@ export class StatementCachingClient extends PgClient {
   override query(config: unknown, values?: unknown, callback?: unknown): never {
     if (typeof config === 'string' && Array.isArray(values) && values.length > 0) {
       const name = this.statementName(config);
+      if (name && callback === undefined) {
+        // The Query is made from the text and named after: given a config object, pg copies it property
+        // descriptor by property descriptor at every query (the most expensive step of its per-statement work).
+        const query = new PgQuery(config, values) as PgQuery & { name?: string; callback?: (err: Error | null, res: QueryResult) => void };
+        query.name = name;
+        const result = new Promise<QueryResult>((resolve, reject) => {
+          query.callback = (err, res) => (err ? reject(err) : resolve(res));
+        });
+        (super.query as (...a: unknown[]) => unknown)(query);
+        result.catch((err: { code?: unknown; message?: unknown }) => (err?.code === undefined || isStalePlan(err)) && this.forget([config]));
+        return result as never;
+      }
       if (name) {
         const result = (super.query as (...a: unknown[]) => unknown)({ name, text: config, values }, callback);
         // A value pg cannot serialise fails before the server sees it, and pg then closes the statement while
@@ -180,7 +192,8 @@ class Pipeline extends PgQuery {
     readonly steps: Step[],
     callback: (err: Error | null, results: QueryResult[] | QueryResult) => void,
   ) {
-    super({ text: steps.map((s) => s.text).join('; '), callback } as never);
+    // The text, not a config object: pg would copy that one property descriptor by property descriptor.
+    super(steps.map((s) => s.text).join('; ') as never, undefined as never, callback as never);
   }
 
   /** Statements this pipeline prepares by name: known to the connection only once it has succeeded. */
