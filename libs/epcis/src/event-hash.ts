@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { hashCanonicalIdentifier } from './hash-identifiers';
 import type { EpcisEvent } from './types';
 
@@ -93,12 +93,23 @@ const CBV = 'https://ref.gs1.org/cbv/';
 const VOC = 'https://ref.gs1.org/voc/';
 
 export function epcisEventHash(event: EpcisEvent, context: Record<string, string> = {}): string {
-  return `ni:///sha-256;${createHash('sha256').update(preHashString(event, context), 'utf8').digest('hex')}?ver=CBV2.0`;
+  return `ni:///sha-256;${hash('sha256', preHashString(event, context), 'hex')}?ver=CBV2.0`;
 }
 
+/** The prefixes of each context object: a captured document hashes thousands of events with one. */
+const prefixesOf = new WeakMap<Record<string, string>, Record<string, string>>();
+
 export function preHashString(event: EpcisEvent, context: Record<string, string> = {}): string {
-  const prefixes: Record<string, string> = { ...WELL_KNOWN, ...context, gs1: WELL_KNOWN.gs1 };
-  const own = Object.fromEntries(Object.entries(event as Record<string, unknown>).filter(([k]) => !k.startsWith('trace:') && k !== '@context'));
+  let prefixes = prefixesOf.get(context);
+  if (!prefixes) {
+    prefixes = { ...WELL_KNOWN, ...context, gs1: WELL_KNOWN.gs1 };
+    prefixesOf.set(context, prefixes);
+  }
+  // Nothing below changes the event: it is copied only to leave out our own fields and its @context.
+  const keys = Object.keys(event);
+  const own = keys.some((k) => k.startsWith('trace:') || k === '@context')
+    ? Object.fromEntries(Object.entries(event as Record<string, unknown>).filter(([k]) => !k.startsWith('trace:') && k !== '@context'))
+    : (event as Record<string, unknown>);
   const expanded = expandBareVocabulary(own, prefixes);
   const root = correct(toNode(expanded, prefixes));
   const children = root.children;
@@ -204,17 +215,35 @@ function typedPair(element: Node, valueName: string): Node {
 
 // ---- the pre-hash string ------------------------------------------------------------------------
 
-/** Writes the children named in `order`, consuming every one left with nothing unwritten inside. */
+/**
+ * Writes the children named in `order`, consuming every one left with nothing unwritten inside. The
+ * children are grouped by name once (a name appears once in an order) and the consumed ones taken out
+ * at the end, keeping the others in their order.
+ */
 function inOrder(children: Node[], order: Order): string {
+  const byName = new Map<string, Node[]>();
+  for (const c of children) {
+    const named = byName.get(c.name);
+    if (named) named.push(c);
+    else byName.set(c.name, [c]);
+  }
   let out = '';
+  let consumed: Set<Node> | undefined;
   for (const [name, sub] of order) {
+    const named = byName.get(name);
+    if (!named) continue;
     const values: string[] = [];
-    for (const child of children.filter((c) => c.name === name)) {
+    for (const child of named) {
       const s = standardField(child, sub);
       if (s) values.push(s);
-      if (child.children.length === 0) remove(children, [child]);
+      if (child.children.length === 0) (consumed ??= new Set()).add(child);
     }
-    out += values.sort().join('');
+    out += values.length > 1 ? values.sort().join('') : (values[0] ?? '');
+  }
+  if (consumed) {
+    let kept = 0;
+    for (const c of children) if (!consumed.has(c)) children[kept++] = c;
+    children.length = kept;
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from './canonical';
 
 /** The hash that precedes the first event of every chain. */
@@ -126,6 +126,7 @@ function broken(
   return { valid: false, length: links.length, head: lastGood ? lastGood.hash : GENESIS_HASH, brokenAt: { seq, reason } };
 }
 
+/** One call, no Hash object: a link is hashed at every write and every verification. */
 function sha256(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
+  return hash('sha256', s, 'hex');
 }
