@@ -4,6 +4,7 @@ import {
   decodeEnvelope,
   EVENT_TYPE_NAMES,
   TOPIC_OF,
+  Topics,
   type EventCase,
   type EventEnvelope,
 } from '@trace/contracts';
@@ -80,6 +81,25 @@ function deepFreeze<T>(value: T): T {
   if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || Object.isFrozen(value)) return value;
   for (const v of Object.values(value)) deepFreeze(v);
   return Object.freeze(value);
+}
+
+/** Topics in the order a step applies them: batches before the events about them, recalls and incidents last. */
+const TOPIC_RANK = new Map<string, number>(Object.values(Topics).map((t, i) => [t, i]));
+
+/**
+ * The messages of one step grouped by topic (stable: each topic's messages keep their order). Kafka keeps
+ * order only within a partition of one topic, so every consumer already takes different topics' messages
+ * in any order; grouped, a step's chain events reach their run handler as one run instead of being cut
+ * into short runs wherever a registration sat between them (a 10,000-event capture: 1,184 lineage runs).
+ */
+function byTopic<T extends { topic: string }>(messages: T[]): T[] {
+  let sorted = true;
+  for (let i = 1; i < messages.length && sorted; i++) sorted = (TOPIC_RANK.get(messages[i - 1].topic) ?? 99) <= (TOPIC_RANK.get(messages[i].topic) ?? 99);
+  if (sorted) return messages;
+  return messages
+    .map((m, i) => ({ m, i, rank: TOPIC_RANK.get(m.topic) ?? 99 }))
+    .sort((a, b) => a.rank - b.rank || a.i - b.i)
+    .map((x) => x.m);
 }
 
 /**
@@ -220,7 +240,7 @@ export class InboxDispatcher {
       // The same event twice in one batch is inserted once: the first occurrence applies it.
       const freshIds = new Set(inserted.map((r) => r.event_id.toLowerCase()));
       const fresh = ready.filter((r) => freshIds.delete(r.envelope.id.toLowerCase()));
-      await this.applyInOrder(manager, fresh);
+      await this.applyInOrder(manager, byTopic(fresh));
       return new Set(fresh.map((r) => r.i));
     });
   }

@@ -8,7 +8,7 @@ import { startTestService, startTransport, type TestService, type TransportFixtu
  * no handler of a consumer acts on costs that consumer no transaction and no inbox row: it is `ignored`,
  * at every delivery alike. The others are applied, in runs, as before.
  */
-describe('inbox handlers with a filter', () => {
+describe('inbox: handlers with a filter, steps applied topic by topic', () => {
   const prefix = uniquePrefix('filter');
   let fx: TransportFixture;
   let consumer: TestService;
@@ -59,6 +59,33 @@ describe('inbox handlers with a filter', () => {
     expect(await consumer.inbox.dispatch(messages[0])).toBe('ignored');
     expect(runs).toHaveLength(1);
     expect(await inboxRows()).toBe(2);
+  });
+
+  it('applies a step topic by topic (batches first), each topic in its order: chain events cut by registrations make one run', async () => {
+    const other = await startTestService('by_topic', prefix, fx.transport);
+    try {
+      const applied: string[] = [];
+      other.inbox.onRun('traceEventRecorded', async (events) => void applied.push(`run ${events.map((e) => e.payload.bizStep).join(',')}`));
+      other.inbox.onRun('batchRegistered', async (events) => void applied.push(`registered ${events.map((e) => e.payload.lot).join(',')}`));
+      const registration = (lot: string) => ({
+        topic: Topics.batch,
+        key: 'batch-1',
+        headers: {},
+        value: Buffer.from(
+          encodeEnvelope(
+            createEnvelope({
+              id: randomUUID(), type: EVENT_TYPE_NAMES.batchRegistered, version: 1, source: 'agri', orgId: 'org-1', subject: 'batch-1',
+              occurredAt: timestampFromDate(new Date()), payload: { case: 'batchRegistered', value: { gtin: '09506000134352', lot } },
+            }),
+          ),
+        ),
+      });
+      const step = [chainEvent('commissioning'), registration('L1'), chainEvent('shipping', 'org-2'), registration('L2'), chainEvent('receiving')];
+      expect(await other.inbox.dispatchBatch(step)).toEqual(['processed', 'processed', 'processed', 'processed', 'processed']);
+      expect(applied).toEqual(['registered L1,L2', 'run commissioning,shipping,receiving']);
+    } finally {
+      await other.ds.destroy();
+    }
   });
 
   it('dead-letters an event its filter fails on, as it would fail at every delivery', async () => {
