@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { createEnvelope, encodeEnvelope, EVENT_TYPE_NAMES, timestampFromDate, TOPIC_OF, type EventCase, type PayloadInit } from '@trace/contracts';
 import {
   EmbeddedTransport,
   InboxDispatcher,
@@ -10,6 +12,7 @@ import {
   TableDeadLetterSink,
   type DispatchOutcome,
   type EventTransport,
+  type InboundMessage,
   type OutboundMessage,
 } from '@trace/messaging';
 import { createLogger, createServiceDataSource, initializeServiceDatabase, schemaFor } from '@trace/platform';
@@ -203,5 +206,28 @@ export async function startBackbonePair(mode: Mode | 'kafka-mock'): Promise<Back
       await consumer.ds.destroy();
       await dropSchemas(testDatabaseUrl(), prefix);
     },
+  };
+}
+
+/** An inbound message of one event, as a relay would hand it to a consumer (agri's, of org-1, keyed batch-1). */
+export function inboundMessage<C extends EventCase>(eventCase: C, payload: PayloadInit<C>): InboundMessage {
+  return {
+    topic: TOPIC_OF[eventCase],
+    key: 'batch-1',
+    headers: {},
+    value: Buffer.from(
+      encodeEnvelope(
+        createEnvelope({
+          id: randomUUID(),
+          type: EVENT_TYPE_NAMES[eventCase],
+          version: 1,
+          source: 'agri',
+          orgId: 'org-1',
+          subject: 'batch-1',
+          occurredAt: timestampFromDate(new Date()),
+          payload: { case: eventCase, value: payload } as never,
+        }),
+      ),
+    ),
   };
 }

@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { createEnvelope, encodeEnvelope, EVENT_TYPE_NAMES, Topics, timestampFromDate } from '@trace/contracts';
 import { dropSchemas, testDatabaseUrl, uniquePrefix } from '@trace/testing';
-import { startTestService, startTransport, type TestService, type TransportFixture } from './harness';
+import { inboundMessage, startTestService, startTransport, type TestService, type TransportFixture } from './harness';
 
 /**
  * In embedded mode every consumer of a message is handed the same bytes: the inbox decodes them once and
@@ -31,25 +29,7 @@ describe('an envelope shared by the consumers of one message', () => {
     meddler.inbox.on('batchRegistered', async (payload) => {
       (payload as { lot: string }).lot = 'changed';
     });
-    const message = {
-      topic: Topics.batch,
-      key: 'batch-1',
-      headers: {},
-      value: Buffer.from(
-        encodeEnvelope(
-          createEnvelope({
-            id: randomUUID(),
-            type: EVENT_TYPE_NAMES.batchRegistered,
-            version: 1,
-            source: 'agri',
-            orgId: 'org-1',
-            subject: 'batch-1',
-            occurredAt: timestampFromDate(new Date()),
-            payload: { case: 'batchRegistered', value: { gtin: '09506000134352', lot: 'L1', inputs: [{ batch: { batchId: 'b0' } }] } },
-          }),
-        ),
-      ),
-    };
+    const message = inboundMessage('batchRegistered', { gtin: '09506000134352', lot: 'L1', inputs: [{ batch: { batchId: 'b0' } }] });
     expect(await first.inbox.dispatch(message)).toBe('processed');
     expect(await second.inbox.dispatch(message)).toBe('processed');
     expect(await meddler.inbox.dispatch(message)).toBe('dead-lettered');

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createEnvelope, encodeEnvelope, EVENT_TYPE_NAMES, Topics, timestampFromDate } from '@trace/contracts';
 import { dropSchemas, testDatabaseUrl, uniquePrefix } from '@trace/testing';
-import { startTestService, startTransport, type TestService, type TransportFixture } from './harness';
+import { inboundMessage, startTestService, startTransport, type TestService, type TransportFixture } from './harness';
 
 /**
  * A handler may name the events of its case it acts on (`when`, decided from the event alone). An event
@@ -24,25 +23,8 @@ describe('inbox: handlers with a filter, steps applied topic by topic', () => {
     await dropSchemas(testDatabaseUrl(), prefix);
   });
 
-  const chainEvent = (bizStep: string, toOrgId = '') => ({
-    topic: Topics.event,
-    key: 'batch-1',
-    headers: {},
-    value: Buffer.from(
-      encodeEnvelope(
-        createEnvelope({
-          id: randomUUID(),
-          type: EVENT_TYPE_NAMES.traceEventRecorded,
-          version: 1,
-          source: 'agri',
-          orgId: 'org-1',
-          subject: 'batch-1',
-          occurredAt: timestampFromDate(new Date()),
-          payload: { case: 'traceEventRecorded', value: { batch: { domain: 1, batchId: randomUUID() }, eventId: randomUUID(), bizStep, toOrgId } },
-        }),
-      ),
-    ),
-  });
+  const chainEvent = (bizStep: string, toOrgId = '') =>
+    inboundMessage('traceEventRecorded', { batch: { domain: 1, batchId: randomUUID() }, eventId: randomUUID(), bizStep, toOrgId });
   const inboxRows = async () => ((await consumer.ds.query(`SELECT count(*)::int AS n FROM inbox`)) as { n: number }[])[0].n;
 
   it('applies the events it acts on, in one run; the others are ignored without an inbox row, again at a re-delivery', async () => {
@@ -67,19 +49,7 @@ describe('inbox: handlers with a filter, steps applied topic by topic', () => {
       const applied: string[] = [];
       other.inbox.onRun('traceEventRecorded', async (events) => void applied.push(`run ${events.map((e) => e.payload.bizStep).join(',')}`));
       other.inbox.onRun('batchRegistered', async (events) => void applied.push(`registered ${events.map((e) => e.payload.lot).join(',')}`));
-      const registration = (lot: string) => ({
-        topic: Topics.batch,
-        key: 'batch-1',
-        headers: {},
-        value: Buffer.from(
-          encodeEnvelope(
-            createEnvelope({
-              id: randomUUID(), type: EVENT_TYPE_NAMES.batchRegistered, version: 1, source: 'agri', orgId: 'org-1', subject: 'batch-1',
-              occurredAt: timestampFromDate(new Date()), payload: { case: 'batchRegistered', value: { gtin: '09506000134352', lot } },
-            }),
-          ),
-        ),
-      });
+      const registration = (lot: string) => inboundMessage('batchRegistered', { gtin: '09506000134352', lot });
       const step = [chainEvent('commissioning'), registration('L1'), chainEvent('shipping', 'org-2'), registration('L2'), chainEvent('receiving')];
       expect(await other.inbox.dispatchBatch(step)).toEqual(['processed', 'processed', 'processed', 'processed', 'processed']);
       expect(applied).toEqual(['registered L1,L2', 'run commissioning,shipping,receiving']);
