@@ -58,6 +58,22 @@ describe('inbox: handlers with a filter, steps applied topic by topic', () => {
     }
   });
 
+  it('hands a run to every run handler of its case, in registration order, each with the events it acts on', async () => {
+    const other = await startTestService('two_runs', prefix, fx.transport);
+    try {
+      const applied: string[] = [];
+      other.inbox.onRun('traceEventRecorded', async (events) => void applied.push(`all ${events.map((e) => e.payload.bizStep).join(',')}`));
+      other.inbox.onRun('traceEventRecorded', async (events) => void applied.push(`shipments ${events.map((e) => e.payload.bizStep).join(',')}`), {
+        when: (e) => e.bizStep === 'shipping',
+      });
+      const step = [chainEvent('storing'), chainEvent('shipping', 'org-2'), chainEvent('receiving')];
+      expect(await other.inbox.dispatchBatch(step)).toEqual(['processed', 'processed', 'processed']);
+      expect(applied).toEqual(['all storing,shipping,receiving', 'shipments shipping']);
+    } finally {
+      await other.ds.destroy();
+    }
+  });
+
   it('dead-letters an event its filter fails on, as it would fail at every delivery', async () => {
     const other = await startTestService('filter_fails', prefix, fx.transport);
     try {

@@ -35,7 +35,8 @@ interface Ready {
   envelope: EventEnvelope;
   topic: string;
   handlers: EventHandler<EventCase>[];
-  run?: RunHandler<EventCase>;
+  /** The run handlers of its case that act on it, in the order they were registered. */
+  runs: RunHandler<EventCase>[];
 }
 
 export interface InboxOptions {
@@ -111,7 +112,7 @@ function byTopic<T extends { topic: string }>(messages: T[]): T[] {
  */
 export class InboxDispatcher {
   private readonly handlers = new Map<EventCase, { handler: EventHandler<EventCase>; when?: EventFilter<EventCase> }[]>();
-  private readonly runHandlers = new Map<EventCase, { run: RunHandler<EventCase>; when?: EventFilter<EventCase> }>();
+  private readonly runHandlers = new Map<EventCase, { run: RunHandler<EventCase>; when?: EventFilter<EventCase> }[]>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -131,13 +132,15 @@ export class InboxDispatcher {
   }
 
   /**
-   * The one run handler of a case: consecutive events of that case in a run
-   * are handed over together (before the case's per-event handlers, if any);
-   * with `when`, only the events it acts on.
+   * A run handler of a case: consecutive events of that case in a step are
+   * handed over together (before the case's per-event handlers, if any);
+   * with `when`, only the events it acts on. A case's run handlers take the
+   * run one after the other, in the order they were registered.
    */
   onRun<C extends EventCase>(eventCase: C, handler: RunHandler<C>, options: { when?: EventFilter<C> } = {}): void {
-    if (this.runHandlers.has(eventCase)) throw new Error(`${this.consumer} has a run handler for ${eventCase} already`);
-    this.runHandlers.set(eventCase, { run: handler as unknown as RunHandler<EventCase>, when: options.when as unknown as EventFilter<EventCase> | undefined });
+    const list = this.runHandlers.get(eventCase) ?? [];
+    list.push({ run: handler as unknown as RunHandler<EventCase>, when: options.when as unknown as EventFilter<EventCase> | undefined });
+    this.runHandlers.set(eventCase, list);
   }
 
   /** Topics this consumer must subscribe to. */
@@ -158,18 +161,17 @@ export class InboxDispatcher {
     const eventCase = envelope.payload.case as EventCase;
     const payload = envelope.payload.value as never;
     const handlers: EventHandler<EventCase>[] = [];
-    let run: RunHandler<EventCase> | undefined;
+    const runs: RunHandler<EventCase>[] = [];
     try {
       for (const h of this.handlers.get(eventCase) ?? []) if (!h.when || h.when(payload, envelope)) handlers.push(h.handler);
-      const registered = this.runHandlers.get(eventCase);
-      if (registered && (!registered.when || registered.when(payload, envelope))) run = registered.run;
+      for (const r of this.runHandlers.get(eventCase) ?? []) if (!r.when || r.when(payload, envelope)) runs.push(r.run);
     } catch (err) {
       // A filter reads the message only: failing on it fails at every delivery.
       return this.reject(message, `a handler's filter failed on it: ${(err as Error).message}`, 1, envelope);
     }
     // Nothing here acts on it: no transaction, no inbox row (a re-delivery is ignored the same way).
-    if (!handlers.length && !run) return this.done('ignored', message.topic);
-    return { envelope, topic: message.topic, handlers, run };
+    if (!handlers.length && !runs.length) return this.done('ignored', message.topic);
+    return { envelope, topic: message.topic, handlers, runs };
   }
 
   async dispatch(message: InboundMessage): Promise<DispatchOutcome> {
@@ -278,14 +280,18 @@ export class InboxDispatcher {
       if (group.length === 0) return;
       const events = group;
       group = [];
-      const run = events[0].run as RunHandler<EventCase>;
-      await RequestContext.run(contextOf(events[0].envelope), () =>
-        run(events.map((r) => ({ payload: r.envelope.payload.value as never, envelope: r.envelope })), { manager }),
-      );
+      // Each run handler of the case, in registration order, with the events of the run it acts on.
+      for (const { run } of this.runHandlers.get(events[0].envelope.payload.case as EventCase) ?? []) {
+        const mine = events.filter((r) => r.runs.includes(run));
+        if (mine.length === 0) continue;
+        await RequestContext.run(contextOf(mine[0].envelope), () =>
+          run(mine.map((r) => ({ payload: r.envelope.payload.value as never, envelope: r.envelope })), { manager }),
+        );
+      }
       for (const r of events) await this.applyEach(manager, r);
     };
     for (const r of messages) {
-      if (r.run) {
+      if (r.runs.length) {
         if (group.length && group[0].envelope.payload.case !== r.envelope.payload.case) await flush();
         group.push(r);
         continue;

@@ -5,6 +5,8 @@ export interface CacheStore {
   readonly kind: 'redis' | 'memory';
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Several keys at once (one round trip to Redis), each with `value` and the same time to live. */
+  setMany(keys: string[], value: string, ttlSeconds: number): Promise<void>;
   del(...keys: string[]): Promise<void>;
   /** Increments a counter that expires after `windowSeconds`; returns the new count. */
   incr(key: string, windowSeconds: number): Promise<number>;
@@ -31,6 +33,10 @@ export class MemoryCache implements CacheStore {
   }
   async set(key: string, value: string, ttlSeconds: number) {
     this.map.set(key, { value, expires: Date.now() + ttlSeconds * 1000 });
+  }
+  async setMany(keys: string[], value: string, ttlSeconds: number) {
+    const expires = Date.now() + ttlSeconds * 1000;
+    for (const key of keys) this.map.set(key, { value, expires });
   }
   async del(...keys: string[]) {
     for (const k of keys) this.map.delete(k);
@@ -63,6 +69,13 @@ export class RedisCache implements CacheStore {
   }
   async set(key: string, value: string, ttlSeconds: number) {
     await this.client.set(key, value, 'EX', ttlSeconds);
+  }
+  async setMany(keys: string[], value: string, ttlSeconds: number) {
+    if (keys.length === 0) return;
+    const pipeline = this.client.pipeline();
+    for (const key of keys) pipeline.set(key, value, 'EX', ttlSeconds);
+    // A pipeline answers each command's error in its results instead of rejecting.
+    for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
   }
   async del(...keys: string[]) {
     if (keys.length) await this.client.del(...keys);

@@ -4,8 +4,9 @@ import { ScanCache } from './scan.cache';
 
 /** The cache's bookkeeping over the in-memory store (the Redis store is exercised by tests/integration/scan-shared.int.ts). */
 describe('ScanCache', () => {
-  const handlers = new Map<string, (e: any) => Promise<void>>();
-  const inbox = { on: (c: string, h: (e: any) => Promise<void>) => handlers.set(c, h) } as unknown as InboxDispatcher;
+  /** The run handlers it registers, by case: each takes a run of `{ payload }`. */
+  const handlers = new Map<string, (run: { payload: any }[]) => Promise<void>>();
+  const inbox = { onRun: (c: string, h: (run: { payload: any }[]) => Promise<void>) => handlers.set(c, h) } as unknown as InboxDispatcher;
   const make = (ttl = 300) => {
     const cache = new ScanCache(new MemoryCache(), loadConfig({ SCAN_CACHE_TTL_SECONDS: String(ttl) }), inbox, createLogger('silent'), new Metrics(false));
     cache.onModuleInit();
@@ -60,9 +61,26 @@ describe('ScanCache', () => {
       await cache.get('k', compute());
       await cache.get('k', compute());
       expect((await cache.get('k', compute())).hit).toBe(true);
-      await handlers.get(eventCase)!(payload);
+      await handlers.get(eventCase)!([{ payload }]);
       expect({ eventCase, hit: (await cache.get('k', compute())).hit }).toEqual({ eventCase, hit: false });
     }
+  });
+
+  it('bumps every batch a run names, each once, in one write', async () => {
+    const store = new MemoryCache();
+    const setMany = jest.spyOn(store, 'setMany');
+    const cache = new ScanCache(store, loadConfig({ SCAN_CACHE_TTL_SECONDS: '300' }), inbox, createLogger('silent'), new Metrics(false));
+    cache.onModuleInit();
+    for (const deps of [['lot'], ['input'], ['untouched']]) {
+      await cache.get(deps[0], compute(deps));
+      await cache.get(deps[0], compute(deps));
+    }
+    await handlers.get('traceEventRecorded')!([{ payload: { batch: { batchId: 'lot' } } }, { payload: { batch: { batchId: 'input' } } }, { payload: { batch: { batchId: 'lot' } } }]);
+    expect(setMany).toHaveBeenCalledTimes(1);
+    expect(setMany.mock.calls[0][0]).toHaveLength(2);
+    expect((await cache.get('lot', compute(['lot']))).hit).toBe(false);
+    expect((await cache.get('input', compute(['input']))).hit).toBe(false);
+    expect((await cache.get('untouched', compute(['untouched']))).hit).toBe(true);
   });
 
   it('peeks synchronously over the memory store: a valid hit, then nothing once a batch it depends on has an event', async () => {

@@ -82,28 +82,31 @@ export class ScanCache implements OnModuleInit {
   }
 
   onModuleInit() {
-    const bump = (batchId: string | undefined) => this.invalidate(batchId);
-    this.inbox.on('batchRegistered', (e) => bump(e.batch?.batchId));
-    this.inbox.on('traceEventRecorded', (e) => bump(e.batch?.batchId));
-    this.inbox.on('transformationRecorded', async (e) => {
-      await bump(e.output?.batchId);
-      for (const i of e.inputs) await bump(i.batch?.batchId);
-    });
-    this.inbox.on('inspectionRecorded', (e) => bump(e.batch?.batchId));
-    this.inbox.on('certificateIssued', (e) => bump(e.batch?.batchId));
+    // A run at a time: the batches a run names are bumped together, each once (one round trip to Redis for a
+    // run of a capture's chain events, not one per event).
+    const bumpAll = <T>(batchesOf: (payload: T) => (string | undefined)[]) => async (events: { payload: T }[]) => {
+      await this.invalidateMany(events.flatMap((e) => batchesOf(e.payload)));
+    };
+    this.inbox.onRun('batchRegistered', bumpAll((e) => [e.batch?.batchId]));
+    this.inbox.onRun('traceEventRecorded', bumpAll((e) => [e.batch?.batchId]));
+    this.inbox.onRun('transformationRecorded', bumpAll((e) => [e.output?.batchId, ...e.inputs.map((i) => i.batch?.batchId)]));
+    this.inbox.onRun('inspectionRecorded', bumpAll((e) => [e.batch?.batchId]));
+    this.inbox.onRun('certificateIssued', bumpAll((e) => [e.batch?.batchId]));
     // The domain's recalled chain event follows and bumps again; this one makes the recall show as early as possible.
     // A chunk names a few hundred batches of one domain (`item`: one batch, from producers before chunking).
-    this.inbox.on('recallInitiated', async (e) => {
-      const items = e.items?.length ? e.items : e.item ? [e.item] : [];
-      for (const item of items) await bump(item.batch?.batchId);
-    });
+    this.inbox.onRun('recallInitiated', bumpAll((e) => (e.items?.length ? e.items : e.item ? [e.item] : []).map((item) => item.batch?.batchId)));
   }
 
   /** Every cached answer built from this batch is stale from now on. */
   async invalidate(batchId: string | undefined): Promise<void> {
-    if (!batchId) return;
+    await this.invalidateMany([batchId]);
+  }
+
+  /** Every cached answer built from any of these batches is stale from now on (each bumped once). */
+  async invalidateMany(batchIds: (string | undefined)[]): Promise<void> {
+    const keys = [...new Set(batchIds.filter((id): id is string => !!id))].map((id) => this.versionKey(id));
     // Throws on a cache outage: the inbox retries, then dead-letters, rather than forgetting an invalidation.
-    await this.store.set(this.versionKey(batchId), randomUUID(), this.ttl * 2 + 60);
+    await this.store.setMany(keys, randomUUID(), this.ttl * 2 + 60);
   }
 
   /** The cached answer under `key` when still valid, else `compute()`'s (cached for the next time when possible). */
