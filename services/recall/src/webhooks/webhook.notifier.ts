@@ -99,7 +99,8 @@ export class WebhookNotifier implements OnModuleInit {
    */
   async onTraceEventsRecorded(events: { payload: TraceEventRecorded; envelope: EventEnvelope }[], manager: EntityManager): Promise<void> {
     const type: WebhookEvent = 'shipment.incoming';
-    const shipments = events.filter(({ payload, envelope }) => isShipmentToOrganisation(payload, envelope));
+    // The inbox hands over shipments only (`when: isShipmentToOrganisation`): not filtered a second time here.
+    const shipments = events;
     if (shipments.length === 0 || !(await this.anySubscribed(manager, type))) return;
     const receivers = [...new Set(shipments.map(({ payload: e }) => e.toOrgId))];
     const subscribers = await this.subscribersOf(manager, type, receivers);
