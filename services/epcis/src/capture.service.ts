@@ -17,6 +17,7 @@ import {
   parseLocationId,
   stripTraceExtensions,
   validateEpcis,
+  validationInParts,
   vocabularyElementsOf,
   type CarriedLink,
   type EpcisDocument,
@@ -94,6 +95,26 @@ function asCapturable(doc: unknown): EpcisDocument | undefined {
 }
 
 export const MAX_EVENTS = 20_000;
+
+/**
+ * The schema's errors of a captured document (none: valid). A valid EPCISDocument is checked event by
+ * event in slices of the event loop, which every service of the embedded app shares: a scan or a health
+ * check does not wait behind a long document's validation. An invalid one is validated again whole,
+ * for its errors as the schema orders them.
+ */
+async function schemaProblems(doc: unknown) {
+  const parts = validationInParts(doc);
+  if (parts?.envelopeValid) {
+    const slices = new EventLoopSlices();
+    let valid = true;
+    for (let i = 0; valid && i < parts.events.length; i++) {
+      if (slices.due()) await slices.yieldNow();
+      valid = parts.eventValid(i);
+    }
+    if (valid) return [];
+  }
+  return validateEpcis(doc);
+}
 /** A running job that has not reported progress for this long lost its process. */
 const STALE_AFTER_S = 600;
 /** Events per call to a domain in proceed mode. */
@@ -128,7 +149,7 @@ export class CaptureService {
   ) {}
 
   async submit(doc: unknown, behaviour: ErrorBehaviour, principal: Principal, bearer: string | undefined) {
-    const problems = validateEpcis(doc);
+    const problems = await schemaProblems(doc);
     if (problems.length) {
       throw badRequest('epcis-schema', `The document does not validate against the EPCIS 2.0 JSON Schema (${problems.length} error(s) shown)`, problems);
     }
@@ -342,7 +363,8 @@ export class CaptureService {
   private async plan(raw: EpcisEvent[], documentContext: unknown, bearer: string | undefined) {
     const prefixes = contextPrefixes(documentContext);
     // About 50 µs an event, half a second for 10,000: in slices, so that other requests are answered meanwhile.
-    const analysed = await new EventLoopSlices().map(raw, (r, index) => {
+    const slices = new EventLoopSlices();
+    const analysed = await slices.map(raw, (r, index) => {
       const stripped = stripTraceExtensions(r);
       // An event's own @context binds its names over its document's (JSON-LD scoping), in its hash too.
       const hash = epcisEventHash(stripped, stripped['@context'] === undefined ? prefixes : contextPrefixes(contextsOf(stripped, documentContext)));
@@ -385,6 +407,7 @@ export class CaptureService {
     const unbound: UnboundEvent[] = [];
     const seen = new Set<string>();
     for (const a of analysed) {
+      if (slices.due()) await slices.yieldNow();
       const e = a.event;
       const error = e.errorDeclaration !== undefined;
       const dedupe = `${a.hash}${error ? '!' : ''}`;

@@ -44,7 +44,10 @@ export class IdentityClaimsService implements IdentityClaims {
     )) as Held[];
     // A claim another transaction committed while this statement ran is in neither half (its snapshot began
     // before): read the rows that won again, as the statement after the INSERT used to.
-    if (claims.some((c) => !held.some((h) => key(h) === key(c)))) {
+    // A set of the keys, not a search of the rows per claim: that was quadratic, 85 ms of a blocked event
+    // loop for the 1,000 lots of one capture (and a hundred times that for 10,000 serials).
+    const answered = new Set(held.map(key));
+    if (claims.some((c) => !answered.has(key(c)))) {
       held = (await this.ds.query(
         `SELECT c.gtin, c.kind, c.value, c.domain FROM item_claims c
            JOIN jsonb_to_recordset($1::jsonb) AS x(gtin char(14), kind text, value text) ON c.gtin = x.gtin AND c.kind = x.kind AND c.value = x.value`,

@@ -1,0 +1,49 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateEpcis, validationInParts } from './schema';
+
+const EXAMPLES = join(__dirname, '../../../tests/fixtures/epcis/examples');
+
+/** Valid in parts: the document without its events, then every event. */
+function validInParts(doc: unknown): boolean | undefined {
+  const parts = validationInParts(doc);
+  if (!parts) return undefined;
+  return parts.envelopeValid && parts.events.every((_, i) => parts.eventValid(i));
+}
+
+describe('validationInParts', () => {
+  const documents = readdirSync(EXAMPLES)
+    .filter((f) => f.endsWith('.jsonld'))
+    .map((f) => [f, JSON.parse(readFileSync(join(EXAMPLES, f), 'utf8'))] as const);
+
+  it('agrees with the whole document\'s validation on GS1\'s examples', () => {
+    const epcisDocuments = documents.filter(([, d]) => d.type === 'EPCISDocument');
+    expect(epcisDocuments.length).toBeGreaterThan(10);
+    for (const [name, doc] of epcisDocuments) {
+      expect([name, validInParts(doc)]).toEqual([name, validateEpcis(doc).length === 0]);
+    }
+  });
+
+  it('finds an invalid event anywhere in the list, and an invalid envelope with valid events', () => {
+    for (const [name, doc] of documents.filter(([, d]) => d.type === 'EPCISDocument' && d.epcisBody.eventList.length > 0)) {
+      const events = doc.epcisBody.eventList as Record<string, unknown>[];
+      const last = events.length - 1;
+      const badTime = { ...doc, epcisBody: { ...doc.epcisBody, eventList: events.map((e, i) => (i === last ? { ...e, eventTime: '2020-01-01T00:00:00' } : e)) } };
+      const badAction = { ...doc, epcisBody: { ...doc.epcisBody, eventList: events.map((e, i) => (i === last ? { ...e, type: 'ObjectEvent', action: 'OBSERV' } : e)) } };
+      const badEnvelope = { ...doc, creationDate: 'yesterday' };
+      const noContext = { ...doc, '@context': undefined };
+      for (const bad of [badTime, badAction, badEnvelope, JSON.parse(JSON.stringify(noContext))]) {
+        expect([name, validateEpcis(bad).length > 0]).toEqual([name, true]);
+        expect([name, validInParts(bad)]).toEqual([name, false]);
+      }
+    }
+  });
+
+  it('leaves what is not an EPCISDocument with an event list to the whole validation', () => {
+    const query = documents.find(([, d]) => d.type === 'EPCISQueryDocument')?.[1];
+    expect(query).toBeDefined();
+    for (const other of [query, null, [], 'text', { type: 'EPCISDocument' }, { type: 'EPCISDocument', epcisBody: { eventList: {} } }, { type: 'EPCISDocument', epcisBody: [] }]) {
+      expect(validationInParts(other)).toBeUndefined();
+    }
+  });
+});
