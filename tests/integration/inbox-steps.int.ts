@@ -25,6 +25,15 @@ describe('inbox: handlers with a filter, steps applied topic by topic', () => {
 
   const chainEvent = (bizStep: string, toOrgId = '') =>
     inboundMessage('traceEventRecorded', { batch: { domain: 1, batchId: randomUUID() }, eventId: randomUUID(), bizStep, toOrgId });
+  /** A consumer of its own for one test (its handlers apart from the others'), closed after it. */
+  const withConsumer = async (name: string, body: (other: TestService) => Promise<void>) => {
+    const other = await startTestService(name, prefix, fx.transport);
+    try {
+      await body(other);
+    } finally {
+      await other.ds.destroy();
+    }
+  };
   const inboxRows = async () => ((await consumer.ds.query(`SELECT count(*)::int AS n FROM inbox`)) as { n: number }[])[0].n;
 
   it('applies the events it acts on, in one run; the others are ignored without an inbox row, again at a re-delivery', async () => {
@@ -44,8 +53,7 @@ describe('inbox: handlers with a filter, steps applied topic by topic', () => {
   });
 
   it('applies a step topic by topic (batches first), each topic in its order: chain events cut by registrations make one run', async () => {
-    const other = await startTestService('by_topic', prefix, fx.transport);
-    try {
+    await withConsumer('by_topic', async (other) => {
       const applied: string[] = [];
       other.inbox.onRun('traceEventRecorded', async (events) => void applied.push(`run ${events.map((e) => e.payload.bizStep).join(',')}`));
       other.inbox.onRun('batchRegistered', async (events) => void applied.push(`registered ${events.map((e) => e.payload.lot).join(',')}`));
@@ -53,14 +61,11 @@ describe('inbox: handlers with a filter, steps applied topic by topic', () => {
       const step = [chainEvent('commissioning'), registration('L1'), chainEvent('shipping', 'org-2'), registration('L2'), chainEvent('receiving')];
       expect(await other.inbox.dispatchBatch(step)).toEqual(['processed', 'processed', 'processed', 'processed', 'processed']);
       expect(applied).toEqual(['registered L1,L2', 'run commissioning,shipping,receiving']);
-    } finally {
-      await other.ds.destroy();
-    }
+    });
   });
 
   it('hands a run to every run handler of its case, in registration order, each with the events it acts on', async () => {
-    const other = await startTestService('two_runs', prefix, fx.transport);
-    try {
+    await withConsumer('two_runs', async (other) => {
       const applied: string[] = [];
       other.inbox.onRun('traceEventRecorded', async (events) => void applied.push(`all ${events.map((e) => e.payload.bizStep).join(',')}`));
       other.inbox.onRun('traceEventRecorded', async (events) => void applied.push(`shipments ${events.map((e) => e.payload.bizStep).join(',')}`), {
@@ -69,14 +74,11 @@ describe('inbox: handlers with a filter, steps applied topic by topic', () => {
       const step = [chainEvent('storing'), chainEvent('shipping', 'org-2'), chainEvent('receiving')];
       expect(await other.inbox.dispatchBatch(step)).toEqual(['processed', 'processed', 'processed']);
       expect(applied).toEqual(['all storing,shipping,receiving', 'shipments shipping']);
-    } finally {
-      await other.ds.destroy();
-    }
+    });
   });
 
   it('dead-letters an event its filter fails on, as it would fail at every delivery', async () => {
-    const other = await startTestService('filter_fails', prefix, fx.transport);
-    try {
+    await withConsumer('filter_fails', async (other) => {
       other.inbox.on('traceEventRecorded', async () => undefined, {
         when: () => {
           throw new Error('no such field');
@@ -86,8 +88,6 @@ describe('inbox: handlers with a filter, steps applied topic by topic', () => {
       const [row] = (await other.ds.query(`SELECT reason FROM dead_letters`)) as { reason: string }[];
       expect(row.reason).toMatch(/filter failed on it: no such field/);
       expect(((await other.ds.query(`SELECT count(*)::int AS n FROM inbox`)) as { n: number }[])[0].n).toBe(0);
-    } finally {
-      await other.ds.destroy();
-    }
+    });
   });
 });

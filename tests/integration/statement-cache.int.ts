@@ -145,6 +145,21 @@ describe('statements prepared per connection', () => {
     }
   });
 
+  it('runs a prepared statement called with a callback, as pg\'s Pool.query calls its clients, failures included', async () => {
+    const pool = (ds.driver as unknown as { master: { query: (text: string, values: unknown[], cb: (err: Error | null, res?: { rows: unknown[] }) => void) => unknown } }).master;
+    const viaCallback = (text: string, values: unknown[]) =>
+      new Promise<unknown[]>((resolve, reject) => pool.query(text, values, (err, res) => (err ? reject(err) : resolve((res as { rows: unknown[] }).rows))));
+    const LABELS = 'SELECT label FROM items WHERE id = $1';
+    for (let i = 0; i < 3; i++) expect(await viaCallback(LABELS, [14])).toEqual([{ label: 'p' }]);
+    expect((await prepared()).map((p) => p.statement)).toContain(LABELS);
+    // A value pg cannot serialise: the callback gets the error, and the text runs again under a new name.
+    const unserialisable = { toPostgres: () => { throw new Error('cannot serialise'); } };
+    await expect(viaCallback(LABELS, [unserialisable])).rejects.toThrow(/cannot serialise/);
+    expect(await viaCallback(LABELS, [14])).toEqual([{ label: 'p' }]);
+    await expect(viaCallback('SELECT nope FROM items WHERE id = $1', [1])).rejects.toThrow(/column "nope" does not exist/);
+    expect(await viaCallback(LABELS, [14])).toEqual([{ label: 'p' }]);
+  });
+
   it('prepares afresh a statement whose result columns changed under it (a migration of another replica)', async () => {
     const all = 'SELECT * FROM items WHERE id = $1';
     for (let i = 0; i < 3; i++) expect(await ds.query(all, [14])).toEqual([{ id: 14, label: 'p' }]);

@@ -86,6 +86,8 @@ function deepFreeze<T>(value: T): T {
 
 /** Topics in the order a step applies them: batches before the events about them, recalls and incidents last. */
 const TOPIC_RANK = new Map<string, number>(Object.values(Topics).map((t, i) => [t, i]));
+/** A topic's place in that order; topics it does not name (a dead-letter topic) go last. */
+const rankOf = (topic: string) => TOPIC_RANK.get(topic) ?? TOPIC_RANK.size;
 
 /**
  * The messages of one step grouped by topic (stable: each topic's messages keep their order). Kafka keeps
@@ -95,10 +97,10 @@ const TOPIC_RANK = new Map<string, number>(Object.values(Topics).map((t, i) => [
  */
 function byTopic<T extends { topic: string }>(messages: T[]): T[] {
   let sorted = true;
-  for (let i = 1; i < messages.length && sorted; i++) sorted = (TOPIC_RANK.get(messages[i - 1].topic) ?? 99) <= (TOPIC_RANK.get(messages[i].topic) ?? 99);
+  for (let i = 1; i < messages.length && sorted; i++) sorted = rankOf(messages[i - 1].topic) <= rankOf(messages[i].topic);
   if (sorted) return messages;
   return messages
-    .map((m, i) => ({ m, i, rank: TOPIC_RANK.get(m.topic) ?? 99 }))
+    .map((m, i) => ({ m, i, rank: rankOf(m.topic) }))
     .sort((a, b) => a.rank - b.rank || a.i - b.i)
     .map((x) => x.m);
 }

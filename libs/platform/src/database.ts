@@ -85,6 +85,8 @@ const isStalePlan = (err: { code?: unknown; message?: unknown } | undefined) =>
  * parameters (START TRANSACTION, COMMIT, multi-statement scripts) stay on the
  * simple protocol.
  */
+type QueryCallback = (err: Error | null, res?: QueryResult) => void;
+
 export class StatementCachingClient extends PgClient {
   private readonly statementUses = new Map<string, number | string>();
   private prepared = 0;
@@ -116,29 +118,29 @@ export class StatementCachingClient extends PgClient {
   override query(config: unknown, values?: unknown, callback?: unknown): never {
     if (typeof config === 'string' && Array.isArray(values) && values.length > 0) {
       const name = this.statementName(config);
-      if (name && callback === undefined) {
-        // The Query is made from the text and named after: given a config object, pg copies it property
-        // descriptor by property descriptor at every query (the most expensive step of its per-statement work).
-        const query = new PgQuery(config, values) as PgQuery & { name?: string; callback?: (err: Error | null, res: QueryResult) => void };
-        query.name = name;
-        const result = new Promise<QueryResult>((resolve, reject) => {
-          query.callback = (err, res) => (err ? reject(err) : resolve(res));
-        });
-        (super.query as (...a: unknown[]) => unknown)(query);
-        result.catch((err: { code?: unknown; message?: unknown }) => (err?.code === undefined || isStalePlan(err)) && this.forget([config]));
-        return result as never;
-      }
-      if (name) {
-        const result = (super.query as (...a: unknown[]) => unknown)({ name, text: config, values }, callback);
-        // A value pg cannot serialise fails before the server sees it, and pg then closes the statement while
-        // still counting it as prepared: the text gets a new name (the caller still gets the rejection).
-        if (result instanceof Promise) {
-          result.catch((err: { code?: unknown; message?: unknown }) => (err?.code === undefined || (isStalePlan(err))) && this.forget([config]));
-        }
-        return result as never;
-      }
+      if (name) return this.namedQuery(config, values, name, callback as QueryCallback | undefined) as never;
     }
     return (super.query as (...a: unknown[]) => never)(config, values, callback);
+  }
+
+  /**
+   * Runs `text` as the named statement `name`: answers a promise, or calls `callback` when given (as pg
+   * does). The Query is made from the text and named after: given a config object, pg copies it property
+   * descriptor by property descriptor at every query (the most expensive step of its per-statement work).
+   */
+  private namedQuery(text: string, values: unknown[], name: string, callback?: QueryCallback): Promise<QueryResult> | undefined {
+    const query = new PgQuery(text, values) as PgQuery & { name?: string; callback?: QueryCallback };
+    query.name = name;
+    let reply = callback;
+    const result = reply ? undefined : new Promise<QueryResult>((resolve, reject) => (reply = (err, res) => (err ? reject(err) : resolve(res as QueryResult))));
+    query.callback = (err, res) => {
+      // A value pg cannot serialise fails before the server sees it (no code), and pg then closes the statement
+      // while still counting it as prepared; a stale plan cannot run again: either way the text gets a new name.
+      if (err && ((err as { code?: unknown }).code === undefined || isStalePlan(err))) this.forget([text]);
+      (reply as QueryCallback)(err, res);
+    };
+    (super.query as (...a: unknown[]) => unknown)(query);
+    return result;
   }
 }
 
