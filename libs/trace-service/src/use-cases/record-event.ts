@@ -55,15 +55,12 @@ export async function recordEvent(core: TraceCore, id: string, dto: RecordEventD
     }, holdings);
     if ('rule' in planned) throw refusalError(planned);
     const { result, after } = planned;
-    const state = {
-      status: batch.status as BatchStatus,
-      holderOrgId: batch.holder_org_id,
-      pendingReceiverOrgId: batch.pending_receiver_org_id,
-      quantity: Number(batch.quantity_value),
-    };
     const ctx: EventContext = {
       batch: {
-        ...state,
+        status: batch.status as BatchStatus,
+        holderOrgId: batch.holder_org_id,
+        pendingReceiverOrgId: batch.pending_receiver_org_id,
+        quantity: Number(batch.quantity_value),
         id: batch.id,
         productCategory: batch.product_category ?? '',
         attributes: batch.attributes,
