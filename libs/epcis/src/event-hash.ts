@@ -134,24 +134,37 @@ export function preHashString(event: EpcisEvent, context: Record<string, string>
 // ---- JSON → the reference's (name, text, children) model ---------------------------------------
 
 function toNode(value: unknown, prefixes: Record<string, string>): Node {
-  if (Array.isArray(value)) return { name: '', text: '', children: value.map((v) => toNode(v, prefixes)) };
-  if (value !== null && typeof value === 'object') {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const obj = value as Record<string, unknown>;
-    const node: Node = { name: typeof obj.type === 'string' ? obj.type : '', text: typeof obj['#text'] === 'string' ? obj['#text'] : '', children: [] };
-    for (const [rawKey, v] of Object.entries(obj)) {
-      if (IGNORED_KEYS.has(rawKey) || rawKey.startsWith('@')) continue;
-      const child = toNode(v, prefixes);
-      const key = expandKey(rawKey, prefixes);
-      if (Array.isArray(v)) for (const el of child.children) node.children.push({ name: key, text: el.text, children: el.children });
-      else node.children.push({ name: key, text: child.text, children: child.children });
-    }
-    // Kept in document order where the value must follow its type; sorted elsewhere, as the reference does.
-    if (!['bizTransaction', 'source', 'destination'].some((k) => k in obj)) node.children.sort(compareNodes);
-    return node;
+    return objectNode(typeof obj.type === 'string' ? obj.type : '', obj, prefixes);
   }
-  if (typeof value === 'boolean') return { name: '', text: value ? 'true' : 'false', children: [] };
-  if (value === null || value === undefined) return { name: '', text: 'None', children: [] };
-  return { name: '', text: expandValue(String(value), prefixes), children: [] };
+  return named('', value, prefixes);
+}
+
+/**
+ * A value as a child called `name` (an object's own type gives way to the key it is under; each element of
+ * a list under a key is a child of that name). Built where it goes, not built and then copied under its name.
+ */
+function named(name: string, value: unknown, prefixes: Record<string, string>): Node {
+  if (Array.isArray(value)) return { name, text: '', children: value.map((v) => toNode(v, prefixes)) };
+  if (value !== null && typeof value === 'object') return objectNode(name, value as Record<string, unknown>, prefixes);
+  if (typeof value === 'boolean') return { name, text: value ? 'true' : 'false', children: [] };
+  if (value === null || value === undefined) return { name, text: 'None', children: [] };
+  return { name, text: expandValue(String(value), prefixes), children: [] };
+}
+
+function objectNode(name: string, obj: Record<string, unknown>, prefixes: Record<string, string>): Node {
+  const node: Node = { name, text: typeof obj['#text'] === 'string' ? obj['#text'] : '', children: [] };
+  for (const rawKey of Object.keys(obj)) {
+    if (IGNORED_KEYS.has(rawKey) || rawKey.startsWith('@')) continue;
+    const v = obj[rawKey];
+    const key = expandKey(rawKey, prefixes);
+    if (Array.isArray(v)) for (const el of v) node.children.push(named(key, el, prefixes));
+    else node.children.push(named(key, v, prefixes));
+  }
+  // Kept in document order where the value must follow its type; sorted elsewhere, as the reference does.
+  if (!('bizTransaction' in obj || 'source' in obj || 'destination' in obj)) node.children.sort(compareNodes);
+  return node;
 }
 
 /** `prefix:local` → `{namespace}local` for a known prefix. */
@@ -217,35 +230,57 @@ function typedPair(element: Node, valueName: string): Node {
 
 /**
  * Writes the children named in `order`, consuming every one left with nothing unwritten inside. The
- * children are grouped by name once (a name appears once in an order) and the consumed ones taken out
- * at the end, keeping the others in their order.
+ * children are put in the order's order once (by each name's place in it, siblings of one name as they
+ * came), and the consumed ones taken out at the end, keeping the others in their order.
  */
 function inOrder(children: Node[], order: Order): string {
-  const byName = new Map<string, Node[]>();
-  for (const c of children) {
-    const named = byName.get(c.name);
-    if (named) named.push(c);
-    else byName.set(c.name, [c]);
+  const ranks = ranksOf(order);
+  // rank × n + index (n children): one sort of numbers puts them in the order, siblings of one name as they came.
+  const n = children.length;
+  const placed: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const rank = ranks.get(children[i].name);
+    if (rank !== undefined) placed.push(rank * n + i);
   }
+  if (placed.length === 0) return '';
+  if (placed.length > 1) placed.sort((a, b) => a - b);
   let out = '';
-  let consumed: Set<Node> | undefined;
-  for (const [name, sub] of order) {
-    const named = byName.get(name);
-    if (!named) continue;
+  let consumed: boolean[] | undefined;
+  for (let j = 0; j < placed.length; ) {
+    const rank = Math.floor(placed[j] / n);
+    const sub = order[rank][1];
+    let end = j + 1;
+    while (end < placed.length && Math.floor(placed[end] / n) === rank) end++;
     const values: string[] = [];
-    for (const child of named) {
+    for (let k = j; k < end; k++) {
+      const index = placed[k] % n;
+      const child = children[index];
       const s = standardField(child, sub);
       if (s) values.push(s);
-      if (child.children.length === 0) (consumed ??= new Set()).add(child);
+      if (child.children.length === 0) (consumed ??= [])[index] = true;
     }
     out += values.length > 1 ? values.sort().join('') : (values[0] ?? '');
+    j = end;
   }
   if (consumed) {
     let kept = 0;
-    for (const c of children) if (!consumed.has(c)) children[kept++] = c;
+    for (let i = 0; i < children.length; i++) if (!consumed[i]) children[kept++] = children[i];
     children.length = kept;
   }
   return out;
+}
+
+/** Each name's place in an order (the orders are constants: worked out once each). */
+const orderRanks = new WeakMap<Order, Map<string, number>>();
+function ranksOf(order: Order): Map<string, number> {
+  let ranks = orderRanks.get(order);
+  if (!ranks) {
+    ranks = new Map();
+    // A name appears once in an order; the first place counts, as the loop over the order had it.
+    for (let i = order.length - 1; i >= 0; i--) ranks.set(order[i][0], i);
+    orderRanks.set(order, ranks);
+  }
+  return ranks;
 }
 
 function standardField(child: Node, sub: Order | 'pairs' | undefined): string {
@@ -423,7 +458,8 @@ function expandBareVocabulary(event: Record<string, unknown>, prefixes: Record<s
   const collect = (value: unknown, parentKey: string) => {
     if (Array.isArray(value)) return value.forEach((v) => collect(v, parentKey));
     if (value === null || typeof value !== 'object') return;
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    for (const k of Object.keys(value)) {
+      const v = (value as Record<string, unknown>)[k];
       if (k === 'type' && parentKey in TYPE_VOCABULARY) expand(v, TYPE_VOCABULARY[parentKey]);
       else if (k in VOCABULARY) for (const x of Array.isArray(v) ? v : [v]) expand(x, VOCABULARY[k]);
       else collect(v, k);
@@ -431,23 +467,22 @@ function expandBareVocabulary(event: Record<string, unknown>, prefixes: Record<s
   };
   collect(event, '');
   if (!iris.size) return event;
-  // Every tail an IRI has (after each '-' or '/'), with the IRIs it is the tail of.
-  const tails = new Map<string, Set<string>>();
-  for (const iri of iris) {
-    for (let i = 0; i < iri.length; i++) {
-      if (iri[i] !== '-' && iri[i] !== '/') continue;
-      const tail = iri.slice(i + 1);
-      const of = tails.get(tail) ?? new Set<string>();
-      of.add(iri);
-      tails.set(tail, of);
+  const found = [...iris];
+  // A string is replaced when it is the tail (after a '-' or '/') of exactly one of the IRIs found: asked of
+  // the two or three IRIs an event has, instead of a table of every tail of every IRI built per event.
+  const expansionOf = (value: string): string | undefined => {
+    let match: string | undefined;
+    for (const iri of found) {
+      const before = iri.length - value.length - 1;
+      if (before < 0 || !iri.endsWith(value) || (iri[before] !== '-' && iri[before] !== '/')) continue;
+      if (match !== undefined) return undefined;
+      match = iri;
     }
-  }
+    return match;
+  };
   // What nothing changed in is given back as it was (most of an event): no copy of every object and list.
   const replace = (value: unknown): unknown => {
-    if (typeof value === 'string') {
-      const matches = tails.get(value);
-      return matches?.size === 1 ? [...matches][0] : value;
-    }
+    if (typeof value === 'string') return expansionOf(value) ?? value;
     if (Array.isArray(value)) {
       let out: unknown[] | undefined;
       for (let i = 0; i < value.length; i++) {
@@ -458,7 +493,8 @@ function expandBareVocabulary(event: Record<string, unknown>, prefixes: Record<s
     }
     if (value !== null && typeof value === 'object') {
       let out: Record<string, unknown> | undefined;
-      for (const [k, v] of Object.entries(value)) {
+      for (const k of Object.keys(value)) {
+        const v = (value as Record<string, unknown>)[k];
         const r = replace(v);
         if (r !== v) (out ??= { ...value })[k] = r;
       }
