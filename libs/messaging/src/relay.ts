@@ -131,8 +131,8 @@ export class OutboxRelay {
    *
    * After a full pass each claim goes on from the highest id sent: the rows marked sent stay in the unsent
    * index as dead entries until vacuum, and while a long transaction (a large capture) holds PostgreSQL's
-   * horizon back nothing can clean them, so claiming from the lowest id walked through every row sent so far
-   * on each pass (14 ms a claim by the end of a 10,000-event capture's delivery). A row with a lower id whose
+   * horizon back nothing can clean them, so a claim from the lowest id walks through every row sent so far
+   * (10,000 of them: 3.5-10 ms a claim, against 1-2 ms from the last id). A row with a lower id whose
    * transaction committed late is then not seen by those claims: the drain therefore ends only on a pass that
    * looked from the start and found less than a batch. (A commit after that pass wakes the relay again.)
    */
@@ -143,7 +143,7 @@ export class OutboxRelay {
       const pass = await this.pass(after);
       sent += pass.sent;
       if (!pass.locked) return { sent, lockedOut: true };
-      if (pass.sent < this.opts.batchSize) {
+      if (pass.sent < this.batchSize) {
         if (after === undefined) return { sent, lockedOut: false };
         after = undefined;
       } else after = pass.lastId;
@@ -214,10 +214,9 @@ export class OutboxRelay {
     return escapeLiteral(`outbox-relay:${this.opts.schema}`);
   }
 
+  /** The claim's size (outboxClaim refuses one that is not a positive integer). */
   private get batchSize(): number {
-    const n = Math.floor(this.opts.batchSize);
-    if (!(n > 0)) throw new Error(`relay batchSize must be a positive integer, not ${this.opts.batchSize}`);
-    return n;
+    return Math.floor(this.opts.batchSize);
   }
 
   private async run(): Promise<void> {
