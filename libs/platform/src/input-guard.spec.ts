@@ -23,6 +23,33 @@ describe('hostile input', () => {
     expect(findHostileString(deep)?.message).toMatch(new RegExp(`deeper than ${MAX_JSON_DEPTH}`));
   });
 
+  it('finds a hostile string or key planted anywhere in a large clean value, at its path; nothing in the clean value', () => {
+    let seed = 11;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const events = Array.from({ length: 300 }, (_, i) => ({
+      type: 'ObjectEvent',
+      eventTime: '2026-11-01T00:00:00Z',
+      quantityList: [{ epcClass: `https://id.gs1.org/01/09506000134352/10/L${i}`, quantity: i }],
+      readPoint: { id: 'urn:epc:id:sgln:9506000.13435.0' },
+      ilmd: { note: '番茄 🍅', flags: [true, null, 1.5] },
+    }));
+    const doc = { epcisBody: { eventList: events } };
+    expect(findHostileString(doc)).toBeUndefined();
+    for (let k = 0; k < 40; k++) {
+      const i = rnd(events.length);
+      const copy = structuredClone(doc);
+      const target = copy.epcisBody.eventList[i] as Record<string, any>;
+      const kind = rnd(4);
+      if (kind === 0) target.quantityList[0].epcClass = 'a\u0000b';
+      else if (kind === 1) target.ilmd.note = 'x\uD800';
+      else if (kind === 2) target.ilmd['k\uDF45'] = 1;
+      else target.readPoint = { id: 'x'.repeat(70_000) };
+      const found = findHostileString(copy);
+      const field = ['quantityList.0.epcClass', 'ilmd.note', `ilmd.${JSON.stringify('k\uDF45')}`, 'readPoint.id'][kind];
+      expect(found?.field).toBe(`epcisBody.eventList.${i}.${field}`);
+    }
+  });
+
   it('checks path segments, query parameters and data headers', () => {
     const req = (over: Partial<{ path: string; query: unknown; headers: Record<string, string>; body: unknown }>) =>
       ({ path: '/v1/x', query: {}, headers: {}, body: undefined, ...over }) as never;
