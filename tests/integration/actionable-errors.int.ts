@@ -89,7 +89,28 @@ describe('actionable errors (embedded app, real PostgreSQL)', () => {
       '该 GTIN 下已有相同批号的批次',
     ]);
     const plain = await fetch(`${t.url}/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'text/plain', 'accept-language': 'zh' }, body: '{}' });
-    expect(((await plain.json()) as { title: string }).title).toBe('不支持的媒体类型');
+    expect([plain.headers.get('content-language'), ((await plain.json()) as { title: string }).title]).toEqual(['zh-CN', '不支持的媒体类型']);
+    // What is refused before Nest (the body parser, the input guard) answers in Chinese too.
+    const raw = async (body: string) => {
+      const r = await fetch(`${t.url}/v1/agri/batches`, {
+        method: 'POST',
+        headers: { ...(await A.api.headers()), 'content-type': 'application/json', 'accept-language': 'zh-CN,zh;q=0.9' },
+        body,
+      });
+      return { status: r.status, language: r.headers.get('content-language'), body: (await r.json()) as Record<string, unknown> };
+    };
+    const batch = JSON.stringify(aBatch('ZH-2', A.locations.farm));
+    expect(await raw('{not json')).toMatchObject({ status: 400, language: 'zh-CN', body: { type: 'https://problems.trace.dev/malformed-json', title: '请求有误', detail: '请求体不是合法的 JSON' } });
+    expect(await raw(batch.replace('{', '{"__proto__":{"admin":true},'))).toMatchObject({
+      status: 400,
+      language: 'zh-CN',
+      body: { type: 'https://problems.trace.dev/malformed-json', title: '请求有误', detail: '请求体不是合法的 JSON' },
+    });
+    expect(await raw(batch.replace('"ZH-2"', '"ZH\\u00002"'))).toMatchObject({
+      status: 400,
+      language: 'zh-CN',
+      body: { type: 'https://problems.trace.dev/validation', title: '请求有误', detail: '请求不符合要求，请检查以下字段：lot（各字段说明见 errors）', errors: [{ field: 'lot', message: expect.stringMatching(/NUL/) }] },
+    });
     // English by default and when English comes first.
     const english = await fetch(`${t.url}/v1/auth/token`, {
       method: 'POST',

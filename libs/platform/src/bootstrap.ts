@@ -12,8 +12,7 @@ import { hostileInputGuard } from './input-guard';
 import { Metrics } from './metrics';
 import { docsForAdminsOnly, securityHeaders } from './security-headers';
 import { TOKEN_REVOCATIONS, TOKEN_SERVICE } from './auth';
-import { localizeProblem, preferredLanguage } from './messages';
-import { createValidationPipe, ProblemDetailsFilter, problemType } from './problem';
+import { createValidationPipe, ProblemDetailsFilter, problemType, sendProblem } from './problem';
 import { API_DESCRIPTION, withoutAuthorizationParameters } from './openapi-docs';
 import { uploadBody, uploadOf } from './upload-body';
 import { isXmlBody, xmlBody } from './xml-body';
@@ -82,13 +81,8 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
     express.json({
       limit: '20mb',
       type: ['application/json', 'application/*+json'],
-      // Prototype-polluting keys have no business in any request: refuse them at the door.
-      reviver: (key, value) => {
-        if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
-          throw new SyntaxError(`the key "${key}" is not allowed`);
-        }
-        return value;
-      },
+      // No reviver: prototype-polluting keys are refused by hostileInputGuard's walk (a reviver is a
+      // JavaScript call per value, several times the parse itself on a large capture).
     }),
   );
   // The one exception to JSON: a bulk import's CSV or XLSX file (req.upload).
@@ -101,17 +95,12 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
     // An empty body (`Content-Length: 0`, as clients send on a POST without one) has no type to check.
     const hasContent = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (!hasContent || req.is(['application/json', 'application/*+json']) || uploadOf(req) || isXmlBody(req)) return next();
-    const problem = localizeProblem(
-      {
-        type: problemType('unsupported-media-type'),
-        title: 'Unsupported Media Type',
-        status: 415,
-        detail: `The request body must be JSON (Content-Type: application/json), not ${req.headers['content-type'] ?? 'untyped'}`,
-        instance: req.originalUrl,
-      },
-      preferredLanguage(req.headers['accept-language']),
-    );
-    res.status(415).type('application/problem+json').send(JSON.stringify(problem));
+    sendProblem(req, res, {
+      type: problemType('unsupported-media-type'),
+      title: 'Unsupported Media Type',
+      status: 415,
+      detail: `The request body must be JSON (Content-Type: application/json), not ${req.headers['content-type'] ?? 'untyped'}`,
+    });
   });
   // Body-parser failures answer here, as problem+json naming what was wrong
   // with the body; Nest would flatten them into a generic 400.
@@ -119,8 +108,7 @@ export async function createHttpApp(rootModule: unknown, opts: HttpAppOptions): 
   app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
     const status = (err as { status?: number })?.status;
     if (typeof status !== 'number' || status < 400 || status >= 500) return next(err);
-    const problem = { ...localizeProblem(problems.toProblem(err), preferredLanguage(req.headers['accept-language'])), instance: req.originalUrl };
-    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+    sendProblem(req, res, problems.toProblem(err));
   });
   // After the body parser: the async context set here then covers the handler.
   app.use(correlationAndRequestLog(opts.logger));

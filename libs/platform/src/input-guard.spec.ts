@@ -59,4 +59,20 @@ describe('hostile input', () => {
     expect(findHostileInput(req({ query: { q: ['a', 'b\u0000'] } }))?.field).toBe('query.q.1');
     expect(findHostileInput(req({ headers: { 'idempotency-key': 'x'.repeat(70_000) } }))?.field).toBe('header idempotency-key');
   });
+
+  it('refuses keys that reach a prototype anywhere in a body, and only in a body', () => {
+    const req = (body: unknown, query: unknown = {}) => ({ path: '/v1/x', query, headers: {}, body }) as never;
+    // As JSON.parse leaves them: own properties, which an assigning merge would turn into a prototype.
+    for (const text of [
+      '{"__proto__":{"admin":true}}',
+      '{"a":[1,{"b":{"constructor":{"prototype":{"admin":true}}}}]}',
+      '{"epcisBody":{"eventList":[{"ilmd":{"prototype":1}}]}}',
+    ]) {
+      const found = findHostileInput(req(JSON.parse(text)));
+      expect(found).toEqual({ field: expect.any(String), message: expect.stringMatching(/^the key "(__proto__|constructor|prototype)" is not allowed$/), prototypeKey: true });
+    }
+    expect(findHostileInput(req(JSON.parse('{"a":[1,{"b":{"constructor":{"x":1}}}]}')))?.field).toBe('a.1.b.constructor');
+    // As values, or as a query parameter's name, they are words like any other.
+    expect(findHostileInput(req({ note: '__proto__', kind: 'constructor' }, { constructor: 'x' }))).toBeUndefined();
+  });
 });

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { problemType, type ProblemDetails } from './problem';
+import { problemType, sendProblem, type ProblemDetails } from './problem';
 
 /** Longest string accepted anywhere in a request (a DTO may allow less). */
 export const MAX_STRING_LENGTH = 65_536;
@@ -23,7 +23,20 @@ export function stringProblem(s: string, maxLength = MAX_STRING_LENGTH): string 
 export interface InputProblem {
   field: string;
   message: string;
+  /** A key that could reach an object's prototype: refused as malformed JSON, as the body parser once did. */
+  prototypeKey?: true;
 }
+
+/**
+ * Keys that have no business in any request body. JSON.parse makes them
+ * harmless own properties, but a merge that assigns (Object.assign, a
+ * library's deep merge) would set a prototype through them. Looked for here,
+ * in the walk every body gets anyway, rather than by a JSON.parse reviver:
+ * a reviver calls back into JavaScript for every value and made parsing a
+ * 10,000-event capture three to four times slower (11 -> 41 ms warm), all of
+ * it a stalled event loop.
+ */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** On the walk's stack: leave the container whose key was put on the path. */
 const LEAVE = Symbol('leave');
@@ -38,7 +51,7 @@ const LEAVE = Symbol('leave');
  * was most of the cost (a 10,000-event capture: about 60 ms of a blocked event
  * loop, 200,000 paths written), and nearly every body is clean.
  */
-export function findHostileString(value: unknown, root = '', maxDepth = MAX_JSON_DEPTH): InputProblem | undefined {
+export function findHostileString(value: unknown, root = '', maxDepth = MAX_JSON_DEPTH, refusePrototypeKeys = false): InputProblem | undefined {
   const path: (string | number)[] = root ? [root] : [];
   const base = path.length;
   const field = (...more: (string | number)[]) => [...path, ...more].join('.');
@@ -76,6 +89,7 @@ export function findHostileString(value: unknown, root = '', maxDepth = MAX_JSON
     const names = Object.keys(v);
     for (let i = names.length - 1; i >= 0; i--) {
       const name = names[i];
+      if (refusePrototypeKeys && PROTOTYPE_KEYS.has(name)) return { field: field(name), message: `the key "${name}" is not allowed`, prototypeKey: true };
       const keyProblem = stringProblem(name, 1_000);
       if (keyProblem) return { field: field(JSON.stringify(name.slice(0, 40))), message: `the key ${keyProblem}` };
       values.push((v as Record<string, unknown>)[name]);
@@ -104,7 +118,7 @@ export function findHostileInput(req: Pick<Request, 'path' | 'query' | 'headers'
     const problem = findHostileString(value, `header ${name}`, 2);
     if (problem) return problem;
   }
-  return findHostileString(req.body);
+  return findHostileString(req.body, '', MAX_JSON_DEPTH, true);
 }
 
 /**
@@ -115,14 +129,20 @@ export function hostileInputGuard(): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const problem = findHostileInput(req);
     if (!problem) return next();
-    const body: ProblemDetails = {
-      type: problemType('validation'),
-      title: 'Bad Request',
-      status: 400,
-      detail: `${problem.field}: ${problem.message}`,
-      errors: [problem],
-      instance: req.originalUrl,
-    };
-    res.status(400).type('application/problem+json').send(JSON.stringify(body));
+    const body: ProblemDetails = problem.prototypeKey
+      ? {
+          type: problemType('malformed-json'),
+          title: 'Bad Request',
+          status: 400,
+          detail: `The request body is not valid JSON: ${problem.message}`,
+        }
+      : {
+          type: problemType('validation'),
+          title: 'Bad Request',
+          status: 400,
+          detail: `${problem.field}: ${problem.message}`,
+          errors: [{ field: problem.field, message: problem.message }],
+        };
+    sendProblem(req, res, body);
   };
 }

@@ -115,6 +115,25 @@ export function createValidationPipe(): ValidationPipe {
 }
 
 /** Maps every error to application/problem+json; only genuine faults become 5xx. */
+/**
+ * Answers a problem+json in the caller's language (Accept-Language, or the
+ * language a route set for its own readers), with `instance` the request's
+ * path: one way out for the exception filter and for the middlewares that
+ * answer before Nest (body parser, media type, input guard).
+ */
+export function sendProblem(req: Request, res: Response, problem: ProblemDetails): void {
+  // A route that speaks to readers of its own (the consumer scan: Chinese by default, ?lang=) sets its language first.
+  const language = (res.locals?.problemLanguage as Language | undefined) ?? preferredLanguage(req.headers?.['accept-language']);
+  const answer = localizeProblem(problem, language);
+  answer.instance = req.originalUrl ?? req.url;
+  if ((answer.status === 429 || answer.status === 503) && typeof answer.retryAfter === 'number') {
+    res.setHeader('Retry-After', String(answer.retryAfter));
+  }
+  res.setHeader('Vary', 'Accept-Language');
+  if (language === 'zh') res.setHeader('Content-Language', 'zh-CN');
+  res.status(answer.status).type('application/problem+json').send(JSON.stringify(answer));
+}
+
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   constructor(@Inject(LOGGER) private readonly logger: Logger) {}
@@ -125,19 +144,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
     // A route that speaks to readers of its own (the consumer scan: Chinese by default, ?lang=) sets its language first.
-    const language = (res.locals?.problemLanguage as Language | undefined) ?? preferredLanguage(req.headers?.['accept-language']);
-    const problem = localizeProblem(this.toProblem(exception), language);
-    problem.instance = req.originalUrl ?? req.url;
+    const problem = this.toProblem(exception);
     if (problem.status >= 500) {
       this.logger.error({ err: exception, path: req.url }, 'unhandled error');
     }
     if (res.headersSent) return;
-    if ((problem.status === 429 || problem.status === 503) && typeof problem.retryAfter === 'number') {
-      res.setHeader('Retry-After', String(problem.retryAfter));
-    }
-    res.setHeader('Vary', 'Accept-Language');
-    if (language === 'zh') res.setHeader('Content-Language', 'zh-CN');
-    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+    sendProblem(req, res, problem);
   }
 
   toProblem(exception: unknown): ProblemDetails {
