@@ -1,6 +1,5 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
-import schema from './schema/EPCIS-JSON-Schema.json';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { doc as compiledDocument, event as compiledEvent } from './schema/epcis-validators.generated';
 
 export interface SchemaError {
   /** JSON pointer into the document, e.g. /epcisBody/eventList/3/eventTime */
@@ -8,28 +7,17 @@ export interface SchemaError {
   message: string;
 }
 
-let compiled: ValidateFunction | undefined;
-let compiledEvent: ValidateFunction | undefined;
-
 /**
- * GS1's EPCIS 2.0 JSON Schema, compiled once per process: compiling takes
- * hundreds of milliseconds, validating a 10,000-event document a fraction of
- * that. Formats (date-time, uri) are checked too, as the schema asks.
+ * GS1's EPCIS 2.0 JSON Schema, compiled ahead by Ajv (validator-source.ts; `npm run epcis:gen`):
+ * compiling it at run time blocked the event loop for 150-300 ms on the first capture after a
+ * start. Formats (date-time, uri) are checked too, as the schema asks.
  */
-function validator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false });
-    addFormats(ajv);
-    compiled = ajv.compile(schema);
-    // What the document's schema asks of each item of its event list, compiled with it.
-    compiledEvent = ajv.getSchema(`${schema.$id}#/definitions/EPCIS-Document-Event`);
-  }
-  return compiled;
-}
+const validate = compiledDocument as ValidateFunction;
+/** What the document's schema asks of each item of its event list. */
+const event = compiledEvent as ValidateFunction;
 
 /** Validates an EPCISDocument or EPCISQueryDocument; returns the first errors (at most `max`), empty when valid. */
 export function validateEpcis(doc: unknown, max = 50): SchemaError[] {
-  const validate = validator();
   if (validate(doc)) return [];
   return (validate.errors ?? [])
     // `if/then` wrappers repeat the real error one level up; they say nothing on their own.
@@ -52,8 +40,6 @@ export function validationInParts(doc: unknown): { envelopeValid: boolean; event
   const d = doc as { type?: unknown; epcisBody?: unknown };
   const body = d.epcisBody as { eventList?: unknown } | undefined;
   if (d.type !== 'EPCISDocument' || !body || typeof body !== 'object' || Array.isArray(body) || !Array.isArray(body.eventList)) return undefined;
-  const validate = validator();
-  const event = compiledEvent as ValidateFunction;
   const events = body.eventList as unknown[];
   return {
     envelopeValid: validate({ ...d, epcisBody: { ...body, eventList: [] } }) as boolean,
