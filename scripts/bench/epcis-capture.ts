@@ -9,6 +9,7 @@
  *   # OUTBOX_BATCH_SIZE (the relay's claim, default 200)
  *   # BENCH_TARGET=npm-start: against `npm start` in a process of its own (compiled ahead, its heap cap
  *   #   TRACE_MAX_OLD_SPACE_MB, default 192, and pool), not the app in this process; prints its RSS
+ *   # BENCH_STALLS=50: each event-loop stall over 50 ms as STALL <from µs> <to µs> (run under node --cpu-prof)
  *
  * The document: BENCH_LOTS lots commissioned (ObjectEvent ADD with a
  * quantity), then shipping/receiving/storing/inspecting ObjectEvent OBSERVE
@@ -75,6 +76,24 @@ function documentOf(tag: string) {
     '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
     type: 'EPCISDocument', schemaVersion: '2.0', creationDate: new Date().toISOString(), epcisBody: { eventList: events },
   };
+}
+
+/**
+ * BENCH_STALLS=MS: prints `STALL <from µs> <to µs>` for every turn of the event loop that kept a 1 ms
+ * timer waiting longer than MS, on the clock of a CPU profile (`node --cpu-prof`), to cut it with
+ * `node scripts/bench/cpu-profile-top.js PROFILE <from µs> <to µs>` and see what held the loop.
+ */
+function stallWatch(): { stop(): void } {
+  const limit = Number(process.env.BENCH_STALLS ?? 0) * 1000;
+  if (!limit) return { stop() {} };
+  let last = process.hrtime.bigint();
+  const timer = setInterval(() => {
+    const now = process.hrtime.bigint();
+    const gap = Number(now - last) / 1000;
+    if (gap > limit) console.log(`  STALL ${(Number(last) / 1000).toFixed(0)} ${(Number(now) / 1000).toFixed(0)} (${(gap / 1000).toFixed(0)} ms)`);
+    last = now;
+  }, 1);
+  return { stop: () => clearInterval(timer) };
 }
 
 /** `npm start` on the test database (the app compiled ahead, its heap cap and pool), answering on a port of its own. */
@@ -150,6 +169,7 @@ async function main() {
         // The app shares this process's event loop: how long a capture keeps it from anything else (a scan, a health check).
         const loop = monitorEventLoopDelay({ resolution: 10 });
         loop.enable();
+        const stalls = stallWatch();
         const r = await fetch(`${base}/v1/epcis/capture`, { method: 'POST', headers: { ...op, 'content-type': 'application/ld+json', 'GS1-Capture-Error-Behaviour': mode }, body });
         const accepted = performance.now() - t;
         const location = r.headers.get('location');
@@ -166,6 +186,7 @@ async function main() {
         const cpu = appCpuSeconds() - cpu0;
         const pgCpu = postgresCpuSeconds() - pg0;
         loop.disable();
+        stalls.stop();
         if (!job.success) throw new Error(`job failed: ${JSON.stringify(job.errors).slice(0, 500)}`);
         console.log(
           `  [${mode}] ${pass}: 202 after ${accepted.toFixed(0)} ms, job done in ${total.toFixed(1)} s → ${(EVENTS / total).toFixed(0)} events/s, app CPU ${cpu.toFixed(1)} s, PostgreSQL CPU ${pgCpu.toFixed(1)} s` +

@@ -1,4 +1,5 @@
-import { EventLoopSlices } from './event-loop-slices';
+import { readFile } from 'node:fs';
+import { EventLoopSlices, nextTurn } from './event-loop-slices';
 
 const busy = (ms: number) => {
   const end = performance.now() + ms;
@@ -29,5 +30,22 @@ describe('EventLoopSlices', () => {
     // No gap between two ticks near the whole loop's 300 ms (a slice is 20 ms; the margin is for a busy machine).
     const gaps = during.slice(1).map((t, i) => t - during[i]);
     expect(Math.max(...gaps)).toBeLessThan(150);
+  });
+
+  it('nextTurn lets a due timer run first even when called while the loop handles I/O, where one setImmediate does not', async () => {
+    const order = await new Promise<string[]>((resolve) => {
+      // A file read's callback runs where a request body's last chunk is handled: in the loop's I/O phase.
+      readFile(__filename, () => {
+        const seen: string[] = [];
+        setTimeout(() => seen.push('timer'), 0);
+        busy(5); // the timer is due now
+        setImmediate(() => seen.push('setImmediate'));
+        void nextTurn().then(() => {
+          seen.push('nextTurn');
+          resolve(seen);
+        });
+      });
+    });
+    expect(order).toEqual(['setImmediate', 'timer', 'nextTurn']);
   });
 });

@@ -1,4 +1,5 @@
-import { findHostileInput, findHostileString, MAX_JSON_DEPTH, stringProblem } from './input-guard';
+import { nextTurn } from './event-loop-slices';
+import { findHostileInput, findHostileString, hostileInputGuard, MAX_JSON_DEPTH, stringProblem } from './input-guard';
 
 describe('hostile input', () => {
   it('refuses NUL, unpaired surrogates and overlong strings, accepts paired surrogates', () => {
@@ -74,5 +75,44 @@ describe('hostile input', () => {
     expect(findHostileInput(req(JSON.parse('{"a":[1,{"b":{"constructor":{"x":1}}}]}')))?.field).toBe('a.1.b.constructor');
     // As values, or as a query parameter's name, they are words like any other.
     expect(findHostileInput(req({ note: '__proto__', kind: 'constructor' }, { constructor: 'x' }))).toBeUndefined();
+  });
+
+  it('walks a large body in a later turn of the event loop than the one that parsed it, and still refuses what it finds', async () => {
+    const answer = () => {
+      const sent: { status?: number; type?: string; body?: string } = {};
+      const res = {
+        locals: {},
+        setHeader: () => res,
+        status: (s: number) => ((sent.status = s), res),
+        type: (t: string) => ((sent.type = t), res),
+        send: (b: string) => ((sent.body = b), res),
+      };
+      return { res, sent };
+    };
+    const request = (body: unknown, length: number) => ({ path: '/v1/epcis/capture', originalUrl: '/v1/epcis/capture', query: {}, headers: { 'content-length': String(length) }, body }) as never;
+    const guard = hostileInputGuard();
+    const events = Array.from({ length: 3000 }, (_, i) => ({ type: 'ObjectEvent', action: 'OBSERVE', eventTime: '2026-11-01T00:00:00Z', note: `event ${i} `.repeat(10) }));
+    const large = { epcisBody: { eventList: events } };
+    const length = JSON.stringify(large).length;
+    expect(length).toBeGreaterThan(256 * 1024);
+
+    let passed = 0;
+    guard(request(large, length), answer().res as never, () => passed++);
+    expect(passed).toBe(0);
+    await nextTurn();
+    await nextTurn();
+    expect(passed).toBe(1);
+
+    const small = { note: 'fine' };
+    guard(request(small, 15), answer().res as never, () => passed++);
+    expect(passed).toBe(2);
+
+    events[2999].note = 'ba\u0000d';
+    const { res, sent } = answer();
+    guard(request(large, length), res as never, () => passed++);
+    await nextTurn();
+    await nextTurn();
+    expect(passed).toBe(2);
+    expect([sent.status, sent.type, JSON.parse(sent.body as string).errors]).toEqual([400, 'application/problem+json', [{ field: 'epcisBody.eventList.2999.note', message: expect.stringMatching(/NUL/) }]]);
   });
 });

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { nextTurn } from './event-loop-slices';
 import { problemType, sendProblem, type ProblemDetails } from './problem';
 
 /** Longest string accepted anywhere in a request (a DTO may allow less). */
@@ -127,22 +128,32 @@ export function findHostileInput(req: Pick<Request, 'path' | 'query' | 'headers'
  */
 export function hostileInputGuard(): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    const problem = findHostileInput(req);
-    if (!problem) return next();
-    const body: ProblemDetails = problem.prototypeKey
-      ? {
-          type: problemType('malformed-json'),
-          title: 'Bad Request',
-          status: 400,
-          detail: `The request body is not valid JSON: ${problem.message}`,
-        }
-      : {
-          type: problemType('validation'),
-          title: 'Bad Request',
-          status: 400,
-          detail: `${problem.field}: ${problem.message}`,
-          errors: [{ field: problem.field, message: problem.message }],
-        };
-    sendProblem(req, res, body);
+    // A large body has just been parsed in this turn of the event loop (a 10,000-event capture: 15-35 ms);
+    // its walk (10-15 ms) waits for the next, so that what queued meanwhile goes first.
+    if (Number(req.headers['content-length'] ?? 0) > LARGE_BODY_BYTES) void nextTurn().then(() => guard(req, res, next)).catch(next);
+    else guard(req, res, next);
   };
+}
+
+/** A body above this many bytes is walked in a turn of the event loop after the one that parsed it. */
+const LARGE_BODY_BYTES = 256 * 1024;
+
+function guard(req: Request, res: Response, next: NextFunction): void {
+  const problem = findHostileInput(req);
+  if (!problem) return next();
+  const body: ProblemDetails = problem.prototypeKey
+    ? {
+        type: problemType('malformed-json'),
+        title: 'Bad Request',
+        status: 400,
+        detail: `The request body is not valid JSON: ${problem.message}`,
+      }
+    : {
+        type: problemType('validation'),
+        title: 'Bad Request',
+        status: 400,
+        detail: `${problem.field}: ${problem.message}`,
+        errors: [{ field: problem.field, message: problem.message }],
+      };
+  sendProblem(req, res, body);
 }

@@ -77,7 +77,7 @@ export async function applyCapture(core: CaptureCore, req: ApplyRequest, princip
           if (chunks[k + 1]) await writer.load(chunks[k + 1]);
           const doomed = req.atomic && out.some((r) => r.error);
           if (!req.dryRun && !doomed) {
-            await writer.flush(core.outbox, { heads: !req.atomic });
+            await writer.flush(core.outbox, { heads: !req.atomic, slices });
             sendDeferred(m);
           } else writer.discard();
           progress?.(out.length);

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { batchKey, type CarriedLink } from '@trace/epcis';
 import type { Outbox, OutboxItem } from '@trace/messaging';
-import { deferringWrites, DomainError, type Principal } from '@trace/platform';
+import { deferringWrites, DomainError, type EventLoopSlices, type Principal } from '@trace/platform';
 import { GENESIS_HASH, holdingsAfter, movementRefusal, type BatchStatus, type DomainRules, type Holding, type MovementResult } from '@trace/trace-chain';
 import type { DomainHooks } from '../batch.service';
 import type { DomainName } from '../domains';
@@ -232,7 +232,7 @@ export class ChunkWriter {
    * row lock): the batches' heads wait for writeHeads() at the end, one row update per batch rather than
    * one per batch and chunk — nothing in the transaction reads them from the table meanwhile.
    */
-  async flush(outbox: Outbox, opts: { heads: boolean } = { heads: true }) {
+  async flush(outbox: Outbox, opts: { heads: boolean; slices?: EventLoopSlices } = { heads: true }) {
     // Nothing here reads back what it writes: in a pipelined transaction the chunk's writes wait for the
     // next statement, or for the caller to send them (sendDeferred), in one round trip.
     const m = deferringWrites(this.m);
@@ -264,7 +264,7 @@ export class ChunkWriter {
         documents: (first?.content.documents as { type: string; id: string }[] | undefined) ?? [],
       });
     }
-    await outbox.appendMany(m, this.announcements);
+    await outbox.appendMany(m, this.announcements, { slices: opts.slices });
     this.discard();
   }
 
