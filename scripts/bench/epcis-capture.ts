@@ -9,7 +9,8 @@
  *   # OUTBOX_BATCH_SIZE (the relay's claim, default 200)
  *   # BENCH_TARGET=npm-start: against `npm start` in a process of its own (compiled ahead, its heap cap
  *   #   TRACE_MAX_OLD_SPACE_MB, default 192, and pool), not the app in this process; prints its RSS
- *   # BENCH_STALLS=50: each event-loop stall over 50 ms as STALL <from µs> <to µs> (run under node --cpu-prof)
+ *   # BENCH_STALLS=50: each event-loop stall over 50 ms as STALL <from µs> <to µs> (run under node --cpu-prof),
+ *   #   and the delivery after the jobs as PHASE delivery <from µs> <to µs>
  *
  * The document: BENCH_LOTS lots commissioned (ObjectEvent ADD with a
  * quantity), then shipping/receiving/storing/inspecting ObjectEvent OBSERVE
@@ -199,6 +200,7 @@ async function main() {
     await pg.connect();
     // The relay delivers the captured events to lineage (and the scan) after the job: how long until all are through.
     const t = performance.now();
+    const deliveryFrom = process.hrtime.bigint();
     const cpu0 = appCpuSeconds();
     const pg0 = postgresCpuSeconds();
     let pendingAtEnd: number | undefined;
@@ -225,6 +227,7 @@ async function main() {
       await new Promise((res) => setTimeout(res, 100));
     }
     const cpu = appCpuSeconds() - cpu0;
+    if (process.env.BENCH_STALLS) console.log(`  PHASE delivery ${(Number(deliveryFrom) / 1000).toFixed(0)} ${(Number(process.hrtime.bigint()) / 1000).toFixed(0)}`);
     console.log(
       `  lineage had every event ${((lineageDone as number) / 1000).toFixed(1)} s after the last job ended; the outboxes were drained to every consumer ` +
         `(lineage, gateway, recall) after ${((performance.now() - t) / 1000).toFixed(1)} s ` +
