@@ -11,7 +11,8 @@ import {
   type PayloadInit,
 } from '@trace/contracts';
 import { InboxDispatcher, PoisonMessageError } from '@trace/messaging';
-import { LineageIndex } from '@trace/service-lineage';
+import { createLogger, HealthRegistry } from '@trace/platform';
+import { LineageIndex, type LineageIndexOptions } from '@trace/service-lineage';
 import { eventually, testDatabaseUrl } from '@trace/testing';
 import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
@@ -395,6 +396,93 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
     const fresh = randomUUID();
     await t.query(`INSERT INTO ${schema}.lineage_nodes (batch_id, domain, gtin, lot, registered) VALUES ($1, 'drug', $2, 'FRESH', true)`, [fresh, BREAD]);
     expect((await inspector.get(`/v1/trace/drug/${fresh}`)).body.nodes[0].lot).toBe('FRESH');
+  });
+
+  it('updates a node without touching any index (HOT), the change logged for the other replicas instead', async () => {
+    const schema = `${t.prefix}lineage`;
+    const id = randomUUID();
+    await t.query(`INSERT INTO ${schema}.lineage_nodes (batch_id, domain, gtin, lot, registered) VALUES ($1, 'goods', $2, 'HOT-1', true)`, [id, BREAD]);
+    const c = new Client({ connectionString: testDatabaseUrl() });
+    await c.connect();
+    try {
+      await c.query('BEGIN');
+      // As the projector updates a node: its state, version and writing transaction.
+      await c.query(
+        `UPDATE ${schema}.lineage_nodes SET status = 'held', status_seq = 2, holder_org_id = 'org-x', version = version + 1, tx = pg_current_xact_id() WHERE batch_id = $1`,
+        [id],
+      );
+      const [{ hot, logged }] = (
+        await c.query(
+          `SELECT pg_stat_get_xact_tuples_hot_updated('${schema}.lineage_nodes'::regclass)::int AS hot,
+                  (SELECT count(*)::int FROM ${schema}.lineage_node_changes WHERE batch_id = $1 AND tx = pg_current_xact_id()) AS logged`,
+          [id],
+        )
+      ).rows;
+      expect({ hot, logged }).toEqual({ hot: 1, logged: 1 });
+    } finally {
+      await c.query('ROLLBACK').catch(() => undefined);
+      await c.end();
+    }
+  });
+
+  it('keeps the node change log until every live replica has seen it; a replica out of touch reloads', async () => {
+    const schema = `${t.prefix}lineage`;
+    const ds = (index as unknown as { ds: ConstructorParameters<typeof LineageIndex>[0] }).ds;
+    const replica = (opts: Partial<LineageIndexOptions>) =>
+      new LineageIndex(ds, createLogger('silent'), new HealthRegistry(), undefined, { catchUpMs: 1e9, safetyNetMs: 1e9, pruneEveryMs: 1e9, ...opts });
+    const other = replica({});
+    const logged = async (id: string) => (await t.query(`SELECT count(*)::int AS n FROM ${schema}.lineage_node_changes WHERE batch_id = $1`, [id]))[0].n;
+    const node = (lot: string) => {
+      const id = randomUUID();
+      return t.query(`INSERT INTO ${schema}.lineage_nodes (batch_id, domain, gtin, lot, registered) VALUES ($1, 'goods', $2, $3, true)`, [id, BREAD, lot]).then(() => id);
+    };
+    try {
+      await other.rebuild();
+      const first = await node('LOG-1');
+      expect(await logged(first)).toBe(1);
+      await index.catchUp();
+      await index.prune();
+      // This replica has it; the other has not caught up: kept.
+      expect((await index.current()).node(first)).toMatchObject({ lot: 'LOG-1' });
+      expect(await logged(first)).toBe(1);
+      await other.catchUp();
+      expect((await other.current()).node(first)).toMatchObject({ lot: 'LOG-1' });
+      // Both have seen it: pruned (once no other transaction of the cluster holds the horizon back).
+      await eventually(async () => {
+        await index.catchUp();
+        await other.catchUp();
+        await index.prune();
+        return (await logged(first)) === 0;
+      });
+
+      // A replica that stops catching up holds the log back until it times out.
+      const second = await node('LOG-2');
+      await index.catchUp();
+      await index.prune();
+      expect(await logged(second)).toBe(1);
+      await t.query(`UPDATE ${schema}.lineage_index_replicas SET seen_at = now() - interval '1 hour' WHERE replica = $1`, [other.replica]);
+      await eventually(async () => {
+        await index.catchUp();
+        await index.prune();
+        return (await logged(second)) === 0;
+      });
+      // Its own snapshot is then too old to catch up from: it reloads, and has the pruned change.
+      const stale = replica({ replicaTimeoutMs: 0 });
+      try {
+        await stale.rebuild();
+        expect([stale.loads, stale.catchUps]).toEqual([1, 0]);
+        const third = await node('LOG-3');
+        await stale.catchUp();
+        expect([stale.loads, stale.catchUps]).toEqual([2, 0]);
+        expect((await stale.current()).node(third)).toMatchObject({ lot: 'LOG-3' });
+      } finally {
+        await stale.beforeApplicationShutdown();
+      }
+    } finally {
+      await other.beforeApplicationShutdown();
+    }
+    // Gone replicas hold nothing back.
+    expect(await t.query(`SELECT replica FROM ${schema}.lineage_index_replicas`)).toEqual([{ replica: index.replica }]);
   });
 
   it("wakes on another replica's commit (the tables' NOTIFY), not on a poll", async () => {

@@ -7,6 +7,7 @@ import {
   Optional,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { PoolClient, QueryArrayResult } from 'pg';
 import { DataSource, type EntityManager, type EntitySubscriberInterface, type QueryRunner } from 'typeorm';
 import { HealthRegistry, LOGGER, PgListener, PLATFORM_CONFIG, schemaFor, type Logger, type PlatformConfig } from '@trace/platform';
@@ -25,10 +26,18 @@ export interface LineageIndexOptions {
   safetyNetMs: number;
   /** Rows per FETCH when scanning the tables. */
   fetchRows: number;
+  /**
+   * How long a replica that stopped catching up still holds back the pruning of lineage_node_changes.
+   * A replica whose last snapshot is older than half of it reloads instead of catching up: what it has
+   * not seen may have been pruned meanwhile.
+   */
+  replicaTimeoutMs: number;
+  /** Pruning of lineage_node_changes at most this often (with a catch-up). */
+  pruneEveryMs: number;
 }
 
 export const LINEAGE_INDEX_OPTIONS = Symbol('LINEAGE_INDEX_OPTIONS');
-export const DEFAULT_LINEAGE_INDEX_OPTIONS: LineageIndexOptions = { catchUpMs: 1000, safetyNetMs: 60_000, fetchRows: 5_000 };
+export const DEFAULT_LINEAGE_INDEX_OPTIONS: LineageIndexOptions = { catchUpMs: 1000, safetyNetMs: 60_000, fetchRows: 5_000, replicaTimeoutMs: 10 * 60_000, pruneEveryMs: 60_000 };
 
 /** The channel the lineage tables' triggers NOTIFY on commit (migration LineageNotify1765900047100). */
 export const lineageChannel = (schema: string) => `lineage_${schema}`;
@@ -61,9 +70,14 @@ export interface LoadStats {
  *   anyway, every `catchUpMs` while LISTEN is down), and whenever a trace
  *   misses a batch the table has, rows whose writing transaction was not visible in the previous
  *   snapshot are read in a new snapshot: `tx >= xmin(prev) AND NOT
- *   pg_visible_in_snapshot(tx, prev)`. A transaction that commits late (after
+ *   pg_visible_in_snapshot(tx, prev)` (for nodes, of their entries in
+ *   lineage_node_changes, so that a node's update stays HOT). A transaction that commits late (after
  *   a later one) was in progress in the previous snapshot, so it is still
  *   caught: nothing is skipped, unlike "id > last seen".
+ * - Each replica records its snapshot's xmin (lineage_index_replicas); the
+ *   change log is pruned below the lowest of the replicas that recorded one
+ *   within `replicaTimeoutMs`. A replica whose snapshot is older than half of
+ *   that reloads instead of catching up.
  * Node rows carry a version, so the two paths may deliver in any order.
  * The tables stay the truth: `rebuild()` reloads from them at any time.
  */
@@ -71,6 +85,13 @@ export interface LoadStats {
 export class LineageIndex implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private graph: LineageGraph | undefined;
   private snapshot: string | undefined;
+  /** When `snapshot` was taken (Date.now()). */
+  private snapshotAt = 0;
+  private lastPruneAt = 0;
+  /** This replica's row in lineage_index_replicas. */
+  readonly replica = randomUUID();
+  /** Full loads so far, start-up's included (tests read it). */
+  loads = 0;
   private readonly loaded: Promise<LineageGraph>;
   private resolveLoaded!: (g: LineageGraph) => void;
   private serial: Promise<unknown> = Promise.resolve();
@@ -132,6 +153,8 @@ export class LineageIndex implements OnModuleInit, OnApplicationBootstrap, Befor
     clearTimeout(this.timer);
     await this.listener?.stop();
     await this.serial.catch(() => undefined);
+    // Gone: it holds back the change log's pruning no longer (a replica that dies without this times out).
+    await this.ds.query('DELETE FROM lineage_index_replicas WHERE replica = $1', [this.replica]).catch(() => undefined);
   }
 
   /** The graph, once loaded: a trace arriving during start-up waits for it, up to `waitMs`. */
@@ -239,7 +262,10 @@ export class LineageIndex implements OnModuleInit, OnApplicationBootstrap, Befor
   private async load(): Promise<LoadStats> {
     const started = performance.now();
     let nodesMs = 0;
-    const graph = await this.withSnapshot(async (client, snapshot) => {
+    // Registered before the load's snapshot is taken, with an xmin no higher than its: a prune that
+    // does not see this row yet removes only changes that snapshot will hold.
+    await this.recordSnapshot(undefined);
+    const graph = await this.withSnapshot(async (client) => {
       // Sized from the planner's estimates (two count(*) would scan both tables once more); arrays grow if short.
       const counts = await client.query<{ nodes: number; edges: number }>(
         `SELECT greatest(0, (SELECT reltuples FROM pg_class WHERE oid = 'lineage_nodes'::regclass))::bigint::int AS nodes,
@@ -252,13 +278,16 @@ export class LineageIndex implements OnModuleInit, OnApplicationBootstrap, Befor
       await this.scan(client, 'SELECT from_batch, to_batch, kind FROM lineage_edges', [], (row) =>
         g.addEdgeUnchecked(row[0] as string, row[1] as string, row[2] as EdgeKind),
       );
-      return { g, snapshot };
+      return g;
     });
-    this.graph = graph.g;
+    this.graph = graph.value;
     this.snapshot = graph.snapshot;
-    this.resolveLoaded(graph.g);
+    this.snapshotAt = graph.at;
+    this.loads++;
+    await this.recordSnapshot(graph.snapshot);
+    this.resolveLoaded(graph.value);
     const ms = performance.now() - started;
-    this.lastLoad = { nodes: graph.g.nodes, edges: graph.g.edges, ms, nodesMs, edgesMs: ms - nodesMs, graphBytes: graph.g.memoryBytes() };
+    this.lastLoad = { nodes: graph.value.nodes, edges: graph.value.edges, ms, nodesMs, edgesMs: ms - nodesMs, graphBytes: graph.value.memoryBytes() };
     return this.lastLoad;
   }
 
@@ -266,32 +295,71 @@ export class LineageIndex implements OnModuleInit, OnApplicationBootstrap, Befor
     const graph = this.graph;
     const since = this.snapshot;
     if (!graph || !since || this.stopped) return;
+    if (Date.now() - this.snapshotAt > this.opts.replicaTimeoutMs / 2) {
+      // Out of touch long enough for the other replicas to have pruned changes it has not seen.
+      await this.load();
+      return;
+    }
     this.catchUps++;
-    const next = await this.withSnapshot(async (client, snapshot) => {
+    const next = await this.withSnapshot(async (client) => {
       const changed = 'tx >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(tx, $1::pg_snapshot)';
-      await this.scan(client, `SELECT ${NODE_COLUMNS} FROM lineage_nodes WHERE ${changed}`, [since], (row) =>
-        graph.upsertNode(nodeFromArray(row)),
+      await this.scan(
+        client,
+        `SELECT ${NODE_COLUMNS} FROM lineage_nodes WHERE batch_id IN (SELECT batch_id FROM lineage_node_changes WHERE ${changed})`,
+        [since],
+        (row) => graph.upsertNode(nodeFromArray(row)),
       );
       await this.scan(client, `SELECT from_batch, to_batch, kind FROM lineage_edges WHERE ${changed}`, [since], (row) =>
         graph.addEdge(row[0] as string, row[1] as string, row[2] as EdgeKind),
       );
-      return snapshot;
     });
-    if (this.graph === graph) this.snapshot = next;
+    if (this.graph !== graph) return;
+    this.snapshot = next.snapshot;
+    this.snapshotAt = next.at;
+    await this.recordSnapshot(next.snapshot, Date.now() - this.lastPruneAt >= this.opts.pruneEveryMs);
   }
 
-  /** Runs `fn` in a read-only REPEATABLE READ transaction and hands it that transaction's snapshot. */
-  private async withSnapshot<T>(fn: (client: PoolClient, snapshot: string) => Promise<T>): Promise<T> {
+  /**
+   * Records this replica's snapshot (none: the database's current one); with `prune`, also drops the
+   * change log's entries every live replica has seen (below the lowest xmin recorded within
+   * `replicaTimeoutMs`), in the same statement.
+   */
+  private async recordSnapshot(snapshot: string | undefined, prune = false): Promise<void> {
+    await this.ds.query(
+      `WITH me AS (
+         INSERT INTO lineage_index_replicas (replica, snapshot_xmin, seen_at) VALUES ($1, pg_snapshot_xmin(coalesce($2::pg_snapshot, pg_current_snapshot())), now())
+         ON CONFLICT (replica) DO UPDATE SET snapshot_xmin = EXCLUDED.snapshot_xmin, seen_at = EXCLUDED.seen_at
+       )
+       DELETE FROM lineage_node_changes
+        WHERE $3 AND tx < (SELECT min(snapshot_xmin) FROM lineage_index_replicas WHERE seen_at > now() - make_interval(secs => $4 / 1000.0))`,
+      [this.replica, snapshot, prune, this.opts.replicaTimeoutMs],
+    );
+    if (prune) this.lastPruneAt = Date.now();
+  }
+
+  /** Prunes the change log now (the catch-up does every `pruneEveryMs`); tests call it. */
+  async prune(): Promise<void> {
+    await this.enqueue(async () => {
+      if (this.snapshot) await this.recordSnapshot(this.snapshot, true);
+    });
+  }
+
+  /**
+   * Runs `fn` in a read-only REPEATABLE READ transaction and hands it that transaction's snapshot;
+   * answers what `fn` answered, the snapshot and when it was taken (Date.now(), a little before).
+   */
+  private async withSnapshot<T>(fn: (client: PoolClient, snapshot: string) => Promise<T>): Promise<{ value: T; snapshot: string; at: number }> {
     const qr = this.ds.createQueryRunner();
     const client = (await qr.connect()) as PoolClient;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
+        const at = Date.now();
         // The first statement fixes the transaction's snapshot: this one.
         const s = await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot');
-        const result = await fn(client, s.rows[0].snapshot);
+        const value = await fn(client, s.rows[0].snapshot);
         await client.query('COMMIT');
-        return result;
+        return { value, snapshot: s.rows[0].snapshot, at };
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;

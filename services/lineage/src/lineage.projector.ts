@@ -288,8 +288,11 @@ export class LineageProjector implements OnModuleInit {
       if (n && ids.has(f.batchId) && foldChainFacts(n, f)) changed.add(f.batchId);
     }
     // Whoever holds the batch after any event held it: an order-free set, written with the nodes' update when there is one.
-    const held = facts.filter((f) => f.holderOrgId);
-    const custody = [held.map((f) => f.batchId), held.map((f) => f.holderOrgId)];
+    // Each pair once: a run of a capture names the same batch and holder event after event.
+    const pairs = new Map<string, [string, string]>();
+    for (const f of facts) if (f.holderOrgId) pairs.set(`${f.batchId} ${f.holderOrgId}`, [f.batchId, f.holderOrgId]);
+    const held = [...pairs.values()];
+    const custody = [held.map(([batchId]) => batchId), held.map(([, orgId]) => orgId)];
     const custodyInsert = 'INSERT INTO lineage_custody (batch_id, org_id) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING';
     if (changed.size > 0) {
       const rows = await returning<NodeRow>(
