@@ -190,6 +190,13 @@ const BENCHMARKS: Bench[] = [
     rows: resultRows({ atLeast: 3 }),
   },
   {
+    name: 'lineage-node-updates',
+    file: 'lineage-node-updates.ts',
+    full: { args: ['100000', '2000', '20', '4'] },
+    smoke: { args: ['2000', '50', '20', '2'] },
+    rows: resultRows({ exactly: 1 }),
+  },
+  {
     name: 'idle',
     file: 'idle.ts',
     full: { args: ['20', '60'] },
