@@ -178,7 +178,15 @@ export interface XmlCapture {
 export function epcisDocumentFromXml(xml: string): XmlCapture {
   const wellFormed = XMLValidator.validate(xml);
   if (wellFormed !== true) return { errors: [{ field: `line ${wellFormed.err.line}`, message: `not well-formed XML: ${wellFormed.err.msg}` }] };
-  const roots = (parser.parse(xml) as Node[]).filter((n) => !(TEXT in n));
+  let parsed: Node[];
+  try {
+    parsed = parser.parse(xml) as Node[];
+  } catch (err) {
+    // Well-formed, yet refused by the parser: an element or attribute named __proto__, constructor or
+    // prototype (it would reach an object's prototype), or nesting past its limit. The sender's fault.
+    return { errors: [{ field: '/', message: `the XML cannot be read: ${(err as Error).message.replace(/^\[SECURITY\]\s*/, '')}` }] };
+  }
+  const roots = parsed.filter((n) => !(TEXT in n));
   const root = roots[0];
   const rootTag = root ? local(tagOf(root)) : '';
   if (rootTag !== 'EPCISDocument' && rootTag !== 'EPCISQueryDocument') {
