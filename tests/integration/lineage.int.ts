@@ -481,7 +481,10 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
     } finally {
       await other.beforeApplicationShutdown();
     }
-    // Gone replicas hold nothing back.
+    // Gone replicas hold nothing back; one killed without its shutdown is forgotten after a day.
+    expect(await t.query(`SELECT replica FROM ${schema}.lineage_index_replicas`)).toEqual([{ replica: index.replica }]);
+    await t.query(`INSERT INTO ${schema}.lineage_index_replicas (replica, snapshot_xmin, seen_at) VALUES ('killed', '1', now() - interval '25 hours')`);
+    await index.prune();
     expect(await t.query(`SELECT replica FROM ${schema}.lineage_index_replicas`)).toEqual([{ replica: index.replica }]);
   });
 

@@ -322,14 +322,16 @@ export class LineageIndex implements OnModuleInit, OnApplicationBootstrap, Befor
   /**
    * Records this replica's snapshot (none: the database's current one); with `prune`, also drops the
    * change log's entries every live replica has seen (below the lowest xmin recorded within
-   * `replicaTimeoutMs`), in the same statement.
+   * `replicaTimeoutMs`) and the rows of replicas not seen for a day, in the same statement.
    */
   private async recordSnapshot(snapshot: string | undefined, prune = false): Promise<void> {
     await this.ds.query(
       `WITH me AS (
          INSERT INTO lineage_index_replicas (replica, snapshot_xmin, seen_at) VALUES ($1, pg_snapshot_xmin(coalesce($2::pg_snapshot, pg_current_snapshot())), now())
          ON CONFLICT (replica) DO UPDATE SET snapshot_xmin = EXCLUDED.snapshot_xmin, seen_at = EXCLUDED.seen_at
-       )
+       ),
+       -- Replicas killed without their shutdown's delete: long past holding anything back.
+       gone AS (DELETE FROM lineage_index_replicas WHERE $3 AND seen_at < now() - interval '1 day')
        DELETE FROM lineage_node_changes
         WHERE $3 AND tx < (SELECT min(snapshot_xmin) FROM lineage_index_replicas WHERE seen_at > now() - make_interval(secs => $4 / 1000.0))`,
       [this.replica, snapshot, prune, this.opts.replicaTimeoutMs],
