@@ -114,7 +114,6 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
-/** Maps every error to application/problem+json; only genuine faults become 5xx. */
 /**
  * Answers a problem+json in the caller's language (Accept-Language, or the
  * language a route set for its own readers), with `instance` the request's
@@ -134,6 +133,7 @@ export function sendProblem(req: Request, res: Response, problem: ProblemDetails
   res.status(answer.status).type('application/problem+json').send(JSON.stringify(answer));
 }
 
+/** Maps every error to application/problem+json; only genuine faults become 5xx. */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   constructor(@Inject(LOGGER) private readonly logger: Logger) {}
@@ -143,7 +143,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
-    // A route that speaks to readers of its own (the consumer scan: Chinese by default, ?lang=) sets its language first.
     const problem = this.toProblem(exception);
     if (problem.status >= 500) {
       this.logger.error({ err: exception, path: req.url }, 'unhandled error');
