@@ -38,6 +38,8 @@ want="$(sha256sum "$here/pom.xml" | cut -d' ' -f1)"
 if [ "$(cat "$cache/.complete" 2>/dev/null)" != "$want" ]; then
   command -v mvn >/dev/null || { echo "fetching Kafka needs Maven (apt-get install -y maven)" >&2; exit 69; }
   echo "fetching Apache Kafka $version from Maven Central into $cache" >&2
+  # mktemp makes the last component only: on a machine that never fetched Kafka the parent is missing.
+  mkdir -p "$(dirname "${cache%/}")"
   fresh="$(mktemp -d "${cache%/}.XXXXXX")"
   mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies -Dkafka.lib="$fresh" >&2
   echo "$want" > "$fresh/.complete"
