@@ -24,7 +24,7 @@ import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { TokenService } from '@trace/platform';
 import { dropSchemas, freePort, ServiceProcess, testDatabaseUrl, uniquePrefix } from '@trace/testing';
-import { cpuMs } from './support/measure';
+import { cpuMs, sysMs, threadCpuMs } from './support/measure';
 
 process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
 const SECRET = 'bench-write-path-secret-0123456789abcdef';
@@ -47,6 +47,8 @@ interface Measure {
   statementsPerRequest?: number;
   /** The app process's CPU (user + system) per request answered, delivery of what it wrote included: what the load of the machine moves least. */
   cpuMsPerRequest?: number;
+  /** Of which the kernel's (system time): the socket writes and reads, mostly. */
+  sysMsPerRequest?: number;
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] : NaN);
@@ -203,16 +205,23 @@ async function main() {
           const before = await statements(proc);
           const logFrom = proc.output.length;
           const cpuBefore = cpuMs(proc.child.pid as number);
+          const sysBefore = sysMs(proc.child.pid as number);
+          const threadsBefore = process.env.BENCH_THREADS === '1' ? threadCpuMs(proc.child.pid as number) : undefined;
           const a = await drive(s.name, c, SECONDS, s.app);
           // Delivery of what the scenario wrote finishes after it: wait for the relay before counting.
           await new Promise((r) => setTimeout(r, 1000));
           a.statementsPerRequest = r2(((await statements(proc)) - before - idlePerSecond) / Math.max(1, a.requests));
           a.cpuMsPerRequest = r2((cpuMs(proc.child.pid as number) - cpuBefore) / Math.max(1, a.requests));
+          a.sysMsPerRequest = r2((sysMs(proc.child.pid as number) - sysBefore) / Math.max(1, a.requests));
+          if (threadsBefore) {
+            const spent = [...threadCpuMs(proc.child.pid as number)].map(([name, ms]) => `${name} ${r2((ms - (threadsBefore.get(name) ?? 0)) / Math.max(1, a.requests))}`);
+            console.log(`THREADS c${c} ${s.name} (CPU ms per request by thread): ${spent.join(', ')}`);
+          }
           if (process.env.BENCH_LOG_STATEMENTS === '1') printStatements(proc.output.slice(logFrom).join(''), a.requests);
           const b = await drive(`plain INSERT (baseline of ${s.name})`, c, SECONDS, s.baseline);
           measures.push(a, b);
           console.log(
-            `round ${round + 1} c${c} ${s.name}: ${a.rate}/s p99 ${a.p99} ms (${a.errors} errors, ${a.statementsPerRequest} statements/request, ${a.cpuMsPerRequest} ms app CPU/request) | plain INSERT ${b.rate}/s p99 ${b.p99} ms | ratio ${r2(a.rate / b.rate)}`,
+            `round ${round + 1} c${c} ${s.name}: ${a.rate}/s p99 ${a.p99} ms (${a.errors} errors, ${a.statementsPerRequest} statements/request, ${a.cpuMsPerRequest} ms app CPU/request, of which system ${a.sysMsPerRequest}) | plain INSERT ${b.rate}/s p99 ${b.p99} ms | ratio ${r2(a.rate / b.rate)}`,
           );
         }
       }

@@ -488,6 +488,81 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
     expect(await t.query(`SELECT replica FROM ${schema}.lineage_index_replicas`)).toEqual([{ replica: index.replica }]);
   });
 
+  it('a replica that is loading holds the change log back from its snapshot on: a change committing during its load is not pruned before it catches up', async () => {
+    const schema = `${t.prefix}lineage`;
+    const ds = (index as unknown as { ds: ConstructorParameters<typeof LineageIndex>[0] }).ds;
+    // The loading replica's connection, paused when its load has taken its snapshot and is about to read
+    // the nodes: the window in which another replica can catch up past a concurrent commit and prune.
+    let pausedAtScan!: () => void;
+    const paused = new Promise<void>((r) => (pausedAtScan = r));
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => (resume = r));
+    let held = false;
+    const pausing = new Proxy(ds, {
+      get(target, prop) {
+        if (prop !== 'createQueryRunner') {
+          const v = Reflect.get(target, prop) as unknown;
+          return typeof v === 'function' ? v.bind(target) : v;
+        }
+        return () => {
+          const qr = target.createQueryRunner();
+          const connect = qr.connect.bind(qr);
+          qr.connect = async () => {
+            const client = (await connect()) as { query: (sql: unknown, ...rest: unknown[]) => Promise<unknown> };
+            return new Proxy(client, {
+              get(c, p) {
+                if (p === 'query')
+                  return async (sql: unknown, ...rest: unknown[]) => {
+                    if (!held && typeof sql === 'string' && sql.startsWith('DECLARE lineage_scan')) {
+                      held = true;
+                      pausedAtScan();
+                      await resumed;
+                    }
+                    return c.query(sql, ...rest);
+                  };
+                const v = Reflect.get(c, p) as unknown;
+                return typeof v === 'function' ? v.bind(c) : v;
+              },
+            });
+          };
+          return qr;
+        };
+      },
+    });
+    const loading = new LineageIndex(pausing, createLogger('silent'), new HealthRegistry(), undefined, { catchUpMs: 1e9, safetyNetMs: 1e9, pruneEveryMs: 1e9 });
+    const id = randomUUID();
+    await t.query(`INSERT INTO ${schema}.lineage_nodes (batch_id, domain, gtin, lot, registered) VALUES ($1, 'goods', $2, 'RACE-1', true)`, [id, BREAD]);
+    const writer = new Client({ connectionString: testDatabaseUrl() });
+    await writer.connect();
+    try {
+      // A projector's node update, in progress when the load's snapshot is taken: the load will not see it.
+      await writer.query('BEGIN');
+      await writer.query(
+        `UPDATE ${schema}.lineage_nodes SET status = 'held', status_seq = 2, holder_org_id = 'org-race', version = version + 1, tx = pg_current_xact_id() WHERE batch_id = $1`,
+        [id],
+      );
+      const load = loading.rebuild();
+      await paused;
+      await writer.query('COMMIT');
+      // Another replica sees the commit and prunes: the entry must stay for the replica still loading.
+      await index.catchUp();
+      expect((await index.current()).node(id)).toMatchObject({ status: 'held', holderOrgId: 'org-race' });
+      await index.prune();
+      expect((await t.query(`SELECT count(*)::int AS n FROM ${schema}.lineage_node_changes WHERE batch_id = $1`, [id]))[0].n).toBe(1);
+      resume();
+      await load;
+      // Its snapshot lacked the update; its first catch-up reads it from the log.
+      expect((await loading.current()).node(id)).toMatchObject({ status: 'active' });
+      await loading.catchUp();
+      expect((await loading.current()).node(id)).toMatchObject({ status: 'held', holderOrgId: 'org-race' });
+    } finally {
+      resume();
+      await writer.query('ROLLBACK').catch(() => undefined);
+      await writer.end();
+      await loading.beforeApplicationShutdown();
+    }
+  });
+
   it("wakes on another replica's commit (the tables' NOTIFY), not on a poll", async () => {
     const schema = `${t.prefix}lineage`;
     // The channel the tables' trigger notifies on commit: another replica's writes announce themselves.
