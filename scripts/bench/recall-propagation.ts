@@ -9,6 +9,7 @@
  *   # BENCH_WARMUP=1: runs before the counted ones (printed with "warmup": true, left out of the summary)
  *   # DATABASE_URL=postgres://…/some_test_db (default postgres://postgres@127.0.0.1:5432/test)
  *   # embedded also prints cpuMs: the CPU this process (the whole app) spent from the POST until every batch read recalled
+ *   # BENCH_PHASES=1: PHASE recall|lineage <from µs> <to µs> on the clock of node --cpu-prof, to cut a profile at
  *   # distributed: agri, food, lineage, recall and the gateway as their own processes over
  *   # Kafka (KAFKA_BROKERS, else a private librdkafka mock cluster), as tests/e2e do.
  *
@@ -84,6 +85,7 @@ async function main() {
       const seededMs = Date.now() - seedStarted;
 
       const started = performance.now();
+      const startedUs = Number(process.hrtime.bigint() / BigInt(1000));
       // In embedded mode the app is this process: the CPU it spends until every batch reads recalled is
       // the work done, whatever else the machine runs (the wall times above grow with the load, this barely).
       const cpuAtStart = process.cpuUsage();
@@ -103,6 +105,8 @@ async function main() {
         if (Number.isNaN(firstRecalledMs) && marked > 0) firstRecalledMs = now;
         if (Number.isNaN(allRecalledMs) && marked === all.length) {
           allRecalledMs = now;
+          // On the clock of a CPU profile (node --cpu-prof): the windows to cut it at.
+          if (process.env.BENCH_PHASES) console.log(`PHASE recall ${startedUs} ${Number(process.hrtime.bigint() / BigInt(1000))}`);
           const cpu = process.cpuUsage(cpuAtStart);
           cpuMs = (cpu.user + cpu.system) / 1000;
         }
@@ -112,6 +116,7 @@ async function main() {
           );
           if (rows[0].n === all.length) {
             lineageMs = now;
+            if (process.env.BENCH_PHASES) console.log(`PHASE lineage ${startedUs} ${Number(process.hrtime.bigint() / BigInt(1000))}`);
             break;
           }
         }

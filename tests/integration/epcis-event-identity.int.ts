@@ -79,6 +79,33 @@ describe('EPCIS identity of REST-recorded events: the event hash everywhere, fou
     expect((eq.body.epcisBody.queryResults.resultsBody.eventList as EpcisEvent[]).map((e) => e.eventID)).toEqual(events.map((e) => e.eventID));
   });
 
+  it("a recall's links are hashed after its marking commits, not in it; a look-up by hash drains what is still queued first", async () => {
+    const b = await api.post('/v1/agri/batches', aBatch('ID-RECALL', farm.locations.farm));
+    expect(b.status).toBe(201);
+    const regulator = t.as((await anOrg(t, 'Identity Bureau', 'regulator', [])).id, 'regulator');
+    const recall = await regulator.post('/v1/recalls', { batches: [{ domain: 'agri', batchId: b.body.id }], level: 2, reason: 'identity of recall links' });
+    expect(recall.status).toBe(201);
+    await eventually(async () => ((await api.get(`/v1/agri/batches/${b.body.id}`)).body.status === 'recalled' ? true : undefined), 15_000);
+    const links = await t.query<{ id: string; tx: string }>(`SELECT id, xmin::text AS tx FROM "${t.prefix}agri".trace_events WHERE batch_id = $1 ORDER BY seq`, [b.body.id]);
+    expect(links).toHaveLength(2);
+    const hashTx = async (id: string) => (await t.query<{ tx: string }>(`SELECT xmin::text AS tx FROM "${t.prefix}agri".native_event_hashes WHERE event_id = $1`, [id]))[0]?.tx;
+    // The registration's hash went with its link; the recall's was queued and stored by the drain, in a transaction of its own.
+    expect(await hashTx(links[0].id)).toBe(links[0].tx);
+    const drainedIn = await eventually(() => hashTx(links[1].id), 15_000);
+    expect(drainedIn).not.toBe(links[1].tx);
+
+    const r = await api.get(`/v1/agri/batches/${b.body.id}/epcis`);
+    const recalled = (r.body.epcisBody.eventList as EpcisEvent[])[1];
+    expect(recalled).toMatchObject({ disposition: expect.stringMatching(/recalled$/) });
+    // While still queued (as right after a recall), a look-up by the hash its export gives stores the queued hashes first.
+    await t.query(`DELETE FROM "${t.prefix}agri".native_event_hashes WHERE event_id = $1`, [links[1].id]);
+    await t.query(`INSERT INTO "${t.prefix}agri".native_hash_pending (event_id) VALUES ($1)`, [links[1].id]);
+    const found = await byId(recalled.eventID!);
+    expect(found.status).toBe(200);
+    expect((found.body.epcisBody.queryResults.resultsBody.eventList as EpcisEvent[]).map((e) => e.eventID)).toEqual([recalled.eventID]);
+    expect(await t.query(`SELECT event_id FROM "${t.prefix}agri".native_hash_pending`)).toEqual([]);
+  });
+
   it('a link written before hashes were stored is found by its hash after a restart (the backfill)', async () => {
     const events = await exported();
     const ids = await linkIds();

@@ -5,12 +5,15 @@ import { CachedDirectory } from './directory-cache';
 import { drainNativeHashes } from './epcis/native-hashes';
 
 /**
- * Stores the CBV event hashes of links recorded over REST before they were stored with the link
- * (migration TraceChainNativeEventHashes1765500083700 listed them), once, in the background after
- * start-up, retrying while the directory does not answer (distributed mode). Until a link is drained,
- * exports and query answers still name it by its hash (computed as they map it); only a look-up by that
- * hash misses it.
+ * Stores the CBV event hashes of the links listed in native_hash_pending, in the background, retrying while
+ * the directory does not answer (distributed mode): once after start-up (links recorded before hashes were
+ * stored with them, migration TraceChainNativeEventHashes1765500083700), and after each commit that queued
+ * some (a recall's chunk, `soon`). Until a link is drained, exports and query answers still name it by its
+ * hash (computed as they map it), and a look-up by that hash drains the list first (queryEvents).
  */
+const QUIET_MS = 250;
+const MAX_DELAY_MS = 10_000;
+
 @Injectable()
 export class NativeHashBackfill implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private stopped = false;
@@ -32,7 +35,30 @@ export class NativeHashBackfill implements OnApplicationBootstrap, BeforeApplica
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.timer);
     await this.running;
+  }
+
+  private timer: NodeJS.Timeout | undefined;
+  private firstWakeAt = 0;
+
+  /**
+   * Links were queued and committed: drains them once the writers have been quiet for QUIET_MS (a recall
+   * marks its batches in chunks arriving one after another; hashing between them would slow the marking
+   * the hashes only follow), and no later than MAX_DELAY_MS after the first such commit.
+   */
+  soon(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    if (this.timer) clearTimeout(this.timer);
+    else this.firstWakeAt = now;
+    const at = Math.min(now + QUIET_MS, this.firstWakeAt + MAX_DELAY_MS);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // After the drain before it: one at a time (a drain runs until the list is empty).
+      this.running = (this.running ?? Promise.resolve()).then(() => this.untilDrained());
+    }, at - now);
+    this.timer.unref();
   }
 
   /** Stores every pending link's hash; answers how many. */
@@ -44,7 +70,7 @@ export class NativeHashBackfill implements OnApplicationBootstrap, BeforeApplica
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
         const n = await this.drain();
-        if (n > 0) this.log.info({ domain: this.domain, events: n }, 'event hashes of links recorded before they were stored are stored');
+        if (n > 0) this.log.info({ domain: this.domain, events: n }, 'CBV event hashes of queued links stored');
         return;
       } catch (err) {
         if (this.stopped) return;

@@ -1,11 +1,11 @@
-import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
-import { DIRECTORY, LOGGER, type Directory, type Logger } from '@trace/platform';
-import { CachedDirectory } from './directory-cache';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { afterCommit, LOGGER, type Logger } from '@trace/platform';
 import { domainNameOf, timestampDate, type RecallInitiated } from '@trace/contracts';
 import { InboxDispatcher, Outbox, PoisonMessageError, type HandlerContext } from '@trace/messaging';
 import { isUuid, statusAfter, type BatchStatus, type Transition } from '@trace/trace-chain';
 import { appendChainEvents, type ChainAppend } from './store';
 import type { DomainName } from './domains';
+import { NativeHashBackfill } from './native-hash-backfill';
 import type { BatchRow } from './rows';
 
 
@@ -33,13 +33,8 @@ export class RecallHandler implements OnModuleInit {
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject('DOMAIN_NAME') private readonly domain: DomainName,
     @Inject(LOGGER) private readonly log: Logger,
-    @Optional() @Inject(DIRECTORY) directory?: Directory,
-  ) {
-    // The recalled events' locations name them in their native hashes (appendChainEvents): asked once each.
-    this.directory = directory && new CachedDirectory(directory);
-  }
-
-  private readonly directory: Directory | undefined;
+    @Inject(NativeHashBackfill) private readonly nativeHashes: NativeHashBackfill,
+  ) {}
 
   onModuleInit() {
     this.inbox.on('recallInitiated', (e, ctx) => this.onRecallInitiated(e, ctx));
@@ -99,6 +94,8 @@ export class RecallHandler implements OnModuleInit {
           },
         };
       });
-    await appendChainEvents(manager, this.outbox, this.domain, appends, this.directory);
+    await appendChainEvents(manager, this.outbox, this.domain, appends);
+    // Their CBV event hashes were queued (appendChainEvents): stored once the marking is done.
+    if (appends.length) afterCommit(manager, () => this.nativeHashes.soon(), 'native-hashes');
   }
 }

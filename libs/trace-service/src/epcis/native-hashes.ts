@@ -47,12 +47,22 @@ export const partnerHashNames = (directory: Directory | undefined) => new EpcisN
 export const INSERT_NATIVE_HASHES = `native_hashes AS (INSERT INTO native_event_hashes (event_id, epcis_hash)
      SELECT id, native_hash FROM jsonb_to_recordset($1::jsonb) AS n(id uuid, native_hash text) WHERE native_hash IS NOT NULL)`;
 
+/**
+ * The data-modifying CTE that lists the links in `$1` for NativeHashBackfill to hash after the commit,
+ * instead of hashing them in the writing transaction: a recall marking ten thousand batches spent a third
+ * of its CPU on these hashes (scripts/bench/README.md, recall propagation), and they matter only to a
+ * look-up by that hash, which drains the list first (drainBeforeLookup).
+ */
+export const QUEUE_NATIVE_HASHES = `queued_native_hashes AS (INSERT INTO native_hash_pending (event_id)
+     SELECT id FROM jsonb_to_recordset($1::jsonb) AS n(id uuid))`;
+
 const CHUNK = 500;
 
 /**
- * Stores the native hashes of links written before they were stored with the link, or before partner
- * names (listed in native_hash_pending by migrations TraceChainNativeEventHashes1765500083700 and
- * TraceChainPartnerNames1765600071400), a chunk at a time; answers how many.
+ * Stores the native hashes of the links listed in native_hash_pending, a chunk at a time; answers how
+ * many. Listed there: the links written before hashes were stored with them, or before partner names
+ * (migrations TraceChainNativeEventHashes1765500083700 and TraceChainPartnerNames1765600071400), and the
+ * links of bulk appends (QUEUE_NATIVE_HASHES). Safe to run twice at once: a hash is stored once.
  */
 export async function drainNativeHashes(ds: DataSource, directory: Directory | undefined, stopped: () => boolean = () => false): Promise<number> {
   let drained = 0;
@@ -76,3 +86,4 @@ export async function drainNativeHashes(ds: DataSource, directory: Directory | u
     drained += rows.length;
   }
 }
+

@@ -5,6 +5,7 @@ import type { DomainQuery, QueriedEvent } from './contract';
 import { isUuid } from '@trace/trace-chain';
 import { nativeEventHash, toEpcis, type EpcisRowColumns } from './export-chain';
 import { EpcisNames } from './names';
+import { drainNativeHashes } from './native-hashes';
 
 /**
  * The EPCIS query over one domain's chains, REST-recorded and captured alike:
@@ -43,6 +44,10 @@ export async function queryEvents(ds: DataSource, directory: Directory | undefin
   if (q.capturedReadPoints) where.push(`(e.read_point = ANY(${p(q.capturedReadPoints)}) OR (e.read_point IS NULL AND e.content ? 'locationId'))`);
   if (q.existsErrorDeclaration) where.push('e.epcis_error');
   if (q.eventIds) {
+    // A look-up by hash finds only stored hashes: those still queued (a recall's links, QUEUE_NATIVE_HASHES) are
+    // stored first, so an event an answer or an export already named by its hash is found by it too. One
+    // statement when none are queued; a directory that cannot answer fails the look-up rather than let it miss.
+    await drainNativeHashes(ds, directory);
     // Each arm by an index (BitmapOr): a captured event's own eventID or its hash; a REST-recorded one's native
     // hash (its eventID in answers and exports), the hash it was given before partner names (native_event_hashes_v1)
     // or, as it was named before hashes, its link's urn:uuid.

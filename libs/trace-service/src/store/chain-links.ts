@@ -4,7 +4,7 @@ import { timestampFromDate } from '@trace/contracts';
 import type { Outbox, OutboxItem } from '@trace/messaging';
 import { HASH_VERSION, nextLink, type ChainLink, type HashVersion, type Holding, type ShownFields, type Transition } from '@trace/trace-chain';
 import { DOMAIN_ENUM, type DomainName } from '../domains';
-import { INSERT_NATIVE_HASHES, nativeHashOf, partnerHashNames } from '../epcis/native-hashes';
+import { INSERT_NATIVE_HASHES, nativeHashOf, partnerHashNames, QUEUE_NATIVE_HASHES } from '../epcis/native-hashes';
 import { deferToCommit, type Directory } from '@trace/platform';
 import type { BatchRow, EventRow } from '../rows';
 import { addCustody, chainHeadUpdate, insertBatchesCtes, setChainHeads, type ChainHead, type NewBatch } from './batches';
@@ -43,7 +43,7 @@ export async function appendChainEvent(
   /** Where the event's location is found (its GLN names it in the event's native hash). */
   directory: Directory | undefined,
 ): Promise<AppendedLink> {
-  const [row] = await storeChainEvents(m, outbox, domain, [{ batch, event: e, after }], true, directory);
+  const [row] = await storeChainEvents(m, outbox, domain, [{ batch, event: e, after }], true, directory, 'with-link');
   return row;
 }
 
@@ -171,10 +171,12 @@ export async function insertLinks(
   rows: readonly LinkRow[],
   capture?: { recordTime: Date; captureId: string },
   returning = false,
+  nativeHashes: NativeHashes = 'with-link',
 ): Promise<EventRow[]> {
   if (rows.length === 0) return [];
   // Captured links have none: their JSON is not read a second time.
-  const native = rows.some((r) => r.native_hash) ? `WITH ${INSERT_NATIVE_HASHES} ` : '';
+  const native =
+    nativeHashes === 'queued' ? `WITH ${QUEUE_NATIVE_HASHES} ` : rows.some((r) => r.native_hash) ? `WITH ${INSERT_NATIVE_HASHES} ` : '';
   return m.query(`${native}${INSERT_LINKS} ${returning ? 'RETURNING *' : ''}`, [JSON.stringify(rows), capture?.recordTime ?? null, capture?.captureId ?? null]) as Promise<EventRow[]>;
 }
 
@@ -205,15 +207,22 @@ export async function insertBatchesWithLinks(m: EntityManager, batches: readonly
  * One batch's new link and its new head in one round trip (a data-modifying
  * CTE: both or neither, under the row lock the caller holds).
  */
-async function insertLinkAndHead(m: EntityManager, link: LinkRow, head: ChainHead): Promise<AppendedLink[]> {
+async function insertLinkAndHead(m: EntityManager, link: LinkRow, head: ChainHead, nativeHashes: NativeHashes): Promise<AppendedLink[]> {
   const update = chainHeadUpdate(head, 4);
-  const text = `WITH link AS (${INSERT_LINKS} RETURNING *), head AS (${update.sql}), ${INSERT_NATIVE_HASHES} SELECT * FROM link`;
+  const text = `WITH link AS (${INSERT_LINKS} RETURNING *), head AS (${update.sql}), ${nativeHashes === 'queued' ? QUEUE_NATIVE_HASHES : INSERT_NATIVE_HASHES} SELECT * FROM link`;
   const params = [JSON.stringify([link]), null, null, ...update.params];
   // Everything the caller gets back was decided here (ids, seq, hashes, times): in a pipelined transaction the
   // link goes out with the next statement or the COMMIT, not in a round trip of its own.
   if (deferToCommit(m, text, params)) return [{ ...link, event_time: new Date(link.event_time) } as AppendedLink];
   return m.query(text, params) as Promise<EventRow[]>;
 }
+
+/**
+ * Where a REST-recorded link's CBV event hash goes: stored with the link (`with-link`, computed in the
+ * writing transaction), or listed for NativeHashBackfill to store after the commit (`queued`: bulk appends,
+ * whose writer must not wait for them; see QUEUE_NATIVE_HASHES).
+ */
+export type NativeHashes = 'with-link' | 'queued';
 
 /** A link as appended for its caller: the stored row but the time PostgreSQL records it at. */
 export type AppendedLink = Omit<EventRow, 'record_time'>;
@@ -224,22 +233,17 @@ export type AppendedLink = Omit<EventRow, 'record_time'>;
  * transaction; one statement per batch would take seconds). Same rows, same
  * hashes and same announcements as one appendChainEvent per batch; answers
  * the new events' ids (reading ten thousand rows back would cost more than
- * writing them). The caller holds every batch row lock; a batch appears at
+ * writing them). Their CBV event hashes are queued, not computed here
+ * (NativeHashes). The caller holds every batch row lock; a batch appears at
  * most once.
  */
-export async function appendChainEvents(
-  m: EntityManager,
-  outbox: Outbox,
-  domain: DomainName,
-  appends: readonly ChainAppend[],
-  directory: Directory | undefined,
-): Promise<string[]> {
-  return (await storeChainEvents(m, outbox, domain, appends, false, directory)).map((r) => r.id);
+export async function appendChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[]): Promise<string[]> {
+  return (await storeChainEvents(m, outbox, domain, appends, false, undefined, 'queued')).map((r) => r.id);
 }
 
 /** appendChainEvents, and the stored rows when `returning` (one event answered to its caller). */
-async function storeChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[], returning: true, directory: Directory | undefined): Promise<AppendedLink[]>;
-async function storeChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[], returning: false, directory: Directory | undefined): Promise<Pick<EventRow, 'id'>[]>;
+async function storeChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[], returning: true, directory: Directory | undefined, nativeHashes: NativeHashes): Promise<AppendedLink[]>;
+async function storeChainEvents(m: EntityManager, outbox: Outbox, domain: DomainName, appends: readonly ChainAppend[], returning: false, directory: Directory | undefined, nativeHashes: NativeHashes): Promise<Pick<EventRow, 'id'>[]>;
 async function storeChainEvents(
   m: EntityManager,
   outbox: Outbox,
@@ -247,6 +251,7 @@ async function storeChainEvents(
   appends: readonly ChainAppend[],
   returning: boolean,
   directory: Directory | undefined,
+  nativeHashes: NativeHashes,
 ): Promise<Pick<EventRow, 'id'>[] | AppendedLink[]> {
   if (appends.length === 0) return [];
   if (new Set(appends.map((a) => a.batch.id)).size !== appends.length) {
@@ -274,8 +279,10 @@ async function storeChainEvents(
     hash_version: HASH_VERSION,
     status_after: a.after.status,
   }));
-  const names = partnerHashNames(directory);
-  for (const [i, row] of linkRows.entries()) row.native_hash = await nativeHashOf(names, row, appends[i].batch);
+  if (nativeHashes === 'with-link') {
+    const names = partnerHashNames(directory);
+    for (const [i, row] of linkRows.entries()) row.native_hash = await nativeHashOf(names, row, appends[i].batch);
+  }
   const heads: ChainHead[] = appends.map((a, i) => ({
     id: a.batch.id,
     seq: links[i].link.seq,
@@ -288,9 +295,9 @@ async function storeChainEvents(
   }));
   let rows: AppendedLink[];
   if (appends.length === 1) {
-    rows = await insertLinkAndHead(m, linkRows[0], heads[0]);
+    rows = await insertLinkAndHead(m, linkRows[0], heads[0], nativeHashes);
   } else {
-    rows = await insertLinks(m, linkRows, undefined, returning);
+    rows = await insertLinks(m, linkRows, undefined, returning, nativeHashes);
     await setChainHeads(m, heads);
   }
   await addCustody(
