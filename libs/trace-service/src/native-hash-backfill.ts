@@ -11,8 +11,8 @@ import { drainNativeHashes } from './epcis/native-hashes';
  * some (a recall's chunk, `soon`). Until a link is drained, exports and query answers still name it by its
  * hash (computed as they map it), and a look-up by that hash drains the list first (queryEvents).
  */
-const QUIET_MS = 250;
-const MAX_DELAY_MS = 10_000;
+const QUIET_MS = 1_000;
+const MAX_DELAY_MS = 15_000;
 
 @Injectable()
 export class NativeHashBackfill implements OnApplicationBootstrap, BeforeApplicationShutdown {
