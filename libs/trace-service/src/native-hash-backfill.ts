@@ -4,6 +4,10 @@ import { DIRECTORY, LOGGER, type Directory, type Logger } from '@trace/platform'
 import { CachedDirectory } from './directory-cache';
 import { drainNativeHashes } from './epcis/native-hashes';
 
+/** How long the writers that queued hashes must have been quiet before they are drained, and the longest wait. */
+const QUIET_MS = 1_000;
+const MAX_DELAY_MS = 15_000;
+
 /**
  * Stores the CBV event hashes of the links listed in native_hash_pending, in the background, retrying while
  * the directory does not answer (distributed mode): once after start-up (links recorded before hashes were
@@ -11,9 +15,6 @@ import { drainNativeHashes } from './epcis/native-hashes';
  * some (a recall's chunk, `soon`). Until a link is drained, exports and query answers still name it by its
  * hash (computed as they map it), and a look-up by that hash drains the list first (queryEvents).
  */
-const QUIET_MS = 1_000;
-const MAX_DELAY_MS = 15_000;
-
 @Injectable()
 export class NativeHashBackfill implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private stopped = false;
