@@ -51,7 +51,7 @@ export const INSERT_NATIVE_HASHES = `native_hashes AS (INSERT INTO native_event_
  * The data-modifying CTE that lists the links in `$1` for NativeHashBackfill to hash after the commit,
  * instead of hashing them in the writing transaction: a recall marking ten thousand batches spent a third
  * of its CPU on these hashes (scripts/bench/README.md, recall propagation), and they matter only to a
- * look-up by that hash, which drains the list first (drainBeforeLookup).
+ * look-up by that hash, which drains the list first (queryEvents).
  */
 export const QUEUE_NATIVE_HASHES = `queued_native_hashes AS (INSERT INTO native_hash_pending (event_id)
      SELECT id FROM jsonb_to_recordset($1::jsonb) AS n(id uuid))`;
@@ -86,4 +86,3 @@ export async function drainNativeHashes(ds: DataSource, directory: Directory | u
     drained += rows.length;
   }
 }
-
