@@ -14,22 +14,27 @@ describe('EventLoopSlices', () => {
   });
 
   it('lets a timer that is due run between slices of a long loop, not only after it', async () => {
-    const ticks: number[] = [];
-    const timer = setInterval(() => ticks.push(performance.now()), 5);
-    const started = performance.now();
-    let finished = 0;
+    // Counted at each hand-back, not timed: on a loaded machine the process itself is paused for longer than a
+    // slice (CI saw a 271 ms gap between two ticks), which says nothing about the slicing.
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const handBacks: { before: number; after: number }[] = [];
+    class Counted extends EventLoopSlices {
+      override async yieldNow(): Promise<void> {
+        const before = ticks;
+        await super.yieldNow();
+        handBacks.push({ before, after: ticks });
+      }
+    }
     try {
       // 60 items of 5 ms: 300 ms of work, in slices of 20 ms.
-      await new EventLoopSlices(20).map(Array.from({ length: 60 }), () => busy(5));
-      finished = performance.now();
+      await new Counted(20).map(Array.from({ length: 60 }), () => busy(5));
     } finally {
       clearInterval(timer);
     }
-    const during = ticks.filter((t) => t > started && t < finished);
-    expect(during.length).toBeGreaterThanOrEqual(4);
-    // No gap between two ticks near the whole loop's 300 ms (a slice is 20 ms; the margin is for a busy machine).
-    const gaps = during.slice(1).map((t, i) => t - during[i]);
-    expect(Math.max(...gaps)).toBeLessThan(150);
+    // At least 20 ms since the last hand-back each time, so the 5 ms timer is due at every one: it runs in each.
+    expect(handBacks.length).toBeGreaterThanOrEqual(10);
+    expect(handBacks.filter((h) => h.after <= h.before)).toEqual([]);
   });
 
   it('nextTurn lets a due timer run first even when called while the loop handles I/O, where one setImmediate does not', async () => {
