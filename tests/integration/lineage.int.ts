@@ -38,6 +38,13 @@ const edgeLots = (b: TraceBody) => {
 };
 
 /** The lineage read model behind GET /v1/trace, fed by the real domain services and by events delivered out of order. */
+/** A node update shaped as the projector writes one (its state, version and writing transaction): held by `holder`. */
+const updateAsTheProjector = (c: Client, schema: string, batchId: string, holder: string) =>
+  c.query(
+    `UPDATE ${schema}.lineage_nodes SET status = 'held', status_seq = 2, holder_org_id = $2, version = version + 1, tx = pg_current_xact_id() WHERE batch_id = $1`,
+    [batchId, holder],
+  );
+
 describe('lineage trace (embedded app, real PostgreSQL)', () => {
   let t: EmbeddedTestApp;
   let F: TestOrg; // farm
@@ -406,11 +413,7 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
     await c.connect();
     try {
       await c.query('BEGIN');
-      // As the projector updates a node: its state, version and writing transaction.
-      await c.query(
-        `UPDATE ${schema}.lineage_nodes SET status = 'held', status_seq = 2, holder_org_id = 'org-x', version = version + 1, tx = pg_current_xact_id() WHERE batch_id = $1`,
-        [id],
-      );
+      await updateAsTheProjector(c, schema, id, 'org-x');
       const [{ hot, logged }] = (
         await c.query(
           `SELECT pg_stat_get_xact_tuples_hot_updated('${schema}.lineage_nodes'::regclass)::int AS hot,
@@ -537,10 +540,7 @@ describe('lineage trace (embedded app, real PostgreSQL)', () => {
     try {
       // A projector's node update, in progress when the load's snapshot is taken: the load will not see it.
       await writer.query('BEGIN');
-      await writer.query(
-        `UPDATE ${schema}.lineage_nodes SET status = 'held', status_seq = 2, holder_org_id = 'org-race', version = version + 1, tx = pg_current_xact_id() WHERE batch_id = $1`,
-        [id],
-      );
+      await updateAsTheProjector(writer, schema, id, 'org-race');
       const load = loading.rebuild();
       await paused;
       await writer.query('COMMIT');
