@@ -9,6 +9,8 @@
  *   # BENCH_WARMUP=1: runs before the counted ones (printed with "warmup": true, left out of the summary)
  *   # DATABASE_URL=postgres://…/some_test_db (default postgres://postgres@127.0.0.1:5432/test)
  *   # embedded also prints cpuMs: the CPU this process (the whole app) spent from the POST until every batch read recalled
+ *   # BENCH_TRACE=1: once a second until lineage has every link, on stderr: what lineage has, the unsent
+ *   #   outbox rows of each schema that feeds it, and what the database is busy with (pg_stat_activity)
  *   # BENCH_PHASES=1: PHASE recall|lineage <from µs> <to µs> on the clock of node --cpu-prof, to cut a profile at
  *   # distributed: agri, food, lineage, recall and the gateway as their own processes over
  *   # Kafka (KAFKA_BROKERS, else a private librdkafka mock cluster), as tests/e2e do.
@@ -35,6 +37,18 @@ const FOOD_GTIN = '04012345000016';
 /** Between two looks at the tables: the times are good to this much. */
 const POLL_MS = 20;
 
+
+/** BENCH_TRACE: where lineage's catching up stands, and what the database runs meanwhile (how a 20 s outlier was found). */
+async function traceCatchUp(db: Client, prefix: string, nowMs: number, lineageHas: number): Promise<void> {
+  const unsent = ['agri', 'food', 'recall'].map((s) => `(SELECT count(*)::int FROM ${prefix}${s}.outbox WHERE sent_at IS NULL) AS ${s}`).join(', ');
+  const [outbox] = (await db.query(`SELECT ${unsent}`)).rows;
+  console.error(`TRACE ${Math.round(nowMs)} ms: lineage has ${lineageHas}; unsent outbox rows ${JSON.stringify(outbox)}`);
+  const { rows } = await db.query(
+    `SELECT state, wait_event_type, wait_event, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
+       FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database() AND state <> 'idle'`,
+  );
+  for (const a of rows) console.error(`  ${a.state} ${a.wait_event_type ?? '-'}/${a.wait_event ?? '-'} ${a.query}`);
+}
 
 async function main() {
   const [fanoutArg, levelsArg, runsArg, modeArg] = process.argv.slice(3);
@@ -98,6 +112,7 @@ async function main() {
       let firstRecalledMs = NaN;
       let allRecalledMs = NaN;
       let lineageMs = NaN;
+      let tracedSecond = -1;
       let cpuMs = NaN;
       for (;;) {
         const marked = await recalledCount(db, prefix);
@@ -114,6 +129,10 @@ async function main() {
           const { rows } = await db.query(
             `SELECT count(*)::int AS n FROM ${prefix}lineage.lineage_nodes n JOIN bench_tree t ON t.id = n.batch_id WHERE n.status = 'recalled'`,
           );
+          if (process.env.BENCH_TRACE && Math.floor(now / 1000) !== tracedSecond) {
+            tracedSecond = Math.floor(now / 1000);
+            await traceCatchUp(db, prefix, now, rows[0].n);
+          }
           if (rows[0].n === all.length) {
             lineageMs = now;
             if (process.env.BENCH_PHASES) console.log(`PHASE lineage ${startedUs} ${Number(process.hrtime.bigint() / BigInt(1000))}`);

@@ -100,6 +100,8 @@ describe('EPCIS identity of REST-recorded events: the event hash everywhere, fou
     // While still queued (as right after a recall), a look-up by the hash its export gives stores the queued hashes first.
     await t.query(`DELETE FROM "${t.prefix}agri".native_event_hashes WHERE event_id = $1`, [links[1].id]);
     await t.query(`INSERT INTO "${t.prefix}agri".native_hash_pending (event_id) VALUES ($1)`, [links[1].id]);
+    // Listed ahead of it, an id with no link (nothing to hash): it leaves the list too, and holds nothing up.
+    await t.query(`INSERT INTO "${t.prefix}agri".native_hash_pending (event_id) VALUES ('00000000-0000-4000-8000-000000000000')`);
     const found = await byId(recalled.eventID!);
     expect(found.status).toBe(200);
     expect((found.body.epcisBody.queryResults.resultsBody.eventList as EpcisEvent[]).map((e) => e.eventID)).toEqual([recalled.eventID]);

@@ -166,9 +166,12 @@ export class OutboxRelay {
    * The claim walks the unsent index in id order and stops at the batch: the planner, its estimate of unsent
    * rows far behind a capture's thousands, chose a bitmap scan of every unsent row instead (no order, so all
    * of them read, payloads and all, and sorted on disk to keep 200: 15-40 ms a claim, 4 ms with the ids
-   * sorted first); bitmap scans are off for this transaction. The ids are picked first and the rows locked
-   * and read after, so what is sorted is ids whatever plan is chosen; `sent_at IS NULL` again on the locked
-   * rows, so that a row another relay marked sent after this statement's snapshot is skipped, not sent twice.
+   * sorted first); bitmap scans are off for this transaction. The ids are picked first, as an array the
+   * statement computes once, and the rows locked and read after by those ids: `id IN (SELECT … LIMIT)`, the
+   * earlier form, was planned, on statistics that counted one unsent row, as a semi-join that ran the picking
+   * once for every unsent row (10,000 of them after a recall: 0.3-0.6 s a claim, lineage 20 s late). `sent_at
+   * IS NULL` again on the locked rows, so that a row another relay marked sent after this statement's snapshot
+   * is skipped, not sent twice.
    */
   private async pass(after?: string): Promise<{ sent: number; locked: boolean; lastId?: string }> {
     const runner = this.dataSource.createQueryRunner('master');
@@ -280,7 +283,7 @@ export class OutboxRelay {
     await this.dataSource
       .query(
         `UPDATE outbox SET attempts = attempts + 1, last_error = $1
-          WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $2)`,
+          WHERE id = ANY(ARRAY(SELECT id FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $2))`,
         [String(err.message).slice(0, 2000), this.opts.batchSize],
       )
       .catch(() => undefined);
@@ -326,7 +329,7 @@ export function outboxClaim(lockKey: string, batchSize: number, after?: string):
      SELECT lock.locked, o.id, o.event_id, o.topic, o.message_key, o.event_type, o.payload
        FROM lock LEFT JOIN LATERAL (
             SELECT * FROM outbox
-             WHERE id IN (SELECT id FROM outbox WHERE lock.locked AND sent_at IS NULL${after === undefined ? '' : ` AND id > ${after}`} ORDER BY id LIMIT ${batchSize})
+             WHERE id = ANY(ARRAY(SELECT id FROM outbox WHERE lock.locked AND sent_at IS NULL${after === undefined ? '' : ` AND id > ${after}`} ORDER BY id LIMIT ${batchSize}))
                AND sent_at IS NULL
              ORDER BY id FOR UPDATE SKIP LOCKED
        ) o ON true`,
