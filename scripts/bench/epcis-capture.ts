@@ -10,7 +10,7 @@
  *   # BENCH_TARGET=npm-start: against `npm start` in a process of its own (compiled ahead, its heap cap
  *   #   TRACE_MAX_OLD_SPACE_MB, default 192, and pool), not the app in this process; prints its RSS
  *   # BENCH_STALLS=50: each event-loop stall over 50 ms as STALL <from µs> <to µs> (run under node --cpu-prof),
- *   #   and the delivery after the jobs as PHASE delivery <from µs> <to µs>
+ *   #   each pass as PHASE <mode>-first|<mode>-again <from µs> <to µs>, and the delivery after the jobs as PHASE delivery <from µs> <to µs>
  *
  * The document: BENCH_LOTS lots commissioned (ObjectEvent ADD with a
  * quantity), then shipping/receiving/storing/inspecting ObjectEvent OBSERVE
@@ -164,6 +164,7 @@ async function main() {
       console.log(`  [${mode}] document ${(body.length / 1e6).toFixed(1)} MB; schema validation alone ${(performance.now() - t).toFixed(0)} ms (${errors.length} errors)`);
       for (const pass of ['first capture', 'same document again (all duplicates)']) {
         t = performance.now();
+        const passFrom = process.hrtime.bigint();
         // The app's CPU: what the machine's load moves least.
         const cpu0 = appCpuSeconds();
         const pg0 = postgresCpuSeconds();
@@ -189,6 +190,7 @@ async function main() {
         loop.disable();
         stalls.stop();
         if (!job.success) throw new Error(`job failed: ${JSON.stringify(job.errors).slice(0, 500)}`);
+        if (process.env.BENCH_STALLS) console.log(`  PHASE ${mode}-${pass.startsWith('first') ? 'first' : 'again'} ${(Number(passFrom) / 1000).toFixed(0)} ${(Number(process.hrtime.bigint()) / 1000).toFixed(0)}`);
         console.log(
           `  [${mode}] ${pass}: 202 after ${accepted.toFixed(0)} ms, job done in ${total.toFixed(1)} s → ${(EVENTS / total).toFixed(0)} events/s, app CPU ${cpu.toFixed(1)} s, PostgreSQL CPU ${pgCpu.toFixed(1)} s` +
             (started ? `, app RSS ${appRss(started.child.pid as number)} ` : `, event loop blocked up to ${(loop.max / 1e6).toFixed(0)} ms (p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms) `) +
