@@ -26,6 +26,22 @@ describe('organisations and their locations, set up by an admin (embedded app, r
     expect(both.map((r) => r.status).sort()).toEqual([201, 409]);
   });
 
+  it('finds a twin by an index on the compared name, not by reading every organisation', async () => {
+    // Enough organisations, analysed, that reading them all would cost the planner more than the index.
+    await t.query(
+      `INSERT INTO "${t.prefix}gateway".organisations (id, name, kind) SELECT 'plan-' || n, 'Plan Farm ' || n, 'producer' FROM generate_series(1, 5000) n`,
+    );
+    await t.query(`ANALYZE "${t.prefix}gateway".organisations`);
+    const [{ 'QUERY PLAN': plan }] = await t.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (FORMAT JSON) SELECT id, name, kind FROM "${t.prefix}gateway".organisations WHERE kind = $1 AND lower(btrim(name)) = lower($2) LIMIT 1`,
+      ['producer', 'Plan Farm 17'],
+    );
+    expect(JSON.stringify(plan)).toContain('organisations_kind_name_idx');
+    expect(JSON.stringify(plan)).not.toContain('Seq Scan');
+    const admin = t.as('platform', 'admin');
+    expect((await admin.post('/v1/orgs', { name: ' plan farm 17', kind: 'producer' })).body).toMatchObject({ existingOrgId: 'plan-17' });
+  });
+
   it('lets an admin create a location for an organisation (orgId), and only an admin', async () => {
     const admin = t.as('platform', 'admin');
     const made = await admin.post('/v1/locations', { name: 'South field', kind: 'farm', orgId: A.id });

@@ -2,6 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 import { GatewayBatchParties1765000260000 } from './batch-parties';
 import { GatewayClientTokenVersions1765000250000 } from './client-versions.migration';
 import { GatewayOrganisationGln1765600071300 } from './org-gln.migration';
+import { GatewayOrganisationNameIndex1766100000000 } from './org-name.migration';
 
 /**
  * Who may call the API: organisations, their API clients (secrets only as
@@ -90,4 +91,4 @@ export class GatewayIdentityClaims1765000190000 implements MigrationInterface {
   }
 }
 
-export const GATEWAY_MIGRATIONS = [GatewayIdentity1764000003000, GatewayIdentityClaims1765000190000, GatewayClientTokenVersions1765000250000, GatewayBatchParties1765000260000, GatewayOrganisationGln1765600071300];
+export const GATEWAY_MIGRATIONS = [GatewayIdentity1764000003000, GatewayIdentityClaims1765000190000, GatewayClientTokenVersions1765000250000, GatewayBatchParties1765000260000, GatewayOrganisationGln1765600071300, GatewayOrganisationNameIndex1766100000000];
