@@ -74,6 +74,8 @@ describe('embedded mode (npm start)', () => {
     const metrics = (await api.get('/metrics')).body as string;
     expect(counter(metrics, 'events_consumed_total', { consumer: 'lineage', topic: 'trace.batch.v1', outcome: 'processed' })).toBe(1);
     expect(counter(metrics, 'events_published_total', { service: 'agri' })).toBe(1);
+    // Where a relay pass spends its time, each step of the pass that sent the registration.
+    for (const step of ['claim', 'publish', 'mark']) expect([step, counter(metrics, 'outbox_relay_step_seconds_count', { service: 'agri', step })]).toEqual([step, 1]);
 
     // Ctrl-C: the app closes, then PostgreSQL stops; nothing is left running.
     expect(await proc.stop('SIGINT')).toBe(0);

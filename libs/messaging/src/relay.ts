@@ -27,6 +27,13 @@ export interface RelayOptions {
   logger: Logger;
   onPublished?: (count: number) => void;
   /**
+   * How long each step of a pass that sent rows took, in seconds: the claim (START, lock, pick and lock the
+   * rows), the publish (until every consumer has them, or the broker acknowledged), the mark (UPDATE with
+   * COMMIT). A growing backlog says the relay is behind; these say where it spends its time (a claim once
+   * took half a second on stale statistics: scripts/bench/README.md, recall propagation, fourth pass).
+   */
+  onPassTimed?: (steps: { claim: number; publish: number; mark: number }) => void;
+  /**
    * Runs after the transport accepted a batch and before the rows are marked
    * sent: the window in which a crash makes the relay publish again. Tests use
    * it to crash there on purpose.
@@ -179,7 +186,9 @@ export class OutboxRelay {
     // Until COMMIT has gone through, a failure rolls the claim back (ROLLBACK outside a transaction is harmless).
     let open = true;
     try {
+      const startedAt = performance.now();
       const claimed = (await client.query(`START TRANSACTION; ${outboxClaim(this.lockKey, this.batchSize, after).join('; ')}`)) as unknown as QueryResult<OutboxSelect>[];
+      const claimedAt = performance.now();
       const claim = claimed[claimed.length - 1];
       const locked = claim.rows[0]?.locked === true;
       // No row claimed comes back as one row of NULLs (the outer join keeps the lock's answer).
@@ -196,6 +205,7 @@ export class OutboxRelay {
         headers: { 'event-id': r.event_id, 'event-type': r.event_type, source: this.opts.service },
       }));
       await this.transport.publish(messages);
+      const publishedAt = performance.now();
       await this.opts.afterPublish?.(messages);
       const ids = rows.map((r) => String(r.id));
       if (!ids.every((id) => /^\d+$/.test(id))) throw new Error(`outbox ids are not integers: ${ids.join(',')}`);
@@ -205,6 +215,7 @@ export class OutboxRelay {
       );
       open = false;
       this.opts.onPublished?.(rows.length);
+      this.opts.onPassTimed?.({ claim: (claimedAt - startedAt) / 1000, publish: (publishedAt - claimedAt) / 1000, mark: (performance.now() - publishedAt) / 1000 });
       return { sent: rows.length, locked, lastId: ids[ids.length - 1] };
     } finally {
       if (open) await client.query('ROLLBACK').catch(() => undefined);

@@ -11,6 +11,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly counters = new Map<string, Counter<string>>();
   private readonly gauges = new Map<string, Gauge<string>>();
+  private readonly histograms = new Map<string, Histogram<string>>();
   private readonly collectors = new Map<string, ((gauge: Gauge<string>) => Promise<void>)[]>();
   readonly httpDuration: Histogram<string>;
 
@@ -34,6 +35,15 @@ export class Metrics {
       this.counters.set(name, c);
     }
     return c;
+  }
+
+  histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram<string> {
+    let h = this.histograms.get(name);
+    if (!h) {
+      h = new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
+      this.histograms.set(name, h);
+    }
+    return h;
   }
 
   gauge(name: string, help: string, labelNames: string[]): Gauge<string> {
