@@ -308,7 +308,10 @@ async function grow(db: Client, schema: string, table: string, target: number): 
   const indexed = new Set(
     (
       await db.query<{ name: string }>(
-        `SELECT DISTINCT a.attname::text AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::regclass`,
+        // A column an expression index reads (`lower(btrim(name))`) counts: its key is not in indkey, so the
+        // column is found by name in the index's definition.
+        `SELECT DISTINCT a.attname::text AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum > 0 AND NOT a.attisdropped
+          WHERE i.indrelid = $1::regclass AND (a.attnum = ANY(i.indkey) OR (i.indexprs IS NOT NULL AND pg_get_indexdef(i.indexrelid) ~ ('\\m' || a.attname || '\\M')))`,
         [q],
       )
     ).rows.map((r) => r.name),
