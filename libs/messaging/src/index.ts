@@ -6,6 +6,7 @@ export * from './messaging.module';
 export * from './migrations';
 export * from './outbox';
 export * from './relay';
+export * from './retention';
 export * from './types';
 export * from './host';
 export * from './topics';

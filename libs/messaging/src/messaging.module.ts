@@ -28,6 +28,7 @@ import { KafkaTransport } from './kafka-transport';
 import { MESSAGING_MIGRATIONS } from './migrations';
 import { Outbox, outboxChannel } from './outbox';
 import { OutboxRelay } from './relay';
+import { MessagingRetention } from './retention';
 import type { EventTransport } from './types';
 
 export const EVENT_TRANSPORT = Symbol('EVENT_TRANSPORT');
@@ -113,6 +114,9 @@ export interface ServiceRuntimeOptions {
  */
 @Injectable()
 class ServiceRuntimeLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  /** Deletes sent outbox rows and inbox rows past their retention, hourly. */
+  private retention?: MessagingRetention;
+
   constructor(
     @Inject(OutboxRelay) private readonly relay: OutboxRelay,
     @Inject(InboxDispatcher) private readonly inbox: InboxDispatcher,
@@ -139,6 +143,14 @@ class ServiceRuntimeLifecycle implements OnApplicationBootstrap, BeforeApplicati
       );
     }
     this.relay.start();
+    this.retention = new MessagingRetention(this.dataSource, {
+      service: this.service,
+      outboxMs: this.config.OUTBOX_RETENTION_HOURS * 3_600_000,
+      inboxMs: this.config.INBOX_RETENTION_HOURS * 3_600_000,
+      everyMs: 3_600_000,
+      logger: this.logger,
+    });
+    this.retention.start();
   }
 
   async beforeApplicationShutdown() {
@@ -150,6 +162,7 @@ class ServiceRuntimeLifecycle implements OnApplicationBootstrap, BeforeApplicati
   }
 
   async onApplicationShutdown() {
+    await this.retention?.stop();
     await this.relay.stop();
     // In-process delivery would hand the events to handlers whose databases
     // may already be closed; embedded, unsent rows simply go out at the next start.

@@ -54,4 +54,21 @@ export class MessagingTables1764000000000 implements MigrationInterface {
   }
 }
 
-export const MESSAGING_MIGRATIONS = [MessagingTables1764000000000];
+/**
+ * Old inbox rows found without reading the table (MessagingRetention): a BRIN index on processed_at. The
+ * inbox only grows at its end in time, which is what BRIN summarises well, and it costs an insert next to
+ * nothing, where a B-tree would add a page write to every delivery.
+ */
+export class MessagingInboxProcessedAt1766100000100 implements MigrationInterface {
+  name = 'MessagingInboxProcessedAt1766100000100';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('CREATE INDEX inbox_processed_at_brin ON inbox USING brin (processed_at)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX inbox_processed_at_brin');
+  }
+}
+
+export const MESSAGING_MIGRATIONS = [MessagingTables1764000000000, MessagingInboxProcessedAt1766100000100];

@@ -131,6 +131,21 @@ export class PlatformConfig {
   @Max(10000)
   OUTBOX_BATCH_SIZE = 200;
 
+  /** Hours a published outbox row is kept (to look into, or to send again by clearing sent_at); 0 keeps them all. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  OUTBOX_RETENTION_HOURS = 168;
+
+  /**
+   * Hours an inbox row (the record that an event was applied) is kept; 0 keeps them all. A re-delivery after
+   * that is applied again, so it must outlast the topics' retention in Kafka and OUTBOX_RETENTION_HOURS.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  INBOX_RETENTION_HOURS = 720;
+
   /** Attempts for a transient consumer failure before the message is dead-lettered. */
   @Transform(toInt)
   @IsInt()
