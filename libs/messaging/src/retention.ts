@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Logger } from '@trace/platform';
+import { PeriodicTask, type Logger } from '@trace/platform';
 
 export interface RetentionOptions {
   /** Sent outbox rows older than this (by sent_at) are deleted; 0 keeps them. Unsent rows are never touched. */
@@ -42,8 +42,9 @@ export async function pruneMessagingTables(ds: DataSource, opts: RetentionOption
         [after, chunk, opts.outboxMs],
       )) as { last: string | null; looked: number; deleted: number }[];
       outbox += rows.deleted;
-      if (rows.deleted === 0 || rows.looked < chunk || rows.last === null) break;
-      after = rows.last;
+      if (rows.deleted === 0 || rows.looked < chunk) break;
+      // A full chunk was looked at, so it has a last id.
+      after = rows.last as string;
     }
   }
   let inbox = 0;
@@ -63,44 +64,22 @@ export async function pruneMessagingTables(ds: DataSource, opts: RetentionOption
 /**
  * Runs pruneMessagingTables now and then: first ten minutes after start (out of the way of the start-up and of
  * an idle process's first minutes, which `idle.ts` measures), then every `everyMs`. Runs of one process never
- * overlap; two replicas pruning at once delete each row once.
+ * overlap (PeriodicTask); two replicas pruning at once delete each row once. A failed run is logged and the
+ * next one tries again.
  */
-export class MessagingRetention {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
-
+export class MessagingRetention extends PeriodicTask {
   constructor(
     private readonly ds: DataSource,
     private readonly opts: RetentionOptions & { service: string; everyMs: number; firstAfterMs?: number; logger: Logger },
-  ) {}
-
-  start(): void {
-    if (this.opts.everyMs <= 0 || (this.opts.outboxMs <= 0 && this.opts.inboxMs <= 0)) return;
-    this.schedule(this.opts.firstAfterMs ?? 600_000);
+  ) {
+    const nothingToPrune = opts.outboxMs <= 0 && opts.inboxMs <= 0;
+    const everyMs = nothingToPrune ? 0 : Math.max(0, opts.everyMs);
+    super(opts.logger.child({ service: opts.service }), everyMs, 'old outbox and inbox rows deleted', everyMs, opts.firstAfterMs ?? 600_000);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce().finally(() => this.schedule(this.opts.everyMs));
-    }, ms);
-    this.timer.unref();
-  }
-
-  private async runOnce(): Promise<void> {
-    if (!this.ds.isInitialized) return;
-    try {
-      const pruned = await pruneMessagingTables(this.ds, this.opts);
-      if (pruned.outbox + pruned.inbox > 0) this.opts.logger.info({ service: this.opts.service, ...pruned }, 'old outbox and inbox rows deleted');
-    } catch (err) {
-      this.opts.logger.warn({ err, service: this.opts.service }, 'pruning the outbox and inbox failed; will try again');
-    }
+  protected async run(): Promise<Record<string, number>> {
+    // Stopped with its database already closed (a test's, or a host shutting down in another order): nothing to do.
+    if (!this.ds.isInitialized) return {};
+    return pruneMessagingTables(this.ds, this.opts);
   }
 }

@@ -34,3 +34,4 @@ export * from './webhooks';
 export * from './pg-listener';
 export * from './websocket';
 export * from './event-loop-slices';
+export * from './periodic';

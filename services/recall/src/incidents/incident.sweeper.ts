@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { LOGGER, type Logger } from '@trace/platform';
-import { PeriodicTask } from '../periodic';
+import { LOGGER, PeriodicTask, type Logger } from '@trace/platform';
 import { IncidentService } from './incident.service';
 import { INCIDENT_OPTIONS, type IncidentOptions } from './options';
 

@@ -1,5 +1,4 @@
-import { ConfigError } from '@trace/platform';
-import { intervalFromEnv } from '../periodic';
+import { ConfigError, intervalFromEnv } from '@trace/platform';
 
 export const SEVERITIES = ['death', 'serious_injury', 'minor_injury', 'property_loss', 'other'] as const;
 export type Severity = (typeof SEVERITIES)[number];

@@ -1,5 +1,4 @@
-import { ConfigError } from '@trace/platform';
-import { intervalFromEnv } from '../periodic';
+import { ConfigError, intervalFromEnv } from '@trace/platform';
 
 export interface RecallOptions {
   /**

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { LOGGER, type Logger } from '@trace/platform';
-import { PeriodicTask } from '../periodic';
+import { LOGGER, PeriodicTask, type Logger } from '@trace/platform';
 import { RECALL_OPTIONS, type RecallOptions } from './options';
 import { RecallService } from './recall.service';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '@trace/platform';
+import type { Logger } from './logging';
 import { PeriodicTask } from './periodic';
 
 const quiet = { info: () => undefined, error: () => undefined } as unknown as Logger;
@@ -11,8 +11,9 @@ class Task extends PeriodicTask {
     idleIntervalMs: number,
     private readonly nothingToWatch: () => boolean,
     private readonly work: () => Promise<void> = async () => undefined,
+    firstAfterMs?: number,
   ) {
-    super(quiet, intervalMs, 'test task', idleIntervalMs);
+    super(quiet, intervalMs, 'test task', idleIntervalMs, firstAfterMs);
   }
   protected async run(): Promise<number> {
     this.runs.push(Date.now());
@@ -80,5 +81,41 @@ describe('PeriodicTask', () => {
     expect(await task.tick()).toBe(0);
     expect(task.runs).toHaveLength(1);
     task.onModuleDestroy();
+  });
+
+  it('runs the first time after firstAfterMs, not after a whole interval', async () => {
+    const started = Date.now();
+    const task = new Task(60_000, 60_000, () => false, undefined, 20);
+    task.start();
+    try {
+      await until(() => task.runs.length === 1);
+      expect(task.runs[0] - started).toBeLessThan(1000);
+    } finally {
+      await task.stop();
+    }
+  });
+
+  it('stop() resolves only after the run in progress has finished', async () => {
+    let release!: () => void;
+    let finished = false;
+    const task: Task = new Task(10, 10, () => false, async () => {
+      if (task.runs.length > 1) return;
+      await new Promise<void>((r) => (release = r));
+      finished = true;
+    }, 0);
+    task.start();
+    await until(() => task.runs.length === 1);
+    const stopped = task.stop();
+    let stopResolved = false;
+    void stopped.then(() => (stopResolved = true));
+    await Promise.resolve();
+    expect(stopResolved).toBe(false);
+    release();
+    await stopped;
+    expect(finished).toBe(true);
+    // Started again, it runs again: stop() did not leave the task marked as running.
+    task.start();
+    await until(() => task.runs.length === 2);
+    await task.stop();
   });
 });
