@@ -411,6 +411,51 @@ async function genericPlan(db: Client, text: string, params: unknown[]): Promise
   }
 }
 
+/**
+ * Work queues: tables whose waiting rows are few or none whenever statistics happen to be taken (autovacuum
+ * analyzes a table after its rows changed, and a queue's rows change by being done), and many when it matters
+ * (a recall's 10,000 events, a relay that was down). A plan made on such statistics expects one waiting row;
+ * the relay's claim, planned so, picked its 200 ids again for each of 10,000 waiting rows (0.2-0.5 s a claim:
+ * Recall propagation, fourth pass). `fill` makes up to $1 rows of a grown table wait, without ANALYZE.
+ */
+const QUEUES: { table: string; fill: string }[] = [
+  { table: 'outbox', fill: 'UPDATE outbox SET sent_at = NULL WHERE id = ANY(ARRAY(SELECT id FROM outbox ORDER BY id DESC LIMIT $1))' },
+  { table: 'native_hash_pending', fill: 'INSERT INTO native_hash_pending (event_id) SELECT id FROM trace_events ORDER BY id DESC LIMIT $1 ON CONFLICT DO NOTHING' },
+  {
+    table: 'webhook_deliveries',
+    fill: `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now() - interval '1 minute' WHERE id = ANY(ARRAY(SELECT id FROM webhook_deliveries ORDER BY id LIMIT $1))`,
+  },
+  {
+    table: 'query_subscription_deliveries',
+    fill: `UPDATE query_subscription_deliveries SET status = 'pending', next_attempt_at = now() - interval '1 minute' WHERE id = ANY(ARRAY(SELECT id FROM query_subscription_deliveries ORDER BY id LIMIT $1))`,
+  },
+  { table: 'capture_jobs', fill: 'UPDATE capture_jobs SET running = true WHERE id = ANY(ARRAY(SELECT id FROM capture_jobs ORDER BY id LIMIT $1))' },
+];
+/** Rows made to wait in each queue for the stale-statistics pass. */
+const WAITING = 10_000;
+
+interface AnalyzedNode extends PlanNode {
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Join Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: AnalyzedNode[];
+}
+
+/** The most rows one node of an executed plan handled (produced or removed), over all its loops, and which node. */
+function mostRowsTouched(node: AnalyzedNode): { rows: number; node: string } {
+  const loops = node['Actual Loops'] ?? 1;
+  const own =
+    ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Join Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * loops;
+  let best = { rows: own, node: `${node['Node Type']}${node['Relation Name'] ? ` on ${node['Relation Name']}` : ''}${node['Index Name'] ? ` (${node['Index Name']})` : ''}` };
+  for (const child of node.Plans ?? []) {
+    const c = mostRowsTouched(child);
+    if (c.rows > best.rows) best = c;
+  }
+  return best;
+}
+
 async function main(): Promise<void> {
   const prefix = uniquePrefix('benchplans');
   const file = join(mkdtempSync(join(tmpdir(), 'plans-')), 'statements.json');
@@ -490,7 +535,6 @@ async function main(): Promise<void> {
       await explainAll(size);
     }
     await db.query('RESET search_path');
-
     const rows = new Map<string, number>();
     for (const t of tables) {
       if (read.has(`${t.schema}.${t.table}`)) rows.set(`${t.schema}.${t.table}`, Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM "${t.schema}"."${t.table}"`)).rows[0].n));
@@ -505,6 +549,56 @@ async function main(): Promise<void> {
     const unexplained: string[] = [];
     const short = (s: Recorded) => `${s.schema.slice(prefix.length)}: ${s.text.replace(/\s+/g, ' ').trim().slice(0, 140)}`;
     const shortRelation = (r: string) => (r.startsWith(prefix) ? r.slice(prefix.length) : r);
+    // Stale statistics: each queue of each schema made to wait WAITING rows after its last ANALYZE (autovacuum
+    // held off), then every statement that read it EXECUTED under EXPLAIN ANALYZE in a transaction rolled back.
+    // A statement grows when one plan node handles more than twice the waiting rows plus 1,000: reading the whole
+    // table, or the waiting rows once per waiting row, where an index should have given it what it asked for.
+    const stale: { statement: string; waiting: number; touched: number; node: string; ms: number }[] = [];
+    const staleSkipped: string[] = [];
+    let staleExecuted = 0;
+    /** Inserts of a key the workload already wrote (their recorded parameters): they read no queue, nothing to judge. */
+    let staleDuplicates = 0;
+    for (const queue of QUEUES) {
+      for (const schema of schemas) {
+        const relation = `${schema}.${queue.table}`;
+        if (!tables.some((t) => `${t.schema}.${t.table}` === relation)) continue;
+        const readers = statements.filter((st) => {
+          const last = results.get(st)?.find((l) => l.size === SIZES[SIZES.length - 1])?.access;
+          return st.params && typeof last !== 'string' && last?.some((a) => a.relation === relation);
+        });
+        if (readers.length === 0) continue;
+        await db.query(`SET search_path = "${schema}"`);
+        await db.query(`ALTER TABLE "${queue.table}" SET (autovacuum_enabled = off)`);
+        try {
+          await db.query(`ANALYZE "${queue.table}"`);
+          const filled = await db.query(queue.fill, [WAITING]);
+          const waiting = filled.rowCount ?? 0;
+          for (const st of readers) {
+            const params = (st.params ?? []).map((p) => (p && typeof p === 'object' ? Buffer.from(p.base64, 'base64') : p));
+            try {
+              await db.query('BEGIN');
+              await db.query(`SET LOCAL statement_timeout = '120s'`);
+              const t0 = performance.now();
+              const r = await db.query<{ 'QUERY PLAN': { Plan: AnalyzedNode }[] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${st.text}`, params);
+              const ms = performance.now() - t0;
+              const most = mostRowsTouched(r.rows[0]['QUERY PLAN'][0].Plan);
+              staleExecuted++;
+              if (most.rows > 2 * waiting + 1000) stale.push({ statement: short(st), waiting, touched: most.rows, node: most.node, ms });
+            } catch (err) {
+              if ((err as { code?: string }).code === '23505') staleDuplicates++;
+              else staleSkipped.push(`${short(st)} — ${(err as Error).message}`);
+            } finally {
+              await db.query('ROLLBACK');
+            }
+          }
+          log(`stale      ${shortRelation(relation)}: ${waiting} rows waiting against statistics taken before, ${readers.length} statements executed`);
+        } finally {
+          await db.query(`ALTER TABLE "${queue.table}" RESET (autovacuum_enabled)`);
+        }
+      }
+    }
+    await db.query('RESET search_path');
+
     log('');
     log(
       '| statement (schema: text) | calls | as the workload left them | ' +
@@ -546,12 +640,21 @@ async function main(): Promise<void> {
     log(`Generic plans (what a prepared statement may settle on): ${generic.size - genericUnexplained.length} explained, ${genericGrowing.length} with a filtering Seq Scan (or whole index into a merge join) on a table of ≥ ${LARGE.toLocaleString('en')} rows:`);
     for (const g of genericGrowing) log(`  GROWS (generic)  ${g}`);
     for (const u of genericUnexplained) log(`  SKIP (generic)   ${u}`);
+    log(
+      `Stale statistics (queues made to wait ${WAITING.toLocaleString('en')} rows after their last ANALYZE): ${staleExecuted} statements executed` +
+        ` (${staleDuplicates} inserts of a recorded key not), ${stale.length} with a plan node handling more than twice the waiting rows:`,
+    );
+    for (const g of stale) log(`  GROWS (stale)  ${g.statement} — ${g.touched.toLocaleString('en')} rows in ${g.node}, ${g.waiting} waiting, ${Math.round(g.ms)} ms`);
+    for (const u of staleSkipped) log(`  SKIP (stale)   ${u}`);
     if (unexplained.length) log(`Not explained (${unexplained.length}):`);
     for (const u of unexplained) log(`  SKIP   ${u}`);
     if (notGrown.size) log(`Tables not grown (${notGrown.size}):`);
     for (const [t, why] of notGrown) log(`  TABLE  ${t.slice(prefix.length)}: ${why.slice(0, 160)}`);
     process.stdout.write(
       `BENCH_RESULT ${JSON.stringify({ benchmark: `plans at ${largest.toLocaleString('en')} rows: statements without a growing scan`, value: indexDriven, unit: 'statements', baseline: explained, better: 'higher' })}\n`,
+    );
+    process.stdout.write(
+      `BENCH_RESULT ${JSON.stringify({ benchmark: `plans on queues with stale statistics: statements bounded by the waiting rows`, value: staleExecuted - stale.length, unit: 'statements', baseline: staleExecuted, better: 'higher' })}\n`,
     );
   } finally {
     await db.end();
