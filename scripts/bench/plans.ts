@@ -591,7 +591,7 @@ async function main(): Promise<void> {
               await db.query('ROLLBACK');
             }
           }
-          log(`stale      ${shortRelation(relation)}: ${waiting} rows waiting against statistics taken before, ${readers.length} statements executed`);
+          log(`stale      ${shortRelation(relation)}: ${waiting} rows waiting against statistics taken before, ${readers.length} statements read it`);
         } finally {
           await db.query(`ALTER TABLE "${queue.table}" RESET (autovacuum_enabled)`);
         }
