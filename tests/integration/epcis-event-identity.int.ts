@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { EpcisEvent } from '@trace/epcis';
-import { eventually } from '@trace/testing';
+import { EmbeddedTransport, localDeliveryBacklog, MESSAGING_MIGRATIONS, outboxChannel, OutboxRelay } from '@trace/messaging';
+import { createLogger, createServiceDataSource, initializeServiceDatabase, schemaFor, type Logger } from '@trace/platform';
+import { eventually, testDatabaseUrl } from '@trace/testing';
+import { NativeHashBackfill } from '@trace/trace-service';
 import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { anOrg, type TestOrg } from '../support/world';
@@ -124,4 +128,60 @@ describe('EPCIS identity of REST-recorded events: the event hash everywhere, fou
     expect(stored.epcis_hash).toBe(events[1].eventID);
     expect((await exported()).map((e) => e.eventID)).toEqual(events.map((e) => e.eventID));
   }, 120_000);
+
+  it('the background hashing gives way while a relay of the process works through a backlog, then stores every hash', async () => {
+    const url = testDatabaseUrl();
+    // A relay with a backlog: 150 rows in an outbox of its own, claims of 100, and a consumer that holds the
+    // second claim's messages until released: from the first full claim on, the process has a backlog.
+    const scratch = createServiceDataSource({ service: 'backlog', url, schemaPrefix: t.prefix, entities: [], migrations: MESSAGING_MIGRATIONS });
+    await initializeServiceDatabase(scratch);
+    const schema = schemaFor('backlog', t.prefix);
+    await scratch.query(
+      `INSERT INTO outbox (event_id, topic, message_key, event_type, payload) SELECT gen_random_uuid(), 'backlog.test', 'k' || g, 'test', '\\x00'::bytea FROM generate_series(1, 150) g`,
+    );
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let delivered = 0;
+    const transport = new EmbeddedTransport();
+    await transport.subscribe(`backlog-${randomUUID()}`, ['backlog.test'], async () => {
+      if (++delivered > 100) await held;
+      return 'processed' as const;
+    });
+    const quiet = createLogger('silent');
+    const relay = new OutboxRelay(scratch, transport, { service: 'backlog', schema, databaseUrl: url, notifyChannel: outboxChannel(schema), pollMs: 120_000, idlePollMs: 120_000, batchSize: 100, logger: quiet });
+    const agri = createServiceDataSource({ service: 'agri', url, schemaPrefix: t.prefix, entities: [], migrations: [] });
+    await agri.initialize();
+    try {
+      relay.start();
+      await eventually(async () => localDeliveryBacklog() || undefined, 15_000, 10);
+      // The links of the batch queued for hashing again, as a recall's are.
+      const ids = await linkIds();
+      await t.query(`DELETE FROM "${t.prefix}agri".native_event_hashes WHERE event_id = ANY($1::uuid[])`, [ids]);
+      await t.query(`INSERT INTO "${t.prefix}agri".native_hash_pending (event_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING`, [ids]);
+      // Whether the process had a backlog at each statement that stored hashes.
+      const storedDuringBacklog: boolean[] = [];
+      const query = agri.query.bind(agri);
+      agri.query = (async (sql: string, params?: unknown[]) => {
+        if (/INSERT INTO native_event_hashes/.test(sql)) storedDuringBacklog.push(localDeliveryBacklog());
+        return query(sql, params);
+      }) as typeof agri.query;
+      const said: string[] = [];
+      const log = { debug: (_o: unknown, msg: string) => said.push(msg), info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Logger;
+      const backfill = new NativeHashBackfill('agri', agri, log);
+      const drained = backfill.drain();
+      await eventually(async () => said.some((m) => /wait for the outbox backlog/.test(m)) || undefined, 15_000, 10);
+      release();
+      expect(await drained).toBe(ids.length);
+      expect(storedDuringBacklog).toEqual([false]);
+      expect(localDeliveryBacklog()).toBe(false);
+      expect(await t.query(`SELECT event_id FROM "${t.prefix}agri".native_hash_pending`)).toEqual([]);
+      expect(await t.query(`SELECT count(*)::int AS n FROM "${t.prefix}agri".native_event_hashes WHERE event_id = ANY($1::uuid[])`, [ids])).toEqual([{ n: ids.length }]);
+    } finally {
+      release();
+      await relay.stop();
+      await transport.close();
+      await scratch.destroy();
+      await agri.destroy();
+    }
+  });
 });

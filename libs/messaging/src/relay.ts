@@ -66,6 +66,17 @@ export function wakeLocalRelays(channel: string): void {
 }
 
 /**
+ * Whether a relay of this process is working through a backlog: its last claim was full, so more rows were
+ * waiting behind it (a recall's ten thousand links on their way to lineage). Background work that only
+ * follows the events (the CBV hashes of bulk-written links) waits for it: both take the same cores, and
+ * what the relay delivers is what a regulator's trace reads.
+ */
+export function localDeliveryBacklog(): boolean {
+  for (const relays of localRelays.values()) for (const relay of relays) if (relay.backlogged) return true;
+  return false;
+}
+
+/**
  * Publishes committed outbox rows and marks them sent.
  *
  * It selects rows that are *unsent*, never "id greater than the last one
@@ -88,6 +99,8 @@ export class OutboxRelay {
   private loop?: Promise<void>;
   private listener?: Client;
   private failures = 0;
+  /** Its last claim in a drain was full: more rows wait behind it (localDeliveryBacklog). */
+  backlogged = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -146,14 +159,19 @@ export class OutboxRelay {
   private async drainPasses(): Promise<{ sent: number; lockedOut: boolean }> {
     let sent = 0;
     let after: string | undefined;
-    for (;;) {
-      const pass = await this.pass(after);
-      sent += pass.sent;
-      if (!pass.locked) return { sent, lockedOut: true };
-      if (pass.sent < this.batchSize) {
-        if (after === undefined) return { sent, lockedOut: false };
-        after = undefined;
-      } else after = pass.lastId;
+    try {
+      for (;;) {
+        const pass = await this.pass(after);
+        sent += pass.sent;
+        if (!pass.locked) return { sent, lockedOut: true };
+        this.backlogged = pass.sent >= this.batchSize;
+        if (pass.sent < this.batchSize) {
+          if (after === undefined) return { sent, lockedOut: false };
+          after = undefined;
+        } else after = pass.lastId;
+      }
+    } finally {
+      this.backlogged = false;
     }
   }
 

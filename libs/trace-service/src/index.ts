@@ -12,3 +12,4 @@ export * from './run-domain-service';
 export * from './certificate-events';
 export * from './identity';
 export * from './identity-backfill';
+export { NativeHashBackfill } from './native-hash-backfill';

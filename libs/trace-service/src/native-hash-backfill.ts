@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { localDeliveryBacklog } from '@trace/messaging';
 import { DIRECTORY, LOGGER, type Directory, type Logger } from '@trace/platform';
 import { CachedDirectory } from './directory-cache';
 import { drainNativeHashes } from './epcis/native-hashes';
@@ -7,6 +8,12 @@ import { drainNativeHashes } from './epcis/native-hashes';
 /** How long the writers that queued hashes must have been quiet before they are drained, and the longest wait. */
 const QUIET_MS = 1_000;
 const MAX_DELAY_MS = 15_000;
+/**
+ * How long one drain gives way, in all, to a relay of this process working through a backlog (see drain()):
+ * bounded, so that a process never out of backlog still stores its hashes.
+ */
+const MAX_YIELD_MS = 30_000;
+const YIELD_LOOK_MS = 50;
 
 /**
  * Stores the CBV event hashes of the links listed in native_hash_pending, in the background, retrying while
@@ -62,9 +69,26 @@ export class NativeHashBackfill implements OnApplicationBootstrap, BeforeApplica
     this.timer.unref();
   }
 
-  /** Stores every pending link's hash; answers how many. */
+  /**
+   * Stores every pending link's hash; answers how many. Before each chunk it waits while a relay of this
+   * process has a backlog (localDeliveryBacklog), up to MAX_YIELD_MS in all: after a recall the hashes of its
+   * ten thousand links and the delivery of those links to lineage would otherwise share the cores, and the
+   * hashes serve only a look-up by hash, which drains the list itself first (queryEvents); lineage serves the
+   * regulator's trace.
+   */
   drain(): Promise<number> {
-    return drainNativeHashes(this.ds, this.directory, () => this.stopped);
+    const giveWayUntil = Date.now() + MAX_YIELD_MS;
+    let said = false;
+    return drainNativeHashes(this.ds, this.directory, {
+      stopped: () => this.stopped,
+      beforeChunk: async () => {
+        while (!this.stopped && localDeliveryBacklog() && Date.now() < giveWayUntil) {
+          if (!said) this.log.debug({ domain: this.domain }, 'CBV event hashes wait for the outbox backlog of this process');
+          said = true;
+          await new Promise((r) => setTimeout(r, YIELD_LOOK_MS).unref());
+        }
+      },
+    });
   }
 
   private async untilDrained(): Promise<void> {

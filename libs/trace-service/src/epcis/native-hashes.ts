@@ -64,10 +64,22 @@ const CHUNK = 500;
  * (migrations TraceChainNativeEventHashes1765500083700 and TraceChainPartnerNames1765600071400), and the
  * links of bulk appends (QUEUE_NATIVE_HASHES). Safe to run twice at once: a hash is stored once.
  */
-export async function drainNativeHashes(ds: DataSource, directory: Directory | undefined, stopped: () => boolean = () => false): Promise<number> {
+export async function drainNativeHashes(
+  ds: DataSource,
+  directory: Directory | undefined,
+  opts: {
+    /** Checked before each chunk: true ends the drain (shutdown). */
+    stopped?: () => boolean;
+    /** Awaited before each chunk: the background drain gives way to delivery there (NativeHashBackfill). */
+    beforeChunk?: () => Promise<void>;
+  } = {},
+): Promise<number> {
+  const stopped = opts.stopped ?? (() => false);
   let drained = 0;
   const names = partnerHashNames(directory);
   for (;;) {
+    await opts.beforeChunk?.();
+    if (stopped()) return drained;
     // The chunk's ids first, then its links by primary key: joined to the list and ordered by it, the planner
     // merged the list with the whole trace_events index (the listed ids are random uuids spread over all of
     // it), 0.2-0.7 s a chunk at 60,000 links and growing with the table.
