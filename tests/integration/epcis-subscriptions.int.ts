@@ -6,7 +6,7 @@ import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { WebhookReceiver, type ReceivedDelivery } from '../support/webhook-receiver';
 import { openWebSocket, type TestWebSocket } from '../support/websocket-client';
-import { WebSocketSubscriptions } from '@trace/service-epcis';
+import { CAPTURE_HORIZON, CAPTURES_MOVED_AT, WebSocketSubscriptions } from '@trace/service-epcis';
 import { anOrg } from '../support/world';
 
 /**
@@ -327,5 +327,34 @@ describe('EPCIS query subscriptions (stream)', () => {
       expect(seen.nextRunAt).toBe(firstRun);
       expect(receiver.at('/yearly')).toHaveLength(1);
     }, 120_000);
+  });
+
+  it("the worker's looks at capture jobs stay index look-ups however many jobs there have been", async () => {
+    // Many finished jobs and one running, analysed: read whole, each worker pass would cost what the table weighs.
+    const db = new Client({ connectionString: testDatabaseUrl() });
+    await db.connect();
+    try {
+      await db.query(`SET search_path = "${t.prefix}epcis"`);
+      await db.query(
+        `INSERT INTO capture_jobs (id, org_id, error_behaviour, running, total, created_at, heartbeat_at, finished_at)
+         SELECT gen_random_uuid(), 'plan-org-' || (g % 50), 'rollback', false, 10, now() - g * interval '1 minute', now() - g * interval '1 minute', now() - g * interval '1 minute'
+           FROM generate_series(1, 20000) g`,
+      );
+      await db.query(`INSERT INTO capture_jobs (id, org_id, error_behaviour, total) VALUES (gen_random_uuid(), 'plan-org-1', 'rollback', 10)`);
+      await db.query('ANALYZE capture_jobs');
+      for (const [statement, index] of [
+        [CAPTURES_MOVED_AT, 'capture_jobs_moved_idx'],
+        [CAPTURE_HORIZON, 'capture_jobs_running_idx'],
+      ]) {
+        const [{ 'QUERY PLAN': plan }] = (await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${statement}`)).rows;
+        const text = JSON.stringify(plan);
+        expect([statement, text.includes(index), text.includes('Seq Scan')]).toEqual([statement, true, false]);
+        // At most the one running job and the newest finished one are read, not the twenty thousand.
+        expect([statement, Math.max(...[...text.matchAll(/"Actual Rows":(\d+)/g)].map((m) => Number(m[1])))]).toEqual([statement, 1]);
+      }
+      await db.query(`DELETE FROM capture_jobs WHERE org_id LIKE 'plan-org-%'`);
+    } finally {
+      await db.end();
+    }
   });
 });

@@ -3,3 +3,4 @@ export * from './xsd-validation';
 // For the integration tests that reach into the running app (t.app.get(…)).
 export { QueryService } from './query.service';
 export { WebSocketSubscriptions } from './websocket-subscriptions';
+export { CAPTURE_HORIZON, CAPTURES_MOVED_AT } from './subscription-controls';

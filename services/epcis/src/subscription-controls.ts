@@ -53,10 +53,21 @@ const STALE_CAPTURE = "interval '5 minutes'";
  * there), and the database's now.
  */
 export async function captureHorizon(ds: DataSource): Promise<{ horizon: string; now: Date }> {
-  const [row] = (await ds.query(
-    `SELECT to_char(COALESCE(min(created_at), now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS horizon, now() AS now
-       FROM capture_jobs WHERE running AND heartbeat_at > now() - ${STALE_CAPTURE}`,
-  )) as { horizon: string; now: Date }[];
+  const [row] = (await ds.query(CAPTURE_HORIZON)) as { horizon: string; now: Date }[];
   return row;
 }
+
+/**
+ * captureHorizon's statement. The running jobs are found through capture_jobs_running_idx (a partial index
+ * of the running ones), not by reading every job ever captured: a subscription's every look runs it.
+ */
+export const CAPTURE_HORIZON = `SELECT to_char(COALESCE(min(created_at), now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS horizon, now() AS now
+       FROM capture_jobs WHERE running AND heartbeat_at > now() - ${STALE_CAPTURE}`;
+
+/**
+ * When a capture job last moved the chains (finished, or beat while running): a stream subscription looks
+ * again after it. Read by the subscription worker's every pass while a stream subscription exists, so it is
+ * answered from the end of capture_jobs_moved_idx, an index on that very expression.
+ */
+export const CAPTURES_MOVED_AT = 'SELECT max(COALESCE(finished_at, heartbeat_at)) FROM capture_jobs';
 

@@ -7,7 +7,7 @@ import { LOGGER, postOnce, resolveTarget, signBody, TargetRefused, WEBHOOK_OPTIO
 import { NamedQueryService } from './named-query.service';
 import { QueryService } from './query.service';
 import { ChainWrites } from './chain-writes';
-import { captureHorizon, subscriptionDocument } from './subscription-controls';
+import { CAPTURES_MOVED_AT, captureHorizon, subscriptionDocument } from './subscription-controls';
 
 /** Events read per look at one subscription; more wait for the next pass (which comes at once). */
 const EVENTS_PER_LOOK = 500;
@@ -96,7 +96,7 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
       `WITH due AS (
          SELECT id FROM query_subscriptions
           WHERE (lease_until IS NULL OR lease_until < now())
-            AND CASE WHEN schedule IS NULL THEN looked_at IS NULL OR looked_at < GREATEST((SELECT max(COALESCE(finished_at, heartbeat_at)) FROM capture_jobs), $1::timestamptz)
+            AND CASE WHEN schedule IS NULL THEN looked_at IS NULL OR looked_at < GREATEST((${CAPTURES_MOVED_AT}), $1::timestamptz)
                      ELSE next_run_at <= now() END
           FOR UPDATE SKIP LOCKED)
        UPDATE query_subscriptions s SET lease_until = now() + interval '5 minutes'
