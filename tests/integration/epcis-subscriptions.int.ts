@@ -6,7 +6,7 @@ import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { WebhookReceiver, type ReceivedDelivery } from '../support/webhook-receiver';
 import { openWebSocket, type TestWebSocket } from '../support/websocket-client';
-import { CAPTURE_HORIZON, CAPTURES_MOVED_AT, WebSocketSubscriptions } from '@trace/service-epcis';
+import { CAPTURE_HORIZON, CAPTURES_MOVED_AT, LEASE_DUE_SUBSCRIPTIONS, WebSocketSubscriptions } from '@trace/service-epcis';
 import { anOrg } from '../support/world';
 
 /**
@@ -329,7 +329,7 @@ describe('EPCIS query subscriptions (stream)', () => {
     }, 120_000);
   });
 
-  it("the worker's looks at capture jobs stay index look-ups however many jobs there have been", async () => {
+  it("the worker's looks at capture jobs and subscriptions stay index look-ups however many there have been", async () => {
     // Many finished jobs and one running, analysed: read whole, each worker pass would cost what the table weighs.
     const db = new Client({ connectionString: testDatabaseUrl() });
     await db.connect();
@@ -353,6 +353,21 @@ describe('EPCIS query subscriptions (stream)', () => {
         expect([statement, Math.max(...[...text.matchAll(/"Actual Rows":(\d+)/g)].map((m) => Number(m[1])))]).toEqual([statement, 1]);
       }
       await db.query(`DELETE FROM capture_jobs WHERE org_id LIKE 'plan-org-%'`);
+      // Five thousand stream subscriptions that looked after the last movement (not due): each pass finds the due
+      // ones through the index of the streams' looks, not by reading them all.
+      await db.query(
+        `INSERT INTO query_subscriptions (id, org_id, query_name, role, created_by, dest, initial_record_time, cursor_record_time, looked_at)
+         SELECT gen_random_uuid(), $1, 'shipped', 'operator', 'plans', 'http://127.0.0.1:9/none', now(), '', now() + interval '1 hour' FROM generate_series(1, 5000)`,
+        [orgId],
+      );
+      await db.query('ANALYZE query_subscriptions');
+      const [{ 'QUERY PLAN': leasePlan }] = (await db.query(`EXPLAIN (FORMAT JSON) ${LEASE_DUE_SUBSCRIPTIONS}`, [null])).rows;
+      type Node = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: Node[] };
+      const nodes = (n: Node): Node[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+      const all = nodes(leasePlan[0].Plan);
+      expect(all.some((n) => n['Index Name'] === 'query_subscriptions_stream_looked_idx')).toBe(true);
+      expect(all.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'query_subscriptions')).toEqual([]);
+      await db.query(`DELETE FROM query_subscriptions WHERE created_by = 'plans'`);
     } finally {
       await db.end();
     }

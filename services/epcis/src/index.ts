@@ -4,3 +4,4 @@ export * from './xsd-validation';
 export { QueryService } from './query.service';
 export { WebSocketSubscriptions } from './websocket-subscriptions';
 export { CAPTURE_HORIZON, CAPTURES_MOVED_AT } from './subscription-controls';
+export { LEASE_DUE_SUBSCRIPTIONS } from './subscription.worker';

@@ -214,6 +214,23 @@ export class EpcisCaptureJobLooks1766100000200 implements MigrationInterface {
   }
 }
 
+/**
+ * The stream subscriptions the worker's pass looks at (subscription.worker.ts): those whose last look is
+ * older than the chains' last movement, found by this index instead of by reading every subscription each pass
+ * (the scheduled ones have query_subscriptions_next_run_idx).
+ */
+export class EpcisStreamSubscriptionLooks1766100000300 implements MigrationInterface {
+  name = 'EpcisStreamSubscriptionLooks1766100000300';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('CREATE INDEX query_subscriptions_stream_looked_idx ON query_subscriptions (looked_at) WHERE schedule IS NULL');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX query_subscriptions_stream_looked_idx');
+  }
+}
+
 export const EPCIS_MIGRATIONS = [
   EpcisTables1764300002000,
   UnboundEventIds1765000015000,
@@ -223,4 +240,5 @@ export const EPCIS_MIGRATIONS = [
   UnboundEventContext1765500061600,
   EpcisMasterData1765600520000,
   EpcisCaptureJobLooks1766100000200,
+  EpcisStreamSubscriptionLooks1766100000300,
 ];

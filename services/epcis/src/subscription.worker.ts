@@ -36,6 +36,33 @@ interface Claimed {
   signature_token: string | null;
 }
 
+/** The pause between passes while no subscription exists (another replica's new subscription is seen within it). */
+const IDLE_PAUSE_MS = 30_000;
+
+/**
+ * Leases the subscriptions due for a look ($1: when another write path of this process last moved the chains).
+ * SKIP LOCKED: a subscription being deleted (or leased by another replica) is passed over rather
+ * than waited for; waiting on several rows at once is how two statements deadlock.
+ *
+ * The candidates come from two indexes, one per kind (streams by looked_at, schedules by next_run_at),
+ * not from reading every subscription each pass; the full condition is checked again on each row once it
+ * is locked, so one another replica has just looked at is passed over as before.
+ */
+export const LEASE_DUE_SUBSCRIPTIONS = `WITH moved AS MATERIALIZED (SELECT GREATEST((${CAPTURES_MOVED_AT}), $1::timestamptz) AS at),
+ due AS (
+   SELECT id FROM query_subscriptions, moved
+    WHERE id = ANY(ARRAY(
+            SELECT q.id FROM query_subscriptions q, moved m WHERE q.schedule IS NULL AND (q.looked_at IS NULL OR q.looked_at < m.at)
+            UNION ALL
+            SELECT q.id FROM query_subscriptions q WHERE q.schedule IS NOT NULL AND q.next_run_at <= now()))
+      AND (lease_until IS NULL OR lease_until < now())
+      AND CASE WHEN schedule IS NULL THEN looked_at IS NULL OR looked_at < moved.at
+               ELSE next_run_at <= now() END
+    FOR UPDATE OF query_subscriptions SKIP LOCKED)
+ UPDATE query_subscriptions s SET lease_until = now() + interval '5 minutes'
+   FROM due WHERE s.id = due.id
+ RETURNING s.id, s.org_id, s.query_name, s.role, s.created_by, s.cursor_record_time, s.cursor_key, s.schedule, s.report_if_empty`;
+
 /**
  * Stream subscriptions to named queries: each pass (1) looks, for every subscription, at the events
  * recorded since its cursor, and writes the matching ones (as the subscriber's organisation sees them) as
@@ -46,9 +73,6 @@ interface Claimed {
  * A look only reads events recorded before the oldest capture still running started: a long capture
  * commits events with its start as recordTime, and the cursor must not pass them before they are there.
  */
-/** The pause between passes while no subscription exists (another replica's new subscription is seen within it). */
-const IDLE_PAUSE_MS = 30_000;
-
 @Injectable()
 export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private running = false;
@@ -91,17 +115,7 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
     // A stream subscription is due when the chains moved since its last look: a capture job (any
     // replica's, in the table) or another write path (heard of by ChainWrites).
     const subscriptions = (await this.ds.query(
-      // SKIP LOCKED: a subscription being deleted (or leased by another replica) is passed over rather
-      // than waited for; waiting on several rows at once is how two statements deadlock.
-      `WITH due AS (
-         SELECT id FROM query_subscriptions
-          WHERE (lease_until IS NULL OR lease_until < now())
-            AND CASE WHEN schedule IS NULL THEN looked_at IS NULL OR looked_at < GREATEST((${CAPTURES_MOVED_AT}), $1::timestamptz)
-                     ELSE next_run_at <= now() END
-          FOR UPDATE SKIP LOCKED)
-       UPDATE query_subscriptions s SET lease_until = now() + interval '5 minutes'
-         FROM due WHERE s.id = due.id
-       RETURNING s.id, s.org_id, s.query_name, s.role, s.created_by, s.cursor_record_time, s.cursor_key, s.schedule, s.report_if_empty`,
+      LEASE_DUE_SUBSCRIPTIONS,
       [this.chainWrites.movedAt ?? null],
     )) as [Subscription[], number];
     for (const s of subscriptions[0]) await this.look(s);
