@@ -11,7 +11,8 @@
  *    public API (organisations, products, registrations, certificates,
  *    inspections, shipments, a failed sample, its case and recall across
  *    domains, drug codes, incidents); then reads and an EPCIS capture: lists,
- *    search, trace, scans, EPCIS query, the FSMA export. Every distinct
+ *    search, trace, scans, EPCIS query, the FSMA export, a stream subscription
+ *    and a recall webhook delivered to a receiver here. Every distinct
  *    statement is recorded with the parameters of its first call.
  * 2. The app stops; for each size, every table of the schemas those statements
  *    ran in that their plans read is grown to that many rows by copying its rows with fresh ids
@@ -32,6 +33,8 @@
  * ran the same text, so only the tables of schemas still needed are grown.
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -170,6 +173,24 @@ async function reads(url: string, world: Awaited<ReturnType<typeof demo>>): Prom
       n++;
     }
   }
+  // A stream subscription to a named query that the capture below matches, delivered to a receiver here: the
+  // subscription worker's passes and looks (at capture_jobs among others) are statements of the workload too.
+  let received = 0;
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const json = { authorization: `Bearer ${op}`, 'content-type': 'application/json' };
+  const named = await fetch(`${url}/v1/epcis/queries`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'plans-inspecting', query: { EQ_bizStep: ['inspecting'] } }) });
+  if (named.status !== 201) throw new Error(`named query: ${named.status} ${await named.text()}`);
+  const dest = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/epcis`;
+  const subscribed = await fetch(`${url}/v1/epcis/queries/plans-inspecting/subscriptions`, { method: 'POST', headers: json, body: JSON.stringify({ dest, stream: true }) });
+  if (subscribed.status !== 201) throw new Error(`subscription: ${subscribed.status} ${await subscribed.text()}`);
   // An EPCIS capture of a new event on the tomatoes (the chain's own export, one event made new): the capture path's statements.
   const exported = (await (await fetch(`${url}/v1/agri/batches/${tomatoes.id}/epcis`, { headers: { authorization: `Bearer ${op}` } })).json()) as {
     epcisBody: { eventList: Record<string, unknown>[] };
@@ -188,6 +209,18 @@ async function reads(url: string, world: Awaited<ReturnType<typeof demo>>): Prom
     if (r.running === false) break;
     await new Promise((res) => setTimeout(res, 100));
   }
+  for (let i = 0; received === 0 && i < 300; i++) await new Promise((res) => setTimeout(res, 100));
+  if (received === 0) throw new Error('the stream subscription delivered nothing within 30 s');
+  // A webhook of the regulator's, then a recall it hears of: the webhook worker's claims and marks.
+  const regJson = { authorization: `Bearer ${reg}`, 'content-type': 'application/json' };
+  const hook = await fetch(`${url}/v1/webhooks`, { method: 'POST', headers: regJson, body: JSON.stringify({ url: dest.replace('/epcis', '/hook'), events: ['recall.started'] }) });
+  if (hook.status !== 201) throw new Error(`webhook: ${hook.status} ${await hook.text()}`);
+  const before = received;
+  const recall = await fetch(`${url}/v1/recalls`, { method: 'POST', headers: regJson, body: JSON.stringify({ batches: [{ domain: 'agri', batchId: tomatoes.id }], level: 3, reason: 'plans workload' }) });
+  if (recall.status !== 201) throw new Error(`recall: ${recall.status} ${await recall.text()}`);
+  for (let i = 0; received === before && i < 300; i++) await new Promise((res) => setTimeout(res, 100));
+  receiver.close();
+  if (received === before) throw new Error('the webhook delivered nothing within 30 s');
   return n + 1;
 }
 
@@ -242,6 +275,8 @@ async function record(prefix: string, file: string): Promise<Recorded[]> {
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
       OPENAPI_ENABLED: 'false',
+      // The workload's subscription delivers to a receiver on 127.0.0.1.
+      WEBHOOK_ALLOW_PRIVATE: 'true',
       NODE_OPTIONS: `--require ${resolve(__dirname, 'record-statements.js')}`,
       BENCH_STATEMENTS_FILE: file,
     },
