@@ -6,7 +6,7 @@ import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { WebhookReceiver, type ReceivedDelivery } from '../support/webhook-receiver';
 import { openWebSocket, type TestWebSocket } from '../support/websocket-client';
-import { CAPTURE_HORIZON, CAPTURES_MOVED_AT, LEASE_DUE_SUBSCRIPTIONS, WebSocketSubscriptions } from '@trace/service-epcis';
+import { CAPTURE_HORIZON, CAPTURES_MOVED_AT, LEASE_DUE_SUBSCRIPTIONS, SubscriptionDeliveryRetention, WebSocketSubscriptions } from '@trace/service-epcis';
 import { anOrg } from '../support/world';
 
 /**
@@ -368,6 +368,50 @@ describe('EPCIS query subscriptions (stream)', () => {
       expect(all.some((n) => n['Index Name'] === 'query_subscriptions_stream_looked_idx')).toBe(true);
       expect(all.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'query_subscriptions')).toEqual([]);
       await db.query(`DELETE FROM query_subscriptions WHERE created_by = 'plans'`);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('deletes sent and abandoned deliveries past their retention (720 hours), never one still pending, through its index', async () => {
+    const db = new Client({ connectionString: testDatabaseUrl() });
+    await db.connect();
+    try {
+      await db.query(`SET search_path = "${t.prefix}epcis"`);
+      // A subscription of its own that is never due (it looked an hour from now), for the deliveries to belong to.
+      const [{ id: sub }] = (
+        await db.query(
+          `INSERT INTO query_subscriptions (id, org_id, query_name, role, created_by, dest, initial_record_time, cursor_record_time, looked_at)
+           VALUES (gen_random_uuid(), $1, 'shipped', 'operator', 'retention', 'http://127.0.0.1:9/none', now(), '', now() + interval '1 hour') RETURNING id`,
+          [orgId],
+        )
+      ).rows;
+      const delivery = async (label: string, status: string, ageHours: number) =>
+        (
+          await db.query(
+            // next_attempt_at a day ahead: the worker leaves the pending one alone during the test.
+            `INSERT INTO query_subscription_deliveries (id, subscription_id, body, status, created_at, next_attempt_at)
+             VALUES (gen_random_uuid(), $1, $2, $3, now() - $4 * interval '1 hour', now() + interval '1 day') RETURNING id`,
+            [sub, label, status, ageHours],
+          )
+        ).rows[0].id as string;
+      await delivery('old sent', 'delivered', 721);
+      await delivery('old abandoned', 'failed', 800);
+      const oldPending = await delivery('old pending', 'pending', 900);
+      const recentSent = await delivery('recent sent', 'delivered', 719);
+      const retention = t.app.get(SubscriptionDeliveryRetention, { strict: false });
+      expect(await retention.tick()).toBe(2);
+      const left = (await db.query(`SELECT id FROM query_subscription_deliveries WHERE subscription_id = $1 ORDER BY body`, [sub])).rows.map((r) => r.id);
+      expect(left.sort()).toEqual([oldPending, recentSent].sort());
+      expect(await retention.tick()).toBe(0);
+      // Found through the BRIN index on created_at once the table is large enough to prefer it (here: forced).
+      await db.query('SET enable_seqscan = off');
+      const [{ 'QUERY PLAN': plan }] = (
+        await db.query(`EXPLAIN (FORMAT JSON) SELECT id FROM query_subscription_deliveries WHERE created_at < now() - interval '720 hours' AND status <> 'pending'`)
+      ).rows;
+      expect(JSON.stringify(plan)).toContain('query_subscription_deliveries_created_brin');
+      await db.query('RESET enable_seqscan');
+      await db.query(`DELETE FROM query_subscriptions WHERE id = $1`, [sub]);
     } finally {
       await db.end();
     }

@@ -146,6 +146,15 @@ export class PlatformConfig {
   @Min(0)
   INBOX_RETENTION_HOURS = 720;
 
+  /**
+   * Hours a sent (or abandoned) EPCIS subscription delivery is kept; 0 keeps them all. Each holds the whole
+   * document it sent, a copy of events the repository keeps anyway; one still being retried is never deleted.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SUBSCRIPTION_DELIVERY_RETENTION_HOURS = 720;
+
   /** Attempts for a transient consumer failure before the message is dead-lettered. */
   @Transform(toInt)
   @IsInt()

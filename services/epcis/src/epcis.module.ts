@@ -11,6 +11,7 @@ import { NamedQueryService } from './named-query.service';
 import { QueriesController } from './queries.controller';
 import { QueryService } from './query.service';
 import { SubscriptionService } from './subscription.service';
+import { SubscriptionDeliveryRetention } from './subscription-delivery-retention';
 import { SubscriptionDeliveryWorker } from './subscription.worker';
 import { SubscriptionsController } from './subscriptions.controller';
 import { WebSocketSubscriptions } from './websocket-subscriptions';
@@ -36,6 +37,7 @@ import { XsdValidation } from './xsd-validation';
     ChainWrites,
     SubscriptionService,
     SubscriptionDeliveryWorker,
+    SubscriptionDeliveryRetention,
     WebSocketSubscriptions,
   ],
 })

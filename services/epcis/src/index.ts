@@ -5,3 +5,4 @@ export { QueryService } from './query.service';
 export { WebSocketSubscriptions } from './websocket-subscriptions';
 export { CAPTURE_HORIZON, CAPTURES_MOVED_AT } from './subscription-controls';
 export { LEASE_DUE_SUBSCRIPTIONS } from './subscription.worker';
+export { SubscriptionDeliveryRetention } from './subscription-delivery-retention';

@@ -231,6 +231,22 @@ export class EpcisStreamSubscriptionLooks1766100000300 implements MigrationInter
   }
 }
 
+/**
+ * Old subscription deliveries found without reading the table (SubscriptionDeliveryRetention): a BRIN index on
+ * created_at, which only grows at the table's end and costs an insert next to nothing.
+ */
+export class EpcisSubscriptionDeliveriesCreatedAt1766100000400 implements MigrationInterface {
+  name = 'EpcisSubscriptionDeliveriesCreatedAt1766100000400';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query('CREATE INDEX query_subscription_deliveries_created_brin ON query_subscription_deliveries USING brin (created_at)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP INDEX query_subscription_deliveries_created_brin');
+  }
+}
+
 export const EPCIS_MIGRATIONS = [
   EpcisTables1764300002000,
   UnboundEventIds1765000015000,
@@ -241,4 +257,5 @@ export const EPCIS_MIGRATIONS = [
   EpcisMasterData1765600520000,
   EpcisCaptureJobLooks1766100000200,
   EpcisStreamSubscriptionLooks1766100000300,
+  EpcisSubscriptionDeliveriesCreatedAt1766100000400,
 ];
