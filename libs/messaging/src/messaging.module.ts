@@ -18,6 +18,7 @@ import {
   LOGGER,
   Metrics,
   PLATFORM_CONFIG,
+  RETENTION_EVERY_MS,
   schemaFor,
   type Logger,
   type PlatformConfig,
@@ -147,7 +148,7 @@ class ServiceRuntimeLifecycle implements OnApplicationBootstrap, BeforeApplicati
       service: this.service,
       outboxMs: this.config.OUTBOX_RETENTION_HOURS * 3_600_000,
       inboxMs: this.config.INBOX_RETENTION_HOURS * 3_600_000,
-      everyMs: 3_600_000,
+      everyMs: RETENTION_EVERY_MS,
       logger: this.logger,
     });
     this.retention.start();

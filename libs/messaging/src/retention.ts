@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { PeriodicTask, type Logger } from '@trace/platform';
+import { deleteInChunks, PeriodicTask, RETENTION_FIRST_AFTER_MS, type Logger } from '@trace/platform';
 
 export interface RetentionOptions {
   /** Sent outbox rows older than this (by sent_at) are deleted; 0 keeps them. Unsent rows are never touched. */
@@ -47,17 +47,19 @@ export async function pruneMessagingTables(ds: DataSource, opts: RetentionOption
       after = rows.last as string;
     }
   }
-  let inbox = 0;
-  if (opts.inboxMs > 0) {
-    for (;;) {
-      const [, deleted] = (await ds.query(
-        `DELETE FROM inbox WHERE ctid = ANY(ARRAY(SELECT ctid FROM inbox WHERE processed_at < now() - $1 * interval '1 millisecond' LIMIT $2))`,
-        [opts.inboxMs, chunk],
-      )) as [unknown, number];
-      inbox += deleted;
-      if (deleted < chunk) break;
-    }
-  }
+  const inbox =
+    opts.inboxMs > 0
+      ? await deleteInChunks(
+          async () =>
+            (
+              (await ds.query(
+                `DELETE FROM inbox WHERE ctid = ANY(ARRAY(SELECT ctid FROM inbox WHERE processed_at < now() - $1 * interval '1 millisecond' LIMIT $2))`,
+                [opts.inboxMs, chunk],
+              )) as [unknown, number]
+            )[1],
+          chunk,
+        )
+      : 0;
   return { outbox, inbox };
 }
 
@@ -74,7 +76,7 @@ export class MessagingRetention extends PeriodicTask {
   ) {
     const nothingToPrune = opts.outboxMs <= 0 && opts.inboxMs <= 0;
     const everyMs = nothingToPrune ? 0 : Math.max(0, opts.everyMs);
-    super(opts.logger.child({ service: opts.service }), everyMs, 'old outbox and inbox rows deleted', everyMs, opts.firstAfterMs ?? 600_000);
+    super(opts.logger.child({ service: opts.service }), everyMs, 'old outbox and inbox rows deleted', everyMs, opts.firstAfterMs ?? RETENTION_FIRST_AFTER_MS);
   }
 
   protected async run(): Promise<Record<string, number>> {

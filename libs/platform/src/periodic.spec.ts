@@ -1,5 +1,5 @@
 import type { Logger } from './logging';
-import { PeriodicTask } from './periodic';
+import { deleteInChunks, PeriodicTask } from './periodic';
 
 const quiet = { info: () => undefined, error: () => undefined } as unknown as Logger;
 
@@ -117,5 +117,14 @@ describe('PeriodicTask', () => {
     task.start();
     await until(() => task.runs.length === 2);
     await task.stop();
+  });
+});
+
+describe('deleteInChunks', () => {
+  it('deletes chunk after chunk until one comes back short, and answers the total', async () => {
+    const answers = [3, 3, 1, 3];
+    let calls = 0;
+    expect(await deleteInChunks(async () => answers[calls++], 3)).toBe(7);
+    expect(calls).toBe(3);
   });
 });

@@ -103,6 +103,23 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnModuleDe
   }
 }
 
+/** How often a retention job deletes what is past its age, and how long after start it first does. */
+export const RETENTION_EVERY_MS = 3_600_000;
+export const RETENTION_FIRST_AFTER_MS = 600_000;
+
+/**
+ * Runs `deleteChunk` (a DELETE of at most `chunk` rows, answering how many it deleted) until a chunk comes
+ * back short; answers the total. Short transactions, no long lock on the table, for retention jobs.
+ */
+export async function deleteInChunks(deleteChunk: () => Promise<number>, chunk: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await deleteChunk();
+    total += n;
+    if (n < chunk) return total;
+  }
+}
+
 /**
  * A period in milliseconds from `env[name]`: 0 (off) or at least 100 ms;
  * `fallback` when unset. A malformed value is added to `problems` (the

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { LOGGER, PeriodicTask, PLATFORM_CONFIG, type Logger, type PlatformConfig } from '@trace/platform';
+import { deleteInChunks, LOGGER, PeriodicTask, PLATFORM_CONFIG, RETENTION_EVERY_MS, RETENTION_FIRST_AFTER_MS, type Logger, type PlatformConfig } from '@trace/platform';
 
-const HOUR_MS = 3_600_000;
 /** Rows one statement deletes at most: short transactions beside the worker's. */
 const CHUNK = 5_000;
 
@@ -23,23 +22,24 @@ export class SubscriptionDeliveryRetention extends PeriodicTask {
     @Inject(PLATFORM_CONFIG) config: PlatformConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
-    const keepMs = config.SUBSCRIPTION_DELIVERY_RETENTION_HOURS * HOUR_MS;
-    super(logger, keepMs > 0 ? HOUR_MS : 0, 'old EPCIS subscription deliveries deleted', HOUR_MS, 10 * 60_000);
+    const keepMs = config.SUBSCRIPTION_DELIVERY_RETENTION_HOURS * 3_600_000;
+    super(logger, keepMs > 0 ? RETENTION_EVERY_MS : 0, 'old EPCIS subscription deliveries deleted', RETENTION_EVERY_MS, RETENTION_FIRST_AFTER_MS);
     this.keepMs = keepMs;
   }
 
   protected async run(): Promise<number> {
     if (!this.ds.isInitialized || this.keepMs <= 0) return 0;
-    let deleted = 0;
-    for (;;) {
-      const [, n] = (await this.ds.query(
-        `DELETE FROM query_subscription_deliveries
-          WHERE id = ANY(ARRAY(SELECT id FROM query_subscription_deliveries
-                                WHERE created_at < now() - $1 * interval '1 millisecond' AND status <> 'pending' LIMIT $2))`,
-        [this.keepMs, CHUNK],
-      )) as [unknown, number];
-      deleted += n;
-      if (n < CHUNK) return deleted;
-    }
+    return deleteInChunks(
+      async () =>
+        (
+          (await this.ds.query(
+            `DELETE FROM query_subscription_deliveries
+              WHERE id = ANY(ARRAY(SELECT id FROM query_subscription_deliveries
+                                    WHERE created_at < now() - $1 * interval '1 millisecond' AND status <> 'pending' LIMIT $2))`,
+            [this.keepMs, CHUNK],
+          )) as [unknown, number]
+        )[1],
+      CHUNK,
+    );
   }
 }
