@@ -207,6 +207,37 @@ describe('EPCIS query subscriptions (stream)', () => {
       await eventually(async () => subscriptions.openCount === 0 || undefined, 10_000);
     }, 120_000);
 
+    it('a socket opened while the worker is in a pass: every socket gets each event once, however the passes overlap', async () => {
+      expect((await api.request('POST', '/v1/epcis/queries', { name: 'overlap', query: { EQ_bizStep: ['shipping'], MATCH_epc: [sgtin('O-1'), sgtin('O-2')] } })).status).toBe(201);
+      const since = new Date(Date.now() - 1_000).toISOString();
+      await capture(api, [event('O-1', 'shipping')]);
+      const path = `overlap/events?stream=true&initialRecordTime=${encodeURIComponent(since)}`;
+      // The worker's pass starts by reading capture_jobs: held there, it is still running when the second socket opens.
+      const blocker = new Client({ connectionString: testDatabaseUrl() });
+      await blocker.connect();
+      let sockets: TestWebSocket[] = [];
+      try {
+        const [{ pid }] = (await blocker.query('SELECT pg_backend_pid() AS pid')).rows;
+        await blocker.query('BEGIN');
+        await blocker.query(`LOCK TABLE ${t.prefix}epcis.capture_jobs IN ACCESS EXCLUSIVE MODE`);
+        const first = await open(path, await api.headers());
+        await eventually(async () => {
+          const rows = await t.query(`SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT GREATEST(max(COALESCE(finished_at%' AND pg_blocking_pids(pid) && $1::int[]`, [[pid]]);
+          return rows.length > 0 || undefined;
+        }, 30_000);
+        sockets = [first, await open(path, await api.headers())];
+        await blocker.query('COMMIT');
+      } finally {
+        await blocker.end();
+      }
+      for (const ws of sockets) await ws.until(() => wsSerials(ws).includes(sgtin('O-1')), 30_000);
+      await capture(api, [event('O-2', 'shipping')]);
+      for (const ws of sockets) await ws.until(() => wsSerials(ws).includes(sgtin('O-2')), 30_000);
+      expect(sockets.map(wsSerials)).toEqual([[sgtin('O-1'), sgtin('O-2')], [sgtin('O-1'), sgtin('O-2')]]);
+      for (const ws of sockets) ws.close();
+      await eventually(async () => t.app.get(WebSocketSubscriptions).openCount === 0 || undefined, 10_000);
+    }, 120_000);
+
     it('stream, webhook and WebSocket: a registration and an event recorded through the domain REST API arrive with no capture happening', async () => {
       const R = gtin('0761234500318');
       const lot = `https://id.gs1.org/01/${R}/10/REST-1`;

@@ -64,6 +64,8 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
   private server?: Server;
   private timer?: NodeJS.Timeout;
   private looking?: Promise<void>;
+  private again = false;
+  private stopped = false;
   /** A subscriber sends nothing but control frames: a message of more than 4 KiB is no client of ours (1009). */
   private readonly acceptor = new WebSocketAcceptor({ maxPayload: 4 << 10 });
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head);
@@ -87,6 +89,7 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
 
   async beforeApplicationShutdown() {
     this.server?.off('upgrade', this.onUpgrade);
+    this.stopped = true;
     clearTimeout(this.timer);
     await this.looking;
     for (const l of this.live) l.socket.close(1001, 'server shutting down');
@@ -162,15 +165,29 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
     }
   }
 
+  /**
+   * One pass at a time: two would each read a socket's cursor before the other moved it and send the same
+   * events twice. A socket opened while a pass runs asks for another right after it instead of its own.
+   */
   private schedule(delay: number): void {
-    if (this.timer || !this.live.size) return;
+    if (this.stopped || !this.live.size) return;
+    if (this.looking) {
+      this.again ||= delay === 0;
+      return;
+    }
+    if (this.timer) {
+      if (delay > 0) return;
+      clearTimeout(this.timer);
+    }
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.looking = this.pass()
         .catch((err) => this.logger.warn({ err }, 'EPCIS WebSocket subscription pass failed; will retry'))
         .finally(() => {
           this.looking = undefined;
-          this.schedule(this.options.pollMs);
+          const again = this.again;
+          this.again = false;
+          this.schedule(again ? 0 : this.options.pollMs);
         });
     }, delay);
   }
