@@ -1,3 +1,3 @@
 export * from './recall.module';
 export { RecallScopeFollower, RecallService } from './recalls';
-export { WebhookDeliveryWorker, signBody, verifySignature } from './webhooks';
+export { ANY_SUBSCRIBED, WEBHOOK_MIGRATIONS, WebhookDeliveryWorker, WebhookService, signBody, verifySignature } from './webhooks';

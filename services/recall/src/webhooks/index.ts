@@ -7,6 +7,8 @@ import { WebhookService } from './webhook.service';
 
 export { WEBHOOK_MIGRATIONS } from './migrations';
 export { WebhookDeliveryWorker } from './delivery.worker';
+export { ANY_SUBSCRIBED } from './webhook.notifier';
+export { WebhookService } from './webhook.service';
 export { signBody, verifySignature } from '@trace/platform';
 
 export const WEBHOOK_CONTROLLERS = [WebhookController];

@@ -55,4 +55,28 @@ export class RecallWebhooks1765300021700 implements MigrationInterface {
   }
 }
 
-export const WEBHOOK_MIGRATIONS = [RecallWebhooks1765300021700];
+/**
+ * How many live subscriptions name each event type, kept by WebhookService as it creates and deletes them: the
+ * recall service asks, for each event it handles, whether anyone subscribed to its type (ANY_SUBSCRIBED), and
+ * the answer is one primary-key row whatever the number of subscriptions. Asked of webhook_subscriptions, the
+ * planner cannot tell a type nobody subscribed to from a common one once the few types there are all appear in
+ * its statistics: it guessed a match in the first rows and, for LIMIT 1, read the table from its start, every
+ * subscription on every such event.
+ */
+export class RecallWebhookEventTypes1766200000100 implements MigrationInterface {
+  name = 'RecallWebhookEventTypes1766200000100';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE webhook_event_types (type text PRIMARY KEY, subscriptions integer NOT NULL CHECK (subscriptions >= 0))`);
+    await q.query(
+      `INSERT INTO webhook_event_types (type, subscriptions)
+       SELECT t.type, count(DISTINCT s.id) FROM webhook_subscriptions s, unnest(s.events) AS t(type) WHERE s.deleted_at IS NULL GROUP BY t.type`,
+    );
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE webhook_event_types');
+  }
+}
+
+export const WEBHOOK_MIGRATIONS = [RecallWebhooks1765300021700, RecallWebhookEventTypes1766200000100];

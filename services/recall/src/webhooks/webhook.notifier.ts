@@ -57,6 +57,9 @@ interface HeldBatch {
   unit: string | null;
 }
 
+/** Whether a live subscription names the event type ($1): one row of webhook_event_types (see its migration). */
+export const ANY_SUBSCRIBED = 'SELECT 1 FROM webhook_event_types WHERE type = $1 AND subscriptions > 0';
+
 /**
  * Turns the recall service's own events into webhook deliveries. It consumes
  * them through the inbox like any consumer, and writes the delivery rows in
@@ -310,9 +313,9 @@ export class WebhookNotifier implements OnModuleInit {
     await this.deliver(manager, eventTime(envelope), type, `${type}:${e.incidentId}`, subscribers, () => data);
   }
 
-  /** Most events meet no subscription at all: one indexed probe, and nothing else is read. */
+  /** Most events meet no subscription at all: one indexed probe (ANY_SUBSCRIBED), and nothing else is read. */
   private async anySubscribed(m: EntityManager, type: WebhookEvent): Promise<boolean> {
-    const [row] = await m.query('SELECT 1 FROM webhook_subscriptions WHERE deleted_at IS NULL AND events @> ARRAY[$1]::text[] LIMIT 1', [type]);
+    const [row] = await m.query(ANY_SUBSCRIBED, [type]);
     return !!row;
   }
 

@@ -86,6 +86,12 @@ export class WebhookService {
         `INSERT INTO webhook_subscriptions (id, org_id, org_role, url, events, secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
         [id, principal.orgId, principal.role === 'regulator' ? 'regulator' : 'operator', url.toString(), events, secret, createdAt],
       );
+      // In the types' order: two subscriptions created at once take the counters' row locks the same way round.
+      await m.query(
+        `INSERT INTO webhook_event_types (type, subscriptions) SELECT t, 1 FROM unnest($1::text[]) AS t ORDER BY t
+         ON CONFLICT (type) DO UPDATE SET subscriptions = webhook_event_types.subscriptions + 1`,
+        [events],
+      );
     });
     return { id, url: url.toString(), events, secret, createdAt: createdAt.toISOString() };
   }
@@ -109,11 +115,14 @@ export class WebhookService {
   async remove(id: string, principal: Principal): Promise<void> {
     await this.ds.transaction(async (m) => {
       // TypeORM answers an UPDATE with [rows, affected].
-      const [, affected] = (await m.query(`UPDATE webhook_subscriptions SET deleted_at = now() WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL`, [
+      const [rows, affected] = (await m.query(`UPDATE webhook_subscriptions SET deleted_at = now() WHERE id = $1 AND org_id = $2 AND deleted_at IS NULL RETURNING events`, [
         id,
         principal.orgId,
-      ])) as [unknown[], number];
+      ])) as [{ events: string[] }[], number];
       if (affected !== 1) throw this.unknown(id);
+      // Locked in the types' order first, as a creation takes them: an UPDATE locks in whatever order its plan reads.
+      await m.query('SELECT 1 FROM webhook_event_types WHERE type = ANY($1::text[]) ORDER BY type FOR UPDATE', [rows[0].events]);
+      await m.query('UPDATE webhook_event_types SET subscriptions = subscriptions - 1 WHERE type = ANY($1::text[])', [rows[0].events]);
       await m.query(`UPDATE webhook_deliveries SET status = 'cancelled' WHERE subscription_id = $1 AND status = 'pending'`, [id]);
     });
   }
