@@ -3,7 +3,8 @@ import type { EpcisEvent } from '@trace/epcis';
 import { EmbeddedTransport, localDeliveryBacklog, MESSAGING_MIGRATIONS, outboxChannel, OutboxRelay } from '@trace/messaging';
 import { createLogger, createServiceDataSource, initializeServiceDatabase, schemaFor, type Logger } from '@trace/platform';
 import { eventually, testDatabaseUrl } from '@trace/testing';
-import { NativeHashBackfill } from '@trace/trace-service';
+import { eventsStatement, NativeHashBackfill } from '@trace/trace-service';
+import { Client } from 'pg';
 import { aBatch, aProduct, type Api } from '../support/api';
 import { startEmbeddedApp, type EmbeddedTestApp } from '../support/embedded-app';
 import { anOrg, type TestOrg } from '../support/world';
@@ -184,4 +185,54 @@ describe('EPCIS identity of REST-recorded events: the event hash everywhere, fou
       await agri.destroy();
     }
   });
+
+  it('a query by EPC reads each answered event\'s stored hash by its key, however many hashes are stored', async () => {
+    // Sixty thousand events, each of a batch and naming an EPC of its own, and as many stored hashes, analysed.
+    // PostgreSQL keeps no statistics for values this rare and guesses that an EPC names half a percent of the
+    // events: three hundred. For that many it hashed the whole of native_event_hashes to join it.
+    const db = new Client({ connectionString: testDatabaseUrl() });
+    await db.connect();
+    const N = 60_000;
+    const marker = randomUUID();
+    const [seed] = await t.query<{ id: string }>(`SELECT id FROM "${t.prefix}agri".trace_events WHERE batch_id = $1 ORDER BY seq LIMIT 1`, [batchId]);
+    try {
+      await db.query(`SET search_path = "${t.prefix}agri"`);
+      // Copies of one link, marked by a capture id of their own; replica role: the append-only trigger and the
+      // foreign keys stay out of the way, also of the clean-up below.
+      await db.query('SET session_replication_role = replica');
+      await db.query(
+        `INSERT INTO trace_events SELECT (jsonb_populate_record(e, jsonb_build_object('id', gen_random_uuid(), 'batch_id', gen_random_uuid(), 'capture_id', $3::uuid,
+                                          'epc_keys', jsonb_build_array('urn:plan:' || g), 'epcis_hash', NULL))).*
+           FROM trace_events e, generate_series(1, $2::int) g WHERE e.id = $1`,
+        [seed.id, N, marker],
+      );
+      await db.query(`INSERT INTO native_event_hashes (event_id, epcis_hash) SELECT id, md5(id::text) FROM trace_events WHERE capture_id = $1`, [marker]);
+      await db.query(
+        `INSERT INTO batches SELECT (jsonb_populate_record(b, jsonb_build_object('id', e.batch_id, 'lot', 'PLAN-' || e.id))).*
+           FROM batches b, trace_events e WHERE b.id = $1 AND e.capture_id = $2`,
+        [batchId, marker],
+      );
+      await db.query('ANALYZE trace_events; ANALYZE native_event_hashes; ANALYZE batches');
+      const regulator = { clientId: 'c', orgId: 'o', role: 'regulator' } as const;
+      const { text, params } = eventsStatement({ epcKeys: ['urn:plan:17'], epcPairs: [], limit: 500 } as never, regulator);
+      const [{ 'QUERY PLAN': plan }] = (await db.query(`EXPLAIN (FORMAT JSON) ${text}`, params)).rows;
+      type Node = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; 'Plan Rows': number; Plans?: Node[] };
+      const nodes = (n: Node): Node[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+      const all = nodes(plan[0].Plan);
+      // The situation the plan is made in: the guess of a few hundred events.
+      expect(all.find((n) => n['Index Name'] === 'trace_events_epc_keys_idx')?.['Plan Rows']).toBeGreaterThan(100);
+      expect(all.filter((n) => n['Relation Name'] === 'native_event_hashes').map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Scan', 'native_event_hashes_pkey']]);
+      // And the answer is still right: a lot's events (by its EPC pair), each with the hash stored for it.
+      const lot = eventsStatement({ epcKeys: [], epcPairs: [`${GTIN}|lot|ID-1`], limit: 500 } as never, regulator);
+      const rows = (await db.query(lot.text, lot.params)).rows as { id: string; native_hash: string | null }[];
+      const stored = (await db.query('SELECT event_id AS id, epcis_hash FROM native_event_hashes WHERE event_id = ANY($1::uuid[])', [rows.map((r) => r.id)])).rows as { id: string; epcis_hash: string }[];
+      expect([rows.length, rows.every((r) => r.native_hash !== null)]).toEqual([2, true]);
+      expect(rows.map((r) => r.native_hash)).toEqual(rows.map((r) => stored.find((h) => h.id === r.id)?.epcis_hash ?? null));
+    } finally {
+      await db.query(`DELETE FROM native_event_hashes WHERE event_id IN (SELECT id FROM trace_events WHERE capture_id = $1)`, [marker]);
+      await db.query(`DELETE FROM batches WHERE id IN (SELECT batch_id FROM trace_events WHERE capture_id = $1)`, [marker]);
+      await db.query(`DELETE FROM trace_events WHERE capture_id = $1`, [marker]);
+      await db.end();
+    }
+  }, 120_000);
 });

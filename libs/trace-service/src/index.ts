@@ -13,3 +13,4 @@ export * from './certificate-events';
 export * from './identity';
 export * from './identity-backfill';
 export { NativeHashBackfill } from './native-hash-backfill';
+export { eventsStatement } from './epcis/query-events';

@@ -13,6 +13,28 @@ import { drainNativeHashes } from './native-hashes';
  * seeing the events of batches its organisation has had.
  */
 export async function queryEvents(ds: DataSource, directory: Directory | undefined, q: DomainQuery, principal: Principal): Promise<QueriedEvent[]> {
+  // A look-up by hash finds only stored hashes: those still queued (a recall's links, QUEUE_NATIVE_HASHES) are
+  // stored first, so an event an answer or an export already named by its hash is found by it too. One
+  // statement when none are queued; a directory that cannot answer fails the look-up rather than let it miss.
+  if (q.eventIds) await drainNativeHashes(ds, directory);
+  const { text, params } = eventsStatement(q, principal);
+  const rows = (await ds.query(text, params)) as (EventRow &
+    EpcisRowColumns & { sort_key: string; gtin: string; lot: string; batch_attributes: Record<string, unknown>; record_time_us: string; declared: boolean })[];
+  const names = new EpcisNames(directory, 'partner');
+  const out: QueriedEvent[] = [];
+  for (const r of rows) {
+    const mapped = await toEpcis(names, r, { gtin: r.gtin, lot: r.lot, attributes: r.batch_attributes });
+    // A REST-recorded event answers with the id exports give it: its CBV event hash (one identity everywhere).
+    const event = r.content.epcis ? mapped : { ...mapped, eventID: r.native_hash ?? nativeEventHash(mapped) };
+    // The original of a declared error stays, marked (EPCIS returns the declaration itself on its own).
+    if (r.declared && !r.epcis_error) event['trace:erroneous'] = true;
+    out.push({ recordTime: r.record_time_us, key: r.sort_key, event, ...(r.epcis_context ? { context: r.epcis_context } : {}) });
+  }
+  return out;
+}
+
+/** The statement queryEvents sends for `q` as `principal` sees the events (exported for its plan's tests). */
+export function eventsStatement(q: DomainQuery, principal: Principal): { text: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   const p = (v: unknown) => {
@@ -44,10 +66,6 @@ export async function queryEvents(ds: DataSource, directory: Directory | undefin
   if (q.capturedReadPoints) where.push(`(e.read_point = ANY(${p(q.capturedReadPoints)}) OR (e.read_point IS NULL AND e.content ? 'locationId'))`);
   if (q.existsErrorDeclaration) where.push('e.epcis_error');
   if (q.eventIds) {
-    // A look-up by hash finds only stored hashes: those still queued (a recall's links, QUEUE_NATIVE_HASHES) are
-    // stored first, so an event an answer or an export already named by its hash is found by it too. One
-    // statement when none are queued; a directory that cannot answer fails the look-up rather than let it miss.
-    await drainNativeHashes(ds, directory);
     // Each arm by an index (BitmapOr): a captured event's own eventID or its hash; a REST-recorded one's native
     // hash (its eventID in answers and exports), the hash it was given before partner names (native_event_hashes_v1)
     // or, as it was named before hashes, its link's urn:uuid.
@@ -65,27 +83,18 @@ export async function queryEvents(ds: DataSource, directory: Directory | undefin
   if (principal.role === 'operator') {
     where.push(`(e.org_id = ${p(principal.orgId)} OR EXISTS (SELECT 1 FROM batch_custody c WHERE c.batch_id = e.batch_id AND c.org_id = ${p(principal.orgId)}))`);
   }
-  const rows = (await ds.query(
-    // One level: DISTINCT ON's own order is the page's, so the LIMIT sits on it and the plan walks the
-    // record_time index (an incremental sort within a time) instead of sorting every event for one page.
-    // Planned with its values each time: the generic plan joins the EPC pairs against every batch.
-    `${CUSTOM_PLAN} SELECT DISTINCT ON (e.record_time, ${key}) e.*, ${key} AS sort_key, b.gtin, b.lot, b.attributes AS batch_attributes, h.epcis_hash AS native_hash,
+  // One level: DISTINCT ON's own order is the page's, so the LIMIT sits on it and the plan walks the
+  // record_time index (an incremental sort within a time) instead of sorting every event for one page.
+  // Planned with its values each time: the generic plan joins the EPC pairs against every batch.
+  // The stored hash by a look-up per event answered, not a join: PostgreSQL guesses that an EPC names half a
+  // percent of all events (it keeps no statistics for values this rare) and, for a few hundred, hashed the whole
+  // of native_event_hashes, which grows with every event recorded (plans.ts at 100,000 rows).
+  const text = `${CUSTOM_PLAN} SELECT DISTINCT ON (e.record_time, ${key}) e.*, ${key} AS sort_key, b.gtin, b.lot, b.attributes AS batch_attributes,
+            (SELECT h.epcis_hash FROM native_event_hashes h WHERE h.event_id = e.id) AS native_hash,
             to_char(e.record_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS record_time_us,
             EXISTS (SELECT 1 FROM trace_events d WHERE e.epcis_hash IS NOT NULL AND d.epcis_hash = e.epcis_hash AND d.epcis_error) AS declared
-       FROM trace_events e JOIN batches b ON b.id = e.batch_id LEFT JOIN native_event_hashes h ON h.event_id = e.id
+       FROM trace_events e JOIN batches b ON b.id = e.batch_id
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY e.record_time, ${key}, e.seq LIMIT ${p(q.limit)}`,
-    params,
-  )) as (EventRow & EpcisRowColumns & { sort_key: string; gtin: string; lot: string; batch_attributes: Record<string, unknown>; record_time_us: string; declared: boolean })[];
-  const names = new EpcisNames(directory, 'partner');
-  const out: QueriedEvent[] = [];
-  for (const r of rows) {
-    const mapped = await toEpcis(names, r, { gtin: r.gtin, lot: r.lot, attributes: r.batch_attributes });
-    // A REST-recorded event answers with the id exports give it: its CBV event hash (one identity everywhere).
-    const event = r.content.epcis ? mapped : { ...mapped, eventID: r.native_hash ?? nativeEventHash(mapped) };
-    // The original of a declared error stays, marked (EPCIS returns the declaration itself on its own).
-    if (r.declared && !r.epcis_error) event['trace:erroneous'] = true;
-    out.push({ recordTime: r.record_time_us, key: r.sort_key, event, ...(r.epcis_context ? { context: r.epcis_context } : {}) });
-  }
-  return out;
+      ORDER BY e.record_time, ${key}, e.seq LIMIT ${p(q.limit)}`;
+  return { text, params };
 }
