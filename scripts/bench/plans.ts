@@ -17,7 +17,8 @@
  * 2. The app stops; for each size, every table of the schemas those statements
  *    ran in that their plans read is grown to that many rows by copying its rows with fresh ids
  *    (uuid columns and text `*_id` columns made unique, one column of each
- *    unique index varied), triggers and foreign keys off for the copy
+ *    unique index varied, an indexed text array given values of its own),
+ *    triggers and foreign keys off for the copy
  *    (session_replication_role = replica), then ANALYZE. Reference data
  *    (organisations, products, clients, locations, subscriptions) grows to at
  *    most 10,000; a table the workload left empty stays empty (listed).
@@ -51,6 +52,7 @@ const LARGE = 10_000;
 const REFERENCE = /^(products|organisations|clients|locations|gtin_claims|named_queries|query_subscriptions|webhook_subscriptions|calendar_days)$/;
 const REFERENCE_CAP = 10_000;
 const TEXT = new Set(['text', 'varchar', 'bpchar']);
+const TEXT_ARRAY = new Set(['_text', '_varchar']);
 /** Text columns holding one of a few values (checked enumerations): copies keep theirs. */
 const ENUMERATION = /^(conclusion|result|outcome|category|channel|kind|item_kind|status|domain|type|role|unit|quantity_unit|biz_step|disposition|severity|level|state|action|method|event_type)$/;
 const ROOT = resolve(__dirname, '../..');
@@ -358,6 +360,10 @@ async function grow(db: Client, schema: string, table: string, target: number): 
   for (const c of cols) {
     if (c.type === 'uuid' || (TEXT.has(c.type) && /(^id|_id)$/.test(c.name))) varied.add(c.name);
     else if (TEXT.has(c.type) && indexed.has(c.name) && !ENUMERATION.test(c.name)) varied.add(c.name);
+    // An indexed array (an event's EPC keys, a subscription's event types): copies that kept the demo's values
+    // would make one lot's EPC name a share of every event, and reading them all the right plan. In use the rows
+    // naming one value stay as many whatever the table holds: each copy gets values of its own, as identifiers do.
+    else if (TEXT_ARRAY.has(c.type) && indexed.has(c.name)) varied.add(c.name);
   }
   for (const idx of unique) {
     if (idx.some((n) => varied.has(n) || cols.find((c) => c.name === n)?.defaulted)) continue;
@@ -381,6 +387,7 @@ async function grow(db: Client, schema: string, table: string, target: number): 
   const expr = (c: Column) => {
     if (!varied.has(c.name)) return `s."${c.name}"`;
     if (c.type === 'uuid') return 'gen_random_uuid()';
+    if (TEXT_ARRAY.has(c.type)) return `ARRAY(SELECT x || '~' || g || '~' || s.ctid::text FROM unnest(s."${c.name}") x)`;
     if (digits.has(c.name)) return `lpad((('x' || substr(md5(random()::text), 1, 12))::bit(48)::bigint % 100000000000000)::text, 14, '0')`;
     if (TEXT.has(c.type)) return `s."${c.name}" || '~' || g || '~' || s.ctid::text`;
     if (c.type === 'date') return `s."${c.name}" + g`;
@@ -584,6 +591,19 @@ async function main(): Promise<void> {
     const unexplained: string[] = [];
     const short = (s: Recorded) => `${s.schema.slice(prefix.length)}: ${s.text.replace(/\s+/g, ' ').trim().slice(0, 140)}`;
     const shortRelation = (r: string) => (r.startsWith(prefix) ? r.slice(prefix.length) : r);
+    // A growing plan is shown whole, with the values it was planned for, before the stale pass fills the queues:
+    // what one needs to see why, without keeping the schemas.
+    const shown: string[] = [];
+    for (const [st, list] of results) {
+      const last = list.find((l) => l.size === largest)?.access;
+      if (typeof last === 'string' || !last?.some(grows) || !st.params) continue;
+      const params = st.params.map((p) => (p && typeof p === 'object' ? Buffer.from(p.base64, 'base64') : p));
+      await db.query(`SET search_path = "${st.schema}"`);
+      const plan = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${st.text}`, params);
+      shown.push(`  ${short(st)}`, `    values: ${JSON.stringify(params.map((v) => (Buffer.isBuffer(v) ? `<${v.length} bytes>` : v))).slice(0, 600)}`);
+      for (const r of plan.rows) shown.push(`    ${r['QUERY PLAN']}`);
+    }
+    await db.query('RESET search_path');
     // Stale statistics: each queue of each schema made to wait WAITING rows after its last ANALYZE (autovacuum
     // held off), then every statement that read it EXECUTED under EXPLAIN ANALYZE in a transaction rolled back.
     // A statement grows when one plan node handles more than twice the waiting rows plus 1,000: reading the whole
@@ -670,6 +690,8 @@ async function main(): Promise<void> {
     log('');
     log(`At ${largest.toLocaleString('en')} rows: ${explained} statements explained, ${indexDriven} with no filtering Seq Scan (or whole index into a merge join) on a table of ≥ ${LARGE.toLocaleString('en')} rows, ${growing.length} with one:`);
     for (const g of growing) log(`  GROWS  ${g}`);
+    if (shown.length) log('Their plans at that size:');
+    for (const line of shown) log(line);
     log(`Reading a whole table by design (a Seq Scan without filter or join; start-up loads and the like): ${whole.length}`);
     for (const w of whole) log(`  WHOLE  ${w}`);
     log(`Generic plans (what a prepared statement may settle on): ${generic.size - genericUnexplained.length} explained, ${genericGrowing.length} with a filtering Seq Scan (or whole index into a merge join) on a table of ≥ ${LARGE.toLocaleString('en')} rows:`);
