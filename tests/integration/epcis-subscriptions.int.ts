@@ -160,6 +160,43 @@ describe('EPCIS query subscriptions (stream)', () => {
     expect(receiver.at('/locked')).toHaveLength(1);
   }, 60_000);
 
+  it('a look overtaken after its lease ran out (another worker moved the cursor meanwhile) writes no delivery: nothing is sent twice', async () => {
+    expect((await api.request('POST', '/v1/epcis/queries', { name: 'overtaken', query: { EQ_bizStep: ['shipping'], MATCH_epc: [sgtin('V-1')] } })).status).toBe(201);
+    const since = new Date(Date.now() - 1_000).toISOString();
+    await capture(api, [event('V-1', 'shipping')]);
+    const blocker = new Client({ connectionString: testDatabaseUrl() });
+    await blocker.connect();
+    let subscriptionId: string;
+    try {
+      const [{ pid }] = (await blocker.query('SELECT pg_backend_pid() AS pid')).rows;
+      // The look reads partner events (unbound_events) after taking its lease: held there, it outlives the lease.
+      await blocker.query('BEGIN');
+      await blocker.query(`LOCK TABLE ${t.prefix}epcis.unbound_events IN ACCESS EXCLUSIVE MODE`);
+      const sub = await api.request('POST', '/v1/epcis/queries/overtaken/subscriptions', { dest: receiver.url('/overtaken'), stream: true, initialRecordTime: since });
+      expect(sub.status).toBe(201);
+      subscriptionId = sub.body.subscriptionID;
+      await eventually(async () => {
+        const [{ leased }] = await t.query(`SELECT lease_until IS NOT NULL AS leased FROM ${t.prefix}epcis.query_subscriptions WHERE id = $1`, [subscriptionId]);
+        const waiting = await t.query(`SELECT pid FROM pg_stat_activity WHERE pg_blocking_pids(pid) && $1::int[]`, [[pid]]);
+        return (leased && waiting.length > 0) || undefined;
+      }, 30_000);
+      // Meanwhile another worker, the lease having run out, looked and moved the cursor past everything there is.
+      await blocker.query(`UPDATE ${t.prefix}epcis.query_subscriptions SET cursor_record_time = '9999-01-01T00:00:00.000000Z', cursor_key = '', lease_until = NULL WHERE id = $1`, [subscriptionId]);
+      await blocker.query('COMMIT');
+    } finally {
+      await blocker.end();
+    }
+    // A look that completes sets looked_at: the overtaken one does not, the next one (from the moved cursor) does.
+    await eventually(async () => {
+      const [row] = await t.query(`SELECT looked_at FROM ${t.prefix}epcis.query_subscriptions WHERE id = $1`, [subscriptionId]);
+      return row.looked_at !== null || undefined;
+    }, 30_000);
+    const [{ n }] = await t.query(`SELECT count(*)::int AS n FROM ${t.prefix}epcis.query_subscription_deliveries WHERE subscription_id = $1`, [subscriptionId]);
+    const [{ cursor }] = await t.query(`SELECT cursor_record_time AS cursor FROM ${t.prefix}epcis.query_subscriptions WHERE id = $1`, [subscriptionId]);
+    expect({ deliveries: n, cursor }).toEqual({ deliveries: 0, cursor: '9999-01-01T00:00:00.000000Z' });
+    expect((await api.request('DELETE', `/v1/epcis/queries/overtaken/subscriptions/${subscriptionId}`)).status).toBe(204);
+  }, 90_000);
+
   describe('WebSocket (GET /queries/{name}/events with Upgrade: websocket)', () => {
     const wsAt = (path: string) => `${t.url}/v1/epcis/queries/${path}`;
     const open = async (path: string, headers: Record<string, string> = {}) => {

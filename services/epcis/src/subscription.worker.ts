@@ -63,6 +63,13 @@ export const LEASE_DUE_SUBSCRIPTIONS = `WITH moved AS MATERIALIZED (SELECT GREAT
    FROM due WHERE s.id = due.id
  RETURNING s.id, s.org_id, s.query_name, s.role, s.created_by, s.cursor_record_time, s.cursor_key, s.schedule, s.report_if_empty`;
 
+/** A look found the subscription's cursor moved (or the subscription gone) when it came to move it. */
+class LookOvertaken extends Error {
+  constructor(id: string) {
+    super(`subscription ${id}: its cursor moved during the look`);
+  }
+}
+
 /**
  * Stream subscriptions to named queries: each pass (1) looks, for every subscription, at the events
  * recorded since its cursor, and writes the matching ones (as the subscriber's organisation sees them) as
@@ -167,17 +174,26 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
           }
           // With more to read, a stream's looked_at stays behind so the next pass looks again at once; a
           // scheduled run keeps its lease and reads on.
-          await m.query(
+          // Only from the position this look read from: a look that outlived its lease (five minutes) may find that
+          // another worker leased the subscription since and sent these events already. Its delivery is then
+          // rolled back with it, so no event is sent twice.
+          const [, moved] = (await m.query(
             `UPDATE query_subscriptions SET cursor_record_time = $2, cursor_key = $3, looked_at = CASE WHEN $4 THEN looked_at ELSE $5::timestamptz END,
                     next_run_at = COALESCE($6::timestamptz, next_run_at), lease_until = CASE WHEN $4 AND schedule IS NOT NULL THEN lease_until ELSE NULL END
-              WHERE id = $1`,
-            [s.id, last.recordTime, last.key, more, now, nextRun],
-          );
+              WHERE id = $1 AND cursor_record_time = $7 AND cursor_key = $8`,
+            [s.id, last.recordTime, last.key, more, now, nextRun, cursor.recordTime, cursor.key],
+          )) as [unknown, number];
+          if (moved !== 1) throw new LookOvertaken(s.id);
         });
         if (!more || !s.schedule) return;
         cursor = last;
       }
     } catch (err) {
+      // Overtaken (or deleted): the lease is another worker's now, or there is none to give back.
+      if (err instanceof LookOvertaken) {
+        this.logger.warn({ subscription: s.id }, 'EPCIS subscription look overtaken by another worker after its lease ran out; its delivery was not written');
+        return;
+      }
       await this.ds.query(`UPDATE query_subscriptions SET lease_until = NULL WHERE id = $1`, [s.id]).catch(() => undefined);
       throw err;
     }
