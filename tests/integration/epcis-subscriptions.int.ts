@@ -197,6 +197,39 @@ describe('EPCIS query subscriptions (stream)', () => {
     expect((await api.request('DELETE', `/v1/epcis/queries/overtaken/subscriptions/${subscriptionId}`)).status).toBe(204);
   }, 90_000);
 
+  it("a capture's events are recorded at its job's start by the database's clock, never before it, whatever this process's clock says", async () => {
+    // A look reads no event recorded at or after the start of a capture still running: recorded before that
+    // start (this process's clock behind the database's), a capture's events could land behind a cursor a look
+    // moved meanwhile and never be sent. Here the app's clock runs two seconds behind PostgreSQL's.
+    jest.useFakeTimers({
+      now: Date.now() - 2_000,
+      advanceTimers: true,
+      doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+    });
+    let captureId: string;
+    try {
+      const doc = {
+        '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'],
+        type: 'EPCISDocument', schemaVersion: '2.0', creationDate: new Date().toISOString(), epcisBody: { eventList: [event('K-1', 'shipping')] },
+      };
+      const r = await api.request('POST', '/v1/epcis/capture', doc);
+      expect(r.status).toBe(202);
+      captureId = r.body.captureID;
+      await eventually(async () => {
+        const j = await api.get(`/v1/epcis/capture/${captureId}`);
+        return (j.status === 200 && !j.body.running && j.body.success) || undefined;
+      }, 60_000);
+    } finally {
+      jest.useRealTimers();
+    }
+    const rows = await t.query(
+      `SELECT e.record_time >= j.created_at AS after_start, e.record_time - j.created_at < interval '1 millisecond' AS at_start
+         FROM ${t.prefix}epcis.unbound_events e JOIN ${t.prefix}epcis.capture_jobs j ON j.id = e.capture_id WHERE e.capture_id = $1`,
+      [captureId],
+    );
+    expect(rows).toEqual([{ after_start: true, at_start: true }]);
+  }, 90_000);
+
   describe('WebSocket (GET /queries/{name}/events with Upgrade: websocket)', () => {
     const wsAt = (path: string) => `${t.url}/v1/epcis/queries/${path}`;
     const open = async (path: string, headers: Record<string, string> = {}) => {
