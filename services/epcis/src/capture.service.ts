@@ -260,7 +260,7 @@ export class CaptureService {
   private async runOnce(id: string, doc: EpcisDocument, behaviour: ErrorBehaviour, principal: Principal, bearer: string | undefined) {
     const raw = doc.epcisBody.eventList;
     // The job's own creation time, the database's clock: subscriptions read no event recorded at or after the
-    // start of a capture still running (captureHorizon), so its events must not be recorded before that start.
+    // start of a capture still running (lookHorizon), so its events must not be recorded before that start.
     // This process's clock may be behind the database's (another host); its time could then fall before a
     // cursor that a look moved while the job ran, and the events be passed over for good. Rounded up to the
     // millisecond, which is what the chains keep of it (a JavaScript Date), so that it is not before the start.

@@ -48,21 +48,33 @@ export function subscriptionDocument(events: readonly (EpcisEvent | ContextualEv
 const STALE_CAPTURE = "interval '5 minutes'";
 
 /**
- * Where a look at newly recorded events must stop (the start of the oldest capture still running: a long
- * capture commits events with its start as recordTime, and a cursor must not pass them before they are
- * there), and the database's now.
+ * Where a look at newly recorded events must stop, and the database's now. An event is recorded before it can
+ * be seen (it is seen at its transaction's commit), so a cursor moved past the time of something still
+ * uncommitted would pass over it for good. A look stops before the earliest of:
+ * - the start of the oldest capture still running (its events carry that start);
+ * - the start of the oldest transaction that is writing (holds a RowExclusiveLock on any table, in any
+ *   database of the server: distributed, each service has its own). A chain link is recorded when its
+ *   statement writes it (clock_timestamp() after the statement took that lock), so a link not yet written
+ *   gets a later time than any look made before it, and one written but not committed is held back here.
+ * Only writers count: a transaction that only reads, or one waiting on a row lock before it writes (a relay
+ * publishing, a chain write queued behind another on one batch), delays no look. A long writer delays the
+ * looks, never loses an event. pg_locks and pg_stat_activity show other sessions to the same role (or one
+ * with pg_read_all_stats).
  */
-export async function captureHorizon(ds: DataSource): Promise<{ horizon: string; now: Date }> {
-  const [row] = (await ds.query(CAPTURE_HORIZON)) as { horizon: string; now: Date }[];
+export async function lookHorizon(ds: DataSource): Promise<{ horizon: string; now: Date }> {
+  const [row] = (await ds.query(LOOK_HORIZON)) as { horizon: string; now: Date }[];
   return row;
 }
 
 /**
- * captureHorizon's statement. The running jobs are found through capture_jobs_running_idx (a partial index
+ * lookHorizon's statement. The running jobs are found through capture_jobs_running_idx (a partial index
  * of the running ones), not by reading every job ever captured: a subscription's every look runs it.
  */
-export const CAPTURE_HORIZON = `SELECT to_char(COALESCE(min(created_at), now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS horizon, now() AS now
-       FROM capture_jobs WHERE running AND heartbeat_at > now() - ${STALE_CAPTURE}`;
+export const LOOK_HORIZON = `SELECT to_char(LEAST(
+         COALESCE((SELECT min(created_at) FROM capture_jobs WHERE running AND heartbeat_at > now() - ${STALE_CAPTURE}), now()),
+         COALESCE((SELECT min(a.xact_start) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                    WHERE l.locktype = 'relation' AND l.mode = 'RowExclusiveLock' AND l.granted AND a.pid <> pg_backend_pid()), now())
+       ) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS horizon, now() AS now`;
 
 /**
  * When a capture job last moved the chains (finished, or beat while running): a stream subscription looks

@@ -7,7 +7,7 @@ import { LOGGER, postOnce, resolveTarget, signBody, TargetRefused, WEBHOOK_OPTIO
 import { NamedQueryService } from './named-query.service';
 import { QueryService } from './query.service';
 import { ChainWrites } from './chain-writes';
-import { CAPTURES_MOVED_AT, captureHorizon, subscriptionDocument } from './subscription-controls';
+import { CAPTURES_MOVED_AT, lookHorizon, subscriptionDocument } from './subscription-controls';
 
 /** Events read per look at one subscription; more wait for the next pass (which comes at once). */
 const EVENTS_PER_LOOK = 500;
@@ -162,7 +162,7 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
       let cursor = { recordTime: s.cursor_record_time, key: s.cursor_key };
       for (let page = 0; ; page++) {
         // Read at the start of the look: what a capture running now records comes at a later look.
-        const { horizon, now } = await captureHorizon(this.ds);
+        const { horizon, now } = await lookHorizon(this.ds);
         const { events, last } = await this.queries.recordedSince(parsed, cursor, horizon, EVENTS_PER_LOOK, principal);
         const more = events.length === EVENTS_PER_LOOK;
         const report = events.length > 0 || (s.schedule !== null && s.report_if_empty && page === 0);
@@ -173,7 +173,8 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
             await m.query(`INSERT INTO query_subscription_deliveries (id, subscription_id, body) VALUES ($1, $2, $3)`, [randomUUID(), s.id, body]);
           }
           // With more to read, a stream's looked_at stays behind so the next pass looks again at once; a
-          // scheduled run keeps its lease and reads on.
+          // scheduled run keeps its lease and reads on. Otherwise it has looked up to the horizon, not up to
+          // now: held back by a writer still open, it is due again until a look gets past that writer.
           // Only from the position this look read from: a look that outlived its lease (five minutes) may find that
           // another worker leased the subscription since and sent these events already. Its delivery is then
           // rolled back with it, so no event is sent twice.
@@ -181,7 +182,7 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
             `UPDATE query_subscriptions SET cursor_record_time = $2, cursor_key = $3, looked_at = CASE WHEN $4 THEN looked_at ELSE $5::timestamptz END,
                     next_run_at = COALESCE($6::timestamptz, next_run_at), lease_until = CASE WHEN $4 AND schedule IS NOT NULL THEN lease_until ELSE NULL END
               WHERE id = $1 AND cursor_record_time = $7 AND cursor_key = $8`,
-            [s.id, last.recordTime, last.key, more, now, nextRun, cursor.recordTime, cursor.key],
+            [s.id, last.recordTime, last.key, more, horizon, nextRun, cursor.recordTime, cursor.key],
           )) as [unknown, number];
           if (moved !== 1) throw new LookOvertaken(s.id);
         });

@@ -26,7 +26,7 @@ import {
 import { NamedQueryService } from './named-query.service';
 import { QueryService } from './query.service';
 import { ChainWrites } from './chain-writes';
-import { captureHorizon, readSubscriptionControls, subscriptionDocument } from './subscription-controls';
+import { lookHorizon, readSubscriptionControls, subscriptionDocument } from './subscription-controls';
 
 const PATH = /^\/v1\/epcis\/queries\/([^/?#]+)\/events\/?$/;
 /** The query parameters of the binding's WebSocket subscription, and the token (RFC 6750's access_token, for browsers, which cannot set headers). */
@@ -219,13 +219,15 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
       return;
     }
     for (let page = 0; l.socket.open; page++) {
-      const { horizon, now } = await captureHorizon(this.ds);
+      const { horizon, now } = await lookHorizon(this.ds);
       const { events, last } = await this.queries.recordedSince(parsed, l.cursor, horizon, EVENTS_PER_LOOK, l.principal);
       const more = events.length === EVENTS_PER_LOOK;
       if (events.length > 0 || (l.schedule && l.reportIfEmpty && page === 0)) l.socket.sendText(subscriptionDocument(events, l.queryName, l.id));
       l.cursor = last;
       if (!more) {
-        l.lookedAt = now;
+        // Up to the horizon, not now: held back by a writer still open, the socket is due again until a look
+        // gets past it (the chains moved after the horizon).
+        l.lookedAt = new Date(horizon);
         if (l.schedule) l.nextRun = nextScheduledRun(l.schedule, now);
         return;
       }

@@ -180,11 +180,17 @@ export async function insertLinks(
   return m.query(`${native}${INSERT_LINKS} ${returning ? 'RETURNING *' : ''}`, [JSON.stringify(rows), capture?.recordTime ?? null, capture?.captureId ?? null]) as Promise<EventRow[]>;
 }
 
-/** $1: the rows as one JSON document; $2 and $3: a capture's record time and id (null otherwise). */
+/**
+ * $1: the rows as one JSON document; $2 and $3: a capture's record time and id (null otherwise).
+ * A link is recorded when it is written (clock_timestamp(), taken after this statement holds its lock on
+ * trace_events), not when its transaction started: subscriptions read up to the start of the oldest
+ * transaction writing (lookHorizon in the epcis service), and one waiting on a batch's row lock before it
+ * writes is not yet among them. Recorded at its start, it could commit behind a cursor already past it.
+ */
 const INSERT_LINKS = `INSERT INTO trace_events (id, batch_id, seq, biz_step, disposition, event_time, event_time_offset, org_id, content, prev_hash, hash, hash_version,
                                status_after, record_time, epcis_hash, epcis_error, epcis_type, epc_keys, read_point, biz_location, capture_id, epcis_context)
      SELECT id, batch_id, seq, biz_step, disposition, event_time, event_time_offset, org_id, content, prev_hash, hash, hash_version,
-            status_after, COALESCE($2, now()), epcis_hash, COALESCE(epcis_error, false), epcis_type, epc_keys, read_point, biz_location, $3, epcis_context
+            status_after, COALESCE($2, clock_timestamp()), epcis_hash, COALESCE(epcis_error, false), epcis_type, epc_keys, read_point, biz_location, $3, epcis_context
        FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, batch_id uuid, seq int, biz_step text, disposition text, event_time timestamptz,
             event_time_offset text, org_id text, content jsonb, prev_hash text, hash text, hash_version smallint, status_after text, epcis_hash text, epcis_error boolean, epcis_type text,
             epc_keys text[], read_point text, biz_location text, epcis_context jsonb)`;
