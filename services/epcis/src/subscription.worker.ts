@@ -125,7 +125,10 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
       LEASE_DUE_SUBSCRIPTIONS,
       [this.chainWrites.movedAt ?? null],
     )) as [Subscription[], number];
-    for (const s of subscriptions[0]) await this.look(s);
+    // One horizon for the pass: still safe when used later (whatever was writing then had started after it),
+    // and the server's lock table is read once, not once a subscription.
+    const at = subscriptions[0].length ? await lookHorizon(this.ds) : undefined;
+    for (const s of subscriptions[0]) await this.look(s, at as { horizon: string; now: Date });
     // None leased this pass: are there any at all? With none and nothing pending the worker idles.
     const busy =
       subscriptions[0].length > 0 ||
@@ -154,15 +157,15 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
    * under its lease, then stores its next run (computed from now: runs missed while no worker ran collapse
    * into this one). An empty run sends a document only with reportIfEmpty.
    */
-  private async look(s: Subscription): Promise<void> {
+  private async look(s: Subscription, at: { horizon: string; now: Date }): Promise<void> {
     try {
       const parsed = await this.named.parsed(s.org_id, s.query_name);
       if (!parsed) return;
       const principal: Principal = { orgId: s.org_id, role: s.role as Role, clientId: s.created_by };
       let cursor = { recordTime: s.cursor_record_time, key: s.cursor_key };
       for (let page = 0; ; page++) {
-        // Read at the start of the look: what a capture running now records comes at a later look.
-        const { horizon, now } = await lookHorizon(this.ds);
+        // Read at the start of the pass: what a capture or a writer running then records comes at a later look.
+        const { horizon, now } = at;
         const { events, last } = await this.queries.recordedSince(parsed, cursor, horizon, EVENTS_PER_LOOK, principal);
         const more = events.length === EVENTS_PER_LOOK;
         const report = events.length > 0 || (s.schedule !== null && s.report_if_empty && page === 0);

@@ -199,6 +199,9 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
       this.chainWrites.movedAt ?? null,
     ])) as { moved: Date | null }[];
     const now = new Date();
+    // One horizon for the pass: still safe when used later (whatever was writing then had started after it),
+    // and the server's lock table is read once, not once a socket.
+    let horizon: { horizon: string; now: Date } | undefined;
     for (const l of [...this.live]) {
       if (!l.socket.open) continue;
       if (l.schedule ? (l.nextRun as Date) > now : l.lookedAt && (!moved || moved <= l.lookedAt)) continue;
@@ -207,11 +210,12 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
         l.socket.close(1008, 'token revoked');
         continue;
       }
-      await this.look(l);
+      horizon ??= await lookHorizon(this.ds);
+      await this.look(l, horizon);
     }
   }
 
-  private async look(l: Live): Promise<void> {
+  private async look(l: Live, at: { horizon: string; now: Date }): Promise<void> {
     const parsed = await this.named.parsed(l.principal.orgId, l.queryName);
     // The binding: deleting a query "forcibly unsubscribes all active subscriptions, whether by WebSockets or Webhooks".
     if (!parsed) {
@@ -219,7 +223,7 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
       return;
     }
     for (let page = 0; l.socket.open; page++) {
-      const { horizon, now } = await lookHorizon(this.ds);
+      const { horizon, now } = at;
       const { events, last } = await this.queries.recordedSince(parsed, l.cursor, horizon, EVENTS_PER_LOOK, l.principal);
       const more = events.length === EVENTS_PER_LOOK;
       if (events.length > 0 || (l.schedule && l.reportIfEmpty && page === 0)) l.socket.sendText(subscriptionDocument(events, l.queryName, l.id));
