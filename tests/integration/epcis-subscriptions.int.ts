@@ -230,22 +230,31 @@ describe('EPCIS query subscriptions (stream)', () => {
     expect(rows).toEqual([{ after_start: true, at_start: true }]);
   }, 90_000);
 
-  it('an event written after a later-started one commits is sent too: a link is recorded when it is written, not when its transaction started', async () => {
-    // Held on its batch's row lock, the event on LATE-1 starts first and commits last; the one on LATE-2
-    // commits in between and is sent. Recorded at its transaction's start (now()), LATE-1's fell behind the
-    // cursor that sending LATE-2's had moved, and was never sent.
+  /** Two lots of a food product, a named query for their storing events and a stream subscription to it (receiver path /<name>). */
+  const twoLotsSubscribed = async (name: string, lots: [string, string]) => {
     const Q = gtin('0761234500409');
     await aProduct(api, 'food', Q, 'flour');
     const lot = (l: string) => `https://id.gs1.org/01/${Q}/10/${l}`;
     const ids: string[] = [];
-    for (const l of ['LATE-1', 'LATE-2']) {
+    for (const l of lots) {
       const b = await api.post('/v1/food/batches', { ...aBatch(l, factory), gtin: Q });
       expect(b.status).toBe(201);
       ids.push(b.body.id);
     }
-    expect((await api.request('POST', '/v1/epcis/queries', { name: 'inflight', query: { EQ_bizStep: ['storing'], MATCH_epcClass: [lot('LATE-1'), lot('LATE-2')] } })).status).toBe(201);
-    const sub = await api.request('POST', '/v1/epcis/queries/inflight/subscriptions', { dest: receiver.url('/inflight'), stream: true });
+    expect((await api.request('POST', '/v1/epcis/queries', { name, query: { EQ_bizStep: ['storing'], MATCH_epcClass: lots.map(lot) } })).status).toBe(201);
+    const sub = await api.request('POST', `/v1/epcis/queries/${name}/subscriptions`, { dest: receiver.url(`/${name}`), stream: true });
     expect(sub.status).toBe(201);
+    /** The lots of the events sent so far, in the order they came. */
+    const sent = () =>
+      receiver.at(`/${name}`).flatMap((d) => d.body.epcisBody.queryResults.resultsBody.eventList.map((e: { quantityList?: { epcClass: string }[] }) => e.quantityList?.[0]?.epcClass));
+    return { lot, ids, sub, sent };
+  };
+
+  it('an event written after a later-started one commits is sent too: a link is recorded when it is written, not when its transaction started', async () => {
+    // Held on its batch's row lock, the event on LATE-1 starts first and commits last; the one on LATE-2
+    // commits in between and is sent. Recorded at its transaction's start (now()), LATE-1's fell behind the
+    // cursor that sending LATE-2's had moved, and was never sent.
+    const { lot, ids, sub, sent } = await twoLotsSubscribed('inflight', ['LATE-1', 'LATE-2']);
     const storing = (id: string) => api.post(`/v1/food/batches/${id}/events`, { bizStep: 'storing', eventTime: new Date().toISOString(), locationId: factory });
     const blocker = new Client({ connectionString: testDatabaseUrl() });
     await blocker.connect();
@@ -269,24 +278,12 @@ describe('EPCIS query subscriptions (stream)', () => {
       await blocker.end();
       await first?.catch(() => undefined);
     }
-    const sent = () =>
-      receiver.at('/inflight').flatMap((d) => d.body.epcisBody.queryResults.resultsBody.eventList.map((e: { quantityList?: { epcClass: string }[] }) => e.quantityList?.[0]?.epcClass));
     await receiver.until(() => sent().length >= 2, 15_000);
     expect(sent().sort()).toEqual([lot('LATE-1'), lot('LATE-2')]);
   }, 120_000);
 
   it('a link written but not committed holds the looks back: a later one committed meanwhile is sent after it, neither lost', async () => {
-    const Q = gtin('0761234500409');
-    const lot = (l: string) => `https://id.gs1.org/01/${Q}/10/${l}`;
-    const ids: string[] = [];
-    for (const l of ['LATE-3', 'LATE-4']) {
-      const b = await api.post('/v1/food/batches', { ...aBatch(l, factory), gtin: Q });
-      expect(b.status).toBe(201);
-      ids.push(b.body.id);
-    }
-    expect((await api.request('POST', '/v1/epcis/queries', { name: 'uncommitted', query: { EQ_bizStep: ['storing'], MATCH_epcClass: [lot('LATE-3'), lot('LATE-4')] } })).status).toBe(201);
-    const sub = await api.request('POST', '/v1/epcis/queries/uncommitted/subscriptions', { dest: receiver.url('/uncommitted'), stream: true });
-    expect(sub.status).toBe(201);
+    const { lot, ids, sub, sent } = await twoLotsSubscribed('uncommitted', ['LATE-3', 'LATE-4']);
     // A writer whose link on LATE-3 is written and not yet committed (a copy of its first link, as storing).
     const writer = new Client({ connectionString: testDatabaseUrl() });
     await writer.connect();
@@ -309,8 +306,6 @@ describe('EPCIS query subscriptions (stream)', () => {
     } finally {
       await writer.end();
     }
-    const sent = () =>
-      receiver.at('/uncommitted').flatMap((d) => d.body.epcisBody.queryResults.resultsBody.eventList.map((e: { quantityList?: { epcClass: string }[] }) => e.quantityList?.[0]?.epcClass));
     await receiver.until(() => sent().length >= 2, 15_000);
     expect(sent().sort()).toEqual([lot('LATE-3'), lot('LATE-4')]);
   }, 120_000);

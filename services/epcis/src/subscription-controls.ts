@@ -47,6 +47,12 @@ export function subscriptionDocument(events: readonly (EpcisEvent | ContextualEv
 /** A capture job whose heartbeat is older than this died: it no longer holds subscriptions back. */
 const STALE_CAPTURE = "interval '5 minutes'";
 
+/** Where a look stops (RFC 3339 with microseconds, exclusive) and the database's now when it was read. */
+export interface LookHorizon {
+  horizon: string;
+  now: Date;
+}
+
 /**
  * Where a look at newly recorded events must stop, and the database's now. An event is recorded before it can
  * be seen (it is seen at its transaction's commit), so a cursor moved past the time of something still
@@ -61,8 +67,8 @@ const STALE_CAPTURE = "interval '5 minutes'";
  * looks, never loses an event. pg_locks and pg_stat_activity show other sessions to the same role (or one
  * with pg_read_all_stats).
  */
-export async function lookHorizon(ds: DataSource): Promise<{ horizon: string; now: Date }> {
-  const [row] = (await ds.query(LOOK_HORIZON)) as { horizon: string; now: Date }[];
+export async function lookHorizon(ds: DataSource): Promise<LookHorizon> {
+  const [row] = (await ds.query(LOOK_HORIZON)) as LookHorizon[];
   return row;
 }
 

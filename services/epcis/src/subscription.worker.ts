@@ -7,7 +7,7 @@ import { LOGGER, postOnce, resolveTarget, signBody, TargetRefused, WEBHOOK_OPTIO
 import { NamedQueryService } from './named-query.service';
 import { QueryService } from './query.service';
 import { ChainWrites } from './chain-writes';
-import { CAPTURES_MOVED_AT, lookHorizon, subscriptionDocument } from './subscription-controls';
+import { CAPTURES_MOVED_AT, lookHorizon, subscriptionDocument, type LookHorizon } from './subscription-controls';
 
 /** Events read per look at one subscription; more wait for the next pass (which comes at once). */
 const EVENTS_PER_LOOK = 500;
@@ -127,8 +127,10 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
     )) as [Subscription[], number];
     // One horizon for the pass: still safe when used later (whatever was writing then had started after it),
     // and the server's lock table is read once, not once a subscription.
-    const at = subscriptions[0].length ? await lookHorizon(this.ds) : undefined;
-    for (const s of subscriptions[0]) await this.look(s, at as { horizon: string; now: Date });
+    if (subscriptions[0].length) {
+      const at = await lookHorizon(this.ds);
+      for (const s of subscriptions[0]) await this.look(s, at);
+    }
     // None leased this pass: are there any at all? With none and nothing pending the worker idles.
     const busy =
       subscriptions[0].length > 0 ||
@@ -157,7 +159,7 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
    * under its lease, then stores its next run (computed from now: runs missed while no worker ran collapse
    * into this one). An empty run sends a document only with reportIfEmpty.
    */
-  private async look(s: Subscription, at: { horizon: string; now: Date }): Promise<void> {
+  private async look(s: Subscription, at: LookHorizon): Promise<void> {
     try {
       const parsed = await this.named.parsed(s.org_id, s.query_name);
       if (!parsed) return;
@@ -178,9 +180,10 @@ export class SubscriptionDeliveryWorker implements OnApplicationBootstrap, Befor
           // With more to read, a stream's looked_at stays behind so the next pass looks again at once; a
           // scheduled run keeps its lease and reads on. Otherwise it has looked up to the horizon, not up to
           // now: held back by a writer still open, it is due again until a look gets past that writer.
-          // Only from the position this look read from: a look that outlived its lease (five minutes) may find that
-          // another worker leased the subscription since and sent these events already. Its delivery is then
-          // rolled back with it, so no event is sent twice.
+          //
+          // The cursor moves only from the position this look read from: a look that outlived its lease (five
+          // minutes) may find that another worker leased the subscription since and sent these events already.
+          // Its delivery is then rolled back with it, so no event is sent twice.
           const [, moved] = (await m.query(
             `UPDATE query_subscriptions SET cursor_record_time = $2, cursor_key = $3, looked_at = CASE WHEN $4 THEN looked_at ELSE $5::timestamptz END,
                     next_run_at = COALESCE($6::timestamptz, next_run_at), lease_until = CASE WHEN $4 AND schedule IS NOT NULL THEN lease_until ELSE NULL END

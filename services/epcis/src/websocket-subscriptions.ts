@@ -26,7 +26,7 @@ import {
 import { NamedQueryService } from './named-query.service';
 import { QueryService } from './query.service';
 import { ChainWrites } from './chain-writes';
-import { lookHorizon, readSubscriptionControls, subscriptionDocument } from './subscription-controls';
+import { lookHorizon, readSubscriptionControls, type LookHorizon, subscriptionDocument } from './subscription-controls';
 
 const PATH = /^\/v1\/epcis\/queries\/([^/?#]+)\/events\/?$/;
 /** The query parameters of the binding's WebSocket subscription, and the token (RFC 6750's access_token, for browsers, which cannot set headers). */
@@ -201,7 +201,7 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
     const now = new Date();
     // One horizon for the pass: still safe when used later (whatever was writing then had started after it),
     // and the server's lock table is read once, not once a socket.
-    let horizon: { horizon: string; now: Date } | undefined;
+    let horizon: LookHorizon | undefined;
     for (const l of [...this.live]) {
       if (!l.socket.open) continue;
       if (l.schedule ? (l.nextRun as Date) > now : l.lookedAt && (!moved || moved <= l.lookedAt)) continue;
@@ -215,7 +215,7 @@ export class WebSocketSubscriptions implements OnApplicationBootstrap, BeforeApp
     }
   }
 
-  private async look(l: Live, at: { horizon: string; now: Date }): Promise<void> {
+  private async look(l: Live, at: LookHorizon): Promise<void> {
     const parsed = await this.named.parsed(l.principal.orgId, l.queryName);
     // The binding: deleting a query "forcibly unsubscribes all active subscriptions, whether by WebSockets or Webhooks".
     if (!parsed) {
