@@ -28,6 +28,7 @@ import {
 } from '@trace/messaging';
 import { createLogger, createServiceDataSource, initializeServiceDatabase, pipelinedTransaction, schemaFor } from '@trace/platform';
 import { dropSchemas, dropTopics, KafkaMockCluster, sharedKafka } from '@trace/testing';
+import { cpuMs, mainThreadSchedule, postgresCpuMs } from './support/measure';
 
 class BenchTables1700000000001 implements MigrationInterface {
   name = 'BenchTables1700000000001';
@@ -76,6 +77,11 @@ async function main() {
   const relay = new OutboxRelay(producerDs, transport, { service: 'agri', schema, databaseUrl: url, notifyChannel: outboxChannel(schema), pollMs: 20, batchSize: 500, logger });
   relay.start();
 
+  // Where the end-to-end time goes: the app's CPU (this process: producers, relay and consumer alike), the
+  // database's, and the main thread's time waiting for a core it was ready to run on.
+  const appCpuFrom = cpuMs(process.pid);
+  const pgCpuFrom = postgresCpuMs();
+  const scheduleFrom = mainThreadSchedule(process.pid);
   const started = Date.now();
   const concurrency = 8;
   let next = 0;
@@ -99,6 +105,9 @@ async function main() {
     await new Promise((r) => setTimeout(r, 20));
   }
   const done = Date.now();
+  const appCpu = cpuMs(process.pid) - appCpuFrom;
+  const pgCpu = postgresCpuMs() - pgCpuFrom;
+  const schedule = mainThreadSchedule(process.pid);
   // The baseline, in the same run: as many plain autocommit INSERTs of a row of the same size (no outbox,
   // no relay, no consumer), from a bare pg pool at the same concurrency: the database's own rate.
   const raw = new Pool({ connectionString: url, max: concurrency, options: `-c search_path=${schema}` });
@@ -126,6 +135,13 @@ async function main() {
       eventsPerSecond,
       plainInsertsPerSecond: baselinePerSecond,
       ratio: Number((eventsPerSecond / baselinePerSecond).toFixed(2)),
+      appCpuMsPerEvent: Number((appCpu / total).toFixed(3)),
+      postgresCpuMsPerEvent: Number((pgCpu / total).toFixed(3)),
+      mainThread: {
+        ranMs: Math.round(schedule.runMs - scheduleFrom.runMs),
+        waitedForCoreMs: Math.round(schedule.waitMs - scheduleFrom.waitMs),
+        preempted: schedule.involuntarySwitches - scheduleFrom.involuntarySwitches,
+      },
     }),
   );
   await relay.stop();

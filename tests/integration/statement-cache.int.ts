@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import { QueryFailedError, QueryResult, type DataSource, type EntitySubscriberInterface } from 'typeorm';
 import { afterCommit, createServiceDataSource, CUSTOM_PLAN, deferringWrites, deferToCommit, initializeServiceDatabase, pipelinedTransaction, readAlongWithNext, sendDeferred } from '@trace/platform';
 import { dropSchemas, testDatabaseUrl, uniquePrefix } from '@trace/testing';
 
@@ -207,6 +207,57 @@ describe('statements prepared per connection', () => {
     });
     expect(ran).toEqual([]);
     expect(afterCommit(ds.manager, () => ran.push('no transaction'))).toBe(false);
+  });
+
+  describe("answers as TypeORM's query runner does (its broadcasts left out while nobody listens)", () => {
+    it('shapes answers and failures the same: rows, [rows, count] for UPDATE and DELETE, structured results, QueryFailedError with the driver code', async () => {
+      await pipelinedTransaction(ds, async (m) => {
+        expect(await m.query(INSERT, [40, 'shape'])).toEqual([]);
+        expect(await m.query('SELECT id, label FROM items WHERE id = $1', [40])).toEqual([{ id: 40, label: 'shape' }]);
+        expect(await m.query('UPDATE items SET label = $2 WHERE id = $1 RETURNING id', [40, 'shaped'])).toEqual([[{ id: 40 }], 1]);
+        expect(await m.query('DELETE FROM items WHERE id = $1', [-1])).toEqual([[], 0]);
+        const structured = await m.queryRunner!.query('SELECT label FROM items WHERE id = $1', [40], true);
+        expect(structured).toBeInstanceOf(QueryResult);
+        expect(structured).toMatchObject({ records: [{ label: 'shaped' }], affected: 1, raw: [{ label: 'shaped' }] });
+      });
+      const failure = await pipelinedTransaction(ds, async (m) => {
+        await m.query(INSERT, [41, 'first']);
+        await m.query(INSERT, [40, 'duplicate']);
+      }).catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(QueryFailedError);
+      // What the use cases read to answer 409 or retry a deadlock.
+      expect(failure).toMatchObject({ code: '23505', driverError: { code: '23505' }, query: INSERT, parameters: [40, 'duplicate'] });
+      // The transaction rolled back: the row before the failure is not there.
+      expect(await ds.query('SELECT count(*)::int AS n FROM items WHERE id = 41')).toEqual([{ n: 0 }]);
+    });
+
+    it("hands statements and transaction events to subscribers that listen, waiting for their promises", async () => {
+      const seen: string[] = [];
+      const listener: EntitySubscriberInterface = {
+        afterQuery: (e) => void seen.push(`query ${e.query.split(' ')[0]} ${e.success}`),
+        beforeTransactionStart: () => void seen.push('start'),
+        beforeTransactionCommit: () =>
+          new Promise<void>((resolve) =>
+            setTimeout(() => {
+              seen.push('before commit (async)');
+              resolve();
+            }, 20),
+          ),
+        afterTransactionCommit: () => void seen.push('committed'),
+      };
+      ds.subscribers.push(listener);
+      try {
+        await pipelinedTransaction(ds, async (m) => {
+          await m.query(INSERT, [42, 'heard']);
+          deferToCommit(m, 'UPDATE items SET label = $2 WHERE id = $1', [42, 'heard twice']);
+        });
+      } finally {
+        ds.subscribers.splice(ds.subscribers.indexOf(listener), 1);
+      }
+      // Deferred statements go with the COMMIT, past the runner: only the ones sent through it are heard.
+      expect(seen).toEqual(['start', 'query INSERT true', 'before commit (async)', 'committed']);
+      expect(await ds.query('SELECT label FROM items WHERE id = 42')).toEqual([{ label: 'heard twice' }]);
+    });
   });
 
   describe('writes sent ahead (sendDeferred), as a capture sends each chunk', () => {

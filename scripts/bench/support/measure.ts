@@ -62,6 +62,19 @@ export function threadCpuMs(pid: number): Map<string, number> {
   return out;
 }
 
+/**
+ * The scheduler's account of a process's main thread so far: ms it ran, ms it waited runnable in the run
+ * queue (ready, another task on its core), and how often it was taken off the core against its will
+ * (`/proc/<pid>/task/<pid>/schedstat` and `status`). On a two-core machine a statement written to a
+ * PostgreSQL socket wakes a backend that often takes the writer's own core: the wait is wall time the
+ * writer loses without using any CPU, which no CPU profile shows as such (it lands on `writev`).
+ */
+export function mainThreadSchedule(pid: number): { runMs: number; waitMs: number; involuntarySwitches: number } {
+  const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+  const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+  return { runMs: run / 1e6, waitMs: wait / 1e6, involuntarySwitches: Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN) };
+}
+
 /** A server under load: where to send requests, and the process whose CPU is counted. */
 export interface Target {
   url: string;
