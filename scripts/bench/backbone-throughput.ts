@@ -113,6 +113,8 @@ async function main() {
   const raw = new Pool({ connectionString: url, max: concurrency, options: `-c search_path=${schema}` });
   const payload = Buffer.alloc(200, 7);
   let rawNext = 0;
+  const rawAppCpuFrom = cpuMs(process.pid);
+  const rawPgCpuFrom = postgresCpuMs();
   const rawStarted = Date.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -123,6 +125,9 @@ async function main() {
     }),
   );
   const rawSeconds = (Date.now() - rawStarted) / 1000;
+  // The baseline's CPU per insert, client and server: with the app's per event, a ratio the machine's other
+  // load moves far less than the rates (on two shared cores both rates swing by a third from run to run).
+  const rawCpu = cpuMs(process.pid) - rawAppCpuFrom + (postgresCpuMs() - rawPgCpuFrom);
   await raw.end();
   const eventsPerSecond = Math.round(total / ((done - started) / 1000));
   const baselinePerSecond = Math.round(total / rawSeconds);
@@ -137,6 +142,8 @@ async function main() {
       ratio: Number((eventsPerSecond / baselinePerSecond).toFixed(2)),
       appCpuMsPerEvent: Number((appCpu / total).toFixed(3)),
       postgresCpuMsPerEvent: Number((pgCpu / total).toFixed(3)),
+      baselineCpuMsPerInsert: Number((rawCpu / total).toFixed(3)),
+      cpuRatio: Number((rawCpu / (appCpu + pgCpu)).toFixed(2)),
       mainThread: {
         ranMs: Math.round(schedule.runMs - scheduleFrom.runMs),
         waitedForCoreMs: Math.round(schedule.waitMs - scheduleFrom.waitMs),

@@ -25,16 +25,33 @@ export function sysMs(pid: number): number {
 }
 
 /**
- * CPU time so far of every PostgreSQL process of this machine, in ms: the database's share of a run beside
- * the app's. Counts other clusters' work too; measure on a quiet machine.
+ * CPU time so far of every PostgreSQL process of this machine, in ms, the ended ones included: the
+ * database's share of a run beside the app's. Counts other clusters' work too; measure on a quiet machine.
  */
 export function postgresCpuMs(): number {
   let ms = 0;
+  const postgres = new Set<string>();
+  const parents = new Map<string, string>();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') ms += cpuMs(Number(pid));
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const fields = statFields(Number(pid));
+      postgres.add(pid);
+      parents.set(pid, fields[1]);
+      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
     } catch {
       // the process ended meanwhile
+    }
+  }
+  // A backend that ended (a pool's connection closed) takes its CPU with it, unless it is counted where the
+  // kernel puts it once reaped: in its postmaster's cutime and cstime. Without them the sum can go down.
+  for (const pid of postgres) {
+    if (postgres.has(parents.get(pid) as string)) continue;
+    try {
+      const fields = statFields(Number(pid));
+      ms += ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+    } catch {
+      // the cluster stopped meanwhile
     }
   }
   return ms;
