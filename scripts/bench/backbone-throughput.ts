@@ -79,8 +79,7 @@ async function main() {
 
   // Where the end-to-end time goes: the app's CPU (this process: producers, relay and consumer alike), the
   // database's, and the main thread's time waiting for a core it was ready to run on.
-  const appCpuFrom = cpuMs(process.pid);
-  const pgCpuFrom = postgresCpuMs();
+  const runCpu = cpuSince();
   const scheduleFrom = mainThreadSchedule(process.pid);
   const started = Date.now();
   const concurrency = 8;
@@ -105,16 +104,14 @@ async function main() {
     await new Promise((r) => setTimeout(r, 20));
   }
   const done = Date.now();
-  const appCpu = cpuMs(process.pid) - appCpuFrom;
-  const pgCpu = postgresCpuMs() - pgCpuFrom;
+  const { app: appCpu, postgres: pgCpu } = runCpu();
   const schedule = mainThreadSchedule(process.pid);
   // The baseline, in the same run: as many plain autocommit INSERTs of a row of the same size (no outbox,
   // no relay, no consumer), from a bare pg pool at the same concurrency: the database's own rate.
   const raw = new Pool({ connectionString: url, max: concurrency, options: `-c search_path=${schema}` });
   const payload = Buffer.alloc(200, 7);
   let rawNext = 0;
-  const rawAppCpuFrom = cpuMs(process.pid);
-  const rawPgCpuFrom = postgresCpuMs();
+  const baselineCpu = cpuSince();
   const rawStarted = Date.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -127,7 +124,8 @@ async function main() {
   const rawSeconds = (Date.now() - rawStarted) / 1000;
   // The baseline's CPU per insert, client and server: with the app's per event, a ratio the machine's other
   // load moves far less than the rates (on two shared cores both rates swing by a third from run to run).
-  const rawCpu = cpuMs(process.pid) - rawAppCpuFrom + (postgresCpuMs() - rawPgCpuFrom);
+  const { app: rawAppCpu, postgres: rawPgCpu } = baselineCpu();
+  const rawCpu = rawAppCpu + rawPgCpu;
   await raw.end();
   const eventsPerSecond = Math.round(total / ((done - started) / 1000));
   const baselinePerSecond = Math.round(total / rawSeconds);
@@ -158,6 +156,13 @@ async function main() {
   await dropTopics(real);
   await mock?.stop();
   await dropSchemas(url, prefix);
+}
+
+/** This process's and PostgreSQL's CPU ms from now: call the answer to read how much each has spent since. */
+function cpuSince(): () => { app: number; postgres: number } {
+  const app = cpuMs(process.pid);
+  const postgres = postgresCpuMs();
+  return () => ({ app: cpuMs(process.pid) - app, postgres: postgresCpuMs() - postgres });
 }
 
 main().catch((err) => {

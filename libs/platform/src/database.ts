@@ -9,7 +9,11 @@ import {
   QueryFailedError,
   QueryRunnerAlreadyReleasedError,
   QueryResult as TypeOrmQueryResult,
-  type EntitySubscriberInterface, type QueryRunner, type TransactionCommitEvent, type TransactionRollbackEvent } from 'typeorm';
+  type EntitySubscriberInterface,
+  type QueryRunner,
+  type TransactionCommitEvent,
+  type TransactionRollbackEvent,
+} from 'typeorm';
 import type { Logger } from './logging';
 
 export interface ServiceDatabaseOptions {

@@ -15,8 +15,12 @@ function statFields(pid: number): string[] {
 
 /** CPU time (user + system) a process has used so far, in ms: load-independent, unlike latency on a shared machine. */
 export function cpuMs(pid: number): number {
-  const fields = statFields(pid);
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  return ticksMs(statFields(pid), 11, 12); // utime, stime
+}
+
+/** Two clock-tick fields of /proc/<pid>/stat (after the command name) as ms (USER_HZ = 100). */
+function ticksMs(fields: string[], a: number, b: number): number {
+  return ((Number(fields[a]) + Number(fields[b])) * 1000) / 100;
 }
 
 /** System (kernel) CPU time of a process so far, in ms. */
@@ -30,30 +34,20 @@ export function sysMs(pid: number): number {
  */
 export function postgresCpuMs(): number {
   let ms = 0;
-  const postgres = new Set<string>();
-  const parents = new Map<string, string>();
+  const postgres = new Map<string, string[]>();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
       const fields = statFields(Number(pid));
-      postgres.add(pid);
-      parents.set(pid, fields[1]);
-      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      postgres.set(pid, fields);
+      ms += ticksMs(fields, 11, 12);
     } catch {
       // the process ended meanwhile
     }
   }
   // A backend that ended (a pool's connection closed) takes its CPU with it, unless it is counted where the
   // kernel puts it once reaped: in its postmaster's cutime and cstime. Without them the sum can go down.
-  for (const pid of postgres) {
-    if (postgres.has(parents.get(pid) as string)) continue;
-    try {
-      const fields = statFields(Number(pid));
-      ms += ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
-    } catch {
-      // the cluster stopped meanwhile
-    }
-  }
+  for (const fields of postgres.values()) if (!postgres.has(fields[1])) ms += ticksMs(fields, 13, 14);
   return ms;
 }
 
