@@ -1,6 +1,7 @@
-import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { EventEnvelopeSchema, type EventEnvelope } from './gen/trace/v1/envelope_pb';
 import { Topics, type Topic } from './topics';
+import { decodeMessage, encodeMessage } from './wire-codec';
 
 /** The payload union of the envelope, generated from proto/trace/v1/envelope.proto. */
 export type EventPayload = EventEnvelope['payload'];
@@ -40,13 +41,18 @@ export const TOPIC_OF: Readonly<Record<EventCase, Topic>> = {
 
 export const CURRENT_SCHEMA_VERSION = 1;
 
-export function encodeEnvelope(envelope: EventEnvelope): Uint8Array {
-  return toBinary(EventEnvelopeSchema, envelope);
+/** The envelope's protobuf bytes (wire-codec.ts: toBinary's bytes, written faster). */
+export function encodeEnvelope(envelope: EventEnvelope | EnvelopeInit): Buffer {
+  return encodeMessage(EventEnvelopeSchema, envelope);
 }
 
+/** The envelope of protobuf bytes (wire-codec.ts: fromBinary's message, read faster). */
 export function decodeEnvelope(bytes: Uint8Array): EventEnvelope {
-  return fromBinary(EventEnvelopeSchema, bytes);
+  return decodeMessage(EventEnvelopeSchema, bytes);
 }
+
+/** What an envelope may be built (or encoded) from without building it first. */
+export type EnvelopeInit = MessageInitShape<typeof EventEnvelopeSchema>;
 
 export function createEnvelope(init: MessageInitShape<typeof EventEnvelopeSchema>): EventEnvelope {
   return create(EventEnvelopeSchema, init);

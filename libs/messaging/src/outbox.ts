@@ -1,18 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import {
-  createEnvelope,
   CURRENT_SCHEMA_VERSION,
   encodeEnvelope,
   EVENT_TYPE_NAMES,
   timestampFromDate,
   TOPIC_OF,
+  type EnvelopeInit,
   type EventCase,
-  type EventEnvelope,
   type PayloadInit,
 } from '@trace/contracts';
 import { afterCommit, deferToCommit, RequestContext, type EventLoopSlices } from '@trace/platform';
 import { hasLocalRelay, wakeLocalRelays } from './relay';
+
+/** An event written to the outbox: its id (the inbox de-duplicates on it) and type name. */
+export interface OutboxedEvent {
+  id: string;
+  type: string;
+}
 
 export interface OutboxEventOptions {
   /** Batch (or recall) id: the message key, so a subject's events stay in order. */
@@ -37,7 +42,7 @@ export class Outbox {
     eventCase: C,
     payload: PayloadInit<C>,
     opts: OutboxEventOptions,
-  ): Promise<EventEnvelope> {
+  ): Promise<OutboxedEvent> {
     const [envelope] = await this.appendMany(manager, [{ eventCase, payload, opts } as OutboxItem]);
     return envelope;
   }
@@ -48,7 +53,7 @@ export class Outbox {
    * `slices`, the encoding (about 0.1 ms an event: 500 of them held the event
    * loop for 50-70 ms) gives the event loop back whenever they say so.
    */
-  async appendMany(manager: EntityManager, items: OutboxItem[], { slices }: { slices?: EventLoopSlices } = {}): Promise<EventEnvelope[]> {
+  async appendMany(manager: EntityManager, items: OutboxItem[], { slices }: { slices?: EventLoopSlices } = {}): Promise<OutboxedEvent[]> {
     if (!manager.queryRunner?.isTransactionActive) {
       // An outbox row outside the state change's transaction defeats its purpose.
       throw new Error('Outbox.append must run inside the transaction of the state change');
@@ -56,20 +61,20 @@ export class Outbox {
     if (items.length === 0) return [];
     const ctx = RequestContext.current();
     const now = new Date();
-    const envelope = ({ eventCase, payload, opts }: OutboxItem) =>
-      createEnvelope({
-        id: randomUUID(),
-        type: EVENT_TYPE_NAMES[eventCase],
-        version: CURRENT_SCHEMA_VERSION,
-        source: this.source,
-        orgId: opts.orgId,
-        subject: opts.subject,
-        occurredAt: timestampFromDate(opts.occurredAt ?? now),
-        recordedAt: timestampFromDate(now),
-        correlationId: ctx?.correlationId ?? randomUUID(),
-        causationId: ctx?.causationId ?? '',
-        payload: { case: eventCase, value: payload } as never,
-      });
+    // Encoded from its init shape: the message object (protobuf-es create()) is never needed here.
+    const envelope = ({ eventCase, payload, opts }: OutboxItem): EnvelopeInit & OutboxedEvent => ({
+      id: randomUUID(),
+      type: EVENT_TYPE_NAMES[eventCase],
+      version: CURRENT_SCHEMA_VERSION,
+      source: this.source,
+      orgId: opts.orgId,
+      subject: opts.subject,
+      occurredAt: timestampFromDate(opts.occurredAt ?? now),
+      recordedAt: timestampFromDate(now),
+      correlationId: ctx?.correlationId ?? randomUUID(),
+      causationId: ctx?.causationId ?? '',
+      payload: { case: eventCase, value: payload } as never,
+    });
     // The relay must hear of the rows once they are committed, without polling. When it runs in this process
     // (every service relays its own outbox), the commit wakes it directly; otherwise the INSERT also NOTIFYs
     // (delivered at commit), in the same statement. Not always NOTIFY: a transaction that NOTIFYs holds
@@ -87,17 +92,17 @@ export class Outbox {
         `WITH wake AS MATERIALIZED (${wake.replace('$CH', '$6')})
          INSERT INTO outbox (event_id, topic, message_key, event_type, payload)
          SELECT $1::uuid, $2::text, $3::text, $4::text, $5::bytea FROM wake`,
-        [e.id, TOPIC_OF[items[0].eventCase], items[0].opts.subject, e.type, Buffer.from(encodeEnvelope(e)), this.notifyChannel],
+        [e.id, TOPIC_OF[items[0].eventCase], items[0].opts.subject, e.type, encodeEnvelope(e), this.notifyChannel],
       );
-      return [e];
+      return [{ id: e.id, type: e.type }];
     }
-    const envelopes: EventEnvelope[] = [];
+    const envelopes: OutboxedEvent[] = [];
     const rows: { event_id: string; topic: string; message_key: string; event_type: string; payload: string }[] = [];
     for (const item of items) {
       if (slices?.due()) await slices.yieldNow();
       const e = envelope(item);
-      envelopes.push(e);
-      rows.push({ event_id: e.id, topic: TOPIC_OF[item.eventCase], message_key: item.opts.subject, event_type: e.type, payload: Buffer.from(encodeEnvelope(e)).toString('base64') });
+      envelopes.push({ id: e.id, type: e.type });
+      rows.push({ event_id: e.id, topic: TOPIC_OF[item.eventCase], message_key: item.opts.subject, event_type: e.type, payload: encodeEnvelope(e).toString('base64') });
     }
     // One JSON document (payloads in base64) rather than an array parameter per column, which the
     // driver escapes element by element; WITH ORDINALITY keeps the given order in the bigserial ids,
