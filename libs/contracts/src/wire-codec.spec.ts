@@ -183,5 +183,12 @@ describe('the compiled envelope codec', () => {
     expect(decodeCompiled(EventEnvelopeSchema, wide)).toStrictEqual(fromBinary(EventEnvelopeSchema, wide));
     const negative = new BinaryWriter().tag(3, WireType.Varint).int64(-5n).finish();
     expect(decodeCompiled(EventEnvelopeSchema, negative)).toStrictEqual(fromBinary(EventEnvelopeSchema, negative));
+    // An enum (int32) given 2^31 + 5 and 2^32 + 5: protobuf keeps the low 32 bits, signed.
+    for (const wideValue of [2n ** 31n + 5n, 2n ** 32n + 5n]) {
+      const ref = new BinaryWriter().tag(1, WireType.Varint).uint64(wideValue).finish();
+      const registered = new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(ref).finish();
+      const envelope = new BinaryWriter().tag(20, WireType.LengthDelimited).bytes(registered).finish();
+      expect(decodeCompiled(EventEnvelopeSchema, envelope)).toStrictEqual(fromBinary(EventEnvelopeSchema, envelope));
+    }
   });
 });

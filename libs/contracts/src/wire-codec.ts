@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { create, fromBinary, toBinary, type DescField, type DescMessage } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary, type DescMessage } from '@bufbuild/protobuf';
 
 /**
  * The protobuf wire format of the envelope, compiled from the generated descriptors (proto/ stays the one
@@ -9,8 +9,9 @@ import { create, fromBinary, toBinary, type DescField, type DescMessage } from '
  * Why not protobuf-es's toBinary/fromBinary alone: every event is encoded once into the outbox and decoded once
  * per consumer, and there they were 8-9 % of a large EPCIS capture's main thread (create + toBinary) and of its
  * delivery (fromBinary): a message object built field by field only to be written, a writer that forks a buffer
- * per nested message, a TextDecoder call per non-ASCII string. Here the encoder reads the init shape directly
- * (no create()) into one reused buffer, and the decoder builds the same objects fromBinary does.
+ * per nested message, reflection over each field. Here each message type gets a writer and a reader generated
+ * from its descriptor (straight-line code, one property site per field); the writer reads the init shape
+ * directly (no create()) into one reused buffer, and the reader builds the same objects fromBinary does.
  *
  * The bytes are toBinary's and the messages fromBinary's (wire-codec.spec.ts compares both on every event case
  * and on random messages). Whatever falls outside what it was compiled for goes to protobuf-es instead: a
@@ -34,11 +35,6 @@ class Writer {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
-  }
-
-  bytes(b: readonly number[]): void {
-    this.ensure(b.length);
-    for (let i = 0; i < b.length; i++) this.buf[this.pos++] = b[i];
   }
 
   /** A non-negative integer up to 2^53. */
@@ -153,8 +149,23 @@ function tagBytes(no: number, wireType: number): number[] {
 
 const toBigInt = (v: unknown): bigint => (typeof v === 'bigint' ? v : BigInt(v as number | string));
 
-type FieldWriter = (w: Writer, m: Obj) => void;
-type ValueWriter = (w: Writer, v: unknown) => void;
+type MessageWriter = (w: Writer, m: Obj) => void;
+
+/** What generated writers call: one function per kind of value, each called with values of one type only. */
+const WRITE = {
+  uint32(w: Writer, v: unknown): void {
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) throw new Error(`invalid uint32: ${String(v)}`);
+    w.varint(v as number);
+  },
+  int32(w: Writer, v: unknown): void {
+    if (!Number.isInteger(v) || (v as number) < -0x80000000 || (v as number) > 0x7fffffff) throw new Error(`invalid int32: ${String(v)}`);
+    w.signed32(v as number);
+  },
+  int64(w: Writer, v: unknown): void {
+    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) w.varint(v);
+    else w.varint64(toBigInt(v));
+  },
+};
 
 const supportedTypes = new WeakMap<DescMessage, boolean>();
 
@@ -190,120 +201,64 @@ function supportedKinds(desc: DescMessage, seen = new Set<DescMessage>()): boole
   return true;
 }
 
-const writers = new WeakMap<DescMessage, FieldWriter>();
+const writers = new WeakMap<DescMessage, MessageWriter>();
 
-/** Writes a message's fields (the init shape or the message: fields left out are zero) in field-number order. */
-function messageWriter(desc: DescMessage): FieldWriter {
+/** A property read in generated code: the name quoted as a JSON string, so any name is safe there. */
+const prop = (name: string) => `[${JSON.stringify(name)}]`;
+
+/**
+ * The writer of a message type (its init shape or the message: fields left out are zero), generated as one
+ * function of straight-line code in field-number order, as toBinary writes them. Generated rather than a loop
+ * over per-field closures: each property read is then at a site of its own, which sees one shape (the
+ * closures' shared sites saw every message's, and were half of the time).
+ */
+function messageWriter(desc: DescMessage): MessageWriter {
   const known = writers.get(desc);
   if (known) return known;
-  const fieldWriters: FieldWriter[] = [];
-  const write: FieldWriter = (w, m) => {
-    for (let i = 0; i < fieldWriters.length; i++) fieldWriters[i](w, m);
+  const nested: MessageWriter[] = [];
+  const nestedTypes: DescMessage[] = [];
+  const nestedIndex = (d: DescMessage) => {
+    const i = nestedTypes.indexOf(d);
+    return i >= 0 ? i : nestedTypes.push(d) - 1;
   };
-  writers.set(desc, write); // before the fields: a recursive type finds itself
-  for (const f of desc.fields.concat().sort((a, b) => a.number - b.number)) fieldWriters.push(fieldWriter(f));
-  return write;
-}
-
-function fieldWriter(f: DescField): FieldWriter {
-  const name = f.localName;
-  if (f.fieldKind === 'message') {
-    const tag = tagBytes(f.number, 2);
-    const write = messageWriter(f.message);
-    if (f.oneof) {
-      // As protobuf-es: each member in its place by number, written when it is the case set.
-      const oneofName = f.oneof.localName;
-      return (w, m) => {
-        const o = m[oneofName] as { case?: string; value?: Obj } | undefined;
-        if (o?.case !== name) return;
-        w.bytes(tag);
-        const at = w.begin();
-        write(w, o.value ?? {});
-        w.end(at);
-      };
-    }
-    return (w, m) => {
-      const v = m[name] as Obj | undefined | null;
-      if (v === undefined || v === null) return;
-      w.bytes(tag);
-      const at = w.begin();
-      write(w, v);
-      w.end(at);
-    };
-  }
-  if (f.fieldKind === 'list') {
-    const tag = tagBytes(f.number, 2);
-    if (f.listKind === 'message') {
-      const write = messageWriter(f.message);
-      return (w, m) => {
-        const list = m[name] as Obj[] | undefined;
-        if (!list) return;
-        for (const v of list) {
-          w.bytes(tag);
-          const at = w.begin();
-          write(w, v);
-          w.end(at);
-        }
-      };
-    }
-    return (w, m) => {
-      const list = m[name] as string[] | undefined;
-      if (!list) return;
-      for (const v of list) {
-        w.bytes(tag);
-        w.string(v);
+  const lines: string[] = ['let v;'];
+  // A tag as its bytes, written one by one (an array literal would be a new array at every write).
+  const tag = (no: number, wireType: number) => `w.ensure(${tagBytes(no, wireType).length}); ${tagBytes(no, wireType).map((b) => `w.buf[w.pos++] = ${b};`).join(' ')}`;
+  const message = (no: number, value: string, d: DescMessage) =>
+    `${tag(no, 2)} const at = w.begin(); N[${nestedIndex(d)}](w, ${value}); w.end(at);`;
+  for (const f of desc.fields.concat().sort((a, b) => a.number - b.number)) {
+    if (f.fieldKind === 'message') {
+      if (f.oneof) {
+        // As protobuf-es: each member in its place by number, written when it is the case set.
+        lines.push(`v = m${prop(f.oneof.localName)}; if (v !== undefined && v !== null && v.case === ${JSON.stringify(f.localName)}) { ${message(f.number, 'v.value ?? {}', f.message)} }`);
+      } else {
+        lines.push(`v = m${prop(f.localName)}; if (v !== undefined && v !== null) { ${message(f.number, 'v', f.message)} }`);
       }
-    };
+      continue;
+    }
+    if (f.fieldKind === 'list') {
+      const each = f.listKind === 'message' ? message(f.number, 'v[i]', f.message) : `${tag(f.number, 2)} w.string(v[i]);`;
+      lines.push(`v = m${prop(f.localName)}; if (v !== undefined && v !== null) for (let i = 0; i < v.length; i++) { ${each} }`);
+      continue;
+    }
+    const type = f.fieldKind === 'enum' ? S.INT32 : (f.scalar as number);
+    // Implicit presence: the zero value (a value left out of an init shape is one) is not written, as toBinary's
+    // checks have it: -0 is no zero of a double; an integer's zero compares loosely (0, 0n, "0"); an enum's is its first value.
+    const [zero, write] = {
+      [S.STRING]: [`v === ''`, `${tag(f.number, 2)} w.string(v);`],
+      [S.BOOL]: [`v === false`, `${tag(f.number, 0)} w.varint(1);`],
+      [S.DOUBLE]: [`Object.is(v, 0)`, `${tag(f.number, 1)} w.double(v);`],
+      [S.UINT32]: [`v == 0`, `${tag(f.number, 0)} W.uint32(w, v);`],
+      [S.INT32]: [f.fieldKind === 'enum' ? `v === ${f.enum.values[0].number}` : `v == 0`, `${tag(f.number, 0)} W.int32(w, v);`],
+      [S.INT64]: [`v == 0`, `${tag(f.number, 0)} W.int64(w, v);`],
+      [S.UINT64]: [`v == 0`, `${tag(f.number, 0)} W.int64(w, v);`],
+    }[type] as [string, string];
+    lines.push(`v = m${prop(f.localName)}; if (v !== undefined && !(${zero})) { ${write} }`);
   }
-  const type = f.fieldKind === 'enum' ? S.INT32 : (f.scalar as number);
-  const value = scalarWriter(type);
-  const tag = tagBytes(f.number, type === S.DOUBLE ? 1 : type === S.STRING ? 2 : 0);
-  // Implicit presence: the zero value (a value left out of an init shape is one) is not written, as toBinary's
-  // checks have it: -0 is no zero of a double, "0" is one of a 64-bit integer.
-  const isZero: (v: unknown) => boolean =
-    type === S.STRING
-      ? (v) => v === undefined || v === ''
-      : type === S.BOOL
-        ? (v) => v === undefined || v === false
-        : type === S.DOUBLE
-          ? (v) => v === undefined || Object.is(v, 0)
-          : // 0, 0n and "0" alike, as toBinary compares
-            (v) => v === undefined || v == 0;
-  return (w, m) => {
-    const v = m[name];
-    if (isZero(v)) return;
-    w.bytes(tag);
-    value(w, v);
-  };
-}
-
-function scalarWriter(type: number): ValueWriter {
-  switch (type) {
-    case S.STRING:
-      return (w, v) => w.string(v as string);
-    case S.BOOL:
-      return (w) => w.varint(1);
-    case S.UINT32:
-      return (w, v) => {
-        if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) throw new Error(`invalid uint32: ${String(v)}`);
-        w.varint(v as number);
-      };
-    case S.INT32:
-      return (w, v) => {
-        if (!Number.isInteger(v) || (v as number) < -0x80000000 || (v as number) > 0x7fffffff) throw new Error(`invalid int32: ${String(v)}`);
-        w.signed32(v as number);
-      };
-    case S.DOUBLE:
-      return (w, v) => w.double(v as number);
-    case S.INT64:
-    case S.UINT64:
-      return (w, v) => {
-        if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) w.varint(v);
-        else w.varint64(toBigInt(v));
-      };
-    default:
-      throw new Error(`scalar type ${type} is not compiled`);
-  }
+  const write = new Function('N', 'W', `return function write(w, m) {\n${lines.join('\n')}\n};`)(nested, WRITE) as MessageWriter;
+  writers.set(desc, write); // before the nested types: a recursive type finds itself
+  for (const d of nestedTypes) nested.push(messageWriter(d));
+  return write;
 }
 
 const shared = new Writer();
@@ -336,7 +291,8 @@ class Reader {
   constructor(
     readonly buf: Buffer,
     start: number,
-    readonly end: number,
+    /** Where the message being read ends (READ.nested narrows it to a nested one's). */
+    public end: number,
   ) {
     this.pos = start;
   }
@@ -431,118 +387,104 @@ declare module 'buffer' {
   }
 }
 
-interface FieldReader {
-  wireType: number;
-  read: (r: Reader, m: Obj) => void;
-}
-interface MessageReader {
-  zero: () => Obj;
-  /** By field number. */
-  fields: (FieldReader | undefined)[];
-}
+/** Reads a message's fields up to `end` (exclusive) into the message create() would make. */
+type MessageReader = (r: Reader, end: number) => Obj;
+
+/** What generated readers call, besides the Reader's own methods. */
+const READ = {
+  NOT_COMPILED,
+  double(r: Reader): number {
+    if (r.pos + 8 > r.end) throw new Error('premature end of the message');
+    const v = r.buf.readDoubleLE(r.pos);
+    r.pos += 8;
+    return v;
+  },
+  /** Nested content: the reader's end is the content's while it is read, so nothing reads past it. */
+  nested(r: Reader, read: MessageReader): Obj {
+    const len = r.length();
+    const outer = r.end;
+    const end = r.pos + len;
+    r.end = end;
+    const m = read(r, end);
+    r.end = outer;
+    return m;
+  },
+};
 
 const readers = new WeakMap<DescMessage, MessageReader>();
 
+/**
+ * The reader of a message type, generated as one function: the message create() makes as one object literal
+ * (the same keys in the same order, the zero values of create()'s own message, fresh arrays and oneof
+ * objects), then a switch on each tag. Anything its switch has no case for (an unknown field, a field in
+ * another wire type) or that protobuf merges (a message field twice) throws NOT_COMPILED: protobuf-es reads it.
+ */
 function messageReader(desc: DescMessage): MessageReader {
   const known = readers.get(desc);
   if (known) return known;
   const template = create(desc) as Obj;
   const lists = desc.fields.filter((f) => f.fieldKind === 'list').map((f) => f.localName);
   const oneofs = desc.oneofs.map((o) => o.localName);
-  // What create(desc) answers, as one object literal (the same keys in the same order, the template's zero values,
-  // fresh arrays and oneof objects): a spread of the template or assignments key by key were several times slower.
-  const keys = Object.keys(template).map((k) => {
-    const value = lists.includes(k) ? '[]' : oneofs.includes(k) ? '{ case: undefined }' : `t[${JSON.stringify(k)}]`;
+  const zero = Object.keys(template).map((k) => {
+    const value = lists.includes(k) ? '[]' : oneofs.includes(k) ? '{ case: undefined }' : `t${prop(k)}`;
     return `${JSON.stringify(k)}: ${value}`;
   });
-  const zero = new Function('t', `return () => ({ ${keys.join(', ')} });`)(template) as () => Obj;
-  const reader: MessageReader = { zero, fields: [] };
-  readers.set(desc, reader);
-  for (const f of desc.fields) reader.fields[f.number] = fieldReader(f);
-  return reader;
-}
-
-function readMessage(r: Reader, reader: MessageReader, end: number): Obj {
-  const m = reader.zero();
-  const outer = r.end;
-  (r as { end: number }).end = end;
-  while (r.pos < end) {
-    const tag = r.varint();
-    const no = Math.floor(tag / 8);
-    const wireType = tag & 7;
-    const f = no < reader.fields.length ? reader.fields[no] : undefined;
-    if (!f || f.wireType !== wireType) throw NOT_COMPILED;
-    f.read(r, m);
-  }
-  (r as { end: number }).end = outer;
-  return m;
-}
-
-function fieldReader(f: DescField): FieldReader {
-  const name = f.localName;
-  if (f.fieldKind === 'message') {
-    const nested = messageReader(f.message);
-    if (f.oneof) {
-      const oneofName = f.oneof.localName;
-      return {
-        wireType: 2,
-        read: (r, m) => {
-          // A second occurrence of a oneof's message is merged into the first by protobuf.
-          if ((m[oneofName] as { case?: string }).case !== undefined) throw NOT_COMPILED;
-          const len = r.length();
-          m[oneofName] = { case: name, value: readMessage(r, nested, r.pos + len) };
-        },
-      };
+  const nested: MessageReader[] = [];
+  const nestedTypes: DescMessage[] = [];
+  const nestedIndex = (d: DescMessage) => {
+    const i = nestedTypes.indexOf(d);
+    return i >= 0 ? i : nestedTypes.push(d) - 1;
+  };
+  const cases: string[] = [];
+  for (const f of desc.fields) {
+    const name = prop(f.localName);
+    if (f.fieldKind === 'message') {
+      const read = `R.nested(r, N[${nestedIndex(f.message)}])`;
+      if (f.oneof) {
+        const oneof = prop(f.oneof.localName);
+        // A second occurrence of a oneof's message is merged into the first by protobuf.
+        cases.push(`case ${f.number * 8 + 2}: if (m${oneof}.case !== undefined) throw R.NOT_COMPILED; m${oneof} = { case: ${JSON.stringify(f.localName)}, value: ${read} }; break;`);
+      } else {
+        cases.push(`case ${f.number * 8 + 2}: if (m${name} !== undefined) throw R.NOT_COMPILED; m${name} = ${read}; break;`);
+      }
+      continue;
     }
-    return {
-      wireType: 2,
-      read: (r, m) => {
-        if (m[name] !== undefined) throw NOT_COMPILED;
-        const len = r.length();
-        m[name] = readMessage(r, nested, r.pos + len);
-      },
-    };
-  }
-  if (f.fieldKind === 'list') {
-    if (f.listKind === 'message') {
-      const nested = messageReader(f.message);
-      return {
-        wireType: 2,
-        read: (r, m) => {
-          const len = r.length();
-          (m[name] as Obj[]).push(readMessage(r, nested, r.pos + len));
-        },
-      };
+    if (f.fieldKind === 'list') {
+      const read = f.listKind === 'message' ? `R.nested(r, N[${nestedIndex(f.message)}])` : 'r.string()';
+      cases.push(`case ${f.number * 8 + 2}: m${name}.push(${read}); break;`);
+      continue;
     }
-    return { wireType: 2, read: (r, m) => (m[name] as string[]).push(r.string()) };
-  }
-  const type = f.fieldKind === 'enum' ? S.INT32 : (f.scalar as number);
-  switch (type) {
-    case S.STRING:
-      return { wireType: 2, read: (r, m) => (m[name] = r.string()) };
-    case S.BOOL:
-      return { wireType: 0, read: (r, m) => (m[name] = r.nonZero()) };
-    case S.UINT32:
+    const type = f.fieldKind === 'enum' ? S.INT32 : (f.scalar as number);
+    const [wireType, read] = {
+      [S.STRING]: [2, 'r.string()'],
+      [S.BOOL]: [0, 'r.nonZero()'],
       // The low 32 bits, as protobuf reads a wider varint into a 32-bit field.
-      return { wireType: 0, read: (r, m) => (m[name] = r.small() >>> 0) };
-    case S.INT32:
-      return { wireType: 0, read: (r, m) => (m[name] = r.small() | 0) };
-    case S.DOUBLE:
-      return {
-        wireType: 1,
-        read: (r, m) => {
-          if (r.pos + 8 > r.end) throw new Error('premature end of the message');
-          m[name] = r.buf.readDoubleLE(r.pos);
-          r.pos += 8;
-        },
-      };
-    case S.INT64:
-      return { wireType: 0, read: (r, m) => (m[name] = BigInt.asIntN(64, r.varint64())) };
-    case S.UINT64:
-      return { wireType: 0, read: (r, m) => (m[name] = BigInt.asUintN(64, r.varint64())) };
-    default:
-      throw new Error(`scalar type ${type} is not compiled`);
+      [S.UINT32]: [0, 'r.small() >>> 0'],
+      [S.INT32]: [0, 'r.small() | 0'],
+      [S.DOUBLE]: [1, 'R.double(r)'],
+      [S.INT64]: [0, 'BigInt.asIntN(64, r.varint64())'],
+      [S.UINT64]: [0, 'BigInt.asUintN(64, r.varint64())'],
+    }[type] as [number, string];
+    cases.push(`case ${f.number * 8 + wireType}: m${name} = ${read}; break;`);
   }
+  const read = new Function(
+    't',
+    'N',
+    'R',
+    `return function read(r, end) {
+      const m = { ${zero.join(', ')} };
+      while (r.pos < end) {
+        switch (r.varint()) {
+          ${cases.join('\n          ')}
+          default: throw R.NOT_COMPILED;
+        }
+      }
+      return m;
+    };`,
+  )(template, nested, READ) as MessageReader;
+  readers.set(desc, read); // before the nested types: a recursive type finds itself
+  for (const d of nestedTypes) nested.push(messageReader(d));
+  return read;
 }
 
 /** The message `fromBinary(schema, bytes)` answers (equal to it, field for field), decoded by the compiled reader. */
@@ -556,7 +498,7 @@ export function decodeCompiled(schema: DescMessage, bytes: Uint8Array): object |
   if (!supported(schema)) return undefined;
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
-    return readMessage(new Reader(buf, 0, buf.length), messageReader(schema), buf.length);
+    return messageReader(schema)(new Reader(buf, 0, buf.length), buf.length);
   } catch {
     return undefined;
   }
