@@ -52,11 +52,23 @@ function reference(value: unknown): string {
   throw new TypeError(`cannot canonicalise a ${typeof value}`);
 }
 
+class Thing {
+  a = 2;
+  b = 1;
+  toJSON() {
+    return 'a toJSON that canonical JSON does not call';
+  }
+}
+const toJSON = () => 'nor this one';
+
 describe('canonicalJson, single pass', () => {
-  it('writes the same bytes as the first implementation on varied values', () => {
+  it.each([
+    ['with array-index keys (written key by key)', ['a', 'B', 'é', 'z', '10', '2', 'ä', '😀', '', 'a b', '"q"', 'Z']],
+    ['without them (put in order, then JSON.stringify)', ['a', 'B', 'é', 'z', 'ä', '😀', '', 'a b', '"q"', 'Z', 'toJSON', '01', '-1']],
+    ['with __proto__ as a key', ['a', '__proto__', 'z']],
+  ])('writes the same bytes as the first implementation on varied values, %s', (_, keys) => {
     let seed = 7;
     const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
-    const keys = ['a', 'B', 'é', 'z', '10', '2', 'ä', '😀', '', 'a b', '"q"', 'Z'];
     const gen = (depth: number): unknown => {
       switch (rnd(depth > 3 ? 6 : 9)) {
         case 0: return null;
@@ -64,7 +76,8 @@ describe('canonicalJson, single pass', () => {
         case 2: return [0, -1.5, 1e21, 3.14159, NaN, -0, 2 ** 53][rnd(7)];
         case 3: return ['', 'x', 'line\nbreak', '\u2028', 'é😀', '"'][rnd(6)];
         case 4: return undefined;
-        case 5: return new Date(Date.UTC(2026, rnd(12), 1 + rnd(28), rnd(24)));
+        case 5: return [new Date(Date.UTC(2026, rnd(12), 1 + rnd(28), rnd(24))), new Thing(), Object.assign(Object.create(null), { z: 1, a: [] }),
+          Object.assign([1, 'x'], { toJSON }), Object.defineProperty({ a: 1 }, 'toJSON', { value: toJSON, enumerable: false }), new Number(5)][rnd(7)];
         case 6:
         case 7: return Array.from({ length: rnd(5) }, () => gen(depth + 1));
         default: return Object.fromEntries(Array.from({ length: rnd(6) }, () => [keys[rnd(keys.length)], gen(depth + 1)]));
