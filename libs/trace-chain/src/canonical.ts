@@ -14,18 +14,10 @@
  * both with the first implementation).
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'string':
-    case 'number':
-    case 'boolean':
-      return JSON.stringify(value);
-    case 'object': {
-      const ordered = canonicalOrder(value);
-      return ordered === WALK ? canonicalJsonWalk(value) : (JSON.stringify(ordered) as string);
-    }
-  }
-  throw new TypeError(`cannot canonicalise a ${typeof value}`);
+  // Only inside an object or a list does undefined mean something (left out, or null).
+  if (value === undefined) throw new TypeError('cannot canonicalise a undefined');
+  const ordered = canonicalOrder(value);
+  return ordered === WALK ? canonicalJsonWalk(value) : (JSON.stringify(ordered) as string);
 }
 
 /** canonicalOrder's answer where only canonicalJsonWalk writes the value as canonical JSON. */
