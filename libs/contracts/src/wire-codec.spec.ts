@@ -140,12 +140,21 @@ describe('the compiled envelope codec', () => {
     expect(decodeCompiled(EventEnvelopeSchema, bytes)).toStrictEqual(fromBinary(EventEnvelopeSchema, bytes));
     // The buffer is reused: the next (small) message carries nothing of this one.
     expect(encodeMessage(EventEnvelopeSchema, { id: 'y' }).toString('hex')).toBe('0a0179');
+    // Past a megabyte, the buffer grown for it is let go; the same bytes either way.
+    const huge = { id: 'x', payload: { case: 'batchRegistered', value: { gtin: 'g'.repeat(3_000_000) } } };
+    expect(encodeMessage(EventEnvelopeSchema, huge).equals(Buffer.from(toBinary(EventEnvelopeSchema, create(EventEnvelopeSchema, huge as never))))).toBe(true);
+    expect(encodeMessage(EventEnvelopeSchema, init).equals(bytes)).toBe(true);
   });
 
-  it('refuses what toBinary refuses: a uint32 out of range', () => {
-    const init = { version: -1 };
+  it.each([
+    ['a uint32 below 0', { version: -1 }, /uint32/],
+    ['a uint32 over 2^32 - 1', { version: 2 ** 32 }, /uint32/],
+    ['a uint64 below 0', { payload: { case: 'traceEventRecorded', value: { seq: -1n } } }, /uint64/],
+    ['a uint64 over 2^64 - 1', { payload: { case: 'traceEventRecorded', value: { seq: 2n ** 64n } } }, /uint64/],
+    ['an int64 over 2^63 - 1', { occurredAt: { seconds: 2n ** 63n } }, /int64/],
+  ])('refuses what toBinary refuses: %s', (_, init, message) => {
     expect(() => toBinary(EventEnvelopeSchema, create(EventEnvelopeSchema, init as never))).toThrow();
-    expect(() => encodeMessage(EventEnvelopeSchema, init)).toThrow(/uint32/);
+    expect(() => encodeMessage(EventEnvelopeSchema, init)).toThrow(message);
     // and the next message is not polluted by the half-written one
     expect(encodeMessage(EventEnvelopeSchema, { id: 'y' }).toString('hex')).toBe('0a0179');
   });

@@ -26,8 +26,11 @@ const S = { DOUBLE: 1, INT64: 3, UINT64: 4, INT32: 5, BOOL: 8, STRING: 9, UINT32
 
 type Obj = Record<string, unknown>;
 
+const INITIAL_BUFFER_BYTES = 16 * 1024;
+const KEPT_BUFFER_BYTES = 1024 * 1024;
+
 class Writer {
-  buf = Buffer.allocUnsafe(16 * 1024);
+  buf = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
   pos = 0;
 
   ensure(n: number): void {
@@ -122,8 +125,14 @@ class Writer {
   finish(): Buffer {
     const out = Buffer.allocUnsafe(this.pos);
     this.buf.copy(out, 0, 0, this.pos);
-    this.pos = 0;
+    this.reset();
     return out;
+  }
+
+  /** Ready for the next message; a buffer grown for a large one (a recall's scope) is not kept. */
+  reset(): void {
+    this.pos = 0;
+    if (this.buf.length > KEPT_BUFFER_BYTES) this.buf = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
   }
 }
 
@@ -163,9 +172,18 @@ const WRITE = {
   },
   int64(w: Writer, v: unknown): void {
     if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) w.varint(v);
-    else w.varint64(toBigInt(v));
+    else w.varint64(BigInt.asIntN(64, toBigInt(v)) === toBigInt(v) ? toBigInt(v) : invalid('int64', v));
+  },
+  uint64(w: Writer, v: unknown): void {
+    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) w.varint(v);
+    else w.varint64(BigInt.asUintN(64, toBigInt(v)) === toBigInt(v) ? toBigInt(v) : invalid('uint64', v));
   },
 };
+
+/** As toBinary refuses a value out of its field's range. */
+function invalid(type: string, v: unknown): never {
+  throw new Error(`invalid ${type}: ${String(v)}`);
+}
 
 const supportedTypes = new WeakMap<DescMessage, boolean>();
 
@@ -251,7 +269,7 @@ function messageWriter(desc: DescMessage): MessageWriter {
       [S.UINT32]: [`v == 0`, `${tag(f.number, 0)} W.uint32(w, v);`],
       [S.INT32]: [f.fieldKind === 'enum' ? `v === ${f.enum.values[0].number}` : `v == 0`, `${tag(f.number, 0)} W.int32(w, v);`],
       [S.INT64]: [`v == 0`, `${tag(f.number, 0)} W.int64(w, v);`],
-      [S.UINT64]: [`v == 0`, `${tag(f.number, 0)} W.int64(w, v);`],
+      [S.UINT64]: [`v == 0`, `${tag(f.number, 0)} W.uint64(w, v);`],
     }[type] as [string, string];
     lines.push(`v = m${prop(f.localName)}; if (v !== undefined && !(${zero})) { ${write} }`);
   }
@@ -274,7 +292,7 @@ export function encodeMessage<D extends DescMessage>(schema: D, init: object): B
     write(shared, init as Obj);
     return shared.finish();
   } catch (err) {
-    shared.pos = 0;
+    shared.reset();
     throw err;
   }
 }
