@@ -394,16 +394,12 @@ class Reader {
       if (!isUtf8(buf.subarray(start, end))) throw NOT_COMPILED;
       return buf.toString('utf8', start, end);
     }
-    return buf.latin1Slice(start, end);
+    return (buf as LatinSlicing).latin1Slice(start, end);
   }
 }
 
-declare module 'buffer' {
-  interface Buffer {
-    /** Node's own (Buffer#toString('latin1') without the encoding's lookup). */
-    latin1Slice(start: number, end: number): string;
-  }
-}
+/** Node's own method behind Buffer#toString('latin1'), without its argument checks and encoding lookup per string. */
+type LatinSlicing = Buffer & { latin1Slice(start: number, end: number): string };
 
 /** Reads a message's fields up to `end` (exclusive) into the message create() would make. */
 type MessageReader = (r: Reader, end: number) => Obj;
