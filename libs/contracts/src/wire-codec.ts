@@ -88,7 +88,7 @@ class Writer {
       this.buf[at] = len;
       return;
     }
-    const extra = varintSize(len) - 1;
+    const extra = varintBytes(len).length - 1;
     this.ensure(extra);
     this.buf.copyWithin(at + 1 + extra, at + 1, this.pos);
     this.pos += extra;
@@ -136,18 +136,9 @@ class Writer {
   }
 }
 
-function varintSize(v: number): number {
-  let n = 1;
-  while (v > 0x7f) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
-function tagBytes(no: number, wireType: number): number[] {
+/** A non-negative integer's varint bytes: a tag's, worked out once per field; a long content's length prefix. */
+function varintBytes(v: number): number[] {
   const out: number[] = [];
-  let v = no * 8 + wireType;
   while (v > 0x7f) {
     out.push((v % 128) | 0x80);
     v = Math.floor(v / 128);
@@ -163,26 +154,47 @@ type MessageWriter = (w: Writer, m: Obj) => void;
 /** What generated writers call: one function per kind of value, each called with values of one type only. */
 const WRITE = {
   uint32(w: Writer, v: unknown): void {
-    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) throw new Error(`invalid uint32: ${String(v)}`);
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) invalid('uint32', v);
     w.varint(v as number);
   },
   int32(w: Writer, v: unknown): void {
-    if (!Number.isInteger(v) || (v as number) < -0x80000000 || (v as number) > 0x7fffffff) throw new Error(`invalid int32: ${String(v)}`);
+    if (!Number.isInteger(v) || (v as number) < -0x80000000 || (v as number) > 0x7fffffff) invalid('int32', v);
     w.signed32(v as number);
   },
   int64(w: Writer, v: unknown): void {
-    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) w.varint(v);
-    else w.varint64(BigInt.asIntN(64, toBigInt(v)) === toBigInt(v) ? toBigInt(v) : invalid('int64', v));
+    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) return w.varint(v);
+    const b = toBigInt(v);
+    w.varint64(BigInt.asIntN(64, b) === b ? b : invalid('int64', v));
   },
   uint64(w: Writer, v: unknown): void {
-    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) w.varint(v);
-    else w.varint64(BigInt.asUintN(64, toBigInt(v)) === toBigInt(v) ? toBigInt(v) : invalid('uint64', v));
+    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) return w.varint(v);
+    const b = toBigInt(v);
+    w.varint64(BigInt.asUintN(64, b) === b ? b : invalid('uint64', v));
   },
 };
 
 /** As toBinary refuses a value out of its field's range. */
 function invalid(type: string, v: unknown): never {
   throw new Error(`invalid ${type}: ${String(v)}`);
+}
+
+/**
+ * The nested message types a generated writer or reader calls, each by its index in `compiled`: filled once the
+ * function itself is registered, so that a recursive type finds itself instead of compiling for ever.
+ */
+function nestedTypes<F>() {
+  const types: DescMessage[] = [];
+  const compiled: F[] = [];
+  return {
+    compiled,
+    index(d: DescMessage): number {
+      const i = types.indexOf(d);
+      return i >= 0 ? i : types.push(d) - 1;
+    },
+    compile(of: (d: DescMessage) => F): void {
+      for (const d of types) compiled.push(of(d));
+    },
+  };
 }
 
 const supportedTypes = new WeakMap<DescMessage, boolean>();
@@ -233,17 +245,15 @@ const prop = (name: string) => `[${JSON.stringify(name)}]`;
 function messageWriter(desc: DescMessage): MessageWriter {
   const known = writers.get(desc);
   if (known) return known;
-  const nested: MessageWriter[] = [];
-  const nestedTypes: DescMessage[] = [];
-  const nestedIndex = (d: DescMessage) => {
-    const i = nestedTypes.indexOf(d);
-    return i >= 0 ? i : nestedTypes.push(d) - 1;
-  };
+  const nested = nestedTypes<MessageWriter>();
   const lines: string[] = ['let v;'];
   // A tag as its bytes, written one by one (an array literal would be a new array at every write).
-  const tag = (no: number, wireType: number) => `w.ensure(${tagBytes(no, wireType).length}); ${tagBytes(no, wireType).map((b) => `w.buf[w.pos++] = ${b};`).join(' ')}`;
+  const tag = (no: number, wireType: number) => {
+    const bytes = varintBytes(no * 8 + wireType);
+    return `w.ensure(${bytes.length}); ${bytes.map((b) => `w.buf[w.pos++] = ${b};`).join(' ')}`;
+  };
   const message = (no: number, value: string, d: DescMessage) =>
-    `${tag(no, 2)} const at = w.begin(); N[${nestedIndex(d)}](w, ${value}); w.end(at);`;
+    `${tag(no, 2)} const at = w.begin(); N[${nested.index(d)}](w, ${value}); w.end(at);`;
   for (const f of desc.fields.concat().sort((a, b) => a.number - b.number)) {
     if (f.fieldKind === 'message') {
       if (f.oneof) {
@@ -273,9 +283,9 @@ function messageWriter(desc: DescMessage): MessageWriter {
     }[type] as [string, string];
     lines.push(`v = m${prop(f.localName)}; if (v !== undefined && !(${zero})) { ${write} }`);
   }
-  const write = new Function('N', 'W', `return function write(w, m) {\n${lines.join('\n')}\n};`)(nested, WRITE) as MessageWriter;
-  writers.set(desc, write); // before the nested types: a recursive type finds itself
-  for (const d of nestedTypes) nested.push(messageWriter(d));
+  const write = new Function('N', 'W', `return function write(w, m) {\n${lines.join('\n')}\n};`)(nested.compiled, WRITE) as MessageWriter;
+  writers.set(desc, write);
+  nested.compile(messageWriter);
   return write;
 }
 
@@ -443,17 +453,12 @@ function messageReader(desc: DescMessage): MessageReader {
     const value = lists.includes(k) ? '[]' : oneofs.includes(k) ? '{ case: undefined }' : `t${prop(k)}`;
     return `${JSON.stringify(k)}: ${value}`;
   });
-  const nested: MessageReader[] = [];
-  const nestedTypes: DescMessage[] = [];
-  const nestedIndex = (d: DescMessage) => {
-    const i = nestedTypes.indexOf(d);
-    return i >= 0 ? i : nestedTypes.push(d) - 1;
-  };
+  const nested = nestedTypes<MessageReader>();
   const cases: string[] = [];
   for (const f of desc.fields) {
     const name = prop(f.localName);
     if (f.fieldKind === 'message') {
-      const read = `R.nested(r, N[${nestedIndex(f.message)}])`;
+      const read = `R.nested(r, N[${nested.index(f.message)}])`;
       if (f.oneof) {
         const oneof = prop(f.oneof.localName);
         // A second occurrence of a oneof's message is merged into the first by protobuf.
@@ -464,7 +469,7 @@ function messageReader(desc: DescMessage): MessageReader {
       continue;
     }
     if (f.fieldKind === 'list') {
-      const read = f.listKind === 'message' ? `R.nested(r, N[${nestedIndex(f.message)}])` : 'r.string()';
+      const read = f.listKind === 'message' ? `R.nested(r, N[${nested.index(f.message)}])` : 'r.string()';
       cases.push(`case ${f.number * 8 + 2}: m${name}.push(${read}); break;`);
       continue;
     }
@@ -495,9 +500,9 @@ function messageReader(desc: DescMessage): MessageReader {
       }
       return m;
     };`,
-  )(template, nested, READ) as MessageReader;
-  readers.set(desc, read); // before the nested types: a recursive type finds itself
-  for (const d of nestedTypes) nested.push(messageReader(d));
+  )(template, nested.compiled, READ) as MessageReader;
+  readers.set(desc, read);
+  nested.compile(messageReader);
   return read;
 }
 

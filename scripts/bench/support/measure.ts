@@ -18,14 +18,16 @@ export function cpuMs(pid: number): number {
   return ticksMs(statFields(pid), 11, 12); // utime, stime
 }
 
-/** Two clock-tick fields of /proc/<pid>/stat (after the command name) as ms (USER_HZ = 100). */
-function ticksMs(fields: string[], a: number, b: number): number {
-  return ((Number(fields[a]) + Number(fields[b])) * 1000) / 100;
+/** Clock-tick fields of /proc/<pid>/stat (after the command name), summed, as ms (USER_HZ = 100). */
+function ticksMs(fields: string[], ...indexes: number[]): number {
+  let ticks = 0;
+  for (const i of indexes) ticks += Number(fields[i]);
+  return (ticks * 1000) / 100;
 }
 
 /** System (kernel) CPU time of a process so far, in ms. */
 export function sysMs(pid: number): number {
-  return (Number(statFields(pid)[12]) * 1000) / 100;
+  return ticksMs(statFields(pid), 12); // stime
 }
 
 /**
