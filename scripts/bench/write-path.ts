@@ -11,14 +11,20 @@
  *   # BENCH_CONCURRENCY (1,16), BENCH_CPU_PROF=FILE.cpuprofile (the app's CPU profile of the run)
  *   # DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; the name must contain "test")
  *
- * Each client is a closed loop (next request when the answer came), keep-alive,
- * on loopback. Events are `storing` at the producer's own location on batches
+ * Each client is a closed loop (next request when the answer came), keep-alive
+ * (`node:http`, see `call`), on loopback. Events are `storing` at the producer's own location on batches
  * it holds (each client on its own batches, so 16 clients are not 16 waiters
  * on one row lock). The app is started with count-statements.js preloaded:
  * statements/request is every statement the process sent during a scenario
  * (request path, delivery through the outbox and inbox, relay polling)
  * divided by the requests answered.
+ *
+ * Beside the app, two ceilings (support/insert-ceiling.ts), each driven the same way beside its own plain
+ * INSERT: a bare `node:http` server and a bare Nest app whose one route writes the baseline's row in one
+ * autocommit INSERT and does nothing else. Every route of the app does at least what they do, so their
+ * ratios bound what any write route of this stack can reach on this machine (BENCH_CEILINGS=0: without them).
  */
+import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
@@ -33,6 +39,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 64);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16').split(',').map(Number);
+/** BENCH_CEILINGS=0 leaves out the two ceiling servers (support/insert-ceiling.ts). */
+const CEILINGS = process.env.BENCH_CEILINGS !== '0';
 /** A file: the app's CPU profile of the whole run (.cpuprofile, for Chrome's DevTools), written before it stops. */
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 
@@ -74,13 +82,47 @@ async function drive(scenario: string, c: number, seconds: number, once: (worker
   return { scenario, c, requests: latencies.length, errors, rate: Math.round(latencies.length / elapsed), p50: r2(pct(latencies, 50)), p99: r2(pct(latencies, 99)) };
 }
 
-async function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: { id: string } }> {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+/**
+ * The load generator's client: Node's `http` with keep-alive sockets. It shares the two cores with the app and
+ * the database, so it must cost little: `fetch` (undici) took 0.46–0.73 ms of CPU a request here against the
+ * ceiling server (1.6 ms cold), `http.request` 0.10–0.24, and at c16 `fetch` alone held every server under
+ * about 1,750 requests/s.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: { id: string } }> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const url = new URL(path, base);
+  return new Promise((resolvePromise, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method,
+        agent,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            resolvePromise({ status: res.statusCode as number, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string } });
+          } catch (err) {
+            reject(err);
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
   });
-  return { status: r.status, json: (await r.json()) as { id: string } };
 }
 
 async function must(base: string, token: string, method: string, path: string, body?: unknown) {
@@ -134,6 +176,7 @@ async function main() {
     port,
   );
   const plain: Client[] = [];
+  const ceilings: ServiceProcess[] = [];
   const measures: Measure[] = [];
   try {
     await proc.ready(120_000);
@@ -176,19 +219,43 @@ async function main() {
       return true;
     };
 
+    // The ceilings: the same plain row written by an HTTP server that does nothing else (see
+    // support/insert-ceiling.ts). What they reach over their plain INSERT, no route of this stack can pass here.
+    if (CEILINGS) {
+      for (const kind of ['http', 'nest'] as const) {
+        const ceiling = ServiceProcess.spawn(`ceiling-${kind}`, 'scripts/bench/support/insert-ceiling.ts', { CEILING: kind, TABLE: `"${prefix}bench".plain_rows`, DATABASE_URL: testDatabaseUrl() }, await freePort());
+        ceilings.push(ceiling);
+        await ceiling.ready(60_000);
+      }
+    }
+    const ceilingRow = (w: number, i: number) => ({
+      batchId: batches[(w + i * 16) % batches.length],
+      kind: 'ceiling',
+      eventTime: eventBody.eventTime,
+      content: { ...eventBody, gtin: GTIN, lot: `C-${w}-${i}`, quantity: { value: 100, unit: 'kg' } },
+    });
+
     let lot = 0;
-    const scenarios = [
+    const scenarios: { name: string; proc: ServiceProcess; app: (w: number, i: number) => Promise<boolean>; baseline: (w: number, i: number) => Promise<boolean> }[] = [
       {
         name: 'POST /v1/agri/batches/{id}/events',
+        proc,
         app: async (w: number, i: number) => (await call(base, f, 'POST', `/v1/agri/batches/${batches[(w + i * 16) % batches.length]}/events`, eventBody)).status === 201,
         baseline: (w: number, i: number) => plainInsert(w, i, 'event'),
       },
       {
         name: 'POST /v1/agri/batches',
+        proc,
         app: async () =>
           (await call(base, f, 'POST', '/v1/agri/batches', { gtin: GTIN, lot: `B-${lot++}`, quantity: { value: 100, unit: 'kg' }, producedAt, locationId: field })).status === 201,
         baseline: (w: number, i: number) => plainInsert(w, i, 'batch'),
       },
+      ...ceilings.map((ceiling) => ({
+        name: `ceiling: ${ceiling.name === 'ceiling-http' ? 'node:http' : 'Nest (Express)'} + one INSERT`,
+        proc: ceiling,
+        app: async (w: number, i: number) => (await call(ceiling.url, f, 'POST', '/rows', ceilingRow(w, i))).status === 201,
+        baseline: (w: number, i: number) => plainInsert(w, i, 'ceiling'),
+      })),
     ];
     // Warm-up: JIT, pools, plans (not measured).
     for (const s of scenarios) {
@@ -202,22 +269,25 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       for (const c of CONCURRENCY) {
         for (const s of scenarios) {
-          const before = await statements(proc);
+          // A ceiling sends one statement a request and delivers nothing: only the app is counted and waited for.
+          const isApp = s.proc === proc;
+          const pid = s.proc.child.pid as number;
+          const before = isApp ? await statements(proc) : 0;
           const logFrom = proc.output.length;
-          const cpuBefore = cpuMs(proc.child.pid as number);
-          const sysBefore = sysMs(proc.child.pid as number);
-          const threadsBefore = process.env.BENCH_THREADS === '1' ? threadCpuMs(proc.child.pid as number) : undefined;
+          const cpuBefore = cpuMs(pid);
+          const sysBefore = sysMs(pid);
+          const threadsBefore = process.env.BENCH_THREADS === '1' ? threadCpuMs(pid) : undefined;
           const a = await drive(s.name, c, SECONDS, s.app);
           // Delivery of what the scenario wrote finishes after it: wait for the relay before counting.
-          await new Promise((r) => setTimeout(r, 1000));
-          a.statementsPerRequest = r2(((await statements(proc)) - before - idlePerSecond) / Math.max(1, a.requests));
-          a.cpuMsPerRequest = r2((cpuMs(proc.child.pid as number) - cpuBefore) / Math.max(1, a.requests));
-          a.sysMsPerRequest = r2((sysMs(proc.child.pid as number) - sysBefore) / Math.max(1, a.requests));
+          if (isApp) await new Promise((r) => setTimeout(r, 1000));
+          a.statementsPerRequest = isApp ? r2(((await statements(proc)) - before - idlePerSecond) / Math.max(1, a.requests)) : 1;
+          a.cpuMsPerRequest = r2((cpuMs(pid) - cpuBefore) / Math.max(1, a.requests));
+          a.sysMsPerRequest = r2((sysMs(pid) - sysBefore) / Math.max(1, a.requests));
           if (threadsBefore) {
-            const spent = [...threadCpuMs(proc.child.pid as number)].map(([name, ms]) => `${name} ${r2((ms - (threadsBefore.get(name) ?? 0)) / Math.max(1, a.requests))}`);
+            const spent = [...threadCpuMs(pid)].map(([name, ms]) => `${name} ${r2((ms - (threadsBefore.get(name) ?? 0)) / Math.max(1, a.requests))}`);
             console.log(`THREADS c${c} ${s.name} (CPU ms per request by thread): ${spent.join(', ')}`);
           }
-          if (process.env.BENCH_LOG_STATEMENTS === '1') printStatements(proc.output.slice(logFrom).join(''), a.requests);
+          if (isApp && process.env.BENCH_LOG_STATEMENTS === '1') printStatements(proc.output.slice(logFrom).join(''), a.requests);
           const b = await drive(`plain INSERT (baseline of ${s.name})`, c, SECONDS, s.baseline);
           measures.push(a, b);
           console.log(
@@ -251,6 +321,9 @@ async function main() {
           console.log(`BENCH_RESULT ${JSON.stringify({ benchmark: `${s.name}, c${c}, ${what}`, value, baseline, unit, better })}`);
         row('rate vs plain INSERT', med(pairs.map(([a]) => a.rate)), med(pairs.map(([, b]) => b.rate)), 'req/s', 'higher');
         row('p99 vs plain INSERT', med(pairs.map(([a]) => a.p99)), med(pairs.map(([, b]) => b.p99)), 'ms', 'lower');
+        // The app against the framework's own ceiling in the same rounds: how much of what Nest leaves it, it uses.
+        const nest = apps.filter((a) => a.scenario.startsWith('ceiling: Nest') && a.c === c);
+        if (s.proc === proc && nest.length) row('rate vs the Nest + one INSERT ceiling', med(pairs.map(([a]) => a.rate)), med(nest.map((a) => a.rate)), 'req/s', 'higher');
       }
     }
     if (CPU_PROF) {
@@ -260,7 +333,9 @@ async function main() {
       console.log(`CPU profile: ${CPU_PROF}`);
     }
   } finally {
+    agent.destroy();
     await Promise.all(plain.map((c) => c.end().catch(() => undefined)));
+    await Promise.all(ceilings.map((c) => c.stop('SIGTERM').catch(() => undefined)));
     await proc.stop('SIGTERM').catch(() => undefined);
     await dropSchemas(testDatabaseUrl(), prefix);
   }
