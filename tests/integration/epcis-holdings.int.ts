@@ -131,6 +131,60 @@ describe('EPCIS capture moves holdings as the API does', () => {
     expect((await holdings(farm.api)).map((h: any) => h.orgId)).not.toContain(stranger.id);
   }, 60_000);
 
+  it('a document of several chunks (500 events each) on a batch registered before: what one chunk did to its holdings binds the next, refusals and duplicates included', async () => {
+    const r = await farm.api.post('/v1/agri/batches', { ...aBatch('CAP-BIG-1', farm.locations.farm), quantity: { value: 1000, unit: 'kg' } });
+    expect(r.status).toBe(201);
+    const big = r.body as { id: string };
+    const event = (bizStep: string, second: number, kg?: number, extra: Record<string, unknown> = {}) => ({
+      type: 'ObjectEvent',
+      action: 'OBSERVE',
+      bizStep,
+      eventTime: new Date(Date.UTC(2026, 10, 23, 0, 0, second)).toISOString(),
+      eventTimeZoneOffset: '+00:00',
+      quantityList: [{ epcClass: `https://id.gs1.org/01/${GRAIN}/10/CAP-BIG-1`, ...(kg === undefined ? {} : { quantity: kg, uom: 'KGM' }) }],
+      bizLocation: { id: 'urn:epc:id:sgln:4012345.00001.0' },
+      ...extra,
+    });
+    const captureAs = async (org: TestOrg, body: unknown, mode: 'rollback' | 'proceed') => {
+      const res = await fetch(`${t.url}/v1/epcis/capture`, {
+        method: 'POST',
+        headers: { ...(await org.api.headers()), 'content-type': 'application/ld+json', 'GS1-Capture-Error-Behaviour': mode },
+        body: JSON.stringify(body),
+      });
+      if (res.status !== 202) throw new Error(`capture: ${res.status} ${await res.text()}`);
+      const location = res.headers.get('location') as string;
+      return eventually(async () => {
+        const j = await org.api.get(location);
+        return j.status === 200 && !j.body.running ? j.body : undefined;
+      }, 90_000);
+    };
+    // Stored before: the big document names it again in its third chunk.
+    const earlier = event('storing', 5000);
+    expect(await captureAs(farm, epcisDocument([earlier]), 'rollback')).toMatchObject({ success: true, errors: [] });
+    // 1,300 events: storing throughout; in the second chunk a shipping of 300 to the mill; in the third, a
+    // shipping of 800 to the bakery (700 are left: refused) and the event stored before (a duplicate).
+    const events: unknown[] = [];
+    for (let i = 0; i < 1300; i++) events.push(event('storing', i));
+    events[700] = event('shipping', 700, 300, to(mill));
+    events[1100] = event('shipping', 1100, 800, to(bakery));
+    events[1200] = earlier;
+
+    // All or nothing: the refusal in the third chunk is the document's only error, and nothing of it is stored.
+    const refused = await captureAs(farm, epcisDocument(events), 'rollback');
+    expect(refused.success).toBe(false);
+    expect(refused.errors).toEqual([expect.objectContaining({ eventIndex: 1100, reason: expect.stringMatching(/holds 700 of this batch; 800 cannot be taken/) })]);
+    expect((await farm.api.get(`/v1/agri/batches/${big.id}/verify`)).body).toMatchObject({ valid: true, length: 2 });
+
+    // Each on its own: every other event is stored once, the duplicate is not stored again.
+    const job = await captureAs(farm, epcisDocument(events), 'proceed');
+    expect(job.errors).toEqual([expect.objectContaining({ eventIndex: 1100, reason: expect.stringMatching(/holds 700 of this batch; 800 cannot be taken/) })]);
+    expect((await farm.api.get(`/v1/agri/batches/${big.id}/verify`)).body).toMatchObject({ valid: true, length: 2 + 1298 });
+    const held = (await farm.api.get(`/v1/agri/batches/${big.id}`)).body.holdings as { orgId: string; quantity: number; inTransit: number }[];
+    expect([...held].sort(byOrg)).toEqual(expected({ orgId: farm.id, quantity: 700, inTransit: 0 }, { orgId: mill.id, quantity: 0, inTransit: 300 }));
+    const [{ n }] = await t.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.prefix}agri".trace_events WHERE batch_id = $1 AND epcis_hash = (SELECT epcis_hash FROM "${t.prefix}agri".trace_events WHERE batch_id = $1 AND seq = 2)`, [big.id]);
+    expect(n).toBe(1);
+  }, 180_000);
+
   it('several movements of one holding in one document: each sees the one before, their holdings written together add up', async () => {
     const row = async (orgId: string) =>
       (await t.query<{ quantity: string; in_transit: string; taken: string; lost: string }>(

@@ -52,14 +52,16 @@ export async function applyCapture(core: CaptureCore, req: ApplyRequest, princip
       await pipelinedTransaction(core.dataSource, async (m) => {
         const writer = new ChunkWriter(core.domain, m, req, principal, claimedElsewhere, core.rules, core.hooks, receivers);
         // Every batch of the transaction locked up front, in id order: two captures touching the same
-        // batches then queue rather than deadlock.
+        // batches then queue rather than deadlock. With them, everything the events need is read here, once:
+        // the batches that exist (the others are created by this writer, under ids the plan drew), their
+        // holdings and shipments, the products, the rules' facts, and the links already stored on them (no other
+        // writer can append to a batch this transaction holds). Nothing is read between the chunks.
         await writer.load(events);
         const chunks = Array.from({ length: Math.ceil(events.length / CHUNK) }, (_, k) => events.slice(k * CHUNK, (k + 1) * CHUNK));
-        if (chunks.length) await writer.load(chunks[0]);
         // Checking and chaining a chunk is synchronous work (about 0.1 ms an event) on the event loop every
         // service of the embedded app shares: in slices, so a scan does not wait behind a whole chunk.
         const slices = new EventLoopSlices();
-        for (const [k, chunk] of chunks.entries()) {
+        for (const chunk of chunks) {
           for (const ev of chunk) {
             if (slices.due()) await slices.yieldNow();
             try {
@@ -70,11 +72,9 @@ export async function applyCapture(core: CaptureCore, req: ApplyRequest, princip
               out.push({ index: ev.index, stored: false, error: err.message });
             }
           }
-          // The next chunk's reads go before this chunk's writes (they read nothing these write: what this
-          // writer made or changed, it holds in memory). The writes then leave in one round trip, not waited
-          // for: PostgreSQL stores this chunk while the next one is checked and chained. A failure among them
-          // fails the next statement or the COMMIT.
-          if (chunks[k + 1]) await writer.load(chunks[k + 1]);
+          // The chunk's writes leave in one round trip, not waited for: PostgreSQL stores this chunk while the
+          // next one is checked and chained, and nothing before the heads and the COMMIT waits for it (the
+          // chunks read nothing: see load above). A failure among them fails the next statement or the COMMIT.
           const doomed = req.atomic && out.some((r) => r.error);
           if (!req.dryRun && !doomed) {
             await writer.flush(core.outbox, { heads: !req.atomic, slices });

@@ -17,11 +17,11 @@ import { capturedLot, registeredPayload } from './create-lot';
 import { linkInputs, type InputEdge } from './link-inputs';
 
 /**
- * Stores a chunk of captured events with a handful of statements instead of
- * several per event: every batch, product, custody and de-duplication fact the
- * chunk needs is read first (batches locked), the events are checked and
- * chained in memory in document order, and the rows (batches, links, custody,
- * edges, outbox) are written in bulk at the end. A refused event leaves no
+ * Stores captured events, chunk by chunk, with a handful of statements instead
+ * of several per event: every batch, product, custody and de-duplication fact
+ * the events need is read first (batches locked), the events are checked and
+ * chained in memory in document order, and each chunk's rows (batches, links,
+ * custody, edges, outbox) are written in bulk at its end. A refused event leaves no
  * trace in memory, so the chunk goes on without savepoints.
  */
 export class ChunkWriter {
@@ -64,7 +64,11 @@ export class ChunkWriter {
     this.recordTime = new Date(req.recordTime);
   }
 
-  /** Reads what the chunk needs and this writer does not hold yet (a later chunk sees the earlier ones in memory). */
+  /**
+   * Reads what the events need and this writer does not hold yet, the existing batches locked. applyCapture
+   * reads all of a transaction's events at once, before the first chunk; what the chunks then make or change
+   * is held in memory.
+   */
   async load(events: PlannedChainEvent[]) {
     const all = [...new Set(events.flatMap((e) => e.targets.map((t) => t.batchId)))];
     const ids = all.filter((id) => !this.batches.has(id));
