@@ -125,6 +125,41 @@ describe('outbox relay woken by commits', () => {
     expect(ms).toBeLessThan(3_000);
   });
 
+  it('makes one pass for each commit at one writer, and none after it that finds nothing', async () => {
+    const warm = randomUUID();
+    await changeStateAndEmit(pair.producer, warm);
+    await deliveredWithin(warm, Date.now());
+    // Every claim of this relay from here on, with how many rows it came back with.
+    const lockKey = `outbox-relay:${pair.producer.schema}`;
+    const claims: number[] = [];
+    const query = Client.prototype.query;
+    const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+      const answer = (query as (...a: unknown[]) => unknown).apply(this, args);
+      if (text?.includes(lockKey) && text.includes('pg_try_advisory_xact_lock') && answer instanceof Promise) {
+        void answer.then((results: { rows: { id: string | null }[] }[]) => claims.push(results[results.length - 1].rows.filter((r) => r.id !== null).length), () => undefined);
+      }
+      return answer;
+    });
+    try {
+      // One writer, each event delivered before the next commits: the drain that published it was the last pass.
+      const oneByOne = Array.from({ length: 10 }, () => randomUUID());
+      for (const id of oneByOne) {
+        await changeStateAndEmit(pair.producer, id);
+        await deliveredWithin(id, Date.now());
+      }
+      expect(claims).toEqual(oneByOne.map(() => 1));
+      // Commits one after another, not waiting: passes claim several, each row once.
+      claims.length = 0;
+      const burst = Array.from({ length: 30 }, () => randomUUID());
+      for (const id of burst) await changeStateAndEmit(pair.producer, id);
+      for (const id of burst) await deliveredWithin(id, Date.now());
+      expect(claims.reduce((a, b) => a + b, 0)).toBe(burst.length);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   /** A LISTEN connection of the test's own on the relay's channel: the payloads it heard, in commit order. */
   const listenOnChannel = async () => {
     const heard: string[] = [];

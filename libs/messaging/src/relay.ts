@@ -257,12 +257,10 @@ export class OutboxRelay {
       const local = this.wokenLocally;
       this.woken = false;
       this.wokenLocally = false;
-      let sent = 0;
       try {
         // A pass nothing asked for (the safety net) first looks whether there is anything at all: one
         // statement, instead of the transaction's four, when idle.
         const drained = probe && !(await this.anyUnsent()) ? { sent: 0, lockedOut: false } : await this.drainPasses();
-        sent = drained.sent;
         // Commits in this process wake this relay directly, without a NOTIFY (which would serialise every
         // commit on PostgreSQL's notification lock). If another replica's relay holds the lock, it may
         // have claimed before our rows committed: one NOTIFY asks it for another pass.
@@ -277,11 +275,13 @@ export class OutboxRelay {
         await this.pause(delay);
         continue;
       }
-      if (sent === 0) {
-        // Commits NOTIFY while the listener is up; polling only stands in for it when it is down.
-        const listening = this.listener !== undefined;
-        probe = !(await this.pause(listening ? (this.opts.idlePollMs ?? OutboxRelay.IDLE_POLL_MS) : this.opts.pollMs)) && listening;
-      } else probe = false;
+      // A drain ends on a claim that looked from the start and found less than a batch: what committed before
+      // that claim is published. A commit after it woke the relay (its wake-up, or its NOTIFY, came after the
+      // flags were reset above), so the pause returns at once for it; nothing else calls for another pass (it
+      // used to run one after every drain that sent something: two round trips that found nothing, for each
+      // event at one writer). Commits NOTIFY while the listener is up; polling only stands in for it when it is down.
+      const listening = this.listener !== undefined;
+      probe = !(await this.pause(listening ? (this.opts.idlePollMs ?? OutboxRelay.IDLE_POLL_MS) : this.opts.pollMs)) && listening;
     }
   }
 
