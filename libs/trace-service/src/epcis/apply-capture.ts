@@ -74,7 +74,9 @@ export async function applyCapture(core: CaptureCore, req: ApplyRequest, princip
           }
           // The chunk's writes leave in one round trip, not waited for: PostgreSQL stores this chunk while the
           // next one is checked and chained, and nothing before the heads and the COMMIT waits for it (the
-          // chunks read nothing: see load above). A failure among them fails the next statement or the COMMIT.
+          // chunks read nothing: see load above; only a domain whose rules' facts cannot be read for many batches
+          // at once, none today, would read them event by event). A failure among them fails the next statement
+          // or the COMMIT.
           const doomed = req.atomic && out.some((r) => r.error);
           if (!req.dryRun && !doomed) {
             await writer.flush(core.outbox, { heads: !req.atomic, slices });
