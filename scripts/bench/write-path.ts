@@ -98,7 +98,7 @@ function call(base: string, token: string, method: string, path: string, body?: 
       {
         host: url.hostname,
         port: url.port,
-        path: url.pathname,
+        path: `${url.pathname}${url.search}`,
         method,
         agent,
         headers: {
