@@ -88,14 +88,12 @@ class Writer {
       this.buf[at] = len;
       return;
     }
-    const extra = varintBytes(len).length - 1;
+    const prefix = varintBytes(len);
+    const extra = prefix.length - 1;
     this.ensure(extra);
     this.buf.copyWithin(at + 1 + extra, at + 1, this.pos);
     this.pos += extra;
-    const end = this.pos;
-    this.pos = at;
-    this.varint(len);
-    this.pos = end;
+    for (let i = 0; i < prefix.length; i++) this.buf[at + i] = prefix[i];
   }
 
   string(s: string): void {
@@ -342,15 +340,19 @@ class Reader {
     throw NOT_COMPILED;
   }
 
-  varint64(): bigint {
-    const start = this.pos;
+  /** A varint of up to 49 bits as a number; undefined, the position unchanged, for a wider one (read it with bigVarint). */
+  private narrow(): number | undefined {
     try {
-      return BigInt(this.varint());
+      return this.varint();
     } catch (err) {
       if (err !== NOT_COMPILED) throw err;
+      return undefined;
     }
-    this.pos = start;
-    return this.bigVarint();
+  }
+
+  varint64(): bigint {
+    const n = this.narrow();
+    return n !== undefined ? BigInt(n) : this.bigVarint();
   }
 
   /** A varint of up to 64 bits, as an unsigned bigint. */
@@ -369,22 +371,14 @@ class Reader {
 
   /** A varint whose low 32 bits are all that matter (bool, int32, uint32, enum), as a number with those bits. */
   small(): number {
-    try {
-      return this.varint();
-    } catch (err) {
-      if (err !== NOT_COMPILED) throw err;
-    }
-    return Number(BigInt.asIntN(32, this.bigVarint()));
+    const n = this.narrow();
+    return n !== undefined ? n : Number(BigInt.asIntN(32, this.bigVarint()));
   }
 
   /** A bool: any bit set, of all 64. */
   nonZero(): boolean {
-    try {
-      return this.varint() !== 0;
-    } catch (err) {
-      if (err !== NOT_COMPILED) throw err;
-    }
-    return this.bigVarint() !== 0n;
+    const n = this.narrow();
+    return n !== undefined ? n !== 0 : this.bigVarint() !== 0n;
   }
 
   length(): number {

@@ -57,13 +57,7 @@ function canonicalOrder(value: unknown): unknown {
   const keys = Object.keys(value);
   // Array-index keys come first in an object's own order (and JSON.stringify's), numerically: "10" before "9".
   if (keys.length > 0 && isIndexKey(keys[0])) return WALK;
-  let sorted = true;
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1] > keys[i]) {
-      sorted = false;
-      break;
-    }
-  }
+  const sorted = inUtf16Order(keys);
   const proto: unknown = Object.getPrototypeOf(value);
   // A toJSON (a Buffer's, a class's, a hidden one of its own) is not canonical JSON's to call, nor is a boxed
   // number's value read: anything but a plain object is copied into one.
@@ -134,8 +128,13 @@ function canonicalJsonWalk(value: unknown): string {
  */
 function sortedKeys(value: object): string[] {
   const keys = Object.keys(value);
-  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return keys.sort();
-  return keys;
+  return inUtf16Order(keys) ? keys : keys.sort();
+}
+
+/** Whether keys are in UTF-16 code unit order already (as `a < b` compares, and as sort() leaves them). */
+function inUtf16Order(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
+  return true;
 }
 
 /**
